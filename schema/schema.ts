@@ -1,0 +1,122 @@
+/**
+ * D1 schema (Drizzle). `npm run db:generate` writes SQL migrations into schema/migrations/;
+ * wrangler applies them (`npm start`, `wrangler d1 migrations apply DB --remote`) and the
+ * tests apply them with `applyD1Migrations`. Migrations are additive: never rebuild a table
+ * (on D1 a rebuild can cascade-delete rows); add tables, columns and indexes instead.
+ *
+ * Storage model (DESIGN.md §4): R2 holds immutable blobs under opaque ids; D1 holds the index.
+ * Times are Unix seconds.
+ */
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/** A project (UCloud "ProjectId"). Rows appear the first time a project is used. */
+export const projects = sqliteTable("projects", {
+  id: text("id").primaryKey(),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const buckets = sqliteTable(
+  "buckets",
+  {
+    /** BucketId, `oss-` + 6 base-36 characters. */
+    id: text("id").primaryKey(),
+    /** Globally unique: the unique index makes concurrent creates of one name safe. */
+    name: text("name").notNull(),
+    projectId: text("project_id").notNull(),
+    region: text("region").notNull(),
+    /** `public` or `private`. */
+    type: text("type").notNull(),
+    biz: text("biz").notNull().default("general"),
+    tag: text("tag").notNull().default(""),
+    createdAt: integer("created_at").notNull(),
+    modifiedAt: integer("modified_at").notNull(),
+    /** Sum of object sizes, maintained in the same batch as every object write. */
+    storedBytes: integer("stored_bytes").notNull().default(0),
+  },
+  (t) => [uniqueIndex("buckets_name_unique").on(t.name), index("buckets_project_idx").on(t.projectId, t.createdAt)],
+);
+
+/** An immutable R2 object `blobs/<id>`, shared by every object row that points at it. */
+export const blobs = sqliteTable(
+  "blobs",
+  {
+    id: text("id").primaryKey(),
+    bucketId: text("bucket_id").notNull(),
+    size: integer("size").notNull(),
+    etag: text("etag").notNull(),
+    /** Object rows pointing here. At 0 the blob is unreachable and may be deleted from R2. */
+    refcount: integer("refcount").notNull().default(0),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("blobs_refcount_idx").on(t.refcount)],
+);
+
+export const objects = sqliteTable(
+  "objects",
+  {
+    bucketId: text("bucket_id").notNull(),
+    /** The decoded key; SQLite's BINARY collation sorts it in UTF-8 byte order. */
+    key: text("key").notNull(),
+    blobId: text("blob_id").notNull(),
+    size: integer("size").notNull(),
+    /** UFile ETag (PROTOCOL.md §4). */
+    etag: text("etag").notNull(),
+    mime: text("mime").notNull(),
+    /** STANDARD | IA | ARCHIVE | COLD. */
+    storageClass: text("storage_class").notNull(),
+    /** JSON object of lowercased user-meta keys to values. */
+    userMeta: text("user_meta").notNull().default("{}"),
+    createdAt: integer("created_at").notNull(),
+    modifiedAt: integer("modified_at").notNull(),
+    /** Restore of ARCHIVE/COLD: readable from `restore_ready_at` until `restore_expires_at`. */
+    restoreReadyAt: integer("restore_ready_at"),
+    restoreExpiresAt: integer("restore_expires_at"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.bucketId, t.key] }),
+    index("objects_hash_idx").on(t.bucketId, t.etag, t.size),
+    index("objects_blob_idx").on(t.blobId),
+  ],
+);
+
+/** Multipart uploads in progress (DESIGN.md §5). */
+export const uploads = sqliteTable(
+  "uploads",
+  {
+    id: text("id").primaryKey(),
+    bucketId: text("bucket_id").notNull(),
+    key: text("key").notNull(),
+    /** The blob the upload will become, and R2's multipart upload id for `blobs/<blobId>`. */
+    blobId: text("blob_id").notNull(),
+    r2UploadId: text("r2_upload_id").notNull(),
+    blkSize: integer("blk_size").notNull(),
+    mime: text("mime").notNull(),
+    storageClass: text("storage_class").notNull(),
+    userMeta: text("user_meta").notNull().default("{}"),
+    createdAt: integer("created_at").notNull(),
+    /** Last part received; the sweeper aborts uploads idle for too long. */
+    touchedAt: integer("touched_at").notNull(),
+  },
+  (t) => [index("uploads_bucket_key_idx").on(t.bucketId, t.key), index("uploads_touched_idx").on(t.touchedAt)],
+);
+
+export const uploadParts = sqliteTable(
+  "upload_parts",
+  {
+    uploadId: text("upload_id").notNull(),
+    /** 0-based, as the SDKs number parts; R2's part number is this + 1. */
+    partNumber: integer("part_number").notNull(),
+    size: integer("size").notNull(),
+    /** base64url(SHA1(part)), padding kept. */
+    etag: text("etag").notNull(),
+    /** R2's own ETag for the part, needed to complete the R2 upload. */
+    r2Etag: text("r2_etag").notNull(),
+    /** Hex SHA1 of each 4 MiB window of the part, concatenated (40 hex chars each). */
+    blockSha1s: text("block_sha1s").notNull(),
+    /** First bytes' Content-Type (part 0 decides the object's MIME). */
+    mime: text("mime").notNull().default(""),
+    modifiedAt: integer("modified_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.uploadId, t.partNumber] })],
+);
+

@@ -1,0 +1,101 @@
+import { nowSeconds } from "../config";
+import { ApiError } from "../errors";
+import {
+  bucketInProject,
+  deleteBucketIfEmpty,
+  insertBucket,
+  listBuckets,
+  setBucketType,
+  type BucketRow,
+  type BucketType,
+} from "../store/buckets";
+import type { ControlAction, ControlContext } from "./context";
+
+/** Bucket actions: spec 000 §1-4, PROTOCOL.md §3.5. */
+
+const LABEL = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+/** 3-63 bytes of dot-separated labels of [a-z0-9-], alphanumeric at both ends, not an IP address. */
+export function isValidBucketName(name: string): boolean {
+  if (name.length < 3 || name.length > 63) return false;
+  if (IPV4.test(name)) return false;
+  return name.split(".").every((label) => LABEL.test(label));
+}
+
+function requireName(c: ControlContext, ...aliases: string[]): string {
+  for (const alias of aliases) {
+    const v = c.params.nonEmpty(alias);
+    if (v !== undefined) return v;
+  }
+  throw new ApiError("MissingParameter", `${aliases[0]} is required`);
+}
+
+function parseType(raw: string | undefined, fallback?: BucketType): BucketType {
+  if (raw === undefined && fallback) return fallback;
+  if (raw === undefined) throw new ApiError("MissingParameter", "Type is required");
+  if (raw !== "public" && raw !== "private") throw new ApiError("InvalidType", "Type must be public or private");
+  return raw;
+}
+
+async function existingBucket(c: ControlContext, name: string): Promise<BucketRow> {
+  const bucket = await bucketInProject(c.db, c.projectId, name);
+  if (!bucket) throw new ApiError("BucketNotFound", name);
+  return bucket;
+}
+
+/** UFileBucketSet (PROTOCOL.md §3.5). */
+export function bucketSet(b: BucketRow, fileDomain: string) {
+  return {
+    BucketName: b.name,
+    BucketId: b.id,
+    Domain: { Src: [`${b.name}.${fileDomain}`], Cdn: [], CustomSrc: [], CustomCdn: [] },
+    CdnDomainId: [],
+    Type: b.type,
+    CreateTime: b.createdAt,
+    ModifyTime: b.modifiedAt,
+    Biz: b.biz,
+    Region: b.region,
+    Tag: b.tag,
+    HasUserDomain: 0,
+  };
+}
+
+export const createBucket: ControlAction = async (c) => {
+  const name = requireName(c, "BucketName");
+  if (!isValidBucketName(name)) throw new ApiError("BucketNameInvalid", name);
+  const type = parseType(c.params.nonEmpty("Type"), "private");
+  const bucket = await insertBucket(c.db, { name, projectId: c.projectId, region: c.region, type, now: nowSeconds() });
+  if (!bucket) throw new ApiError("BucketNameTaken", name);
+  return { BucketName: bucket.name, BucketId: bucket.id };
+};
+
+export const describeBucket: ControlAction = async (c) => {
+  const name = c.params.nonEmpty("BucketName") ?? c.params.nonEmpty("Name");
+  if (name !== undefined) {
+    return { DataSet: [bucketSet(await existingBucket(c, name), c.settings.fileDomain)] };
+  }
+  const offset = c.params.int("Offset") ?? 0;
+  const limit = c.params.int("Limit") ?? 20;
+  if (offset < 0 || limit < 0 || limit > 1000) throw new ApiError("ParameterOutOfRange", "Offset >= 0, 0 <= Limit <= 1000");
+  const rows = await listBuckets(c.db, c.projectId, offset, limit);
+  return { DataSet: rows.map((b) => bucketSet(b, c.settings.fileDomain)) };
+};
+
+export const updateBucket: ControlAction = async (c) => {
+  const name = requireName(c, "BucketName");
+  const type = parseType(c.params.nonEmpty("Type"));
+  const bucket = await setBucketType(c.db, await existingBucket(c, name), type, nowSeconds());
+  return { BucketName: bucket.name, BucketId: bucket.id };
+};
+
+export const deleteBucket: ControlAction = async (c) => {
+  const name = requireName(c, "BucketName");
+  const bucket = await existingBucket(c, name);
+  const minAge = c.settings.bucketMinAgeSeconds;
+  if (nowSeconds() - bucket.createdAt < minAge) {
+    throw new ApiError("BucketTooYoung", `a bucket can be deleted ${minAge} seconds after its creation`);
+  }
+  if (!(await deleteBucketIfEmpty(c.db, bucket))) throw new ApiError("BucketNotEmpty", name);
+  return { BucketName: bucket.name, BucketId: bucket.id };
+};

@@ -1,0 +1,67 @@
+/** Small crypto and encoding helpers (Web Crypto only). */
+
+const encoder = new TextEncoder();
+
+export const utf8 = (s: string): Uint8Array => encoder.encode(s);
+
+export function toHex(bytes: ArrayBuffer | Uint8Array): string {
+  const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  let out = "";
+  for (const b of u8) out += b.toString(16).padStart(2, "0");
+  return out;
+}
+
+export function fromHex(hex: string): Uint8Array | null {
+  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) return null;
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+export function toBase64(bytes: Uint8Array): string {
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin);
+}
+
+export function fromBase64(b64: string): Uint8Array | null {
+  try {
+    const bin = atob(b64.replace(/-/g, "+").replace(/_/g, "/"));
+    const out = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  } catch {
+    return null;
+  }
+}
+
+/** URL-safe base64 (`-`/`_`), padding kept: the caller strips it where the format says so. */
+export const toBase64Url = (bytes: Uint8Array): string => toBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_");
+
+export async function sha1(data: Uint8Array | string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-1", typeof data === "string" ? utf8(data) : data));
+}
+
+export async function hmacSha1Base64(key: string, message: string): Promise<string> {
+  const k = await crypto.subtle.importKey("raw", utf8(key), { name: "HMAC", hash: "SHA-1" }, false, ["sign"]);
+  return toBase64(new Uint8Array(await crypto.subtle.sign("HMAC", k, utf8(message))));
+}
+
+/** Constant-time string comparison (length is not secret: signatures have a fixed length). */
+export function safeEqual(a: string, b: string): boolean {
+  const x = utf8(a);
+  const y = utf8(b);
+  if (x.byteLength !== y.byteLength) return false;
+  return crypto.subtle.timingSafeEqual(x, y);
+}
+
+/** `n` random characters of [0-9a-z]. */
+export function randomBase36(n: number): string {
+  const alphabet = "0123456789abcdefghijklmnopqrstuvwxyz";
+  const bytes = crypto.getRandomValues(new Uint8Array(n * 2));
+  let out = "";
+  for (let i = 0; out.length < n && i < bytes.length; i++) {
+    if (bytes[i] < 252) out += alphabet[bytes[i] % 36]; // 252 = 7 × 36: no modulo bias
+  }
+  return out.length === n ? out : randomBase36(n);
+}

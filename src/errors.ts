@@ -1,0 +1,117 @@
+/**
+ * The one error table shared by both planes (DESIGN.md §3, PROTOCOL.md §7).
+ *
+ * - Control plane: always HTTP 200, `{RetCode, Action, Message}`; `status` is ignored.
+ * - Data plane: HTTP `status`, `{RetCode, ErrMsg}`.
+ *
+ * Each entry: RetCode, HTTP status on the data plane, English message, Chinese message.
+ * Data-plane English messages are the exact strings the real service sends (SDKs and
+ * users grep for them); Chinese ones are for humans reading logs and the README.
+ */
+export interface ErrorEntry {
+  code: number;
+  status: number;
+  en: string;
+  zh: string;
+}
+
+const e = (code: number, status: number, en: string, zh: string): ErrorEntry => ({ code, status, en, zh });
+
+export const ERRORS = {
+  // ── Gateway codes (UCloudDoc-Team/api summary/public.md) ──
+  MissingAction: e(160, 400, "Missing required parameter Action", "缺少必选参数 Action"),
+  UnknownAction: e(161, 400, "Action does not exist", "Action 不存在"),
+  MissingSignature: e(170, 403, "Missing signature", "缺少签名"),
+  SignatureError: e(171, 403, "Signature error", "签名错误"),
+  UserNotExist: e(172, 403, "User does not exist", "用户不存在"),
+  TokenNotExist: e(174, 403, "Token does not exist", "令牌不存在"),
+
+  // ── spec 000 §24, in table order (15026 appears twice there, 15029 is missing) ──
+  BucketNameTaken: e(15000, 409, "Bucket name is already taken (must be globally unique); choose another name.", "存储空间域名全局唯一，请更换名称。"),
+  BucketNameInvalid: e(15001, 400, "Bucket name does not meet the naming rules.", "空间名称不符合规范，请重新输入。"),
+  MissingParameter: e(15002, 400, "Missing required parameter.", "缺少必选参数，请重新输入。"),
+  InvalidType: e(15003, 400, 'Invalid "Type" parameter.', '"Type" 参数错误，请重新输入。'),
+  ServiceUnavailable: e(15004, 503, "Service temporarily unavailable and being restored; please retry later.", "服务目前不可用，我们正在努力恢复中，请稍后重试。"),
+  OperationFailed5: e(15005, 500, "Operation failed; please retry later.", "操作失败，请稍后重试。"),
+  OperationFailed6: e(15006, 500, "Operation failed; please retry later.", "操作失败，请稍后重试。"),
+  OperationFailed7: e(15007, 500, "Operation failed; please retry later.", "操作失败，请稍后重试。"),
+  DomainInvalid: e(15008, 400, "Domain name does not meet the rules.", "域名不符合规范，请重新输入。"),
+  DomainExists: e(15009, 409, "Domain name already exists.", "域名已存在，请重新输入。"),
+  BucketNotFound: e(15010, 404, "The requested bucket does not exist.", "请求空间不存在，请重新输入。"),
+  QuotaInsufficient: e(15011, 403, "Insufficient quota; contact your account manager for a larger quota.", "您的配额不足，如需更大配额，请联系客户经理。"),
+  Internal12: e(15012, 500, "Internal error; contact technical support or open a ticket.", "内部错误，请联系技术支持或提交工单。"),
+  Internal13: e(15013, 500, "Internal error; contact technical support or open a ticket.", "内部错误，请联系技术支持或提交工单。"),
+  BucketTooYoung: e(15014, 400, "A bucket cannot be deleted within 20 minutes of its creation.", "新建空间 20 分钟之内不可删除，请稍后重试。"),
+  Internal15: e(15015, 500, "Internal error; contact technical support or open a ticket.", "内部错误，请联系技术支持或提交工单。"),
+  Internal16: e(15016, 500, "Internal error; contact technical support or open a ticket.", "内部错误，请联系技术支持或提交工单。"),
+  InvalidParameter: e(15017, 400, "Invalid parameter.", "参数不合法，请重新输入。"),
+  ParameterOutOfRange: e(15018, 400, "Parameter out of range.", "参数超出范围，请重新输入。"),
+  BalanceInsufficient: e(15019, 402, "Insufficient account balance.", "账号余额不足。"),
+  Internal20: e(15020, 500, "Internal error; open a ticket or contact technical support.", "内部错误，请提交工单或联系技术支持。"),
+  Internal21: e(15021, 500, "Internal error; open a ticket or contact technical support.", "内部错误，请提交工单或联系技术支持。"),
+  Internal22: e(15022, 500, "Internal error; open a ticket or contact technical support.", "内部错误，请提交工单或联系技术支持。"),
+  BucketNotEmpty: e(15023, 409, "Bucket is not empty and cannot be deleted.", "空间不为空，不可删除。"),
+  DomainMismatch: e(15024, 400, "Domain/ID does not match the system record.", "域名 /ID 与系统记录不一致，请重新输入。"),
+  DomainIdNotFound: e(15025, 404, "Domain ID does not exist.", "域名 ID 不存在，请确认或重新输入。"),
+  QuotaAutoInit: e(15026, 400, "Quota will be initialised automatically after the bucket is created.", "配额将在创建空间后自动初始化。"),
+  AccelerationTimeout: e(15027, 504, "Creating acceleration timed out; please retry later.", "创建加速超时，请稍后重试。"),
+  ListingDisabled: e(15028, 403, "File listing is disabled; contact technical support.", "获取文件列表功能被禁用，请联系技术支持。"),
+  CdnQuotaFull: e(15030, 403, "Your CDN quota is full.", "您的 CDN 配额已满。"),
+  UnsupportedChannel: e(15031, 400, "Unsupported channel.", "不支持的渠道。"),
+  UnbindDomainFailed: e(15032, 500, "Failed to unbind the domain.", "解绑域名失败"),
+  UcdnDomainCheckFailed: e(15033, 500, "Error checking the UCDN domain.", "检查 ucdn 域名错误。"),
+  DuplicatePrefix: e(15034, 409, "Duplicate prefix.", "前缀重复，请重新输入"),
+  OriginRuleNotFound: e(15035, 404, "Back-to-origin rule not found.", "未找到回源规则。"),
+  CdnStatusCheckFailed: e(15036, 500, "CDN status check failed.", "CDN 状态检查失败。"),
+  NoPermission: e(15037, 403, "No permission for this operation.", "没有操作权限"),
+  TokenLimitReached: e(15038, 403, "Token count has reached the limit.", "令牌数量达到上限"),
+  StorageSpaceNotFound: e(15039, 404, "Bucket does not exist.", "存储空间不存在"),
+  TokenNotFound: e(15040, 404, "Token not found.", "没有找到令牌"),
+  RealNameRequired: e(15041, 403, "Account has not completed real-name verification; cannot create a bucket.", "用户未实名认证，无法创建 bucket。"),
+
+  // ── Data plane, public codes (PROTOCOL.md §7.2) ──
+  BucketNotExist: e(-30010, 404, "bucket not exist", "空间不存在"),
+  FileNotExist: e(-148654, 404, "file not exist", "文件不存在"),
+  InvalidSignature: e(-148658, 403, "invalid signature", "签名无效"),
+  NoAuthorization: e(-148643, 403, "no authorization found", "缺少授权信息"),
+  TokenExpires: e(-148660, 403, "token expires", "签名或令牌已过期"),
+  SwitchClassNotAllowed: e(-148660, 403, "switch class not allowed", "不允许转换存储类型"),
+  NotRestored: e(-148671, 403, "file has not been restored", "文件尚未解冻"),
+  InvalidCopySourceRange: e(-90013, 419, "invalid copy source range", "拷贝源范围无效"),
+
+  // ── Data plane, project-assigned codes (PROTOCOL.md §7.3) ──
+  InvalidRequest: e(-90001, 400, "invalid request", "请求无效"),
+  UserMetaTooLarge: e(-90002, 400, "user meta too large (limit 2048 bytes)", "用户自定义元数据过大（上限 2048 字节）"),
+  InvalidStorageClass: e(-90003, 400, "invalid storage class", "存储类型无效"),
+  ContentMd5Mismatch: e(-90004, 400, "content md5 mismatch", "Content-MD5 校验失败"),
+  UploadIdNotExist: e(-90005, 404, "upload id not exist", "分片上传 ID 不存在"),
+  InvalidPart: e(-90006, 400, "invalid part", "分片无效"),
+  InvalidPartList: e(-90007, 400, "invalid part list", "分片列表无效"),
+  TokenPermissionDenied: e(-90008, 403, "token permission denied", "令牌权限不足"),
+  FileAlreadyExists: e(-90009, 409, "file already exists", "文件已存在"),
+  RangeNotSatisfiable: e(-90010, 416, "range not satisfiable", "请求范围无效"),
+  MalformedForm: e(-90011, 400, "malformed multipart form", "表单格式错误"),
+  InternalError: e(-90012, 500, "internal error", "内部错误"),
+  LengthRequired: e(-90014, 411, "content length required", "缺少 Content-Length"),
+  NotConfigured: e(-90015, 503, "service not configured: ROOT_PUBLIC_KEY / ROOT_PRIVATE_KEY are not set", "服务未配置根密钥"),
+} as const satisfies Record<string, ErrorEntry>;
+
+export type ErrorName = keyof typeof ERRORS;
+
+/** Thrown anywhere in a request; turned into the plane's error format at the edge. */
+export class ApiError extends Error {
+  readonly entry: ErrorEntry;
+  /** Extra response headers (e.g. `Content-Range` on 416). */
+  readonly headers?: Record<string, string>;
+  constructor(name: ErrorName, detail?: string, headers?: Record<string, string>) {
+    const entry = ERRORS[name];
+    super(detail ? `${entry.en}: ${detail}` : entry.en);
+    this.name = name;
+    this.entry = entry;
+    this.headers = headers;
+  }
+}
+
+export const fail = (name: ErrorName, detail?: string, headers?: Record<string, string>): never => {
+  throw new ApiError(name, detail, headers);
+};

@@ -1,0 +1,30 @@
+import { Router, type IRequest } from "itty-router";
+import type { Env } from "./config";
+import { handleControl } from "./control";
+import { readParams } from "./control/params";
+import { handleData } from "./data";
+import { asApiError, dataError, newRequestIds, withIds, type RequestIds } from "./responses";
+
+/**
+ * Entry point. A request with an `Action` parameter (query, form or JSON body; any host, any
+ * path) is control plane; everything else is data plane, addressed by `<bucket>.<FILE_DOMAIN>`
+ * (DESIGN.md §3, PROTOCOL.md §1.1).
+ */
+type EdgeRequest = IRequest & { ids: RequestIds };
+
+const router = Router<EdgeRequest, [Env, ExecutionContext]>({
+  before: [(request) => void (request.ids = newRequestIds())],
+  catch: (err, request) => dataError(asApiError(err), request.method),
+  finally: [(response: Response, request) => withIds(response, request.ids)],
+});
+
+router.all("*", async (request, env, ctx) => {
+  const url = new URL(request.url);
+  const params = await readParams(request, url);
+  if (params.has("Action")) return handleControl(params, env, ctx);
+  return handleData(request, url, env, ctx);
+});
+
+export default {
+  fetch: (request, env, ctx) => router.fetch(request as EdgeRequest, env, ctx),
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,69 @@
+import { ApiError, ERRORS, type ErrorEntry } from "./errors";
+
+/**
+ * Response helpers shared by both planes. Every response carries the three id headers
+ * (PROTOCOL.md §6.3) and `Cache-Control: no-transform`, so that Cloudflare's edge
+ * compression never drops `Content-Length` or weakens the `ETag` (§10).
+ */
+export interface RequestIds {
+  sessionId: string;
+  debugId: string;
+}
+
+export function newRequestIds(): RequestIds {
+  const bytes = crypto.getRandomValues(new Uint8Array(8));
+  const debugId = Date.now().toString(36) + "-" + [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return { sessionId: crypto.randomUUID(), debugId };
+}
+
+/** Adds the id headers to a response (re-wrapping it when its headers are immutable). */
+export function withIds(response: Response, ids: RequestIds): Response {
+  let out = response;
+  try {
+    setIdHeaders(out.headers, ids);
+  } catch {
+    out = new Response(response.body, response);
+    setIdHeaders(out.headers, ids);
+  }
+  return out;
+}
+
+function setIdHeaders(headers: Headers, ids: RequestIds): void {
+  headers.set("X-SessionId", ids.sessionId);
+  headers.set("x-bce-request-id", ids.sessionId);
+  headers.set("x-bce-debug-id", ids.debugId);
+  headers.set("Cache-Control", "no-transform");
+}
+
+/** A JSON response with exactly `Content-Type: application/json` (Python compares with ==). */
+export function json(body: unknown, status = 200, headers?: HeadersInit): Response {
+  const h = new Headers(headers);
+  h.set("Content-Type", "application/json");
+  return new Response(JSON.stringify(body), { status, headers: h });
+}
+
+/** Control-plane envelope: always HTTP 200. */
+export function controlResponse(action: string, fields: Record<string, unknown> = {}): Response {
+  return json({ RetCode: 0, Action: `${action}Response`, Message: "", ...fields });
+}
+
+export function controlError(action: string, error: ErrorEntry, message: string): Response {
+  return json({ RetCode: error.code, Action: `${action || ""}Response`, Message: message });
+}
+
+/** Data-plane error: the table's status, `{RetCode, ErrMsg}`; HEAD errors have no body. */
+export function dataError(err: ApiError, method: string): Response {
+  const { entry } = err;
+  const headers = new Headers(err.headers);
+  if (method === "HEAD") return new Response(null, { status: entry.status, headers });
+  return json({ RetCode: entry.code, ErrMsg: err.message }, entry.status, headers);
+}
+
+/** Any thrown value as an ApiError; unexpected ones become an internal error (logged, not leaked). */
+export function asApiError(thrown: unknown): ApiError {
+  if (thrown instanceof ApiError) return thrown;
+  console.error("unexpected error", thrown instanceof Error ? thrown.stack ?? thrown.message : thrown);
+  return new ApiError("InternalError");
+}
+
+export { ERRORS };
