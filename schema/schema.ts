@@ -7,7 +7,7 @@
  * Storage model (DESIGN.md §4): R2 holds immutable blobs under opaque ids; D1 holds the index.
  * Times are Unix seconds.
  */
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** A project (UCloud "ProjectId"). Rows appear the first time a project is used. */
 export const projects = sqliteTable("projects", {
@@ -120,3 +120,88 @@ export const uploadParts = sqliteTable(
   (t) => [primaryKey({ columns: [t.uploadId, t.partNumber] })],
 );
 
+
+/**
+ * Tokens (PROTOCOL.md §8): public key `TOKEN_<id>`; the private key is stored encrypted
+ * (AES-GCM, key derived from a Worker secret). Lists are JSON arrays of strings.
+ */
+export const tokens = sqliteTable(
+  "tokens",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id").notNull(),
+    region: text("region").notNull(),
+    name: text("name").notNull(),
+    privateKeyEnc: text("private_key_enc").notNull(),
+    allowedOps: text("allowed_ops").notNull(),
+    allowedPrefixes: text("allowed_prefixes").notNull(),
+    allowedBuckets: text("allowed_buckets").notNull(),
+    blackIpList: text("black_ip_list").notNull().default("[]"),
+    whiteIpList: text("white_ip_list").notNull().default("[]"),
+    expireTime: integer("expire_time").notNull(),
+    createdAt: integer("created_at").notNull(),
+    modifiedAt: integer("modified_at").notNull(),
+  },
+  (t) => [index("tokens_project_idx").on(t.projectId, t.createdAt)],
+);
+
+/**
+ * Metered usage per (project, region, bucket, UTC day start). Requests and download bytes
+ * come from the queue consumer; byte-seconds of storage from the scheduled integrator.
+ */
+export const usageDaily = sqliteTable(
+  "usage_daily",
+  {
+    projectId: text("project_id").notNull(),
+    region: text("region").notNull(),
+    bucketId: text("bucket_id").notNull(),
+    day: integer("day").notNull(),
+    requests: integer("requests").notNull().default(0),
+    downloadBytes: integer("download_bytes").notNull().default(0),
+    storageByteSeconds: integer("storage_byte_seconds").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.region, t.bucketId, t.day] })],
+);
+
+/** Queue message ids already counted, so a redelivered message is not counted twice. */
+export const usageMessages = sqliteTable(
+  "usage_messages",
+  {
+    id: text("id").primaryKey(),
+    processedAt: integer("processed_at").notNull(),
+  },
+  (t) => [index("usage_messages_processed_idx").on(t.processedAt)],
+);
+
+/** Where the storage integrator last stopped, per bucket. */
+export const storageIntegration = sqliteTable("storage_integration", {
+  bucketId: text("bucket_id").primaryKey(),
+  integratedAt: integer("integrated_at").notNull(),
+});
+
+/**
+ * Quota granted per (project, region): storage GB·day, download GB, requests in 万次 (10⁴).
+ * `owe` is 1 when any left amount (granted − used) is negative; recomputed by the usage
+ * consumer and the scheduled handler, read on the hot path together with the bucket.
+ */
+export const quotas = sqliteTable(
+  "quotas",
+  {
+    projectId: text("project_id").notNull(),
+    region: text("region").notNull(),
+    storageGranted: real("storage_granted").notNull().default(0),
+    trafficGranted: real("traffic_granted").notNull().default(0),
+    requestsGranted: real("requests_granted").notNull().default(0),
+    owe: integer("owe").notNull().default(0),
+    modifiedAt: integer("modified_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.region] })],
+);
+
+/** Unit prices in 分 (fen) per region; region `*` is the default row. Seeded by a migration. */
+export const prices = sqliteTable("prices", {
+  region: text("region").primaryKey(),
+  storageFenPerGbDay: real("storage_fen_per_gb_day").notNull(),
+  trafficFenPerGb: real("traffic_fen_per_gb").notNull(),
+  requestsFenPer10k: real("requests_fen_per_10k").notNull(),
+});
