@@ -1,6 +1,6 @@
 import { and, asc, eq, sql } from "drizzle-orm";
 import { randomBase36 } from "../crypto";
-import { buckets, objects, projects } from "../../schema/schema";
+import { buckets, objects, projects, quotas } from "../../schema/schema";
 import type { Database } from "./db";
 
 /**
@@ -10,19 +10,27 @@ import type { Database } from "./db";
  */
 export type BucketRow = typeof buckets.$inferSelect;
 export type BucketType = "public" | "private";
+/** A bucket as the data plane sees it: with its project's quota state (1 = owes, PROTOCOL.md 15011). */
+export type ServedBucket = BucketRow & { owe: number };
 
 const CACHE_TTL_MS = 5_000;
-const cache = new Map<string, { row: BucketRow | null; until: number }>();
+const cache = new Map<string, { row: ServedBucket | null; until: number }>();
 
 export function forgetBucket(name: string): void {
   cache.delete(name);
 }
 
-/** A bucket by name, from the isolate cache when fresh. */
-export async function bucketByName(db: Database, name: string): Promise<BucketRow | null> {
+/** A bucket by name with its quota state, in one query, from the isolate cache when fresh. */
+export async function bucketByName(db: Database, name: string): Promise<ServedBucket | null> {
   const hit = cache.get(name);
   if (hit && hit.until > Date.now()) return hit.row;
-  const row = (await db.select().from(buckets).where(eq(buckets.name, name)).get()) ?? null;
+  const found = await db
+    .select({ bucket: buckets, owe: quotas.owe })
+    .from(buckets)
+    .leftJoin(quotas, and(eq(quotas.projectId, buckets.projectId), eq(quotas.region, buckets.region)))
+    .where(eq(buckets.name, name))
+    .get();
+  const row = found ? { ...found.bucket, owe: found.owe ?? 0 } : null;
   cache.set(name, { row, until: Date.now() + CACHE_TTL_MS });
   if (cache.size > 10_000) cache.delete(cache.keys().next().value!);
   return row;
