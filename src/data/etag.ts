@@ -1,0 +1,174 @@
+/**
+ * The UFile ETag (PROTOCOL.md §4), computed while a body streams past.
+ *
+ * - Object ETag: base64url(uint32_le(n) ‖ digest), no padding, where n = number of 4 MiB windows and
+ *   digest = SHA1(data) for n ≤ 1, else SHA1(SHA1(window 0) ‖ SHA1(window 1) ‖ …).
+ * - Part ETag: base64url(SHA1(part)), padding kept.
+ *
+ * Because the object ETag depends only on the per-window SHA-1s, every writer (PutFile, PostFile,
+ * UploadPart) records those window digests and `etagFromBlocks` turns any ordered list of them into the
+ * ETag: a multipart object's ETag is derived at Finish from its parts' windows without re-reading a byte.
+ */
+import { sha1, toBase64Url } from "../crypto";
+
+/** ETag window size: fixed by the format, independent of the multipart BlkSize. */
+export const ETAG_BLOCK = 4 * 1024 * 1024;
+
+const SHA1_BYTES = 20;
+
+export interface HashResult {
+  /** Bytes hashed. */
+  size: number;
+  /** SHA-1 of each 4 MiB window, in order; `ceil(size / ETAG_BLOCK)` entries (none for an empty body). */
+  blockSha1s: Uint8Array[];
+  /** SHA-1 of the whole body, when asked for (the part ETag of UploadPart). */
+  wholeSha1?: Uint8Array;
+  /** MD5 of the whole body, when asked for (Content-MD5 checks). */
+  md5?: Uint8Array;
+}
+
+/** One running native digest (`crypto.DigestStream` hashes each write as it arrives). */
+class RunningDigest {
+  private readonly stream: DigestStream;
+  private readonly writer: WritableStreamDefaultWriter<ArrayBuffer | ArrayBufferView>;
+
+  constructor(algorithm: "SHA-1" | "MD5") {
+    this.stream = new crypto.DigestStream(algorithm);
+    this.writer = this.stream.getWriter();
+  }
+
+  write(bytes: Uint8Array): Promise<void> {
+    return this.writer.write(bytes);
+  }
+
+  async digest(): Promise<Uint8Array> {
+    await this.writer.close();
+    return new Uint8Array(await this.stream.digest);
+  }
+}
+
+/**
+ * Streaming hasher: one SHA-1 `DigestStream` per 4 MiB window (created when the window's first byte
+ * arrives, closed when it is full), plus optional whole-body SHA-1 and MD5. No window is buffered:
+ * DigestStream consumes each write immediately, so the chunks are only viewed (`subarray`), never copied.
+ *
+ * Await each `update` before the next one and before `finish` (as `hashingStream` does).
+ */
+export class UFileHasher {
+  private size = 0;
+  private window: RunningDigest | null = null;
+  private windowFill = 0;
+  private readonly blocks: Promise<Uint8Array>[] = [];
+  private readonly whole: RunningDigest | null;
+  private readonly md5: RunningDigest | null;
+  private finished = false;
+
+  constructor(opts: { wholeSha1?: boolean; md5?: boolean } = {}) {
+    this.whole = opts.wholeSha1 ? new RunningDigest("SHA-1") : null;
+    this.md5 = opts.md5 ? new RunningDigest("MD5") : null;
+  }
+
+  /** Hashes `chunk`, splitting it at window boundaries. One await per call, whatever the chunk size. */
+  async update(chunk: Uint8Array): Promise<void> {
+    if (this.finished) throw new Error("UFileHasher.update called after finish");
+    const len = chunk.byteLength;
+    if (len === 0) return;
+    const pending: Promise<unknown>[] = [];
+    if (this.whole) pending.push(this.whole.write(chunk));
+    if (this.md5) pending.push(this.md5.write(chunk));
+    for (let off = 0; off < len; ) {
+      this.window ??= new RunningDigest("SHA-1");
+      const take = Math.min(ETAG_BLOCK - this.windowFill, len - off);
+      pending.push(this.window.write(take === len ? chunk : chunk.subarray(off, off + take)));
+      off += take;
+      this.windowFill += take;
+      if (this.windowFill === ETAG_BLOCK) {
+        const done = this.window.digest();
+        this.blocks.push(done);
+        pending.push(done); // awaited here too, so a failure surfaces in this update, not as an unhandled rejection
+        this.window = null;
+        this.windowFill = 0;
+      }
+    }
+    this.size += len;
+    await Promise.all(pending);
+  }
+
+  /** Closes every digest. The hasher cannot be used afterwards. */
+  async finish(): Promise<HashResult> {
+    if (this.finished) throw new Error("UFileHasher.finish called twice");
+    this.finished = true;
+    if (this.window) this.blocks.push(this.window.digest());
+    const [blockSha1s, wholeSha1, md5] = await Promise.all([
+      Promise.all(this.blocks),
+      this.whole?.digest(),
+      this.md5?.digest(),
+    ]);
+    const result: HashResult = { size: this.size, blockSha1s };
+    if (wholeSha1) result.wholeSha1 = wholeSha1;
+    if (md5) result.md5 = md5;
+    return result;
+  }
+}
+
+/**
+ * Passes bytes through unchanged while feeding `hasher`. A chunk is enqueued only once it is hashed, so
+ * the downstream consumer's pace (backpressure) paces the hashing too. Call `hasher.finish()` after the
+ * stream has been fully consumed.
+ */
+export function hashingStream(hasher: UFileHasher): TransformStream<Uint8Array, Uint8Array> {
+  return new TransformStream<Uint8Array, Uint8Array>({
+    async transform(chunk, controller) {
+      await hasher.update(chunk);
+      controller.enqueue(chunk);
+    },
+  });
+}
+
+/**
+ * Object ETag from the ordered 4 MiB window digests (of one body, or of all parts concatenated).
+ * n = 0 (empty object) gives SHA1("") as digest: `AAAAANo5o-5ea0sNMlW_75VgGJCv2AcJ`.
+ */
+export async function etagFromBlocks(blockSha1s: Uint8Array[]): Promise<string> {
+  const n = blockSha1s.length;
+  const joined = new Uint8Array(n * SHA1_BYTES);
+  blockSha1s.forEach((d, i) => {
+    if (d.byteLength !== SHA1_BYTES) throw new Error(`window digest ${i} has ${d.byteLength} bytes, not ${SHA1_BYTES}`);
+    joined.set(d, i * SHA1_BYTES);
+  });
+  const digest = n === 1 ? joined : await sha1(joined);
+  const out = new Uint8Array(4 + SHA1_BYTES);
+  new DataView(out.buffer).setUint32(0, n, true);
+  out.set(digest, 4);
+  return toBase64Url(out).replace(/=+$/, ""); // 24 bytes encode without padding anyway
+}
+
+/** Part ETag: URL-safe base64 of the part's SHA-1, padding kept (28 characters ending in `=`). */
+export function partEtag(sha1Digest: Uint8Array): string {
+  return toBase64Url(sha1Digest);
+}
+
+/** An ETag as a client sent it (Finish body entry, UploadHit `Hash`): trimmed, surrounding quotes removed. */
+export function normalizeEtag(s: string): string {
+  const t = s.trim();
+  return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1).trim() : t;
+}
+
+/** Empty-file ETags as the SDKs compute them (PROTOCOL.md §4.4): Go/Java/this service, Node v1, Python. */
+const EMPTY_FILE_ETAGS: ReadonlySet<string> = new Set([
+  "AAAAANo5o-5ea0sNMlW_75VgGJCv2AcJ",
+  "AQAAANo5o-5ea0sNMlW_75VgGJCv2AcJ",
+  "AAAAAA==",
+]);
+
+/** True when `hash` (quotes tolerated) is one of the empty-file ETags the SDKs produce. */
+export function isEmptyFileEtag(hash: string): boolean {
+  return EMPTY_FILE_ETAGS.has(normalizeEtag(hash));
+}
+
+/** Object ETag of an in-memory buffer (small bodies, tests). */
+export async function ufileEtagOf(bytes: Uint8Array): Promise<string> {
+  const hasher = new UFileHasher();
+  await hasher.update(bytes);
+  return etagFromBlocks((await hasher.finish()).blockSha1s);
+}
