@@ -1,3 +1,5 @@
+import type { UsageEvent } from "./metering/events";
+
 /**
  * Bindings and settings. Every setting is documented in README.md ("Configuration");
  * keep the two in step.
@@ -16,6 +18,31 @@ export interface Env {
   DEFAULT_REGION?: string;
   /** A bucket younger than this cannot be deleted (15014). */
   BUCKET_MIN_AGE_SECONDS?: string;
+  /** ARCHIVE/COLD restore: seconds until readable, and how long it stays readable. */
+  RESTORE_DELAY_SECONDS?: string;
+  RESTORE_WINDOW_SECONDS?: string;
+  /** A PutFile body without Content-Length is buffered up to this many bytes, else 411. */
+  MAX_BUFFERED_BODY_BYTES?: string;
+  /**
+   * Secret from which the key encrypting token private keys is derived (HKDF-SHA256 → AES-GCM).
+   * Unset, ROOT_PRIVATE_KEY is used instead, so that a fresh local clone runs; production should
+   * set its own, since rotating the root key would otherwise make every stored token unreadable.
+   */
+  TOKEN_SECRET?: string;
+  /** Most tokens one project may hold (15038). */
+  TOKEN_LIMIT_PER_PROJECT?: string;
+  /** Usage events of the data plane, folded into D1 by this Worker's `queue` handler. */
+  USAGE_QUEUE: Queue<UsageEvent>;
+  /** Quota a project gets in a region before it buys any: GB·day, GB, 万次 (10⁴ requests). */
+  DEFAULT_QUOTA_STORAGE_GB_DAY?: string;
+  DEFAULT_QUOTA_DOWNLOAD_GB?: string;
+  DEFAULT_QUOTA_REQUESTS_10K?: string;
+  /** Days a processed usage-message id is kept, so that a redelivery is not counted twice. */
+  USAGE_DEDUP_DAYS?: string;
+  /** Multipart BlkSize in bytes: a multiple of 4 MiB and at least 5 MiB (README "Multipart"). */
+  MULTIPART_BLOCK_SIZE?: string;
+  /** A multipart upload that received nothing for this long is aborted by the cron. */
+  MULTIPART_MAX_IDLE_SECONDS?: string;
 }
 
 export interface Settings {
@@ -24,6 +51,30 @@ export interface Settings {
   defaultProjectId: string;
   defaultRegion: string;
   bucketMinAgeSeconds: number;
+  restoreDelaySeconds: number;
+  restoreWindowSeconds: number;
+  maxBufferedBodyBytes: number;
+  tokenLimitPerProject: number;
+  /** Grant of a (project, region) that never bought quota: storage GB·day, download GB, 万次. */
+  defaultQuota: { storage: number; traffic: number; requests: number };
+  usageDedupDays: number;
+  multipartBlockSize: number;
+  multipartMaxIdleSeconds: number;
+}
+
+const MiB = 1024 * 1024;
+export const DEFAULT_MULTIPART_BLOCK_SIZE = 8 * MiB;
+
+/**
+ * BlkSize must be a multiple of the 4 MiB ETag window (so that every window lies inside one part
+ * and Finish derives the ETag without re-reading) and at least 5 MiB (R2's smallest non-final
+ * part). Any other value falls back to 8 MiB, with a log line.
+ */
+function blockSizeSetting(raw: string | undefined): number {
+  const n = intSetting(raw, DEFAULT_MULTIPART_BLOCK_SIZE);
+  if (n % (4 * MiB) === 0 && n >= 5 * MiB) return n;
+  console.warn(`MULTIPART_BLOCK_SIZE=${raw} ignored: it must be a multiple of 4194304 and at least 5242880; using ${DEFAULT_MULTIPART_BLOCK_SIZE}`);
+  return DEFAULT_MULTIPART_BLOCK_SIZE;
 }
 
 function intSetting(raw: string | undefined, fallback: number): number {
@@ -53,6 +104,21 @@ export function settings(env: Env): Settings {
       defaultProjectId: env.DEFAULT_PROJECT_ID || "org-edgefile",
       defaultRegion: env.DEFAULT_REGION || "cn-bj",
       bucketMinAgeSeconds: intSetting(env.BUCKET_MIN_AGE_SECONDS, 20 * 60),
+      restoreDelaySeconds: intSetting(env.RESTORE_DELAY_SECONDS, 0),
+      restoreWindowSeconds: intSetting(env.RESTORE_WINDOW_SECONDS, 24 * 3600),
+      maxBufferedBodyBytes: intSetting(env.MAX_BUFFERED_BODY_BYTES, 8 * 1024 * 1024),
+      tokenLimitPerProject: intSetting(env.TOKEN_LIMIT_PER_PROJECT, 100),
+      // 1 TB stored for a month, 1 TB downloaded, 100 million requests (README "Quotas").
+      defaultQuota: {
+        storage: intSetting(env.DEFAULT_QUOTA_STORAGE_GB_DAY, 30_000),
+        traffic: intSetting(env.DEFAULT_QUOTA_DOWNLOAD_GB, 1_000),
+        requests: intSetting(env.DEFAULT_QUOTA_REQUESTS_10K, 10_000),
+      },
+      // Queues keep an unacknowledged message 4 days by default; ids kept as long make counting exact.
+      usageDedupDays: intSetting(env.USAGE_DEDUP_DAYS, 4),
+      multipartBlockSize: blockSizeSetting(env.MULTIPART_BLOCK_SIZE),
+      // R2 itself aborts an incomplete multipart upload after 7 days.
+      multipartMaxIdleSeconds: intSetting(env.MULTIPART_MAX_IDLE_SECONDS, 24 * 3600),
     };
     cache.set(env, s);
   }

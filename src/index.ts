@@ -3,6 +3,8 @@ import type { Env } from "./config";
 import { handleControl } from "./control";
 import { readParams } from "./control/params";
 import { handleData } from "./data";
+import { runHousekeeping } from "./housekeeping";
+import { consumeUsage } from "./metering/consumer";
 import { asApiError, dataError, newRequestIds, withIds, type RequestIds } from "./responses";
 
 /**
@@ -27,4 +29,8 @@ router.all("*", async (request, env, ctx) => {
 
 export default {
   fetch: (request, env, ctx) => router.fetch(request as EdgeRequest, env, ctx),
+  /** The usage queue (wrangler.toml): data-plane usage events → usage_daily. */
+  queue: (batch, env) => consumeUsage(batch, env),
+  /** The cron trigger: storage integration and other housekeeping, at the scheduled time. */
+  scheduled: (controller, env) => runHousekeeping(env, Math.floor(controller.scheduledTime / 1000)),
 } satisfies ExportedHandler<Env>;

@@ -19,6 +19,8 @@ export default defineConfig(async () => ({
           ROOT_PUBLIC_KEY: TEST_PUBLIC_KEY,
           ROOT_PRIVATE_KEY: TEST_PRIVATE_KEY,
           BUCKET_MIN_AGE_SECONDS: "0",
+          // Small, so that test/tokens.test.ts can reach it (15038); per project.
+          TOKEN_LIMIT_PER_PROJECT: "5",
         },
       },
     }),

@@ -1,5 +1,9 @@
 import { createBucket, deleteBucket, describeBucket, updateBucket } from "./buckets";
 import type { ControlAction } from "./context";
+import { getUFileQuotaPrice } from "./price";
+import { buyUFileQuota, getUFileQuota, getUFileQuotaInfo } from "./quota";
+import { getUFileReport } from "./report";
+import { createUFileToken, deleteUFileToken, describeUFileToken, updateUFileToken } from "./tokens";
 
 /**
  * The control-plane action table: `Action` parameter → handler.
@@ -10,4 +14,13 @@ export const ACTIONS: Record<string, ControlAction> = {
   DescribeBucket: describeBucket,
   UpdateBucket: updateBucket,
   DeleteBucket: deleteBucket,
+  GetUFileQuota: getUFileQuota,
+  GetUFileQuotaInfo: getUFileQuotaInfo,
+  GetUFileQuotaPrice: getUFileQuotaPrice,
+  GetUFileReport: getUFileReport,
+  BuyUFileQuota: buyUFileQuota,
+  CreateUFileToken: createUFileToken,
+  UpdateUFileToken: updateUFileToken,
+  DeleteUFileToken: deleteUFileToken,
+  DescribeUFileToken: describeUFileToken,
 };

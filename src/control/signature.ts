@@ -1,6 +1,7 @@
 import type { Env } from "../config";
 import { safeEqual, sha1, toHex } from "../crypto";
-import { ApiError } from "../errors";
+import { tokenKeySource } from "../data/token-keys";
+import { ApiError, type ErrorName } from "../errors";
 import { byteOrder, encodeValue, type Params } from "./params";
 
 /**
@@ -17,6 +18,8 @@ export async function controlSignature(params: Params, privateKey: string): Prom
 /** A key that may sign control-plane calls, resolved from a public key. */
 export interface ControlKeySource {
   privateKeyFor(publicKey: string, env: Env): Promise<string | undefined>;
+  /** Set for keys that authenticate but may not call the control plane: the error they get. */
+  readonly refusal?: ErrorName;
 }
 
 /** The root key pair from the Worker secrets. */
@@ -29,15 +32,33 @@ export const rootKeys: ControlKeySource = {
   },
 };
 
+/** Token keys (PROTOCOL.md §3.4): a valid token signature is answered 15037, never served. */
+export const tokenKeys: ControlKeySource = {
+  refusal: "NoPermission",
+  async privateKeyFor(publicKey, env) {
+    return (await tokenKeySource.lookup(publicKey, env))?.privateKey;
+  },
+};
+
+export const CONTROL_KEY_SOURCES: readonly ControlKeySource[] = [rootKeys, tokenKeys];
+
 /** Checks `PublicKey` + `Signature`; throws the gateway code that fits. */
-export async function verifyControlSignature(params: Params, env: Env, keys: ControlKeySource = rootKeys): Promise<string> {
+export async function verifyControlSignature(
+  params: Params,
+  env: Env,
+  sources: readonly ControlKeySource[] = CONTROL_KEY_SOURCES,
+): Promise<string> {
   const signature = params.nonEmpty("Signature");
   if (!signature) throw new ApiError("MissingSignature");
   const publicKey = params.nonEmpty("PublicKey");
   if (!publicKey) throw new ApiError("MissingSignature", "PublicKey is missing");
-  const privateKey = await keys.privateKeyFor(publicKey, env);
-  if (privateKey === undefined) throw new ApiError("UserNotExist");
-  const expected = await controlSignature(params, privateKey);
-  if (!safeEqual(signature.toLowerCase(), expected)) throw new ApiError("SignatureError");
-  return publicKey;
+  for (const source of sources) {
+    const privateKey = await source.privateKeyFor(publicKey, env);
+    if (privateKey === undefined) continue;
+    const expected = await controlSignature(params, privateKey);
+    if (!safeEqual(signature.toLowerCase(), expected)) throw new ApiError("SignatureError");
+    if (source.refusal) throw new ApiError(source.refusal, "this key may not call control-plane actions");
+    return publicKey;
+  }
+  throw new ApiError("UserNotExist");
 }
