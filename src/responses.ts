@@ -37,9 +37,11 @@ function setIdHeaders(headers: Headers, ids: RequestIds): void {
 
 /** A JSON response with exactly `Content-Type: application/json` (Python compares with ==). */
 export function json(body: unknown, status = 200, headers?: HeadersInit): Response {
+  const bytes = new TextEncoder().encode(JSON.stringify(body));
   const h = new Headers(headers);
   h.set("Content-Type", "application/json");
-  return new Response(JSON.stringify(body), { status, headers: h });
+  h.set("Content-Length", String(bytes.byteLength));
+  return new Response(bytes, { status, headers: h });
 }
 
 /** Control-plane envelope: always HTTP 200. */

@@ -1,19 +1,10 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import worker from "../src/index";
 import { isValidBucketName } from "../src/control/buckets";
 import { Params } from "../src/control/params";
 import { controlSignature } from "../src/control/signature";
-import { API, PRIVATE_KEY, PUBLIC_KEY, call, control, signControl, toQuery, uniqueName } from "./helpers";
+import { API, PRIVATE_KEY, PUBLIC_KEY, call, callWithEnv, control, signControl, toQuery, uniqueName } from "./helpers";
 
-/** Calls the worker with some settings overridden (a fresh env object gets fresh settings). */
-async function callWithEnv(overrides: Record<string, unknown>, url: string, init?: RequestInit) {
-  const ctx = createExecutionContext();
-  const res = await worker.fetch(new Request(url, init), { ...env, ...overrides }, ctx);
-  await waitOnExecutionContext(ctx);
-  return res;
-}
 
 const sign = (entries: Record<string, string | number>) =>
   controlSignature(new Params(new Map(Object.entries(entries))), PRIVATE_KEY);
@@ -67,7 +58,7 @@ describe("transports (PROTOCOL.md §3.1)", () => {
       headers: { "Content-Type": "application/x-www-form-urlencoded; charset=utf-8", "U-Timestamp-Ms": "1700000000000" },
       body: toQuery(await signControl({ Action: "CreateBucket", BucketName: name, Region: "cn-sh2", ProjectId: "org-form" })),
     });
-    const body = await res.json<any>();
+    const body = await res.json() as any;
     expect(body.RetCode).toBe(0);
     const { body: d } = await control({ Action: "DescribeBucket", BucketName: name, ProjectId: "org-form" });
     expect(d.DataSet[0].Region).toBe("cn-sh2");
@@ -80,7 +71,7 @@ describe("transports (PROTOCOL.md §3.1)", () => {
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(await signControl({ Action: "DescribeBucket", BucketName: name, Offset: 0, Limit: 10 })),
     });
-    const body = await res.json<any>();
+    const body = await res.json() as any;
     expect(body.RetCode).toBe(0);
     expect(body.DataSet[0].BucketName).toBe(name);
   });
@@ -92,14 +83,14 @@ describe("transports (PROTOCOL.md §3.1)", () => {
       headers: { "Content-Type": "application/x-www-form-urlencoded" },
       body: toQuery(params),
     });
-    expect((await res.json<any>()).RetCode).toBe(0);
+    expect((await res.json() as any).RetCode).toBe(0);
   });
   it("a percent-encoded PublicKey is decoded before signing (Go test vector style)", async () => {
     const params = await signControl({ Action: "DescribeBucket", Limit: 1 });
     const query = Object.entries(params)
       .map(([k, v]) => `${k}=${k === "PublicKey" ? String(v).replace("@", "%40") : encodeURIComponent(String(v))}`)
       .join("&");
-    expect((await (await call(`${API}/?${query}`)).json<any>()).RetCode).toBe(0);
+    expect((await (await call(`${API}/?${query}`)).json() as any).RetCode).toBe(0);
   });
 });
 
@@ -107,7 +98,7 @@ describe("gateway errors", () => {
   const get = async (query: string) => {
     const res = await call(`${API}/?${query}`);
     expect(res.status).toBe(200);
-    return res.json<any>();
+    return res.json() as any;
   };
   it("160 for an empty Action", async () => {
     expect((await get("Action=")).RetCode).toBe(160);
@@ -135,7 +126,7 @@ describe("gateway errors", () => {
   });
   it("a deployment without root keys refuses signed calls with a clear error", async () => {
     const res = await callWithEnv({ ROOT_PUBLIC_KEY: undefined, ROOT_PRIVATE_KEY: undefined }, `${API}/?${toQuery(await signControl({ Action: "DescribeBucket" }))}`);
-    const body = await res.json<any>();
+    const body = await res.json() as any;
     expect(body.RetCode).toBe(15004);
     expect(body.Message).toContain("ROOT_PUBLIC_KEY");
   });
@@ -267,7 +258,7 @@ describe("DeleteBucket", () => {
     const name = uniqueName();
     await control({ Action: "CreateBucket", BucketName: name });
     const url = `${API}/?${toQuery(await signControl({ Action: "DeleteBucket", BucketName: name }))}`;
-    const body = await (await callWithEnv({ BUCKET_MIN_AGE_SECONDS: "1200" }, url)).json<any>();
+    const body = await (await callWithEnv({ BUCKET_MIN_AGE_SECONDS: "1200" }, url)).json() as any;
     expect(body.RetCode).toBe(15014);
     expect((await control({ Action: "DescribeBucket", BucketName: name })).body.RetCode).toBe(0);
   });
@@ -300,7 +291,7 @@ describe("dispatch and common headers", () => {
     const res = await call("http://localhost:8787/some/key");
     expect(res.status).toBe(404);
     expect(res.headers.get("Content-Type")).toBe("application/json");
-    const body = await res.json<any>();
+    const body = await res.json() as any;
     expect(body.RetCode).toBe(-30010);
     expect(body.ErrMsg).toContain("bucket not exist");
   });

@@ -1,4 +1,6 @@
-import { exports } from "cloudflare:workers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import worker from "../src/index";
 import { controlSignature } from "../src/control/signature";
 import { Params, type ParamValue } from "../src/control/params";
 
@@ -11,6 +13,17 @@ export const API = "http://api.localhost";
 /** Fetch through the Worker's own fetch handler, as a client over HTTP would. */
 export function call(input: string, init?: RequestInit): Promise<Response> {
   return exports.default.fetch(input, init);
+}
+
+/**
+ * Calls the worker's fetch handler directly with some bindings or settings overridden (a fresh
+ * env object gets fresh settings), and waits for its waitUntil work.
+ */
+export async function callWithEnv(overrides: Record<string, unknown>, url: string, init?: RequestInit): Promise<Response> {
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(new Request(url, init) as Request<unknown, IncomingRequestCfProperties>, { ...env, ...overrides }, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
 }
 
 /** Signs control-plane parameters the way the UCloud API SDKs do. */
@@ -38,4 +51,141 @@ let counter = 0;
 /** A bucket name unique within the test run. */
 export function uniqueName(prefix = "b"): string {
   return `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
+}
+
+// ───────────────────────── data plane ─────────────────────────
+
+import { hmacSha1Base64 } from "../src/crypto";
+
+export interface Keys {
+  publicKey: string;
+  privateKey: string;
+}
+const ROOT: Keys = { publicKey: PUBLIC_KEY, privateKey: PRIVATE_KEY };
+
+/** `UCloud <pub>:<sig>` over VERB\nMD5\nType\nDate\n[x-ucloud headers]/bucket/key, as the SDKs sign. */
+export async function authorization(
+  method: string,
+  bucket: string,
+  key: string,
+  opts: { contentType?: string; contentMd5?: string; date?: string; canonicalHeaders?: string; keys?: Keys } = {},
+): Promise<string> {
+  const keys = opts.keys ?? ROOT;
+  const s = `${method}\n${opts.contentMd5 ?? ""}\n${opts.contentType ?? ""}\n${opts.date ?? ""}\n${opts.canonicalHeaders ?? ""}/${bucket}/${key}`;
+  return `UCloud ${keys.publicKey}:${await hmacSha1Base64(keys.privateKey, s)}`;
+}
+
+/** The URL of a key, path-encoded the way Go and Java encode it (`/` kept). */
+export const fileUrl = (bucket: string, key: string, query = "") =>
+  `http://${bucket}.localhost/${key.split("/").map(encodeURIComponent).join("/")}${query ? `?${query}` : ""}`;
+
+export interface FileRequest {
+  method?: string;
+  body?: BodyInit | null;
+  headers?: Record<string, string>;
+  query?: string;
+  /** The key whose resource is signed, when it differs from the path (listings sign ""). */
+  signedKey?: string;
+  keys?: Keys;
+  /** Send no Authorization header. */
+  anonymous?: boolean;
+}
+
+/** A data-plane request signed with the root (or given) keys. */
+export async function file(bucket: string, key: string, req: FileRequest = {}): Promise<Response> {
+  const method = req.method ?? "GET";
+  const headers = new Headers(req.headers);
+  // fetch adds this to string bodies; the SDKs send (and sign) their Content-Type explicitly.
+  if (typeof req.body === "string" && !headers.has("Content-Type")) headers.set("Content-Type", "text/plain;charset=UTF-8");
+  if (!req.anonymous) {
+    headers.set(
+      "Authorization",
+      await authorization(method, bucket, req.signedKey ?? key, {
+        contentType: headers.get("Content-Type") ?? "",
+        contentMd5: headers.get("Content-MD5") ?? "",
+        keys: req.keys,
+      }),
+    );
+  }
+  return call(fileUrl(bucket, key, req.query), { method, headers, body: req.body });
+}
+
+/** A bucket created through the control plane (default private). */
+export async function newBucket(type: "public" | "private" = "private", projectId?: string): Promise<string> {
+  const name = uniqueName("bkt");
+  const { body } = await control({ Action: "CreateBucket", BucketName: name, Type: type, ...(projectId ? { ProjectId: projectId } : {}) });
+  if (body.RetCode !== 0) throw new Error(`CreateBucket failed: ${JSON.stringify(body)}`);
+  return name;
+}
+
+/** PutFile of `body` under `key`; asserts success and returns the ETag. */
+export async function put(bucket: string, key: string, body: string | Uint8Array, headers: Record<string, string> = {}): Promise<string> {
+  const res = await file(bucket, key, { method: "PUT", body, headers: { "Content-Type": "text/plain", ...headers } });
+  if (res.status !== 200) throw new Error(`PutFile ${key}: ${res.status} ${await res.text()}`);
+  return res.headers.get("ETag")!;
+}
+
+/** Bytes (i*7)&255, PROTOCOL.md §4.4's pattern. */
+export function pattern(size: number, seed = 7): Uint8Array {
+  const out = new Uint8Array(size);
+  for (let i = 0; i < size; i++) out[i] = (i * seed) & 255;
+  return out;
+}
+
+/**
+ * A query-signed URL (PROTOCOL.md §2.5): `?UCloudPublicKey=&Expires=&Signature=`, the signature
+ * over VERB\nMD5\nType\nExpires\n/bucket/key. `rawSignature` leaves the base64 unencoded (Python, C).
+ */
+export async function presignedUrl(
+  bucket: string,
+  key: string,
+  opts: { method?: string; expires: number; keys?: Keys; contentType?: string; rawSignature?: boolean },
+): Promise<string> {
+  const keys = opts.keys ?? ROOT;
+  const s = `${opts.method ?? "GET"}\n\n${opts.contentType ?? ""}\n${opts.expires}\n/${bucket}/${key}`;
+  const sig = await hmacSha1Base64(keys.privateKey, s);
+  const query = `UCloudPublicKey=${encodeURIComponent(keys.publicKey)}&Expires=${opts.expires}&Signature=${opts.rawSignature ? sig : encodeURIComponent(sig)}`;
+  return fileUrl(bucket, key, query);
+}
+
+/**
+ * PostFile as ufile-sdk-python sends it (PROTOCOL.md §5.4): fields FileName, Authorization, then
+ * the file part with its MIME, and no closing delimiter. The signature covers POST, the file's
+ * MIME and `/bucket/<FileName>`; `signedKey` signs another key instead.
+ */
+export async function postFile(
+  bucket: string,
+  key: string,
+  content: string,
+  opts: { keys?: Keys; mime?: string; signedKey?: string } = {},
+): Promise<Response> {
+  const mime = opts.mime ?? "text/plain";
+  const auth = await authorization("POST", bucket, opts.signedKey ?? key, { contentType: mime, keys: opts.keys });
+  const B = "5c8b8f1e2a7d4e8fa3b2c1d0e9f8a7b6";
+  const field = (name: string, value: string) => `--${B}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+  const body =
+    field("FileName", key) +
+    field("Authorization", auth) +
+    `--${B}\r\nContent-Disposition: form-data; name="file"; filename="/tmp/upload"\r\nContent-Type: ${mime}\r\n\r\n${content}\r\n--${B}\r\n`;
+  return call(`http://${bucket}.localhost/`, { method: "POST", headers: { "Content-Type": `multipart/form-data; boundary=${B}` }, body });
+}
+
+/** A query-signed URL (PROTOCOL.md §2.5), the signature percent-encoded as Go and Java send it. */
+export async function presign(bucket: string, key: string, expires: number, opts: { method?: string; keys?: Keys } = {}): Promise<string> {
+  const keys = opts.keys ?? ROOT;
+  const sig = await hmacSha1Base64(keys.privateKey, `${opts.method ?? "GET"}\n\n\n${expires}\n/${bucket}/${key}`);
+  return fileUrl(bucket, key, `UCloudPublicKey=${encodeURIComponent(keys.publicKey)}&Expires=${expires}&Signature=${encodeURIComponent(sig)}`);
+}
+
+/** SHA-1 hex of a stream or bytes, to compare large bodies without holding two copies as strings. */
+export async function sha1Hex(data: ReadableStream<Uint8Array> | Uint8Array | ArrayBuffer): Promise<string> {
+  let digest: ArrayBuffer;
+  if (data instanceof ReadableStream) {
+    const stream = new crypto.DigestStream("SHA-1");
+    await data.pipeTo(stream);
+    digest = await stream.digest;
+  } else {
+    digest = await crypto.subtle.digest("SHA-1", data);
+  }
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }

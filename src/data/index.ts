@@ -1,9 +1,19 @@
-import { settings, type Env } from "../config";
+import { nowSeconds, settings, type Env } from "../config";
 import { ApiError } from "../errors";
+import { bucketByName } from "../store/buckets";
+import { database } from "../store/db";
+import { checkAccess } from "./access";
+import { parseKey, parseQuery, type DataContext } from "./context";
+import { preflight, withCors } from "./cors";
 import { bucketFromHost } from "./host";
+import { findOperation } from "./operations";
+import { meterRequest } from "../metering/events";
 
-/** Data plane entry: `<bucket>.<FILE_DOMAIN>` requests. */
-export async function handleData(request: Request, url: URL, env: Env, _ctx: ExecutionContext): Promise<Response> {
+/**
+ * Data plane: `<bucket>.<FILE_DOMAIN>` requests (DESIGN.md §3).
+ * Host → bucket (cached lookup) → operation table → authenticate + authorize → handler.
+ */
+export async function handleData(request: Request, url: URL, env: Env, ctx: ExecutionContext): Promise<Response> {
   const s = settings(env);
   const bucketName = bucketFromHost(url, s);
   if (bucketName === null) {
@@ -12,6 +22,28 @@ export async function handleData(request: Request, url: URL, env: Env, _ctx: Exe
       `host ${url.hostname} names no bucket: use <bucket>.${s.fileDomain} for files, or an Action parameter for the control plane`,
     );
   }
-  void request;
-  throw new ApiError("InvalidRequest", "the data plane is not implemented yet");
+  if (request.method === "OPTIONS") return preflight(request);
+  const db = database(env.DB);
+  const bucket = await bucketByName(db, bucketName);
+  if (!bucket) throw new ApiError("BucketNotExist", bucketName);
+  const query = parseQuery(url);
+  const key = parseKey(url);
+  const op = findOperation(request, query, key);
+  if (!op) {
+    throw new ApiError("InvalidRequest", key === "" && request.method !== "POST" ? "an object key is required" : "unsupported operation");
+  }
+  const c: DataContext = { request, url, env, ctx, settings: s, db, bucket, key, query, principal: { kind: "anonymous" }, now: nowSeconds() };
+  // Every request that reached a bucket is metered, errors included; the queue send never delays it.
+  let downloadBytes = 0;
+  try {
+    if (!op.accessInHandler) {
+      const check = op.access ? await op.access(c) : { signedKeys: [key], target: { key } };
+      c.principal = await checkAccess(c, op.name, check);
+    }
+    const response = await op.run(c);
+    if (request.method !== "HEAD") downloadBytes = Number(response.headers.get("Content-Length")) || 0;
+    return withCors(response);
+  } finally {
+    meterRequest(env, ctx, bucket, downloadBytes);
+  }
 }

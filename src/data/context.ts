@@ -1,0 +1,66 @@
+import type { Env, Settings } from "../config";
+import { ApiError } from "../errors";
+import type { ServedBucket } from "../store/buckets";
+import type { Database } from "../store/db";
+import type { Principal } from "./principal";
+
+/** What every data-plane operation receives. */
+export interface DataContext {
+  request: Request;
+  url: URL;
+  env: Env;
+  ctx: ExecutionContext;
+  settings: Settings;
+  db: Database;
+  bucket: ServedBucket;
+  /** The object key, percent-decoded once ("" on bucket-level routes). */
+  key: string;
+  /** Query values, form-decoded (`+` is a space). Flags are present with value "". */
+  query: Query;
+  principal: Principal;
+  /** Unix seconds. */
+  now: number;
+}
+
+export type Query = Map<string, string>;
+
+/** Form-decodes the query (PROTOCOL.md §1.3); malformed percent-encoding → 400. First value wins. */
+export function parseQuery(url: URL): Query {
+  const query: Query = new Map();
+  for (const pair of url.search.slice(1).split("&")) {
+    if (!pair) continue;
+    const eq = pair.indexOf("=");
+    const name = formDecode(eq < 0 ? pair : pair.slice(0, eq));
+    if (!query.has(name)) query.set(name, eq < 0 ? "" : formDecode(pair.slice(eq + 1)));
+  }
+  return query;
+}
+
+function formDecode(s: string): string {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, " "));
+  } catch {
+    throw new ApiError("InvalidRequest", "malformed percent-encoding in the query");
+  }
+}
+
+/** The key: the path without its leading `/`, percent-decoded once (a literal `+` stays `+`). */
+export function parseKey(url: URL): string {
+  try {
+    return decodeURIComponent(url.pathname.slice(1));
+  } catch {
+    throw new ApiError("InvalidRequest", "malformed percent-encoding in the key");
+  }
+}
+
+/**
+ * Keys that a URL can address again: URL parsing drops `.`/`..` segments, so a key holding
+ * them (sent as `%2F..%2F`) could never be read back. Refused on write.
+ */
+export function assertWritableKey(key: string): void {
+  if (key === "") throw new ApiError("InvalidRequest", "an object key is required");
+  if (key.split("/").some((segment) => segment === "." || segment === "..")) {
+    throw new ApiError("InvalidRequest", "keys may not contain '.' or '..' path segments");
+  }
+  if (new TextEncoder().encode(key).byteLength > 1024) throw new ApiError("InvalidRequest", "keys are at most 1024 bytes");
+}

@@ -1,0 +1,172 @@
+import { ApiError } from "../errors";
+import { fromBase64, fromHex } from "../crypto";
+import { deleteBlobs, getBlob, newBlobId, putBlob } from "../store/blobs";
+import { deleteObject, forgetReleasedBlobs, getObject, publishBlob, type ObjectMeta, type ObjectRow } from "../store/objects";
+import { assertNotOwing } from "../metering/quotas";
+import { assertWritableKey, type DataContext } from "./context";
+import { etagFromBlocks, hashingStream, UFileHasher } from "./etag";
+import { isReadable, objectHeaders, requestedStorageClass, requestedUserMeta } from "./object-headers";
+import { parseRange } from "./range";
+
+/** PutFile, GetFile, HEAD and DeleteFile (spec 000 §6, §9-11; PROTOCOL.md §5.3, §5.6-5.8). */
+
+/** `Content-MD5` as 32 hex or 24 base64 characters (SDKs send hex, spec 003 base64). */
+export function parseContentMd5(value: string | null): Uint8Array | undefined {
+  if (value === null || value.trim() === "") return undefined;
+  const v = value.trim();
+  const bytes = /^[0-9a-fA-F]{32}$/.test(v) ? fromHex(v) : /^[A-Za-z0-9+/]{22}==$/.test(v) ? fromBase64(v) : null;
+  if (!bytes || bytes.byteLength !== 16) throw new ApiError("InvalidRequest", "Content-MD5 must be 32 hex or 24 base64 characters");
+  return bytes;
+}
+
+/** The metadata a write records, from the request headers. */
+export function requestedMeta(headers: Headers, fallbackMime = "application/octet-stream"): ObjectMeta {
+  return {
+    mime: headers.get("Content-Type") || fallbackMime,
+    storageClass: requestedStorageClass(headers, "STANDARD"),
+    userMeta: requestedUserMeta(headers),
+  };
+}
+
+/**
+ * Releases blobs nothing references any more, after the response: R2 bytes first, then the
+ * rows. If this never runs, the scheduled sweeper finds the refcount-0 rows.
+ */
+export function releaseBlobs(c: DataContext, ids: string[]): void {
+  if (ids.length === 0) return;
+  c.ctx.waitUntil(
+    deleteBlobs(c.env, ids)
+      .then(() => forgetReleasedBlobs(c.db, ids))
+      .catch((err) => console.error("blob release failed; the sweeper will retry", String(err))),
+  );
+}
+
+/** Publishes a complete blob under the request's key, answering like PutFile. */
+export async function publish(c: DataContext, key: string, blob: { id: string; size: number; etag: string }, meta: ObjectMeta) {
+  const result = await publishBlob(c.db, c.bucket.id, key, blob, meta, c.now);
+  releaseBlobs(c, result.released);
+  if (!result.written) throw new ApiError("BucketNotExist");
+  return new Response(null, { status: 200, headers: { ETag: blob.etag } });
+}
+
+/** Reads a body of unknown length, up to `limit` bytes; null when it is longer. */
+async function readBounded(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array | null> {
+  if (!body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of body) {
+    total += chunk.byteLength;
+    if (total > limit) return null;
+    chunks.push(chunk);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return out;
+}
+
+/** R2 refuses a put whose bytes do not match the `md5` option; nothing is stored then. */
+const isMd5Mismatch = (err: unknown) => /md5|digest|checksum/i.test(String(err));
+
+/**
+ * Streams the request body into a new blob while hashing it. With Content-Length the body goes
+ * straight to R2 through a FixedLengthStream; without, it is buffered up to a bound (R2 needs
+ * a known length), else 411.
+ */
+async function storeBody(c: DataContext, blobId: string, storageClass: string, md5?: Uint8Array) {
+  const hasher = new UFileHasher();
+  const lengthHeader = c.request.headers.get("Content-Length");
+  try {
+    if (lengthHeader !== null) {
+      if (!/^\d+$/.test(lengthHeader)) throw new ApiError("InvalidRequest", "bad Content-Length");
+      const length = Number(lengthHeader);
+      if (length === 0 || !c.request.body) {
+        await putBlob(c.env, blobId, null, { storageClass, md5 });
+      } else {
+        const { readable, writable } = new FixedLengthStream(length);
+        const pump = c.request.body.pipeThrough(hashingStream(hasher)).pipeTo(writable);
+        const [stored, pumped] = await Promise.allSettled([putBlob(c.env, blobId, readable, { storageClass, md5 }), pump]);
+        if (stored.status === "rejected") throw stored.reason;
+        if (pumped.status === "rejected") throw pumped.reason;
+      }
+    } else {
+      const bytes = await readBounded(c.request.body, c.settings.maxBufferedBodyBytes);
+      if (bytes === null) {
+        throw new ApiError("LengthRequired", `a body without Content-Length is limited to ${c.settings.maxBufferedBodyBytes} bytes`);
+      }
+      await hasher.update(bytes);
+      await putBlob(c.env, blobId, bytes, { storageClass, md5 });
+    }
+  } catch (err) {
+    if (md5 && !(err instanceof ApiError) && isMd5Mismatch(err)) throw new ApiError("ContentMd5Mismatch");
+    throw err;
+  }
+  const hashed = await hasher.finish();
+  return { size: hashed.size, etag: await etagFromBlocks(hashed.blockSha1s) };
+}
+
+export async function putFile(c: DataContext): Promise<Response> {
+  assertWritableKey(c.key);
+  assertNotOwing(c.bucket);
+  const meta = requestedMeta(c.request.headers);
+  const md5 = parseContentMd5(c.request.headers.get("Content-MD5"));
+  const blobId = newBlobId();
+  const { size, etag } = await storeBody(c, blobId, meta.storageClass, md5);
+  return publish(c, c.key, { id: blobId, size, etag }, meta);
+}
+
+async function existing(c: DataContext): Promise<ObjectRow> {
+  const row = await getObject(c.db, c.bucket.id, c.key);
+  if (!row) throw new ApiError("FileNotExist");
+  return row;
+}
+
+/** `If-Modified-Since` not exceeded (second precision, HTTP-date) → 304. */
+function notModifiedSince(c: DataContext, row: ObjectRow): boolean {
+  const since = Date.parse(c.request.headers.get("If-Modified-Since") ?? "");
+  return Number.isFinite(since) && row.modifiedAt <= Math.floor(since / 1000);
+}
+
+function contentDisposition(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]/g, "_").replace(/["\\]/g, "_");
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+export async function getFile(c: DataContext): Promise<Response> {
+  const row = await existing(c);
+  assertNotOwing(c.bucket);
+  if (!isReadable(row, c.now)) throw new ApiError("NotRestored");
+  const headers = objectHeaders(row, c.now);
+  if (notModifiedSince(c, row)) return new Response(null, { status: 304, headers });
+  const attachment = c.query.get("ufileattname");
+  if (attachment) headers.set("Content-Disposition", contentDisposition(attachment));
+  const range = parseRange(c.request.headers.get("Range"), row.size);
+  const blob = await getBlob(c.env, row.blobId, range ? { offset: range.start, length: range.end - range.start + 1 } : undefined);
+  if (!blob) throw new Error(`blob ${row.blobId} of ${c.bucket.name}/${c.key} is missing from R2`);
+  if (range) {
+    headers.set("Content-Range", `bytes ${range.start}-${range.end}/${row.size}`);
+    headers.set("Content-Length", String(range.end - range.start + 1));
+    return new Response(blob.body, { status: 206, headers });
+  }
+  headers.set("Content-Length", String(row.size));
+  return new Response(blob.body, { status: 200, headers });
+}
+
+/** HEAD: the GET headers, no body, Content-Length the object size; never touches R2. */
+export async function headFile(c: DataContext): Promise<Response> {
+  const row = await existing(c);
+  const headers = objectHeaders(row, c.now);
+  headers.set("Content-Length", String(row.size));
+  return new Response(null, { status: 200, headers });
+}
+
+export async function deleteFile(c: DataContext): Promise<Response> {
+  const result = await deleteObject(c.db, c.bucket.id, c.key);
+  if (!result.written) throw new ApiError("FileNotExist");
+  releaseBlobs(c, result.released);
+  return new Response(null, { status: 204 });
+}
+

@@ -1,0 +1,103 @@
+import { ApiError } from "../errors";
+import type { ObjectRow } from "../store/objects";
+
+/**
+ * Object metadata on the wire (PROTOCOL.md §5.6-5.7, §6): storage classes, user metadata,
+ * restore state, and the response headers of GET and HEAD.
+ */
+
+/** Accepted spellings → canonical class. STANDARD_IA is spec 003's name for IA. */
+const STORAGE_CLASSES: Record<string, string> = {
+  STANDARD: "STANDARD",
+  IA: "IA",
+  STANDARD_IA: "IA",
+  ARCHIVE: "ARCHIVE",
+  COLD: "COLD",
+};
+/** Canonical class → spec 003's spelling, for `x-bce-storage-class`. */
+const BCE_CLASS: Record<string, string> = { STANDARD: "STANDARD", IA: "STANDARD_IA", ARCHIVE: "ARCHIVE", COLD: "COLD" };
+
+export const isArchival = (storageClass: string): boolean => storageClass === "ARCHIVE" || storageClass === "COLD";
+
+export function canonicalStorageClass(value: string): string {
+  const canonical = STORAGE_CLASSES[value.trim().toUpperCase()];
+  if (!canonical) throw new ApiError("InvalidStorageClass", `${value} (use STANDARD, IA, ARCHIVE or COLD)`);
+  return canonical;
+}
+
+/** `X-Ufile-Storage-Class` or `x-bce-storage-class`, else `fallback`. */
+export function requestedStorageClass(headers: Headers, fallback: string): string {
+  const value = headers.get("X-Ufile-Storage-Class") ?? headers.get("x-bce-storage-class");
+  return value === null || value.trim() === "" ? fallback : canonicalStorageClass(value);
+}
+
+const META_PREFIXES = ["x-ufile-meta-", "x-bce-meta-"];
+export const USER_META_LIMIT = 2048;
+
+/** User metadata from `X-Ufile-Meta-*` / `x-bce-meta-*`: keys lowercased, ≤ 2048 bytes of keys + values. */
+export function requestedUserMeta(headers: Headers): Record<string, string> {
+  const meta: Record<string, string> = {};
+  for (const [name, value] of headers) {
+    const prefix = META_PREFIXES.find((p) => name.toLowerCase().startsWith(p));
+    if (prefix) {
+      const key = name.slice(prefix.length).toLowerCase();
+      if (key) meta[key] = value;
+    }
+  }
+  const encoder = new TextEncoder();
+  const total = Object.entries(meta).reduce((n, [k, v]) => n + encoder.encode(k).byteLength + encoder.encode(v).byteLength, 0);
+  if (total > USER_META_LIMIT) throw new ApiError("UserMetaTooLarge", `${total} bytes`);
+  return meta;
+}
+
+export const parseUserMeta = (json: string): Record<string, string> => JSON.parse(json) as Record<string, string>;
+
+/** Restore state of an ARCHIVE/COLD object (PROTOCOL.md §5.11, §6.3). */
+export type RestoreState = "none" | "restoring" | "restored";
+
+export function restoreState(row: Pick<ObjectRow, "restoreReadyAt" | "restoreExpiresAt">, now: number): RestoreState {
+  if (row.restoreReadyAt == null || row.restoreExpiresAt == null || now >= row.restoreExpiresAt) return "none";
+  return now < row.restoreReadyAt ? "restoring" : "restored";
+}
+
+/** Whether the object's bytes may be read now (ARCHIVE/COLD only while restored). */
+export const isReadable = (row: ObjectRow, now: number): boolean =>
+  !isArchival(row.storageClass) || restoreState(row, now) === "restored";
+
+export const httpDate = (seconds: number): string => new Date(seconds * 1000).toUTCString();
+
+/** The headers GET and HEAD share. Canonical casing matters to the C and Java SDKs (§6.2). */
+export function objectHeaders(row: ObjectRow, now: number): Headers {
+  const h = new Headers();
+  h.set("ETag", row.etag);
+  h.set("Content-Type", row.mime);
+  h.set("Last-Modified", httpDate(row.modifiedAt));
+  h.set("Accept-Ranges", "bytes");
+  h.set("X-Ufile-Create-Time", String(row.createdAt));
+  h.set("X-Ufile-Storage-Class", row.storageClass);
+  h.set("x-bce-storage-class", BCE_CLASS[row.storageClass] ?? row.storageClass);
+  for (const [k, v] of Object.entries(parseUserMeta(row.userMeta))) {
+    h.set(`X-Ufile-Meta-${k}`, v);
+    h.set(`x-bce-meta-${k}`, v);
+  }
+  if (isArchival(row.storageClass)) {
+    const state = restoreState(row, now);
+    const value =
+      state === "restoring"
+        ? 'ongoing-request="true"'
+        : state === "restored"
+          ? `ongoing-request="false", expiry-date="${httpDate(row.restoreExpiresAt!)}"`
+          : null;
+    if (value) {
+      h.set("X-Ufile-Restore", value);
+      h.set("x-bce-restore", value);
+    }
+  }
+  return h;
+}
+
+/** PrefixFileList's RestoreStatus: Frozen / Restored for ARCHIVE and COLD, "" otherwise. */
+export function restoreStatus(row: ObjectRow, now: number): string {
+  if (!isArchival(row.storageClass)) return "";
+  return restoreState(row, now) === "restored" ? "Restored" : "Frozen";
+}

@@ -1,0 +1,171 @@
+import { ApiError } from "../errors";
+import { bucketByName } from "../store/buckets";
+import { copyObject, findByHash, getObject, renameObject, updateObject, type ObjectRow } from "../store/objects";
+import { assertNotOwing } from "../metering/quotas";
+import { assertWritableKey, type DataContext } from "./context";
+import { isEmptyFileEtag, normalizeEtag } from "./etag";
+import { releaseBlobs } from "./files";
+import { canonicalStorageClass, isArchival, requestedStorageClass, requestedUserMeta, restoreState } from "./object-headers";
+import type { ObjectRef } from "./scope";
+
+/**
+ * Operations that only touch the index, never bytes: UploadHit (秒传), Copy, Rename, OpMeta,
+ * ClassSwitch, Restore (spec 000 §8, §25; PROTOCOL.md §5.5, §5.11). R2 cannot rename, copy or
+ * edit metadata in place; with blobs under opaque ids these are row updates.
+ */
+
+const ok = (etag?: string) => new Response(null, { status: 200, headers: etag ? { ETag: etag } : {} });
+
+async function existingRow(c: DataContext, key = c.key): Promise<ObjectRow> {
+  const row = await getObject(c.db, c.bucket.id, key);
+  if (!row) throw new ApiError("FileNotExist");
+  return row;
+}
+
+// ── UploadHit ──
+
+/** The ETag every SDK computes for an empty file, in our canonical form. */
+const EMPTY_FILE_ETAG = "AAAAANo5o-5ea0sNMlW_75VgGJCv2AcJ";
+
+export function uploadHitParams(c: DataContext): { hash: string; fileName: string; fileSize: number } {
+  const hash = normalizeEtag(c.query.get("Hash") ?? "");
+  const fileName = c.query.get("FileName") ?? "";
+  const sizeText = c.query.get("FileSize") ?? "";
+  if (!hash || !fileName || !/^\d+$/.test(sizeText)) throw new ApiError("InvalidRequest", "Hash, FileName and FileSize (digits) are required");
+  return { hash, fileName, fileSize: Number(sizeText) };
+}
+
+export async function uploadHit(c: DataContext): Promise<Response> {
+  const { hash, fileName, fileSize } = uploadHitParams(c);
+  assertWritableKey(fileName);
+  assertNotOwing(c.bucket);
+  // The SDKs disagree on the empty file's ETag (PROTOCOL.md §4.4): all three find an empty object.
+  const candidates = fileSize === 0 && isEmptyFileEtag(hash) ? [EMPTY_FILE_ETAG] : [hash];
+  const source = await findByHash(c.db, c.bucket.id, candidates, fileSize);
+  if (!source) throw new ApiError("FileNotExist", "no file with this hash and size in the bucket");
+  const storageClass = requestedStorageClass(c.request.headers, "STANDARD");
+  const userMeta = requestedUserMeta(c.request.headers);
+  const result = await copyObject(
+    c.db,
+    { bucketId: c.bucket.id, key: source.key },
+    { bucketId: c.bucket.id, key: fileName },
+    () => ({ storageClass, userMeta }),
+    source,
+    c.now,
+  );
+  releaseBlobs(c, result.released);
+  if (!result.written) throw new ApiError("FileNotExist", "the matching file was removed meanwhile");
+  return ok();
+}
+
+// ── Copy ──
+
+/** `X-Ufile-Copy-Source: /<bucket>/<key>`, raw, quote()d or fully percent-encoded (PROTOCOL.md §5.11). */
+export function copySource(c: DataContext): { bucket: string; key: string } {
+  const raw = c.request.headers.get("X-Ufile-Copy-Source") ?? "";
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(raw.trim());
+  } catch {
+    throw new ApiError("InvalidRequest", "malformed X-Ufile-Copy-Source");
+  }
+  const path = decoded.startsWith("/") ? decoded.slice(1) : decoded;
+  const slash = path.indexOf("/");
+  if (slash <= 0 || slash === path.length - 1) throw new ApiError("InvalidRequest", "X-Ufile-Copy-Source must be /<bucket>/<key>");
+  return { bucket: path.slice(0, slash).toLowerCase(), key: path.slice(slash + 1) };
+}
+
+async function resolveCopySource(c: DataContext) {
+  const { bucket, key } = copySource(c);
+  const sourceBucket = await bucketByName(c.db, bucket);
+  if (!sourceBucket) throw new ApiError("BucketNotExist", `copy source bucket ${bucket}`);
+  return { sourceBucket, key };
+}
+
+/** The copy source as the scope check needs it (its bucket's project), or 404 -30010. */
+export async function copySourceRef(c: DataContext): Promise<ObjectRef> {
+  const { sourceBucket, key } = await resolveCopySource(c);
+  return { bucket: sourceBucket.name, bucketProjectId: sourceBucket.projectId, key };
+}
+
+export async function copy(c: DataContext): Promise<Response> {
+  assertWritableKey(c.key);
+  assertNotOwing(c.bucket);
+  const { sourceBucket, key } = await resolveCopySource(c);
+  const source = await getObject(c.db, sourceBucket.id, key);
+  if (!source) throw new ApiError("FileNotExist", "copy source");
+  const directive = (c.request.headers.get("X-Ufile-Metadata-Directive") ?? "COPY").trim().toUpperCase();
+  if (directive !== "COPY" && directive !== "REPLACE") throw new ApiError("InvalidRequest", "X-Ufile-Metadata-Directive is COPY or REPLACE");
+  const userMeta = directive === "REPLACE" ? requestedUserMeta(c.request.headers) : undefined;
+  const storageClass = requestedStorageClass(c.request.headers, source.storageClass);
+  const result = await copyObject(
+    c.db,
+    { bucketId: sourceBucket.id, key },
+    { bucketId: c.bucket.id, key: c.key },
+    () => ({ storageClass, userMeta }),
+    source,
+    c.now,
+  );
+  releaseBlobs(c, result.released);
+  if (!result.written) throw new ApiError("FileNotExist", "copy source changed meanwhile; retry");
+  return ok(source.etag);
+}
+
+// ── Rename ──
+
+export async function rename(c: DataContext): Promise<Response> {
+  const to = c.query.get("newFileName") ?? "";
+  assertWritableKey(to);
+  const force = (c.query.get("force") ?? "").toLowerCase() === "true";
+  const { outcome, released } = await renameObject(c.db, c.bucket.id, c.key, to, force, c.now);
+  releaseBlobs(c, released);
+  if (outcome === "missing") throw new ApiError("FileNotExist");
+  if (outcome === "exists") throw new ApiError("FileAlreadyExists", `${to} exists; pass force=true to replace it`);
+  return ok();
+}
+
+// ── OpMeta ──
+
+export async function opMeta(c: DataContext): Promise<Response> {
+  let body: { op?: unknown; metak?: unknown; metav?: unknown };
+  try {
+    body = await c.request.json();
+  } catch {
+    throw new ApiError("InvalidRequest", "the body must be JSON {op, metak, metav}");
+  }
+  if (body?.op !== "set" || body.metak !== "mimetype" || typeof body.metav !== "string" || body.metav.trim() === "") {
+    throw new ApiError("InvalidRequest", 'only {"op":"set","metak":"mimetype","metav":"<mime>"} is supported');
+  }
+  if (!(await updateObject(c.db, c.bucket.id, c.key, { mime: body.metav.trim() }))) throw new ApiError("FileNotExist");
+  return ok();
+}
+
+// ── ClassSwitch and Restore ──
+
+export async function classSwitch(c: DataContext): Promise<Response> {
+  const target = canonicalStorageClass(c.query.get("storageClass") ?? "");
+  const row = await existingRow(c);
+  // An archived file may leave its class only while restored (PROTOCOL.md §5.11).
+  if (isArchival(row.storageClass) && !isArchival(target) && restoreState(row, c.now) !== "restored") {
+    throw new ApiError("NotRestored");
+  }
+  const entersArchive = isArchival(target) && !isArchival(row.storageClass);
+  await updateObject(c.db, c.bucket.id, c.key, {
+    storageClass: target,
+    ...(entersArchive || !isArchival(target) ? { restoreReadyAt: null, restoreExpiresAt: null } : {}),
+  });
+  return ok();
+}
+
+export async function restore(c: DataContext): Promise<Response> {
+  const row = await existingRow(c);
+  if (!isArchival(row.storageClass)) return ok(); // restoring a STANDARD/IA object is a no-op
+  const state = restoreState(row, c.now);
+  const { restoreDelaySeconds: delay, restoreWindowSeconds: window } = c.settings;
+  if (state === "restored") {
+    await updateObject(c.db, c.bucket.id, c.key, { restoreExpiresAt: c.now + window });
+  } else if (state === "none") {
+    await updateObject(c.db, c.bucket.id, c.key, { restoreReadyAt: c.now + delay, restoreExpiresAt: c.now + delay + window });
+  }
+  return ok();
+}

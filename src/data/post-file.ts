@@ -1,0 +1,52 @@
+import { ApiError } from "../errors";
+import { deleteBlobs, newBlobId, putBlobOfUnknownLength } from "../store/blobs";
+import { checkAccess } from "./access";
+import { assertNotOwing } from "../metering/quotas";
+import { assertWritableKey, type DataContext } from "./context";
+import { etagFromBlocks, hashingStream, UFileHasher } from "./etag";
+import { parseContentMd5, publish } from "./files";
+import { parseUploadForm } from "./form";
+import { requestedStorageClass, requestedUserMeta } from "./object-headers";
+import { safeEqual, toHex } from "../crypto";
+
+/**
+ * PostFile: `POST /` multipart form upload (spec 000 §7, PROTOCOL.md §5.4). The form carries
+ * the key (`FileName`) and the credentials (`Authorization`), so access is checked here, after
+ * the small fields and before a byte of the file is stored. The file part streams into R2.
+ */
+export async function postFile(c: DataContext): Promise<Response> {
+  if (!c.request.body) throw new ApiError("MalformedForm", "empty body");
+  const form = await parseUploadForm(c.request.body, c.request.headers.get("Content-Type") ?? "");
+  const key = form.fields.get("FileName") ?? "";
+  if (!key) throw new ApiError("MalformedForm", "the form has no FileName field");
+  const formContentType = form.fields.get("Content-Type") ?? null;
+  const formMd5 = form.fields.get("Content-MD5") ?? null;
+  c.principal = await checkAccess(c, "PostFile", {
+    signedKeys: [key],
+    target: { key },
+    form: {
+      authorization: form.fields.get("Authorization") ?? null,
+      contentType: formContentType,
+      fileContentType: form.file.contentType,
+      contentMd5: formMd5,
+    },
+  });
+  assertWritableKey(key);
+  assertNotOwing(c.bucket);
+
+  const meta = {
+    mime: formContentType || form.file.contentType || "application/octet-stream",
+    storageClass: requestedStorageClass(c.request.headers, "STANDARD"),
+    userMeta: requestedUserMeta(c.request.headers),
+  };
+  const md5 = parseContentMd5(c.request.headers.get("Content-MD5") ?? formMd5);
+  const hasher = new UFileHasher({ md5: md5 !== undefined });
+  const blobId = newBlobId();
+  await putBlobOfUnknownLength(c.env, blobId, form.file.stream.pipeThrough(hashingStream(hasher)), meta.storageClass);
+  const hashed = await hasher.finish();
+  if (md5 && !safeEqual(toHex(hashed.md5!), toHex(md5))) {
+    await deleteBlobs(c.env, [blobId]); // never referenced by any row
+    throw new ApiError("ContentMd5Mismatch");
+  }
+  return publish(c, key, { id: blobId, size: hashed.size, etag: await etagFromBlocks(hashed.blockSha1s) }, meta);
+}
