@@ -2,19 +2,7 @@ import { describe, expect, it } from "vitest";
 import { toHex, utf8 } from "../src/crypto";
 import { FIELD_LIMIT, boundaryOf, parseHeaderParams, parseUploadForm } from "../src/data/form";
 import { ApiError } from "../src/errors";
-
-type Piece = string | Uint8Array;
-
-function bytes(...pieces: Piece[]): Uint8Array {
-  const parts = pieces.map((p) => (typeof p === "string" ? utf8(p) : p));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
+import { bytes, field, goBody as sdkGoBody, pythonBody as sdkPythonBody } from "./sdk-forms";
 
 /** A body stream that cuts `data` into chunks of `sizeAt(offset)` bytes (each chunk its own copy). */
 function streamOf(data: Uint8Array, sizeAt: (offset: number) => number = () => data.length): ReadableStream<Uint8Array> {
@@ -47,7 +35,6 @@ async function expectMalformed(p: Promise<unknown>, detail: RegExp): Promise<voi
   expect((err as ApiError).message).toMatch(detail);
 }
 
-const field = (name: string, value: string) => `Content-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
 
 /** Byte i = a cheap pseudo-random function of i, so misplaced bytes show. */
 function noise(size: number, seed = 1): Uint8Array {
@@ -64,27 +51,8 @@ const B = "5c8b8f1e2a7d4e8fa3b2c1d0e9f8a7b6"; // an md5-hex boundary, as Python 
 const CT = `multipart/form-data; boundary=${B}`;
 const AUTH = "UCloud ucloudsomeone@example.com1296235120854146120:Xa4ZkH3qZ8mY0u4cH2XjYV0s1q8=";
 
-/** ufile-sdk-python `__make_postbody`: fields, the file part, then `--B\r\n` and no closing delimiter. */
-function pythonBody(key: string, content: Uint8Array, mime = "text/plain", path = "/tmp/local file.txt"): Uint8Array {
-  return bytes(
-    `--${B}\r\n`, field("FileName", key),
-    `--${B}\r\n`, field("Authorization", AUTH),
-    `--${B}\r\n`, `Content-Disposition: form-data; name="file"; filename="${path}"\r\n`, `Content-Type: ${mime}\r\n`, "\r\n",
-    content, "\r\n", `--${B}\r\n`,
-  );
-}
-
-/** ufile-gosdk `makeFormBody` plus the close PostFile appends: `\r\n--B\r\n\r\n--B--\r\n`. */
-function goBody(key: string, content: Uint8Array, mime = "image/png"): Uint8Array {
-  return bytes(
-    `--${B}\r\n`, field("Authorization", AUTH),
-    `--${B}\r\n`, field("Content-Type", mime),
-    `--${B}\r\n`, field("FileName", key),
-    `--${B}\r\n`, field("Content-MD5", "d41d8cd98f00b204e9800998ecf8427e"),
-    `--${B}\r\n`, `Content-Disposition: form-data; name="file"; filename="${key}"\r\n`, `Content-Type: ${mime}\r\n\r\n`,
-    content, "\r\n", `--${B}\r\n`, `\r\n--${B}--\r\n`,
-  );
-}
+const pythonBody = (key: string, content: Uint8Array, mime?: string, path?: string) => sdkPythonBody(B, key, AUTH, content, mime, path);
+const goBody = (key: string, content: Uint8Array, mime?: string) => sdkGoBody(B, key, AUTH, content, mime);
 
 describe("boundary and header parameters", () => {
   it.each([

@@ -1,0 +1,105 @@
+import { describe, expect, it } from "vitest";
+import { ufileEtagOf } from "../src/data/etag";
+import { authorization, call, file, newBucket, pattern, sha1Hex } from "./helpers";
+import { bytes, field, goBody, pythonBody } from "./sdk-forms";
+
+/** PostFile (`POST /` multipart form) end to end, with the bodies the SDKs really send. */
+
+const B = "0f8e3a2b9c1d4e5f6a7b8c9d0e1f2a3b";
+const post = (bucket: string, body: Uint8Array, headers: Record<string, string> = {}) =>
+  call(`http://${bucket}.localhost/`, {
+    method: "POST",
+    headers: { "Content-Type": `multipart/form-data; boundary=${B}`, "Content-Length": String(body.byteLength), ...headers },
+    body,
+  });
+
+async function expectError(res: Response, status: number, code: number) {
+  expect(res.status).toBe(status);
+  expect(res.headers.get("Content-Type")).toBe("application/json");
+  expect(((await res.json()) as { RetCode: number }).RetCode).toBe(code);
+}
+
+describe("PostFile", () => {
+  it("Python SDK body (no closing delimiter; signs the file part's Content-Type)", async () => {
+    const b = await newBucket();
+    const content = new TextEncoder().encode("hello ufile\n");
+    const auth = await authorization("POST", b, "py/hello.txt", { contentType: "text/plain" });
+    const res = await post(b, pythonBody(B, "py/hello.txt", auth, content, "text/plain"));
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("");
+    expect(res.headers.get("ETag")).toBe("AQAAAI3mCYmPuciV8wTC_djV1TsKEiwA");
+    const got = await file(b, "py/hello.txt");
+    expect(await got.text()).toBe("hello ufile\n");
+    expect(got.headers.get("Content-Type")).toBe("text/plain");
+  });
+
+  it("Go SDK body (form Content-Type and Content-MD5 fields, empty part before the close)", async () => {
+    const b = await newBucket();
+    const content = pattern(300_000);
+    const md5 = [...new Uint8Array(await crypto.subtle.digest("MD5", content))].map((x) => x.toString(16).padStart(2, "0")).join("");
+    const auth = await authorization("POST", b, "go/p.png", { contentType: "image/png", contentMd5: md5 });
+    const res = await post(b, goBody(B, "go/p.png", auth, content, "image/png", md5), { "Content-MD5": md5 });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("ETag")).toBe(await ufileEtagOf(content));
+    const got = await file(b, "go/p.png");
+    expect(got.headers.get("Content-Type")).toBe("image/png");
+    expect(await sha1Hex(await got.arrayBuffer())).toBe(await sha1Hex(content));
+  });
+
+  it("a 20 MiB file spills into R2 multipart parts and reads back byte for byte", async () => {
+    const b = await newBucket();
+    const content = pattern(20 * 1024 * 1024 + 11, 13);
+    const auth = await authorization("POST", b, "big.bin", { contentType: "application/octet-stream" });
+    const res = await post(b, pythonBody(B, "big.bin", auth, content, "application/octet-stream"));
+    expect(res.status).toBe(200);
+    expect(res.headers.get("ETag")).toBe(await ufileEtagOf(content));
+    const got = await file(b, "big.bin");
+    expect(got.headers.get("Content-Length")).toBe(String(content.byteLength));
+    expect(await sha1Hex(got.body!)).toBe(await sha1Hex(content));
+  });
+
+  it("a well-formed body (browser FormData) with storage class and meta from the request headers", async () => {
+    const b = await newBucket();
+    const form = new FormData();
+    form.append("FileName", "browser.txt");
+    form.append("Authorization", await authorization("POST", b, "browser.txt", { contentType: "text/csv" }));
+    form.append("file", new File(["a,b\n"], "local.csv", { type: "text/csv" }));
+    const res = await call(`http://${b}.localhost/`, {
+      method: "POST",
+      body: form,
+      headers: { "X-Ufile-Storage-Class": "IA", "X-Ufile-Meta-Src": "web" },
+    });
+    expect(res.status).toBe(200);
+    const head = await file(b, "browser.txt", { method: "HEAD" });
+    expect(head.headers.get("Content-Type")).toBe("text/csv");
+    expect(head.headers.get("X-Ufile-Storage-Class")).toBe("IA");
+    expect(head.headers.get("X-Ufile-Meta-src")).toBe("web");
+  });
+
+  it("a wrong signature or a signature for another key stores nothing", async () => {
+    const b = await newBucket();
+    const content = new TextEncoder().encode("x");
+    const forOther = await authorization("POST", b, "other", { contentType: "text/plain" });
+    await expectError(await post(b, pythonBody(B, "k", forOther, content)), 403, -148658);
+    await expectError(await post(b, pythonBody(B, "k", "UCloud nobody:abc=", content)), 403, -148658);
+    await expectError(await file(b, "k"), 404, -148654);
+  });
+
+  it("no Authorization field → 403 -148643; no FileName or no file part → 400 -90011", async () => {
+    const b = await newBucket();
+    const noAuth = bytes(`--${B}\r\n`, field("FileName", "k"), `--${B}\r\n`, `Content-Disposition: form-data; name="file"; filename="f"\r\n\r\n`, "x", `\r\n--${B}--\r\n`);
+    await expectError(await post(b, noAuth), 403, -148643);
+    const noName = bytes(`--${B}\r\n`, field("Authorization", "UCloud a:b"), `--${B}\r\n`, `Content-Disposition: form-data; name="file"; filename="f"\r\n\r\n`, "x", `\r\n--${B}--\r\n`);
+    await expectError(await post(b, noName), 400, -90011);
+    const noFile = bytes(`--${B}\r\n`, field("FileName", "k"), `--${B}\r\n`, field("Authorization", "UCloud a:b"), `--${B}--\r\n`);
+    await expectError(await post(b, noFile), 400, -90011);
+  });
+
+  it("a Content-MD5 mismatch stores nothing", async () => {
+    const b = await newBucket();
+    const wrong = "00000000000000000000000000000000";
+    const auth = await authorization("POST", b, "m", { contentType: "image/png", contentMd5: wrong });
+    await expectError(await post(b, goBody(B, "m", auth, new TextEncoder().encode("data"), "image/png", wrong), { "Content-MD5": wrong }), 400, -90004);
+    await expectError(await file(b, "m"), 404, -148654);
+  });
+});
