@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { isValidBucketName } from "../src/control/buckets";
 import { Params } from "../src/control/params";
 import { controlSignature } from "../src/control/signature";
-import { API, PRIVATE_KEY, PUBLIC_KEY, call, callWithEnv, control, signControl, toQuery, uniqueName } from "./helpers";
+import { API, PRIVATE_KEY, PUBLIC_KEY, call, callWithEnv, control, file, put, signControl, toQuery, uniqueName } from "./helpers";
 
 
 const sign = (entries: Record<string, string | number>) =>
@@ -253,6 +253,15 @@ describe("DeleteBucket", () => {
   });
   it("15002 without a name", async () => {
     expect((await control({ Action: "DeleteBucket" })).body.RetCode).toBe(15002);
+  });
+  it("15023 while the bucket holds a file; deletable once it is empty", async () => {
+    const name = uniqueName();
+    await control({ Action: "CreateBucket", BucketName: name });
+    await put(name, "only-file.txt", "x");
+    expect((await control({ Action: "DeleteBucket", BucketName: name })).body.RetCode).toBe(15023);
+    expect(await (await file(name, "only-file.txt")).text()).toBe("x");
+    expect((await file(name, "only-file.txt", { method: "DELETE" })).status).toBe(204);
+    expect((await control({ Action: "DeleteBucket", BucketName: name })).body.RetCode).toBe(0);
   });
   it("15014 for a bucket younger than the configured minimum age", async () => {
     const name = uniqueName();
