@@ -3,6 +3,7 @@ import type { Env } from "./config";
 import { handleControl } from "./control";
 import { readParams } from "./control/params";
 import { handleData } from "./data";
+import { withCors } from "./data/cors";
 import { runHousekeeping } from "./housekeeping";
 import { consumeUsage } from "./metering/consumer";
 import { asApiError, dataError, newRequestIds, withIds, type RequestIds } from "./responses";
@@ -16,7 +17,8 @@ type EdgeRequest = IRequest & { ids: RequestIds };
 
 const router = Router<EdgeRequest, [Env, ExecutionContext]>({
   before: [(request) => void (request.ids = newRequestIds())],
-  catch: (err, request) => dataError(asApiError(err), request.method),
+  // Errors reaching here are data-plane ones (the control plane answers its own); CORS so a browser can read them.
+  catch: (err, request) => withCors(dataError(asApiError(err), request.method)),
   finally: [(response: Response, request) => withIds(response, request.ids)],
 });
 

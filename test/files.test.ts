@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ufileEtagOf } from "../src/data/etag";
 import { r2StorageClass } from "../src/store/blobs";
-import { authorization, call, file, fileUrl, newBucket, pattern, put, sha1Hex } from "./helpers";
+import { authorization, call, file, fileUrl, newBucket, pattern, presignedUrl, put, sha1Hex } from "./helpers";
 
 const md5Hex = async (s: string) =>
   [...new Uint8Array(await crypto.subtle.digest("MD5", new TextEncoder().encode(s)))].map((b) => b.toString(16).padStart(2, "0")).join("");
@@ -268,13 +268,12 @@ describe("data-plane auth through HTTP", () => {
   });
 
   it("presigned URLs work until Expires, then 403 -148660", async () => {
-    const { presign } = await import("./helpers");
     const b = await newBucket();
     await put(b, "shared.txt", "shared");
-    const ok = await call(await presign(b, "shared.txt", Math.floor(Date.now() / 1000) + 600));
+    const ok = await call(await presignedUrl(b, "shared.txt", { expires: Math.floor(Date.now() / 1000) + 600 }));
     expect(ok.status).toBe(200);
     expect(await ok.text()).toBe("shared");
-    await expectError(await call(await presign(b, "shared.txt", Math.floor(Date.now() / 1000) - 1)), 403, -148660);
+    await expectError(await call(await presignedUrl(b, "shared.txt", { expires: Math.floor(Date.now() / 1000) - 1 })), 403, -148660);
   });
 
   it("the Inspur prefix is accepted", async () => {
@@ -315,6 +314,10 @@ describe("routing", () => {
     const res = await file(b, "k", { method: "PUT", body: "x" });
     expect(res.headers.get("Access-Control-Expose-Headers")).toContain("ETag");
     expect(res.headers.get("Access-Control-Expose-Headers")).toContain("X-SessionId");
+    // Errors too, or a browser sees a network error instead of the JSON.
+    const refused = await call(fileUrl(b, "k"), { method: "PUT", body: "x", headers: { Origin: "http://app.example" } });
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get("Access-Control-Allow-Origin")).toBe("*");
   });
 
   it("error responses carry the id headers and exactly application/json", async () => {

@@ -3,6 +3,8 @@ import { env, exports } from "cloudflare:workers";
 import worker from "../src/index";
 import { controlSignature } from "../src/control/signature";
 import { Params, type ParamValue } from "../src/control/params";
+import { hmacSha1Base64 } from "../src/crypto";
+import { pythonBody } from "./sdk-forms";
 
 /** The PROTOCOL.md test key pair, configured as the root keys in test/vitest.config.ts. */
 export const PUBLIC_KEY = "ucloudsomeone@example.com1296235120854146120";
@@ -55,7 +57,6 @@ export function uniqueName(prefix = "b"): string {
 
 // ───────────────────────── data plane ─────────────────────────
 
-import { hmacSha1Base64 } from "../src/crypto";
 
 export interface Keys {
   publicKey: string;
@@ -89,6 +90,11 @@ export interface FileRequest {
   keys?: Keys;
   /** Send no Authorization header. */
   anonymous?: boolean;
+  /**
+   * Bindings or settings to override: the request then goes straight to the worker's fetch handler
+   * (this isolate's modules, so `forgetBucket` reaches its cache) and waits for its waitUntil work.
+   */
+  env?: Record<string, unknown>;
 }
 
 /** A data-plane request signed with the root (or given) keys. */
@@ -107,7 +113,9 @@ export async function file(bucket: string, key: string, req: FileRequest = {}): 
       }),
     );
   }
-  return call(fileUrl(bucket, key, req.query), { method, headers, body: req.body });
+  const url = fileUrl(bucket, key, req.query);
+  const init = { method, headers, body: req.body };
+  return req.env ? callWithEnv(req.env, url, init) : call(url, init);
 }
 
 /** A bucket created through the control plane (default private). */
@@ -162,19 +170,8 @@ export async function postFile(
   const mime = opts.mime ?? "text/plain";
   const auth = await authorization("POST", bucket, opts.signedKey ?? key, { contentType: mime, keys: opts.keys });
   const B = "5c8b8f1e2a7d4e8fa3b2c1d0e9f8a7b6";
-  const field = (name: string, value: string) => `--${B}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
-  const body =
-    field("FileName", key) +
-    field("Authorization", auth) +
-    `--${B}\r\nContent-Disposition: form-data; name="file"; filename="/tmp/upload"\r\nContent-Type: ${mime}\r\n\r\n${content}\r\n--${B}\r\n`;
+  const body = pythonBody(B, key, auth, new TextEncoder().encode(content), mime, "/tmp/upload");
   return call(`http://${bucket}.localhost/`, { method: "POST", headers: { "Content-Type": `multipart/form-data; boundary=${B}` }, body });
-}
-
-/** A query-signed URL (PROTOCOL.md §2.5), the signature percent-encoded as Go and Java send it. */
-export async function presign(bucket: string, key: string, expires: number, opts: { method?: string; keys?: Keys } = {}): Promise<string> {
-  const keys = opts.keys ?? ROOT;
-  const sig = await hmacSha1Base64(keys.privateKey, `${opts.method ?? "GET"}\n\n\n${expires}\n/${bucket}/${key}`);
-  return fileUrl(bucket, key, `UCloudPublicKey=${encodeURIComponent(keys.publicKey)}&Expires=${expires}&Signature=${encodeURIComponent(sig)}`);
 }
 
 /** SHA-1 hex of a stream or bytes, to compare large bodies without holding two copies as strings. */
