@@ -1,0 +1,187 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { UsageEvent } from "../src/metering/events";
+import { forgetBucket } from "../src/store/buckets";
+import { file, newBucket, pattern, uniqueName } from "./helpers";
+
+/**
+ * D1 budget per data-plane request (DESIGN.md §8): GET/HEAD of an object = one D1 read besides
+ * the isolate-cached bucket lookup; PutFile = at most one read and one batch. And the hot path
+ * writes no usage to D1 (DESIGN.md §7): its one usage event goes to the queue.
+ *
+ * The counting D1 is a thin proxy over the real binding: every statement still runs against the
+ * real database; the proxy only records what was executed, and how (one statement or one batch).
+ * The usage queue is a recorder: it keeps what the data plane sent instead of delivering it.
+ */
+
+interface Executed {
+  /** `batch`, or the method that ran one statement. */
+  via: "batch" | "first" | "all" | "run" | "raw" | "exec";
+  sql: string[];
+}
+
+class CountingStatement {
+  constructor(
+    private readonly log: Executed[],
+    readonly sql: string,
+    readonly real: D1PreparedStatement,
+  ) {}
+  bind(...values: unknown[]): CountingStatement {
+    return new CountingStatement(this.log, this.sql, this.real.bind(...values));
+  }
+  first(column?: string) {
+    this.log.push({ via: "first", sql: [this.sql] });
+    return column === undefined ? this.real.first() : this.real.first(column);
+  }
+  all() {
+    this.log.push({ via: "all", sql: [this.sql] });
+    return this.real.all();
+  }
+  run() {
+    this.log.push({ via: "run", sql: [this.sql] });
+    return this.real.run();
+  }
+  raw(options?: { columnNames?: boolean }) {
+    this.log.push({ via: "raw", sql: [this.sql] });
+    return options?.columnNames ? this.real.raw({ columnNames: true }) : this.real.raw();
+  }
+}
+
+function countingD1(real: D1Database, log: Executed[]): D1Database {
+  return new Proxy(real, {
+    get(target, prop) {
+      if (prop === "prepare") return (sql: string) => new CountingStatement(log, sql, target.prepare(sql));
+      if (prop === "batch") {
+        return (statements: CountingStatement[]) => {
+          log.push({ via: "batch", sql: statements.map((s) => s.sql) });
+          return target.batch(statements.map((s) => s.real));
+        };
+      }
+      if (prop === "exec") {
+        return (sql: string) => {
+          log.push({ via: "exec", sql: [sql] });
+          return target.exec(sql);
+        };
+      }
+      const value: unknown = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+/** A recording env: the real bindings, D1 counted, the usage queue recorded. */
+function instrumented() {
+  const log: Executed[] = [];
+  const sent: UsageEvent[] = [];
+  const queue = {
+    send: async (body: UsageEvent) => void sent.push(structuredClone(body)),
+    sendBatch: async (messages: Iterable<{ body: UsageEvent }>) => {
+      for (const m of messages) sent.push(structuredClone(m.body));
+    },
+  };
+  return { log, sent, env: { DB: countingD1(env.DB, log), USAGE_QUEUE: queue } };
+}
+
+const WRITE = /^\s*(insert|update|delete|replace)\b/i;
+const USAGE_TABLES = /\b(usage_daily|usage_messages|quotas)\b/i;
+
+/** Round trips to D1 and what they did. */
+function summary(log: Executed[]) {
+  const singles = log.filter((e) => e.via !== "batch");
+  const statements = log.flatMap((e) => e.sql);
+  return {
+    reads: singles.filter((e) => !WRITE.test(e.sql[0])).length,
+    singleWrites: singles.filter((e) => WRITE.test(e.sql[0])).length,
+    batches: log.filter((e) => e.via === "batch").length,
+    writeStatements: statements.filter((s) => WRITE.test(s)).length,
+  };
+}
+
+const bytes = pattern(3000);
+
+describe("D1 queries per data-plane request", () => {
+  it("GET and HEAD of an object: one read each, no write; the usage goes to the queue", async () => {
+    const project = uniqueName("org");
+    const bucket = await newBucket("private", project);
+    const bucketId = await env.DB.prepare("SELECT id FROM buckets WHERE name = ?").bind(bucket).first<string>("id");
+    const seed = instrumented();
+    const put = await file(bucket, "k.bin", {
+      method: "PUT",
+      body: bytes,
+      headers: { "Content-Type": "application/octet-stream", "Content-Length": String(bytes.byteLength) },
+      env: seed.env,
+    });
+    expect(put.status).toBe(200);
+
+    // Cold cache: the bucket (joined with its quota state) and the object, one read each.
+    forgetBucket(bucket);
+    const cold = instrumented();
+    const first = await file(bucket, "k.bin", { env: cold.env });
+    expect(first.status).toBe(200);
+    expect((await first.arrayBuffer()).byteLength).toBe(3000);
+    expect(summary(cold.log)).toEqual({ reads: 2, singleWrites: 0, batches: 0, writeStatements: 0 });
+    expect(cold.log[0].sql[0]).toMatch(/from "buckets" left join "quotas"/i);
+    expect(cold.log[1].sql[0]).toMatch(/from "objects"/i);
+
+    // Warm cache (the request above filled it): the object row only.
+    const get = instrumented();
+    const res = await file(bucket, "k.bin", { env: get.env });
+    expect(res.status).toBe(200);
+    expect((await res.arrayBuffer()).byteLength).toBe(3000);
+    expect(summary(get.log)).toEqual({ reads: 1, singleWrites: 0, batches: 0, writeStatements: 0 });
+    expect(get.log[0].sql[0]).toMatch(/from "objects"/i);
+    expect(get.log.flatMap((e) => e.sql).filter((s) => USAGE_TABLES.test(s))).toEqual([]);
+    expect(get.sent).toEqual([{ projectId: project, region: "cn-bj", bucketId, requests: 1, downloadBytes: 3000, at: expect.any(Number) }]);
+
+    const range = instrumented();
+    const partial = await file(bucket, "k.bin", { headers: { Range: "bytes=10-19" }, env: range.env });
+    expect(partial.status).toBe(206);
+    expect((await partial.arrayBuffer()).byteLength).toBe(10);
+    expect(summary(range.log)).toEqual({ reads: 1, singleWrites: 0, batches: 0, writeStatements: 0 });
+    expect(range.sent.map((e) => [e.bucketId, e.requests, e.downloadBytes])).toEqual([[bucketId, 1, 10]]);
+
+    const head = instrumented();
+    const h = await file(bucket, "k.bin", { method: "HEAD", env: head.env });
+    expect(h.status).toBe(200);
+    expect(h.headers.get("Content-Length")).toBe("3000");
+    expect(summary(head.log)).toEqual({ reads: 1, singleWrites: 0, batches: 0, writeStatements: 0 });
+    // HEAD sends no body: a request, no download traffic.
+    expect(head.sent.map((e) => [e.bucketId, e.requests, e.downloadBytes])).toEqual([[bucketId, 1, 0]]);
+  });
+
+  it("PutFile: one batch (the index write), no read, no usage write; the usage goes to the queue", async () => {
+    const bucket = await newBucket("private", uniqueName("org"));
+    const warm = instrumented();
+    expect((await file(bucket, "absent", { method: "HEAD", env: warm.env })).status).toBe(404);
+
+    const fresh = instrumented();
+    const res = await file(bucket, "new.bin", {
+      method: "PUT",
+      body: bytes,
+      headers: { "Content-Type": "application/octet-stream", "Content-Length": String(bytes.byteLength) },
+      env: fresh.env,
+    });
+    expect(res.status).toBe(200);
+    // Budget: at most one read and one batch. Measured: no read at all.
+    expect(summary(fresh.log)).toEqual({ reads: 0, singleWrites: 0, batches: 1, writeStatements: 4 });
+    expect(fresh.log.flatMap((e) => e.sql).filter((s) => USAGE_TABLES.test(s))).toEqual([]);
+    expect(fresh.sent.map((e) => [e.requests, e.downloadBytes])).toEqual([[1, 0]]);
+
+    // An overwrite is the same batch; releasing the replaced blob's row happens after the
+    // response (waitUntil, after its R2 delete): one more statement, never a usage write.
+    const again = instrumented();
+    const over = await file(bucket, "new.bin", {
+      method: "PUT",
+      body: bytes.subarray(0, 100),
+      headers: { "Content-Type": "application/octet-stream", "Content-Length": "100" },
+      env: again.env,
+    });
+    expect(over.status).toBe(200);
+    expect(again.log.map((e) => e.via)).toEqual(["batch", "run"]);
+    expect(again.log[1].sql[0]).toMatch(/^delete from "blobs"/i);
+    expect(again.log.flatMap((e) => e.sql).filter((s) => USAGE_TABLES.test(s))).toEqual([]);
+    expect(again.sent.map((e) => [e.requests, e.downloadBytes])).toEqual([[1, 0]]);
+    const stored = await env.DB.prepare("SELECT stored_bytes FROM buckets WHERE name = ?").bind(bucket).first<number>("stored_bytes");
+    expect(stored).toBe(100);
+  });
+});
