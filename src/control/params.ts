@@ -100,6 +100,9 @@ function mediaType(request: Request): string {
   return (request.headers.get("Content-Type") ?? "").split(";")[0].trim().toLowerCase();
 }
 
+/** Parameter bodies are small; a larger form or JSON body is not read for parameters. */
+const MAX_PARAM_BODY_BYTES = 1024 * 1024;
+
 /** Whether a POST body may carry control-plane parameters. */
 export function bodyMayHaveParams(request: Request): boolean {
   if (request.method !== "POST") return false;
@@ -114,8 +117,9 @@ export function bodyMayHaveParams(request: Request): boolean {
 export async function readParams(request: Request, url: URL): Promise<Params> {
   const map = new Map<string, ParamValue>();
   parseForm(url.search.slice(1), map);
-  if (bodyMayHaveParams(request)) {
-    const text = await request.clone().text();
+  if (bodyMayHaveParams(request) && Number(request.headers.get("Content-Length") ?? 0) <= MAX_PARAM_BODY_BYTES) {
+    // Decoded by hand: workerd warns when .text() is called on a form-encoded body.
+    const text = new TextDecoder().decode(await request.clone().arrayBuffer());
     if (mediaType(request) === "application/json") {
       try {
         const body: unknown = JSON.parse(text);
