@@ -2,6 +2,7 @@ import type { Env } from "./config";
 import { pruneUsageMessages } from "./metering/consumer";
 import { integrateStorage } from "./metering/storage";
 import { sweepBlobs } from "./store/sweeper";
+import { sweepIdleUploads } from "./store/uploads";
 
 /**
  * Periodic tasks, run by the cron trigger (wrangler.toml `[triggers]`, every 10 minutes).
@@ -17,6 +18,7 @@ export interface HousekeepingTask {
 export const TASKS: HousekeepingTask[] = [
   { name: "integrate-storage", run: integrateStorage },
   { name: "prune-usage-message-ids", run: pruneUsageMessages },
+  { name: "abort-idle-uploads", run: sweepIdleUploads },
   { name: "sweep-blobs", run: async (env, now) => void (await sweepBlobs(env, now)) },
 ];
 

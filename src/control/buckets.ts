@@ -9,6 +9,7 @@ import {
   type BucketRow,
   type BucketType,
 } from "../store/buckets";
+import { abortBucketUploads } from "../store/uploads";
 import type { ControlAction, ControlContext } from "./context";
 
 /** Bucket actions: spec 000 §1-4, PROTOCOL.md §3.5. */
@@ -97,5 +98,7 @@ export const deleteBucket: ControlAction = async (c) => {
     throw new ApiError("BucketTooYoung", `a bucket can be deleted ${minAge} seconds after its creation`);
   }
   if (!(await deleteBucketIfEmpty(c.db, bucket))) throw new ApiError("BucketNotEmpty", name);
+  // Open multipart uploads die with the bucket (PROTOCOL.md §3.5); any left over are swept by the cron.
+  await abortBucketUploads(c.env, c.db, bucket.id);
   return { BucketName: bucket.name, BucketId: bucket.id };
 };

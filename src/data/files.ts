@@ -50,7 +50,7 @@ export async function publish(c: DataContext, key: string, blob: { id: string; s
 }
 
 /** Reads a body of unknown length, up to `limit` bytes; null when it is longer. */
-async function readBounded(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array | null> {
+export async function readBounded(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array | null> {
   if (!body) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -66,6 +66,24 @@ async function readBounded(body: ReadableStream<Uint8Array> | null, limit: numbe
     at += chunk.byteLength;
   }
   return out;
+}
+
+/**
+ * Streams exactly `length` bytes of `body` through `hasher` into `sink`, an R2 write that needs
+ * a stream of known length (put, uploadPart). Both ends are awaited, so neither fails unseen.
+ */
+export async function streamHashed<T>(
+  body: ReadableStream<Uint8Array>,
+  length: number,
+  hasher: UFileHasher,
+  sink: (readable: ReadableStream<Uint8Array>) => Promise<T>,
+): Promise<T> {
+  const { readable, writable } = new FixedLengthStream(length);
+  const pump = body.pipeThrough(hashingStream(hasher)).pipeTo(writable);
+  const [stored, pumped] = await Promise.allSettled([sink(readable), pump]);
+  if (stored.status === "rejected") throw stored.reason;
+  if (pumped.status === "rejected") throw pumped.reason;
+  return stored.value;
 }
 
 /** R2 refuses a put whose bytes do not match the `md5` option; nothing is stored then. */
@@ -86,11 +104,7 @@ async function storeBody(c: DataContext, blobId: string, storageClass: string, m
       if (length === 0 || !c.request.body) {
         await putBlob(c.env, blobId, null, { storageClass, md5 });
       } else {
-        const { readable, writable } = new FixedLengthStream(length);
-        const pump = c.request.body.pipeThrough(hashingStream(hasher)).pipeTo(writable);
-        const [stored, pumped] = await Promise.allSettled([putBlob(c.env, blobId, readable, { storageClass, md5 }), pump]);
-        if (stored.status === "rejected") throw stored.reason;
-        if (pumped.status === "rejected") throw pumped.reason;
+        await streamHashed(c.request.body, length, hasher, (readable) => putBlob(c.env, blobId, readable, { storageClass, md5 }));
       }
     } else {
       const bytes = await readBounded(c.request.body, c.settings.maxBufferedBodyBytes);

@@ -2,6 +2,16 @@ import type { DataContext, Query } from "./context";
 import type { AccessCheck } from "./access";
 import { deleteFile, getFile, headFile, putFile } from "./files";
 import { listObjects, prefixFileList } from "./listing";
+import {
+  abortMultipartUpload,
+  finishAccess,
+  finishMultipartUpload,
+  getMultiUploadId,
+  getMultiUploadPart,
+  initiateMultipartUpload,
+  listPartsAccess,
+  uploadPart,
+} from "./multipart";
 import { classSwitch, copy, copySourceRef, opMeta, rename, restore, uploadHit, uploadHitParams } from "./object-ops";
 import { postFile } from "./post-file";
 import type { Operation } from "./scope";
@@ -49,6 +59,8 @@ export const OPERATIONS: OperationSpec[] = [
       },
     }),
   },
+  { name: "GetMultiUploadPart", method: "GET", route: "bucket", when: has("muploadpart"), run: getMultiUploadPart, access: listPartsAccess },
+  { name: "GetMultiUploadId", method: "GET", route: "bucket", when: has("muploadid"), run: getMultiUploadId, access: listing },
   { name: "PostFile", method: "POST", route: "bucket", when: isForm, run: postFile, accessInHandler: true },
   {
     name: "UploadHit",
@@ -61,7 +73,12 @@ export const OPERATIONS: OperationSpec[] = [
       return { signedKeys: [fileName, "uploadhit"], target: { key: fileName } };
     },
   },
+  { name: "InitiateMultipartUpload", method: "POST", route: "object", when: has("uploads"), run: initiateMultipartUpload },
+  // Finish authorizes WRITE on the key it publishes under: newKey when that applies.
+  { name: "FinishMultipartUpload", method: "POST", route: "object", when: has("uploadId"), run: finishMultipartUpload, access: finishAccess },
   { name: "OpMeta", method: "POST", route: "object", when: has("opmeta"), run: opMeta },
+  // Any PUT naming an upload is a part (a missing partNumber is refused), never a PutFile over the key.
+  { name: "UploadPart", method: "PUT", route: "object", when: has("uploadId"), run: uploadPart },
   { name: "Restore", method: "PUT", route: "object", when: has("restore"), run: restore },
   { name: "ClassSwitch", method: "PUT", route: "object", when: has("storageClass"), run: classSwitch },
   {
@@ -83,6 +100,7 @@ export const OPERATIONS: OperationSpec[] = [
   { name: "PutFile", method: "PUT", route: "object", run: putFile },
   { name: "GetFile", method: "GET", route: "object", run: getFile },
   { name: "HeadFile", method: "HEAD", route: "object", run: headFile },
+  { name: "AbortMultipartUpload", method: "DELETE", route: "object", when: has("uploadId"), run: abortMultipartUpload },
   { name: "DeleteFile", method: "DELETE", route: "object", run: deleteFile },
 ];
 

@@ -1,0 +1,377 @@
+import { fromHex, toHex } from "../crypto";
+import { ApiError } from "../errors";
+import { json } from "../responses";
+import { blobKey, createBlobUpload, newBlobId, resumeBlobUpload } from "../store/blobs";
+import { getObject } from "../store/objects";
+import {
+  claimUpload,
+  conflictingPart,
+  findUpload,
+  insertUpload,
+  listParts,
+  listUploads,
+  recordPart,
+  touchUpload,
+  type PartRow,
+  type UploadRow,
+} from "../store/uploads";
+import type { AccessCheck } from "./access";
+import { assertNotOwing } from "../metering/quotas";
+import { assertWritableKey, type DataContext } from "./context";
+import { etagFromBlocks, normalizeEtag, partEtag, UFileHasher, type HashResult } from "./etag";
+import { publish, readBounded, requestedMeta, streamHashed } from "./files";
+import { requestedUserMeta } from "./object-headers";
+
+/**
+ * Multipart upload (spec 000 §12-15, §20; PROTOCOL.md §5.9; DESIGN.md §5).
+ *
+ * An upload is an R2 multipart upload of a new blob plus rows in D1 (store/uploads.ts). Part N
+ * (0-based) is R2 part N+1. Each part streams through a hasher on its way to R2, and its 4 MiB
+ * window SHA-1s are stored with it: BlkSize is a multiple of 4 MiB, so every ETag window lies
+ * inside one part and Finish derives the whole object's UFile ETag from the stored digests
+ * without reading a byte back. Finish publishes the blob with the same atomic row swap as
+ * PutFile; until then nothing is visible.
+ */
+
+const MAX_PART_NUMBER = 9999; // R2 numbers parts 1..10000
+const SHA1_HEX = 40;
+
+const uploadIdParam = (c: DataContext): string => {
+  const id = c.query.get("uploadId") ?? c.query.get("UploadId") ?? "";
+  if (id === "") throw new ApiError("UploadIdNotExist", "uploadId is required");
+  return id;
+};
+
+const notFound = (id: string) => new ApiError("UploadIdNotExist", id);
+
+/** Per-request lookups shared by an operation's access check and its handler (one D1 read each). */
+function memo<T>(compute: (c: DataContext) => Promise<T>): (c: DataContext) => Promise<T> {
+  const cache = new WeakMap<DataContext, Promise<T>>();
+  return (c) => {
+    let hit = cache.get(c);
+    if (!hit) cache.set(c, (hit = compute(c)));
+    return hit;
+  };
+}
+
+// ───────────────────────── Initiate ─────────────────────────
+
+/** `POST /key?uploads`. The body (none from C, `{}` from Java) is ignored. */
+export async function initiateMultipartUpload(c: DataContext): Promise<Response> {
+  assertWritableKey(c.key);
+  assertNotOwing(c.bucket);
+  const meta = requestedMeta(c.request.headers, ""); // MIME may be empty: parts and Finish may still name it
+  const blkSize = c.settings.multipartBlockSize;
+  const blobId = newBlobId();
+  const r2 = await createBlobUpload(c.env, blobId, meta.storageClass);
+  const row: UploadRow = {
+    id: crypto.randomUUID(),
+    bucketId: c.bucket.id,
+    key: c.key,
+    blobId,
+    r2UploadId: r2.uploadId,
+    blkSize,
+    mime: meta.mime,
+    storageClass: meta.storageClass,
+    userMeta: JSON.stringify(meta.userMeta),
+    createdAt: c.now,
+    touchedAt: c.now,
+  };
+  if (!(await insertUpload(c.db, row))) {
+    await r2.abort().catch(() => undefined);
+    throw new ApiError("BucketNotExist", c.bucket.name);
+  }
+  return json({ UploadId: row.id, BlkSize: blkSize, Bucket: c.bucket.name, Key: c.key });
+}
+
+// ───────────────────────── UploadPart ─────────────────────────
+
+function partNumberParam(c: DataContext): number {
+  const raw = c.query.get("partNumber") ?? "";
+  const n = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
+  if (!(n <= MAX_PART_NUMBER)) throw new ApiError("InvalidPart", `partNumber must be a whole number from 0 to ${MAX_PART_NUMBER}, not "${raw}"`);
+  return n;
+}
+
+/** The declared Content-Length, or null when the body is chunked. */
+function declaredLength(c: DataContext): number | null {
+  const raw = c.request.headers.get("Content-Length");
+  if (raw === null) return null;
+  if (!/^\d+$/.test(raw)) throw new ApiError("InvalidRequest", "bad Content-Length");
+  return Number(raw);
+}
+
+/** A part's bytes: streamed from the request when the length is declared, else `buffered`. */
+interface PartBody {
+  size: number;
+  buffered?: Uint8Array;
+}
+
+/** A part is at most BlkSize bytes, so a body without Content-Length can be buffered. */
+async function partBody(c: DataContext, blkSize: number): Promise<PartBody> {
+  const tooLarge = () => new ApiError("InvalidPart", `a part holds at most BlkSize = ${blkSize} bytes`);
+  const declared = declaredLength(c);
+  if (declared !== null) {
+    if (declared > blkSize) throw tooLarge();
+    return declared === 0 || !c.request.body ? { size: 0, buffered: new Uint8Array(0) } : { size: declared };
+  }
+  const buffered = await readBounded(c.request.body, blkSize);
+  if (!buffered) throw tooLarge();
+  return { size: buffered.byteLength, buffered };
+}
+
+/** Sends the part to R2 while hashing it: part ETag from the whole-part SHA-1, plus the 4 MiB windows. */
+async function storePart(c: DataContext, upload: UploadRow, partNumber: number, body: PartBody) {
+  const r2 = resumeBlobUpload(c.env, upload.blobId, upload.r2UploadId);
+  const hasher = new UFileHasher({ wholeSha1: true });
+  let stored: R2UploadedPart;
+  if (body.buffered) {
+    await hasher.update(body.buffered);
+    stored = await r2.uploadPart(partNumber + 1, body.buffered);
+  } else {
+    stored = await streamHashed(c.request.body!, body.size, hasher, (readable) => r2.uploadPart(partNumber + 1, readable));
+  }
+  return { r2Etag: stored.etag, hashed: await hasher.finish() };
+}
+
+const shortPartRule = (partNumber: number, size: number, blkSize: number, other: number) =>
+  new ApiError(
+    "InvalidPart",
+    size < blkSize && other > partNumber
+      ? `part ${partNumber} has ${size} bytes, less than BlkSize ${blkSize}, but part ${other} exists: only the last part may be short`
+      : `part ${other} is shorter than BlkSize ${blkSize}, so it is the last part: part ${partNumber} cannot follow it`,
+  );
+
+/** `PUT /key?uploadId=&partNumber=N` → `{"PartNumber": N}` and the part ETag. */
+export async function uploadPart(c: DataContext): Promise<Response> {
+  if (c.request.headers.has("X-Ufile-Copy-Source")) throw new ApiError("InvalidRequest", "UploadPartCopy is not supported");
+  const id = uploadIdParam(c);
+  const partNumber = partNumberParam(c);
+  assertNotOwing(c.bucket);
+  const upload = await findUpload(c.db, id, c.bucket.id, c.key);
+  if (!upload) throw notFound(id);
+  const { blkSize } = upload;
+  const body = await partBody(c, blkSize);
+  if (body.size === 0 && partNumber > 0) throw new ApiError("InvalidPart", "only a single-part upload may have an empty part");
+  // Refused on arrival, before a byte goes to R2; recordPart checks again atomically.
+  const other = await conflictingPart(c.db, id, partNumber, body.size, blkSize);
+  if (other !== null) throw shortPartRule(partNumber, body.size, blkSize, other);
+
+  let stored: { r2Etag: string; hashed: HashResult };
+  try {
+    stored = await storePart(c, upload, partNumber, body);
+  } catch (err) {
+    // An abort that raced with this part makes R2 refuse it: answer as for any unknown id.
+    if (!(await findUpload(c.db, id, c.bucket.id, c.key))) throw notFound(id);
+    throw err;
+  }
+  const etag = partEtag(stored.hashed.wholeSha1!);
+  const part: PartRow = {
+    uploadId: id,
+    partNumber,
+    size: stored.hashed.size,
+    etag,
+    r2Etag: stored.r2Etag,
+    blockSha1s: stored.hashed.blockSha1s.map(toHex).join(""),
+    mime: c.request.headers.get("Content-Type") ?? "",
+    modifiedAt: c.now,
+  };
+  const outcome = await recordPart(c.db, part, blkSize);
+  if (outcome === "gone") throw notFound(id);
+  if (outcome === "conflict") {
+    throw new ApiError("InvalidPart", "a part that arrived meanwhile leaves this one in the wrong place: only the last part may be short");
+  }
+  return json({ PartNumber: partNumber }, 200, { ETag: etag });
+}
+
+// ───────────────────────── Finish ─────────────────────────
+
+/** The Finish body, as every SDK sends it: comma-joined part ETags, maybe quoted, maybe a trailing comma. */
+export function parseEtagList(body: string): string[] {
+  return body
+    .split(",")
+    .map((entry) => normalizeEtag(entry).replace(/"/g, ""))
+    .filter((entry) => entry !== "");
+}
+
+/** 10 000 ETags of 28 characters, quoted, with separators and whitespace, fit easily. */
+const MAX_FINISH_BODY = 1024 * 1024;
+
+/**
+ * The key the object is published under (spec 000 §14, PROTOCOL.md §5.9): `newKey` (or
+ * `newObject`) when it is non-empty and the upload's key is already taken, else the key.
+ * Decided once per request: the access check authorizes WRITE on it and Finish uses it.
+ */
+const finishKey = memo(async (c: DataContext): Promise<string> => {
+  const newKey = c.query.get("newKey") || c.query.get("newObject") || "";
+  if (newKey === "" || newKey === c.key || !(await getObject(c.db, c.bucket.id, c.key))) return c.key;
+  assertWritableKey(newKey);
+  return newKey;
+});
+
+export const finishAccess = async (c: DataContext): Promise<AccessCheck> => ({ signedKeys: [c.key], target: { key: await finishKey(c) } });
+
+type PartCheck = (p: PartRow, i: number, sent: string, ctx: { last: boolean; blkSize: number }) => string | null;
+
+/** Finish's checks of each stored part against the ETag list, in order; the first failure is reported. */
+const PART_CHECKS: PartCheck[] = [
+  (p, i) => (p.partNumber !== i ? `part ${i} was never uploaded` : null),
+  (p, i, sent) => (sent !== p.etag ? `ETag #${i + 1} "${sent}" is not the ETag of part ${i}` : null),
+  (p, i, _s, { last, blkSize }) => (!last && p.size !== blkSize ? `part ${i} has ${p.size} bytes; every part but the last has ${blkSize}` : null),
+  (p, i, _s, { last, blkSize }) => (last && (p.size > blkSize || (p.size === 0 && i > 0)) ? `the last part has ${p.size} bytes` : null),
+];
+
+function checkPartList(parts: PartRow[], sent: string[], blkSize: number): void {
+  const fail = (why: string) => new ApiError("InvalidPartList", why);
+  if (sent.length !== parts.length) throw fail(`the body lists ${sent.length} ETags, ${parts.length} parts were uploaded`);
+  if (parts.length === 0) throw fail("no part was uploaded");
+  parts.forEach((p, i) => {
+    const ctx = { last: i === parts.length - 1, blkSize };
+    for (const check of PART_CHECKS) {
+      const why = check(p, i, sent[i], ctx);
+      if (why) throw fail(why);
+    }
+  });
+}
+
+/** The window digests of all parts, in order: exactly the windows of the whole object. */
+const windowsOf = (parts: PartRow[]): Uint8Array[] =>
+  parts.flatMap((p) =>
+    Array.from({ length: p.blockSha1s.length / SHA1_HEX }, (_, i) => fromHex(p.blockSha1s.slice(i * SHA1_HEX, (i + 1) * SHA1_HEX))!),
+  );
+
+/**
+ * Completes the R2 upload. If R2 says the upload no longer exists but the blob is there with
+ * the expected size, an earlier Finish completed it and then failed in D1: go on publishing.
+ */
+async function completeBlob(c: DataContext, upload: UploadRow, parts: PartRow[], size: number): Promise<void> {
+  try {
+    await resumeBlobUpload(c.env, upload.blobId, upload.r2UploadId).complete(parts.map((p) => ({ partNumber: p.partNumber + 1, etag: p.r2Etag })));
+  } catch (err) {
+    const existing = await c.env.BLOBS.head(blobKey(upload.blobId));
+    if (existing?.size !== size) throw err;
+  }
+}
+
+/** The object's MIME (PROTOCOL.md §5.9): part 0's Content-Type, else Initiate's, else Finish's. */
+const finishMime = (c: DataContext, upload: UploadRow, parts: PartRow[]): string =>
+  parts[0].mime || upload.mime || c.request.headers.get("Content-Type") || "application/octet-stream";
+
+/** `X-Ufile-Metadata-Directive: REPLACE` takes Finish's user meta; anything else keeps Initiate's. */
+const finishUserMeta = (c: DataContext, upload: UploadRow): Record<string, string> =>
+  (c.request.headers.get("X-Ufile-Metadata-Directive") ?? "").trim().toUpperCase() === "REPLACE"
+    ? requestedUserMeta(c.request.headers)
+    : (JSON.parse(upload.userMeta) as Record<string, string>);
+
+/**
+ * `POST /key?uploadId=[&newKey=]`, body = part ETags → `{Bucket, Key, FileSize}` and the ETag.
+ * Checks come first and publish nothing; a failure before the claim (R2 included) leaves the
+ * upload resumable. After the claim, a failed publish leaves a completed blob that no row
+ * references: the orphan sweeper removes it (DESIGN.md §4 invariant 3).
+ */
+export async function finishMultipartUpload(c: DataContext): Promise<Response> {
+  const id = uploadIdParam(c);
+  assertNotOwing(c.bucket);
+  const key = await finishKey(c);
+  const upload = await touchUpload(c.db, id, c.bucket.id, c.key, c.now);
+  if (!upload) throw notFound(id);
+  const raw = await readBounded(c.request.body, MAX_FINISH_BODY);
+  if (!raw) throw new ApiError("InvalidPartList", `the body is larger than ${MAX_FINISH_BODY} bytes`);
+  const parts = await listParts(c.db, id);
+  checkPartList(parts, parseEtagList(new TextDecoder().decode(raw)), upload.blkSize);
+
+  const size = parts.reduce((n, p) => n + p.size, 0);
+  const userMeta = finishUserMeta(c, upload);
+  await completeBlob(c, upload, parts, size);
+  // Only one Finish (or Abort, or the sweeper) gets the rows: a concurrent Finish stops here.
+  if (!(await claimUpload(c.db, id, c.bucket.id, c.key))) throw notFound(id);
+  const etag = await etagFromBlocks(windowsOf(parts));
+  const meta = { mime: finishMime(c, upload, parts), storageClass: upload.storageClass, userMeta };
+  const published = await publish(c, key, { id: upload.blobId, size, etag }, meta);
+  return json({ Bucket: c.bucket.name, Key: key, FileSize: size }, 200, published.headers);
+}
+
+// ───────────────────────── Abort ─────────────────────────
+
+/** `DELETE /key?uploadId=` → 200, empty. The id is unknown from then on. */
+export async function abortMultipartUpload(c: DataContext): Promise<Response> {
+  const id = uploadIdParam(c);
+  const upload = await claimUpload(c.db, id, c.bucket.id, c.key);
+  if (!upload) throw notFound(id);
+  try {
+    await resumeBlobUpload(c.env, upload.blobId, upload.r2UploadId).abort();
+  } catch (err) {
+    console.warn("R2 multipart abort failed; R2 expires it after 7 days", String(err)); // the rows are gone: the id is dead
+  }
+  return new Response(null, { status: 200 });
+}
+
+// ───────────────────────── Listings ─────────────────────────
+
+/** A positive count parameter: default when absent, capped at `max` (a paging client expects a page, not an error). */
+function countParam(c: DataContext, name: string, fallback: number, max: number): number {
+  const raw = c.query.get(name);
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) === 0) throw new ApiError("InvalidRequest", `${name} must be a positive whole number`);
+  return Math.min(Number(raw), max);
+}
+
+/** The upload a GetMultiUploadPart names; its key is what a token's prefixes are checked on. */
+const listedUpload = memo((c: DataContext) => findUpload(c.db, uploadIdParam(c), c.bucket.id));
+
+/** GetMultiUploadPart signs `/bucket/` and needs LIST on the upload's key (no upload: on ""). */
+export const listPartsAccess = async (c: DataContext): Promise<AccessCheck> => ({
+  signedKeys: [""],
+  target: { listPrefix: (await listedUpload(c).catch(() => null))?.key ?? "" },
+});
+
+/**
+ * `GET /?muploadpart&uploadId=[&max-parts=][&part-number-marker=]` (PROTOCOL.md §5.9).
+ * The marker is inclusive (Go always sends 0, the first part number).
+ */
+export async function getMultiUploadPart(c: DataContext): Promise<Response> {
+  const upload = await listedUpload(c);
+  if (!upload) throw notFound(uploadIdParam(c));
+  const maxParts = countParam(c, "max-parts", 1000, 1000);
+  const marker = c.query.get("part-number-marker") || "0";
+  if (!/^\d+$/.test(marker)) throw new ApiError("InvalidRequest", "part-number-marker must be a whole number");
+  const rows = await listParts(c.db, upload.id, Number(marker), maxParts + 1);
+  const page = rows.slice(0, maxParts);
+  return json({
+    RetCode: 0,
+    ErrMsg: "",
+    UploadId: upload.id,
+    Bucket: c.bucket.name,
+    Key: upload.key,
+    Status: 0,
+    Parts: page.map((p) => ({ PartNum: p.partNumber, Etag: p.etag, Size: p.size, LastModified: p.modifiedAt })),
+    MaxParts: maxParts,
+    IsTruncated: rows.length > maxParts,
+    NextPartNumberMarker: page.length > 0 ? page[page.length - 1].partNumber + 1 : Number(marker),
+  });
+}
+
+/**
+ * `GET /?muploadid&prefix=&marker=&limit=` (PROTOCOL.md §5.10): uploads in progress by key.
+ * `marker` is a key (exclusive), `NextMarker` the last key listed. A page never ends inside one
+ * key's uploads: when the next upload shares the last key, that key's remaining uploads are
+ * added, so the next page can start after the key without losing any.
+ */
+export async function getMultiUploadId(c: DataContext): Promise<Response> {
+  const limit = countParam(c, "limit", 20, 1000);
+  const rows = await listUploads(c.db, c.bucket.id, { prefix: c.query.get("prefix") ?? "", after: c.query.get("marker") ?? "", limit: limit + 1 });
+  const truncated = rows.length > limit;
+  let page = rows.slice(0, limit);
+  const lastKey = page[page.length - 1]?.key;
+  if (truncated && rows[limit].key === lastKey) {
+    page = [...page.filter((u) => u.key !== lastKey), ...(await listUploads(c.db, c.bucket.id, { key: lastKey }))];
+  }
+  return json({
+    RetCode: 0,
+    ErrMsg: "",
+    Bucket: c.bucket.name,
+    NextMarker: truncated ? lastKey : "",
+    IsTruncated: truncated,
+    DataSet: page.map((u) => ({ UploadId: u.id, FileName: u.key, StartTime: u.createdAt, StorageClass: u.storageClass })),
+  });
+}

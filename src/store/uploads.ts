@@ -1,0 +1,189 @@
+import { and, asc, eq, exists, gt, gte, lt, notExists, or, sql, type SQL } from "drizzle-orm";
+import { buckets, uploadParts, uploads } from "../../schema/schema";
+import { settings, type Env } from "../config";
+import { abortBlobUploads } from "./blobs";
+import { batch, database, type Database } from "./db";
+import { prefixUpperBound } from "./objects";
+
+/**
+ * The multipart index (DESIGN.md §5): the only code that reads or writes `uploads` and
+ * `upload_parts`. An upload row names the blob it will become and R2's multipart upload id; a
+ * part row records what Finish needs without re-reading a byte: size, part ETag, R2's part
+ * etag and the SHA-1 of each 4 MiB window.
+ *
+ * Removing an upload always deletes its rows first ("claims" it, one batch) and only then
+ * aborts the R2 upload, so two removers never both act, and a part arriving meanwhile is
+ * recorded only while its upload row exists.
+ */
+export type UploadRow = typeof uploads.$inferSelect;
+export type PartRow = typeof uploadParts.$inferSelect;
+
+/** Creates the upload row, unless the bucket is gone (the data plane's bucket cache may be stale). */
+export async function insertUpload(db: Database, row: UploadRow): Promise<boolean> {
+  const inserted = await db.run(sql`INSERT INTO ${uploads}
+      (id, bucket_id, key, blob_id, r2_upload_id, blk_size, mime, storage_class, user_meta, created_at, touched_at)
+    SELECT ${row.id}, ${row.bucketId}, ${row.key}, ${row.blobId}, ${row.r2UploadId}, ${row.blkSize}, ${row.mime},
+      ${row.storageClass}, ${row.userMeta}, ${row.createdAt}, ${row.touchedAt}
+    WHERE EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${row.bucketId})`);
+  return (inserted.meta.changes ?? 0) > 0;
+}
+
+/** Where an upload id is valid: its own bucket, and its own key when the route names one. */
+const uploadIn = (id: string, bucketId: string, key?: string) =>
+  and(eq(uploads.id, id), eq(uploads.bucketId, bucketId), key === undefined ? undefined : eq(uploads.key, key));
+
+export async function findUpload(db: Database, id: string, bucketId: string, key?: string): Promise<UploadRow | null> {
+  return (await db.select().from(uploads).where(uploadIn(id, bucketId, key)).get()) ?? null;
+}
+
+/** Finds the upload and marks it active in one statement (Finish: the idle sweeper leaves it alone). */
+export async function touchUpload(db: Database, id: string, bucketId: string, key: string, now: number): Promise<UploadRow | null> {
+  return (await db.update(uploads).set({ touchedAt: now }).where(uploadIn(id, bucketId, key)).returning().get()) ?? null;
+}
+
+/**
+ * The arrival rule for part sizes. Only the last part may be shorter than BlkSize, so a part
+ * conflicts with the recorded ones when a short part sits below it (that one was the last), or
+ * when it is short itself and a part above it exists. Full parts never conflict with each
+ * other: full parts can arrive in any order, concurrently, and the short last part may come
+ * first. The part's own number is not looked at, so a re-upload may change its size.
+ */
+const conflicts = (db: Database, uploadId: string, partNumber: number, size: number, blkSize: number) =>
+  db
+    .select({ partNumber: uploadParts.partNumber })
+    .from(uploadParts)
+    .where(
+      and(
+        eq(uploadParts.uploadId, uploadId),
+        or(
+          and(lt(uploadParts.partNumber, partNumber), lt(uploadParts.size, blkSize)),
+          size < blkSize ? gt(uploadParts.partNumber, partNumber) : undefined,
+        ),
+      ),
+    )
+    .orderBy(asc(uploadParts.partNumber))
+    .limit(1);
+
+/** The number of a recorded part that a part of this size may not join (see `conflicts`), or null. */
+export async function conflictingPart(db: Database, uploadId: string, partNumber: number, size: number, blkSize: number): Promise<number | null> {
+  return (await conflicts(db, uploadId, partNumber, size, blkSize).get())?.partNumber ?? null;
+}
+
+export type RecordOutcome = "recorded" | "conflict" | "gone";
+
+/**
+ * Records a part that R2 has just stored (a re-upload replaces the row) and marks the upload
+ * active, in one batch. The size rule is checked again inside the insert, so concurrent parts
+ * cannot both slip past it. When it refuses the part, an older row of the same number is
+ * dropped too: R2 now holds the refused bytes under that number, so the old R2 etag is stale.
+ */
+export async function recordPart(db: Database, part: PartRow, blkSize: number): Promise<RecordOutcome> {
+  const conflict = conflicts(db, part.uploadId, part.partNumber, part.size, blkSize);
+  const [, inserted] = await batch(db, [
+    db.delete(uploadParts).where(and(eq(uploadParts.uploadId, part.uploadId), eq(uploadParts.partNumber, part.partNumber), exists(conflict))),
+    sql`INSERT INTO ${uploadParts} (upload_id, part_number, size, etag, r2_etag, block_sha1s, mime, modified_at)
+      SELECT ${part.uploadId}, ${part.partNumber}, ${part.size}, ${part.etag}, ${part.r2Etag}, ${part.blockSha1s}, ${part.mime}, ${part.modifiedAt}
+      WHERE EXISTS (SELECT 1 FROM ${uploads} WHERE ${uploads.id} = ${part.uploadId}) AND ${notExists(conflict)}
+      ON CONFLICT (upload_id, part_number) DO UPDATE SET size = excluded.size, etag = excluded.etag, r2_etag = excluded.r2_etag,
+        block_sha1s = excluded.block_sha1s, mime = excluded.mime, modified_at = excluded.modified_at
+      RETURNING part_number`,
+    db.update(uploads).set({ touchedAt: part.modifiedAt }).where(eq(uploads.id, part.uploadId)),
+  ]);
+  if (inserted.results.length > 0) return "recorded";
+  return (await db.select({ id: uploads.id }).from(uploads).where(eq(uploads.id, part.uploadId)).get()) ? "conflict" : "gone";
+}
+
+/** Parts in number order, from `fromPart` (inclusive), at most `limit` (SQLite: -1 = all). */
+export async function listParts(db: Database, uploadId: string, fromPart = 0, limit = -1): Promise<PartRow[]> {
+  return db
+    .select()
+    .from(uploadParts)
+    .where(and(eq(uploadParts.uploadId, uploadId), gte(uploadParts.partNumber, fromPart)))
+    .orderBy(asc(uploadParts.partNumber))
+    .limit(limit)
+    .all();
+}
+
+/** Uploads of a bucket by key (then start), keys `prefix`-ed and strictly after `after`; or exactly `key`. */
+export async function listUploads(
+  db: Database,
+  bucketId: string,
+  opts: { prefix: string; after: string; limit: number } | { key: string },
+): Promise<UploadRow[]> {
+  const where =
+    "key" in opts
+      ? eq(uploads.key, opts.key)
+      : and(
+          gte(uploads.key, opts.prefix),
+          opts.after ? gt(uploads.key, opts.after) : undefined,
+          ((upper) => (upper === null ? undefined : lt(uploads.key, upper)))(prefixUpperBound(opts.prefix)),
+        );
+  return db
+    .select()
+    .from(uploads)
+    .where(and(eq(uploads.bucketId, bucketId), where))
+    .orderBy(asc(uploads.key), asc(uploads.createdAt), asc(uploads.id))
+    .limit("key" in opts ? -1 : opts.limit)
+    .all();
+}
+
+/**
+ * Deletes the rows of the uploads matching `where` (at most `limit`, oldest activity first) and
+ * returns them: whoever gets a row back owns the R2 abort (or, for Finish, the completion).
+ */
+async function claimUploads(db: Database, where: SQL, limit: number): Promise<UploadRow[]> {
+  const chosen = sql`SELECT ${uploads.id} FROM ${uploads} WHERE ${where} ORDER BY ${uploads.touchedAt}, ${uploads.id} LIMIT ${limit}`;
+  const [, claimed] = await batch(db, [
+    db.delete(uploadParts).where(sql`${uploadParts.uploadId} IN (${chosen})`),
+    db.delete(uploads).where(sql`${uploads.id} IN (${chosen})`).returning(),
+  ]);
+  return claimed.results.map((r) => rowOf(r));
+}
+
+/** `batch` returns raw column names; the upload row in Drizzle's shape. */
+const rowOf = (r: Record<string, unknown>): UploadRow => ({
+  id: String(r.id),
+  bucketId: String(r.bucket_id),
+  key: String(r.key),
+  blobId: String(r.blob_id),
+  r2UploadId: String(r.r2_upload_id),
+  blkSize: Number(r.blk_size),
+  mime: String(r.mime),
+  storageClass: String(r.storage_class),
+  userMeta: String(r.user_meta),
+  createdAt: Number(r.created_at),
+  touchedAt: Number(r.touched_at),
+});
+
+/** Removes one upload's rows (Abort, Finish); null when it was not there (any more). */
+export async function claimUpload(db: Database, id: string, bucketId: string, key: string): Promise<UploadRow | null> {
+  const where = sql`${uploads.id} = ${id} AND ${uploads.bucketId} = ${bucketId} AND ${uploads.key} = ${key}`;
+  return (await claimUploads(db, where, 1))[0] ?? null;
+}
+
+/** Uploads handled per call of the bulk aborts: each is one R2 call (a subrequest). */
+const ABORTS_PER_CALL = 100;
+
+/** Claims and aborts the uploads matching `where`; returns how many. */
+async function abortUploadsWhere(env: Env, db: Database, where: SQL): Promise<number> {
+  const claimed = await claimUploads(db, where, ABORTS_PER_CALL);
+  await abortBlobUploads(env, claimed);
+  return claimed.length;
+}
+
+/** DeleteBucket: the bucket's open uploads are aborted (PROTOCOL.md §3.5); any beyond one call's share are swept later. */
+export function abortBucketUploads(env: Env, db: Database, bucketId: string): Promise<number> {
+  return abortUploadsWhere(env, db, sql`${uploads.bucketId} = ${bucketId}`);
+}
+
+/**
+ * Housekeeping: aborts uploads idle for longer than MULTIPART_MAX_IDLE_SECONDS, and those whose
+ * bucket is gone (a DeleteBucket that did not finish its aborts). The idle condition is checked
+ * inside the claiming statement, so a part that just arrived keeps its upload.
+ */
+export async function sweepIdleUploads(env: Env, now: number): Promise<void> {
+  const cutoff = now - settings(env).multipartMaxIdleSeconds;
+  const bucketGone = sql`NOT EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${uploads.bucketId})`;
+  const aborted = await abortUploadsWhere(env, database(env.DB), sql`${uploads.touchedAt} < ${cutoff} OR ${bucketGone}`);
+  if (aborted > 0) console.log(`aborted ${aborted} idle multipart uploads`);
+}
