@@ -167,6 +167,23 @@ describe("invariant 3: blobs leave R2 only when unreferenced", () => {
     expect((await rowBlobIds()).has(shared)).toBe(false);
   });
 
+  it("the sweeper keeps an unreferenced blob that an open multipart upload will become", async () => {
+    const blobId = crypto.randomUUID();
+    await env.BLOBS.put(`blobs/${blobId}`, "completed in R2, Finish not yet published");
+    await env.DB.prepare(
+      "INSERT INTO uploads (id, bucket_id, key, blob_id, r2_upload_id, blk_size, mime, storage_class, user_meta, created_at, touched_at) VALUES (?, 'oss-x', 'k', ?, 'r2', 8388608, '', 'STANDARD', '{}', 0, 0)",
+    )
+      .bind(crypto.randomUUID(), blobId)
+      .run();
+    const later = Math.floor(Date.now() / 1000) + 2 * 3600;
+    await sweepBlobs(env, later);
+    expect((await r2BlobIds()).has(blobId)).toBe(true);
+    await env.DB.prepare("DELETE FROM uploads WHERE blob_id = ?").bind(blobId).run();
+    // The sweep resumes from its cursor; run until it wraps around.
+    for (let i = 0; i < 3 && (await r2BlobIds()).has(blobId); i++) await sweepBlobs(env, later);
+    expect((await r2BlobIds()).has(blobId)).toBe(false);
+  });
+
   it("the sweeper releases blobs left at refcount 0 when the release after a response never ran", async () => {
     const b = await newBucket();
     await put(b, "z", "zzz");

@@ -64,3 +64,22 @@ export function assertWritableKey(key: string): void {
   }
   if (new TextEncoder().encode(key).byteLength > 1024) throw new ApiError("InvalidRequest", "keys are at most 1024 bytes");
 }
+
+/**
+ * A whole-number query parameter: `fallback` when absent or empty; below `min` or not digits
+ * → 400; above `max` → capped (a paging client asking for too much gets a full page) or 400.
+ */
+export function wholeNumberParam(
+  c: Pick<DataContext, "query">,
+  name: string,
+  opts: { fallback: number; max: number; min?: number; aboveMax: "cap" | "refuse" },
+): number {
+  const raw = c.query.get(name);
+  if (raw === undefined || raw === "") return opts.fallback;
+  const min = opts.min ?? 0;
+  if (!/^\d+$/.test(raw) || Number(raw) < min) throw new ApiError("InvalidRequest", `${name} must be a whole number of at least ${min}`);
+  const n = Number(raw);
+  if (n <= opts.max) return n;
+  if (opts.aboveMax === "cap") return opts.max;
+  throw new ApiError("InvalidRequest", `${name} is at most ${opts.max}`);
+}

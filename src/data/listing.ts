@@ -1,25 +1,16 @@
 import { ApiError } from "../errors";
 import { listObjects as listRows, prefixUpperBound, type ObjectRow } from "../store/objects";
-import type { DataContext } from "./context";
+import { wholeNumberParam, type DataContext } from "./context";
 import { parseUserMeta, restoreStatus } from "./object-headers";
 import { json } from "../responses";
 
 /** PrefixFileList (`?list`) and ListObjects (`?listobjects`): spec 000 §5, PROTOCOL.md §5.10. */
 
-function intParam(c: DataContext, name: string, fallback: number, max: number): number {
-  const raw = c.query.get(name);
-  if (raw === undefined || raw === "") return fallback;
-  if (!/^\d+$/.test(raw)) throw new ApiError("InvalidRequest", `${name} must be a whole number`);
-  const n = Number(raw);
-  if (n > max) throw new ApiError("InvalidRequest", `${name} is at most ${max}`);
-  return n;
-}
-
 export async function prefixFileList(c: DataContext): Promise<Response> {
   const prefix = c.query.get("prefix") ?? "";
   const marker = c.query.get("marker") ?? "";
   // Default 20 (spec); capped at 1000 rather than refused, as a paging client expects.
-  const limit = Math.min(intParam(c, "limit", 20, Number.MAX_SAFE_INTEGER), 1000);
+  const limit = wholeNumberParam(c, "limit", { fallback: 20, max: 1000, aboveMax: "cap" });
   const rows = await listRows(c.db, c.bucket.id, { prefix, after: marker, limit: limit + 1 });
   const page = rows.slice(0, limit);
   return json({
@@ -90,7 +81,7 @@ export async function listObjects(c: DataContext): Promise<Response> {
   const marker = c.query.get("marker") ?? "";
   const delimiter = c.query.get("delimiter") ?? "";
   if (delimiter !== "" && delimiter !== "/") throw new ApiError("InvalidRequest", 'delimiter is "" or "/"');
-  const maxKeys = intParam(c, "max-keys", 100, 1000);
+  const maxKeys = wholeNumberParam(c, "max-keys", { fallback: 100, max: 1000, aboveMax: "refuse" });
   const { entries, truncated } = await listPage(c, prefix, marker, delimiter, maxKeys);
   const last = entries[entries.length - 1];
   return json({

@@ -17,7 +17,7 @@ import {
 } from "../store/uploads";
 import type { AccessCheck } from "./access";
 import { assertNotOwing } from "../metering/quotas";
-import { assertWritableKey, type DataContext } from "./context";
+import { assertWritableKey, wholeNumberParam, type DataContext } from "./context";
 import { etagFromBlocks, normalizeEtag, partEtag, UFileHasher, type HashResult } from "./etag";
 import { publish, readBounded, requestedMeta, streamHashed } from "./files";
 import { requestedUserMeta } from "./object-headers";
@@ -309,13 +309,6 @@ export async function abortMultipartUpload(c: DataContext): Promise<Response> {
 // ───────────────────────── Listings ─────────────────────────
 
 /** A positive count parameter: default when absent, capped at `max` (a paging client expects a page, not an error). */
-function countParam(c: DataContext, name: string, fallback: number, max: number): number {
-  const raw = c.query.get(name);
-  if (raw === undefined || raw === "") return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) === 0) throw new ApiError("InvalidRequest", `${name} must be a positive whole number`);
-  return Math.min(Number(raw), max);
-}
-
 /** The upload a GetMultiUploadPart names; its key is what a token's prefixes are checked on. */
 const listedUpload = memo((c: DataContext) => findUpload(c.db, uploadIdParam(c), c.bucket.id));
 
@@ -332,7 +325,7 @@ export const listPartsAccess = async (c: DataContext): Promise<AccessCheck> => (
 export async function getMultiUploadPart(c: DataContext): Promise<Response> {
   const upload = await listedUpload(c);
   if (!upload) throw notFound(uploadIdParam(c));
-  const maxParts = countParam(c, "max-parts", 1000, 1000);
+  const maxParts = wholeNumberParam(c, "max-parts", { fallback: 1000, min: 1, max: 1000, aboveMax: "cap" });
   const marker = c.query.get("part-number-marker") || "0";
   if (!/^\d+$/.test(marker)) throw new ApiError("InvalidRequest", "part-number-marker must be a whole number");
   const rows = await listParts(c.db, upload.id, Number(marker), maxParts + 1);
@@ -358,7 +351,7 @@ export async function getMultiUploadPart(c: DataContext): Promise<Response> {
  * added, so the next page can start after the key without losing any.
  */
 export async function getMultiUploadId(c: DataContext): Promise<Response> {
-  const limit = countParam(c, "limit", 20, 1000);
+  const limit = wholeNumberParam(c, "limit", { fallback: 20, min: 1, max: 1000, aboveMax: "cap" });
   const rows = await listUploads(c.db, c.bucket.id, { prefix: c.query.get("prefix") ?? "", after: c.query.get("marker") ?? "", limit: limit + 1 });
   const truncated = rows.length > limit;
   let page = rows.slice(0, limit);

@@ -2,6 +2,7 @@ import type { Env } from "../config";
 import { BLOB_PREFIX, deleteBlobs } from "./blobs";
 import { database } from "./db";
 import { forgetReleasedBlobs, knownBlobIds, unreferencedBlobs } from "./objects";
+import { blobIdsOfOpenUploads } from "./uploads";
 
 /**
  * Invariant 3 (DESIGN.md §4): a blob leaves R2 only when no row references it, and whatever
@@ -11,7 +12,8 @@ import { forgetReleasedBlobs, knownBlobIds, unreferencedBlobs } from "./objects"
  *   never ran or failed;
  * - orphans: R2 objects with no blob row at all, from a write whose D1 batch failed after the
  *   bytes were stored. A blob younger than the grace period may be a write still in flight
- *   (bytes stored, batch not yet committed), so it is left alone.
+ *   (bytes stored, batch not yet committed), so it is left alone; so is the blob of an open
+ *   multipart upload (completed in R2, its Finish may still be retried and publish it).
  *
  * The R2 listing resumes from a cursor kept in R2, so each run does a bounded amount of work
  * and successive runs cover the whole bucket.
@@ -34,7 +36,8 @@ export async function sweepBlobs(env: Env, now: number, graceSeconds = ORPHAN_GR
   const old = listing.objects.filter((o) => o.uploaded.getTime() / 1000 < now - graceSeconds);
   const ids = old.map((o) => o.key.slice(BLOB_PREFIX.length));
   const known = await knownBlobIds(db, ids);
-  const orphans = ids.filter((id) => !known.has(id));
+  const pending = await blobIdsOfOpenUploads(db, ids.filter((id) => !known.has(id)));
+  const orphans = ids.filter((id) => !known.has(id) && !pending.has(id));
   await deleteBlobs(env, orphans);
   await env.BLOBS.put(CURSOR_KEY, listing.truncated ? listing.cursor : "");
   return { released: released.length, orphans: orphans.length };

@@ -187,3 +187,13 @@ export async function sweepIdleUploads(env: Env, now: number): Promise<void> {
   const aborted = await abortUploadsWhere(env, database(env.DB), sql`${uploads.touchedAt} < ${cutoff} OR ${bucketGone}`);
   if (aborted > 0) console.log(`aborted ${aborted} idle multipart uploads`);
 }
+
+/** Which of these blob ids an open upload will become (the sweeper must keep those). */
+export async function blobIdsOfOpenUploads(db: Database, ids: string[]): Promise<Set<string>> {
+  const open = new Set<string>();
+  for (let i = 0; i < ids.length; i += 90) {
+    const rows = await db.select({ id: uploads.blobId }).from(uploads).where(sql`${uploads.blobId} IN ${ids.slice(i, i + 90)}`).all();
+    for (const r of rows) open.add(r.id);
+  }
+  return open;
+}
