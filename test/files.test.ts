@@ -1,21 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { ufileEtagOf } from "../src/data/etag";
 import { r2StorageClass } from "../src/store/blobs";
-import { authorization, call, file, fileUrl, newBucket, pattern, presignedUrl, put, sha1Hex } from "./helpers";
+import { authorization, call, expectError, file, fileUrl, newBucket, pattern, presignedUrl, put, sha1Hex } from "./helpers";
 
 const md5Hex = async (s: string) =>
   [...new Uint8Array(await crypto.subtle.digest("MD5", new TextEncoder().encode(s)))].map((b) => b.toString(16).padStart(2, "0")).join("");
 const md5Base64 = async (s: string) => btoa(String.fromCharCode(...new Uint8Array(await crypto.subtle.digest("MD5", new TextEncoder().encode(s)))));
 
-async function expectError(res: Response, status: number, code: number) {
-  expect(res.status).toBe(status);
-  expect(res.headers.get("Content-Type")).toBe("application/json");
-  expect(res.headers.get("X-SessionId")).toBeTruthy();
-  const body = (await res.json()) as { RetCode: number; ErrMsg: string };
-  expect(body.RetCode).toBe(code);
-  expect(typeof body.ErrMsg).toBe("string");
-  return body;
-}
 
 describe("PutFile", () => {
   it("stores bytes and answers 200, empty body, the UFile ETag", async () => {

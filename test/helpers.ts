@@ -1,4 +1,5 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { expect } from "vitest";
 import { env, exports } from "cloudflare:workers";
 import worker from "../src/index";
 import { controlSignature } from "../src/control/signature";
@@ -185,4 +186,18 @@ export async function sha1Hex(data: ReadableStream<Uint8Array> | Uint8Array | Ar
     digest = await crypto.subtle.digest("SHA-1", data);
   }
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Asserts a data-plane error as the SDKs read it: the HTTP status, exactly
+ * `Content-Type: application/json`, the session id, and `{RetCode, ErrMsg}`. Returns the body.
+ */
+export async function expectError(res: Response, status: number, code: number): Promise<Record<string, any>> {
+  expect(res.status).toBe(status);
+  expect(res.headers.get("Content-Type")).toBe("application/json");
+  expect(res.headers.get("X-SessionId")).toBeTruthy();
+  const body = (await res.json()) as Record<string, any>;
+  expect(body.RetCode, body.ErrMsg).toBe(code);
+  expect(typeof body.ErrMsg).toBe("string");
+  return body;
 }

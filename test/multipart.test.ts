@@ -5,7 +5,7 @@ import { parseEtagList } from "../src/data/multipart";
 import { runHousekeeping, TASKS } from "../src/housekeeping";
 import { database } from "../src/store/db";
 import { insertUpload, listParts as listPartRows, recordPart } from "../src/store/uploads";
-import { authorization, call, callWithEnv, control, file, fileUrl, newBucket, pattern, put, sha1Hex, type Keys } from "./helpers";
+import { authorization, call, callWithEnv, control, expectError, file, fileUrl, type Keys, newBucket, pattern, put, sha1Hex } from "./helpers";
 
 /** Multipart upload through HTTP, as the SDKs drive it (PROTOCOL.md §5.9, §4.3-4.4). */
 
@@ -15,13 +15,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 
 type Json = Record<string, any>;
 
-async function expectError(res: Response, status: number, code: number): Promise<Json> {
-  expect(res.status).toBe(status);
-  expect(res.headers.get("Content-Type")).toBe("application/json");
-  const body = (await res.json()) as Json;
-  expect(body.RetCode, body.ErrMsg).toBe(code);
-  return body;
-}
 
 /** Bytes that never repeat within a part, so that a misplaced part changes the object (xorshift32). */
 function noise(size: number, seed: number): Uint8Array {

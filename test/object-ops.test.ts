@@ -1,13 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { file, newBucket, put } from "./helpers";
+import { expectError, file, newBucket, put } from "./helpers";
 
 /** UploadHit, Copy, Rename, OpMeta, ClassSwitch, Restore: metadata operations on the index. */
 
-async function expectError(res: Response, status: number, code: number) {
-  expect(res.status).toBe(status);
-  expect(res.headers.get("Content-Type")).toBe("application/json");
-  expect(((await res.json()) as { RetCode: number }).RetCode).toBe(code);
-}
 
 const uploadHit = (b: string, hash: string, name: string, size: number | string, headers: Record<string, string> = {}) =>
   file(b, "uploadhit", {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ufileEtagOf } from "../src/data/etag";
-import { authorization, call, file, newBucket, pattern, sha1Hex } from "./helpers";
+import { authorization, call, expectError, file, newBucket, pattern, sha1Hex } from "./helpers";
 import { bytes, field, goBody, pythonBody } from "./sdk-forms";
 
 /** PostFile (`POST /` multipart form) end to end, with the bodies the SDKs really send. */
@@ -13,11 +13,6 @@ const post = (bucket: string, body: Uint8Array, headers: Record<string, string> 
     body,
   });
 
-async function expectError(res: Response, status: number, code: number) {
-  expect(res.status).toBe(status);
-  expect(res.headers.get("Content-Type")).toBe("application/json");
-  expect(((await res.json()) as { RetCode: number }).RetCode).toBe(code);
-}
 
 describe("PostFile", () => {
   it("Python SDK body (no closing delimiter; signs the file part's Content-Type)", async () => {
