@@ -39,6 +39,8 @@ export interface Env {
   DEFAULT_QUOTA_REQUESTS_10K?: string;
   /** Days a processed usage-message id is kept, so that a redelivery is not counted twice. */
   USAGE_DEDUP_DAYS?: string;
+  /** Usage events are folded per isolate for this long, then sent as one queue batch. */
+  USAGE_FLUSH_MS?: string;
   /** Multipart BlkSize in bytes: a multiple of 4 MiB and at least 5 MiB (README "Multipart"). */
   MULTIPART_BLOCK_SIZE?: string;
   /** A multipart upload that received nothing for this long is aborted by the cron. */
@@ -58,6 +60,7 @@ export interface Settings {
   /** Grant of a (project, region) that never bought quota: storage GB·day, download GB, 万次. */
   defaultQuota: { storage: number; traffic: number; requests: number };
   usageDedupDays: number;
+  usageFlushMs: number;
   multipartBlockSize: number;
   multipartMaxIdleSeconds: number;
 }
@@ -116,6 +119,7 @@ export function settings(env: Env): Settings {
       },
       // Queues keep an unacknowledged message 4 days by default; ids kept as long make counting exact.
       usageDedupDays: intSetting(env.USAGE_DEDUP_DAYS, 4),
+      usageFlushMs: intSetting(env.USAGE_FLUSH_MS, 1000),
       multipartBlockSize: blockSizeSetting(env.MULTIPART_BLOCK_SIZE),
       // R2 itself aborts an incomplete multipart upload after 7 days.
       multipartMaxIdleSeconds: intSetting(env.MULTIPART_MAX_IDLE_SECONDS, 24 * 3600),

@@ -87,7 +87,7 @@ const storedBytes = async (name: string) => (await bucketRow(name)).stored_bytes
 /** [bucketId, requests, downloadBytes] of each event, checking the project, region and time. */
 function summarize(events: UsageEvent[], projectId: string, from: number, to: number) {
   for (const e of events) {
-    expect(e).toEqual({ projectId, region: "cn-bj", bucketId: expect.any(String), requests: 1, downloadBytes: expect.any(Number), at: expect.any(Number) });
+    expect(e).toEqual({ projectId, region: "cn-bj", bucketId: expect.any(String), requests: 1, downloadBytes: expect.any(Number), at: expect.any(Number), day: Math.floor(e.at / 86400) * 86400 });
     expect(e.at).toBeGreaterThanOrEqual(from);
     expect(e.at).toBeLessThanOrEqual(to);
   }

@@ -336,22 +336,50 @@ describe("recording usage (the data plane's seam)", () => {
     const sent: unknown[] = [];
     let release!: () => void;
     const slow = new Promise<void>((resolve) => (release = resolve));
-    const fakeEnv = { ...env, USAGE_QUEUE: { send: async (body: unknown) => (await slow, void sent.push(body)) } } as unknown as Env;
+    const fakeEnv = {
+      ...env,
+      USAGE_QUEUE: { sendBatch: async (messages: { body: unknown }[]) => (await slow, void sent.push(...messages.map((m) => m.body))) },
+    } as unknown as Env;
     const ctx = createExecutionContext();
     meterRequest(fakeEnv, ctx, served("org-seam"), 1234);
     expect(sent).toEqual([]); // returned before the send completed
     release();
     await waitOnExecutionContext(ctx);
     expect(sent).toEqual([
-      { projectId: "org-seam", region: "cn-gd", bucketId: "oss-seam01", requests: 1, downloadBytes: 1234, at: expect.any(Number) },
+      { projectId: "org-seam", region: "cn-gd", bucketId: "oss-seam01", requests: 1, downloadBytes: 1234, at: expect.any(Number), day: expect.any(Number) },
     ]);
 
-    const failing = { ...env, USAGE_QUEUE: { send: () => Promise.reject(new Error("queue down")) } } as unknown as Env;
-    const throwing = { ...env, USAGE_QUEUE: { send: () => { throw new Error("no binding"); } } } as unknown as Env;
+    const failing = { ...env, USAGE_QUEUE: { sendBatch: () => Promise.reject(new Error("queue down")) } } as unknown as Env;
+    const throwing = { ...env, USAGE_QUEUE: { sendBatch: () => { throw new Error("no binding"); } } } as unknown as Env;
     const ctx2 = createExecutionContext();
     expect(() => recordUsage(failing, ctx2, event("org-seam", "oss-seam01", D))).not.toThrow();
     expect(() => recordUsage(throwing, ctx2, event("org-seam", "oss-seam01", D))).not.toThrow();
     await waitOnExecutionContext(ctx2);
+  });
+
+  it("folds the usage of one window per (project, region, bucket, day) into one sendBatch", async () => {
+    const batches: unknown[][] = [];
+    const windowed = {
+      ...env,
+      USAGE_FLUSH_MS: "30",
+      USAGE_QUEUE: { sendBatch: async (messages: { body: unknown }[]) => void batches.push(messages.map((m) => m.body)) },
+    } as unknown as Env;
+    const ctxs = [createExecutionContext(), createExecutionContext(), createExecutionContext()];
+    meterRequest(windowed, ctxs[0], served("org-fold"), 100);
+    meterRequest(windowed, ctxs[1], served("org-fold"), 20);
+    meterRequest(windowed, ctxs[2], { ...served("org-fold"), id: "oss-other1" }, 3);
+    await Promise.all(ctxs.map(waitOnExecutionContext));
+    expect(batches).toHaveLength(1);
+    expect(batches[0]).toEqual([
+      expect.objectContaining({ bucketId: "oss-seam01", requests: 2, downloadBytes: 120 }),
+      expect.objectContaining({ bucketId: "oss-other1", requests: 1, downloadBytes: 3 }),
+    ]);
+    // The next request opens a new window.
+    const later = createExecutionContext();
+    meterRequest(windowed, later, served("org-fold"), 7);
+    await waitOnExecutionContext(later);
+    expect(batches).toHaveLength(2);
+    expect(batches[1]).toEqual([expect.objectContaining({ requests: 1, downloadBytes: 7 })]);
   });
 
   it("reaches D1 through the real queue binding and consumer (wrangler.toml)", async () => {

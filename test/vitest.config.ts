@@ -21,6 +21,8 @@ export default defineConfig(async () => ({
           BUCKET_MIN_AGE_SECONDS: "0",
           // Small, so that test/tokens.test.ts can reach it (15038); per project.
           TOKEN_LIMIT_PER_PROJECT: "5",
+          // Usage flushes on the next tick, so each sequential test request sends its own batch.
+          USAGE_FLUSH_MS: "0",
         },
       },
     }),
