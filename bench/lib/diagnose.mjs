@@ -1,0 +1,109 @@
+// Diagnostics behind the findings, all through the diagnostic Worker (diag-entry.js, same workerd,
+// same storage): storage round trips per request, and ablations that switch one of edgefile's
+// costs off (metering, the signature check) or put edgefile's way of hashing into the baseline.
+import { randomBytes } from "node:crypto";
+import { BUCKET, LIST_BUCKET, PUBLIC_BUCKET } from "./workloads.mjs";
+import { closedLoop, controlRequest, newAgent, send, ufileRequest } from "./load.mjs";
+
+const REPEAT = 10;
+const OCTET = "application/octet-stream";
+const small = randomBytes(4096);
+const mib = randomBytes(1024 * 1024);
+const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+const as = (who, req, extra = {}) => ({ ...req, headers: { ...req.headers, "x-bench-target": who, ...extra } });
+
+/** Operations for the call count, each (who, i) → request; multipart steps share `mp`. */
+function operations() {
+  const mp = {};
+  return {
+    "PutFile 4 KiB": (who, i) => ufileRequest("PUT", BUCKET, `calls/${who}/${i % 2}`, { contentType: OCTET, body: small }),
+    "GetFile 4 KiB": () => ufileRequest("GET", BUCKET, "get/4k/0"),
+    HEAD: () => ufileRequest("HEAD", BUCKET, "get/4k/0"),
+    "PrefixFileList 1000": () => ufileRequest("GET", LIST_BUCKET, "", { query: "list&prefix=file-&limit=1000" }),
+    DescribeBucket: () => controlRequest({ Action: "DescribeBucket", BucketName: BUCKET }),
+    "Initiate multipart": (who, i) => ((mp.key = `calls/mp/${who}/${i}`), ufileRequest("POST", BUCKET, mp.key, { query: "uploads" })),
+    UploadPart: () => ufileRequest("PUT", BUCKET, mp.key, { query: `uploadId=${mp.id}&partNumber=0`, contentType: OCTET, body: small }),
+    "Finish multipart": () => ufileRequest("POST", BUCKET, mp.key, { query: `uploadId=${mp.id}`, contentType: "text/plain", body: Buffer.from(mp.etag) }),
+    after(name, res) {
+      if (name === "Initiate multipart") mp.id = JSON.parse(res.text).UploadId;
+      if (name === "UploadPart") mp.etag = res.headers.etag;
+    },
+  };
+}
+
+/**
+ * Storage calls of one request per operation and target (mean of REPEAT sequential requests,
+ * after one warm-up pass), work done in waitUntil included. Keys: "D1.raw", "R2.put", "Queue.send", …
+ */
+export async function countCalls(port) {
+  const agent = newAgent(1);
+  const counts = async () => JSON.parse((await send(agent, port, { method: "GET", path: "/__calls", headers: { host: "x" } }, true)).text);
+  const out = {};
+  for (const who of ["edgefile", "baseline"]) {
+    const ops = operations();
+    const names = Object.keys(ops).filter((n) => n !== "after");
+    out[who] = Object.fromEntries(names.map((n) => [n, {}]));
+    for (let i = -1; i < REPEAT; i++) {
+      for (const name of names) {
+        await counts(); // reset
+        const res = await send(agent, port, as(who, ops[name](who, i)), true);
+        if (res.status !== 200) throw new Error(`${who} ${name}: ${res.status} ${res.text}`);
+        ops.after(name, res);
+        await pause(100); // waitUntil work (usage event, blob release) lands in this request's count
+        if (i < 0) continue;
+        for (const [call, n] of Object.entries(await counts())) out[who][name][call] = (out[who][name][call] ?? 0) + n / REPEAT;
+      }
+    }
+  }
+  agent.destroy();
+  return out;
+}
+
+/** Variants per workload: the first is the reference the others are compared with. */
+function variants() {
+  const head = (method) => (w, seq) => ufileRequest(method, BUCKET, `get/4k/${(w + seq) % 16}`);
+  const anonymous = (method) => (w, seq) => ({ method, path: `/get/4k/${(w + seq) % 16}`, headers: { host: `${PUBLIC_BUCKET}.localhost` } });
+  const put = (body) => (w) => ufileRequest("PUT", BUCKET, `ablation/${body.length}/${w}`, { contentType: OCTET, body });
+  const baseline = (build) => ({ id: "baseline", label: "baseline", who: "baseline", build });
+  const edgefile = (build) => ({ id: "edgefile", label: "edgefile", who: "edgefile", build });
+  const meterOff = (build) => ({ id: "meter-off", label: "edgefile, metering off (no queue send)", who: "edgefile", extra: { "x-bench-queue": "off" }, build });
+  const getLike = (method) => [
+    baseline(head(method)),
+    edgefile(head(method)),
+    meterOff(head(method)),
+    { id: "anonymous", label: "edgefile, anonymous on a public bucket (no HMAC)", who: "edgefile", build: anonymous(method) },
+  ];
+  return {
+    "HEAD 4 KiB": getLike("HEAD"),
+    "GetFile 4 KiB": getLike("GET"),
+    "PutFile 4 KiB": [baseline(put(small)), edgefile(put(small)), meterOff(put(small))],
+    "PutFile 1 MiB": [
+      { ...baseline(put(mib)), label: "baseline (native pipe to R2)" },
+      { id: "js", label: "baseline + hashing in a JS TransformStream, chunk by chunk", who: "baseline", extra: { "x-bench-pipe": "js" }, build: put(mib) },
+      { id: "byob", label: "baseline + hashing via BYOB reads into one 256 KiB buffer", who: "baseline", extra: { "x-bench-pipe": "byob" }, build: put(mib) },
+      edgefile(put(mib)),
+    ],
+  };
+}
+
+/** Every variant twice, the second pass in reverse order; req/s is the mean of the two, p50 the larger. */
+export async function ablations(port, settings, log) {
+  const out = {};
+  const { durationMs } = settings;
+  for (const [workload, list] of Object.entries(variants())) {
+    const runs = list.map(() => []);
+    for (const pass of [0, 1]) {
+      for (const i of pass === 0 ? list.keys() : [...list.keys()].reverse()) {
+        const v = list[i];
+        runs[i].push(await closedLoop({ port, ...settings, durationMs, build: (w, seq) => as(v.who, v.build(w, seq), v.extra) }));
+      }
+    }
+    out[workload] = list.map((v, i) => {
+      const [a, b] = runs[i];
+      const res = { id: v.id, label: v.label, rps: (a.rps + b.rps) / 2, p50: Math.max(a.p50, b.p50), errors: a.errors + b.errors, firstError: a.firstError || b.firstError };
+      log(`ablation ${workload.padEnd(14)} ${res.rps.toFixed(0).padStart(5)} req/s  ${v.label}${res.errors ? `  ${res.errors} errors: ${res.firstError}` : ""}`);
+      return res;
+    });
+  }
+  return out;
+}

@@ -1,0 +1,120 @@
+// Starts what the bench measures: edgefile and the baseline Worker in ONE workerd (Miniflare, with
+// shared D1 and R2 persisted under bench/.tmp), and s3rver in a child Node process. Loopback only.
+import { spawn, spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wrangler";
+import { localKeys } from "../../src/cli/keys.mjs";
+
+// Miniflare exactly as the project's wrangler resolves it (no second copy, no extra dependency).
+const requireFromWrangler = createRequire(createRequire(import.meta.url).resolve("wrangler"));
+const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = requireFromWrangler("miniflare");
+
+// Offline, as `npm start`: no Request.cf fetch, no telemetry (also for wrangler's API used in-process).
+Object.assign(process.env, { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" });
+export const OFFLINE_ENV = process.env;
+
+/** Bundles src/index.ts (or another entry, with wrangler.toml's settings) exactly as `wrangler deploy` would: esbuild, no upload. */
+export function buildWorker(outdir, entry) {
+  const args = ["wrangler", "deploy", "--dry-run", "--outdir", outdir, ...(entry ? [entry] : [])];
+  const r = spawnSync("npx", args, { env: OFFLINE_ENV, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`wrangler build failed:\n${r.stdout}\n${r.stderr}`);
+  return join(outdir, entry ? entry.split("/").pop() : "index.js");
+}
+
+const BINDING_KEYS = ["compatibilityDate", "compatibilityFlags", "bindings", "d1Databases", "r2Buckets", "queueProducers", "queueConsumers"];
+
+/** Worker options from a wrangler config (what `wrangler dev` would use), minus the source and crons. */
+function fromConfig(configPath) {
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(configPath);
+  return Object.fromEntries(BINDING_KEYS.filter((k) => workerOptions[k] !== undefined).map((k) => [k, workerOptions[k]]));
+}
+
+const direct = [{ host: "127.0.0.1", port: 0 }];
+
+/**
+ * edgefile (its wrangler.toml bindings: D1, R2, usage queue + consumer, vars, dev keys) and the
+ * baseline (bench/baseline/wrangler.toml: the same D1 id and R2 bucket), each on its own loopback
+ * socket so neither request path goes through a router or the other Worker.
+ */
+export async function startWorkers({ script, diagScript, persistDir, inspector = false }) {
+  const keys = localKeys();
+  const edge = fromConfig("wrangler.toml");
+  edge.bindings = { ...edge.bindings, ROOT_PUBLIC_KEY: keys.publicKey, ROOT_PRIVATE_KEY: keys.privateKey };
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      host: "127.0.0.1",
+      port: 0,
+      resourcePersistencePath: persistDir,
+      cf: false, // placeholder Request.cf: never fetched from the network
+      ...(inspector ? { inspectorPort: 0 } : {}), // DevTools, for the isolate heap (memory.mjs)
+      log: new Log(LogLevel.WARN),
+      workers: [
+        { ...edge, name: "edgefile", modules: [{ type: "ESModule", path: script }], unsafeDirectSockets: direct },
+        {
+          ...fromConfig("bench/baseline/wrangler.toml"),
+          name: "baseline",
+          modules: [{ type: "ESModule", path: "bench/baseline/worker.js" }],
+          unsafeDirectSockets: direct,
+        },
+        // bench/lib/diag-entry.js: either of the two with storage calls counted (no queue consumer: edgefile has it).
+        { ...edge, queueConsumers: undefined, name: "diag", modules: [{ type: "ESModule", path: diagScript }], unsafeDirectSockets: direct },
+      ],
+    }),
+  );
+  await mf.ready;
+  const port = async (name) => Number((await mf.unsafeGetDirectURL(name)).port);
+  return {
+    mf,
+    edgefilePort: await port("edgefile"),
+    baselinePort: await port("baseline"),
+    diagPort: await port("diag"),
+    workerdPid: workerdChild(),
+  };
+}
+
+/** The workerd process Miniflare spawned: the newest live `workerd` child of this process. */
+function workerdChild() {
+  const stat = (pid) => readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" "); // fields from 3 on
+  const live = readdirSync(`/proc/${process.pid}/task`)
+    .flatMap((t) => readFileSync(`/proc/${process.pid}/task/${t}/children`, "utf8").trim().split(/\s+/).filter(Boolean))
+    .filter((pid) => readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "workerd" && stat(pid)[0] !== "Z")
+    .sort((a, b) => Number(stat(b)[19]) - Number(stat(a)[19])); // field 22: start time
+  if (live.length === 0) throw new Error("workerd child process not found");
+  return Number(live[0]);
+}
+
+/** Applies schema/migrations/*.sql in order through the D1 binding (what `wrangler d1 migrations apply --local` does). */
+export async function applyMigrations(mf) {
+  const db = await mf.getD1Database("DB", "edgefile");
+  const dir = "schema/migrations";
+  for (const file of readdirSync(dir).filter((f) => f.endsWith(".sql")).sort()) {
+    const statements = unstable_splitSqlQuery(readFileSync(join(dir, file), "utf8").replaceAll("--> statement-breakpoint", ""));
+    await db.batch(statements.map((s) => db.prepare(s)));
+  }
+  return db;
+}
+
+/** s3rver (the npm local S3 emulator) in its own Node process, so it never shares the load generator's event loop. */
+export async function startS3rver(directory) {
+  const child = spawn(process.execPath, ["bench/lib/s3rver-server.mjs", directory], { stdio: ["ignore", "pipe", "inherit"] });
+  const port = await new Promise((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`s3rver exited (${code})`)));
+    child.stdout.once("data", (d) => resolve(JSON.parse(String(d)).port));
+  });
+  return { port, pid: child.pid, stop: () => child.kill("SIGTERM") };
+}
+
+export function versions() {
+  const req = createRequire(import.meta.url);
+  const version = (name, from = req) => JSON.parse(readFileSync(from.resolve(`${name}/package.json`), "utf8")).version;
+  const workerd = spawnSync(requireFromWrangler.resolve("workerd/bin/workerd"), ["--version"], { encoding: "utf8" }).stdout.trim();
+  return {
+    node: process.version,
+    wrangler: version("wrangler"),
+    miniflare: version("miniflare", requireFromWrangler),
+    workerd: `${workerd} (npm workerd ${version("workerd", requireFromWrangler)})`,
+    s3rver: version("s3rver"),
+  };
+}
