@@ -21,17 +21,15 @@ export interface UsageEvent {
 
 /**
  * Usage waiting to be sent, per env (one env per isolate in production; tests pass their own),
- * folded per (project, region, bucket, day). The first event of a window schedules one flush
- * `USAGE_FLUSH_MS` later; every request of the window hands that flush to its `waitUntil`, so
- * the isolate stays alive until it is sent. One `sendBatch` per window instead of one `send`
- * per request: fewer Queue operations (they are billed) and less work on the request path
- * (bench/results.md measured the per-request send as the largest cost of a GET or HEAD).
+ * folded per (project, region, bucket, day). The request that opens a window schedules one
+ * flush `USAGE_FLUSH_MS` later and keeps itself alive for it with `waitUntil`; later requests
+ * of the window only add to the map. They never wait on the opener's promise: workerd cancels
+ * continuations resolved across request contexts. One `sendBatch` per window instead of one
+ * `send` per request: fewer Queue operations (they are billed) and less work on the request
+ * path (bench/results.md measured the per-request send as the largest cost of a GET or HEAD).
  */
-interface PendingUsage {
-  events: Map<string, UsageEvent & { day: number }>;
-  flushed: Promise<void>;
-}
-const pending = new WeakMap<Env, PendingUsage>();
+type Folded = Map<string, UsageEvent & { day: number }>;
+const pending = new WeakMap<Env, Folded>();
 
 /** Queues accept at most 100 messages per sendBatch. */
 const SEND_BATCH_MAX = 100;
@@ -50,26 +48,27 @@ export function recordUsage(env: Env, ctx: ExecutionContext, event: UsageEvent):
   const day = event.day ?? dayStart(event.at);
   let window = pending.get(env);
   if (!window) {
-    const events = new Map<string, UsageEvent & { day: number }>();
-    const flushed = new Promise((resolve) => setTimeout(resolve, settings(env).usageFlushMs))
-      .then(() => {
-        pending.delete(env); // later events open the next window
-        return flush(env, [...events.values()]);
-      })
-      .catch((err: unknown) => console.error("usage events not queued", err instanceof Error ? err.message : err));
-    window = { events, flushed };
-    pending.set(env, window);
+    const events: Folded = new Map();
+    window = events;
+    pending.set(env, events);
+    ctx.waitUntil(
+      new Promise((resolve) => setTimeout(resolve, settings(env).usageFlushMs))
+        .then(() => {
+          pending.delete(env); // later events open the next window
+          return flush(env, [...events.values()]);
+        })
+        .catch((err: unknown) => console.error("usage events not queued", err instanceof Error ? err.message : err)),
+    );
   }
   const key = `${event.projectId}\n${event.region}\n${event.bucketId}\n${day}`;
-  const folded = window.events.get(key);
+  const folded = window.get(key);
   if (folded) {
     folded.requests += event.requests;
     folded.downloadBytes += event.downloadBytes;
     folded.at = Math.max(folded.at, event.at);
   } else {
-    window.events.set(key, { ...event, day });
+    window.set(key, { ...event, day });
   }
-  ctx.waitUntil(window.flushed);
 }
 
 /** The data plane's one call per request: one request, plus the bytes of the response body. */
