@@ -110,7 +110,7 @@ async function pumpHashed(body: ReadableStream<Uint8Array>, length: number, hash
  * Streams exactly `length` bytes of `body` through `hasher` into `sink`, an R2 write that needs
  * a stream of known length (put, uploadPart). Both ends are awaited, so neither fails unseen.
  */
-export async function streamHashed<T>(
+async function streamHashed<T>(
   body: ReadableStream<Uint8Array>,
   length: number,
   hasher: UFileHasher,
@@ -123,6 +123,42 @@ export async function streamHashed<T>(
   return stored.value;
 }
 
+/** An upload body (PutFile, UploadPart): its size, and its bytes when it had to be buffered. */
+export interface RequestBody {
+  size: number;
+  buffered?: Uint8Array;
+}
+
+/**
+ * The request body as R2 needs it, with a known length: declared by Content-Length (streamed
+ * later), or, for a chunked body, buffered up to `bufferLimit` bytes. Null when a chunked body
+ * is longer than that.
+ */
+export async function requestBody(c: DataContext, bufferLimit: number): Promise<RequestBody | null> {
+  const declared = c.request.headers.get("Content-Length");
+  if (declared !== null) {
+    if (!/^\d+$/.test(declared)) throw new ApiError("InvalidRequest", "bad Content-Length");
+    const size = Number(declared);
+    return size === 0 || !c.request.body ? { size: 0, buffered: new Uint8Array(0) } : { size };
+  }
+  const buffered = await readBounded(c.request.body, bufferLimit);
+  return buffered && { size: buffered.byteLength, buffered };
+}
+
+/** Writes the body to R2 (`write`: a put or an uploadPart) while `hasher` hashes it. */
+export async function writeHashed<T>(
+  c: DataContext,
+  body: RequestBody,
+  hasher: UFileHasher,
+  write: (data: ReadableStream<Uint8Array> | Uint8Array) => Promise<T>,
+): Promise<T> {
+  if (body.buffered) {
+    await hasher.update(body.buffered);
+    return write(body.buffered);
+  }
+  return streamHashed(c.request.body!, body.size, hasher, write);
+}
+
 /** R2 refuses a put whose bytes do not match the `md5` option; nothing is stored then. */
 const isMd5Mismatch = (err: unknown) => /md5|digest|checksum/i.test(String(err));
 
@@ -132,25 +168,11 @@ const isMd5Mismatch = (err: unknown) => /md5|digest|checksum/i.test(String(err))
  * a known length), else 411.
  */
 async function storeBody(c: DataContext, blobId: string, storageClass: string, md5?: Uint8Array) {
+  const body = await requestBody(c, c.settings.maxBufferedBodyBytes);
+  if (!body) throw new ApiError("LengthRequired", `a body without Content-Length is limited to ${c.settings.maxBufferedBodyBytes} bytes`);
   const hasher = new UFileHasher();
-  const lengthHeader = c.request.headers.get("Content-Length");
   try {
-    if (lengthHeader !== null) {
-      if (!/^\d+$/.test(lengthHeader)) throw new ApiError("InvalidRequest", "bad Content-Length");
-      const length = Number(lengthHeader);
-      if (length === 0 || !c.request.body) {
-        await putBlob(c.env, blobId, null, { storageClass, md5 });
-      } else {
-        await streamHashed(c.request.body, length, hasher, (readable) => putBlob(c.env, blobId, readable, { storageClass, md5 }));
-      }
-    } else {
-      const bytes = await readBounded(c.request.body, c.settings.maxBufferedBodyBytes);
-      if (bytes === null) {
-        throw new ApiError("LengthRequired", `a body without Content-Length is limited to ${c.settings.maxBufferedBodyBytes} bytes`);
-      }
-      await hasher.update(bytes);
-      await putBlob(c.env, blobId, bytes, { storageClass, md5 });
-    }
+    await writeHashed(c, body, hasher, (data) => putBlob(c.env, blobId, data, { storageClass, md5 }));
   } catch (err) {
     if (md5 && !(err instanceof ApiError) && isMd5Mismatch(err)) throw new ApiError("ContentMd5Mismatch");
     throw err;

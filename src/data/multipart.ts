@@ -19,7 +19,7 @@ import type { AccessCheck } from "./access";
 import { assertNotOwing } from "../metering/quotas";
 import { assertWritableKey, wholeNumberParam, type DataContext } from "./context";
 import { etagFromBlocks, normalizeEtag, partEtag, UFileHasher, type HashResult } from "./etag";
-import { publish, readBounded, requestedMeta, streamHashed } from "./files";
+import { publish, readBounded, requestBody, requestedMeta, writeHashed, type RequestBody } from "./files";
 import { requestedUserMeta } from "./object-headers";
 
 /**
@@ -93,44 +93,18 @@ function partNumberParam(c: DataContext): number {
   return n;
 }
 
-/** The declared Content-Length, or null when the body is chunked. */
-function declaredLength(c: DataContext): number | null {
-  const raw = c.request.headers.get("Content-Length");
-  if (raw === null) return null;
-  if (!/^\d+$/.test(raw)) throw new ApiError("InvalidRequest", "bad Content-Length");
-  return Number(raw);
-}
-
-/** A part's bytes: streamed from the request when the length is declared, else `buffered`. */
-interface PartBody {
-  size: number;
-  buffered?: Uint8Array;
-}
-
 /** A part is at most BlkSize bytes, so a body without Content-Length can be buffered. */
-async function partBody(c: DataContext, blkSize: number): Promise<PartBody> {
-  const tooLarge = () => new ApiError("InvalidPart", `a part holds at most BlkSize = ${blkSize} bytes`);
-  const declared = declaredLength(c);
-  if (declared !== null) {
-    if (declared > blkSize) throw tooLarge();
-    return declared === 0 || !c.request.body ? { size: 0, buffered: new Uint8Array(0) } : { size: declared };
-  }
-  const buffered = await readBounded(c.request.body, blkSize);
-  if (!buffered) throw tooLarge();
-  return { size: buffered.byteLength, buffered };
+async function partBody(c: DataContext, blkSize: number): Promise<RequestBody> {
+  const body = await requestBody(c, blkSize);
+  if (!body || body.size > blkSize) throw new ApiError("InvalidPart", `a part holds at most BlkSize = ${blkSize} bytes`);
+  return body;
 }
 
 /** Sends the part to R2 while hashing it: part ETag from the whole-part SHA-1, plus the 4 MiB windows. */
-async function storePart(c: DataContext, upload: UploadRow, partNumber: number, body: PartBody) {
+async function storePart(c: DataContext, upload: UploadRow, partNumber: number, body: RequestBody) {
   const r2 = resumeBlobUpload(c.env, upload.blobId, upload.r2UploadId);
   const hasher = new UFileHasher({ wholeSha1: true });
-  let stored: R2UploadedPart;
-  if (body.buffered) {
-    await hasher.update(body.buffered);
-    stored = await r2.uploadPart(partNumber + 1, body.buffered);
-  } else {
-    stored = await streamHashed(c.request.body!, body.size, hasher, (readable) => r2.uploadPart(partNumber + 1, readable));
-  }
+  const stored = await writeHashed(c, body, hasher, (data) => r2.uploadPart(partNumber + 1, data));
   return { r2Etag: stored.etag, hashed: await hasher.finish() };
 }
 
