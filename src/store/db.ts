@@ -5,9 +5,14 @@ import * as schema from "../../schema/schema";
 
 export type Database = ReturnType<typeof database>;
 
-/** The Drizzle handle on the D1 binding. Cheap to create; one per request. */
+const makeDatabase = (d1: D1Database) => drizzle(d1, { schema });
+const handles = new WeakMap<D1Database, ReturnType<typeof makeDatabase>>();
+
+/** The Drizzle handle on a D1 binding, built once per binding (per isolate), not per request. */
 export function database(d1: D1Database) {
-  return drizzle(d1, { schema });
+  let db = handles.get(d1);
+  if (!db) handles.set(d1, (db = makeDatabase(d1)));
+  return db;
 }
 
 const dialect = new SQLiteSyncDialect();
@@ -29,4 +34,21 @@ export function batch(db: Database, statements: Statement[]): Promise<D1Result<R
       return d1.prepare(q.sql).bind(...q.params);
     }),
   );
+}
+
+/** D1 binds at most 100 parameters per statement: `IN (…)` lists go in chunks this size. */
+const IN_CHUNK = 90;
+
+/** Runs `run` once per chunk of `ids` (for `IN` lists), in order. */
+export async function forEachChunk(ids: string[], run: (chunk: string[]) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < ids.length; i += IN_CHUNK) await run(ids.slice(i, i + IN_CHUNK));
+}
+
+/** Runs `query` once per chunk of `ids` and collects the ids it returns. */
+export async function inChunks(ids: string[], query: (chunk: string[]) => Promise<{ id: string }[]>): Promise<Set<string>> {
+  const found = new Set<string>();
+  await forEachChunk(ids, async (chunk) => {
+    for (const row of await query(chunk)) found.add(row.id);
+  });
+  return found;
 }

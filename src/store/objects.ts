@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, gte, lt, sql } from "drizzle-orm";
 import { blobs, buckets, objects } from "../../schema/schema";
-import { batch, type Database } from "./db";
+import { batch, forEachChunk, inChunks, type Database } from "./db";
 
 /**
  * The object index: the only code that reads or writes object rows (DESIGN.md §9: one seam,
@@ -253,9 +253,7 @@ export async function listObjects(
 
 /** Deletes blob rows that nothing references, after their R2 bytes are gone. */
 export async function forgetReleasedBlobs(db: Database, ids: string[]): Promise<void> {
-  for (let i = 0; i < ids.length; i += 90) {
-    await db.delete(blobs).where(sql`${blobs.id} IN ${ids.slice(i, i + 90)} AND ${blobs.refcount} <= 0`);
-  }
+  await forEachChunk(ids, (chunk) => db.delete(blobs).where(sql`${blobs.id} IN ${chunk} AND ${blobs.refcount} <= 0`).run());
 }
 
 /** Blob rows nothing references (left by a failed release), oldest first: the sweeper's work list. */
@@ -265,12 +263,6 @@ export async function unreferencedBlobs(db: Database, limit: number): Promise<st
 }
 
 /** Which of these blob ids have a row (the sweeper keeps those). */
-export async function knownBlobIds(db: Database, ids: string[]): Promise<Set<string>> {
-  const known = new Set<string>();
-  for (let i = 0; i < ids.length; i += 90) {
-    const chunk = ids.slice(i, i + 90);
-    const rows = await db.select({ id: blobs.id }).from(blobs).where(sql`${blobs.id} IN ${chunk}`).all();
-    for (const r of rows) known.add(r.id);
-  }
-  return known;
+export function knownBlobIds(db: Database, ids: string[]): Promise<Set<string>> {
+  return inChunks(ids, (chunk) => db.select({ id: blobs.id }).from(blobs).where(sql`${blobs.id} IN ${chunk}`).all());
 }

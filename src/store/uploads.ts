@@ -2,7 +2,7 @@ import { and, asc, eq, exists, gt, gte, lt, notExists, or, sql, type SQL } from 
 import { buckets, uploadParts, uploads } from "../../schema/schema";
 import { settings, type Env } from "../config";
 import { abortBlobUploads } from "./blobs";
-import { batch, database, type Database } from "./db";
+import { batch, database, inChunks, type Database } from "./db";
 import { prefixUpperBound } from "./objects";
 
 /**
@@ -189,11 +189,6 @@ export async function sweepIdleUploads(env: Env, now: number): Promise<void> {
 }
 
 /** Which of these blob ids an open upload will become (the sweeper must keep those). */
-export async function blobIdsOfOpenUploads(db: Database, ids: string[]): Promise<Set<string>> {
-  const open = new Set<string>();
-  for (let i = 0; i < ids.length; i += 90) {
-    const rows = await db.select({ id: uploads.blobId }).from(uploads).where(sql`${uploads.blobId} IN ${ids.slice(i, i + 90)}`).all();
-    for (const r of rows) open.add(r.id);
-  }
-  return open;
+export function blobIdsOfOpenUploads(db: Database, ids: string[]): Promise<Set<string>> {
+  return inChunks(ids, (chunk) => db.select({ id: uploads.blobId }).from(uploads).where(sql`${uploads.blobId} IN ${chunk}`).all());
 }
