@@ -24,14 +24,6 @@ export function isValidBucketName(name: string): boolean {
   return name.split(".").every((label) => LABEL.test(label));
 }
 
-function requireName(c: ControlContext, ...aliases: string[]): string {
-  for (const alias of aliases) {
-    const v = c.params.nonEmpty(alias);
-    if (v !== undefined) return v;
-  }
-  throw new ApiError("MissingParameter", `${aliases[0]} is required`);
-}
-
 function parseType(raw: string | undefined, fallback?: BucketType): BucketType {
   if (raw === undefined && fallback) return fallback;
   if (raw === undefined) throw new ApiError("MissingParameter", "Type is required");
@@ -63,7 +55,7 @@ export function bucketSet(b: BucketRow, fileDomain: string) {
 }
 
 export const createBucket: ControlAction = async (c) => {
-  const name = requireName(c, "BucketName");
+  const name = c.params.required("BucketName");
   if (!isValidBucketName(name)) throw new ApiError("BucketNameInvalid", name);
   const type = parseType(c.params.nonEmpty("Type"), "private");
   const bucket = await insertBucket(c.db, { name, projectId: c.projectId, region: c.region, type, now: nowSeconds() });
@@ -84,14 +76,14 @@ export const describeBucket: ControlAction = async (c) => {
 };
 
 export const updateBucket: ControlAction = async (c) => {
-  const name = requireName(c, "BucketName");
+  const name = c.params.required("BucketName");
   const type = parseType(c.params.nonEmpty("Type"));
   const bucket = await setBucketType(c.db, await existingBucket(c, name), type, nowSeconds());
   return { BucketName: bucket.name, BucketId: bucket.id };
 };
 
 export const deleteBucket: ControlAction = async (c) => {
-  const name = requireName(c, "BucketName");
+  const name = c.params.required("BucketName");
   const bucket = await existingBucket(c, name);
   const minAge = c.settings.bucketMinAgeSeconds;
   if (nowSeconds() - bucket.createdAt < minAge) {

@@ -26,6 +26,15 @@ export class Params {
     return v === undefined || v === "" ? undefined : v;
   }
 
+  /** The first non-empty of `names` (a name and its aliases), else MissingParameter (15002). */
+  required(...names: string[]): string {
+    for (const name of names) {
+      const v = this.nonEmpty(name);
+      if (v !== undefined) return v;
+    }
+    throw new ApiError("MissingParameter", `${names[0]} is required`);
+  }
+
   /** A whole number, undefined when absent or empty, or an InvalidParameter (15017) error. */
   int(name: string): number | undefined {
     const v = this.nonEmpty(name);

@@ -14,9 +14,7 @@ function quotaType(raw: string): QuotaType {
 }
 
 function requiredQuotaType(c: ControlContext): Meter {
-  const raw = c.params.nonEmpty("QuotaType");
-  if (raw === undefined) throw new ApiError("MissingParameter", "QuotaType is required");
-  return QUOTA_TYPES[quotaType(raw)];
+  return QUOTA_TYPES[quotaType(c.params.required("QuotaType"))];
 }
 
 /** GetUFileQuota: what is left of one quota type in the request's region. */

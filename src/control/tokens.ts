@@ -103,12 +103,6 @@ function tokenChanges(c: ControlContext): Partial<TokenFields> {
   return changes;
 }
 
-function requireTokenId(c: ControlContext): string {
-  const id = c.params.nonEmpty("TokenId");
-  if (id === undefined) throw new ApiError("MissingParameter", "TokenId is required");
-  return id;
-}
-
 /** UFileTokenSet (PROTOCOL.md §3.5); `privateKey` is "" in the partial view. */
 export function tokenSet(t: Token, privateKey: string) {
   return {
@@ -141,13 +135,13 @@ export const createUFileToken: ControlAction = async (c) => {
 };
 
 export const updateUFileToken: ControlAction = async (c) => {
-  const id = requireTokenId(c);
+  const id = c.params.required("TokenId");
   if (!(await updateToken(c.db, c.projectId, id, tokenChanges(c), nowSeconds()))) throw new ApiError("TokenNotFound", id);
   return {};
 };
 
 export const deleteUFileToken: ControlAction = async (c) => {
-  const id = requireTokenId(c);
+  const id = c.params.required("TokenId");
   if (!(await deleteToken(c.db, c.projectId, id))) throw new ApiError("TokenNotFound", id);
   return {};
 };
