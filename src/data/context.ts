@@ -2,7 +2,6 @@ import type { Env, Settings } from "../config";
 import { ApiError } from "../errors";
 import type { ServedBucket } from "../store/buckets";
 import type { Database } from "../store/db";
-import type { Principal } from "./principal";
 
 /** What every data-plane operation receives. */
 export interface DataContext {
@@ -17,7 +16,6 @@ export interface DataContext {
   key: string;
   /** Query values, form-decoded (`+` is a space). Flags are present with value "". */
   query: Query;
-  principal: Principal;
   /** Unix seconds. */
   now: number;
 }
