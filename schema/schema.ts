@@ -61,6 +61,13 @@ export const objects = sqliteTable(
     size: integer("size").notNull(),
     /** UFile ETag (PROTOCOL.md §4). */
     etag: text("etag").notNull(),
+    /**
+     * S3 ETag of the blob, unquoted (issue 15): the MD5 in hex for a single-part write,
+     * `md5(part MD5s)-N` for a multipart one, as R2 reports them. Copied with the blob on every
+     * reference move. "" for rows written before the column existed (the S3 front then answers
+     * the UFile ETag). Additive column with a default.
+     */
+    s3Etag: text("s3_etag").notNull().default(""),
     mime: text("mime").notNull(),
     /** STANDARD | IA | ARCHIVE | COLD. */
     storageClass: text("storage_class").notNull(),

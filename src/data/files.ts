@@ -1,10 +1,10 @@
 import { ApiError } from "../errors";
 import { fromBase64, fromHex } from "../crypto";
-import { deleteBlobs, getBlob, newBlobId, putBlob } from "../store/blobs";
-import { deleteObject, forgetReleasedBlobs, getObject, publishBlob, type ObjectMeta, type ObjectRow } from "../store/objects";
+import { getBlob, newBlobId } from "../store/blobs";
+import { deleteObject, getObject, type NewBlob, type ObjectMeta, type ObjectRow } from "../store/objects";
 import { assertNotOwing } from "../metering/quotas";
+import { publishObject, releaseBlobs, requestBody, storeBlob, type UploadBody } from "../core/upload";
 import { assertWritableKey, type DataContext } from "./context";
-import { etagFromBlocks, hashingStream, UFileHasher } from "./etag";
 import { isReadable, objectHeaders, requestedStorageClass, requestedUserMeta } from "./object-headers";
 import { parseRange } from "./range";
 
@@ -28,157 +28,17 @@ export function requestedMeta(headers: Headers, fallbackMime = "application/octe
   };
 }
 
-/**
- * Releases blobs nothing references any more, after the response: R2 bytes first, then the
- * rows. If this never runs, the scheduled sweeper finds the refcount-0 rows.
- */
-export function releaseBlobs(c: DataContext, ids: string[]): void {
-  if (ids.length === 0) return;
-  c.ctx.waitUntil(
-    deleteBlobs(c.env, ids)
-      .then(() => forgetReleasedBlobs(c.db, ids))
-      .catch((err) => console.error("blob release failed; the sweeper will retry", String(err))),
-  );
-}
-
 /** Publishes a complete blob under the request's key, answering like PutFile. */
-export async function publish(c: DataContext, key: string, blob: { id: string; size: number; etag: string }, meta: ObjectMeta) {
-  const result = await publishBlob(c.db, c.bucket.id, key, blob, meta, c.now);
-  releaseBlobs(c, result.released);
-  if (!result.written) throw new ApiError("BucketNotExist");
+export async function publish(c: DataContext, key: string, blob: NewBlob, meta: ObjectMeta) {
+  await publishObject(c, c.bucket.id, key, blob, meta);
   return new Response(null, { status: 200, headers: { ETag: blob.etag } });
 }
 
-/** Reads a body of unknown length, up to `limit` bytes; null when it is longer. */
-export async function readBounded(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array | null> {
-  if (!body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of body) {
-    total += chunk.byteLength;
-    if (total > limit) return null;
-    chunks.push(chunk);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
-}
-
-/** Bytes read per BYOB read on the upload path. */
-const READ_CHUNK = 256 * 1024;
-
-/**
- * Copies `length` bytes from `body` into `writable`, hashing them on the way. A BYOB reader
- * fills one reused buffer, so JS sees a few large chunks instead of thousands of small ones and
- * allocates nothing per chunk: bench/results.md measured ~2.5× the PutFile throughput of a
- * TransformStream pipe and a ~2 MiB isolate heap instead of ~40 MiB. The buffer is reused only
- * after both the hasher and the writer have resolved, i.e. are done with its bytes. A body that
- * is not a byte stream (PostFile's file part) takes the TransformStream pipe.
- */
-async function pumpHashed(body: ReadableStream<Uint8Array>, length: number, hasher: UFileHasher, writable: WritableStream<Uint8Array>) {
-  let reader: ReadableStreamBYOBReader;
-  try {
-    reader = body.getReader({ mode: "byob" });
-  } catch {
-    return body.pipeThrough(hashingStream(hasher)).pipeTo(writable);
-  }
-  const writer = writable.getWriter();
-  try {
-    let buffer = new ArrayBuffer(Math.max(1, Math.min(READ_CHUNK, length)));
-    for (let got = 0; got < length; ) {
-      const want = Math.min(buffer.byteLength, length - got);
-      const { value, done } = await reader.readAtLeast(want, new Uint8Array(buffer, 0, want));
-      if (value && value.byteLength > 0) {
-        got += value.byteLength;
-        await Promise.all([hasher.update(value), writer.write(value)]);
-        buffer = value.buffer;
-      }
-      if (done) break; // a short body: the FixedLengthStream refuses to close, and the write fails
-    }
-    await writer.close();
-  } catch (err) {
-    await Promise.all([writer.abort(err).catch(() => undefined), reader.cancel(err).catch(() => undefined)]);
-    throw err;
-  }
-}
-
-/**
- * Streams exactly `length` bytes of `body` through `hasher` into `sink`, an R2 write that needs
- * a stream of known length (put, uploadPart). Both ends are awaited, so neither fails unseen.
- */
-async function streamHashed<T>(
-  body: ReadableStream<Uint8Array>,
-  length: number,
-  hasher: UFileHasher,
-  sink: (readable: ReadableStream<Uint8Array>) => Promise<T>,
-): Promise<T> {
-  const { readable, writable } = new FixedLengthStream(length);
-  const [stored, pumped] = await Promise.allSettled([sink(readable), pumpHashed(body, length, hasher, writable)]);
-  if (stored.status === "rejected") throw stored.reason;
-  if (pumped.status === "rejected") throw pumped.reason;
-  return stored.value;
-}
-
-/** An upload body (PutFile, UploadPart): its size, and its bytes when it had to be buffered. */
-export interface RequestBody {
-  size: number;
-  buffered?: Uint8Array;
-}
-
-/**
- * The request body as R2 needs it, with a known length: declared by Content-Length (streamed
- * later), or, for a chunked body, buffered up to `bufferLimit` bytes. Null when a chunked body
- * is longer than that.
- */
-export async function requestBody(c: DataContext, bufferLimit: number): Promise<RequestBody | null> {
-  const declared = c.request.headers.get("Content-Length");
-  if (declared !== null) {
-    if (!/^\d+$/.test(declared)) throw new ApiError("InvalidRequest", "bad Content-Length");
-    const size = Number(declared);
-    return size === 0 || !c.request.body ? { size: 0, buffered: new Uint8Array(0) } : { size };
-  }
-  const buffered = await readBounded(c.request.body, bufferLimit);
-  return buffered && { size: buffered.byteLength, buffered };
-}
-
-/** Writes the body to R2 (`write`: a put or an uploadPart) while `hasher` hashes it. */
-export async function writeHashed<T>(
-  c: DataContext,
-  body: RequestBody,
-  hasher: UFileHasher,
-  write: (data: ReadableStream<Uint8Array> | Uint8Array) => Promise<T>,
-): Promise<T> {
-  if (body.buffered) {
-    await hasher.update(body.buffered);
-    return write(body.buffered);
-  }
-  return streamHashed(c.request.body!, body.size, hasher, write);
-}
-
-/** R2 refuses a put whose bytes do not match the `md5` option; nothing is stored then. */
-const isMd5Mismatch = (err: unknown) => /md5|digest|checksum/i.test(String(err));
-
-/**
- * Streams the request body into a new blob while hashing it. With Content-Length the body goes
- * straight to R2 through a FixedLengthStream; without, it is buffered up to a bound (R2 needs
- * a known length), else 411.
- */
-async function storeBody(c: DataContext, blobId: string, storageClass: string, md5?: Uint8Array) {
-  const body = await requestBody(c, c.settings.maxBufferedBodyBytes);
+/** The request body of a write, or 411 when it has no Content-Length and is longer than the buffer bound. */
+async function uploadBody(c: DataContext): Promise<UploadBody> {
+  const body = await requestBody(c.request, c.settings.maxBufferedBodyBytes);
   if (!body) throw new ApiError("LengthRequired", `a body without Content-Length is limited to ${c.settings.maxBufferedBodyBytes} bytes`);
-  const hasher = new UFileHasher();
-  try {
-    await writeHashed(c, body, hasher, (data) => putBlob(c.env, blobId, data, { storageClass, md5 }));
-  } catch (err) {
-    if (md5 && !(err instanceof ApiError) && isMd5Mismatch(err)) throw new ApiError("ContentMd5Mismatch");
-    throw err;
-  }
-  const hashed = await hasher.finish();
-  return { size: hashed.size, etag: await etagFromBlocks(hashed.blockSha1s) };
+  return body;
 }
 
 export async function putFile(c: DataContext): Promise<Response> {
@@ -186,9 +46,8 @@ export async function putFile(c: DataContext): Promise<Response> {
   assertNotOwing(c.bucket);
   const meta = requestedMeta(c.request.headers);
   const md5 = parseContentMd5(c.request.headers.get("Content-MD5"));
-  const blobId = newBlobId();
-  const { size, etag } = await storeBody(c, blobId, meta.storageClass, md5);
-  return publish(c, c.key, { id: blobId, size, etag }, meta);
+  const blob = await storeBlob(c.env, newBlobId(), await uploadBody(c), { storageClass: meta.storageClass, md5 });
+  return publish(c, c.key, blob, meta);
 }
 
 async function existing(c: DataContext): Promise<ObjectRow> {

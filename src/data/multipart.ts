@@ -19,7 +19,8 @@ import type { AccessCheck } from "./access";
 import { assertNotOwing } from "../metering/quotas";
 import { assertWritableKey, wholeNumberParam, type DataContext } from "./context";
 import { etagFromBlocks, normalizeEtag, partEtag, UFileHasher, type HashResult } from "./etag";
-import { publish, readBounded, requestBody, requestedMeta, writeHashed, type RequestBody } from "./files";
+import { publish, requestedMeta } from "./files";
+import { readBounded, requestBody, writeHashed, type UploadBody } from "../core/upload";
 import { requestedUserMeta } from "./object-headers";
 
 /**
@@ -94,17 +95,17 @@ function partNumberParam(c: DataContext): number {
 }
 
 /** A part is at most BlkSize bytes, so a body without Content-Length can be buffered. */
-async function partBody(c: DataContext, blkSize: number): Promise<RequestBody> {
-  const body = await requestBody(c, blkSize);
+async function partBody(c: DataContext, blkSize: number): Promise<UploadBody> {
+  const body = await requestBody(c.request, blkSize);
   if (!body || body.size > blkSize) throw new ApiError("InvalidPart", `a part holds at most BlkSize = ${blkSize} bytes`);
   return body;
 }
 
 /** Sends the part to R2 while hashing it: part ETag from the whole-part SHA-1, plus the 4 MiB windows. */
-async function storePart(c: DataContext, upload: UploadRow, partNumber: number, body: RequestBody) {
+async function storePart(c: DataContext, upload: UploadRow, partNumber: number, body: UploadBody) {
   const r2 = resumeBlobUpload(c.env, upload.blobId, upload.r2UploadId);
   const hasher = new UFileHasher({ wholeSha1: true });
-  const stored = await writeHashed(c, body, hasher, (data) => r2.uploadPart(partNumber + 1, data));
+  const stored = await writeHashed(body, hasher, (data) => r2.uploadPart(partNumber + 1, data));
   return { r2Etag: stored.etag, hashed: await hasher.finish() };
 }
 
@@ -218,12 +219,14 @@ const windowsOf = (parts: PartRow[]): Uint8Array[] =>
  * Completes the R2 upload. If R2 says the upload no longer exists but the blob is there with
  * the expected size, an earlier Finish completed it and then failed in D1: go on publishing.
  */
-async function completeBlob(c: DataContext, upload: UploadRow, parts: PartRow[], size: number): Promise<void> {
+async function completeBlob(c: DataContext, upload: UploadRow, parts: PartRow[], size: number): Promise<string> {
   try {
-    await resumeBlobUpload(c.env, upload.blobId, upload.r2UploadId).complete(parts.map((p) => ({ partNumber: p.partNumber + 1, etag: p.r2Etag })));
+    const done = await resumeBlobUpload(c.env, upload.blobId, upload.r2UploadId).complete(parts.map((p) => ({ partNumber: p.partNumber + 1, etag: p.r2Etag })));
+    return done.etag;
   } catch (err) {
     const existing = await c.env.BLOBS.head(blobKey(upload.blobId));
     if (existing?.size !== size) throw err;
+    return existing.etag;
   }
 }
 
@@ -256,12 +259,12 @@ export async function finishMultipartUpload(c: DataContext): Promise<Response> {
 
   const size = parts.reduce((n, p) => n + p.size, 0);
   const userMeta = finishUserMeta(c, upload);
-  await completeBlob(c, upload, parts, size);
+  const s3Etag = await completeBlob(c, upload, parts, size);
   // Only one Finish (or Abort, or the sweeper) gets the rows: a concurrent Finish stops here.
   if (!(await claimUpload(c.db, id, c.bucket.id, c.key))) throw notFound(id);
   const etag = await etagFromBlocks(windowsOf(parts));
   const meta = { mime: finishMime(c, upload, parts), storageClass: upload.storageClass, userMeta };
-  const published = await publish(c, key, { id: upload.blobId, size, etag }, meta);
+  const published = await publish(c, key, { id: upload.blobId, size, etag, s3Etag }, meta);
   return json({ Bucket: c.bucket.name, Key: key, FileSize: size }, 200, published.headers);
 }
 

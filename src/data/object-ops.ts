@@ -4,7 +4,7 @@ import { copyObject, findByHash, getObject, renameObject, updateObject, type Obj
 import { assertNotOwing } from "../metering/quotas";
 import { assertWritableKey, type DataContext } from "./context";
 import { isEmptyFileEtag, normalizeEtag } from "./etag";
-import { releaseBlobs } from "./files";
+import { releaseBlobs } from "../core/upload";
 import { canonicalStorageClass, isArchival, requestedStorageClass, requestedUserMeta, restoreState } from "./object-headers";
 import type { ObjectRef } from "./scope";
 

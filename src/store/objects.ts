@@ -27,7 +27,10 @@ export interface ObjectMeta {
 export interface NewBlob {
   id: string;
   size: number;
+  /** UFile ETag. */
   etag: string;
+  /** S3 ETag, unquoted: the MD5 in hex, or `md5(part MD5s)-N` for a multipart blob ("" when unknown). */
+  s3Etag: string;
 }
 
 /** What a write released: blobs that no row references any more (their R2 bytes can go). */
@@ -82,10 +85,10 @@ export async function publishBlob(
   const [old, , , inserted] = await batch(db, [
     releaseCurrent(db, bucketId, key),
     adjustStoredBytes(db, bucketId, key, sql`${blob.size}`),
-    sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, mime, storage_class, user_meta, created_at, modified_at)
-      SELECT ${bucketId}, ${key}, ${blob.id}, ${blob.size}, ${blob.etag}, ${meta.mime}, ${meta.storageClass}, ${JSON.stringify(meta.userMeta)}, ${now}, ${now}
+    sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, s3_etag, mime, storage_class, user_meta, created_at, modified_at)
+      SELECT ${bucketId}, ${key}, ${blob.id}, ${blob.size}, ${blob.etag}, ${blob.s3Etag}, ${meta.mime}, ${meta.storageClass}, ${JSON.stringify(meta.userMeta)}, ${now}, ${now}
       WHERE ${bucketExists}
-      ON CONFLICT (bucket_id, key) DO UPDATE SET blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag,
+      ON CONFLICT (bucket_id, key) DO UPDATE SET blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag, s3_etag = excluded.s3_etag,
         mime = excluded.mime, storage_class = excluded.storage_class, user_meta = excluded.user_meta,
         created_at = excluded.created_at, modified_at = excluded.modified_at, restore_ready_at = NULL, restore_expires_at = NULL`,
     // The blob row is born with the exact number of rows that now reference it (1, or 0 if the bucket vanished).
@@ -125,12 +128,12 @@ export async function copyObject(
   const [old, , upserted] = await batch(db, [
     releaseCurrent(db, dst.bucketId, dst.key, guard),
     adjustStoredBytes(db, dst.bucketId, dst.key, sql`${sourceRow.size}`, guard),
-    sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, mime, storage_class, user_meta, created_at, modified_at)
-      SELECT ${dst.bucketId}, ${dst.key}, ${sourceRow.blobId}, ${sourceRow.size}, ${sourceRow.etag},
+    sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, s3_etag, mime, storage_class, user_meta, created_at, modified_at)
+      SELECT ${dst.bucketId}, ${dst.key}, ${sourceRow.blobId}, ${sourceRow.size}, ${sourceRow.etag}, ${sourceRow.s3Etag},
         ${m.mime ?? sourceRow.mime}, ${m.storageClass ?? sourceRow.storageClass},
         ${m.userMeta ? JSON.stringify(m.userMeta) : sourceRow.userMeta}, ${now}, ${now}
       WHERE ${guard}
-      ON CONFLICT (bucket_id, key) DO UPDATE SET blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag,
+      ON CONFLICT (bucket_id, key) DO UPDATE SET blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag, s3_etag = excluded.s3_etag,
         mime = excluded.mime, storage_class = excluded.storage_class, user_meta = excluded.user_meta,
         created_at = excluded.created_at, modified_at = excluded.modified_at, restore_ready_at = NULL, restore_expires_at = NULL`,
     db

@@ -1,0 +1,1 @@
+ALTER TABLE `objects` ADD `s3_etag` text DEFAULT '' NOT NULL;
