@@ -3,15 +3,21 @@ import type { Env } from "./config";
 import { handleControl } from "./control";
 import { readParams } from "./control/params";
 import { handleData } from "./data";
+import { front } from "./front";
+import { handleS3 } from "./s3";
 import { withCors } from "./data/cors";
 import { runHousekeeping } from "./housekeeping";
 import { consumeUsage } from "./metering/consumer";
 import { asApiError, dataError, newRequestIds, withIds, type RequestIds } from "./responses";
 
 /**
- * Entry point. A request with an `Action` parameter (query, form or JSON body; any host, any
- * path) is control plane; everything else is data plane, addressed by `<bucket>.<FILE_DOMAIN>`
- * (DESIGN.md §3, PROTOCOL.md §1.1).
+ * Entry point: which front serves a request (DESIGN.md §3, PROTOCOL.md §1.1, docs/s3.md
+ * "Addressing"), in this order:
+ *
+ * 1. an `Action` parameter (query, form or JSON body; any host, any path) → control plane;
+ * 2. `front()`: the UFile data plane for `<bucket>.<FILE_DOMAIN>` and custom hosts, the S3 API
+ *    for the S3 host, its subdomains and any request carrying SigV4 credentials, and for every
+ *    other host (path style, e.g. `http://localhost:8787/<bucket>/<key>`).
  */
 type EdgeRequest = IRequest & { ids: RequestIds };
 
@@ -26,7 +32,7 @@ router.all("*", async (request, env, ctx) => {
   const url = new URL(request.url);
   const params = await readParams(request, url);
   if (params.has("Action")) return handleControl(params, env, ctx);
-  return handleData(request, url, env, ctx);
+  return front(request, url, env) === "s3" ? handleS3(request, url, env, ctx, request.ids) : handleData(request, url, env, ctx);
 });
 
 export default {

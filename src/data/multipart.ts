@@ -1,7 +1,7 @@
-import { fromHex, toHex } from "../crypto";
+import { toHex } from "../crypto";
 import { ApiError } from "../errors";
 import { json } from "../responses";
-import { blobKey, createBlobUpload, newBlobId, resumeBlobUpload } from "../store/blobs";
+import { createBlobUpload, newBlobId } from "../store/blobs";
 import { getObject } from "../store/objects";
 import {
   claimUpload,
@@ -18,9 +18,10 @@ import {
 import type { AccessCheck } from "./access";
 import { assertNotOwing } from "../metering/quotas";
 import { assertWritableKey, wholeNumberParam, type DataContext } from "./context";
-import { etagFromBlocks, normalizeEtag, partEtag, UFileHasher, type HashResult } from "./etag";
+import { etagFromBlocks, normalizeEtag, partEtag, type HashResult } from "./etag";
 import { publish, requestedMeta } from "./files";
-import { readBounded, requestBody, writeHashed, type UploadBody } from "../core/upload";
+import { readBounded, requestBody, type UploadBody } from "../core/upload";
+import { abortUpload, completeBlob, storePart, windowsOf } from "../core/multipart";
 import { requestedUserMeta } from "./object-headers";
 
 /**
@@ -35,7 +36,6 @@ import { requestedUserMeta } from "./object-headers";
  */
 
 const MAX_PART_NUMBER = 9999; // R2 numbers parts 1..10000
-const SHA1_HEX = 40;
 
 const uploadIdParam = (c: DataContext): string => {
   const id = c.query.get("uploadId") ?? c.query.get("UploadId") ?? "";
@@ -75,6 +75,7 @@ export async function initiateMultipartUpload(c: DataContext): Promise<Response>
     mime: meta.mime,
     storageClass: meta.storageClass,
     userMeta: JSON.stringify(meta.userMeta),
+    httpHeaders: "{}",
     createdAt: c.now,
     touchedAt: c.now,
   };
@@ -102,13 +103,6 @@ async function partBody(c: DataContext, blkSize: number): Promise<UploadBody> {
 }
 
 /** Sends the part to R2 while hashing it: part ETag from the whole-part SHA-1, plus the 4 MiB windows. */
-async function storePart(c: DataContext, upload: UploadRow, partNumber: number, body: UploadBody) {
-  const r2 = resumeBlobUpload(c.env, upload.blobId, upload.r2UploadId);
-  const hasher = new UFileHasher({ wholeSha1: true });
-  const stored = await writeHashed(body, hasher, (data) => r2.uploadPart(partNumber + 1, data));
-  return { r2Etag: stored.etag, hashed: await hasher.finish() };
-}
-
 const shortPartRule = (partNumber: number, size: number, blkSize: number, other: number) =>
   new ApiError(
     "InvalidPart",
@@ -134,7 +128,7 @@ export async function uploadPart(c: DataContext): Promise<Response> {
 
   let stored: { r2Etag: string; hashed: HashResult };
   try {
-    stored = await storePart(c, upload, partNumber, body);
+    stored = await storePart(c.env, upload, partNumber, body, { wholeSha1: true });
   } catch (err) {
     // An abort that raced with this part makes R2 refuse it: answer as for any unknown id.
     if (!(await findUpload(c.db, id, c.bucket.id, c.key))) throw notFound(id);
@@ -209,27 +203,6 @@ function checkPartList(parts: PartRow[], sent: string[], blkSize: number): void 
   });
 }
 
-/** The window digests of all parts, in order: exactly the windows of the whole object. */
-const windowsOf = (parts: PartRow[]): Uint8Array[] =>
-  parts.flatMap((p) =>
-    Array.from({ length: p.blockSha1s.length / SHA1_HEX }, (_, i) => fromHex(p.blockSha1s.slice(i * SHA1_HEX, (i + 1) * SHA1_HEX))!),
-  );
-
-/**
- * Completes the R2 upload. If R2 says the upload no longer exists but the blob is there with
- * the expected size, an earlier Finish completed it and then failed in D1: go on publishing.
- */
-async function completeBlob(c: DataContext, upload: UploadRow, parts: PartRow[], size: number): Promise<string> {
-  try {
-    const done = await resumeBlobUpload(c.env, upload.blobId, upload.r2UploadId).complete(parts.map((p) => ({ partNumber: p.partNumber + 1, etag: p.r2Etag })));
-    return done.etag;
-  } catch (err) {
-    const existing = await c.env.BLOBS.head(blobKey(upload.blobId));
-    if (existing?.size !== size) throw err;
-    return existing.etag;
-  }
-}
-
 /** The object's MIME (PROTOCOL.md §5.9): part 0's Content-Type, else Initiate's, else Finish's. */
 const finishMime = (c: DataContext, upload: UploadRow, parts: PartRow[]): string =>
   parts[0].mime || upload.mime || c.request.headers.get("Content-Type") || "application/octet-stream";
@@ -259,7 +232,7 @@ export async function finishMultipartUpload(c: DataContext): Promise<Response> {
 
   const size = parts.reduce((n, p) => n + p.size, 0);
   const userMeta = finishUserMeta(c, upload);
-  const s3Etag = await completeBlob(c, upload, parts, size);
+  const s3Etag = await completeBlob(c.env, upload, parts, size);
   // Only one Finish (or Abort, or the sweeper) gets the rows: a concurrent Finish stops here.
   if (!(await claimUpload(c.db, id, c.bucket.id, c.key))) throw notFound(id);
   const etag = await etagFromBlocks(windowsOf(parts));
@@ -273,13 +246,7 @@ export async function finishMultipartUpload(c: DataContext): Promise<Response> {
 /** `DELETE /key?uploadId=` → 200, empty. The id is unknown from then on. */
 export async function abortMultipartUpload(c: DataContext): Promise<Response> {
   const id = uploadIdParam(c);
-  const upload = await claimUpload(c.db, id, c.bucket.id, c.key);
-  if (!upload) throw notFound(id);
-  try {
-    await resumeBlobUpload(c.env, upload.blobId, upload.r2UploadId).abort();
-  } catch (err) {
-    console.warn("R2 multipart abort failed; R2 expires it after 7 days", String(err)); // the rows are gone: the id is dead
-  }
+  if (!(await abortUpload(c.env, c.db, id, c.bucket.id, c.key))) throw notFound(id);
   return new Response(null, { status: 200 });
 }
 

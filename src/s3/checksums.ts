@@ -142,6 +142,7 @@ export function verifyingStream(
   algorithm: ChecksumAlgorithm,
   expected: () => string | undefined,
   onDigest?: (base64: string) => void,
+  mismatch: () => Error = () => s3Error("BadDigest", `The ${algorithm.toUpperCase()} you specified did not match the calculated checksum.`),
 ): TransformStream<Uint8Array, Uint8Array> {
   const checksum = newChecksum(algorithm);
   return new TransformStream<Uint8Array, Uint8Array>({
@@ -153,9 +154,7 @@ export function verifyingStream(
       const got = toBase64(await checksum.digest());
       const want = expected();
       if (want === undefined) throw s3Error("InvalidRequest", `the ${checksumHeader(algorithm)} trailer is missing`);
-      if (got !== want) {
-        throw s3Error("BadDigest", `The ${algorithm.toUpperCase()} you specified did not match the calculated checksum.`);
-      }
+      if (got !== want) throw mismatch();
       onDigest?.(got);
     },
   });

@@ -22,6 +22,8 @@ export interface ObjectMeta {
   mime: string;
   storageClass: string;
   userMeta: Record<string, string>;
+  /** Content-Disposition, Content-Encoding, Cache-Control, … as set by the write (none: `{}`). */
+  httpHeaders?: Record<string, string>;
 }
 
 export interface NewBlob {
@@ -85,11 +87,12 @@ export async function publishBlob(
   const [old, , , inserted] = await batch(db, [
     releaseCurrent(db, bucketId, key),
     adjustStoredBytes(db, bucketId, key, sql`${blob.size}`),
-    sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, s3_etag, mime, storage_class, user_meta, created_at, modified_at)
-      SELECT ${bucketId}, ${key}, ${blob.id}, ${blob.size}, ${blob.etag}, ${blob.s3Etag}, ${meta.mime}, ${meta.storageClass}, ${JSON.stringify(meta.userMeta)}, ${now}, ${now}
+    sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, s3_etag, mime, storage_class, user_meta, http_headers, created_at, modified_at)
+      SELECT ${bucketId}, ${key}, ${blob.id}, ${blob.size}, ${blob.etag}, ${blob.s3Etag}, ${meta.mime}, ${meta.storageClass}, ${JSON.stringify(meta.userMeta)},
+        ${JSON.stringify(meta.httpHeaders ?? {})}, ${now}, ${now}
       WHERE ${bucketExists}
       ON CONFLICT (bucket_id, key) DO UPDATE SET blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag, s3_etag = excluded.s3_etag,
-        mime = excluded.mime, storage_class = excluded.storage_class, user_meta = excluded.user_meta,
+        mime = excluded.mime, storage_class = excluded.storage_class, user_meta = excluded.user_meta, http_headers = excluded.http_headers,
         created_at = excluded.created_at, modified_at = excluded.modified_at, restore_ready_at = NULL, restore_expires_at = NULL`,
     // The blob row is born with the exact number of rows that now reference it (1, or 0 if the bucket vanished).
     db
@@ -128,13 +131,13 @@ export async function copyObject(
   const [old, , upserted] = await batch(db, [
     releaseCurrent(db, dst.bucketId, dst.key, guard),
     adjustStoredBytes(db, dst.bucketId, dst.key, sql`${sourceRow.size}`, guard),
-    sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, s3_etag, mime, storage_class, user_meta, created_at, modified_at)
+    sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, s3_etag, mime, storage_class, user_meta, http_headers, created_at, modified_at)
       SELECT ${dst.bucketId}, ${dst.key}, ${sourceRow.blobId}, ${sourceRow.size}, ${sourceRow.etag}, ${sourceRow.s3Etag},
         ${m.mime ?? sourceRow.mime}, ${m.storageClass ?? sourceRow.storageClass},
-        ${m.userMeta ? JSON.stringify(m.userMeta) : sourceRow.userMeta}, ${now}, ${now}
+        ${m.userMeta ? JSON.stringify(m.userMeta) : sourceRow.userMeta}, ${m.httpHeaders ? JSON.stringify(m.httpHeaders) : sourceRow.httpHeaders}, ${now}, ${now}
       WHERE ${guard}
       ON CONFLICT (bucket_id, key) DO UPDATE SET blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag, s3_etag = excluded.s3_etag,
-        mime = excluded.mime, storage_class = excluded.storage_class, user_meta = excluded.user_meta,
+        mime = excluded.mime, storage_class = excluded.storage_class, user_meta = excluded.user_meta, http_headers = excluded.http_headers,
         created_at = excluded.created_at, modified_at = excluded.modified_at, restore_ready_at = NULL, restore_expires_at = NULL`,
     db
       .update(blobs)
@@ -268,4 +271,27 @@ export async function unreferencedBlobs(db: Database, limit: number): Promise<st
 /** Which of these blob ids have a row (the sweeper keeps those). */
 export function knownBlobIds(db: Database, ids: string[]): Promise<Set<string>> {
   return inChunks(ids, (chunk) => db.select({ id: blobs.id }).from(blobs).where(sql`${blobs.id} IN ${chunk}`).all());
+}
+
+/**
+ * Objects of an S3 multipart upload whose part size is not a multiple of 4 MiB get their UFile
+ * ETag after completion; until then `etag` holds the S3 ETag (docs/s3.md "ETags"). These are
+ * the blobs still waiting, at most `limit`.
+ */
+export async function blobsAwaitingUfileEtag(db: Database, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectDistinct({ id: objects.blobId })
+    .from(objects)
+    .where(sql`${objects.etag} = ${objects.s3Etag} AND ${objects.s3Etag} LIKE '%-%'`)
+    .limit(limit)
+    .all();
+  return rows.map((r) => r.id);
+}
+
+/** Records a blob's computed UFile ETag on every row still showing the placeholder. */
+export async function setUfileEtag(db: Database, blobId: string, etag: string): Promise<void> {
+  await batch(db, [
+    db.update(objects).set({ etag }).where(sql`${objects.blobId} = ${blobId} AND ${objects.etag} = ${objects.s3Etag}`),
+    db.update(blobs).set({ etag }).where(eq(blobs.id, blobId)),
+  ]);
 }

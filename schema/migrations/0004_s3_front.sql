@@ -1,0 +1,2 @@
+ALTER TABLE `objects` ADD `http_headers` text DEFAULT '{}' NOT NULL;--> statement-breakpoint
+ALTER TABLE `uploads` ADD `http_headers` text DEFAULT '{}' NOT NULL;
