@@ -1,21 +1,29 @@
-import type { Env } from "../config";
-
 /**
- * Who is making a data-plane request, and what they may do. The signature check
- * (src/data/auth.ts) turns credentials into a Principal through the key sources below;
- * every operation then asks `authorize` (src/data/scope.ts) for the rights it needs.
+ * Who is making a request, as every front sees it (UFile data plane, control plane, S3). A front
+ * verifies its own signature scheme, asks `lookupKey` (credentials.ts) for the key pair behind a
+ * public key, and then `authorize` (scope.ts) for the rights the operation needs.
  */
 export type Right = "READ" | "WRITE" | "DELETE" | "LIST";
 
-/** What a token allows (PROTOCOL.md §8). Empty or `*` lists allow everything of that kind. */
+/**
+ * What a token allows (docs/protocol.md §8). Fail closed: an empty list grants nothing, `*` grants
+ * everything of its kind, and a token whose stored lists cannot be read is never turned into a scope
+ * (credentials.ts refuses it).
+ */
 export interface TokenScope {
   tokenId: string;
   projectId: string;
-  allowedOps: string[];
-  allowedPrefixes: string[];
-  allowedBuckets: string[];
+  /** `TOKEN_ALLOW_*` values; `TOKEN_DENY_UPDATE` is read into `denyUpdate`. */
+  allowedOps: readonly string[];
+  allowedPrefixes: readonly string[];
+  allowedBuckets: readonly string[];
+  /** Client addresses or CIDR blocks (IPv4 or IPv6) that are refused / the only ones admitted. */
+  blackIpList: readonly string[];
+  whiteIpList: readonly string[];
   /** Unix seconds. */
   expireTime: number;
+  /** TOKEN_DENY_UPDATE: writes may create keys but never replace an existing one. */
+  denyUpdate: boolean;
 }
 
 export type Principal =
@@ -23,7 +31,8 @@ export type Principal =
   | { kind: "root"; publicKey: string }
   | { kind: "token"; publicKey: string; scope: TokenScope };
 
-/** A source of signing keys: the root pair, and tokens. Returns null for an unknown key. */
-export interface KeySource {
-  lookup(publicKey: string, env: Env): Promise<{ privateKey: string; principal: Principal } | null>;
+/** A signing key and whose it is. */
+export interface KeyPair {
+  privateKey: string;
+  principal: Exclude<Principal, { kind: "anonymous" }>;
 }
