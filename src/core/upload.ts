@@ -2,7 +2,8 @@ import type { Env } from "../config";
 import { ApiError } from "../errors";
 import { deleteBlobs, putBlob } from "../store/blobs";
 import type { Database } from "../store/db";
-import { forgetReleasedBlobs, publishBlob, type NewBlob, type ObjectMeta } from "../store/objects";
+import { forgetReleasedBlobs, publishBlob, type NewBlob, type ObjectMeta, type WriteMode, type WriteResult } from "../store/objects";
+import { readBounded } from "../body";
 import { etagFromBlocks, hashingStream, UFileHasher } from "../data/etag";
 
 /**
@@ -35,30 +36,14 @@ export function releaseBlobs(w: WriteScope, ids: string[]): void {
   );
 }
 
-/** Publishes a complete blob under (bucket, key); BucketNotExist when the bucket vanished meanwhile. */
-export async function publishObject(w: WriteScope, bucketId: string, key: string, blob: NewBlob, meta: ObjectMeta): Promise<void> {
-  const result = await publishBlob(w.db, bucketId, key, blob, meta, w.now);
+/**
+ * Publishes a complete blob under (bucket, key) and releases what it replaced. `written` is false
+ * when the bucket vanished meanwhile, or (`mode.ifAbsent`) the key was taken: the front says which.
+ */
+export async function publishObject(w: WriteScope, bucketId: string, key: string, blob: NewBlob, meta: ObjectMeta, mode: WriteMode = {}): Promise<WriteResult> {
+  const result = await publishBlob(w.db, bucketId, key, blob, meta, w.now, mode);
   releaseBlobs(w, result.released);
-  if (!result.written) throw new ApiError("BucketNotExist");
-}
-
-/** Reads a body of unknown length, up to `limit` bytes; null when it is longer. */
-export async function readBounded(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array | null> {
-  if (!body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of body) {
-    total += chunk.byteLength;
-    if (total > limit) return null;
-    chunks.push(chunk);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
+  return result;
 }
 
 /** Bytes read per BYOB read on the upload path. */

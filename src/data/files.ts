@@ -1,7 +1,8 @@
 import { ApiError } from "../errors";
 import { fromBase64, fromHex } from "../crypto";
 import { getBlob, newBlobId } from "../store/blobs";
-import { deleteObject, getObject, type NewBlob, type ObjectMeta, type ObjectRow } from "../store/objects";
+import { deleteObject, getObject, type NewBlob, type ObjectMeta, type ObjectRow, type WriteMode, type WriteResult } from "../store/objects";
+import { mayReplace } from "../auth/scope";
 import { assertNotOwing } from "../metering/quotas";
 import { publishObject, releaseBlobs, requestBody, storeBlob, type UploadBody } from "../core/upload";
 import { assertWritableKey, type DataContext } from "./context";
@@ -28,9 +29,25 @@ export function requestedMeta(headers: Headers, fallbackMime = "application/octe
   };
 }
 
-/** Publishes a complete blob under the request's key, answering like PutFile. */
+/** How this request's writes treat an existing key: a TOKEN_DENY_UPDATE token may only create. */
+export const writeMode = (c: DataContext): WriteMode => ({ ifAbsent: !mayReplace(c.principal) });
+
+/**
+ * After a write that wrote nothing: in create-only mode the key was taken (403 -90008, as the token
+ * scope refuses the replacement); otherwise `otherwise` (the bucket or the source vanished).
+ */
+export async function explainUnwritten(c: DataContext, key: string, result: WriteResult, otherwise: () => ApiError): Promise<void> {
+  if (result.written) return;
+  if (writeMode(c).ifAbsent && (await getObject(c.db, c.bucket.id, key))) {
+    throw new ApiError("TokenPermissionDenied", `${key} exists and this token has TOKEN_DENY_UPDATE: it may not replace objects`);
+  }
+  throw otherwise();
+}
+
+/** Publishes a complete blob under `key`, answering like PutFile. */
 export async function publish(c: DataContext, key: string, blob: NewBlob, meta: ObjectMeta) {
-  await publishObject(c, c.bucket.id, key, blob, meta);
+  const result = await publishObject(c, c.bucket.id, key, blob, meta, writeMode(c));
+  await explainUnwritten(c, key, result, () => new ApiError("BucketNotExist"));
   return new Response(null, { status: 200, headers: { ETag: blob.etag } });
 }
 

@@ -19,8 +19,9 @@ import type { AccessCheck } from "./access";
 import { assertNotOwing } from "../metering/quotas";
 import { assertWritableKey, wholeNumberParam, type DataContext } from "./context";
 import { etagFromBlocks, normalizeEtag, partEtag, type HashResult } from "./etag";
+import { readBounded } from "../body";
 import { publish, requestedMeta } from "./files";
-import { readBounded, requestBody, type UploadBody } from "../core/upload";
+import { requestBody, type UploadBody } from "../core/upload";
 import { abortUpload, completeBlob, storePart, windowsOf } from "../core/multipart";
 import { requestedUserMeta } from "./object-headers";
 

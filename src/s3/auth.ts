@@ -1,32 +1,16 @@
 import type { Env } from "../config";
 import { ApiError } from "../errors";
-import { rootKeySource } from "../data/auth";
-import type { KeySource, Principal } from "../data/principal";
-import { authorize, type Need } from "../data/scope";
-import { tokenKeySource } from "../data/token-keys";
+import { lookupKey } from "../auth/credentials";
+import { clientIp } from "../auth/client-ip";
+import type { KeyPair, Principal } from "../auth/principal";
+import { authorize, type Need } from "../auth/scope";
 import { sigV4Form, verifySigV4, type VerifiedSigV4 } from "./sigv4";
 
 /**
- * S3 credentials → principal, through the same key sources as the UFile plane: the root pair is
- * the root access key, a token's `TOKEN_<id>` / private key pair an access key with the token's
- * scope. No credentials → anonymous (the operation table says where that is enough).
+ * S3 credentials → principal, through the key source every front shares (src/auth): the root
+ * pair is the root access key, a token's `TOKEN_<id>` / private key pair an access key with the
+ * token's scope. No credentials → anonymous (the operation table says where that is enough).
  */
-const KEY_SOURCES: readonly KeySource[] = [rootKeySource, tokenKeySource];
-
-async function lookup(accessKeyId: string, env: Env) {
-  for (const source of KEY_SOURCES) {
-    const found = await source.lookup(accessKeyId, env);
-    if (found) return found;
-  }
-  return null;
-}
-
-/** The key pair behind an access key id (POST policy forms sign with it), or InvalidAccessKeyId. */
-export async function authenticateKey(accessKeyId: string, env: Env) {
-  const found = await lookup(accessKeyId, env);
-  if (!found) throw new ApiError("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.");
-  return found;
-}
 
 export type CredentialForm = "header" | "query" | "anonymous" | "form";
 
@@ -34,6 +18,13 @@ export interface S3Auth {
   form: CredentialForm;
   principal: Principal;
   verified: VerifiedSigV4<Principal> | null;
+}
+
+/** The key pair behind an access key id (POST policy forms sign with it), or InvalidAccessKeyId. */
+export async function authenticateKey(accessKeyId: string, env: Env): Promise<KeyPair> {
+  const found = await lookupKey(accessKeyId, env);
+  if (!found) throw new ApiError("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.");
+  return found;
 }
 
 export async function authenticateS3(request: Request, url: URL, env: Env, now: number): Promise<S3Auth> {
@@ -45,11 +36,11 @@ export async function authenticateS3(request: Request, url: URL, env: Env, now: 
     }
     return { form: "anonymous", principal: { kind: "anonymous" }, verified: null };
   }
-  const verified = await verifySigV4(request, url, form, (id) => lookup(id, env), now);
+  const verified = await verifySigV4<Principal>(request, url, form, (id) => lookupKey(id, env), now);
   return { form, principal: verified.principal, verified };
 }
 
 /** Throws the table's error (rendered as S3 AccessDenied) unless the principal may do all of `needs`. */
-export function authorizeS3(principal: Principal, needs: Need[], now: number): void {
-  authorize(principal, needs, now);
+export function authorizeS3(request: Request, principal: Principal, needs: Need[], now: number): void {
+  authorize(principal, needs, { now, clientIp: clientIp(request) });
 }

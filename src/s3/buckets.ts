@@ -1,7 +1,7 @@
 import { nowSeconds } from "../config";
 import { isValidBucketName } from "../control/buckets";
 import { ApiError } from "../errors";
-import { readBounded } from "../core/upload";
+import { readBounded } from "../body";
 import { bucketByName, deleteBucketIfEmpty, insertBucket, listBuckets, type BucketType } from "../store/buckets";
 import { abortBucketUploads } from "../store/uploads";
 import { servedBucket, type S3Context } from "./context";
@@ -27,7 +27,7 @@ export async function listAllBuckets(c: S3Context): Promise<Response> {
       ? await listBuckets(c.db, null, 0, LIST_LIMIT)
       : p.kind === "token"
         ? (await listBuckets(c.db, p.scope.projectId, 0, LIST_LIMIT)).filter(
-            (b) => p.scope.allowedBuckets.includes("*") || p.scope.allowedBuckets.length === 0 || p.scope.allowedBuckets.includes(b.name),
+            (b) => p.scope.allowedBuckets.includes("*") || p.scope.allowedBuckets.includes(b.name),
           )
         : [];
   const ownerId = p.kind === "token" ? p.scope.projectId : c.settings.defaultProjectId;

@@ -1,7 +1,7 @@
 import type { Env, Settings } from "../config";
 import type { ServedBucket } from "../store/buckets";
 import type { Database } from "../store/db";
-import type { Principal } from "../data/principal";
+import type { Principal } from "../auth/principal";
 import type { VerifiedSigV4 } from "./sigv4";
 
 /** Where an S3 request points: path style `/<bucket>/<key>` or virtual-hosted `<bucket>.<S3 host>/<key>`. */

@@ -4,7 +4,7 @@ import { meterRequest } from "../metering/events";
 import { asApiError, type RequestIds } from "../responses";
 import { bucketByName } from "../store/buckets";
 import { database } from "../store/db";
-import type { Need } from "../data/scope";
+import type { Need } from "../auth/scope";
 import { s3Address } from "./address";
 import { authenticateS3, authorizeS3, type S3Auth } from "./auth";
 import type { S3Context } from "./context";
@@ -91,7 +91,7 @@ async function checkAccess(c: S3Context, op: S3OperationSpec, auth: S3Auth): Pro
   if (!op.credentials.includes(auth.form)) throw new ApiError("AccessDenied", `${op.name} cannot be authorized this way`);
   checkPresigned(auth, op, c.request);
   if (op.rootOnly && auth.principal.kind !== "root") throw new ApiError("AccessDenied", `${op.name} needs the root access key`);
-  if (c.bucket) authorizeS3(auth.principal, await needsOf(c, op), c.now);
+  if (c.bucket) authorizeS3(c.request, auth.principal, await needsOf(c, op), c.now);
 }
 
 export async function handleS3(request: Request, url: URL, env: Env, ctx: ExecutionContext, ids: RequestIds): Promise<Response> {

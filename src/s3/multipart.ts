@@ -1,7 +1,8 @@
 import { toHex } from "../crypto";
 import { ApiError } from "../errors";
 import { abortUpload, completeBlob, storePart, windowsOf } from "../core/multipart";
-import { publishObject, readBounded, type UploadBody } from "../core/upload";
+import type { UploadBody } from "../core/upload";
+import { readBounded } from "../body";
 import { etagFromBlocks, ETAG_BLOCK, type HashResult } from "../data/etag";
 import { assertNotOwing } from "../metering/quotas";
 import { createBlobUpload, getBlob, newBlobId } from "../store/blobs";
@@ -22,7 +23,7 @@ import { ownerNode } from "./buckets";
 import { checksumHeaders, contentMd5, s3Body } from "./body";
 import { servedBucket, type S3Context } from "./context";
 import { scheduleUfileEtag } from "../core/ufile-etag";
-import { copySourceRow } from "./objects";
+import { copySourceRow, publishS3 } from "./objects";
 import { isoTime, requestedS3Meta, s3StorageClass } from "./object-headers";
 import { childrenNamed, childText, parseXml, xmlResponse, XmlParseError, type XmlNode } from "./xml";
 import { parseRange } from "../data/range";
@@ -246,7 +247,7 @@ export async function completeMultipartUpload(c: S3Context): Promise<Response> {
   const aligned = parts.slice(0, -1).every((p) => p.size % ETAG_BLOCK === 0);
   const etag = aligned ? await etagFromBlocks(windowsOf(parts)) : s3Etag;
   const meta = { mime: up.mime || "binary/octet-stream", storageClass: up.storageClass, userMeta: JSON.parse(up.userMeta), httpHeaders: JSON.parse(up.httpHeaders) };
-  await publishObject(c, bucket.id, c.key, { id: up.blobId, size, etag, s3Etag }, meta);
+  await publishS3(c, c.principal, bucket.id, c.key, { id: up.blobId, size, etag, s3Etag }, meta);
   if (!aligned) scheduleUfileEtag(c, up.blobId);
   const location = new URL(c.url);
   location.search = "";

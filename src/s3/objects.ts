@@ -1,12 +1,15 @@
 import { ApiError } from "../errors";
-import { publishObject, readBounded, releaseBlobs, storeBlob } from "../core/upload";
+import { publishObject, releaseBlobs, storeBlob } from "../core/upload";
+import { readBounded } from "../body";
 import { assertWritableKey } from "../data/context";
 import { isReadable } from "../data/object-headers";
 import { parseRange } from "../data/range";
 import { assertNotOwing } from "../metering/quotas";
 import { getBlob, newBlobId } from "../store/blobs";
 import { bucketByName, type ServedBucket } from "../store/buckets";
-import { copyObject, deleteObject, getObject, type ObjectRow } from "../store/objects";
+import { copyObject, deleteObject, getObject, type NewBlob, type ObjectMeta, type ObjectRow, type WriteMode } from "../store/objects";
+import { mayReplace } from "../auth/scope";
+import type { Principal } from "../auth/principal";
 import { authorizeS3 } from "./auth";
 import { checksumHeaders, contentMd5, s3Body } from "./body";
 import { checksumBase64, checksumFromHeaders } from "./checksums";
@@ -32,6 +35,24 @@ function checkObjectAcl(c: S3Context, bucket: ServedBucket): void {
   }
 }
 
+/** A TOKEN_DENY_UPDATE token's writes only create keys (src/auth/scope.ts `mayReplace`). */
+export const s3WriteMode = (principal: Principal): WriteMode => ({ ifAbsent: !mayReplace(principal) });
+
+/** After a write that wrote nothing: the key was taken under create-only, or the bucket or source vanished. */
+export async function explainS3Unwritten(c: S3Context, bucketId: string, key: string, mode: WriteMode, otherwise: () => ApiError): Promise<never> {
+  if (mode.ifAbsent && (await getObject(c.db, bucketId, key))) {
+    throw new ApiError("TokenPermissionDenied", `${key} exists and this key's token has TOKEN_DENY_UPDATE: it may not replace objects`);
+  }
+  throw otherwise();
+}
+
+/** Publishes a stored blob for an S3 write (PutObject, CompleteMultipartUpload, PostObject). */
+export async function publishS3(c: S3Context, principal: Principal, bucketId: string, key: string, blob: NewBlob, meta: ObjectMeta): Promise<void> {
+  const mode = s3WriteMode(principal);
+  const result = await publishObject(c, bucketId, key, blob, meta, mode);
+  if (!result.written) await explainS3Unwritten(c, bucketId, key, mode, () => new ApiError("BucketNotExist"));
+}
+
 export async function putObject(c: S3Context): Promise<Response> {
   const bucket = servedBucket(c);
   assertS3Key(c.key);
@@ -41,7 +62,7 @@ export async function putObject(c: S3Context): Promise<Response> {
   const md5 = contentMd5(c.request.headers);
   const body = await s3Body(c);
   const blob = await storeBlob(c.env, newBlobId(), body.body, { storageClass: meta.storageClass, md5 });
-  await publishObject(c, bucket.id, c.key, blob, meta);
+  await publishS3(c, c.principal, bucket.id, c.key, blob, meta);
   return new Response(null, { status: 200, headers: { ETag: `"${blob.s3Etag}"`, ...checksumHeaders(body) } });
 }
 
@@ -140,7 +161,7 @@ export async function deleteObjects(c: S3Context): Promise<Response> {
   const results: XmlNode[] = [];
   for (const key of keys) {
     try {
-      authorizeS3(c.principal, [{ right: "DELETE", bucket: bucket.name, bucketProjectId: bucket.projectId, key }], c.now);
+      authorizeS3(c.request, c.principal, [{ right: "DELETE", bucket: bucket.name, bucketProjectId: bucket.projectId, key }], c.now);
       const result = await deleteObject(c.db, bucket.id, key);
       releaseBlobs(c, result.released);
       if (!quiet) results.push(["Deleted", ["Key", key]]);
@@ -222,8 +243,9 @@ export async function copyObjectOp(c: S3Context): Promise<Response> {
     );
   }
   const meta = directive === "REPLACE" ? { ...requestedS3Meta(c.request.headers, storageClass) } : { storageClass };
-  const result = await copyObject(c.db, { bucketId: source.bucket.id, key: source.key }, { bucketId: bucket.id, key: c.key }, () => meta, row, c.now);
+  const mode = s3WriteMode(c.principal);
+  const result = await copyObject(c.db, { bucketId: source.bucket.id, key: source.key }, { bucketId: bucket.id, key: c.key }, () => meta, row, c.now, mode);
   releaseBlobs(c, result.released);
-  if (!result.written) throw new ApiError("FileNotExist", "The copy source changed meanwhile; retry.");
+  if (!result.written) await explainS3Unwritten(c, bucket.id, c.key, mode, () => new ApiError("FileNotExist", "The copy source changed meanwhile; retry."));
   return xmlResponse(["CopyObjectResult", ["LastModified", isoTime(c.now)], ["ETag", s3Etag(row)]]);
 }

@@ -1,4 +1,4 @@
-import type { Right } from "../data/principal";
+import type { Right } from "../auth/principal";
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listAllBuckets } from "./buckets";
 import type { S3Context } from "./context";
 import type { CredentialForm } from "./auth";

@@ -1,12 +1,12 @@
 import { safeEqual, fromBase64, toHex } from "../crypto";
 import { ApiError } from "../errors";
-import { publishObject } from "../core/upload";
 import { etagFromBlocks, hashingStream, UFileHasher } from "../data/etag";
 import { parseUploadForm } from "../data/form";
 import { assertNotOwing } from "../metering/quotas";
 import { newBlobId, putBlobOfUnknownLength } from "../store/blobs";
 import { authenticateKey, authorizeS3 } from "./auth";
 import { servedBucket, type S3Context } from "./context";
+import { publishS3 } from "./objects";
 import { requestedS3Meta } from "./object-headers";
 import { ALGORITHM, checkFreshness, hmac, signingKey } from "./sigv4";
 import { xmlResponse } from "./xml";
@@ -107,7 +107,7 @@ export async function postObject(c: S3Context): Promise<Response> {
     if (UNCONDITIONED.has(name) || name.startsWith("x-ignore-") || conditions.some((cond) => cond.field === name)) continue;
     throw new ApiError("AccessDenied", `Invalid according to Policy: Extra input fields: ${name}`);
   }
-  authorizeS3(found.principal, [{ right: "WRITE", bucket: bucket.name, bucketProjectId: bucket.projectId, key }], c.now);
+  authorizeS3(c.request, found.principal, [{ right: "WRITE", bucket: bucket.name, bucketProjectId: bucket.projectId, key }], c.now);
   assertNotOwing(bucket);
 
   const meta = requestedS3Meta(new Headers([...fields].filter(([k]) => k === "content-type" || k.startsWith("x-amz-meta-") || k === "cache-control" || k === "content-disposition" || k === "content-encoding")));
@@ -118,7 +118,7 @@ export async function postObject(c: S3Context): Promise<Response> {
   if (range) stream = stream.pipeThrough(sizeLimit(range));
   const s3Etag = await putBlobOfUnknownLength(c.env, blobId, stream, meta.storageClass);
   const hashed = await hasher.finish();
-  await publishObject(c, bucket.id, key, { id: blobId, size: hashed.size, etag: await etagFromBlocks(hashed.blockSha1s), s3Etag }, meta);
+  await publishS3(c, found.principal, bucket.id, key, { id: blobId, size: hashed.size, etag: await etagFromBlocks(hashed.blockSha1s), s3Etag }, meta);
 
   const etag = `"${s3Etag}"`;
   const redirect = field("success_action_redirect");

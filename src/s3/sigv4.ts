@@ -163,10 +163,10 @@ export function checkFreshness(creds: SigV4Credentials, now: number): void {
     throw s3Error(code, `the credential date ${creds.date} is not the date of X-Amz-Date ${creds.amzDate}`);
   }
   if (at - now > MAX_SKEW_SECONDS) {
-    throw s3Error("RequestTimeTooSkewed", "The difference between the request time and the current time is too large.");
+    throw s3Error("RequestTimeSkewed", "The difference between the request time and the current time is too large.");
   }
   if (creds.form === "header" && now - at > MAX_SKEW_SECONDS) {
-    throw s3Error("RequestTimeTooSkewed", "The difference between the request time and the current time is too large.");
+    throw s3Error("RequestTimeSkewed", "The difference between the request time and the current time is too large.");
   }
   if (creds.form === "query" && now > at + creds.expires!) throw s3Error("RequestExpired", "Request has expired");
 }

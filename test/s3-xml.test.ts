@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { childrenNamed, childText, escapeXml, parseXml, xmlDocument, XmlParseError } from "../../src/s3/xml";
+import { childrenNamed, childText, escapeXml, parseXml, xmlDocument, XmlParseError } from "../src/s3/xml";
 
 describe("xml writer", () => {
   it("escapes text and writes nested lists", () => {

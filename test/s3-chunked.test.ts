@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { ApiError } from "../../src/errors";
-import { checksumBase64 } from "../../src/s3/checksums";
-import { decodeAwsChunked, STREAMING_SIGNED, STREAMING_UNSIGNED_TRAILER, type ChunkSigning } from "../../src/s3/chunked";
-import { signingKey } from "../../src/s3/sigv4";
+import { ApiError } from "../src/errors";
+import { checksumBase64 } from "../src/s3/checksums";
+import { decodeAwsChunked, STREAMING_SIGNED, STREAMING_UNSIGNED_TRAILER, type ChunkSigning } from "../src/s3/chunked";
+import { signingKey } from "../src/s3/sigv4";
 
 const enc = new TextEncoder();
 const concat = (...parts: (string | Uint8Array)[]) => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { checksumBase64, checksumFromHeaders, newChecksum, verifyingStream } from "../../src/s3/checksums";
-import { toBase64 } from "../../src/crypto";
-import { ApiError } from "../../src/errors";
+import { checksumBase64, checksumFromHeaders, newChecksum, verifyingStream } from "../src/s3/checksums";
+import { toBase64 } from "../src/crypto";
+import { ApiError } from "../src/errors";
 
 const text = (s: string) => new TextEncoder().encode(s);
 
