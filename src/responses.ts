@@ -32,7 +32,10 @@ function setIdHeaders(headers: Headers, ids: RequestIds): void {
   headers.set("X-SessionId", ids.sessionId);
   headers.set("x-bce-request-id", ids.sessionId);
   headers.set("x-bce-debug-id", ids.debugId);
-  headers.set("Cache-Control", "no-transform");
+  // An object's own Cache-Control (stored by an S3 write) is kept, with no-transform added.
+  const cacheControl = headers.get("Cache-Control");
+  if (!cacheControl) headers.set("Cache-Control", "no-transform");
+  else if (!/(^|,)\s*no-transform\s*(,|$)/i.test(cacheControl)) headers.set("Cache-Control", `${cacheControl}, no-transform`);
 }
 
 /** A JSON response with exactly `Content-Type: application/json` (Python compares with ==). */
