@@ -59,6 +59,12 @@ export async function s3Body(c: S3Context, bufferLimit = c.settings.maxBufferedB
   return { body: { size: body.size, stream: pipe(stream, checks) }, checksum: () => verified };
 }
 
+/** The body size a request declares (x-amz-decoded-content-length with aws-chunked, else Content-Length), or null. */
+export function declaredBodySize(headers: Headers): number | null {
+  const raw = headers.get("x-amz-decoded-content-length") ?? headers.get("Content-Length");
+  return raw !== null && /^\d{1,15}$/.test(raw.trim()) ? Number(raw.trim()) : null;
+}
+
 /** `Content-MD5` (base64 of 16 bytes), or InvalidDigest. */
 export function contentMd5(headers: Headers): Uint8Array | undefined {
   const raw = headers.get("Content-MD5");

@@ -94,6 +94,28 @@ async function checkAccess(c: S3Context, op: S3OperationSpec, auth: S3Auth): Pro
   if (c.bucket) authorizeS3(c.request, auth.principal, await needsOf(c, op), c.now);
 }
 
+/** Bytes of an unread body read (and dropped) before an error answer. */
+const DRAIN_LIMIT = 32 * 1024 * 1024;
+
+/**
+ * A request refused before its body was read (a part refused on arrival, say) still has the
+ * client sending: answering at once makes wrangler's local proxy drop the connection, and the
+ * client sees a network error instead of the S3 error. Reading what is left (bounded) first
+ * lets the error through; a larger body is cancelled.
+ */
+async function drainUnread(request: Request): Promise<void> {
+  if (!request.body || request.bodyUsed) return;
+  try {
+    let n = 0;
+    for await (const chunk of request.body) {
+      n += chunk.byteLength;
+      if (n > DRAIN_LIMIT) break;
+    }
+  } catch {
+    // the body is already broken: nothing to drain
+  }
+}
+
 export async function handleS3(request: Request, url: URL, env: Env, ctx: ExecutionContext, ids: RequestIds): Promise<Response> {
   const requestId = ids.debugId;
   let resource = url.pathname;
@@ -128,6 +150,7 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
     if (request.method !== "HEAD") downloadBytes = Number(response.headers.get("Content-Length")) || 0;
     return withS3Headers(response, requestId);
   } catch (err) {
+    await drainUnread(request);
     return withS3Headers(s3ErrorResponse(asApiError(err), request.method, resource, requestId), requestId);
   } finally {
     if (meteredBucket) meterRequest(env, ctx, meteredBucket, downloadBytes);

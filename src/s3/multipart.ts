@@ -20,7 +20,7 @@ import {
   type UploadRow,
 } from "../store/uploads";
 import { ownerNode } from "./buckets";
-import { checksumHeaders, contentMd5, s3Body } from "./body";
+import { checksumHeaders, contentMd5, declaredBodySize, s3Body } from "./body";
 import { servedBucket, type S3Context } from "./context";
 import { scheduleUfileEtag } from "../core/ufile-etag";
 import { copySourceRow, publishS3 } from "./objects";
@@ -121,9 +121,8 @@ async function admitPart(c: S3Context, up: UploadRow, index: number, size: numbe
   return blkSize;
 }
 
-/** Stores and records one part; answers its ETag (the part's MD5). */
-async function putPart(c: S3Context, up: UploadRow, index: number, body: UploadBody, md5?: Uint8Array): Promise<string> {
-  const blkSize = await admitPart(c, up, index, body.size);
+/** Stores and records one part (`blkSize`: what `admitPart` answered for it); answers its ETag (the part's MD5). */
+async function putPart(c: S3Context, up: UploadRow, index: number, blkSize: number, body: UploadBody, md5?: Uint8Array): Promise<string> {
   let stored: { r2Etag: string; hashed: HashResult };
   try {
     stored = await storePart(c.env, up, index, body, { md5: true });
@@ -154,8 +153,12 @@ export async function uploadPart(c: S3Context): Promise<Response> {
   assertNotOwing(servedBucket(c));
   const up = await upload(c);
   const md5 = contentMd5(c.request.headers);
+  // Refused on arrival when the declared size breaks the equal-size rule, before the body is touched.
+  const declared = declaredBodySize(c.request.headers);
+  const admitted = declared === null ? null : await admitPart(c, up, index, declared);
   const body = await s3Body(c, MIN_PART * 2);
-  const etag = await putPart(c, up, index, body.body, md5);
+  const blkSize = admitted ?? (await admitPart(c, up, index, body.body.size));
+  const etag = await putPart(c, up, index, blkSize, body.body, md5);
   return new Response(null, { status: 200, headers: { ETag: `"${etag}"`, ...checksumHeaders(body) } });
 }
 
@@ -177,10 +180,11 @@ export async function uploadPartCopy(c: S3Context): Promise<Response> {
   const { row } = await copySourceRow(c);
   const range = copyRange(c, row.size);
   const length = range ? range.end - range.start + 1 : row.size;
+  const blkSize = await admitPart(c, up, index, length);
   const blob = length === 0 ? null : await getBlob(c.env, row.blobId, range ? { offset: range.start, length } : undefined);
   if (length > 0 && !blob) throw new Error(`blob ${row.blobId} is missing from R2`);
   const body: UploadBody = blob ? { size: length, stream: blob.body } : { size: 0, buffered: new Uint8Array(0) };
-  const etag = await putPart(c, up, index, body);
+  const etag = await putPart(c, up, index, blkSize, body);
   return xmlResponse(["CopyPartResult", ["LastModified", isoTime(c.now)], ["ETag", `"${etag}"`]]);
 }
 
