@@ -71,6 +71,6 @@ describe("a misconfigured Worker answers 15004 'service is not configured'", () 
     );
     const body = (await res.json()) as Record<string, unknown>;
     expect(body.RetCode).toBe(15004);
-    expect(body.Message).toMatch(/^Service is not configured: ROOT_PUBLIC_KEY/);
+    expect(body.Message).toMatch(/not configured: ROOT_PUBLIC_KEY \/ ROOT_PRIVATE_KEY are not set/);
   });
 });

@@ -10,7 +10,7 @@ const wranglerConfig = here("../wrangler.toml");
 export const TEST_PUBLIC_KEY = "ucloudsomeone@example.com1296235120854146120";
 export const TEST_PRIVATE_KEY = "46f09bb9fab4f12dfc160dae12273d5332b5debe";
 
-/** The settings the tests choose on purpose; everything else is wrangler.toml's `[vars]`. */
+/** The settings the workerd tests choose on purpose; everything else is wrangler.toml's `[vars]`. */
 const TEST_SETTINGS: Record<string, string> = {
   ROOT_PUBLIC_KEY: TEST_PUBLIC_KEY,
   ROOT_PRIVATE_KEY: TEST_PRIVATE_KEY,
@@ -39,26 +39,53 @@ function isolatedFromDevVars(): Record<string, string> {
   return { ...bindings, ...TEST_SETTINGS };
 }
 
+/**
+ * Two projects, one `npm test` (README "Tests"):
+ * - `workerd`: test/*.test.ts inside workerd (@cloudflare/vitest-plugin), calling the Worker's handlers
+ *   with miniflare's D1/R2/Queues bindings;
+ * - `wire`: test/wire/*.test.ts in Node, speaking real HTTP to the Worker served by wrangler dev the way
+ *   `npm start` serves it (test/wire/global-setup.ts starts and stops it).
+ * Neither reads the developer's .dev.vars: the workerd project through isolatedFromDevVars(), the wire
+ * project through the settings given in test/wire/global-setup.ts.
+ */
 export default defineConfig(async () => ({
-  root: here(".."),
-  plugins: [
-    cloudflareTest({
-      wrangler: { configPath: wranglerConfig },
-      miniflare: {
-        bindings: {
-          TEST_MIGRATIONS: await readD1Migrations(here("../schema/migrations")),
-          ...isolatedFromDevVars(),
+  test: {
+    // One screen for a passing run: failed tests only, with their logs. Logs of passing tests
+    // (expected warnings, injected failures) stay hidden. `.ci/run` adds its JSON reporter.
+    reporters: ["minimal"],
+    silent: "passed-only" as const,
+    projects: [
+      {
+        root: here(".."),
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: wranglerConfig },
+            miniflare: {
+              bindings: {
+                TEST_MIGRATIONS: await readD1Migrations(here("../schema/migrations")),
+                ...isolatedFromDevVars(),
+              },
+            },
+          }),
+        ],
+        test: {
+          name: "workerd",
+          include: ["test/*.test.ts"],
+          setupFiles: [here("./setup.ts")],
+          testTimeout: 60_000,
         },
       },
-    }),
-  ],
-  test: {
-    include: ["test/**/*.test.ts"],
-    setupFiles: [here("./setup.ts")],
-    testTimeout: 60_000,
-    // One screen for a passing run: failed tests only, with their logs. Logs of passing tests
-    // (expected warnings, injected failures) stay hidden.
-    reporters: ["minimal"],
-    silent: "passed-only",
+      {
+        root: here(".."),
+        test: {
+          name: "wire",
+          environment: "node",
+          include: ["test/wire/**/*.test.ts"],
+          globalSetup: [here("./wire/global-setup.ts")],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
   },
 }));
