@@ -1,7 +1,6 @@
 // @ts-check
 // mb, rb, and hosts (name resolution for runtimes that do not resolve *.localhost).
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { promisify } from "node:util";
 import { CliError, EXIT } from "../lib/errors.mjs";
 import { lookup } from "../lib/net.mjs";
 import { emitJson, note, say, tell } from "../lib/output.mjs";
@@ -59,7 +58,8 @@ export function register(program, context) {
       const ctx = context();
       const buckets = await ctx.control.buckets();
       const endpoint = new URL(ctx.settings.url).hostname.replace(/^\[|\]$/g, "");
-      const { address } = await promisify(lookup)(endpoint, {});
+      /** @type {string} */
+      const address = await new Promise((resolve, reject) => lookup(endpoint, {}, (e, a) => (e ? reject(e) : resolve(String(a)))));
       const hosts = [...new Set(buckets.flatMap((/** @type {any} */ b) => b.Domain?.Src ?? []).map((/** @type {string} */ h) => h.replace(/:\d+$/, "")))];
       const lines = hosts.map((h) => `${address} ${h}`);
       emitJson({ address, hosts });
