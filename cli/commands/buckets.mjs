@@ -5,7 +5,6 @@ import { CliError, EXIT } from "../lib/errors.mjs";
 import { lookup } from "../lib/net.mjs";
 import { emitJson, note, say, tell } from "../lib/output.mjs";
 import { parseRemote } from "../lib/paths.mjs";
-import { positiveInt } from "../lib/context.mjs";
 import { removeAll } from "./objects.mjs";
 
 /** @param {import("commander").Command} program @param {() => import("../lib/context.mjs").Context} context */

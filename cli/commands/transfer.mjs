@@ -110,7 +110,10 @@ async function expand(ctx, from, to, recursive) {
   return [{ from, to: intoFolder(to, basename(from.key)), size: head.size, etag: head.etag }];
 }
 
-/** The destination of a single file: a trailing "/" or an existing folder means "into it". @param {Location} to @param {string} name */
+/**
+ * The destination of a single file: a trailing "/" or an existing folder means "into it".
+ * @param {Location} to @param {string} name @returns {Location}
+ */
 function intoFolder(to, name) {
   if (to.kind === "remote") return to.key === "" || to.key.endsWith("/") ? { ...to, key: to.key + name } : to;
   if (to.kind === "local" && (to.path.endsWith("/") || to.path.endsWith(sep) || (existsSync(to.path) && statSync(to.path).isDirectory()))) {
@@ -119,7 +122,7 @@ function intoFolder(to, name) {
   return to;
 }
 
-/** The destination of a tree entry. @param {Location} to @param {string} rel */
+/** The destination of a tree entry. @param {Location} to @param {string} rel @returns {Location} */
 function under(to, rel) {
   if (to.kind === "remote") return { ...to, key: folderPrefix(to.key) + rel };
   if (to.kind === "local") return { kind: "local", path: join(to.path, ...rel.split("/")) };

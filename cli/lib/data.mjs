@@ -114,6 +114,7 @@ export class DataPlane {
    * @param {Buffer | (() => import("node:stream").Readable)} body @param {number} size @param {string} contentType
    */
   async put(bucket, key, body, size, contentType) {
+    /** @type {Record<string, string>} */
     const headers = typeof body === "function" ? { "Content-Length": String(size) } : {};
     const res = await this.send(bucket, { method: "PUT", key, body, contentType, headers });
     res.stream.resume();

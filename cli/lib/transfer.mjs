@@ -94,6 +94,7 @@ async function multipartFile(ctx, job, size, mtimeMs, etag) {
   try {
     /** @type {string[]} */
     const etags = new Array(count);
+    /** @type {number[]} */
     const todo = [];
     for (let part = 0; part < count; part++) {
       const stored = held.get(part);
