@@ -71,7 +71,13 @@ export async function uploadFile(ctx, job) {
 async function multipartFile(ctx, job, size, mtimeMs, etag) {
   const { data } = ctx;
   const identity = { base: await data.base(job.bucket), bucket: job.bucket, key: job.key, path: resolve(job.path), size, mtimeMs };
-  let state = findState(identity);
+  const found = findState(identity);
+  // An upload of an older version of this file to the same target: abandon it (the bytes changed).
+  if (found?.stale) {
+    await data.abort(job.bucket, job.key, found.state.uploadId).catch(() => {});
+    dropState(found.state.uploadId);
+  }
+  let state = found?.stale ? null : (found?.state ?? null);
   /** @type {Map<number, string>} part number → part ETag already on the service */
   const held = new Map();
   if (state) {
@@ -302,9 +308,10 @@ function dropState(uploadId) {
 }
 
 /**
- * The remembered upload of this very file (same path, size and modification time) to the same target.
+ * The remembered upload of this file to the same target. `stale` when the file has changed since
+ * (another size or modification time): its parts cannot be reused.
  * @param {Omit<UploadState, "uploadId" | "blkSize" | "started">} id
- * @returns {UploadState | null}
+ * @returns {{ state: UploadState, stale: boolean } | null}
  */
 function findState(id) {
   if (!existsSync(stateDir())) return null;
@@ -312,7 +319,9 @@ function findState(id) {
     if (!name.endsWith(".json")) continue;
     try {
       const s = JSON.parse(readFileSync(join(stateDir(), name), "utf8"));
-      if (s.base === id.base && s.bucket === id.bucket && s.key === id.key && s.path === id.path && s.size === id.size && s.mtimeMs === id.mtimeMs) return s;
+      if (s.base === id.base && s.bucket === id.bucket && s.key === id.key && s.path === id.path) {
+        return { state: s, stale: s.size !== id.size || s.mtimeMs !== id.mtimeMs };
+      }
     } catch {
       // a torn or foreign file: ignore it
     }
