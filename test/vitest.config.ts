@@ -8,28 +8,54 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 export const TEST_PUBLIC_KEY = "ucloudsomeone@example.com1296235120854146120";
 export const TEST_PRIVATE_KEY = "46f09bb9fab4f12dfc160dae12273d5332b5debe";
 
+/**
+ * Two projects, one `npm test` (README "Tests"):
+ * - `workerd`: test/*.test.ts inside workerd (@cloudflare/vitest-plugin), calling the Worker's handlers
+ *   with miniflare's D1/R2/Queues bindings;
+ * - `wire`: test/wire/*.test.ts in Node, speaking real HTTP to the Worker served by wrangler dev the way
+ *   `npm start` serves it (test/wire/global-setup.ts starts and stops it).
+ * The wire project never reads the developer's .dev.vars: its settings are given in test/wire/global-setup.ts.
+ */
 export default defineConfig(async () => ({
-  root: here(".."),
-  plugins: [
-    cloudflareTest({
-      wrangler: { configPath: here("../wrangler.toml") },
-      miniflare: {
-        bindings: {
-          TEST_MIGRATIONS: await readD1Migrations(here("../schema/migrations")),
-          ROOT_PUBLIC_KEY: TEST_PUBLIC_KEY,
-          ROOT_PRIVATE_KEY: TEST_PRIVATE_KEY,
-          BUCKET_MIN_AGE_SECONDS: "0",
-          // Small, so that test/tokens.test.ts can reach it (15038); per project.
-          TOKEN_LIMIT_PER_PROJECT: "5",
-          // Usage flushes on the next tick, so each sequential test request sends its own batch.
-          USAGE_FLUSH_MS: "0",
+  test: {
+    projects: [
+      {
+        root: here(".."),
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: here("../wrangler.toml") },
+            miniflare: {
+              bindings: {
+                TEST_MIGRATIONS: await readD1Migrations(here("../schema/migrations")),
+                ROOT_PUBLIC_KEY: TEST_PUBLIC_KEY,
+                ROOT_PRIVATE_KEY: TEST_PRIVATE_KEY,
+                BUCKET_MIN_AGE_SECONDS: "0",
+                // Small, so that test/tokens.test.ts can reach it (15038); per project.
+                TOKEN_LIMIT_PER_PROJECT: "5",
+                // Usage flushes on the next tick, so each sequential test request sends its own batch.
+                USAGE_FLUSH_MS: "0",
+              },
+            },
+          }),
+        ],
+        test: {
+          name: "workerd",
+          include: ["test/*.test.ts"],
+          setupFiles: [here("./setup.ts")],
+          testTimeout: 60_000,
         },
       },
-    }),
-  ],
-  test: {
-    include: ["test/**/*.test.ts"],
-    setupFiles: [here("./setup.ts")],
-    testTimeout: 60_000,
+      {
+        root: here(".."),
+        test: {
+          name: "wire",
+          environment: "node",
+          include: ["test/wire/**/*.test.ts"],
+          globalSetup: [here("./wire/global-setup.ts")],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
   },
 }));

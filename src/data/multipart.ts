@@ -19,7 +19,8 @@ import type { AccessCheck } from "./access";
 import { assertNotOwing } from "../metering/quotas";
 import { assertWritableKey, wholeNumberParam, type DataContext } from "./context";
 import { etagFromBlocks, normalizeEtag, partEtag, UFileHasher, type HashResult } from "./etag";
-import { publish, readBounded, requestBody, requestedMeta, writeHashed, type RequestBody } from "./files";
+import { readBounded } from "../body";
+import { publish, requestBody, requestedMeta, writeHashed, type RequestBody } from "./files";
 import { requestedUserMeta } from "./object-headers";
 
 /**

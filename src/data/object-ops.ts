@@ -4,9 +4,10 @@ import { copyObject, findByHash, getObject, renameObject, updateObject, type Obj
 import { assertNotOwing } from "../metering/quotas";
 import { assertWritableKey, type DataContext } from "./context";
 import { isEmptyFileEtag, normalizeEtag } from "./etag";
-import { releaseBlobs } from "./files";
+import { explainUnwritten, releaseBlobs, writeMode } from "./files";
+import { mayReplace } from "../auth/scope";
 import { canonicalStorageClass, isArchival, requestedStorageClass, requestedUserMeta, restoreState } from "./object-headers";
-import type { ObjectRef } from "./scope";
+import type { ObjectRef } from "./access";
 
 /**
  * Operations that only touch the index, never bytes: UploadHit (秒传), Copy, Rename, OpMeta,
@@ -52,9 +53,10 @@ export async function uploadHit(c: DataContext): Promise<Response> {
     () => ({ storageClass, userMeta }),
     source,
     c.now,
+    writeMode(c),
   );
   releaseBlobs(c, result.released);
-  if (!result.written) throw new ApiError("FileNotExist", "the matching file was removed meanwhile");
+  await explainUnwritten(c, fileName, result, () => new ApiError("FileNotExist", "the matching file was removed meanwhile"));
   return ok();
 }
 
@@ -105,9 +107,10 @@ export async function copy(c: DataContext): Promise<Response> {
     () => ({ storageClass, userMeta }),
     source,
     c.now,
+    writeMode(c),
   );
   releaseBlobs(c, result.released);
-  if (!result.written) throw new ApiError("FileNotExist", "copy source changed meanwhile; retry");
+  await explainUnwritten(c, c.key, result, () => new ApiError("FileNotExist", "copy source changed meanwhile; retry"));
   return ok(source.etag);
 }
 
@@ -117,9 +120,12 @@ export async function rename(c: DataContext): Promise<Response> {
   const to = c.query.get("newFileName") ?? "";
   assertWritableKey(to);
   const force = (c.query.get("force") ?? "").toLowerCase() === "true";
-  const { outcome, released } = await renameObject(c.db, c.bucket.id, c.key, to, force, c.now);
+  const { outcome, released } = await renameObject(c.db, c.bucket.id, c.key, to, force && mayReplace(c.principal), c.now);
   releaseBlobs(c, released);
   if (outcome === "missing") throw new ApiError("FileNotExist");
+  if (outcome === "exists" && force) {
+    throw new ApiError("TokenPermissionDenied", `${to} exists and this token has TOKEN_DENY_UPDATE: it may not replace objects`);
+  }
   if (outcome === "exists") throw new ApiError("FileAlreadyExists", `${to} exists; pass force=true to replace it`);
   return ok();
 }

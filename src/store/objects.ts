@@ -31,6 +31,15 @@ export interface NewBlob {
   etag: string;
 }
 
+/**
+ * How a write treats an existing object at its target key: replace it (the default), or leave it
+ * and write nothing (`ifAbsent`, for TOKEN_DENY_UPDATE tokens). Decided inside the write's own batch,
+ * so a concurrent writer cannot slip between a check and the write.
+ */
+export interface WriteMode {
+  ifAbsent?: boolean;
+}
+
 /** What a write released: blobs that no row references any more (their R2 bytes can go). */
 export interface WriteResult {
   written: boolean;
@@ -42,6 +51,15 @@ export async function getObject(db: Database, bucketId: string, key: string): Pr
 }
 
 const objectWhere = (bucketId: string, key: string) => sql`${objects.bucketId} = ${bucketId} AND ${objects.key} = ${key}`;
+
+/** True unless `mode.ifAbsent` and (bucket, key) holds an object. */
+const targetWritable = (bucketId: string, key: string, mode: WriteMode) =>
+  mode.ifAbsent ? sql`NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(bucketId, key)})` : sql`1`;
+
+const UPSERT = sql`ON CONFLICT (bucket_id, key) DO UPDATE SET blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag,
+        mime = excluded.mime, storage_class = excluded.storage_class, user_meta = excluded.user_meta,
+        created_at = excluded.created_at, modified_at = excluded.modified_at, restore_ready_at = NULL, restore_expires_at = NULL`;
+const INSERT_ONLY = sql`ON CONFLICT (bucket_id, key) DO NOTHING`;
 
 /** Decrements the refcount of the blob the (bucket, key) row points at, if any, returning it. */
 const releaseCurrent = (db: Database, bucketId: string, key: string, onlyIf = sql`1`) =>
@@ -83,17 +101,17 @@ export async function publishBlob(
   blob: NewBlob,
   meta: ObjectMeta,
   now: number,
+  mode: WriteMode = {},
 ): Promise<WriteResult> {
   const bucketExists = sql`EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${bucketId})`;
+  const writable = targetWritable(bucketId, key, mode);
   const [old, , , inserted] = await batch(db, [
-    releaseCurrent(db, bucketId, key),
-    adjustBucketTotals(db, bucketId, key, { bytes: sql`${blob.size}`, objects: 1 }),
+    releaseCurrent(db, bucketId, key, writable),
+    adjustBucketTotals(db, bucketId, key, { bytes: sql`${blob.size}`, objects: 1 }, writable),
     sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, mime, storage_class, user_meta, created_at, modified_at)
       SELECT ${bucketId}, ${key}, ${blob.id}, ${blob.size}, ${blob.etag}, ${meta.mime}, ${meta.storageClass}, ${JSON.stringify(meta.userMeta)}, ${now}, ${now}
       WHERE ${bucketExists}
-      ON CONFLICT (bucket_id, key) DO UPDATE SET blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag,
-        mime = excluded.mime, storage_class = excluded.storage_class, user_meta = excluded.user_meta,
-        created_at = excluded.created_at, modified_at = excluded.modified_at, restore_ready_at = NULL, restore_expires_at = NULL`,
+      ${mode.ifAbsent ? INSERT_ONLY : UPSERT}`,
     // The blob row is born with the exact number of rows that now reference it (1, or 0 if the bucket vanished).
     db
       .insert(blobs)
@@ -122,27 +140,31 @@ export async function copyObject(
   meta: (source: { mime: string; userMeta: string; storageClass: string }) => Partial<ObjectMeta>,
   sourceRow: ObjectRow,
   now: number,
+  mode: WriteMode = {},
 ): Promise<WriteResult> {
   const m = meta({ mime: sourceRow.mime, userMeta: sourceRow.userMeta, storageClass: sourceRow.storageClass });
-  // Every statement is guarded on the source still pointing at the blob we read: if it moved, nothing happens.
+  // Every statement is guarded on the source still pointing at the blob we read (if it moved, nothing
+  // happens) and, in `ifAbsent` mode, on the target being free.
   const sourceHolds = sql`EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(src.bucketId, src.key)} AND ${objects.blobId} = ${sourceRow.blobId})`;
   const dstBucketExists = sql`EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${dst.bucketId})`;
-  const guard = sql`${sourceHolds} AND ${dstBucketExists}`;
-  const [old, , upserted] = await batch(db, [
-    releaseCurrent(db, dst.bucketId, dst.key, guard),
+  const guard = sql`${sourceHolds} AND ${dstBucketExists} AND ${targetWritable(dst.bucketId, dst.key, mode)}`;
+  // A target already on the source's blob (a copy onto itself, an UploadHit of a key's own content)
+  // keeps its reference: releasing it first could bring the blob to 0 and have its bytes deleted.
+  const moves = sql`${guard} AND NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(dst.bucketId, dst.key)} AND ${objects.blobId} = ${sourceRow.blobId})`;
+  // Every guard is evaluated before the INSERT, the only statement that changes `objects`.
+  const [old, , , upserted] = await batch(db, [
+    releaseCurrent(db, dst.bucketId, dst.key, moves),
     adjustBucketTotals(db, dst.bucketId, dst.key, { bytes: sql`${sourceRow.size}`, objects: 1 }, guard),
+    db
+      .update(blobs)
+      .set({ refcount: sql`${blobs.refcount} + 1` })
+      .where(sql`${blobs.id} = ${sourceRow.blobId} AND ${moves}`),
     sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, mime, storage_class, user_meta, created_at, modified_at)
       SELECT ${dst.bucketId}, ${dst.key}, ${sourceRow.blobId}, ${sourceRow.size}, ${sourceRow.etag},
         ${m.mime ?? sourceRow.mime}, ${m.storageClass ?? sourceRow.storageClass},
         ${m.userMeta ? JSON.stringify(m.userMeta) : sourceRow.userMeta}, ${now}, ${now}
       WHERE ${guard}
-      ON CONFLICT (bucket_id, key) DO UPDATE SET blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag,
-        mime = excluded.mime, storage_class = excluded.storage_class, user_meta = excluded.user_meta,
-        created_at = excluded.created_at, modified_at = excluded.modified_at, restore_ready_at = NULL, restore_expires_at = NULL`,
-    db
-      .update(blobs)
-      .set({ refcount: sql`${blobs.refcount} + 1` })
-      .where(sql`${blobs.id} = ${sourceRow.blobId} AND ${guard}`),
+      ${UPSERT}`,
   ]);
   const written = (upserted.meta?.changes ?? 0) > 0;
   return { written, released: released(old.results) };
