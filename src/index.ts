@@ -1,5 +1,6 @@
 import { Router, type IRequest } from "itty-router";
 import type { Env } from "./config";
+import { isConsoleRequest, serveConsole } from "./console";
 import { handleControl } from "./control";
 import { readParams } from "./control/params";
 import { handleData } from "./data";
@@ -15,7 +16,8 @@ import { asApiError, dataError, newRequestIds, withIds, type RequestIds } from "
  * "Addressing"), in this order:
  *
  * 1. an `Action` parameter (query, form or JSON body; any host, any path) → control plane;
- * 2. `front()`: the UFile data plane for `<bucket>.<FILE_DOMAIN>` and custom hosts, the S3 API
+ * 2. `/ui/…` on a host that names no bucket → the web console (static files, src/console.ts);
+ * 3. `front()`: the UFile data plane for `<bucket>.<FILE_DOMAIN>` and custom hosts, the S3 API
  *    for the S3 host, its subdomains and any request carrying SigV4 credentials, and for every
  *    other host (path style, e.g. `http://localhost:8787/<bucket>/<key>`).
  */
@@ -32,6 +34,7 @@ router.all("*", async (request, env, ctx) => {
   const url = new URL(request.url);
   const params = await readParams(request, url);
   if (params.has("Action")) return handleControl(params, env, ctx);
+  if (isConsoleRequest(url, env)) return serveConsole(request, url, env);
   return front(request, url, env) === "s3" ? handleS3(request, url, env, ctx, request.ids) : handleData(request, url, env, ctx);
 });
 

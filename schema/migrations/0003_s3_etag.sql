@@ -1,1 +1,0 @@
-ALTER TABLE `objects` ADD `s3_etag` text DEFAULT '' NOT NULL;
