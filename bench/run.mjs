@@ -24,7 +24,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { parseArgs } from "node:util";
-import { ablations, countCalls } from "./lib/diagnose.mjs";
+import { ablations, countCalls, microCosts } from "./lib/diagnose.mjs";
 import { runLatencyModel } from "./lib/latency.mjs";
 import { startLoadSampler } from "./lib/machine.mjs";
 import { ratioSummary } from "./lib/stats.mjs";
@@ -32,7 +32,7 @@ import { isolateHeap } from "./lib/memory.mjs";
 import { newAgent, send } from "./lib/load.mjs";
 import { writeReport } from "./lib/report.mjs";
 import { applyMigrations, buildWorker, startS3rver, startWorkers, versions } from "./lib/servers.mjs";
-import { fillListBucket, largeTransfer, runMultipart, runSmall, seed, smallWorkloads } from "./lib/workloads.mjs";
+import { benchBucketId, fillListBucket, largeTransfer, runMultipart, runSmall, seed, smallWorkloads } from "./lib/workloads.mjs";
 
 const { values: opt } = parseArgs({
   options: {
@@ -191,7 +191,10 @@ try {
     agent.destroy();
     log(`SHA-1 (crypto.DigestStream) in this workerd: ${(sha1.mib / (sha1.ms / 1000)).toFixed(0)} MiB/s`);
     const calls = await countCalls(workers.diagPort);
-    diagnostics = { sha1, calls, ablations: await ablations(workers.diagPort, settings, log, sampler) };
+    const bucketId = await benchBucketId(workers.edgefilePort);
+    const micro = await microCosts(workers.diagPort, workers.workerdPid, bucketId);
+    for (const [piece, c] of Object.entries(micro)) log(`CPU per request: ${c.us.toFixed(1).padStart(7)} µs  ${piece}`);
+    diagnostics = { sha1, calls, micro, ablations: await ablations(workers.diagPort, settings, log, sampler) };
   }
 
   // Large transfers: each group in a fresh workerd (same persisted state), so every RSS figure

@@ -47,14 +47,25 @@ class CountingStatement {
   }
 }
 
+/** Statements and batches of the binding or of a session on it (requests run their queries in one). */
+function counting<T extends D1Database | D1DatabaseSession>(target: T, log: Executed[]) {
+  return {
+    prepare: (sql: string) => new CountingStatement(log, sql, target.prepare(sql)),
+    batch: (statements: CountingStatement[]) => {
+      log.push({ via: "batch", sql: statements.map((s) => s.sql) });
+      return target.batch(statements.map((s) => s.real));
+    },
+  };
+}
+
 function countingD1(real: D1Database, log: Executed[]): D1Database {
   return new Proxy(real, {
     get(target, prop) {
-      if (prop === "prepare") return (sql: string) => new CountingStatement(log, sql, target.prepare(sql));
-      if (prop === "batch") {
-        return (statements: CountingStatement[]) => {
-          log.push({ via: "batch", sql: statements.map((s) => s.sql) });
-          return target.batch(statements.map((s) => s.real));
+      if (prop === "prepare" || prop === "batch") return counting(target, log)[prop];
+      if (prop === "withSession") {
+        return (constraint?: string) => {
+          const session = target.withSession(constraint);
+          return { ...counting(session, log), getBookmark: () => session.getBookmark() };
         };
       }
       if (prop === "exec") {

@@ -4,6 +4,7 @@
 //   x-bench-count: on      D1, R2 and Queue calls counted (`GET /__calls` returns the counts since
 //                          the last call and resets them)
 //   x-bench-queue: off     a usage queue whose send does nothing (metering cost ablation)
+//   GET /__micro?piece=…   CPU cost of one piece of the request path (micro.js)
 //   x-bench-model: P/R/L   D1 behind the global-latency model (d1-model.js): P ms round trip to the
 //                          primary, R ms to a nearby replica, replicas L ms behind
 //
@@ -14,6 +15,7 @@
 import edgefile from "../../src/index";
 import baseline from "../baseline/worker.js";
 import { modeledD1 } from "./d1-model.js";
+import { micro } from "./micro.js";
 
 let counts = {};
 const bump = (name) => void (counts[name] = (counts[name] ?? 0) + 1);
@@ -77,7 +79,9 @@ function envFor(env, headers) {
 
 export default {
   async fetch(request, env, ctx) {
-    if (new URL(request.url).pathname === "/__calls") {
+    const path = new URL(request.url).pathname;
+    if (path === "/__micro") return micro(request, env, ctx);
+    if (path === "/__calls") {
       const out = counts;
       counts = {};
       return Response.json(out);

@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { BUCKET, LIST_BUCKET, PUBLIC_BUCKET } from "./workloads.mjs";
 import { closedLoop, controlRequest, newAgent, send, ufileRequest } from "./load.mjs";
+import { processCpuNs } from "./machine.mjs";
 import { median, ratioSummary } from "./stats.mjs";
 
 const REPEAT = 10;
@@ -121,5 +122,35 @@ export async function ablations(port, settings, log, sampler) {
       return res;
     });
   }
+  return out;
+}
+
+/**
+ * CPU cost per request of each piece of edgefile's request path (micro.js), in µs: workerd's
+ * CPU time for N runs of the piece minus N runs of nothing, interleaved, median of `rounds`.
+ */
+export async function microCosts(port, pid, bucketId, rounds = 5) {
+  const agent = newAgent(1);
+  const cpuOf = async (piece, n) => {
+    const path = `/__micro?piece=${encodeURIComponent(piece)}&n=${n}&bucketId=${encodeURIComponent(bucketId)}`;
+    const before = processCpuNs(pid);
+    const res = await send(agent, port, { method: "GET", path, headers: { host: "x" } }, true);
+    if (res.status !== 204) throw new Error(`micro ${piece}: ${res.status} ${res.text}`);
+    return processCpuNs(pid) - before;
+  };
+  const pieces = JSON.parse((await send(agent, port, { method: "GET", path: "/__micro", headers: { host: "x" } }, true)).text);
+  const out = {};
+  for (const piece of pieces.filter((p) => p !== "none")) {
+    const n = /D1|HMAC/.test(piece) ? 300 : 3000;
+    const costs = [];
+    for (let r = 0; r < rounds; r++) {
+      let a, b;
+      if (r % 2 === 0) [a, b] = [await cpuOf(piece, n), await cpuOf("none", n)];
+      else [b, a] = [await cpuOf("none", n), await cpuOf(piece, n)];
+      costs.push((a - b) / n / 1000);
+    }
+    out[piece] = { us: median(costs), min: Math.min(...costs), max: Math.max(...costs) };
+  }
+  agent.destroy();
   return out;
 }

@@ -45,6 +45,14 @@ export async function seed({ edgefilePort, s3rverPort }) {
   agent.destroy();
 }
 
+/** The id of the bench bucket (DescribeBucket). */
+export async function benchBucketId(port) {
+  const agent = newAgent(1);
+  const res = await send(agent, port, controlRequest({ Action: "DescribeBucket", BucketName: BUCKET }), true);
+  agent.destroy();
+  return JSON.parse(res.text).DataSet[0].BucketId;
+}
+
 /**
  * The listing bucket: one real 4 KiB object put through edgefile, then `count` index rows
  * pointing at its blob, inserted by one recursive INSERT … SELECT straight into local D1 (a

@@ -1,6 +1,6 @@
-import { and, asc, eq, gt, gte, lt, sql } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, gt, gte, lt, sql } from "drizzle-orm";
 import { blobs, buckets, objects } from "../../schema/schema";
-import { batch, forEachChunk, inChunks, type Database } from "./db";
+import { batch, forEachChunk, inChunks, precompiled, type Database } from "./db";
 
 /**
  * The object index: the only code that reads or writes object rows (DESIGN.md §9: one seam,
@@ -36,8 +36,18 @@ export interface WriteResult {
   released: string[];
 }
 
-export async function getObject(db: Database, bucketId: string, key: string): Promise<ObjectRow | null> {
-  return (await db.select().from(objects).where(and(eq(objects.bucketId, bucketId), eq(objects.key, key))).get()) ?? null;
+/** The object row of (bucket, key): every GET and HEAD reads it, so its SQL is compiled once. */
+const objectByKey = precompiled<ObjectRow, { bucketId: string; key: string }>(
+  (db) =>
+    db
+      .select()
+      .from(objects)
+      .where(and(eq(objects.bucketId, sql.placeholder("bucketId")), eq(objects.key, sql.placeholder("key")))),
+  Object.entries(getTableColumns(objects)),
+);
+
+export function getObject(db: Database, bucketId: string, key: string): Promise<ObjectRow | null> {
+  return objectByKey(db, { bucketId, key });
 }
 
 const objectWhere = (bucketId: string, key: string) => sql`${objects.bucketId} = ${bucketId} AND ${objects.key} = ${key}`;
