@@ -12,6 +12,15 @@
 // Bookmarks are lexically ordered (D1 docs), so "at least as new" is a string comparison.
 
 const sleep = (ms) => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : undefined);
+
+/** Modeled round trips since the last `takeModelStats()`: to the primary, to a replica, and ms spent waiting for a replica to catch up. */
+let stats = { primary: 0, replica: 0, catchUpMs: 0 };
+export function takeModelStats() {
+  const out = stats;
+  stats = { primary: 0, replica: 0, catchUpMs: 0 };
+  return out;
+}
+const toPrimary = (m) => (stats.primary++, sleep(m.primaryMs));
 const READ = /^\s*(select|with|pragma)\b/i;
 const WRITE = /\b(insert|update|delete|replace)\b/i;
 const isRead = (sql) => READ.test(sql) && !(sql.trimStart().toLowerCase().startsWith("with") && WRITE.test(sql));
@@ -88,10 +97,13 @@ class Session {
     let needs = !constraint || constraint.startsWith("first-") ? "" : constraint;
     this.via = {
       route: async (sqls) => {
-        const toPrimary = first || !sqls.every(isRead);
+        const primaryFirst = first || !sqls.every(isRead);
         first = false;
-        if (toPrimary) return sleep(m.primaryMs);
-        await sleep(committedAt(needs) + m.lagMs - Date.now()); // the replica catches up first
+        if (primaryFirst) return toPrimary(m);
+        const catchUp = committedAt(needs) + m.lagMs - Date.now();
+        stats.replica++;
+        if (catchUp > 0) stats.catchUpMs += catchUp;
+        await sleep(catchUp); // the replica catches up first
         await sleep(m.replicaMs);
       },
       after: (write) => {
@@ -118,7 +130,7 @@ class Session {
  * writes make a session wait for its replica, which is what read-your-writes needs.
  */
 export function modeledD1(real, m) {
-  const primary = { route: () => sleep(m.primaryMs), after: () => undefined };
+  const primary = { route: () => toPrimary(m), after: () => undefined };
   return {
     prepare: (sql) => new Statement(primary, sql, real.prepare(sql)),
     batch: (statements) => runBatch(primary, real, statements),

@@ -4,6 +4,7 @@
 //   x-bench-count: on      D1, R2 and Queue calls counted (`GET /__calls` returns the counts since
 //                          the last call and resets them)
 //   x-bench-queue: off     a usage queue whose send does nothing (metering cost ablation)
+//   GET /__model           the latency model's round trips since the last call (d1-model.js)
 //   GET /__micro?piece=…   CPU cost of one piece of the request path (micro.js)
 //   x-bench-model: P/R/L   D1 behind the global-latency model (d1-model.js): P ms round trip to the
 //                          primary, R ms to a nearby replica, replicas L ms behind
@@ -14,7 +15,7 @@
 // all of it on every request. Built by `wrangler deploy --dry-run` with this file as the entry.
 import edgefile from "../../src/index";
 import baseline from "../baseline/worker.js";
-import { modeledD1 } from "./d1-model.js";
+import { modeledD1, takeModelStats } from "./d1-model.js";
 import { micro } from "./micro.js";
 
 let counts = {};
@@ -81,6 +82,7 @@ export default {
   async fetch(request, env, ctx) {
     const path = new URL(request.url).pathname;
     if (path === "/__micro") return micro(request, env, ctx);
+    if (path === "/__model") return Response.json(takeModelStats());
     if (path === "/__calls") {
       const out = counts;
       counts = {};

@@ -3,7 +3,7 @@
 // distances to D1's primary. Light load (a few requests in flight) so that the latencies are the
 // request path's, not queueing; p50/p99 pooled over interleaved rounds (E B, B E, …).
 import { randomBytes } from "node:crypto";
-import { closedLoop, controlRequest, ufileRequest } from "./load.mjs";
+import { closedLoop, controlRequest, newAgent, send, ufileRequest } from "./load.mjs";
 import { percentiles } from "./stats.mjs";
 import { BUCKET, LIST_BUCKET } from "./workloads.mjs";
 
@@ -34,6 +34,8 @@ export const modelAt = (primaryMs, { replicaMs, lagMs }) => ({ primaryMs, replic
 
 export async function runLatencyModel(port, { distances, replicaMs, lagMs, rounds, durationMs, warmupMs, concurrency, listKeys }, log, sampler) {
   const out = { distances, replicaMs, lagMs, concurrency, rounds, durationMs, ops: [] };
+  const agent = newAgent(1);
+  const modelStats = async () => JSON.parse((await send(agent, port, { method: "GET", path: "/__model", headers: { host: "x" } }, true)).text);
   for (const op of latencyWorkloads(listKeys)) {
     const row = { id: op.id, label: op.label, at: [] };
     for (const d of distances) {
@@ -41,9 +43,11 @@ export async function runLatencyModel(port, { distances, replicaMs, lagMs, round
       sampler?.phase(`latency ${op.id} ${d}`);
       const lat = { edgefile: [], baseline: [] };
       const errors = { edgefile: 0, baseline: 0 };
+      const trips = { edgefile: { primary: 0, replica: 0, catchUpMs: 0, requests: 0 }, baseline: { primary: 0, replica: 0, catchUpMs: 0, requests: 0 } };
       for (let r = 0; r < rounds; r++) {
         for (const who of r % 2 === 0 ? ["edgefile", "baseline"] : ["baseline", "edgefile"]) {
           const headers = { "x-bench-target": who, "x-bench-model": `${m.primaryMs}/${m.replicaMs}/${m.lagMs}` };
+          await modelStats(); // reset
           const res = await closedLoop({
             port,
             concurrency,
@@ -56,15 +60,26 @@ export async function runLatencyModel(port, { distances, replicaMs, lagMs, round
             },
           });
           lat[who].push(...res.latencies);
+          const t = await modelStats();
+          for (const k of ["primary", "replica", "catchUpMs"]) trips[who][k] += t[k];
+          trips[who].requests += res.total;
           errors[who] += res.errors;
           if (res.errors) log(`latency ${op.label} ${who} @${d} ms: ${res.errors} errors, first: ${res.firstError}`);
         }
       }
-      const at = { ...m, edgefile: { ...percentiles(lat.edgefile), errors: errors.edgefile }, baseline: { ...percentiles(lat.baseline), errors: errors.baseline } };
+      // Modeled D1 round trips per request (all requests of the runs, warm-up included).
+      const per = (who) => ({ primary: trips[who].primary / trips[who].requests, replica: trips[who].replica / trips[who].requests, catchUpMs: trips[who].catchUpMs / trips[who].requests });
+      const at = {
+        ...m,
+        edgefile: { ...percentiles(lat.edgefile), errors: errors.edgefile, trips: per("edgefile") },
+        baseline: { ...percentiles(lat.baseline), errors: errors.baseline, trips: per("baseline") },
+      };
       row.at.push(at);
-      log(`latency ${op.label.padEnd(18)} primary ${String(d).padStart(3)} ms: edgefile p50 ${at.edgefile.p50.toFixed(0)} p99 ${at.edgefile.p99.toFixed(0)} ms, baseline p50 ${at.baseline.p50.toFixed(0)} p99 ${at.baseline.p99.toFixed(0)} ms`);
+      const tr = (x) => `${x.trips.primary.toFixed(2)} primary + ${x.trips.replica.toFixed(2)} replica trips`;
+      log(`latency ${op.label.padEnd(18)} primary ${String(d).padStart(3)} ms: edgefile p50 ${at.edgefile.p50.toFixed(0)} p99 ${at.edgefile.p99.toFixed(0)} ms (${tr(at.edgefile)}), baseline p50 ${at.baseline.p50.toFixed(0)} p99 ${at.baseline.p99.toFixed(0)} ms (${tr(at.baseline)})`);
     }
     out.ops.push(row);
   }
+  agent.destroy();
   return out;
 }

@@ -94,7 +94,7 @@ export async function closedLoop({ port, concurrency, durationMs, warmupMs, buil
   const { n, p50, p99 } = percentiles(latencies);
   const seconds = (end - measureFrom) / 1000;
   const cpuMsPerRequest = cpuPid && n ? (cpu.to - cpu.from) / 1e6 / n : NaN;
-  return { requests: n, rps: n / seconds, p50, p99, cpuMsPerRequest, errors, firstError, ...(keepLatencies ? { latencies } : {}) };
+  return { requests: n, total: completed.length, rps: n / seconds, p50, p99, cpuMsPerRequest, errors, firstError, ...(keepLatencies ? { latencies } : {}) };
 }
 
 // ───────────────────────── signing ─────────────────────────
