@@ -1,7 +1,7 @@
 import { and, asc, eq, getTableColumns, sql } from "drizzle-orm";
 import { randomBase36 } from "../crypto";
 import { buckets, objects, projects, quotas } from "../../schema/schema";
-import { precompiled, type Database } from "./db";
+import { precompiledRow, type Database } from "./db";
 
 /**
  * The bucket index. The data plane looks buckets up on every request, so lookups by name are
@@ -21,7 +21,7 @@ export function forgetBucket(name: string): void {
 }
 
 /** A bucket by name joined with its quota state (the data plane's per-request lookup), compiled once. */
-const servedByName = precompiled<BucketRow & { owe: number | null }, { name: string }>(
+const servedByName = precompiledRow<BucketRow & { owe: number | null }, { name: string }>(
   (db) =>
     db
       .select({ ...getTableColumns(buckets), owe: quotas.owe })

@@ -1,6 +1,6 @@
-import { and, asc, eq, getTableColumns, gt, gte, lt, sql } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, gt, gte, lt, sql, type Placeholder } from "drizzle-orm";
 import { blobs, buckets, objects } from "../../schema/schema";
-import { batch, forEachChunk, inChunks, precompiled, type Database } from "./db";
+import { batch, forEachChunk, inChunks, precompiled, precompiledRow, type Database, type Statement } from "./db";
 
 /**
  * The object index: the only code that reads or writes object rows (DESIGN.md §9: one seam,
@@ -37,7 +37,7 @@ export interface WriteResult {
 }
 
 /** The object row of (bucket, key): every GET and HEAD reads it, so its SQL is compiled once. */
-const objectByKey = precompiled<ObjectRow, { bucketId: string; key: string }>(
+const objectByKey = precompiledRow<ObjectRow, { bucketId: string; key: string }>(
   (db) =>
     db
       .select()
@@ -50,10 +50,10 @@ export function getObject(db: Database, bucketId: string, key: string): Promise<
   return objectByKey(db, { bucketId, key });
 }
 
-const objectWhere = (bucketId: string, key: string) => sql`${objects.bucketId} = ${bucketId} AND ${objects.key} = ${key}`;
+const objectWhere = (bucketId: Bound, key: Bound) => sql`${objects.bucketId} = ${bucketId} AND ${objects.key} = ${key}`;
 
 /** Decrements the refcount of the blob the (bucket, key) row points at, if any, returning it. */
-const releaseCurrent = (db: Database, bucketId: string, key: string, onlyIf = sql`1`) =>
+const releaseCurrent = (db: Database, bucketId: Bound, key: Bound, onlyIf = sql`1`) =>
   db
     .update(blobs)
     .set({ refcount: sql`${blobs.refcount} - 1` })
@@ -61,7 +61,7 @@ const releaseCurrent = (db: Database, bucketId: string, key: string, onlyIf = sq
     .returning({ id: blobs.id, refcount: blobs.refcount });
 
 /** Moves `stored_bytes` of a bucket by `+added − (size of the row being replaced)`. */
-const adjustStoredBytes = (db: Database, bucketId: string, key: string, added: SQLChunk, onlyIf = sql`1`) =>
+const adjustStoredBytes = (db: Database, bucketId: Bound, key: Bound, added: SQLChunk, onlyIf = sql`1`) =>
   db
     .update(buckets)
     .set({
@@ -75,10 +75,38 @@ type SQLChunk = ReturnType<typeof sql>;
 const released = (rows: Record<string, unknown>[]): string[] => rows.filter((r) => Number(r.refcount) <= 0).map((r) => String(r.id));
 
 
+type Bound = string | number | Placeholder;
+
+/**
+ * The batch of `publishBlob`, compiled once (PutFile runs it on every request): release the
+ * replaced blob, move the bucket's byte total, upsert the row, and insert the blob row born with
+ * the exact number of rows that now reference it (1, or 0 if the bucket vanished).
+ */
+const publishStatements = precompiled<{ bucketId: string; key: string; blobId: string; size: number; etag: string; mime: string; storageClass: string; userMeta: string; now: number }>((db) => {
+  const p = (name: string) => sql.placeholder(name);
+  const [bucketId, key, blobId, size, now] = [p("bucketId"), p("key"), p("blobId"), p("size"), p("now")];
+  const bucketExists = sql`EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${bucketId})`;
+  return [
+    releaseCurrent(db, bucketId, key),
+    adjustStoredBytes(db, bucketId, key, sql`${size}`),
+    sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, mime, storage_class, user_meta, created_at, modified_at)
+      SELECT ${bucketId}, ${key}, ${blobId}, ${size}, ${p("etag")}, ${p("mime")}, ${p("storageClass")}, ${p("userMeta")}, ${now}, ${now}
+      WHERE ${bucketExists}
+      ON CONFLICT (bucket_id, key) DO UPDATE SET blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag,
+        mime = excluded.mime, storage_class = excluded.storage_class, user_meta = excluded.user_meta,
+        created_at = excluded.created_at, modified_at = excluded.modified_at, restore_ready_at = NULL, restore_expires_at = NULL`,
+    sql`INSERT INTO ${blobs} (id, bucket_id, size, etag, refcount, created_at)
+      VALUES (${blobId}, ${bucketId}, ${size}, ${p("etag")}, (SELECT COUNT(*) FROM ${objects} WHERE ${objects.blobId} = ${blobId}), ${now})
+      RETURNING id, refcount`,
+  ];
+});
+
 /**
  * Publishes a new blob (already complete in R2) under (bucket, key): an atomic swap of one row.
  * The previous version stays readable until this batch commits; its blob is returned in
  * `released` when nothing else references it. `written` is false when the bucket is gone.
+ * `alongside`: statements that must commit in the same transaction, before the publish (a
+ * multipart Finish removes its upload rows so, leaving no window where both exist).
  */
 export async function publishBlob(
   db: Database,
@@ -87,30 +115,21 @@ export async function publishBlob(
   blob: NewBlob,
   meta: ObjectMeta,
   now: number,
+  alongside: Statement[] = [],
 ): Promise<WriteResult> {
-  const bucketExists = sql`EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${bucketId})`;
-  const [old, , , inserted] = await batch(db, [
-    releaseCurrent(db, bucketId, key),
-    adjustStoredBytes(db, bucketId, key, sql`${blob.size}`),
-    sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, mime, storage_class, user_meta, created_at, modified_at)
-      SELECT ${bucketId}, ${key}, ${blob.id}, ${blob.size}, ${blob.etag}, ${meta.mime}, ${meta.storageClass}, ${JSON.stringify(meta.userMeta)}, ${now}, ${now}
-      WHERE ${bucketExists}
-      ON CONFLICT (bucket_id, key) DO UPDATE SET blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag,
-        mime = excluded.mime, storage_class = excluded.storage_class, user_meta = excluded.user_meta,
-        created_at = excluded.created_at, modified_at = excluded.modified_at, restore_ready_at = NULL, restore_expires_at = NULL`,
-    // The blob row is born with the exact number of rows that now reference it (1, or 0 if the bucket vanished).
-    db
-      .insert(blobs)
-      .values({
-        id: blob.id,
-        bucketId,
-        size: blob.size,
-        etag: blob.etag,
-        refcount: sql`(SELECT COUNT(*) FROM ${objects} WHERE ${objects.blobId} = ${blob.id})`,
-        createdAt: now,
-      })
-      .returning({ id: blobs.id, refcount: blobs.refcount }),
-  ]);
+  const statements = publishStatements(db, {
+    bucketId,
+    key,
+    blobId: blob.id,
+    size: blob.size,
+    etag: blob.etag,
+    mime: meta.mime,
+    storageClass: meta.storageClass,
+    userMeta: JSON.stringify(meta.userMeta),
+    now,
+  });
+  const results = await batch(db, [...alongside, ...statements]);
+  const [old, , , inserted] = results.slice(alongside.length);
   const written = Number(inserted.results[0]?.refcount) > 0;
   return { written, released: [...released(old.results), ...(written ? [] : [blob.id])] };
 }
