@@ -41,7 +41,7 @@ let meterEnv;
 /** Each piece: one request's worth of that work. Async ones are awaited. `slow`: fewer iterations. */
 const PIECES = {
   none: () => undefined,
-  "itty router dispatch": () => router.fetch(new Request(url)),
+  "itty router dispatch (src/index.ts no longer uses it)": () => router.fetch(new Request(url)),
   "request ids + id headers": () => withIds(new Response(null), newRequestIds()),
   "CORS headers": () => withCors(new Response(null)),
   "object headers (GET/HEAD)": () => objectHeaders(row, 1764600000),
