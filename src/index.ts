@@ -1,4 +1,5 @@
 import type { Env } from "./config";
+import { isConsoleRequest, serveConsole } from "./console";
 import { handleControl } from "./control";
 import { readParams } from "./control/params";
 import { handleData } from "./data";
@@ -9,7 +10,8 @@ import { asApiError, dataError, newRequestIds, withIds } from "./responses";
 
 /**
  * Entry point. A request with an `Action` parameter (query, form or JSON body; any host, any
- * path) is control plane; everything else is data plane, addressed by `<bucket>.<FILE_DOMAIN>`
+ * path) is control plane; `/ui/…` on a host that names no bucket is the web console (static
+ * files, src/console.ts); everything else is data plane, addressed by `<bucket>.<FILE_DOMAIN>`
  * (DESIGN.md §3, PROTOCOL.md §1.1). Every response carries the request id headers.
  * One plain function rather than a router: there is exactly one route, and a router's per-request
  * URL and query parsing showed up in the bench's CPU profile (bench/results.md).
@@ -20,7 +22,9 @@ async function serve(request: Request, env: Env, ctx: ExecutionContext): Promise
   try {
     const url = new URL(request.url);
     const params = await readParams(request, url);
-    response = params.has("Action") ? await handleControl(params, env, ctx) : await handleData(request, url, env, ctx);
+    if (params.has("Action")) response = await handleControl(params, env, ctx);
+    else if (isConsoleRequest(url, env)) response = await serveConsole(request, url, env);
+    else response = await handleData(request, url, env, ctx);
   } catch (err) {
     // Errors reaching here are data-plane ones (the control plane answers its own); CORS so a browser can read them.
     response = withCors(dataError(asApiError(err), request.method));

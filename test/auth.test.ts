@@ -3,16 +3,9 @@ import { describe, expect, it, vi } from "vitest";
 import type { Env } from "../src/config";
 import { hmacSha1Base64 } from "../src/crypto";
 import { ApiError } from "../src/errors";
-import {
-  authenticate,
-  canonicalHeaders,
-  listObjectsSuffix,
-  rawQueryParam,
-  rootKeySource,
-  stringToSign,
-  type AuthRequest,
-} from "../src/data/auth";
-import type { KeySource, Principal } from "../src/data/principal";
+import { canonicalHeaders, listObjectsSuffix, rawQueryParam, stringToSign, verifySignature, type AuthRequest } from "../src/data/auth";
+import { rootKeySource, type KeySource } from "../src/auth/credentials";
+import type { Principal } from "../src/auth/principal";
 import { PRIVATE_KEY, PUBLIC_KEY } from "./helpers";
 
 const BUCKET = "demobucket";
@@ -38,6 +31,8 @@ const sig = (s: string) => hmacSha1Base64(PRIVATE_KEY, s);
 interface Opts extends Partial<Omit<AuthRequest, "headers">> {
   headers?: [string, string][];
   path?: string;
+  /** The operation accepts anonymous requests (GET/HEAD of a publicly readable object). */
+  anonymousAllowed?: boolean;
 }
 
 /** A request to demobucket: GET /demokey signed by nobody unless the options say otherwise. */
@@ -52,12 +47,16 @@ function request(o: Opts = {}): AuthRequest {
     resourceKeys: o.resourceKeys ?? ["demokey"],
     listObjects: o.listObjects,
     form: o.form,
-    anonymousAllowed: o.anonymousAllowed ?? false,
     now: o.now ?? 1_700_000_000,
   };
 }
 
-const auth = (o: Opts, sources: KeySource[] = [rootKeySource], e: Env = env) => authenticate(request(o), e, sources);
+/** The principal that signed, as the data plane sees it: anonymous only where the operation accepts it. */
+async function auth(o: Opts, sources: KeySource[] = [rootKeySource], e: Env = env): Promise<Principal> {
+  const { principal, form } = await verifySignature(request(o), e, sources);
+  if (form === "anonymous" && !o.anonymousAllowed) throw new ApiError("NoAuthorization");
+  return principal;
+}
 const header = (signature: string, prefix = "UCloud", pub = PUBLIC_KEY): [string, string] => ["Authorization", `${prefix} ${pub}:${signature}`];
 
 async function expectError(p: Promise<unknown>, name: string, code: number, status = 403) {
@@ -151,6 +150,8 @@ describe("authenticate: header form", () => {
         ["X-Ufile-Storage-Class", "STANDARD"],
         header(VECTORS[6][1]),
       ],
+      // Java signs a zone-less Date in the client's time zone: any instant within -14 h/+12 h of it is fresh.
+      now: Date.UTC(2024, 0, 2, 3, 4, 5) / 1000 - 8 * 3600,
     };
     expect(await auth(o)).toEqual(ROOT);
   });
@@ -326,11 +327,21 @@ describe("authenticate: keys and anonymous access", () => {
     const token: Principal = {
       kind: "token",
       publicKey: "TOKEN_x",
-      scope: { tokenId: "x", projectId: "p", allowedOps: ["TOKEN_ALLOW_READ"], allowedPrefixes: [], allowedBuckets: ["*"], expireTime: 2e9 },
+      scope: {
+        tokenId: "x",
+        projectId: "p",
+        allowedOps: ["TOKEN_ALLOW_READ"],
+        allowedPrefixes: ["*"],
+        allowedBuckets: ["*"],
+        blackIpList: [],
+        whiteIpList: [],
+        expireTime: 2e9,
+        denyUpdate: false,
+      },
     };
     const asked: string[] = [];
     const tokens: KeySource = {
-      async lookup(publicKey) {
+      async lookup(publicKey: string) {
         asked.push(publicKey);
         return publicKey === "TOKEN_x" ? { privateKey: "token-secret", principal: token } : null;
       },

@@ -1,11 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../src/errors";
-import type { Principal, Right, TokenScope } from "../src/data/principal";
-import { OPERATION_RIGHTS, authorize, needsFor, type Need, type Operation } from "../src/data/scope";
+import type { Principal, Right, TokenScope } from "../src/auth/principal";
+import { authorize, mayReplace, type Need, type RequestFacts } from "../src/auth/scope";
+import { needsFor } from "../src/data/access";
+import { OPERATIONS, type Operation } from "../src/data/operations";
 
 const NOW = 1_700_000_000;
 const PROJECT = "org-a";
 const RIGHTS: Right[] = ["READ", "WRITE", "DELETE", "LIST"];
+const FACTS: RequestFacts = { now: NOW, clientIp: "203.0.113.7" };
 
 const token = (scope: Partial<TokenScope> = {}): Principal => ({
   kind: "token",
@@ -16,7 +19,10 @@ const token = (scope: Partial<TokenScope> = {}): Principal => ({
     allowedOps: RIGHTS.map((r) => `TOKEN_ALLOW_${r}`),
     allowedPrefixes: ["*"],
     allowedBuckets: ["*"],
+    blackIpList: [],
+    whiteIpList: [],
     expireTime: NOW + 3600,
+    denyUpdate: false,
     ...scope,
   },
 });
@@ -24,9 +30,9 @@ const token = (scope: Partial<TokenScope> = {}): Principal => ({
 const need = (right: Right, more: Partial<Need> = {}): Need => ({ right, bucket: "photos-bucket", bucketProjectId: PROJECT, key: "photos/a.jpg", ...more });
 
 /** The ApiError name authorize throws, or "ok". */
-function outcome(p: Principal, needs: Need[], now = NOW): string {
+function outcome(p: Principal, needs: Need[], facts: Partial<RequestFacts> = {}): string {
   try {
-    authorize(p, needs, now);
+    authorize(p, needs, { ...FACTS, ...facts });
     return "ok";
   } catch (e) {
     expect(e).toBeInstanceOf(ApiError);
@@ -57,29 +63,29 @@ describe("authorize", () => {
   });
 
   it("the denial is 403 -90008", () => {
-    expect(() => authorize(token({ allowedOps: [] }), [need("READ")], NOW)).toThrow(
+    expect(() => authorize(token({ allowedOps: [] }), [need("READ")], FACTS)).toThrow(
       expect.objectContaining({ entry: expect.objectContaining({ code: -90008, status: 403 }) }),
     );
   });
 
   it("expiry: at ExpireTime still valid, one second later -148660", () => {
     const t = token({ expireTime: NOW });
-    expect(outcome(t, [need("READ")], NOW)).toBe("ok");
-    expect(outcome(t, [need("READ")], NOW + 1)).toBe("TokenExpires");
+    expect(outcome(t, [need("READ")], { now: NOW })).toBe("ok");
+    expect(outcome(t, [need("READ")], { now: NOW + 1 })).toBe("TokenExpires");
     // expiry is checked even when nothing else would pass
-    expect(outcome(token({ expireTime: NOW, allowedOps: [] }), [need("READ")], NOW + 1)).toBe("TokenExpires");
+    expect(outcome(token({ expireTime: NOW, allowedOps: [] }), [need("READ")], { now: NOW + 1 })).toBe("TokenExpires");
   });
 
   it("another project's bucket is refused even with * buckets", () => {
     expect(outcome(token(), [need("READ", { bucketProjectId: "org-b" })])).toBe("TokenPermissionDenied");
   });
 
-  it("AllowedBuckets: listed, other, * and empty", () => {
+  it("AllowedBuckets: listed, other and *; an empty list grants nothing (fail closed)", () => {
     const listed = token({ allowedBuckets: ["photos-bucket", "docs"] });
     expect(outcome(listed, [need("READ")])).toBe("ok");
     expect(outcome(listed, [need("READ", { bucket: "photos-bucket2" })])).toBe("TokenPermissionDenied");
     expect(outcome(token({ allowedBuckets: ["*"] }), [need("READ", { bucket: "any" })])).toBe("ok");
-    expect(outcome(token({ allowedBuckets: [] }), [need("READ", { bucket: "any" })])).toBe("ok");
+    expect(outcome(token({ allowedBuckets: [] }), [need("READ", { bucket: "any" })])).toBe("TokenPermissionDenied");
   });
 
   it("AllowedPrefixes: a sibling prefix is not inside (photos/ vs photos2/)", () => {
@@ -91,10 +97,11 @@ describe("authorize", () => {
     expect(outcome(t, [need("WRITE", { key: "other/photos/a" })])).toBe("TokenPermissionDenied");
   });
 
-  it("AllowedPrefixes * or empty admit any key", () => {
-    for (const allowedPrefixes of [["*"], [], ["photos/", "*"]]) {
+  it("AllowedPrefixes * admits any key; an empty list admits none", () => {
+    for (const allowedPrefixes of [["*"], ["photos/", "*"]]) {
       expect(outcome(token({ allowedPrefixes }), [need("DELETE", { key: "anything/at/all" })])).toBe("ok");
     }
+    expect(outcome(token({ allowedPrefixes: [] }), [need("DELETE", { key: "anything/at/all" })])).toBe("TokenPermissionDenied");
   });
 
   it("listing: the request prefix must start with an allowed prefix", () => {
@@ -114,17 +121,64 @@ describe("authorize", () => {
   });
 });
 
-describe("operation → needs (PROTOCOL.md §8)", () => {
-  const target = { bucket: "photos-bucket", bucketProjectId: PROJECT, key: "photos/a.jpg" };
+describe("token IP lists (single addresses and CIDR, IPv4 and IPv6)", () => {
+  const at = (clientIp: string | null, scope: Partial<TokenScope>) => outcome(token(scope), [need("READ")], { clientIp });
 
-  it("covers every data-plane operation", () => {
-    expect(Object.keys(OPERATION_RIGHTS).sort()).toEqual(
-      [
-        "PutFile", "PostFile", "UploadHit", "GetFile", "HeadFile", "DeleteFile", "PrefixFileList", "ListObjects",
-        "InitiateMultipartUpload", "UploadPart", "UploadPartCopy", "FinishMultipartUpload", "AbortMultipartUpload",
-        "GetMultiUploadPart", "GetMultiUploadId", "OpMeta", "Copy", "Rename", "Restore", "ClassSwitch",
-      ].sort(),
-    );
+  it("WhiteIPList admits only listed addresses and blocks", () => {
+    const white = { whiteIpList: ["203.0.113.0/24", "2001:db8::/32", "198.51.100.9"] };
+    expect(at("203.0.113.200", white)).toBe("ok");
+    expect(at("198.51.100.9", white)).toBe("ok");
+    expect(at("2001:db8:1::5", white)).toBe("ok");
+    expect(at("::ffff:203.0.113.4", white)).toBe("ok"); // IPv4-mapped IPv6 is the IPv4 address
+    expect(at("203.0.114.1", white)).toBe("TokenPermissionDenied");
+    expect(at("198.51.100.10", white)).toBe("TokenPermissionDenied");
+    expect(at("2001:db9::1", white)).toBe("TokenPermissionDenied");
+  });
+
+  it("BlackIPList refuses listed addresses, and wins over WhiteIPList", () => {
+    expect(at("10.1.2.3", { blackIpList: ["10.0.0.0/8"] })).toBe("TokenPermissionDenied");
+    expect(at("11.1.2.3", { blackIpList: ["10.0.0.0/8"] })).toBe("ok");
+    expect(at("::1", { blackIpList: ["::1"] })).toBe("TokenPermissionDenied");
+    expect(at("10.1.2.3", { blackIpList: ["10.1.2.3"], whiteIpList: ["10.0.0.0/8"] })).toBe("TokenPermissionDenied");
+  });
+
+  it("with any IP list, an unknown or unparsable client address is refused (fail closed)", () => {
+    expect(at(null, { blackIpList: ["10.0.0.0/8"] })).toBe("TokenPermissionDenied");
+    expect(at("not-an-ip", { whiteIpList: ["10.0.0.0/8"] })).toBe("TokenPermissionDenied");
+    expect(at(null, {})).toBe("ok"); // no lists: the address does not matter
+  });
+
+  it("an unparsable list entry matches nothing", () => {
+    expect(at("203.0.113.7", { whiteIpList: ["203.0.113.0/33", "bogus"] })).toBe("TokenPermissionDenied");
+  });
+});
+
+describe("TOKEN_DENY_UPDATE", () => {
+  it("mayReplace is false only for deny-update tokens", () => {
+    expect(mayReplace({ kind: "root", publicKey: "k" })).toBe(true);
+    expect(mayReplace(token())).toBe(true);
+    expect(mayReplace(token({ denyUpdate: true }))).toBe(false);
+  });
+});
+
+describe("operation table → needs (docs/protocol.md §8)", () => {
+  const bucket = { name: "photos-bucket", projectId: PROJECT };
+  const here = { bucket: bucket.name, bucketProjectId: PROJECT };
+  const row = (name: Operation) => OPERATIONS.find((op) => op.name === name)!;
+  const needs = (name: Operation, t: Parameters<typeof needsFor>[2]) => needsFor(row(name), bucket, t);
+
+  it("every row names its rights and at least one credential form", () => {
+    for (const op of OPERATIONS) {
+      expect(op.rights.length, op.name).toBeGreaterThan(0);
+      expect(op.credentials.length, op.name).toBeGreaterThan(0);
+    }
+  });
+
+  it("only plain object reads/writes/deletes and listings accept a presigned URL; only object reads are anonymous", () => {
+    const presignable = OPERATIONS.filter((op) => (op.credentials as readonly string[]).includes("query")).map((op) => op.name);
+    expect(presignable.sort()).toEqual(["DeleteFile", "GetFile", "GetMultiUploadId", "GetMultiUploadPart", "HeadFile", "ListObjects", "PrefixFileList", "PutFile"]);
+    const anonymous = OPERATIONS.filter((op) => (op.credentials as readonly string[]).includes("anonymous")).map((op) => op.name);
+    expect(anonymous.sort()).toEqual(["GetFile", "HeadFile"]);
   });
 
   it.each([
@@ -132,38 +186,38 @@ describe("operation → needs (PROTOCOL.md §8)", () => {
     ["InitiateMultipartUpload", "WRITE"], ["UploadPart", "WRITE"], ["FinishMultipartUpload", "WRITE"],
     ["AbortMultipartUpload", "WRITE"], ["OpMeta", "WRITE"], ["Restore", "WRITE"], ["ClassSwitch", "WRITE"], ["DeleteFile", "DELETE"],
   ] as [Operation, Right][])("%s needs %s on the key", (op, right) => {
-    expect(needsFor(op, target)).toEqual([{ right, ...target }]);
+    expect(needs(op, { key: "photos/a.jpg" })).toEqual([{ right, ...here, key: "photos/a.jpg" }]);
   });
 
   it.each(["PrefixFileList", "ListObjects", "GetMultiUploadPart", "GetMultiUploadId"] as Operation[])("%s needs LIST on the prefix", (op) => {
-    expect(needsFor(op, { ...target, listPrefix: "photos/" })).toEqual([{ right: "LIST", bucket: target.bucket, bucketProjectId: PROJECT, listPrefix: "photos/" }]);
-    expect(needsFor(op, { bucket: target.bucket, bucketProjectId: PROJECT })[0].listPrefix).toBe("");
+    expect(needs(op, { listPrefix: "photos/" })).toEqual([{ right: "LIST", ...here, listPrefix: "photos/" }]);
+    expect(needs(op, {})[0].listPrefix).toBe("");
   });
 
   it("Copy needs WRITE on the destination and READ on the source, in its own bucket and project", () => {
     const source = { bucket: "src", bucketProjectId: "org-b", key: "in/x" };
-    const needs = needsFor("Copy", { ...target, source });
-    expect(needs).toEqual([{ right: "WRITE", ...target }, { right: "READ", ...source }]);
+    const copyNeeds = needs("Copy", { key: "photos/a.jpg", source });
+    expect(copyNeeds).toEqual([{ right: "WRITE", ...here, key: "photos/a.jpg" }, { right: "READ", ...source }]);
     // a token of org-a cannot read org-b's source, even with every right
-    expect(outcome(token(), needs)).toBe("TokenPermissionDenied");
-    expect(outcome(token(), needsFor("Copy", { ...target, source: { ...source, bucketProjectId: PROJECT } }))).toBe("ok");
+    expect(outcome(token(), copyNeeds)).toBe("TokenPermissionDenied");
+    expect(outcome(token(), needs("Copy", { key: "photos/a.jpg", source: { ...source, bucketProjectId: PROJECT } }))).toBe("ok");
     // WRITE alone is not enough
     const writeOnly = token({ allowedOps: ["TOKEN_ALLOW_WRITE"] });
-    expect(outcome(writeOnly, needsFor("Copy", { ...target, source: { ...source, bucketProjectId: PROJECT } }))).toBe("TokenPermissionDenied");
+    expect(outcome(writeOnly, needs("Copy", { key: "photos/a.jpg", source: { ...source, bucketProjectId: PROJECT } }))).toBe("TokenPermissionDenied");
   });
 
   it("Rename needs DELETE on the old key and WRITE on the new one", () => {
-    const needs = needsFor("Rename", { ...target, newKey: "photos/b.jpg" });
-    expect(needs).toEqual([{ right: "DELETE", ...target }, { right: "WRITE", ...target, key: "photos/b.jpg" }]);
+    const renameNeeds = needs("Rename", { key: "photos/a.jpg", newKey: "photos/b.jpg" });
+    expect(renameNeeds).toEqual([{ right: "DELETE", ...here, key: "photos/a.jpg" }, { right: "WRITE", ...here, key: "photos/b.jpg" }]);
     const t = token({ allowedOps: ["TOKEN_ALLOW_WRITE", "TOKEN_ALLOW_DELETE"], allowedPrefixes: ["photos/"] });
-    expect(outcome(t, needs)).toBe("ok");
-    expect(outcome(t, needsFor("Rename", { ...target, newKey: "elsewhere/b.jpg" }))).toBe("TokenPermissionDenied");
-    expect(outcome(token({ allowedOps: ["TOKEN_ALLOW_WRITE"] }), needs)).toBe("TokenPermissionDenied");
+    expect(outcome(t, renameNeeds)).toBe("ok");
+    expect(outcome(t, needs("Rename", { key: "photos/a.jpg", newKey: "elsewhere/b.jpg" }))).toBe("TokenPermissionDenied");
+    expect(outcome(token({ allowedOps: ["TOKEN_ALLOW_WRITE"] }), renameNeeds)).toBe("TokenPermissionDenied");
   });
 
   it("a missing subject is a caller bug, never an open door", () => {
-    expect(() => needsFor("Copy", target)).toThrow(/source/);
-    expect(() => needsFor("Rename", target)).toThrow(/newKey/);
-    expect(() => needsFor("GetFile", { bucket: "b", bucketProjectId: PROJECT })).toThrow(/key/);
+    expect(() => needs("Copy", { key: "k" })).toThrow(/source/);
+    expect(() => needs("Rename", { key: "k" })).toThrow(/newKey/);
+    expect(() => needs("GetFile", {})).toThrow(/key/);
   });
 });

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ParamValue } from "../src/control/params";
-import { tokenKeySource } from "../src/data/token-keys";
+import { tokenKeySource } from "../src/auth/credentials";
 import { API, call, control, signControl, toQuery, uniqueName } from "./helpers";
 
 /**
@@ -463,7 +463,10 @@ describe("tokenKeySource", () => {
           allowedOps: ["TOKEN_ALLOW_READ"],
           allowedPrefixes: ["in/"],
           allowedBuckets: ["bkt"],
+          blackIpList: [],
+          whiteIpList: [],
           expireTime: 1700000000,
+          denyUpdate: false,
         },
       },
     });

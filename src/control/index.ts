@@ -1,5 +1,5 @@
 import { settings, type Env } from "../config";
-import { ApiError, ERRORS } from "../errors";
+import { ApiError, ERRORS, type ErrorName } from "../errors";
 import { asApiError, controlError, controlResponse } from "../responses";
 import { ACCOUNT_SCOPE, BOOKMARK_HEADER, openSession, type RequestSession } from "../store/sessions";
 import { ACTIONS, READ_ACTIONS } from "./actions";
@@ -10,10 +10,18 @@ import { verifyControlSignature } from "./signature";
  * Control plane: action lookup → signature → handler → envelope.
  * Always HTTP 200; errors are `RetCode` ≠ 0 with a `Message` (PROTOCOL.md §3.4).
  */
+/** Errors raised below the control plane that it reports with its own code (same meaning, control table). */
+const CONTROL_CODE: Partial<Record<ErrorName, ErrorName>> = {
+  InternalError: "Internal20",
+  NotConfigured: "ServiceUnavailable",
+};
+
 export async function handleControl(params: Params, env: Env, ctx: ExecutionContext): Promise<Response> {
-  const action = params.str("Action") ?? "";
+  let action = "";
   let session: RequestSession | undefined;
   try {
+    action = params.str("Action") ?? "";
+    if (params.problem) throw new ApiError("InvalidParameter", params.problem);
     if (action === "") throw new ApiError("MissingAction");
     const handler = Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;
     if (!handler) throw new ApiError("UnknownAction", action);
@@ -41,9 +49,8 @@ export async function handleControl(params: Params, env: Env, ctx: ExecutionCont
     return response;
   } catch (thrown) {
     session?.finish(); // a write may have landed before the failure
-    const err = thrown instanceof ApiError ? thrown : asApiError(thrown);
-    // Unexpected failures surface as the spec's generic internal error code.
-    const entry = err.name === "InternalError" ? ERRORS.Internal20 : err.entry;
-    return controlError(action, entry, err.message);
+    const err = asApiError(thrown);
+    const mapped = CONTROL_CODE[err.name as ErrorName];
+    return controlError(action, mapped ? ERRORS[mapped] : err.entry, err.message);
   }
 }

@@ -1,3 +1,4 @@
+import { readPrefix } from "../body";
 import { ApiError } from "../errors";
 
 /**
@@ -8,7 +9,14 @@ import { ApiError } from "../errors";
 export type ParamValue = string | number | boolean | null | ParamValue[] | { [k: string]: ParamValue };
 
 export class Params {
-  constructor(readonly raw: Map<string, ParamValue>) {}
+  /**
+   * @param problem why the request body's parameters could not be taken (too large, nested too deeply):
+   *   a control-plane call answers it with 15017 before anything else.
+   */
+  constructor(
+    readonly raw: Map<string, ParamValue>,
+    readonly problem?: string,
+  ) {}
 
   has(name: string): boolean {
     return this.raw.has(name);
@@ -35,12 +43,17 @@ export class Params {
     throw new ApiError("MissingParameter", `${names[0]} is required`);
   }
 
-  /** A whole number, undefined when absent or empty, or an InvalidParameter (15017) error. */
+  /**
+   * A whole number, undefined when absent or empty; not an integer → 15017; beyond ±2^53 (which no
+   * parameter needs and SQL must never see) → 15018.
+   */
   int(name: string): number | undefined {
     const v = this.nonEmpty(name);
     if (v === undefined) return undefined;
     if (!/^-?\d+$/.test(v.trim())) throw new ApiError("InvalidParameter", `${name} must be an integer`);
-    return Number(v.trim());
+    const n = Number(v.trim());
+    if (!Number.isSafeInteger(n)) throw new ApiError("ParameterOutOfRange", `${name} is out of range`);
+    return n;
   }
 
   /**
@@ -110,7 +123,21 @@ function mediaType(request: Request): string {
 }
 
 /** Parameter bodies are small; a larger form or JSON body is not read for parameters. */
-const MAX_PARAM_BODY_BYTES = 1024 * 1024;
+export const MAX_PARAM_BODY_BYTES = 1024 * 1024;
+/** No API parameter nests deeper than an array of objects; deeper JSON is refused, never walked. */
+export const MAX_PARAM_DEPTH = 8;
+
+/** Whether a parsed JSON value nests deeper than `max` (iterative: any depth is safe to check). */
+function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
 
 /** Whether a POST body may carry control-plane parameters. */
 export function bodyMayHaveParams(request: Request): boolean {
@@ -120,27 +147,46 @@ export function bodyMayHaveParams(request: Request): boolean {
 }
 
 /**
- * Reads the parameters. The body is read from a clone, so the original request stays
- * readable for the data plane when there turns out to be no `Action`.
+ * Reads the parameters; never throws. The body is read from a clone, so the original request stays
+ * readable for the data plane when there turns out to be no `Action`. At most MAX_PARAM_BODY_BYTES
+ * are read, counted as they arrive whatever Content-Length says; a larger body adds nothing and
+ * sets `problem`, as does JSON nested deeper than MAX_PARAM_DEPTH.
  */
 export async function readParams(request: Request, url: URL): Promise<Params> {
   const map = new Map<string, ParamValue>();
   parseForm(url.search.slice(1), map);
-  if (bodyMayHaveParams(request) && Number(request.headers.get("Content-Length") ?? 0) <= MAX_PARAM_BODY_BYTES) {
-    // Decoded by hand: workerd warns when .text() is called on a form-encoded body.
-    const text = new TextDecoder().decode(await request.clone().arrayBuffer());
-    if (mediaType(request) === "application/json") {
-      try {
-        const body: unknown = JSON.parse(text);
-        if (body && typeof body === "object" && !Array.isArray(body)) {
-          for (const [k, v] of Object.entries(body as Record<string, ParamValue>)) map.set(k, v);
-        }
-      } catch {
-        // A body that does not parse adds nothing (PROTOCOL.md §1.1).
-      }
-    } else {
-      parseForm(text, map);
-    }
+  if (!bodyMayHaveParams(request)) return new Params(map);
+  let body: { bytes: Uint8Array; complete: boolean };
+  try {
+    body = await readPrefix(request.clone().body, MAX_PARAM_BODY_BYTES);
+  } catch {
+    return new Params(map, "the request body could not be read");
   }
-  return new Params(map);
+  // Decoded by hand: workerd warns when .text() is called on a form-encoded body.
+  const text = new TextDecoder().decode(body.bytes);
+  if (!body.complete) {
+    // Too large to take. A form body's leading names still tell whether this was meant for the control
+    // plane (so that it is answered in the control envelope); no value is kept.
+    const names = new Map<string, ParamValue>();
+    if (mediaType(request) !== "application/json") parseForm(text, names);
+    if (names.has("Action")) map.set("Action", "");
+    return new Params(map, `a parameter body is at most ${MAX_PARAM_BODY_BYTES} bytes`);
+  }
+  if (mediaType(request) !== "application/json") {
+    parseForm(text, map);
+    return new Params(map);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return new Params(map); // a body that does not parse adds nothing (docs/protocol.md §1.1)
+  }
+  if (!json || typeof json !== "object" || Array.isArray(json)) return new Params(map);
+  const deep = nestsDeeperThan(json, MAX_PARAM_DEPTH);
+  for (const [k, v] of Object.entries(json as Record<string, ParamValue>)) {
+    // Too deep: only the names are kept (so that `Action` still routes to the control plane), no value is walked.
+    map.set(k, deep ? "" : v);
+  }
+  return deep ? new Params(map, `JSON parameters nest at most ${MAX_PARAM_DEPTH} levels deep`) : new Params(map);
 }

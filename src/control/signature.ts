@@ -1,7 +1,7 @@
 import type { Env } from "../config";
 import { safeEqual, sha1, toHex } from "../crypto";
-import { tokenKeySource } from "../data/token-keys";
-import { ApiError, type ErrorName } from "../errors";
+import { lookupKey } from "../auth/credentials";
+import { ApiError } from "../errors";
 import { byteOrder, encodeValue, type Params } from "./params";
 
 /**
@@ -15,50 +15,19 @@ export async function controlSignature(params: Params, privateKey: string): Prom
   return toHex(await sha1(s + privateKey));
 }
 
-/** A key that may sign control-plane calls, resolved from a public key. */
-export interface ControlKeySource {
-  privateKeyFor(publicKey: string, env: Env): Promise<string | undefined>;
-  /** Set for keys that authenticate but may not call the control plane: the error they get. */
-  readonly refusal?: ErrorName;
-}
-
-/** The root key pair from the Worker secrets. */
-export const rootKeys: ControlKeySource = {
-  async privateKeyFor(publicKey, env) {
-    if (!env.ROOT_PUBLIC_KEY || !env.ROOT_PRIVATE_KEY) {
-      throw new ApiError("ServiceUnavailable", "ROOT_PUBLIC_KEY / ROOT_PRIVATE_KEY are not configured");
-    }
-    return safeEqual(publicKey, env.ROOT_PUBLIC_KEY) ? env.ROOT_PRIVATE_KEY : undefined;
-  },
-};
-
-/** Token keys (PROTOCOL.md §3.4): a valid token signature is answered 15037, never served. */
-export const tokenKeys: ControlKeySource = {
-  refusal: "NoPermission",
-  async privateKeyFor(publicKey, env) {
-    return (await tokenKeySource.lookup(publicKey, env))?.privateKey;
-  },
-};
-
-export const CONTROL_KEY_SOURCES: readonly ControlKeySource[] = [rootKeys, tokenKeys];
-
-/** Checks `PublicKey` + `Signature`; throws the gateway code that fits. */
-export async function verifyControlSignature(
-  params: Params,
-  env: Env,
-  sources: readonly ControlKeySource[] = CONTROL_KEY_SOURCES,
-): Promise<string> {
+/**
+ * Checks `PublicKey` + `Signature` and returns the public key; throws the gateway code that fits.
+ * The key pair comes from the shared credentials module; a token key that signed correctly is refused
+ * here, at the control plane's edge (15037): tokens only ever act on the data planes.
+ */
+export async function verifyControlSignature(params: Params, env: Env): Promise<string> {
   const signature = params.nonEmpty("Signature");
   if (!signature) throw new ApiError("MissingSignature");
   const publicKey = params.nonEmpty("PublicKey");
   if (!publicKey) throw new ApiError("MissingSignature", "PublicKey is missing");
-  for (const source of sources) {
-    const privateKey = await source.privateKeyFor(publicKey, env);
-    if (privateKey === undefined) continue;
-    const expected = await controlSignature(params, privateKey);
-    if (!safeEqual(signature.toLowerCase(), expected)) throw new ApiError("SignatureError");
-    if (source.refusal) throw new ApiError(source.refusal, "this key may not call control-plane actions");
-    return publicKey;
-  }
-  throw new ApiError("UserNotExist");
+  const found = await lookupKey(publicKey, env);
+  if (!found) throw new ApiError("UserNotExist");
+  if (!safeEqual(signature.toLowerCase(), await controlSignature(params, found.privateKey))) throw new ApiError("SignatureError");
+  if (found.principal.kind !== "root") throw new ApiError("NoPermission", "token keys may not call control-plane actions");
+  return publicKey;
 }

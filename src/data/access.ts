@@ -1,29 +1,111 @@
+import { clientIp } from "../auth/client-ip";
+import type { Principal } from "../auth/principal";
+import { authorize, type Need } from "../auth/scope";
 import type { Env } from "../config";
-import { authenticate, rootKeySource, type ListObjectsQuery, type PostFileForm } from "./auth";
+import { ApiError } from "../errors";
+import { verifySignature, type CredentialForm, type ListObjectsQuery, type PostFileForm } from "./auth";
 import type { DataContext } from "./context";
-import type { KeySource, Principal } from "./principal";
-import { tokenKeySource } from "./token-keys";
-import { authorize, needsFor, type Operation, type OperationTarget } from "./scope";
+import type { Operation, OperationSpec } from "./operations";
 
 /**
- * The glue between an operation and auth: who signed (auth.ts), then may they (scope.ts).
- * Key sources are consulted in order: the root pair, then tokens (`TOKEN_<id>`).
+ * The glue between an operation's row and auth: who signed and how (auth.ts), whether that credential
+ * form may run this operation at all (the row's `credentials`), then whether the principal holds the
+ * row's `rights` (src/auth/scope.ts). The principal is kept on the context: writes consult it
+ * (TOKEN_DENY_UPDATE).
  */
-const KEY_SOURCES: readonly KeySource[] = [rootKeySource, tokenKeySource];
+
+/** What a right is checked on: the request's key, the copy source, Rename's new key, or the listing prefix. */
+export type Subject = "key" | "source" | "newKey" | "prefix";
+
+export interface ObjectRef {
+  bucket: string;
+  bucketProjectId: string;
+  key: string;
+}
+
+/** The subjects of one request, beyond its own bucket. */
+export interface AccessTarget {
+  key?: string;
+  /** Listings: the request's `prefix`, "" when absent. */
+  listPrefix?: string;
+  /** Copy / UploadPartCopy. */
+  source?: ObjectRef;
+  /** Rename. */
+  newKey?: string;
+}
 
 export interface AccessCheck {
   /** Decoded keys whose `/bucket/key` may have been signed. */
   signedKeys: string[];
-  /** What the rights are checked on, beyond the request's bucket. */
-  target: Omit<OperationTarget, "bucket" | "bucketProjectId">;
+  target: AccessTarget;
   listObjects?: ListObjectsQuery;
   form?: PostFileForm;
 }
 
+/** The row's rights applied to one request; throws if the target lacks a subject (a bug: never fail open). */
+export function needsFor(
+  op: Pick<OperationSpec, "name" | "rights">,
+  bucket: { name: string; projectId: string },
+  t: AccessTarget,
+): Need[] {
+  const here = { bucket: bucket.name, bucketProjectId: bucket.projectId };
+  const subjects: Record<Subject, () => Omit<Need, "right"> | undefined> = {
+    key: () => (t.key === undefined ? undefined : { ...here, key: t.key }),
+    newKey: () => (t.newKey === undefined ? undefined : { ...here, key: t.newKey }),
+    prefix: () => ({ ...here, listPrefix: t.listPrefix ?? "" }),
+    source: () => t.source && { ...t.source },
+  };
+  return op.rights.map(([right, subject]) => {
+    const where = subjects[subject]();
+    if (!where) throw new Error(`needsFor(${op.name}): the target has no ${subject}`);
+    return { right, ...where };
+  });
+}
+
+/** Query parameters that carry a presigned URL's credentials. */
+const PRESIGN_PARAMS = ["UCloudPublicKey", "Signature", "Expires"];
+
+/** Headers that change what an operation does; a presigned URL's signature covers none of them. */
+const OPERATION_HEADERS = ["X-Ufile-Copy-Source", "X-Ufile-Copy-Source-Range", "X-Ufile-Metadata-Directive", "X-Ufile-Object-Acl"];
+
+/**
+ * A presigned URL signs the verb, the key and Expires, nothing else (docs/protocol.md §2.5), so it may
+ * carry only its own parameters and those the operation's row names, and no operation header.
+ */
+function assertPresignedOnlyNames(c: DataContext, op: OperationSpec): void {
+  const allowed = new Set([...PRESIGN_PARAMS, ...(op.presignedParams ?? [])]);
+  const extra = [...c.query.keys()].find((name) => !allowed.has(name));
+  if (extra !== undefined) {
+    throw new ApiError("PresignedNotAllowed", `query parameter "${extra}" is not covered by a presigned URL's signature; sign the request with an Authorization header`);
+  }
+  const header = OPERATION_HEADERS.find((h) => c.request.headers.has(h));
+  if (header) throw new ApiError("PresignedNotAllowed", `${header} is not covered by a presigned URL's signature; sign the request with an Authorization header`);
+}
+
+/** The error for a credential form the operation does not accept. */
+function refusedForm(op: OperationSpec, form: CredentialForm): ApiError {
+  if (form === "query") {
+    return new ApiError("PresignedNotAllowed", `${op.name} needs an Authorization header: a presigned URL signs only the verb, the key and Expires`);
+  }
+  return new ApiError("NoAuthorization", form === "anonymous" ? undefined : `${op.name} does not take credentials in the ${form} form`);
+}
+
+/**
+ * Whether an anonymous request may read this object: the bucket is public. (Per-object ACLs extend
+ * this when they exist.)
+ */
+export async function anonymousReadable(c: DataContext): Promise<boolean> {
+  return c.bucket.type === "public";
+}
+
 /** Authenticates the request and authorizes `op` on `check.target`; throws the API's error otherwise. */
-export async function checkAccess(c: DataContext, op: Operation, check: AccessCheck, env: Env = c.env): Promise<Principal> {
-  const isObjectRead = op === "GetFile" || op === "HeadFile";
-  const principal = await authenticate(
+export async function checkAccess(
+  c: DataContext,
+  op: OperationSpec & { name: Operation },
+  check: AccessCheck,
+  env: Env = c.env,
+): Promise<Principal> {
+  const { principal, form } = await verifySignature(
     {
       method: c.request.method,
       headers: c.request.headers,
@@ -32,12 +114,14 @@ export async function checkAccess(c: DataContext, op: Operation, check: AccessCh
       resourceKeys: check.signedKeys,
       listObjects: check.listObjects,
       form: check.form,
-      anonymousAllowed: isObjectRead && c.bucket.type === "public",
       now: c.now,
     },
     env,
-    KEY_SOURCES,
   );
-  authorize(principal, needsFor(op, { bucket: c.bucket.name, bucketProjectId: c.bucket.projectId, ...check.target }), c.now);
+  if (!(op.credentials as readonly CredentialForm[]).includes(form)) throw refusedForm(op, form);
+  if (form === "query") assertPresignedOnlyNames(c, op);
+  if (form === "anonymous" && !(await anonymousReadable(c))) throw new ApiError("NoAuthorization");
+  authorize(principal, needsFor(op, c.bucket, check.target), { now: c.now, clientIp: clientIp(c.request) });
+  c.principal = principal;
   return principal;
 }

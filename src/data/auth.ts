@@ -1,22 +1,31 @@
 /**
- * Data-plane authentication (PROTOCOL.md §2): request credentials → Principal.
+ * UFile data-plane signatures (docs/protocol.md §2): request credentials → who signed, and how.
  *
- *   authenticate(req: AuthRequest, env, sources: KeySource[]): Promise<Principal>
+ *   verifySignature(req: AuthRequest, env): Promise<SignedBy>
  *     Credentials come from the `Authorization` header, else the query (`UCloudPublicKey`,
- *     `Signature`, `Expires`), else the PostFile form field; none → anonymous if the caller
- *     allows it, else 403 -148643. The public key is resolved by the first `sources` entry that
- *     knows it (root, then tokens); unknown key or no matching variant → 403 -148658.
- *   rootKeySource: KeySource           the ROOT_PUBLIC_KEY / ROOT_PRIVATE_KEY pair
+ *     `Signature`, `Expires`), else the PostFile form field; none → anonymous (the caller decides
+ *     whether anonymous access is acceptable). The key pair comes from the shared credentials
+ *     module (src/auth/credentials.ts); an unknown key or no matching variant → 403 -148658.
  *   stringToSign(parts), canonicalHeaders(headers, variant), listObjectsSuffix(q)
  *                                      the pieces of the string-to-sign (exported for tests)
  *   rawQueryParam(url, name)           a query value percent-decoded only (`+` stays `+`)
  *
- * Authorization (what the principal may do) is src/data/scope.ts.
+ * Which credential forms may run which operation, and what the principal may do, is decided by
+ * the operation table (operations.ts) and src/data/access.ts.
  */
 import type { Env } from "../config";
 import { safeEqual, toBase64, utf8 } from "../crypto";
 import { ApiError } from "../errors";
-import type { KeySource, Principal } from "./principal";
+import { lookupKey, type KeySource } from "../auth/credentials";
+import type { Principal } from "../auth/principal";
+
+/** How a request proved who it is: which credential form carried the signature. */
+export type CredentialForm = "header" | "query" | "form" | "anonymous";
+
+export interface SignedBy {
+  principal: Principal;
+  form: CredentialForm;
+}
 
 /** Decoded `GET /?listobjects` query values; missing ones as "". Enables variant D. */
 export interface ListObjectsQuery {
@@ -47,8 +56,6 @@ export interface AuthRequest {
   listObjects?: ListObjectsQuery;
   /** PostFile only: the form supplies credentials and the Content-Type / Content-MD5 slots. */
   form?: PostFileForm;
-  /** The caller says anonymous access is fine (GET/HEAD of an object in a public bucket). */
-  anonymousAllowed: boolean;
   /** Unix seconds. */
   now: number;
 }
@@ -64,7 +71,7 @@ const VARIANT_EXTRA: Record<HeaderVariant, (name: string) => boolean> = {
   C: (name) => name.startsWith("x-ufile-"), // Go SDK builds of 2019-08..12
 };
 
-type CredentialSource = "header" | "query" | "form";
+type CredentialSource = Exclude<CredentialForm, "anonymous">;
 
 /** Variants tried per credential source; D (the listobjects suffix) applies on top of A and C. */
 const VARIANTS: Record<CredentialSource, { headers: readonly HeaderVariant[]; listSuffix: boolean }> = {
@@ -157,13 +164,62 @@ function* candidates(req: AuthRequest, cred: Credentials): Generator<string> {
   }
 }
 
+/**
+ * Imported HMAC-SHA1 keys by private key: importing costs about as much as signing, and every
+ * request of a busy key would repeat it. Bounded; the oldest entry goes first.
+ */
+const hmacKeys = new Map<string, Promise<CryptoKey>>();
+const HMAC_KEY_CACHE_SIZE = 256;
+
+function hmacKey(privateKey: string): Promise<CryptoKey> {
+  let key = hmacKeys.get(privateKey);
+  if (!key) {
+    key = crypto.subtle.importKey("raw", utf8(privateKey), { name: "HMAC", hash: "SHA-1" }, false, ["sign"]);
+    if (hmacKeys.size >= HMAC_KEY_CACHE_SIZE) hmacKeys.delete(hmacKeys.keys().next().value!);
+    hmacKeys.set(privateKey, key);
+  }
+  return key;
+}
+
 async function matchesAny(privateKey: string, signature: string, strings: Iterable<string>): Promise<boolean> {
-  const key = await crypto.subtle.importKey("raw", utf8(privateKey), { name: "HMAC", hash: "SHA-1" }, false, ["sign"]);
+  const key = await hmacKey(privateKey);
   for (const s of strings) {
     const mac = toBase64(new Uint8Array(await crypto.subtle.sign("HMAC", key, utf8(s))));
     if (safeEqual(signature, mac)) return true;
   }
   return false;
+}
+
+/** Allowed distance between a signed `Date` and the server clock. */
+export const MAX_CLOCK_SKEW_SECONDS = 15 * 60;
+
+/**
+ * A signed `Date`, as Unix seconds with the range of instants it may stand for, or null when it
+ * does not parse (PROTOCOL: an empty or unparsable Date is accepted). HTTP-dates carry their zone.
+ * The Java SDK sends `yyyyMMddHHmmss` in the JVM's default time zone, which the value does not name:
+ * it may be any instant from 14 hours before to 12 hours after the same digits read as UTC (the
+ * zone offsets in use run from UTC-12 to UTC+14).
+ */
+export function signedDateRange(date: string): { earliest: number; latest: number } | null {
+  const d = date.trim();
+  const compact = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(d);
+  if (compact) {
+    const [y, mo, da, h, mi, se] = compact.slice(1).map(Number);
+    const asUtc = Date.UTC(y, mo - 1, da, h, mi, se) / 1000;
+    if (!Number.isFinite(asUtc)) return null;
+    return { earliest: asUtc - 14 * 3600, latest: asUtc + 12 * 3600 };
+  }
+  if (!/[a-z]/i.test(d)) return null; // bare numbers and the like are not HTTP-dates
+  const ms = Date.parse(d);
+  return Number.isFinite(ms) ? { earliest: Math.floor(ms / 1000), latest: Math.floor(ms / 1000) } : null;
+}
+
+/** Refuses a header-signed request whose signed `Date` lies more than 15 minutes from now. */
+function assertFresh(date: string, now: number): void {
+  const range = date === "" ? null : signedDateRange(date);
+  if (range && (now < range.earliest - MAX_CLOCK_SKEW_SECONDS || now > range.latest + MAX_CLOCK_SKEW_SECONDS)) {
+    throw new ApiError("RequestTimeSkewed", `the signed Date header is more than ${MAX_CLOCK_SKEW_SECONDS / 60} minutes from the server clock`);
+  }
 }
 
 // ───────────────────────── credentials ─────────────────────────
@@ -221,33 +277,19 @@ function credentialsOf(req: AuthRequest): Credentials | null {
   return present(field) ? parseAuthorization(field, "form") : null;
 }
 
-// ───────────────────────── keys and the entry point ─────────────────────────
+// ───────────────────────── the entry point ─────────────────────────
 
-/** The root pair from the Worker secrets. Without them, signed requests are refused (DESIGN.md §6). */
-export const rootKeySource: KeySource = {
-  async lookup(publicKey, env) {
-    if (!env.ROOT_PUBLIC_KEY || !env.ROOT_PRIVATE_KEY) throw new ApiError("NotConfigured");
-    if (!safeEqual(publicKey, env.ROOT_PUBLIC_KEY)) return null;
-    return { privateKey: env.ROOT_PRIVATE_KEY, principal: { kind: "root", publicKey: env.ROOT_PUBLIC_KEY } };
-  },
-};
-
-export async function authenticate(req: AuthRequest, env: Env, sources: readonly KeySource[]): Promise<Principal> {
+/** `sources` defaults to the shared root-then-tokens order; tests pass their own. */
+export async function verifySignature(req: AuthRequest, env: Env, sources?: readonly KeySource[]): Promise<SignedBy> {
   const cred = credentialsOf(req);
-  if (!cred) {
-    if (req.anonymousAllowed) return { kind: "anonymous" };
-    throw new ApiError("NoAuthorization");
-  }
+  if (!cred) return { principal: { kind: "anonymous" }, form: "anonymous" };
   if (cred.expires !== undefined && req.now > Number(cred.expires)) throw new ApiError("TokenExpires");
 
-  let found: Awaited<ReturnType<KeySource["lookup"]>> = null;
-  for (const source of sources) {
-    found = await source.lookup(cred.publicKey, env);
-    if (found) break;
-  }
+  const found = await lookupKey(cred.publicKey, env, sources);
   // Unknown key and wrong signature look the same to the client.
   if (!found || !(await matchesAny(found.privateKey, cred.signature, candidates(req, cred)))) {
     throw new ApiError("InvalidSignature");
   }
-  return found.principal;
+  if (cred.expires === undefined) assertFresh(req.headers.get("Date") ?? "", req.now);
+  return { principal: found.principal, form: cred.source };
 }

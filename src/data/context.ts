@@ -1,4 +1,6 @@
+import type { Principal } from "../auth/principal";
 import type { Env, Settings } from "../config";
+import type { Operation, OperationSpec } from "./operations";
 import { ApiError } from "../errors";
 import type { ServedBucket } from "../store/buckets";
 import type { Database } from "../store/db";
@@ -18,6 +20,10 @@ export interface DataContext {
   query: Query;
   /** Unix seconds. */
   now: number;
+  /** The operation-table row this request runs. */
+  operation: OperationSpec & { name: Operation };
+  /** Who the request is, once access.ts has checked it (anonymous until then). Writes consult it (TOKEN_DENY_UPDATE). */
+  principal: Principal;
 }
 
 export type Query = Map<string, string>;

@@ -2,12 +2,14 @@ import { ApiError } from "../errors";
 import { fromBase64, fromHex } from "../crypto";
 import { deleteBlobs, getBlob, newBlobId, putBlob } from "../store/blobs";
 import { database } from "../store/db";
-import { deleteObject, forgetReleasedBlobs, getObject, publishBlob, type ObjectMeta, type ObjectRow } from "../store/objects";
+import { deleteObject, forgetReleasedBlobs, getObject, publishBlob, type ObjectMeta, type ObjectRow, type WriteMode, type WriteResult } from "../store/objects";
+import { mayReplace } from "../auth/scope";
 import { assertNotOwing } from "../metering/quotas";
 import { assertWritableKey, type DataContext } from "./context";
 import { etagFromBlocks, hashingStream, UFileHasher } from "./etag";
 import { isReadable, objectHeaders, requestedStorageClass, requestedUserMeta } from "./object-headers";
 import { parseRange } from "./range";
+import { readBounded } from "../body";
 
 /** PutFile, GetFile, HEAD and DeleteFile (spec 000 §6, §9-11; PROTOCOL.md §5.3, §5.6-5.8). */
 
@@ -42,31 +44,27 @@ export function releaseBlobs(c: DataContext, ids: string[]): void {
   );
 }
 
-/** Publishes a complete blob under the request's key, answering like PutFile. */
-export async function publish(c: DataContext, key: string, blob: { id: string; size: number; etag: string }, meta: ObjectMeta) {
-  const result = await publishBlob(c.db, c.bucket.id, key, blob, meta, c.now);
-  releaseBlobs(c, result.released);
-  if (!result.written) throw new ApiError("BucketNotExist");
-  return new Response(null, { status: 200, headers: { ETag: blob.etag } });
+/** How this request's writes treat an existing key: a TOKEN_DENY_UPDATE token may only create. */
+export const writeMode = (c: DataContext): WriteMode => ({ ifAbsent: !mayReplace(c.principal) });
+
+/**
+ * After a write that wrote nothing: in create-only mode the key was taken (403 -90008, as the token
+ * scope refuses the replacement); otherwise `otherwise` (the bucket or the source vanished).
+ */
+export async function explainUnwritten(c: DataContext, key: string, result: WriteResult, otherwise: () => ApiError): Promise<void> {
+  if (result.written) return;
+  if (writeMode(c).ifAbsent && (await getObject(c.db, c.bucket.id, key))) {
+    throw new ApiError("TokenPermissionDenied", `${key} exists and this token has TOKEN_DENY_UPDATE: it may not replace objects`);
+  }
+  throw otherwise();
 }
 
-/** Reads a body of unknown length, up to `limit` bytes; null when it is longer. */
-export async function readBounded(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array | null> {
-  if (!body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of body) {
-    total += chunk.byteLength;
-    if (total > limit) return null;
-    chunks.push(chunk);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
+/** Publishes a complete blob under `key`, answering like PutFile. */
+export async function publish(c: DataContext, key: string, blob: { id: string; size: number; etag: string }, meta: ObjectMeta) {
+  const result = await publishBlob(c.db, c.bucket.id, key, blob, meta, c.now, writeMode(c));
+  releaseBlobs(c, result.released);
+  await explainUnwritten(c, key, result, () => new ApiError("BucketNotExist"));
+  return new Response(null, { status: 200, headers: { ETag: blob.etag } });
 }
 
 /** Bytes read per BYOB read on the upload path. */
@@ -124,10 +122,14 @@ async function streamHashed<T>(
   return stored.value;
 }
 
-/** An upload body (PutFile, UploadPart): its size, and its bytes when it had to be buffered. */
+/**
+ * An upload body (PutFile, UploadPart, UploadPartCopy): its size, and its bytes when it had to be
+ * buffered, or the stream it comes from when that is not the request's own body (a copy source).
+ */
 export interface RequestBody {
   size: number;
   buffered?: Uint8Array;
+  stream?: ReadableStream<Uint8Array>;
 }
 
 /**
@@ -157,7 +159,7 @@ export async function writeHashed<T>(
     await hasher.update(body.buffered);
     return write(body.buffered);
   }
-  return streamHashed(c.request.body!, body.size, hasher, write);
+  return streamHashed(body.stream ?? c.request.body!, body.size, hasher, write);
 }
 
 /** R2 refuses a put whose bytes do not match the `md5` option; nothing is stored then. */

@@ -38,13 +38,14 @@ export async function handleData(request: Request, url: URL, env: Env, ctx: Exec
   if (!op) {
     throw new ApiError("InvalidRequest", key === "" && request.method !== "POST" ? "an object key is required" : "unsupported operation");
   }
-  const c: DataContext = { request, url, env, ctx, settings: s, db, bucket, key, query, now: nowSeconds() };
+  const c: DataContext = { request, url, env, ctx, settings: s, db, bucket, key, query, now: nowSeconds(), operation: op, principal: { kind: "anonymous" } };
   // Every request that reached a bucket is metered, errors included; the queue send never delays it.
   let downloadBytes = 0;
   try {
-    if (!op.accessInHandler) {
+    // PostFile carries its credentials inside the body: it checks access once it has read them.
+    if (op.name !== "PostFile") {
       const check = op.access ? await op.access(c) : { signedKeys: [key], target: { key } };
-      await checkAccess(c, op.name, check);
+      await checkAccess(c, op, check);
     }
     const response = withCors(await op.run(c));
     if (request.method !== "HEAD") downloadBytes = Number(response.headers.get("Content-Length")) || 0;

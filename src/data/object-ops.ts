@@ -4,9 +4,10 @@ import { copyObject, findByHash, getObject, renameObject, updateObject, type Obj
 import { assertNotOwing } from "../metering/quotas";
 import { assertWritableKey, type DataContext } from "./context";
 import { isEmptyFileEtag, normalizeEtag } from "./etag";
-import { releaseBlobs } from "./files";
+import { explainUnwritten, releaseBlobs, writeMode } from "./files";
+import { mayReplace } from "../auth/scope";
 import { canonicalStorageClass, isArchival, requestedStorageClass, requestedUserMeta, restoreState } from "./object-headers";
-import type { ObjectRef } from "./scope";
+import type { ObjectRef } from "./access";
 
 /**
  * Operations that only touch the index, never bytes: UploadHit (秒传), Copy, Rename, OpMeta,
@@ -52,9 +53,10 @@ export async function uploadHit(c: DataContext): Promise<Response> {
     () => ({ storageClass, userMeta }),
     source,
     c.now,
+    writeMode(c),
   );
   releaseBlobs(c, result.released);
-  if (!result.written) throw new ApiError("FileNotExist", "the matching file was removed meanwhile");
+  await explainUnwritten(c, fileName, result, () => new ApiError("FileNotExist", "the matching file was removed meanwhile"));
   return ok();
 }
 
@@ -88,26 +90,33 @@ export async function copySourceRef(c: DataContext): Promise<ObjectRef> {
   return { bucket: sourceBucket.name, bucketProjectId: sourceBucket.projectId, key };
 }
 
-export async function copy(c: DataContext): Promise<Response> {
-  assertWritableKey(c.key);
-  assertNotOwing(c.bucket);
+/** The copy source's object row (Copy, UploadPartCopy), or 404 (-30010 bucket, -148654 file). */
+export async function copySourceObject(c: DataContext): Promise<ObjectRow> {
   const { sourceBucket, key } = await resolveCopySource(c);
   const source = await getObject(c.db, sourceBucket.id, key);
   if (!source) throw new ApiError("FileNotExist", "copy source");
+  return source;
+}
+
+export async function copy(c: DataContext): Promise<Response> {
+  assertWritableKey(c.key);
+  assertNotOwing(c.bucket);
+  const source = await copySourceObject(c);
   const directive = (c.request.headers.get("X-Ufile-Metadata-Directive") ?? "COPY").trim().toUpperCase();
   if (directive !== "COPY" && directive !== "REPLACE") throw new ApiError("InvalidRequest", "X-Ufile-Metadata-Directive is COPY or REPLACE");
   const userMeta = directive === "REPLACE" ? requestedUserMeta(c.request.headers) : undefined;
   const storageClass = requestedStorageClass(c.request.headers, source.storageClass);
   const result = await copyObject(
     c.db,
-    { bucketId: sourceBucket.id, key },
+    { bucketId: source.bucketId, key: source.key },
     { bucketId: c.bucket.id, key: c.key },
     () => ({ storageClass, userMeta }),
     source,
     c.now,
+    writeMode(c),
   );
   releaseBlobs(c, result.released);
-  if (!result.written) throw new ApiError("FileNotExist", "copy source changed meanwhile; retry");
+  await explainUnwritten(c, c.key, result, () => new ApiError("FileNotExist", "copy source changed meanwhile; retry"));
   return ok(source.etag);
 }
 
@@ -117,9 +126,12 @@ export async function rename(c: DataContext): Promise<Response> {
   const to = c.query.get("newFileName") ?? "";
   assertWritableKey(to);
   const force = (c.query.get("force") ?? "").toLowerCase() === "true";
-  const { outcome, released } = await renameObject(c.db, c.bucket.id, c.key, to, force, c.now);
+  const { outcome, released } = await renameObject(c.db, c.bucket.id, c.key, to, force && mayReplace(c.principal), c.now);
   releaseBlobs(c, released);
   if (outcome === "missing") throw new ApiError("FileNotExist");
+  if (outcome === "exists" && force) {
+    throw new ApiError("TokenPermissionDenied", `${to} exists and this token has TOKEN_DENY_UPDATE: it may not replace objects`);
+  }
   if (outcome === "exists") throw new ApiError("FileAlreadyExists", `${to} exists; pass force=true to replace it`);
   return ok();
 }

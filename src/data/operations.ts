@@ -1,5 +1,7 @@
+import type { Right } from "../auth/principal";
+import type { CredentialForm } from "./auth";
 import type { DataContext, Query } from "./context";
-import type { AccessCheck } from "./access";
+import type { AccessCheck, Subject } from "./access";
 import { deleteFile, getFile, headFile, putFile } from "./files";
 import { listObjects, prefixFileList } from "./listing";
 import {
@@ -11,27 +13,39 @@ import {
   initiateMultipartUpload,
   listPartsAccess,
   uploadPart,
+  uploadPartCopy,
 } from "./multipart";
 import { classSwitch, copy, copySourceRef, opMeta, rename, restore, uploadHit, uploadHitParams } from "./object-ops";
 import { postFile } from "./post-file";
-import type { Operation } from "./scope";
 
 /**
- * The data-plane operation table (PROTOCOL.md §1.4): method + sub-resource → operation.
- * The first row that matches wins, so more specific rows come first. A flag is a bare query
- * name (`?uploads`): its presence counts, not its value.
+ * The UFile data-plane operation table (docs/protocol.md §1.4, §2.5, §8): one row per operation,
+ * holding everything about it — how it is recognised (method, route, `when`), who may run it
+ * (`rights` on which subjects, and the credential forms that may authorize it) and what runs it.
+ * The first row that matches wins, so more specific rows come first. A flag is a bare query name
+ * (`?uploads`): its presence counts, not its value.
+ *
+ * Credential forms (src/data/auth.ts): "header" (`Authorization`), "query" (a presigned URL),
+ * "form" (PostFile's form field) and "anonymous" (no credentials: only objects that are publicly
+ * readable). A presigned URL signs only the verb, the key (or `/bucket/` for listings) and Expires,
+ * so only rows whose string to sign names everything they do allow "query", each with the few query
+ * parameters it may add (`presignedParams`); see access.ts for the rest of that rule.
  */
 export interface OperationSpec {
-  name: Operation;
+  name: string;
   method: "GET" | "HEAD" | "PUT" | "POST" | "DELETE";
   /** `object`: the path names a key (required); `bucket`: the path is `/`. */
   route: "object" | "bucket";
   when?: (q: Query, request: Request, key: string) => boolean;
   run: (c: DataContext) => Promise<Response>;
-  /** What is signed and what the rights apply to; default: the key itself. */
+  /** The rights the principal needs, each on a subject (access.ts says what a subject resolves to). */
+  rights: readonly (readonly [Right, Subject])[];
+  /** The credential forms that may authorize this operation. */
+  credentials: readonly CredentialForm[];
+  /** Query parameters a presigned request of this operation may carry besides its signature. */
+  presignedParams?: readonly string[];
+  /** What is signed and what the subjects are; default: the key itself. */
   access?: (c: DataContext) => Promise<AccessCheck> | AccessCheck;
-  /** PostFile carries its credentials inside the body: the handler checks access itself. */
-  accessInHandler?: boolean;
 }
 
 const has = (...names: string[]) => (q: Query) => names.every((n) => q.has(n));
@@ -41,14 +55,36 @@ const isForm = (_q: Query, r: Request) => (r.headers.get("Content-Type") ?? "").
 /** Listings sign `/bucket/` and are authorized on their `prefix`. */
 const listing = (c: DataContext): AccessCheck => ({ signedKeys: [""], target: { listPrefix: c.query.get("prefix") ?? "" } });
 
-export const OPERATIONS: OperationSpec[] = [
-  { name: "PrefixFileList", method: "GET", route: "bucket", when: has("list"), run: prefixFileList, access: listing },
+const SIGNED = ["header"] as const;
+const SIGNED_OR_PRESIGNED = ["header", "query"] as const;
+const READ_KEY = [["READ", "key"]] as const;
+const WRITE_KEY = [["WRITE", "key"]] as const;
+const LIST_PREFIX = [["LIST", "prefix"]] as const;
+const COPY_RIGHTS = [["WRITE", "key"], ["READ", "source"]] as const;
+/** Copies sign the target key and are authorized on both the target and the source. */
+const copyAccess = async (c: DataContext): Promise<AccessCheck> => ({ signedKeys: [c.key], target: { key: c.key, source: await copySourceRef(c) } });
+
+export const OPERATIONS = [
+  {
+    name: "PrefixFileList",
+    method: "GET",
+    route: "bucket",
+    when: has("list"),
+    run: prefixFileList,
+    rights: LIST_PREFIX,
+    credentials: SIGNED_OR_PRESIGNED,
+    presignedParams: ["list", "prefix", "marker", "limit"],
+    access: listing,
+  },
   {
     name: "ListObjects",
     method: "GET",
     route: "bucket",
     when: has("listobjects"),
     run: listObjects,
+    rights: LIST_PREFIX,
+    credentials: SIGNED_OR_PRESIGNED,
+    presignedParams: ["listobjects", "prefix", "marker", "max-keys", "delimiter"],
     access: (c) => ({
       ...listing(c),
       listObjects: {
@@ -59,34 +95,79 @@ export const OPERATIONS: OperationSpec[] = [
       },
     }),
   },
-  { name: "GetMultiUploadPart", method: "GET", route: "bucket", when: has("muploadpart"), run: getMultiUploadPart, access: listPartsAccess },
-  { name: "GetMultiUploadId", method: "GET", route: "bucket", when: has("muploadid"), run: getMultiUploadId, access: listing },
-  { name: "PostFile", method: "POST", route: "bucket", when: isForm, run: postFile, accessInHandler: true },
+  {
+    name: "GetMultiUploadPart",
+    method: "GET",
+    route: "bucket",
+    when: has("muploadpart"),
+    run: getMultiUploadPart,
+    rights: LIST_PREFIX,
+    credentials: SIGNED_OR_PRESIGNED,
+    presignedParams: ["muploadpart", "uploadId", "UploadId", "max-parts", "part-number-marker"],
+    access: listPartsAccess,
+  },
+  {
+    name: "GetMultiUploadId",
+    method: "GET",
+    route: "bucket",
+    when: has("muploadid"),
+    run: getMultiUploadId,
+    rights: LIST_PREFIX,
+    credentials: SIGNED_OR_PRESIGNED,
+    presignedParams: ["muploadid", "prefix", "marker", "limit"],
+    access: listing,
+  },
+  // The form carries the key and the credentials: postFile authenticates once it has read the small fields.
+  { name: "PostFile", method: "POST", route: "bucket", when: isForm, run: postFile, rights: WRITE_KEY, credentials: ["form", "header"] },
   {
     name: "UploadHit",
     method: "POST",
     route: "object",
     when: (q, _r, key) => key === "uploadhit" && q.has("Hash"),
     run: uploadHit,
+    rights: WRITE_KEY,
+    credentials: SIGNED,
     access: (c) => {
       const { fileName } = uploadHitParams(c);
       return { signedKeys: [fileName, "uploadhit"], target: { key: fileName } };
     },
   },
-  { name: "InitiateMultipartUpload", method: "POST", route: "object", when: has("uploads"), run: initiateMultipartUpload },
+  { name: "InitiateMultipartUpload", method: "POST", route: "object", when: has("uploads"), run: initiateMultipartUpload, rights: WRITE_KEY, credentials: SIGNED },
   // Finish authorizes WRITE on the key it publishes under: newKey when that applies.
-  { name: "FinishMultipartUpload", method: "POST", route: "object", when: has("uploadId"), run: finishMultipartUpload, access: finishAccess },
-  { name: "OpMeta", method: "POST", route: "object", when: has("opmeta"), run: opMeta },
+  {
+    name: "FinishMultipartUpload",
+    method: "POST",
+    route: "object",
+    when: has("uploadId"),
+    run: finishMultipartUpload,
+    rights: WRITE_KEY,
+    credentials: SIGNED,
+    access: finishAccess,
+  },
+  { name: "OpMeta", method: "POST", route: "object", when: has("opmeta"), run: opMeta, rights: WRITE_KEY, credentials: SIGNED },
+  // A part copied from another object needs READ on its source too.
+  {
+    name: "UploadPartCopy",
+    method: "PUT",
+    route: "object",
+    when: (q, r) => q.has("uploadId") && copyHeader(q, r),
+    run: uploadPartCopy,
+    rights: COPY_RIGHTS,
+    credentials: SIGNED,
+    access: copyAccess,
+  },
   // Any PUT naming an upload is a part (a missing partNumber is refused), never a PutFile over the key.
-  { name: "UploadPart", method: "PUT", route: "object", when: has("uploadId"), run: uploadPart },
-  { name: "Restore", method: "PUT", route: "object", when: has("restore"), run: restore },
-  { name: "ClassSwitch", method: "PUT", route: "object", when: has("storageClass"), run: classSwitch },
+  { name: "UploadPart", method: "PUT", route: "object", when: has("uploadId"), run: uploadPart, rights: WRITE_KEY, credentials: SIGNED },
+  { name: "Restore", method: "PUT", route: "object", when: has("restore"), run: restore, rights: WRITE_KEY, credentials: SIGNED },
+  { name: "ClassSwitch", method: "PUT", route: "object", when: has("storageClass"), run: classSwitch, rights: WRITE_KEY, credentials: SIGNED },
   {
     name: "Rename",
     method: "PUT",
     route: "object",
     when: has("newFileName"),
     run: rename,
+    rights: [["DELETE", "key"], ["WRITE", "newKey"]],
+    credentials: SIGNED,
     access: (c) => ({ signedKeys: [c.key], target: { key: c.key, newKey: c.query.get("newFileName") ?? "" } }),
   },
   {
@@ -95,21 +176,42 @@ export const OPERATIONS: OperationSpec[] = [
     route: "object",
     when: copyHeader,
     run: copy,
-    access: async (c) => ({ signedKeys: [c.key], target: { key: c.key, source: await copySourceRef(c) } }),
+    rights: COPY_RIGHTS,
+    credentials: SIGNED,
+    access: copyAccess,
   },
-  { name: "PutFile", method: "PUT", route: "object", run: putFile },
-  { name: "GetFile", method: "GET", route: "object", run: getFile },
-  { name: "HeadFile", method: "HEAD", route: "object", run: headFile },
-  { name: "AbortMultipartUpload", method: "DELETE", route: "object", when: has("uploadId"), run: abortMultipartUpload },
-  { name: "DeleteFile", method: "DELETE", route: "object", run: deleteFile },
-];
+  { name: "PutFile", method: "PUT", route: "object", run: putFile, rights: WRITE_KEY, credentials: SIGNED_OR_PRESIGNED, presignedParams: [] },
+  {
+    name: "GetFile",
+    method: "GET",
+    route: "object",
+    run: getFile,
+    rights: READ_KEY,
+    credentials: [...SIGNED_OR_PRESIGNED, "anonymous"],
+    presignedParams: ["ufileattname"],
+  },
+  { name: "HeadFile", method: "HEAD", route: "object", run: headFile, rights: READ_KEY, credentials: [...SIGNED_OR_PRESIGNED, "anonymous"], presignedParams: [] },
+  {
+    name: "AbortMultipartUpload",
+    method: "DELETE",
+    route: "object",
+    when: has("uploadId"),
+    run: abortMultipartUpload,
+    rights: WRITE_KEY,
+    credentials: SIGNED,
+  },
+  { name: "DeleteFile", method: "DELETE", route: "object", run: deleteFile, rights: [["DELETE", "key"]], credentials: SIGNED_OR_PRESIGNED, presignedParams: [] },
+] as const satisfies readonly OperationSpec[];
 
-/** Sub-resources some SDKs know but edgefile does not serve (PROTOCOL.md §5.11 "Not required"). */
+/** Every data-plane operation's name, derived from the table. */
+export type Operation = (typeof OPERATIONS)[number]["name"];
+
+/** Sub-resources some SDKs know but edgefile does not serve (docs/protocol.md §5.11 "Not required"). */
 const UNSUPPORTED = ["acl", "tagging", "append"];
 
-export function findOperation(request: Request, query: Query, key: string): OperationSpec | undefined {
+export function findOperation(request: Request, query: Query, key: string): (OperationSpec & { name: Operation }) | undefined {
   if (UNSUPPORTED.some((flag) => query.has(flag))) return undefined;
-  return OPERATIONS.find(
+  return (OPERATIONS as readonly (OperationSpec & { name: Operation })[]).find(
     (op) =>
       op.method === request.method &&
       (op.route === "bucket" ? key === "" : key !== "") &&

@@ -21,7 +21,7 @@ export async function postFile(c: DataContext): Promise<Response> {
   if (!key) throw new ApiError("MalformedForm", "the form has no FileName field");
   const formContentType = form.fields.get("Content-Type") ?? null;
   const formMd5 = form.fields.get("Content-MD5") ?? null;
-  await checkAccess(c, "PostFile", {
+  await checkAccess(c, c.operation, {
     signedKeys: [key],
     target: { key },
     form: {

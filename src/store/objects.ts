@@ -11,7 +11,8 @@ import { batch, forEachChunk, inChunks, precompiled, precompiledRow, type Databa
  * - `blobs.refcount`: how many object rows point at the blob. It reaches 0 only when no row
  *   references the blob; the caller then releases the R2 bytes (`releaseBlobs`), and the
  *   scheduled sweeper catches anything a crash left behind.
- * - `buckets.stored_bytes`: the sum of object sizes, for storage metering.
+ * - `buckets.stored_bytes` and `buckets.object_count`: the sum of object sizes (storage metering)
+ *   and the number of object rows (DescribeBucket's `ObjectCount`), moved by one statement.
  *
  * Writes re-check the bucket inside the statement (the data plane's bucket cache may be a few
  * seconds stale), so an object is never written into a deleted bucket.
@@ -28,6 +29,15 @@ export interface NewBlob {
   id: string;
   size: number;
   etag: string;
+}
+
+/**
+ * How a write treats an existing object at its target key: replace it (the default), or leave it
+ * and write nothing (`ifAbsent`, for TOKEN_DENY_UPDATE tokens). Decided inside the write's own batch,
+ * so a concurrent writer cannot slip between a check and the write.
+ */
+export interface WriteMode {
+  ifAbsent?: boolean;
 }
 
 /** What a write released: blobs that no row references any more (their R2 bytes can go). */
@@ -50,7 +60,19 @@ export function getObject(db: Database, bucketId: string, key: string): Promise<
   return objectByKey(db, { bucketId, key });
 }
 
+/** A value, or a placeholder for it in a statement compiled once (store/db.ts `precompiled`). */
+type Bound = string | number | Placeholder;
+
 const objectWhere = (bucketId: Bound, key: Bound) => sql`${objects.bucketId} = ${bucketId} AND ${objects.key} = ${key}`;
+
+/** True unless `mode.ifAbsent` and (bucket, key) holds an object. */
+const targetWritable = (bucketId: Bound, key: Bound, mode: WriteMode) =>
+  mode.ifAbsent ? sql`NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(bucketId, key)})` : sql`1`;
+
+const UPSERT = sql`ON CONFLICT (bucket_id, key) DO UPDATE SET blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag,
+        mime = excluded.mime, storage_class = excluded.storage_class, user_meta = excluded.user_meta,
+        created_at = excluded.created_at, modified_at = excluded.modified_at, restore_ready_at = NULL, restore_expires_at = NULL`;
+const INSERT_ONLY = sql`ON CONFLICT (bucket_id, key) DO NOTHING`;
 
 /** Decrements the refcount of the blob the (bucket, key) row points at, if any, returning it. */
 const releaseCurrent = (db: Database, bucketId: Bound, key: Bound, onlyIf = sql`1`) =>
@@ -60,12 +82,17 @@ const releaseCurrent = (db: Database, bucketId: Bound, key: Bound, onlyIf = sql`
     .where(sql`${blobs.id} = (SELECT ${objects.blobId} FROM ${objects} WHERE ${objectWhere(bucketId, key)}) AND ${onlyIf}`)
     .returning({ id: blobs.id, refcount: blobs.refcount });
 
-/** Moves `stored_bytes` of a bucket by `+added − (size of the row being replaced)`. */
-const adjustStoredBytes = (db: Database, bucketId: Bound, key: Bound, added: SQLChunk, onlyIf = sql`1`) =>
+/**
+ * Moves a bucket's totals for a write at (bucket, key): `stored_bytes` by `+addedBytes − (size of
+ * the row being replaced)`, `object_count` by `+addedObjects − (1 if that row exists)`. Runs in the
+ * write's batch, before the row changes. A delete adds 0 and 0; a put or copy adds its size and 1.
+ */
+const adjustBucketTotals = (db: Database, bucketId: Bound, key: Bound, added: { bytes: SQLChunk; objects: SQLChunk | 0 | 1 }, onlyIf = sql`1`) =>
   db
     .update(buckets)
     .set({
-      storedBytes: sql`${buckets.storedBytes} + ${added} - COALESCE((SELECT ${objects.size} FROM ${objects} WHERE ${objectWhere(bucketId, key)}), 0)`,
+      storedBytes: sql`${buckets.storedBytes} + ${added.bytes} - COALESCE((SELECT ${objects.size} FROM ${objects} WHERE ${objectWhere(bucketId, key)}), 0)`,
+      objectCount: sql`${buckets.objectCount} + ${added.objects} - EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(bucketId, key)})`,
     })
     .where(sql`${buckets.id} = ${bucketId} AND ${onlyIf}`);
 
@@ -75,38 +102,50 @@ type SQLChunk = ReturnType<typeof sql>;
 const released = (rows: Record<string, unknown>[]): string[] => rows.filter((r) => Number(r.refcount) <= 0).map((r) => String(r.id));
 
 
-type Bound = string | number | Placeholder;
+interface PublishValues extends Record<string, unknown> {
+  bucketId: string;
+  key: string;
+  blobId: string;
+  size: number;
+  etag: string;
+  mime: string;
+  storageClass: string;
+  userMeta: string;
+  now: number;
+}
 
 /**
- * The batch of `publishBlob`, compiled once (PutFile runs it on every request): release the
- * replaced blob, move the bucket's byte total, upsert the row, and insert the blob row born with
- * the exact number of rows that now reference it (1, or 0 if the bucket vanished).
+ * The batch of `publishBlob`, compiled once per write mode (PutFile runs it on every request):
+ * release the replaced blob, move the bucket's totals, write the row, and insert the blob row
+ * born with the exact number of rows that now reference it (1, or 0 if the bucket vanished).
  */
-const publishStatements = precompiled<{ bucketId: string; key: string; blobId: string; size: number; etag: string; mime: string; storageClass: string; userMeta: string; now: number }>((db) => {
-  const p = (name: string) => sql.placeholder(name);
-  const [bucketId, key, blobId, size, now] = [p("bucketId"), p("key"), p("blobId"), p("size"), p("now")];
-  const bucketExists = sql`EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${bucketId})`;
-  return [
-    releaseCurrent(db, bucketId, key),
-    adjustStoredBytes(db, bucketId, key, sql`${size}`),
-    sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, mime, storage_class, user_meta, created_at, modified_at)
-      SELECT ${bucketId}, ${key}, ${blobId}, ${size}, ${p("etag")}, ${p("mime")}, ${p("storageClass")}, ${p("userMeta")}, ${now}, ${now}
-      WHERE ${bucketExists}
-      ON CONFLICT (bucket_id, key) DO UPDATE SET blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag,
-        mime = excluded.mime, storage_class = excluded.storage_class, user_meta = excluded.user_meta,
-        created_at = excluded.created_at, modified_at = excluded.modified_at, restore_ready_at = NULL, restore_expires_at = NULL`,
-    sql`INSERT INTO ${blobs} (id, bucket_id, size, etag, refcount, created_at)
-      VALUES (${blobId}, ${bucketId}, ${size}, ${p("etag")}, (SELECT COUNT(*) FROM ${objects} WHERE ${objects.blobId} = ${blobId}), ${now})
-      RETURNING id, refcount`,
-  ];
-});
+const publishStatements = (mode: WriteMode) =>
+  precompiled<PublishValues>((db) => {
+    const p = (name: keyof PublishValues) => sql.placeholder(name);
+    const [bucketId, key, blobId, size, etag, now] = [p("bucketId"), p("key"), p("blobId"), p("size"), p("etag"), p("now")];
+    const bucketExists = sql`EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${bucketId})`;
+    const writable = targetWritable(bucketId, key, mode);
+    return [
+      releaseCurrent(db, bucketId, key, writable),
+      adjustBucketTotals(db, bucketId, key, { bytes: sql`${size}`, objects: sql.raw("1") }, writable),
+      sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, mime, storage_class, user_meta, created_at, modified_at)
+        SELECT ${bucketId}, ${key}, ${blobId}, ${size}, ${etag}, ${p("mime")}, ${p("storageClass")}, ${p("userMeta")}, ${now}, ${now}
+        WHERE ${bucketExists}
+        ${mode.ifAbsent ? INSERT_ONLY : UPSERT}`,
+      sql`INSERT INTO ${blobs} (id, bucket_id, size, etag, refcount, created_at)
+        VALUES (${blobId}, ${bucketId}, ${size}, ${etag}, (SELECT COUNT(*) FROM ${objects} WHERE ${objects.blobId} = ${blobId}), ${now})
+        RETURNING id, refcount`,
+    ];
+  });
+const PUBLISH = { replace: publishStatements({}), ifAbsent: publishStatements({ ifAbsent: true }) };
 
 /**
  * Publishes a new blob (already complete in R2) under (bucket, key): an atomic swap of one row.
  * The previous version stays readable until this batch commits; its blob is returned in
- * `released` when nothing else references it. `written` is false when the bucket is gone.
- * `alongside`: statements that must commit in the same transaction, before the publish (a
- * multipart Finish removes its upload rows so, leaving no window where both exist).
+ * `released` when nothing else references it. `written` is false when the bucket is gone (or,
+ * with `ifAbsent`, the key is taken). `alongside`: statements committed in the same transaction,
+ * before the publish (a multipart Finish removes its upload rows there: no window in which the
+ * object is published and the upload still open, or the reverse).
  */
 export async function publishBlob(
   db: Database,
@@ -115,9 +154,10 @@ export async function publishBlob(
   blob: NewBlob,
   meta: ObjectMeta,
   now: number,
+  mode: WriteMode = {},
   alongside: Statement[] = [],
 ): Promise<WriteResult> {
-  const statements = publishStatements(db, {
+  const statements = PUBLISH[mode.ifAbsent ? "ifAbsent" : "replace"](db, {
     bucketId,
     key,
     blobId: blob.id,
@@ -145,27 +185,31 @@ export async function copyObject(
   meta: (source: { mime: string; userMeta: string; storageClass: string }) => Partial<ObjectMeta>,
   sourceRow: ObjectRow,
   now: number,
+  mode: WriteMode = {},
 ): Promise<WriteResult> {
   const m = meta({ mime: sourceRow.mime, userMeta: sourceRow.userMeta, storageClass: sourceRow.storageClass });
-  // Every statement is guarded on the source still pointing at the blob we read: if it moved, nothing happens.
+  // Every statement is guarded on the source still pointing at the blob we read (if it moved, nothing
+  // happens) and, in `ifAbsent` mode, on the target being free.
   const sourceHolds = sql`EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(src.bucketId, src.key)} AND ${objects.blobId} = ${sourceRow.blobId})`;
   const dstBucketExists = sql`EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${dst.bucketId})`;
-  const guard = sql`${sourceHolds} AND ${dstBucketExists}`;
-  const [old, , upserted] = await batch(db, [
-    releaseCurrent(db, dst.bucketId, dst.key, guard),
-    adjustStoredBytes(db, dst.bucketId, dst.key, sql`${sourceRow.size}`, guard),
+  const guard = sql`${sourceHolds} AND ${dstBucketExists} AND ${targetWritable(dst.bucketId, dst.key, mode)}`;
+  // A target already on the source's blob (a copy onto itself, an UploadHit of a key's own content)
+  // keeps its reference: releasing it first could bring the blob to 0 and have its bytes deleted.
+  const moves = sql`${guard} AND NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(dst.bucketId, dst.key)} AND ${objects.blobId} = ${sourceRow.blobId})`;
+  // Every guard is evaluated before the INSERT, the only statement that changes `objects`.
+  const [old, , , upserted] = await batch(db, [
+    releaseCurrent(db, dst.bucketId, dst.key, moves),
+    adjustBucketTotals(db, dst.bucketId, dst.key, { bytes: sql`${sourceRow.size}`, objects: 1 }, guard),
+    db
+      .update(blobs)
+      .set({ refcount: sql`${blobs.refcount} + 1` })
+      .where(sql`${blobs.id} = ${sourceRow.blobId} AND ${moves}`),
     sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, mime, storage_class, user_meta, created_at, modified_at)
       SELECT ${dst.bucketId}, ${dst.key}, ${sourceRow.blobId}, ${sourceRow.size}, ${sourceRow.etag},
         ${m.mime ?? sourceRow.mime}, ${m.storageClass ?? sourceRow.storageClass},
         ${m.userMeta ? JSON.stringify(m.userMeta) : sourceRow.userMeta}, ${now}, ${now}
       WHERE ${guard}
-      ON CONFLICT (bucket_id, key) DO UPDATE SET blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag,
-        mime = excluded.mime, storage_class = excluded.storage_class, user_meta = excluded.user_meta,
-        created_at = excluded.created_at, modified_at = excluded.modified_at, restore_ready_at = NULL, restore_expires_at = NULL`,
-    db
-      .update(blobs)
-      .set({ refcount: sql`${blobs.refcount} + 1` })
-      .where(sql`${blobs.id} = ${sourceRow.blobId} AND ${guard}`),
+      ${UPSERT}`,
   ]);
   const written = (upserted.meta?.changes ?? 0) > 0;
   return { written, released: released(old.results) };
@@ -175,7 +219,7 @@ export async function copyObject(
 export async function deleteObject(db: Database, bucketId: string, key: string): Promise<WriteResult> {
   const [old, , deleted] = await batch(db, [
     releaseCurrent(db, bucketId, key),
-    adjustStoredBytes(db, bucketId, key, sql`0`),
+    adjustBucketTotals(db, bucketId, key, { bytes: sql`0`, objects: 0 }),
     db.delete(objects).where(objectWhere(bucketId, key)).returning({ key: objects.key }),
   ]);
   return { written: deleted.results.length > 0, released: released(old.results) };
@@ -202,11 +246,8 @@ export async function renameObject(
   const replace = force ? sourceExists : sql`0`;
   const [old, , , moved] = await batch(db, [
     releaseCurrent(db, bucketId, to, replace),
-    // Replacing the target removes its bytes from the bucket total; the renamed row keeps its own.
-    db
-      .update(buckets)
-      .set({ storedBytes: sql`${buckets.storedBytes} - COALESCE((SELECT ${objects.size} FROM ${objects} WHERE ${objectWhere(bucketId, to)}), 0)` })
-      .where(sql`${buckets.id} = ${bucketId} AND ${replace}`),
+    // Replacing the target removes its bytes and its row from the bucket totals; the renamed row keeps its own.
+    adjustBucketTotals(db, bucketId, to, { bytes: sql`0`, objects: 0 }, replace),
     db.delete(objects).where(sql`${objectWhere(bucketId, to)} AND ${replace}`),
     db
       .update(objects)

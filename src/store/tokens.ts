@@ -27,6 +27,8 @@ export interface TokenFields {
 
 export interface Token extends TokenFields {
   id: string;
+  /** A stored list did not parse (a damaged row): authentication turns the token into one that grants nothing. */
+  damaged: boolean;
   projectId: string;
   region: string;
   createdAt: number;
@@ -37,27 +39,30 @@ export interface Token extends TokenFields {
 
 type TokenRow = typeof tokens.$inferSelect;
 
-/** A stored JSON list; anything but an array of strings reads as empty. */
-function parseList(stored: string): string[] {
+/** A stored JSON list of strings, or null when the stored text is anything else (fail closed). */
+function parseList(stored: string): string[] | null {
   try {
     const v: unknown = JSON.parse(stored);
-    return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
+    return Array.isArray(v) && v.every((x) => typeof x === "string") ? v : null;
   } catch {
-    return [];
+    return null;
   }
 }
 
 function fromRow(r: TokenRow): Token {
+  const lists = [r.allowedOps, r.allowedPrefixes, r.allowedBuckets, r.blackIpList, r.whiteIpList].map(parseList);
+  const [allowedOps, allowedPrefixes, allowedBuckets, blackIpList, whiteIpList] = lists.map((l) => l ?? []);
   return {
     id: r.id,
     projectId: r.projectId,
     region: r.region,
     name: r.name,
-    allowedOps: parseList(r.allowedOps),
-    allowedPrefixes: parseList(r.allowedPrefixes),
-    allowedBuckets: parseList(r.allowedBuckets),
-    blackIpList: parseList(r.blackIpList),
-    whiteIpList: parseList(r.whiteIpList),
+    allowedOps,
+    allowedPrefixes,
+    allowedBuckets,
+    blackIpList,
+    whiteIpList,
+    damaged: lists.some((l) => l === null),
     expireTime: r.expireTime,
     createdAt: r.createdAt,
     modifiedAt: r.modifiedAt,
