@@ -1,4 +1,4 @@
-import { and, asc, eq, getTableColumns, gt, gte, lt, sql, type Placeholder } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, gt, gte, lt, sql, type Placeholder, type SQL } from "drizzle-orm";
 import { blobs, buckets, objects } from "../../schema/schema";
 import { batch, forEachChunk, inChunks, precompiled, precompiledRow, type Database, type Statement } from "./db";
 
@@ -115,37 +115,53 @@ interface PublishValues extends Record<string, unknown> {
 }
 
 /**
- * The batch of `publishBlob`, compiled once per write mode (PutFile runs it on every request):
- * release the replaced blob, move the bucket's totals, write the row, and insert the blob row
- * born with the exact number of rows that now reference it (1, or 0 if the bucket vanished).
+ * The statements of a publish: release the replaced blob, move the bucket's totals, write the row,
+ * and insert the blob row born with the exact number of rows that now reference it (1, or 0 if
+ * the bucket vanished). Each takes effect only where `guard` holds (SQL true when unguarded).
+ * `v` holds values, or placeholders for a statement compiled once.
  */
-const publishStatements = (mode: WriteMode) =>
+function publishStatements(db: Database, v: { [K in keyof PublishValues]: Bound }, mode: WriteMode, guard: SQL): Statement[] {
+  const bucketExists = sql`EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${v.bucketId})`;
+  const writable = sql`${targetWritable(v.bucketId, v.key, mode)} AND ${guard}`;
+  return [
+    releaseCurrent(db, v.bucketId, v.key, writable),
+    adjustBucketTotals(db, v.bucketId, v.key, { bytes: sql`${v.size}`, objects: sql.raw("1") }, writable),
+    sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, mime, storage_class, user_meta, created_at, modified_at)
+      SELECT ${v.bucketId}, ${v.key}, ${v.blobId}, ${v.size}, ${v.etag}, ${v.mime}, ${v.storageClass}, ${v.userMeta}, ${v.now}, ${v.now}
+      WHERE ${bucketExists} AND ${guard}
+      ${mode.ifAbsent ? INSERT_ONLY : UPSERT}`,
+    sql`INSERT INTO ${blobs} (id, bucket_id, size, etag, refcount, created_at)
+      SELECT ${v.blobId}, ${v.bucketId}, ${v.size}, ${v.etag}, (SELECT COUNT(*) FROM ${objects} WHERE ${objects.blobId} = ${v.blobId}), ${v.now}
+      WHERE ${guard}
+      RETURNING id, refcount`,
+  ];
+}
+
+/** PutFile's publish, compiled once per write mode: it runs on every upload (store/db.ts `precompiled`). */
+const precompiledPublish = (mode: WriteMode) =>
   precompiled<PublishValues>((db) => {
-    const p = (name: keyof PublishValues) => sql.placeholder(name);
-    const [bucketId, key, blobId, size, etag, now] = [p("bucketId"), p("key"), p("blobId"), p("size"), p("etag"), p("now")];
-    const bucketExists = sql`EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${bucketId})`;
-    const writable = targetWritable(bucketId, key, mode);
-    return [
-      releaseCurrent(db, bucketId, key, writable),
-      adjustBucketTotals(db, bucketId, key, { bytes: sql`${size}`, objects: sql.raw("1") }, writable),
-      sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, mime, storage_class, user_meta, created_at, modified_at)
-        SELECT ${bucketId}, ${key}, ${blobId}, ${size}, ${etag}, ${p("mime")}, ${p("storageClass")}, ${p("userMeta")}, ${now}, ${now}
-        WHERE ${bucketExists}
-        ${mode.ifAbsent ? INSERT_ONLY : UPSERT}`,
-      sql`INSERT INTO ${blobs} (id, bucket_id, size, etag, refcount, created_at)
-        VALUES (${blobId}, ${bucketId}, ${size}, ${etag}, (SELECT COUNT(*) FROM ${objects} WHERE ${objects.blobId} = ${blobId}), ${now})
-        RETURNING id, refcount`,
-    ];
+    const names = ["bucketId", "key", "blobId", "size", "etag", "mime", "storageClass", "userMeta", "now"] as const;
+    const v = Object.fromEntries(names.map((n) => [n, sql.placeholder(n)])) as { [K in keyof PublishValues]: Placeholder };
+    return publishStatements(db, v, mode, sql.raw("1"));
   });
-const PUBLISH = { replace: publishStatements({}), ifAbsent: publishStatements({ ifAbsent: true }) };
+const PUBLISH = { replace: precompiledPublish({}), ifAbsent: precompiledPublish({ ifAbsent: true }) };
+
+/**
+ * A publish that belongs to another change, in the same transaction: it takes effect only where
+ * `guard` holds at the start, and `statements` run after it (a multipart Finish: publish only
+ * while the upload's rows exist, then remove them).
+ */
+export interface PublishAlong {
+  guard: SQL;
+  statements: Statement[];
+}
 
 /**
  * Publishes a new blob (already complete in R2) under (bucket, key): an atomic swap of one row.
  * The previous version stays readable until this batch commits; its blob is returned in
  * `released` when nothing else references it. `written` is false when the bucket is gone (or,
- * with `ifAbsent`, the key is taken). `alongside`: statements committed in the same transaction,
- * before the publish (a multipart Finish removes its upload rows there: no window in which the
- * object is published and the upload still open, or the reverse).
+ * with `ifAbsent`, the key is taken, or `along.guard` did not hold). `alongResults`: the results
+ * of `along.statements`.
  */
 export async function publishBlob(
   db: Database,
@@ -155,23 +171,17 @@ export async function publishBlob(
   meta: ObjectMeta,
   now: number,
   mode: WriteMode = {},
-  alongside: Statement[] = [],
-): Promise<WriteResult> {
-  const statements = PUBLISH[mode.ifAbsent ? "ifAbsent" : "replace"](db, {
-    bucketId,
-    key,
-    blobId: blob.id,
-    size: blob.size,
-    etag: blob.etag,
-    mime: meta.mime,
-    storageClass: meta.storageClass,
-    userMeta: JSON.stringify(meta.userMeta),
-    now,
-  });
-  const results = await batch(db, [...alongside, ...statements]);
-  const [old, , , inserted] = results.slice(alongside.length);
+  along?: PublishAlong,
+): Promise<WriteResult & { alongResults: D1Result<Record<string, unknown>>[] }> {
+  const values = { bucketId, key, blobId: blob.id, size: blob.size, etag: blob.etag, mime: meta.mime, storageClass: meta.storageClass, userMeta: JSON.stringify(meta.userMeta), now };
+  const statements = along
+    ? [...publishStatements(db, values, mode, along.guard), ...along.statements]
+    : PUBLISH[mode.ifAbsent ? "ifAbsent" : "replace"](db, values);
+  const [old, , , inserted, ...alongResults] = await batch(db, statements);
   const written = Number(inserted.results[0]?.refcount) > 0;
-  return { written, released: [...released(old.results), ...(written ? [] : [blob.id])] };
+  // No blob row (a guard failed): the blob is not ours to release (a concurrent Finish may own it).
+  const unreferenced = !written && inserted.results.length > 0;
+  return { written, released: [...released(old.results), ...(unreferenced ? [blob.id] : [])], alongResults };
 }
 
 /**
