@@ -4,10 +4,11 @@ import { deleteBlobs, getBlob, newBlobId, putBlob } from "../store/blobs";
 import { deleteObject, forgetReleasedBlobs, getObject, publishBlob, type ObjectMeta, type ObjectRow, type WriteMode, type WriteResult } from "../store/objects";
 import { mayReplace } from "../auth/scope";
 import { assertNotOwing } from "../metering/quotas";
-import { assertWritableKey, type DataContext } from "./context";
+import { assertWritableKey, requestedObject, type DataContext } from "./context";
 import { etagFromBlocks, hashingStream, UFileHasher } from "./etag";
 import { isReadable, objectHeaders, requestedStorageClass, requestedUserMeta } from "./object-headers";
 import { parseRange } from "./range";
+import { requestedAcl } from "./object-acl";
 import { readBounded } from "../body";
 
 /** PutFile, GetFile, HEAD and DeleteFile (spec 000 §6, §9-11; PROTOCOL.md §5.3, §5.6-5.8). */
@@ -27,6 +28,7 @@ export function requestedMeta(headers: Headers, fallbackMime = "application/octe
     mime: headers.get("Content-Type") || fallbackMime,
     storageClass: requestedStorageClass(headers, "STANDARD"),
     userMeta: requestedUserMeta(headers),
+    acl: requestedAcl(headers),
   };
 }
 
@@ -194,7 +196,7 @@ export async function putFile(c: DataContext): Promise<Response> {
 }
 
 async function existing(c: DataContext): Promise<ObjectRow> {
-  const row = await getObject(c.db, c.bucket.id, c.key);
+  const row = await requestedObject(c);
   if (!row) throw new ApiError("FileNotExist");
   return row;
 }

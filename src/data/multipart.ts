@@ -17,12 +17,13 @@ import {
 } from "../store/uploads";
 import type { AccessCheck } from "./access";
 import { assertNotOwing } from "../metering/quotas";
-import { assertWritableKey, wholeNumberParam, type DataContext } from "./context";
+import { assertWritableKey, memo, wholeNumberParam, type DataContext } from "./context";
 import { etagFromBlocks, normalizeEtag, partEtag, UFileHasher, type HashResult } from "./etag";
 import { readBounded } from "../body";
 import { publish, requestBody, requestedMeta, writeHashed, type RequestBody } from "./files";
 import { requestedUserMeta } from "./object-headers";
 import { copySourceObject } from "./object-ops";
+import { requestedAcl } from "./object-acl";
 
 /**
  * Multipart upload (spec 000 §12-15, §20; PROTOCOL.md §5.9; DESIGN.md §5).
@@ -45,16 +46,6 @@ const uploadIdParam = (c: DataContext): string => {
 };
 
 const notFound = (id: string) => new ApiError("UploadIdNotExist", id);
-
-/** Per-request lookups shared by an operation's access check and its handler (one D1 read each). */
-function memo<T>(compute: (c: DataContext) => Promise<T>): (c: DataContext) => Promise<T> {
-  const cache = new WeakMap<DataContext, Promise<T>>();
-  return (c) => {
-    let hit = cache.get(c);
-    if (!hit) cache.set(c, (hit = compute(c)));
-    return hit;
-  };
-}
 
 // ───────────────────────── Initiate ─────────────────────────
 
@@ -328,7 +319,7 @@ export async function finishMultipartUpload(c: DataContext): Promise<Response> {
   // Only one Finish (or Abort, or the sweeper) gets the rows: a concurrent Finish stops here.
   if (!(await claimUpload(c.db, id, c.bucket.id, c.key))) throw notFound(id);
   const etag = await etagFromBlocks(windowsOf(parts));
-  const meta = { mime: finishMime(c, upload, parts), storageClass: upload.storageClass, userMeta };
+  const meta = { mime: finishMime(c, upload, parts), storageClass: upload.storageClass, userMeta, acl: requestedAcl(c.request.headers) };
   const published = await publish(c, key, { id: upload.blobId, size, etag }, meta);
   return json({ Bucket: c.bucket.name, Key: key, FileSize: size }, 200, published.headers);
 }

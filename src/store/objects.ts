@@ -22,7 +22,14 @@ export interface ObjectMeta {
   mime: string;
   storageClass: string;
   userMeta: Record<string, string>;
+  /** Object ACL; a new version starts at `default` unless the write names one. */
+  acl?: string;
+  /** Tags as stored (JSON array); a new version starts without tags unless the write names some. */
+  tags?: string;
 }
+
+const DEFAULT_ACL = "default";
+export const NO_TAGS = "[]";
 
 export interface NewBlob {
   id: string;
@@ -57,7 +64,8 @@ const targetWritable = (bucketId: string, key: string, mode: WriteMode) =>
 
 const UPSERT = sql`ON CONFLICT (bucket_id, key) DO UPDATE SET blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag,
         mime = excluded.mime, storage_class = excluded.storage_class, user_meta = excluded.user_meta,
-        created_at = excluded.created_at, modified_at = excluded.modified_at, restore_ready_at = NULL, restore_expires_at = NULL`;
+        created_at = excluded.created_at, modified_at = excluded.modified_at, restore_ready_at = NULL, restore_expires_at = NULL,
+        acl = excluded.acl, tags = excluded.tags`;
 const INSERT_ONLY = sql`ON CONFLICT (bucket_id, key) DO NOTHING`;
 
 /** Decrements the refcount of the blob the (bucket, key) row points at, if any, returning it. */
@@ -102,8 +110,9 @@ export async function publishBlob(
   const [old, , , inserted] = await batch(db, [
     releaseCurrent(db, bucketId, key, writable),
     adjustStoredBytes(db, bucketId, key, sql`${blob.size}`, writable),
-    sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, mime, storage_class, user_meta, created_at, modified_at)
-      SELECT ${bucketId}, ${key}, ${blob.id}, ${blob.size}, ${blob.etag}, ${meta.mime}, ${meta.storageClass}, ${JSON.stringify(meta.userMeta)}, ${now}, ${now}
+    sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, mime, storage_class, user_meta, created_at, modified_at, acl, tags)
+      SELECT ${bucketId}, ${key}, ${blob.id}, ${blob.size}, ${blob.etag}, ${meta.mime}, ${meta.storageClass}, ${JSON.stringify(meta.userMeta)}, ${now}, ${now},
+        ${meta.acl ?? DEFAULT_ACL}, ${meta.tags ?? NO_TAGS}
       WHERE ${bucketExists}
       ${mode.ifAbsent ? INSERT_ONLY : UPSERT}`,
     // The blob row is born with the exact number of rows that now reference it (1, or 0 if the bucket vanished).
@@ -126,17 +135,18 @@ export async function publishBlob(
 /**
  * Points (dstBucket, dstKey) at the blob of (srcBucket, srcKey): Copy and UploadHit.
  * No bytes move. `written` is false when the source vanished (or the bucket is gone).
+ * `meta` decides what differs from the source; the ACL starts at `default` unless it names one.
  */
 export async function copyObject(
   db: Database,
   src: { bucketId: string; key: string },
   dst: { bucketId: string; key: string },
-  meta: (source: { mime: string; userMeta: string; storageClass: string }) => Partial<ObjectMeta>,
+  meta: (source: { mime: string; userMeta: string; storageClass: string; tags: string }) => Partial<ObjectMeta>,
   sourceRow: ObjectRow,
   now: number,
   mode: WriteMode = {},
 ): Promise<WriteResult> {
-  const m = meta({ mime: sourceRow.mime, userMeta: sourceRow.userMeta, storageClass: sourceRow.storageClass });
+  const m = meta({ mime: sourceRow.mime, userMeta: sourceRow.userMeta, storageClass: sourceRow.storageClass, tags: sourceRow.tags });
   // Every statement is guarded on the source still pointing at the blob we read (if it moved, nothing
   // happens) and, in `ifAbsent` mode, on the target being free.
   const sourceHolds = sql`EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(src.bucketId, src.key)} AND ${objects.blobId} = ${sourceRow.blobId})`;
@@ -153,10 +163,11 @@ export async function copyObject(
       .update(blobs)
       .set({ refcount: sql`${blobs.refcount} + 1` })
       .where(sql`${blobs.id} = ${sourceRow.blobId} AND ${moves}`),
-    sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, mime, storage_class, user_meta, created_at, modified_at)
+    sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, mime, storage_class, user_meta, created_at, modified_at, acl, tags)
       SELECT ${dst.bucketId}, ${dst.key}, ${sourceRow.blobId}, ${sourceRow.size}, ${sourceRow.etag},
         ${m.mime ?? sourceRow.mime}, ${m.storageClass ?? sourceRow.storageClass},
-        ${m.userMeta ? JSON.stringify(m.userMeta) : sourceRow.userMeta}, ${now}, ${now}
+        ${m.userMeta ? JSON.stringify(m.userMeta) : sourceRow.userMeta}, ${now}, ${now},
+        ${m.acl ?? DEFAULT_ACL}, ${m.tags ?? sourceRow.tags}
       WHERE ${guard}
       ${UPSERT}`,
   ]);
@@ -211,12 +222,12 @@ export async function renameObject(
   return { outcome: (await getObject(db, bucketId, from)) ? "exists" : "missing", released: [] };
 }
 
-/** Metadata-only changes of one row (OpMeta, ClassSwitch, Restore). Returns the new row, or null if missing. */
+/** Metadata-only changes of one row (OpMeta, ClassSwitch, Restore, ACL, tagging). Returns the new row, or null if missing. */
 export async function updateObject(
   db: Database,
   bucketId: string,
   key: string,
-  set: Partial<Pick<ObjectRow, "mime" | "storageClass" | "restoreReadyAt" | "restoreExpiresAt" | "modifiedAt">>,
+  set: Partial<Pick<ObjectRow, "mime" | "storageClass" | "restoreReadyAt" | "restoreExpiresAt" | "modifiedAt" | "acl" | "tags">>,
 ): Promise<ObjectRow | null> {
   return (await db.update(objects).set(set).where(objectWhere(bucketId, key)).returning().get()) ?? null;
 }
