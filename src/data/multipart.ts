@@ -24,6 +24,7 @@ import { publish, requestBody, requestedMeta, writeHashed, type RequestBody } fr
 import { requestedUserMeta } from "./object-headers";
 import { copySourceObject } from "./object-ops";
 import { requestedAcl } from "./object-acl";
+import { uploadCallback } from "./callback";
 
 /**
  * Multipart upload (spec 000 §12-15, §20; PROTOCOL.md §5.9; DESIGN.md §5).
@@ -305,6 +306,7 @@ const finishUserMeta = (c: DataContext, upload: UploadRow): Record<string, strin
 export async function finishMultipartUpload(c: DataContext): Promise<Response> {
   const id = uploadIdParam(c);
   assertNotOwing(c.bucket);
+  const callback = uploadCallback(c); // a bad upload policy is refused before anything is published
   const key = await finishKey(c);
   const upload = await touchUpload(c.db, id, c.bucket.id, c.key, c.now);
   if (!upload) throw notFound(id);
@@ -321,7 +323,8 @@ export async function finishMultipartUpload(c: DataContext): Promise<Response> {
   const etag = await etagFromBlocks(windowsOf(parts));
   const meta = { mime: finishMime(c, upload, parts), storageClass: upload.storageClass, userMeta, acl: requestedAcl(c.request.headers) };
   const published = await publish(c, key, { id: upload.blobId, size, etag }, meta);
-  return json({ Bucket: c.bucket.name, Key: key, FileSize: size }, 200, published.headers);
+  const answer = json({ Bucket: c.bucket.name, Key: key, FileSize: size }, 200, published.headers);
+  return callback ? callback.answer({ key, etag, size, mime: meta.mime }, answer) : answer;
 }
 
 // ───────────────────────── Abort ─────────────────────────
