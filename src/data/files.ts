@@ -5,10 +5,12 @@ import { database } from "../store/db";
 import { deleteObject, forgetReleasedBlobs, getObject, publishBlob, type ObjectMeta, type ObjectRow, type WriteMode, type WriteResult } from "../store/objects";
 import { mayReplace } from "../auth/scope";
 import { assertNotOwing } from "../metering/quotas";
-import { assertWritableKey, type DataContext } from "./context";
+import { assertWritableKey, requestedObject, type DataContext } from "./context";
 import { etagFromBlocks, hashingStream, UFileHasher } from "./etag";
 import { isReadable, objectHeaders, requestedStorageClass, requestedUserMeta } from "./object-headers";
 import { parseRange } from "./range";
+import { requestedAcl } from "./object-acl";
+import { uploadCallback } from "./callback";
 import { readBounded } from "../body";
 
 /** PutFile, GetFile, HEAD and DeleteFile (spec 000 §6, §9-11; PROTOCOL.md §5.3, §5.6-5.8). */
@@ -28,6 +30,7 @@ export function requestedMeta(headers: Headers, fallbackMime = "application/octe
     mime: headers.get("Content-Type") || fallbackMime,
     storageClass: requestedStorageClass(headers, "STANDARD"),
     userMeta: requestedUserMeta(headers),
+    acl: requestedAcl(headers),
   };
 }
 
@@ -189,13 +192,15 @@ export async function putFile(c: DataContext): Promise<Response> {
   assertNotOwing(c.bucket);
   const meta = requestedMeta(c.request.headers);
   const md5 = parseContentMd5(c.request.headers.get("Content-MD5"));
+  const callback = uploadCallback(c); // a bad upload policy is refused before a byte is stored
   const blobId = newBlobId();
   const { size, etag } = await storeBody(c, blobId, meta.storageClass, md5);
-  return publish(c, c.key, { id: blobId, size, etag }, meta);
+  const published = await publish(c, c.key, { id: blobId, size, etag }, meta);
+  return callback ? callback.answer({ key: c.key, etag, size, mime: meta.mime }, published) : published;
 }
 
 async function existing(c: DataContext): Promise<ObjectRow> {
-  const row = await getObject(c.db, c.bucket.id, c.key);
+  const row = await requestedObject(c);
   if (!row) throw new ApiError("FileNotExist");
   return row;
 }

@@ -19,12 +19,14 @@ import {
 } from "../store/uploads";
 import type { AccessCheck } from "./access";
 import { assertNotOwing } from "../metering/quotas";
-import { assertWritableKey, wholeNumberParam, type DataContext } from "./context";
+import { assertWritableKey, memo, wholeNumberParam, type DataContext } from "./context";
 import { etagFromBlocks, normalizeEtag, partEtag, UFileHasher, type HashResult } from "./etag";
 import { readBounded } from "../body";
 import { explainUnwritten, releaseBlobs, requestBody, requestedMeta, writeHashed, writeMode, type RequestBody } from "./files";
 import { requestedUserMeta } from "./object-headers";
 import { copySourceObject } from "./object-ops";
+import { requestedAcl } from "./object-acl";
+import { uploadCallback } from "./callback";
 
 /**
  * Multipart upload (spec 000 §12-15, §20; PROTOCOL.md §5.9; DESIGN.md §5).
@@ -47,16 +49,6 @@ const uploadIdParam = (c: DataContext): string => {
 };
 
 const notFound = (id: string) => new ApiError("UploadIdNotExist", id);
-
-/** Per-request lookups shared by an operation's access check and its handler (one D1 read each). */
-function memo<T>(compute: (c: DataContext) => Promise<T>): (c: DataContext) => Promise<T> {
-  const cache = new WeakMap<DataContext, Promise<T>>();
-  return (c) => {
-    let hit = cache.get(c);
-    if (!hit) cache.set(c, (hit = compute(c)));
-    return hit;
-  };
-}
 
 // ───────────────────────── Initiate ─────────────────────────
 
@@ -339,6 +331,7 @@ const finishUserMeta = (c: DataContext, upload: UploadRow): Record<string, strin
 export async function finishMultipartUpload(c: DataContext): Promise<Response> {
   const id = uploadIdParam(c);
   assertNotOwing(c.bucket);
+  const callback = uploadCallback(c); // a bad upload policy is refused before anything is published
   const key = await finishKey(c);
   const found = await touchUploadWithParts(c.db, id, c.bucket.id, c.key, c.now);
   if (!found) throw notFound(id);
@@ -351,14 +344,15 @@ export async function finishMultipartUpload(c: DataContext): Promise<Response> {
   const userMeta = finishUserMeta(c, upload);
   await completeBlob(c, upload, parts, size);
   const etag = await etagFromBlocks(windowsOf(parts));
-  const meta = { mime: finishMime(c, upload, parts), storageClass: upload.storageClass, userMeta };
+  const meta = { mime: finishMime(c, upload, parts), storageClass: upload.storageClass, userMeta, acl: requestedAcl(c.request.headers) };
   // One batch publishes the object and removes the upload's rows. Only one Finish (or Abort, or
   // the sweeper) gets the rows: a concurrent Finish publishes nothing and stops here.
   const result = await publishBlob(c.db, c.bucket.id, key, { id: upload.blobId, size, etag }, meta, c.now, writeMode(c), finishingUpload(id, c.bucket.id, c.key));
   if (result.alongResults[1].results.length === 0) throw notFound(id);
   releaseBlobs(c, result.released);
   await explainUnwritten(c, key, result, () => new ApiError("BucketNotExist"));
-  return json({ Bucket: c.bucket.name, Key: key, FileSize: size }, 200, { ETag: etag });
+  const answer = json({ Bucket: c.bucket.name, Key: key, FileSize: size }, 200, { ETag: etag });
+  return callback ? callback.answer({ key, etag, size, mime: meta.mime }, answer) : answer;
 }
 
 // ───────────────────────── Abort ─────────────────────────

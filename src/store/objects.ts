@@ -23,7 +23,14 @@ export interface ObjectMeta {
   mime: string;
   storageClass: string;
   userMeta: Record<string, string>;
+  /** Object ACL; a new version starts at `default` unless the write names one. */
+  acl?: string;
+  /** Tags as stored (JSON array); a new version starts without tags unless the write names some. */
+  tags?: string;
 }
+
+const DEFAULT_ACL = "default";
+export const NO_TAGS = "[]";
 
 export interface NewBlob {
   id: string;
@@ -71,7 +78,8 @@ const targetWritable = (bucketId: Bound, key: Bound, mode: WriteMode) =>
 
 const UPSERT = sql`ON CONFLICT (bucket_id, key) DO UPDATE SET blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag,
         mime = excluded.mime, storage_class = excluded.storage_class, user_meta = excluded.user_meta,
-        created_at = excluded.created_at, modified_at = excluded.modified_at, restore_ready_at = NULL, restore_expires_at = NULL`;
+        created_at = excluded.created_at, modified_at = excluded.modified_at, restore_ready_at = NULL, restore_expires_at = NULL,
+        acl = excluded.acl, tags = excluded.tags`;
 const INSERT_ONLY = sql`ON CONFLICT (bucket_id, key) DO NOTHING`;
 
 /** Decrements the refcount of the blob the (bucket, key) row points at, if any, returning it. */
@@ -111,6 +119,8 @@ interface PublishValues extends Record<string, unknown> {
   mime: string;
   storageClass: string;
   userMeta: string;
+  acl: string;
+  tags: string;
   now: number;
 }
 
@@ -126,8 +136,8 @@ function publishStatements(db: Database, v: { [K in keyof PublishValues]: Bound 
   return [
     releaseCurrent(db, v.bucketId, v.key, writable),
     adjustBucketTotals(db, v.bucketId, v.key, { bytes: sql`${v.size}`, objects: sql.raw("1") }, writable),
-    sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, mime, storage_class, user_meta, created_at, modified_at)
-      SELECT ${v.bucketId}, ${v.key}, ${v.blobId}, ${v.size}, ${v.etag}, ${v.mime}, ${v.storageClass}, ${v.userMeta}, ${v.now}, ${v.now}
+    sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, mime, storage_class, user_meta, created_at, modified_at, acl, tags)
+      SELECT ${v.bucketId}, ${v.key}, ${v.blobId}, ${v.size}, ${v.etag}, ${v.mime}, ${v.storageClass}, ${v.userMeta}, ${v.now}, ${v.now}, ${v.acl}, ${v.tags}
       WHERE ${bucketExists} AND ${guard}
       ${mode.ifAbsent ? INSERT_ONLY : UPSERT}`,
     sql`INSERT INTO ${blobs} (id, bucket_id, size, etag, refcount, created_at)
@@ -140,7 +150,7 @@ function publishStatements(db: Database, v: { [K in keyof PublishValues]: Bound 
 /** PutFile's publish, compiled once per write mode: it runs on every upload (store/db.ts `precompiled`). */
 const precompiledPublish = (mode: WriteMode) =>
   precompiled<PublishValues>((db) => {
-    const names = ["bucketId", "key", "blobId", "size", "etag", "mime", "storageClass", "userMeta", "now"] as const;
+    const names = ["bucketId", "key", "blobId", "size", "etag", "mime", "storageClass", "userMeta", "acl", "tags", "now"] as const;
     const v = Object.fromEntries(names.map((n) => [n, sql.placeholder(n)])) as { [K in keyof PublishValues]: Placeholder };
     return publishStatements(db, v, mode, sql.raw("1"));
   });
@@ -173,7 +183,19 @@ export async function publishBlob(
   mode: WriteMode = {},
   along?: PublishAlong,
 ): Promise<WriteResult & { alongResults: D1Result<Record<string, unknown>>[] }> {
-  const values = { bucketId, key, blobId: blob.id, size: blob.size, etag: blob.etag, mime: meta.mime, storageClass: meta.storageClass, userMeta: JSON.stringify(meta.userMeta), now };
+  const values = {
+    bucketId,
+    key,
+    blobId: blob.id,
+    size: blob.size,
+    etag: blob.etag,
+    mime: meta.mime,
+    storageClass: meta.storageClass,
+    userMeta: JSON.stringify(meta.userMeta),
+    acl: meta.acl ?? DEFAULT_ACL,
+    tags: meta.tags ?? NO_TAGS,
+    now,
+  };
   const statements = along
     ? [...publishStatements(db, values, mode, along.guard), ...along.statements]
     : PUBLISH[mode.ifAbsent ? "ifAbsent" : "replace"](db, values);
@@ -187,17 +209,18 @@ export async function publishBlob(
 /**
  * Points (dstBucket, dstKey) at the blob of (srcBucket, srcKey): Copy and UploadHit.
  * No bytes move. `written` is false when the source vanished (or the bucket is gone).
+ * `meta` decides what differs from the source; the ACL starts at `default` unless it names one.
  */
 export async function copyObject(
   db: Database,
   src: { bucketId: string; key: string },
   dst: { bucketId: string; key: string },
-  meta: (source: { mime: string; userMeta: string; storageClass: string }) => Partial<ObjectMeta>,
+  meta: (source: { mime: string; userMeta: string; storageClass: string; tags: string }) => Partial<ObjectMeta>,
   sourceRow: ObjectRow,
   now: number,
   mode: WriteMode = {},
 ): Promise<WriteResult> {
-  const m = meta({ mime: sourceRow.mime, userMeta: sourceRow.userMeta, storageClass: sourceRow.storageClass });
+  const m = meta({ mime: sourceRow.mime, userMeta: sourceRow.userMeta, storageClass: sourceRow.storageClass, tags: sourceRow.tags });
   // Every statement is guarded on the source still pointing at the blob we read (if it moved, nothing
   // happens) and, in `ifAbsent` mode, on the target being free.
   const sourceHolds = sql`EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(src.bucketId, src.key)} AND ${objects.blobId} = ${sourceRow.blobId})`;
@@ -214,10 +237,11 @@ export async function copyObject(
       .update(blobs)
       .set({ refcount: sql`${blobs.refcount} + 1` })
       .where(sql`${blobs.id} = ${sourceRow.blobId} AND ${moves}`),
-    sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, mime, storage_class, user_meta, created_at, modified_at)
+    sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, mime, storage_class, user_meta, created_at, modified_at, acl, tags)
       SELECT ${dst.bucketId}, ${dst.key}, ${sourceRow.blobId}, ${sourceRow.size}, ${sourceRow.etag},
         ${m.mime ?? sourceRow.mime}, ${m.storageClass ?? sourceRow.storageClass},
-        ${m.userMeta ? JSON.stringify(m.userMeta) : sourceRow.userMeta}, ${now}, ${now}
+        ${m.userMeta ? JSON.stringify(m.userMeta) : sourceRow.userMeta}, ${now}, ${now},
+        ${m.acl ?? DEFAULT_ACL}, ${m.tags ?? sourceRow.tags}
       WHERE ${guard}
       ${UPSERT}`,
   ]);
@@ -269,12 +293,12 @@ export async function renameObject(
   return { outcome: (await getObject(db, bucketId, from)) ? "exists" : "missing", released: [] };
 }
 
-/** Metadata-only changes of one row (OpMeta, ClassSwitch, Restore). Returns the new row, or null if missing. */
+/** Metadata-only changes of one row (OpMeta, ClassSwitch, Restore, ACL, tagging). Returns the new row, or null if missing. */
 export async function updateObject(
   db: Database,
   bucketId: string,
   key: string,
-  set: Partial<Pick<ObjectRow, "mime" | "storageClass" | "restoreReadyAt" | "restoreExpiresAt" | "modifiedAt">>,
+  set: Partial<Pick<ObjectRow, "mime" | "storageClass" | "restoreReadyAt" | "restoreExpiresAt" | "modifiedAt" | "acl" | "tags">>,
 ): Promise<ObjectRow | null> {
   return (await db.update(objects).set(set).where(objectWhere(bucketId, key)).returning().get()) ?? null;
 }
