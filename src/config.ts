@@ -36,6 +36,8 @@ export interface Env {
   TOKEN_SECRET?: string;
   /** Most tokens one project may hold (15038). */
   TOKEN_LIMIT_PER_PROJECT?: string;
+  /** The web console's static files (wrangler.toml `[assets]`, src/console.ts); absent = no console. */
+  ASSETS?: Fetcher;
   /** Usage events of the data plane, folded into D1 by this Worker's `queue` handler. */
   USAGE_QUEUE: Queue<UsageEvent>;
   /** Quota a project gets in a region before it buys any: GB·day, GB, 万次 (10⁴ requests). */
