@@ -32,6 +32,12 @@ export const buckets = sqliteTable(
     modifiedAt: integer("modified_at").notNull(),
     /** Sum of object sizes, maintained in the same batch as every object write. */
     storedBytes: integer("stored_bytes").notNull().default(0),
+    /**
+     * Number of object rows, maintained in the same statement as `stored_bytes` (DescribeBucket's
+     * `ObjectCount`, shown by the console). Added after buckets existed: rows created before it are
+     * backfilled by the migration that adds it.
+     */
+    objectCount: integer("object_count").notNull().default(0),
   },
   (t) => [uniqueIndex("buckets_name_unique").on(t.name), index("buckets_project_idx").on(t.projectId, t.createdAt)],
 );

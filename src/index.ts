@@ -1,5 +1,6 @@
 import { Router, type IRequest } from "itty-router";
 import type { Env } from "./config";
+import { isConsoleRequest, serveConsole } from "./console";
 import { handleControl } from "./control";
 import { readParams } from "./control/params";
 import { handleData } from "./data";
@@ -10,7 +11,8 @@ import { asApiError, dataError, newRequestIds, withIds, type RequestIds } from "
 
 /**
  * Entry point. A request with an `Action` parameter (query, form or JSON body; any host, any
- * path) is control plane; everything else is data plane, addressed by `<bucket>.<FILE_DOMAIN>`
+ * path) is control plane; `/ui/…` on a host that names no bucket is the web console (static
+ * files, src/console.ts); everything else is data plane, addressed by `<bucket>.<FILE_DOMAIN>`
  * (DESIGN.md §3, PROTOCOL.md §1.1).
  */
 type EdgeRequest = IRequest & { ids: RequestIds };
@@ -26,6 +28,7 @@ router.all("*", async (request, env, ctx) => {
   const url = new URL(request.url);
   const params = await readParams(request, url);
   if (params.has("Action")) return handleControl(params, env, ctx);
+  if (isConsoleRequest(url, env)) return serveConsole(request, url, env);
   return handleData(request, url, env, ctx);
 });
 

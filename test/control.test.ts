@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { isValidBucketName } from "../src/control/buckets";
 import { Params } from "../src/control/params";
 import { controlSignature } from "../src/control/signature";
-import { API, PRIVATE_KEY, PUBLIC_KEY, call, callWithEnv, control, file, put, signControl, toQuery, uniqueName } from "./helpers";
+import { API, PRIVATE_KEY, PUBLIC_KEY, call, callWithEnv, control, file, newBucket, put, signControl, toQuery, uniqueName } from "./helpers";
 
 
 const sign = (entries: Record<string, string | number>) =>
@@ -195,8 +195,31 @@ describe("DescribeBucket", () => {
       Region: "cn-bj",
       Tag: "",
       HasUserDomain: 0,
+      StoredBytes: 0,
+      ObjectCount: 0,
     });
     expect(Math.abs(b.CreateTime - Date.now() / 1000)).toBeLessThan(60);
+  });
+  it("StoredBytes and ObjectCount follow puts, overwrites, copies, renames and deletes", async () => {
+    const name = await newBucket();
+    const totals = async () => {
+      const b = (await control({ Action: "DescribeBucket", BucketName: name })).body.DataSet[0];
+      return [b.StoredBytes, b.ObjectCount];
+    };
+    await put(name, "a.txt", "hello");
+    await put(name, "dir/b.txt", "ufile!!");
+    expect(await totals()).toEqual([12, 2]);
+    await put(name, "a.txt", "hi");
+    expect(await totals()).toEqual([9, 2]);
+    await file(name, "c.txt", { method: "PUT", headers: { "X-Ufile-Copy-Source": `/${name}/a.txt` } });
+    expect(await totals()).toEqual([11, 3]);
+    await file(name, "c.txt", { method: "PUT", query: "newFileName=dir/b.txt&force=true" });
+    expect(await totals()).toEqual([4, 2]);
+    expect((await file(name, "a.txt", { method: "DELETE" })).status).toBe(204);
+    expect(await totals()).toEqual([2, 1]);
+    // The listing view of all buckets carries the same figures.
+    const all = (await control({ Action: "DescribeBucket", Limit: 1000 })).body.DataSet as Record<string, unknown>[];
+    expect(all.find((b) => b.BucketName === name)).toMatchObject({ StoredBytes: 2, ObjectCount: 1 });
   });
   it("accepts Name as an alias", async () => {
     const name = uniqueName();

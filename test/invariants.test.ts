@@ -200,17 +200,26 @@ describe("invariant 3: blobs leave R2 only when unreferenced", () => {
     expect((await rowBlobIds()).has(id)).toBe(false);
   });
 
-  it("refcounts and stored_bytes stay exact through put, overwrite, copy, rename and delete", async () => {
+  it("refcounts, stored_bytes and object_count stay exact through put, overwrite, copy, rename and delete", async () => {
     const b = await newBucket();
     await put(b, "a", "12345");
     await put(b, "a", "123");
     await file(b, "c", { method: "PUT", headers: { "X-Ufile-Copy-Source": `/${b}/a` } });
     await put(b, "d", "1234567");
     await file(b, "d", { method: "PUT", query: "newFileName=c&force=true" });
-    const bucket = await env.DB.prepare("SELECT id, stored_bytes FROM buckets WHERE name = ?").bind(b).first<{ id: string; stored_bytes: number }>();
-    const sums = await env.DB.prepare("SELECT COALESCE(SUM(size), 0) AS total FROM objects WHERE bucket_id = ?").bind(bucket!.id).first<{ total: number }>();
+    await put(b, "e", "12");
+    await file(b, "e", { method: "DELETE" });
+    const bucket = await env.DB.prepare("SELECT id, stored_bytes, object_count FROM buckets WHERE name = ?")
+      .bind(b)
+      .first<{ id: string; stored_bytes: number; object_count: number }>();
+    const sums = await env.DB.prepare("SELECT COALESCE(SUM(size), 0) AS total, COUNT(*) AS n FROM objects WHERE bucket_id = ?")
+      .bind(bucket!.id)
+      .first<{ total: number; n: number }>();
     expect(bucket!.stored_bytes).toBe(sums!.total);
     expect(bucket!.stored_bytes).toBe(3 + 7);
+    // a (overwritten once) and c (the renamed d, which replaced the copy): two rows.
+    expect(bucket!.object_count).toBe(sums!.n);
+    expect(bucket!.object_count).toBe(2);
     const { results } = await env.DB.prepare(
       "SELECT b.refcount AS refcount, (SELECT COUNT(*) FROM objects o WHERE o.blob_id = b.id) AS actual FROM blobs b WHERE b.bucket_id = ? AND b.refcount > 0",
     )

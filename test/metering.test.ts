@@ -329,6 +329,7 @@ describe("recording usage (the data plane's seam)", () => {
     createdAt: D,
     modifiedAt: D,
     storedBytes: 0,
+    objectCount: 0,
     owe: 0,
   });
 

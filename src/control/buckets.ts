@@ -37,7 +37,10 @@ async function existingBucket(c: ControlContext, name: string): Promise<BucketRo
   return bucket;
 }
 
-/** UFileBucketSet (PROTOCOL.md §3.5). */
+/**
+ * UFileBucketSet (PROTOCOL.md §3.5), plus two edgefile fields the SDKs ignore (README "Control plane:
+ * buckets"): `StoredBytes` (sum of object sizes) and `ObjectCount`, both exact as of the last write.
+ */
 export function bucketSet(b: BucketRow, fileDomain: string) {
   return {
     BucketName: b.name,
@@ -51,6 +54,8 @@ export function bucketSet(b: BucketRow, fileDomain: string) {
     Region: b.region,
     Tag: b.tag,
     HasUserDomain: 0,
+    StoredBytes: b.storedBytes,
+    ObjectCount: b.objectCount,
   };
 }
 

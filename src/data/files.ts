@@ -121,10 +121,14 @@ async function streamHashed<T>(
   return stored.value;
 }
 
-/** An upload body (PutFile, UploadPart): its size, and its bytes when it had to be buffered. */
+/**
+ * An upload body (PutFile, UploadPart, UploadPartCopy): its size, and its bytes when it had to be
+ * buffered, or the stream it comes from when that is not the request's own body (a copy source).
+ */
 export interface RequestBody {
   size: number;
   buffered?: Uint8Array;
+  stream?: ReadableStream<Uint8Array>;
 }
 
 /**
@@ -154,7 +158,7 @@ export async function writeHashed<T>(
     await hasher.update(body.buffered);
     return write(body.buffered);
   }
-  return streamHashed(c.request.body!, body.size, hasher, write);
+  return streamHashed(body.stream ?? c.request.body!, body.size, hasher, write);
 }
 
 /** R2 refuses a put whose bytes do not match the `md5` option; nothing is stored then. */

@@ -1,7 +1,7 @@
 import { fromHex, toHex } from "../crypto";
 import { ApiError } from "../errors";
 import { json } from "../responses";
-import { blobKey, createBlobUpload, newBlobId, resumeBlobUpload } from "../store/blobs";
+import { blobKey, createBlobUpload, getBlob, newBlobId, resumeBlobUpload } from "../store/blobs";
 import { getObject } from "../store/objects";
 import {
   claimUpload,
@@ -22,6 +22,7 @@ import { etagFromBlocks, normalizeEtag, partEtag, UFileHasher, type HashResult }
 import { readBounded } from "../body";
 import { publish, requestBody, requestedMeta, writeHashed, type RequestBody } from "./files";
 import { requestedUserMeta } from "./object-headers";
+import { copySourceObject } from "./object-ops";
 
 /**
  * Multipart upload (spec 000 §12-15, §20; PROTOCOL.md §5.9; DESIGN.md §5).
@@ -119,14 +120,23 @@ const shortPartRule = (partNumber: number, size: number, blkSize: number, other:
 
 /** `PUT /key?uploadId=&partNumber=N` → `{"PartNumber": N}` and the part ETag. */
 export async function uploadPart(c: DataContext): Promise<Response> {
-  if (c.request.headers.has("X-Ufile-Copy-Source")) throw new ApiError("InvalidRequest", "UploadPartCopy is not supported");
+  const { id, partNumber, upload } = await partTarget(c);
+  return receivePart(c, id, partNumber, upload, await partBody(c, upload.blkSize));
+}
+
+/** The upload and part number a part request names (UploadPart, UploadPartCopy). */
+async function partTarget(c: DataContext): Promise<{ id: string; partNumber: number; upload: UploadRow }> {
   const id = uploadIdParam(c);
   const partNumber = partNumberParam(c);
   assertNotOwing(c.bucket);
   const upload = await findUpload(c.db, id, c.bucket.id, c.key);
   if (!upload) throw notFound(id);
+  return { id, partNumber, upload };
+}
+
+/** Stores one part's bytes under the part rules (only the last part may be short) and records it. */
+async function receivePart(c: DataContext, id: string, partNumber: number, upload: UploadRow, body: RequestBody): Promise<Response> {
   const { blkSize } = upload;
-  const body = await partBody(c, blkSize);
   if (body.size === 0 && partNumber > 0) throw new ApiError("InvalidPart", "only a single-part upload may have an empty part");
   // Refused on arrival, before a byte goes to R2; recordPart checks again atomically.
   const other = await conflictingPart(c.db, id, partNumber, body.size, blkSize);
@@ -159,6 +169,44 @@ export async function uploadPart(c: DataContext): Promise<Response> {
   return json({ PartNumber: partNumber }, 200, { ETag: etag });
 }
 
+// ───────────────────────── UploadPartCopy ─────────────────────────
+
+/**
+ * `X-Ufile-Copy-Source-Range: bytes=first-last` (both inclusive, within the source). Absent: the
+ * whole source. Anything else → 419 -90013 (upload_part_copy.md).
+ */
+export function copySourceRange(header: string | null, size: number): { offset: number; length: number } {
+  if (header === null || header.trim() === "") return { offset: 0, length: size };
+  const m = /^bytes=(\d{1,16})-(\d{1,16})$/.exec(header.trim());
+  const first = m ? Number(m[1]) : NaN;
+  const last = m ? Number(m[2]) : NaN;
+  if (!(first <= last && last < size)) {
+    throw new ApiError("InvalidCopySourceRange", `"${header}" is not bytes=first-last inside the ${size}-byte source`);
+  }
+  return { offset: first, length: last - first + 1 };
+}
+
+/**
+ * `PUT /key?uploadId=&partNumber=N` + `X-Ufile-Copy-Source` (+ `-Range`) → `{"PartNumber": N}` and
+ * the part ETag (Go `UploadPartCopy`/`MCopy`, Java `UploadCopyPartApi`). The range streams from the
+ * source blob in R2 into the R2 part, hashed on the way like an uploaded part; the part rules of
+ * UploadPart apply to its length.
+ */
+export async function uploadPartCopy(c: DataContext): Promise<Response> {
+  const { id, partNumber, upload } = await partTarget(c);
+  const source = await copySourceObject(c);
+  const { offset, length } = copySourceRange(c.request.headers.get("X-Ufile-Copy-Source-Range"), source.size);
+  if (length > upload.blkSize) throw new ApiError("InvalidPart", `a part holds at most BlkSize = ${upload.blkSize} bytes; the range has ${length}`);
+  if (length === 0) return receivePart(c, id, partNumber, upload, { size: 0, buffered: new Uint8Array(0) });
+  const blob = await getBlob(c.env, source.blobId, { offset, length });
+  if (!blob) throw new Error(`blob ${source.blobId} of the copy source is missing from R2`);
+  try {
+    return await receivePart(c, id, partNumber, upload, { size: length, stream: blob.body });
+  } finally {
+    await blob.body.cancel().catch(() => undefined); // a refused part leaves the source stream unread
+  }
+}
+
 // ───────────────────────── Finish ─────────────────────────
 
 /** The Finish body, as every SDK sends it: comma-joined part ETags, maybe quoted, maybe a trailing comma. */
@@ -186,15 +234,32 @@ const finishKey = memo(async (c: DataContext): Promise<string> => {
 
 export const finishAccess = async (c: DataContext): Promise<AccessCheck> => ({ signedKeys: [c.key], target: { key: await finishKey(c) } });
 
-type PartCheck = (p: PartRow, i: number, sent: string, ctx: { last: boolean; blkSize: number }) => string | null;
+type PartCheck = (p: PartRow, i: number, ctx: { last: boolean; blkSize: number }) => string | null;
 
-/** Finish's checks of each stored part against the ETag list, in order; the first failure is reported. */
+/** Finish's checks of each stored part, in part order; the first failure is reported. */
 const PART_CHECKS: PartCheck[] = [
   (p, i) => (p.partNumber !== i ? `part ${i} was never uploaded` : null),
-  (p, i, sent) => (sent !== p.etag ? `ETag #${i + 1} "${sent}" is not the ETag of part ${i}` : null),
-  (p, i, _s, { last, blkSize }) => (!last && p.size !== blkSize ? `part ${i} has ${p.size} bytes; every part but the last has ${blkSize}` : null),
-  (p, i, _s, { last, blkSize }) => (last && (p.size > blkSize || (p.size === 0 && i > 0)) ? `the last part has ${p.size} bytes` : null),
+  (p, i, { last, blkSize }) => (!last && p.size !== blkSize ? `part ${i} has ${p.size} bytes; every part but the last has ${blkSize}` : null),
+  (p, i, { last, blkSize }) => (last && (p.size > blkSize || (p.size === 0 && i > 0)) ? `the last part has ${p.size} bytes` : null),
 ];
+
+/**
+ * The ETag list names exactly the parts received, in any order: the C SDK's threaded upload lists
+ * them as the answers arrived. Each part ETag names its part's content, so the list must be the
+ * multiset of stored part ETags (equal parts have equal ETags); the object is still assembled in
+ * part-number order. A missing, extra or stale ETag is refused.
+ */
+function unmatchedEtag(parts: PartRow[], sent: string[]): string | null {
+  if (sent.every((etag, i) => etag === parts[i].etag)) return null; // the usual, ordered list
+  const left = new Map<string, number>();
+  for (const p of parts) left.set(p.etag, (left.get(p.etag) ?? 0) + 1);
+  for (const [i, etag] of sent.entries()) {
+    const n = left.get(etag) ?? 0;
+    if (n === 0) return `ETag #${i + 1} "${etag}" is not the ETag of any uploaded part (or lists one part twice)`;
+    left.set(etag, n - 1);
+  }
+  return null;
+}
 
 function checkPartList(parts: PartRow[], sent: string[], blkSize: number): void {
   const fail = (why: string) => new ApiError("InvalidPartList", why);
@@ -203,10 +268,12 @@ function checkPartList(parts: PartRow[], sent: string[], blkSize: number): void 
   parts.forEach((p, i) => {
     const ctx = { last: i === parts.length - 1, blkSize };
     for (const check of PART_CHECKS) {
-      const why = check(p, i, sent[i], ctx);
+      const why = check(p, i, ctx);
       if (why) throw fail(why);
     }
   });
+  const why = unmatchedEtag(parts, sent);
+  if (why) throw fail(why);
 }
 
 /** The window digests of all parts, in order: exactly the windows of the whole object. */

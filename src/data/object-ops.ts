@@ -90,19 +90,25 @@ export async function copySourceRef(c: DataContext): Promise<ObjectRef> {
   return { bucket: sourceBucket.name, bucketProjectId: sourceBucket.projectId, key };
 }
 
-export async function copy(c: DataContext): Promise<Response> {
-  assertWritableKey(c.key);
-  assertNotOwing(c.bucket);
+/** The copy source's object row (Copy, UploadPartCopy), or 404 (-30010 bucket, -148654 file). */
+export async function copySourceObject(c: DataContext): Promise<ObjectRow> {
   const { sourceBucket, key } = await resolveCopySource(c);
   const source = await getObject(c.db, sourceBucket.id, key);
   if (!source) throw new ApiError("FileNotExist", "copy source");
+  return source;
+}
+
+export async function copy(c: DataContext): Promise<Response> {
+  assertWritableKey(c.key);
+  assertNotOwing(c.bucket);
+  const source = await copySourceObject(c);
   const directive = (c.request.headers.get("X-Ufile-Metadata-Directive") ?? "COPY").trim().toUpperCase();
   if (directive !== "COPY" && directive !== "REPLACE") throw new ApiError("InvalidRequest", "X-Ufile-Metadata-Directive is COPY or REPLACE");
   const userMeta = directive === "REPLACE" ? requestedUserMeta(c.request.headers) : undefined;
   const storageClass = requestedStorageClass(c.request.headers, source.storageClass);
   const result = await copyObject(
     c.db,
-    { bucketId: sourceBucket.id, key },
+    { bucketId: source.bucketId, key: source.key },
     { bucketId: c.bucket.id, key: c.key },
     () => ({ storageClass, userMeta }),
     source,

@@ -13,6 +13,7 @@ import {
   initiateMultipartUpload,
   listPartsAccess,
   uploadPart,
+  uploadPartCopy,
 } from "./multipart";
 import { classSwitch, copy, copySourceRef, opMeta, rename, restore, uploadHit, uploadHitParams } from "./object-ops";
 import { postFile } from "./post-file";
@@ -59,6 +60,9 @@ const SIGNED_OR_PRESIGNED = ["header", "query"] as const;
 const READ_KEY = [["READ", "key"]] as const;
 const WRITE_KEY = [["WRITE", "key"]] as const;
 const LIST_PREFIX = [["LIST", "prefix"]] as const;
+const COPY_RIGHTS = [["WRITE", "key"], ["READ", "source"]] as const;
+/** Copies sign the target key and are authorized on both the target and the source. */
+const copyAccess = async (c: DataContext): Promise<AccessCheck> => ({ signedKeys: [c.key], target: { key: c.key, source: await copySourceRef(c) } });
 
 export const OPERATIONS = [
   {
@@ -141,6 +145,17 @@ export const OPERATIONS = [
     access: finishAccess,
   },
   { name: "OpMeta", method: "POST", route: "object", when: has("opmeta"), run: opMeta, rights: WRITE_KEY, credentials: SIGNED },
+  // A part copied from another object needs READ on its source too.
+  {
+    name: "UploadPartCopy",
+    method: "PUT",
+    route: "object",
+    when: (q, r) => q.has("uploadId") && copyHeader(q, r),
+    run: uploadPartCopy,
+    rights: COPY_RIGHTS,
+    credentials: SIGNED,
+    access: copyAccess,
+  },
   // Any PUT naming an upload is a part (a missing partNumber is refused), never a PutFile over the key.
   { name: "UploadPart", method: "PUT", route: "object", when: has("uploadId"), run: uploadPart, rights: WRITE_KEY, credentials: SIGNED },
   { name: "Restore", method: "PUT", route: "object", when: has("restore"), run: restore, rights: WRITE_KEY, credentials: SIGNED },
@@ -161,9 +176,9 @@ export const OPERATIONS = [
     route: "object",
     when: copyHeader,
     run: copy,
-    rights: [["WRITE", "key"], ["READ", "source"]],
+    rights: COPY_RIGHTS,
     credentials: SIGNED,
-    access: async (c) => ({ signedKeys: [c.key], target: { key: c.key, source: await copySourceRef(c) } }),
+    access: copyAccess,
   },
   { name: "PutFile", method: "PUT", route: "object", run: putFile, rights: WRITE_KEY, credentials: SIGNED_OR_PRESIGNED, presignedParams: [] },
   {

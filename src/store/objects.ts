@@ -11,7 +11,8 @@ import { batch, forEachChunk, inChunks, type Database } from "./db";
  * - `blobs.refcount`: how many object rows point at the blob. It reaches 0 only when no row
  *   references the blob; the caller then releases the R2 bytes (`releaseBlobs`), and the
  *   scheduled sweeper catches anything a crash left behind.
- * - `buckets.stored_bytes`: the sum of object sizes, for storage metering.
+ * - `buckets.stored_bytes` and `buckets.object_count`: the sum of object sizes (storage metering)
+ *   and the number of object rows (DescribeBucket's `ObjectCount`), moved by one statement.
  *
  * Writes re-check the bucket inside the statement (the data plane's bucket cache may be a few
  * seconds stale), so an object is never written into a deleted bucket.
@@ -68,12 +69,17 @@ const releaseCurrent = (db: Database, bucketId: string, key: string, onlyIf = sq
     .where(sql`${blobs.id} = (SELECT ${objects.blobId} FROM ${objects} WHERE ${objectWhere(bucketId, key)}) AND ${onlyIf}`)
     .returning({ id: blobs.id, refcount: blobs.refcount });
 
-/** Moves `stored_bytes` of a bucket by `+added − (size of the row being replaced)`. */
-const adjustStoredBytes = (db: Database, bucketId: string, key: string, added: SQLChunk, onlyIf = sql`1`) =>
+/**
+ * Moves a bucket's totals for a write at (bucket, key): `stored_bytes` by `+addedBytes − (size of
+ * the row being replaced)`, `object_count` by `+addedObjects − (1 if that row exists)`. Runs in the
+ * write's batch, before the row changes. A delete adds 0 and 0; a put or copy adds its size and 1.
+ */
+const adjustBucketTotals = (db: Database, bucketId: string, key: string, added: { bytes: SQLChunk; objects: 0 | 1 }, onlyIf = sql`1`) =>
   db
     .update(buckets)
     .set({
-      storedBytes: sql`${buckets.storedBytes} + ${added} - COALESCE((SELECT ${objects.size} FROM ${objects} WHERE ${objectWhere(bucketId, key)}), 0)`,
+      storedBytes: sql`${buckets.storedBytes} + ${added.bytes} - COALESCE((SELECT ${objects.size} FROM ${objects} WHERE ${objectWhere(bucketId, key)}), 0)`,
+      objectCount: sql`${buckets.objectCount} + ${added.objects} - EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(bucketId, key)})`,
     })
     .where(sql`${buckets.id} = ${bucketId} AND ${onlyIf}`);
 
@@ -101,7 +107,7 @@ export async function publishBlob(
   const writable = targetWritable(bucketId, key, mode);
   const [old, , , inserted] = await batch(db, [
     releaseCurrent(db, bucketId, key, writable),
-    adjustStoredBytes(db, bucketId, key, sql`${blob.size}`, writable),
+    adjustBucketTotals(db, bucketId, key, { bytes: sql`${blob.size}`, objects: 1 }, writable),
     sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, mime, storage_class, user_meta, created_at, modified_at)
       SELECT ${bucketId}, ${key}, ${blob.id}, ${blob.size}, ${blob.etag}, ${meta.mime}, ${meta.storageClass}, ${JSON.stringify(meta.userMeta)}, ${now}, ${now}
       WHERE ${bucketExists}
@@ -148,7 +154,7 @@ export async function copyObject(
   // Every guard is evaluated before the INSERT, the only statement that changes `objects`.
   const [old, , , upserted] = await batch(db, [
     releaseCurrent(db, dst.bucketId, dst.key, moves),
-    adjustStoredBytes(db, dst.bucketId, dst.key, sql`${sourceRow.size}`, guard),
+    adjustBucketTotals(db, dst.bucketId, dst.key, { bytes: sql`${sourceRow.size}`, objects: 1 }, guard),
     db
       .update(blobs)
       .set({ refcount: sql`${blobs.refcount} + 1` })
@@ -168,7 +174,7 @@ export async function copyObject(
 export async function deleteObject(db: Database, bucketId: string, key: string): Promise<WriteResult> {
   const [old, , deleted] = await batch(db, [
     releaseCurrent(db, bucketId, key),
-    adjustStoredBytes(db, bucketId, key, sql`0`),
+    adjustBucketTotals(db, bucketId, key, { bytes: sql`0`, objects: 0 }),
     db.delete(objects).where(objectWhere(bucketId, key)).returning({ key: objects.key }),
   ]);
   return { written: deleted.results.length > 0, released: released(old.results) };
@@ -195,11 +201,8 @@ export async function renameObject(
   const replace = force ? sourceExists : sql`0`;
   const [old, , , moved] = await batch(db, [
     releaseCurrent(db, bucketId, to, replace),
-    // Replacing the target removes its bytes from the bucket total; the renamed row keeps its own.
-    db
-      .update(buckets)
-      .set({ storedBytes: sql`${buckets.storedBytes} - COALESCE((SELECT ${objects.size} FROM ${objects} WHERE ${objectWhere(bucketId, to)}), 0)` })
-      .where(sql`${buckets.id} = ${bucketId} AND ${replace}`),
+    // Replacing the target removes its bytes and its row from the bucket totals; the renamed row keeps its own.
+    adjustBucketTotals(db, bucketId, to, { bytes: sql`0`, objects: 0 }, replace),
     db.delete(objects).where(sql`${objectWhere(bucketId, to)} AND ${replace}`),
     db
       .update(objects)

@@ -1,0 +1,67 @@
+import type { KeyPair } from "./sign";
+
+/**
+ * Who is signed in. The key pair never leaves the browser except as signatures: it is kept in
+ * sessionStorage (this tab, until it closes), or in localStorage when the user ticks "remember"
+ * (this browser profile, until sign-out). Nothing is stored on the server: there is no session.
+ */
+export interface Session {
+  kind: "root" | "token";
+  keys: KeyPair;
+  /**
+   * Data-plane host suffix with port: bucket `b` is at `<scheme>//b.<fileHost>`. Learnt from
+   * DescribeBucket's `Domain.Src` for root; given at sign-in for a token (which cannot call it).
+   */
+  fileHost: string;
+  /** Token sign-in: the buckets to open, each optionally with a starting folder (`demo/photos/`). */
+  places: string[];
+  remember: boolean;
+}
+
+const STORE_KEY = "edgefile.console.session";
+
+export function loadSession(): Session | null {
+  for (const store of [sessionStorage, localStorage]) {
+    const raw = store.getItem(STORE_KEY);
+    if (!raw) continue;
+    try {
+      const s = JSON.parse(raw) as Session;
+      if (s.keys?.publicKey && s.keys?.privateKey) return s;
+    } catch {
+      store.removeItem(STORE_KEY);
+    }
+  }
+  return null;
+}
+
+export function saveSession(s: Session): void {
+  clearSession();
+  (s.remember ? localStorage : sessionStorage).setItem(STORE_KEY, JSON.stringify(s));
+}
+
+export function clearSession(): void {
+  sessionStorage.removeItem(STORE_KEY);
+  localStorage.removeItem(STORE_KEY);
+}
+
+export const isTokenKey = (publicKey: string) => publicKey.startsWith("TOKEN_");
+
+/** The origin of a bucket's data-plane host, in the page's scheme. */
+export const bucketOrigin = (s: Session, bucket: string) => `${location.protocol}//${bucket}.${s.fileHost}`;
+
+/**
+ * `<bucket>.<FILE_DOMAIN>` from `Domain.Src` → the host suffix, with the page's port (the data
+ * plane is served by the same Worker, so it listens where the console does).
+ */
+export function fileHostFromDomain(bucket: string, src: string): string {
+  const domain = src.startsWith(bucket + ".") ? src.slice(bucket.length + 1) : src;
+  return location.port && !domain.includes(":") ? `${domain}:${location.port}` : domain;
+}
+
+/** Splits a token sign-in place `bucket/folder/` into its bucket and starting prefix. */
+export function parsePlace(place: string): { bucket: string; prefix: string } {
+  const trimmed = place.trim().replace(/^\/+/, "");
+  const slash = trimmed.indexOf("/");
+  if (slash < 0) return { bucket: trimmed, prefix: "" };
+  return { bucket: trimmed.slice(0, slash), prefix: trimmed.slice(slash + 1) };
+}

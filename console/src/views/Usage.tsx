@@ -1,0 +1,209 @@
+import { useEffect, useState } from "preact/hooks";
+import { control } from "../lib/api";
+import { useApp } from "../lib/context";
+import { explain } from "../lib/explain";
+import { bytes, day, number } from "../lib/format";
+import { useT } from "../lib/i18n";
+import { DailyChart } from "../ui/Chart";
+import { ErrorBox, Notice } from "../ui/widgets";
+import { allBuckets, type BucketSet } from "./Buckets";
+
+interface ReportDay {
+  Time: number;
+  StorageVolume: number;
+  DownloadTraffic: number;
+  RequestCount: number;
+}
+interface QuotaInfo {
+  Region: string;
+  Owe: number;
+  Storage: { Left: number };
+  DownloadFlow: { Left: number };
+  RequestCnt: { Left: number };
+}
+
+const PERIODS = [7, 30, 90];
+const SERIES = [
+  ["StorageVolume", "usage.storage", "usage.unitStorage", "#1f6feb"],
+  ["DownloadTraffic", "usage.traffic", "usage.unitTraffic", "#8250df"],
+  ["RequestCount", "usage.requests", "usage.unitRequests", "#1a7f37"],
+] as const;
+
+/** GetUFileReport charts, quota left, the price calculator, and size and count per bucket. */
+export function Usage() {
+  const { t, lang } = useT();
+  const ctx = useApp();
+  const [days, setDays] = useState(7);
+  const [report, setReport] = useState<ReportDay[] | null>(null);
+  const [quota, setQuota] = useState<QuotaInfo[] | null>(null);
+  const [buckets, setBuckets] = useState<BucketSet[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [calc, setCalc] = useState({ StorageVolume: 200, DownloadTraffic: 5, RequestCount: 2 });
+  const [price, setPrice] = useState<number | null>(null);
+  const [priceError, setPriceError] = useState<string | null>(null);
+  const root = ctx.session.kind === "root";
+
+  useEffect(() => {
+    if (!root) return;
+    const now = Math.floor(Date.now() / 1000);
+    const start = Math.floor(now / 86400) * 86400 - (days - 1) * 86400;
+    setReport(null);
+    control<{ DataSet: ReportDay[] }>(ctx.session, "GetUFileReport", { StartTime: start, EndTime: now }).then(
+      (r) => setReport(r.DataSet),
+      (e) => setError(explain(t, e)),
+    );
+  }, [days]);
+
+  useEffect(() => {
+    if (!root) return;
+    control<{ DataSet: QuotaInfo[] }>(ctx.session, "GetUFileQuotaInfo", { QuotaType: ["storage-volume", "download-traffic", "request-count"] }).then(
+      (r) => setQuota(r.DataSet),
+      (e) => setError(explain(t, e)),
+    );
+    allBuckets(ctx).then(setBuckets, (e) => setError(explain(t, e)));
+  }, []);
+
+  if (!root) {
+    return (
+      <section>
+        <h1>{t("usage.title")}</h1>
+        <Notice>{t("scope.tokenControl")}</Notice>
+      </section>
+    );
+  }
+
+  const price_ = async (e: Event) => {
+    e.preventDefault();
+    setPriceError(null);
+    setPrice(null);
+    try {
+      setPrice((await control<{ Price: number }>(ctx.session, "GetUFileQuotaPrice", calc)).Price);
+    } catch (err) {
+      setPriceError(explain(t, err));
+    }
+  };
+
+  return (
+    <section aria-labelledby="usage-title">
+      <h1 id="usage-title">{t("usage.title")}</h1>
+      <ErrorBox message={error} />
+      <div class="period" role="group" aria-label={t("usage.period")}>
+        {PERIODS.map((n) => (
+          <button type="button" aria-pressed={days === n} onClick={() => setDays(n)}>
+            {t("usage.days", { n })}
+          </button>
+        ))}
+      </div>
+      {report === null ? (
+        <p aria-busy="true">{t("common.loading")}</p>
+      ) : (
+        <div class="charts">
+          {SERIES.map(([field, label, unit, color]) => (
+            <figure class="card">
+              <figcaption>
+                <h2>{t(label)}</h2>
+                <span class="hint">
+                  {t("usage.total")}: {number(report.reduce((n, d) => n + d[field], 0), 4)} {t(unit)}
+                </span>
+              </figcaption>
+              <DailyChart label={t(label)} unit={t(unit)} color={color} times={report.map((d) => d.Time)} values={report.map((d) => d[field])} formatDay={(s) => day(s, lang)} />
+              <details>
+                <summary>{t("usage.table")}</summary>
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">{t("usage.day")}</th>
+                      <th scope="col" class="num">
+                        {t(unit)}
+                      </th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {report.map((d) => (
+                      <tr>
+                        <td>{day(d.Time, lang)}</td>
+                        <td class="num">{number(d[field], 6)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </details>
+            </figure>
+          ))}
+        </div>
+      )}
+
+      <div class="grid-2">
+        <section class="card" aria-labelledby="quota-title">
+          <h2 id="quota-title">{t("usage.quota")}</h2>
+          {quota?.map((q) => (
+            <>
+              {q.Owe === 1 && <Notice kind="warn">{t("usage.owe")}</Notice>}
+              <dl class="props">
+                <dt>{t("usage.region")}</dt>
+                <dd>{q.Region}</dd>
+                <dt>{t("usage.storage")}</dt>
+                <dd>
+                  {number(q.Storage.Left, 4)} {t("usage.unitStorage")}
+                </dd>
+                <dt>{t("usage.traffic")}</dt>
+                <dd>
+                  {number(q.DownloadFlow.Left, 4)} {t("usage.unitTraffic")}
+                </dd>
+                <dt>{t("usage.requests")}</dt>
+                <dd>
+                  {number(q.RequestCnt.Left, 4)} {t("usage.unitRequests")}
+                </dd>
+              </dl>
+            </>
+          ))}
+        </section>
+        <section class="card" aria-labelledby="price-title">
+          <h2 id="price-title">{t("usage.price")}</h2>
+          <form onSubmit={price_}>
+            {(["StorageVolume", "DownloadTraffic", "RequestCount"] as const).map((f) => (
+              <div class="field">
+                <label for={`calc-${f}`}>{t(`usage.calc.${f}`)}</label>
+                <input id={`calc-${f}`} type="number" min={0} step={f === "StorageVolume" ? 100 : 1} value={calc[f]} onInput={(e) => setCalc({ ...calc, [f]: Number(e.currentTarget.value) })} />
+              </div>
+            ))}
+            <p class="hint">{t("usage.calcHint")}</p>
+            <button type="submit" class="primary">
+              {t("usage.calculate")}
+            </button>
+          </form>
+          <ErrorBox message={priceError} />
+          {price !== null && (
+            <p class="price" role="status">
+              {t("usage.priceIs", { fen: price, yuan: (price / 100).toFixed(2) })}
+            </p>
+          )}
+        </section>
+      </div>
+
+      <section class="card" aria-labelledby="per-bucket-title">
+        <h2 id="per-bucket-title">{t("usage.perBucket")}</h2>
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{t("buckets.name")}</th>
+                <th scope="col" class="num">{t("buckets.size")}</th>
+                <th scope="col" class="num">{t("buckets.objects")}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {buckets?.map((b) => (
+                <tr>
+                  <th scope="row">{b.BucketName}</th>
+                  <td class="num">{bytes(b.StoredBytes ?? 0)}</td>
+                  <td class="num">{b.ObjectCount ?? 0}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </section>
+    </section>
+  );
+}
