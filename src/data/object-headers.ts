@@ -79,8 +79,9 @@ export function objectHeaders(row: ObjectRow, now: number): Headers {
   h.set("X-Ufile-Create-Time", String(row.createdAt));
   h.set("X-Ufile-Storage-Class", row.storageClass);
   h.set("x-bce-storage-class", BCE_CLASS[row.storageClass] ?? row.storageClass);
-  for (const [k, v] of Object.entries(parseUserMeta(row.httpHeaders))) h.set(k, v); // Content-Disposition etc. set by an S3 write
-  for (const [k, v] of Object.entries(parseUserMeta(row.userMeta))) {
+  // Content-Disposition etc., set by an S3 write.
+  for (const [k, v] of row.httpHeaders === "{}" ? [] : Object.entries(parseUserMeta(row.httpHeaders))) h.set(k, v);
+  for (const [k, v] of row.userMeta === "{}" ? [] : Object.entries(parseUserMeta(row.userMeta))) {
     h.set(`X-Ufile-Meta-${k}`, v);
     h.set(`x-bce-meta-${k}`, v);
   }

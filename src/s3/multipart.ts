@@ -15,7 +15,6 @@ import {
   listParts,
   listUploads,
   recordPart,
-  touchUpload,
   type PartRow,
   type UploadRow,
 } from "../store/uploads";
@@ -240,7 +239,7 @@ function chosenParts(listed: { number: number; etag: string }[], recorded: PartR
 export async function completeMultipartUpload(c: S3Context): Promise<Response> {
   const bucket = servedBucket(c);
   assertNotOwing(bucket);
-  const up = await touchUpload(c.db, uploadIdOf(c), bucket.id, c.key, c.now);
+  const up = await findUpload(c.db, uploadIdOf(c), bucket.id, c.key);
   if (!up) throw noSuchUpload();
   const listed = await requestedParts(c);
   const parts = chosenParts(listed, await listParts(c.db, up.id));

@@ -46,7 +46,7 @@ export function requestedHttpHeaders(headers: Headers): Record<string, string> {
 }
 
 /** The metadata of an S3 write (PutObject, CreateMultipartUpload, CopyObject with REPLACE). */
-export function requestedS3Meta(headers: Headers, fallbackClass = "STANDARD"): Required<ObjectMeta> {
+export function requestedS3Meta(headers: Headers, fallbackClass = "STANDARD"): ObjectMeta & { httpHeaders: Record<string, string> } {
   return {
     mime: headers.get("Content-Type") || "binary/octet-stream",
     storageClass: requestedS3StorageClass(headers, fallbackClass),
