@@ -33,6 +33,7 @@ import { newAgent, send } from "./lib/load.mjs";
 import { writeReport } from "./lib/report.mjs";
 import { applyMigrations, buildWorker, startS3rver, startWorkers, versions } from "./lib/servers.mjs";
 import { benchBucketId, fillListBucket, largeTransfer, runMultipart, runSmall, seed, smallWorkloads } from "./lib/workloads.mjs";
+import { runS3Comparison, s3Workloads } from "./lib/s3-workloads.mjs";
 
 const { values: opt } = parseArgs({
   options: {
@@ -165,6 +166,16 @@ try {
     });
   }
 
+  // The S3 front against the UFile plane on the same Worker (bench/lib/s3-workloads.mjs).
+  const s3front = [];
+  for (const w of s3Workloads().filter((w) => wanted(w.id))) {
+    sampler.phase(w.id);
+    const { runs, ratios } = await runS3Comparison(w, targets.edgefile, settings, log);
+    const s3VsUfile = ratioSummary(ratios, sampler.others(w.id));
+    log(`${w.id.padEnd(16)} S3 ÷ UFile: req/s ${s3VsUfile.median.toFixed(2)} [${s3VsUfile.lo.toFixed(2)}–${s3VsUfile.hi.toFixed(2)}] (target ≥ ${w.target})`);
+    s3front.push({ id: w.id, label: w.label, target: w.target, runs, s3VsUfile });
+  }
+
   let latency = null;
   if (wanted("latency")) {
     latency = await runLatencyModel(workers.diagPort, { ...settings.latency, listKeys: settings.listKeys }, log, sampler);
@@ -252,7 +263,7 @@ try {
     listKeys,
     listFillSeconds,
   };
-  const results = { info, small, latency, multipart, large, diagnostics };
+  const results = { info, small, s3front, latency, multipart, large, diagnostics };
   mkdirSync(OUT, { recursive: true });
   writeFileSync(RESULTS_JSON, JSON.stringify(results, null, 1) + "\n");
   const files = [RESULTS_JSON, ...writeReport(results, OUT)];
