@@ -212,10 +212,8 @@ export function Tokens() {
       <p class="lead">{t("tokens.lead")}</p>
       <ErrorBox message={error} />
       {status && <Notice kind="ok">{status}</Notice>}
-      <details class="card" open={tokens?.length === 0}>
-        <summary>
-          <h2>{t("tokens.create")}</h2>
-        </summary>
+      <section class="card" aria-labelledby="create-token-title">
+        <h2 id="create-token-title">{t("tokens.create")}</h2>
         <ScopeForm
           key={formKey}
           idPrefix="new"
@@ -230,7 +228,7 @@ export function Tokens() {
             }, t("tokens.created", { name: s.name }))
           }
         />
-      </details>
+      </section>
       {tokens === null ? (
         <p aria-busy="true">{t("common.loading")}</p>
       ) : tokens.length === 0 ? (
