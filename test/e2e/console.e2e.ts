@@ -262,6 +262,9 @@ describe("web console", () => {
     await page.getByRole("heading", { name: "Tokens", level: 1 }).waitFor();
     await page.getByLabel("Name", { exact: true }).fill("docs-reader");
     await page.getByRole("checkbox", { name: "Upload (write)" }).check();
+    // No bucket chosen: refused before any call (the API would read an empty list as all buckets).
+    await page.getByRole("button", { name: "Create token" }).click();
+    await seeText(page.getByRole("alert"), "Choose at least one bucket, or all buckets.");
     await page.getByRole("checkbox", { name: bucket, exact: true }).check();
     await page.getByLabel("Key prefixes").fill("docs/");
     await page.getByRole("button", { name: "1 day" }).click();

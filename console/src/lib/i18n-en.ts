@@ -174,6 +174,7 @@ export const en = {
   "tokens.ops": "Operations",
   "tokens.buckets": "Buckets",
   "tokens.allBuckets": "All buckets (*)",
+  "tokens.needBucket": "Choose at least one bucket, or all buckets.",
   "tokens.prefixes": "Key prefixes",
   "tokens.prefixesHint": "One per line, e.g. uploads/ or photos/2024/. * or empty = every key.",
   "tokens.expires": "Expires",

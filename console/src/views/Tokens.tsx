@@ -81,6 +81,7 @@ function scopeParams(s: Scope) {
 function ScopeForm(props: { scope: Scope; buckets: BucketSet[]; submit: string; onSubmit: (s: Scope) => void; idPrefix: string }) {
   const { t } = useT();
   const [s, setS] = useState(props.scope);
+  const [invalid, setInvalid] = useState<string | null>(null);
   const id = (x: string) => `${props.idPrefix}-${x}`;
   const set = (patch: Partial<Scope>) => setS({ ...s, ...patch });
   return (
@@ -88,6 +89,9 @@ function ScopeForm(props: { scope: Scope; buckets: BucketSet[]; submit: string; 
       class="scope-form"
       onSubmit={(e) => {
         e.preventDefault();
+        // The API reads an empty bucket list as "all buckets": make that choice explicit.
+        if (!s.allBuckets && s.buckets.length === 0) return setInvalid(t("tokens.needBucket"));
+        setInvalid(null);
         props.onSubmit(s);
       }}
     >
@@ -150,6 +154,7 @@ function ScopeForm(props: { scope: Scope; buckets: BucketSet[]; submit: string; 
         </div>
       </div>
       <p class="hint">{t("tokens.ipHint")}</p>
+      <ErrorBox message={invalid} />
       <button type="submit" class="primary">
         {props.submit}
       </button>
