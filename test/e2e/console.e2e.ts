@@ -206,6 +206,10 @@ describe("web console", () => {
     const expires = Number(new URL(url).searchParams.get("Expires"));
     expect(Math.abs(expires - (Date.now() / 1000 + 300))).toBeLessThan(30);
     await screenshot(page, "details");
+    // Download: a short presigned URL with ufileattname, saved under the file's name.
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download" }).click()]);
+    expect(download.suggestedFilename()).toBe("notes.md");
+    expect(await download.failure()).toBeNull();
     await page.getByRole("button", { name: "Close" }).click();
     const fresh = await browser.newContext();
     const other = await fresh.newPage();
@@ -341,6 +345,7 @@ describe("web console", () => {
     await seeAttribute(page.locator("html"), "lang", "zh-CN");
     await page.getByRole("link", { name: "存储空间" }).click();
     await page.getByRole("heading", { name: "存储空间", level: 1 }).waitFor();
+    await page.getByRole("link", { name: bucket, exact: true }).waitFor();
     await screenshot(page, "buckets-zh");
     await page.getByRole("button", { name: "English" }).click();
     await page.getByRole("heading", { name: "Buckets", level: 1 }).waitFor();

@@ -160,6 +160,8 @@ export const en = {
   "uploads.resumed": "Resumed: {n} part(s) were already uploaded.",
   "uploads.resumeLabel": "Select the same file again to resume",
   "uploads.discard": "Discard",
+  "uploads.hide": "Hide list",
+  "uploads.show": "Show list",
   "uploads.retry": "Retry",
 
   "tokens.title": "Tokens",

@@ -162,6 +162,8 @@ export const zh: Record<keyof typeof en, string> = {
   "uploads.resumed": "已续传：{n} 个分片此前已上传。",
   "uploads.resumeLabel": "再次选择同一文件以继续上传",
   "uploads.discard": "放弃",
+  "uploads.hide": "收起列表",
+  "uploads.show": "展开列表",
   "uploads.retry": "重试",
 
   "tokens.title": "令牌",
