@@ -233,6 +233,29 @@ describe("web console", () => {
     expect(JSON.parse((await file(bucket, "renamed/data.json")).text())).toEqual({ kind: "e2e", n: 3 });
   });
 
+  it("edits metadata, changes the storage class and restores an archived file", async () => {
+    await fileButton("data.json").click();
+    await page.getByLabel("Content type").fill("application/x-e2e");
+    await page.getByRole("button", { name: "Add metadata" }).click();
+    await page.getByLabel("Name", { exact: true }).last().fill("owner");
+    await page.getByLabel("Value").last().fill("console");
+    await page.getByRole("button", { name: "Save metadata" }).click();
+    await seeText(page.getByRole("status"), "Metadata saved.");
+    const head = await file(bucket, "renamed/data.json", { method: "HEAD" });
+    expect(head.headers["content-type"]).toBe("application/x-e2e");
+    expect(head.headers["x-ufile-meta-owner"]).toBe("console");
+    await fileButton("data.json").click();
+    await page.getByLabel("Storage class", { exact: true }).selectOption("ARCHIVE");
+    await page.getByRole("button", { name: "Change class" }).click();
+    await seeText(page.getByRole("status"), "Storage class is now ARCHIVE.");
+    await fileButton("data.json").click();
+    await seeText(page.getByRole("dialog"), "Archived files must be restored before they can be read.");
+    await page.getByRole("button", { name: "Restore", exact: true }).click();
+    await seeText(page.getByRole("status"), "Restore requested.");
+    expect((await file(bucket, "renamed/data.json", { method: "HEAD" })).headers["x-ufile-restore"]).toMatch(/ongoing-request="false"/);
+    expect((await file(bucket, "renamed/data.json")).status).toBe(200);
+  });
+
   it("deletes several selected files after a confirmation", async () => {
     await openFolder("");
     await page.getByRole("checkbox", { name: "Select hello.txt" }).check();
