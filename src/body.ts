@@ -4,21 +4,33 @@
  * never trusted), and the read stops, cancelling the stream, as soon as the limit is passed.
  */
 
-/** Reads a body of unknown length, up to `limit` bytes; null (and the stream cancelled) when it is longer. */
-export async function readBounded(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array | null> {
-  if (!body) return new Uint8Array(0);
+/** The first `limit` bytes of a body, and whether that was all of it (the stream is cancelled otherwise). */
+export async function readPrefix(body: ReadableStream<Uint8Array> | null, limit: number): Promise<{ bytes: Uint8Array; complete: boolean }> {
+  if (!body) return { bytes: new Uint8Array(0), complete: true };
   const chunks: Uint8Array[] = [];
   let total = 0;
+  let complete = true;
   for await (const chunk of body) {
-    total += chunk.byteLength;
-    if (total > limit) return null; // leaving the loop cancels the stream
+    if (total + chunk.byteLength > limit) {
+      chunks.push(chunk.subarray(0, limit - total));
+      total = limit;
+      complete = false;
+      break; // leaving the loop cancels the stream
+    }
     chunks.push(chunk);
+    total += chunk.byteLength;
   }
-  const out = new Uint8Array(total);
+  const bytes = new Uint8Array(total);
   let at = 0;
   for (const chunk of chunks) {
-    out.set(chunk, at);
+    bytes.set(chunk, at);
     at += chunk.byteLength;
   }
-  return out;
+  return { bytes, complete };
+}
+
+/** Reads a body of unknown length, up to `limit` bytes; null (and the stream cancelled) when it is longer. */
+export async function readBounded(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array | null> {
+  const { bytes, complete } = await readPrefix(body, limit);
+  return complete ? bytes : null;
 }

@@ -1,3 +1,5 @@
+import { ApiError } from "./errors";
+import { checkFileDomain } from "./file-domain";
 import type { UsageEvent } from "./metering/events";
 
 /**
@@ -10,7 +12,10 @@ export interface Env {
   /** Root key pair (secrets). Without them every signed request is refused. */
   ROOT_PUBLIC_KEY?: string;
   ROOT_PRIVATE_KEY?: string;
-  /** Data-plane host suffix: bucket `demo` is served at `demo.<FILE_DOMAIN>`. */
+  /**
+   * Data-plane host suffix: bucket `demo` is served at `demo.<FILE_DOMAIN>`. A bare domain
+   * (src/file-domain.ts); anything else makes every request fail with 15004.
+   */
   FILE_DOMAIN?: string;
   /** Optional custom domains: `host=bucket,host2=bucket2`. */
   CUSTOM_HOSTS?: string;
@@ -88,6 +93,13 @@ function intSetting(raw: string | undefined, fallback: number): number {
   return Number.isFinite(n) && n >= 0 ? Math.floor(n) : fallback;
 }
 
+/** A FILE_DOMAIN with a scheme, port or path is refused (15004, naming the value to write instead). */
+function fileDomainSetting(raw: string | undefined): string {
+  const check = checkFileDomain(raw);
+  if (check.problem !== undefined) throw new ApiError("ServiceUnavailable", check.problem);
+  return check.domain;
+}
+
 function parseHostMap(raw: string | undefined): Map<string, string> {
   const map = new Map<string, string>();
   for (const pair of (raw ?? "").split(",")) {
@@ -99,12 +111,15 @@ function parseHostMap(raw: string | undefined): Map<string, string> {
 
 const cache = new WeakMap<Env, Settings>();
 
-/** Parsed settings, computed once per env object (once per isolate in production). */
+/**
+ * Parsed settings, computed once per env object (once per isolate in production). Throws
+ * ApiError 15004 ("service is not configured") when a setting cannot be used at all.
+ */
 export function settings(env: Env): Settings {
   let s = cache.get(env);
   if (!s) {
     s = {
-      fileDomain: (env.FILE_DOMAIN || "localhost").toLowerCase().replace(/^\./, ""),
+      fileDomain: fileDomainSetting(env.FILE_DOMAIN),
       customHosts: parseHostMap(env.CUSTOM_HOSTS),
       defaultProjectId: env.DEFAULT_PROJECT_ID || "org-edgefile",
       defaultRegion: env.DEFAULT_REGION || "cn-bj",

@@ -31,7 +31,9 @@ export const ERRORS = {
   BucketNameInvalid: e(15001, 400, "Bucket name does not meet the naming rules.", "空间名称不符合规范，请重新输入。"),
   MissingParameter: e(15002, 400, "Missing required parameter.", "缺少必选参数，请重新输入。"),
   InvalidType: e(15003, 400, 'Invalid "Type" parameter.', '"Type" 参数错误，请重新输入。'),
-  ServiceUnavailable: e(15004, 503, "Service temporarily unavailable and being restored; please retry later.", "服务目前不可用，我们正在努力恢复中，请稍后重试。"),
+  // The vendor's text is "temporarily unavailable, retry later"; here the code only ever means that the
+  // operator has not finished the configuration (root keys, FILE_DOMAIN), which a retry cannot fix.
+  ServiceUnavailable: e(15004, 503, "Service is not configured", "服务尚未配置完成"),
   OperationFailed5: e(15005, 500, "Operation failed; please retry later.", "操作失败，请稍后重试。"),
   OperationFailed6: e(15006, 500, "Operation failed; please retry later.", "操作失败，请稍后重试。"),
   OperationFailed7: e(15007, 500, "Operation failed; please retry later.", "操作失败，请稍后重试。"),
@@ -95,6 +97,8 @@ export const ERRORS = {
   LengthRequired: e(-90014, 411, "content length required", "缺少 Content-Length"),
   PresignedNotAllowed: e(-90016, 403, "operation not allowed with a presigned URL", "预签名 URL 不能授权此操作"),
   RequestTimeSkewed: e(-90017, 403, "request time too skewed", "请求时间与服务器时间相差过大"),
+  CallbackFailed: e(-90018, 502, "upload callback failed", "上传回调失败"),
+  CallbackTimeout: e(-90019, 504, "upload callback timed out", "上传回调超时"),
   NotConfigured: e(-90015, 503, "service not configured: ROOT_PUBLIC_KEY / ROOT_PRIVATE_KEY are not set", "服务未配置根密钥"),
 } as const satisfies Record<string, ErrorEntry>;
 

@@ -2,8 +2,8 @@ import { ApiError, ERRORS, type ErrorEntry } from "./errors";
 
 /**
  * Response helpers shared by both planes. Every response carries the three id headers
- * (PROTOCOL.md §6.3) and `Cache-Control: no-transform`, so that Cloudflare's edge
- * compression never drops `Content-Length` or weakens the `ETag` (§10).
+ * (PROTOCOL.md §6.3) and the two headers that keep its bytes exact on the way out
+ * (README "Exact bytes over HTTP"): the SDKs read `Content-Length` and compare the `ETag`.
  */
 export interface RequestIds {
   sessionId: string;
@@ -32,7 +32,22 @@ function setIdHeaders(headers: Headers, ids: RequestIds): void {
   headers.set("X-SessionId", ids.sessionId);
   headers.set("x-bce-request-id", ids.sessionId);
   headers.set("x-bce-debug-id", ids.debugId);
+  setNoCompression(headers);
+}
+
+/**
+ * No compression between edgefile and the client, deployed or local. Cloudflare's edge leaves a
+ * response with `Cache-Control: no-transform` uncompressed and its `Content-Length` as is (its
+ * "Content compression" documentation). The local runtime (miniflare, under `wrangler dev`)
+ * imitates the edge's compression but ignores `no-transform`: it compresses every text/JSON
+ * response, 206 and HEAD included, for a client that accepts gzip or br, unless the response
+ * already names a `Content-Encoding` other than those. `identity` (RFC 9110: "no encoding") is
+ * that name, and workerd sends the body unencoded with it; HTTP clients treat it as no encoding.
+ * edgefile stores no content encoding for objects, so nothing else is ever sent here.
+ */
+function setNoCompression(headers: Headers): void {
   headers.set("Cache-Control", "no-transform");
+  headers.set("Content-Encoding", "identity");
 }
 
 /** A JSON response with exactly `Content-Type: application/json` (Python compares with ==). */

@@ -385,13 +385,13 @@ describe("FinishMultipartUpload", () => {
     expect(parseEtagList("")).toEqual([]);
   });
 
-  it("refuses a missing, extra, reordered or unknown ETag, publishing nothing and keeping the upload", async () => {
+  it("refuses a missing, extra, repeated or unknown ETag, publishing nothing and keeping the upload; accepts any order", async () => {
     const b = await newBucket();
     const { id, etags: [e0, e1, e2] } = await threeParts(b, "k");
     const bodies = {
       missing: [e0, e1],
       extra: [e0, e1, e2, e2],
-      reordered: [e1, e0, e2],
+      repeated: [e0, e0, e2],
       unknown: [e0, e1, "AAAAAAAAAAAAAAAAAAAAAAAAAAA="],
       empty: [],
     };
@@ -401,7 +401,8 @@ describe("FinishMultipartUpload", () => {
       await expectError(await file(b, "k"), 404, -148654);
     }
     expect(((await (await listParts(b, id)).json()) as Json).Parts.length).toBe(3);
-    expect((await finish(b, "k", id, [e0, e1, e2].join(","))).status).toBe(200);
+    // The C SDK's threaded upload lists the ETags as the answers arrived.
+    expect((await finish(b, "k", id, [e2, e0, e1].join(","))).status).toBe(200);
   });
 
   it("refuses a list over a gap in the part numbers", async () => {

@@ -1,19 +1,10 @@
-// Key pair for the CLI helpers: EDGEFILE_PUBLIC_KEY / EDGEFILE_PRIVATE_KEY, else .dev.vars, else
-// .dev.vars.example (the development keys `npm start` uses on a fresh clone).
-import { existsSync, readFileSync } from "node:fs";
-
-function readVars(file) {
-  const vars = {};
-  for (const line of readFileSync(file, "utf8").split("\n")) {
-    const m = /^\s*([A-Z0-9_]+)\s*=\s*"?(.*?)"?\s*$/.exec(line);
-    if (m) vars[m[1]] = m[2];
-  }
-  return vars;
-}
+// Key pair for the bench tools: EDGEFILE_PUBLIC_KEY / EDGEFILE_PRIVATE_KEY, else the development keys
+// of .dev.vars, else .dev.vars.example (what `npm start` uses on a fresh clone). The CLI reads the
+// same files (cli/lib/config.mjs), plus its profiles.
+import { devKeys } from "../../cli/lib/config.mjs";
 
 export function localKeys() {
-  const file = existsSync(".dev.vars") ? ".dev.vars" : ".dev.vars.example";
-  const vars = readVars(file);
+  const vars = devKeys()?.vars ?? {};
   return {
     publicKey: process.env.EDGEFILE_PUBLIC_KEY ?? vars.ROOT_PUBLIC_KEY,
     privateKey: process.env.EDGEFILE_PRIVATE_KEY ?? vars.ROOT_PRIVATE_KEY,

@@ -1,4 +1,4 @@
-import { readBounded } from "../body";
+import { readPrefix } from "../body";
 import { ApiError } from "../errors";
 
 /**
@@ -156,28 +156,35 @@ export async function readParams(request: Request, url: URL): Promise<Params> {
   const map = new Map<string, ParamValue>();
   parseForm(url.search.slice(1), map);
   if (!bodyMayHaveParams(request)) return new Params(map);
-  let bytes: Uint8Array | null;
+  let body: { bytes: Uint8Array; complete: boolean };
   try {
-    bytes = await readBounded(request.clone().body, MAX_PARAM_BODY_BYTES);
+    body = await readPrefix(request.clone().body, MAX_PARAM_BODY_BYTES);
   } catch {
     return new Params(map, "the request body could not be read");
   }
-  if (bytes === null) return new Params(map, `a parameter body is at most ${MAX_PARAM_BODY_BYTES} bytes`);
   // Decoded by hand: workerd warns when .text() is called on a form-encoded body.
-  const text = new TextDecoder().decode(bytes);
+  const text = new TextDecoder().decode(body.bytes);
+  if (!body.complete) {
+    // Too large to take. A form body's leading names still tell whether this was meant for the control
+    // plane (so that it is answered in the control envelope); no value is kept.
+    const names = new Map<string, ParamValue>();
+    if (mediaType(request) !== "application/json") parseForm(text, names);
+    if (names.has("Action")) map.set("Action", "");
+    return new Params(map, `a parameter body is at most ${MAX_PARAM_BODY_BYTES} bytes`);
+  }
   if (mediaType(request) !== "application/json") {
     parseForm(text, map);
     return new Params(map);
   }
-  let body: unknown;
+  let json: unknown;
   try {
-    body = JSON.parse(text);
+    json = JSON.parse(text);
   } catch {
     return new Params(map); // a body that does not parse adds nothing (docs/protocol.md §1.1)
   }
-  if (!body || typeof body !== "object" || Array.isArray(body)) return new Params(map);
-  const deep = nestsDeeperThan(body, MAX_PARAM_DEPTH);
-  for (const [k, v] of Object.entries(body as Record<string, ParamValue>)) {
+  if (!json || typeof json !== "object" || Array.isArray(json)) return new Params(map);
+  const deep = nestsDeeperThan(json, MAX_PARAM_DEPTH);
+  for (const [k, v] of Object.entries(json as Record<string, ParamValue>)) {
     // Too deep: only the names are kept (so that `Action` still routes to the control plane), no value is walked.
     map.set(k, deep ? "" : v);
   }

@@ -1,27 +1,32 @@
 import { fromHex, toHex } from "../crypto";
 import { ApiError } from "../errors";
 import { json } from "../responses";
-import { blobKey, createBlobUpload, newBlobId, resumeBlobUpload } from "../store/blobs";
-import { getObject } from "../store/objects";
+import { blobKey, createBlobUpload, getBlob, newBlobId, resumeBlobUpload } from "../store/blobs";
+import { getObject, publishBlob } from "../store/objects";
 import {
   claimUpload,
   conflictingPart,
   findUpload,
+  finishingUpload,
   insertUpload,
   listParts,
   listUploads,
   recordPart,
-  touchUpload,
+  touchUploadWithParts,
+  uploadForPart,
   type PartRow,
   type UploadRow,
 } from "../store/uploads";
 import type { AccessCheck } from "./access";
 import { assertNotOwing } from "../metering/quotas";
-import { assertWritableKey, wholeNumberParam, type DataContext } from "./context";
+import { assertWritableKey, memo, wholeNumberParam, type DataContext } from "./context";
 import { etagFromBlocks, normalizeEtag, partEtag, UFileHasher, type HashResult } from "./etag";
 import { readBounded } from "../body";
-import { publish, requestBody, requestedMeta, writeHashed, type RequestBody } from "./files";
+import { explainUnwritten, releaseBlobs, requestBody, requestedMeta, writeHashed, writeMode, type RequestBody } from "./files";
 import { requestedUserMeta } from "./object-headers";
+import { copySourceObject } from "./object-ops";
+import { requestedAcl } from "./object-acl";
+import { uploadCallback } from "./callback";
 
 /**
  * Multipart upload (spec 000 §12-15, §20; PROTOCOL.md §5.9; DESIGN.md §5).
@@ -44,16 +49,6 @@ const uploadIdParam = (c: DataContext): string => {
 };
 
 const notFound = (id: string) => new ApiError("UploadIdNotExist", id);
-
-/** Per-request lookups shared by an operation's access check and its handler (one D1 read each). */
-function memo<T>(compute: (c: DataContext) => Promise<T>): (c: DataContext) => Promise<T> {
-  const cache = new WeakMap<DataContext, Promise<T>>();
-  return (c) => {
-    let hit = cache.get(c);
-    if (!hit) cache.set(c, (hit = compute(c)));
-    return hit;
-  };
-}
 
 // ───────────────────────── Initiate ─────────────────────────
 
@@ -117,19 +112,51 @@ const shortPartRule = (partNumber: number, size: number, blkSize: number, other:
       : `part ${other} is shorter than BlkSize ${blkSize}, so it is the last part: part ${partNumber} cannot follow it`,
   );
 
-/** `PUT /key?uploadId=&partNumber=N` → `{"PartNumber": N}` and the part ETag. */
+/**
+ * `PUT /key?uploadId=&partNumber=N` → `{"PartNumber": N}` and the part ETag. With a Content-Length
+ * (every SDK sends one), the upload and the part-size rule come from one D1 statement before the
+ * bytes; a chunked body is buffered up to the upload's BlkSize first, so it needs the upload first.
+ */
 export async function uploadPart(c: DataContext): Promise<Response> {
-  if (c.request.headers.has("X-Ufile-Copy-Source")) throw new ApiError("InvalidRequest", "UploadPartCopy is not supported");
+  const declared = c.request.headers.get("Content-Length");
+  if (declared === null || !/^\d+$/.test(declared)) {
+    const { id, partNumber, upload } = await partTarget(c);
+    return receivePart(c, id, partNumber, upload, await partBody(c, upload.blkSize));
+  }
+  const id = uploadIdParam(c);
+  const partNumber = partNumberParam(c);
+  assertNotOwing(c.bucket);
+  const found = await uploadForPart(c.db, id, c.bucket.id, c.key, partNumber, Number(declared));
+  if (!found) throw notFound(id);
+  return receivePart(c, id, partNumber, found.upload, await partBody(c, found.upload.blkSize), found.conflicting);
+}
+
+/** The upload and part number a part request names (UploadPart, UploadPartCopy). */
+async function partTarget(c: DataContext): Promise<{ id: string; partNumber: number; upload: UploadRow }> {
   const id = uploadIdParam(c);
   const partNumber = partNumberParam(c);
   assertNotOwing(c.bucket);
   const upload = await findUpload(c.db, id, c.bucket.id, c.key);
   if (!upload) throw notFound(id);
+  return { id, partNumber, upload };
+}
+
+/**
+ * Stores one part's bytes under the part rules (only the last part may be short) and records it.
+ * `conflicting`: the rule's answer when the caller already has it (uploadForPart), else looked up.
+ */
+async function receivePart(
+  c: DataContext,
+  id: string,
+  partNumber: number,
+  upload: UploadRow,
+  body: RequestBody,
+  conflicting?: number | null,
+): Promise<Response> {
   const { blkSize } = upload;
-  const body = await partBody(c, blkSize);
   if (body.size === 0 && partNumber > 0) throw new ApiError("InvalidPart", "only a single-part upload may have an empty part");
   // Refused on arrival, before a byte goes to R2; recordPart checks again atomically.
-  const other = await conflictingPart(c.db, id, partNumber, body.size, blkSize);
+  const other = conflicting !== undefined ? conflicting : await conflictingPart(c.db, id, partNumber, body.size, blkSize);
   if (other !== null) throw shortPartRule(partNumber, body.size, blkSize, other);
 
   let stored: { r2Etag: string; hashed: HashResult };
@@ -159,6 +186,44 @@ export async function uploadPart(c: DataContext): Promise<Response> {
   return json({ PartNumber: partNumber }, 200, { ETag: etag });
 }
 
+// ───────────────────────── UploadPartCopy ─────────────────────────
+
+/**
+ * `X-Ufile-Copy-Source-Range: bytes=first-last` (both inclusive, within the source). Absent: the
+ * whole source. Anything else → 419 -90013 (upload_part_copy.md).
+ */
+export function copySourceRange(header: string | null, size: number): { offset: number; length: number } {
+  if (header === null || header.trim() === "") return { offset: 0, length: size };
+  const m = /^bytes=(\d{1,16})-(\d{1,16})$/.exec(header.trim());
+  const first = m ? Number(m[1]) : NaN;
+  const last = m ? Number(m[2]) : NaN;
+  if (!(first <= last && last < size)) {
+    throw new ApiError("InvalidCopySourceRange", `"${header}" is not bytes=first-last inside the ${size}-byte source`);
+  }
+  return { offset: first, length: last - first + 1 };
+}
+
+/**
+ * `PUT /key?uploadId=&partNumber=N` + `X-Ufile-Copy-Source` (+ `-Range`) → `{"PartNumber": N}` and
+ * the part ETag (Go `UploadPartCopy`/`MCopy`, Java `UploadCopyPartApi`). The range streams from the
+ * source blob in R2 into the R2 part, hashed on the way like an uploaded part; the part rules of
+ * UploadPart apply to its length.
+ */
+export async function uploadPartCopy(c: DataContext): Promise<Response> {
+  const { id, partNumber, upload } = await partTarget(c);
+  const source = await copySourceObject(c);
+  const { offset, length } = copySourceRange(c.request.headers.get("X-Ufile-Copy-Source-Range"), source.size);
+  if (length > upload.blkSize) throw new ApiError("InvalidPart", `a part holds at most BlkSize = ${upload.blkSize} bytes; the range has ${length}`);
+  if (length === 0) return receivePart(c, id, partNumber, upload, { size: 0, buffered: new Uint8Array(0) });
+  const blob = await getBlob(c.env, source.blobId, { offset, length });
+  if (!blob) throw new Error(`blob ${source.blobId} of the copy source is missing from R2`);
+  try {
+    return await receivePart(c, id, partNumber, upload, { size: length, stream: blob.body });
+  } finally {
+    await blob.body.cancel().catch(() => undefined); // a refused part leaves the source stream unread
+  }
+}
+
 // ───────────────────────── Finish ─────────────────────────
 
 /** The Finish body, as every SDK sends it: comma-joined part ETags, maybe quoted, maybe a trailing comma. */
@@ -186,15 +251,32 @@ const finishKey = memo(async (c: DataContext): Promise<string> => {
 
 export const finishAccess = async (c: DataContext): Promise<AccessCheck> => ({ signedKeys: [c.key], target: { key: await finishKey(c) } });
 
-type PartCheck = (p: PartRow, i: number, sent: string, ctx: { last: boolean; blkSize: number }) => string | null;
+type PartCheck = (p: PartRow, i: number, ctx: { last: boolean; blkSize: number }) => string | null;
 
-/** Finish's checks of each stored part against the ETag list, in order; the first failure is reported. */
+/** Finish's checks of each stored part, in part order; the first failure is reported. */
 const PART_CHECKS: PartCheck[] = [
   (p, i) => (p.partNumber !== i ? `part ${i} was never uploaded` : null),
-  (p, i, sent) => (sent !== p.etag ? `ETag #${i + 1} "${sent}" is not the ETag of part ${i}` : null),
-  (p, i, _s, { last, blkSize }) => (!last && p.size !== blkSize ? `part ${i} has ${p.size} bytes; every part but the last has ${blkSize}` : null),
-  (p, i, _s, { last, blkSize }) => (last && (p.size > blkSize || (p.size === 0 && i > 0)) ? `the last part has ${p.size} bytes` : null),
+  (p, i, { last, blkSize }) => (!last && p.size !== blkSize ? `part ${i} has ${p.size} bytes; every part but the last has ${blkSize}` : null),
+  (p, i, { last, blkSize }) => (last && (p.size > blkSize || (p.size === 0 && i > 0)) ? `the last part has ${p.size} bytes` : null),
 ];
+
+/**
+ * The ETag list names exactly the parts received, in any order: the C SDK's threaded upload lists
+ * them as the answers arrived. Each part ETag names its part's content, so the list must be the
+ * multiset of stored part ETags (equal parts have equal ETags); the object is still assembled in
+ * part-number order. A missing, extra or stale ETag is refused.
+ */
+function unmatchedEtag(parts: PartRow[], sent: string[]): string | null {
+  if (sent.every((etag, i) => etag === parts[i].etag)) return null; // the usual, ordered list
+  const left = new Map<string, number>();
+  for (const p of parts) left.set(p.etag, (left.get(p.etag) ?? 0) + 1);
+  for (const [i, etag] of sent.entries()) {
+    const n = left.get(etag) ?? 0;
+    if (n === 0) return `ETag #${i + 1} "${etag}" is not the ETag of any uploaded part (or lists one part twice)`;
+    left.set(etag, n - 1);
+  }
+  return null;
+}
 
 function checkPartList(parts: PartRow[], sent: string[], blkSize: number): void {
   const fail = (why: string) => new ApiError("InvalidPartList", why);
@@ -203,10 +285,12 @@ function checkPartList(parts: PartRow[], sent: string[], blkSize: number): void 
   parts.forEach((p, i) => {
     const ctx = { last: i === parts.length - 1, blkSize };
     for (const check of PART_CHECKS) {
-      const why = check(p, i, sent[i], ctx);
+      const why = check(p, i, ctx);
       if (why) throw fail(why);
     }
   });
+  const why = unmatchedEtag(parts, sent);
+  if (why) throw fail(why);
 }
 
 /** The window digests of all parts, in order: exactly the windows of the whole object. */
@@ -247,23 +331,28 @@ const finishUserMeta = (c: DataContext, upload: UploadRow): Record<string, strin
 export async function finishMultipartUpload(c: DataContext): Promise<Response> {
   const id = uploadIdParam(c);
   assertNotOwing(c.bucket);
+  const callback = uploadCallback(c); // a bad upload policy is refused before anything is published
   const key = await finishKey(c);
-  const upload = await touchUpload(c.db, id, c.bucket.id, c.key, c.now);
-  if (!upload) throw notFound(id);
+  const found = await touchUploadWithParts(c.db, id, c.bucket.id, c.key, c.now);
+  if (!found) throw notFound(id);
+  const { upload, parts } = found;
   const raw = await readBounded(c.request.body, MAX_FINISH_BODY);
   if (!raw) throw new ApiError("InvalidPartList", `the body is larger than ${MAX_FINISH_BODY} bytes`);
-  const parts = await listParts(c.db, id);
   checkPartList(parts, parseEtagList(new TextDecoder().decode(raw)), upload.blkSize);
 
   const size = parts.reduce((n, p) => n + p.size, 0);
   const userMeta = finishUserMeta(c, upload);
   await completeBlob(c, upload, parts, size);
-  // Only one Finish (or Abort, or the sweeper) gets the rows: a concurrent Finish stops here.
-  if (!(await claimUpload(c.db, id, c.bucket.id, c.key))) throw notFound(id);
   const etag = await etagFromBlocks(windowsOf(parts));
-  const meta = { mime: finishMime(c, upload, parts), storageClass: upload.storageClass, userMeta };
-  const published = await publish(c, key, { id: upload.blobId, size, etag }, meta);
-  return json({ Bucket: c.bucket.name, Key: key, FileSize: size }, 200, published.headers);
+  const meta = { mime: finishMime(c, upload, parts), storageClass: upload.storageClass, userMeta, acl: requestedAcl(c.request.headers) };
+  // One batch publishes the object and removes the upload's rows. Only one Finish (or Abort, or
+  // the sweeper) gets the rows: a concurrent Finish publishes nothing and stops here.
+  const result = await publishBlob(c.db, c.bucket.id, key, { id: upload.blobId, size, etag }, meta, c.now, writeMode(c), finishingUpload(id, c.bucket.id, c.key));
+  if (result.alongResults[1].results.length === 0) throw notFound(id);
+  releaseBlobs(c, result.released);
+  await explainUnwritten(c, key, result, () => new ApiError("BucketNotExist"));
+  const answer = json({ Bucket: c.bucket.name, Key: key, FileSize: size }, 200, { ETag: etag });
+  return callback ? callback.answer({ key, etag, size, mime: meta.mime }, answer) : answer;
 }
 
 // ───────────────────────── Abort ─────────────────────────

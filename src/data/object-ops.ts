@@ -1,6 +1,6 @@
 import { ApiError } from "../errors";
 import { bucketByName } from "../store/buckets";
-import { copyObject, findByHash, getObject, renameObject, updateObject, type ObjectRow } from "../store/objects";
+import { copyObject, findByHash, getObject, NO_TAGS, renameObject, updateObject, type ObjectRow } from "../store/objects";
 import { assertNotOwing } from "../metering/quotas";
 import { assertWritableKey, type DataContext } from "./context";
 import { isEmptyFileEtag, normalizeEtag } from "./etag";
@@ -8,6 +8,7 @@ import { explainUnwritten, releaseBlobs, writeMode } from "./files";
 import { mayReplace } from "../auth/scope";
 import { canonicalStorageClass, isArchival, requestedStorageClass, requestedUserMeta, restoreState } from "./object-headers";
 import type { ObjectRef } from "./access";
+import { requestedAcl } from "./object-acl";
 
 /**
  * Operations that only touch the index, never bytes: UploadHit (秒传), Copy, Rename, OpMeta,
@@ -50,7 +51,7 @@ export async function uploadHit(c: DataContext): Promise<Response> {
     c.db,
     { bucketId: c.bucket.id, key: source.key },
     { bucketId: c.bucket.id, key: fileName },
-    () => ({ storageClass, userMeta }),
+    () => ({ storageClass, userMeta, tags: NO_TAGS, acl: requestedAcl(c.request.headers) }),
     source,
     c.now,
     writeMode(c),
@@ -90,21 +91,28 @@ export async function copySourceRef(c: DataContext): Promise<ObjectRef> {
   return { bucket: sourceBucket.name, bucketProjectId: sourceBucket.projectId, key };
 }
 
-export async function copy(c: DataContext): Promise<Response> {
-  assertWritableKey(c.key);
-  assertNotOwing(c.bucket);
+/** The copy source's object row (Copy, UploadPartCopy), or 404 (-30010 bucket, -148654 file). */
+export async function copySourceObject(c: DataContext): Promise<ObjectRow> {
   const { sourceBucket, key } = await resolveCopySource(c);
   const source = await getObject(c.db, sourceBucket.id, key);
   if (!source) throw new ApiError("FileNotExist", "copy source");
+  return source;
+}
+
+export async function copy(c: DataContext): Promise<Response> {
+  assertWritableKey(c.key);
+  assertNotOwing(c.bucket);
+  const source = await copySourceObject(c);
   const directive = (c.request.headers.get("X-Ufile-Metadata-Directive") ?? "COPY").trim().toUpperCase();
   if (directive !== "COPY" && directive !== "REPLACE") throw new ApiError("InvalidRequest", "X-Ufile-Metadata-Directive is COPY or REPLACE");
   const userMeta = directive === "REPLACE" ? requestedUserMeta(c.request.headers) : undefined;
   const storageClass = requestedStorageClass(c.request.headers, source.storageClass);
   const result = await copyObject(
     c.db,
-    { bucketId: sourceBucket.id, key },
+    { bucketId: source.bucketId, key: source.key },
     { bucketId: c.bucket.id, key: c.key },
-    () => ({ storageClass, userMeta }),
+    // The copy keeps the source's tags; its ACL is the request's, else `default`.
+    () => ({ storageClass, userMeta, acl: requestedAcl(c.request.headers) }),
     source,
     c.now,
     writeMode(c),

@@ -13,9 +13,12 @@ import {
   initiateMultipartUpload,
   listPartsAccess,
   uploadPart,
+  uploadPartCopy,
 } from "./multipart";
 import { classSwitch, copy, copySourceRef, opMeta, rename, restore, uploadHit, uploadHitParams } from "./object-ops";
 import { postFile } from "./post-file";
+import { getObjectAcl, putObjectAcl } from "./object-acl";
+import { deleteObjectTagging, getObjectTagging, putObjectTagging } from "./tagging";
 
 /**
  * The UFile data-plane operation table (docs/protocol.md §1.4, §2.5, §8): one row per operation,
@@ -59,6 +62,9 @@ const SIGNED_OR_PRESIGNED = ["header", "query"] as const;
 const READ_KEY = [["READ", "key"]] as const;
 const WRITE_KEY = [["WRITE", "key"]] as const;
 const LIST_PREFIX = [["LIST", "prefix"]] as const;
+const COPY_RIGHTS = [["WRITE", "key"], ["READ", "source"]] as const;
+/** Copies sign the target key and are authorized on both the target and the source. */
+const copyAccess = async (c: DataContext): Promise<AccessCheck> => ({ signedKeys: [c.key], target: { key: c.key, source: await copySourceRef(c) } });
 
 export const OPERATIONS = [
   {
@@ -141,6 +147,23 @@ export const OPERATIONS = [
     access: finishAccess,
   },
   { name: "OpMeta", method: "POST", route: "object", when: has("opmeta"), run: opMeta, rights: WRITE_KEY, credentials: SIGNED },
+  // Sub-resources of an object come before the operations on the object itself.
+  { name: "PutObjectTagging", method: "PUT", route: "object", when: has("tagging"), run: putObjectTagging, rights: WRITE_KEY, credentials: SIGNED },
+  { name: "GetObjectTagging", method: "GET", route: "object", when: has("tagging"), run: getObjectTagging, rights: READ_KEY, credentials: SIGNED },
+  { name: "DeleteObjectTagging", method: "DELETE", route: "object", when: has("tagging"), run: deleteObjectTagging, rights: WRITE_KEY, credentials: SIGNED },
+  { name: "PutObjectAcl", method: "PUT", route: "object", when: has("acl"), run: putObjectAcl, rights: WRITE_KEY, credentials: SIGNED },
+  { name: "GetObjectAcl", method: "GET", route: "object", when: has("acl"), run: getObjectAcl, rights: READ_KEY, credentials: SIGNED },
+  // A part copied from another object needs READ on its source too.
+  {
+    name: "UploadPartCopy",
+    method: "PUT",
+    route: "object",
+    when: (q, r) => q.has("uploadId") && copyHeader(q, r),
+    run: uploadPartCopy,
+    rights: COPY_RIGHTS,
+    credentials: SIGNED,
+    access: copyAccess,
+  },
   // Any PUT naming an upload is a part (a missing partNumber is refused), never a PutFile over the key.
   { name: "UploadPart", method: "PUT", route: "object", when: has("uploadId"), run: uploadPart, rights: WRITE_KEY, credentials: SIGNED },
   { name: "Restore", method: "PUT", route: "object", when: has("restore"), run: restore, rights: WRITE_KEY, credentials: SIGNED },
@@ -161,9 +184,9 @@ export const OPERATIONS = [
     route: "object",
     when: copyHeader,
     run: copy,
-    rights: [["WRITE", "key"], ["READ", "source"]],
+    rights: COPY_RIGHTS,
     credentials: SIGNED,
-    access: async (c) => ({ signedKeys: [c.key], target: { key: c.key, source: await copySourceRef(c) } }),
+    access: copyAccess,
   },
   { name: "PutFile", method: "PUT", route: "object", run: putFile, rights: WRITE_KEY, credentials: SIGNED_OR_PRESIGNED, presignedParams: [] },
   {
@@ -192,7 +215,7 @@ export const OPERATIONS = [
 export type Operation = (typeof OPERATIONS)[number]["name"];
 
 /** Sub-resources some SDKs know but edgefile does not serve (docs/protocol.md §5.11 "Not required"). */
-const UNSUPPORTED = ["acl", "tagging", "append"];
+const UNSUPPORTED = ["append"];
 
 export function findOperation(request: Request, query: Query, key: string): (OperationSpec & { name: Operation }) | undefined {
   if (UNSUPPORTED.some((flag) => query.has(flag))) return undefined;
