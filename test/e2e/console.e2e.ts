@@ -245,7 +245,7 @@ describe("web console", () => {
     expect(head.headers["content-type"]).toBe("application/x-e2e");
     expect(head.headers["x-ufile-meta-owner"]).toBe("console");
     await fileButton("data.json").click();
-    await page.getByLabel("Storage class", { exact: true }).selectOption("ARCHIVE");
+    await page.getByRole("combobox", { name: "Storage class" }).selectOption("ARCHIVE");
     await page.getByRole("button", { name: "Change class" }).click();
     await seeText(page.getByRole("status"), "Storage class is now ARCHIVE.");
     await fileButton("data.json").click();
