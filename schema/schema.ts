@@ -77,6 +77,13 @@ export const objects = sqliteTable(
     /** Restore of ARCHIVE/COLD: readable from `restore_ready_at` until `restore_expires_at`. */
     restoreReadyAt: integer("restore_ready_at"),
     restoreExpiresAt: integer("restore_expires_at"),
+    /**
+     * Object ACL (issue 11): `default` follows the bucket's type, `public-read` lets anyone GET/HEAD
+     * it, `private` needs a signature even in a public bucket.
+     */
+    acl: text("acl").notNull().default("default"),
+    /** Object tags: JSON array of {Key, Value} (at most 10; src/data/tagging.ts). */
+    tags: text("tags").notNull().default("[]"),
   },
   (t) => [
     primaryKey({ columns: [t.bucketId, t.key] }),

@@ -97,6 +97,8 @@ export const ERRORS = {
   LengthRequired: e(-90014, 411, "content length required", "缺少 Content-Length"),
   PresignedNotAllowed: e(-90016, 403, "operation not allowed with a presigned URL", "预签名 URL 不能授权此操作"),
   RequestTimeSkewed: e(-90017, 403, "request time too skewed", "请求时间与服务器时间相差过大"),
+  CallbackFailed: e(-90018, 502, "upload callback failed", "上传回调失败"),
+  CallbackTimeout: e(-90019, 504, "upload callback timed out", "上传回调超时"),
   NotConfigured: e(-90015, 503, "service not configured: ROOT_PUBLIC_KEY / ROOT_PRIVATE_KEY are not set", "服务未配置根密钥"),
 } as const satisfies Record<string, ErrorEntry>;
 

@@ -63,6 +63,8 @@ export default defineConfig(async () => ({
           cloudflareTest({
             wrangler: { configPath: wranglerConfig },
             miniflare: {
+              // test/sessions.test.ts: a second database that plays a lagging D1 read replica.
+              d1Databases: { REPLICA: "replica-db" },
               bindings: {
                 TEST_MIGRATIONS: await readD1Migrations(here("../schema/migrations")),
                 ...isolatedFromDevVars(),

@@ -1,13 +1,16 @@
 import { ApiError } from "../errors";
 import { fromBase64, fromHex } from "../crypto";
 import { deleteBlobs, getBlob, newBlobId, putBlob } from "../store/blobs";
+import { database } from "../store/db";
 import { deleteObject, forgetReleasedBlobs, getObject, publishBlob, type ObjectMeta, type ObjectRow, type WriteMode, type WriteResult } from "../store/objects";
 import { mayReplace } from "../auth/scope";
 import { assertNotOwing } from "../metering/quotas";
-import { assertWritableKey, type DataContext } from "./context";
+import { assertWritableKey, requestedObject, type DataContext } from "./context";
 import { etagFromBlocks, hashingStream, UFileHasher } from "./etag";
 import { isReadable, objectHeaders, requestedStorageClass, requestedUserMeta } from "./object-headers";
 import { parseRange } from "./range";
+import { requestedAcl } from "./object-acl";
+import { uploadCallback } from "./callback";
 import { readBounded } from "../body";
 
 /** PutFile, GetFile, HEAD and DeleteFile (spec 000 §6, §9-11; PROTOCOL.md §5.3, §5.6-5.8). */
@@ -27,6 +30,7 @@ export function requestedMeta(headers: Headers, fallbackMime = "application/octe
     mime: headers.get("Content-Type") || fallbackMime,
     storageClass: requestedStorageClass(headers, "STANDARD"),
     userMeta: requestedUserMeta(headers),
+    acl: requestedAcl(headers),
   };
 }
 
@@ -188,13 +192,15 @@ export async function putFile(c: DataContext): Promise<Response> {
   assertNotOwing(c.bucket);
   const meta = requestedMeta(c.request.headers);
   const md5 = parseContentMd5(c.request.headers.get("Content-MD5"));
+  const callback = uploadCallback(c); // a bad upload policy is refused before a byte is stored
   const blobId = newBlobId();
   const { size, etag } = await storeBody(c, blobId, meta.storageClass, md5);
-  return publish(c, c.key, { id: blobId, size, etag }, meta);
+  const published = await publish(c, c.key, { id: blobId, size, etag }, meta);
+  return callback ? callback.answer({ key: c.key, etag, size, mime: meta.mime }, published) : published;
 }
 
 async function existing(c: DataContext): Promise<ObjectRow> {
-  const row = await getObject(c.db, c.bucket.id, c.key);
+  const row = await requestedObject(c);
   if (!row) throw new ApiError("FileNotExist");
   return row;
 }
@@ -220,7 +226,13 @@ export async function getFile(c: DataContext): Promise<Response> {
   if (attachment) headers.set("Content-Disposition", contentDisposition(attachment));
   const range = parseRange(c.request.headers.get("Range"), row.size);
   const blob = await getBlob(c.env, row.blobId, range ? { offset: range.start, length: range.end - range.start + 1 } : undefined);
-  if (!blob) throw new Error(`blob ${row.blobId} of ${c.bucket.name}/${c.key} is missing from R2`);
+  if (!blob) {
+    // A read replica may have answered with a row whose blob a newer version has already
+    // released: the primary knows the current row (or that the object is gone).
+    const primary = database(c.env.DB);
+    if (c.db !== primary) return getFile({ ...c, db: primary });
+    throw new Error(`blob ${row.blobId} of ${c.bucket.name}/${c.key} is missing from R2`);
+  }
   if (range) {
     headers.set("Content-Range", `bytes ${range.start}-${range.end}/${row.size}`);
     headers.set("Content-Length", String(range.end - range.start + 1));

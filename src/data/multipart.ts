@@ -2,27 +2,31 @@ import { fromHex, toHex } from "../crypto";
 import { ApiError } from "../errors";
 import { json } from "../responses";
 import { blobKey, createBlobUpload, getBlob, newBlobId, resumeBlobUpload } from "../store/blobs";
-import { getObject } from "../store/objects";
+import { getObject, publishBlob } from "../store/objects";
 import {
   claimUpload,
   conflictingPart,
   findUpload,
+  finishingUpload,
   insertUpload,
   listParts,
   listUploads,
   recordPart,
-  touchUpload,
+  touchUploadWithParts,
+  uploadForPart,
   type PartRow,
   type UploadRow,
 } from "../store/uploads";
 import type { AccessCheck } from "./access";
 import { assertNotOwing } from "../metering/quotas";
-import { assertWritableKey, wholeNumberParam, type DataContext } from "./context";
+import { assertWritableKey, memo, wholeNumberParam, type DataContext } from "./context";
 import { etagFromBlocks, normalizeEtag, partEtag, UFileHasher, type HashResult } from "./etag";
 import { readBounded } from "../body";
-import { publish, requestBody, requestedMeta, writeHashed, type RequestBody } from "./files";
+import { explainUnwritten, releaseBlobs, requestBody, requestedMeta, writeHashed, writeMode, type RequestBody } from "./files";
 import { requestedUserMeta } from "./object-headers";
 import { copySourceObject } from "./object-ops";
+import { requestedAcl } from "./object-acl";
+import { uploadCallback } from "./callback";
 
 /**
  * Multipart upload (spec 000 §12-15, §20; PROTOCOL.md §5.9; DESIGN.md §5).
@@ -45,16 +49,6 @@ const uploadIdParam = (c: DataContext): string => {
 };
 
 const notFound = (id: string) => new ApiError("UploadIdNotExist", id);
-
-/** Per-request lookups shared by an operation's access check and its handler (one D1 read each). */
-function memo<T>(compute: (c: DataContext) => Promise<T>): (c: DataContext) => Promise<T> {
-  const cache = new WeakMap<DataContext, Promise<T>>();
-  return (c) => {
-    let hit = cache.get(c);
-    if (!hit) cache.set(c, (hit = compute(c)));
-    return hit;
-  };
-}
 
 // ───────────────────────── Initiate ─────────────────────────
 
@@ -118,10 +112,23 @@ const shortPartRule = (partNumber: number, size: number, blkSize: number, other:
       : `part ${other} is shorter than BlkSize ${blkSize}, so it is the last part: part ${partNumber} cannot follow it`,
   );
 
-/** `PUT /key?uploadId=&partNumber=N` → `{"PartNumber": N}` and the part ETag. */
+/**
+ * `PUT /key?uploadId=&partNumber=N` → `{"PartNumber": N}` and the part ETag. With a Content-Length
+ * (every SDK sends one), the upload and the part-size rule come from one D1 statement before the
+ * bytes; a chunked body is buffered up to the upload's BlkSize first, so it needs the upload first.
+ */
 export async function uploadPart(c: DataContext): Promise<Response> {
-  const { id, partNumber, upload } = await partTarget(c);
-  return receivePart(c, id, partNumber, upload, await partBody(c, upload.blkSize));
+  const declared = c.request.headers.get("Content-Length");
+  if (declared === null || !/^\d+$/.test(declared)) {
+    const { id, partNumber, upload } = await partTarget(c);
+    return receivePart(c, id, partNumber, upload, await partBody(c, upload.blkSize));
+  }
+  const id = uploadIdParam(c);
+  const partNumber = partNumberParam(c);
+  assertNotOwing(c.bucket);
+  const found = await uploadForPart(c.db, id, c.bucket.id, c.key, partNumber, Number(declared));
+  if (!found) throw notFound(id);
+  return receivePart(c, id, partNumber, found.upload, await partBody(c, found.upload.blkSize), found.conflicting);
 }
 
 /** The upload and part number a part request names (UploadPart, UploadPartCopy). */
@@ -134,12 +141,22 @@ async function partTarget(c: DataContext): Promise<{ id: string; partNumber: num
   return { id, partNumber, upload };
 }
 
-/** Stores one part's bytes under the part rules (only the last part may be short) and records it. */
-async function receivePart(c: DataContext, id: string, partNumber: number, upload: UploadRow, body: RequestBody): Promise<Response> {
+/**
+ * Stores one part's bytes under the part rules (only the last part may be short) and records it.
+ * `conflicting`: the rule's answer when the caller already has it (uploadForPart), else looked up.
+ */
+async function receivePart(
+  c: DataContext,
+  id: string,
+  partNumber: number,
+  upload: UploadRow,
+  body: RequestBody,
+  conflicting?: number | null,
+): Promise<Response> {
   const { blkSize } = upload;
   if (body.size === 0 && partNumber > 0) throw new ApiError("InvalidPart", "only a single-part upload may have an empty part");
   // Refused on arrival, before a byte goes to R2; recordPart checks again atomically.
-  const other = await conflictingPart(c.db, id, partNumber, body.size, blkSize);
+  const other = conflicting !== undefined ? conflicting : await conflictingPart(c.db, id, partNumber, body.size, blkSize);
   if (other !== null) throw shortPartRule(partNumber, body.size, blkSize, other);
 
   let stored: { r2Etag: string; hashed: HashResult };
@@ -314,23 +331,28 @@ const finishUserMeta = (c: DataContext, upload: UploadRow): Record<string, strin
 export async function finishMultipartUpload(c: DataContext): Promise<Response> {
   const id = uploadIdParam(c);
   assertNotOwing(c.bucket);
+  const callback = uploadCallback(c); // a bad upload policy is refused before anything is published
   const key = await finishKey(c);
-  const upload = await touchUpload(c.db, id, c.bucket.id, c.key, c.now);
-  if (!upload) throw notFound(id);
+  const found = await touchUploadWithParts(c.db, id, c.bucket.id, c.key, c.now);
+  if (!found) throw notFound(id);
+  const { upload, parts } = found;
   const raw = await readBounded(c.request.body, MAX_FINISH_BODY);
   if (!raw) throw new ApiError("InvalidPartList", `the body is larger than ${MAX_FINISH_BODY} bytes`);
-  const parts = await listParts(c.db, id);
   checkPartList(parts, parseEtagList(new TextDecoder().decode(raw)), upload.blkSize);
 
   const size = parts.reduce((n, p) => n + p.size, 0);
   const userMeta = finishUserMeta(c, upload);
   await completeBlob(c, upload, parts, size);
-  // Only one Finish (or Abort, or the sweeper) gets the rows: a concurrent Finish stops here.
-  if (!(await claimUpload(c.db, id, c.bucket.id, c.key))) throw notFound(id);
   const etag = await etagFromBlocks(windowsOf(parts));
-  const meta = { mime: finishMime(c, upload, parts), storageClass: upload.storageClass, userMeta };
-  const published = await publish(c, key, { id: upload.blobId, size, etag }, meta);
-  return json({ Bucket: c.bucket.name, Key: key, FileSize: size }, 200, published.headers);
+  const meta = { mime: finishMime(c, upload, parts), storageClass: upload.storageClass, userMeta, acl: requestedAcl(c.request.headers) };
+  // One batch publishes the object and removes the upload's rows. Only one Finish (or Abort, or
+  // the sweeper) gets the rows: a concurrent Finish publishes nothing and stops here.
+  const result = await publishBlob(c.db, c.bucket.id, key, { id: upload.blobId, size, etag }, meta, c.now, writeMode(c), finishingUpload(id, c.bucket.id, c.key));
+  if (result.alongResults[1].results.length === 0) throw notFound(id);
+  releaseBlobs(c, result.released);
+  await explainUnwritten(c, key, result, () => new ApiError("BucketNotExist"));
+  const answer = json({ Bucket: c.bucket.name, Key: key, FileSize: size }, 200, { ETag: etag });
+  return callback ? callback.answer({ key, etag, size, mime: meta.mime }, answer) : answer;
 }
 
 // ───────────────────────── Abort ─────────────────────────
