@@ -1,35 +1,50 @@
 #!/usr/bin/env node
 // `npm run bench [-- options]`: edgefile against a bare baseline Worker doing the same D1/R2 calls,
 // both in one workerd, driven by the same closed-loop load from this process; s3rver as a peer.
-// Writes bench/results.md, bench/results.png and the raw figures in bench/results.json; about
-// 11 minutes on 2 cores. Loopback only; every loop and request is bounded in time.
+// Ratios come from many short interleaved rounds (edgefile, baseline, baseline, edgefile, …), each
+// with its 95 % interval; one whose interval is wider than ±0.05 is flagged as not a result. The
+// machine's load is sampled throughout and reported. About 25 minutes on 2 cores.
+// Loopback only; every loop and request is bounded in time.
 //
-//   --duration S       measured seconds per run (4)      --warmup S      unmeasured seconds before (1)
-//   --concurrency N    requests in flight (16)           --rounds N      alternations, E B S / S B E … (3)
-//   --quick            no 1 GiB transfers, 5 000 listing keys instead of 100 000, one multipart round
-//                      (with e.g. --rounds 1 --duration 2: a ~4-minute smoke run)
-//   --only a,b         only these parts: put-4k put-1m get-4k get-1m head-4k list-1000
-//                      describe-bucket multipart diagnose large
-//   --large-mib N      size of the large transfers (1024)
-//   --keep             keep bench/.tmp (the persisted D1/R2 state) afterwards
-//   --report-only      no run: rewrite results.md/.png from bench/results.json (the last run's figures)
+//   --rounds N           interleaved rounds per workload (20)   --duration S   measured seconds per run (1)
+//   --warmup S           unmeasured seconds before each run (0.5) --concurrency N requests in flight (16)
+//   --latency-rounds N   rounds per distance in the latency model (2), --latency-duration S (2)
+//   --distances a,b,…    modeled round trips to D1's primary, ms (0,20,80,150)
+//   --replica-ms N       modeled round trip to a nearby read replica (10)
+//   --quick              no 1 GiB transfers, 5 000 listing keys instead of 100 000, one multipart round
+//   --only a,b           only these parts: put-4k put-1m get-4k get-1m head-4k list-1000
+//                        describe-bucket latency multipart diagnose large
+//   --large-mib N        size of the large transfers (1024)
+//   --keep               keep bench/.tmp (the persisted D1/R2 state) afterwards
+//   --write-results      write bench/results.{md,png,json} even for a partial run (--quick, --only)
+//   --report-only        no run: rewrite results.md/.png from the results.json of the output folder
+//
+// A full run (no --quick, no --only) writes the committed bench/results.*; any other run writes
+// into bench/out/ (git-ignored) unless --write-results says otherwise.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { parseArgs } from "node:util";
-import { ablations, countCalls } from "./lib/diagnose.mjs";
+import { ablations, countCalls, microCosts } from "./lib/diagnose.mjs";
+import { runLatencyModel } from "./lib/latency.mjs";
+import { startLoadSampler } from "./lib/machine.mjs";
+import { ratioSummary } from "./lib/stats.mjs";
 import { isolateHeap } from "./lib/memory.mjs";
 import { newAgent, send } from "./lib/load.mjs";
 import { writeReport } from "./lib/report.mjs";
 import { applyMigrations, buildWorker, startS3rver, startWorkers, versions } from "./lib/servers.mjs";
-import { fillListBucket, largeTransfer, runMultipart, runSmall, seed, smallWorkloads } from "./lib/workloads.mjs";
+import { benchBucketId, fillListBucket, largeTransfer, runMultipart, runSmall, seed, smallWorkloads } from "./lib/workloads.mjs";
 
-const RESULTS_JSON = "bench/results.json";
 const { values: opt } = parseArgs({
   options: {
-    duration: { type: "string", default: "4" },
-    warmup: { type: "string", default: "1" },
+    duration: { type: "string", default: "1" },
+    warmup: { type: "string", default: "0.5" },
     concurrency: { type: "string", default: "16" },
-    rounds: { type: "string", default: "3" },
+    rounds: { type: "string", default: "20" },
+    "latency-rounds": { type: "string", default: "2" },
+    "latency-duration": { type: "string", default: "2" },
+    distances: { type: "string", default: "0,20,80,150" },
+    "replica-ms": { type: "string", default: "10" },
+    "write-results": { type: "boolean", default: false },
     quick: { type: "boolean", default: false },
     only: { type: "string", default: "" },
     keep: { type: "boolean", default: false },
@@ -37,9 +52,13 @@ const { values: opt } = parseArgs({
     "report-only": { type: "boolean", default: false },
   },
 });
+// The committed bench/results.* only come from a full run (or when asked); the rest go to bench/out/.
+const full = !opt.quick && !opt.only;
+const OUT = full || opt["write-results"] ? "bench" : "bench/out";
+const RESULTS_JSON = `${OUT}/results.json`;
 // --report-only: rewrite results.md and results.png from the figures of the last run (results.json).
 if (opt["report-only"]) {
-  console.log(writeReport(JSON.parse(readFileSync(RESULTS_JSON, "utf8"))).join(", "));
+  console.log(writeReport(JSON.parse(readFileSync(RESULTS_JSON, "utf8")), OUT).join(", "));
   process.exit(0);
 }
 const settings = {
@@ -47,6 +66,15 @@ const settings = {
   warmupMs: Number(opt.warmup) * 1000,
   concurrency: Number(opt.concurrency),
   rounds: Number(opt.rounds),
+  ablationRounds: Math.max(4, Math.ceil(Number(opt.rounds) / 2)),
+  latency: {
+    distances: opt.distances.split(",").map(Number),
+    replicaMs: Number(opt["replica-ms"]),
+    rounds: Number(opt["latency-rounds"]),
+    durationMs: Number(opt["latency-duration"]) * 1000,
+    warmupMs: 300,
+    concurrency: 4,
+  },
   listKeys: opt.quick ? 5_000 : 100_000,
   multipart: { totalBytes: 256 * 1024 * 1024, concurrency: 4, rounds: opt.quick ? 1 : Math.min(2, Number(opt.rounds)) },
   largeBytes: Number(opt["large-mib"]) * 1024 * 1024,
@@ -60,6 +88,7 @@ const log = (...a) => console.log(`[bench ${new Date().toISOString().slice(11, 1
 const TMP = "bench/.tmp";
 const started = Date.now();
 const loadBefore = os.loadavg();
+const sampler = startLoadSampler();
 const cleanup = [];
 const stopAll = async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn().catch(() => undefined);
@@ -76,41 +105,74 @@ try {
   const persistDir = `${TMP}/state`;
   let workers = await startWorkers({ ...scripts, persistDir });
   cleanup.push(() => workers.mf.dispose());
+  sampler.track(workers.workerdPid);
   const db = await applyMigrations(workers.mf);
   const s3 = await startS3rver(`${TMP}/s3rver`);
   cleanup.push(async () => s3.stop());
+  sampler.track(s3.pid);
   log(`workerd pid ${workers.workerdPid}: edgefile :${workers.edgefilePort}, baseline :${workers.baselinePort}, diag :${workers.diagPort}; s3rver :${s3.port}`);
 
   await seed({ edgefilePort: workers.edgefilePort, s3rverPort: s3.port });
   const t0 = performance.now();
-  const listKeys = wanted("list-1000") || wanted("diagnose") ? await fillListBucket({ edgefilePort: workers.edgefilePort, db }, settings.listKeys) : 0;
+  const listKeys = wanted("list-1000") || wanted("diagnose") || wanted("latency") ? await fillListBucket({ edgefilePort: workers.edgefilePort, db }, settings.listKeys) : 0;
   const listFillSeconds = (performance.now() - t0) / 1000;
   log(`listing bucket holds ${listKeys} keys (inserted in ${listFillSeconds.toFixed(1)} s)`);
 
+  // pid: the process whose CPU time per request is measured (edgefile and the baseline share workerd).
   const targets = {
-    edgefile: { name: "edgefile", port: workers.edgefilePort },
-    baseline: { name: "baseline", port: workers.baselinePort },
-    s3rver: { name: "s3rver", port: s3.port },
+    edgefile: { name: "edgefile", port: workers.edgefilePort, pid: workers.workerdPid },
+    baseline: { name: "baseline", port: workers.baselinePort, pid: workers.workerdPid },
+    s3rver: { name: "s3rver", port: s3.port, pid: s3.pid },
   };
 
-  // Small objects, listing, control plane: each round runs every target, the order reversed every other round.
+  // Small objects, listing, control plane: each round runs every target, the order reversed every
+  // other round (E B S, S B E, …), so each edgefile run has its baseline run right next to it.
   const small = [];
   for (const w of smallWorkloads({ listKeys: settings.listKeys }).filter((w) => wanted(w.id))) {
+    sampler.phase(w.id);
     const names = ["edgefile", "baseline", ...(w.build.s3 ? ["s3rver"] : [])];
     const runs = Object.fromEntries(names.map((n) => [n, []]));
+    const s3Rounds = []; // s3rver (no target in issue 14) joins every fourth round only
     for (let r = 0; r < settings.rounds; r++) {
-      for (const n of r % 2 === 0 ? names : [...names].reverse()) {
+      const here = names.filter((n) => n !== "s3rver" || r % 4 === 0);
+      if (here.includes("s3rver")) s3Rounds.push(r);
+      for (const n of r % 2 === 0 ? here : [...here].reverse()) {
         const res = await runSmall(w, targets[n], settings);
         runs[n].push(res);
         const errors = res.errors ? `  ${res.errors} errors, first: ${res.firstError}` : "";
-        log(`${w.id.padEnd(16)} ${n.padEnd(9)} ${res.rps.toFixed(0).padStart(6)} req/s  p50 ${res.p50.toFixed(1)} ms  p99 ${res.p99.toFixed(1)} ms${errors}`);
+        log(`${w.id.padEnd(16)} ${n.padEnd(9)} ${res.rps.toFixed(0).padStart(6)} req/s  p50 ${res.p50.toFixed(1)} ms  p99 ${res.p99.toFixed(1)} ms  CPU ${res.cpuMsPerRequest.toFixed(2)} ms/req${errors}`);
       }
     }
-    small.push({ ...w, runs });
+    const ratios = (a, b) => runs[a].map((x, i) => x.rps / runs[b][i].rps);
+    const others = sampler.others(w.id);
+    const vsBase = ratioSummary(ratios("edgefile", "baseline"), others);
+    // The same comparison from CPU time per request: baseline's ÷ edgefile's (higher = edgefile cheaper).
+    const vsBaseCpu = ratioSummary(runs.edgefile.map((x, i) => runs.baseline[i].cpuMsPerRequest / x.cpuMsPerRequest), others);
+    const show = (r) => `${r.median.toFixed(2)} [${r.lo.toFixed(2)}–${r.hi.toFixed(2)}]${r.result ? "" : " (not a result)"}`;
+    log(`${w.id.padEnd(16)} edgefile ÷ baseline: req/s ${show(vsBase)}, CPU per request ${show(vsBaseCpu)}${vsBaseCpu.result ? "" : `; ${vsBaseCpu.advice}`}`);
+    small.push({
+      ...w,
+      runs,
+      vsBase,
+      vsBaseCpu,
+      ...(runs.s3rver
+        ? {
+            s3Rounds,
+            vsS3: ratioSummary(runs.s3rver.map((x, i) => runs.edgefile[s3Rounds[i]].rps / x.rps), others),
+            baseVsS3: ratioSummary(runs.s3rver.map((x, i) => runs.baseline[s3Rounds[i]].rps / x.rps), others),
+          }
+        : {}),
+    });
+  }
+
+  let latency = null;
+  if (wanted("latency")) {
+    latency = await runLatencyModel(workers.diagPort, { ...settings.latency, listKeys: settings.listKeys }, log, sampler);
   }
 
   let multipart = null;
   if (wanted("multipart")) {
+    sampler.phase("multipart");
     multipart = { edgefile: [], baseline: [] };
     for (let r = 0; r < settings.multipart.rounds; r++) {
       for (const n of r % 2 === 0 ? ["edgefile", "baseline"] : ["baseline", "edgefile"]) {
@@ -123,12 +185,16 @@ try {
 
   let diagnostics = null;
   if (wanted("diagnose")) {
+    sampler.phase("diagnose");
     const agent = newAgent(1);
     const sha1 = JSON.parse((await send(agent, workers.baselinePort, { method: "GET", path: "/__sha1?mib=256", headers: { host: "x" } }, true)).text);
     agent.destroy();
     log(`SHA-1 (crypto.DigestStream) in this workerd: ${(sha1.mib / (sha1.ms / 1000)).toFixed(0)} MiB/s`);
     const calls = await countCalls(workers.diagPort);
-    diagnostics = { sha1, calls, ablations: await ablations(workers.diagPort, settings, log) };
+    const bucketId = await benchBucketId(workers.edgefilePort);
+    const micro = await microCosts(workers.diagPort, workers.workerdPid, bucketId);
+    for (const [piece, c] of Object.entries(micro)) log(`CPU per request: ${c.us.toFixed(1).padStart(7)} µs  ${piece}`);
+    diagnostics = { sha1, calls, micro, ablations: await ablations(workers.diagPort, settings, log, sampler) };
   }
 
   // Large transfers: each group in a fresh workerd (same persisted state), so every RSS figure
@@ -136,6 +202,7 @@ try {
   // object?); the last two groups are diagnostics: the baseline hashing as edgefile does, and via BYOB reads.
   let large = null;
   if (!settings.quick && wanted("large")) {
+    sampler.phase("large");
     large = { edgefile: {}, baseline: {}, hashing: [] };
     s3.stop();
     const plan = [
@@ -148,7 +215,9 @@ try {
     ];
     for (const { who, steps, pipe } of plan) {
       await workers.mf.dispose();
+      sampler.untrack(workers.workerdPid);
       workers = await startWorkers({ ...scripts, persistDir, inspector: true });
+      sampler.track(workers.workerdPid);
       const heap = await isolateHeap(workers.mf, who);
       const port = who === "edgefile" ? workers.edgefilePort : workers.baselinePort;
       for (const step of steps) {
@@ -163,6 +232,7 @@ try {
   }
 
   await stopAll();
+  sampler.stop();
   const info = {
     command: `npm run bench${process.argv.length > 2 ? " -- " + process.argv.slice(2).join(" ") : ""}`,
     date: new Date().toISOString(),
@@ -174,15 +244,18 @@ try {
       kernel: `${os.type()} ${os.release()}`,
       loadBefore,
       loadAfter: os.loadavg(),
+      load: sampler.summary(),
       ...versions(),
     },
     settings,
+    full,
     listKeys,
     listFillSeconds,
   };
-  const results = { info, small, multipart, large, diagnostics };
+  const results = { info, small, latency, multipart, large, diagnostics };
+  mkdirSync(OUT, { recursive: true });
   writeFileSync(RESULTS_JSON, JSON.stringify(results, null, 1) + "\n");
-  const files = [RESULTS_JSON, ...writeReport(results)];
+  const files = [RESULTS_JSON, ...writeReport(results, OUT)];
   log(`wrote ${files.join(", ")}`);
 } catch (err) {
   console.error(err);

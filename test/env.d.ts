@@ -3,6 +3,8 @@ declare namespace Cloudflare {
   type AppEnv = import("../src/config").Env;
   interface Env extends AppEnv {
     TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
+    /** A second D1 database: the read replica test/sessions.test.ts builds. */
+    REPLICA: D1Database;
   }
   interface GlobalProps {
     mainModule: typeof import("../src/index");

@@ -11,10 +11,12 @@ import { authorization, call, callWithEnv, file, fileUrl, newBucket, put } from 
  */
 
 /** D1 whose batches fail: the write after the R2 put never commits (fault injection, real D1 otherwise). */
-function d1WithFailingBatch(real: D1Database): D1Database {
+/** The binding, and every session on it (requests run their queries in one), with batches failing. */
+function d1WithFailingBatch<T extends D1Database | D1DatabaseSession>(real: T): T {
   return new Proxy(real, {
     get(target, prop) {
       if (prop === "batch") return async () => Promise.reject(new Error("injected: D1 batch unavailable"));
+      if (prop === "withSession") return (constraint?: string) => d1WithFailingBatch((target as D1Database).withSession(constraint));
       const value = Reflect.get(target, prop);
       return typeof value === "function" ? value.bind(target) : value;
     },

@@ -47,14 +47,25 @@ class CountingStatement {
   }
 }
 
+/** Statements and batches of the binding or of a session on it (requests run their queries in one). */
+function counting<T extends D1Database | D1DatabaseSession>(target: T, log: Executed[]) {
+  return {
+    prepare: (sql: string) => new CountingStatement(log, sql, target.prepare(sql)),
+    batch: (statements: CountingStatement[]) => {
+      log.push({ via: "batch", sql: statements.map((s) => s.sql) });
+      return target.batch(statements.map((s) => s.real));
+    },
+  };
+}
+
 function countingD1(real: D1Database, log: Executed[]): D1Database {
   return new Proxy(real, {
     get(target, prop) {
-      if (prop === "prepare") return (sql: string) => new CountingStatement(log, sql, target.prepare(sql));
-      if (prop === "batch") {
-        return (statements: CountingStatement[]) => {
-          log.push({ via: "batch", sql: statements.map((s) => s.sql) });
-          return target.batch(statements.map((s) => s.real));
+      if (prop === "prepare" || prop === "batch") return counting(target, log)[prop];
+      if (prop === "withSession") {
+        return (constraint?: string) => {
+          const session = target.withSession(constraint);
+          return { ...counting(session, log), getBookmark: () => session.getBookmark() };
         };
       }
       if (prop === "exec") {
@@ -184,5 +195,38 @@ describe("D1 queries per data-plane request", () => {
     // The bucket totals moved inside that same batch: no extra statement for object_count.
     const totals = await env.DB.prepare("SELECT stored_bytes, object_count FROM buckets WHERE name = ?").bind(bucket).first();
     expect(totals).toEqual({ stored_bytes: 100, object_count: 1 });
+  });
+
+  it("multipart: UploadPart makes one D1 statement before its bytes; Finish publishes and closes the upload in one batch", async () => {
+    const bucket = await newBucket("private", uniqueName("org"));
+    const init = await file(bucket, "mp.bin", { method: "POST", query: "uploads" });
+    expect(init.status).toBe(200);
+    const { UploadId } = (await init.json()) as { UploadId: string };
+
+    const part = instrumented();
+    const res = await file(bucket, "mp.bin", {
+      method: "PUT",
+      query: `uploadId=${UploadId}&partNumber=0`,
+      body: bytes,
+      headers: { "Content-Type": "application/octet-stream", "Content-Length": String(bytes.byteLength) },
+      env: part.env,
+    });
+    expect(res.status).toBe(200);
+    // Before the bytes: the upload and the part-size rule in one read; after: the part recorded in one batch.
+    expect(part.log.map((e) => e.via)).toEqual(["raw", "batch"]);
+    expect(part.log[0].sql[0]).toMatch(/from "uploads"/i);
+    expect(part.log[0].sql[0]).toMatch(/from "upload_parts"/i);
+
+    const finish = instrumented();
+    const done = await file(bucket, "mp.bin", { method: "POST", query: `uploadId=${UploadId}`, body: res.headers.get("ETag")!, env: finish.env });
+    expect(done.status).toBe(200);
+    // The upload touched and its parts read in one batch; the object published and the upload's
+    // rows removed in one more: no window with both, or neither.
+    expect(finish.log.map((e) => e.via)).toEqual(["batch", "batch"]);
+    const publish = finish.log[1].sql;
+    expect(publish.some((q) => /^\s*insert into "objects"/i.test(q))).toBe(true);
+    expect(publish.some((q) => /^\s*delete from "uploads"/i.test(q))).toBe(true);
+    expect(await (await file(bucket, "mp.bin")).arrayBuffer()).toEqual(bytes.buffer);
+    expect((await file(bucket, "mp.bin", { method: "POST", query: `uploadId=${UploadId}`, body: res.headers.get("ETag")! })).status).toBe(404);
   });
 });

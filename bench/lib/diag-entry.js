@@ -1,10 +1,22 @@
-// Diagnostic Worker for the bench (bench/lib/diagnose.mjs), never deployed: edgefile, or with
-// `x-bench-target: baseline` the baseline, with the D1, R2 and Queue bindings wrapped to count
-// every storage round trip (`GET /__calls` returns the counts since the last call and resets them).
-// `x-bench-queue: off` gives edgefile a usage queue whose send does nothing (metering cost ablation).
-// Built by `wrangler deploy --dry-run` with this file as the entry.
+// Diagnostic Worker for the bench (bench/lib/diagnose.mjs, bench/lib/latency.mjs), never deployed:
+// edgefile, or with `x-bench-target: baseline` the baseline, with its bindings varied per request:
+//
+//   x-bench-count: on      D1, R2 and Queue calls counted (`GET /__calls` returns the counts since
+//                          the last call and resets them)
+//   x-bench-queue: off     a usage queue whose send does nothing (metering cost ablation)
+//   GET /__model           the latency model's round trips since the last call (d1-model.js)
+//   GET /__micro?piece=…   CPU cost of one piece of the request path (micro.js)
+//   x-bench-model: P/R/L   D1 behind the global-latency model (d1-model.js): P ms round trip to the
+//                          primary, R ms to a nearby replica, replicas L ms behind
+//
+// Each variant's env is built once and reused for every request that asks for it, as workerd
+// passes one env per isolate: edgefile keeps per-env state (its settings, the Drizzle handle per
+// D1 binding, the usage window), so a fresh env per request would measure a Worker that rebuilds
+// all of it on every request. Built by `wrangler deploy --dry-run` with this file as the entry.
 import edgefile from "../../src/index";
 import baseline from "../baseline/worker.js";
+import { modeledD1, takeModelStats } from "./d1-model.js";
+import { micro } from "./micro.js";
 
 let counts = {};
 const bump = (name) => void (counts[name] = (counts[name] ?? 0) + 1);
@@ -28,14 +40,14 @@ function counting(target, prefix, counted, wrapResult = {}) {
   return proxy;
 }
 
-const statement = (s) =>
-  counting(s, "D1", ["first", "all", "run", "raw"], { bind: statement });
+const statement = (s) => counting(s, "D1", ["first", "all", "run", "raw"], { bind: statement });
+const session = (s) => counting(s, "D1", ["batch"], { prepare: statement });
 const upload = (u) => counting(u, "R2", ["uploadPart", "complete", "abort"]);
 
-function wrapEnv(env) {
+function countingEnv(env) {
   return {
     ...env,
-    DB: counting(env.DB, "D1", ["batch", "exec"], { prepare: statement }),
+    DB: counting(env.DB, "D1", ["batch", "exec"], { prepare: statement, withSession: session }),
     BLOBS: counting(env.BLOBS, "R2", ["get", "put", "head", "delete", "list", "createMultipartUpload"], {
       createMultipartUpload: (p) => p.then(upload),
       resumeMultipartUpload: upload,
@@ -46,16 +58,37 @@ function wrapEnv(env) {
 
 const noQueue = { send: async () => undefined, sendBatch: async () => undefined };
 
+/** The env of one variant, built on first use. */
+const envs = new Map();
+function envFor(env, headers) {
+  const count = headers.get("x-bench-count") === "on";
+  const queueOff = headers.get("x-bench-queue") === "off";
+  const model = headers.get("x-bench-model");
+  const key = `${count}|${queueOff}|${model ?? ""}`;
+  let out = envs.get(key);
+  if (!out) {
+    out = count ? countingEnv(env) : { ...env };
+    if (queueOff) out.USAGE_QUEUE = noQueue;
+    if (model) {
+      const [primaryMs, replicaMs, lagMs] = model.split("/").map(Number);
+      out.DB = modeledD1(env.DB, { primaryMs, replicaMs, lagMs });
+    }
+    envs.set(key, out);
+  }
+  return out;
+}
+
 export default {
   async fetch(request, env, ctx) {
-    if (new URL(request.url).pathname === "/__calls") {
+    const path = new URL(request.url).pathname;
+    if (path === "/__micro") return micro(request, env, ctx);
+    if (path === "/__model") return Response.json(takeModelStats());
+    if (path === "/__calls") {
       const out = counts;
       counts = {};
       return Response.json(out);
     }
     const worker = request.headers.get("x-bench-target") === "baseline" ? baseline : edgefile;
-    const wrapped = wrapEnv(env);
-    if (request.headers.get("x-bench-queue") === "off") wrapped.USAGE_QUEUE = noQueue;
-    return worker.fetch(request, wrapped, ctx);
+    return worker.fetch(request, envFor(env, request.headers), ctx);
   },
 };

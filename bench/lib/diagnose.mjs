@@ -4,6 +4,8 @@
 import { randomBytes } from "node:crypto";
 import { BUCKET, LIST_BUCKET, PUBLIC_BUCKET } from "./workloads.mjs";
 import { closedLoop, controlRequest, newAgent, send, ufileRequest } from "./load.mjs";
+import { processCpuNs } from "./machine.mjs";
+import { median, ratioSummary } from "./stats.mjs";
 
 const REPEAT = 10;
 const OCTET = "application/octet-stream";
@@ -46,7 +48,7 @@ export async function countCalls(port) {
     for (let i = -1; i < REPEAT; i++) {
       for (const name of names) {
         await counts(); // reset
-        const res = await send(agent, port, as(who, ops[name](who, i)), true);
+        const res = await send(agent, port, as(who, ops[name](who, i), { "x-bench-count": "on" }), true);
         if (res.status !== 200) throw new Error(`${who} ${name}: ${res.status} ${res.text}`);
         ops.after(name, res);
         await pause(100); // waitUntil work (usage event, blob release) lands in this request's count
@@ -86,24 +88,69 @@ function variants() {
   };
 }
 
-/** Every variant twice, the second pass in reverse order; req/s is the mean of the two, p50 the larger. */
-export async function ablations(port, settings, log) {
+/**
+ * Each variant against the workload's first row (the reference), in interleaved rounds: every
+ * round runs the reference and each variant back to back, the order reversed every other round.
+ * Per variant: pooled p50, median req/s, and the median ÷-reference ratio with its interval.
+ */
+export async function ablations(port, settings, log, sampler) {
   const out = {};
-  const { durationMs } = settings;
+  const rounds = settings.ablationRounds;
   for (const [workload, list] of Object.entries(variants())) {
+    sampler?.phase(`ablation ${workload}`);
     const runs = list.map(() => []);
-    for (const pass of [0, 1]) {
-      for (const i of pass === 0 ? list.keys() : [...list.keys()].reverse()) {
+    for (let r = 0; r < rounds; r++) {
+      for (const i of r % 2 === 0 ? list.keys() : [...list.keys()].reverse()) {
         const v = list[i];
-        runs[i].push(await closedLoop({ port, ...settings, durationMs, build: (w, seq) => as(v.who, v.build(w, seq), v.extra) }));
+        runs[i].push(await closedLoop({ port, ...settings, build: (w, seq) => as(v.who, v.build(w, seq), v.extra) }));
       }
     }
+    const others = sampler?.others(`ablation ${workload}`);
     out[workload] = list.map((v, i) => {
-      const [a, b] = runs[i];
-      const res = { id: v.id, label: v.label, rps: (a.rps + b.rps) / 2, p50: Math.max(a.p50, b.p50), errors: a.errors + b.errors, firstError: a.firstError || b.firstError };
-      log(`ablation ${workload.padEnd(14)} ${res.rps.toFixed(0).padStart(5)} req/s  ${v.label}${res.errors ? `  ${res.errors} errors: ${res.firstError}` : ""}`);
+      const rs = runs[i];
+      const res = {
+        id: v.id,
+        label: v.label,
+        rps: median(rs.map((x) => x.rps)),
+        p50: median(rs.map((x) => x.p50)),
+        vsFirst: ratioSummary(rs.map((x, r) => x.rps / runs[0][r].rps), others),
+        errors: rs.reduce((n, x) => n + x.errors, 0),
+        firstError: rs.find((x) => x.firstError)?.firstError ?? "",
+      };
+      const v0 = res.vsFirst;
+      log(`ablation ${workload.padEnd(14)} ${res.rps.toFixed(0).padStart(5)} req/s  ÷ first ${v0.median.toFixed(2)} [${v0.lo.toFixed(2)}–${v0.hi.toFixed(2)}]  ${v.label}${res.errors ? `  ${res.errors} errors: ${res.firstError}` : ""}`);
       return res;
     });
   }
+  return out;
+}
+
+/**
+ * CPU cost per request of each piece of edgefile's request path (micro.js), in µs: workerd's
+ * CPU time for N runs of the piece minus N runs of nothing, interleaved, median of `rounds`.
+ */
+export async function microCosts(port, pid, bucketId, rounds = 5) {
+  const agent = newAgent(1);
+  const cpuOf = async (piece, n) => {
+    const path = `/__micro?piece=${encodeURIComponent(piece)}&n=${n}&bucketId=${encodeURIComponent(bucketId)}`;
+    const before = processCpuNs(pid);
+    const res = await send(agent, port, { method: "GET", path, headers: { host: "x" } }, true);
+    if (res.status !== 204) throw new Error(`micro ${piece}: ${res.status} ${res.text}`);
+    return processCpuNs(pid) - before;
+  };
+  const pieces = JSON.parse((await send(agent, port, { method: "GET", path: "/__micro", headers: { host: "x" } }, true)).text);
+  const out = {};
+  for (const piece of pieces.filter((p) => p !== "none")) {
+    const n = /D1|HMAC/.test(piece) ? 300 : 3000;
+    const costs = [];
+    for (let r = 0; r < rounds; r++) {
+      let a, b;
+      if (r % 2 === 0) [a, b] = [await cpuOf(piece, n), await cpuOf("none", n)];
+      else [b, a] = [await cpuOf("none", n), await cpuOf(piece, n)];
+      costs.push((a - b) / n / 1000);
+    }
+    out[piece] = { us: median(costs), min: Math.min(...costs), max: Math.max(...costs) };
+  }
+  agent.destroy();
   return out;
 }

@@ -4,6 +4,8 @@ import { createHash, createHmac } from "node:crypto";
 import http from "node:http";
 import { once } from "node:events";
 import { localKeys } from "../../src/cli/keys.mjs";
+import { processCpuNs } from "./machine.mjs";
+import { percentiles } from "./stats.mjs";
 
 const KEYS = localKeys();
 
@@ -44,22 +46,35 @@ async function streamBody(req, { size, chunk }) {
 
 export const newAgent = (sockets) => new http.Agent({ keepAlive: true, maxSockets: sockets });
 
-const quantile = (sorted, q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1)))] : NaN);
 
 /**
  * Closed loop: `concurrency` workers, each sending `build(worker, seq)` and waiting for the
  * answer before the next, first for `warmupMs` (not recorded), then for `durationMs`. Requests
  * completing inside the measured window count. Returns requests/s, p50/p99 latency (ms) and
- * errors (a status not in `ok`, or a failed connection).
+ * errors (a status not in `ok`, or a failed connection); with `keepLatencies`, every latency too.
+ * With `cpuPid`, also that process's CPU time (all threads) spent in the window per request
+ * (`cpuMsPerRequest`): the server's cost of a request, which other processes on the machine
+ * barely change, unlike req/s.
  */
-export async function closedLoop({ port, concurrency, durationMs, warmupMs, build, ok = [200] }) {
+export async function closedLoop({ port, concurrency, durationMs, warmupMs, build, ok = [200], keepLatencies = false, cpuPid = 0 }) {
   const agent = newAgent(concurrency);
   const latencies = [];
+  const completed = [];
   let errors = 0;
   let firstError = "";
   const start = performance.now();
-  const measureFrom = start + warmupMs;
-  const end = measureFrom + durationMs;
+  let measureFrom = start + warmupMs;
+  let end = measureFrom + durationMs;
+  // The window's edges are where the CPU time is read, so requests and CPU cover the same span.
+  const cpu = {};
+  const edge = (name, at) =>
+    new Promise((resolve) =>
+      setTimeout(() => {
+        cpu[name] = cpuPid ? processCpuNs(cpuPid) : 0;
+        resolve(performance.now());
+      }, Math.max(0, at - performance.now())),
+    );
+  const edges = Promise.all([edge("from", measureFrom), edge("to", end)]).then(([a, b]) => ([measureFrom, end] = [a, b]));
   const worker = async (w) => {
     for (let seq = 0; performance.now() < end; seq++) {
       const t0 = performance.now();
@@ -69,20 +84,17 @@ export async function closedLoop({ port, concurrency, durationMs, warmupMs, buil
         errors++;
         firstError ||= `${res.status} ${res.text.slice(0, 200)}`;
       }
-      if (t1 >= measureFrom && t1 <= end) latencies.push(t1 - t0); // completions inside the window: unbiased for slow requests
+      completed.push([t0, t1]);
     }
   };
-  await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)));
+  await Promise.all([edges, ...Array.from({ length: concurrency }, (_, w) => worker(w))]);
   agent.destroy();
-  latencies.sort((a, b) => a - b);
-  return {
-    requests: latencies.length,
-    rps: latencies.length / (durationMs / 1000),
-    p50: quantile(latencies, 0.5),
-    p99: quantile(latencies, 0.99),
-    errors,
-    firstError,
-  };
+  // Completions inside the window: unbiased for slow requests.
+  for (const [t0, t1] of completed) if (t1 >= measureFrom && t1 <= end) latencies.push(t1 - t0);
+  const { n, p50, p99 } = percentiles(latencies);
+  const seconds = (end - measureFrom) / 1000;
+  const cpuMsPerRequest = cpuPid && n ? (cpu.to - cpu.from) / 1e6 / n : NaN;
+  return { requests: n, total: completed.length, rps: n / seconds, p50, p99, cpuMsPerRequest, errors, firstError, ...(keepLatencies ? { latencies } : {}) };
 }
 
 // ───────────────────────── signing ─────────────────────────

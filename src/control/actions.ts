@@ -24,3 +24,13 @@ export const ACTIONS: Record<string, ControlAction> = {
   DeleteUFileToken: deleteUFileToken,
   DescribeUFileToken: describeUFileToken,
 };
+
+/** Actions that only read: a nearby D1 read replica may answer them (store/sessions.ts). */
+export const READ_ACTIONS: ReadonlySet<string> = new Set([
+  "DescribeBucket",
+  "GetUFileQuota",
+  "GetUFileQuotaInfo",
+  "GetUFileQuotaPrice",
+  "GetUFileReport",
+  "DescribeUFileToken",
+]);

@@ -1,8 +1,8 @@
 import { settings, type Env } from "../config";
 import { ApiError, ERRORS, type ErrorName } from "../errors";
 import { asApiError, controlError, controlResponse } from "../responses";
-import { database } from "../store/db";
-import { ACTIONS } from "./actions";
+import { ACCOUNT_SCOPE, BOOKMARK_HEADER, openSession, type RequestSession } from "../store/sessions";
+import { ACTIONS, READ_ACTIONS } from "./actions";
 import type { Params } from "./params";
 import { verifyControlSignature } from "./signature";
 
@@ -18,6 +18,7 @@ const CONTROL_CODE: Partial<Record<ErrorName, ErrorName>> = {
 
 export async function handleControl(params: Params, env: Env, ctx: ExecutionContext): Promise<Response> {
   let action = "";
+  let session: RequestSession | undefined;
   try {
     action = params.str("Action") ?? "";
     if (params.problem) throw new ApiError("InvalidParameter", params.problem);
@@ -26,18 +27,28 @@ export async function handleControl(params: Params, env: Env, ctx: ExecutionCont
     if (!handler) throw new ApiError("UnknownAction", action);
     const publicKey = await verifyControlSignature(params, env);
     const s = settings(env);
+    // Bucket actions read and write that bucket's state; the rest (tokens, quotas) the account's.
+    session = openSession(env.DB, {
+      scopes: [params.nonEmpty("BucketName") ?? ACCOUNT_SCOPE],
+      writes: !READ_ACTIONS.has(action),
+      clientBookmark: null,
+    });
     const fields = await handler({
       env,
       settings: s,
-      db: database(env.DB),
+      db: session.db,
       params,
       projectId: params.nonEmpty("ProjectId") ?? s.defaultProjectId,
       region: params.nonEmpty("Region") ?? s.defaultRegion,
       publicKey,
       ctx,
     });
-    return controlResponse(action, fields);
+    const response = controlResponse(action, fields);
+    const bookmark = session.finish();
+    if (bookmark) response.headers.set(BOOKMARK_HEADER, bookmark);
+    return response;
   } catch (thrown) {
+    session?.finish(); // a write may have landed before the failure
     const err = asApiError(thrown);
     const mapped = CONTROL_CODE[err.name as ErrorName];
     return controlError(action, mapped ? ERRORS[mapped] : err.entry, err.message);

@@ -2,7 +2,8 @@
  * CORS for the browser SDK (PROTOCOL.md §10): preflight answers, and every data-plane response
  * exposes the headers the SDK reads. Credentials are signatures, never cookies, so `*` is safe.
  */
-const EXPOSED = "ETag, X-SessionId, Content-Range, Content-Length, X-Ufile-Storage-Class, X-Ufile-Restore, X-Ufile-Create-Time";
+const EXPOSED =
+  "ETag, X-SessionId, Content-Range, Content-Length, X-Ufile-Storage-Class, X-Ufile-Restore, X-Ufile-Create-Time, X-Edgefile-Bookmark";
 
 export function preflight(request: Request): Response {
   return new Response(null, {

@@ -1,6 +1,7 @@
 import { ApiError } from "../errors";
 import { fromBase64, fromHex } from "../crypto";
 import { deleteBlobs, getBlob, newBlobId, putBlob } from "../store/blobs";
+import { database } from "../store/db";
 import { deleteObject, forgetReleasedBlobs, getObject, publishBlob, type ObjectMeta, type ObjectRow, type WriteMode, type WriteResult } from "../store/objects";
 import { mayReplace } from "../auth/scope";
 import { assertNotOwing } from "../metering/quotas";
@@ -225,7 +226,13 @@ export async function getFile(c: DataContext): Promise<Response> {
   if (attachment) headers.set("Content-Disposition", contentDisposition(attachment));
   const range = parseRange(c.request.headers.get("Range"), row.size);
   const blob = await getBlob(c.env, row.blobId, range ? { offset: range.start, length: range.end - range.start + 1 } : undefined);
-  if (!blob) throw new Error(`blob ${row.blobId} of ${c.bucket.name}/${c.key} is missing from R2`);
+  if (!blob) {
+    // A read replica may have answered with a row whose blob a newer version has already
+    // released: the primary knows the current row (or that the object is gone).
+    const primary = database(c.env.DB);
+    if (c.db !== primary) return getFile({ ...c, db: primary });
+    throw new Error(`blob ${row.blobId} of ${c.bucket.name}/${c.key} is missing from R2`);
+  }
   if (range) {
     headers.set("Content-Range", `bytes ${range.start}-${range.end}/${row.size}`);
     headers.set("Content-Length", String(range.end - range.start + 1));

@@ -1,7 +1,7 @@
 import { nowSeconds, settings, type Env } from "../config";
 import { ApiError } from "../errors";
 import { bucketByName } from "../store/buckets";
-import { database } from "../store/db";
+import { BOOKMARK_HEADER, openSession } from "../store/sessions";
 import { checkAccess } from "./access";
 import { parseKey, parseQuery, type DataContext } from "./context";
 import { preflight, withCors } from "./cors";
@@ -23,7 +23,13 @@ export async function handleData(request: Request, url: URL, env: Env, ctx: Exec
     );
   }
   if (request.method === "OPTIONS") return preflight(request);
-  const db = database(env.DB);
+  // GET and HEAD only read: a nearby replica may serve them (store/sessions.ts).
+  const session = openSession(env.DB, {
+    scopes: [bucketName],
+    writes: request.method !== "GET" && request.method !== "HEAD",
+    clientBookmark: request.headers.get(BOOKMARK_HEADER),
+  });
+  const db = session.db;
   const bucket = await bucketByName(db, bucketName);
   if (!bucket) throw new ApiError("BucketNotExist", bucketName);
   const query = parseQuery(url);
@@ -41,10 +47,13 @@ export async function handleData(request: Request, url: URL, env: Env, ctx: Exec
       const check = op.access ? await op.access(c) : { signedKeys: [key], target: { key } };
       await checkAccess(c, op, check);
     }
-    const response = await op.run(c);
+    const response = withCors(await op.run(c));
     if (request.method !== "HEAD") downloadBytes = Number(response.headers.get("Content-Length")) || 0;
-    return withCors(response);
+    const bookmark = session.finish();
+    if (bookmark) response.headers.set(BOOKMARK_HEADER, bookmark);
+    return response;
   } finally {
+    session.finish(); // also after a failure: a write may have landed before it
     meterRequest(env, ctx, bucket, downloadBytes);
   }
 }

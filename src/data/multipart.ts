@@ -2,16 +2,18 @@ import { fromHex, toHex } from "../crypto";
 import { ApiError } from "../errors";
 import { json } from "../responses";
 import { blobKey, createBlobUpload, getBlob, newBlobId, resumeBlobUpload } from "../store/blobs";
-import { getObject } from "../store/objects";
+import { getObject, publishBlob } from "../store/objects";
 import {
   claimUpload,
   conflictingPart,
   findUpload,
+  finishingUpload,
   insertUpload,
   listParts,
   listUploads,
   recordPart,
-  touchUpload,
+  touchUploadWithParts,
+  uploadForPart,
   type PartRow,
   type UploadRow,
 } from "../store/uploads";
@@ -20,7 +22,7 @@ import { assertNotOwing } from "../metering/quotas";
 import { assertWritableKey, memo, wholeNumberParam, type DataContext } from "./context";
 import { etagFromBlocks, normalizeEtag, partEtag, UFileHasher, type HashResult } from "./etag";
 import { readBounded } from "../body";
-import { publish, requestBody, requestedMeta, writeHashed, type RequestBody } from "./files";
+import { explainUnwritten, releaseBlobs, requestBody, requestedMeta, writeHashed, writeMode, type RequestBody } from "./files";
 import { isReadable, requestedUserMeta } from "./object-headers";
 import { copySourceObject } from "./object-ops";
 import { requestedAcl } from "./object-acl";
@@ -110,10 +112,23 @@ const shortPartRule = (partNumber: number, size: number, blkSize: number, other:
       : `part ${other} is shorter than BlkSize ${blkSize}, so it is the last part: part ${partNumber} cannot follow it`,
   );
 
-/** `PUT /key?uploadId=&partNumber=N` → `{"PartNumber": N}` and the part ETag. */
+/**
+ * `PUT /key?uploadId=&partNumber=N` → `{"PartNumber": N}` and the part ETag. With a Content-Length
+ * (every SDK sends one), the upload and the part-size rule come from one D1 statement before the
+ * bytes; a chunked body is buffered up to the upload's BlkSize first, so it needs the upload first.
+ */
 export async function uploadPart(c: DataContext): Promise<Response> {
-  const { id, partNumber, upload } = await partTarget(c);
-  return receivePart(c, id, partNumber, upload, await partBody(c, upload.blkSize));
+  const declared = c.request.headers.get("Content-Length");
+  if (declared === null || !/^\d+$/.test(declared)) {
+    const { id, partNumber, upload } = await partTarget(c);
+    return receivePart(c, id, partNumber, upload, await partBody(c, upload.blkSize));
+  }
+  const id = uploadIdParam(c);
+  const partNumber = partNumberParam(c);
+  assertNotOwing(c.bucket);
+  const found = await uploadForPart(c.db, id, c.bucket.id, c.key, partNumber, Number(declared));
+  if (!found) throw notFound(id);
+  return receivePart(c, id, partNumber, found.upload, await partBody(c, found.upload.blkSize), found.conflicting);
 }
 
 /** The upload and part number a part request names (UploadPart, UploadPartCopy). */
@@ -126,12 +141,22 @@ async function partTarget(c: DataContext): Promise<{ id: string; partNumber: num
   return { id, partNumber, upload };
 }
 
-/** Stores one part's bytes under the part rules (only the last part may be short) and records it. */
-async function receivePart(c: DataContext, id: string, partNumber: number, upload: UploadRow, body: RequestBody): Promise<Response> {
+/**
+ * Stores one part's bytes under the part rules (only the last part may be short) and records it.
+ * `conflicting`: the rule's answer when the caller already has it (uploadForPart), else looked up.
+ */
+async function receivePart(
+  c: DataContext,
+  id: string,
+  partNumber: number,
+  upload: UploadRow,
+  body: RequestBody,
+  conflicting?: number | null,
+): Promise<Response> {
   const { blkSize } = upload;
   if (body.size === 0 && partNumber > 0) throw new ApiError("InvalidPart", "only a single-part upload may have an empty part");
   // Refused on arrival, before a byte goes to R2; recordPart checks again atomically.
-  const other = await conflictingPart(c.db, id, partNumber, body.size, blkSize);
+  const other = conflicting !== undefined ? conflicting : await conflictingPart(c.db, id, partNumber, body.size, blkSize);
   if (other !== null) throw shortPartRule(partNumber, body.size, blkSize, other);
 
   let stored: { r2Etag: string; hashed: HashResult };
@@ -310,22 +335,25 @@ export async function finishMultipartUpload(c: DataContext): Promise<Response> {
   assertNotOwing(c.bucket);
   const callback = uploadCallback(c); // a bad upload policy is refused before anything is published
   const key = await finishKey(c);
-  const upload = await touchUpload(c.db, id, c.bucket.id, c.key, c.now);
-  if (!upload) throw notFound(id);
+  const found = await touchUploadWithParts(c.db, id, c.bucket.id, c.key, c.now);
+  if (!found) throw notFound(id);
+  const { upload, parts } = found;
   const raw = await readBounded(c.request.body, MAX_FINISH_BODY);
   if (!raw) throw new ApiError("InvalidPartList", `the body is larger than ${MAX_FINISH_BODY} bytes`);
-  const parts = await listParts(c.db, id);
   checkPartList(parts, parseEtagList(new TextDecoder().decode(raw)), upload.blkSize);
 
   const size = parts.reduce((n, p) => n + p.size, 0);
   const userMeta = finishUserMeta(c, upload);
   await completeBlob(c, upload, parts, size);
-  // Only one Finish (or Abort, or the sweeper) gets the rows: a concurrent Finish stops here.
-  if (!(await claimUpload(c.db, id, c.bucket.id, c.key))) throw notFound(id);
   const etag = await etagFromBlocks(windowsOf(parts));
   const meta = { mime: finishMime(c, upload, parts), storageClass: upload.storageClass, userMeta, acl: requestedAcl(c.request.headers) };
-  const published = await publish(c, key, { id: upload.blobId, size, etag }, meta);
-  const answer = json({ Bucket: c.bucket.name, Key: key, FileSize: size }, 200, published.headers);
+  // One batch publishes the object and removes the upload's rows. Only one Finish (or Abort, or
+  // the sweeper) gets the rows: a concurrent Finish publishes nothing and stops here.
+  const result = await publishBlob(c.db, c.bucket.id, key, { id: upload.blobId, size, etag }, meta, c.now, writeMode(c), finishingUpload(id, c.bucket.id, c.key));
+  if (result.alongResults[1].results.length === 0) throw notFound(id);
+  releaseBlobs(c, result.released);
+  await explainUnwritten(c, key, result, () => new ApiError("BucketNotExist"));
+  const answer = json({ Bucket: c.bucket.name, Key: key, FileSize: size }, 200, { ETag: etag });
   return callback ? callback.answer({ key, etag, size, mime: meta.mime }, answer) : answer;
 }
 

@@ -76,7 +76,7 @@ export function objectHeaders(row: ObjectRow, now: number): Headers {
   h.set("X-Ufile-Create-Time", String(row.createdAt));
   h.set("X-Ufile-Storage-Class", row.storageClass);
   h.set("x-bce-storage-class", BCE_CLASS[row.storageClass] ?? row.storageClass);
-  for (const [k, v] of Object.entries(parseUserMeta(row.userMeta))) {
+  for (const [k, v] of row.userMeta === "{}" ? [] : Object.entries(parseUserMeta(row.userMeta))) {
     h.set(`X-Ufile-Meta-${k}`, v);
     h.set(`x-bce-meta-${k}`, v);
   }

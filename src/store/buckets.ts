@@ -1,7 +1,7 @@
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, sql } from "drizzle-orm";
 import { randomBase36 } from "../crypto";
 import { buckets, objects, projects, quotas } from "../../schema/schema";
-import type { Database } from "./db";
+import { precompiledRow, type Database } from "./db";
 
 /**
  * The bucket index. The data plane looks buckets up on every request, so lookups by name are
@@ -20,17 +20,23 @@ export function forgetBucket(name: string): void {
   cache.delete(name);
 }
 
+/** A bucket by name joined with its quota state (the data plane's per-request lookup), compiled once. */
+const servedByName = precompiledRow<BucketRow & { owe: number | null }, { name: string }>(
+  (db) =>
+    db
+      .select({ ...getTableColumns(buckets), owe: quotas.owe })
+      .from(buckets)
+      .leftJoin(quotas, and(eq(quotas.projectId, buckets.projectId), eq(quotas.region, buckets.region)))
+      .where(eq(buckets.name, sql.placeholder("name"))),
+  [...Object.entries(getTableColumns(buckets)), ["owe", quotas.owe]],
+);
+
 /** A bucket by name with its quota state, in one query, from the isolate cache when fresh. */
 export async function bucketByName(db: Database, name: string): Promise<ServedBucket | null> {
   const hit = cache.get(name);
   if (hit && hit.until > Date.now()) return hit.row;
-  const found = await db
-    .select({ bucket: buckets, owe: quotas.owe })
-    .from(buckets)
-    .leftJoin(quotas, and(eq(quotas.projectId, buckets.projectId), eq(quotas.region, buckets.region)))
-    .where(eq(buckets.name, name))
-    .get();
-  const row = found ? { ...found.bucket, owe: found.owe ?? 0 } : null;
+  const found = await servedByName(db, { name });
+  const row = found ? { ...found, owe: found.owe ?? 0 } : null;
   cache.set(name, { row, until: Date.now() + CACHE_TTL_MS });
   if (cache.size > 10_000) cache.delete(cache.keys().next().value!);
   return row;

@@ -1,15 +1,24 @@
 import { drizzle } from "drizzle-orm/d1";
-import type { SQL } from "drizzle-orm";
+import { Placeholder, type Column, type SQL } from "drizzle-orm";
 import { SQLiteSyncDialect } from "drizzle-orm/sqlite-core";
-import * as schema from "../../schema/schema";
 
-export type Database = ReturnType<typeof database>;
+/**
+ * A Drizzle handle on D1: on the binding itself (every query to the primary), or on a D1 session
+ * (store/sessions.ts: reads may go to a nearby replica). Built without the schema object: the
+ * code uses the query builder only, and a handle without it costs ~1 µs to make, so one per
+ * request (per session) is cheap.
+ */
+export type Database = ReturnType<typeof makeDatabase>;
 
-const makeDatabase = (d1: D1Database) => drizzle(d1, { schema });
-const handles = new WeakMap<D1Database, ReturnType<typeof makeDatabase>>();
+/** A D1 binding or a session on it: what a Drizzle handle runs its statements on. */
+export type D1Client = D1Database | D1DatabaseSession;
 
-/** The Drizzle handle on a D1 binding, built once per binding (per isolate), not per request. */
-export function database(d1: D1Database) {
+// Drizzle's D1 driver only calls `prepare` and `batch`, which a session has too.
+const makeDatabase = (d1: D1Client) => drizzle(d1 as D1Database);
+const handles = new WeakMap<D1Client, Database>();
+
+/** The Drizzle handle on a D1 binding (or session), built once per object, not per request. */
+export function database(d1: D1Client): Database {
   let db = handles.get(d1);
   if (!db) handles.set(d1, (db = makeDatabase(d1)));
   return db;
@@ -20,20 +29,67 @@ const dialect = new SQLiteSyncDialect();
 /** A Drizzle query builder or a raw `sql` template. */
 export type Statement = SQL | { toSQL(): { sql: string; params: unknown[] } };
 
+const toQuery = (s: Statement) => ("toSQL" in s ? s.toSQL() : dialect.sqlToQuery(s));
+
+/** Statements compiled to SQL on the request's client (a binding or a session), ready for a batch. */
+export function prepared(db: Database, statements: Statement[]): D1PreparedStatement[] {
+  const d1 = db.$client as D1Client;
+  return statements.map((s) => {
+    const q = toQuery(s);
+    return d1.prepare(q.sql).bind(...q.params);
+  });
+}
+
 /**
  * Runs statements as one D1 batch (one transaction, in order). Drizzle's own `batch` cannot
  * take raw `sql` with parameters, and the index's reference moves need raw
  * `INSERT … SELECT … ON CONFLICT` next to builder statements, so both are compiled here.
+ * Already prepared statements (`prepared`, `precompiled`) go in as they are.
  * RETURNING rows come back in each result's `results`, keyed by column name.
  */
-export function batch(db: Database, statements: Statement[]): Promise<D1Result<Record<string, unknown>>[]> {
-  const d1 = db.$client;
-  return d1.batch(
-    statements.map((s) => {
-      const q = "toSQL" in s ? s.toSQL() : dialect.sqlToQuery(s);
-      return d1.prepare(q.sql).bind(...q.params);
-    }),
-  );
+export function batch(db: Database, statements: (Statement | D1PreparedStatement)[]): Promise<D1Result<Record<string, unknown>>[]> {
+  const ready = statements.map((s) => ("bind" in s ? s : prepared(db, [s])[0]));
+  return (db.$client as D1Client).batch(ready);
+}
+
+/**
+ * Statements compiled once per isolate. Drizzle builds their SQL on first use, with
+ * `sql.placeholder(name)` wherever a value goes; every later use binds `values` to that SQL.
+ * Drizzle's builder costs tens of µs per statement on the request path (bench/results.md, "CPU
+ * per request"), so the statements every GET, HEAD and PutFile runs are compiled this way.
+ */
+export function precompiled<Values extends Record<string, unknown>>(build: (db: Database) => Statement[]) {
+  let compiled: { sql: string; names: string[] }[] | undefined;
+  return (db: Database, values: Values): D1PreparedStatement[] => {
+    compiled ??= build(db).map((s) => {
+      const q = toQuery(s);
+      // Every parameter must be a placeholder: a literal would freeze the first request's value.
+      const names = q.params.map((p) => (p instanceof Placeholder ? p.name : null));
+      if (names.includes(null)) throw new Error(`precompiled statements take sql.placeholder values only: ${q.sql}`);
+      return { sql: q.sql, names: names as string[] };
+    });
+    const d1 = db.$client as D1Client;
+    return compiled.map((c) => d1.prepare(c.sql).bind(...c.names.map((n) => values[n])));
+  };
+}
+
+/**
+ * A precompiled select of one row, mapped back to the columns' property names. `fields`: the
+ * selected columns in the order the select lists them (a table's columns as `getTableColumns`
+ * gives them, plus extras).
+ */
+export function precompiledRow<Row, Values extends Record<string, unknown>>(
+  build: (db: Database) => Statement,
+  fields: [name: string, column: Column][],
+): (db: Database, values: Values) => Promise<Row | null> {
+  const statement = precompiled<Values>((db) => [build(db)]);
+  return async (db, values) => {
+    const [raw] = await statement(db, values)[0].raw();
+    if (!raw) return null;
+    const row: Record<string, unknown> = {};
+    fields.forEach(([name, column], i) => (row[name] = raw[i] === null ? null : column.mapFromDriverValue(raw[i])));
+    return row as Row;
+  };
 }
 
 /** D1 binds at most 100 parameters per statement: `IN (…)` lists go in chunks this size. */

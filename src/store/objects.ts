@@ -1,6 +1,6 @@
-import { and, asc, eq, gt, gte, lt, sql } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, gt, gte, lt, sql, type Placeholder, type SQL } from "drizzle-orm";
 import { blobs, buckets, objects } from "../../schema/schema";
-import { batch, forEachChunk, inChunks, type Database } from "./db";
+import { batch, forEachChunk, inChunks, precompiled, precompiledRow, type Database, type Statement } from "./db";
 
 /**
  * The object index: the only code that reads or writes object rows (DESIGN.md §9: one seam,
@@ -53,14 +53,27 @@ export interface WriteResult {
   released: string[];
 }
 
-export async function getObject(db: Database, bucketId: string, key: string): Promise<ObjectRow | null> {
-  return (await db.select().from(objects).where(and(eq(objects.bucketId, bucketId), eq(objects.key, key))).get()) ?? null;
+/** The object row of (bucket, key): every GET and HEAD reads it, so its SQL is compiled once. */
+const objectByKey = precompiledRow<ObjectRow, { bucketId: string; key: string }>(
+  (db) =>
+    db
+      .select()
+      .from(objects)
+      .where(and(eq(objects.bucketId, sql.placeholder("bucketId")), eq(objects.key, sql.placeholder("key")))),
+  Object.entries(getTableColumns(objects)),
+);
+
+export function getObject(db: Database, bucketId: string, key: string): Promise<ObjectRow | null> {
+  return objectByKey(db, { bucketId, key });
 }
 
-const objectWhere = (bucketId: string, key: string) => sql`${objects.bucketId} = ${bucketId} AND ${objects.key} = ${key}`;
+/** A value, or a placeholder for it in a statement compiled once (store/db.ts `precompiled`). */
+type Bound = string | number | Placeholder;
+
+const objectWhere = (bucketId: Bound, key: Bound) => sql`${objects.bucketId} = ${bucketId} AND ${objects.key} = ${key}`;
 
 /** True unless `mode.ifAbsent` and (bucket, key) holds an object. */
-const targetWritable = (bucketId: string, key: string, mode: WriteMode) =>
+const targetWritable = (bucketId: Bound, key: Bound, mode: WriteMode) =>
   mode.ifAbsent ? sql`NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(bucketId, key)})` : sql`1`;
 
 const UPSERT = sql`ON CONFLICT (bucket_id, key) DO UPDATE SET blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag,
@@ -70,7 +83,7 @@ const UPSERT = sql`ON CONFLICT (bucket_id, key) DO UPDATE SET blob_id = excluded
 const INSERT_ONLY = sql`ON CONFLICT (bucket_id, key) DO NOTHING`;
 
 /** Decrements the refcount of the blob the (bucket, key) row points at, if any, returning it. */
-const releaseCurrent = (db: Database, bucketId: string, key: string, onlyIf = sql`1`) =>
+const releaseCurrent = (db: Database, bucketId: Bound, key: Bound, onlyIf = sql`1`) =>
   db
     .update(blobs)
     .set({ refcount: sql`${blobs.refcount} - 1` })
@@ -82,7 +95,7 @@ const releaseCurrent = (db: Database, bucketId: string, key: string, onlyIf = sq
  * the row being replaced)`, `object_count` by `+addedObjects − (1 if that row exists)`. Runs in the
  * write's batch, before the row changes. A delete adds 0 and 0; a put or copy adds its size and 1.
  */
-const adjustBucketTotals = (db: Database, bucketId: string, key: string, added: { bytes: SQLChunk; objects: 0 | 1 }, onlyIf = sql`1`) =>
+const adjustBucketTotals = (db: Database, bucketId: Bound, key: Bound, added: { bytes: SQLChunk; objects: SQLChunk | 0 | 1 }, onlyIf = sql`1`) =>
   db
     .update(buckets)
     .set({
@@ -97,10 +110,68 @@ type SQLChunk = ReturnType<typeof sql>;
 const released = (rows: Record<string, unknown>[]): string[] => rows.filter((r) => Number(r.refcount) <= 0).map((r) => String(r.id));
 
 
+interface PublishValues extends Record<string, unknown> {
+  bucketId: string;
+  key: string;
+  blobId: string;
+  size: number;
+  etag: string;
+  mime: string;
+  storageClass: string;
+  userMeta: string;
+  acl: string;
+  tags: string;
+  now: number;
+}
+
+/**
+ * The statements of a publish: release the replaced blob, move the bucket's totals, write the row,
+ * and insert the blob row born with the exact number of rows that now reference it (1, or 0 if
+ * the bucket vanished). Each takes effect only where `guard` holds (SQL true when unguarded).
+ * `v` holds values, or placeholders for a statement compiled once.
+ */
+function publishStatements(db: Database, v: { [K in keyof PublishValues]: Bound }, mode: WriteMode, guard: SQL): Statement[] {
+  const bucketExists = sql`EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${v.bucketId})`;
+  const writable = sql`${targetWritable(v.bucketId, v.key, mode)} AND ${guard}`;
+  return [
+    releaseCurrent(db, v.bucketId, v.key, writable),
+    adjustBucketTotals(db, v.bucketId, v.key, { bytes: sql`${v.size}`, objects: sql.raw("1") }, writable),
+    sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, mime, storage_class, user_meta, created_at, modified_at, acl, tags)
+      SELECT ${v.bucketId}, ${v.key}, ${v.blobId}, ${v.size}, ${v.etag}, ${v.mime}, ${v.storageClass}, ${v.userMeta}, ${v.now}, ${v.now}, ${v.acl}, ${v.tags}
+      WHERE ${bucketExists} AND ${guard}
+      ${mode.ifAbsent ? INSERT_ONLY : UPSERT}`,
+    sql`INSERT INTO ${blobs} (id, bucket_id, size, etag, refcount, created_at)
+      SELECT ${v.blobId}, ${v.bucketId}, ${v.size}, ${v.etag}, (SELECT COUNT(*) FROM ${objects} WHERE ${objects.blobId} = ${v.blobId}), ${v.now}
+      WHERE ${guard}
+      RETURNING id, refcount`,
+  ];
+}
+
+/** PutFile's publish, compiled once per write mode: it runs on every upload (store/db.ts `precompiled`). */
+const precompiledPublish = (mode: WriteMode) =>
+  precompiled<PublishValues>((db) => {
+    const names = ["bucketId", "key", "blobId", "size", "etag", "mime", "storageClass", "userMeta", "acl", "tags", "now"] as const;
+    const v = Object.fromEntries(names.map((n) => [n, sql.placeholder(n)])) as { [K in keyof PublishValues]: Placeholder };
+    return publishStatements(db, v, mode, sql.raw("1"));
+  });
+const PUBLISH = { replace: precompiledPublish({}), ifAbsent: precompiledPublish({ ifAbsent: true }) };
+
+/**
+ * A publish that belongs to another change, in the same transaction: it takes effect only where
+ * `guard` holds at the start, and `statements` run after it (a multipart Finish: publish only
+ * while the upload's rows exist, then remove them).
+ */
+export interface PublishAlong {
+  guard: SQL;
+  statements: Statement[];
+}
+
 /**
  * Publishes a new blob (already complete in R2) under (bucket, key): an atomic swap of one row.
  * The previous version stays readable until this batch commits; its blob is returned in
- * `released` when nothing else references it. `written` is false when the bucket is gone.
+ * `released` when nothing else references it. `written` is false when the bucket is gone (or,
+ * with `ifAbsent`, the key is taken, or `along.guard` did not hold). `alongResults`: the results
+ * of `along.statements`.
  */
 export async function publishBlob(
   db: Database,
@@ -110,32 +181,29 @@ export async function publishBlob(
   meta: ObjectMeta,
   now: number,
   mode: WriteMode = {},
-): Promise<WriteResult> {
-  const bucketExists = sql`EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${bucketId})`;
-  const writable = targetWritable(bucketId, key, mode);
-  const [old, , , inserted] = await batch(db, [
-    releaseCurrent(db, bucketId, key, writable),
-    adjustBucketTotals(db, bucketId, key, { bytes: sql`${blob.size}`, objects: 1 }, writable),
-    sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, mime, storage_class, user_meta, created_at, modified_at, acl, tags)
-      SELECT ${bucketId}, ${key}, ${blob.id}, ${blob.size}, ${blob.etag}, ${meta.mime}, ${meta.storageClass}, ${JSON.stringify(meta.userMeta)}, ${now}, ${now},
-        ${meta.acl ?? DEFAULT_ACL}, ${meta.tags ?? NO_TAGS}
-      WHERE ${bucketExists}
-      ${mode.ifAbsent ? INSERT_ONLY : UPSERT}`,
-    // The blob row is born with the exact number of rows that now reference it (1, or 0 if the bucket vanished).
-    db
-      .insert(blobs)
-      .values({
-        id: blob.id,
-        bucketId,
-        size: blob.size,
-        etag: blob.etag,
-        refcount: sql`(SELECT COUNT(*) FROM ${objects} WHERE ${objects.blobId} = ${blob.id})`,
-        createdAt: now,
-      })
-      .returning({ id: blobs.id, refcount: blobs.refcount }),
-  ]);
+  along?: PublishAlong,
+): Promise<WriteResult & { alongResults: D1Result<Record<string, unknown>>[] }> {
+  const values = {
+    bucketId,
+    key,
+    blobId: blob.id,
+    size: blob.size,
+    etag: blob.etag,
+    mime: meta.mime,
+    storageClass: meta.storageClass,
+    userMeta: JSON.stringify(meta.userMeta),
+    acl: meta.acl ?? DEFAULT_ACL,
+    tags: meta.tags ?? NO_TAGS,
+    now,
+  };
+  const statements = along
+    ? [...publishStatements(db, values, mode, along.guard), ...along.statements]
+    : PUBLISH[mode.ifAbsent ? "ifAbsent" : "replace"](db, values);
+  const [old, , , inserted, ...alongResults] = await batch(db, statements);
   const written = Number(inserted.results[0]?.refcount) > 0;
-  return { written, released: [...released(old.results), ...(written ? [] : [blob.id])] };
+  // No blob row (a guard failed): the blob is not ours to release (a concurrent Finish may own it).
+  const unreferenced = !written && inserted.results.length > 0;
+  return { written, released: [...released(old.results), ...(unreferenced ? [blob.id] : [])], alongResults };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { and, asc, eq, exists, gt, gte, lt, notExists, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, exists, getTableColumns, gt, gte, lt, notExists, or, sql, type SQL } from "drizzle-orm";
 import { buckets, uploadParts, uploads } from "../../schema/schema";
 import { settings, type Env } from "../config";
 import { abortBlobUploads } from "./blobs";
@@ -36,9 +36,26 @@ export async function findUpload(db: Database, id: string, bucketId: string, key
   return (await db.select().from(uploads).where(uploadIn(id, bucketId, key)).get()) ?? null;
 }
 
-/** Finds the upload and marks it active in one statement (Finish: the idle sweeper leaves it alone). */
-export async function touchUpload(db: Database, id: string, bucketId: string, key: string, now: number): Promise<UploadRow | null> {
-  return (await db.update(uploads).set({ touchedAt: now }).where(uploadIn(id, bucketId, key)).returning().get()) ?? null;
+/**
+ * Finish's first D1 round trip: marks the upload active (the idle sweeper leaves it alone) and
+ * reads its parts in part order, in one batch. Null when the upload is not there.
+ */
+export async function touchUploadWithParts(
+  db: Database,
+  id: string,
+  bucketId: string,
+  key: string,
+  now: number,
+): Promise<{ upload: UploadRow; parts: PartRow[] } | null> {
+  const [touched, parts] = await db.batch([
+    db.update(uploads).set({ touchedAt: now }).where(uploadIn(id, bucketId, key)).returning(),
+    db
+      .select()
+      .from(uploadParts)
+      .where(and(eq(uploadParts.uploadId, id), exists(db.select({ id: uploads.id }).from(uploads).where(uploadIn(id, bucketId, key)))))
+      .orderBy(asc(uploadParts.partNumber)),
+  ]);
+  return touched[0] ? { upload: touched[0], parts } : null;
 }
 
 /**
@@ -67,6 +84,33 @@ const conflicts = (db: Database, uploadId: string, partNumber: number, size: num
 /** The number of a recorded part that a part of this size may not join (see `conflicts`), or null. */
 export async function conflictingPart(db: Database, uploadId: string, partNumber: number, size: number, blkSize: number): Promise<number | null> {
   return (await conflicts(db, uploadId, partNumber, size, blkSize).get())?.partNumber ?? null;
+}
+
+/**
+ * UploadPart's one D1 statement before its bytes: the upload (in this bucket, under this key)
+ * together with the number of a recorded part that a `size`-byte part `partNumber` may not join
+ * (the rule of `conflicts`, with the upload's own BlkSize), or null when the upload is not there.
+ */
+export async function uploadForPart(
+  db: Database,
+  id: string,
+  bucketId: string,
+  key: string,
+  partNumber: number,
+  size: number,
+): Promise<{ upload: UploadRow; conflicting: number | null } | null> {
+  const conflicting = sql<number | null>`(SELECT p.part_number FROM ${uploadParts} p
+    WHERE p.upload_id = ${uploads.id}
+      AND ((p.part_number < ${partNumber} AND p.size < ${uploads.blkSize}) OR (${size} < ${uploads.blkSize} AND p.part_number > ${partNumber}))
+    ORDER BY p.part_number LIMIT 1)`;
+  const row = await db
+    .select({ ...getTableColumns(uploads), conflicting })
+    .from(uploads)
+    .where(uploadIn(id, bucketId, key))
+    .get();
+  if (!row) return null;
+  const { conflicting: other, ...upload } = row;
+  return { upload, conflicting: other === null ? null : Number(other) };
 }
 
 export type RecordOutcome = "recorded" | "conflict" | "gone";
@@ -154,6 +198,24 @@ const rowOf = (r: Record<string, unknown>): UploadRow => ({
   createdAt: Number(r.created_at),
   touchedAt: Number(r.touched_at),
 });
+
+/**
+ * Finish's claim, for the publish batch (store/objects.ts `publishBlob` `along`): the object is
+ * published only while the upload's rows exist, and they are removed in the same transaction,
+ * so exactly one Finish (or Abort, or the sweeper) gets them, and there is no moment at which
+ * the object is published and the upload still open, or the upload gone and nothing published.
+ * The last statement returns the upload's id when this batch removed it.
+ */
+export function finishingUpload(id: string, bucketId: string, key: string): { guard: SQL; statements: SQL[] } {
+  const where = sql`${uploads.id} = ${id} AND ${uploads.bucketId} = ${bucketId} AND ${uploads.key} = ${key}`;
+  return {
+    guard: sql`EXISTS (SELECT 1 FROM ${uploads} WHERE ${where})`,
+    statements: [
+      sql`DELETE FROM ${uploadParts} WHERE ${uploadParts.uploadId} IN (SELECT ${uploads.id} FROM ${uploads} WHERE ${where})`,
+      sql`DELETE FROM ${uploads} WHERE ${where} RETURNING id`,
+    ],
+  };
+}
 
 /** Removes one upload's rows (Abort, Finish); null when it was not there (any more). */
 export async function claimUpload(db: Database, id: string, bucketId: string, key: string): Promise<UploadRow | null> {

@@ -128,6 +128,21 @@ describe("edgefile hosts", () => {
   });
 });
 
+describe("edgefile data-plane URL", () => {
+  it("EDGEFILE_FILE_URL as a template, a suffix or a domain", async () => {
+    const bucket = await newBucket();
+    const port = server().port;
+    for (const fileUrl of [`http://{bucket}.localhost:${port}`, `.localhost:${port}`, `localhost:${port}`, `http://localhost:${port}`]) {
+      const env = { EDGEFILE_FILE_URL: fileUrl };
+      expect((await runCli(["cp", "-", `ufile://${bucket}/f.txt`], { env, input: fileUrl })).code, fileUrl).toBe(0);
+      expect((await runCli(["cat", `ufile://${bucket}/f.txt`], { env })).stdout).toBe(fileUrl);
+    }
+    const wrong = await runCli(["ls", `ufile://${bucket}/`], { env: { EDGEFILE_FILE_URL: "ftp://{bucket}.example" } });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/unsupported URL scheme/);
+  });
+});
+
 describe("edgefile config", () => {
   it("profiles: set, chosen with --profile, overriding the environment", async () => {
     const config = join(tempDir("config"), "config.json");

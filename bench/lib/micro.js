@@ -1,0 +1,83 @@
+// CPU cost of the pieces of edgefile's request path, one at a time, inside the diagnostic Worker
+// (never deployed). `GET /__micro?piece=<name>&n=<N>` runs the piece N times and answers 204;
+// bench/lib/diagnose.mjs times the request by workerd's CPU clock against `piece=none`, so the
+// difference ÷ N is the piece's cost per request. (A Worker cannot time itself: its clocks stand
+// still while JavaScript runs.)
+import { drizzle } from "drizzle-orm/d1";
+import { and, eq } from "drizzle-orm";
+import { Router } from "itty-router";
+import * as schema from "../../schema/schema";
+import { objects } from "../../schema/schema";
+import { hmacSha1Base64 } from "../../src/crypto";
+import { parseKey, parseQuery } from "../../src/data/context";
+import { withCors } from "../../src/data/cors";
+import { objectHeaders } from "../../src/data/object-headers";
+import { meterRequest } from "../../src/metering/events";
+import { newRequestIds, withIds, json } from "../../src/responses";
+import { database } from "../../src/store/db";
+import { getObject } from "../../src/store/objects";
+
+const row = {
+  bucketId: "oss-abcdef",
+  key: "get/4k/3",
+  blobId: "0f8fad5b-d9cb-469f-a165-70867728950e",
+  size: 4096,
+  etag: "AAAAANo5o-5ea0sNMlW_75VgGJCv2AcJ",
+  mime: "application/octet-stream",
+  storageClass: "STANDARD",
+  userMeta: "{}",
+  createdAt: 1764600000,
+  modifiedAt: 1764600000,
+  restoreReadyAt: null,
+  restoreExpiresAt: null,
+};
+const bucket = { id: "oss-abcdef", name: "bench", projectId: "org-edgefile", region: "cn-bj", owe: 0 };
+const url = "http://bench.localhost/get/4k/3";
+const router = Router({ before: [() => undefined], finally: [(r) => r] });
+router.all("*", () => new Response(null));
+const noQueue = { send: async () => undefined, sendBatch: async () => undefined };
+let meterEnv;
+
+/** Each piece: one request's worth of that work. Async ones are awaited. `slow`: fewer iterations. */
+const PIECES = {
+  none: () => undefined,
+  "itty router dispatch (src/index.ts no longer uses it)": () => router.fetch(new Request(url)),
+  "request ids + id headers": () => withIds(new Response(null), newRequestIds()),
+  "CORS headers": () => withCors(new Response(null)),
+  "object headers (GET/HEAD)": () => objectHeaders(row, 1764600000),
+  "URL, query and key parsing": () => {
+    const u = new URL(url + "?list&prefix=a&limit=10");
+    parseQuery(u);
+    parseKey(u);
+  },
+  "Drizzle: build getObject SQL": (env) =>
+    database(env.DB)
+      .select()
+      .from(objects)
+      .where(and(eq(objects.bucketId, row.bucketId), eq(objects.key, row.key)))
+      .toSQL(),
+  "Drizzle: a handle with the schema": (env) => drizzle(env.DB, { schema }),
+  "Drizzle: a handle without the schema": (env) => drizzle(env.DB),
+  "HMAC-SHA1 (import + sign)": () => hmacSha1Base64("46f09bb9fab4f12dfc160dae12273d5332b5debe", "GET\n\n\n\n/bench/get/4k/3"),
+  "metering fold": (env, ctx) => meterRequest((meterEnv ??= { ...env, USAGE_QUEUE: noQueue, USAGE_FLUSH_MS: "1000" }), ctx, bucket, 4096),
+  "JSON response (DescribeBucket size)": () => json({ RetCode: 0, Action: "DescribeBucketResponse", DataSet: [{ ...bucket, Domain: { Src: ["bench.localhost"] } }] }),
+  // These two include a D1 query each; their difference is Drizzle's share of a row read.
+  "getObject through Drizzle (D1 query)": (env) => getObject(database(env.DB), row.bucketId, row.key),
+  "the same query, raw D1": (env) => env.DB.prepare("SELECT * FROM objects WHERE bucket_id = ? AND key = ?").bind(row.bucketId, row.key).first(),
+};
+
+export const MICRO_PIECES = Object.keys(PIECES);
+
+export async function micro(request, env, ctx) {
+  const q = new URL(request.url).searchParams;
+  if (!q.has("piece")) return Response.json(MICRO_PIECES);
+  const piece = PIECES[q.get("piece")];
+  if (!piece) return new Response(`unknown piece; one of: ${MICRO_PIECES.join(", ")}`, { status: 400 });
+  const n = Math.min(Number(q.get("n")) || 1000, 100_000);
+  if (q.get("bucketId")) row.bucketId = q.get("bucketId"); // a real bucket, so the D1 pieces find a row
+  for (let i = 0; i < n; i++) {
+    const out = piece(env, ctx);
+    if (out instanceof Promise) await out;
+  }
+  return new Response(null, { status: 204 });
+}
