@@ -24,7 +24,7 @@ import { readBounded } from "../body";
 import { explainUnwritten, requestedMeta, writeMode } from "./files";
 import { releaseBlobs, requestBody, type UploadBody } from "../core/upload";
 import { abortUpload, completeBlob, storePart, windowsOf } from "../core/multipart";
-import { requestedUserMeta } from "./object-headers";
+import { isReadable, requestedUserMeta } from "./object-headers";
 import { copySourceObject } from "./object-ops";
 import { requestedAcl } from "./object-acl";
 import { uploadCallback } from "./callback";
@@ -206,6 +206,8 @@ export function copySourceRange(header: string | null, size: number): { offset: 
 export async function uploadPartCopy(c: DataContext): Promise<Response> {
   const { id, partNumber, upload } = await partTarget(c);
   const source = await copySourceObject(c);
+  // Its bytes are read, as by GetFile: an archived source must be restored first.
+  if (!isReadable(source, c.now)) throw new ApiError("NotRestored", "the copy source");
   const { offset, length } = copySourceRange(c.request.headers.get("X-Ufile-Copy-Source-Range"), source.size);
   if (length > upload.blkSize) throw new ApiError("InvalidPart", `a part holds at most BlkSize = ${upload.blkSize} bytes; the range has ${length}`);
   if (length === 0) return receivePart(c, id, partNumber, upload, { size: 0, buffered: new Uint8Array(0) });
