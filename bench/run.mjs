@@ -3,7 +3,7 @@
 // both in one workerd, driven by the same closed-loop load from this process; s3rver as a peer.
 // Ratios come from many short interleaved rounds (edgefile, baseline, baseline, edgefile, …), each
 // with its 95 % interval; one whose interval is wider than ±0.05 is flagged as not a result. The
-// machine's load is sampled throughout and reported. About 25 minutes on 2 cores.
+// machine's load is sampled throughout and reported. About 25 minutes on 2 cores (more when busy).
 // Loopback only; every loop and request is bounded in time.
 //
 //   --rounds N           interleaved rounds per workload (20)   --duration S   measured seconds per run (1)
@@ -15,6 +15,7 @@
 //   --only a,b           only these parts: put-4k put-1m get-4k get-1m head-4k list-1000
 //                        describe-bucket latency multipart diagnose large
 //   --large-mib N        size of the large transfers (1024)
+//   --hashing-diagnostics  also the baseline's large PutFile with TransformStream and BYOB hashing
 //   --keep               keep bench/.tmp (the persisted D1/R2 state) afterwards
 //   --write-results      write bench/results.{md,png,json} even for a partial run (--quick, --only)
 //   --report-only        no run: rewrite results.md/.png from the results.json of the output folder
@@ -45,6 +46,7 @@ const { values: opt } = parseArgs({
     distances: { type: "string", default: "0,20,80,150" },
     "replica-ms": { type: "string", default: "10" },
     "write-results": { type: "boolean", default: false },
+    "hashing-diagnostics": { type: "boolean", default: false },
     quick: { type: "boolean", default: false },
     only: { type: "string", default: "" },
     keep: { type: "boolean", default: false },
@@ -66,7 +68,7 @@ const settings = {
   warmupMs: Number(opt.warmup) * 1000,
   concurrency: Number(opt.concurrency),
   rounds: Number(opt.rounds),
-  ablationRounds: Math.max(4, Math.ceil(Number(opt.rounds) / 2)),
+  ablationRounds: Math.max(4, Math.ceil(Number(opt.rounds) / 3)),
   latency: {
     distances: opt.distances.split(",").map(Number),
     replicaMs: Number(opt["replica-ms"]),
@@ -210,8 +212,13 @@ try {
       { who: "edgefile", steps: ["get"] },
       { who: "baseline", steps: ["put"] },
       { who: "baseline", steps: ["get"] },
-      { who: "baseline", steps: ["put"], pipe: "js" },
-      { who: "baseline", steps: ["put"], pipe: "byob" },
+      // The baseline hashing as edgefile's upload path once did, and as it does now (--hashing-diagnostics).
+      ...(opt["hashing-diagnostics"]
+        ? [
+            { who: "baseline", steps: ["put"], pipe: "js" },
+            { who: "baseline", steps: ["put"], pipe: "byob" },
+          ]
+        : []),
     ];
     for (const { who, steps, pipe } of plan) {
       await workers.mf.dispose();
