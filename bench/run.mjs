@@ -6,7 +6,7 @@
 // machine's load is sampled throughout and reported. About 25 minutes on 2 cores (more when busy).
 // Loopback only; every loop and request is bounded in time.
 //
-//   --rounds N           interleaved rounds per workload (20)   --duration S   measured seconds per run (1)
+//   --rounds N           interleaved rounds per workload (16)   --duration S   measured seconds per run (1.5)
 //   --warmup S           unmeasured seconds before each run (0.5) --concurrency N requests in flight (16)
 //   --latency-rounds N   rounds per distance in the latency model (2), --latency-duration S (2)
 //   --distances a,b,…    modeled round trips to D1's primary, ms (0,20,80,150)
@@ -37,10 +37,10 @@ import { benchBucketId, fillListBucket, largeTransfer, runMultipart, runSmall, s
 
 const { values: opt } = parseArgs({
   options: {
-    duration: { type: "string", default: "1" },
+    duration: { type: "string", default: "1.5" },
     warmup: { type: "string", default: "0.5" },
     concurrency: { type: "string", default: "16" },
-    rounds: { type: "string", default: "20" },
+    rounds: { type: "string", default: "16" },
     "latency-rounds": { type: "string", default: "2" },
     "latency-duration": { type: "string", default: "2" },
     distances: { type: "string", default: "0,20,80,150" },
@@ -196,7 +196,7 @@ try {
     const bucketId = await benchBucketId(workers.edgefilePort);
     const micro = await microCosts(workers.diagPort, workers.workerdPid, bucketId);
     for (const [piece, c] of Object.entries(micro)) log(`CPU per request: ${c.us.toFixed(1).padStart(7)} µs  ${piece}`);
-    diagnostics = { sha1, calls, micro, ablations: await ablations(workers.diagPort, settings, log, sampler) };
+    diagnostics = { sha1, calls, micro, ablations: await ablations(workers.diagPort, workers.workerdPid, settings, log, sampler) };
   }
 
   // Large transfers: each group in a fresh workerd (same persisted state), so every RSS figure

@@ -41,6 +41,7 @@ function binomialCdf(n, k) {
 export function medianInterval(xs) {
   const s = sorted(xs);
   const n = s.length;
+  if (n === 0) return { lo: NaN, hi: NaN, coverage: NaN };
   let j = 0;
   while (j + 1 <= n / 2 && 1 - 2 * binomialCdf(n, j) >= 0.95) j++;
   if (j === 0) return { lo: s[0], hi: s[n - 1], coverage: n ? 1 - 2 * 0.5 ** n : NaN };
