@@ -277,10 +277,10 @@ describe("data-plane auth through HTTP", () => {
 });
 
 describe("routing", () => {
-  it("unsupported sub-resources and a GET of / without a flag → 400 -90001", async () => {
+  it("unsupported sub-resources, a bad tagging body and a GET of / without a flag → 400 -90001", async () => {
     const b = await newBucket();
     await put(b, "k", "x");
-    await expectError(await file(b, "k", { query: "acl" }), 400, -90001);
+    await expectError(await file(b, "k", { method: "PUT", query: "append&position=0", body: "y" }), 400, -90001);
     await expectError(await file(b, "k", { method: "PUT", query: "tagging", body: "" }), 400, -90001);
     await expectError(await file(b, "", {}), 400, -90001);
   });

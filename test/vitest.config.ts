@@ -14,6 +14,8 @@ export const TEST_PRIVATE_KEY = "46f09bb9fab4f12dfc160dae12273d5332b5debe";
 const TEST_SETTINGS: Record<string, string> = {
   ROOT_PUBLIC_KEY: TEST_PUBLIC_KEY,
   ROOT_PRIVATE_KEY: TEST_PRIVATE_KEY,
+  // Tests address buckets as <bucket>.localhost, whatever a deployment sets in wrangler.toml.
+  FILE_DOMAIN: "localhost",
   BUCKET_MIN_AGE_SECONDS: "0",
   // Small, so that test/tokens.test.ts can reach it (15038); per project.
   TOKEN_LIMIT_PER_PROJECT: "5",

@@ -4,7 +4,7 @@ import { pipeline } from "node:stream/promises";
 import { confirm } from "../lib/confirm.mjs";
 import { CliError, EXIT } from "../lib/errors.mjs";
 import { emitJson, humanSize, say, shortTime, table, tell } from "../lib/output.mjs";
-import { parseLocation, parseRemote, remoteUrl } from "../lib/paths.mjs";
+import { folderPrefix, parseLocation, parseRemote, remoteUrl } from "../lib/paths.mjs";
 import { positiveInt } from "../lib/context.mjs";
 
 /** @param {import("commander").Command} program @param {() => import("../lib/context.mjs").Context} context */
@@ -45,7 +45,7 @@ export function register(program, context) {
   program
     .command("rm")
     .description("delete an object, or with -r every object under a prefix (asks first; --yes to skip)")
-    .argument("<location>", "ufile://<bucket>/<key> or, with -r, ufile://<bucket>/<prefix>")
+    .argument("<location>", "ufile://<bucket>/<key> or, with -r, a folder: ufile://<bucket>/<folder>/")
     .option("-r, --recursive", "delete every object under the prefix")
     .option("-y, --yes", "do not ask for confirmation")
     .option("-c, --concurrency <n>", "parallel deletes", positiveInt("--concurrency"), 8)
@@ -59,7 +59,7 @@ export function register(program, context) {
         emitJson({ deleted: [remoteUrl(at.bucket, at.key)] });
         return;
       }
-      const deleted = await removeAll(ctx, at.bucket, at.key, opts);
+      const deleted = await removeAll(ctx, at.bucket, folderPrefix(at.key), opts);
       emitJson({ deleted });
     });
 

@@ -8,7 +8,7 @@ import { CliError, EXIT } from "../lib/errors.mjs";
 import { fileEtag, sameEtag } from "../lib/etag.mjs";
 import { mimeType } from "../lib/mime.mjs";
 import { Progress, emitJson, humanSize, note, tell } from "../lib/output.mjs";
-import { globMatcher, parseLocation, remoteUrl } from "../lib/paths.mjs";
+import { folderPrefix, globMatcher, parseLocation, remoteUrl } from "../lib/paths.mjs";
 import { downloadFile, uploadFile, uploadStream } from "../lib/transfer.mjs";
 import { positiveInt } from "../lib/context.mjs";
 
@@ -78,9 +78,6 @@ function setup(ctx, opts) {
   ctx.hit = opts.hit;
   return ctx;
 }
-
-/** A key prefix that names a "folder": "" or ending in "/". @param {string} key */
-const folderPrefix = (key) => (key === "" || key.endsWith("/") ? key : key + "/");
 
 /**
  * Turns the command's two arguments into single transfers.

@@ -11,7 +11,9 @@ export async function confirm(question, yes) {
     throw new CliError(`${question.replace(/\?$/, "")}: not confirmed (no terminal to ask; pass --yes)`, EXIT.notConfirmed);
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr });
-  const answer = await rl.question(`${question} [y/N] `);
+  const interrupted = new Promise((resolve) => rl.on("SIGINT", () => (process.stderr.write("\n"), resolve(null)))); // Ctrl-C at the prompt
+  const answer = await Promise.race([rl.question(`${question} [y/N] `), interrupted]);
   rl.close();
-  if (!/^y(es)?$/i.test(answer.trim())) throw new CliError("not confirmed; nothing was changed", EXIT.notConfirmed);
+  if (answer === null) throw new CliError("interrupted; nothing was changed", EXIT.interrupted);
+  if (!/^y(es)?$/i.test(String(answer).trim())) throw new CliError("not confirmed; nothing was changed", EXIT.notConfirmed);
 }

@@ -130,7 +130,7 @@ function networkError(url, error) {
 }
 
 /** 250 ms, 500 ms, 1 s, 2 s, … (±25 %), at most 8 s. @param {number} attempt */
-function backoff(attempt) {
+export function backoff(attempt) {
   return Math.min(8000, 250 * 2 ** attempt) * (0.75 + Math.random() * 0.5);
 }
 

@@ -29,6 +29,12 @@ export function parseRemote(arg, opts = {}) {
   return loc;
 }
 
+/**
+ * The prefix a recursive command works under: "" or ending in "/", so that ufile://b/photos means the
+ * folder photos/ and never also photos-old.txt. @param {string} key
+ */
+export const folderPrefix = (key) => (key === "" || key.endsWith("/") ? key : key + "/");
+
 /** @param {string} bucket @param {string} key */
 export const remoteUrl = (bucket, key) => `ufile://${bucket}/${key}`;
 

@@ -9,6 +9,7 @@ import { pipeline } from "node:stream/promises";
 import { Transform } from "node:stream";
 import { CliError, EXIT } from "./errors.mjs";
 import { UFileEtag, fileEtag, partEtag, sameEtag } from "./etag.mjs";
+import { backoff, netSettings, sleep } from "./net.mjs";
 
 /** Files up to this size go up in one PutFile; larger ones in multipart. */
 export const MULTIPART_THRESHOLD = 8 * 1024 * 1024;
@@ -51,7 +52,15 @@ export async function uploadFile(ctx, job) {
     }
   }
   if (size <= MULTIPART_THRESHOLD) {
-    const body = () => createReadStream(job.path).pipe(counter(job.progress));
+    let counted = 0;
+    const body = () => {
+      job.progress?.add(-counted); // a retried request sends (and counts) the bytes again
+      counted = 0;
+      return createReadStream(job.path).pipe(counter((n) => {
+        counted += n;
+        job.progress?.add(n);
+      }));
+    };
     const stored = await data.put(job.bucket, job.key, body, size, job.contentType);
     checkEtag(job, etag, stored);
     return { bucket: job.bucket, key: job.key, size, etag: stored, how: "put" };
@@ -219,10 +228,26 @@ export async function uploadStream(ctx, job) {
 
 /**
  * Downloads an object to a file: written to a temporary name, checked against the ETag, then renamed.
+ * A connection that breaks mid-body is retried from the start, with backoff, like any network error.
  * @param {TransferContext} ctx
  * @param {{ bucket: string, key: string, path: string, progress?: import("./output.mjs").Progress }} job
  */
 export async function downloadFile(ctx, job) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await downloadOnce(ctx, job);
+    } catch (e) {
+      if (e instanceof CliError || attempt >= netSettings.retries) {
+        if (e instanceof CliError) throw e;
+        throw new CliError(`ufile://${job.bucket}/${job.key}: download failed: ${/** @type {Error} */ (e).message}`);
+      }
+      await sleep(backoff(attempt));
+    }
+  }
+}
+
+/** @param {TransferContext} ctx @param {{ bucket: string, key: string, path: string, progress?: import("./output.mjs").Progress }} job */
+async function downloadOnce(ctx, job) {
   const res = await ctx.data.get(job.bucket, job.key);
   const expected = String(res.headers.etag ?? "").replace(/^"|"$/g, "");
   mkdirSync(dirname(resolve(job.path)), { recursive: true });
@@ -249,17 +274,17 @@ export async function downloadFile(ctx, job) {
     renameSync(temp, job.path);
   } catch (e) {
     rmSync(temp, { force: true });
-    if (e instanceof CliError) throw e;
-    throw new CliError(`ufile://${job.bucket}/${job.key}: download failed: ${/** @type {Error} */ (e).message}`);
+    job.progress?.add(-size); // a retry counts these bytes again
+    throw e;
   }
   return { bucket: job.bucket, key: job.key, path: job.path, size, etag: expected };
 }
 
-/** Counts bytes into the progress bar as they stream through. @param {import("./output.mjs").Progress | undefined} progress */
-function counter(progress) {
+/** Passes bytes through, reporting each chunk's length. @param {(bytes: number) => void} onBytes */
+function counter(onBytes) {
   return new Transform({
     transform(chunk, _enc, done) {
-      progress?.add(chunk.length);
+      onBytes(chunk.length);
       done(null, chunk);
     },
   });

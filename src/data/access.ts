@@ -5,6 +5,7 @@ import type { Env } from "../config";
 import { ApiError } from "../errors";
 import { verifySignature, type CredentialForm, type ListObjectsQuery, type PostFileForm } from "./auth";
 import type { DataContext } from "./context";
+import { anonymousMayRead } from "./object-acl";
 import type { Operation, OperationSpec } from "./operations";
 
 /**
@@ -90,12 +91,9 @@ function refusedForm(op: OperationSpec, form: CredentialForm): ApiError {
   return new ApiError("NoAuthorization", form === "anonymous" ? undefined : `${op.name} does not take credentials in the ${form} form`);
 }
 
-/**
- * Whether an anonymous request may read this object: the bucket is public. (Per-object ACLs extend
- * this when they exist.)
- */
+/** Whether an anonymous request may read this object: its ACL decides, `default` defers to the bucket's type (object-acl.ts). */
 export async function anonymousReadable(c: DataContext): Promise<boolean> {
-  return c.bucket.type === "public";
+  return anonymousMayRead(c);
 }
 
 /** Authenticates the request and authorizes `op` on `check.target`; throws the API's error otherwise. */

@@ -277,6 +277,15 @@ function credentialsOf(req: AuthRequest): Credentials | null {
   return present(field) ? parseAuthorization(field, "form") : null;
 }
 
+/**
+ * The put-policy (third field of `Authorization: UCloud <pub>:<sig>:<policy>`) of a header-signed
+ * request, "" when there is none. verifySignature has checked that the signature covers it.
+ */
+export function putPolicyField(headers: Headers): string {
+  const header = headers.get("Authorization");
+  return present(header) ? parseAuthorization(header, "header").policy : "";
+}
+
 // ───────────────────────── the entry point ─────────────────────────
 
 /** `sources` defaults to the shared root-then-tokens order; tests pass their own. */

@@ -4,6 +4,7 @@ import type { Operation, OperationSpec } from "./operations";
 import { ApiError } from "../errors";
 import type { ServedBucket } from "../store/buckets";
 import type { Database } from "../store/db";
+import { getObject, type ObjectRow } from "../store/objects";
 
 /** What every data-plane operation receives. */
 export interface DataContext {
@@ -87,3 +88,16 @@ export function wholeNumberParam(
   if (opts.aboveMax === "cap") return opts.max;
   throw new ApiError("InvalidRequest", `${name} is at most ${opts.max}`);
 }
+
+/** A per-request lookup shared by an operation's access check and its handler (computed once per request). */
+export function memo<T>(compute: (c: DataContext) => Promise<T>): (c: DataContext) => Promise<T> {
+  const cache = new WeakMap<DataContext, Promise<T>>();
+  return (c) => {
+    let hit = cache.get(c);
+    if (!hit) cache.set(c, (hit = compute(c)));
+    return hit;
+  };
+}
+
+/** The object row of the request's key as the request found it (one D1 read, shared by access check and handler). */
+export const requestedObject = memo((c: DataContext): Promise<ObjectRow | null> => getObject(c.db, c.bucket.id, c.key));

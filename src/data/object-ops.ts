@@ -1,13 +1,15 @@
 import { ApiError } from "../errors";
 import { bucketByName } from "../store/buckets";
-import { copyObject, findByHash, getObject, renameObject, updateObject, type ObjectRow } from "../store/objects";
+import { copyObject, findByHash, getObject, NO_TAGS, renameObject, updateObject, type ObjectRow } from "../store/objects";
 import { assertNotOwing } from "../metering/quotas";
 import { assertWritableKey, type DataContext } from "./context";
 import { isEmptyFileEtag, normalizeEtag } from "./etag";
-import { explainUnwritten, releaseBlobs, writeMode } from "./files";
+import { releaseBlobs } from "../core/upload";
+import { explainUnwritten, writeMode } from "./files";
 import { mayReplace } from "../auth/scope";
 import { canonicalStorageClass, isArchival, requestedStorageClass, requestedUserMeta, restoreState } from "./object-headers";
 import type { ObjectRef } from "./access";
+import { requestedAcl } from "./object-acl";
 
 /**
  * Operations that only touch the index, never bytes: UploadHit (秒传), Copy, Rename, OpMeta,
@@ -50,7 +52,7 @@ export async function uploadHit(c: DataContext): Promise<Response> {
     c.db,
     { bucketId: c.bucket.id, key: source.key },
     { bucketId: c.bucket.id, key: fileName },
-    () => ({ storageClass, userMeta }),
+    () => ({ storageClass, userMeta, tags: NO_TAGS, acl: requestedAcl(c.request.headers) }),
     source,
     c.now,
     writeMode(c),
@@ -110,7 +112,8 @@ export async function copy(c: DataContext): Promise<Response> {
     c.db,
     { bucketId: source.bucketId, key: source.key },
     { bucketId: c.bucket.id, key: c.key },
-    () => ({ storageClass, userMeta }),
+    // The copy keeps the source's tags; its ACL is the request's, else `default`.
+    () => ({ storageClass, userMeta, acl: requestedAcl(c.request.headers) }),
     source,
     c.now,
     writeMode(c),

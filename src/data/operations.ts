@@ -17,6 +17,8 @@ import {
 } from "./multipart";
 import { classSwitch, copy, copySourceRef, opMeta, rename, restore, uploadHit, uploadHitParams } from "./object-ops";
 import { postFile } from "./post-file";
+import { getObjectAcl, putObjectAcl } from "./object-acl";
+import { deleteObjectTagging, getObjectTagging, putObjectTagging } from "./tagging";
 
 /**
  * The UFile data-plane operation table (docs/protocol.md §1.4, §2.5, §8): one row per operation,
@@ -145,6 +147,12 @@ export const OPERATIONS = [
     access: finishAccess,
   },
   { name: "OpMeta", method: "POST", route: "object", when: has("opmeta"), run: opMeta, rights: WRITE_KEY, credentials: SIGNED },
+  // Sub-resources of an object come before the operations on the object itself.
+  { name: "PutObjectTagging", method: "PUT", route: "object", when: has("tagging"), run: putObjectTagging, rights: WRITE_KEY, credentials: SIGNED },
+  { name: "GetObjectTagging", method: "GET", route: "object", when: has("tagging"), run: getObjectTagging, rights: READ_KEY, credentials: SIGNED },
+  { name: "DeleteObjectTagging", method: "DELETE", route: "object", when: has("tagging"), run: deleteObjectTagging, rights: WRITE_KEY, credentials: SIGNED },
+  { name: "PutObjectAcl", method: "PUT", route: "object", when: has("acl"), run: putObjectAcl, rights: WRITE_KEY, credentials: SIGNED },
+  { name: "GetObjectAcl", method: "GET", route: "object", when: has("acl"), run: getObjectAcl, rights: READ_KEY, credentials: SIGNED },
   // A part copied from another object needs READ on its source too.
   {
     name: "UploadPartCopy",
@@ -207,7 +215,7 @@ export const OPERATIONS = [
 export type Operation = (typeof OPERATIONS)[number]["name"];
 
 /** Sub-resources some SDKs know but edgefile does not serve (docs/protocol.md §5.11 "Not required"). */
-const UNSUPPORTED = ["acl", "tagging", "append"];
+const UNSUPPORTED = ["append"];
 
 export function findOperation(request: Request, query: Query, key: string): (OperationSpec & { name: Operation }) | undefined {
   if (UNSUPPORTED.some((flag) => query.has(flag))) return undefined;

@@ -1,5 +1,6 @@
 // The edgefile CLI's failures: one line on stderr and the documented exit code, for a stopped server,
 // wrong keys, a missing bucket or object, and bad arguments; --help on every command.
+import http from "node:http";
 import { createServer } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import { newBucket, PUBLIC_KEY, server } from "./client";
@@ -22,6 +23,53 @@ function oneLine(r: { stdout: string; stderr: string }) {
   expect(r.stderr.split("\n").filter(Boolean)).toHaveLength(1);
   return r.stderr.trim();
 }
+
+/**
+ * A proxy in front of the Worker that fails on purpose: the first `failures` requests get a 503 (odd
+ * ones) or a dropped connection (even ones), later ones are passed through. Counts what it saw.
+ */
+async function flakyProxy(failures: number) {
+  let seen = 0;
+  const proxy = http.createServer((req, res) => {
+    seen++;
+    if (seen <= failures) {
+      if (seen % 2 === 1) return res.writeHead(503, { "Content-Type": "application/json" }).end('{"RetCode":-90012,"ErrMsg":"try again"}');
+      return req.socket.destroy();
+    }
+    const upstream = http.request({ host: "127.0.0.1", port: server().port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    req.pipe(upstream);
+  });
+  await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+  const { port } = proxy.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, seen: () => seen, close: () => new Promise((r) => proxy.close(r)) };
+}
+
+describe("edgefile retries", () => {
+  it("503s and dropped connections are retried with backoff; with --retries 0 the first one fails", async () => {
+    const bucket = await newBucket();
+    const proxy = await flakyProxy(2);
+    try {
+      const ok = await runCli(["cp", "-", `ufile://${bucket}/r.txt`], { env: { EDGEFILE_URL: proxy.url }, input: "retried" });
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(proxy.seen()).toBe(3); // 503, dropped, then the PutFile that went through
+      const cat = await runCli(["cat", `ufile://${bucket}/r.txt`]);
+      expect(cat.stdout).toBe("retried");
+    } finally {
+      await proxy.close();
+    }
+    const strict = await flakyProxy(1);
+    try {
+      const failed = await runCli(["--retries", "0", "ls", `ufile://${bucket}/`], { env: { EDGEFILE_URL: strict.url } });
+      expect(failed.code).toBe(1);
+      expect(oneLine(failed)).toMatch(/^edgefile: ufile:\/\/.+\/: try again \(HTTP 503, RetCode -90012\)$/);
+    } finally {
+      await strict.close();
+    }
+  });
+});
 
 describe("edgefile errors", () => {
   it("a stopped server: exit 3, 'cannot reach … is the server running'", async () => {
@@ -82,11 +130,12 @@ describe("edgefile errors", () => {
     expect(main.stdout).toContain("Exit codes:");
     const commands = [...main.stdout.matchAll(/^ {2}([a-z]+) /gm)].map((m) => m[1]!).filter((c) => c !== "help");
     expect(commands).toEqual(expect.arrayContaining(["cp", "sync", "ls", "rm", "mv", "cat", "stat", "presign", "mb", "rb", "token", "usage", "call", "hosts", "config"]));
-    for (const command of [...commands, "token create", "token ls", "token update", "token rm", "config set"]) {
-      const r = await runCli([...command.split(" "), "--help"], { env: { EDGEFILE_URL: "http://127.0.0.1:1" } });
-      expect(r.code, command).toBe(0);
-      expect(r.stdout).toMatch(new RegExp(`^Usage: edgefile ${command}`));
-    }
+    const all = [...commands, "token create", "token ls", "token update", "token rm", "config set"];
+    const runs = await Promise.all(all.map((command) => runCli([...command.split(" "), "--help"], { env: { EDGEFILE_URL: "http://127.0.0.1:1" } })));
+    runs.forEach((r, i) => {
+      expect(r.code, all[i]).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^Usage: edgefile ${all[i]}`));
+    });
     expect(server().url).toMatch(/^http:/);
   });
 });

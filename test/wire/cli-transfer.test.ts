@@ -60,6 +60,30 @@ describe("edgefile cp: large files", () => {
     expect(readFileSync(back).equals(bytes)).toBe(true);
   }, 300_000);
 
+  it("a file changed after an interrupted upload starts over; the old upload is aborted", async () => {
+    const bucket = await newBucket();
+    const path = join(tempDir("changed"), "f.bin");
+    writeFileSync(path, randomBytes(24 * MiB));
+    const env = cliEnv(tempDir("state"));
+    const first = await runCli(["--debug", "cp", "--no-hit", "-c", "1", path, `ufile://${bucket}/f.bin`], {
+      env,
+      onStderr: (text, child) => {
+        if (requestLog(text).some((r) => r.url.includes("partNumber=") && r.outcome === "200")) child.kill("SIGKILL");
+      },
+    });
+    expect(first.code).toBeNull();
+    const [old] = (await file(bucket, "", { query: "muploadid", signedKey: "" })).json().DataSet;
+
+    const changed = randomBytes(20 * MiB);
+    writeFileSync(path, changed);
+    const second = await runCli(["cp", path, `ufile://${bucket}/f.bin`], { env });
+    expect(second.code, second.stderr).toBe(0);
+    expect((await file(bucket, "", { query: "muploadid", signedKey: "" })).json().DataSet).toEqual([]);
+    expect((await file(bucket, "", { query: `muploadpart&uploadId=${old.UploadId}`, signedKey: "" })).status).toBe(404);
+    expect((await file(bucket, "f.bin", { method: "HEAD" })).headers.etag).toBe(ufileEtag(changed));
+    expect(readdirSync(env.EDGEFILE_STATE_DIR!)).toEqual([]);
+  }, 120_000);
+
   it("秒传: a file the service already holds is created by UploadHit, without sending its bytes", async () => {
     const bucket = await newBucket();
     const bytes = randomBytes(3 * MiB + 17);

@@ -3,7 +3,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { file, newBucket } from "./client";
+import { file, newBucket, putFile } from "./client";
 import { cliJson, removeTempDirs, runCli, tempDir } from "./cli";
 
 afterAll(removeTempDirs);
@@ -53,9 +53,11 @@ describe("edgefile cp -r, ls, rm -r on 200 files", () => {
     expect(refused.stderr).toMatch(/^edgefile: delete 200 objects .* under ufile:\/\/.*\/tree\/: not confirmed \(no terminal to ask; pass --yes\)\n$/);
     expect((await cliJson(["ls", "-r", `ufile://${bucket}/tree/`])).objects).toHaveLength(FILES);
 
-    const removed = await cliJson(["rm", "-r", "--yes", `ufile://${bucket}/tree/`]);
+    // rm -r of "tree" means the folder tree/: a sibling key that merely starts with "tree" stays.
+    await putFile(bucket, "treehouse.txt", "not in the folder");
+    const removed = await cliJson(["rm", "-r", "--yes", `ufile://${bucket}/tree`]);
     expect(removed.deleted).toHaveLength(FILES);
-    expect((await cliJson(["ls", "-r", `ufile://${bucket}/`])).objects).toEqual([]);
+    expect((await cliJson(["ls", "-r", `ufile://${bucket}/`])).objects.map((o: { key: string }) => o.key)).toEqual(["treehouse.txt"]);
     expect((await file(bucket, `tree/${rel(0)}`, { method: "HEAD" })).status).toBe(404);
   }, 180_000);
 });

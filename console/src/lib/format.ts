@@ -17,7 +17,12 @@ export const dateTime = (seconds: number, lang: string) =>
 export const day = (seconds: number, lang: string) =>
   new Date(seconds * 1000).toLocaleDateString(lang === "zh" ? "zh-CN" : "en-GB", { month: "short", day: "numeric", timeZone: "UTC" });
 
-export const number = (n: number, digits = 2) => (Number.isInteger(n) ? String(n) : n.toFixed(digits));
+/** Integers as they are; tiny usage figures (a few KiB as GB) in 3 significant digits, never "0.0000". */
+export function number(n: number, digits = 2): string {
+  if (Number.isInteger(n)) return String(n);
+  if (Math.abs(n) < 10 ** -digits) return n.toPrecision(3);
+  return n.toFixed(digits);
+}
 
 /** The last path segment of a key or prefix (`a/b/c.txt` → `c.txt`, `a/b/` → `b/`). */
 export function baseName(keyOrPrefix: string): string {

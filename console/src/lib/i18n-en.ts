@@ -160,6 +160,8 @@ export const en = {
   "uploads.resumed": "Resumed: {n} part(s) were already uploaded.",
   "uploads.resumeLabel": "Select the same file again to resume",
   "uploads.discard": "Discard",
+  "uploads.hide": "Hide list",
+  "uploads.show": "Show list",
   "uploads.retry": "Retry",
 
   "tokens.title": "Tokens",
@@ -174,6 +176,7 @@ export const en = {
   "tokens.ops": "Operations",
   "tokens.buckets": "Buckets",
   "tokens.allBuckets": "All buckets (*)",
+  "tokens.needBucket": "Choose at least one bucket, or all buckets.",
   "tokens.prefixes": "Key prefixes",
   "tokens.prefixesHint": "One per line, e.g. uploads/ or photos/2024/. * or empty = every key.",
   "tokens.expires": "Expires",

@@ -162,6 +162,8 @@ export const zh: Record<keyof typeof en, string> = {
   "uploads.resumed": "已续传：{n} 个分片此前已上传。",
   "uploads.resumeLabel": "再次选择同一文件以继续上传",
   "uploads.discard": "放弃",
+  "uploads.hide": "收起列表",
+  "uploads.show": "展开列表",
   "uploads.retry": "重试",
 
   "tokens.title": "令牌",
@@ -176,6 +178,7 @@ export const zh: Record<keyof typeof en, string> = {
   "tokens.ops": "操作",
   "tokens.buckets": "存储空间",
   "tokens.allBuckets": "所有存储空间（*）",
+  "tokens.needBucket": "请至少选择一个存储空间，或选择所有存储空间。",
   "tokens.prefixes": "文件前缀",
   "tokens.prefixesHint": "每行一个，例如 uploads/ 或 photos/2024/。* 或留空表示所有文件。",
   "tokens.expires": "到期时间",

@@ -1,6 +1,7 @@
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
+import { number } from "../lib/format";
 
 /**
  * A daily bar chart (uPlot: small, fast, canvas). The numbers are also given as a table by the
@@ -20,7 +21,7 @@ export function DailyChart(props: { label: string; unit: string; times: number[]
         scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
         axes: [
           { values: (_u, ticks) => ticks.map(props.formatDay), stroke: "#333", grid: { stroke: "#e3e3e3" } },
-          { label: props.unit, stroke: "#333", grid: { stroke: "#e3e3e3" }, size: 60 },
+          { label: props.unit, stroke: "#333", grid: { stroke: "#e3e3e3" }, size: 70, values: (_u, ticks) => ticks.map((v) => number(v, 3)) },
         ],
         series: [{}, { label: props.label, fill: props.color, stroke: props.color, paths: uPlot.paths.bars!({ size: [0.7, 40] }), points: { show: false } }],
       },

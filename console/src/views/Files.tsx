@@ -229,7 +229,7 @@ export function Files(props: { bucket: string; prefix: string }) {
           class="sr-only"
           type="file"
           multiple
-          {...{ webkitdirectory: "" }}
+          {...{ webkitdirectory: true }}
           aria-label={t("files.uploadFolder")}
           data-testid="folder-input"
           tabIndex={-1}
@@ -286,7 +286,7 @@ export function Files(props: { bucket: string; prefix: string }) {
                     <td />
                     <td>
                       <a href={"#" + filesPath(props.bucket, f.Prefix)}>
-                        <span aria-hidden="true">📁 </span>
+                        <span class="folder-icon" aria-hidden="true" />
                         {baseName(f.Prefix)}
                       </a>
                     </td>

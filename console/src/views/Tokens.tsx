@@ -81,6 +81,7 @@ function scopeParams(s: Scope) {
 function ScopeForm(props: { scope: Scope; buckets: BucketSet[]; submit: string; onSubmit: (s: Scope) => void; idPrefix: string }) {
   const { t } = useT();
   const [s, setS] = useState(props.scope);
+  const [invalid, setInvalid] = useState<string | null>(null);
   const id = (x: string) => `${props.idPrefix}-${x}`;
   const set = (patch: Partial<Scope>) => setS({ ...s, ...patch });
   return (
@@ -88,6 +89,9 @@ function ScopeForm(props: { scope: Scope; buckets: BucketSet[]; submit: string; 
       class="scope-form"
       onSubmit={(e) => {
         e.preventDefault();
+        // The API reads an empty bucket list as "all buckets": make that choice explicit.
+        if (!s.allBuckets && s.buckets.length === 0) return setInvalid(t("tokens.needBucket"));
+        setInvalid(null);
         props.onSubmit(s);
       }}
     >
@@ -150,6 +154,7 @@ function ScopeForm(props: { scope: Scope; buckets: BucketSet[]; submit: string; 
         </div>
       </div>
       <p class="hint">{t("tokens.ipHint")}</p>
+      <ErrorBox message={invalid} />
       <button type="submit" class="primary">
         {props.submit}
       </button>
@@ -212,10 +217,8 @@ export function Tokens() {
       <p class="lead">{t("tokens.lead")}</p>
       <ErrorBox message={error} />
       {status && <Notice kind="ok">{status}</Notice>}
-      <details class="card" open={tokens?.length === 0}>
-        <summary>
-          <h2>{t("tokens.create")}</h2>
-        </summary>
+      <section class="card" aria-labelledby="create-token-title">
+        <h2 id="create-token-title">{t("tokens.create")}</h2>
         <ScopeForm
           key={formKey}
           idPrefix="new"
@@ -230,7 +233,7 @@ export function Tokens() {
             }, t("tokens.created", { name: s.name }))
           }
         />
-      </details>
+      </section>
       {tokens === null ? (
         <p aria-busy="true">{t("common.loading")}</p>
       ) : tokens.length === 0 ? (

@@ -1,4 +1,4 @@
-import { useEffect, useReducer } from "preact/hooks";
+import { useEffect, useReducer, useState } from "preact/hooks";
 import { useApp } from "../lib/context";
 import { bytes } from "../lib/format";
 import { useT } from "../lib/i18n";
@@ -10,6 +10,7 @@ export function Uploads() {
   const { t } = useT();
   const { uploads } = useApp();
   const [, rerender] = useReducer((n: number) => n + 1, 0);
+  const [open, setOpen] = useState(true);
   useEffect(() => uploads.subscribe(() => rerender(undefined)), [uploads]);
   if (uploads.items.length === 0) return null;
   const totals = uploads.totals;
@@ -26,9 +27,12 @@ export function Uploads() {
         <button type="button" onClick={() => uploads.clearFinished()}>
           {t("uploads.clear")}
         </button>
+        <button type="button" aria-expanded={open} aria-controls="upload-list" onClick={() => setOpen(!open)}>
+          {open ? t("uploads.hide") : t("uploads.show")}
+        </button>
       </div>
       {totals.size > 0 && <Progress value={totals.progress} max={totals.size} label={t("uploads.total")} />}
-      <ul>
+      <ul id="upload-list" hidden={!open}>
         {uploads.items.map((item) => (
           <li class={`upload ${item.state}`} data-key={item.key}>
             <div class="upload-line">

@@ -1,0 +1,396 @@
+import { mkdtempSync, rmSync, utimesSync, writeFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Browser, Page, Request, Route } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { control, eventually, file, pattern, server, triggerScheduled, ufileEtag, uniqueName, PRIVATE_KEY, PUBLIC_KEY } from "../wire/client";
+import { launch, screenshot, seeAttribute, seeCount, seeFocused, seeText, watchErrors } from "./browser";
+
+/**
+ * The web console end to end (issue 12 "Done when"), in one browser session that a user would
+ * follow: sign in, buckets, uploads (small files, a folder, 20 MiB multipart interrupted by a page
+ * reload and resumed, 秒传), browsing and previews, a presigned link in a fresh browser context,
+ * rename, multi-delete, a prefix-scoped token, usage charts from metered traffic, language switch,
+ * phone layout. Screenshots of each main screen go to docs/screenshots/.
+ */
+const MiB = 1024 * 1024;
+const BIG = 20 * MiB + 5;
+
+let browser: Browser;
+let page: Page;
+let errors: string[];
+let dir: string;
+let consoleUrl: string;
+const bucket = uniqueName("console");
+const paths = {} as Record<"hello" | "notes" | "data" | "folder" | "big" | "pixel", string>;
+
+beforeAll(async () => {
+  consoleUrl = `http://localhost:${server().port}/ui/`;
+  dir = mkdtempSync(join(tmpdir(), "edgefile-e2e-"));
+  paths.hello = join(dir, "hello.txt");
+  paths.notes = join(dir, "notes.md");
+  paths.data = join(dir, "data.json");
+  writeFileSync(paths.hello, "hello from the edgefile console\n");
+  writeFileSync(paths.notes, "# Notes\n\nSmall markdown file.\n");
+  writeFileSync(paths.data, JSON.stringify({ kind: "e2e", n: 3 }));
+  paths.big = join(dir, "big.bin");
+  writeFileSync(paths.big, pattern(BIG));
+  utimesSync(paths.big, new Date(1_700_000_000_000), new Date(1_700_000_000_000));
+  browser = await launch();
+  page = await browser.newPage({ viewport: { width: 1200, height: 760 } });
+  errors = watchErrors(page);
+  // A real PNG for the image preview: a screenshot of a blank page.
+  const blank = await browser.newPage({ viewport: { width: 24, height: 16 } });
+  await blank.setContent("<body style='margin:0;background:#1f6feb'></body>");
+  paths.folder = join(dir, "docs");
+  mkdirSync(join(paths.folder, "img"), { recursive: true });
+  paths.pixel = join(paths.folder, "img", "blue.png");
+  writeFileSync(paths.pixel, await blank.screenshot());
+  writeFileSync(join(paths.folder, "readme.txt"), "Files in docs/ are reachable by the scoped token.\n");
+  await blank.close();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const uploadRow = (key: string) => page.locator(`li.upload[data-key="${key}"]`);
+const fileButton = (name: string) => page.getByRole("button", { name, exact: true });
+
+async function signIn(publicKey: string, privateKey: string, places?: string): Promise<void> {
+  await page.getByLabel("Public key").fill(publicKey);
+  await page.getByLabel("Private key").fill(privateKey);
+  if (places !== undefined) await page.getByLabel("Buckets to open").fill(places);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+async function signOut(): Promise<void> {
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("heading", { name: "Sign in" }).waitFor();
+}
+
+async function openFolder(path: string): Promise<void> {
+  await page.goto(`${consoleUrl}#/files/${encodeURIComponent(bucket)}/${encodeURIComponent(path)}`);
+  await page.getByRole("table").waitFor();
+}
+
+/** Data-plane requests the page sends, for asserting what did (not) go over the wire. */
+function recordRequests(filter: (r: Request) => boolean): Request[] {
+  const seen: Request[] = [];
+  page.on("request", (r) => filter(r) && seen.push(r));
+  return seen;
+}
+
+describe("web console", () => {
+  it("serves the console at /ui/ with a strict CSP, and /ui redirects there", async () => {
+    const res = await fetch(consoleUrl);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-security-policy")).toContain("connect-src 'self' *.localhost:*");
+    expect(await res.text()).toContain('<div id="app">');
+    const bare = await fetch(consoleUrl.replace(/\/$/, ""), { redirect: "manual" });
+    expect(bare.status).toBe(301);
+    expect(bare.headers.get("location")).toMatch(/\/ui\/$/);
+  });
+
+  it("signs in as root (a wrong private key is explained) and keeps keys in session storage", async () => {
+    await page.goto(consoleUrl);
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+    await screenshot(page, "signin");
+    await signIn(PUBLIC_KEY, "0000000000000000000000000000000000000000");
+    await seeText(page.getByRole("alert"), "private key does not match");
+    await page.getByLabel("Private key").fill(PRIVATE_KEY);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Buckets", level: 1 }).waitFor();
+    const stored = await page.evaluate(() => [sessionStorage.length, localStorage.getItem("edgefile.console.session")]);
+    expect(stored).toEqual([1, null]);
+  });
+
+  it("creates a bucket, and creates then deletes another", async () => {
+    for (const name of [bucket, `${bucket}-tmp`]) {
+      await page.getByLabel("Name", { exact: true }).fill(name);
+      await page.getByRole("button", { name: "Create bucket" }).click();
+      await seeText(page.getByRole("status"), `Bucket ${name} created.`);
+      await page.getByRole("link", { name, exact: true }).waitFor();
+    }
+    await page.getByRole("button", { name: `Delete bucket ${bucket}-tmp` }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
+    await seeText(page.getByRole("status"), `Bucket ${bucket}-tmp deleted.`);
+    await seeCount(page.getByRole("link", { name: `${bucket}-tmp`, exact: true }), 0);
+    const { body } = await control({ Action: "DescribeBucket", BucketName: `${bucket}-tmp` });
+    expect(body.RetCode).toBe(15010);
+  });
+
+  it("uploads several small files and a folder, with per-file and total progress", async () => {
+    await page.getByRole("link", { name: bucket, exact: true }).click();
+    await page.getByRole("heading", { name: bucket, level: 1 }).waitFor();
+    await page.getByTestId("file-input").setInputFiles([paths.hello, paths.notes, paths.data]);
+    await page.getByTestId("folder-input").setInputFiles(paths.folder);
+    for (const key of ["hello.txt", "notes.md", "data.json", "docs/readme.txt", "docs/img/blue.png"]) {
+      await seeText(uploadRow(key).locator(".upload-state"), "Uploaded", { exact: true });
+    }
+    await seeAttribute(page.getByRole("progressbar", { name: "Total upload progress" }), "aria-valuenow", "100");
+    await fileButton("hello.txt").waitFor();
+    await page.getByRole("link", { name: "docs/" }).waitFor();
+    expect((await file(bucket, "hello.txt")).text()).toBe("hello from the edgefile console\n");
+  });
+
+  it("uploads 20 MiB in parallel parts with visible progress, survives a reload, and resumes", async () => {
+    // Hold part 1 on the wire: parts 0 and 2 arrive, the upload stays unfinished.
+    const held: Route[] = [];
+    await page.route(/partNumber=1(&|$)/, (route) => void held.push(route));
+    await page.getByTestId("file-input").setInputFiles(paths.big);
+    const bar = page.getByRole("progressbar", { name: "Upload progress of big.bin" });
+    await expect.poll(async () => Number(await bar.getAttribute("aria-valuenow")), { timeout: 60_000 }).toBeGreaterThanOrEqual(55);
+    await seeText(uploadRow("big.bin").locator(".upload-state"), "Uploading", { exact: true });
+    await screenshot(page, "upload-progress");
+    const record = await page.evaluate(() => JSON.parse(localStorage.getItem("edgefile.console.uploads") ?? "[]"));
+    expect(record).toMatchObject([{ bucket, key: "big.bin", size: BIG }]);
+
+    // The page goes away with part 1 still unsent (a reload, a crash, a closed laptop).
+    for (const route of held) await route.abort();
+    await page.unrouteAll({ behavior: "ignoreErrors" });
+    await page.reload();
+    await seeText(uploadRow("big.bin").locator(".upload-state"), "Interrupted", { exact: true });
+    const parts = recordRequests((r) => r.method() === "PUT" && /partNumber=/.test(r.url()));
+    await uploadRow("big.bin").getByLabel("Select the same file again to resume").setInputFiles(paths.big);
+    await seeText(uploadRow("big.bin").locator(".upload-state"), "Uploaded", { exact: true, timeout: 60_000 });
+    await seeText(uploadRow("big.bin"), "Resumed: 2 part(s) were already uploaded.");
+    // Only the missing part crossed the wire after the reload.
+    expect(parts.map((r) => new URL(r.url()).searchParams.get("partNumber"))).toEqual(["1"]);
+    const head = await file(bucket, "big.bin", { method: "HEAD" });
+    expect(head.headers["content-length"]).toBe(String(BIG));
+    expect(head.headers.etag).toBe(ufileEtag(pattern(BIG)));
+    expect(await page.evaluate(() => localStorage.getItem("edgefile.console.uploads"))).toBe("[]");
+  });
+
+  it("skips the second upload of a file with 秒传 (UploadHit), sending no bytes", async () => {
+    await openFolder("docs/");
+    const puts = recordRequests((r) => r.method() === "PUT" && r.url().includes("hello.txt"));
+    const hits = recordRequests((r) => r.method() === "POST" && r.url().includes("/uploadhit?"));
+    await page.getByTestId("file-input").setInputFiles(paths.hello);
+    await seeText(uploadRow("docs/hello.txt").locator(".upload-state"), "Instant (秒传)", { exact: true });
+    expect(puts).toHaveLength(0);
+    expect(hits).toHaveLength(1);
+    expect((await file(bucket, "docs/hello.txt")).text()).toBe("hello from the edgefile console\n");
+    await page.getByRole("button", { name: "Clear finished" }).click();
+  });
+
+  it("browses folders and previews text and images", async () => {
+    await openFolder("");
+    await page.getByRole("link", { name: "docs/" }).click();
+    await page.getByRole("heading", { name: "docs/", level: 1 }).waitFor();
+    await page.getByRole("link", { name: "img/" }).click();
+    await page.getByRole("heading", { name: "img/", level: 1 }).waitFor();
+    const crumbs = page.getByRole("navigation", { name: "Folder path" }).getByRole("link");
+    expect(await crumbs.allTextContents()).toEqual([bucket, "docs", "img"]);
+    await seeAttribute(crumbs.last(), "aria-current", "page");
+    await fileButton("blue.png").click();
+    const img = page.getByRole("img", { name: "Preview of blue.png" });
+    await expect.poll(() => img.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBe(24);
+    await screenshot(page, "preview-image");
+    await page.getByRole("button", { name: "Close" }).click();
+    await page.getByRole("link", { name: "↑ Parent folder" }).click();
+    await fileButton("readme.txt").click();
+    await seeText(page.getByLabel("Preview of readme.txt"), "Files in docs/ are reachable by the scoped token.\n", { exact: true });
+    await page.getByRole("button", { name: "Close" }).click();
+    await screenshot(page, "files");
+  });
+
+  it("makes a presigned link that works in a new browser context without keys", async () => {
+    await openFolder("");
+    await fileButton("notes.md").click();
+    await page.getByLabel("Valid for").selectOption({ label: "5 minutes" });
+    await page.getByRole("button", { name: "Make link" }).click();
+    const url = await page.getByLabel("Link", { exact: true }).inputValue();
+    const expires = Number(new URL(url).searchParams.get("Expires"));
+    expect(Math.abs(expires - (Date.now() / 1000 + 300))).toBeLessThan(30);
+    await screenshot(page, "details");
+    // Download: a short presigned URL with ufileattname, saved under the file's name.
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download" }).click()]);
+    expect(download.suggestedFilename()).toBe("notes.md");
+    expect(await download.failure()).toBeNull();
+    await page.getByRole("button", { name: "Close" }).click();
+    const fresh = await browser.newContext();
+    const other = await fresh.newPage();
+    const res = await other.goto(url);
+    expect(res?.status()).toBe(200);
+    expect(await res?.text()).toBe("# Notes\n\nSmall markdown file.\n");
+    // The same URL without its signature is refused: the bucket is private.
+    expect((await other.goto(url.split("?")[0]))?.status()).toBe(403);
+    await fresh.close();
+  });
+
+  it("renames a file", async () => {
+    await fileButton("data.json").click();
+    await page.getByLabel("New key").fill("renamed/data.json");
+    await page.getByRole("button", { name: "Rename", exact: true }).click();
+    await seeText(page.getByRole("status"), "Renamed to renamed/data.json.");
+    await seeCount(fileButton("data.json"), 0);
+    await page.getByRole("link", { name: "renamed/" }).click();
+    await fileButton("data.json").waitFor();
+    expect((await file(bucket, "data.json")).status).toBe(404);
+    expect(JSON.parse((await file(bucket, "renamed/data.json")).text())).toEqual({ kind: "e2e", n: 3 });
+  });
+
+  it("edits metadata, changes the storage class and restores an archived file", async () => {
+    await fileButton("data.json").click();
+    await page.getByLabel("Content type").fill("application/x-e2e");
+    await page.getByRole("button", { name: "Add metadata" }).click();
+    await page.getByLabel("Name", { exact: true }).last().fill("owner");
+    await page.getByLabel("Value").last().fill("console");
+    await page.getByRole("button", { name: "Save metadata" }).click();
+    await seeText(page.getByRole("status"), "Metadata saved.");
+    const head = await file(bucket, "renamed/data.json", { method: "HEAD" });
+    expect(head.headers["content-type"]).toBe("application/x-e2e");
+    expect(head.headers["x-ufile-meta-owner"]).toBe("console");
+    await fileButton("data.json").click();
+    await page.getByRole("combobox", { name: "Storage class" }).selectOption("ARCHIVE");
+    await page.getByRole("button", { name: "Change class" }).click();
+    await seeText(page.getByRole("status"), "Storage class is now ARCHIVE.");
+    await fileButton("data.json").click();
+    await seeText(page.getByRole("dialog"), "Archived files must be restored before they can be read.");
+    await page.getByRole("button", { name: "Restore", exact: true }).click();
+    await seeText(page.getByRole("status"), "Restore requested.");
+    expect((await file(bucket, "renamed/data.json", { method: "HEAD" })).headers["x-ufile-restore"]).toMatch(/ongoing-request="false"/);
+    expect((await file(bucket, "renamed/data.json")).status).toBe(200);
+  });
+
+  it("deletes several selected files after a confirmation", async () => {
+    await openFolder("");
+    await page.getByRole("checkbox", { name: "Select hello.txt" }).check();
+    await page.getByRole("checkbox", { name: "Select notes.md" }).check();
+    await page.getByRole("button", { name: "Delete selected (2)" }).click();
+    const dialog = page.getByRole("dialog");
+    await seeText(dialog, "hello.txt");
+    await seeText(dialog, "notes.md");
+    await dialog.getByRole("button", { name: "Delete 2 file(s)" }).click();
+    await seeText(page.getByRole("status"), "2 file(s) deleted.");
+    await seeCount(fileButton("hello.txt"), 0);
+    await seeCount(fileButton("notes.md"), 0);
+    expect((await file(bucket, "hello.txt")).status).toBe(404);
+    expect((await file(bucket, "big.bin", { method: "HEAD" })).status).toBe(200);
+  });
+
+  it("explains why a bucket that holds files cannot be deleted (15023)", async () => {
+    await page.getByRole("link", { name: "Buckets", exact: true }).click();
+    await page.getByRole("button", { name: `Delete bucket ${bucket}` }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
+    await seeText(page.getByRole("alert"), "The bucket still holds files.");
+    await seeText(page.getByRole("alert"), "15023");
+    await seeText(page.getByRole("row", { name: new RegExp(bucket) }), "20.0 MiB");
+    await screenshot(page, "buckets");
+  });
+
+  let token = { publicKey: "", privateKey: "" };
+
+  it("creates a token scoped to one bucket and the docs/ prefix; the private key is shown once", async () => {
+    await page.getByRole("link", { name: "Tokens", exact: true }).click();
+    await page.getByRole("heading", { name: "Tokens", level: 1 }).waitFor();
+    await page.getByLabel("Name", { exact: true }).fill("docs-reader");
+    await page.getByRole("checkbox", { name: "Upload (write)" }).check();
+    // No bucket chosen: refused before any call (the API would read an empty list as all buckets).
+    await page.getByRole("button", { name: "Create token" }).click();
+    await seeText(page.getByRole("alert"), "Choose at least one bucket, or all buckets.");
+    await page.getByRole("checkbox", { name: bucket, exact: true }).check();
+    await page.getByLabel("Key prefixes").fill("docs/");
+    await page.getByRole("button", { name: "1 day" }).click();
+    await screenshot(page, "tokens");
+    await page.getByRole("button", { name: "Create token" }).click();
+    const dialog = page.getByRole("dialog", { name: "Token created: save its private key now" });
+    token = { publicKey: (await dialog.getByTestId("token-public").textContent())!, privateKey: (await dialog.getByTestId("token-private").textContent())! };
+    expect(token.publicKey).toMatch(/^TOKEN_/);
+    expect(token.privateKey).toMatch(/^[0-9a-f-]{36}$/);
+    await dialog.getByRole("button", { name: "I have saved it" }).click();
+    const row = page.getByRole("row", { name: /docs-reader/ });
+    await seeText(row, "Download (read), List files, Upload (write)");
+    await seeText(row, "docs/");
+    // The list never shows private keys again (DescribeUFileToken Display=0).
+    await seeCount(page.getByText(token.privateKey), 0);
+  });
+
+  it("signs in with the token: its prefix is reachable, the rest is refused and explained", async () => {
+    await signOut();
+    await signIn(token.publicKey, token.privateKey, `${bucket}/docs/`);
+    await page.getByRole("heading", { name: "docs/", level: 1 }).waitFor();
+    await fileButton("readme.txt").waitFor();
+    await fileButton("readme.txt").click();
+    await seeText(page.getByLabel("Preview of readme.txt"), "reachable by the scoped token");
+    await page.getByRole("button", { name: "Close" }).click();
+    await screenshot(page, "token-files");
+    // Up to the bucket root: outside the token's prefixes.
+    await page.getByRole("navigation", { name: "Folder path" }).getByRole("link", { name: bucket }).click();
+    await seeText(page.getByRole("alert"), "Outside this token's scope");
+    await seeText(page.getByRole("status"), "does not allow listing here");
+    await seeCount(fileButton("big.bin"), 0);
+    // Control-plane screens say why they are unavailable.
+    await page.getByRole("link", { name: "Tokens", exact: true }).click();
+    await seeText(page.getByRole("status"), "15037");
+  });
+
+  it("draws usage charts from metered traffic, shows quota left and prices quota", async () => {
+    await signOut();
+    await signIn(PUBLIC_KEY, PRIVATE_KEY);
+    await page.getByRole("heading", { name: "Buckets", level: 1 }).waitFor();
+    // The usage queue delivers within its batch timeout; the cron integrates storage (two runs: the first starts the clock).
+    const today = Math.floor(Date.now() / 86400_000) * 86400;
+    await triggerScheduled();
+    await eventually(async () => {
+      const { body } = await control({ Action: "GetUFileReport", StartTime: today, EndTime: today + 86399 });
+      expect(body.DataSet[0].RequestCount).toBeGreaterThan(0);
+      expect(body.DataSet[0].DownloadTraffic).toBeGreaterThan(0);
+    }, 30_000);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await triggerScheduled()).status).toBe(200);
+    await page.getByRole("link", { name: "Usage", exact: true }).click();
+    await page.getByRole("heading", { name: "Usage", level: 1 }).waitFor();
+    for (const name of ["Storage", "Download traffic", "Requests"]) {
+      await seeCount(page.getByRole("img", { name }).locator("canvas"), 1);
+    }
+    await page.getByRole("button", { name: "30 days" }).click();
+    await seeCount(page.getByRole("figure").filter({ hasText: "Requests" }).locator("tbody tr"), 30);
+    const requests = page.getByRole("figure").filter({ hasText: "Requests" });
+    await requests.getByText("Numbers by day").click();
+    const lastDay = Number(await requests.locator("tbody tr").last().locator("td.num").textContent());
+    expect(lastDay).toBeGreaterThan(0);
+    await page.getByRole("heading", { name: "Quota left" }).waitFor();
+    await seeText(page.getByRole("row", { name: new RegExp(bucket) }), "20.0 MiB");
+    await page.getByRole("button", { name: "Calculate" }).click();
+    await seeText(page.locator(".price"), "Price: 346 fen (¥3.46)", { exact: true });
+    await page.getByRole("button", { name: "7 days" }).click();
+    await seeCount(requests.locator("tbody tr"), 7);
+    await screenshot(page, "usage");
+  });
+
+  it("switches to Chinese and back", async () => {
+    await page.getByRole("button", { name: "中文" }).click();
+    await seeText(page.getByRole("navigation", { name: "主导航" }), "存储空间");
+    await seeAttribute(page.locator("html"), "lang", "zh-CN");
+    await page.getByRole("link", { name: "存储空间" }).click();
+    await page.getByRole("heading", { name: "存储空间", level: 1 }).waitFor();
+    await page.getByRole("link", { name: bucket, exact: true }).waitFor();
+    await screenshot(page, "buckets-zh");
+    await page.getByRole("button", { name: "English" }).click();
+    await page.getByRole("heading", { name: "Buckets", level: 1 }).waitFor();
+  });
+
+  it("fits a phone screen and works with the keyboard", async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await openFolder("");
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await screenshot(page, "phone");
+    // Keyboard: on a fresh page the skip link comes first and moves focus to the content.
+    await page.reload();
+    await page.getByRole("table").waitFor();
+    await page.keyboard.press("Tab");
+    await seeFocused(page.getByRole("link", { name: "Skip to content" }));
+    await page.keyboard.press("Enter");
+    await seeFocused(page.locator("main"));
+    await page.setViewportSize({ width: 1200, height: 760 });
+  });
+
+  it("logged no page errors (CSP violations included)", () => {
+    expect(errors).toEqual([]);
+  });
+});
