@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page, Request, Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { control, eventually, file, pattern, server, triggerScheduled, ufileEtag, uniqueName, PRIVATE_KEY, PUBLIC_KEY } from "../wire/client";
+import { control, eventually, file, pattern, server, triggerScheduled, ufileEtag, PRIVATE_KEY, PUBLIC_KEY } from "../wire/client";
 import { launch, screenshot, seeAttribute, seeCount, seeFocused, seeText, watchErrors } from "./browser";
 
 /**
@@ -21,7 +21,8 @@ let page: Page;
 let errors: string[];
 let dir: string;
 let consoleUrl: string;
-const bucket = uniqueName("console");
+// Each run has its own fresh server state (the wire harness), so names can be fixed: stable screenshots.
+const bucket = "demo-photos";
 const paths = {} as Record<"hello" | "notes" | "data" | "folder" | "big" | "pixel", string>;
 
 beforeAll(async () => {
