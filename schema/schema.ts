@@ -67,11 +67,23 @@ export const objects = sqliteTable(
     size: integer("size").notNull(),
     /** UFile ETag (PROTOCOL.md §4). */
     etag: text("etag").notNull(),
+    /**
+     * S3 ETag of the blob, unquoted (issue 15): the MD5 in hex for a single-part write,
+     * `md5(part MD5s)-N` for a multipart one, as R2 reports them. Copied with the blob on every
+     * reference move. "" for rows written before the column existed (the S3 front then answers
+     * the UFile ETag). Additive column with a default.
+     */
+    s3Etag: text("s3_etag").notNull().default(""),
     mime: text("mime").notNull(),
     /** STANDARD | IA | ARCHIVE | COLD. */
     storageClass: text("storage_class").notNull(),
     /** JSON object of lowercased user-meta keys to values. */
     userMeta: text("user_meta").notNull().default("{}"),
+    /**
+     * JSON object of the standard headers a write set and reads return (issue 15, S3 PutObject):
+     * Content-Disposition, Content-Encoding, Cache-Control, Content-Language, Expires. Additive.
+     */
+    httpHeaders: text("http_headers").notNull().default("{}"),
     createdAt: integer("created_at").notNull(),
     modifiedAt: integer("modified_at").notNull(),
     /** Restore of ARCHIVE/COLD: readable from `restore_ready_at` until `restore_expires_at`. */
@@ -102,10 +114,13 @@ export const uploads = sqliteTable(
     /** The blob the upload will become, and R2's multipart upload id for `blobs/<blobId>`. */
     blobId: text("blob_id").notNull(),
     r2UploadId: text("r2_upload_id").notNull(),
+    /** Every part but the last has this size. 0: an S3 upload whose first part of ≥ 5 MiB has not arrived yet. */
     blkSize: integer("blk_size").notNull(),
     mime: text("mime").notNull(),
     storageClass: text("storage_class").notNull(),
     userMeta: text("user_meta").notNull().default("{}"),
+    /** The object's `http_headers` once completed (S3 CreateMultipartUpload). Additive. */
+    httpHeaders: text("http_headers").notNull().default("{}"),
     createdAt: integer("created_at").notNull(),
     /** Last part received; the sweeper aborts uploads idle for too long. */
     touchedAt: integer("touched_at").notNull(),

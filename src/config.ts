@@ -19,6 +19,12 @@ export interface Env {
   FILE_DOMAIN?: string;
   /** Optional custom domains: `host=bucket,host2=bucket2`. */
   CUSTOM_HOSTS?: string;
+  /**
+   * The S3 endpoint's host (docs/s3.md "Addressing"): path style `<S3_HOST>/<bucket>/<key>`,
+   * virtual-hosted `<bucket>.<S3_HOST>`. Unset: FILE_DOMAIN (then `<bucket>.<FILE_DOMAIN>` is S3
+   * only for requests signed with SigV4). Path style also works on any host that is not a bucket host.
+   */
+  S3_HOST?: string;
   DEFAULT_PROJECT_ID?: string;
   DEFAULT_REGION?: string;
   /** A bucket younger than this cannot be deleted (15014). */
@@ -56,6 +62,7 @@ export interface Env {
 
 export interface Settings {
   fileDomain: string;
+  s3Host: string;
   customHosts: Map<string, string>;
   defaultProjectId: string;
   defaultRegion: string;
@@ -120,6 +127,7 @@ export function settings(env: Env): Settings {
   if (!s) {
     s = {
       fileDomain: fileDomainSetting(env.FILE_DOMAIN),
+      s3Host: (env.S3_HOST || env.FILE_DOMAIN || "localhost").toLowerCase().replace(/^\./, "").replace(/:\d+$/, ""),
       customHosts: parseHostMap(env.CUSTOM_HOSTS),
       defaultProjectId: env.DEFAULT_PROJECT_ID || "org-edgefile",
       defaultRegion: env.DEFAULT_REGION || "cn-bj",

@@ -1,8 +1,9 @@
 /**
- * The one error table shared by both planes (DESIGN.md §3, PROTOCOL.md §7).
+ * The one error table shared by every front (DESIGN.md §3, PROTOCOL.md §7).
  *
  * - Control plane: always HTTP 200, `{RetCode, Action, Message}`; `status` is ignored.
  * - Data plane: HTTP `status`, `{RetCode, ErrMsg}`.
+ * - S3 front: S3's XML `<Error>` with the code and status of `S3_CODES` (the S3 column, below).
  *
  * Each entry: RetCode, HTTP status on the data plane, English message, Chinese message.
  * Data-plane English messages are the exact strings the real service sends (SDKs and
@@ -100,6 +101,32 @@ export const ERRORS = {
   CallbackFailed: e(-90018, 502, "upload callback failed", "上传回调失败"),
   CallbackTimeout: e(-90019, 504, "upload callback timed out", "上传回调超时"),
   NotConfigured: e(-90015, 503, "service not configured: ROOT_PUBLIC_KEY / ROOT_PRIVATE_KEY are not set", "服务未配置根密钥"),
+
+  // ── S3 front only (docs/s3.md "Errors"): RetCodes project-assigned; `S3_CODES` below gives the S3 code ──
+  SignatureDoesNotMatch: e(-91001, 403, "The request signature we calculated does not match the signature you provided.", "签名不匹配"),
+  InvalidAccessKeyId: e(-91002, 403, "The AWS Access Key Id you provided does not exist in our records.", "访问密钥不存在"),
+  RequestExpired: e(-91004, 403, "Request has expired", "预签名 URL 已过期"),
+  AuthorizationHeaderMalformed: e(-91005, 400, "The authorization header is malformed.", "Authorization 头格式错误"),
+  AuthorizationQueryParametersError: e(-91006, 400, "Error parsing the X-Amz-Credential parameter.", "预签名参数错误"),
+  AccessDenied: e(-91007, 403, "Access Denied", "拒绝访问"),
+  ContentSha256Mismatch: e(-91008, 400, "The provided 'x-amz-content-sha256' header does not match what was computed.", "x-amz-content-sha256 校验失败"),
+  BadDigest: e(-91009, 400, "The checksum you specified did not match the calculated checksum.", "校验和不匹配"),
+  InvalidDigest: e(-91010, 400, "The Content-MD5 you specified is not valid.", "Content-MD5 无效"),
+  MalformedXML: e(-91011, 400, "The XML you provided was not well-formed or did not validate against our published schema.", "XML 格式错误"),
+  InvalidArgument: e(-91012, 400, "Invalid Argument", "参数无效"),
+  InvalidPartOrder: e(-91013, 400, "The list of parts was not in ascending order.", "分片列表未按升序排列"),
+  EntityTooSmall: e(-91014, 400, "Your proposed upload is smaller than the minimum allowed object size.", "分片过小"),
+  EntityTooLarge: e(-91015, 400, "Your proposed upload exceeds the maximum allowed object size.", "对象过大"),
+  NotImplemented: e(-91016, 501, "A header or query you provided implies functionality that is not implemented.", "功能未实现"),
+  PreconditionFailed: e(-91017, 412, "At least one of the preconditions you specified did not hold.", "前置条件不满足"),
+  NotModified: e(-91018, 304, "Not Modified", "未修改"),
+  MethodNotAllowed: e(-91019, 405, "The specified method is not allowed against this resource.", "方法不允许"),
+  BucketAlreadyOwnedByYou: e(-91020, 409, "Your previous request to create the named bucket succeeded and you already own it.", "存储空间已存在且属于您"),
+  IncompleteBody: e(-91021, 400, "You did not provide the number of bytes specified by the Content-Length HTTP header.", "请求体不完整"),
+  KeyTooLong: e(-91022, 400, "Your key is too long", "对象名过长"),
+  MalformedPOSTRequest: e(-91023, 400, "The body of your POST request is not well-formed multipart/form-data.", "POST 表单格式错误"),
+  InvalidPolicyDocument: e(-91024, 400, "The content of the form does not meet the conditions specified in the policy document.", "表单不满足上传策略"),
+  InvalidBucketState: e(-91025, 409, "The request is not valid with the current state of the bucket.", "存储空间状态不允许此操作"),
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorName = keyof typeof ERRORS;
@@ -109,14 +136,131 @@ export class ApiError extends Error {
   readonly entry: ErrorEntry;
   /** Extra response headers (e.g. `Content-Range` on 416). */
   readonly headers?: Record<string, string>;
+  /** The detail alone (S3 messages are the detail when there is one). */
+  readonly detail?: string;
   constructor(name: ErrorName, detail?: string, headers?: Record<string, string>) {
     const entry = ERRORS[name];
     super(detail ? `${entry.en}: ${detail}` : entry.en);
     this.name = name;
     this.entry = entry;
     this.headers = headers;
+    this.detail = detail;
   }
 }
+
+/**
+ * The S3 column of the table above (docs/s3.md "Errors"): the S3 error code of every entry, and
+ * its HTTP status when S3's differs from the data plane's. The S3 renderer (src/s3/errors.ts)
+ * reads only this; `satisfies Record<ErrorName, …>` makes a new entry without an S3 code a type
+ * error, so the two never drift.
+ */
+export interface S3Code {
+  code: string;
+  status?: number;
+}
+const s3 = (code: string, status?: number): S3Code => (status === undefined ? { code } : { code, status });
+const INTERNAL = s3("InternalError", 500);
+const INVALID = s3("InvalidRequest", 400);
+
+export const S3_CODES = {
+  MissingAction: INVALID,
+  UnknownAction: INVALID,
+  MissingSignature: s3("AccessDenied", 403),
+  SignatureError: s3("SignatureDoesNotMatch", 403),
+  UserNotExist: s3("InvalidAccessKeyId", 403),
+  TokenNotExist: s3("InvalidAccessKeyId", 403),
+  BucketNameTaken: s3("BucketAlreadyExists"),
+  BucketNameInvalid: s3("InvalidBucketName"),
+  MissingParameter: s3("InvalidArgument"),
+  InvalidType: s3("InvalidArgument"),
+  ServiceUnavailable: s3("ServiceUnavailable"),
+  OperationFailed5: INTERNAL,
+  OperationFailed6: INTERNAL,
+  OperationFailed7: INTERNAL,
+  DomainInvalid: INVALID,
+  DomainExists: s3("InvalidRequest", 409),
+  BucketNotFound: s3("NoSuchBucket"),
+  QuotaInsufficient: s3("AccessDenied"),
+  Internal12: INTERNAL,
+  Internal13: INTERNAL,
+  BucketTooYoung: s3("InvalidBucketState", 409),
+  Internal15: INTERNAL,
+  Internal16: INTERNAL,
+  InvalidParameter: s3("InvalidArgument"),
+  ParameterOutOfRange: s3("InvalidArgument"),
+  BalanceInsufficient: s3("AccessDenied", 403),
+  Internal20: INTERNAL,
+  Internal21: INTERNAL,
+  Internal22: INTERNAL,
+  BucketNotEmpty: s3("BucketNotEmpty"),
+  DomainMismatch: INVALID,
+  DomainIdNotFound: s3("InvalidRequest", 400),
+  QuotaAutoInit: INVALID,
+  AccelerationTimeout: s3("ServiceUnavailable", 503),
+  ListingDisabled: s3("AccessDenied"),
+  CdnQuotaFull: s3("AccessDenied"),
+  UnsupportedChannel: INVALID,
+  UnbindDomainFailed: INTERNAL,
+  UcdnDomainCheckFailed: INTERNAL,
+  DuplicatePrefix: s3("InvalidRequest", 400),
+  OriginRuleNotFound: s3("InvalidRequest", 400),
+  CdnStatusCheckFailed: INTERNAL,
+  NoPermission: s3("AccessDenied"),
+  TokenLimitReached: s3("AccessDenied"),
+  StorageSpaceNotFound: s3("NoSuchBucket"),
+  TokenNotFound: s3("InvalidAccessKeyId", 403),
+  RealNameRequired: s3("AccessDenied"),
+  BucketNotExist: s3("NoSuchBucket"),
+  FileNotExist: s3("NoSuchKey"),
+  InvalidSignature: s3("SignatureDoesNotMatch"),
+  NoAuthorization: s3("AccessDenied"),
+  TokenExpires: s3("AccessDenied"),
+  SwitchClassNotAllowed: s3("AccessDenied"),
+  NotRestored: s3("InvalidObjectState"),
+  InvalidCopySourceRange: s3("InvalidArgument", 400),
+  InvalidRequest: INVALID,
+  UserMetaTooLarge: s3("MetadataTooLarge"),
+  InvalidStorageClass: s3("InvalidStorageClass"),
+  ContentMd5Mismatch: s3("BadDigest"),
+  UploadIdNotExist: s3("NoSuchUpload"),
+  InvalidPart: s3("InvalidPart"),
+  InvalidPartList: s3("InvalidPart"),
+  TokenPermissionDenied: s3("AccessDenied"),
+  FileAlreadyExists: s3("PreconditionFailed", 412),
+  RangeNotSatisfiable: s3("InvalidRange"),
+  MalformedForm: s3("MalformedPOSTRequest"),
+  InternalError: INTERNAL,
+  LengthRequired: s3("MissingContentLength"),
+  NotConfigured: s3("ServiceUnavailable"),
+  SignatureDoesNotMatch: s3("SignatureDoesNotMatch"),
+  InvalidAccessKeyId: s3("InvalidAccessKeyId"),
+  PresignedNotAllowed: s3("AccessDenied"),
+  CallbackFailed: s3("InternalError"),
+  CallbackTimeout: s3("InternalError"),
+  RequestTimeSkewed: s3("RequestTimeTooSkewed"),
+  RequestExpired: s3("AccessDenied"),
+  AuthorizationHeaderMalformed: s3("AuthorizationHeaderMalformed"),
+  AuthorizationQueryParametersError: s3("AuthorizationQueryParametersError"),
+  AccessDenied: s3("AccessDenied"),
+  ContentSha256Mismatch: s3("XAmzContentSHA256Mismatch"),
+  BadDigest: s3("BadDigest"),
+  InvalidDigest: s3("InvalidDigest"),
+  MalformedXML: s3("MalformedXML"),
+  InvalidArgument: s3("InvalidArgument"),
+  InvalidPartOrder: s3("InvalidPartOrder"),
+  EntityTooSmall: s3("EntityTooSmall"),
+  EntityTooLarge: s3("EntityTooLarge"),
+  NotImplemented: s3("NotImplemented"),
+  PreconditionFailed: s3("PreconditionFailed"),
+  NotModified: s3("NotModified"),
+  MethodNotAllowed: s3("MethodNotAllowed"),
+  BucketAlreadyOwnedByYou: s3("BucketAlreadyOwnedByYou"),
+  IncompleteBody: s3("IncompleteBody"),
+  KeyTooLong: s3("KeyTooLongError"),
+  MalformedPOSTRequest: s3("MalformedPOSTRequest"),
+  InvalidPolicyDocument: s3("InvalidPolicyDocument"),
+  InvalidBucketState: s3("InvalidBucketState"),
+} as const satisfies Record<ErrorName, S3Code>;
 
 export const fail = (name: ErrorName, detail?: string, headers?: Record<string, string>): never => {
   throw new ApiError(name, detail, headers);

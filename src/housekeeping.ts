@@ -3,6 +3,7 @@ import { pruneUsageMessages } from "./metering/consumer";
 import { integrateStorage } from "./metering/storage";
 import { sweepBlobs } from "./store/sweeper";
 import { sweepIdleUploads } from "./store/uploads";
+import { computeMissingUfileEtags } from "./core/ufile-etag";
 
 /**
  * Periodic tasks, run by the cron trigger (wrangler.toml `[triggers]`, every 10 minutes).
@@ -20,6 +21,7 @@ export const TASKS: HousekeepingTask[] = [
   { name: "prune-usage-message-ids", run: pruneUsageMessages },
   { name: "abort-idle-uploads", run: sweepIdleUploads },
   { name: "sweep-blobs", run: async (env, now) => void (await sweepBlobs(env, now)) },
+  { name: "ufile-etags-of-s3-multipart", run: (env) => computeMissingUfileEtags(env) },
 ];
 
 export async function runHousekeeping(env: Env, now: number, tasks: readonly HousekeepingTask[] = TASKS): Promise<void> {

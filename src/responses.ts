@@ -43,11 +43,14 @@ function setIdHeaders(headers: Headers, ids: RequestIds): void {
  * response, 206 and HEAD included, for a client that accepts gzip or br, unless the response
  * already names a `Content-Encoding` other than those. `identity` (RFC 9110: "no encoding") is
  * that name, and workerd sends the body unencoded with it; HTTP clients treat it as no encoding.
- * edgefile stores no content encoding for objects, so nothing else is ever sent here.
+ * An object stored with its own Content-Encoding and Cache-Control (an S3 write) keeps them:
+ * its bytes are sent as stored, and no-transform is added to its Cache-Control.
  */
 function setNoCompression(headers: Headers): void {
-  headers.set("Cache-Control", "no-transform");
-  headers.set("Content-Encoding", "identity");
+  const cacheControl = headers.get("Cache-Control");
+  if (!cacheControl) headers.set("Cache-Control", "no-transform");
+  else if (!/(^|,)\s*no-transform\s*(,|$)/i.test(cacheControl)) headers.set("Cache-Control", `${cacheControl}, no-transform`);
+  if (!headers.has("Content-Encoding")) headers.set("Content-Encoding", "identity");
 }
 
 /** A JSON response with exactly `Content-Type: application/json` (Python compares with ==). */

@@ -8,7 +8,7 @@ import { PRIVATE_KEY } from "./helpers";
 
 const b64url = (s: string) => btoa(s).replace(/\+/g, "-").replace(/\//g, "_");
 const vars: Record<string, string | number> = { key: 'a "b"/c d', fsize: 12, "x:name": "Alice & Bob" };
-const value = (name: string) => vars[name] ?? "";
+const value = (name: string) => (Object.hasOwn(vars, name) ? vars[name] : "");
 
 describe("the upload-policy vector (docs/protocol-notes.md)", () => {
   it("signs the base64 policy appended after the resource", async () => {

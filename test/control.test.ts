@@ -319,12 +319,12 @@ describe("dispatch and common headers", () => {
     }
     expect(responses[0].headers.get("X-SessionId")).not.toBe(responses[1].headers.get("X-SessionId"));
   });
-  it("a request without Action to a host that names no bucket gets a clear data-plane error", async () => {
-    const res = await call("http://localhost:8787/some/key");
+  it("a request without Action to a host that names no bucket is S3 path style (docs/s3.md), with S3's XML error", async () => {
+    const res = await call("http://localhost:8787/some-missing-bucket/key");
     expect(res.status).toBe(404);
-    expect(res.headers.get("Content-Type")).toBe("application/json");
-    const body = await res.json() as any;
-    expect(body.RetCode).toBe(-30010);
-    expect(body.ErrMsg).toContain("bucket not exist");
+    expect(res.headers.get("Content-Type")).toBe("application/xml");
+    const body = await res.text();
+    expect(body).toContain("<Code>NoSuchBucket</Code>");
+    expect(body).toContain("<Resource>/some-missing-bucket/key</Resource>");
   });
 });

@@ -610,7 +610,7 @@ describe("the part index (store/uploads.ts)", () => {
     const id = crypto.randomUUID();
     const ok = await insertUpload(database(env.DB), {
       id, bucketId: bucket.id, key: "k", blobId: crypto.randomUUID(), r2UploadId: "r2", blkSize: BLK,
-      mime: "", storageClass: "STANDARD", userMeta: "{}", createdAt: 1, touchedAt: 1,
+      mime: "", storageClass: "STANDARD", userMeta: "{}", httpHeaders: "{}", createdAt: 1, touchedAt: 1,
     });
     expect(ok).toBe(true);
     return id;
@@ -640,7 +640,7 @@ describe("the part index (store/uploads.ts)", () => {
     await env.DB.prepare("DELETE FROM buckets WHERE id = ?").bind(bucket.id).run();
     const ok = await insertUpload(database(env.DB), {
       id: crypto.randomUUID(), bucketId: bucket.id, key: "k", blobId: "x", r2UploadId: "r2", blkSize: BLK,
-      mime: "", storageClass: "STANDARD", userMeta: "{}", createdAt: 1, touchedAt: 1,
+      mime: "", storageClass: "STANDARD", userMeta: "{}", httpHeaders: "{}", createdAt: 1, touchedAt: 1,
     });
     expect(ok).toBe(false);
   });

@@ -92,7 +92,8 @@ function variables(c: DataContext, policy: PutPolicy, facts: UploadFacts): (name
     fsize: facts.size,
     mimeType: facts.mime,
   };
-  return (name) => (name.startsWith("x:") ? policy.callbackVar[name] ?? "" : magic[name] ?? "");
+  const own = (table: Record<string, string | number>, name: string) => (Object.hasOwn(table, name) ? table[name] : "");
+  return (name) => own(name.startsWith("x:") ? policy.callbackVar : magic, name);
 }
 
 const PLACEHOLDER = /\$\(([^()]+)\)/g;

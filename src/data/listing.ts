@@ -1,5 +1,6 @@
 import { ApiError } from "../errors";
-import { listObjects as listRows, prefixUpperBound, type ObjectRow } from "../store/objects";
+import { listObjects as listRows } from "../store/objects";
+import { listPage } from "../core/listing";
 import { wholeNumberParam, type DataContext } from "./context";
 import { parseUserMeta, restoreStatus } from "./object-headers";
 import { json } from "../responses";
@@ -31,58 +32,13 @@ export async function prefixFileList(c: DataContext): Promise<Response> {
   });
 }
 
-type Entry = { row: ObjectRow } | { commonPrefix: string };
-
-/** At most this many index queries per ListObjects page (each common prefix skips ahead with one). */
-const MAX_QUERIES = 50;
-
-/**
- * One page of a directory-style listing. With delimiter `/`, keys below a common prefix are
- * skipped with one range query each (key ≥ the prefix's upper bound), so a page never reads
- * more than it returns plus one row per common prefix.
- */
-async function listPage(c: DataContext, prefix: string, marker: string, delimiter: string, maxKeys: number) {
-  const entries: Entry[] = [];
-  let after = marker;
-  let from: string | undefined;
-  // A marker inside a common prefix already returned resumes after that whole prefix.
-  const markerRest = marker.startsWith(prefix) ? marker.slice(prefix.length) : "";
-  if (delimiter && markerRest.includes(delimiter)) from = prefixUpperBound(prefix + markerRest.slice(0, markerRest.indexOf(delimiter) + 1)) ?? undefined;
-  for (let queries = 0; queries < MAX_QUERIES; queries++) {
-    const want = maxKeys + 1 - entries.length;
-    const rows = await listRows(c.db, c.bucket.id, { prefix, after, from, limit: want });
-    let skipped = false;
-    for (const row of rows) {
-      if (entries.length === maxKeys) return { entries, truncated: true };
-      after = row.key;
-      const rest = row.key.slice(prefix.length);
-      if (delimiter) {
-        if (rest === "" && prefix.endsWith(delimiter)) continue; // the "directory" key itself is not listed
-        const cut = rest.indexOf(delimiter);
-        if (cut >= 0) {
-          const commonPrefix = prefix + rest.slice(0, cut + delimiter.length);
-          entries.push({ commonPrefix });
-          const next = prefixUpperBound(commonPrefix);
-          if (next === null) return { entries, truncated: false };
-          from = next;
-          skipped = true;
-          break;
-        }
-      }
-      entries.push({ row });
-    }
-    if (!skipped && rows.length < want) return { entries, truncated: false };
-  }
-  return { entries, truncated: true };
-}
-
 export async function listObjects(c: DataContext): Promise<Response> {
   const prefix = c.query.get("prefix") ?? "";
   const marker = c.query.get("marker") ?? "";
   const delimiter = c.query.get("delimiter") ?? "";
   if (delimiter !== "" && delimiter !== "/") throw new ApiError("InvalidRequest", 'delimiter is "" or "/"');
   const maxKeys = wholeNumberParam(c, "max-keys", { fallback: 100, max: 1000, aboveMax: "refuse" });
-  const { entries, truncated } = await listPage(c, prefix, marker, delimiter, maxKeys);
+  const { entries, truncated } = await listPage(c.db, c.bucket.id, { prefix, marker, delimiter, maxKeys });
   const last = entries[entries.length - 1];
   return json({
     Name: c.bucket.name,

@@ -1,10 +1,9 @@
-import { fromHex, toHex } from "../crypto";
+import { toHex } from "../crypto";
 import { ApiError } from "../errors";
 import { json } from "../responses";
-import { blobKey, createBlobUpload, getBlob, newBlobId, resumeBlobUpload } from "../store/blobs";
+import { createBlobUpload, getBlob, newBlobId } from "../store/blobs";
 import { getObject, publishBlob } from "../store/objects";
 import {
-  claimUpload,
   conflictingPart,
   findUpload,
   finishingUpload,
@@ -20,10 +19,12 @@ import {
 import type { AccessCheck } from "./access";
 import { assertNotOwing } from "../metering/quotas";
 import { assertWritableKey, memo, wholeNumberParam, type DataContext } from "./context";
-import { etagFromBlocks, normalizeEtag, partEtag, UFileHasher, type HashResult } from "./etag";
+import { etagFromBlocks, normalizeEtag, partEtag, type HashResult } from "./etag";
 import { readBounded } from "../body";
-import { explainUnwritten, releaseBlobs, requestBody, requestedMeta, writeHashed, writeMode, type RequestBody } from "./files";
-import { requestedUserMeta } from "./object-headers";
+import { explainUnwritten, requestedMeta, writeMode } from "./files";
+import { releaseBlobs, requestBody, type UploadBody } from "../core/upload";
+import { abortUpload, completeBlob, storePart, windowsOf } from "../core/multipart";
+import { isReadable, requestedUserMeta } from "./object-headers";
 import { copySourceObject } from "./object-ops";
 import { requestedAcl } from "./object-acl";
 import { uploadCallback } from "./callback";
@@ -40,7 +41,6 @@ import { uploadCallback } from "./callback";
  */
 
 const MAX_PART_NUMBER = 9999; // R2 numbers parts 1..10000
-const SHA1_HEX = 40;
 
 const uploadIdParam = (c: DataContext): string => {
   const id = c.query.get("uploadId") ?? c.query.get("UploadId") ?? "";
@@ -70,6 +70,7 @@ export async function initiateMultipartUpload(c: DataContext): Promise<Response>
     mime: meta.mime,
     storageClass: meta.storageClass,
     userMeta: JSON.stringify(meta.userMeta),
+    httpHeaders: "{}",
     createdAt: c.now,
     touchedAt: c.now,
   };
@@ -90,19 +91,12 @@ function partNumberParam(c: DataContext): number {
 }
 
 /** A part is at most BlkSize bytes, so a body without Content-Length can be buffered. */
-async function partBody(c: DataContext, blkSize: number): Promise<RequestBody> {
-  const body = await requestBody(c, blkSize);
+async function partBody(c: DataContext, blkSize: number): Promise<UploadBody> {
+  const body = await requestBody(c.request, blkSize);
   if (!body || body.size > blkSize) throw new ApiError("InvalidPart", `a part holds at most BlkSize = ${blkSize} bytes`);
   return body;
 }
 
-/** Sends the part to R2 while hashing it: part ETag from the whole-part SHA-1, plus the 4 MiB windows. */
-async function storePart(c: DataContext, upload: UploadRow, partNumber: number, body: RequestBody) {
-  const r2 = resumeBlobUpload(c.env, upload.blobId, upload.r2UploadId);
-  const hasher = new UFileHasher({ wholeSha1: true });
-  const stored = await writeHashed(c, body, hasher, (data) => r2.uploadPart(partNumber + 1, data));
-  return { r2Etag: stored.etag, hashed: await hasher.finish() };
-}
 
 const shortPartRule = (partNumber: number, size: number, blkSize: number, other: number) =>
   new ApiError(
@@ -150,7 +144,7 @@ async function receivePart(
   id: string,
   partNumber: number,
   upload: UploadRow,
-  body: RequestBody,
+  body: UploadBody,
   conflicting?: number | null,
 ): Promise<Response> {
   const { blkSize } = upload;
@@ -161,7 +155,7 @@ async function receivePart(
 
   let stored: { r2Etag: string; hashed: HashResult };
   try {
-    stored = await storePart(c, upload, partNumber, body);
+    stored = await storePart(c.env, upload, partNumber, body, { wholeSha1: true });
   } catch (err) {
     // An abort that raced with this part makes R2 refuse it: answer as for any unknown id.
     if (!(await findUpload(c.db, id, c.bucket.id, c.key))) throw notFound(id);
@@ -212,6 +206,8 @@ export function copySourceRange(header: string | null, size: number): { offset: 
 export async function uploadPartCopy(c: DataContext): Promise<Response> {
   const { id, partNumber, upload } = await partTarget(c);
   const source = await copySourceObject(c);
+  // Its bytes are read, as by GetFile: an archived source must be restored first.
+  if (!isReadable(source, c.now)) throw new ApiError("NotRestored", "the copy source");
   const { offset, length } = copySourceRange(c.request.headers.get("X-Ufile-Copy-Source-Range"), source.size);
   if (length > upload.blkSize) throw new ApiError("InvalidPart", `a part holds at most BlkSize = ${upload.blkSize} bytes; the range has ${length}`);
   if (length === 0) return receivePart(c, id, partNumber, upload, { size: 0, buffered: new Uint8Array(0) });
@@ -293,25 +289,6 @@ function checkPartList(parts: PartRow[], sent: string[], blkSize: number): void 
   if (why) throw fail(why);
 }
 
-/** The window digests of all parts, in order: exactly the windows of the whole object. */
-const windowsOf = (parts: PartRow[]): Uint8Array[] =>
-  parts.flatMap((p) =>
-    Array.from({ length: p.blockSha1s.length / SHA1_HEX }, (_, i) => fromHex(p.blockSha1s.slice(i * SHA1_HEX, (i + 1) * SHA1_HEX))!),
-  );
-
-/**
- * Completes the R2 upload. If R2 says the upload no longer exists but the blob is there with
- * the expected size, an earlier Finish completed it and then failed in D1: go on publishing.
- */
-async function completeBlob(c: DataContext, upload: UploadRow, parts: PartRow[], size: number): Promise<void> {
-  try {
-    await resumeBlobUpload(c.env, upload.blobId, upload.r2UploadId).complete(parts.map((p) => ({ partNumber: p.partNumber + 1, etag: p.r2Etag })));
-  } catch (err) {
-    const existing = await c.env.BLOBS.head(blobKey(upload.blobId));
-    if (existing?.size !== size) throw err;
-  }
-}
-
 /** The object's MIME (PROTOCOL.md §5.9): part 0's Content-Type, else Initiate's, else Finish's. */
 const finishMime = (c: DataContext, upload: UploadRow, parts: PartRow[]): string =>
   parts[0].mime || upload.mime || c.request.headers.get("Content-Type") || "application/octet-stream";
@@ -342,12 +319,12 @@ export async function finishMultipartUpload(c: DataContext): Promise<Response> {
 
   const size = parts.reduce((n, p) => n + p.size, 0);
   const userMeta = finishUserMeta(c, upload);
-  await completeBlob(c, upload, parts, size);
+  const s3Etag = await completeBlob(c.env, upload, parts, size);
   const etag = await etagFromBlocks(windowsOf(parts));
   const meta = { mime: finishMime(c, upload, parts), storageClass: upload.storageClass, userMeta, acl: requestedAcl(c.request.headers) };
   // One batch publishes the object and removes the upload's rows. Only one Finish (or Abort, or
   // the sweeper) gets the rows: a concurrent Finish publishes nothing and stops here.
-  const result = await publishBlob(c.db, c.bucket.id, key, { id: upload.blobId, size, etag }, meta, c.now, writeMode(c), finishingUpload(id, c.bucket.id, c.key));
+  const result = await publishBlob(c.db, c.bucket.id, key, { id: upload.blobId, size, etag, s3Etag }, meta, c.now, writeMode(c), finishingUpload(id, c.bucket.id, c.key));
   if (result.alongResults[1].results.length === 0) throw notFound(id);
   releaseBlobs(c, result.released);
   await explainUnwritten(c, key, result, () => new ApiError("BucketNotExist"));
@@ -360,13 +337,7 @@ export async function finishMultipartUpload(c: DataContext): Promise<Response> {
 /** `DELETE /key?uploadId=` → 200, empty. The id is unknown from then on. */
 export async function abortMultipartUpload(c: DataContext): Promise<Response> {
   const id = uploadIdParam(c);
-  const upload = await claimUpload(c.db, id, c.bucket.id, c.key);
-  if (!upload) throw notFound(id);
-  try {
-    await resumeBlobUpload(c.env, upload.blobId, upload.r2UploadId).abort();
-  } catch (err) {
-    console.warn("R2 multipart abort failed; R2 expires it after 7 days", String(err)); // the rows are gone: the id is dead
-  }
+  if (!(await abortUpload(c.env, c.db, id, c.bucket.id, c.key))) throw notFound(id);
   return new Response(null, { status: 200 });
 }
 

@@ -34,11 +34,14 @@ export function requestedStorageClass(headers: Headers, fallback: string): strin
 const META_PREFIXES = ["x-ufile-meta-", "x-bce-meta-"];
 export const USER_META_LIMIT = 2048;
 
-/** User metadata from `X-Ufile-Meta-*` / `x-bce-meta-*`: keys lowercased, ≤ 2048 bytes of keys + values. */
-export function requestedUserMeta(headers: Headers): Record<string, string> {
+/**
+ * User metadata from `X-Ufile-Meta-*` / `x-bce-meta-*` (the S3 front passes `x-amz-meta-`): keys
+ * lowercased, ≤ 2048 bytes of keys + values.
+ */
+export function requestedUserMeta(headers: Headers, prefixes: readonly string[] = META_PREFIXES): Record<string, string> {
   const meta: Record<string, string> = {};
   for (const [name, value] of headers) {
-    const prefix = META_PREFIXES.find((p) => name.toLowerCase().startsWith(p));
+    const prefix = prefixes.find((p) => name.toLowerCase().startsWith(p));
     if (prefix) {
       const key = name.slice(prefix.length).toLowerCase();
       if (key) meta[key] = value;
@@ -76,6 +79,8 @@ export function objectHeaders(row: ObjectRow, now: number): Headers {
   h.set("X-Ufile-Create-Time", String(row.createdAt));
   h.set("X-Ufile-Storage-Class", row.storageClass);
   h.set("x-bce-storage-class", BCE_CLASS[row.storageClass] ?? row.storageClass);
+  // Content-Disposition etc., set by an S3 write.
+  for (const [k, v] of row.httpHeaders === "{}" ? [] : Object.entries(parseUserMeta(row.httpHeaders))) h.set(k, v);
   for (const [k, v] of row.userMeta === "{}" ? [] : Object.entries(parseUserMeta(row.userMeta))) {
     h.set(`X-Ufile-Meta-${k}`, v);
     h.set(`x-bce-meta-${k}`, v);

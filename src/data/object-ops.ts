@@ -4,7 +4,8 @@ import { copyObject, findByHash, getObject, NO_TAGS, renameObject, updateObject,
 import { assertNotOwing } from "../metering/quotas";
 import { assertWritableKey, type DataContext } from "./context";
 import { isEmptyFileEtag, normalizeEtag } from "./etag";
-import { explainUnwritten, releaseBlobs, writeMode } from "./files";
+import { releaseBlobs } from "../core/upload";
+import { explainUnwritten, writeMode } from "./files";
 import { mayReplace } from "../auth/scope";
 import { canonicalStorageClass, isArchival, requestedStorageClass, requestedUserMeta, restoreState } from "./object-headers";
 import type { ObjectRef } from "./access";

@@ -42,11 +42,11 @@ export async function postFile(c: DataContext): Promise<Response> {
   const md5 = parseContentMd5(c.request.headers.get("Content-MD5") ?? formMd5);
   const hasher = new UFileHasher({ md5: md5 !== undefined });
   const blobId = newBlobId();
-  await putBlobOfUnknownLength(c.env, blobId, form.file.stream.pipeThrough(hashingStream(hasher)), meta.storageClass);
+  const s3Etag = await putBlobOfUnknownLength(c.env, blobId, form.file.stream.pipeThrough(hashingStream(hasher)), meta.storageClass);
   const hashed = await hasher.finish();
   if (md5 && !safeEqual(toHex(hashed.md5!), toHex(md5))) {
     await deleteBlobs(c.env, [blobId]); // never referenced by any row
     throw new ApiError("ContentMd5Mismatch");
   }
-  return publish(c, key, { id: blobId, size: hashed.size, etag: await etagFromBlocks(hashed.blockSha1s) }, meta);
+  return publish(c, key, { id: blobId, size: hashed.size, etag: await etagFromBlocks(hashed.blockSha1s), s3Etag }, meta);
 }

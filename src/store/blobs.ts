@@ -15,16 +15,19 @@ export function r2StorageClass(storageClass: string): "Standard" | "InfrequentAc
   return storageClass === "STANDARD" ? "Standard" : "InfrequentAccess";
 }
 
+/** Stores blob `id`; returns R2's ETag of it (the MD5 in hex: the S3 ETag of a single-part write). */
 export async function putBlob(
   env: Env,
   id: string,
   body: ReadableStream<Uint8Array> | Uint8Array | null,
   opts: { storageClass: string; md5?: Uint8Array },
-): Promise<void> {
-  await env.BLOBS.put(blobKey(id), body ?? new Uint8Array(0), {
+): Promise<string> {
+  const stored = await env.BLOBS.put(blobKey(id), body ?? new Uint8Array(0), {
     storageClass: r2StorageClass(opts.storageClass),
     ...(opts.md5 ? { md5: opts.md5.buffer.slice(opts.md5.byteOffset, opts.md5.byteOffset + opts.md5.byteLength) as ArrayBuffer } : {}),
   });
+  if (!stored) throw new Error(`R2 did not store blob ${id}`);
+  return stored.etag;
 }
 
 export function getBlob(env: Env, id: string, range?: R2Range): Promise<R2ObjectBody | null> {
@@ -92,13 +95,14 @@ class PartCutter {
  * Stores a stream whose length is not known in advance (a PostFile `file` part): R2's `put`
  * needs a known length, so a small body is buffered (≤ one part) and put at once, and a larger
  * one goes through an R2 multipart upload of equal 8 MiB parts. Never holds more than one part.
+ * Returns R2's ETag of the blob (the S3 ETag).
  */
 export async function putBlobOfUnknownLength(
   env: Env,
   id: string,
   stream: ReadableStream<Uint8Array>,
   storageClass: string,
-): Promise<void> {
+): Promise<string> {
   const cutter = new PartCutter();
   let upload: R2MultipartUpload | null = null;
   const parts: R2UploadedPart[] = [];
@@ -112,7 +116,7 @@ export async function putBlobOfUnknownLength(
     }
     if (!upload) return await putBlob(env, id, cutter.take(), { storageClass });
     parts.push(await upload.uploadPart(parts.length + 1, cutter.take()));
-    await upload.complete(parts);
+    return (await upload.complete(parts)).etag;
   } catch (err) {
     await upload?.abort().catch(() => undefined);
     throw err;

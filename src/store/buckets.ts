@@ -53,11 +53,12 @@ export async function bucketInProject(db: Database, projectId: string, name: str
   );
 }
 
-export async function listBuckets(db: Database, projectId: string, offset: number, limit: number): Promise<BucketRow[]> {
+/** Buckets of one project (every project when `projectId` is null: the root S3 key's ListBuckets). */
+export async function listBuckets(db: Database, projectId: string | null, offset: number, limit: number): Promise<BucketRow[]> {
   return db
     .select()
     .from(buckets)
-    .where(eq(buckets.projectId, projectId))
+    .where(projectId === null ? undefined : eq(buckets.projectId, projectId))
     .orderBy(asc(buckets.createdAt), asc(buckets.name))
     .limit(limit)
     .offset(offset)

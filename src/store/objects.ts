@@ -23,6 +23,8 @@ export interface ObjectMeta {
   mime: string;
   storageClass: string;
   userMeta: Record<string, string>;
+  /** Content-Disposition, Content-Encoding, Cache-Control, … as set by the write (none: `{}`). */
+  httpHeaders?: Record<string, string>;
   /** Object ACL; a new version starts at `default` unless the write names one. */
   acl?: string;
   /** Tags as stored (JSON array); a new version starts without tags unless the write names some. */
@@ -35,7 +37,10 @@ export const NO_TAGS = "[]";
 export interface NewBlob {
   id: string;
   size: number;
+  /** UFile ETag. */
   etag: string;
+  /** S3 ETag, unquoted: the MD5 in hex, or `md5(part MD5s)-N` for a multipart blob ("" when unknown). */
+  s3Etag: string;
 }
 
 /**
@@ -77,7 +82,8 @@ const targetWritable = (bucketId: Bound, key: Bound, mode: WriteMode) =>
   mode.ifAbsent ? sql`NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(bucketId, key)})` : sql`1`;
 
 const UPSERT = sql`ON CONFLICT (bucket_id, key) DO UPDATE SET blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag,
-        mime = excluded.mime, storage_class = excluded.storage_class, user_meta = excluded.user_meta,
+        s3_etag = excluded.s3_etag, mime = excluded.mime, storage_class = excluded.storage_class, user_meta = excluded.user_meta,
+        http_headers = excluded.http_headers,
         created_at = excluded.created_at, modified_at = excluded.modified_at, restore_ready_at = NULL, restore_expires_at = NULL,
         acl = excluded.acl, tags = excluded.tags`;
 const INSERT_ONLY = sql`ON CONFLICT (bucket_id, key) DO NOTHING`;
@@ -116,9 +122,11 @@ interface PublishValues extends Record<string, unknown> {
   blobId: string;
   size: number;
   etag: string;
+  s3Etag: string;
   mime: string;
   storageClass: string;
   userMeta: string;
+  httpHeaders: string;
   acl: string;
   tags: string;
   now: number;
@@ -136,8 +144,8 @@ function publishStatements(db: Database, v: { [K in keyof PublishValues]: Bound 
   return [
     releaseCurrent(db, v.bucketId, v.key, writable),
     adjustBucketTotals(db, v.bucketId, v.key, { bytes: sql`${v.size}`, objects: sql.raw("1") }, writable),
-    sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, mime, storage_class, user_meta, created_at, modified_at, acl, tags)
-      SELECT ${v.bucketId}, ${v.key}, ${v.blobId}, ${v.size}, ${v.etag}, ${v.mime}, ${v.storageClass}, ${v.userMeta}, ${v.now}, ${v.now}, ${v.acl}, ${v.tags}
+    sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, s3_etag, mime, storage_class, user_meta, http_headers, created_at, modified_at, acl, tags)
+      SELECT ${v.bucketId}, ${v.key}, ${v.blobId}, ${v.size}, ${v.etag}, ${v.s3Etag}, ${v.mime}, ${v.storageClass}, ${v.userMeta}, ${v.httpHeaders}, ${v.now}, ${v.now}, ${v.acl}, ${v.tags}
       WHERE ${bucketExists} AND ${guard}
       ${mode.ifAbsent ? INSERT_ONLY : UPSERT}`,
     sql`INSERT INTO ${blobs} (id, bucket_id, size, etag, refcount, created_at)
@@ -150,7 +158,7 @@ function publishStatements(db: Database, v: { [K in keyof PublishValues]: Bound 
 /** PutFile's publish, compiled once per write mode: it runs on every upload (store/db.ts `precompiled`). */
 const precompiledPublish = (mode: WriteMode) =>
   precompiled<PublishValues>((db) => {
-    const names = ["bucketId", "key", "blobId", "size", "etag", "mime", "storageClass", "userMeta", "acl", "tags", "now"] as const;
+    const names = ["bucketId", "key", "blobId", "size", "etag", "s3Etag", "mime", "storageClass", "userMeta", "httpHeaders", "acl", "tags", "now"] as const;
     const v = Object.fromEntries(names.map((n) => [n, sql.placeholder(n)])) as { [K in keyof PublishValues]: Placeholder };
     return publishStatements(db, v, mode, sql.raw("1"));
   });
@@ -189,9 +197,11 @@ export async function publishBlob(
     blobId: blob.id,
     size: blob.size,
     etag: blob.etag,
+    s3Etag: blob.s3Etag,
     mime: meta.mime,
     storageClass: meta.storageClass,
     userMeta: JSON.stringify(meta.userMeta),
+    httpHeaders: JSON.stringify(meta.httpHeaders ?? {}),
     acl: meta.acl ?? DEFAULT_ACL,
     tags: meta.tags ?? NO_TAGS,
     now,
@@ -237,10 +247,10 @@ export async function copyObject(
       .update(blobs)
       .set({ refcount: sql`${blobs.refcount} + 1` })
       .where(sql`${blobs.id} = ${sourceRow.blobId} AND ${moves}`),
-    sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, mime, storage_class, user_meta, created_at, modified_at, acl, tags)
-      SELECT ${dst.bucketId}, ${dst.key}, ${sourceRow.blobId}, ${sourceRow.size}, ${sourceRow.etag},
+    sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, s3_etag, mime, storage_class, user_meta, http_headers, created_at, modified_at, acl, tags)
+      SELECT ${dst.bucketId}, ${dst.key}, ${sourceRow.blobId}, ${sourceRow.size}, ${sourceRow.etag}, ${sourceRow.s3Etag},
         ${m.mime ?? sourceRow.mime}, ${m.storageClass ?? sourceRow.storageClass},
-        ${m.userMeta ? JSON.stringify(m.userMeta) : sourceRow.userMeta}, ${now}, ${now},
+        ${m.userMeta ? JSON.stringify(m.userMeta) : sourceRow.userMeta}, ${m.httpHeaders ? JSON.stringify(m.httpHeaders) : sourceRow.httpHeaders}, ${now}, ${now},
         ${m.acl ?? DEFAULT_ACL}, ${m.tags ?? sourceRow.tags}
       WHERE ${guard}
       ${UPSERT}`,
@@ -369,4 +379,27 @@ export async function unreferencedBlobs(db: Database, limit: number): Promise<st
 /** Which of these blob ids have a row (the sweeper keeps those). */
 export function knownBlobIds(db: Database, ids: string[]): Promise<Set<string>> {
   return inChunks(ids, (chunk) => db.select({ id: blobs.id }).from(blobs).where(sql`${blobs.id} IN ${chunk}`).all());
+}
+
+/**
+ * Objects of an S3 multipart upload whose part size is not a multiple of 4 MiB get their UFile
+ * ETag after completion; until then `etag` holds the S3 ETag (docs/s3.md "ETags"). These are
+ * the blobs still waiting, at most `limit`.
+ */
+export async function blobsAwaitingUfileEtag(db: Database, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectDistinct({ id: objects.blobId })
+    .from(objects)
+    .where(sql`${objects.etag} = ${objects.s3Etag} AND ${objects.s3Etag} LIKE '%-%'`)
+    .limit(limit)
+    .all();
+  return rows.map((r) => r.id);
+}
+
+/** Records a blob's computed UFile ETag on every row still showing the placeholder. */
+export async function setUfileEtag(db: Database, blobId: string, etag: string): Promise<void> {
+  await batch(db, [
+    db.update(objects).set({ etag }).where(sql`${objects.blobId} = ${blobId} AND ${objects.etag} = ${objects.s3Etag}`),
+    db.update(blobs).set({ etag }).where(eq(blobs.id, blobId)),
+  ]);
 }

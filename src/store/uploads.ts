@@ -21,9 +21,9 @@ export type PartRow = typeof uploadParts.$inferSelect;
 /** Creates the upload row, unless the bucket is gone (the data plane's bucket cache may be stale). */
 export async function insertUpload(db: Database, row: UploadRow): Promise<boolean> {
   const inserted = await db.run(sql`INSERT INTO ${uploads}
-      (id, bucket_id, key, blob_id, r2_upload_id, blk_size, mime, storage_class, user_meta, created_at, touched_at)
+      (id, bucket_id, key, blob_id, r2_upload_id, blk_size, mime, storage_class, user_meta, http_headers, created_at, touched_at)
     SELECT ${row.id}, ${row.bucketId}, ${row.key}, ${row.blobId}, ${row.r2UploadId}, ${row.blkSize}, ${row.mime},
-      ${row.storageClass}, ${row.userMeta}, ${row.createdAt}, ${row.touchedAt}
+      ${row.storageClass}, ${row.userMeta}, ${row.httpHeaders}, ${row.createdAt}, ${row.touchedAt}
     WHERE EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${row.bucketId})`);
   return (inserted.meta.changes ?? 0) > 0;
 }
@@ -195,9 +195,19 @@ const rowOf = (r: Record<string, unknown>): UploadRow => ({
   mime: String(r.mime),
   storageClass: String(r.storage_class),
   userMeta: String(r.user_meta),
+  httpHeaders: String(r.http_headers ?? "{}"),
   createdAt: Number(r.created_at),
   touchedAt: Number(r.touched_at),
 });
+
+/**
+ * Fixes the part size of an S3 upload (blk_size 0 until then) to `size`, unless another part
+ * fixed it first; returns the upload's part size afterwards.
+ */
+export async function fixPartSize(db: Database, id: string, size: number): Promise<number | null> {
+  await db.update(uploads).set({ blkSize: size }).where(and(eq(uploads.id, id), eq(uploads.blkSize, 0))).run();
+  return (await db.select({ blkSize: uploads.blkSize }).from(uploads).where(eq(uploads.id, id)).get())?.blkSize ?? null;
+}
 
 /**
  * Finish's claim, for the publish batch (store/objects.ts `publishBlob` `along`): the object is

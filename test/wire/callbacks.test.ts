@@ -90,14 +90,14 @@ describe("PutFile with an upload policy", () => {
     const bucket = await newBucket();
     const policy = goPolicy({
       callbackUrl: `${base}/ok/form`,
-      callbackBody: "Name=$(x:name)&Age=$(x:age)&key=$(key)&size=$(fsize)&missing=$(x:nope)",
+      callbackBody: "Name=$(x:name)&Age=$(x:age)&key=$(key)&size=$(fsize)&missing=$(x:nope)&proto=$(constructor)",
       callbackVar: { "x:name": "Alice & Bob", "x:age": "20" },
     });
     const res = await putWithPolicy(bucket, "a b+c.txt", "12345", policy);
     expect(res.status).toBe(200);
     const got = lastReceived("/ok/form")!;
     expect(got.contentType).toBe("application/x-www-form-urlencoded");
-    expect(Object.fromEntries(new URLSearchParams(got.body))).toEqual({ Name: "Alice & Bob", Age: "20", key: "a b+c.txt", size: "5", missing: "" });
+    expect(Object.fromEntries(new URLSearchParams(got.body))).toEqual({ Name: "Alice & Bob", Age: "20", key: "a b+c.txt", size: "5", missing: "", proto: "" });
   });
 
   it("a failing callback → 502 -90018, a timeout → 504 -90019, a non-JSON or oversized answer → 502; the object stays published", async () => {

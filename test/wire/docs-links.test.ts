@@ -1,8 +1,8 @@
 /**
  * The documentation travels with the code: every relative link in README.md and docs/*.md points at a
  * file of this repository (and a `#anchor` at one of its headings), every repository path quoted in
- * backticks exists, and every "protocol.md §N" / "design.md §N" citation in the code names a section
- * that docs/ has. Plain file reads, no server: it sits in the Node project beside the wire tests.
+ * backticks exists, and every "protocol.md §N" / "design.md §N" citation in the code and the README
+ * names a section that docs/ has. Plain file reads, no server: it sits in the Node project beside the wire tests.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -97,7 +97,7 @@ function sections(markdown: string): Set<string> {
 function sourceFiles(dir: string): string[] {
   return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) => {
     const path = `${dir}/${e.name}`;
-    if (e.isDirectory()) return e.name === "node_modules" || e.name.startsWith(".") ? [] : sourceFiles(path);
+    if (e.isDirectory()) return ["node_modules", "dist"].includes(e.name) || e.name.startsWith(".") ? [] : sourceFiles(path);
     return /\.(ts|mjs|js|sql|toml)$/.test(e.name) ? [path] : [];
   });
 }
@@ -130,7 +130,7 @@ describe("documentation links resolve inside a clone", () => {
 
 describe("section references in the code name existing sections", () => {
   const numbered = { protocol: sections(read("docs/protocol.md")), design: sections(read("docs/design.md")) };
-  const citations = ["src", "test", "bench", "schema"].flatMap(sourceFiles).flatMap((file) =>
+  const citations = [...["src", "test", "bench", "schema", "cli", "console"].flatMap(sourceFiles), "README.md", "wrangler.toml"].flatMap((file) =>
     [...read(file).matchAll(/\b(PROTOCOL|DESIGN|protocol|design)\.md,?\s+§+\s*(\d+[a-z]?(?:\.\d+)*)/g)].map((m) => ({
       file,
       doc: m[1]!.toLowerCase() as "protocol" | "design",

@@ -77,7 +77,7 @@ describe("UploadPartCopy", () => {
     expect((await file(bucket, "java.bin")).body.equals(bytes.subarray(1000, 3000))).toBe(true);
   });
 
-  it("refuses bad ranges with 419 -90013, over-long ranges by the part rules, and missing sources with 404", async () => {
+  it("refuses bad ranges with 419 -90013, missing sources with 404, archived ones with 403", async () => {
     const bucket = await newBucket();
     await putFile(bucket, "s.bin", pattern(100));
     const id = await initiate(bucket, "t.bin");
@@ -92,6 +92,12 @@ describe("UploadPartCopy", () => {
     const noBucket = await partCopy(bucket, "t.bin", id, 0, `/no-such-bucket-here/s.bin`, "bytes=0-1");
     expect(noBucket.status).toBe(404);
     expect(noBucket.json().RetCode).toBe(-30010);
+    // An archived source must be restored first, as for GetFile.
+    await putFile(bucket, "cold.bin", pattern(100));
+    expect((await file(bucket, "cold.bin", { method: "PUT", query: "storageClass=ARCHIVE" })).status).toBe(200);
+    const archived = await partCopy(bucket, "t.bin", id, 0, `/${bucket}/cold.bin`, "bytes=0-1");
+    expect(archived.status).toBe(403);
+    expect(archived.json().RetCode).toBe(-148671);
     const unknownUpload = await partCopy(bucket, "t.bin", "not-an-upload", 0, `/${bucket}/s.bin`, "bytes=0-1");
     expect(unknownUpload.status).toBe(404);
     expect(unknownUpload.json().RetCode).toBe(-90005);

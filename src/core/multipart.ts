@@ -1,0 +1,64 @@
+import type { Env } from "../config";
+import { fromHex } from "../crypto";
+import { UFileHasher, type HashResult } from "../data/etag";
+import { blobKey, resumeBlobUpload } from "../store/blobs";
+import type { Database } from "../store/db";
+import { claimUpload, type PartRow, type UploadRow } from "../store/uploads";
+import { writeHashed, type UploadBody } from "./upload";
+
+/**
+ * Multipart steps shared by the fronts (UFile multipart, S3 multipart): a part streams to R2
+ * while hashed (its 4 MiB windows for the UFile ETag, plus what the front's part ETag needs),
+ * the R2 upload is completed from the recorded parts, an upload is claimed and aborted.
+ * Part numbers here are the index's, 0-based; R2's are one more.
+ */
+
+const SHA1_HEX = 40;
+
+/** Sends part `partNumber` to R2 while hashing it; returns R2's part etag and the hashes. */
+export async function storePart(
+  env: Env,
+  upload: UploadRow,
+  partNumber: number,
+  body: UploadBody,
+  hashes: { wholeSha1?: boolean; md5?: boolean },
+): Promise<{ r2Etag: string; hashed: HashResult }> {
+  const r2 = resumeBlobUpload(env, upload.blobId, upload.r2UploadId);
+  const hasher = new UFileHasher(hashes);
+  const stored = await writeHashed(body, hasher, (data) => r2.uploadPart(partNumber + 1, data));
+  return { r2Etag: stored.etag, hashed: await hasher.finish() };
+}
+
+/** The window digests of the parts, in order: the windows of the whole object when every part but the last is a multiple of 4 MiB. */
+export const windowsOf = (parts: PartRow[]): Uint8Array[] =>
+  parts.flatMap((p) =>
+    Array.from({ length: p.blockSha1s.length / SHA1_HEX }, (_, i) => fromHex(p.blockSha1s.slice(i * SHA1_HEX, (i + 1) * SHA1_HEX))!),
+  );
+
+/**
+ * Completes the R2 upload from `parts`; returns R2's ETag of the blob (`md5(part MD5s)-N`, the
+ * S3 ETag). If R2 says the upload no longer exists but the blob is there with the expected
+ * size, an earlier completion succeeded and then failed in D1: go on publishing.
+ */
+export async function completeBlob(env: Env, upload: UploadRow, parts: PartRow[], size: number): Promise<string> {
+  try {
+    const done = await resumeBlobUpload(env, upload.blobId, upload.r2UploadId).complete(parts.map((p) => ({ partNumber: p.partNumber + 1, etag: p.r2Etag })));
+    return done.etag;
+  } catch (err) {
+    const existing = await env.BLOBS.head(blobKey(upload.blobId));
+    if (existing?.size !== size) throw err;
+    return existing.etag;
+  }
+}
+
+/** Removes an upload's rows, then aborts it in R2; false when the upload was not there (any more). */
+export async function abortUpload(env: Env, db: Database, id: string, bucketId: string, key: string): Promise<boolean> {
+  const upload = await claimUpload(db, id, bucketId, key);
+  if (!upload) return false;
+  try {
+    await resumeBlobUpload(env, upload.blobId, upload.r2UploadId).abort();
+  } catch (err) {
+    console.warn("R2 multipart abort failed; R2 expires it after 7 days", String(err)); // the rows are gone: the id is dead
+  }
+  return true;
+}

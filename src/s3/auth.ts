@@ -1,0 +1,46 @@
+import type { Env } from "../config";
+import { ApiError } from "../errors";
+import { lookupKey } from "../auth/credentials";
+import { clientIp } from "../auth/client-ip";
+import type { KeyPair, Principal } from "../auth/principal";
+import { authorize, type Need } from "../auth/scope";
+import { sigV4Form, verifySigV4, type VerifiedSigV4 } from "./sigv4";
+
+/**
+ * S3 credentials → principal, through the key source every front shares (src/auth): the root
+ * pair is the root access key, a token's `TOKEN_<id>` / private key pair an access key with the
+ * token's scope. No credentials → anonymous (the operation table says where that is enough).
+ */
+
+export type CredentialForm = "header" | "query" | "anonymous" | "form";
+
+export interface S3Auth {
+  form: CredentialForm;
+  principal: Principal;
+  verified: VerifiedSigV4<Principal> | null;
+}
+
+/** The key pair behind an access key id (POST policy forms sign with it), or InvalidAccessKeyId. */
+export async function authenticateKey(accessKeyId: string, env: Env): Promise<KeyPair> {
+  const found = await lookupKey(accessKeyId, env);
+  if (!found) throw new ApiError("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.");
+  return found;
+}
+
+export async function authenticateS3(request: Request, url: URL, env: Env, now: number): Promise<S3Auth> {
+  const form = sigV4Form(request, url);
+  if (form === null) {
+    const auth = request.headers.get("Authorization");
+    if (auth !== null && auth.trim() !== "") {
+      throw new ApiError("InvalidArgument", "Only AWS Signature Version 4 (AWS4-HMAC-SHA256) is supported.");
+    }
+    return { form: "anonymous", principal: { kind: "anonymous" }, verified: null };
+  }
+  const verified = await verifySigV4<Principal>(request, url, form, (id) => lookupKey(id, env), now);
+  return { form, principal: verified.principal, verified };
+}
+
+/** Throws the table's error (rendered as S3 AccessDenied) unless the principal may do all of `needs`. */
+export function authorizeS3(request: Request, principal: Principal, needs: Need[], now: number): void {
+  authorize(principal, needs, { now, clientIp: clientIp(request) });
+}

@@ -1,0 +1,98 @@
+import { nowSeconds } from "../config";
+import { isValidBucketName } from "../control/buckets";
+import { ApiError } from "../errors";
+import { readBounded } from "../body";
+import { bucketByName, deleteBucketIfEmpty, insertBucket, listBuckets, type BucketType } from "../store/buckets";
+import { abortBucketUploads } from "../store/uploads";
+import { servedBucket, type S3Context } from "./context";
+import { isoTime } from "./object-headers";
+import { childText, parseXml, xmlResponse, XmlParseError, type XmlNode } from "./xml";
+
+/**
+ * Bucket operations: ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation.
+ * Buckets are the UFile buckets (same names, rules, projects); the root key acts in
+ * DEFAULT_PROJECT_ID when it creates one, and lists every project's buckets.
+ */
+
+/** Most buckets one ListBuckets answers (S3 accounts hold at most 1 000 by default). */
+const LIST_LIMIT = 10_000;
+
+/** `<Owner>`: projects are the owners S3 clients see. */
+export const ownerNode = (id: string): XmlNode => ["Owner", ["ID", id], ["DisplayName", id]];
+
+export async function listAllBuckets(c: S3Context): Promise<Response> {
+  const p = c.principal;
+  const rows =
+    p.kind === "root"
+      ? await listBuckets(c.db, null, 0, LIST_LIMIT)
+      : p.kind === "token"
+        ? (await listBuckets(c.db, p.scope.projectId, 0, LIST_LIMIT)).filter(
+            (b) => p.scope.allowedBuckets.includes("*") || p.scope.allowedBuckets.includes(b.name),
+          )
+        : [];
+  const ownerId = p.kind === "token" ? p.scope.projectId : c.settings.defaultProjectId;
+  return xmlResponse([
+    "ListAllMyBucketsResult",
+    ownerNode(ownerId),
+    ["Buckets", rows.map((b) => ["Bucket", ["Name", b.name], ["CreationDate", isoTime(b.createdAt)], ["BucketRegion", b.region]])],
+  ]);
+}
+
+/** Canned ACLs map onto the bucket type; every other ACL is NotImplemented. */
+function bucketType(c: S3Context): BucketType {
+  const acl = (c.request.headers.get("x-amz-acl") ?? "private").trim();
+  if (acl === "private") return "private";
+  if (acl === "public-read") return "public";
+  throw new ApiError("NotImplemented", `x-amz-acl: ${acl} is not supported; buckets are private or public-read`);
+}
+
+/** The optional CreateBucketConfiguration body: any LocationConstraint is accepted (buckets live in DEFAULT_REGION). */
+async function readLocationConstraint(c: S3Context): Promise<void> {
+  const raw = await readBounded(c.request.body, 64 * 1024);
+  if (raw === null) throw new ApiError("MalformedXML", "the CreateBucketConfiguration body is larger than 64 KiB");
+  const text = new TextDecoder().decode(raw).trim();
+  if (text === "") return;
+  try {
+    const root = parseXml(text);
+    if (root.name !== "CreateBucketConfiguration") throw new XmlParseError(`unexpected <${root.name}>`);
+    childText(root, "LocationConstraint");
+  } catch (err) {
+    if (err instanceof XmlParseError) throw new ApiError("MalformedXML", err.message);
+    throw err;
+  }
+}
+
+export async function createBucket(c: S3Context): Promise<Response> {
+  const name = c.bucketName;
+  if (!isValidBucketName(name)) throw new ApiError("BucketNameInvalid", `The specified bucket is not valid: ${name}`);
+  const type = bucketType(c);
+  await readLocationConstraint(c);
+  const projectId = c.settings.defaultProjectId;
+  const created = await insertBucket(c.db, { name, projectId, region: c.settings.defaultRegion, type, now: nowSeconds() });
+  if (!created) {
+    const existing = await bucketByName(c.db, name);
+    if (existing?.projectId === projectId) throw new ApiError("BucketAlreadyOwnedByYou");
+    throw new ApiError("BucketNameTaken", "The requested bucket name is not available. The bucket namespace is shared by all users of the system.");
+  }
+  return new Response(null, { status: 200, headers: { Location: `/${name}` } });
+}
+
+export async function headBucket(c: S3Context): Promise<Response> {
+  const b = servedBucket(c);
+  return new Response(null, { status: 200, headers: { "x-amz-bucket-region": b.region } });
+}
+
+export async function getBucketLocation(c: S3Context): Promise<Response> {
+  return xmlResponse(["LocationConstraint", servedBucket(c).region]);
+}
+
+export async function deleteBucket(c: S3Context): Promise<Response> {
+  const bucket = servedBucket(c);
+  const minAge = c.settings.bucketMinAgeSeconds;
+  if (c.now - bucket.createdAt < minAge) {
+    throw new ApiError("BucketTooYoung", `a bucket can be deleted ${minAge} seconds after its creation (BUCKET_MIN_AGE_SECONDS)`);
+  }
+  if (!(await deleteBucketIfEmpty(c.db, bucket))) throw new ApiError("BucketNotEmpty", "The bucket you tried to delete is not empty");
+  await abortBucketUploads(c.env, c.db, bucket.id);
+  return new Response(null, { status: 204 });
+}

@@ -1,0 +1,158 @@
+import { nowSeconds, settings, type Env } from "../config";
+import { ApiError } from "../errors";
+import { meterRequest } from "../metering/events";
+import { asApiError, type RequestIds } from "../responses";
+import { bucketByName } from "../store/buckets";
+import { database } from "../store/db";
+import type { Need } from "../auth/scope";
+import { s3Address } from "./address";
+import { authenticateS3, authorizeS3, type S3Auth } from "./auth";
+import type { S3Context } from "./context";
+import { s3ErrorResponse } from "./errors";
+import { findS3Operation, NOT_IMPLEMENTED_HEADERS, NOT_IMPLEMENTED_SUBRESOURCES, OPERATION_HEADERS, type S3OperationSpec, type Target } from "./operations";
+import { copySource } from "./objects";
+
+/**
+ * The S3 front (docs/s3.md): address → operation table → authenticate (SigV4 or anonymous) →
+ * authorize (the row's rights, the token's scope) → handler → S3 XML. Errors of any layer are
+ * rendered from the one error table's S3 column. Every request that reached a bucket is metered
+ * like a UFile one.
+ */
+
+const EXPOSED = "ETag, x-amz-request-id, x-amz-version-id, Content-Range, Content-Length, x-amz-checksum-crc32, x-amz-checksum-crc32c, x-amz-checksum-sha1, x-amz-checksum-sha256, x-amz-storage-class, x-amz-meta-*";
+
+function corsPreflight(request: Request): Response {
+  return new Response(null, {
+    status: 200,
+    headers: {
+      "Access-Control-Allow-Origin": "*",
+      "Access-Control-Allow-Methods": "GET, HEAD, PUT, POST, DELETE",
+      "Access-Control-Allow-Headers": request.headers.get("Access-Control-Request-Headers") ?? "*",
+      "Access-Control-Expose-Headers": EXPOSED,
+      "Access-Control-Max-Age": "86400",
+    },
+  });
+}
+
+function withS3Headers(response: Response, requestId: string): Response {
+  let out = response;
+  try {
+    out.headers.set("x-amz-request-id", requestId);
+  } catch {
+    out = new Response(response.body, response);
+    out.headers.set("x-amz-request-id", requestId);
+  }
+  out.headers.set("Access-Control-Allow-Origin", "*");
+  out.headers.set("Access-Control-Expose-Headers", EXPOSED);
+  return out;
+}
+
+function refuseUnimplemented(query: URLSearchParams, headers: Headers): void {
+  const sub = NOT_IMPLEMENTED_SUBRESOURCES.find((n) => query.has(n));
+  if (sub) throw new ApiError("NotImplemented", `the ${sub} sub-resource is not implemented`);
+  const header = NOT_IMPLEMENTED_HEADERS.find((h) => headers.has(h));
+  if (header) throw new ApiError("NotImplemented", `${header} is not implemented`);
+  const sse = headers.get("x-amz-server-side-encryption");
+  if (sse !== null && sse !== "AES256") throw new ApiError("NotImplemented", `x-amz-server-side-encryption: ${sse} is not implemented (R2 encrypts every object at rest)`);
+}
+
+/** A presigned URL never runs an operation header it did not sign. */
+function checkPresigned(auth: S3Auth, op: S3OperationSpec, request: Request): void {
+  if (auth.form !== "query") return;
+  if (!op.credentials.includes("query")) throw new ApiError("AccessDenied", `${op.name} cannot be authorized by a presigned URL; sign the request's headers instead`);
+  const signed = auth.verified!.signedHeaders;
+  const unsigned = OPERATION_HEADERS.find((h) => request.headers.has(h) && !signed.includes(h));
+  if (unsigned) throw new ApiError("AccessDenied", `a presigned URL does not authorize the unsigned ${unsigned} header`);
+}
+
+async function needsOf(c: S3Context, op: S3OperationSpec): Promise<Need[]> {
+  const b = c.bucket!;
+  const here = { bucket: b.name, bucketProjectId: b.projectId };
+  const needs: Need[] = [];
+  for (const [right, subject] of op.rights) {
+    if (subject === "key") needs.push({ right, ...here, key: c.key });
+    else if (subject === "prefix") needs.push({ right, ...here, listPrefix: c.query.get("prefix") ?? "" });
+    else if (subject === "bucket") needs.push({ right, ...here });
+    else {
+      const src = await copySource(c);
+      needs.push({ right, bucket: src.bucket.name, bucketProjectId: src.bucket.projectId, key: src.key });
+    }
+  }
+  return needs;
+}
+
+/** Authentication and authorization of one request, per its operation row. */
+async function checkAccess(c: S3Context, op: S3OperationSpec, auth: S3Auth): Promise<void> {
+  if (auth.form === "anonymous") {
+    if (op.credentials.includes("form")) return; // the form carries its credentials
+    if (!op.credentials.includes("anonymous") || c.bucket?.type !== "public") throw new ApiError("AccessDenied", "Access Denied");
+    return;
+  }
+  if (!op.credentials.includes(auth.form)) throw new ApiError("AccessDenied", `${op.name} cannot be authorized this way`);
+  checkPresigned(auth, op, c.request);
+  if (op.rootOnly && auth.principal.kind !== "root") throw new ApiError("AccessDenied", `${op.name} needs the root access key`);
+  if (c.bucket) authorizeS3(c.request, auth.principal, await needsOf(c, op), c.now);
+}
+
+/** Bytes of an unread body read (and dropped) before an error answer. */
+const DRAIN_LIMIT = 32 * 1024 * 1024;
+
+/**
+ * A request refused before its body was read (a part refused on arrival, say) still has the
+ * client sending: answering at once makes wrangler's local proxy drop the connection, and the
+ * client sees a network error instead of the S3 error. Reading what is left (bounded) first
+ * lets the error through; a larger body is cancelled.
+ */
+async function drainUnread(request: Request): Promise<void> {
+  if (!request.body || request.bodyUsed) return;
+  try {
+    let n = 0;
+    for await (const chunk of request.body) {
+      n += chunk.byteLength;
+      if (n > DRAIN_LIMIT) break;
+    }
+  } catch {
+    // the body is already broken: nothing to drain
+  }
+}
+
+export async function handleS3(request: Request, url: URL, env: Env, ctx: ExecutionContext, ids: RequestIds): Promise<Response> {
+  const requestId = ids.debugId;
+  let resource = url.pathname;
+  const s = settings(env);
+  let meteredBucket: Parameters<typeof meterRequest>[2] | undefined;
+  let downloadBytes = 0;
+  try {
+    if (request.method === "OPTIONS") return withS3Headers(corsPreflight(request), requestId);
+    const address = s3Address(url, s);
+    resource = address.bucket ? `/${address.bucket}${address.key ? "/" + address.key : ""}` : "/";
+    const query = url.searchParams;
+    refuseUnimplemented(query, request.headers);
+    const target: Target = address.bucket === null ? "service" : address.key === "" ? "bucket" : "object";
+    const op = findS3Operation(request, query, target);
+    if (!op) throw new ApiError("MethodNotAllowed", `${request.method} is not allowed on this ${target}`);
+    const now = nowSeconds();
+    const auth = await authenticateS3(request, url, env, now);
+    const db = database(env.DB);
+    const c: S3Context = {
+      request, url, env, ctx, settings: s, db, address,
+      bucketName: address.bucket ?? "", key: address.key,
+      principal: auth.principal, auth: auth.verified, query, requestId, now,
+    };
+    if (address.bucket !== null && op.name !== "CreateBucket") {
+      const bucket = await bucketByName(db, address.bucket);
+      if (!bucket) throw new ApiError("BucketNotExist", "The specified bucket does not exist");
+      c.bucket = bucket;
+      meteredBucket = bucket;
+    }
+    await checkAccess(c, op, auth);
+    const response = await op.run(c);
+    if (request.method !== "HEAD") downloadBytes = Number(response.headers.get("Content-Length")) || 0;
+    return withS3Headers(response, requestId);
+  } catch (err) {
+    await drainUnread(request);
+    return withS3Headers(s3ErrorResponse(asApiError(err), request.method, resource, requestId), requestId);
+  } finally {
+    if (meteredBucket) meterRequest(env, ctx, meteredBucket, downloadBytes);
+  }
+}

@@ -1,0 +1,333 @@
+import { toHex } from "../crypto";
+import { ApiError } from "../errors";
+import { abortUpload, completeBlob, storePart, windowsOf } from "../core/multipart";
+import type { UploadBody } from "../core/upload";
+import { readBounded } from "../body";
+import { etagFromBlocks, ETAG_BLOCK, type HashResult } from "../data/etag";
+import { assertNotOwing } from "../metering/quotas";
+import { createBlobUpload, getBlob, newBlobId } from "../store/blobs";
+import {
+  claimUpload,
+  conflictingPart,
+  findUpload,
+  fixPartSize,
+  insertUpload,
+  listParts,
+  listUploads,
+  recordPart,
+  type PartRow,
+  type UploadRow,
+} from "../store/uploads";
+import { ownerNode } from "./buckets";
+import { checksumHeaders, contentMd5, declaredBodySize, s3Body } from "./body";
+import { servedBucket, type S3Context } from "./context";
+import { scheduleUfileEtag } from "../core/ufile-etag";
+import { copySourceRow, publishS3 } from "./objects";
+import { isoTime, requestedS3Meta, s3StorageClass } from "./object-headers";
+import { childrenNamed, childText, parseXml, xmlResponse, XmlParseError, type XmlNode } from "./xml";
+import { parseRange } from "../data/range";
+
+/**
+ * S3 multipart uploads over the same upload index as UFile multipart (store/uploads.ts).
+ *
+ * S3 part N (1-based) is the index's part N−1 and R2's part N. R2 needs every part but the last
+ * to have one size, which S3 clients choose without saying: the first part of at least 5 MiB
+ * (R2's smallest non-final part) fixes the upload's part size (`blk_size`, 0 until then). From
+ * then on a part that is larger, or smaller with a higher-numbered part present, is refused on
+ * arrival (EntityTooLarge / EntityTooSmall) before a byte goes to R2. Part ETags are the parts'
+ * MD5s, the object's is `md5(part MD5s)-N`; the UFile ETag comes from the parts' 4 MiB windows
+ * when the part size is a multiple of 4 MiB, else it is computed after completion
+ * (ufile-etag.ts). docs/s3.md "Multipart".
+ */
+
+const MIN_PART = 5 * 1024 * 1024;
+const MAX_PART = 5 * 1024 * 1024 * 1024;
+const MAX_PARTS = 10_000;
+
+const uploadIdOf = (c: S3Context): string => c.query.get("uploadId") ?? "";
+const noSuchUpload = () =>
+  new ApiError("UploadIdNotExist", "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.");
+
+async function upload(c: S3Context): Promise<UploadRow> {
+  const found = await findUpload(c.db, uploadIdOf(c), servedBucket(c).id, c.key);
+  if (!found) throw noSuchUpload();
+  return found;
+}
+
+// ───────────────────────── Create ─────────────────────────
+
+export async function createMultipartUpload(c: S3Context): Promise<Response> {
+  const bucket = servedBucket(c);
+  if (new TextEncoder().encode(c.key).byteLength > 1024) throw new ApiError("KeyTooLong");
+  assertNotOwing(bucket);
+  const meta = requestedS3Meta(c.request.headers);
+  const blobId = newBlobId();
+  const r2 = await createBlobUpload(c.env, blobId, meta.storageClass);
+  const row: UploadRow = {
+    id: crypto.randomUUID(),
+    bucketId: bucket.id,
+    key: c.key,
+    blobId,
+    r2UploadId: r2.uploadId,
+    blkSize: 0,
+    mime: meta.mime,
+    storageClass: meta.storageClass,
+    userMeta: JSON.stringify(meta.userMeta),
+    httpHeaders: JSON.stringify(meta.httpHeaders),
+    createdAt: c.now,
+    touchedAt: c.now,
+  };
+  if (!(await insertUpload(c.db, row))) {
+    await r2.abort().catch(() => undefined);
+    throw new ApiError("BucketNotExist");
+  }
+  return xmlResponse(["InitiateMultipartUploadResult", ["Bucket", bucket.name], ["Key", c.key], ["UploadId", row.id]]);
+}
+
+// ───────────────────────── UploadPart / UploadPartCopy ─────────────────────────
+
+function partNumberOf(c: S3Context): number {
+  const raw = c.query.get("partNumber") ?? "";
+  const n = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
+  if (!(n >= 1 && n <= MAX_PARTS)) throw new ApiError("InvalidArgument", `Part number must be an integer between 1 and ${MAX_PARTS}, inclusive`);
+  return n;
+}
+
+/**
+ * The equal-size rule, checked before the part is stored: returns the upload's part size
+ * (fixing it with this part when it is the first of ≥ 5 MiB), or throws.
+ */
+async function admitPart(c: S3Context, up: UploadRow, index: number, size: number): Promise<number> {
+  if (size > MAX_PART) throw new ApiError("EntityTooLarge", "a part holds at most 5 GiB");
+  let blkSize = up.blkSize;
+  if (blkSize === 0 && size >= MIN_PART) blkSize = (await fixPartSize(c.db, up.id, size)) ?? size;
+  if (blkSize > 0 && size > blkSize) {
+    throw new ApiError(
+      "EntityTooLarge",
+      `part ${index + 1} has ${size} bytes, but this upload's part size is ${blkSize} (set by its first part of at least 5 MiB): R2 stores multipart objects whose parts all have one size, except a smaller last part`,
+    );
+  }
+  // blk_size 0 (no part of ≥ 5 MiB yet): no size conflicts are possible yet; Complete checks the final list.
+  const other = await conflictingPart(c.db, up.id, index, size, blkSize);
+  if (other !== null) {
+    throw new ApiError(
+      "EntityTooSmall",
+      size < blkSize && other > index
+        ? `part ${index + 1} has ${size} bytes, less than the part size ${blkSize}, but part ${other + 1} exists: only the last part may be smaller (R2 needs equal part sizes)`
+        : `part ${other + 1} is smaller than the part size ${blkSize}, so it is the last part: part ${index + 1} cannot follow it`,
+    );
+  }
+  return blkSize;
+}
+
+/** Stores and records one part (`blkSize`: what `admitPart` answered for it); answers its ETag (the part's MD5). */
+async function putPart(c: S3Context, up: UploadRow, index: number, blkSize: number, body: UploadBody, md5?: Uint8Array): Promise<string> {
+  let stored: { r2Etag: string; hashed: HashResult };
+  try {
+    stored = await storePart(c.env, up, index, body, { md5: true });
+  } catch (err) {
+    if (!(await findUpload(c.db, up.id, up.bucketId, up.key))) throw noSuchUpload();
+    throw err;
+  }
+  const etag = toHex(stored.hashed.md5!);
+  if (md5 && toHex(md5) !== etag) throw new ApiError("BadDigest", "The Content-MD5 you specified did not match what we received.");
+  const part: PartRow = {
+    uploadId: up.id,
+    partNumber: index,
+    size: stored.hashed.size,
+    etag,
+    r2Etag: stored.r2Etag,
+    blockSha1s: stored.hashed.blockSha1s.map(toHex).join(""),
+    mime: "",
+    modifiedAt: c.now,
+  };
+  const outcome = await recordPart(c.db, part, blkSize);
+  if (outcome === "gone") throw noSuchUpload();
+  if (outcome === "conflict") throw new ApiError("EntityTooSmall", "a part that arrived meanwhile leaves this one in the wrong place: only the last part may be smaller");
+  return etag;
+}
+
+export async function uploadPart(c: S3Context): Promise<Response> {
+  const index = partNumberOf(c) - 1;
+  assertNotOwing(servedBucket(c));
+  const up = await upload(c);
+  const md5 = contentMd5(c.request.headers);
+  // Refused on arrival when the declared size breaks the equal-size rule, before the body is touched.
+  const declared = declaredBodySize(c.request.headers);
+  const admitted = declared === null ? null : await admitPart(c, up, index, declared);
+  const body = await s3Body(c, MIN_PART * 2);
+  const blkSize = admitted ?? (await admitPart(c, up, index, body.body.size));
+  const etag = await putPart(c, up, index, blkSize, body.body, md5);
+  return new Response(null, { status: 200, headers: { ETag: `"${etag}"`, ...checksumHeaders(body) } });
+}
+
+/** `x-amz-copy-source-range: bytes=a-b` (both required, within the source). */
+function copyRange(c: S3Context, size: number): { start: number; end: number } | null {
+  const raw = c.request.headers.get("x-amz-copy-source-range");
+  if (raw === null) return null;
+  if (!/^bytes=\d+-\d+$/.test(raw.trim())) throw new ApiError("InvalidArgument", "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy");
+  const range = parseRange(raw, size);
+  const [, a, b] = /^bytes=(\d+)-(\d+)$/.exec(raw.trim())!;
+  if (!range || Number(b) >= size || Number(a) > Number(b)) throw new ApiError("InvalidArgument", `Range specified is not valid for source object of size: ${size}`);
+  return range;
+}
+
+export async function uploadPartCopy(c: S3Context): Promise<Response> {
+  const index = partNumberOf(c) - 1;
+  assertNotOwing(servedBucket(c));
+  const up = await upload(c);
+  const { row } = await copySourceRow(c);
+  const range = copyRange(c, row.size);
+  const length = range ? range.end - range.start + 1 : row.size;
+  const blkSize = await admitPart(c, up, index, length);
+  const blob = length === 0 ? null : await getBlob(c.env, row.blobId, range ? { offset: range.start, length } : undefined);
+  if (length > 0 && !blob) throw new Error(`blob ${row.blobId} is missing from R2`);
+  const body: UploadBody = blob ? { size: length, stream: blob.body } : { size: 0, buffered: new Uint8Array(0) };
+  const etag = await putPart(c, up, index, blkSize, body);
+  return xmlResponse(["CopyPartResult", ["LastModified", isoTime(c.now)], ["ETag", `"${etag}"`]]);
+}
+
+// ───────────────────────── Complete ─────────────────────────
+
+const MAX_COMPLETE_BODY = 4 * 1024 * 1024;
+
+/** The CompleteMultipartUpload body: parts by 1-based number with their ETags, ascending. */
+async function requestedParts(c: S3Context): Promise<{ number: number; etag: string }[]> {
+  const raw = await readBounded(c.request.body, MAX_COMPLETE_BODY);
+  if (raw === null) throw new ApiError("MalformedXML", `the CompleteMultipartUpload body is larger than ${MAX_COMPLETE_BODY} bytes`);
+  let listed: { number: number; etag: string }[];
+  try {
+    const root = parseXml(new TextDecoder().decode(raw));
+    if (root.name !== "CompleteMultipartUpload") throw new XmlParseError(`unexpected <${root.name}>`);
+    listed = childrenNamed(root, "Part").map((p) => {
+      const n = childText(p, "PartNumber") ?? "";
+      if (!/^\d{1,5}$/.test(n)) throw new XmlParseError("a <Part> needs a <PartNumber>");
+      return { number: Number(n), etag: (childText(p, "ETag") ?? "").replace(/"/g, "").trim() };
+    });
+  } catch (err) {
+    if (err instanceof XmlParseError) throw new ApiError("MalformedXML", err.message);
+    throw err;
+  }
+  if (listed.length === 0) throw new ApiError("MalformedXML", "You must specify at least one part");
+  listed.forEach((p, i) => {
+    if (i > 0 && p.number <= listed[i - 1].number) throw new ApiError("InvalidPartOrder", "The list of parts was not in ascending order. Parts must be ordered by part number.");
+  });
+  return listed;
+}
+
+/** The recorded parts the body names, checked: present, same ETag, sizes R2 accepts. */
+function chosenParts(listed: { number: number; etag: string }[], recorded: PartRow[]): PartRow[] {
+  const byNumber = new Map(recorded.map((p) => [p.partNumber + 1, p]));
+  const parts = listed.map(({ number, etag }) => {
+    const p = byNumber.get(number);
+    if (!p || p.etag !== etag) {
+      throw new ApiError("InvalidPart", `One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag (part ${number}).`);
+    }
+    return p;
+  });
+  const size = parts[0].size;
+  parts.forEach((p, i) => {
+    const last = i === parts.length - 1;
+    if (!last && (p.size < MIN_PART || p.size !== size)) {
+      throw new ApiError("EntityTooSmall", `part ${p.partNumber + 1} has ${p.size} bytes: every part but the last needs at least 5 MiB, and all of them the same size (R2)`);
+    }
+    if (last && parts.length > 1 && (p.size > size || p.size === 0)) throw new ApiError("EntityTooSmall", `the last part has ${p.size} bytes`);
+  });
+  return parts;
+}
+
+export async function completeMultipartUpload(c: S3Context): Promise<Response> {
+  const bucket = servedBucket(c);
+  assertNotOwing(bucket);
+  const up = await findUpload(c.db, uploadIdOf(c), bucket.id, c.key);
+  if (!up) throw noSuchUpload();
+  const listed = await requestedParts(c);
+  const parts = chosenParts(listed, await listParts(c.db, up.id));
+  const size = parts.reduce((n, p) => n + p.size, 0);
+  const s3Etag = await completeBlob(c.env, up, parts, size);
+  if (!(await claimUpload(c.db, up.id, bucket.id, c.key))) throw noSuchUpload();
+  // Windows line up with the object's when every part but the last is a whole number of windows.
+  const aligned = parts.slice(0, -1).every((p) => p.size % ETAG_BLOCK === 0);
+  const etag = aligned ? await etagFromBlocks(windowsOf(parts)) : s3Etag;
+  const meta = { mime: up.mime || "binary/octet-stream", storageClass: up.storageClass, userMeta: JSON.parse(up.userMeta), httpHeaders: JSON.parse(up.httpHeaders) };
+  await publishS3(c, c.principal, bucket.id, c.key, { id: up.blobId, size, etag, s3Etag }, meta);
+  if (!aligned) scheduleUfileEtag(c, up.blobId);
+  const location = new URL(c.url);
+  location.search = "";
+  return xmlResponse([
+    "CompleteMultipartUploadResult",
+    ["Location", location.toString()],
+    ["Bucket", bucket.name],
+    ["Key", c.key],
+    ["ETag", `"${s3Etag}"`],
+  ]);
+}
+
+// ───────────────────────── Abort, ListParts, ListMultipartUploads ─────────────────────────
+
+export async function abortMultipartUpload(c: S3Context): Promise<Response> {
+  if (!(await abortUpload(c.env, c.db, uploadIdOf(c), servedBucket(c).id, c.key))) throw noSuchUpload();
+  return new Response(null, { status: 204 });
+}
+
+function boundedParam(c: S3Context, name: string, max: number): number {
+  const raw = c.query.get(name);
+  if (raw === null || raw === "") return max;
+  if (!/^\d{1,9}$/.test(raw)) throw new ApiError("InvalidArgument", `${name} must be a whole number`);
+  return Math.min(Number(raw), max);
+}
+
+export async function listPartsOp(c: S3Context): Promise<Response> {
+  const up = await upload(c);
+  const maxParts = boundedParam(c, "max-parts", 1000);
+  const marker = boundedParam(c, "part-number-marker", MAX_PARTS);
+  const markerGiven = c.query.has("part-number-marker");
+  const rows = await listParts(c.db, up.id, markerGiven ? marker : 0, maxParts + 1);
+  const page = rows.slice(0, maxParts);
+  const ownerId = servedBucket(c).projectId;
+  return xmlResponse([
+    "ListPartsResult",
+    ["Bucket", servedBucket(c).name],
+    ["Key", up.key],
+    ["UploadId", up.id],
+    ["PartNumberMarker", markerGiven ? marker : 0],
+    ["NextPartNumberMarker", page.length > 0 ? page[page.length - 1].partNumber + 1 : 0],
+    ["MaxParts", maxParts],
+    ["IsTruncated", rows.length > maxParts],
+    ["Initiator", ["ID", ownerId], ["DisplayName", ownerId]],
+    ownerNode(ownerId),
+    ["StorageClass", s3StorageClass(up.storageClass)],
+    page.map((p): XmlNode => ["Part", ["PartNumber", p.partNumber + 1], ["LastModified", isoTime(p.modifiedAt)], ["ETag", `"${p.etag}"`], ["Size", p.size]]),
+  ]);
+}
+
+export async function listMultipartUploads(c: S3Context): Promise<Response> {
+  const bucket = servedBucket(c);
+  const prefix = c.query.get("prefix") ?? "";
+  const keyMarker = c.query.get("key-marker") ?? "";
+  const maxUploads = boundedParam(c, "max-uploads", 1000);
+  const rows = await listUploads(c.db, bucket.id, { prefix, after: keyMarker, limit: maxUploads + 1 });
+  const truncated = rows.length > maxUploads;
+  const page = rows.slice(0, maxUploads);
+  const ownerId = bucket.projectId;
+  return xmlResponse([
+    "ListMultipartUploadsResult",
+    ["Bucket", bucket.name],
+    ["KeyMarker", keyMarker],
+    ["UploadIdMarker", c.query.get("upload-id-marker") ?? ""],
+    ["NextKeyMarker", truncated ? page[page.length - 1].key : ""],
+    ["NextUploadIdMarker", truncated ? page[page.length - 1].id : ""],
+    ["Prefix", prefix],
+    ["MaxUploads", maxUploads],
+    ["IsTruncated", truncated],
+    page.map((u): XmlNode => [
+      "Upload",
+      ["Key", u.key],
+      ["UploadId", u.id],
+      ["Initiator", ["ID", ownerId], ["DisplayName", ownerId]],
+      ownerNode(ownerId),
+      ["StorageClass", s3StorageClass(u.storageClass)],
+      ["Initiated", isoTime(u.createdAt)],
+    ]),
+  ]);
+}

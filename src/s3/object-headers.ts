@@ -1,0 +1,139 @@
+import { ApiError } from "../errors";
+import { httpDate, isArchival, parseUserMeta, requestedUserMeta, restoreState } from "../data/object-headers";
+import type { ObjectMeta, ObjectRow } from "../store/objects";
+
+/**
+ * Object metadata as S3 carries it: storage classes mapped onto the UFile ones, `x-amz-meta-*`,
+ * the standard headers a write may set, and the headers GET and HEAD answer.
+ */
+
+/** S3 class → UFile class. Classes S3 has and UFile lacks map onto the nearest one (docs/s3.md). */
+const FROM_S3_CLASS: Record<string, string> = {
+  STANDARD: "STANDARD",
+  REDUCED_REDUNDANCY: "STANDARD",
+  STANDARD_IA: "IA",
+  ONEZONE_IA: "IA",
+  INTELLIGENT_TIERING: "IA",
+  GLACIER_IR: "IA",
+  GLACIER: "ARCHIVE",
+  DEEP_ARCHIVE: "COLD",
+};
+/** UFile class → the S3 name clients show. */
+const TO_S3_CLASS: Record<string, string> = { STANDARD: "STANDARD", IA: "STANDARD_IA", ARCHIVE: "GLACIER", COLD: "DEEP_ARCHIVE" };
+
+export const s3StorageClass = (ufileClass: string): string => TO_S3_CLASS[ufileClass] ?? "STANDARD";
+
+export function requestedS3StorageClass(headers: Headers, fallback: string): string {
+  const raw = headers.get("x-amz-storage-class");
+  if (raw === null || raw.trim() === "") return fallback;
+  const mapped = FROM_S3_CLASS[raw.trim().toUpperCase()];
+  if (!mapped) throw new ApiError("InvalidStorageClass", `The storage class you specified is not valid: ${raw}`);
+  return mapped;
+}
+
+/** Standard headers a write stores and reads return, with S3's names. */
+export const STORED_HEADERS = ["Content-Disposition", "Content-Encoding", "Content-Language", "Cache-Control", "Expires"] as const;
+
+export function requestedHttpHeaders(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of STORED_HEADERS) {
+    let v = headers.get(name);
+    // aws-chunked is transport framing, not the object's encoding.
+    if (name === "Content-Encoding" && v !== null) v = v.split(",").map((s) => s.trim()).filter((s) => s !== "" && s !== "aws-chunked").join(", ");
+    if (v) out[name] = v;
+  }
+  return out;
+}
+
+/** The metadata of an S3 write (PutObject, CreateMultipartUpload, CopyObject with REPLACE). */
+export function requestedS3Meta(headers: Headers, fallbackClass = "STANDARD"): ObjectMeta & { httpHeaders: Record<string, string> } {
+  return {
+    mime: headers.get("Content-Type") || "binary/octet-stream",
+    storageClass: requestedS3StorageClass(headers, fallbackClass),
+    userMeta: requestedUserMeta(headers, ["x-amz-meta-"]),
+    httpHeaders: requestedHttpHeaders(headers),
+  };
+}
+
+/** The S3 ETag of a row, quoted; rows written before the index kept one answer their UFile ETag. */
+export const s3Etag = (row: Pick<ObjectRow, "s3Etag" | "etag">): string => `"${row.s3Etag || row.etag}"`;
+
+/** ISO 8601 with milliseconds, as S3 lists times. */
+export const isoTime = (seconds: number): string => new Date(seconds * 1000).toISOString();
+
+/** The headers GetObject and HeadObject share. */
+export function s3ObjectHeaders(row: ObjectRow, now: number): Headers {
+  const h = new Headers();
+  h.set("ETag", s3Etag(row));
+  h.set("Content-Type", row.mime);
+  h.set("Last-Modified", httpDate(row.modifiedAt));
+  h.set("Accept-Ranges", "bytes");
+  for (const [k, v] of Object.entries(parseUserMeta(row.httpHeaders))) h.set(k, v);
+  for (const [k, v] of Object.entries(parseUserMeta(row.userMeta))) h.set(`x-amz-meta-${k}`, v);
+  if (row.storageClass !== "STANDARD") h.set("x-amz-storage-class", s3StorageClass(row.storageClass));
+  if (isArchival(row.storageClass)) {
+    const state = restoreState(row, now);
+    if (state === "restoring") h.set("x-amz-restore", 'ongoing-request="true"');
+    if (state === "restored") h.set("x-amz-restore", `ongoing-request="false", expiry-date="${httpDate(row.restoreExpiresAt!)}"`);
+  }
+  return h;
+}
+
+/** `response-*` query overrides of GetObject (signed requests only, as S3). */
+const RESPONSE_OVERRIDES: Record<string, string> = {
+  "response-content-type": "Content-Type",
+  "response-content-language": "Content-Language",
+  "response-expires": "Expires",
+  "response-cache-control": "Cache-Control",
+  "response-content-disposition": "Content-Disposition",
+  "response-content-encoding": "Content-Encoding",
+};
+
+export function applyResponseOverrides(headers: Headers, query: URLSearchParams, anonymous: boolean): void {
+  for (const [param, header] of Object.entries(RESPONSE_OVERRIDES)) {
+    const v = query.get(param);
+    if (v === null) continue;
+    if (anonymous) throw new ApiError("InvalidRequest", "Request specific response headers cannot be used for anonymous GET requests.");
+    headers.set(header, v);
+  }
+}
+
+// ───────────────────────── conditional requests ─────────────────────────
+
+/** `"a", W/"b", *` → does it list this ETag (quoted)? */
+function etagListMatches(list: string, etag: string): boolean {
+  return list.split(",").some((raw) => {
+    const t = raw.trim().replace(/^W\//, "");
+    return t === "*" || t === etag || `"${t}"` === etag;
+  });
+}
+
+const parseHttpDate = (v: string | null): number | null => {
+  if (v === null) return null;
+  const ms = Date.parse(v);
+  return Number.isFinite(ms) ? Math.floor(ms / 1000) : null;
+};
+
+/**
+ * GetObject/HeadObject preconditions (RFC 9110 order, as S3): If-Match, else
+ * If-Unmodified-Since → 412; If-None-Match, else If-Modified-Since → 304.
+ */
+export function checkPreconditions(headers: Headers, row: ObjectRow, prefix = ""): "ok" | "notModified" {
+  const etag = s3Etag(row);
+  const h = (name: string) => headers.get(prefix + name);
+  const ifMatch = h("If-Match");
+  if (ifMatch !== null) {
+    if (!etagListMatches(ifMatch, etag)) throw new ApiError("PreconditionFailed", `${prefix}If-Match`);
+  } else {
+    const since = parseHttpDate(h("If-Unmodified-Since"));
+    if (since !== null && row.modifiedAt > since) throw new ApiError("PreconditionFailed", `${prefix}If-Unmodified-Since`);
+  }
+  const ifNoneMatch = h("If-None-Match");
+  if (ifNoneMatch !== null) {
+    if (etagListMatches(ifNoneMatch, etag)) return "notModified";
+  } else {
+    const since = parseHttpDate(h("If-Modified-Since"));
+    if (since !== null && row.modifiedAt <= since) return "notModified";
+  }
+  return "ok";
+}

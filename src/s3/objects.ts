@@ -1,0 +1,251 @@
+import { ApiError } from "../errors";
+import { publishObject, releaseBlobs, storeBlob } from "../core/upload";
+import { readBounded } from "../body";
+import { assertWritableKey } from "../data/context";
+import { isReadable } from "../data/object-headers";
+import { parseRange } from "../data/range";
+import { assertNotOwing } from "../metering/quotas";
+import { getBlob, newBlobId } from "../store/blobs";
+import { bucketByName, type ServedBucket } from "../store/buckets";
+import { copyObject, deleteObject, getObject, type NewBlob, type ObjectMeta, type ObjectRow, type WriteMode } from "../store/objects";
+import { mayReplace } from "../auth/scope";
+import type { Principal } from "../auth/principal";
+import { authorizeS3 } from "./auth";
+import { checksumHeaders, contentMd5, s3Body } from "./body";
+import { checksumBase64, checksumFromHeaders } from "./checksums";
+import { servedBucket, type S3Context } from "./context";
+import { applyResponseOverrides, checkPreconditions, isoTime, requestedS3Meta, requestedS3StorageClass, s3Etag, s3ObjectHeaders } from "./object-headers";
+import { childrenNamed, childText, parseXml, xmlResponse, XmlParseError, type XmlNode } from "./xml";
+
+/** Object operations: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects, CopyObject. */
+
+/** S3 keys are at most 1024 bytes; `.`/`..` segments are refused as on the UFile plane (they cannot be addressed back). */
+function assertS3Key(key: string): void {
+  if (new TextEncoder().encode(key).byteLength > 1024) throw new ApiError("KeyTooLong");
+  assertWritableKey(key);
+}
+
+/** Objects inherit their bucket's access: a canned ACL that says otherwise would be a false success. */
+function checkObjectAcl(c: S3Context, bucket: ServedBucket): void {
+  const acl = c.request.headers.get("x-amz-acl");
+  if (acl === null || acl.trim() === "") return;
+  const wanted = acl.trim() === "public-read" ? "public" : acl.trim() === "private" ? "private" : null;
+  if (wanted !== bucket.type) {
+    throw new ApiError("NotImplemented", `x-amz-acl: ${acl} is not supported here: objects have their bucket's access (${bucket.type})`);
+  }
+}
+
+/** A TOKEN_DENY_UPDATE token's writes only create keys (src/auth/scope.ts `mayReplace`). */
+export const s3WriteMode = (principal: Principal): WriteMode => ({ ifAbsent: !mayReplace(principal) });
+
+/** After a write that wrote nothing: the key was taken under create-only, or the bucket or source vanished. */
+export async function explainS3Unwritten(c: S3Context, bucketId: string, key: string, mode: WriteMode, otherwise: () => ApiError): Promise<never> {
+  if (mode.ifAbsent && (await getObject(c.db, bucketId, key))) {
+    throw new ApiError("TokenPermissionDenied", `${key} exists and this key's token has TOKEN_DENY_UPDATE: it may not replace objects`);
+  }
+  throw otherwise();
+}
+
+/** Publishes a stored blob for an S3 write (PutObject, CompleteMultipartUpload, PostObject). */
+export async function publishS3(c: S3Context, principal: Principal, bucketId: string, key: string, blob: NewBlob, meta: ObjectMeta): Promise<void> {
+  const mode = s3WriteMode(principal);
+  const result = await publishObject(c, bucketId, key, blob, meta, mode);
+  if (!result.written) await explainS3Unwritten(c, bucketId, key, mode, () => new ApiError("BucketNotExist"));
+}
+
+export async function putObject(c: S3Context): Promise<Response> {
+  const bucket = servedBucket(c);
+  assertS3Key(c.key);
+  assertNotOwing(bucket);
+  checkObjectAcl(c, bucket);
+  const meta = requestedS3Meta(c.request.headers);
+  const md5 = contentMd5(c.request.headers);
+  const body = await s3Body(c);
+  const blob = await storeBlob(c.env, newBlobId(), body.body, { storageClass: meta.storageClass, md5 });
+  await publishS3(c, c.principal, bucket.id, c.key, blob, meta);
+  return new Response(null, { status: 200, headers: { ETag: `"${blob.s3Etag}"`, ...checksumHeaders(body) } });
+}
+
+async function existing(c: S3Context): Promise<ObjectRow> {
+  const row = await getObject(c.db, servedBucket(c).id, c.key);
+  if (!row) throw new ApiError("FileNotExist", "The specified key does not exist.");
+  return row;
+}
+
+/** 304 answers carry the validators and nothing else. */
+const notModified = (headers: Headers) => {
+  const h = new Headers();
+  for (const name of ["ETag", "Last-Modified"]) h.set(name, headers.get(name)!);
+  return new Response(null, { status: 304, headers: h });
+};
+
+export async function getObjectOp(c: S3Context): Promise<Response> {
+  const row = await existing(c);
+  const headers = s3ObjectHeaders(row, c.now);
+  if (checkPreconditions(c.request.headers, row) === "notModified") return notModified(headers);
+  assertNotOwing(servedBucket(c));
+  if (!isReadable(row, c.now)) throw new ApiError("NotRestored", "The operation is not valid for the object's storage class (restore it first).");
+  applyResponseOverrides(headers, c.query, c.principal.kind === "anonymous");
+  const range = parseRange(c.request.headers.get("Range"), row.size);
+  const blob = await getBlob(c.env, row.blobId, range ? { offset: range.start, length: range.end - range.start + 1 } : undefined);
+  if (!blob) throw new Error(`blob ${row.blobId} of ${c.bucketName}/${c.key} is missing from R2`);
+  if (range) {
+    headers.set("Content-Range", `bytes ${range.start}-${range.end}/${row.size}`);
+    headers.set("Content-Length", String(range.end - range.start + 1));
+    return new Response(blob.body, { status: 206, headers });
+  }
+  headers.set("Content-Length", String(row.size));
+  return new Response(blob.body, { status: 200, headers });
+}
+
+export async function headObject(c: S3Context): Promise<Response> {
+  const row = await existing(c);
+  const headers = s3ObjectHeaders(row, c.now);
+  if (checkPreconditions(c.request.headers, row) === "notModified") return notModified(headers);
+  applyResponseOverrides(headers, c.query, c.principal.kind === "anonymous");
+  const range = parseRange(c.request.headers.get("Range"), row.size);
+  if (range) {
+    headers.set("Content-Range", `bytes ${range.start}-${range.end}/${row.size}`);
+    headers.set("Content-Length", String(range.end - range.start + 1));
+    return new Response(null, { status: 206, headers });
+  }
+  headers.set("Content-Length", String(row.size));
+  return new Response(null, { status: 200, headers });
+}
+
+/** DeleteObject answers 204 whether or not the key existed, as S3. */
+export async function deleteObjectOp(c: S3Context): Promise<Response> {
+  const result = await deleteObject(c.db, servedBucket(c).id, c.key);
+  releaseBlobs(c, result.released);
+  return new Response(null, { status: 204 });
+}
+
+// ───────────────────────── DeleteObjects ─────────────────────────
+
+const MAX_DELETE_BODY = 2 * 1024 * 1024;
+const MAX_DELETE_KEYS = 1000;
+
+async function deleteRequestKeys(c: S3Context): Promise<{ keys: string[]; quiet: boolean }> {
+  const raw = await readBounded(c.request.body, MAX_DELETE_BODY);
+  if (raw === null) throw new ApiError("MalformedXML", `the Delete body is larger than ${MAX_DELETE_BODY} bytes`);
+  const md5 = contentMd5(c.request.headers);
+  if (md5) {
+    const got = new Uint8Array(await crypto.subtle.digest("MD5", raw));
+    if (!crypto.subtle.timingSafeEqual(got, md5)) throw new ApiError("BadDigest", "The Content-MD5 you specified did not match what we received.");
+  }
+  const sent = checksumFromHeaders(c.request.headers);
+  if (sent) {
+    if ((await checksumBase64(sent.algorithm, raw)) !== sent.value) throw new ApiError("BadDigest");
+  }
+  try {
+    const root = parseXml(new TextDecoder().decode(raw));
+    if (root.name !== "Delete") throw new XmlParseError(`unexpected <${root.name}>`);
+    const keys = childrenNamed(root, "Object").map((o) => {
+      const key = o.children.find((k) => k.name === "Key")?.text;
+      if (key === undefined || key === "") throw new XmlParseError("an <Object> without <Key>");
+      if (childText(o, "VersionId")) throw new ApiError("NotImplemented", "versioning is not supported");
+      return key;
+    });
+    if (keys.length === 0 || keys.length > MAX_DELETE_KEYS) throw new XmlParseError(`a Delete lists 1 to ${MAX_DELETE_KEYS} objects`);
+    return { keys, quiet: (childText(root, "Quiet") ?? "").toLowerCase() === "true" };
+  } catch (err) {
+    if (err instanceof XmlParseError) throw new ApiError("MalformedXML", err.message);
+    throw err;
+  }
+}
+
+/** `POST /?delete`: each key is authorized and deleted on its own; failures are listed, not thrown. */
+export async function deleteObjects(c: S3Context): Promise<Response> {
+  const bucket = servedBucket(c);
+  const { keys, quiet } = await deleteRequestKeys(c);
+  const results: XmlNode[] = [];
+  for (const key of keys) {
+    try {
+      authorizeS3(c.request, c.principal, [{ right: "DELETE", bucket: bucket.name, bucketProjectId: bucket.projectId, key }], c.now);
+      const result = await deleteObject(c.db, bucket.id, key);
+      releaseBlobs(c, result.released);
+      if (!quiet) results.push(["Deleted", ["Key", key]]);
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      results.push(["Error", ["Key", key], ["Code", "AccessDenied"], ["Message", err.detail ?? err.entry.en]]);
+    }
+  }
+  return xmlResponse(["DeleteResult", results]);
+}
+
+// ───────────────────────── CopyObject ─────────────────────────
+
+export interface CopySource {
+  bucket: ServedBucket;
+  key: string;
+}
+
+/** `x-amz-copy-source: [/]<bucket>/<key>[?versionId=null]`, URL-encoded. */
+export function parseCopySource(c: S3Context): { bucket: string; key: string } {
+  const raw = (c.request.headers.get("x-amz-copy-source") ?? "").trim();
+  const [path, query = ""] = raw.split("?");
+  const version = new URLSearchParams(query).get("versionId");
+  if (version !== null && version !== "null") throw new ApiError("NotImplemented", "versioning is not supported");
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    throw new ApiError("InvalidArgument", "Invalid copy source encoding.");
+  }
+  const rest = decoded.startsWith("/") ? decoded.slice(1) : decoded;
+  const slash = rest.indexOf("/");
+  if (slash <= 0 || slash === rest.length - 1) throw new ApiError("InvalidArgument", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey.");
+  return { bucket: rest.slice(0, slash), key: rest.slice(slash + 1) };
+}
+
+const copySourceCache = new WeakMap<S3Context, Promise<CopySource>>();
+
+/** The copy source's bucket (loaded once per request: the access check and the handler share it). */
+export function copySource(c: S3Context): Promise<CopySource> {
+  let hit = copySourceCache.get(c);
+  if (!hit) {
+    hit = (async () => {
+      const { bucket, key } = parseCopySource(c);
+      const found = await bucketByName(c.db, bucket);
+      if (!found) throw new ApiError("BucketNotExist", `The specified copy source bucket does not exist: ${bucket}`);
+      return { bucket: found, key };
+    })();
+    copySourceCache.set(c, hit);
+  }
+  return hit;
+}
+
+/** The source row, its copy preconditions (`x-amz-copy-source-if-*`: every failure is 412) and readability. */
+export async function copySourceRow(c: S3Context): Promise<{ source: CopySource; row: ObjectRow }> {
+  const source = await copySource(c);
+  const row = await getObject(c.db, source.bucket.id, source.key);
+  if (!row) throw new ApiError("FileNotExist", "The specified key does not exist.");
+  if (checkPreconditions(c.request.headers, row, "x-amz-copy-source-") === "notModified") {
+    throw new ApiError("PreconditionFailed", "x-amz-copy-source-If-None-Match / If-Modified-Since");
+  }
+  if (!isReadable(row, c.now)) throw new ApiError("NotRestored", "The source object must be restored before it can be copied.");
+  return { source, row };
+}
+
+export async function copyObjectOp(c: S3Context): Promise<Response> {
+  const bucket = servedBucket(c);
+  assertS3Key(c.key);
+  assertNotOwing(bucket);
+  checkObjectAcl(c, bucket);
+  const { source, row } = await copySourceRow(c);
+  const directive = (c.request.headers.get("x-amz-metadata-directive") ?? "COPY").trim().toUpperCase();
+  if (directive !== "COPY" && directive !== "REPLACE") throw new ApiError("InvalidArgument", "Unknown metadata directive.");
+  const storageClass = requestedS3StorageClass(c.request.headers, row.storageClass);
+  if (source.bucket.id === bucket.id && source.key === c.key && directive === "COPY" && !c.request.headers.has("x-amz-storage-class")) {
+    throw new ApiError(
+      "InvalidRequest",
+      "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+    );
+  }
+  const meta = directive === "REPLACE" ? { ...requestedS3Meta(c.request.headers, storageClass) } : { storageClass };
+  const mode = s3WriteMode(c.principal);
+  const result = await copyObject(c.db, { bucketId: source.bucket.id, key: source.key }, { bucketId: bucket.id, key: c.key }, () => meta, row, c.now, mode);
+  releaseBlobs(c, result.released);
+  if (!result.written) await explainS3Unwritten(c, bucket.id, c.key, mode, () => new ApiError("FileNotExist", "The copy source changed meanwhile; retry."));
+  return xmlResponse(["CopyObjectResult", ["LastModified", isoTime(c.now)], ["ETag", s3Etag(row)]]);
+}

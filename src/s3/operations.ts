@@ -1,0 +1,116 @@
+import type { Right } from "../auth/principal";
+import { createBucket, deleteBucket, getBucketLocation, headBucket, listAllBuckets } from "./buckets";
+import type { S3Context } from "./context";
+import type { CredentialForm } from "./auth";
+import { listObjectsV1, listObjectsV2 } from "./listing";
+import {
+  abortMultipartUpload,
+  completeMultipartUpload,
+  createMultipartUpload,
+  listMultipartUploads,
+  listPartsOp,
+  uploadPart,
+  uploadPartCopy,
+} from "./multipart";
+import { copyObjectOp, deleteObjectOp, deleteObjects, getObjectOp, headObject, putObject } from "./objects";
+import { postObject } from "./post-object";
+
+/**
+ * The S3 operation table (docs/s3.md "Operations"): method + what the path addresses + query
+ * sub-resources → operation. The first matching row wins, so specific rows come first. Each row
+ * says which rights it needs on what, and which credential forms may authorize it:
+ *
+ * - `header`: SigV4 `Authorization` header; `query`: a presigned URL, which authorizes only what
+ *   its canonical request names (method, path, every query parameter, signed headers) and never
+ *   an operation header it did not sign (`OPERATION_HEADERS`); `anonymous`: no credentials, on a
+ *   public bucket; `form`: the POST policy form carries its own.
+ * - rights subjects: `key` the addressed key, `source` the copy source, `prefix` the listing's
+ *   `prefix`, `bucket` the bucket itself (any key), `root` the root key only (bucket lifecycle).
+ */
+export type Subject = "key" | "source" | "prefix" | "bucket";
+export type Target = "service" | "bucket" | "object";
+
+export interface S3OperationSpec {
+  name: string;
+  method: "GET" | "HEAD" | "PUT" | "POST" | "DELETE";
+  target: Target;
+  when?: (q: URLSearchParams, request: Request) => boolean;
+  run: (c: S3Context) => Promise<Response>;
+  /** Root only: creating and deleting buckets (tokens never, as on the control plane). */
+  rootOnly?: boolean;
+  rights: readonly (readonly [Right, Subject])[];
+  credentials: readonly CredentialForm[];
+}
+
+const has = (...names: string[]) => (q: URLSearchParams) => names.every((n) => q.has(n));
+const copying = (_q: URLSearchParams, r: Request) => r.headers.has("x-amz-copy-source");
+const isForm = (_q: URLSearchParams, r: Request) => (r.headers.get("Content-Type") ?? "").toLowerCase().startsWith("multipart/form-data");
+
+const SIGNED = ["header", "query"] as const;
+const HEADER = ["header"] as const;
+const READ_KEY = [["READ", "key"]] as const;
+const WRITE_KEY = [["WRITE", "key"]] as const;
+const LIST = [["LIST", "prefix"]] as const;
+
+export const S3_OPERATIONS = [
+  { name: "ListBuckets", method: "GET", target: "service", run: listAllBuckets, rights: [], credentials: HEADER },
+
+  { name: "GetBucketLocation", method: "GET", target: "bucket", when: has("location"), run: getBucketLocation, rights: [["LIST", "bucket"]], credentials: SIGNED },
+  { name: "ListMultipartUploads", method: "GET", target: "bucket", when: has("uploads"), run: listMultipartUploads, rights: LIST, credentials: SIGNED },
+  { name: "ListObjectsV2", method: "GET", target: "bucket", when: (q) => q.get("list-type") === "2", run: listObjectsV2, rights: LIST, credentials: SIGNED },
+  { name: "ListObjects", method: "GET", target: "bucket", run: listObjectsV1, rights: LIST, credentials: SIGNED },
+  { name: "HeadBucket", method: "HEAD", target: "bucket", run: headBucket, rights: [["LIST", "bucket"]], credentials: SIGNED },
+  { name: "CreateBucket", method: "PUT", target: "bucket", run: createBucket, rootOnly: true, rights: [], credentials: HEADER },
+  { name: "DeleteBucket", method: "DELETE", target: "bucket", run: deleteBucket, rootOnly: true, rights: [], credentials: HEADER },
+  { name: "DeleteObjects", method: "POST", target: "bucket", when: has("delete"), run: deleteObjects, rights: [], credentials: HEADER },
+  { name: "PostObject", method: "POST", target: "bucket", when: isForm, run: postObject, rights: [], credentials: ["form"] },
+
+  { name: "CreateMultipartUpload", method: "POST", target: "object", when: has("uploads"), run: createMultipartUpload, rights: WRITE_KEY, credentials: SIGNED },
+  { name: "CompleteMultipartUpload", method: "POST", target: "object", when: has("uploadId"), run: completeMultipartUpload, rights: WRITE_KEY, credentials: SIGNED },
+  { name: "UploadPartCopy", method: "PUT", target: "object", when: (q, r) => q.has("uploadId") && copying(q, r), run: uploadPartCopy, rights: [["WRITE", "key"], ["READ", "source"]], credentials: HEADER },
+  { name: "UploadPart", method: "PUT", target: "object", when: has("uploadId"), run: uploadPart, rights: WRITE_KEY, credentials: SIGNED },
+  { name: "CopyObject", method: "PUT", target: "object", when: copying, run: copyObjectOp, rights: [["WRITE", "key"], ["READ", "source"]], credentials: HEADER },
+  { name: "PutObject", method: "PUT", target: "object", run: putObject, rights: WRITE_KEY, credentials: SIGNED },
+  { name: "ListParts", method: "GET", target: "object", when: has("uploadId"), run: listPartsOp, rights: [["LIST", "key"]], credentials: SIGNED },
+  { name: "GetObject", method: "GET", target: "object", run: getObjectOp, rights: READ_KEY, credentials: ["header", "query", "anonymous"] },
+  { name: "HeadObject", method: "HEAD", target: "object", run: headObject, rights: READ_KEY, credentials: ["header", "query", "anonymous"] },
+  { name: "AbortMultipartUpload", method: "DELETE", target: "object", when: has("uploadId"), run: abortMultipartUpload, rights: WRITE_KEY, credentials: SIGNED },
+  { name: "DeleteObject", method: "DELETE", target: "object", run: deleteObjectOp, rights: [["DELETE", "key"]], credentials: SIGNED },
+] as const satisfies readonly S3OperationSpec[];
+
+export type S3Operation = (typeof S3_OPERATIONS)[number]["name"];
+
+/**
+ * Sub-resources of features edgefile does not have (versioning, ACLs, lifecycle, policies, object
+ * lock, website, …): any request naming one answers NotImplemented, never a false success.
+ */
+export const NOT_IMPLEMENTED_SUBRESOURCES = [
+  "accelerate", "acl", "analytics", "attributes", "cors", "encryption", "intelligent-tiering", "inventory",
+  "legal-hold", "lifecycle", "logging", "metrics", "notification", "object-lock", "ownershipControls", "policy",
+  "policyStatus", "publicAccessBlock", "replication", "requestPayment", "restore", "retention", "select", "tagging",
+  "torrent", "versionId", "versioning", "versions", "website",
+] as const;
+
+/** Request headers of features edgefile does not have. */
+export const NOT_IMPLEMENTED_HEADERS = [
+  "x-amz-server-side-encryption-customer-algorithm",
+  "x-amz-object-lock-mode",
+  "x-amz-object-lock-retain-until-date",
+  "x-amz-object-lock-legal-hold",
+  "x-amz-website-redirect-location",
+  "x-amz-tagging",
+  "x-amz-grant-read",
+  "x-amz-grant-write",
+  "x-amz-grant-full-control",
+  "x-amz-grant-read-acp",
+  "x-amz-grant-write-acp",
+] as const;
+
+/** Headers that change what a request does: a presigned URL must have signed them to use them. */
+export const OPERATION_HEADERS = ["x-amz-copy-source", "x-amz-copy-source-range", "x-amz-metadata-directive", "x-amz-acl", "x-amz-storage-class"] as const;
+
+export function findS3Operation(request: Request, query: URLSearchParams, target: Target): S3OperationSpec | undefined {
+  return (S3_OPERATIONS as readonly S3OperationSpec[]).find(
+    (op) => op.method === request.method && op.target === target && (op.when ? op.when(query, request) : true),
+  );
+}

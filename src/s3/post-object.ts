@@ -1,0 +1,137 @@
+import { safeEqual, fromBase64, toHex } from "../crypto";
+import { ApiError } from "../errors";
+import { etagFromBlocks, hashingStream, UFileHasher } from "../data/etag";
+import { parseUploadForm } from "../data/form";
+import { assertNotOwing } from "../metering/quotas";
+import { newBlobId, putBlobOfUnknownLength } from "../store/blobs";
+import { authenticateKey, authorizeS3 } from "./auth";
+import { servedBucket, type S3Context } from "./context";
+import { publishS3 } from "./objects";
+import { requestedS3Meta } from "./object-headers";
+import { ALGORITHM, checkFreshness, hmac, signingKey } from "./sigv4";
+import { xmlResponse } from "./xml";
+
+/**
+ * Browser form upload (`POST /<bucket>` multipart/form-data with a POST policy, SigV4): the
+ * policy (base64 JSON: expiration + conditions) is signed with the access key's signing key;
+ * every condition must hold and every form field must be named by a condition, as in S3. The
+ * file streams to R2 while its size is checked against `content-length-range`; nothing is
+ * published unless all of it holds.
+ */
+
+type Condition = { field: string; test: (value: string) => boolean; describe: string };
+
+/** Fields S3 does not require a policy condition for. */
+const UNCONDITIONED = new Set(["policy", "x-amz-signature", "file", "key-prefix-ignored"]);
+
+function parsePolicy(b64: string, now: number): { conditions: Condition[]; range: [number, number] | null } {
+  const bytes = fromBase64(b64);
+  let doc: { expiration?: unknown; conditions?: unknown };
+  try {
+    doc = JSON.parse(new TextDecoder().decode(bytes ?? new Uint8Array(0)));
+  } catch {
+    throw new ApiError("InvalidPolicyDocument", "Invalid Policy: the policy is not base64-encoded JSON");
+  }
+  const expires = typeof doc.expiration === "string" ? Date.parse(doc.expiration) : NaN;
+  if (!Number.isFinite(expires)) throw new ApiError("InvalidPolicyDocument", "Invalid Policy: Policy missing expiration.");
+  if (now * 1000 > expires) throw new ApiError("AccessDenied", "Invalid according to Policy: Policy expired.");
+  if (!Array.isArray(doc.conditions)) throw new ApiError("InvalidPolicyDocument", "Invalid Policy: Policy missing conditions.");
+  const conditions: Condition[] = [];
+  let range: [number, number] | null = null;
+  for (const c of doc.conditions as unknown[]) {
+    if (Array.isArray(c) && c[0] === "content-length-range" && Number.isSafeInteger(c[1]) && Number.isSafeInteger(c[2])) {
+      range = [c[1] as number, c[2] as number];
+    } else if (Array.isArray(c) && (c[0] === "eq" || c[0] === "starts-with") && typeof c[1] === "string" && c[1].startsWith("$") && typeof c[2] === "string") {
+      const [op, name, value] = c as [string, string, string];
+      const field = name.slice(1).toLowerCase();
+      conditions.push({ field, test: op === "eq" ? (v) => v === value : (v) => v.startsWith(value), describe: JSON.stringify(c) });
+    } else if (c && typeof c === "object" && !Array.isArray(c) && Object.keys(c).length === 1) {
+      const [[name, value]] = Object.entries(c as Record<string, unknown>);
+      if (typeof value !== "string") throw new ApiError("InvalidPolicyDocument", `Invalid Policy: invalid condition ${JSON.stringify(c)}`);
+      conditions.push({ field: name.toLowerCase(), test: (v) => v === value, describe: JSON.stringify(c) });
+    } else {
+      throw new ApiError("InvalidPolicyDocument", `Invalid Policy: invalid condition ${JSON.stringify(c)}`);
+    }
+  }
+  return { conditions, range };
+}
+
+/** A pass-through that fails the stream (before it ends) when the size leaves [min, max]. */
+function sizeLimit([min, max]: [number, number]): TransformStream<Uint8Array, Uint8Array> {
+  let n = 0;
+  const tooBig = () => new ApiError("EntityTooLarge", `Your proposed upload exceeds the maximum allowed size (${max} bytes, content-length-range)`);
+  return new TransformStream({
+    transform(chunk, controller) {
+      n += chunk.byteLength;
+      if (n > max) throw tooBig();
+      controller.enqueue(chunk);
+    },
+    flush() {
+      if (n < min) throw new ApiError("EntityTooSmall", `Your proposed upload is smaller than the minimum allowed size (${min} bytes, content-length-range)`);
+    },
+  });
+}
+
+export async function postObject(c: S3Context): Promise<Response> {
+  const bucket = servedBucket(c);
+  if (!c.request.body) throw new ApiError("MalformedPOSTRequest", "empty body");
+  const form = await parseUploadForm(c.request.body, c.request.headers.get("Content-Type") ?? "");
+  const fields = new Map([...form.fields].map(([k, v]) => [k.toLowerCase(), v]));
+  const field = (name: string) => fields.get(name) ?? "";
+  const filename = form.file.filename ?? "";
+  const key = field("key").replace(/\$\{filename\}/g, filename);
+  if (key === "") throw new ApiError("InvalidArgument", "Bucket POST must contain a field named 'key'.");
+
+  // Credentials: SigV4 fields of the form.
+  if (field("x-amz-algorithm") !== ALGORITHM) throw new ApiError("InvalidArgument", `x-amz-algorithm must be ${ALGORITHM}`);
+  const credential = field("x-amz-credential").split("/");
+  if (credential.length !== 5 || credential[3] !== "s3" || credential[4] !== "aws4_request") throw new ApiError("InvalidArgument", "x-amz-credential is not <key>/<date>/<region>/s3/aws4_request");
+  const [accessKeyId, date, region] = credential;
+  const amzDate = field("x-amz-date");
+  checkFreshness({ form: "query", accessKeyId, date, region, service: "s3", amzDate, signedHeaders: [], signature: "", expires: 7 * 24 * 3600, payloadHash: "" }, c.now);
+  const policyB64 = field("policy");
+  if (policyB64 === "") throw new ApiError("AccessDenied", "Bucket POST must contain a policy");
+  const found = await authenticateKey(accessKeyId, c.env);
+  const expected = toHex(await hmac(await signingKey(found.privateKey, date, region, "s3"), policyB64));
+  if (!safeEqual(expected, field("x-amz-signature").toLowerCase())) {
+    throw new ApiError("SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.");
+  }
+  const { conditions, range } = parsePolicy(policyB64, c.now);
+  const values = new Map(fields);
+  values.set("key", key);
+  values.set("bucket", bucket.name);
+  for (const cond of conditions) {
+    if (!cond.test(values.get(cond.field) ?? "")) throw new ApiError("AccessDenied", `Invalid according to Policy: Policy Condition failed: ${cond.describe}`);
+  }
+  for (const name of fields.keys()) {
+    if (UNCONDITIONED.has(name) || name.startsWith("x-ignore-") || conditions.some((cond) => cond.field === name)) continue;
+    throw new ApiError("AccessDenied", `Invalid according to Policy: Extra input fields: ${name}`);
+  }
+  authorizeS3(c.request, found.principal, [{ right: "WRITE", bucket: bucket.name, bucketProjectId: bucket.projectId, key }], c.now);
+  assertNotOwing(bucket);
+
+  const meta = requestedS3Meta(new Headers([...fields].filter(([k]) => k === "content-type" || k.startsWith("x-amz-meta-") || k === "cache-control" || k === "content-disposition" || k === "content-encoding")));
+  if (!fields.has("content-type") && form.file.contentType) meta.mime = form.file.contentType;
+  const hasher = new UFileHasher();
+  const blobId = newBlobId();
+  let stream = form.file.stream.pipeThrough(hashingStream(hasher));
+  if (range) stream = stream.pipeThrough(sizeLimit(range));
+  const s3Etag = await putBlobOfUnknownLength(c.env, blobId, stream, meta.storageClass);
+  const hashed = await hasher.finish();
+  await publishS3(c, found.principal, bucket.id, key, { id: blobId, size: hashed.size, etag: await etagFromBlocks(hashed.blockSha1s), s3Etag }, meta);
+
+  const etag = `"${s3Etag}"`;
+  const redirect = field("success_action_redirect");
+  if (redirect) {
+    const to = new URL(redirect);
+    to.searchParams.set("bucket", bucket.name);
+    to.searchParams.set("key", key);
+    to.searchParams.set("etag", etag);
+    return new Response(null, { status: 303, headers: { Location: to.toString(), ETag: etag } });
+  }
+  const status = field("success_action_status");
+  if (status === "201") {
+    return xmlResponse(["PostResponse", ["Location", new URL(`/${bucket.name}/${key}`, c.url).toString()], ["Bucket", bucket.name], ["Key", key], ["ETag", etag]], 201, { ETag: etag });
+  }
+  return new Response(null, { status: status === "200" ? 200 : 204, headers: { ETag: etag } });
+}
