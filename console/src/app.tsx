@@ -129,7 +129,8 @@ export function App() {
         </header>
         <main id="main" tabIndex={-1}>
           {screen.name === "buckets" && <Buckets />}
-          {screen.name === "files" && <Files bucket={screen.bucket} prefix={screen.prefix} />}
+          {/* Keyed by folder: a new folder starts with a fresh filter, page and selection. */}
+          {screen.name === "files" && <Files key={`${screen.bucket}/${screen.prefix}`} bucket={screen.bucket} prefix={screen.prefix} />}
           {screen.name === "tokens" && <Tokens />}
           {screen.name === "usage" && <Usage />}
         </main>

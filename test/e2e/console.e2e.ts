@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page, Request, Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { control, eventually, file, pattern, server, triggerScheduled, ufileEtag, uniqueName, PRIVATE_KEY, PUBLIC_KEY } from "../wire/client";
+import { control, eventually, file, pattern, putFile, server, triggerScheduled, ufileEtag, PRIVATE_KEY, PUBLIC_KEY } from "../wire/client";
 import { launch, screenshot, seeAttribute, seeCount, seeFocused, seeText, watchErrors } from "./browser";
 
 /**
@@ -14,6 +14,7 @@ import { launch, screenshot, seeAttribute, seeCount, seeFocused, seeText, watchE
  * phone layout. Screenshots of each main screen go to docs/screenshots/.
  */
 const MiB = 1024 * 1024;
+const POLL = { timeout: 15_000, interval: 100 };
 const BIG = 20 * MiB + 5;
 
 let browser: Browser;
@@ -21,7 +22,8 @@ let page: Page;
 let errors: string[];
 let dir: string;
 let consoleUrl: string;
-const bucket = uniqueName("console");
+// Each run has its own fresh server state (the wire harness), so names can be fixed: stable screenshots.
+const bucket = "demo-photos";
 const paths = {} as Record<"hello" | "notes" | "data" | "folder" | "big" | "pixel", string>;
 
 beforeAll(async () => {
@@ -174,6 +176,42 @@ describe("web console", () => {
     expect(hits).toHaveLength(1);
     expect((await file(bucket, "docs/hello.txt")).text()).toBe("hello from the edgefile console\n");
     await page.getByRole("button", { name: "Clear finished" }).click();
+  });
+
+  it("uploads files dropped on the page into the folder shown", async () => {
+    await openFolder("docs/");
+    const dropped = await page.evaluateHandle(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(["dropped on the page\n"], "dropped.txt", { type: "text/plain" }));
+      return dt;
+    });
+    await page.locator("section.files").dispatchEvent("dragover", { dataTransfer: dropped });
+    await page.locator("section.files").dispatchEvent("drop", { dataTransfer: dropped });
+    await seeText(uploadRow("docs/dropped.txt").locator(".upload-state"), "Uploaded", { exact: true });
+    expect((await file(bucket, "docs/dropped.txt")).text()).toBe("dropped on the page\n");
+    await page.getByRole("button", { name: "Clear finished" }).click();
+  });
+
+  it("pages through a large folder by marker, 50 keys a page", async () => {
+    const keys = Array.from({ length: 120 }, (_, i) => `many/k${String(i).padStart(4, "0")}.txt`);
+    for (let i = 0; i < keys.length; i += 12) await Promise.all(keys.slice(i, i + 12).map((k) => putFile(bucket, k, k, "text/plain")));
+    await openFolder("many/");
+    await page.getByLabel("Per page").selectOption("50");
+    const names = () => page.locator("tbody button.link").allTextContents();
+    await expect.poll(names, POLL).toHaveLength(50);
+    expect((await names())[0]).toBe("k0000.txt");
+    await page.getByRole("button", { name: "Next page" }).click();
+    await expect.poll(async () => (await names())[0], POLL).toBe("k0050.txt");
+    await page.getByRole("button", { name: "Next page" }).click();
+    await expect.poll(names, POLL).toHaveLength(20);
+    expect((await names())[19]).toBe("k0119.txt");
+    expect(await page.getByRole("button", { name: "Next page" }).isDisabled()).toBe(true);
+    await page.getByRole("button", { name: "Previous page" }).click();
+    await expect.poll(async () => (await names())[0], POLL).toBe("k0050.txt");
+    // The prefix filter narrows the listing on the server.
+    await page.getByLabel("Filter by prefix").fill("k011");
+    await page.getByLabel("Filter by prefix").press("Enter");
+    await expect.poll(names, POLL).toEqual(Array.from({ length: 10 }, (_, i) => `k011${i}.txt`));
   });
 
   it("browses folders and previews text and images", async () => {
