@@ -1,4 +1,5 @@
 import { ApiError } from "../errors";
+import { publiclyReadable } from "../auth/public-read";
 import { json } from "../responses";
 import { updateObject } from "../store/objects";
 import { requestedObject, type DataContext } from "./context";
@@ -29,11 +30,7 @@ export function requestedAcl(headers: Headers): ObjectAcl | undefined {
 
 /** Whether an anonymous GET/HEAD may read the request's object: its ACL, else the bucket's type. */
 export async function anonymousMayRead(c: DataContext): Promise<boolean> {
-  const row = await requestedObject(c);
-  const acl = row?.acl ?? "default";
-  if (acl === "public-read") return true;
-  if (acl === "private") return false;
-  return c.bucket.type === "public";
+  return publiclyReadable(c.bucket.type, (await requestedObject(c))?.acl);
 }
 
 /** `PUT /key?acl` with `x-ufile-object-acl: default|public-read|private` → 200, empty. */

@@ -1,3 +1,5 @@
+import { publiclyReadable } from "../auth/public-read";
+import { getObject } from "../store/objects";
 import { nowSeconds, settings, type Env } from "../config";
 import { ApiError } from "../errors";
 import { meterRequest } from "../metering/events";
@@ -85,7 +87,10 @@ async function needsOf(c: S3Context, op: S3OperationSpec): Promise<Need[]> {
 async function checkAccess(c: S3Context, op: S3OperationSpec, auth: S3Auth): Promise<void> {
   if (auth.form === "anonymous") {
     if (op.credentials.includes("form")) return; // the form carries its credentials
-    if (!op.credentials.includes("anonymous") || c.bucket?.type !== "public") throw new ApiError("AccessDenied", "Access Denied");
+    if (!op.credentials.includes("anonymous") || !c.bucket) throw new ApiError("AccessDenied", "Access Denied");
+    // The same rule as the UFile plane: the object's ACL, else the bucket's type.
+    const row = c.key ? await getObject(c.db, c.bucket.id, c.key) : null;
+    if (!publiclyReadable(c.bucket.type, row?.acl)) throw new ApiError("AccessDenied", "Access Denied");
     return;
   }
   if (!op.credentials.includes(auth.form)) throw new ApiError("AccessDenied", `${op.name} cannot be authorized this way`);
