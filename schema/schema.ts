@@ -4,7 +4,7 @@
  * tests apply them with `applyD1Migrations`. Migrations are additive: never rebuild a table
  * (on D1 a rebuild can cascade-delete rows); add tables, columns and indexes instead.
  *
- * Storage model (DESIGN.md §4): R2 holds immutable blobs under opaque ids; D1 holds the index.
+ * Storage model (docs/design.md §4): R2 holds immutable blobs under opaque ids; D1 holds the index.
  * Times are Unix seconds.
  */
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
@@ -65,7 +65,7 @@ export const objects = sqliteTable(
     key: text("key").notNull(),
     blobId: text("blob_id").notNull(),
     size: integer("size").notNull(),
-    /** UFile ETag (PROTOCOL.md §4). */
+    /** UFile ETag (docs/protocol.md §4). */
     etag: text("etag").notNull(),
     /**
      * S3 ETag of the blob, unquoted (issue 15): the MD5 in hex for a single-part write,
@@ -104,7 +104,7 @@ export const objects = sqliteTable(
   ],
 );
 
-/** Multipart uploads in progress (DESIGN.md §5). */
+/** Multipart uploads in progress (docs/design.md §5). */
 export const uploads = sqliteTable(
   "uploads",
   {
@@ -150,7 +150,7 @@ export const uploadParts = sqliteTable(
 
 
 /**
- * Tokens (PROTOCOL.md §8): public key `TOKEN_<id>`; the private key is stored encrypted
+ * Tokens (docs/protocol.md §8): public key `TOKEN_<id>`; the private key is stored encrypted
  * (AES-GCM, key derived from a Worker secret). Lists are JSON arrays of strings.
  */
 export const tokens = sqliteTable(

@@ -1,5 +1,5 @@
 /**
- * The one error table shared by every front (DESIGN.md §3, PROTOCOL.md §7).
+ * The one error table shared by every front (docs/design.md §3, docs/protocol.md §7).
  *
  * - Control plane: always HTTP 200, `{RetCode, Action, Message}`; `status` is ignored.
  * - Data plane: HTTP `status`, `{RetCode, ErrMsg}`.
@@ -72,7 +72,7 @@ export const ERRORS = {
   TokenNotFound: e(15040, 404, "Token not found.", "没有找到令牌"),
   RealNameRequired: e(15041, 403, "Account has not completed real-name verification; cannot create a bucket.", "用户未实名认证，无法创建 bucket。"),
 
-  // ── Data plane, public codes (PROTOCOL.md §7.2) ──
+  // ── Data plane, public codes (docs/protocol.md §7.2) ──
   BucketNotExist: e(-30010, 404, "bucket not exist", "空间不存在"),
   FileNotExist: e(-148654, 404, "file not exist", "文件不存在"),
   InvalidSignature: e(-148658, 403, "invalid signature", "签名无效"),
@@ -82,7 +82,7 @@ export const ERRORS = {
   NotRestored: e(-148671, 403, "file has not been restored", "文件尚未解冻"),
   InvalidCopySourceRange: e(-90013, 419, "invalid copy source range", "拷贝源范围无效"),
 
-  // ── Data plane, project-assigned codes (PROTOCOL.md §7.3) ──
+  // ── Data plane, project-assigned codes (docs/protocol.md §7.3) ──
   InvalidRequest: e(-90001, 400, "invalid request", "请求无效"),
   UserMetaTooLarge: e(-90002, 400, "user meta too large (limit 2048 bytes)", "用户自定义元数据过大（上限 2048 字节）"),
   InvalidStorageClass: e(-90003, 400, "invalid storage class", "存储类型无效"),

@@ -11,7 +11,7 @@ import { PRIVATE_KEY, PUBLIC_KEY } from "./helpers";
 const BUCKET = "demobucket";
 const ROOT: Principal = { kind: "root", publicKey: PUBLIC_KEY };
 
-/** PROTOCOL.md §2.7, verbatim. */
+/** docs/protocol.md §2.7, verbatim. */
 const VECTORS: [string, string][] = [
   ["PUT\n\nimage/jpeg\n\n/demobucket/demokey", "6yvEwzA+4+sMK5vlmflnAIVMABE="],
   ["PUT\n\nimage/jpeg\n\nx-ucloud-bar:bar1,bar2\nx-ucloud-foo:foo\n/demobucket/demokey", "cj7yX7XjtQfeIHgq5nVUvsSsbGc="],
@@ -70,7 +70,7 @@ async function expectError(p: Promise<unknown>, name: string, code: number, stat
   expect((err as ApiError).entry.status).toBe(status);
 }
 
-describe("string-to-sign vectors (PROTOCOL.md §2.7)", () => {
+describe("string-to-sign vectors (docs/protocol.md §2.7)", () => {
   it.each(VECTORS)("%j", async (s, expected) => {
     expect(await sig(s)).toBe(expected);
   });

@@ -9,7 +9,7 @@ import { API, PRIVATE_KEY, PUBLIC_KEY, call, callWithEnv, control, file, newBuck
 const sign = (entries: Record<string, string | number>) =>
   controlSignature(new Params(new Map(Object.entries(entries))), PRIVATE_KEY);
 
-describe("control-plane signature (PROTOCOL.md §3.3 vectors)", () => {
+describe("control-plane signature (docs/protocol.md §3.3 vectors)", () => {
   it("DescribeUHostInstance example", async () => {
     expect(await sign({ Action: "DescribeUHostInstance", Region: "cn-bj2", Limit: 10, PublicKey: PUBLIC_KEY })).toBe(
       "cba5cf5ec4d4233d206b1b54951e3787350a642f",
@@ -43,7 +43,7 @@ describe("control-plane signature (PROTOCOL.md §3.3 vectors)", () => {
   });
 });
 
-describe("transports (PROTOCOL.md §3.1)", () => {
+describe("transports (docs/protocol.md §3.1)", () => {
   it("GET with a query string", async () => {
     const name = uniqueName();
     const { res, body } = await control({ Action: "CreateBucket", BucketName: name });

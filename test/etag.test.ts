@@ -15,7 +15,7 @@ import {
 const MiB = 1024 * 1024;
 const EMPTY_ETAG = "AAAAANo5o-5ea0sNMlW_75VgGJCv2AcJ";
 
-/** PROTOCOL.md §4.4's patterned body: byte i = (i * 7) & 255. */
+/** docs/protocol.md §4.4's patterned body: byte i = (i * 7) & 255. */
 function pattern(size: number): Uint8Array {
   const out = new Uint8Array(size);
   for (let i = 0; i < size; i++) out[i] = (i * 7) & 255;
@@ -63,7 +63,7 @@ describe("workerd DigestStream", () => {
   });
 });
 
-describe("object ETag vectors (PROTOCOL.md §4.4)", () => {
+describe("object ETag vectors (docs/protocol.md §4.4)", () => {
   it.each([
     ["abc", utf8("abc"), "AQAAAKmZPjZHBoFquj4lcXhQwmyc0Nid"],
     ["hello ufile\\n", utf8("hello ufile\n"), "AQAAAI3mCYmPuciV8wTC_djV1TsKEiwA"],
@@ -95,7 +95,7 @@ describe("object ETag vectors (PROTOCOL.md §4.4)", () => {
   });
 });
 
-describe("part ETags and multipart (PROTOCOL.md §4.2-4.4)", () => {
+describe("part ETags and multipart (docs/protocol.md §4.2-4.4)", () => {
   it("8 MiB of 0x00 as one part", async () => {
     const m = await multipart(new Uint8Array(8 * MiB), 8 * MiB);
     expect(m.partEtags).toEqual(["X94czmA-ZWbSDagRyci8zLBE1K4="]);

@@ -7,7 +7,7 @@ import { Params, type ParamValue } from "../src/control/params";
 import { hmacSha1Base64 } from "../src/crypto";
 import { pythonBody } from "./sdk-forms";
 
-/** The PROTOCOL.md test key pair, configured as the root keys in test/vitest.config.ts. */
+/** The docs/protocol.md test key pair, configured as the root keys in test/vitest.config.ts. */
 export const PUBLIC_KEY = "ucloudsomeone@example.com1296235120854146120";
 export const PRIVATE_KEY = "46f09bb9fab4f12dfc160dae12273d5332b5debe";
 
@@ -134,7 +134,7 @@ export async function put(bucket: string, key: string, body: string | Uint8Array
   return res.headers.get("ETag")!;
 }
 
-/** Bytes (i*7)&255, PROTOCOL.md §4.4's pattern. */
+/** Bytes (i*7)&255, docs/protocol.md §4.4's pattern. */
 export function pattern(size: number, seed = 7): Uint8Array {
   const out = new Uint8Array(size);
   for (let i = 0; i < size; i++) out[i] = (i * seed) & 255;
@@ -142,7 +142,7 @@ export function pattern(size: number, seed = 7): Uint8Array {
 }
 
 /**
- * A query-signed URL (PROTOCOL.md §2.5): `?UCloudPublicKey=&Expires=&Signature=`, the signature
+ * A query-signed URL (docs/protocol.md §2.5): `?UCloudPublicKey=&Expires=&Signature=`, the signature
  * over VERB\nMD5\nType\nExpires\n/bucket/key. `rawSignature` leaves the base64 unencoded (Python, C).
  */
 export async function presignedUrl(
@@ -158,7 +158,7 @@ export async function presignedUrl(
 }
 
 /**
- * PostFile as ufile-sdk-python sends it (PROTOCOL.md §5.4): fields FileName, Authorization, then
+ * PostFile as ufile-sdk-python sends it (docs/protocol.md §5.4): fields FileName, Authorization, then
  * the file part with its MIME, and no closing delimiter. The signature covers POST, the file's
  * MIME and `/bucket/<FileName>`; `signedKey` signs another key instead.
  */

@@ -4,7 +4,7 @@ import { sweepBlobs } from "../src/store/sweeper";
 import { authorization, call, callWithEnv, file, fileUrl, newBucket, put } from "./helpers";
 
 /**
- * DESIGN.md §4's three invariants:
+ * docs/design.md §4's three invariants:
  * 1. a key becomes visible only after its bytes are complete in R2 and its row is committed;
  * 2. a failure at any step leaves the previous version readable;
  * 3. a blob leaves R2 only when no row references it; leftovers are swept by the scheduled task.

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { authorization, call, file, fileUrl, newBucket, put } from "./helpers";
 
-/** PrefixFileList (`?list`) and ListObjects (`?listobjects`): PROTOCOL.md §5.10. */
+/** PrefixFileList (`?list`) and ListObjects (`?listobjects`): docs/protocol.md §5.10. */
 
 const list = async (b: string, query: string) => {
   const res = await file(b, "", { query, signedKey: "" });

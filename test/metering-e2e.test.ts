@@ -10,7 +10,7 @@ import { forgetBucket } from "../src/store/buckets";
 import { control, file, newBucket, pattern, uniqueName, type FileRequest } from "./helpers";
 
 /**
- * Metering end to end (DESIGN.md §7): real signed data-plane traffic → the usage events the data
+ * Metering end to end (docs/design.md §7): real signed data-plane traffic → the usage events the data
  * plane sends → the worker's queue handler → the scheduled handler → GetUFileReport,
  * GetUFileQuota(Info) and Owe, checked to the exact number.
  *

@@ -7,7 +7,7 @@ import { database } from "../src/store/db";
 import { insertUpload, listParts as listPartRows, recordPart } from "../src/store/uploads";
 import { authorization, call, callWithEnv, control, expectError, file, fileUrl, type Keys, newBucket, pattern, put, sha1Hex } from "./helpers";
 
-/** Multipart upload through HTTP, as the SDKs drive it (PROTOCOL.md §5.9, §4.3-4.4). */
+/** Multipart upload through HTTP, as the SDKs drive it (docs/protocol.md §5.9, §4.3-4.4). */
 
 const MiB = 1024 * 1024;
 const BLK = 8 * MiB;
@@ -169,7 +169,7 @@ describe("a whole upload", () => {
     expect(await partRows(id)).toBe(0);
   });
 
-  it("PROTOCOL.md §4.4 vector: (i*7)&255, 20 MiB + 5 in parts of 8, 8 and 4 MiB + 5", async () => {
+  it("docs/protocol.md §4.4 vector: (i*7)&255, 20 MiB + 5 in parts of 8, 8 and 4 MiB + 5", async () => {
     const b = await newBucket();
     const bytes = pattern(20 * MiB + 5);
     const id = await initiate(b, "vector");

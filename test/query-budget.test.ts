@@ -5,9 +5,9 @@ import { forgetBucket } from "../src/store/buckets";
 import { file, newBucket, pattern, uniqueName } from "./helpers";
 
 /**
- * D1 budget per data-plane request (DESIGN.md §8): GET/HEAD of an object = one D1 read besides
+ * D1 budget per data-plane request (docs/design.md §8): GET/HEAD of an object = one D1 read besides
  * the isolate-cached bucket lookup; PutFile = at most one read and one batch. And the hot path
- * writes no usage to D1 (DESIGN.md §7): its one usage event goes to the queue.
+ * writes no usage to D1 (docs/design.md §7): its one usage event goes to the queue.
  *
  * The counting D1 is a thin proxy over the real binding: every statement still runs against the
  * real database; the proxy only records what was executed, and how (one statement or one batch).

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { ParamValue } from "../src/control/params";
 import { control, uniqueName } from "./helpers";
 
-/** Quota and price actions (spec 000 §16-17, §19; PROTOCOL.md §3.5; UCloud BuyUFileQuota). */
+/** Quota and price actions (spec 000 §16-17, §19; docs/protocol.md §3.5; UCloud BuyUFileQuota). */
 
 type Keys = { publicKey: string; privateKey: string };
 

@@ -1,7 +1,7 @@
 import { utf8 } from "../src/crypto";
 
 /**
- * PostFile bodies exactly as the SDKs build them (PROTOCOL.md §5.4): both are malformed in ways
+ * PostFile bodies exactly as the SDKs build them (docs/protocol.md §5.4): both are malformed in ways
  * `request.formData()` rejects, which is why edgefile parses forms itself.
  */
 export type Piece = string | Uint8Array;

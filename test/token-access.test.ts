@@ -3,7 +3,7 @@ import type { ParamValue } from "../src/control/params";
 import { control, file, newBucket, postFile, presignedUrl, put, uniqueName, call, type Keys } from "./helpers";
 
 /**
- * Token enforcement on the data plane, end to end over HTTP (PROTOCOL.md §2.6, §8).
+ * Token enforcement on the data plane, end to end over HTTP (docs/protocol.md §2.6, §8).
  * Tokens are minted with CreateUFileToken (root keys); requests are then signed with the token's
  * keys in the header, the query (presigned URL) or the PostFile form. Every refusal is checked
  * for its exact status and RetCode, and for having changed nothing (read back with the root keys).

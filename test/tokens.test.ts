@@ -5,7 +5,7 @@ import { tokenKeySource } from "../src/auth/credentials";
 import { API, call, control, signControl, toQuery, uniqueName } from "./helpers";
 
 /**
- * Token actions (PROTOCOL.md §3.5, §8) over HTTP, signed like the SDKs sign.
+ * Token actions (docs/protocol.md §3.5, §8) over HTTP, signed like the SDKs sign.
  * Every test works in a project of its own: TOKEN_LIMIT_PER_PROJECT is 5 in test/vitest.config.ts.
  */
 type Body = Record<string, any>;

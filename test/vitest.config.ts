@@ -6,7 +6,7 @@ import { defineConfig } from "vitest/config";
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const wranglerConfig = here("../wrangler.toml");
 
-/** Keys of PROTOCOL.md's test vectors: fixtures and SDK-style signing use them as the root pair. */
+/** Keys of docs/protocol.md's test vectors: fixtures and SDK-style signing use them as the root pair. */
 export const TEST_PUBLIC_KEY = "ucloudsomeone@example.com1296235120854146120";
 export const TEST_PRIVATE_KEY = "46f09bb9fab4f12dfc160dae12273d5332b5debe";
 

@@ -99,7 +99,7 @@ export async function closedLoop({ port, concurrency, durationMs, warmupMs, buil
 
 // ───────────────────────── signing ─────────────────────────
 
-/** Data plane (PROTOCOL.md §2.1): `UCloud <pub>:base64(HMAC-SHA1(priv, VERB\nMD5\nType\nDate\n/bucket/key))`. */
+/** Data plane (docs/protocol.md §2.1): `UCloud <pub>:base64(HMAC-SHA1(priv, VERB\nMD5\nType\nDate\n/bucket/key))`. */
 export function ufileAuthorization(method, bucket, key, contentType = "") {
   const sig = createHmac("sha1", KEYS.privateKey).update(`${method}\n\n${contentType}\n\n/${bucket}/${key}`).digest("base64");
   return `UCloud ${KEYS.publicKey}:${sig}`;
@@ -115,7 +115,7 @@ export function ufileRequest(method, bucket, key, { query = "", contentType = ""
   return { method, path, headers, body };
 }
 
-/** Control plane (PROTOCOL.md §3.2): SHA1 over sorted name+value pairs plus the private key, as a GET query. */
+/** Control plane (docs/protocol.md §3.2): SHA1 over sorted name+value pairs plus the private key, as a GET query. */
 export function controlRequest(params) {
   const all = { ...params, PublicKey: KEYS.publicKey };
   const names = Object.keys(all).sort();

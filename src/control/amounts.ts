@@ -10,7 +10,7 @@ export interface AmountRule {
 
 /**
  * An integer amount parameter (quota and price actions). Absent → undefined; not an integer or
- * not a multiple of the step → 15017; outside [min, max] → 15018 (PROTOCOL.md §3.5 "Validation").
+ * not a multiple of the step → 15017; outside [min, max] → 15018 (docs/protocol.md §3.5 "Validation").
  */
 export function amountParam(params: Params, name: string, rule: AmountRule): number | undefined {
   const n = params.int(name);

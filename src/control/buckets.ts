@@ -12,7 +12,7 @@ import {
 import { abortBucketUploads } from "../store/uploads";
 import type { ControlAction, ControlContext } from "./context";
 
-/** Bucket actions: spec 000 §1-4, PROTOCOL.md §3.5. */
+/** Bucket actions: spec 000 §1-4, docs/protocol.md §3.5. */
 
 const LABEL = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
@@ -38,7 +38,7 @@ async function existingBucket(c: ControlContext, name: string): Promise<BucketRo
 }
 
 /**
- * UFileBucketSet (PROTOCOL.md §3.5), plus two edgefile fields the SDKs ignore (README "Control plane:
+ * UFileBucketSet (docs/protocol.md §3.5), plus two edgefile fields the SDKs ignore (README "Control plane:
  * buckets"): `StoredBytes` (sum of object sizes) and `ObjectCount`, both exact as of the last write.
  */
 export function bucketSet(b: BucketRow, fileDomain: string) {
@@ -95,7 +95,7 @@ export const deleteBucket: ControlAction = async (c) => {
     throw new ApiError("BucketTooYoung", `a bucket can be deleted ${minAge} seconds after its creation`);
   }
   if (!(await deleteBucketIfEmpty(c.db, bucket))) throw new ApiError("BucketNotEmpty", name);
-  // Open multipart uploads die with the bucket (PROTOCOL.md §3.5); any left over are swept by the cron.
+  // Open multipart uploads die with the bucket (docs/protocol.md §3.5); any left over are swept by the cron.
   await abortBucketUploads(c.env, c.db, bucket.id);
   return { BucketName: bucket.name, BucketId: bucket.id };
 };

@@ -8,7 +8,7 @@ import { verifyControlSignature } from "./signature";
 
 /**
  * Control plane: action lookup → signature → handler → envelope.
- * Always HTTP 200; errors are `RetCode` ≠ 0 with a `Message` (PROTOCOL.md §3.4).
+ * Always HTTP 200; errors are `RetCode` ≠ 0 with a `Message` (docs/protocol.md §3.4).
  */
 /** Errors raised below the control plane that it reports with its own code (same meaning, control table). */
 const CONTROL_CODE: Partial<Record<ErrorName, ErrorName>> = {

@@ -2,7 +2,7 @@ import { readPrefix } from "../body";
 import { ApiError } from "../errors";
 
 /**
- * Control-plane parameters (PROTOCOL.md §1.1, §3.1): the query string (form-decoded) merged
+ * Control-plane parameters (docs/protocol.md §1.1, §3.1): the query string (form-decoded) merged
  * with a form or JSON body of a POST; the body wins. Values keep their JSON type so that the
  * signature can encode them the way the SDKs do (§3.2).
  */
@@ -75,7 +75,7 @@ export class Params {
   }
 }
 
-/** Encodes a value as the SDKs do when signing (PROTOCOL.md §3.2). */
+/** Encodes a value as the SDKs do when signing (docs/protocol.md §3.2). */
 export function encodeValue(v: ParamValue): string {
   if (v === null) return "";
   if (typeof v === "string") return v;

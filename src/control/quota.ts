@@ -4,7 +4,7 @@ import { grantQuota, isQuotaType, quotaStatus, QUOTA_TYPES, type Meter, type Quo
 import { amountParam, type AmountRule } from "./amounts";
 import type { ControlAction, ControlContext } from "./context";
 
-/** Quota actions: spec 000 §16 and §19, PROTOCOL.md §3.5, and UCloud's BuyUFileQuota. */
+/** Quota actions: spec 000 §16 and §19, docs/protocol.md §3.5, and UCloud's BuyUFileQuota. */
 
 function quotaType(raw: string): QuotaType {
   if (!isQuotaType(raw)) {
@@ -27,7 +27,7 @@ export const getUFileQuota: ControlAction = async (c) => {
 /**
  * GetUFileQuotaInfo: the region's quota state. `QuotaType.N` is required and validated; all three
  * amounts are always answered, since Owe depends on all three (extra fields break no SDK).
- * The amounts are objects `{Left}`: ucloud-sdk-go unmarshals them into a struct (PROTOCOL.md §9.32).
+ * The amounts are objects `{Left}`: ucloud-sdk-go unmarshals them into a struct (docs/protocol.md §9.32).
  */
 export const getUFileQuotaInfo: ControlAction = async (c) => {
   const types = c.params.list("QuotaType");

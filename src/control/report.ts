@@ -7,7 +7,7 @@ import type { ControlAction } from "./context";
 const MAX_SPAN_SECONDS = 365 * DAY_SECONDS;
 
 /**
- * GetUFileReport (spec 000 §18, PROTOCOL.md §9.19): the project's usage in the region, one item
+ * GetUFileReport (spec 000 §18, docs/protocol.md §9.19): the project's usage in the region, one item
  * per UTC day touched by [StartTime, EndTime], days without usage included as zeros.
  * A reversed, negative or year-long range is out of range (15018); a non-integer is 15017.
  */

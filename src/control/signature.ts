@@ -5,7 +5,7 @@ import { ApiError } from "../errors";
 import { byteOrder, encodeValue, type Params } from "./params";
 
 /**
- * Control-plane signature (PROTOCOL.md §3.2): every parameter but `Signature`, sorted by
+ * Control-plane signature (docs/protocol.md §3.2): every parameter but `Signature`, sorted by
  * name in byte order, concatenated as name+value, the private key appended, SHA1, lowercase hex.
  */
 export async function controlSignature(params: Params, privateKey: string): Promise<string> {

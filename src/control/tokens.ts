@@ -13,7 +13,7 @@ import {
 } from "../store/tokens";
 import type { ControlAction, ControlContext } from "./context";
 
-/** Token actions: spec 000 §21-23, PROTOCOL.md §3.5 and §8. */
+/** Token actions: spec 000 §21-23, docs/protocol.md §3.5 and §8. */
 
 export const TOKEN_OPS: ReadonlySet<string> = new Set([
   "TOKEN_ALLOW_NONE",
@@ -103,7 +103,7 @@ function tokenChanges(c: ControlContext): Partial<TokenFields> {
   return changes;
 }
 
-/** UFileTokenSet (PROTOCOL.md §3.5); `privateKey` is "" in the partial view. */
+/** UFileTokenSet (docs/protocol.md §3.5); `privateKey` is "" in the partial view. */
 export function tokenSet(t: Token, privateKey: string) {
   return {
     TokenId: t.id,

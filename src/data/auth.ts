@@ -35,7 +35,7 @@ export interface ListObjectsQuery {
   prefix: string;
 }
 
-/** The small PostFile form fields, null when the form does not have them (PROTOCOL.md §5.4). */
+/** The small PostFile form fields, null when the form does not have them (docs/protocol.md §5.4). */
 export interface PostFileForm {
   authorization: string | null;
   /** The form field `Content-Type` (Go). */

@@ -29,7 +29,7 @@ export interface DataContext {
 
 export type Query = Map<string, string>;
 
-/** Form-decodes the query (PROTOCOL.md §1.3); malformed percent-encoding → 400. First value wins. */
+/** Form-decodes the query (docs/protocol.md §1.3); malformed percent-encoding → 400. First value wins. */
 export function parseQuery(url: URL): Query {
   const query: Query = new Map();
   for (const pair of url.search.slice(1).split("&")) {

@@ -1,5 +1,5 @@
 /**
- * CORS for the browser SDK (PROTOCOL.md §10): preflight answers, and every data-plane response
+ * CORS for the browser SDK (docs/protocol.md §10): preflight answers, and every data-plane response
  * exposes the headers the SDK reads. Credentials are signatures, never cookies, so `*` is safe.
  */
 const EXPOSED =

@@ -1,5 +1,5 @@
 /**
- * The UFile ETag (PROTOCOL.md §4), computed while a body streams past.
+ * The UFile ETag (docs/protocol.md §4), computed while a body streams past.
  *
  * - Object ETag: base64url(uint32_le(n) ‖ digest), no padding, where n = number of 4 MiB windows and
  *   digest = SHA1(data) for n ≤ 1, else SHA1(SHA1(window 0) ‖ SHA1(window 1) ‖ …).
@@ -154,7 +154,7 @@ export function normalizeEtag(s: string): string {
   return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1).trim() : t;
 }
 
-/** Empty-file ETags as the SDKs compute them (PROTOCOL.md §4.4): Go/Java/this service, Node v1, Python. */
+/** Empty-file ETags as the SDKs compute them (docs/protocol.md §4.4): Go/Java/this service, Node v1, Python. */
 const EMPTY_FILE_ETAGS: ReadonlySet<string> = new Set([
   "AAAAANo5o-5ea0sNMlW_75VgGJCv2AcJ",
   "AQAAANo5o-5ea0sNMlW_75VgGJCv2AcJ",

@@ -12,7 +12,7 @@ import { parseRange } from "./range";
 import { requestedAcl } from "./object-acl";
 import { uploadCallback } from "./callback";
 
-/** PutFile, GetFile, HEAD and DeleteFile (spec 000 §6, §9-11; PROTOCOL.md §5.3, §5.6-5.8). */
+/** PutFile, GetFile, HEAD and DeleteFile (spec 000 §6, §9-11; docs/protocol.md §5.3, §5.6-5.8). */
 
 /** `Content-MD5` as 32 hex or 24 base64 characters (SDKs send hex, spec 003 base64). */
 export function parseContentMd5(value: string | null): Uint8Array | undefined {

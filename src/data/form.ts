@@ -1,5 +1,5 @@
 /**
- * Streaming, tolerant multipart/form-data parser for PostFile (PROTOCOL.md §5.4).
+ * Streaming, tolerant multipart/form-data parser for PostFile (docs/protocol.md §5.4).
  *
  * workerd's `request.formData()` rejects the Python and Go SDK bodies and buffers the whole upload, so:
  *

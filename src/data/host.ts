@@ -1,7 +1,7 @@
 import type { Settings } from "../config";
 
 /**
- * The bucket a data-plane request addresses (PROTOCOL.md §1.2): the Host minus
+ * The bucket a data-plane request addresses (docs/protocol.md §1.2): the Host minus
  * `.<FILE_DOMAIN>` (bucket names may contain dots), else a configured custom domain.
  * Returns null when the host names no bucket.
  */

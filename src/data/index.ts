@@ -10,7 +10,7 @@ import { findOperation } from "./operations";
 import { meterRequest } from "../metering/events";
 
 /**
- * Data plane: `<bucket>.<FILE_DOMAIN>` requests (DESIGN.md §3).
+ * Data plane: `<bucket>.<FILE_DOMAIN>` requests (docs/design.md §3).
  * Host → bucket (cached lookup) → operation table → authenticate + authorize → handler.
  */
 export async function handleData(request: Request, url: URL, env: Env, ctx: ExecutionContext): Promise<Response> {

@@ -5,7 +5,7 @@ import { wholeNumberParam, type DataContext } from "./context";
 import { parseUserMeta, restoreStatus } from "./object-headers";
 import { json } from "../responses";
 
-/** PrefixFileList (`?list`) and ListObjects (`?listobjects`): spec 000 §5, PROTOCOL.md §5.10. */
+/** PrefixFileList (`?list`) and ListObjects (`?listobjects`): spec 000 §5, docs/protocol.md §5.10. */
 
 export async function prefixFileList(c: DataContext): Promise<Response> {
   const prefix = c.query.get("prefix") ?? "";

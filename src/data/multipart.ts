@@ -30,7 +30,7 @@ import { requestedAcl } from "./object-acl";
 import { uploadCallback } from "./callback";
 
 /**
- * Multipart upload (spec 000 §12-15, §20; PROTOCOL.md §5.9; DESIGN.md §5).
+ * Multipart upload (spec 000 §12-15, §20; docs/protocol.md §5.9; docs/design.md §5).
  *
  * An upload is an R2 multipart upload of a new blob plus rows in D1 (store/uploads.ts). Part N
  * (0-based) is R2 part N+1. Each part streams through a hasher on its way to R2, and its 4 MiB
@@ -234,7 +234,7 @@ export function parseEtagList(body: string): string[] {
 const MAX_FINISH_BODY = 1024 * 1024;
 
 /**
- * The key the object is published under (spec 000 §14, PROTOCOL.md §5.9): `newKey` (or
+ * The key the object is published under (spec 000 §14, docs/protocol.md §5.9): `newKey` (or
  * `newObject`) when it is non-empty and the upload's key is already taken, else the key.
  * Decided once per request: the access check authorizes WRITE on it and Finish uses it.
  */
@@ -289,7 +289,7 @@ function checkPartList(parts: PartRow[], sent: string[], blkSize: number): void 
   if (why) throw fail(why);
 }
 
-/** The object's MIME (PROTOCOL.md §5.9): part 0's Content-Type, else Initiate's, else Finish's. */
+/** The object's MIME (docs/protocol.md §5.9): part 0's Content-Type, else Initiate's, else Finish's. */
 const finishMime = (c: DataContext, upload: UploadRow, parts: PartRow[]): string =>
   parts[0].mime || upload.mime || c.request.headers.get("Content-Type") || "application/octet-stream";
 
@@ -303,7 +303,7 @@ const finishUserMeta = (c: DataContext, upload: UploadRow): Record<string, strin
  * `POST /key?uploadId=[&newKey=]`, body = part ETags → `{Bucket, Key, FileSize}` and the ETag.
  * Checks come first and publish nothing; a failure before the claim (R2 included) leaves the
  * upload resumable. After the claim, a failed publish leaves a completed blob that no row
- * references: the orphan sweeper removes it (DESIGN.md §4 invariant 3).
+ * references: the orphan sweeper removes it (docs/design.md §4 invariant 3).
  */
 export async function finishMultipartUpload(c: DataContext): Promise<Response> {
   const id = uploadIdParam(c);
@@ -354,7 +354,7 @@ export const listPartsAccess = async (c: DataContext): Promise<AccessCheck> => (
 });
 
 /**
- * `GET /?muploadpart&uploadId=[&max-parts=][&part-number-marker=]` (PROTOCOL.md §5.9).
+ * `GET /?muploadpart&uploadId=[&max-parts=][&part-number-marker=]` (docs/protocol.md §5.9).
  * The marker is inclusive (Go always sends 0, the first part number).
  */
 export async function getMultiUploadPart(c: DataContext): Promise<Response> {
@@ -380,7 +380,7 @@ export async function getMultiUploadPart(c: DataContext): Promise<Response> {
 }
 
 /**
- * `GET /?muploadid&prefix=&marker=&limit=` (PROTOCOL.md §5.10): uploads in progress by key.
+ * `GET /?muploadid&prefix=&marker=&limit=` (docs/protocol.md §5.10): uploads in progress by key.
  * `marker` is a key (exclusive), `NextMarker` the last key listed. A page never ends inside one
  * key's uploads: when the next upload shares the last key, that key's remaining uploads are
  * added, so the next page can start after the key without losing any.

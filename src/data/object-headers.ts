@@ -2,7 +2,7 @@ import { ApiError } from "../errors";
 import type { ObjectRow } from "../store/objects";
 
 /**
- * Object metadata on the wire (PROTOCOL.md §5.6-5.7, §6): storage classes, user metadata,
+ * Object metadata on the wire (docs/protocol.md §5.6-5.7, §6): storage classes, user metadata,
  * restore state, and the response headers of GET and HEAD.
  */
 
@@ -55,7 +55,7 @@ export function requestedUserMeta(headers: Headers, prefixes: readonly string[] 
 
 export const parseUserMeta = (json: string): Record<string, string> => JSON.parse(json) as Record<string, string>;
 
-/** Restore state of an ARCHIVE/COLD object (PROTOCOL.md §5.11, §6.3). */
+/** Restore state of an ARCHIVE/COLD object (docs/protocol.md §5.11, §6.3). */
 export type RestoreState = "none" | "restoring" | "restored";
 
 export function restoreState(row: Pick<ObjectRow, "restoreReadyAt" | "restoreExpiresAt">, now: number): RestoreState {

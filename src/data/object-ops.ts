@@ -13,7 +13,7 @@ import { requestedAcl } from "./object-acl";
 
 /**
  * Operations that only touch the index, never bytes: UploadHit (秒传), Copy, Rename, OpMeta,
- * ClassSwitch, Restore (spec 000 §8, §25; PROTOCOL.md §5.5, §5.11). R2 cannot rename, copy or
+ * ClassSwitch, Restore (spec 000 §8, §25; docs/protocol.md §5.5, §5.11). R2 cannot rename, copy or
  * edit metadata in place; with blobs under opaque ids these are row updates.
  */
 
@@ -42,7 +42,7 @@ export async function uploadHit(c: DataContext): Promise<Response> {
   const { hash, fileName, fileSize } = uploadHitParams(c);
   assertWritableKey(fileName);
   assertNotOwing(c.bucket);
-  // The SDKs disagree on the empty file's ETag (PROTOCOL.md §4.4): all three find an empty object.
+  // The SDKs disagree on the empty file's ETag (docs/protocol.md §4.4): all three find an empty object.
   const candidates = fileSize === 0 && isEmptyFileEtag(hash) ? [EMPTY_FILE_ETAG] : [hash];
   const source = await findByHash(c.db, c.bucket.id, candidates, fileSize);
   if (!source) throw new ApiError("FileNotExist", "no file with this hash and size in the bucket");
@@ -64,7 +64,7 @@ export async function uploadHit(c: DataContext): Promise<Response> {
 
 // ── Copy ──
 
-/** `X-Ufile-Copy-Source: /<bucket>/<key>`, raw, quote()d or fully percent-encoded (PROTOCOL.md §5.11). */
+/** `X-Ufile-Copy-Source: /<bucket>/<key>`, raw, quote()d or fully percent-encoded (docs/protocol.md §5.11). */
 export function copySource(c: DataContext): { bucket: string; key: string } {
   const raw = c.request.headers.get("X-Ufile-Copy-Source") ?? "";
   let decoded: string;
@@ -160,7 +160,7 @@ export async function opMeta(c: DataContext): Promise<Response> {
 export async function classSwitch(c: DataContext): Promise<Response> {
   const target = canonicalStorageClass(c.query.get("storageClass") ?? "");
   const row = await existingRow(c);
-  // An archived file may leave its class only while restored (PROTOCOL.md §5.11).
+  // An archived file may leave its class only while restored (docs/protocol.md §5.11).
   if (isArchival(row.storageClass) && !isArchival(target) && restoreState(row, c.now) !== "restored") {
     throw new ApiError("NotRestored");
   }

@@ -10,7 +10,7 @@ import { requestedStorageClass, requestedUserMeta } from "./object-headers";
 import { safeEqual, toHex } from "../crypto";
 
 /**
- * PostFile: `POST /` multipart form upload (spec 000 §7, PROTOCOL.md §5.4). The form carries
+ * PostFile: `POST /` multipart form upload (spec 000 §7, docs/protocol.md §5.4). The form carries
  * the key (`FileName`) and the credentials (`Authorization`), so access is checked here, after
  * the small fields and before a byte of the file is stored. The file part streams into R2.
  */

@@ -1,7 +1,7 @@
 import { ApiError } from "../errors";
 
 /**
- * Single byte ranges (PROTOCOL.md §5.6): `bytes=a-b`, `bytes=a-`, `bytes=-n`.
+ * Single byte ranges (docs/protocol.md §5.6): `bytes=a-b`, `bytes=a-`, `bytes=-n`.
  * Returns the inclusive [start, end] to serve, or null to serve the whole object (no Range, a
  * syntactically invalid or multi-range header — RFC 9110 lets a server ignore those — or an
  * empty object). An unsatisfiable range → 416 with `Content-Range: bytes *\/size`.

@@ -3,7 +3,7 @@ import type { ServedBucket } from "../store/buckets";
 import { dayStart } from "./units";
 
 /**
- * One data-plane request's usage, as sent to the usage queue (DESIGN.md §7). The request path
+ * One data-plane request's usage, as sent to the usage queue (docs/design.md §7). The request path
  * only sends it; the queue consumer (consumer.ts) folds events into `usage_daily`.
  */
 export interface UsageEvent {

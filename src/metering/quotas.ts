@@ -7,7 +7,7 @@ import { BYTE_SECONDS_PER_GB_DAY, BYTES_PER_GB, REQUESTS_PER_UNIT, gbDays, gigab
 import { usageTotalsQuery } from "./usage";
 
 /**
- * Quotas per (project, region) (DESIGN.md §7): granted amounts in `quotas` (no row = the
+ * Quotas per (project, region) (docs/design.md §7): granted amounts in `quotas` (no row = the
  * configured defaults), used = all-time sums of `usage_daily`, Left = granted − used, and
  * Owe = 1 when any Left is negative. `quotas.owe` caches Owe for the data plane, which reads
  * only that flag (with the bucket, store/buckets.ts); every writer of usage or grants refreshes

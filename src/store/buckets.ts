@@ -5,12 +5,12 @@ import { precompiledRow, type Database } from "./db";
 
 /**
  * The bucket index. The data plane looks buckets up on every request, so lookups by name are
- * cached in the isolate for a few seconds (DESIGN.md §8). Writes that must not act on a stale
+ * cached in the isolate for a few seconds (docs/design.md §8). Writes that must not act on a stale
  * cache entry re-check the bucket inside their own statement (see store/objects.ts).
  */
 export type BucketRow = typeof buckets.$inferSelect;
 export type BucketType = "public" | "private";
-/** A bucket as the data plane sees it: with its project's quota state (1 = owes, PROTOCOL.md 15011). */
+/** A bucket as the data plane sees it: with its project's quota state (1 = owes, docs/protocol.md 15011). */
 export type ServedBucket = BucketRow & { owe: number };
 
 const CACHE_TTL_MS = 5_000;

@@ -3,7 +3,7 @@ import { blobs, buckets, objects } from "../../schema/schema";
 import { batch, forEachChunk, inChunks, precompiled, precompiledRow, type Database, type Statement } from "./db";
 
 /**
- * The object index: the only code that reads or writes object rows (DESIGN.md §9: one seam,
+ * The object index: the only code that reads or writes object rows (docs/design.md §9: one seam,
  * so the index can be sharded later). Every reference move is one `db.batch()` (a D1
  * transaction) that keeps three things exact together:
  *

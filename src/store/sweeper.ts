@@ -5,7 +5,7 @@ import { forgetReleasedBlobs, knownBlobIds, unreferencedBlobs } from "./objects"
 import { blobIdsOfOpenUploads } from "./uploads";
 
 /**
- * Invariant 3 (DESIGN.md §4): a blob leaves R2 only when no row references it, and whatever
+ * Invariant 3 (docs/design.md §4): a blob leaves R2 only when no row references it, and whatever
  * a crash left behind is found here, never by a request path. Two kinds of leftovers:
  *
  * - released blobs: rows whose refcount reached 0 but whose release (after the response)

@@ -6,7 +6,7 @@ import { projects, tokens } from "../../schema/schema";
 import type { Database } from "./db";
 
 /**
- * The token index (PROTOCOL.md §8). Never cached: a deleted or narrowed token must stop
+ * The token index (docs/protocol.md §8). Never cached: a deleted or narrowed token must stop
  * working at once. Private keys are stored sealed, base64(iv || AES-GCM ciphertext), under a
  * key derived from a Worker secret; only `createToken` and `openPrivateKey` see them in clear.
  */

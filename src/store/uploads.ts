@@ -6,7 +6,7 @@ import { batch, database, inChunks, type Database } from "./db";
 import { prefixUpperBound } from "./objects";
 
 /**
- * The multipart index (DESIGN.md §5): the only code that reads or writes `uploads` and
+ * The multipart index (docs/design.md §5): the only code that reads or writes `uploads` and
  * `upload_parts`. An upload row names the blob it will become and R2's multipart upload id; a
  * part row records what Finish needs without re-reading a byte: size, part ETag, R2's part
  * etag and the SHA-1 of each 4 MiB window.
@@ -243,7 +243,7 @@ async function abortUploadsWhere(env: Env, db: Database, where: SQL): Promise<nu
   return claimed.length;
 }
 
-/** DeleteBucket: the bucket's open uploads are aborted (PROTOCOL.md §3.5); any beyond one call's share are swept later. */
+/** DeleteBucket: the bucket's open uploads are aborted (docs/protocol.md §3.5); any beyond one call's share are swept later. */
 export function abortBucketUploads(env: Env, db: Database, bucketId: string): Promise<number> {
   return abortUploadsWhere(env, db, sql`${uploads.bucketId} = ${bucketId}`);
 }

@@ -5,7 +5,7 @@
  *   server()                       the Worker's address: {url, port, logFile}
  *   request(req)                   one node:http request with any Host header; nothing is decoded
  *                                  (no gzip inflation), so tests see the exact bytes and headers sent
- *   control(params, opts?)         a signed control-plane GET (PROTOCOL.md §3.2) → {status, body: JSON}
+ *   control(params, opts?)         a signed control-plane GET (docs/protocol.md §3.2) → {status, body: JSON}
  *   controlSignature(params, key)  hex SHA1 of the byte-sorted k+v pairs + private key
  *   authorization(...)             `UCloud <pub>:<sig>[:<policy>]`, HMAC-SHA1 header form (§2.1-2.3)
  *   presignedQuery(...)            `UCloudPublicKey=…&Expires=…&Signature=…` (§2.5)
@@ -13,7 +13,7 @@
  *                                  127.0.0.1: Node does not resolve *.localhost), signed with the
  *                                  header form (default), the query form, or not at all
  *   newBucket(type?)               CreateBucket with a unique name; putFile(...) PutFile → ETag
- *   ufileEtag(bytes), partEtag(bytes), pattern(size)   PROTOCOL.md §4 values and test bytes
+ *   ufileEtag(bytes), partEtag(bytes), pattern(size)   docs/protocol.md §4 values and test bytes
  *   triggerScheduled()             runs the Worker's cron handler now (wrangler's /__scheduled)
  *   eventually(check)              retries an assertion until it passes (usage queue batches)
  *
@@ -100,7 +100,7 @@ const hasHeader = (headers: Record<string, string>, name: string) => Object.keys
 
 export type ControlValue = string | number | boolean;
 
-/** PROTOCOL.md §3.2: lowercase hex SHA1 over the byte-sorted `k + v` pairs, then the private key. */
+/** docs/protocol.md §3.2: lowercase hex SHA1 over the byte-sorted `k + v` pairs, then the private key. */
 export function controlSignature(params: Record<string, ControlValue>, privateKey: string): string {
   const names = Object.keys(params)
     .filter((k) => k !== "Signature")
@@ -233,7 +233,7 @@ export async function putFile(bucket: string, key: string, body: Uint8Array | st
 const sha1 = (bytes: Uint8Array) => createHash("sha1").update(bytes).digest();
 const BLOCK = 4 * 1024 * 1024;
 
-/** The UFile object ETag (PROTOCOL.md §4.1): base64url(uint32le(n) ‖ SHA1 or SHA1 of block SHA1s). */
+/** The UFile object ETag (docs/protocol.md §4.1): base64url(uint32le(n) ‖ SHA1 or SHA1 of block SHA1s). */
 export function ufileEtag(bytes: Uint8Array): string {
   const n = Math.ceil(bytes.byteLength / BLOCK);
   let digest: Buffer;
@@ -251,7 +251,7 @@ export function ufileEtag(bytes: Uint8Array): string {
 /** A part ETag (§4.2): base64url(SHA1(part)), padding kept. */
 export const partEtag = (bytes: Uint8Array): string => sha1(bytes).toString("base64").replace(/\+/g, "-").replace(/\//g, "_");
 
-/** Bytes `(i*seed)&255` (PROTOCOL.md §4.4's pattern). */
+/** Bytes `(i*seed)&255` (docs/protocol.md §4.4's pattern). */
 export function pattern(size: number, seed = 7): Buffer {
   const out = Buffer.alloc(size);
   for (let i = 0; i < size; i++) out[i] = (i * seed) & 255;

@@ -1,6 +1,6 @@
 /**
  * What ./global-setup.ts gives the wire tests (`inject("wire")`), and the root keys it configures:
- * the PROTOCOL.md test key pair, as in the workerd project (test/vitest.config.ts).
+ * the docs/protocol.md test key pair, as in the workerd project (test/vitest.config.ts).
  */
 export const PUBLIC_KEY = "ucloudsomeone@example.com1296235120854146120";
 export const PRIVATE_KEY = "46f09bb9fab4f12dfc160dae12273d5332b5debe";

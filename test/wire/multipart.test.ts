@@ -35,7 +35,7 @@ describe("UploadPartCopy", () => {
     const dst = await newBucket();
     const bytes = pattern(20 * MiB + 5);
     const sourceEtag = await putFile(src, "big/source.bin", bytes);
-    expect(sourceEtag).toBe("BgAAAMLSg3CJt5fzwLVoUEaGIj23oQLI"); // PROTOCOL.md §4.4
+    expect(sourceEtag).toBe("BgAAAMLSg3CJt5fzwLVoUEaGIj23oQLI"); // docs/protocol.md §4.4
 
     const id = await initiate(dst, "copy.bin");
     const etags: string[] = [];

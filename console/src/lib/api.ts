@@ -154,7 +154,7 @@ export class BucketClient {
     return this.request({ method: "PUT", key, query: `newFileName=${encodeURIComponent(newKey)}&force=${force}` });
   }
 
-  /** Copy (PROTOCOL.md §5.11); `meta` given = REPLACE the user metadata with it. */
+  /** Copy (docs/protocol.md §5.11); `meta` given = REPLACE the user metadata with it. */
   copy(sourceBucket: string, sourceKey: string, key: string, meta?: Record<string, string>): Promise<Response> {
     const headers: Record<string, string> = { "X-Ufile-Copy-Source": `/${sourceBucket}/${sourceKey.split("/").map(encodeURIComponent).join("/")}` };
     if (meta) {

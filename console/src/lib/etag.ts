@@ -1,5 +1,5 @@
 /**
- * The UFile ETag (PROTOCOL.md §4.1), computed from a Blob without holding it in memory: SHA1 of
+ * The UFile ETag (docs/protocol.md §4.1), computed from a Blob without holding it in memory: SHA1 of
  * each 4 MiB block (the whole file when it fits in one), `base64url(uint32_le(n) ‖ digest)`.
  * Runs in a worker thread (etag.worker.ts) so hashing a large file never blocks the page.
  */

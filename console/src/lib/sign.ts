@@ -1,6 +1,6 @@
 /**
  * Signatures, computed in the browser with Web Crypto exactly as the SDKs compute them.
- * - Control plane (PROTOCOL.md §3.2): SHA1 hex of the parameters sorted by name, each as
+ * - Control plane (docs/protocol.md §3.2): SHA1 hex of the parameters sorted by name, each as
  *   `name + value`, with the private key appended.
  * - Data plane (§2.1): base64 HMAC-SHA1 of `VERB\nContent-MD5\nContent-Type\nDate\n/bucket/key`,
  *   sent as `Authorization: UCloud <PublicKey>:<Signature>`.
