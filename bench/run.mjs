@@ -3,10 +3,10 @@
 // both in one workerd, driven by the same closed-loop load from this process; s3rver as a peer.
 // Ratios come from many short interleaved rounds (edgefile, baseline, baseline, edgefile, …), each
 // with its 95 % interval; one whose interval is wider than ±0.05 is flagged as not a result. The
-// machine's load is sampled throughout and reported. About 25 minutes on 2 cores.
+// machine's load is sampled throughout and reported. About 25 minutes on 2 cores (more when busy).
 // Loopback only; every loop and request is bounded in time.
 //
-//   --rounds N           interleaved rounds per workload (20)   --duration S   measured seconds per run (1)
+//   --rounds N           interleaved rounds per workload (16)   --duration S   measured seconds per run (1.5)
 //   --warmup S           unmeasured seconds before each run (0.5) --concurrency N requests in flight (16)
 //   --latency-rounds N   rounds per distance in the latency model (2), --latency-duration S (2)
 //   --distances a,b,…    modeled round trips to D1's primary, ms (0,20,80,150)
@@ -15,6 +15,7 @@
 //   --only a,b           only these parts: put-4k put-1m get-4k get-1m head-4k list-1000
 //                        describe-bucket latency multipart diagnose large
 //   --large-mib N        size of the large transfers (1024)
+//   --hashing-diagnostics  also the baseline's large PutFile with TransformStream and BYOB hashing
 //   --keep               keep bench/.tmp (the persisted D1/R2 state) afterwards
 //   --write-results      write bench/results.{md,png,json} even for a partial run (--quick, --only)
 //   --report-only        no run: rewrite results.md/.png from the results.json of the output folder
@@ -33,18 +34,20 @@ import { newAgent, send } from "./lib/load.mjs";
 import { writeReport } from "./lib/report.mjs";
 import { applyMigrations, buildWorker, startS3rver, startWorkers, versions } from "./lib/servers.mjs";
 import { benchBucketId, fillListBucket, largeTransfer, runMultipart, runSmall, seed, smallWorkloads } from "./lib/workloads.mjs";
+import { runS3Comparison, s3Workloads } from "./lib/s3-workloads.mjs";
 
 const { values: opt } = parseArgs({
   options: {
-    duration: { type: "string", default: "1" },
+    duration: { type: "string", default: "1.5" },
     warmup: { type: "string", default: "0.5" },
     concurrency: { type: "string", default: "16" },
-    rounds: { type: "string", default: "20" },
+    rounds: { type: "string", default: "16" },
     "latency-rounds": { type: "string", default: "2" },
     "latency-duration": { type: "string", default: "2" },
     distances: { type: "string", default: "0,20,80,150" },
     "replica-ms": { type: "string", default: "10" },
     "write-results": { type: "boolean", default: false },
+    "hashing-diagnostics": { type: "boolean", default: false },
     quick: { type: "boolean", default: false },
     only: { type: "string", default: "" },
     keep: { type: "boolean", default: false },
@@ -66,7 +69,7 @@ const settings = {
   warmupMs: Number(opt.warmup) * 1000,
   concurrency: Number(opt.concurrency),
   rounds: Number(opt.rounds),
-  ablationRounds: Math.max(4, Math.ceil(Number(opt.rounds) / 2)),
+  ablationRounds: Math.max(4, Math.ceil(Number(opt.rounds) / 3)),
   latency: {
     distances: opt.distances.split(",").map(Number),
     replicaMs: Number(opt["replica-ms"]),
@@ -165,6 +168,16 @@ try {
     });
   }
 
+  // The S3 front against the UFile plane on the same Worker (bench/lib/s3-workloads.mjs).
+  const s3front = [];
+  for (const w of s3Workloads().filter((w) => wanted(w.id))) {
+    sampler.phase(w.id);
+    const { runs, ratios } = await runS3Comparison(w, targets.edgefile, settings, log);
+    const s3VsUfile = ratioSummary(ratios, sampler.others(w.id));
+    log(`${w.id.padEnd(16)} S3 ÷ UFile: req/s ${s3VsUfile.median.toFixed(2)} [${s3VsUfile.lo.toFixed(2)}–${s3VsUfile.hi.toFixed(2)}] (target ≥ ${w.target})`);
+    s3front.push({ id: w.id, label: w.label, target: w.target, runs, s3VsUfile });
+  }
+
   let latency = null;
   if (wanted("latency")) {
     latency = await runLatencyModel(workers.diagPort, { ...settings.latency, listKeys: settings.listKeys }, log, sampler);
@@ -194,7 +207,7 @@ try {
     const bucketId = await benchBucketId(workers.edgefilePort);
     const micro = await microCosts(workers.diagPort, workers.workerdPid, bucketId);
     for (const [piece, c] of Object.entries(micro)) log(`CPU per request: ${c.us.toFixed(1).padStart(7)} µs  ${piece}`);
-    diagnostics = { sha1, calls, micro, ablations: await ablations(workers.diagPort, settings, log, sampler) };
+    diagnostics = { sha1, calls, micro, ablations: await ablations(workers.diagPort, workers.workerdPid, settings, log, sampler) };
   }
 
   // Large transfers: each group in a fresh workerd (same persisted state), so every RSS figure
@@ -210,8 +223,13 @@ try {
       { who: "edgefile", steps: ["get"] },
       { who: "baseline", steps: ["put"] },
       { who: "baseline", steps: ["get"] },
-      { who: "baseline", steps: ["put"], pipe: "js" },
-      { who: "baseline", steps: ["put"], pipe: "byob" },
+      // The baseline hashing as edgefile's upload path once did, and as it does now (--hashing-diagnostics).
+      ...(opt["hashing-diagnostics"]
+        ? [
+            { who: "baseline", steps: ["put"], pipe: "js" },
+            { who: "baseline", steps: ["put"], pipe: "byob" },
+          ]
+        : []),
     ];
     for (const { who, steps, pipe } of plan) {
       await workers.mf.dispose();
@@ -252,7 +270,7 @@ try {
     listKeys,
     listFillSeconds,
   };
-  const results = { info, small, latency, multipart, large, diagnostics };
+  const results = { info, small, s3front, latency, multipart, large, diagnostics };
   mkdirSync(OUT, { recursive: true });
   writeFileSync(RESULTS_JSON, JSON.stringify(results, null, 1) + "\n");
   const files = [RESULTS_JSON, ...writeReport(results, OUT)];

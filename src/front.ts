@@ -1,24 +1,55 @@
 import { settings, type Env } from "./config";
+import { isConsoleRequest, serveConsole } from "./console";
+import { handleControl } from "./control";
+import type { Params } from "./control/params";
+import { handleData } from "./data";
 import { bucketFromHost } from "./data/host";
+import type { RequestIds } from "./responses";
+import { handleS3 } from "./s3";
 import { sigV4Form } from "./s3/sigv4";
 
 /**
- * UFile data plane or S3 API, for a request without `Action` (docs/s3.md "Addressing"):
+ * The fronts of the Worker, in the order they are asked (docs/design.md §3a, docs/s3.md "Addressing"):
+ * the first row that claims a request serves it. Each front owns only its wire format; rights,
+ * storage and metering live below it.
  *
- * - the console's `/ui` path on a non-bucket host → the data plane (which leaves it to the console);
- * - `<bucket>.<FILE_DOMAIN>` or a custom host → UFile, unless the request carries SigV4
- *   credentials (then it is S3 virtual-hosted style: no UFile client signs with AWS4-HMAC-SHA256);
- * - the S3 host itself or `<bucket>.<S3 host>` (when the S3 host differs from FILE_DOMAIN) → S3;
- * - any other host (`localhost:8787`, an IP address, the API host) → S3 path style, so that
- *   `--endpoint-url http://localhost:8787` works with no DNS set-up, signed or anonymous.
+ * 1. control plane: an `Action` parameter (query, form or JSON body; any host, any path);
+ * 2. web console: `/ui/…` on a host that names no bucket (static files, src/console.ts);
+ * 3. S3 API: the S3 host or `<bucket>.<S3 host>`; a bucket host when the request carries SigV4
+ *    credentials (no UFile client signs with AWS4-HMAC-SHA256); and every host that names no bucket
+ *    (path style: `http://localhost:8787/<bucket>/<key>` works with no DNS set-up, signed or anonymous);
+ * 4. UFile data plane: `<bucket>.<FILE_DOMAIN>` and custom bucket hosts.
  */
-export type Front = "s3" | "ufile";
+export interface Incoming {
+  request: Request;
+  url: URL;
+  /** Control-plane parameters (query, and a small form or JSON body): read once, before any front. */
+  params: Params;
+  env: Env;
+  ctx: ExecutionContext;
+  ids: RequestIds;
+}
 
-export function front(request: Request, url: URL, env: Env): Front {
+export interface FrontSpec {
+  name: string;
+  claims(r: Incoming): boolean;
+  serve(r: Incoming): Promise<Response>;
+}
+
+function isS3Request({ request, url, env }: Incoming): boolean {
   const s = settings(env);
   const host = url.hostname.toLowerCase();
-  if (host === s.s3Host || (s.s3Host !== s.fileDomain && host.endsWith("." + s.s3Host))) return "s3";
-  if (bucketFromHost(url, s) !== null) return sigV4Form(request, url) !== null ? "s3" : "ufile";
-  if (url.pathname === "/ui" || url.pathname.startsWith("/ui/")) return "ufile";
-  return "s3";
+  if (host === s.s3Host || (s.s3Host !== s.fileDomain && host.endsWith("." + s.s3Host))) return true;
+  if (bucketFromHost(url, s) !== null) return sigV4Form(request, url) !== null;
+  return true;
 }
+
+export const FRONTS = [
+  { name: "control", claims: (r) => r.params.has("Action"), serve: (r) => handleControl(r.params, r.env, r.ctx) },
+  { name: "console", claims: (r) => isConsoleRequest(r.url, r.env), serve: (r) => serveConsole(r.request, r.url, r.env) },
+  { name: "s3", claims: isS3Request, serve: (r) => handleS3(r.request, r.url, r.env, r.ctx, r.ids) },
+  { name: "ufile", claims: () => true, serve: (r) => handleData(r.request, r.url, r.env, r.ctx) },
+] as const satisfies readonly FrontSpec[];
+
+/** The front that serves `r` (the last row claims everything). */
+export const frontFor = (r: Incoming): FrontSpec => FRONTS.find((f) => f.claims(r))!;

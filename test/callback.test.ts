@@ -10,7 +10,7 @@ const b64url = (s: string) => btoa(s).replace(/\+/g, "-").replace(/\//g, "_");
 const vars: Record<string, string | number> = { key: 'a "b"/c d', fsize: 12, "x:name": "Alice & Bob" };
 const value = (name: string) => (Object.hasOwn(vars, name) ? vars[name] : "");
 
-describe("the upload-policy vector (docs/protocol-notes.md)", () => {
+describe("the upload-policy vector (docs/protocol.md §2.7)", () => {
   it("signs the base64 policy appended after the resource", async () => {
     const policy = b64url('{"callbackUrl":"http://example.com/cb","callbackBody":"key=$(key)"}');
     expect(policy).toBe("eyJjYWxsYmFja1VybCI6Imh0dHA6Ly9leGFtcGxlLmNvbS9jYiIsImNhbGxiYWNrQm9keSI6ImtleT0kKGtleSkifQ==");

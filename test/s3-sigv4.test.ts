@@ -138,6 +138,27 @@ describe("SigV4 refusals", () => {
   });
 });
 
+describe("Accept-Encoding rewritten on the way in", () => {
+  it("a signature over Accept-Encoding: gzip still verifies when the runtime shows another value", async () => {
+    const url = "https://b.example/k";
+    const signedReq = new Request(url, { headers: { "accept-encoding": "gzip" } });
+    const at = new Date(EXAMPLE_TIME * 1000).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+    const { canonicalHeaders, canonicalRequest, signingKey, stringToSign, hmac } = await import("../src/s3/sigv4");
+    const signed = ["accept-encoding", "host", "x-amz-content-sha256", "x-amz-date"];
+    const headers = { "accept-encoding": "gzip", host: "b.example", "x-amz-content-sha256": EMPTY_SHA256, "x-amz-date": at };
+    const canonical = canonicalRequest("GET", "/k", "", canonicalHeaders(new Request(url, { headers }), new URL(url), signed), signed, EMPTY_SHA256);
+    const key = await signingKey(SECRET, at.slice(0, 8), "us-east-1", "s3");
+    const sig = [...(await hmac(key, await stringToSign(at, `${at.slice(0, 8)}/us-east-1/s3/aws4_request`, canonical)))].map((b) => b.toString(16).padStart(2, "0")).join("");
+    const authz = `AWS4-HMAC-SHA256 Credential=${AKID}/${at.slice(0, 8)}/us-east-1/s3/aws4_request, SignedHeaders=${signed.join(";")}, Signature=${sig}`;
+    expect(signedReq.headers.get("accept-encoding")).toBe("gzip");
+    const rewritten = new Request(url, { headers: { ...headers, "accept-encoding": "br, gzip", Authorization: authz } });
+    expect(await code(verify(rewritten))).toBe("ok");
+    // Any other signed header still has to match exactly.
+    const changed = new Request(url, { headers: { ...headers, "x-amz-content-sha256": "UNSIGNED-PAYLOAD", Authorization: authz } });
+    expect(await code(verify(changed))).toBe("SignatureDoesNotMatch");
+  });
+});
+
 describe("canonical forms", () => {
   it("encodes the AWS way: unreserved kept, the rest upper-case %XX, / kept only in paths", () => {
     expect(uriEncode("a b/c~d*é", true)).toBe("a%20b/c~d%2A%C3%A9");

@@ -31,7 +31,7 @@ const CURVES_W = 820;
 export function chart(title, sections, curves) {
   const barsH = 85 + sections.reduce((h, s) => h + 70 + s.rows.length * ROW_H, 0) + 20;
   const width = BARS_W + (curves ? CURVES_W : 0);
-  const height = Math.max(barsH, curves ? 640 : 0);
+  const height = Math.max(barsH, curves ? 95 + 40 + 400 + 45 + Math.ceil(curves.series.length / 2) * 16 + 20 : 0);
   const c = new Canvas(width, height);
   c.text(20, 20, title, INK, 3);
   let x0 = 20;
@@ -42,7 +42,7 @@ export function chart(title, sections, curves) {
     x0 += 30 + c.text(x0 + 20, 56, name, INK, 2);
   }
   bars(c, 95, sections);
-  if (curves) lines(c, BARS_W + 20, 95, CURVES_W - 50, 480, curves);
+  if (curves) lines(c, BARS_W + 20, 95, CURVES_W - 50, 490, curves);
   return c.png();
 }
 
@@ -83,10 +83,10 @@ function bars(c, y, sections) {
 /** Curves on linear axes: one polyline per series, a legend below. */
 function lines(c, x0, y0, w, h, { title, xLabel, yLabel, xs, series }) {
   c.text(x0, y0, title, INK, 2);
-  const top = y0 + 30;
+  const top = y0 + 40;
   const left = x0 + 50;
   const plotW = w - 60;
-  const plotH = h - 80;
+  const plotH = h - 90;
   const ymax = niceMax(Math.max(...series.flatMap((s) => s.ys).filter(Number.isFinite), 1));
   const xmax = Math.max(...xs, 1);
   const px = (v) => left + (v / xmax) * plotW;

@@ -91,9 +91,10 @@ function variants() {
 /**
  * Each variant against the workload's first row (the reference), in interleaved rounds: every
  * round runs the reference and each variant back to back, the order reversed every other round.
- * Per variant: pooled p50, median req/s, and the median ÷-reference ratio with its interval.
+ * Per variant: median req/s and p50, and the ratios to the reference by workerd CPU time per
+ * request and by req/s, each the median with its interval.
  */
-export async function ablations(port, settings, log, sampler) {
+export async function ablations(port, pid, settings, log, sampler) {
   const out = {};
   const rounds = settings.ablationRounds;
   for (const [workload, list] of Object.entries(variants())) {
@@ -102,7 +103,7 @@ export async function ablations(port, settings, log, sampler) {
     for (let r = 0; r < rounds; r++) {
       for (const i of r % 2 === 0 ? list.keys() : [...list.keys()].reverse()) {
         const v = list[i];
-        runs[i].push(await closedLoop({ port, ...settings, build: (w, seq) => as(v.who, v.build(w, seq), v.extra) }));
+        runs[i].push(await closedLoop({ port, cpuPid: pid, ...settings, build: (w, seq) => as(v.who, v.build(w, seq), v.extra) }));
       }
     }
     const others = sampler?.others(`ablation ${workload}`);
@@ -113,7 +114,9 @@ export async function ablations(port, settings, log, sampler) {
         label: v.label,
         rps: median(rs.map((x) => x.rps)),
         p50: median(rs.map((x) => x.p50)),
-        vsFirst: ratioSummary(rs.map((x, r) => x.rps / runs[0][r].rps), others),
+        // The first row's workerd CPU time per request ÷ this variant's (as the main table's "by CPU").
+        vsFirst: ratioSummary(rs.map((x, r) => runs[0][r].cpuMsPerRequest / x.cpuMsPerRequest), others),
+        vsFirstRps: ratioSummary(rs.map((x, r) => x.rps / runs[0][r].rps), others),
         errors: rs.reduce((n, x) => n + x.errors, 0),
         firstError: rs.find((x) => x.firstError)?.firstError ?? "",
       };

@@ -7,7 +7,7 @@ import { localKeys } from "../../src/cli/keys.mjs";
 import { processCpuNs } from "./machine.mjs";
 import { percentiles } from "./stats.mjs";
 
-const KEYS = localKeys();
+export const KEYS = localKeys();
 
 /**
  * One request to 127.0.0.1:port, abandoned after `timeoutMs` without progress (so every run ends).

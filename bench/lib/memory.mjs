@@ -26,16 +26,25 @@ export async function isolateHeap(mf, workerName) {
     pending.get(m.id)?.(m.result);
     pending.delete(m.id);
   });
+  // Every call gives up after 15 s (resolving undefined), so a silent inspector never stalls the bench.
   const call = (method) =>
     new Promise((resolve) => {
-      pending.set(++id, resolve);
-      ws.send(JSON.stringify({ id, method }));
+      const n = ++id;
+      const timer = setTimeout(() => {
+        pending.delete(n);
+        resolve(undefined);
+      }, 15_000);
+      pending.set(n, (result) => {
+        clearTimeout(timer);
+        resolve(result);
+      });
+      ws.send(JSON.stringify({ id: n, method }));
     });
   return {
     /** V8 heap in use plus ArrayBuffer backing stores, in MiB. */
     async usage() {
       const r = await call("Runtime.getHeapUsage");
-      return (r.usedSize + (r.backingStorageSize ?? 0)) / MiB;
+      return r ? (r.usedSize + (r.backingStorageSize ?? 0)) / MiB : NaN;
     },
     /** Forces a full garbage collection in the isolate (what is left after it is what is held). */
     async collectGarbage() {
@@ -66,7 +75,8 @@ export async function sampleMemory(pid, heap, fn) {
     rssPeak = Math.max(rssPeak, kib(status(pid), "VmRSS") / 1024);
     if (!heap || busy) return;
     busy = true;
-    heapPeak = Math.max(heapPeak, await heap.usage());
+    const now = await heap.usage();
+    if (Number.isFinite(now)) heapPeak = Math.max(heapPeak, now);
     busy = false;
   }, 100);
   try {

@@ -1,7 +1,7 @@
 // Starts what the bench measures: edgefile and the baseline Worker in ONE workerd (Miniflare, with
 // shared D1 and R2 persisted under bench/.tmp), and s3rver in a child Node process. Loopback only.
 import { spawn, spawnSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wrangler";
@@ -17,6 +17,11 @@ export const OFFLINE_ENV = process.env;
 
 /** Bundles src/index.ts (or another entry, with wrangler.toml's settings) exactly as `wrangler deploy` would: esbuild, no upload. */
 export function buildWorker(outdir, entry) {
+  // wrangler.toml serves the web console's built files as assets: build them if they are not there.
+  if (!existsSync("console/dist")) {
+    const built = spawnSync("npm", ["run", "build:console"], { env: OFFLINE_ENV, encoding: "utf8" });
+    if (built.status !== 0) throw new Error(`console build failed:\n${built.stdout}\n${built.stderr}`);
+  }
   const args = ["wrangler", "deploy", "--dry-run", "--outdir", outdir, ...(entry ? [entry] : [])];
   const r = spawnSync("npx", args, { env: OFFLINE_ENV, encoding: "utf8" });
   if (r.status !== 0) throw new Error(`wrangler build failed:\n${r.stdout}\n${r.stderr}`);

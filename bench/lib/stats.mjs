@@ -41,6 +41,7 @@ function binomialCdf(n, k) {
 export function medianInterval(xs) {
   const s = sorted(xs);
   const n = s.length;
+  if (n === 0) return { lo: NaN, hi: NaN, coverage: NaN };
   let j = 0;
   while (j + 1 <= n / 2 && 1 - 2 * binomialCdf(n, j) >= 0.95) j++;
   if (j === 0) return { lo: s[0], hi: s[n - 1], coverage: n ? 1 - 2 * 0.5 ** n : NaN };
@@ -58,9 +59,12 @@ export function ratioSummary(ratios, othersCpu = NaN) {
   const med = median(s);
   const { lo, hi, coverage } = medianInterval(s);
   const halfWidth = Math.max(med - lo, hi - med);
-  const result = s.length > 0 && halfWidth <= RESOLUTION;
+  // Below 6 rounds the interval is only min–max, with less than 95 % coverage: never a result.
+  const result = coverage >= 0.95 && halfWidth <= RESOLUTION;
   let advice = "";
-  if (!result && s.length > 0) {
+  if (!result && s.length > 0 && coverage < 0.95) {
+    advice = `${s.length} rounds give no 95 % interval: at least 6 are needed (--rounds)`;
+  } else if (!result && s.length > 0) {
     const rounds = Math.ceil(s.length * (halfWidth / RESOLUTION) ** 2);
     advice =
       `±${halfWidth.toFixed(2)} > ±${RESOLUTION}: about ${Math.max(rounds, s.length + 2)} rounds (--rounds) would be needed at this spread` +

@@ -14,8 +14,8 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 
 const SIZES = { "4k": 4 * KiB, "1m": MiB };
-const bodies = Object.fromEntries(Object.entries(SIZES).map(([name, size]) => [name, randomBytes(size)]));
-const seedKey = (size, i) => `get/${size}/${i % SEEDS}`;
+export const bodies = Object.fromEntries(Object.entries(SIZES).map(([name, size]) => [name, randomBytes(size)]));
+export const seedKey = (size, i) => `get/${size}/${i % SEEDS}`;
 
 function expectOk(res, what) {
   if (res.status !== 200) throw new Error(`${what}: HTTP ${res.status} ${res.text}`);

@@ -31,8 +31,8 @@ export async function authenticateS3(request: Request, url: URL, env: Env, now: 
   const form = sigV4Form(request, url);
   if (form === null) {
     const auth = request.headers.get("Authorization");
-    if (auth !== null && auth.trim() !== "") {
-      throw new ApiError("InvalidArgument", "Only AWS Signature Version 4 (AWS4-HMAC-SHA256) is supported.");
+    if ((auth !== null && auth.trim() !== "") || url.searchParams.has("AWSAccessKeyId")) {
+      throw new ApiError("InvalidArgument", "Only AWS Signature Version 4 (AWS4-HMAC-SHA256) is supported; configure the client for SigV4 (boto3: signature_version=\"s3v4\").");
     }
     return { form: "anonymous", principal: { kind: "anonymous" }, verified: null };
   }

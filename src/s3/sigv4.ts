@@ -221,11 +221,28 @@ export function canonicalQuery(url: URL, form: CredentialForm): string {
   return pairs.map(([n, v]) => `${n}=${v}`).join("&");
 }
 
+/**
+ * Values a client may have signed for `Accept-Encoding` when the runtime shows another: Cloudflare
+ * (and wrangler's local proxy) rewrite that header before the Worker sees it, so a client that
+ * signed it (rclone and other aws-sdk-go v1 clients sign `Accept-Encoding: gzip`) would never match.
+ * The value is not security-relevant (it only asks for a compressed answer, which edgefile never
+ * sends), so the usual client values are tried too.
+ */
+const ACCEPT_ENCODING_CANDIDATES = ["gzip", "identity", "gzip, deflate", "gzip, deflate, br", "br, gzip"];
+
+/** The canonical header blocks to try: as received, then with each Accept-Encoding candidate when that header is signed. */
+export function canonicalHeaderCandidates(request: Request, url: URL, signed: string[]): string[] {
+  const received = canonicalHeaders(request, url, signed);
+  if (!signed.includes("accept-encoding")) return [received];
+  const actual = request.headers.get("accept-encoding");
+  return [received, ...ACCEPT_ENCODING_CANDIDATES.filter((v) => v !== actual).map((v) => canonicalHeaders(request, url, signed, { "accept-encoding": v }))];
+}
+
 /** `name:value\n` for each signed header; `host` falls back to the URL's host (some runtimes hide it). */
-export function canonicalHeaders(request: Request, url: URL, signed: string[]): string {
+export function canonicalHeaders(request: Request, url: URL, signed: string[], override: Record<string, string> = {}): string {
   let out = "";
   for (const name of signed) {
-    const value = request.headers.get(name) ?? (name === "host" ? url.host : null);
+    const value = override[name] ?? request.headers.get(name) ?? (name === "host" ? url.host : null);
     if (value === null) throw s3Error("AccessDenied", `the signed header ${name} is missing from the request`);
     out += `${name}:${value.trim().replace(/\s+/g, " ")}\n`;
   }
@@ -298,11 +315,12 @@ export async function verifySigV4<P>(
   const scope = scopeOf(creds);
   const key = await signingKey(found.privateKey, creds.date, creds.region, creds.service);
   const query = canonicalQuery(url, form);
-  const headers = canonicalHeaders(request, url, creds.signedHeaders);
-  for (const uri of canonicalUris(url)) {
-    const canonical = canonicalRequest(request.method, uri, query, headers, creds.signedHeaders, creds.payloadHash);
-    const expected = toHex(await hmac(key, await stringToSign(creds.amzDate, scope, canonical)));
-    if (safeEqual(expected, creds.signature)) return { ...creds, principal: found.principal, signingKey: key, scope };
+  for (const headers of canonicalHeaderCandidates(request, url, creds.signedHeaders)) {
+    for (const uri of canonicalUris(url)) {
+      const canonical = canonicalRequest(request.method, uri, query, headers, creds.signedHeaders, creds.payloadHash);
+      const expected = toHex(await hmac(key, await stringToSign(creds.amzDate, scope, canonical)));
+      if (safeEqual(expected, creds.signature)) return { ...creds, principal: found.principal, signingKey: key, scope };
+    }
   }
   throw s3Error("SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.");
 }

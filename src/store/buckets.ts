@@ -42,15 +42,18 @@ export async function bucketByName(db: Database, name: string): Promise<ServedBu
   return row;
 }
 
-/** A bucket by name inside one project, never cached (control plane). */
-export async function bucketInProject(db: Database, projectId: string, name: string): Promise<BucketRow | null> {
-  return (
-    (await db
+const inProject = precompiledRow<BucketRow, { name: string; projectId: string }>(
+  (db) =>
+    db
       .select()
       .from(buckets)
-      .where(and(eq(buckets.name, name), eq(buckets.projectId, projectId)))
-      .get()) ?? null
-  );
+      .where(and(eq(buckets.name, sql.placeholder("name")), eq(buckets.projectId, sql.placeholder("projectId")))),
+  Object.entries(getTableColumns(buckets)),
+);
+
+/** A bucket by name inside one project, never cached (control plane; every bucket action reads it, so compiled once). */
+export function bucketInProject(db: Database, projectId: string, name: string): Promise<BucketRow | null> {
+  return inProject(db, { name, projectId });
 }
 
 /** Buckets of one project (every project when `projectId` is null: the root S3 key's ListBuckets). */

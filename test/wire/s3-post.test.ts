@@ -1,0 +1,92 @@
+import { createHmac } from "node:crypto";
+import { CreateBucketCommand, GetObjectCommand } from "@aws-sdk/client-s3";
+import { beforeAll, describe, expect, it } from "vitest";
+import { request } from "./client";
+import { ROOT_ACCESS_KEY, s3BucketName, s3Client } from "./s3-helpers";
+
+/** Browser form upload (POST policy, SigV4) and CORS preflight, as a browser sends them. */
+
+const hmac = (key: string | Buffer, text: string) => createHmac("sha256", key).update(text).digest();
+
+function policyFields(bucket: string, conditions: unknown[], expiresInMs = 600_000) {
+  const now = new Date();
+  const date = now.toISOString().slice(0, 10).replace(/-/g, "");
+  const amzDate = now.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+  const credential = `${ROOT_ACCESS_KEY.accessKeyId}/${date}/us-east-1/s3/aws4_request`;
+  const policy = Buffer.from(
+    JSON.stringify({
+      expiration: new Date(Date.now() + expiresInMs).toISOString(),
+      conditions: [{ bucket }, { "x-amz-algorithm": "AWS4-HMAC-SHA256" }, { "x-amz-credential": credential }, { "x-amz-date": amzDate }, ...conditions],
+    }),
+  ).toString("base64");
+  let key: Buffer = hmac("AWS4" + ROOT_ACCESS_KEY.secretAccessKey, date);
+  for (const part of ["us-east-1", "s3", "aws4_request"]) key = hmac(key, part);
+  return { Policy: policy, "X-Amz-Algorithm": "AWS4-HMAC-SHA256", "X-Amz-Credential": credential, "X-Amz-Date": amzDate, "X-Amz-Signature": createHmac("sha256", key).update(policy).digest("hex") };
+}
+
+function form(fields: Record<string, string>, file: string, filename = "photo.txt") {
+  const boundary = "----edgefile" + Math.random().toString(16).slice(2);
+  const parts = Object.entries(fields).map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`);
+  parts.push(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: text/plain\r\n\r\n${file}\r\n--${boundary}--\r\n`);
+  return { body: parts.join(""), contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+describe("S3 POST policy uploads and CORS", () => {
+  const s3 = s3Client();
+  const bucket = s3BucketName("post");
+  beforeAll(async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  });
+
+  const post = (fields: Record<string, string>, file: string) => {
+    const f = form(fields, file);
+    return request({ method: "POST", path: `/${bucket}`, headers: { "Content-Type": f.contentType, Origin: "https://app.example" }, body: f.body });
+  };
+
+  it("a signed policy uploads under its key prefix, with ${filename}, and answers 201 XML when asked", async () => {
+    const fields = { key: "uploads/${filename}", success_action_status: "201", ...policyFields(bucket, [["starts-with", "$key", "uploads/"], { success_action_status: "201" }, ["content-length-range", 1, 100]]) };
+    const res = await post(fields, "hello form");
+    expect(res.status, res.text()).toBe(201);
+    expect(res.text()).toContain("<Key>uploads/photo.txt</Key>");
+    expect(res.headers["access-control-allow-origin"]).toBe("*");
+    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "uploads/photo.txt" }));
+    expect(await got.Body!.transformToString()).toBe("hello form");
+  });
+
+  it("a condition that fails, a field the policy does not name, a size out of range, a bad signature are refused", async () => {
+    const base = policyFields(bucket, [["starts-with", "$key", "uploads/"], ["content-length-range", 1, 5]]);
+    const outside = await post({ key: "other/x", ...base }, "abc");
+    expect(outside.status).toBe(403);
+    expect(outside.text()).toContain("Policy Condition failed");
+    const extra = await post({ key: "uploads/x", "x-amz-meta-extra": "1", ...base }, "abc");
+    expect(extra.status).toBe(403);
+    expect(extra.text()).toContain("Extra input fields");
+    const big = await post({ key: "uploads/big", ...base }, "too long for the policy");
+    expect(big.status).toBe(400);
+    expect(big.text()).toContain("<Code>EntityTooLarge</Code>");
+    const forged = await post({ key: "uploads/x", ...base, "X-Amz-Signature": "0".repeat(64) }, "abc");
+    expect(forged.status).toBe(403);
+    expect(forged.text()).toContain("<Code>SignatureDoesNotMatch</Code>");
+    expect((await s3Failure404(`/${bucket}/uploads/big`))).toBe(true);
+  });
+
+  it("CORS preflight for a browser S3 client", async () => {
+    const res = await request({ method: "OPTIONS", path: `/${bucket}/k`, headers: { Origin: "https://app.example", "Access-Control-Request-Method": "PUT", "Access-Control-Request-Headers": "x-amz-date,authorization,content-type" } });
+    expect(res.status).toBe(200);
+    expect(res.headers["access-control-allow-origin"]).toBe("*");
+    expect(res.headers["access-control-allow-methods"]).toContain("PUT");
+    expect(res.headers["access-control-allow-headers"]).toBe("x-amz-date,authorization,content-type");
+    expect(res.headers["access-control-expose-headers"]).toContain("ETag");
+  });
+});
+
+/** The key does not exist (anonymous GET of a private bucket says 403; ask with credentials). */
+async function s3Failure404(path: string): Promise<boolean> {
+  const [bucket, ...key] = path.slice(1).split("/");
+  try {
+    await s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key.join("/") }));
+    return false;
+  } catch (err) {
+    return (err as { name: string }).name === "NoSuchKey";
+  }
+}
