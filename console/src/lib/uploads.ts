@@ -185,6 +185,12 @@ export class UploadQueue {
   private async multipart(client: BucketClient, item: UploadItem, file: File, etag: string): Promise<void> {
     const mime = mimeOf(file);
     let record = findRecord(item.bucket, item.key, file);
+    // An interrupted upload of another file under this key will never finish: let the server drop its parts.
+    const stale = record ? undefined : resumeRecords().find((r) => sameUpload(r, item.bucket, item.key));
+    if (stale) {
+      await client.abortMultipart(stale.key, stale.uploadId).catch(() => undefined);
+      forgetRecord(item.bucket, item.key);
+    }
     const done = new Map<number, string>();
     if (record) {
       try {

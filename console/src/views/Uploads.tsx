@@ -61,7 +61,7 @@ export function Uploads() {
                 </button>
               </div>
             )}
-            {item.state === "failed" && item.file && (
+            {(item.state === "failed" || item.state === "interrupted") && item.file && (
               <button type="button" onClick={() => uploads.add(item.bucket, [{ file: item.file!, key: item.key }])}>
                 {t("uploads.retry")}
               </button>
