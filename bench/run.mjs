@@ -203,11 +203,21 @@ try {
     const sha1 = JSON.parse((await send(agent, workers.baselinePort, { method: "GET", path: "/__sha1?mib=256", headers: { host: "x" } }, true)).text);
     agent.destroy();
     log(`SHA-1 (crypto.DigestStream) in this workerd: ${(sha1.mib / (sha1.ms / 1000)).toFixed(0)} MiB/s`);
-    const calls = await countCalls(workers.diagPort);
+    // A diagnostic that fails is logged and left out: it never costs the run its results.
+    const attempt = async (what, fn) => {
+      try {
+        return await fn();
+      } catch (err) {
+        log(`diagnostic "${what}" failed, left out: ${err instanceof Error ? err.message : err}`);
+        return null;
+      }
+    };
+    const calls = await attempt("storage calls", () => countCalls(workers.diagPort));
     const bucketId = await benchBucketId(workers.edgefilePort);
-    const micro = await microCosts(workers.diagPort, workers.workerdPid, bucketId);
-    for (const [piece, c] of Object.entries(micro)) log(`CPU per request: ${c.us.toFixed(1).padStart(7)} µs  ${piece}`);
-    diagnostics = { sha1, calls, micro, ablations: await ablations(workers.diagPort, workers.workerdPid, settings, log, sampler) };
+    const micro = await attempt("CPU per piece", () => microCosts(workers.diagPort, workers.workerdPid, bucketId));
+    for (const [piece, c] of Object.entries(micro ?? {})) log(`CPU per request: ${c.us.toFixed(1).padStart(7)} µs  ${piece}`);
+    const abl = await attempt("ablations", () => ablations(workers.diagPort, workers.workerdPid, settings, log, sampler));
+    diagnostics = { sha1, calls, micro, ablations: abl };
   }
 
   // Large transfers: each group in a fresh workerd (same persisted state), so every RSS figure

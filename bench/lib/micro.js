@@ -30,6 +30,8 @@ const row = {
   modifiedAt: 1764600000,
   restoreReadyAt: null,
   restoreExpiresAt: null,
+  acl: "default",
+  tags: "[]",
 };
 const bucket = { id: "oss-abcdef", name: "bench", projectId: "org-edgefile", region: "cn-bj", owe: 0 };
 const url = "http://bench.localhost/get/4k/3";

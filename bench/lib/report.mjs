@@ -260,7 +260,7 @@ export function writeReport({ info, small, latency, multipart, large, diagnostic
       "",
       "Counted by wrapping the D1, R2 and Queue bindings (bench/lib/diag-entry.js), mean of 10 sequential requests, work done after the response (waitUntil) included. `D1.raw`/`D1.first`/`D1.all`/`D1.run` = one query round trip, `D1.batch` = one batch (a transaction of several statements). A fraction of `D1.raw` is edgefile's 5-second bucket cache being refilled.",
       "",
-      table(["Request", "edgefile", "baseline"], Object.keys(calls.edgefile).map((op) => [op, fmtCalls(calls.edgefile[op]), fmtCalls(calls.baseline[op])])),
+      calls ? table(["Request", "edgefile", "baseline"], Object.keys(calls.edgefile).map((op) => [op, fmtCalls(calls.edgefile[op]), fmtCalls(calls.baseline[op])])) : "(not measured: the diagnostic failed, see the run's log)",
       "",
       ...(diagnostics.micro
         ? [
@@ -278,7 +278,7 @@ export function writeReport({ info, small, latency, multipart, large, diagnostic
       "",
       table(
         ["Workload", "Variant", "req/s", "p50 ms", "vs first row by CPU [95 %]", "by req/s [95 %]"],
-        Object.entries(ablations).flatMap(([wl, vs]) =>
+        Object.entries(ablations ?? {}).flatMap(([wl, vs]) =>
           vs.map((v) => [wl, v.label, f0(v.rps), f1(v.p50), ci(v.vsFirst) + (v.vsFirst.result ? "" : " ⚠️"), v.vsFirstRps ? ci(v.vsFirstRps) + (v.vsFirstRps.result ? "" : " ⚠️") : "–"]),
         ),
       ),
