@@ -91,15 +91,22 @@ async function main() {
     const body4k = Buffer.alloc(4096, 1);
     await send(port, { method: "PUT", host: `${bucket}.localhost`, path: "/obj", headers: { Authorization: sign("PUT", bucket, "obj", "application/octet-stream"), "Content-Type": "application/octet-stream" }, body: body4k });
     const heap = await isolateHeap(workers.mf, "edgefile");
-    // The heap after a forced GC, through a fresh DevTools session each time (an idle one may be dropped).
-    const heldHeap = async () => {
-      const session = await isolateHeap(workers.mf, "edgefile");
-      try {
-        await session.collectGarbage();
-        return await session.usage();
-      } finally {
-        session.close();
-      }
+    // The heap after a forced GC, through a fresh DevTools session each time (an idle one may be
+    // dropped), one at a time: the inspector serves a single session per isolate.
+    let inspectorQueue = Promise.resolve();
+    const heldHeap = () => {
+      const sample = inspectorQueue.then(async () => {
+        const session = await isolateHeap(workers.mf, "edgefile");
+        try {
+          await session.collectGarbage();
+          return await session.usage();
+        } finally {
+          session.close();
+          await new Promise((r) => setTimeout(r, 200)); // let the socket close before the next session
+        }
+      });
+      inspectorQueue = sample.then(() => undefined, () => undefined);
+      return sample;
     };
 
     // 1. The unauthenticated flood.
