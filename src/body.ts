@@ -34,3 +34,29 @@ export async function readBounded(body: ReadableStream<Uint8Array> | null, limit
   const { bytes, complete } = await readPrefix(body, limit);
   return complete ? bytes : null;
 }
+
+/**
+ * Reads and drops up to `limit` bytes of a body nobody needs (a refused request whose client is still
+ * sending), then cancels the rest. A BYOB reader fills one reused buffer, so discarding allocates
+ * nothing per chunk; a stream that is not a byte stream is read chunk by chunk.
+ */
+export async function discardBody(body: ReadableStream<Uint8Array>, limit: number): Promise<void> {
+  let reader: ReadableStreamBYOBReader | ReadableStreamDefaultReader<Uint8Array>;
+  try {
+    reader = body.getReader({ mode: "byob" });
+  } catch {
+    reader = body.getReader();
+  }
+  let buffer = new ArrayBuffer(64 * 1024);
+  try {
+    for (let n = 0; n <= limit; ) {
+      const { value, done } = "readAtLeast" in reader ? await reader.read(new Uint8Array(buffer)) : await reader.read();
+      if (done || !value) return;
+      n += value.byteLength;
+      if ("readAtLeast" in reader) buffer = value.buffer as ArrayBuffer;
+    }
+    await reader.cancel();
+  } catch {
+    // the body is already broken: nothing to discard
+  }
+}

@@ -1,6 +1,7 @@
 import { publiclyReadable } from "../auth/public-read";
 import { getObject } from "../store/objects";
 import { nowSeconds, settings, type Env } from "../config";
+import { discardBody } from "../body";
 import { ApiError } from "../errors";
 import { meterRequest } from "../metering/events";
 import { asApiError, type RequestIds } from "../responses";
@@ -110,15 +111,7 @@ const DRAIN_LIMIT = 32 * 1024 * 1024;
  */
 async function drainUnread(request: Request): Promise<void> {
   if (!request.body || request.bodyUsed) return;
-  try {
-    let n = 0;
-    for await (const chunk of request.body) {
-      n += chunk.byteLength;
-      if (n > DRAIN_LIMIT) break;
-    }
-  } catch {
-    // the body is already broken: nothing to drain
-  }
+  await discardBody(request.body, DRAIN_LIMIT);
 }
 
 export async function handleS3(request: Request, url: URL, env: Env, ctx: ExecutionContext, ids: RequestIds): Promise<Response> {
