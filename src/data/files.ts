@@ -1,6 +1,7 @@
 import { ApiError } from "../errors";
 import { fromBase64, fromHex } from "../crypto";
-import { getBlob, newBlobId } from "../store/blobs";
+import { newBlobId } from "../store/blobs";
+import { blobResponse } from "../core/read";
 import { database } from "../store/db";
 import { deleteObject, getObject, type NewBlob, type ObjectMeta, type ObjectRow, type WriteMode, type WriteResult } from "../store/objects";
 import { publishObject, releaseBlobs, requestBody, storeBlob, type UploadBody } from "../core/upload";
@@ -8,7 +9,6 @@ import { mayReplace } from "../auth/scope";
 import { assertNotOwing } from "../metering/quotas";
 import { assertWritableKey, requestedObject, type DataContext } from "./context";
 import { isReadable, objectHeaders, requestedStorageClass, requestedUserMeta } from "./object-headers";
-import { parseRange } from "./range";
 import { requestedAcl } from "./object-acl";
 import { uploadCallback } from "./callback";
 
@@ -98,22 +98,13 @@ export async function getFile(c: DataContext): Promise<Response> {
   if (notModifiedSince(c, row)) return new Response(null, { status: 304, headers });
   const attachment = c.query.get("ufileattname");
   if (attachment) headers.set("Content-Disposition", contentDisposition(attachment));
-  const range = parseRange(c.request.headers.get("Range"), row.size);
-  const blob = await getBlob(c.env, row.blobId, range ? { offset: range.start, length: range.end - range.start + 1 } : undefined);
-  if (!blob) {
-    // A read replica may have answered with a row whose blob a newer version has already
-    // released: the primary knows the current row (or that the object is gone).
-    const primary = database(c.env.DB);
-    if (c.db !== primary) return getFile({ ...c, db: primary });
-    throw new Error(`blob ${row.blobId} of ${c.bucket.name}/${c.key} is missing from R2`);
-  }
-  if (range) {
-    headers.set("Content-Range", `bytes ${range.start}-${range.end}/${row.size}`);
-    headers.set("Content-Length", String(range.end - range.start + 1));
-    return new Response(blob.body, { status: 206, headers });
-  }
-  headers.set("Content-Length", String(row.size));
-  return new Response(blob.body, { status: 200, headers });
+  const response = await blobResponse(c.env, row, c.request.headers.get("Range"), headers);
+  if (response) return response;
+  // A read replica may have answered with a row whose blob a newer version has already
+  // released: the primary knows the current row (or that the object is gone).
+  const primary = database(c.env.DB);
+  if (c.db !== primary) return getFile({ ...c, db: primary });
+  throw new Error(`blob ${row.blobId} of ${c.bucket.name}/${c.key} is missing from R2`);
 }
 
 /** HEAD: the GET headers, no body, Content-Length the object size; never touches R2. */

@@ -5,7 +5,8 @@ import { assertWritableKey } from "../data/context";
 import { isReadable } from "../data/object-headers";
 import { parseRange } from "../data/range";
 import { assertNotOwing } from "../metering/quotas";
-import { getBlob, newBlobId } from "../store/blobs";
+import { newBlobId } from "../store/blobs";
+import { blobResponse } from "../core/read";
 import { bucketByName, type ServedBucket } from "../store/buckets";
 import { copyObject, deleteObject, getObject, type NewBlob, type ObjectMeta, type ObjectRow, type WriteMode } from "../store/objects";
 import { mayReplace } from "../auth/scope";
@@ -86,16 +87,9 @@ export async function getObjectOp(c: S3Context): Promise<Response> {
   assertNotOwing(servedBucket(c));
   if (!isReadable(row, c.now)) throw new ApiError("NotRestored", "The operation is not valid for the object's storage class (restore it first).");
   applyResponseOverrides(headers, c.query, c.principal.kind === "anonymous");
-  const range = parseRange(c.request.headers.get("Range"), row.size);
-  const blob = await getBlob(c.env, row.blobId, range ? { offset: range.start, length: range.end - range.start + 1 } : undefined);
-  if (!blob) throw new Error(`blob ${row.blobId} of ${c.bucketName}/${c.key} is missing from R2`);
-  if (range) {
-    headers.set("Content-Range", `bytes ${range.start}-${range.end}/${row.size}`);
-    headers.set("Content-Length", String(range.end - range.start + 1));
-    return new Response(blob.body, { status: 206, headers });
-  }
-  headers.set("Content-Length", String(row.size));
-  return new Response(blob.body, { status: 200, headers });
+  const response = await blobResponse(c.env, row, c.request.headers.get("Range"), headers);
+  if (!response) throw new Error(`blob ${row.blobId} of ${c.bucketName}/${c.key} is missing from R2`);
+  return response;
 }
 
 export async function headObject(c: S3Context): Promise<Response> {
