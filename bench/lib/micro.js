@@ -37,6 +37,8 @@ const bucket = { id: "oss-abcdef", name: "bench", projectId: "org-edgefile", reg
 const url = "http://bench.localhost/get/4k/3";
 const router = Router({ before: [() => undefined], finally: [(r) => r] });
 router.all("*", () => new Response(null));
+/** The seeded object's row as the store reads it, once known. */
+let seeded = null;
 const noQueue = { send: async () => undefined, sendBatch: async () => undefined };
 let meterEnv;
 
@@ -46,7 +48,7 @@ const PIECES = {
   "itty router dispatch (src/index.ts no longer uses it)": () => router.fetch(new Request(url)),
   "request ids + id headers": () => withIds(new Response(null), newRequestIds()),
   "CORS headers": () => withCors(new Response(null)),
-  "object headers (GET/HEAD)": () => objectHeaders(row, 1764600000),
+  "object headers (GET/HEAD)": () => objectHeaders(seeded ?? row, 1764600000),
   "URL, query and key parsing": () => {
     const u = new URL(url + "?list&prefix=a&limit=10");
     parseQuery(u);
@@ -76,7 +78,11 @@ export async function micro(request, env, ctx) {
   const piece = PIECES[q.get("piece")];
   if (!piece) return new Response(`unknown piece; one of: ${MICRO_PIECES.join(", ")}`, { status: 400 });
   const n = Math.min(Number(q.get("n")) || 1000, 100_000);
-  if (q.get("bucketId")) row.bucketId = q.get("bucketId"); // a real bucket, so the D1 pieces find a row
+  if (q.get("bucketId")) {
+    // A real bucket, so the D1 pieces find a row, and the real row (every column the schema has) for the headers.
+    row.bucketId = q.get("bucketId");
+    seeded ??= await getObject(database(env.DB), row.bucketId, row.key);
+  }
   for (let i = 0; i < n; i++) {
     const out = piece(env, ctx);
     if (out instanceof Promise) await out;
