@@ -177,7 +177,7 @@ async function main() {
         clearInterval(watchdog);
         return failures;
       });
-      for (const idle of [5000, 10000]) {
+      for (const idle of (process.env.IDLE_MS ?? "5000,10000").split(",").map(Number)) {
         await new Promise((r) => setTimeout(r, idle));
         samples.push(await heldHeap());
       }
