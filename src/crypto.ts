@@ -65,3 +65,23 @@ export function randomBase36(n: number): string {
   }
   return out.length === n ? out : randomBase36(n);
 }
+
+/** One running native digest: `crypto.DigestStream` hashes each update as it arrives, nothing is buffered. */
+export class RunningDigest {
+  private readonly stream: DigestStream;
+  private readonly writer: WritableStreamDefaultWriter<ArrayBuffer | ArrayBufferView>;
+
+  constructor(algorithm: "SHA-1" | "SHA-256" | "MD5") {
+    this.stream = new crypto.DigestStream(algorithm);
+    this.writer = this.stream.getWriter();
+  }
+
+  update(bytes: Uint8Array): Promise<void> {
+    return this.writer.write(bytes);
+  }
+
+  async digest(): Promise<Uint8Array> {
+    await this.writer.close();
+    return new Uint8Array(await this.stream.digest);
+  }
+}

@@ -9,7 +9,7 @@
  * UploadPart) records those window digests and `etagFromBlocks` turns any ordered list of them into the
  * ETag: a multipart object's ETag is derived at Finish from its parts' windows without re-reading a byte.
  */
-import { sha1, toBase64Url } from "../crypto";
+import { RunningDigest, sha1, toBase64Url } from "../crypto";
 
 /** ETag window size: fixed by the format, independent of the multipart BlkSize. */
 export const ETAG_BLOCK = 4 * 1024 * 1024;
@@ -25,26 +25,6 @@ export interface HashResult {
   wholeSha1?: Uint8Array;
   /** MD5 of the whole body, when asked for (Content-MD5 checks). */
   md5?: Uint8Array;
-}
-
-/** One running native digest (`crypto.DigestStream` hashes each write as it arrives). */
-class RunningDigest {
-  private readonly stream: DigestStream;
-  private readonly writer: WritableStreamDefaultWriter<ArrayBuffer | ArrayBufferView>;
-
-  constructor(algorithm: "SHA-1" | "MD5") {
-    this.stream = new crypto.DigestStream(algorithm);
-    this.writer = this.stream.getWriter();
-  }
-
-  write(bytes: Uint8Array): Promise<void> {
-    return this.writer.write(bytes);
-  }
-
-  async digest(): Promise<Uint8Array> {
-    await this.writer.close();
-    return new Uint8Array(await this.stream.digest);
-  }
 }
 
 /**
@@ -74,12 +54,12 @@ export class UFileHasher {
     const len = chunk.byteLength;
     if (len === 0) return;
     const pending: Promise<unknown>[] = [];
-    if (this.whole) pending.push(this.whole.write(chunk));
-    if (this.md5) pending.push(this.md5.write(chunk));
+    if (this.whole) pending.push(this.whole.update(chunk));
+    if (this.md5) pending.push(this.md5.update(chunk));
     for (let off = 0; off < len; ) {
       this.window ??= new RunningDigest("SHA-1");
       const take = Math.min(ETAG_BLOCK - this.windowFill, len - off);
-      pending.push(this.window.write(take === len ? chunk : chunk.subarray(off, off + take)));
+      pending.push(this.window.update(take === len ? chunk : chunk.subarray(off, off + take)));
       off += take;
       this.windowFill += take;
       if (this.windowFill === ETAG_BLOCK) {

@@ -1,4 +1,4 @@
-import { fromBase64, toBase64 } from "../crypto";
+import { fromBase64, RunningDigest, toBase64 } from "../crypto";
 import { s3Error } from "./errors";
 
 /**
@@ -63,21 +63,6 @@ class Crc implements Checksum {
   }
 }
 
-class NativeDigest implements Checksum {
-  private readonly stream: DigestStream;
-  private readonly writer: WritableStreamDefaultWriter<ArrayBuffer | ArrayBufferView>;
-  constructor(algorithm: "SHA-1" | "SHA-256") {
-    this.stream = new crypto.DigestStream(algorithm);
-    this.writer = this.stream.getWriter();
-  }
-  update(bytes: Uint8Array): Promise<void> {
-    return this.writer.write(bytes);
-  }
-  async digest(): Promise<Uint8Array> {
-    await this.writer.close();
-    return new Uint8Array(await this.stream.digest);
-  }
-}
 
 export function newChecksum(algorithm: ChecksumAlgorithm): Checksum {
   switch (algorithm) {
@@ -86,9 +71,9 @@ export function newChecksum(algorithm: ChecksumAlgorithm): Checksum {
     case "crc32c":
       return new Crc(CRC32C_TABLES);
     case "sha1":
-      return new NativeDigest("SHA-1");
+      return new RunningDigest("SHA-1");
     case "sha256":
-      return new NativeDigest("SHA-256");
+      return new RunningDigest("SHA-256");
   }
 }
 
