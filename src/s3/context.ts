@@ -1,6 +1,7 @@
 import type { Env, Settings } from "../config";
 import type { ServedBucket } from "../store/buckets";
 import type { Database } from "../store/db";
+import { getObject, type ObjectRow } from "../store/objects";
 import type { Principal } from "../auth/principal";
 import type { VerifiedSigV4 } from "./sigv4";
 
@@ -34,6 +35,13 @@ export interface S3Context {
   requestId: string;
   /** Unix seconds. */
   now: number;
+  /** The addressed object's row, once read (`addressedObject`). */
+  object?: Promise<ObjectRow | null>;
+}
+
+/** The addressed object's row, read once per request: the anonymous-read check and GET/HEAD share it. */
+export function addressedObject(c: S3Context): Promise<ObjectRow | null> {
+  return (c.object ??= getObject(c.db, servedBucket(c).id, c.key));
 }
 
 /** The addressed bucket; only called by operations that run with one loaded. */

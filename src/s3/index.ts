@@ -1,5 +1,4 @@
 import { publiclyReadable } from "../auth/public-read";
-import { getObject } from "../store/objects";
 import { nowSeconds, settings, type Env } from "../config";
 import { discardBody } from "../body";
 import { ApiError } from "../errors";
@@ -10,7 +9,7 @@ import { database } from "../store/db";
 import type { Need } from "../auth/scope";
 import { s3Address } from "./address";
 import { authenticateS3, authorizeS3, type S3Auth } from "./auth";
-import type { S3Context } from "./context";
+import { addressedObject, type S3Context } from "./context";
 import { s3ErrorResponse } from "./errors";
 import { findS3Operation, NOT_IMPLEMENTED_HEADERS, NOT_IMPLEMENTED_SUBRESOURCES, OPERATION_HEADERS, type S3OperationSpec, type Target } from "./operations";
 import { copySource } from "./objects";
@@ -90,7 +89,7 @@ async function checkAccess(c: S3Context, op: S3OperationSpec, auth: S3Auth): Pro
     if (op.credentials.includes("form")) return; // the form carries its credentials
     if (!op.credentials.includes("anonymous") || !c.bucket) throw new ApiError("AccessDenied", "Access Denied");
     // The same rule as the UFile plane: the object's ACL, else the bucket's type.
-    const row = c.key ? await getObject(c.db, c.bucket.id, c.key) : null;
+    const row = c.key ? await addressedObject(c) : null;
     if (!publiclyReadable(c.bucket.type, row?.acl)) throw new ApiError("AccessDenied", "Access Denied");
     return;
   }

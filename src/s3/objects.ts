@@ -14,7 +14,7 @@ import type { Principal } from "../auth/principal";
 import { authorizeS3 } from "./auth";
 import { checksumHeaders, contentMd5, s3Body } from "./body";
 import { checksumBase64, checksumFromHeaders } from "./checksums";
-import { servedBucket, type S3Context } from "./context";
+import { addressedObject, servedBucket, type S3Context } from "./context";
 import { applyResponseOverrides, checkPreconditions, isoTime, requestedS3Meta, requestedS3StorageClass, s3Etag, s3ObjectHeaders } from "./object-headers";
 import { childrenNamed, childText, parseXml, xmlResponse, XmlParseError, type XmlNode } from "./xml";
 
@@ -68,7 +68,7 @@ export async function putObject(c: S3Context): Promise<Response> {
 }
 
 async function existing(c: S3Context): Promise<ObjectRow> {
-  const row = await getObject(c.db, servedBucket(c).id, c.key);
+  const row = await addressedObject(c);
   if (!row) throw new ApiError("FileNotExist", "The specified key does not exist.");
   return row;
 }
