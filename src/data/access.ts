@@ -91,11 +91,6 @@ function refusedForm(op: OperationSpec, form: CredentialForm): ApiError {
   return new ApiError("NoAuthorization", form === "anonymous" ? undefined : `${op.name} does not take credentials in the ${form} form`);
 }
 
-/** Whether an anonymous request may read this object: its ACL decides, `default` defers to the bucket's type (object-acl.ts). */
-export async function anonymousReadable(c: DataContext): Promise<boolean> {
-  return anonymousMayRead(c);
-}
-
 /** Authenticates the request and authorizes `op` on `check.target`; throws the API's error otherwise. */
 export async function checkAccess(
   c: DataContext,
@@ -118,7 +113,7 @@ export async function checkAccess(
   );
   if (!(op.credentials as readonly CredentialForm[]).includes(form)) throw refusedForm(op, form);
   if (form === "query") assertPresignedOnlyNames(c, op);
-  if (form === "anonymous" && !(await anonymousReadable(c))) throw new ApiError("NoAuthorization");
+  if (form === "anonymous" && !(await anonymousMayRead(c))) throw new ApiError("NoAuthorization");
   authorize(principal, needsFor(op, c.bucket, check.target), { now: c.now, clientIp: clientIp(c.request) });
   c.principal = principal;
   return principal;
