@@ -4,8 +4,10 @@
  */
 import { describe, expect, it } from "vitest";
 import {
+  ALL_RIGHTS,
   authorization,
   control,
+  createToken,
   file,
   newBucket,
   partEtag,
@@ -23,13 +25,6 @@ import {
 
 const now = () => Math.floor(Date.now() / 1000);
 
-async function createToken(fields: Record<string, string | number>, ProjectId?: string): Promise<Keys> {
-  const { body } = await control({ Action: "CreateUFileToken", TokenName: uniqueName("t"), ExpireTime: now() + 3600, ...(ProjectId ? { ProjectId } : {}), ...fields });
-  expect(body.RetCode, JSON.stringify(body)).toBe(0);
-  return { publicKey: body.UFileTokenSet.PublicKey, privateKey: body.UFileTokenSet.PrivateKey };
-}
-
-const RW = { "AllowedOps.0": "TOKEN_ALLOW_READ", "AllowedOps.1": "TOKEN_ALLOW_WRITE", "AllowedOps.2": "TOKEN_ALLOW_DELETE", "AllowedOps.3": "TOKEN_ALLOW_LIST" };
 
 function expectDataError(res: WireResponse, status: number, code: number): string {
   expect(res.status, res.text()).toBe(status);
@@ -145,7 +140,7 @@ describe("bounded before authentication, and every control-plane failure in its 
 describe("TOKEN_DENY_UPDATE: a token that may create keys but never replace one", () => {
   it("refuses every write that would replace an existing key with 403 -90008, and keeps the old bytes", async () => {
     const bucket = await newBucket("private");
-    const token = await createToken({ ...RW, "AllowedOps.4": "TOKEN_DENY_UPDATE" });
+    const token = await createToken({ ...ALL_RIGHTS, "AllowedOps.4": "TOKEN_DENY_UPDATE" });
     const keys = { keys: token };
     await putFile(bucket, "taken.txt", "original", "text/plain");
     await putFile(bucket, "src.txt", "source bytes", "text/plain");
@@ -192,7 +187,7 @@ describe("TOKEN_DENY_UPDATE: a token that may create keys but never replace one"
 
   it("a rename onto a taken key without force is still -90009 for such a token", async () => {
     const bucket = await newBucket("private");
-    const token = await createToken({ ...RW, "AllowedOps.4": "TOKEN_DENY_UPDATE" });
+    const token = await createToken({ ...ALL_RIGHTS, "AllowedOps.4": "TOKEN_DENY_UPDATE" });
     await putFile(bucket, "a.txt", "a");
     await putFile(bucket, "b.txt", "b");
     expectDataError(await file(bucket, "a.txt", { method: "PUT", query: "newFileName=b.txt", sign: { keys: token } }), 409, -90009);
@@ -203,8 +198,8 @@ describe("token IP lists apply to the client address", () => {
   it("a WhiteIPList holding the client admits it; a BlackIPList block refuses it", async () => {
     const bucket = await newBucket("private");
     await putFile(bucket, "x.txt", "x");
-    const admitted = await createToken({ ...RW, "WhiteIPList.0": "127.0.0.1", "WhiteIPList.1": "::1" });
-    const blocked = await createToken({ ...RW, "BlackIPList.0": "127.0.0.0/8", "BlackIPList.1": "::1/128" });
+    const admitted = await createToken({ ...ALL_RIGHTS, "WhiteIPList.0": "127.0.0.1", "WhiteIPList.1": "::1" });
+    const blocked = await createToken({ ...ALL_RIGHTS, "BlackIPList.0": "127.0.0.0/8", "BlackIPList.1": "::1/128" });
     expect((await file(bucket, "x.txt", { sign: { keys: admitted } })).status).toBe(200);
     expect(expectDataError(await file(bucket, "x.txt", { sign: { keys: blocked } }), 403, -90008)).toMatch(/BlackIPList/);
   });

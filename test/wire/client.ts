@@ -138,6 +138,16 @@ export async function newBucket(type: "public" | "private" = "private"): Promise
   return name;
 }
 
+/** READ, WRITE, DELETE and LIST, as CreateUFileToken's `AllowedOps.N` parameters. */
+export const ALL_RIGHTS = { "AllowedOps.0": "TOKEN_ALLOW_READ", "AllowedOps.1": "TOKEN_ALLOW_WRITE", "AllowedOps.2": "TOKEN_ALLOW_DELETE", "AllowedOps.3": "TOKEN_ALLOW_LIST" };
+
+/** A token made with the root keys (expiring in an hour unless `fields` says otherwise) → its key pair. */
+export async function createToken(fields: Record<string, ControlValue>): Promise<Keys> {
+  const { body } = await control({ Action: "CreateUFileToken", TokenName: uniqueName("t"), ExpireTime: Math.floor(Date.now() / 1000) + 3600, ...fields });
+  if (body.RetCode !== 0) throw new Error(`CreateUFileToken: ${JSON.stringify(body)}`);
+  return { publicKey: body.UFileTokenSet.PublicKey, privateKey: body.UFileTokenSet.PrivateKey };
+}
+
 // ───────────────────────── data plane ─────────────────────────
 
 const hmacBase64 = (key: string, text: string) => createHmac("sha1", key).update(text, "utf8").digest("base64");

@@ -10,9 +10,10 @@
  */
 import { describe, expect, it, beforeAll } from "vitest";
 import {
+  ALL_RIGHTS,
   ROOT_KEYS,
   authorization,
-  control,
+  createToken,
   file,
   newBucket,
   partEtag,
@@ -57,14 +58,6 @@ interface Credential {
   expires?: number;
 }
 
-/** Creates a token of the default project and returns its key pair. */
-async function createToken(fields: Record<string, string | number>): Promise<Keys> {
-  const { body } = await control({ Action: "CreateUFileToken", TokenName: uniqueName("forgery"), ...fields });
-  expect(body.RetCode, JSON.stringify(body)).toBe(0);
-  return { publicKey: body.UFileTokenSet.PublicKey, privateKey: body.UFileTokenSet.PrivateKey };
-}
-
-const ALL_RIGHTS = { "AllowedOps.0": "TOKEN_ALLOW_READ", "AllowedOps.1": "TOKEN_ALLOW_WRITE", "AllowedOps.2": "TOKEN_ALLOW_DELETE", "AllowedOps.3": "TOKEN_ALLOW_LIST" };
 const now = () => Math.floor(Date.now() / 1000);
 
 let credentials: Record<Form, Credential>;
