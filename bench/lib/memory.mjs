@@ -3,43 +3,15 @@
 // limit applies to), so the Worker's share can be told apart from the local R2 simulator's,
 // which runs in the same process.
 import { readFileSync, writeFileSync } from "node:fs";
+import { inspectorSession } from "./inspector.mjs";
 
 const status = (pid) => readFileSync(`/proc/${pid}/status`, "utf8");
 const kib = (text, field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? NaN);
 const MiB = 1024 * 1024;
 
-/** A DevTools session on one Worker's isolate (`core:user:<name>`), for Runtime.getHeapUsage. */
+/** The V8 heap of one Worker's isolate, through a DevTools session (inspector.mjs). */
 export async function isolateHeap(mf, workerName) {
-  const http = (await mf.getInspectorURL()).href.replace(/^ws:/, "http:");
-  const targets = await (await fetch(new URL("/json", http))).json();
-  const target = targets.find((t) => t.id === `core:user:${workerName}`);
-  if (!target) throw new Error(`no inspector target for ${workerName}`);
-  const ws = new WebSocket(target.webSocketDebuggerUrl);
-  await new Promise((resolve, reject) => {
-    ws.addEventListener("open", resolve, { once: true });
-    ws.addEventListener("error", reject, { once: true });
-  });
-  let id = 0;
-  const pending = new Map();
-  ws.addEventListener("message", (e) => {
-    const m = JSON.parse(e.data);
-    pending.get(m.id)?.(m.result);
-    pending.delete(m.id);
-  });
-  // Every call gives up after 15 s (resolving undefined), so a silent inspector never stalls the bench.
-  const call = (method) =>
-    new Promise((resolve) => {
-      const n = ++id;
-      const timer = setTimeout(() => {
-        pending.delete(n);
-        resolve(undefined);
-      }, 15_000);
-      pending.set(n, (result) => {
-        clearTimeout(timer);
-        resolve(result);
-      });
-      ws.send(JSON.stringify({ id: n, method }));
-    });
+  const { call, close } = await inspectorSession(mf, workerName);
   return {
     /** V8 heap in use plus ArrayBuffer backing stores, in MiB. */
     async usage() {
@@ -50,7 +22,7 @@ export async function isolateHeap(mf, workerName) {
     async collectGarbage() {
       await call("HeapProfiler.collectGarbage");
     },
-    close: () => ws.close(),
+    close,
   };
 }
 
