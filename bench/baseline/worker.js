@@ -115,10 +115,36 @@ async function put(request, env, ctx, bid, key) {
   return new Response(null, { headers: { ETag: id } });
 }
 
-async function get(env, bid, key, head) {
+/**
+ * Diagnostic only (header `x-bench-headers: edgefile`): the other response headers edgefile's GET
+ * and HEAD carry (object metadata, CORS, read-your-writes bookmark, request ids, no-compression),
+ * with values of the same length, so an ablation can tell what sending them costs.
+ */
+function edgefileHeaders(row) {
+  const id = crypto.randomUUID();
+  return {
+    "Last-Modified": new Date(row.modified_at * 1000).toUTCString(),
+    "Accept-Ranges": "bytes",
+    "X-Ufile-Create-Time": String(row.created_at),
+    "X-Ufile-Storage-Class": row.storage_class,
+    "x-bce-storage-class": row.storage_class,
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers":
+      "ETag, X-SessionId, Content-Range, Content-Length, X-Ufile-Storage-Class, X-Ufile-Restore, X-Ufile-Create-Time, X-Edgefile-Bookmark",
+    "X-Edgefile-Bookmark": "0000001a-00000000-00004f8b-3a0d5a3c1a9e4c6f0e2b7d9a1c3e5f70",
+    "X-SessionId": id,
+    "x-bce-request-id": id,
+    "x-bce-debug-id": `${Date.now().toString(36)}-${id.slice(0, 16)}`,
+    "Cache-Control": "no-transform",
+    "Content-Encoding": "identity",
+  };
+}
+
+async function get(env, bid, key, head, request) {
   const row = await objectRow(env, bid, key);
   if (!row) return notFound();
   const headers = { "Content-Type": row.mime, "Content-Length": String(row.size), ETag: row.etag };
+  if (request.headers.get("x-bench-headers") === "edgefile") Object.assign(headers, edgefileHeaders(row));
   if (head) return new Response(null, { headers });
   const blob = await env.BLOBS.get(BLOB(row.blob_id));
   return new Response(blob.body, { headers });
@@ -262,9 +288,9 @@ export default {
     const key = decodeURIComponent(url.pathname.slice(1));
     switch (request.method) {
       case "GET":
-        return key === "" ? list(env, bid, bucket, q) : get(env, bid, key, false);
+        return key === "" ? list(env, bid, bucket, q) : get(env, bid, key, false, request);
       case "HEAD":
-        return get(env, bid, key, true);
+        return get(env, bid, key, true, request);
       case "PUT":
         return q.has("uploadId") ? uploadPart(request, env, q) : put(request, env, ctx, bid, key);
       case "POST":

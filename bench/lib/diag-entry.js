@@ -4,6 +4,8 @@
 //   x-bench-count: on      D1, R2 and Queue calls counted (`GET /__calls` returns the counts since
 //                          the last call and resets them)
 //   x-bench-queue: off     a usage queue whose send does nothing (metering cost ablation)
+//   x-bench-d1: primary    no D1 sessions: `withSession` hands back the binding itself, so every
+//                          query goes straight to it with no bookmark kept (read-replica cost ablation)
 //   GET /__model           the latency model's round trips since the last call (d1-model.js)
 //   GET /__micro?piece=…   CPU cost of one piece of the request path (micro.js)
 //   x-bench-model: P/R/L   D1 behind the global-latency model (d1-model.js): P ms round trip to the
@@ -58,17 +60,22 @@ function countingEnv(env) {
 
 const noQueue = { send: async () => undefined, sendBatch: async () => undefined };
 
+/** A D1 binding without sessions: what edgefile ran on before it used read replicas. */
+const noSessions = (db) => ({ prepare: (q) => db.prepare(q), batch: (s) => db.batch(s), exec: (q) => db.exec(q), withSession: () => ({ prepare: (q) => db.prepare(q), batch: (s) => db.batch(s), getBookmark: () => null }) });
+
 /** The env of one variant, built on first use. */
 const envs = new Map();
 function envFor(env, headers) {
   const count = headers.get("x-bench-count") === "on";
   const queueOff = headers.get("x-bench-queue") === "off";
   const model = headers.get("x-bench-model");
-  const key = `${count}|${queueOff}|${model ?? ""}`;
+  const primaryOnly = headers.get("x-bench-d1") === "primary";
+  const key = `${count}|${queueOff}|${model ?? ""}|${primaryOnly}`;
   let out = envs.get(key);
   if (!out) {
     out = count ? countingEnv(env) : { ...env };
     if (queueOff) out.USAGE_QUEUE = noQueue;
+    if (primaryOnly) out.DB = noSessions(env.DB);
     if (model) {
       const [primaryMs, replicaMs, lagMs] = model.split("/").map(Number);
       out.DB = modeledD1(env.DB, { primaryMs, replicaMs, lagMs });

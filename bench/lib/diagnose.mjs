@@ -65,19 +65,24 @@ export async function countCalls(port) {
 function variants() {
   const head = (method) => (w, seq) => ufileRequest(method, BUCKET, `get/4k/${(w + seq) % 16}`);
   const anonymous = (method) => (w, seq) => ({ method, path: `/get/4k/${(w + seq) % 16}`, headers: { host: `${PUBLIC_BUCKET}.localhost` } });
+  const describe = () => controlRequest({ Action: "DescribeBucket", BucketName: BUCKET });
   const put = (body) => (w) => ufileRequest("PUT", BUCKET, `ablation/${body.length}/${w}`, { contentType: OCTET, body });
   const baseline = (build) => ({ id: "baseline", label: "baseline", who: "baseline", build });
   const edgefile = (build) => ({ id: "edgefile", label: "edgefile", who: "edgefile", build });
   const meterOff = (build) => ({ id: "meter-off", label: "edgefile, metering off (no queue send)", who: "edgefile", extra: { "x-bench-queue": "off" }, build });
+  const noSessions = (build) => ({ id: "no-sessions", label: "edgefile, no D1 sessions (no read replicas, no bookmark)", who: "edgefile", extra: { "x-bench-d1": "primary" }, build });
   const getLike = (method) => [
     baseline(head(method)),
     edgefile(head(method)),
     meterOff(head(method)),
+    noSessions(head(method)),
+    { id: "headers", label: "baseline + the response headers edgefile sends", who: "baseline", extra: { "x-bench-headers": "edgefile" }, build: head(method) },
     { id: "anonymous", label: "edgefile, anonymous on a public bucket (no HMAC)", who: "edgefile", build: anonymous(method) },
   ];
   return {
     "HEAD 4 KiB": getLike("HEAD"),
     "GetFile 4 KiB": getLike("GET"),
+    DescribeBucket: [baseline(describe), edgefile(describe), noSessions(describe)],
     "PutFile 4 KiB": [baseline(put(small)), edgefile(put(small)), meterOff(put(small))],
     "PutFile 1 MiB": [
       { ...baseline(put(mib)), label: "baseline (native pipe to R2)" },
