@@ -1,3 +1,4 @@
+import { utf8 } from "./crypto";
 import { ApiError, ERRORS, type ErrorEntry } from "./errors";
 
 /**
@@ -11,9 +12,11 @@ export interface RequestIds {
 }
 
 export function newRequestIds(): RequestIds {
-  const bytes = crypto.getRandomValues(new Uint8Array(8));
-  const debugId = Date.now().toString(36) + "-" + [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
-  return { sessionId: crypto.randomUUID(), debugId };
+  const sessionId = crypto.randomUUID();
+  // The debug id: the time, and 16 random hex digits of a second UUID (its version digit left out).
+  const random = crypto.randomUUID();
+  const debugId = `${Date.now().toString(36)}-${random.slice(0, 8)}${random.slice(9, 13)}${random.slice(15, 18)}${random.slice(19, 20)}`;
+  return { sessionId, debugId };
 }
 
 /** Adds the id headers to a response (re-wrapping it when its headers are immutable). */
@@ -55,7 +58,7 @@ function setNoCompression(headers: Headers): void {
 
 /** A JSON response with exactly `Content-Type: application/json` (Python compares with ==). */
 export function json(body: unknown, status = 200, headers?: HeadersInit): Response {
-  const bytes = new TextEncoder().encode(JSON.stringify(body));
+  const bytes = utf8(JSON.stringify(body));
   const h = new Headers(headers);
   h.set("Content-Type", "application/json");
   h.set("Content-Length", String(bytes.byteLength));

@@ -52,8 +52,10 @@ export async function handleData(request: Request, url: URL, env: Env, ctx: Exec
     const bookmark = session.finish();
     if (bookmark) response.headers.set(BOOKMARK_HEADER, bookmark);
     return response;
+  } catch (err) {
+    session.finish(); // a write may have landed before the failure: keep its bookmark
+    throw err;
   } finally {
-    session.finish(); // also after a failure: a write may have landed before it
     meterRequest(env, ctx, bucket, downloadBytes);
   }
 }

@@ -63,6 +63,7 @@ const has = (url: URL, name: string) => url.searchParams.has(name);
 export function sigV4Form(request: Request, url: URL): CredentialForm | null {
   const auth = request.headers.get("Authorization");
   if (auth !== null && auth.trimStart().startsWith(ALGORITHM)) return "header";
+  if (url.search === "") return null; // most requests: no query, so no presigned parameters to look up
   if (has(url, "X-Amz-Signature") || has(url, "X-Amz-Credential") || has(url, "X-Amz-Algorithm")) return "query";
   return null;
 }

@@ -1,20 +1,29 @@
-import { drizzle } from "drizzle-orm/d1";
-import { Placeholder, type Column, type SQL } from "drizzle-orm";
-import { SQLiteSyncDialect } from "drizzle-orm/sqlite-core";
+import { DrizzleD1Database, SQLiteD1Session } from "drizzle-orm/d1";
+import { Placeholder, type Column, type ExtractTablesWithRelations, type SQL } from "drizzle-orm";
+import { SQLiteAsyncDialect, SQLiteSyncDialect } from "drizzle-orm/sqlite-core";
 
 /**
  * A Drizzle handle on D1: on the binding itself (every query to the primary), or on a D1 session
- * (store/sessions.ts: reads may go to a nearby replica). Built without the schema object: the
- * code uses the query builder only, and a handle without it costs ~1 µs to make, so one per
- * request (per session) is cheap.
+ * (store/sessions.ts: reads may go to a nearby replica), so one per request. Built without the
+ * schema object (the code uses the query builder only), and from its two parts rather than
+ * through `drizzle()`, which also makes a new SQL dialect object each time: the dialect holds no
+ * per-client state, so every handle shares one, and a handle costs two small objects.
  */
-export type Database = ReturnType<typeof makeDatabase>;
+export type Database = DrizzleD1Database<Record<string, never>> & { $client: D1Database };
 
 /** A D1 binding or a session on it: what a Drizzle handle runs its statements on. */
 export type D1Client = D1Database | D1DatabaseSession;
 
+const sharedDialect = new SQLiteAsyncDialect();
+
 // Drizzle's D1 driver only calls `prepare` and `batch`, which a session has too.
-const makeDatabase = (d1: D1Client) => drizzle(d1 as D1Database);
+function makeDatabase(d1: D1Client): Database {
+  type NoSchema = Record<string, never>;
+  const session = new SQLiteD1Session<NoSchema, ExtractTablesWithRelations<NoSchema>>(d1 as D1Database, sharedDialect, undefined, {});
+  const db = new DrizzleD1Database<NoSchema>("async", sharedDialect, session, undefined);
+  return Object.assign(db, { $client: d1 as D1Database });
+}
+
 const handles = new WeakMap<D1Client, Database>();
 
 /** The Drizzle handle on a D1 binding (or session), built once per object, not per request. */
