@@ -11,10 +11,15 @@
 //
 // Everything runs on loopback in one workerd (Miniflare, as `npm run bench`); results are printed and
 // written to bench/out/security-memory.md (git-ignored).
+//
+// Environment: FLOOD_MIB (400), MIXED_REQUESTS (20000), IDLE_MS (idle waits before the last samples,
+// "5000,10000"), SNAP=<file>: after the idle samples, save a V8 heap snapshot of edgefile's isolate
+// there (open it in Chrome DevTools' Memory tab) to see what the heap holds.
 import { createHash, createHmac } from "node:crypto";
 import http from "node:http";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { isolateHeap, sampleMemory } from "./lib/memory.mjs";
+import { inspectorSession } from "./lib/inspector.mjs";
 import { applyMigrations, buildWorker, startWorkers } from "./lib/servers.mjs";
 import { localKeys } from "../src/cli/keys.mjs";
 
@@ -180,6 +185,16 @@ async function main() {
       for (const idle of (process.env.IDLE_MS ?? "5000,10000").split(",").map(Number)) {
         await new Promise((r) => setTimeout(r, idle));
         samples.push(await heldHeap());
+      }
+      if (process.env.SNAP && name === "edgefile") {
+        const s = await inspectorSession(workers.mf, "edgefile");
+        const chunks = [];
+        await s.call("HeapProfiler.enable");
+        const done = s.call("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
+        s.onEvent = (m) => m.method === "HeapProfiler.addHeapSnapshotChunk" && chunks.push(m.params.chunk);
+        await done;
+        writeFileSync(process.env.SNAP, chunks.join(""));
+        s.close();
       }
       results[name] = { run, samples };
     }

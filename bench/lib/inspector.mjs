@@ -10,7 +10,8 @@ export async function inspectorTargets(mf) {
 
 /**
  * Opens a session on a Worker's isolate (or, with `{ target: id }`, any target of `inspectorTargets`);
- * `call(method, params)` resolves with the result, or undefined after 15 s (never stalls the bench).
+ * `call(method, params)` resolves with the result, or undefined after 15 s (never stalls the bench);
+ * `onEvent`, when set, receives the protocol's events (e.g. heap snapshot chunks).
  */
 export async function inspectorSession(mf, workerName, { target: targetId = `core:user:${workerName}` } = {}) {
   const target = (await inspectorTargets(mf)).find((t) => t.id === targetId);
@@ -22,8 +23,10 @@ export async function inspectorSession(mf, workerName, { target: targetId = `cor
   });
   let id = 0;
   const pending = new Map();
+  const session = { call: null, close: () => ws.close(), onEvent: null };
   ws.addEventListener("message", (e) => {
     const m = JSON.parse(e.data);
+    if (m.id === undefined) return session.onEvent?.(m);
     pending.get(m.id)?.(m.result);
     pending.delete(m.id);
   });
@@ -40,5 +43,6 @@ export async function inspectorSession(mf, workerName, { target: targetId = `cor
       });
       ws.send(JSON.stringify({ id: n, method, params }));
     });
-  return { call, close: () => ws.close() };
+  session.call = call;
+  return session;
 }
