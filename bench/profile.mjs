@@ -58,22 +58,23 @@ function moduleStarts(bundle) {
  * Self time per function of a V8 .cpuprofile, in µs, named `function · module`. `(idle)` is
  * waiting, `(program)` native work outside JS, `(garbage collector)` GC.
  */
-function selfTimes(profile, moduleOf) {
+function selfTimes(profile, moduleAtLine) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map();
   profile.samples.forEach((id, i) => {
     const f = byId.get(id).callFrame;
-    const where = !f.url ? "" : /(index|worker)\.js$/.test(f.url) ? moduleOf(f.lineNumber) : f.url.replace(/^.*\//, "");
+    const where = !f.url ? "" : /(index|worker)\.js$/.test(f.url) ? moduleAtLine(f.lineNumber) : f.url.replace(/^.*\//, "");
     const name = `${f.functionName || "(anonymous)"}${where ? ` · ${where}` : ""}`;
     self.set(name, (self.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0));
   });
   return self;
 }
+
 /** Not JavaScript: waiting, and native time that may belong to another isolate on the thread (see the top). */
 const NOT_JS = new Set(["(idle)", "(program)"]);
 
 /** The module group of a `function · module` name: a src/ folder, a package, or the runtime. */
-function moduleOf(name) {
+function moduleGroup(name) {
   const mod = name.split(" · ")[1];
   if (!mod && name.startsWith("(")) return name;
   if (!mod) return "runtime built-ins (Headers, Response, fetch, text, …)";
@@ -129,7 +130,7 @@ function report(w, rows) {
   const [a, b] = rows;
   const byModule = rows.map((r) => {
     const m = new Map();
-    for (const [name, us] of r.self) if (!NOT_JS.has(name)) m.set(moduleOf(name), (m.get(moduleOf(name)) ?? 0) + us);
+    for (const [name, us] of r.self) if (!NOT_JS.has(name)) m.set(moduleGroup(name), (m.get(moduleGroup(name)) ?? 0) + us);
     return m;
   });
   const total = (i) => [...byModule[i].values()].reduce((x, y) => x + y, 0);

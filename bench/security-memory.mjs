@@ -189,10 +189,9 @@ async function main() {
       if (process.env.SNAP && name === "edgefile") {
         const s = await inspectorSession(workers.mf, "edgefile");
         const chunks = [];
-        await s.call("HeapProfiler.enable");
-        const done = s.call("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
         s.onEvent = (m) => m.method === "HeapProfiler.addHeapSnapshotChunk" && chunks.push(m.params.chunk);
-        await done;
+        await s.call("HeapProfiler.enable");
+        await s.call("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
         writeFileSync(process.env.SNAP, chunks.join(""));
         s.close();
       }
