@@ -1,4 +1,5 @@
 import { ApiError } from "../errors";
+import { notModifiedSince } from "../core/conditional";
 import { fromBase64, fromHex } from "../crypto";
 import { newBlobId } from "../store/blobs";
 import { blobResponse } from "../core/read";
@@ -8,7 +9,7 @@ import { publishObject, releaseBlobs, requestBody, storeBlob, type UploadBody } 
 import { mayReplace } from "../auth/scope";
 import { assertNotOwing } from "../metering/quotas";
 import { assertWritableKey, requestedObject, type DataContext } from "./context";
-import { isReadable, objectHeaders, requestedStorageClass, requestedUserMeta } from "./object-headers";
+import { isReadable, objectHeaders, requestedStorageClass, requestedUserMeta } from "../core/object-headers";
 import { requestedAcl } from "./object-acl";
 import { uploadCallback } from "./callback";
 
@@ -79,12 +80,6 @@ async function existing(c: DataContext): Promise<ObjectRow> {
   return row;
 }
 
-/** `If-Modified-Since` not exceeded (second precision, HTTP-date) → 304. */
-function notModifiedSince(c: DataContext, row: ObjectRow): boolean {
-  const since = Date.parse(c.request.headers.get("If-Modified-Since") ?? "");
-  return Number.isFinite(since) && row.modifiedAt <= Math.floor(since / 1000);
-}
-
 function contentDisposition(name: string): string {
   const ascii = name.replace(/[^\x20-\x7e]/g, "_").replace(/["\\]/g, "_");
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
@@ -95,7 +90,7 @@ export async function getFile(c: DataContext): Promise<Response> {
   assertNotOwing(c.bucket);
   if (!isReadable(row, c.now)) throw new ApiError("NotRestored");
   const headers = objectHeaders(row, c.now);
-  if (notModifiedSince(c, row)) return new Response(null, { status: 304, headers });
+  if (notModifiedSince(c.request.headers.get("If-Modified-Since"), row.modifiedAt)) return new Response(null, { status: 304, headers });
   const attachment = c.query.get("ufileattname");
   if (attachment) headers.set("Content-Disposition", contentDisposition(attachment));
   const response = await blobResponse(c.env, row, c.request.headers.get("Range"), headers);

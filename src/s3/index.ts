@@ -1,6 +1,7 @@
 import { publiclyReadable } from "../auth/public-read";
 import { nowSeconds, settings, type Env } from "../config";
 import { discardBody } from "../body";
+import { preflight, S3_CORS, withCors } from "../core/cors";
 import { ApiError } from "../errors";
 import { meterRequest } from "../metering/events";
 import { asApiError, type RequestIds } from "../responses";
@@ -21,31 +22,10 @@ import { copySource } from "./objects";
  * like a UFile one.
  */
 
-const EXPOSED = "ETag, x-amz-request-id, x-amz-version-id, Content-Range, Content-Length, x-amz-checksum-crc32, x-amz-checksum-crc32c, x-amz-checksum-sha1, x-amz-checksum-sha256, x-amz-storage-class, x-amz-meta-*";
-
-function corsPreflight(request: Request): Response {
-  return new Response(null, {
-    status: 200,
-    headers: {
-      "Access-Control-Allow-Origin": "*",
-      "Access-Control-Allow-Methods": "GET, HEAD, PUT, POST, DELETE",
-      "Access-Control-Allow-Headers": request.headers.get("Access-Control-Request-Headers") ?? "*",
-      "Access-Control-Expose-Headers": EXPOSED,
-      "Access-Control-Max-Age": "86400",
-    },
-  });
-}
-
+/** Every S3 response names its request id and carries the S3 CORS headers. */
 function withS3Headers(response: Response, requestId: string): Response {
-  let out = response;
-  try {
-    out.headers.set("x-amz-request-id", requestId);
-  } catch {
-    out = new Response(response.body, response);
-    out.headers.set("x-amz-request-id", requestId);
-  }
-  out.headers.set("Access-Control-Allow-Origin", "*");
-  out.headers.set("Access-Control-Expose-Headers", EXPOSED);
+  const out = withCors(response, S3_CORS);
+  out.headers.set("x-amz-request-id", requestId);
   return out;
 }
 
@@ -120,7 +100,7 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
   let meteredBucket: Parameters<typeof meterRequest>[2] | undefined;
   let downloadBytes = 0;
   try {
-    if (request.method === "OPTIONS") return withS3Headers(corsPreflight(request), requestId);
+    if (request.method === "OPTIONS") return withS3Headers(preflight(request, S3_CORS), requestId);
     const address = s3Address(url, s);
     resource = address.bucket ? `/${address.bucket}${address.key ? "/" + address.key : ""}` : "/";
     const query = url.searchParams;

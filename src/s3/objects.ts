@@ -2,8 +2,8 @@ import { ApiError } from "../errors";
 import { publishObject, releaseBlobs, storeBlob } from "../core/upload";
 import { readBounded } from "../body";
 import { assertWritableKey } from "../data/context";
-import { isReadable } from "../data/object-headers";
-import { parseRange } from "../data/range";
+import { isReadable } from "../core/object-headers";
+import { parseRange } from "../core/range";
 import { assertNotOwing } from "../metering/quotas";
 import { newBlobId } from "../store/blobs";
 import { blobResponse } from "../core/read";
@@ -15,7 +15,7 @@ import { authorizeS3 } from "./auth";
 import { checksumHeaders, contentMd5, s3Body } from "./body";
 import { checksumBase64, checksumFromHeaders } from "./checksums";
 import { addressedObject, servedBucket, type S3Context } from "./context";
-import { applyResponseOverrides, checkPreconditions, isoTime, requestedS3Meta, requestedS3StorageClass, s3Etag, s3ObjectHeaders } from "./object-headers";
+import { applyResponseOverrides, checkS3Preconditions, isoTime, requestedS3Meta, requestedS3StorageClass, s3Etag, s3ObjectHeaders } from "./object-headers";
 import { childrenNamed, childText, parseXml, xmlResponse, XmlParseError, type XmlNode } from "./xml";
 
 /** Object operations: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects, CopyObject. */
@@ -83,7 +83,7 @@ const notModified = (headers: Headers) => {
 export async function getObjectOp(c: S3Context): Promise<Response> {
   const row = await existing(c);
   const headers = s3ObjectHeaders(row, c.now);
-  if (checkPreconditions(c.request.headers, row) === "notModified") return notModified(headers);
+  if (checkS3Preconditions(c.request.headers, row) === "notModified") return notModified(headers);
   assertNotOwing(servedBucket(c));
   if (!isReadable(row, c.now)) throw new ApiError("NotRestored", "The operation is not valid for the object's storage class (restore it first).");
   applyResponseOverrides(headers, c.query, c.principal.kind === "anonymous");
@@ -95,7 +95,7 @@ export async function getObjectOp(c: S3Context): Promise<Response> {
 export async function headObject(c: S3Context): Promise<Response> {
   const row = await existing(c);
   const headers = s3ObjectHeaders(row, c.now);
-  if (checkPreconditions(c.request.headers, row) === "notModified") return notModified(headers);
+  if (checkS3Preconditions(c.request.headers, row) === "notModified") return notModified(headers);
   applyResponseOverrides(headers, c.query, c.principal.kind === "anonymous");
   const range = parseRange(c.request.headers.get("Range"), row.size);
   if (range) {
@@ -214,7 +214,7 @@ export async function copySourceRow(c: S3Context): Promise<{ source: CopySource;
   const source = await copySource(c);
   const row = await getObject(c.db, source.bucket.id, source.key);
   if (!row) throw new ApiError("FileNotExist", "The specified key does not exist.");
-  if (checkPreconditions(c.request.headers, row, "x-amz-copy-source-") === "notModified") {
+  if (checkS3Preconditions(c.request.headers, row, "x-amz-copy-source-") === "notModified") {
     throw new ApiError("PreconditionFailed", "x-amz-copy-source-If-None-Match / If-Modified-Since");
   }
   if (!isReadable(row, c.now)) throw new ApiError("NotRestored", "The source object must be restored before it can be copied.");
