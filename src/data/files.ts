@@ -4,9 +4,9 @@ import { fromBase64, fromHex } from "../crypto";
 import { newBlobId } from "../store/blobs";
 import { blobResponse } from "../core/read";
 import { database } from "../store/db";
-import { deleteObject, getObject, type NewBlob, type ObjectMeta, type ObjectRow, type WriteMode, type WriteResult } from "../store/objects";
+import { deleteObject, type NewBlob, type ObjectMeta, type ObjectRow, type WriteMode, type WriteResult } from "../store/objects";
 import { publishObject, releaseBlobs, requestBody, storeBlob, type UploadBody } from "../core/upload";
-import { mayReplace } from "../auth/scope";
+import { explainUnwritten as explainWrite, writeModeOf } from "../core/write-checks";
 import { assertNotOwing } from "../metering/quotas";
 import { assertWritableKey, requestedObject, type DataContext } from "./context";
 import { isReadable, objectHeaders, requestedStorageClass, requestedUserMeta } from "../core/object-headers";
@@ -34,20 +34,12 @@ export function requestedMeta(headers: Headers, fallbackMime = "application/octe
   };
 }
 
-/** How this request's writes treat an existing key: a TOKEN_DENY_UPDATE token may only create. */
-export const writeMode = (c: DataContext): WriteMode => ({ ifAbsent: !mayReplace(c.principal) });
+/** How this request's writes treat an existing key (core/write-checks.ts). */
+export const writeMode = (c: DataContext): WriteMode => writeModeOf(c.principal);
 
-/**
- * After a write that wrote nothing: in create-only mode the key was taken (403 -90008, as the token
- * scope refuses the replacement); otherwise `otherwise` (the bucket or the source vanished).
- */
-export async function explainUnwritten(c: DataContext, key: string, result: WriteResult, otherwise: () => ApiError): Promise<void> {
-  if (result.written) return;
-  if (writeMode(c).ifAbsent && (await getObject(c.db, c.bucket.id, key))) {
-    throw new ApiError("TokenPermissionDenied", `${key} exists and this token has TOKEN_DENY_UPDATE: it may not replace objects`);
-  }
-  throw otherwise();
-}
+/** After a write that wrote nothing under `key` in this bucket: why (core/write-checks.ts). */
+export const explainUnwritten = (c: DataContext, key: string, result: WriteResult, otherwise: () => ApiError): Promise<void> =>
+  explainWrite(c.db, c.bucket.id, key, result, writeMode(c), otherwise);
 
 /** Publishes a complete blob under `key`, answering like PutFile. */
 export async function publish(c: DataContext, key: string, blob: NewBlob, meta: ObjectMeta) {

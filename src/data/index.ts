@@ -5,7 +5,7 @@ import { BOOKMARK_HEADER, openSession } from "../store/sessions";
 import { checkAccess } from "./access";
 import { parseKey, parseQuery, type DataContext } from "./context";
 import { preflight, withCors } from "../core/cors";
-import { bucketFromHost } from "./host";
+import { bucketFromHost } from "../core/host";
 import { findOperation } from "./operations";
 import { meterRequest } from "../metering/events";
 

@@ -16,7 +16,7 @@ import {
   type PartRow,
   type UploadRow,
 } from "../store/uploads";
-import type { AccessCheck } from "./access";
+import type { AccessCheck } from "./operation-spec";
 import { assertNotOwing } from "../metering/quotas";
 import { assertWritableKey, memo, wholeNumberParam, type DataContext } from "./context";
 import { etagFromBlocks, normalizeEtag, partEtag, type HashResult } from "../core/etag";

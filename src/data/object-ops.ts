@@ -8,7 +8,7 @@ import { releaseBlobs } from "../core/upload";
 import { explainUnwritten, writeMode } from "./files";
 import { mayReplace } from "../auth/scope";
 import { canonicalStorageClass, isArchival, requestedStorageClass, requestedUserMeta, restoreState } from "../core/object-headers";
-import type { ObjectRef } from "./access";
+import type { ObjectRef } from "./operation-spec";
 import { requestedAcl } from "./object-acl";
 
 /**

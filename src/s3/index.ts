@@ -12,7 +12,8 @@ import { s3Address } from "./address";
 import { authenticateS3, authorizeS3, type S3Auth } from "./auth";
 import { addressedObject, type S3Context } from "./context";
 import { s3ErrorResponse } from "./errors";
-import { findS3Operation, NOT_IMPLEMENTED_HEADERS, NOT_IMPLEMENTED_SUBRESOURCES, OPERATION_HEADERS, type S3OperationSpec, type Target } from "./operations";
+import { findS3Operation, NOT_IMPLEMENTED_HEADERS, NOT_IMPLEMENTED_SUBRESOURCES, OPERATION_HEADERS } from "./operations";
+import type { S3OperationSpec, Target } from "./operation-spec";
 import { copySource } from "./objects";
 
 /**
@@ -64,7 +65,7 @@ async function needsOf(c: S3Context, op: S3OperationSpec): Promise<Need[]> {
 }
 
 /** Authentication and authorization of one request, per its operation row. */
-async function checkAccess(c: S3Context, op: S3OperationSpec, auth: S3Auth): Promise<void> {
+async function checkS3Access(c: S3Context, op: S3OperationSpec, auth: S3Auth): Promise<void> {
   if (auth.form === "anonymous") {
     if (op.credentials.includes("form")) return; // the form carries its credentials
     if (!op.credentials.includes("anonymous") || !c.bucket) throw new ApiError("AccessDenied", "Access Denied");
@@ -122,7 +123,7 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
       c.bucket = bucket;
       meteredBucket = bucket;
     }
-    await checkAccess(c, op, auth);
+    await checkS3Access(c, op, auth);
     const response = await op.run(c);
     if (request.method !== "HEAD") downloadBytes = Number(response.headers.get("Content-Length")) || 0;
     return withS3Headers(response, requestId);

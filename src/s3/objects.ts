@@ -8,8 +8,8 @@ import { assertNotOwing } from "../metering/quotas";
 import { newBlobId } from "../store/blobs";
 import { blobResponse } from "../core/read";
 import { bucketByName, type ServedBucket } from "../store/buckets";
-import { copyObject, deleteObject, getObject, type NewBlob, type ObjectMeta, type ObjectRow, type WriteMode } from "../store/objects";
-import { mayReplace } from "../auth/scope";
+import { copyObject, deleteObject, getObject, type NewBlob, type ObjectMeta, type ObjectRow } from "../store/objects";
+import { explainUnwritten, writeModeOf } from "../core/write-checks";
 import type { Principal } from "../auth/principal";
 import { authorizeS3 } from "./auth";
 import { checksumHeaders, contentMd5, s3Body } from "./body";
@@ -36,22 +36,11 @@ function checkObjectAcl(c: S3Context, bucket: ServedBucket): void {
   }
 }
 
-/** A TOKEN_DENY_UPDATE token's writes only create keys (src/auth/scope.ts `mayReplace`). */
-export const s3WriteMode = (principal: Principal): WriteMode => ({ ifAbsent: !mayReplace(principal) });
-
-/** After a write that wrote nothing: the key was taken under create-only, or the bucket or source vanished. */
-export async function explainS3Unwritten(c: S3Context, bucketId: string, key: string, mode: WriteMode, otherwise: () => ApiError): Promise<never> {
-  if (mode.ifAbsent && (await getObject(c.db, bucketId, key))) {
-    throw new ApiError("TokenPermissionDenied", `${key} exists and this key's token has TOKEN_DENY_UPDATE: it may not replace objects`);
-  }
-  throw otherwise();
-}
-
 /** Publishes a stored blob for an S3 write (PutObject, CompleteMultipartUpload, PostObject). */
 export async function publishS3(c: S3Context, principal: Principal, bucketId: string, key: string, blob: NewBlob, meta: ObjectMeta): Promise<void> {
-  const mode = s3WriteMode(principal);
+  const mode = writeModeOf(principal);
   const result = await publishObject(c, bucketId, key, blob, meta, mode);
-  if (!result.written) await explainS3Unwritten(c, bucketId, key, mode, () => new ApiError("BucketNotExist"));
+  await explainUnwritten(c.db, bucketId, key, result, mode, () => new ApiError("BucketNotExist"));
 }
 
 export async function putObject(c: S3Context): Promise<Response> {
@@ -237,9 +226,9 @@ export async function copyObjectOp(c: S3Context): Promise<Response> {
     );
   }
   const meta = directive === "REPLACE" ? { ...requestedS3Meta(c.request.headers, storageClass) } : { storageClass };
-  const mode = s3WriteMode(c.principal);
+  const mode = writeModeOf(c.principal);
   const result = await copyObject(c.db, { bucketId: source.bucket.id, key: source.key }, { bucketId: bucket.id, key: c.key }, () => meta, row, c.now, mode);
   releaseBlobs(c, result.released);
-  if (!result.written) await explainS3Unwritten(c, bucket.id, c.key, mode, () => new ApiError("FileNotExist", "The copy source changed meanwhile; retry."));
+  await explainUnwritten(c.db, bucket.id, c.key, result, mode, () => new ApiError("FileNotExist", "The copy source changed meanwhile; retry."));
   return xmlResponse(["CopyObjectResult", ["LastModified", isoTime(c.now)], ["ETag", s3Etag(row)]]);
 }
