@@ -1,11 +1,12 @@
 import { clientIp } from "../auth/client-ip";
 import type { Principal } from "../auth/principal";
-import { authorize, type Need } from "../auth/scope";
+import { publishes } from "../auth/public-read";
+import { authorize, type BucketNeed, type Need } from "../auth/scope";
 import type { Env } from "../config";
 import { ApiError } from "../errors";
 import { verifySignature, type CredentialForm, type ListObjectsQuery, type PostFileForm } from "./auth";
 import type { DataContext } from "./context";
-import { anonymousMayRead } from "./object-acl";
+import { anonymousMayRead, requestedAcl } from "./object-acl";
 import type { Operation, OperationSpec } from "./operations";
 
 /**
@@ -15,8 +16,12 @@ import type { Operation, OperationSpec } from "./operations";
  * (TOKEN_DENY_UPDATE).
  */
 
-/** What a right is checked on: the request's key, the copy source, Rename's new key, or the listing prefix. */
-export type Subject = "key" | "source" | "newKey" | "prefix";
+/**
+ * What a right is checked on: the request's key, the copy source, Rename's new key, the listing
+ * prefix, or `published`: the written key when the request's ACL (`X-Ufile-Object-Acl`) leaves it
+ * publicly readable, and nothing otherwise (publishing an object needs the right to read it).
+ */
+export type Subject = "key" | "source" | "newKey" | "prefix" | "published";
 
 export interface ObjectRef {
   bucket: string;
@@ -33,6 +38,8 @@ export interface AccessTarget {
   source?: ObjectRef;
   /** Rename. */
   newKey?: string;
+  /** The key the request makes publicly readable, if it does (set by checkAccess from the request's ACL). */
+  published?: string;
 }
 
 export interface AccessCheck {
@@ -43,24 +50,34 @@ export interface AccessCheck {
   form?: PostFileForm;
 }
 
-/** The row's rights applied to one request; throws if the target lacks a subject (a bug: never fail open). */
+/**
+ * The row's rights applied to one request; throws if the target lacks a subject (a bug: never fail
+ * open). `published` is the one subject that may be absent: the request publishes nothing.
+ */
 export function needsFor(
   op: Pick<OperationSpec, "name" | "rights">,
   bucket: { name: string; projectId: string },
   t: AccessTarget,
 ): Need[] {
   const here = { bucket: bucket.name, bucketProjectId: bucket.projectId };
-  const subjects: Record<Subject, () => Omit<Need, "right"> | undefined> = {
+  type Where = Omit<BucketNeed, "right">;
+  const subjects: Record<Subject, () => Where | undefined | null> = {
     key: () => (t.key === undefined ? undefined : { ...here, key: t.key }),
     newKey: () => (t.newKey === undefined ? undefined : { ...here, key: t.newKey }),
     prefix: () => ({ ...here, listPrefix: t.listPrefix ?? "" }),
     source: () => t.source && { ...t.source },
+    published: () => (t.published === undefined ? null : { ...here, key: t.published }),
   };
-  return op.rights.map(([right, subject]) => {
+  return op.rights.flatMap(([right, subject]) => {
     const where = subjects[subject]();
-    if (!where) throw new Error(`needsFor(${op.name}): the target has no ${subject}`);
-    return { right, ...where };
+    if (where === undefined) throw new Error(`needsFor(${op.name}): the target has no ${subject}`);
+    return where === null ? [] : [{ right, ...where }];
   });
+}
+
+/** The target with `published` set when the request's ACL makes its key publicly readable. */
+function withPublished(c: DataContext, t: AccessTarget): AccessTarget {
+  return t.key !== undefined && publishes(c.bucket.type, requestedAcl(c.request.headers)) ? { ...t, published: t.key } : t;
 }
 
 /** Query parameters that carry a presigned URL's credentials. */
@@ -114,7 +131,7 @@ export async function checkAccess(
   if (!(op.credentials as readonly CredentialForm[]).includes(form)) throw refusedForm(op, form);
   if (form === "query") assertPresignedOnlyNames(c, op);
   if (form === "anonymous" && !(await anonymousMayRead(c))) throw new ApiError("NoAuthorization");
-  authorize(principal, needsFor(op, c.bucket, check.target), { now: c.now, clientIp: clientIp(c.request) });
+  authorize(principal, needsFor(op, c.bucket, withPublished(c, check.target)), { now: c.now, clientIp: clientIp(c.request) });
   c.principal = principal;
   return principal;
 }

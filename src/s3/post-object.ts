@@ -4,7 +4,8 @@ import { etagFromBlocks, hashingStream, UFileHasher } from "../data/etag";
 import { parseUploadForm } from "../data/form";
 import { assertNotOwing } from "../metering/quotas";
 import { newBlobId, putBlobOfUnknownLength } from "../store/blobs";
-import { authenticateKey, authorizeS3 } from "./auth";
+import { authorizeBodyKey } from "./access";
+import { authenticateKey } from "./auth";
 import { servedBucket, type S3Context } from "./context";
 import { publishS3 } from "./objects";
 import { requestedS3Meta } from "./object-headers";
@@ -107,7 +108,7 @@ export async function postObject(c: S3Context): Promise<Response> {
     if (UNCONDITIONED.has(name) || name.startsWith("x-ignore-") || conditions.some((cond) => cond.field === name)) continue;
     throw new ApiError("AccessDenied", `Invalid according to Policy: Extra input fields: ${name}`);
   }
-  authorizeS3(c.request, found.principal, [{ right: "WRITE", bucket: bucket.name, bucketProjectId: bucket.projectId, key }], c.now);
+  await authorizeBodyKey(c, found.principal, key, field("acl"));
   assertNotOwing(bucket);
 
   const meta = requestedS3Meta(new Headers([...fields].filter(([k]) => k === "content-type" || k.startsWith("x-amz-meta-") || k === "cache-control" || k === "content-disposition" || k === "content-encoding")));
