@@ -83,7 +83,8 @@ export async function postObject(c: S3Context): Promise<Response> {
   const key = field("key").replace(/\$\{filename\}/g, filename);
   if (key === "") throw new ApiError("InvalidArgument", "Bucket POST must contain a field named 'key'.");
 
-  // Credentials: SigV4 fields of the form.
+  // Credentials: SigV4 fields of the form. No policy and no signature: an anonymous upload, which no bucket accepts.
+  if (!fields.has("policy") && !fields.has("x-amz-signature")) throw new ApiError("AccessDenied", "Access Denied: a POST upload needs a policy signed with an access key");
   if (field("x-amz-algorithm") !== ALGORITHM) throw new ApiError("InvalidArgument", `x-amz-algorithm must be ${ALGORITHM}`);
   const credential = field("x-amz-credential").split("/");
   if (credential.length !== 5 || credential[3] !== "s3" || credential[4] !== "aws4_request") throw new ApiError("InvalidArgument", "x-amz-credential is not <key>/<date>/<region>/s3/aws4_request");
