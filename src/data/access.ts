@@ -4,10 +4,11 @@ import { publishes } from "../auth/public-read";
 import { authorize, type BucketNeed, type Need } from "../auth/scope";
 import type { Env } from "../config";
 import { ApiError } from "../errors";
-import { verifySignature, type CredentialForm, type ListObjectsQuery, type PostFileForm } from "./auth";
+import { verifySignature } from "./auth";
 import type { DataContext } from "./context";
+import type { CredentialForm } from "../auth/forms";
 import { anonymousMayRead, requestedAcl } from "./object-acl";
-import type { Operation, OperationSpec } from "./operations";
+import type { AccessCheck, AccessTarget, OperationSpec, UFileSubject } from "./operation-spec";
 
 /**
  * The glue between an operation's row and auth: who signed and how (auth.ts), whether that credential
@@ -15,40 +16,6 @@ import type { Operation, OperationSpec } from "./operations";
  * row's `rights` (src/auth/scope.ts). The principal is kept on the context: writes consult it
  * (TOKEN_DENY_UPDATE).
  */
-
-/**
- * What a right is checked on: the request's key, the copy source, Rename's new key, the listing
- * prefix, or `published`: the written key when the request's ACL (`X-Ufile-Object-Acl`) leaves it
- * publicly readable, and nothing otherwise (publishing an object needs the right to read it).
- */
-export type Subject = "key" | "source" | "newKey" | "prefix" | "published";
-
-export interface ObjectRef {
-  bucket: string;
-  bucketProjectId: string;
-  key: string;
-}
-
-/** The subjects of one request, beyond its own bucket. */
-export interface AccessTarget {
-  key?: string;
-  /** Listings: the request's `prefix`, "" when absent. */
-  listPrefix?: string;
-  /** Copy / UploadPartCopy. */
-  source?: ObjectRef;
-  /** Rename. */
-  newKey?: string;
-  /** The key the request makes publicly readable, if it does (set by checkAccess from the request's ACL). */
-  published?: string;
-}
-
-export interface AccessCheck {
-  /** Decoded keys whose `/bucket/key` may have been signed. */
-  signedKeys: string[];
-  target: AccessTarget;
-  listObjects?: ListObjectsQuery;
-  form?: PostFileForm;
-}
 
 /**
  * The row's rights applied to one request; throws if the target lacks a subject (a bug: never fail
@@ -61,7 +28,7 @@ export function needsFor(
 ): Need[] {
   const here = { bucket: bucket.name, bucketProjectId: bucket.projectId };
   type Where = Omit<BucketNeed, "right">;
-  const subjects: Record<Subject, () => Where | undefined | null> = {
+  const subjects: Record<UFileSubject, () => Where | undefined | null> = {
     key: () => (t.key === undefined ? undefined : { ...here, key: t.key }),
     newKey: () => (t.newKey === undefined ? undefined : { ...here, key: t.newKey }),
     prefix: () => ({ ...here, listPrefix: t.listPrefix ?? "" }),
@@ -111,7 +78,7 @@ function refusedForm(op: OperationSpec, form: CredentialForm): ApiError {
 /** Authenticates the request and authorizes `op` on `check.target`; throws the API's error otherwise. */
 export async function checkAccess(
   c: DataContext,
-  op: OperationSpec & { name: Operation },
+  op: OperationSpec,
   check: AccessCheck,
   env: Env = c.env,
 ): Promise<Principal> {

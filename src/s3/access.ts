@@ -6,7 +6,8 @@ import { ApiError } from "../errors";
 import type { S3Auth } from "./auth";
 import { addressedObject, servedBucket, type S3Context } from "./context";
 import { copySource } from "./objects";
-import { OPERATION_HEADERS, type S3OperationSpec, type Subject } from "./operations";
+import { OPERATION_HEADERS } from "./operations";
+import type { S3OperationSpec, S3Subject as Subject } from "./operation-spec";
 
 /**
  * The glue between an S3 operation's row and auth (src/auth): whether the request's credential form

@@ -4,7 +4,7 @@ import type { Database } from "../store/db";
 import { getObject, type ObjectRow } from "../store/objects";
 import type { Principal } from "../auth/principal";
 import type { VerifiedSigV4 } from "./sigv4";
-import type { S3OperationSpec } from "./operations";
+import type { S3OperationSpec } from "./operation-spec";
 
 /** Where an S3 request points: path style `/<bucket>/<key>` or virtual-hosted `<bucket>.<S3 host>/<key>`. */
 export interface S3Address {

@@ -1,5 +1,6 @@
 import { nowSeconds, settings, type Env } from "../config";
 import { discardBody } from "../body";
+import { preflight, S3_CORS, withCors } from "../core/cors";
 import { ApiError } from "../errors";
 import { meterRequest } from "../metering/events";
 import { asApiError, type RequestIds } from "../responses";
@@ -10,7 +11,8 @@ import { checkS3Access } from "./access";
 import { authenticateS3 } from "./auth";
 import type { S3Context } from "./context";
 import { s3ErrorResponse } from "./errors";
-import { findS3Operation, NOT_IMPLEMENTED_HEADERS, NOT_IMPLEMENTED_SUBRESOURCES, type Target } from "./operations";
+import { findS3Operation, NOT_IMPLEMENTED_HEADERS, NOT_IMPLEMENTED_SUBRESOURCES } from "./operations";
+import type { Target } from "./operation-spec";
 
 /**
  * The S3 front (docs/s3.md): address → operation table → authenticate (SigV4 or anonymous) →
@@ -19,31 +21,10 @@ import { findS3Operation, NOT_IMPLEMENTED_HEADERS, NOT_IMPLEMENTED_SUBRESOURCES,
  * like a UFile one.
  */
 
-const EXPOSED = "ETag, x-amz-request-id, x-amz-version-id, Content-Range, Content-Length, x-amz-checksum-crc32, x-amz-checksum-crc32c, x-amz-checksum-sha1, x-amz-checksum-sha256, x-amz-storage-class, x-amz-meta-*";
-
-function corsPreflight(request: Request): Response {
-  return new Response(null, {
-    status: 200,
-    headers: {
-      "Access-Control-Allow-Origin": "*",
-      "Access-Control-Allow-Methods": "GET, HEAD, PUT, POST, DELETE",
-      "Access-Control-Allow-Headers": request.headers.get("Access-Control-Request-Headers") ?? "*",
-      "Access-Control-Expose-Headers": EXPOSED,
-      "Access-Control-Max-Age": "86400",
-    },
-  });
-}
-
+/** Every S3 response names its request id and carries the S3 CORS headers. */
 function withS3Headers(response: Response, requestId: string): Response {
-  let out = response;
-  try {
-    out.headers.set("x-amz-request-id", requestId);
-  } catch {
-    out = new Response(response.body, response);
-    out.headers.set("x-amz-request-id", requestId);
-  }
-  out.headers.set("Access-Control-Allow-Origin", "*");
-  out.headers.set("Access-Control-Expose-Headers", EXPOSED);
+  const out = withCors(response, S3_CORS);
+  out.headers.set("x-amz-request-id", requestId);
   return out;
 }
 
@@ -77,7 +58,7 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
   let meteredBucket: Parameters<typeof meterRequest>[2] | undefined;
   let downloadBytes = 0;
   try {
-    if (request.method === "OPTIONS") return withS3Headers(corsPreflight(request), requestId);
+    if (request.method === "OPTIONS") return withS3Headers(preflight(request, S3_CORS), requestId);
     const address = s3Address(url, s);
     resource = address.bucket ? `/${address.bucket}${address.key ? "/" + address.key : ""}` : "/";
     const query = url.searchParams;
