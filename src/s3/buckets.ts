@@ -1,4 +1,4 @@
-import { nowSeconds } from "../config";
+import { isReservedBucketName, nowSeconds } from "../config";
 import { isValidBucketName } from "../control/buckets";
 import { ApiError } from "../errors";
 import { readBounded } from "../body";
@@ -65,6 +65,7 @@ async function readLocationConstraint(c: S3Context): Promise<void> {
 export async function createBucket(c: S3Context): Promise<Response> {
   const name = c.bucketName;
   if (!isValidBucketName(name)) throw new ApiError("BucketNameInvalid", `The specified bucket is not valid: ${name}`);
+  if (isReservedBucketName(name, c.settings)) throw new ApiError("BucketNameInvalid", `The specified bucket is reserved (its host is the console's): ${name}`);
   const type = bucketType(c);
   await readLocationConstraint(c);
   const projectId = c.settings.defaultProjectId;
