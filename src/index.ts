@@ -1,7 +1,7 @@
 import { settings, type Env } from "./config";
 import { readParams } from "./control/params";
+import { withCors } from "./core/cors";
 import { isolateAnswer } from "./core/isolation";
-import { withCors } from "./data/cors";
 import { frontFor } from "./front";
 import { runHousekeeping } from "./housekeeping";
 import { malformedAnswer, requestUrl } from "./malformed";

@@ -1,6 +1,7 @@
 import { publiclyReadable } from "../auth/public-read";
 import { nowSeconds, settings, type Env } from "../config";
 import { discardBody } from "../body";
+import { preflight, S3_CORS, withCors } from "../core/cors";
 import { ApiError } from "../errors";
 import { meterRequest } from "../metering/events";
 import { asApiError, type RequestIds } from "../responses";
@@ -11,7 +12,8 @@ import { s3Address } from "./address";
 import { authenticateS3, authorizeS3, type S3Auth } from "./auth";
 import { addressedObject, type S3Context } from "./context";
 import { s3ErrorResponse } from "./errors";
-import { findS3Operation, NOT_IMPLEMENTED_HEADERS, NOT_IMPLEMENTED_SUBRESOURCES, OPERATION_HEADERS, type S3OperationSpec, type Target } from "./operations";
+import { findS3Operation, NOT_IMPLEMENTED_HEADERS, NOT_IMPLEMENTED_SUBRESOURCES, OPERATION_HEADERS } from "./operations";
+import type { S3OperationSpec, Target } from "./operation-spec";
 import { copySource } from "./objects";
 
 /**
@@ -21,31 +23,10 @@ import { copySource } from "./objects";
  * like a UFile one.
  */
 
-const EXPOSED = "ETag, x-amz-request-id, x-amz-version-id, Content-Range, Content-Length, x-amz-checksum-crc32, x-amz-checksum-crc32c, x-amz-checksum-sha1, x-amz-checksum-sha256, x-amz-storage-class, x-amz-meta-*";
-
-function corsPreflight(request: Request): Response {
-  return new Response(null, {
-    status: 200,
-    headers: {
-      "Access-Control-Allow-Origin": "*",
-      "Access-Control-Allow-Methods": "GET, HEAD, PUT, POST, DELETE",
-      "Access-Control-Allow-Headers": request.headers.get("Access-Control-Request-Headers") ?? "*",
-      "Access-Control-Expose-Headers": EXPOSED,
-      "Access-Control-Max-Age": "86400",
-    },
-  });
-}
-
+/** Every S3 response names its request id and carries the S3 CORS headers. */
 function withS3Headers(response: Response, requestId: string): Response {
-  let out = response;
-  try {
-    out.headers.set("x-amz-request-id", requestId);
-  } catch {
-    out = new Response(response.body, response);
-    out.headers.set("x-amz-request-id", requestId);
-  }
-  out.headers.set("Access-Control-Allow-Origin", "*");
-  out.headers.set("Access-Control-Expose-Headers", EXPOSED);
+  const out = withCors(response, S3_CORS);
+  out.headers.set("x-amz-request-id", requestId);
   return out;
 }
 
@@ -84,7 +65,7 @@ async function needsOf(c: S3Context, op: S3OperationSpec): Promise<Need[]> {
 }
 
 /** Authentication and authorization of one request, per its operation row. */
-async function checkAccess(c: S3Context, op: S3OperationSpec, auth: S3Auth): Promise<void> {
+async function checkS3Access(c: S3Context, op: S3OperationSpec, auth: S3Auth): Promise<void> {
   if (auth.form === "anonymous") {
     if (op.credentials.includes("form")) return; // the form carries its credentials
     if (!op.credentials.includes("anonymous") || !c.bucket) throw new ApiError("AccessDenied", "Access Denied");
@@ -120,7 +101,7 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
   let meteredBucket: Parameters<typeof meterRequest>[2] | undefined;
   let downloadBytes = 0;
   try {
-    if (request.method === "OPTIONS") return withS3Headers(corsPreflight(request), requestId);
+    if (request.method === "OPTIONS") return withS3Headers(preflight(request, S3_CORS), requestId);
     const address = s3Address(url, s);
     resource = address.bucket ? `/${address.bucket}${address.key ? "/" + address.key : ""}` : "/";
     const query = url.searchParams;
@@ -142,7 +123,7 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
       c.bucket = bucket;
       meteredBucket = bucket;
     }
-    await checkAccess(c, op, auth);
+    await checkS3Access(c, op, auth);
     const response = await op.run(c);
     if (request.method !== "HEAD") downloadBytes = Number(response.headers.get("Content-Length")) || 0;
     return withS3Headers(response, requestId);
