@@ -120,14 +120,6 @@ function consoleHostSetting(raw: string | undefined, fileDomain: string | undefi
   return raw?.trim() ? bareHost(raw) : `console.${fileDomainSetting(fileDomain)}`;
 }
 
-/**
- * A bucket named so that its bucket host would be the console host (`console` with the default
- * CONSOLE_HOST) cannot be created: the console's origin must never serve bucket content.
- */
-export function isReservedBucketName(name: string, s: Settings): boolean {
-  return `${name}.${s.fileDomain}` === s.consoleHost || `${name}.${s.s3Host}` === s.consoleHost;
-}
-
 function parseHostMap(raw: string | undefined): Map<string, string> {
   const map = new Map<string, string>();
   for (const pair of (raw ?? "").split(",")) {

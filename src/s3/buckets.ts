@@ -1,5 +1,5 @@
-import { isReservedBucketName, nowSeconds } from "../config";
-import { isValidBucketName, removeBucket } from "../core/buckets";
+import { nowSeconds } from "../config";
+import { isReservedBucketName, isValidBucketName, removeBucket } from "../core/buckets";
 import { ApiError } from "../errors";
 import { readBounded } from "../body";
 import { bucketByName, insertBucket, listBuckets, type BucketType } from "../store/buckets";
