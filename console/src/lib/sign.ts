@@ -8,7 +8,10 @@
  */
 export interface KeyPair {
   publicKey: string;
-  privateKey: string;
+  /** The private key as a non-extractable HMAC-SHA1 key: data-plane signatures and presigned URLs. */
+  signingKey: CryptoKey;
+  /** The private key's text: only the control plane's signature needs it (root sessions; lib/session.ts). */
+  privateKey?: string;
 }
 
 const utf8 = new TextEncoder();
@@ -44,20 +47,8 @@ export async function controlSignature(flat: [string, string][], privateKey: str
   return hex(await crypto.subtle.digest("SHA-1", utf8.encode(text)));
 }
 
-const hmacKeys = new Map<string, Promise<CryptoKey>>();
-
-function hmacKey(privateKey: string): Promise<CryptoKey> {
-  let key = hmacKeys.get(privateKey);
-  if (!key) {
-    key = crypto.subtle.importKey("raw", utf8.encode(privateKey), { name: "HMAC", hash: "SHA-1" }, false, ["sign"]);
-    hmacKeys.clear(); // one signed-in pair at a time: keep no other key material around
-    hmacKeys.set(privateKey, key);
-  }
-  return key;
-}
-
-export async function hmacSha1Base64(privateKey: string, text: string): Promise<string> {
-  return base64(await crypto.subtle.sign("HMAC", await hmacKey(privateKey), utf8.encode(text)));
+export async function hmacSha1Base64(key: CryptoKey, text: string): Promise<string> {
+  return base64(await crypto.subtle.sign("HMAC", key, utf8.encode(text)));
 }
 
 export interface DataSignInput {
@@ -76,7 +67,7 @@ export function dataStringToSign(s: DataSignInput): string {
 }
 
 export async function authorizationHeader(keys: KeyPair, s: DataSignInput): Promise<string> {
-  return `UCloud ${keys.publicKey}:${await hmacSha1Base64(keys.privateKey, dataStringToSign(s))}`;
+  return `UCloud ${keys.publicKey}:${await hmacSha1Base64(keys.signingKey, dataStringToSign(s))}`;
 }
 
 /** A key as a URL path: every segment percent-encoded, `/` kept (as the Go and Java SDKs send it). */
@@ -92,7 +83,7 @@ export async function presignedUrl(
   method = "GET",
   extraQuery = "",
 ): Promise<string> {
-  const signature = await hmacSha1Base64(keys.privateKey, dataStringToSign({ method, bucket, key, date: String(expires) }));
+  const signature = await hmacSha1Base64(keys.signingKey, dataStringToSign({ method, bucket, key, date: String(expires) }));
   const q = `UCloudPublicKey=${encodeURIComponent(keys.publicKey)}&Expires=${expires}&Signature=${encodeURIComponent(signature)}`;
   return `${origin}${keyPath(key)}?${q}${extraQuery ? "&" + extraQuery : ""}`;
 }
