@@ -1,3 +1,4 @@
+import { accessLine, logAccess, openAccessNote } from "./access-log";
 import type { Env } from "./config";
 import { readParams } from "./control/params";
 import { withCors } from "./data/cors";
@@ -13,17 +14,25 @@ import { asApiError, dataError, newRequestIds, withIds } from "./responses";
  * and a router's per-request URL and query parsing showed up in the bench's CPU profile (bench/results.md).
  */
 async function serve(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+  const startedAt = Date.now();
   const ids = newRequestIds();
+  const note = openAccessNote(request);
+  // Errors reaching the catch below are answered as UFile data-plane ones, whichever front threw.
+  let front = "ufile";
   let response: Response;
   try {
     const url = new URL(request.url);
     const incoming = { request, url, params: await readParams(request, url), env, ctx, ids };
-    response = await frontFor(incoming).serve(incoming);
+    const spec = frontFor(incoming);
+    front = spec.name;
+    response = await spec.serve(incoming);
   } catch (err) {
     // Errors reaching here are UFile data-plane ones (the control plane and S3 answer their own); CORS so a browser can read them.
     response = withCors(dataError(asApiError(err), request.method));
   }
-  return withIds(response, ids);
+  response = withIds(response, ids);
+  logAccess(accessLine(request, response, front, note, ids, startedAt));
+  return response;
 }
 
 export default {
