@@ -104,12 +104,22 @@ if (controlOk) {
   });
 }
 
+// The API host's /ui/ redirects to the console's own host (CONSOLE_HOST): one redirect is followed.
 const consoleUrl = values.console ?? `${api}/ui/`;
 await step(`console ${consoleUrl}`, async () => {
-  const res = await request({ method: "GET", url: consoleUrl });
+  let res = await request({ method: "GET", url: consoleUrl });
+  let detail;
+  const location = res.headers.location;
+  if (res.status >= 300 && res.status < 400 && location) {
+    res.stream.resume();
+    const next = new URL(location, consoleUrl).toString();
+    res = await request({ method: "GET", url: next });
+    detail = `redirected to ${next}`;
+  }
   const html = (await readAll(res.stream)).toString("utf8");
   if (res.status !== 200 || !/<html/i.test(html)) throw new Error(`answered HTTP ${res.status} ${String(res.headers["content-type"] ?? "")}, not the console's page`);
   if (!res.headers["content-security-policy"]) throw new Error("the console's page came without its Content-Security-Policy");
+  return detail;
 });
 
 console.log(failures ? `deploy:verify: ${failures} check(s) failed` : "deploy:verify: every front answered");

@@ -49,10 +49,12 @@ function checkSettings() {
         "refused (control plane RetCode 15004, files HTTP 503). Copy them from .dev.vars.example or set your own pair.",
     );
   }
-  return { fileDomain: domain.domain, warnings };
+  // The console's host: CONSOLE_HOST, else console.<FILE_DOMAIN> (src/config.ts).
+  const consoleHost = (value("CONSOLE_HOST") || `console.${domain.domain}`).trim().toLowerCase().replace(/^\./, "").replace(/:\d+$/, "");
+  return { fileDomain: domain.domain, consoleHost, warnings };
 }
 
-const { fileDomain, warnings } = checkSettings();
+const { fileDomain, consoleHost, warnings } = checkSettings();
 
 /**
  * `wrangler d1 migrations apply DB --local` (CI=true: no interactive confirmation), its output kept
@@ -87,6 +89,7 @@ migrate();
 
 const port = optionValue("--port") ?? "8787";
 say(`buckets are served at http://<bucket>.${fileDomain}:${port}; where *.${fileDomain} does not resolve (Node, Python on Debian), see docs/sdk-setup.md`);
+say(`the web console is at http://${consoleHost}:${port}/ui/ (an origin of its own; http://localhost:${port}/ sends a browser there)`);
 for (const w of warnings) say(w);
 
 // --test-scheduled: wrangler then knows the cron is triggered (it stops saying it is not).

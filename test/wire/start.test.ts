@@ -67,6 +67,7 @@ describe("npm start", () => {
       expect(out).not.toMatch(/Migrations to be applied|0001_tokens_usage_quotas_prices\.sql/); // no table, printed or not
       expect(count(out, /edgefile: buckets are served at http:\/\/<bucket>\.localhost:\d+;/), out).toBe(1);
       expect(count(out, /edgefile: the cron "\*\/10 \* \* \* \*" runs here every 3 s/), out).toBe(1);
+      expect(count(out, /edgefile: the web console is at http:\/\/console\.localhost:\d+\/ui\//), out).toBe(1);
       expect(out).not.toMatch(/Scheduled Workers are not automatically triggered/);
     } finally {
       child.kill("SIGTERM");
