@@ -140,7 +140,8 @@ export class ApiError extends Error {
   readonly detail?: string;
   constructor(name: ErrorName, detail?: string, headers?: Record<string, string>) {
     const entry = ERRORS[name];
-    super(detail ? `${entry.en}: ${detail}` : entry.en);
+    // "The requested bucket does not exist: demo", not "…exist.: demo".
+    super(detail ? `${entry.en.replace(/\.$/, "")}: ${detail}` : entry.en);
     this.name = name;
     this.entry = entry;
     this.headers = headers;

@@ -1,3 +1,4 @@
+import { noteAccess } from "../access-log";
 import { clientIp } from "../auth/client-ip";
 import type { Principal } from "../auth/principal";
 import { publishes } from "../auth/public-read";
@@ -95,6 +96,7 @@ export async function checkAccess(
     },
     env,
   );
+  noteAccess(c.request, { principal }); // who signed, even when refused below
   if (!(op.credentials as readonly CredentialForm[]).includes(form)) throw refusedForm(op, form);
   if (form === "query") assertPresignedOnlyNames(c, op);
   if (form === "anonymous" && !(await anonymousMayRead(c))) throw new ApiError("NoAuthorization");

@@ -8,6 +8,7 @@ import { preflight, withCors } from "../core/cors";
 import { bucketFromHost } from "../core/host";
 import { findOperation } from "./operations";
 import { meterRequest } from "../metering/events";
+import { noteAccess } from "../access-log";
 
 /**
  * Data plane: `<bucket>.<FILE_DOMAIN>` requests (docs/design.md §3).
@@ -22,6 +23,7 @@ export async function handleData(request: Request, url: URL, env: Env, ctx: Exec
       `host ${url.hostname} names no bucket: use <bucket>.${s.fileDomain} for files, or an Action parameter for the control plane`,
     );
   }
+  noteAccess(request, { bucket: bucketName });
   if (request.method === "OPTIONS") return preflight(request);
   // GET and HEAD only read: a nearby replica may serve them (store/sessions.ts).
   const session = openSession(env, {
@@ -35,6 +37,7 @@ export async function handleData(request: Request, url: URL, env: Env, ctx: Exec
   const query = parseQuery(url);
   const key = parseKey(url);
   const op = findOperation(request, query, key);
+  noteAccess(request, { operation: op?.name, key });
   if (!op) {
     throw new ApiError("InvalidRequest", key === "" && request.method !== "POST" ? "an object key is required" : "unsupported operation");
   }

@@ -3,6 +3,7 @@ import { discardBody } from "../body";
 import { preflight, S3_CORS, withCors } from "../core/cors";
 import { ApiError } from "../errors";
 import { meterRequest } from "../metering/events";
+import { noteAccess } from "../access-log";
 import { asApiError, type RequestIds } from "../responses";
 import { bucketByName } from "../store/buckets";
 import { database } from "../store/db";
@@ -65,9 +66,11 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
     refuseUnimplemented(query, request.headers);
     const target: Target = address.bucket === null ? "service" : address.key === "" ? "bucket" : "object";
     const op = findS3Operation(request, query, target);
+    noteAccess(request, { operation: op?.name, bucket: address.bucket ?? undefined, key: address.key });
     if (!op) throw new ApiError("MethodNotAllowed", `${request.method} is not allowed on this ${target}`);
     const now = nowSeconds();
     const auth = await authenticateS3(request, url, env, now);
+    noteAccess(request, { principal: auth.principal });
     const db = database(env.DB);
     const c: S3Context = {
       request, url, env, ctx, settings: s, db, address,
