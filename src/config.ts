@@ -7,7 +7,12 @@ import type { UsageEvent } from "./usage-event";
  * keep the two in step.
  */
 export interface Env {
+  /** The control database (buckets, tokens, usage, quotas), and the first index shard. */
   DB: D1Database;
+  /** More index shards (docs/design.md "Scale-out", docs/deploy.md "Index shards"): any number. */
+  [shard: `INDEX_${string}`]: D1Database | undefined;
+  /** Where each index shard was created: `DB=cn-bj,INDEX_1=us-ca`; a shard not named serves every region. */
+  SHARD_REGIONS?: string;
   BLOBS: R2Bucket;
   /** Root key pair (secrets). Without them every signed request is refused. */
   ROOT_PUBLIC_KEY?: string;

@@ -200,3 +200,39 @@ export async function expectError(res: Response, status: number, code: number): 
   expect(typeof body.ErrMsg).toBe("string");
   return body;
 }
+
+/** The index shards (src/store/shards.ts) as the tests bind them: `DB` and every `INDEX_*` D1 binding. */
+export function shards(): [name: string, d1: D1Database][] {
+  return Object.entries(env)
+    .filter(([name]) => name === "DB" || /^INDEX_[A-Z0-9_]+$/.test(name))
+    .sort(([a], [b]) => (a === "DB" ? -1 : b === "DB" ? 1 : a.localeCompare(b))) as [string, D1Database][];
+}
+
+/** The index shard holding bucket `bucketName`: its binding name, its D1 database, and the bucket's id. */
+export async function indexOf(bucketName: string): Promise<{ shard: string; d1: D1Database; id: string }> {
+  const row = await env.DB.prepare("SELECT id, shard FROM buckets WHERE name = ?").bind(bucketName).first<{ id: string; shard: string }>();
+  if (!row) throw new Error(`no bucket ${bucketName}`);
+  const d1 = shards().find(([name]) => name === row.shard)?.[1];
+  if (!d1) throw new Error(`bucket ${bucketName} is on ${row.shard}, which the tests do not bind`);
+  return { shard: row.shard, d1, id: row.id };
+}
+
+/**
+ * A new private bucket on index shard `shard`: created with a region only that shard serves
+ * (SHARD_REGIONS, docs/deploy.md "Index shards"), so placement does not depend on how full each is.
+ */
+export async function bucketOn(shard: string): Promise<string> {
+  const BucketName = uniqueName("sh");
+  const region = `pin-${shard.toLowerCase().replaceAll("_", "-")}`;
+  const res = await callWithEnv({ SHARD_REGIONS: `${shard}=${region}` }, `${API}/?${toQuery(await signControl({ Action: "CreateBucket", BucketName, Region: region }))}`);
+  const body = (await res.json()) as { RetCode: number; Message?: string };
+  if (body.RetCode !== 0) throw new Error(`CreateBucket on ${shard}: ${JSON.stringify(body)}`);
+  return BucketName;
+}
+
+/** A read run on every shard, its rows concatenated. */
+export async function onEveryShard<T>(query: string, ...values: unknown[]): Promise<T[]> {
+  const rows: T[] = [];
+  for (const [, d1] of shards()) rows.push(...(await d1.prepare(query).bind(...values).all<T>()).results);
+  return rows;
+}

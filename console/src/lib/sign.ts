@@ -6,7 +6,10 @@ import { authorization, controlSignature as signControl, keyPath as encodedKey, 
  */
 export interface KeyPair {
   publicKey: string;
-  privateKey: string;
+  /** The private key as a non-extractable HMAC-SHA1 key: data-plane signatures and presigned URLs. */
+  signingKey: CryptoKey;
+  /** The private key's text: only the control plane's signature needs it (root sessions; lib/session.ts). */
+  privateKey?: string;
 }
 
 export type ParamValue = string | number | boolean;
@@ -26,7 +29,7 @@ export function flattenParams(params: Params): [string, string][] {
 /** §3.2: `Signature` over every parameter but itself, `PublicKey` included. */
 export const controlSignature = (flat: [string, string][], privateKey: string): Promise<string> => signControl(flat, privateKey);
 
-export const authorizationHeader = (keys: KeyPair, s: DataSignInput): Promise<string> => authorization(keys.publicKey, keys.privateKey, s);
+export const authorizationHeader = (keys: KeyPair, s: DataSignInput): Promise<string> => authorization(keys.publicKey, keys.signingKey, s);
 
 /** A key as a URL path: every segment percent-encoded, `/` kept (as the Go and Java SDKs send it). */
 export const keyPath = (key: string) => "/" + encodedKey(key);
@@ -41,6 +44,6 @@ export async function presignedUrl(
   method = "GET",
   extraQuery = "",
 ): Promise<string> {
-  const q = await presignedQuery(keys.publicKey, keys.privateKey, { method, bucket, key, expires });
+  const q = await presignedQuery(keys.publicKey, keys.signingKey, { method, bucket, key, expires });
   return `${origin}${keyPath(key)}?${q}${extraQuery ? "&" + extraQuery : ""}`;
 }
