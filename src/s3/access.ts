@@ -33,16 +33,14 @@ interface Subjects {
 }
 
 async function needsOf(c: S3Context, op: S3OperationSpec, s: Subjects): Promise<Need[]> {
-  if (op.rights.length === 0) return []; // rootOnly rows: CreateBucket runs before its bucket exists
-  if (op.target === "service") return op.rights.map(([right]) => ({ right, service: true }) as const);
-  const b = servedBucket(c);
-  const here = { bucket: b.name, bucketProjectId: b.projectId };
+  // The bucket is read only by the subjects that are in one (CreateBucket runs before its bucket exists).
+  const here = () => ({ bucket: servedBucket(c).name, bucketProjectId: servedBucket(c).projectId });
   type Where = Omit<BucketNeed, "right"> | Omit<ServiceNeed, "right">;
   const resolve: Record<Subject, () => Promise<Where[]> | Where[]> = {
-    key: () => [{ ...here, key: s.key }],
-    prefix: () => [{ ...here, listPrefix: c.query.get("prefix") ?? "" }],
-    bucket: () => [here],
-    published: () => (publishes(b.type, s.acl) ? [{ ...here, key: s.key }] : []),
+    key: () => [{ ...here(), key: s.key }],
+    prefix: () => [{ ...here(), listPrefix: c.query.get("prefix") ?? "" }],
+    bucket: () => [here()],
+    published: () => (publishes(servedBucket(c).type, s.acl) ? [{ ...here(), key: s.key }] : []),
     service: () => [{ service: true as const }],
     source: async () => {
       const src = await copySource(c);
