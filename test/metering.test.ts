@@ -330,6 +330,11 @@ describe("recording usage (the data plane's seam)", () => {
     modifiedAt: D,
     storedBytes: 0,
     objectCount: 0,
+    lifecycleRules: "[]",
+    refererRule: "{}",
+    corsRules: "[]",
+    lifecycleAfter: "",
+    lifecyclePassAt: 0,
     owe: 0,
   });
 

@@ -3,6 +3,7 @@ import type { Principal } from "../auth/principal";
 import { authorize, type Need } from "../auth/scope";
 import type { Env } from "../config";
 import { ApiError } from "../errors";
+import { assertRefererAllowed } from "../core/referer";
 import { verifySignature, type CredentialForm, type ListObjectsQuery, type PostFileForm } from "./auth";
 import type { DataContext } from "./context";
 import { anonymousMayRead } from "./object-acl";
@@ -63,6 +64,8 @@ export function needsFor(
   });
 }
 
+const READS = new Set(["GET", "HEAD"]);
+
 /** Query parameters that carry a presigned URL's credentials. */
 const PRESIGN_PARAMS = ["UCloudPublicKey", "Signature", "Expires"];
 
@@ -114,6 +117,8 @@ export async function checkAccess(
   if (!(op.credentials as readonly CredentialForm[]).includes(form)) throw refusedForm(op, form);
   if (form === "query") assertPresignedOnlyNames(c, op);
   if (form === "anonymous" && !(await anonymousMayRead(c))) throw new ApiError("NoAuthorization");
+  // The bucket's referer rule binds anonymous and presigned reads, never signed requests (core/referer.ts).
+  if ((form === "anonymous" || form === "query") && READS.has(c.request.method)) assertRefererAllowed(c.bucket, c.request);
   authorize(principal, needsFor(op, c.bucket, check.target), { now: c.now, clientIp: clientIp(c.request) });
   c.principal = principal;
   return principal;

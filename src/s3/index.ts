@@ -1,4 +1,5 @@
 import { publiclyReadable } from "../auth/public-read";
+import { assertRefererAllowed } from "../core/referer";
 import { nowSeconds, settings, type Env } from "../config";
 import { discardBody } from "../body";
 import { ApiError } from "../errors";
@@ -91,10 +92,13 @@ async function checkAccess(c: S3Context, op: S3OperationSpec, auth: S3Auth): Pro
     // The same rule as the UFile plane: the object's ACL, else the bucket's type.
     const row = c.key ? await addressedObject(c) : null;
     if (!publiclyReadable(c.bucket.type, row?.acl)) throw new ApiError("AccessDenied", "Access Denied");
+    assertRefererAllowed(c.bucket, c.request);
     return;
   }
   if (!op.credentials.includes(auth.form)) throw new ApiError("AccessDenied", `${op.name} cannot be authorized this way`);
   checkPresigned(auth, op, c.request);
+  // Presigned reads follow the bucket's referer rule; requests signed in the header do not (core/referer.ts).
+  if (auth.form === "query" && c.bucket && (c.request.method === "GET" || c.request.method === "HEAD")) assertRefererAllowed(c.bucket, c.request);
   if (op.rootOnly && auth.principal.kind !== "root") throw new ApiError("AccessDenied", `${op.name} needs the root access key`);
   if (c.bucket) authorizeS3(c.request, auth.principal, await needsOf(c, op), c.now);
 }
