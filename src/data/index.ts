@@ -5,6 +5,8 @@ import { BOOKMARK_HEADER, openSession } from "../store/sessions";
 import { checkAccess } from "./access";
 import { parseKey, parseQuery, type DataContext } from "./context";
 import { preflight, withCors } from "./cors";
+import { applyCorsRules, hasCorsRules, rulePreflight } from "../core/bucket-cors";
+import { database } from "../store/db";
 import { bucketFromHost } from "./host";
 import { findOperation } from "./operations";
 import { meterRequest } from "../metering/events";
@@ -22,7 +24,11 @@ export async function handleData(request: Request, url: URL, env: Env, ctx: Exec
       `host ${url.hostname} names no bucket: use <bucket>.${s.fileDomain} for files, or an Action parameter for the control plane`,
     );
   }
-  if (request.method === "OPTIONS") return preflight(request);
+  if (request.method === "OPTIONS") {
+    // The bucket's CORS rules decide when it has some (core/bucket-cors.ts); else the built-in answer.
+    const bucket = await bucketByName(database(env.DB), bucketName);
+    return bucket && hasCorsRules(bucket) ? rulePreflight(bucket, request) : preflight(request);
+  }
   // GET and HEAD only read: a nearby replica may serve them (store/sessions.ts).
   const session = openSession(env.DB, {
     scopes: [bucketName],
@@ -48,6 +54,7 @@ export async function handleData(request: Request, url: URL, env: Env, ctx: Exec
       await checkAccess(c, op, check);
     }
     const response = withCors(await op.run(c));
+    if (hasCorsRules(bucket)) applyCorsRules(bucket, request, response.headers);
     if (request.method !== "HEAD") downloadBytes = Number(response.headers.get("Content-Length")) || 0;
     const bookmark = session.finish();
     if (bookmark) response.headers.set(BOOKMARK_HEADER, bookmark);

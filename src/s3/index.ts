@@ -5,7 +5,8 @@ import { discardBody } from "../body";
 import { ApiError } from "../errors";
 import { meterRequest } from "../metering/events";
 import { asApiError, type RequestIds } from "../responses";
-import { bucketByName } from "../store/buckets";
+import { bucketByName, type ServedBucket } from "../store/buckets";
+import { applyCorsRules, hasCorsRules, rulePreflight } from "../core/bucket-cors";
 import { database } from "../store/db";
 import type { Need } from "../auth/scope";
 import { s3Address } from "./address";
@@ -37,7 +38,11 @@ function corsPreflight(request: Request): Response {
   });
 }
 
-function withS3Headers(response: Response, requestId: string): Response {
+/**
+ * The request id, and CORS: a bucket's rules decide when it has some (core/bucket-cors.ts), else
+ * the built-in permissive headers. A preflight answered by the rules carries its own already.
+ */
+function withS3Headers(response: Response, requestId: string, request: Request, bucket?: ServedBucket, rulePreflight = false): Response {
   let out = response;
   try {
     out.headers.set("x-amz-request-id", requestId);
@@ -45,9 +50,27 @@ function withS3Headers(response: Response, requestId: string): Response {
     out = new Response(response.body, response);
     out.headers.set("x-amz-request-id", requestId);
   }
+  if (rulePreflight) return out;
+  if (bucket && hasCorsRules(bucket)) {
+    applyCorsRules(bucket, request, out.headers);
+    return out;
+  }
   out.headers.set("Access-Control-Allow-Origin", "*");
   out.headers.set("Access-Control-Expose-Headers", EXPOSED);
   return out;
+}
+
+/** OPTIONS: the addressed bucket's CORS rules when it has some, else the built-in answer. */
+async function s3Preflight(request: Request, url: URL, env: Env): Promise<{ response: Response; byRules: boolean }> {
+  let bucketName: string | null = null;
+  try {
+    bucketName = s3Address(url, settings(env)).bucket;
+  } catch {
+    // An address that names no valid bucket gets the built-in answer.
+  }
+  const bucket = bucketName === null ? null : await bucketByName(database(env.DB), bucketName);
+  if (bucket && hasCorsRules(bucket)) return { response: rulePreflight(bucket, request), byRules: true };
+  return { response: corsPreflight(request), byRules: false };
 }
 
 function refuseUnimplemented(query: URLSearchParams, headers: Headers): void {
@@ -124,7 +147,10 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
   let meteredBucket: Parameters<typeof meterRequest>[2] | undefined;
   let downloadBytes = 0;
   try {
-    if (request.method === "OPTIONS") return withS3Headers(corsPreflight(request), requestId);
+    if (request.method === "OPTIONS") {
+      const { response, byRules } = await s3Preflight(request, url, env);
+      return withS3Headers(response, requestId, request, undefined, byRules);
+    }
     const address = s3Address(url, s);
     resource = address.bucket ? `/${address.bucket}${address.key ? "/" + address.key : ""}` : "/";
     const query = url.searchParams;
@@ -149,10 +175,10 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
     await checkAccess(c, op, auth);
     const response = await op.run(c);
     if (request.method !== "HEAD") downloadBytes = Number(response.headers.get("Content-Length")) || 0;
-    return withS3Headers(response, requestId);
+    return withS3Headers(response, requestId, request, meteredBucket);
   } catch (err) {
     await drainUnread(request);
-    return withS3Headers(s3ErrorResponse(asApiError(err), request.method, resource, requestId), requestId);
+    return withS3Headers(s3ErrorResponse(asApiError(err), request.method, resource, requestId), requestId, request, meteredBucket);
   } finally {
     if (meteredBucket) meterRequest(env, ctx, meteredBucket, downloadBytes);
   }

@@ -91,13 +91,14 @@ export function bucketRules(row: RuleColumns): BucketRules {
 /**
  * Replaces a bucket's lifecycle rules if they still are `expected` (the JSON read before the change),
  * so that two concurrent edits never lose one another: false means the caller re-reads and retries.
+ * `expected` null replaces whatever is there (S3's PUT and DELETE replace the whole set).
  * A change restarts the lifecycle scan, so the new rules see every object.
  */
-export async function replaceLifecycleRules(db: Database, bucket: BucketRow, expected: string, rules: LifecycleRule[], now: number): Promise<boolean> {
+export async function replaceLifecycleRules(db: Database, bucket: BucketRow, expected: string | null, rules: LifecycleRule[], now: number): Promise<boolean> {
   const changed = await db
     .update(buckets)
     .set({ lifecycleRules: JSON.stringify(rules), lifecycleAfter: "", lifecyclePassAt: 0, modifiedAt: now })
-    .where(and(eq(buckets.id, bucket.id), eq(buckets.lifecycleRules, expected)))
+    .where(and(eq(buckets.id, bucket.id), expected === null ? undefined : eq(buckets.lifecycleRules, expected)))
     .returning({ id: buckets.id });
   forgetBucket(bucket.name);
   return changed.length > 0;
