@@ -1,6 +1,6 @@
 import { ApiError } from "./errors";
 import { checkFileDomain } from "./file-domain";
-import type { UsageEvent } from "./metering/events";
+import type { UsageEvent } from "./metering/usage-event";
 
 /**
  * Bindings and settings. Every setting is documented in README.md ("Configuration");

@@ -1,5 +1,5 @@
 import { settings, type Env } from "./config";
-import { bucketFromHost } from "./data/host";
+import { bucketFromHost } from "./core/host";
 
 /**
  * The web console (README "Web console"): static files built from console/ into console/dist and

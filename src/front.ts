@@ -3,7 +3,7 @@ import { isConsoleRequest, serveConsole } from "./console";
 import { handleControl } from "./control";
 import type { Params } from "./control/params";
 import { handleData } from "./data";
-import { bucketFromHost } from "./data/host";
+import { bucketFromHost } from "./core/host";
 import type { RequestIds } from "./responses";
 import { handleS3 } from "./s3";
 import { sigV4Form } from "./s3/sigv4";

@@ -1,6 +1,6 @@
 import type { Env } from "./config";
 import { readParams } from "./control/params";
-import { withCors } from "./data/cors";
+import { withCors } from "./core/cors";
 import { frontFor } from "./front";
 import { runHousekeeping } from "./housekeeping";
 import { consumeUsage } from "./metering/consumer";

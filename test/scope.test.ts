@@ -3,7 +3,8 @@ import { ApiError } from "../src/errors";
 import type { Principal, Right, TokenScope } from "../src/auth/principal";
 import { authorize, mayReplace, type Need, type RequestFacts } from "../src/auth/scope";
 import { needsFor } from "../src/data/access";
-import { OPERATIONS, type Operation } from "../src/data/operations";
+import { OPERATIONS } from "../src/data/operations";
+import type { Operation } from "../src/data/operation-spec";
 
 const NOW = 1_700_000_000;
 const PROJECT = "org-a";

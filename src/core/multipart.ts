@@ -1,6 +1,6 @@
 import type { Env } from "../config";
 import { fromHex } from "../crypto";
-import { UFileHasher, type HashResult } from "../data/etag";
+import { UFileHasher, type HashResult } from "./etag";
 import { blobKey, resumeBlobUpload } from "../store/blobs";
 import type { Database } from "../store/db";
 import { claimUpload, type PartRow, type UploadRow } from "../store/uploads";

@@ -4,10 +4,11 @@ import { authorize, type Need } from "../auth/scope";
 import type { Env } from "../config";
 import { ApiError } from "../errors";
 import { assertRefererAllowed } from "../core/referer";
-import { verifySignature, type CredentialForm, type ListObjectsQuery, type PostFileForm } from "./auth";
+import { verifySignature } from "./auth";
 import type { DataContext } from "./context";
+import type { CredentialForm } from "../auth/forms";
 import { anonymousMayRead } from "./object-acl";
-import type { Operation, OperationSpec } from "./operations";
+import type { AccessCheck, AccessTarget, OperationSpec, UFileSubject } from "./operation-spec";
 
 /**
  * The glue between an operation's row and auth: who signed and how (auth.ts), whether that credential
@@ -16,34 +17,6 @@ import type { Operation, OperationSpec } from "./operations";
  * (TOKEN_DENY_UPDATE).
  */
 
-/** What a right is checked on: the request's key, the copy source, Rename's new key, or the listing prefix. */
-export type Subject = "key" | "source" | "newKey" | "prefix";
-
-export interface ObjectRef {
-  bucket: string;
-  bucketProjectId: string;
-  key: string;
-}
-
-/** The subjects of one request, beyond its own bucket. */
-export interface AccessTarget {
-  key?: string;
-  /** Listings: the request's `prefix`, "" when absent. */
-  listPrefix?: string;
-  /** Copy / UploadPartCopy. */
-  source?: ObjectRef;
-  /** Rename. */
-  newKey?: string;
-}
-
-export interface AccessCheck {
-  /** Decoded keys whose `/bucket/key` may have been signed. */
-  signedKeys: string[];
-  target: AccessTarget;
-  listObjects?: ListObjectsQuery;
-  form?: PostFileForm;
-}
-
 /** The row's rights applied to one request; throws if the target lacks a subject (a bug: never fail open). */
 export function needsFor(
   op: Pick<OperationSpec, "name" | "rights">,
@@ -51,7 +24,7 @@ export function needsFor(
   t: AccessTarget,
 ): Need[] {
   const here = { bucket: bucket.name, bucketProjectId: bucket.projectId };
-  const subjects: Record<Subject, () => Omit<Need, "right"> | undefined> = {
+  const subjects: Record<UFileSubject, () => Omit<Need, "right"> | undefined> = {
     key: () => (t.key === undefined ? undefined : { ...here, key: t.key }),
     newKey: () => (t.newKey === undefined ? undefined : { ...here, key: t.newKey }),
     prefix: () => ({ ...here, listPrefix: t.listPrefix ?? "" }),
@@ -97,7 +70,7 @@ function refusedForm(op: OperationSpec, form: CredentialForm): ApiError {
 /** Authenticates the request and authorizes `op` on `check.target`; throws the API's error otherwise. */
 export async function checkAccess(
   c: DataContext,
-  op: OperationSpec & { name: Operation },
+  op: OperationSpec,
   check: AccessCheck,
   env: Env = c.env,
 ): Promise<Principal> {

@@ -4,10 +4,9 @@ import { bucketByName } from "../store/buckets";
 import { BOOKMARK_HEADER, openSession } from "../store/sessions";
 import { checkAccess } from "./access";
 import { parseKey, parseQuery, type DataContext } from "./context";
-import { preflight, withCors } from "./cors";
-import { applyCorsRules, hasCorsRules, rulePreflight } from "../core/bucket-cors";
+import { bucketPreflight, UFILE_CORS, withBucketCors } from "../core/cors";
+import { bucketFromHost } from "../core/host";
 import { database } from "../store/db";
-import { bucketFromHost } from "./host";
 import { findOperation } from "./operations";
 import { meterRequest } from "../metering/events";
 
@@ -24,11 +23,8 @@ export async function handleData(request: Request, url: URL, env: Env, ctx: Exec
       `host ${url.hostname} names no bucket: use <bucket>.${s.fileDomain} for files, or an Action parameter for the control plane`,
     );
   }
-  if (request.method === "OPTIONS") {
-    // The bucket's CORS rules decide when it has some (core/bucket-cors.ts); else the built-in answer.
-    const bucket = await bucketByName(database(env.DB), bucketName);
-    return bucket && hasCorsRules(bucket) ? rulePreflight(bucket, request) : preflight(request);
-  }
+  // The bucket's CORS rules decide when it has some (core/cors.ts); else the built-in answer.
+  if (request.method === "OPTIONS") return bucketPreflight(request, UFILE_CORS, await bucketByName(database(env.DB), bucketName));
   // GET and HEAD only read: a nearby replica may serve them (store/sessions.ts).
   const session = openSession(env.DB, {
     scopes: [bucketName],
@@ -53,8 +49,7 @@ export async function handleData(request: Request, url: URL, env: Env, ctx: Exec
       const check = op.access ? await op.access(c) : { signedKeys: [key], target: { key } };
       await checkAccess(c, op, check);
     }
-    const response = withCors(await op.run(c));
-    if (hasCorsRules(bucket)) applyCorsRules(bucket, request, response.headers);
+    const response = withBucketCors(await op.run(c), UFILE_CORS, request, bucket);
     if (request.method !== "HEAD") downloadBytes = Number(response.headers.get("Content-Length")) || 0;
     const bookmark = session.finish();
     if (bookmark) response.headers.set(BOOKMARK_HEADER, bookmark);

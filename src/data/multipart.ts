@@ -16,15 +16,15 @@ import {
   type PartRow,
   type UploadRow,
 } from "../store/uploads";
-import type { AccessCheck } from "./access";
+import type { AccessCheck } from "./operation-spec";
 import { assertNotOwing } from "../metering/quotas";
 import { assertWritableKey, memo, wholeNumberParam, type DataContext } from "./context";
-import { etagFromBlocks, normalizeEtag, partEtag, type HashResult } from "./etag";
+import { etagFromBlocks, normalizeEtag, partEtag, type HashResult } from "../core/etag";
 import { readBounded } from "../body";
 import { explainUnwritten, requestedMeta, writeMode } from "./files";
 import { releaseBlobs, requestBody, type UploadBody } from "../core/upload";
 import { abortUpload, completeBlob, storePart, windowsOf } from "../core/multipart";
-import { isReadable, requestedUserMeta } from "./object-headers";
+import { isReadable, requestedUserMeta } from "../core/object-headers";
 import { copySourceObject } from "./object-ops";
 import { requestedAcl } from "./object-acl";
 import { uploadCallback } from "./callback";

@@ -1,7 +1,4 @@
-import type { Right } from "../auth/principal";
-import type { CredentialForm } from "./auth";
-import type { DataContext, Query } from "./context";
-import type { AccessCheck, Subject } from "./access";
+import type { AccessCheck, DataContext, Operation, OperationSpec, Query } from "./operation-spec";
 import { deleteFile, getFile, headFile, putFile } from "./files";
 import { listObjects, prefixFileList } from "./listing";
 import {
@@ -19,36 +16,6 @@ import { classSwitch, copy, copySourceRef, opMeta, rename, restore, uploadHit, u
 import { postFile } from "./post-file";
 import { getObjectAcl, putObjectAcl } from "./object-acl";
 import { deleteObjectTagging, getObjectTagging, putObjectTagging } from "./tagging";
-
-/**
- * The UFile data-plane operation table (docs/protocol.md §1.4, §2.5, §8): one row per operation,
- * holding everything about it — how it is recognised (method, route, `when`), who may run it
- * (`rights` on which subjects, and the credential forms that may authorize it) and what runs it.
- * The first row that matches wins, so more specific rows come first. A flag is a bare query name
- * (`?uploads`): its presence counts, not its value.
- *
- * Credential forms (src/data/auth.ts): "header" (`Authorization`), "query" (a presigned URL),
- * "form" (PostFile's form field) and "anonymous" (no credentials: only objects that are publicly
- * readable). A presigned URL signs only the verb, the key (or `/bucket/` for listings) and Expires,
- * so only rows whose string to sign names everything they do allow "query", each with the few query
- * parameters it may add (`presignedParams`); see access.ts for the rest of that rule.
- */
-export interface OperationSpec {
-  name: string;
-  method: "GET" | "HEAD" | "PUT" | "POST" | "DELETE";
-  /** `object`: the path names a key (required); `bucket`: the path is `/`. */
-  route: "object" | "bucket";
-  when?: (q: Query, request: Request, key: string) => boolean;
-  run: (c: DataContext) => Promise<Response>;
-  /** The rights the principal needs, each on a subject (access.ts says what a subject resolves to). */
-  rights: readonly (readonly [Right, Subject])[];
-  /** The credential forms that may authorize this operation. */
-  credentials: readonly CredentialForm[];
-  /** Query parameters a presigned request of this operation may carry besides its signature. */
-  presignedParams?: readonly string[];
-  /** What is signed and what the subjects are; default: the key itself. */
-  access?: (c: DataContext) => Promise<AccessCheck> | AccessCheck;
-}
 
 const has = (...names: string[]) => (q: Query) => names.every((n) => q.has(n));
 const copyHeader = (_q: Query, r: Request) => r.headers.has("X-Ufile-Copy-Source");
@@ -211,15 +178,17 @@ export const OPERATIONS = [
   { name: "DeleteFile", method: "DELETE", route: "object", run: deleteFile, rights: [["DELETE", "key"]], credentials: SIGNED_OR_PRESIGNED, presignedParams: [] },
 ] as const satisfies readonly OperationSpec[];
 
-/** Every data-plane operation's name, derived from the table. */
-export type Operation = (typeof OPERATIONS)[number]["name"];
+/** Compile-time check that every operation has a row (and so its rights, credential forms and handler). */
+type Unrouted = Exclude<Operation, (typeof OPERATIONS)[number]["name"]>;
+const everyOperationRouted: [Unrouted] extends [never] ? true : Unrouted = true;
+void everyOperationRouted;
 
 /** Sub-resources some SDKs know but edgefile does not serve (docs/protocol.md §5.11 "Not required"). */
 const UNSUPPORTED = ["append"];
 
-export function findOperation(request: Request, query: Query, key: string): (OperationSpec & { name: Operation }) | undefined {
+export function findOperation(request: Request, query: Query, key: string): OperationSpec | undefined {
   if (UNSUPPORTED.some((flag) => query.has(flag))) return undefined;
-  return (OPERATIONS as readonly (OperationSpec & { name: Operation })[]).find(
+  return (OPERATIONS as readonly OperationSpec[]).find(
     (op) =>
       op.method === request.method &&
       (op.route === "bucket" ? key === "" : key !== "") &&

@@ -1,3 +1,4 @@
+import type { CredentialForm } from "../auth/forms";
 import type { Env } from "../config";
 import { ApiError } from "../errors";
 import { lookupKey } from "../auth/credentials";
@@ -11,8 +12,6 @@ import { sigV4Form, verifySigV4, type VerifiedSigV4 } from "./sigv4";
  * pair is the root access key, a token's `TOKEN_<id>` / private key pair an access key with the
  * token's scope. No credentials → anonymous (the operation table says where that is enough).
  */
-
-export type CredentialForm = "header" | "query" | "anonymous" | "form";
 
 export interface S3Auth {
   form: CredentialForm;

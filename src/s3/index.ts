@@ -2,18 +2,19 @@ import { publiclyReadable } from "../auth/public-read";
 import { assertRefererAllowed } from "../core/referer";
 import { nowSeconds, settings, type Env } from "../config";
 import { discardBody } from "../body";
+import { bucketPreflight, S3_CORS, withBucketCors } from "../core/cors";
 import { ApiError } from "../errors";
 import { meterRequest } from "../metering/events";
 import { asApiError, type RequestIds } from "../responses";
 import { bucketByName, type ServedBucket } from "../store/buckets";
-import { applyCorsRules, hasCorsRules, rulePreflight } from "../core/bucket-cors";
 import { database } from "../store/db";
 import type { Need } from "../auth/scope";
 import { s3Address } from "./address";
 import { authenticateS3, authorizeS3, type S3Auth } from "./auth";
 import { addressedObject, type S3Context } from "./context";
 import { s3ErrorResponse } from "./errors";
-import { findS3Operation, NOT_IMPLEMENTED_HEADERS, NOT_IMPLEMENTED_SUBRESOURCES, OPERATION_HEADERS, type S3OperationSpec, type Target } from "./operations";
+import { findS3Operation, NOT_IMPLEMENTED_HEADERS, NOT_IMPLEMENTED_SUBRESOURCES, OPERATION_HEADERS } from "./operations";
+import type { S3OperationSpec, Target } from "./operation-spec";
 import { copySource } from "./objects";
 
 /**
@@ -23,54 +24,25 @@ import { copySource } from "./objects";
  * like a UFile one.
  */
 
-const EXPOSED = "ETag, x-amz-request-id, x-amz-version-id, Content-Range, Content-Length, x-amz-checksum-crc32, x-amz-checksum-crc32c, x-amz-checksum-sha1, x-amz-checksum-sha256, x-amz-storage-class, x-amz-meta-*";
-
-function corsPreflight(request: Request): Response {
-  return new Response(null, {
-    status: 200,
-    headers: {
-      "Access-Control-Allow-Origin": "*",
-      "Access-Control-Allow-Methods": "GET, HEAD, PUT, POST, DELETE",
-      "Access-Control-Allow-Headers": request.headers.get("Access-Control-Request-Headers") ?? "*",
-      "Access-Control-Expose-Headers": EXPOSED,
-      "Access-Control-Max-Age": "86400",
-    },
-  });
-}
-
 /**
- * The request id, and CORS: a bucket's rules decide when it has some (core/bucket-cors.ts), else
- * the built-in permissive headers. A preflight answered by the rules carries its own already.
+ * Every S3 response names its request id and carries CORS headers: the bucket's rules when it has
+ * some, else the S3 front's built-in ones (core/cors.ts).
  */
-function withS3Headers(response: Response, requestId: string, request: Request, bucket?: ServedBucket, rulePreflight = false): Response {
-  let out = response;
-  try {
-    out.headers.set("x-amz-request-id", requestId);
-  } catch {
-    out = new Response(response.body, response);
-    out.headers.set("x-amz-request-id", requestId);
-  }
-  if (rulePreflight) return out;
-  if (bucket && hasCorsRules(bucket)) {
-    applyCorsRules(bucket, request, out.headers);
-    return out;
-  }
-  out.headers.set("Access-Control-Allow-Origin", "*");
-  out.headers.set("Access-Control-Expose-Headers", EXPOSED);
+function withS3Headers(response: Response, requestId: string, request: Request, bucket?: ServedBucket): Response {
+  const out = withBucketCors(response, S3_CORS, request, bucket);
+  out.headers.set("x-amz-request-id", requestId);
   return out;
 }
 
-/** OPTIONS: the addressed bucket's CORS rules when it has some, else the built-in answer. */
-async function s3Preflight(request: Request, url: URL, env: Env): Promise<{ response: Response; byRules: boolean }> {
-  let bucketName: string | null = null;
+/** The bucket a preflight addresses, if any (an address naming no valid bucket: none). */
+async function preflightBucket(url: URL, env: Env): Promise<ServedBucket | null> {
+  let name: string | null = null;
   try {
-    bucketName = s3Address(url, settings(env)).bucket;
+    name = s3Address(url, settings(env)).bucket;
   } catch {
-    // An address that names no valid bucket gets the built-in answer.
+    return null;
   }
-  const bucket = bucketName === null ? null : await bucketByName(database(env.DB), bucketName);
-  if (bucket && hasCorsRules(bucket)) return { response: rulePreflight(bucket, request), byRules: true };
-  return { response: corsPreflight(request), byRules: false };
+  return name === null ? null : bucketByName(database(env.DB), name);
 }
 
 function refuseUnimplemented(query: URLSearchParams, headers: Headers): void {
@@ -108,7 +80,7 @@ async function needsOf(c: S3Context, op: S3OperationSpec): Promise<Need[]> {
 }
 
 /** Authentication and authorization of one request, per its operation row. */
-async function checkAccess(c: S3Context, op: S3OperationSpec, auth: S3Auth): Promise<void> {
+async function checkS3Access(c: S3Context, op: S3OperationSpec, auth: S3Auth): Promise<void> {
   if (auth.form === "anonymous") {
     if (op.credentials.includes("form")) return; // the form carries its credentials
     if (!op.credentials.includes("anonymous") || !c.bucket) throw new ApiError("AccessDenied", "Access Denied");
@@ -148,8 +120,10 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
   let downloadBytes = 0;
   try {
     if (request.method === "OPTIONS") {
-      const { response, byRules } = await s3Preflight(request, url, env);
-      return withS3Headers(response, requestId, request, undefined, byRules);
+      // A preflight carries its own CORS headers: only the request id is added.
+      const response = bucketPreflight(request, S3_CORS, await preflightBucket(url, env));
+      response.headers.set("x-amz-request-id", requestId);
+      return response;
     }
     const address = s3Address(url, s);
     resource = address.bucket ? `/${address.bucket}${address.key ? "/" + address.key : ""}` : "/";
@@ -172,7 +146,7 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
       c.bucket = bucket;
       meteredBucket = bucket;
     }
-    await checkAccess(c, op, auth);
+    await checkS3Access(c, op, auth);
     const response = await op.run(c);
     if (request.method !== "HEAD") downloadBytes = Number(response.headers.get("Content-Length")) || 0;
     return withS3Headers(response, requestId, request, meteredBucket);

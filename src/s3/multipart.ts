@@ -3,7 +3,7 @@ import { ApiError } from "../errors";
 import { abortUpload, completeBlob, storePart, windowsOf } from "../core/multipart";
 import type { UploadBody } from "../core/upload";
 import { readBounded } from "../body";
-import { etagFromBlocks, ETAG_BLOCK, type HashResult } from "../data/etag";
+import { etagFromBlocks, ETAG_BLOCK, type HashResult } from "../core/etag";
 import { assertNotOwing } from "../metering/quotas";
 import { createBlobUpload, getBlob, newBlobId } from "../store/blobs";
 import {
@@ -25,7 +25,7 @@ import { scheduleUfileEtag } from "../core/ufile-etag";
 import { copySourceRow, publishS3 } from "./objects";
 import { isoTime, requestedS3Meta, s3StorageClass } from "./object-headers";
 import { childrenNamed, childText, parseXml, xmlResponse, XmlParseError, type XmlNode } from "./xml";
-import { parseRange } from "../data/range";
+import { parseRange } from "../core/range";
 
 /**
  * S3 multipart uploads over the same upload index as UFile multipart (store/uploads.ts).

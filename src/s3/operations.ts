@@ -1,7 +1,5 @@
-import type { Right } from "../auth/principal";
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listAllBuckets } from "./buckets";
-import type { S3Context } from "./context";
-import type { CredentialForm } from "./auth";
+import type { S3Operation, S3OperationSpec, Target } from "./operation-spec";
 import { listObjectsV1, listObjectsV2 } from "./listing";
 import {
   abortMultipartUpload,
@@ -16,33 +14,6 @@ import { copyObjectOp, deleteObjectOp, deleteObjects, getObjectOp, headObject, p
 import { postObject } from "./post-object";
 import { deleteBucketCors, getBucketCors, putBucketCors } from "./bucket-cors";
 import { deleteBucketLifecycle, getBucketLifecycle, putBucketLifecycle } from "./lifecycle";
-
-/**
- * The S3 operation table (docs/s3.md "Operations"): method + what the path addresses + query
- * sub-resources → operation. The first matching row wins, so specific rows come first. Each row
- * says which rights it needs on what, and which credential forms may authorize it:
- *
- * - `header`: SigV4 `Authorization` header; `query`: a presigned URL, which authorizes only what
- *   its canonical request names (method, path, every query parameter, signed headers) and never
- *   an operation header it did not sign (`OPERATION_HEADERS`); `anonymous`: no credentials, on a
- *   public bucket; `form`: the POST policy form carries its own.
- * - rights subjects: `key` the addressed key, `source` the copy source, `prefix` the listing's
- *   `prefix`, `bucket` the bucket itself (any key), `root` the root key only (bucket lifecycle).
- */
-export type Subject = "key" | "source" | "prefix" | "bucket";
-export type Target = "service" | "bucket" | "object";
-
-export interface S3OperationSpec {
-  name: string;
-  method: "GET" | "HEAD" | "PUT" | "POST" | "DELETE";
-  target: Target;
-  when?: (q: URLSearchParams, request: Request) => boolean;
-  run: (c: S3Context) => Promise<Response>;
-  /** Root only: creating and deleting buckets (tokens never, as on the control plane). */
-  rootOnly?: boolean;
-  rights: readonly (readonly [Right, Subject])[];
-  credentials: readonly CredentialForm[];
-}
 
 const has = (...names: string[]) => (q: URLSearchParams) => names.every((n) => q.has(n));
 const copying = (_q: URLSearchParams, r: Request) => r.headers.has("x-amz-copy-source");
@@ -88,7 +59,10 @@ export const S3_OPERATIONS = [
   { name: "DeleteObject", method: "DELETE", target: "object", run: deleteObjectOp, rights: [["DELETE", "key"]], credentials: SIGNED },
 ] as const satisfies readonly S3OperationSpec[];
 
-export type S3Operation = (typeof S3_OPERATIONS)[number]["name"];
+/** Compile-time check that every operation has a row (and so its rights, credential forms and handler). */
+type Unrouted = Exclude<S3Operation, (typeof S3_OPERATIONS)[number]["name"]>;
+const everyOperationRouted: [Unrouted] extends [never] ? true : Unrouted = true;
+void everyOperationRouted;
 
 /**
  * Sub-resources of features edgefile does not have (versioning, ACLs, policies, object

@@ -1,7 +1,7 @@
 import { safeEqual, fromBase64, toHex } from "../crypto";
 import { ApiError } from "../errors";
-import { etagFromBlocks, hashingStream, UFileHasher } from "../data/etag";
-import { parseUploadForm } from "../data/form";
+import { etagFromBlocks, hashingStream, UFileHasher } from "../core/etag";
+import { parseUploadForm } from "../core/form";
 import { assertNotOwing } from "../metering/quotas";
 import { newBlobId, putBlobOfUnknownLength } from "../store/blobs";
 import { authenticateKey, authorizeS3 } from "./auth";
