@@ -6,6 +6,7 @@ import { getUFileReport } from "./report";
 import { getUFileDailyReport } from "./daily-report";
 import { createUFileLifeCycle, deleteUFileLifeCycle, describeUFileLifeCycle, updateUFileLifeCycle } from "./lifecycle";
 import { setUFileReferer } from "./referer";
+import { setUFileCORS } from "./cors";
 import { createUFileToken, deleteUFileToken, describeUFileToken, updateUFileToken } from "./tokens";
 
 /**
@@ -32,6 +33,7 @@ export const ACTIONS: Record<string, ControlAction> = {
   DeleteUFileLifeCycle: deleteUFileLifeCycle,
   SetUFileReferer: setUFileReferer,
   GetUFileDailyReport: getUFileDailyReport,
+  SetUFileCORS: setUFileCORS,
 };
 
 /** Actions that only read: a nearby D1 read replica may answer them (store/sessions.ts). */

@@ -91,21 +91,21 @@ const TOKEN = /^[\x21-\x7e]+$/;
 export function checkCorsRules(rules: CorsRule[]): void {
   if (rules.length > MAX_CORS_RULES) throw new ApiError("ParameterOutOfRange", `a bucket holds at most ${MAX_CORS_RULES} CORS rules`);
   for (const rule of rules) {
-    if (rule.id.length > MAX_ID_LENGTH) throw new ApiError("InvalidArgument", `a CORS rule ID has at most ${MAX_ID_LENGTH} characters`);
+    if (rule.id.length > MAX_ID_LENGTH) throw new ApiError("InvalidParameter", `a CORS rule ID has at most ${MAX_ID_LENGTH} characters`);
     if (rule.allowedOrigins.length === 0 || rule.allowedMethods.length === 0) {
-      throw new ApiError("InvalidArgument", "a CORS rule needs at least one AllowedOrigin and one AllowedMethod");
+      throw new ApiError("InvalidParameter", "a CORS rule needs at least one AllowedOrigin and one AllowedMethod");
     }
     for (const m of rule.allowedMethods) {
-      if (!CORS_METHODS.has(m)) throw new ApiError("InvalidArgument", `Found unsupported HTTP method in CORS config. Unsupported method is ${m}`);
+      if (!CORS_METHODS.has(m)) throw new ApiError("InvalidParameter", `Found unsupported HTTP method in CORS config. Unsupported method is ${m}`);
     }
     for (const v of [...rule.allowedOrigins, ...rule.allowedHeaders]) {
-      if (!TOKEN.test(v) || v.split("*").length > 2) throw new ApiError("InvalidArgument", `"${v}" may contain at most one wildcard and no spaces`);
+      if (!TOKEN.test(v) || v.split("*").length > 2) throw new ApiError("InvalidParameter", `"${v}" may contain at most one wildcard and no spaces`);
     }
     for (const h of rule.exposeHeaders) {
-      if (!TOKEN.test(h) || h.includes("*")) throw new ApiError("InvalidArgument", `ExposeHeader "${h}" contains wildcard or spaces. We currently do not support wildcard for ExposeHeader.`);
+      if (!TOKEN.test(h) || h.includes("*")) throw new ApiError("InvalidParameter", `ExposeHeader "${h}" contains wildcard or spaces. We currently do not support wildcard for ExposeHeader.`);
     }
     if (rule.maxAgeSeconds !== null && (!Number.isSafeInteger(rule.maxAgeSeconds) || rule.maxAgeSeconds < 0)) {
-      throw new ApiError("InvalidArgument", "MaxAgeSeconds must be a non-negative integer");
+      throw new ApiError("InvalidParameter", "MaxAgeSeconds must be a non-negative integer");
     }
   }
 }

@@ -2,7 +2,7 @@
 // ucloud-sdk-python3 makes them (./rules-ufile.ts); the referer rule is exercised on the UFile
 // bucket host and on the S3 front (path and virtual-hosted style) with anonymous, presigned and
 // signed reads.
-import { GetObjectCommand } from "@aws-sdk/client-s3";
+import { GetBucketCorsCommand, GetObjectCommand } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { describe, expect, it } from "vitest";
 import { file, newBucket, putFile, request, server } from "./client";
@@ -143,5 +143,29 @@ describe("the referer rule", () => {
     expect((await set({ RefererStatus: "on", Referers: ["x"] })).RetCode).toBe(15002);
     expect((await set({ RefererStatus: "on", RefererType: 1 })).RetCode).toBe(15002);
     expect((await set({ RefererStatus: "on", RefererType: 1, Referers: ["x"], RefererAllowNull: "yes" })).RetCode).toBe(15017);
+  });
+});
+
+describe("SetUFileCORS (edgefile extension)", () => {
+  it("sets CORS rules that S3 reads back and the UFile host applies; an empty list removes them", async () => {
+    const bucket = await newBucket("public");
+    await putFile(bucket, "a.txt", "x");
+    const rules = [{ ID: "web", AllowedOrigins: ["https://app.example.com"], AllowedMethods: ["GET"], MaxAgeSeconds: 60 }];
+    expect((await pythonSdk("SetUFileCORS", { BucketName: bucket, CORSRules: JSON.stringify(rules) })).RetCode).toBe(0);
+    expect((await pythonSdk("DescribeBucket", { BucketName: bucket })).DataSet[0].CORSRules).toEqual([{ ...rules[0], AllowedHeaders: [], ExposeHeaders: [] }]);
+    const got = await s3Client().send(new GetBucketCorsCommand({ Bucket: bucket }));
+    expect(got.CORSRules).toEqual([{ ID: "web", AllowedOrigins: ["https://app.example.com"], AllowedMethods: ["GET"], MaxAgeSeconds: 60 }]);
+    const preflight = (origin: string) =>
+      request({ method: "OPTIONS", host: `${bucket}.localhost:${server().port}`, path: "/a.txt", headers: { Origin: origin, "Access-Control-Request-Method": "GET" } });
+    expect((await preflight("https://app.example.com")).headers["access-control-allow-origin"]).toBe("https://app.example.com");
+    const refused = await preflight("https://other.example.com");
+    expect(refused.status).toBe(403);
+    expect(refused.json()).toMatchObject({ RetCode: -91042 });
+    // Bad input: 15017; the rules stay.
+    for (const bad of ["not json", "{}", JSON.stringify([{ AllowedOrigins: ["*"], AllowedMethods: ["PATCH"] }]), JSON.stringify([{ AllowedOrigins: "*" }])]) {
+      expect((await pythonSdk("SetUFileCORS", { BucketName: bucket, CORSRules: bad })).RetCode, bad).toBe(15017);
+    }
+    expect((await pythonSdk("SetUFileCORS", { BucketName: bucket, CORSRules: "[]" })).RetCode).toBe(0);
+    expect((await preflight("https://other.example.com")).headers["access-control-allow-origin"]).toBe("*");
   });
 });
