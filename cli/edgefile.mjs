@@ -12,12 +12,13 @@ import * as call from "./commands/call.mjs";
 import * as config from "./commands/config.mjs";
 import * as objects from "./commands/objects.mjs";
 import * as presign from "./commands/presign.mjs";
+import * as rules from "./commands/rules.mjs";
 import * as tokens from "./commands/tokens.mjs";
 import * as transfer from "./commands/transfer.mjs";
 import * as usage from "./commands/usage.mjs";
 
 /** Command families, in the order `edgefile --help` lists them. */
-const COMMANDS = [transfer, objects, presign, buckets, tokens, usage, call, config];
+const COMMANDS = [transfer, objects, presign, buckets, rules, tokens, usage, call, config];
 
 const program = new Command("edgefile")
   .description("Command line for UFile-compatible object storage: edgefile (local or deployed) or UFile itself.\nRemote paths are ufile://<bucket>/<key>.")
