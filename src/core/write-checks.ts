@@ -8,7 +8,9 @@ import { getObject, type WriteMode, type WriteResult } from "../store/objects";
  * The checks of a write every front shares. Quota: a bucket whose project owes money takes no
  * writes (metering/quotas.ts `assertNotOwing`, called by each write before it stores a byte).
  * TOKEN_DENY_UPDATE: a token that may not replace objects writes in create-only mode, and a write
- * that then wrote nothing is explained here.
+ * that then wrote nothing is explained here. Changing an existing object in place (class, ACL,
+ * tags, metadata) is the UPDATE right, which the operation tables name and src/auth/scope.ts refuses
+ * to such a token before anything runs.
  */
 
 /** How a principal's writes treat an existing key: a TOKEN_DENY_UPDATE token may only create. */

@@ -11,7 +11,7 @@ import { bucketByName, type ServedBucket } from "../store/buckets";
 import { copyObject, deleteObject, getObject, type NewBlob, type ObjectMeta, type ObjectRow } from "../store/objects";
 import { explainUnwritten, writeModeOf } from "../core/write-checks";
 import type { Principal } from "../auth/principal";
-import { authorizeS3 } from "./auth";
+import { authorizeBodyKey } from "./access";
 import { checksumHeaders, contentMd5, s3Body } from "./body";
 import { checksumBase64, checksumFromHeaders } from "./checksums";
 import { addressedObject, servedBucket, type S3Context } from "./context";
@@ -137,14 +137,14 @@ async function deleteRequestKeys(c: S3Context): Promise<{ keys: string[]; quiet:
   }
 }
 
-/** `POST /?delete`: each key is authorized and deleted on its own; failures are listed, not thrown. */
+/** `POST /?delete`: each key is authorized (the row's rights) and deleted on its own; failures are listed, not thrown. */
 export async function deleteObjects(c: S3Context): Promise<Response> {
   const bucket = servedBucket(c);
   const { keys, quiet } = await deleteRequestKeys(c);
   const results: XmlNode[] = [];
   for (const key of keys) {
     try {
-      authorizeS3(c.request, c.principal, [{ right: "DELETE", bucket: bucket.name, bucketProjectId: bucket.projectId, key }], c.now);
+      await authorizeBodyKey(c, c.principal, key);
       const result = await deleteObject(c.db, bucket.id, key);
       releaseBlobs(c, result.released);
       if (!quiet) results.push(["Deleted", ["Key", key]]);

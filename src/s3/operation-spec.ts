@@ -41,16 +41,20 @@ export type S3Operation = (typeof S3_OPERATION_NAMES)[number];
 /**
  * A row of the S3 operation table (operations.ts; docs/s3.md "Operations"): method + what the path addresses + query
  * sub-resources → operation. The first matching row wins, so specific rows come first. Each row
- * says which rights it needs on what, and which credential forms may authorize it:
+ * says which rights it needs on what, and which credential forms may authorize it (access.ts
+ * applies both; no handler decides a right):
  *
  * - `header`: SigV4 `Authorization` header; `query`: a presigned URL, which authorizes only what
  *   its canonical request names (method, path, every query parameter, signed headers) and never
  *   an operation header it did not sign (`OPERATION_HEADERS`); `anonymous`: no credentials, on a
  *   public bucket; `form`: the POST policy form carries its own.
- * - rights subjects: `key` the addressed key, `source` the copy source, `prefix` the listing's
- *   `prefix`, `bucket` the bucket itself (any key), `root` the root key only (bucket lifecycle).
+ * - rights subjects: `key` the addressed key (or each key the body names, `bodyKeys`), `source`
+ *   the copy source, `prefix` the listing's `prefix`, `bucket` the bucket itself (any key),
+ *   `published` the written key when the request's canned ACL leaves it publicly readable (and
+ *   nothing otherwise), `service` the service itself (ListBuckets: the right, expiry, IP lists).
+ *   `rootOnly` rows (bucket lifecycle) need the root key.
  */
-export type S3Subject = "key" | "source" | "prefix" | "bucket";
+export type S3Subject = "key" | "source" | "prefix" | "bucket" | "published" | "service";
 export type Target = "service" | "bucket" | "object";
 
 export interface S3OperationSpec {
@@ -63,4 +67,6 @@ export interface S3OperationSpec {
   rootOnly?: boolean;
   rights: readonly (readonly [Right, S3Subject])[];
   credentials: readonly CredentialForm[];
+  /** The keys come from the body: the handler applies `rights` to each once read (access.ts `authorizeBodyKey`). */
+  bodyKeys?: boolean;
 }

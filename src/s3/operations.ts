@@ -23,10 +23,12 @@ const SIGNED = ["header", "query"] as const;
 const HEADER = ["header"] as const;
 const READ_KEY = [["READ", "key"]] as const;
 const WRITE_KEY = [["WRITE", "key"]] as const;
+/** Writes that take a canned ACL: making the key publicly readable needs READ on it too. */
+const WRITE_KEY_ACL = [["WRITE", "key"], ["READ", "published"]] as const;
 const LIST = [["LIST", "prefix"]] as const;
 
 export const S3_OPERATIONS = [
-  { name: "ListBuckets", method: "GET", target: "service", run: listAllBuckets, rights: [], credentials: HEADER },
+  { name: "ListBuckets", method: "GET", target: "service", run: listAllBuckets, rights: [["LIST", "service"]], credentials: HEADER },
 
   // Bucket configuration (issue 22): the root key only, as bucket creation and deletion.
   { name: "PutBucketLifecycleConfiguration", method: "PUT", target: "bucket", when: has("lifecycle"), run: putBucketLifecycle, rootOnly: true, rights: [], credentials: HEADER },
@@ -43,15 +45,15 @@ export const S3_OPERATIONS = [
   { name: "HeadBucket", method: "HEAD", target: "bucket", run: headBucket, rights: [["LIST", "bucket"]], credentials: SIGNED },
   { name: "CreateBucket", method: "PUT", target: "bucket", run: createBucket, rootOnly: true, rights: [], credentials: HEADER },
   { name: "DeleteBucket", method: "DELETE", target: "bucket", run: deleteBucket, rootOnly: true, rights: [], credentials: HEADER },
-  { name: "DeleteObjects", method: "POST", target: "bucket", when: has("delete"), run: deleteObjects, rights: [], credentials: HEADER },
-  { name: "PostObject", method: "POST", target: "bucket", when: isForm, run: postObject, rights: [], credentials: ["form"] },
+  { name: "DeleteObjects", method: "POST", target: "bucket", when: has("delete"), run: deleteObjects, rights: [["DELETE", "key"]], credentials: HEADER, bodyKeys: true },
+  { name: "PostObject", method: "POST", target: "bucket", when: isForm, run: postObject, rights: WRITE_KEY_ACL, credentials: ["form"], bodyKeys: true },
 
   { name: "CreateMultipartUpload", method: "POST", target: "object", when: has("uploads"), run: createMultipartUpload, rights: WRITE_KEY, credentials: SIGNED },
   { name: "CompleteMultipartUpload", method: "POST", target: "object", when: has("uploadId"), run: completeMultipartUpload, rights: WRITE_KEY, credentials: SIGNED },
   { name: "UploadPartCopy", method: "PUT", target: "object", when: (q, r) => q.has("uploadId") && copying(q, r), run: uploadPartCopy, rights: [["WRITE", "key"], ["READ", "source"]], credentials: HEADER },
   { name: "UploadPart", method: "PUT", target: "object", when: has("uploadId"), run: uploadPart, rights: WRITE_KEY, credentials: SIGNED },
-  { name: "CopyObject", method: "PUT", target: "object", when: copying, run: copyObjectOp, rights: [["WRITE", "key"], ["READ", "source"]], credentials: HEADER },
-  { name: "PutObject", method: "PUT", target: "object", run: putObject, rights: WRITE_KEY, credentials: SIGNED },
+  { name: "CopyObject", method: "PUT", target: "object", when: copying, run: copyObjectOp, rights: [["WRITE", "key"], ["READ", "source"], ["READ", "published"]], credentials: HEADER },
+  { name: "PutObject", method: "PUT", target: "object", run: putObject, rights: WRITE_KEY_ACL, credentials: SIGNED },
   { name: "ListParts", method: "GET", target: "object", when: has("uploadId"), run: listPartsOp, rights: [["LIST", "key"]], credentials: SIGNED },
   { name: "GetObject", method: "GET", target: "object", run: getObjectOp, rights: READ_KEY, credentials: ["header", "query", "anonymous"] },
   { name: "HeadObject", method: "HEAD", target: "object", run: headObject, rights: READ_KEY, credentials: ["header", "query", "anonymous"] },
