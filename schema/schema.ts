@@ -39,6 +39,12 @@ export const buckets = sqliteTable(
      */
     objectCount: integer("object_count").notNull().default(0),
     /**
+     * The index shard holding the bucket's objects, blobs, uploads and counters (docs/design.md
+     * "Scale-out"): a D1 binding name, `DB` or `INDEX_*`. Rows older than sharding default to `DB`,
+     * the database they already live in, so the upgrade moves nothing.
+     */
+    shard: text("shard").notNull().default("DB"),
+    /**
      * Bucket rules (issue 22; src/store/rules.ts parses them, docs/protocol.md §3.6): JSON read with the
      * bucket on every request, written only through src/store/rules.ts. Additive columns with defaults.
      * `lifecycle_rules`: array of lifecycle rules; `referer_rule`: the anti-leech rule (`{}` = off);
@@ -68,6 +74,12 @@ export const blobs = sqliteTable(
     /** Object rows pointing here. At 0 the blob is unreachable and may be deleted from R2. */
     refcount: integer("refcount").notNull().default(0),
     createdAt: integer("created_at").notNull(),
+    /**
+     * Null: this shard is the blob's home (where it was published). Otherwise a proxy row: the
+     * shard whose blob row holds one reference on behalf of this row, which counts this shard's
+     * object rows (store/shards.ts, "cross-shard references").
+     */
+    homeShard: text("home_shard"),
   },
   (t) => [index("blobs_refcount_idx").on(t.refcount)],
 );

@@ -25,7 +25,8 @@ async function serve(request: Request, env: Env, ctx: ExecutionContext): Promise
     const incoming = { request, url, params: await readParams(request, url), env, ctx, ids };
     const front = frontFor(incoming);
     if (front.name === "console") return withIds(await front.serve(incoming), ids);
-    ownSite = settings(env).customHosts.has(url.hostname.toLowerCase());
+    // The control plane answers JSON envelopes (and its own 15004 when the settings are bad): no host rule applies.
+    ownSite = front.name !== "control" && settings(env).customHosts.has(url.hostname.toLowerCase());
     response = await front.serve(incoming);
   } catch (err) {
     // Errors reaching here are UFile data-plane ones (the control plane and S3 answer their own); CORS so a browser can read them.

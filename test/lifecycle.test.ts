@@ -99,19 +99,22 @@ describe("lifecycle rules in the scheduled housekeeping", () => {
     const bucket = await newBucket();
     await put(bucket, "seed", "0123456789");
     const { BucketId } = await bucketRow(bucket);
+    // The bucket's index shard (src/store/shards.ts): its objects, blobs and authoritative totals.
+    const placement = (await env.DB.prepare("SELECT shard FROM buckets WHERE id = ?").bind(BucketId).first<{ shard: string }>())!;
+    const index = (env as unknown as Record<string, D1Database>)[placement.shard];
     // 9,999 more rows on the seed's blob (what CopyFile makes), seeded in SQL with their exact totals.
-    const seed = (await env.DB.prepare("SELECT * FROM objects WHERE bucket_id = ? AND key = 'seed'").bind(BucketId).first<Record<string, unknown>>())!;
+    const seed = (await index.prepare("SELECT * FROM objects WHERE bucket_id = ? AND key = 'seed'").bind(BucketId).first<Record<string, unknown>>())!;
     const N = 10_000;
     const keys = Array.from({ length: N - 1 }, (_, i) => `k/${String(i).padStart(5, "0")}`);
-    const insert = env.DB.prepare(
+    const insert = index.prepare(
       `INSERT INTO objects (bucket_id, key, blob_id, size, etag, s3_etag, mime, storage_class, user_meta, http_headers, created_at, modified_at, acl, tags)
        SELECT o.bucket_id, j.value, o.blob_id, o.size, o.etag, o.s3_etag, o.mime, o.storage_class, o.user_meta, o.http_headers, o.created_at, o.modified_at, o.acl, o.tags
        FROM objects o, json_each(?) j WHERE o.bucket_id = ? AND o.key = 'seed'`,
     );
     for (let i = 0; i < keys.length; i += 2000) await insert.bind(JSON.stringify(keys.slice(i, i + 2000)), BucketId).run();
-    await env.DB.batch([
-      env.DB.prepare("UPDATE blobs SET refcount = ? WHERE id = ?").bind(N, seed.blob_id),
-      env.DB.prepare("UPDATE buckets SET stored_bytes = ?, object_count = ? WHERE id = ?").bind(N * 10, N, BucketId),
+    await index.batch([
+      index.prepare("UPDATE blobs SET refcount = ? WHERE id = ?").bind(N, seed.blob_id),
+      index.prepare("UPDATE buckets SET stored_bytes = ?, object_count = ? WHERE id = ?").bind(N * 10, N, BucketId),
     ]);
     expect(await bucketRow(bucket)).toMatchObject({ StoredBytes: N * 10, ObjectCount: N });
     await createRule(bucket, { Prefix: "*", Days: 7 });
@@ -122,13 +125,13 @@ describe("lifecycle rules in the scheduled housekeeping", () => {
       await cronAt(at, budget);
       // Each run does exactly its share: the counters move by what was deleted, no more, no less.
       expect(await bucketRow(bucket)).toMatchObject({ StoredBytes: left * 10, ObjectCount: left });
-      const { n } = (await env.DB.prepare("SELECT COUNT(*) AS n FROM objects WHERE bucket_id = ?").bind(BucketId).first<{ n: number }>())!;
+      const { n } = (await index.prepare("SELECT COUNT(*) AS n FROM objects WHERE bucket_id = ?").bind(BucketId).first<{ n: number }>())!;
       expect(n).toBe(left);
     }
     expect(await lifecycleCounts(BucketId)).toEqual({ deletes: N, transitions: 0 });
     // No row references the blob any more: its R2 bytes and its row are gone.
     expect(await env.BLOBS.head(`blobs/${seed.blob_id}`)).toBeNull();
-    expect(await env.DB.prepare("SELECT id FROM blobs WHERE id = ?").bind(seed.blob_id).first()).toBeNull();
+    expect(await index.prepare("SELECT id FROM blobs WHERE id = ?").bind(seed.blob_id).first()).toBeNull();
     // A further run finds nothing to do and counts nothing.
     await cronAt(at + 2 * 3600, budget);
     expect(await lifecycleCounts(BucketId)).toEqual({ deletes: N, transitions: 0 });
