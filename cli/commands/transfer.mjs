@@ -260,7 +260,7 @@ async function transferOne(ctx, t, opts, progress) {
   }
   if (from.kind === "remote" && to.kind === "stdio") {
     const res = await ctx.data.get(from.bucket, from.key);
-    await pipeline(res.stream, process.stdout);
+    await pipeline(res.stream, process.stdout, { end: false }); // never shut down a stdout shared with later commands (a socket pair)
     return { verb: "download", ...base, how: "stdout" };
   }
   if (from.kind === "remote" && to.kind === "remote") {

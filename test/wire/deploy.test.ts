@@ -43,9 +43,10 @@ describe("npm run deploy:check", () => {
     expect(r.code).toBe(1);
     expect(r.problems).toEqual([
       expect.stringMatching(/^deploy:check: FILE_DOMAIN is "localhost", which only works locally: set your domain under \[vars\]/),
-      expect.stringMatching(/^deploy:check: database_id is the all-zero placeholder: run `npx wrangler d1 create edgefile`/),
+      expect.stringMatching(/^deploy:check: database_id of DB is the all-zero placeholder: run `npx wrangler d1 create edgefile`/),
+      expect.stringMatching(/^deploy:check: database_id of INDEX_1 is the all-zero placeholder: run `npx wrangler d1 create edgefile-index-1`/),
     ]);
-    expect(r.err).toMatch(/2 problem\(s\) in .*: fix them before `npx wrangler deploy`/);
+    expect(r.err).toMatch(/3 problem\(s\) in .*: fix them before `npx wrangler deploy`/);
   });
 
   it("passes a filled configuration", () => {

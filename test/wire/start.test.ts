@@ -63,7 +63,8 @@ describe("npm start", () => {
 
       expect(existsSync(join(cwd, ".dev.vars"))).toBe(true);
       expect(count(out, /edgefile: created \.dev\.vars/), out).toBe(1);
-      expect(count(out, /edgefile: local databases?(?: \([^)]*\))?: applied \d+ migration\(s\), 0000_init\.sql … \d{4}_\w+\.sql$/), out).toBe(1);
+      expect(count(out, /edgefile: local database DB: applied \d+ migration\(s\), 0000_init\.sql … \d{4}_\w+\.sql$/), out).toBe(1);
+      expect(count(out, /edgefile: local database INDEX_1: applied \d+ migration\(s\), 0000_init\.sql … \d{4}_\w+\.sql$/), out).toBe(1);
       expect(out).not.toMatch(/Migrations to be applied|0001_tokens_usage_quotas_prices\.sql/); // no table, printed or not
       expect(count(out, /edgefile: buckets are served at http:\/\/<bucket>\.localhost:\d+;/), out).toBe(1);
       expect(count(out, /edgefile: the cron "\*\/10 \* \* \* \*" runs here every 3 s/), out).toBe(1);
@@ -84,7 +85,8 @@ describe("npm start", () => {
     try {
       const deadline = Date.now() + 60_000;
       while (!/runs here on its schedule, next at \d\d:\d\d:\d\d/.test(second) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
-      expect(count(second, /edgefile: local databases?(?: \([^)]*\))?: up to date$/), second).toBe(1);
+      expect(count(second, /edgefile: local database DB: up to date$/), second).toBe(1);
+      expect(count(second, /edgefile: local database INDEX_1: up to date$/), second).toBe(1);
       expect(second).not.toMatch(/created \.dev\.vars/);
     } finally {
       again.kill("SIGTERM");
