@@ -56,6 +56,12 @@ const UFILE_CASES: Record<Operation, Case> = {
 const S3_CASES: Record<S3Operation, Case> = {
   ListBuckets: { method: "GET", path: "/" },
   GetBucketLocation: { method: "GET", path: "/bkt?location" },
+  PutBucketLifecycleConfiguration: { method: "PUT", path: "/bkt?lifecycle" },
+  GetBucketLifecycleConfiguration: { method: "GET", path: "/bkt?lifecycle" },
+  DeleteBucketLifecycle: { method: "DELETE", path: "/bkt?lifecycle" },
+  PutBucketCors: { method: "PUT", path: "/bkt?cors" },
+  GetBucketCors: { method: "GET", path: "/bkt?cors" },
+  DeleteBucketCors: { method: "DELETE", path: "/bkt?cors" },
   ListMultipartUploads: { method: "GET", path: "/bkt?uploads" },
   ListObjectsV2: { method: "GET", path: "/bkt?list-type=2&prefix=a" },
   ListObjects: { method: "GET", path: "/bkt?prefix=a" },
