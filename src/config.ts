@@ -1,13 +1,18 @@
 import { ApiError } from "./errors";
 import { checkFileDomain } from "./file-domain";
-import type { UsageEvent } from "./metering/usage-event";
+import type { UsageEvent } from "./usage-event";
 
 /**
  * Bindings and settings. Every setting is documented in README.md ("Configuration");
  * keep the two in step.
  */
 export interface Env {
+  /** The control database (buckets, tokens, usage, quotas), and the first index shard. */
   DB: D1Database;
+  /** More index shards (docs/design.md "Scale-out", docs/deploy.md "Index shards"): any number. */
+  [shard: `INDEX_${string}`]: D1Database | undefined;
+  /** Where each index shard was created: `DB=cn-bj,INDEX_1=us-ca`; a shard not named serves every region. */
+  SHARD_REGIONS?: string;
   BLOBS: R2Bucket;
   /** Root key pair (secrets). Without them every signed request is refused. */
   ROOT_PUBLIC_KEY?: string;

@@ -25,22 +25,14 @@ async function serve(request: Request, env: Env, ctx: ExecutionContext): Promise
     const incoming = { request, url, params: await readParams(request, url), env, ctx, ids };
     const front = frontFor(incoming);
     if (front.name === "console") return withIds(await front.serve(incoming), ids);
+    // The control plane answers JSON envelopes (and its own 15004 when the settings are bad): no host rule applies.
+    ownSite = front.name !== "control" && settings(env).customHosts.has(url.hostname.toLowerCase());
     response = await front.serve(incoming);
-    ownSite = isCustomHost(env, url);
   } catch (err) {
     // Errors reaching here are UFile data-plane ones (the control plane and S3 answer their own); CORS so a browser can read them.
     response = withCors(dataError(asApiError(err), request.method));
   }
   return finish(response, ids, ownSite);
-}
-
-/** Whether the request came to a custom bucket host (CUSTOM_HOSTS); false when the settings cannot be read. */
-function isCustomHost(env: Env, url: URL): boolean {
-  try {
-    return settings(env).customHosts.has(url.hostname.toLowerCase());
-  } catch {
-    return false;
-  }
 }
 
 const finish = (response: Response, ids: RequestIds, ownSite: boolean): Response =>

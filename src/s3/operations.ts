@@ -82,8 +82,6 @@ export const NOT_IMPLEMENTED_HEADERS = [
   "x-amz-grant-write-acp",
 ] as const;
 
-/** Headers that change what a request does: a presigned URL must have signed them to use them. */
-export const OPERATION_HEADERS = ["x-amz-copy-source", "x-amz-copy-source-range", "x-amz-metadata-directive", "x-amz-acl", "x-amz-storage-class"] as const;
 
 export function findS3Operation(request: Request, query: URLSearchParams, target: Target): S3OperationSpec | undefined {
   return (S3_OPERATIONS as readonly S3OperationSpec[]).find(
