@@ -47,7 +47,7 @@ function isS3Request({ request, url, env }: Incoming): boolean {
 }
 
 export const FRONTS = [
-  { name: "control", claims: (r) => r.params.has("Action"), serve: (r) => handleControl(r.params, r.env, r.ctx) },
+  { name: "control", claims: (r) => r.params.has("Action"), serve: (r) => handleControl(r.params, r.env, r.ctx, r.request) },
   { name: "console", claims: (r) => isConsoleRequest(r.request, r.url, r.env), serve: (r) => serveConsole(r.request, r.url, r.env) },
   { name: "s3", claims: isS3Request, serve: (r) => handleS3(r.request, r.url, r.env, r.ctx, r.ids) },
   { name: "ufile", claims: () => true, serve: (r) => handleData(r.request, r.url, r.env, r.ctx) },

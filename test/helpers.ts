@@ -2,9 +2,9 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { expect } from "vitest";
 import { env, exports } from "cloudflare:workers";
 import worker from "../src/index";
-import { controlSignature } from "../src/control/signature";
+import { controlSignatureOf as controlSignature } from "../src/control/signature";
 import { Params, type ParamValue } from "../src/control/params";
-import { hmacSha1Base64 } from "../src/crypto";
+import { authorization as signedAuthorization, dataStringToSign, hmacSha1Base64 } from "../src/signing.mjs";
 import { pythonBody } from "./sdk-forms";
 
 /** The docs/protocol.md test key pair, configured as the root keys in test/vitest.config.ts. */
@@ -73,8 +73,7 @@ export async function authorization(
   opts: { contentType?: string; contentMd5?: string; date?: string; canonicalHeaders?: string; keys?: Keys } = {},
 ): Promise<string> {
   const keys = opts.keys ?? ROOT;
-  const s = `${method}\n${opts.contentMd5 ?? ""}\n${opts.contentType ?? ""}\n${opts.date ?? ""}\n${opts.canonicalHeaders ?? ""}/${bucket}/${key}`;
-  return `UCloud ${keys.publicKey}:${await hmacSha1Base64(keys.privateKey, s)}`;
+  return signedAuthorization(keys.publicKey, keys.privateKey, { method, bucket, key, ...opts });
 }
 
 /** The URL of a key, path-encoded the way Go and Java encode it (`/` kept). */
@@ -151,7 +150,7 @@ export async function presignedUrl(
   opts: { method?: string; expires: number; keys?: Keys; contentType?: string; rawSignature?: boolean },
 ): Promise<string> {
   const keys = opts.keys ?? ROOT;
-  const s = `${opts.method ?? "GET"}\n\n${opts.contentType ?? ""}\n${opts.expires}\n/${bucket}/${key}`;
+  const s = dataStringToSign({ method: opts.method ?? "GET", bucket, key, contentType: opts.contentType, date: String(opts.expires) });
   const sig = await hmacSha1Base64(keys.privateKey, s);
   const query = `UCloudPublicKey=${encodeURIComponent(keys.publicKey)}&Expires=${opts.expires}&Signature=${opts.rawSignature ? sig : encodeURIComponent(sig)}`;
   return fileUrl(bucket, key, query);

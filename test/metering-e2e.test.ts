@@ -303,7 +303,7 @@ describe("metering end to end", () => {
     forgetBucket(C);
     const refusal = {
       RetCode: 15011,
-      ErrMsg: `Insufficient quota; contact your account manager for a larger quota.: project ${Q} has used up its quota in cn-bj`,
+      ErrMsg: `Insufficient quota; contact your account manager for a larger quota: project ${Q} has used up its quota in cn-bj`,
     };
     const upload = await req(C, "new.txt", putBody(pattern(20)));
     expect(upload.status).toBe(403);

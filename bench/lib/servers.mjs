@@ -55,6 +55,11 @@ export async function startWorkers({ script, diagScript, persistDir, inspector =
       cf: false, // placeholder Request.cf: never fetched from the network
       ...(inspector ? { inspectorPort: 0 } : {}), // DevTools, for the isolate heap (memory.mjs)
       log: new Log(LogLevel.WARN),
+      // The Workers' console: warnings and errors are printed; log lines (edgefile's access log, one
+      // per request) are written by the Worker as deployed, and dropped here.
+      handleStructuredLogs: ({ level, message }) => {
+        if (level === "warn" || level === "error") process.stderr.write(`[workerd ${level}] ${message}\n`);
+      },
       workers: [
         { ...edge, name: "edgefile", modules: [{ type: "ESModule", path: script }], unsafeDirectSockets: direct },
         {

@@ -1,13 +1,23 @@
 import type { CredentialForm } from "../auth/forms";
-import type { Right } from "../auth/principal";
-import type { S3Context } from "./context";
+import type { Principal, Right } from "../auth/principal";
+import type { Env, Settings } from "../config";
+import type { ServedBucket } from "../store/buckets";
+import type { Database } from "../store/db";
+import type { ObjectRow } from "../store/objects";
+import type { VerifiedSigV4 } from "./sigv4";
 
-/** The types of the S3 operation table, in a leaf module the front's other files can name. */
+/** The types of the S3 operation table and the context its handlers receive, in a leaf module the front's other files can name. */
 
 /** The S3 operations, in no particular order (the table's order decides matching). */
 export const S3_OPERATION_NAMES = [
   "ListBuckets",
   "GetBucketLocation",
+  "PutBucketLifecycleConfiguration",
+  "GetBucketLifecycleConfiguration",
+  "DeleteBucketLifecycle",
+  "PutBucketCors",
+  "GetBucketCors",
+  "DeleteBucketCors",
   "ListMultipartUploads",
   "ListObjectsV2",
   "ListObjects",
@@ -63,4 +73,40 @@ export interface S3OperationSpec {
   credentials: readonly CredentialForm[];
   /** The keys come from the body: the handler applies `rights` to each once read (access.ts `authorizeBodyKey`). */
   bodyKeys?: boolean;
+}
+
+/** Where an S3 request points: path style `/<bucket>/<key>` or virtual-hosted `<bucket>.<S3 host>/<key>`. */
+export interface S3Address {
+  style: "path" | "virtual";
+  /** null: the service itself (ListBuckets). */
+  bucket: string | null;
+  /** The object key, percent-decoded once; "" on bucket and service requests. */
+  key: string;
+}
+
+/** What every S3 operation receives. */
+export interface S3Context {
+  request: Request;
+  url: URL;
+  env: Env;
+  ctx: ExecutionContext;
+  settings: Settings;
+  db: Database;
+  address: S3Address;
+  /** Shorthands of `address`. */
+  bucketName: string;
+  key: string;
+  /** The addressed bucket, loaded before the handler runs (undefined on service requests and CreateBucket). */
+  bucket?: ServedBucket;
+  /** The operation's row. */
+  operation: S3OperationSpec;
+  principal: Principal;
+  /** The verified signature (null for anonymous requests); the chunk decoder chains on it. */
+  auth: VerifiedSigV4<Principal> | null;
+  query: URLSearchParams;
+  requestId: string;
+  /** Unix seconds. */
+  now: number;
+  /** The addressed object's row, once read (`addressedObject`). */
+  object?: Promise<ObjectRow | null>;
 }
