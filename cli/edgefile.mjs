@@ -16,12 +16,13 @@ import * as find from "./commands/find.mjs";
 import * as mirror from "./commands/mirror.mjs";
 import * as objects from "./commands/objects.mjs";
 import * as presign from "./commands/presign.mjs";
+import * as rules from "./commands/rules.mjs";
 import * as tokens from "./commands/tokens.mjs";
 import * as transfer from "./commands/transfer.mjs";
 import * as usage from "./commands/usage.mjs";
 
 /** Command families, in the order `edgefile --help` lists them. */
-const COMMANDS = [transfer, mirror, objects, du, find, presign, buckets, tokens, usage, call, config];
+const COMMANDS = [transfer, mirror, objects, du, find, presign, buckets, rules, tokens, usage, call, config];
 
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 

@@ -68,6 +68,10 @@ export interface Env {
   MULTIPART_BLOCK_SIZE?: string;
   /** A multipart upload that received nothing for this long is aborted by the cron. */
   MULTIPART_MAX_IDLE_SECONDS?: string;
+  /** Objects the lifecycle rules look at per cron run, over all buckets (src/core/lifecycle.ts). */
+  LIFECYCLE_OBJECTS_PER_RUN?: string;
+  /** A bucket's lifecycle scan, once it has reached the last key, starts again no sooner than this. */
+  LIFECYCLE_PASS_INTERVAL_SECONDS?: string;
 }
 
 export interface Settings {
@@ -88,6 +92,8 @@ export interface Settings {
   usageFlushMs: number;
   multipartBlockSize: number;
   multipartMaxIdleSeconds: number;
+  lifecycleObjectsPerRun: number;
+  lifecyclePassIntervalSeconds: number;
 }
 
 const MiB = 1024 * 1024;
@@ -167,6 +173,8 @@ export function settings(env: Env): Settings {
       multipartBlockSize: blockSizeSetting(env.MULTIPART_BLOCK_SIZE),
       // R2 itself aborts an incomplete multipart upload after 7 days.
       multipartMaxIdleSeconds: intSetting(env.MULTIPART_MAX_IDLE_SECONDS, 24 * 3600),
+      lifecycleObjectsPerRun: intSetting(env.LIFECYCLE_OBJECTS_PER_RUN, 20_000),
+      lifecyclePassIntervalSeconds: intSetting(env.LIFECYCLE_PASS_INTERVAL_SECONDS, 3600),
     };
     cache.set(env, s);
   }

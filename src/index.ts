@@ -13,7 +13,7 @@ import { asApiError, dataError, editHeaders, newRequestIds, withIds, type Reques
  * Entry point: the first front of the table in src/front.ts that claims a request serves it (control
  * plane, web console, S3 API, UFile data plane). Every response carries the request id headers.
  * One plain function rather than a router: the fronts are chosen by parameter and host, not by path,
- * and a router's per-request URL and query parsing showed up in the bench's CPU profile (bench/results.md).
+ * so a router's per-request URL and query parsing would be work for nothing (bench/results.md).
  * Every answer but the console's own files is isolated as user content (src/core/isolation.ts).
  */
 async function serve(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {

@@ -335,6 +335,11 @@ describe("recording usage (the data plane's seam)", () => {
     storedBytes: 0,
     objectCount: 0,
     shard: "DB",
+    lifecycleRules: "[]",
+    refererRule: "{}",
+    corsRules: "[]",
+    lifecycleAfter: "",
+    lifecyclePassAt: 0,
     owe: 0,
   });
 

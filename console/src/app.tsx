@@ -6,6 +6,7 @@ import { clearSession, loadSession, parsePlace, saveSession, type Session } from
 import { UploadQueue } from "./lib/uploads";
 import { Buckets } from "./views/Buckets";
 import { Files } from "./views/Files";
+import { Rules } from "./views/Rules";
 import { SignIn } from "./views/SignIn";
 import { Tokens } from "./views/Tokens";
 import { Uploads } from "./views/Uploads";
@@ -21,11 +22,12 @@ function useHash(): string {
   return hash;
 }
 
-type Screen = { name: "buckets" } | { name: "tokens" } | { name: "usage" } | { name: "files"; bucket: string; prefix: string };
+type Screen = { name: "buckets" } | { name: "tokens" } | { name: "usage" } | { name: "files"; bucket: string; prefix: string } | { name: "rules"; bucket: string };
 
 function parseRoute(hash: string): Screen {
   const parts = hash.split("/").filter((_, i) => i > 0);
   if (parts[0] === "files" && parts[1]) return { name: "files", bucket: decodeURIComponent(parts[1]), prefix: decodeURIComponent(parts.slice(2).join("/")) };
+  if (parts[0] === "rules" && parts[1]) return { name: "rules", bucket: decodeURIComponent(parts[1]) };
   if (parts[0] === "tokens") return { name: "tokens" };
   if (parts[0] === "usage") return { name: "usage" };
   return { name: "buckets" };
@@ -120,7 +122,7 @@ export function App() {
           </a>
           <nav aria-label={t("nav.label")}>
             {nav.map(([name, href, label]) => (
-              <a href={href} aria-current={screen.name === name || (name === "buckets" && screen.name === "files") ? "page" : undefined}>
+              <a href={href} aria-current={screen.name === name || (name === "buckets" && (screen.name === "files" || screen.name === "rules")) ? "page" : undefined}>
                 {label}
               </a>
             ))}
@@ -139,6 +141,7 @@ export function App() {
           {screen.name === "buckets" && <Buckets />}
           {/* Keyed by folder: a new folder starts with a fresh filter, page and selection. */}
           {screen.name === "files" && <Files key={`${screen.bucket}/${screen.prefix}`} bucket={screen.bucket} prefix={screen.prefix} />}
+          {screen.name === "rules" && <Rules key={screen.bucket} bucket={screen.bucket} />}
           {screen.name === "tokens" && <Tokens />}
           {screen.name === "usage" && <Usage />}
         </main>

@@ -4,8 +4,9 @@ import { bucketByName } from "../store/buckets";
 import { BOOKMARK_HEADER, openSession } from "../store/sessions";
 import { checkAccess } from "./access";
 import { parseKey, parseQuery, type DataContext } from "./context";
-import { preflight, withCors } from "../core/cors";
+import { bucketPreflight, UFILE_CORS, withBucketCors } from "../core/cors";
 import { bucketFromHost } from "../core/host";
+import { database } from "../store/db";
 import { findOperation } from "./operations";
 import { meterRequest } from "../metering/events";
 import { noteAccess } from "../access-log";
@@ -24,7 +25,8 @@ export async function handleData(request: Request, url: URL, env: Env, ctx: Exec
     );
   }
   noteAccess(request, { bucket: bucketName });
-  if (request.method === "OPTIONS") return preflight(request);
+  // The bucket's CORS rules decide when it has some (core/cors.ts); else the built-in answer.
+  if (request.method === "OPTIONS") return bucketPreflight(request, UFILE_CORS, await bucketByName(database(env.DB), bucketName));
   // GET and HEAD only read: a nearby replica may serve them (store/sessions.ts).
   const session = openSession(env, {
     scopes: [bucketName],
@@ -50,7 +52,7 @@ export async function handleData(request: Request, url: URL, env: Env, ctx: Exec
       const check = op.access ? await op.access(c) : { signedKeys: [key], target: { key } };
       await checkAccess(c, op, check);
     }
-    const response = withCors(await op.run(c));
+    const response = withBucketCors(await op.run(c), UFILE_CORS, request, bucket);
     if (request.method !== "HEAD") downloadBytes = Number(response.headers.get("Content-Length")) || 0;
     const bookmark = session.finish();
     if (bookmark) response.headers.set(BOOKMARK_HEADER, bookmark);

@@ -1,11 +1,11 @@
 import { nowSeconds, settings, type Env } from "../config";
 import { discardBody } from "../body";
-import { preflight, S3_CORS, withCors } from "../core/cors";
+import { bucketPreflight, S3_CORS, withBucketCors } from "../core/cors";
 import { ApiError } from "../errors";
 import { meterRequest } from "../metering/events";
 import { noteAccess } from "../access-log";
 import { asApiError, type RequestIds } from "../responses";
-import { bucketByName } from "../store/buckets";
+import { bucketByName, type ServedBucket } from "../store/buckets";
 import { database } from "../store/db";
 import { s3Address } from "./address";
 import { checkS3Access } from "./access";
@@ -22,11 +22,25 @@ import type { Target } from "./operation-spec";
  * like a UFile one.
  */
 
-/** Every S3 response names its request id and carries the S3 CORS headers. */
-function withS3Headers(response: Response, requestId: string): Response {
-  const out = withCors(response, S3_CORS);
+/**
+ * Every S3 response names its request id and carries CORS headers: the bucket's rules when it has
+ * some, else the S3 front's built-in ones (core/cors.ts).
+ */
+function withS3Headers(response: Response, requestId: string, request: Request, bucket?: ServedBucket): Response {
+  const out = withBucketCors(response, S3_CORS, request, bucket);
   out.headers.set("x-amz-request-id", requestId);
   return out;
+}
+
+/** The bucket a preflight addresses, if any (an address naming no valid bucket: none). */
+async function preflightBucket(url: URL, env: Env): Promise<ServedBucket | null> {
+  let name: string | null = null;
+  try {
+    name = s3Address(url, settings(env)).bucket;
+  } catch {
+    return null;
+  }
+  return name === null ? null : bucketByName(database(env.DB), name);
 }
 
 function refuseUnimplemented(query: URLSearchParams, headers: Headers): void {
@@ -59,7 +73,12 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
   let meteredBucket: Parameters<typeof meterRequest>[2] | undefined;
   let downloadBytes = 0;
   try {
-    if (request.method === "OPTIONS") return withS3Headers(preflight(request, S3_CORS), requestId);
+    if (request.method === "OPTIONS") {
+      // A preflight carries its own CORS headers: only the request id is added.
+      const response = bucketPreflight(request, S3_CORS, await preflightBucket(url, env));
+      response.headers.set("x-amz-request-id", requestId);
+      return response;
+    }
     const address = s3Address(url, s);
     resource = address.bucket ? `/${address.bucket}${address.key ? "/" + address.key : ""}` : "/";
     const query = url.searchParams;
@@ -86,10 +105,10 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
     await checkS3Access(c, op, auth);
     const response = await op.run(c);
     if (request.method !== "HEAD") downloadBytes = Number(response.headers.get("Content-Length")) || 0;
-    return withS3Headers(response, requestId);
+    return withS3Headers(response, requestId, request, meteredBucket);
   } catch (err) {
     await drainUnread(request);
-    return withS3Headers(s3ErrorResponse(asApiError(err), request.method, resource, requestId), requestId);
+    return withS3Headers(s3ErrorResponse(asApiError(err), request.method, resource, requestId), requestId, request, meteredBucket);
   } finally {
     if (meteredBucket) meterRequest(env, ctx, meteredBucket, downloadBytes);
   }

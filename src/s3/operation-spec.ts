@@ -12,6 +12,12 @@ import type { VerifiedSigV4 } from "./sigv4";
 export const S3_OPERATION_NAMES = [
   "ListBuckets",
   "GetBucketLocation",
+  "PutBucketLifecycleConfiguration",
+  "GetBucketLifecycleConfiguration",
+  "DeleteBucketLifecycle",
+  "PutBucketCors",
+  "GetBucketCors",
+  "DeleteBucketCors",
   "ListMultipartUploads",
   "ListObjectsV2",
   "ListObjects",

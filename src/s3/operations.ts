@@ -12,6 +12,8 @@ import {
 } from "./multipart";
 import { copyObjectOp, deleteObjectOp, deleteObjects, getObjectOp, headObject, putObject } from "./objects";
 import { postObject } from "./post-object";
+import { deleteBucketCors, getBucketCors, putBucketCors } from "./bucket-cors";
+import { deleteBucketLifecycle, getBucketLifecycle, putBucketLifecycle } from "./lifecycle";
 
 const has = (...names: string[]) => (q: URLSearchParams) => names.every((n) => q.has(n));
 const copying = (_q: URLSearchParams, r: Request) => r.headers.has("x-amz-copy-source");
@@ -27,6 +29,14 @@ const LIST = [["LIST", "prefix"]] as const;
 
 export const S3_OPERATIONS = [
   { name: "ListBuckets", method: "GET", target: "service", run: listAllBuckets, rights: [["LIST", "service"]], credentials: HEADER },
+
+  // Bucket configuration (issue 22): the root key only, as bucket creation and deletion.
+  { name: "PutBucketLifecycleConfiguration", method: "PUT", target: "bucket", when: has("lifecycle"), run: putBucketLifecycle, rootOnly: true, rights: [], credentials: HEADER },
+  { name: "GetBucketLifecycleConfiguration", method: "GET", target: "bucket", when: has("lifecycle"), run: getBucketLifecycle, rootOnly: true, rights: [], credentials: HEADER },
+  { name: "DeleteBucketLifecycle", method: "DELETE", target: "bucket", when: has("lifecycle"), run: deleteBucketLifecycle, rootOnly: true, rights: [], credentials: HEADER },
+  { name: "PutBucketCors", method: "PUT", target: "bucket", when: has("cors"), run: putBucketCors, rootOnly: true, rights: [], credentials: HEADER },
+  { name: "GetBucketCors", method: "GET", target: "bucket", when: has("cors"), run: getBucketCors, rootOnly: true, rights: [], credentials: HEADER },
+  { name: "DeleteBucketCors", method: "DELETE", target: "bucket", when: has("cors"), run: deleteBucketCors, rootOnly: true, rights: [], credentials: HEADER },
 
   { name: "GetBucketLocation", method: "GET", target: "bucket", when: has("location"), run: getBucketLocation, rights: [["LIST", "bucket"]], credentials: SIGNED },
   { name: "ListMultipartUploads", method: "GET", target: "bucket", when: has("uploads"), run: listMultipartUploads, rights: LIST, credentials: SIGNED },
@@ -57,12 +67,12 @@ const everyOperationRouted: [Unrouted] extends [never] ? true : Unrouted = true;
 void everyOperationRouted;
 
 /**
- * Sub-resources of features edgefile does not have (versioning, ACLs, lifecycle, policies, object
+ * Sub-resources of features edgefile does not have (versioning, ACLs, policies, object
  * lock, website, …): any request naming one answers NotImplemented, never a false success.
  */
 export const NOT_IMPLEMENTED_SUBRESOURCES = [
-  "accelerate", "acl", "analytics", "attributes", "cors", "encryption", "intelligent-tiering", "inventory",
-  "legal-hold", "lifecycle", "logging", "metrics", "notification", "object-lock", "ownershipControls", "policy",
+  "accelerate", "acl", "analytics", "attributes", "encryption", "intelligent-tiering", "inventory",
+  "legal-hold", "logging", "metrics", "notification", "object-lock", "ownershipControls", "policy",
   "policyStatus", "publicAccessBlock", "replication", "requestPayment", "restore", "retention", "select", "tagging",
   "torrent", "versionId", "versioning", "versions", "website",
 ] as const;

@@ -70,8 +70,8 @@ export function batch(db: Database, statements: (Statement | D1PreparedStatement
 /**
  * Statements compiled once per isolate. Drizzle builds their SQL on first use, with
  * `sql.placeholder(name)` wherever a value goes; every later use binds `values` to that SQL.
- * Drizzle's builder costs tens of µs per statement on the request path (bench/results.md, "CPU
- * per request"), so the statements every GET, HEAD and PutFile runs are compiled this way.
+ * Building a statement with Drizzle is CPU work on every request (bench/results.md, "CPU per
+ * request"), so the statements every GET, HEAD and PutFile runs are compiled this way.
  */
 export function precompiled<Values extends Record<string, unknown>>(build: (db: Database) => Statement[]) {
   let compiled: { sql: string; names: string[] }[] | undefined;

@@ -392,6 +392,63 @@ export async function deleteObject(db: Database, bucketId: string, key: string):
 }
 
 /**
+ * Lifecycle work (src/core/lifecycle.ts) names keys with a deadline: a key is acted on only if its
+ * row was last updated at or before the deadline, checked inside the statement, so an object
+ * rewritten since the scan read it is left alone. `items` travel as one JSON parameter.
+ */
+export interface DueKey {
+  key: string;
+  /** Unix seconds: the row's `modified_at` must be ≤ this. */
+  notAfter: number;
+}
+
+/**
+ * The rows of `bucketId` among `items` that are due, as a subquery over `json_each`. CROSS JOIN
+ * makes the list the outer loop (SQLite keeps the written order for it), so each item is one
+ * primary-key lookup instead of a scan of the bucket per item.
+ */
+const dueRows = (bucketId: string, items: DueKey[], columns: SQL) =>
+  sql`SELECT ${columns} FROM (SELECT json_extract(value, '$[0]') AS k, json_extract(value, '$[1]') AS t
+      FROM json_each(${JSON.stringify(items.map((i) => [i.key, i.notAfter]))})) j
+    CROSS JOIN ${objects} o ON o.bucket_id = ${bucketId} AND o.key = j.k
+    WHERE o.modified_at <= j.t`;
+
+/**
+ * Deletes the due keys in one batch on the bucket's shard: blob refcounts, the bucket's totals (its
+ * anchor row there) and the rows move together (three statements whatever the number of keys).
+ * Returns the keys deleted and the blobs no row references any more.
+ */
+export async function expireObjects(db: Database, bucketId: string, items: DueKey[]): Promise<{ deleted: string[]; released: string[] }> {
+  if (items.length === 0) return { deleted: [], released: [] };
+  const index = await indexDb(db, bucketId);
+  const [old, , gone] = await batch(index, [
+    sql`UPDATE ${blobs} SET refcount = refcount - (SELECT COUNT(*) FROM (${dueRows(bucketId, items, sql`o.blob_id`)}) d WHERE d.blob_id = ${blobs.id})
+      WHERE ${blobs.id} IN (${dueRows(bucketId, items, sql`o.blob_id`)}) RETURNING id, refcount, home_shard`,
+    sql`UPDATE ${buckets} SET
+      stored_bytes = stored_bytes - (SELECT COALESCE(SUM(d.size), 0) FROM (${dueRows(bucketId, items, sql`o.size`)}) d),
+      object_count = object_count - (SELECT COUNT(*) FROM (${dueRows(bucketId, items, sql`o.key`)}) d)
+      WHERE ${buckets.id} = ${bucketId}`,
+    sql`DELETE FROM ${objects} WHERE bucket_id = ${bucketId} AND key IN (SELECT d.key FROM (${dueRows(bucketId, items, sql`o.key`)}) d) RETURNING key`,
+  ]);
+  return { deleted: gone.results.map((r) => String(r.key)), released: await releasedBy(db, bucketId, old.results) };
+}
+
+/**
+ * Moves the due keys whose class is one of `from` to class `to` (lifecycle transitions), without
+ * touching `modified_at` (the lifecycle clock). Entering an archival class clears any restore.
+ * Returns the keys moved.
+ */
+export async function transitionObjects(db: Database, bucketId: string, items: DueKey[], from: readonly string[], to: string): Promise<string[]> {
+  if (items.length === 0) return [];
+  const result = await (await indexDb(db, bucketId)).run(
+    sql`UPDATE ${objects} SET storage_class = ${to}, restore_ready_at = NULL, restore_expires_at = NULL
+      WHERE bucket_id = ${bucketId} AND storage_class IN (SELECT value FROM json_each(${JSON.stringify(from)}))
+        AND key IN (SELECT d.key FROM (${dueRows(bucketId, items, sql`o.key`)}) d) RETURNING key`,
+  );
+  return result.results.map((r) => String((r as Record<string, unknown>).key));
+}
+
+/**
  * Renames (bucket, from) to (bucket, to). With `force`, an existing target is replaced (its
  * blob released); without, the rename happens only if the target is free.
  * Returns "renamed", "missing" (no source) or "exists" (target taken, not forced).

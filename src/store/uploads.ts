@@ -261,6 +261,18 @@ export function abortBucketUploads(env: Env, db: Database, bucketId: string): Pr
 }
 
 /**
+ * Lifecycle (S3 AbortIncompleteMultipartUpload): aborts the bucket's uploads under `prefix` started
+ * at or before `cutoff`, one call's share at a time; returns how many.
+ */
+export async function abortUploadsStartedBefore(env: Env, db: Database, bucketId: string, prefix: string, cutoff: number): Promise<number> {
+  return abortUploadsWhere(
+    env,
+    await indexDb(db, bucketId),
+    sql`${uploads.bucketId} = ${bucketId} AND ${uploads.createdAt} <= ${cutoff} AND substr(${uploads.key}, 1, ${[...prefix].length}) = ${prefix}`,
+  );
+}
+
+/**
  * Housekeeping: aborts uploads idle for longer than MULTIPART_MAX_IDLE_SECONDS, and those whose
  * bucket is gone (a DeleteBucket that did not finish its aborts). The idle condition is checked
  * inside the claiming statement, so a part that just arrived keeps its upload.

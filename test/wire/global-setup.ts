@@ -110,7 +110,7 @@ function applyMigrations(persist: string): void {
       cwd: ROOT,
       env: { ...process.env, ...OFFLINE, CI: "true" }, // CI=true: no interactive confirmation
       encoding: "utf8",
-      timeout: STARTUP_TIMEOUT_MS,
+      timeout: 4 * STARTUP_TIMEOUT_MS, // three wrangler runs on a loaded machine each take tens of seconds
     });
     if (run.status !== 0) {
       throw new Error(`wire harness: local D1 migrations of ${binding} failed (exit ${run.status ?? run.signal}):\n${run.stdout}\n${run.stderr}`);

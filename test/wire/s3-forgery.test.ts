@@ -285,6 +285,43 @@ const ROWS: Row[] = [
   },
 ];
 
+/** Bucket configuration (issue 22): a bucket of the case's own, set up as root, with `xml` under `?sub` when given. */
+async function configuredBucket(key: string, sub: string, xml?: string): Promise<string> {
+  const name = bucketFor(key);
+  await asRoot({ method: "PUT", path: `/${name}` });
+  if (xml) await asRoot({ method: "PUT", path: `/${name}?${sub}`, body: xml });
+  return name;
+}
+const configStatus = async (key: string, sub: string) => (await request(signV4({ method: "GET", path: `/${bucketFor(key)}?${sub}` }))).status;
+const LIFECYCLE_XML = "<LifecycleConfiguration><Rule><ID>r</ID><Filter><Prefix>x/</Prefix></Filter><Status>Enabled</Status><Expiration><Days>30</Days></Expiration></Rule></LifecycleConfiguration>";
+const CORS_XML = "<CORSConfiguration><CORSRule><AllowedOrigin>https://a.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>";
+
+/** Put, Get and Delete of one configuration sub-resource: root only, never presigned or anonymous. */
+function configRows(sub: string, xml: string, names: [put: string, get: string, del: string]): Row[] {
+  const base = { presigned: false, anonymous: false, rootOnly: true } as const;
+  return [
+    {
+      ...base,
+      op: names[0],
+      ok: 200,
+      run: async (cred, key) => send(cred, { method: "PUT", path: `/${await configuredBucket(key, sub)}?${sub}`, body: xml }),
+      unchanged: async (key) => expect(await configStatus(key, sub)).toBe(404),
+    },
+    { ...base, op: names[1], ok: 200, run: async (cred, key) => send(cred, { method: "GET", path: `/${await configuredBucket(key, sub, xml)}?${sub}` }) },
+    {
+      ...base,
+      op: names[2],
+      ok: 204,
+      run: async (cred, key) => send(cred, { method: "DELETE", path: `/${await configuredBucket(key, sub, xml)}?${sub}` }),
+      unchanged: async (key) => expect(await configStatus(key, sub)).toBe(200),
+    },
+  ];
+}
+ROWS.push(
+  ...configRows("lifecycle", LIFECYCLE_XML, ["PutBucketLifecycleConfiguration", "GetBucketLifecycleConfiguration", "DeleteBucketLifecycle"]),
+  ...configRows("cors", CORS_XML, ["PutBucketCors", "GetBucketCors", "DeleteBucketCors"]),
+);
+
 /** CreateBucket / DeleteBucket: a bucket name of the case's own. */
 const bucketFor = (key: string) => key.replace(/[^a-z0-9-]/gi, "-").toLowerCase().slice(-60).replace(/^-+/, "");
 
