@@ -127,6 +127,9 @@ export const ERRORS = {
   MalformedPOSTRequest: e(-91023, 400, "The body of your POST request is not well-formed multipart/form-data.", "POST 表单格式错误"),
   InvalidPolicyDocument: e(-91024, 400, "The content of the form does not meet the conditions specified in the policy document.", "表单不满足上传策略"),
   InvalidBucketState: e(-91025, 409, "The request is not valid with the current state of the bucket.", "存储空间状态不允许此操作"),
+  InvalidTag: e(-91101, 400, "The tag provided was not a valid tag.", "标签无效"),
+  NoSuchTagSet: e(-91102, 404, "The TagSet does not exist.", "标签集不存在"),
+  InvalidEncryptionAlgorithm: e(-91103, 400, "The encryption request you specified is not valid.", "加密参数无效"),
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorName = keyof typeof ERRORS;
@@ -260,6 +263,9 @@ export const S3_CODES = {
   MalformedPOSTRequest: s3("MalformedPOSTRequest"),
   InvalidPolicyDocument: s3("InvalidPolicyDocument"),
   InvalidBucketState: s3("InvalidBucketState"),
+  InvalidTag: s3("InvalidTag"),
+  NoSuchTagSet: s3("NoSuchTagSet"),
+  InvalidEncryptionAlgorithm: s3("InvalidEncryptionAlgorithmError"),
 } as const satisfies Record<ErrorName, S3Code>;
 
 export const fail = (name: ErrorName, detail?: string, headers?: Record<string, string>): never => {

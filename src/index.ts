@@ -23,7 +23,7 @@ async function serve(request: Request, env: Env, ctx: ExecutionContext): Promise
     // Errors reaching here are UFile data-plane ones (the control plane and S3 answer their own); CORS so a browser can read them.
     response = withCors(dataError(asApiError(err), request.method));
   }
-  return withIds(response, ids);
+  return withIds(response, ids, request);
 }
 
 export default {

@@ -12,7 +12,7 @@ import { s3Address } from "./address";
 import { authenticateS3, authorizeS3, type S3Auth } from "./auth";
 import { addressedObject, type S3Context } from "./context";
 import { s3ErrorResponse } from "./errors";
-import { findS3Operation, NOT_IMPLEMENTED_HEADERS, NOT_IMPLEMENTED_SUBRESOURCES, OPERATION_HEADERS } from "./operations";
+import { findS3Operation, NOT_IMPLEMENTED_HEADERS, OPERATION_HEADERS, unimplementedSubresource } from "./operations";
 import type { S3OperationSpec, Target } from "./operation-spec";
 import { copySource } from "./objects";
 
@@ -30,9 +30,12 @@ function withS3Headers(response: Response, requestId: string): Response {
   return out;
 }
 
-function refuseUnimplemented(query: URLSearchParams, headers: Headers): void {
-  const sub = NOT_IMPLEMENTED_SUBRESOURCES.find((n) => query.has(n));
+function refuseUnimplemented(query: URLSearchParams, headers: Headers, target: Target): void {
+  const sub = unimplementedSubresource(query, target);
   if (sub) throw new ApiError("NotImplemented", `the ${sub} sub-resource is not implemented`);
+  // Without versioning every object has one version, `null` (ListObjectVersions says so).
+  const version = query.get("versionId");
+  if (version !== null && version !== "null") throw new ApiError("NotImplemented", "versioning is not supported: the only version of an object is versionId=null");
   const header = NOT_IMPLEMENTED_HEADERS.find((h) => headers.has(h));
   if (header) throw new ApiError("NotImplemented", `${header} is not implemented`);
   const sse = headers.get("x-amz-server-side-encryption");
@@ -42,6 +45,10 @@ function refuseUnimplemented(query: URLSearchParams, headers: Headers): void {
 /** A presigned URL never runs an operation header it did not sign. */
 function checkPresigned(auth: S3Auth, op: S3OperationSpec, request: Request): void {
   if (auth.form !== "query") return;
+  if (auth.v2) {
+    if (!op.credentials.includes("query")) throw new ApiError("AccessDenied", `${op.name} cannot be authorized by a presigned URL; sign the request's headers instead`);
+    return; // SigV2 signs every x-amz-* header the request carries
+  }
   if (!op.credentials.includes("query")) throw new ApiError("AccessDenied", `${op.name} cannot be authorized by a presigned URL; sign the request's headers instead`);
   const signed = auth.verified!.signedHeaders;
   const unsigned = OPERATION_HEADERS.find((h) => request.headers.has(h) && !signed.includes(h));
@@ -105,12 +112,12 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
     const address = s3Address(url, s);
     resource = address.bucket ? `/${address.bucket}${address.key ? "/" + address.key : ""}` : "/";
     const query = url.searchParams;
-    refuseUnimplemented(query, request.headers);
     const target: Target = address.bucket === null ? "service" : address.key === "" ? "bucket" : "object";
+    refuseUnimplemented(query, request.headers, target);
     const op = findS3Operation(request, query, target);
     if (!op) throw new ApiError("MethodNotAllowed", `${request.method} is not allowed on this ${target}`);
     const now = nowSeconds();
-    const auth = await authenticateS3(request, url, env, now);
+    const auth = await authenticateS3(request, url, env, now, address);
     const db = database(env.DB);
     const c: S3Context = {
       request, url, env, ctx, settings: s, db, address,
@@ -126,7 +133,10 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
     await checkS3Access(c, op, auth);
     const response = await op.run(c);
     if (request.method !== "HEAD") downloadBytes = Number(response.headers.get("Content-Length")) || 0;
-    return withS3Headers(response, requestId);
+    const out = withS3Headers(response, requestId);
+    // R2 encrypts every object at rest (AES-256): object answers say so, as S3's default SSE-S3.
+    if (target === "object" && out.ok && op.name !== "DeleteObject") out.headers.set("x-amz-server-side-encryption", "AES256");
+    return out;
   } catch (err) {
     await drainUnread(request);
     return withS3Headers(s3ErrorResponse(asApiError(err), request.method, resource, requestId), requestId);

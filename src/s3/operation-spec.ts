@@ -7,7 +7,10 @@ import type { S3Context } from "./context";
 /** The S3 operations, in no particular order (the table's order decides matching). */
 export const S3_OPERATION_NAMES = [
   "ListBuckets",
+  "GetBucketAcl",
+  "PutBucketAcl",
   "GetBucketLocation",
+  "ListObjectVersions",
   "ListMultipartUploads",
   "ListObjectsV2",
   "ListObjects",
@@ -16,6 +19,11 @@ export const S3_OPERATION_NAMES = [
   "DeleteBucket",
   "DeleteObjects",
   "PostObject",
+  "GetObjectAcl",
+  "PutObjectAcl",
+  "GetObjectTagging",
+  "PutObjectTagging",
+  "DeleteObjectTagging",
   "CreateMultipartUpload",
   "CompleteMultipartUpload",
   "UploadPartCopy",
@@ -51,6 +59,8 @@ export interface S3OperationSpec {
   name: S3Operation;
   method: "GET" | "HEAD" | "PUT" | "POST" | "DELETE";
   target: Target;
+  /** A sub-resource the row serves (`?tagging`): it must be in the query, and is then no longer NotImplemented on this target. */
+  sub?: string;
   when?: (q: URLSearchParams, request: Request) => boolean;
   run: (c: S3Context) => Promise<Response>;
   /** Root only: creating and deleting buckets (tokens never, as on the control plane). */
