@@ -38,6 +38,12 @@ export const buckets = sqliteTable(
      * backfilled by the migration that adds it.
      */
     objectCount: integer("object_count").notNull().default(0),
+    /**
+     * The index shard holding the bucket's objects, blobs, uploads and counters (docs/design.md
+     * "Scale-out"): a D1 binding name, `DB` or `INDEX_*`. Rows older than sharding default to `DB`,
+     * the database they already live in, so the upgrade moves nothing.
+     */
+    shard: text("shard").notNull().default("DB"),
   },
   (t) => [uniqueIndex("buckets_name_unique").on(t.name), index("buckets_project_idx").on(t.projectId, t.createdAt)],
 );
@@ -53,6 +59,12 @@ export const blobs = sqliteTable(
     /** Object rows pointing here. At 0 the blob is unreachable and may be deleted from R2. */
     refcount: integer("refcount").notNull().default(0),
     createdAt: integer("created_at").notNull(),
+    /**
+     * Null: this shard is the blob's home (where it was published). Otherwise a proxy row: the
+     * shard whose blob row holds one reference on behalf of this row, which counts this shard's
+     * object rows (store/shards.ts, "cross-shard references").
+     */
+    homeShard: text("home_shard"),
   },
   (t) => [index("blobs_refcount_idx").on(t.refcount)],
 );

@@ -19,21 +19,24 @@ export function newRequestIds(): RequestIds {
   return { sessionId, debugId };
 }
 
-/**
- * Adds the id headers to a response (re-wrapping it when its headers are immutable), and keeps its
- * bytes exact on the way to a client that accepts compression (`keepBytesExact`).
- */
-export function withIds(response: Response, ids: RequestIds, request?: Request): Response {
-  const compressing = request ? acceptsCompression(request) : true;
-  let out = response;
+/** Edits a response's headers (re-wrapping it when its headers are immutable). */
+export function editHeaders(response: Response, edit: (headers: Headers) => void): Response {
   try {
-    setIdHeaders(out.headers, ids, compressing);
+    edit(response.headers);
+    return response;
   } catch {
-    out = new Response(response.body, response);
-    setIdHeaders(out.headers, ids, compressing);
+    const out = new Response(response.body, response);
+    edit(out.headers);
+    return out;
   }
-  return out;
 }
+
+/**
+ * Adds the id headers to a response, and keeps its bytes exact on the way to a client that accepts
+ * compression (`keepBytesExact`; without the request, as if it did).
+ */
+export const withIds = (response: Response, ids: RequestIds, request?: Request): Response =>
+  editHeaders(response, (headers) => setIdHeaders(headers, ids, request ? acceptsCompression(request) : true));
 
 function setIdHeaders(headers: Headers, ids: RequestIds, compressing: boolean): void {
   headers.set("X-SessionId", ids.sessionId);

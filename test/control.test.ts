@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { isValidBucketName } from "../src/core/buckets";
 import { Params } from "../src/control/params";
-import { controlSignature } from "../src/control/signature";
+import { controlSignatureOf as controlSignature } from "../src/control/signature";
 import { API, PRIVATE_KEY, PUBLIC_KEY, call, callWithEnv, control, file, newBucket, put, signControl, toQuery, uniqueName } from "./helpers";
 
 

@@ -63,8 +63,9 @@ export default defineConfig(async () => ({
           cloudflareTest({
             wrangler: { configPath: wranglerConfig },
             miniflare: {
-              // test/sessions.test.ts: a second database that plays a lagging D1 read replica.
-              d1Databases: { REPLICA: "replica-db" },
+              // test/sessions.test.ts: a second database that plays a lagging D1 read replica;
+              // test/upgrade.test.ts: a database that starts at the schema from before index shards.
+              d1Databases: { REPLICA: "replica-db", UPGRADE: "upgrade-db" },
               bindings: {
                 TEST_MIGRATIONS: await readD1Migrations(here("../schema/migrations")),
                 ...isolatedFromDevVars(),

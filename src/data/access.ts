@@ -1,12 +1,13 @@
 import { clientIp } from "../auth/client-ip";
 import type { Principal } from "../auth/principal";
-import { authorize, type Need } from "../auth/scope";
+import { publishes } from "../auth/public-read";
+import { authorize, type BucketNeed, type Need } from "../auth/scope";
 import type { Env } from "../config";
 import { ApiError } from "../errors";
 import { verifySignature } from "./auth";
 import type { DataContext } from "./context";
 import type { CredentialForm } from "../auth/forms";
-import { anonymousMayRead } from "./object-acl";
+import { anonymousMayRead, requestedAcl } from "./object-acl";
 import type { AccessCheck, AccessTarget, OperationSpec, UFileSubject } from "./operation-spec";
 
 /**
@@ -16,24 +17,34 @@ import type { AccessCheck, AccessTarget, OperationSpec, UFileSubject } from "./o
  * (TOKEN_DENY_UPDATE).
  */
 
-/** The row's rights applied to one request; throws if the target lacks a subject (a bug: never fail open). */
+/**
+ * The row's rights applied to one request; throws if the target lacks a subject (a bug: never fail
+ * open). `published` is the one subject that may be absent: the request publishes nothing.
+ */
 export function needsFor(
   op: Pick<OperationSpec, "name" | "rights">,
   bucket: { name: string; projectId: string },
   t: AccessTarget,
 ): Need[] {
   const here = { bucket: bucket.name, bucketProjectId: bucket.projectId };
-  const subjects: Record<UFileSubject, () => Omit<Need, "right"> | undefined> = {
+  type Where = Omit<BucketNeed, "right">;
+  const subjects: Record<UFileSubject, () => Where | undefined | null> = {
     key: () => (t.key === undefined ? undefined : { ...here, key: t.key }),
     newKey: () => (t.newKey === undefined ? undefined : { ...here, key: t.newKey }),
     prefix: () => ({ ...here, listPrefix: t.listPrefix ?? "" }),
     source: () => t.source && { ...t.source },
+    published: () => (t.published === undefined ? null : { ...here, key: t.published }),
   };
-  return op.rights.map(([right, subject]) => {
+  return op.rights.flatMap(([right, subject]) => {
     const where = subjects[subject]();
-    if (!where) throw new Error(`needsFor(${op.name}): the target has no ${subject}`);
-    return { right, ...where };
+    if (where === undefined) throw new Error(`needsFor(${op.name}): the target has no ${subject}`);
+    return where === null ? [] : [{ right, ...where }];
   });
+}
+
+/** The target with `published` set when the request's ACL makes its key publicly readable. */
+function withPublished(c: DataContext, t: AccessTarget): AccessTarget {
+  return t.key !== undefined && publishes(c.bucket.type, requestedAcl(c.request.headers)) ? { ...t, published: t.key } : t;
 }
 
 /** Query parameters that carry a presigned URL's credentials. */
@@ -87,7 +98,7 @@ export async function checkAccess(
   if (!(op.credentials as readonly CredentialForm[]).includes(form)) throw refusedForm(op, form);
   if (form === "query") assertPresignedOnlyNames(c, op);
   if (form === "anonymous" && !(await anonymousMayRead(c))) throw new ApiError("NoAuthorization");
-  authorize(principal, needsFor(op, c.bucket, check.target), { now: c.now, clientIp: clientIp(c.request) });
+  authorize(principal, needsFor(op, c.bucket, withPublished(c, check.target)), { now: c.now, clientIp: clientIp(c.request) });
   c.principal = principal;
   return principal;
 }

@@ -24,7 +24,7 @@ export async function handleData(request: Request, url: URL, env: Env, ctx: Exec
   }
   if (request.method === "OPTIONS") return preflight(request);
   // GET and HEAD only read: a nearby replica may serve them (store/sessions.ts).
-  const session = openSession(env.DB, {
+  const session = openSession(env, {
     scopes: [bucketName],
     writes: request.method !== "GET" && request.method !== "HEAD",
     clientBookmark: request.headers.get(BOOKMARK_HEADER),

@@ -1,13 +1,12 @@
 import { toHex } from "../crypto";
 import { ApiError } from "../errors";
 import { json } from "../responses";
-import { createBlobUpload, getBlob, newBlobId } from "../store/blobs";
+import { getBlob } from "../store/blobs";
 import { getObject, publishBlob } from "../store/objects";
 import {
   conflictingPart,
   findUpload,
   finishingUpload,
-  insertUpload,
   listParts,
   listUploads,
   recordPart,
@@ -23,7 +22,7 @@ import { etagFromBlocks, normalizeEtag, partEtag, type HashResult } from "../cor
 import { readBounded } from "../body";
 import { explainUnwritten, requestedMeta, writeMode } from "./files";
 import { releaseBlobs, requestBody, type UploadBody } from "../core/upload";
-import { abortUpload, completeBlob, storePart, windowsOf } from "../core/multipart";
+import { abortUpload, completeBlob, createUpload, storePart, windowsOf } from "../core/multipart";
 import { isReadable, requestedUserMeta } from "../core/object-headers";
 import { copySourceObject } from "./object-ops";
 import { requestedAcl } from "./object-acl";
@@ -58,26 +57,7 @@ export async function initiateMultipartUpload(c: DataContext): Promise<Response>
   assertNotOwing(c.bucket);
   const meta = requestedMeta(c.request.headers, ""); // MIME may be empty: parts and Finish may still name it
   const blkSize = c.settings.multipartBlockSize;
-  const blobId = newBlobId();
-  const r2 = await createBlobUpload(c.env, blobId, meta.storageClass);
-  const row: UploadRow = {
-    id: crypto.randomUUID(),
-    bucketId: c.bucket.id,
-    key: c.key,
-    blobId,
-    r2UploadId: r2.uploadId,
-    blkSize,
-    mime: meta.mime,
-    storageClass: meta.storageClass,
-    userMeta: JSON.stringify(meta.userMeta),
-    httpHeaders: "{}",
-    createdAt: c.now,
-    touchedAt: c.now,
-  };
-  if (!(await insertUpload(c.db, row))) {
-    await r2.abort().catch(() => undefined);
-    throw new ApiError("BucketNotExist", c.bucket.name);
-  }
+  const row = await createUpload(c.env, c.db, { bucketId: c.bucket.id, bucketName: c.bucket.name, key: c.key, blkSize, meta, now: c.now });
   return json({ UploadId: row.id, BlkSize: blkSize, Bucket: c.bucket.name, Key: c.key });
 }
 

@@ -95,8 +95,12 @@ export interface DataContext {
 
 export type Query = Map<string, string>;
 
-/** What a right is checked on: the request's key, the copy source, Rename's new key, or the listing prefix. */
-export type UFileSubject = "key" | "source" | "newKey" | "prefix";
+/**
+ * What a right is checked on: the request's key, the copy source, Rename's new key, the listing
+ * prefix, or `published`: the written key when the request's ACL (`X-Ufile-Object-Acl`) leaves it
+ * publicly readable, and nothing otherwise (publishing an object needs the right to read it).
+ */
+export type UFileSubject = "key" | "source" | "newKey" | "prefix" | "published";
 
 export interface ObjectRef {
   bucket: string;
@@ -113,6 +117,8 @@ export interface AccessTarget {
   source?: ObjectRef;
   /** Rename. */
   newKey?: string;
+  /** The key the request makes publicly readable, if it does (set by access.ts from the request's ACL). */
+  published?: string;
 }
 
 export interface AccessCheck {

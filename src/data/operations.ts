@@ -28,6 +28,10 @@ const SIGNED = ["header"] as const;
 const SIGNED_OR_PRESIGNED = ["header", "query"] as const;
 const READ_KEY = [["READ", "key"]] as const;
 const WRITE_KEY = [["WRITE", "key"]] as const;
+/** Writes that take an ACL: making the written key publicly readable needs READ on it too. */
+const WRITE_KEY_ACL = [["WRITE", "key"], ["READ", "published"]] as const;
+/** Changing an existing object in place: refused to TOKEN_DENY_UPDATE tokens (src/auth/scope.ts). */
+const UPDATE_KEY = [["UPDATE", "key"]] as const;
 const LIST_PREFIX = [["LIST", "prefix"]] as const;
 const COPY_RIGHTS = [["WRITE", "key"], ["READ", "source"]] as const;
 /** Copies sign the target key and are authorized on both the target and the source. */
@@ -94,7 +98,7 @@ export const OPERATIONS = [
     route: "object",
     when: (q, _r, key) => key === "uploadhit" && q.has("Hash"),
     run: uploadHit,
-    rights: WRITE_KEY,
+    rights: WRITE_KEY_ACL,
     credentials: SIGNED,
     access: (c) => {
       const { fileName } = uploadHitParams(c);
@@ -109,16 +113,16 @@ export const OPERATIONS = [
     route: "object",
     when: has("uploadId"),
     run: finishMultipartUpload,
-    rights: WRITE_KEY,
+    rights: WRITE_KEY_ACL,
     credentials: SIGNED,
     access: finishAccess,
   },
-  { name: "OpMeta", method: "POST", route: "object", when: has("opmeta"), run: opMeta, rights: WRITE_KEY, credentials: SIGNED },
+  { name: "OpMeta", method: "POST", route: "object", when: has("opmeta"), run: opMeta, rights: UPDATE_KEY, credentials: SIGNED },
   // Sub-resources of an object come before the operations on the object itself.
-  { name: "PutObjectTagging", method: "PUT", route: "object", when: has("tagging"), run: putObjectTagging, rights: WRITE_KEY, credentials: SIGNED },
+  { name: "PutObjectTagging", method: "PUT", route: "object", when: has("tagging"), run: putObjectTagging, rights: UPDATE_KEY, credentials: SIGNED },
   { name: "GetObjectTagging", method: "GET", route: "object", when: has("tagging"), run: getObjectTagging, rights: READ_KEY, credentials: SIGNED },
-  { name: "DeleteObjectTagging", method: "DELETE", route: "object", when: has("tagging"), run: deleteObjectTagging, rights: WRITE_KEY, credentials: SIGNED },
-  { name: "PutObjectAcl", method: "PUT", route: "object", when: has("acl"), run: putObjectAcl, rights: WRITE_KEY, credentials: SIGNED },
+  { name: "DeleteObjectTagging", method: "DELETE", route: "object", when: has("tagging"), run: deleteObjectTagging, rights: UPDATE_KEY, credentials: SIGNED },
+  { name: "PutObjectAcl", method: "PUT", route: "object", when: has("acl"), run: putObjectAcl, rights: [["UPDATE", "key"], ["READ", "published"]], credentials: SIGNED },
   { name: "GetObjectAcl", method: "GET", route: "object", when: has("acl"), run: getObjectAcl, rights: READ_KEY, credentials: SIGNED },
   // A part copied from another object needs READ on its source too.
   {
@@ -134,7 +138,7 @@ export const OPERATIONS = [
   // Any PUT naming an upload is a part (a missing partNumber is refused), never a PutFile over the key.
   { name: "UploadPart", method: "PUT", route: "object", when: has("uploadId"), run: uploadPart, rights: WRITE_KEY, credentials: SIGNED },
   { name: "Restore", method: "PUT", route: "object", when: has("restore"), run: restore, rights: WRITE_KEY, credentials: SIGNED },
-  { name: "ClassSwitch", method: "PUT", route: "object", when: has("storageClass"), run: classSwitch, rights: WRITE_KEY, credentials: SIGNED },
+  { name: "ClassSwitch", method: "PUT", route: "object", when: has("storageClass"), run: classSwitch, rights: UPDATE_KEY, credentials: SIGNED },
   {
     name: "Rename",
     method: "PUT",
@@ -151,11 +155,11 @@ export const OPERATIONS = [
     route: "object",
     when: copyHeader,
     run: copy,
-    rights: COPY_RIGHTS,
+    rights: [...COPY_RIGHTS, ["READ", "published"]],
     credentials: SIGNED,
     access: copyAccess,
   },
-  { name: "PutFile", method: "PUT", route: "object", run: putFile, rights: WRITE_KEY, credentials: SIGNED_OR_PRESIGNED, presignedParams: [] },
+  { name: "PutFile", method: "PUT", route: "object", run: putFile, rights: WRITE_KEY_ACL, credentials: SIGNED_OR_PRESIGNED, presignedParams: [] },
   {
     name: "GetFile",
     method: "GET",

@@ -1,9 +1,9 @@
 import { nowSeconds, settings, type Env } from "../config";
 import type { ServedBucket } from "../store/buckets";
 import { dayStart } from "./units";
-import type { UsageEvent } from "./usage-event";
+import type { UsageEvent } from "../usage-event";
 
-export type { UsageEvent } from "./usage-event";
+export type { UsageEvent } from "../usage-event";
 
 /**
  * Usage waiting to be sent, per env (one env per isolate in production; tests pass their own),

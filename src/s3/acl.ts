@@ -4,6 +4,7 @@ import { setBucketType, type BucketType } from "../store/buckets";
 import { updateObject } from "../store/objects";
 import type { ObjectAcl } from "../data/object-acl";
 import { publiclyReadable } from "../auth/public-read";
+import { authorizeBodyKey } from "./access";
 import { addressedObject, servedBucket, type S3Context } from "./context";
 import { childrenNamed, childText, parseXml, xmlResponse, XmlParseError, type XmlElement, type XmlNode } from "./xml";
 
@@ -117,6 +118,8 @@ export async function getObjectAclOp(c: S3Context): Promise<Response> {
 export async function putObjectAclOp(c: S3Context): Promise<Response> {
   const b = servedBucket(c);
   const isPublic = await requestedIsPublic(c, b.projectId);
+  // A body's grant publishes as x-amz-acl: public-read would: the row's `published` right applies.
+  if (isPublic) await authorizeBodyKey(c, c.principal, c.key, "public-read");
   if (!(await updateObject(c.db, b.id, c.key, { acl: isPublic ? "public-read" : "private" }))) {
     throw new ApiError("FileNotExist", "The specified key does not exist.");
   }

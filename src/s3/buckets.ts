@@ -1,5 +1,5 @@
 import { nowSeconds } from "../config";
-import { isValidBucketName, removeBucket } from "../core/buckets";
+import { isReservedBucketName, isValidBucketName, removeBucket } from "../core/buckets";
 import { ApiError } from "../errors";
 import { readBounded } from "../body";
 import { bucketByName, insertBucket, listBuckets } from "../store/buckets";
@@ -57,6 +57,7 @@ async function readLocationConstraint(c: S3Context): Promise<void> {
 export async function createBucket(c: S3Context): Promise<Response> {
   const name = c.bucketName;
   if (!isValidBucketName(name)) throw new ApiError("BucketNameInvalid", `The specified bucket is not valid: ${name}`);
+  if (isReservedBucketName(name, c.settings)) throw new ApiError("BucketNameInvalid", `The specified bucket is reserved (its host is the console's): ${name}`);
   const type = requestedBucketType(c.request.headers);
   await readLocationConstraint(c);
   const projectId = c.settings.defaultProjectId;

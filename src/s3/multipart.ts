@@ -1,17 +1,16 @@
 import { toHex } from "../crypto";
 import { ApiError } from "../errors";
-import { abortUpload, completeBlob, storePart, windowsOf } from "../core/multipart";
+import { abortUpload, completeBlob, createUpload, storePart, windowsOf } from "../core/multipart";
 import type { UploadBody } from "../core/upload";
 import { readBounded } from "../body";
 import { etagFromBlocks, ETAG_BLOCK, type HashResult } from "../core/etag";
 import { assertNotOwing } from "../metering/quotas";
-import { createBlobUpload, getBlob, newBlobId } from "../store/blobs";
+import { getBlob } from "../store/blobs";
 import {
   claimUpload,
   conflictingPart,
   findUpload,
   fixPartSize,
-  insertUpload,
   listParts,
   listUploads,
   recordPart,
@@ -61,28 +60,7 @@ export async function createMultipartUpload(c: S3Context): Promise<Response> {
   if (new TextEncoder().encode(c.key).byteLength > 1024) throw new ApiError("KeyTooLong");
   assertNotOwing(bucket);
   const meta = requestedS3Meta(c.request.headers);
-  const blobId = newBlobId();
-  const r2 = await createBlobUpload(c.env, blobId, meta.storageClass);
-  const row: UploadRow = {
-    // The upload id is the blob's id: once completed, the object row still names the upload, so
-    // a repeated CompleteMultipartUpload can be answered (docs/s3.md "Multipart").
-    id: blobId,
-    bucketId: bucket.id,
-    key: c.key,
-    blobId,
-    r2UploadId: r2.uploadId,
-    blkSize: 0,
-    mime: meta.mime,
-    storageClass: meta.storageClass,
-    userMeta: JSON.stringify(meta.userMeta),
-    httpHeaders: JSON.stringify(meta.httpHeaders),
-    createdAt: c.now,
-    touchedAt: c.now,
-  };
-  if (!(await insertUpload(c.db, row))) {
-    await r2.abort().catch(() => undefined);
-    throw new ApiError("BucketNotExist");
-  }
+  const row = await createUpload(c.env, c.db, { bucketId: bucket.id, bucketName: bucket.name, key: c.key, blkSize: 0, meta, httpHeaders: meta.httpHeaders, now: c.now });
   return xmlResponse(["InitiateMultipartUploadResult", ["Bucket", bucket.name], ["Key", c.key], ["UploadId", row.id]]);
 }
 

@@ -7,13 +7,13 @@ import { parseRange } from "../core/range";
 import { assertNotOwing } from "../metering/quotas";
 import { newBlobId } from "../store/blobs";
 import { blobResponse } from "../core/read";
-import { bucketByName, type ServedBucket } from "../store/buckets";
 import { requestedTags } from "./tagging";
 import { requestedObjectAcl } from "./acl";
 import { copyObject, deleteObject, getObject, NO_TAGS, type NewBlob, type ObjectMeta, type ObjectRow } from "../store/objects";
 import { explainUnwritten, writeModeOf } from "../core/write-checks";
 import type { Principal } from "../auth/principal";
-import { authorizeS3 } from "./auth";
+import { authorizeBodyKey } from "./access";
+import { copySource, type CopySource } from "./copy-source";
 import { checksumHeaders, contentMd5, s3Body } from "./body";
 import { checksumBase64, checksumFromHeaders } from "./checksums";
 import { addressedObject, servedBucket, type S3Context } from "./context";
@@ -132,14 +132,14 @@ async function deleteRequestKeys(c: S3Context): Promise<{ keys: string[]; quiet:
   }
 }
 
-/** `POST /?delete`: each key is authorized and deleted on its own; failures are listed, not thrown. */
+/** `POST /?delete`: each key is authorized (the row's rights) and deleted on its own; failures are listed, not thrown. */
 export async function deleteObjects(c: S3Context): Promise<Response> {
   const bucket = servedBucket(c);
   const { keys, quiet } = await deleteRequestKeys(c);
   const results: XmlNode[] = [];
   for (const key of keys) {
     try {
-      authorizeS3(c.request, c.principal, [{ right: "DELETE", bucket: bucket.name, bucketProjectId: bucket.projectId, key }], c.now);
+      await authorizeBodyKey(c, c.principal, key);
       const result = await deleteObject(c.db, bucket.id, key);
       releaseBlobs(c, result.released);
       if (!quiet) results.push(["Deleted", ["Key", key]]);
@@ -152,46 +152,6 @@ export async function deleteObjects(c: S3Context): Promise<Response> {
 }
 
 // ───────────────────────── CopyObject ─────────────────────────
-
-export interface CopySource {
-  bucket: ServedBucket;
-  key: string;
-}
-
-/** `x-amz-copy-source: [/]<bucket>/<key>[?versionId=null]`, URL-encoded. */
-export function parseCopySource(c: S3Context): { bucket: string; key: string } {
-  const raw = (c.request.headers.get("x-amz-copy-source") ?? "").trim();
-  const [path, query = ""] = raw.split("?");
-  const version = new URLSearchParams(query).get("versionId");
-  if (version !== null && version !== "null") throw new ApiError("NotImplemented", "versioning is not supported");
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(path);
-  } catch {
-    throw new ApiError("InvalidArgument", "Invalid copy source encoding.");
-  }
-  const rest = decoded.startsWith("/") ? decoded.slice(1) : decoded;
-  const slash = rest.indexOf("/");
-  if (slash <= 0 || slash === rest.length - 1) throw new ApiError("InvalidArgument", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey.");
-  return { bucket: rest.slice(0, slash), key: rest.slice(slash + 1) };
-}
-
-const copySourceCache = new WeakMap<S3Context, Promise<CopySource>>();
-
-/** The copy source's bucket (loaded once per request: the access check and the handler share it). */
-export function copySource(c: S3Context): Promise<CopySource> {
-  let hit = copySourceCache.get(c);
-  if (!hit) {
-    hit = (async () => {
-      const { bucket, key } = parseCopySource(c);
-      const found = await bucketByName(c.db, bucket);
-      if (!found) throw new ApiError("BucketNotExist", `The specified copy source bucket does not exist: ${bucket}`);
-      return { bucket: found, key };
-    })();
-    copySourceCache.set(c, hit);
-  }
-  return hit;
-}
 
 /** The source row, its copy preconditions (`x-amz-copy-source-if-*`: every failure is 412) and readability. */
 export async function copySourceRow(c: S3Context): Promise<{ source: CopySource; row: ObjectRow }> {

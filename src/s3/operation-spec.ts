@@ -1,8 +1,12 @@
 import type { CredentialForm } from "../auth/forms";
-import type { Right } from "../auth/principal";
-import type { S3Context } from "./context";
+import type { Principal, Right } from "../auth/principal";
+import type { Env, Settings } from "../config";
+import type { ServedBucket } from "../store/buckets";
+import type { Database } from "../store/db";
+import type { ObjectRow } from "../store/objects";
+import type { VerifiedSigV4 } from "./sigv4";
 
-/** The types of the S3 operation table, in a leaf module the front's other files can name. */
+/** The types of the S3 operation table and the context its handlers receive, in a leaf module the front's other files can name. */
 
 /** The S3 operations, in no particular order (the table's order decides matching). */
 export const S3_OPERATION_NAMES = [
@@ -43,16 +47,20 @@ export type S3Operation = (typeof S3_OPERATION_NAMES)[number];
 /**
  * A row of the S3 operation table (operations.ts; docs/s3.md "Operations"): method + what the path addresses + query
  * sub-resources → operation. The first matching row wins, so specific rows come first. Each row
- * says which rights it needs on what, and which credential forms may authorize it:
+ * says which rights it needs on what, and which credential forms may authorize it (access.ts
+ * applies both; no handler decides a right):
  *
  * - `header`: SigV4 `Authorization` header; `query`: a presigned URL, which authorizes only what
  *   its canonical request names (method, path, every query parameter, signed headers) and never
  *   an operation header it did not sign (`OPERATION_HEADERS`); `anonymous`: no credentials, on a
  *   public bucket; `form`: the POST policy form carries its own.
- * - rights subjects: `key` the addressed key, `source` the copy source, `prefix` the listing's
- *   `prefix`, `bucket` the bucket itself (any key), `root` the root key only (bucket lifecycle).
+ * - rights subjects: `key` the addressed key (or each key the body names, `bodyKeys`), `source`
+ *   the copy source, `prefix` the listing's `prefix`, `bucket` the bucket itself (any key),
+ *   `published` the written key when the request's canned ACL leaves it publicly readable (and
+ *   nothing otherwise), `service` the service itself (ListBuckets: the right, expiry, IP lists).
+ *   `rootOnly` rows (bucket lifecycle) need the root key.
  */
-export type S3Subject = "key" | "source" | "prefix" | "bucket";
+export type S3Subject = "key" | "source" | "prefix" | "bucket" | "published" | "service";
 export type Target = "service" | "bucket" | "object";
 
 export interface S3OperationSpec {
@@ -67,4 +75,42 @@ export interface S3OperationSpec {
   rootOnly?: boolean;
   rights: readonly (readonly [Right, S3Subject])[];
   credentials: readonly CredentialForm[];
+  /** The keys come from the body: the handler applies `rights` to each once read (access.ts `authorizeBodyKey`). */
+  bodyKeys?: boolean;
+}
+
+/** Where an S3 request points: path style `/<bucket>/<key>` or virtual-hosted `<bucket>.<S3 host>/<key>`. */
+export interface S3Address {
+  style: "path" | "virtual";
+  /** null: the service itself (ListBuckets). */
+  bucket: string | null;
+  /** The object key, percent-decoded once; "" on bucket and service requests. */
+  key: string;
+}
+
+/** What every S3 operation receives. */
+export interface S3Context {
+  request: Request;
+  url: URL;
+  env: Env;
+  ctx: ExecutionContext;
+  settings: Settings;
+  db: Database;
+  address: S3Address;
+  /** Shorthands of `address`. */
+  bucketName: string;
+  key: string;
+  /** The addressed bucket, loaded before the handler runs (undefined on service requests and CreateBucket). */
+  bucket?: ServedBucket;
+  /** The operation's row. */
+  operation: S3OperationSpec;
+  principal: Principal;
+  /** The verified signature (null for anonymous requests); the chunk decoder chains on it. */
+  auth: VerifiedSigV4<Principal> | null;
+  query: URLSearchParams;
+  requestId: string;
+  /** Unix seconds. */
+  now: number;
+  /** The addressed object's row, once read (`addressedObject`). */
+  object?: Promise<ObjectRow | null>;
 }

@@ -23,10 +23,12 @@ const SIGNED = ["header", "query"] as const;
 const HEADER = ["header"] as const;
 const READ_KEY = [["READ", "key"]] as const;
 const WRITE_KEY = [["WRITE", "key"]] as const;
+/** Writes that take a canned ACL: making the key publicly readable needs READ on it too. */
+const WRITE_KEY_ACL = [["WRITE", "key"], ["READ", "published"]] as const;
 const LIST = [["LIST", "prefix"]] as const;
 
 export const S3_OPERATIONS = [
-  { name: "ListBuckets", method: "GET", target: "service", run: listAllBuckets, rights: [], credentials: HEADER },
+  { name: "ListBuckets", method: "GET", target: "service", run: listAllBuckets, rights: [["LIST", "service"]], credentials: HEADER },
 
   { name: "GetBucketAcl", sub: "acl", method: "GET", target: "bucket", run: getBucketAcl, rights: [["LIST", "bucket"]], credentials: SIGNED },
   { name: "PutBucketAcl", sub: "acl", method: "PUT", target: "bucket", run: putBucketAcl, rootOnly: true, rights: [], credentials: HEADER },
@@ -38,21 +40,21 @@ export const S3_OPERATIONS = [
   { name: "HeadBucket", method: "HEAD", target: "bucket", run: headBucket, rights: [["LIST", "bucket"]], credentials: SIGNED },
   { name: "CreateBucket", method: "PUT", target: "bucket", run: createBucket, rootOnly: true, rights: [], credentials: HEADER },
   { name: "DeleteBucket", method: "DELETE", target: "bucket", run: deleteBucket, rootOnly: true, rights: [], credentials: HEADER },
-  { name: "DeleteObjects", method: "POST", target: "bucket", when: has("delete"), run: deleteObjects, rights: [], credentials: HEADER },
-  { name: "PostObject", method: "POST", target: "bucket", when: isForm, run: postObject, rights: [], credentials: ["form"] },
+  { name: "DeleteObjects", method: "POST", target: "bucket", when: has("delete"), run: deleteObjects, rights: [["DELETE", "key"]], credentials: HEADER, bodyKeys: true },
+  { name: "PostObject", method: "POST", target: "bucket", when: isForm, run: postObject, rights: WRITE_KEY_ACL, credentials: ["form"], bodyKeys: true },
 
   { name: "GetObjectAcl", sub: "acl", method: "GET", target: "object", run: getObjectAclOp, rights: READ_KEY, credentials: SIGNED },
-  { name: "PutObjectAcl", sub: "acl", method: "PUT", target: "object", run: putObjectAclOp, rights: WRITE_KEY, credentials: SIGNED },
+  { name: "PutObjectAcl", sub: "acl", method: "PUT", target: "object", run: putObjectAclOp, rights: [["UPDATE", "key"], ["READ", "published"]], credentials: SIGNED },
   { name: "GetObjectTagging", sub: "tagging", method: "GET", target: "object", run: getObjectTaggingOp, rights: READ_KEY, credentials: SIGNED },
-  { name: "PutObjectTagging", sub: "tagging", method: "PUT", target: "object", run: putObjectTaggingOp, rights: WRITE_KEY, credentials: SIGNED },
-  { name: "DeleteObjectTagging", sub: "tagging", method: "DELETE", target: "object", run: deleteObjectTaggingOp, rights: WRITE_KEY, credentials: SIGNED },
+  { name: "PutObjectTagging", sub: "tagging", method: "PUT", target: "object", run: putObjectTaggingOp, rights: [["UPDATE", "key"]], credentials: SIGNED },
+  { name: "DeleteObjectTagging", sub: "tagging", method: "DELETE", target: "object", run: deleteObjectTaggingOp, rights: [["UPDATE", "key"]], credentials: SIGNED },
 
   { name: "CreateMultipartUpload", method: "POST", target: "object", when: has("uploads"), run: createMultipartUpload, rights: WRITE_KEY, credentials: SIGNED },
   { name: "CompleteMultipartUpload", method: "POST", target: "object", when: has("uploadId"), run: completeMultipartUpload, rights: WRITE_KEY, credentials: SIGNED },
   { name: "UploadPartCopy", method: "PUT", target: "object", when: (q, r) => q.has("uploadId") && copying(q, r), run: uploadPartCopy, rights: [["WRITE", "key"], ["READ", "source"]], credentials: HEADER },
   { name: "UploadPart", method: "PUT", target: "object", when: has("uploadId"), run: uploadPart, rights: WRITE_KEY, credentials: SIGNED },
-  { name: "CopyObject", method: "PUT", target: "object", when: copying, run: copyObjectOp, rights: [["WRITE", "key"], ["READ", "source"]], credentials: HEADER },
-  { name: "PutObject", method: "PUT", target: "object", run: putObject, rights: WRITE_KEY, credentials: SIGNED },
+  { name: "CopyObject", method: "PUT", target: "object", when: copying, run: copyObjectOp, rights: [["WRITE", "key"], ["READ", "source"], ["READ", "published"]], credentials: HEADER },
+  { name: "PutObject", method: "PUT", target: "object", run: putObject, rights: WRITE_KEY_ACL, credentials: SIGNED },
   { name: "ListParts", method: "GET", target: "object", when: has("uploadId"), run: listPartsOp, rights: [["LIST", "key"]], credentials: SIGNED },
   { name: "GetObject", method: "GET", target: "object", run: getObjectOp, rights: READ_KEY, credentials: ["header", "query", "anonymous"] },
   { name: "HeadObject", method: "HEAD", target: "object", run: headObject, rights: READ_KEY, credentials: ["header", "query", "anonymous"] },
@@ -91,8 +93,6 @@ export const NOT_IMPLEMENTED_HEADERS = [
   "x-amz-grant-write-acp",
 ] as const;
 
-/** Headers that change what a request does: a presigned URL must have signed them to use them. */
-export const OPERATION_HEADERS = ["x-amz-copy-source", "x-amz-copy-source-range", "x-amz-metadata-directive", "x-amz-acl", "x-amz-storage-class"] as const;
 
 export function findS3Operation(request: Request, query: URLSearchParams, target: Target): S3OperationSpec | undefined {
   return (S3_OPERATIONS as readonly S3OperationSpec[]).find(

@@ -5,7 +5,8 @@ import { etagFromBlocks, hashingStream, UFileHasher } from "../core/etag";
 import { parseUploadForm } from "../core/form";
 import { assertNotOwing } from "../metering/quotas";
 import { newBlobId, putBlobOfUnknownLength } from "../store/blobs";
-import { authenticateKey, authorizeS3 } from "./auth";
+import { authorizeBodyKey } from "./access";
+import { authenticateKey } from "./auth";
 import { servedBucket, type S3Context } from "./context";
 import { publishS3 } from "./objects";
 import { requestedS3Meta } from "./object-headers";
@@ -111,6 +112,8 @@ export async function postObject(c: S3Context): Promise<Response> {
   const key = field("key").replace(/\$\{filename\}/g, filename);
   if (key === "") throw new ApiError("InvalidArgument", "Bucket POST must contain a field named 'key'.");
 
+  // No policy and no signature: an anonymous upload, which no bucket accepts.
+  if (!fields.has("policy") && !fields.has("x-amz-signature") && !fields.has("signature")) throw new ApiError("AccessDenied", "Access Denied: a POST upload needs a policy signed with an access key");
   const policyB64 = field("policy");
   if (policyB64 === "") throw new ApiError("AccessDenied", "Bucket POST must contain a policy");
   const found = await formCredentials(c, field, policyB64);
@@ -125,7 +128,7 @@ export async function postObject(c: S3Context): Promise<Response> {
     if (UNCONDITIONED.has(name) || name.startsWith("x-ignore-") || conditions.some((cond) => cond.field === name)) continue;
     throw new ApiError("AccessDenied", `Invalid according to Policy: Extra input fields: ${name}`);
   }
-  authorizeS3(c.request, found.principal, [{ right: "WRITE", bucket: bucket.name, bucketProjectId: bucket.projectId, key }], c.now);
+  await authorizeBodyKey(c, found.principal, key, field("acl"));
   assertNotOwing(bucket);
 
   const meta = requestedS3Meta(new Headers([...fields].filter(([k]) => k === "content-type" || k.startsWith("x-amz-meta-") || k === "cache-control" || k === "content-disposition" || k === "content-encoding")));

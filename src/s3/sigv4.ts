@@ -301,6 +301,20 @@ export function signingKey(secret: string, date: string, region: string, service
 // ───────────────────────── verification ─────────────────────────
 
 /**
+ * Header-signed requests must sign every `x-amz-*` header they carry, and `Content-MD5` when
+ * present, as AWS requires: an unsigned one could be added by whoever replays the request within
+ * its 15 minutes (a copy source, a storage class, metadata). Presigned URLs have their own rule
+ * (src/s3/access.ts: no unsigned operation header).
+ */
+export function unsignedHeaders(request: Request, signed: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const [name] of request.headers) {
+    if ((name.startsWith("x-amz-") || name === "content-md5") && !signed.includes(name)) out.push(name);
+  }
+  return out;
+}
+
+/**
  * Verifies a SigV4 request: parse, freshness, key lookup, signature (constant-time compare).
  * Unknown key → InvalidAccessKeyId; mismatch → SignatureDoesNotMatch.
  */
@@ -314,6 +328,9 @@ export async function verifySigV4<P>(
   const creds = parseSigV4(request, url, form);
   if (!creds.signedHeaders.includes("host")) {
     throw s3Error(form === "header" ? "AuthorizationHeaderMalformed" : "AuthorizationQueryParametersError", "the host header must be signed");
+  }
+  if (form === "header" && unsignedHeaders(request, creds.signedHeaders).length > 0) {
+    throw s3Error("AccessDenied", "There were headers present in the request which were not signed");
   }
   checkFreshness(creds, now);
   const found = await lookup(creds.accessKeyId);

@@ -36,8 +36,8 @@ export const en = {
   "signin.fileHost": "File host suffix",
   "signin.fileHostHint": "Buckets are reached at <bucket>.<this suffix>. Root sign-in learns it from the service; a token cannot ask, so set it if your FILE_DOMAIN differs.",
   "signin.remember": "Remember me on this device",
-  "signin.rememberOff": "Not remembered: the keys are kept for this tab only (session storage) and forgotten when it closes.",
-  "signin.rememberOn": "Remembered: the keys are stored in this browser's local storage until you sign out, even after it restarts. Anyone who can use this browser profile can read them. Do not tick this on a shared computer.",
+  "signin.rememberOff": "Not remembered: the keys are kept for this tab only and forgotten when it closes.",
+  "signin.rememberOn": "Remembered: the keys are stored in this browser until you sign out, even after it restarts. Anyone who can use this browser profile can sign with them (and read a root private key). Do not tick this on a shared computer.",
   "signin.submit": "Sign in",
   "signin.checking": "Checking…",
 

@@ -38,8 +38,8 @@ export const zh: Record<keyof typeof en, string> = {
   "signin.fileHost": "文件域名后缀",
   "signin.fileHostHint": "存储空间的地址为 <存储空间>.<此后缀>。主密钥登录时会自动获取；令牌无法查询，如果您的 FILE_DOMAIN 不同，请在此设置。",
   "signin.remember": "在此设备上记住我",
-  "signin.rememberOff": "不记住：密钥只保存在当前标签页（会话存储），关闭标签页即清除。",
-  "signin.rememberOn": "记住：密钥保存在本浏览器的本地存储中，直到您退出登录，浏览器重启后仍然保留。任何能使用此浏览器配置文件的人都能读取它们。请勿在公用电脑上勾选。",
+  "signin.rememberOff": "不记住：密钥只保存在当前标签页，关闭标签页即清除。",
+  "signin.rememberOn": "记住：密钥保存在本浏览器中，直到您退出登录，浏览器重启后仍然保留。任何能使用此浏览器配置文件的人都能用它们签名（并能读取主密钥的私钥）。请勿在公用电脑上勾选。",
   "signin.submit": "登录",
   "signin.checking": "验证中…",
 
