@@ -1,4 +1,4 @@
-import { accessLine, logAccess, openAccessNote } from "./access-log";
+import { accessLine, logAccess, openAccessNote } from "./core/access-log";
 import { settings, type Env } from "./config";
 import { readParams } from "./control/params";
 import { withCors } from "./core/cors";

@@ -3,7 +3,7 @@ import { discardBody } from "../body";
 import { bucketPreflight, S3_CORS, withBucketCors } from "../core/cors";
 import { ApiError } from "../errors";
 import { meterRequest } from "../metering/events";
-import { noteAccess } from "../access-log";
+import { noteAccess } from "../core/access-log";
 import { asApiError, type RequestIds } from "../responses";
 import { bucketByName, type ServedBucket } from "../store/buckets";
 import { database } from "../store/db";
