@@ -2,7 +2,7 @@ import { readBounded } from "../body";
 import { ApiError } from "../errors";
 import { setBucketType, type BucketType } from "../store/buckets";
 import { updateObject } from "../store/objects";
-import type { ObjectAcl } from "../data/object-acl";
+import type { ObjectAcl } from "../core/object-acl";
 import { publiclyReadable } from "../auth/public-read";
 import { authorizeBodyKey } from "./access";
 import { addressedObject, servedBucket, type S3Context } from "./context";

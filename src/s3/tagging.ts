@@ -1,7 +1,7 @@
 import { readBounded } from "../body";
 import { ApiError } from "../errors";
 import { NO_TAGS, updateObject } from "../store/objects";
-import type { Tag } from "../data/tagging";
+import { TAG_LIMITS, type Tag } from "../core/tags";
 import { addressedObject, servedBucket, type S3Context } from "./context";
 import { childrenNamed, childText, parseXml, xmlResponse, XmlParseError, type XmlElement } from "./xml";
 
@@ -13,7 +13,7 @@ import { childrenNamed, childText, parseXml, xmlResponse, XmlParseError, type Xm
  * characters, values of 0-256, letters, digits, spaces and `+ - = . _ : / @`.
  */
 
-const MAX_TAGS = 10;
+const MAX_TAGS = TAG_LIMITS.count;
 const TAG_CHARS = /^[\p{L}\p{N}\p{Zs}+\-=._:/@]*$/u;
 const MAX_TAGGING_BODY = 64 * 1024;
 
@@ -24,8 +24,8 @@ export function checkTagSet(tags: Tag[]): Tag[] {
   if (tags.length > MAX_TAGS) throw invalidTag(`Object tags cannot be greater than ${MAX_TAGS}`);
   const seen = new Set<string>();
   for (const { Key, Value } of tags) {
-    if (Key === "" || [...Key].length > 128) throw invalidTag("The TagKey you have provided is invalid (1 to 128 characters)");
-    if ([...Value].length > 256) throw invalidTag("The TagValue you have provided is invalid (at most 256 characters)");
+    if (Key === "" || [...Key].length > TAG_LIMITS.keyChars) throw invalidTag(`The TagKey you have provided is invalid (1 to ${TAG_LIMITS.keyChars} characters)`);
+    if ([...Value].length > TAG_LIMITS.valueChars) throw invalidTag(`The TagValue you have provided is invalid (at most ${TAG_LIMITS.valueChars} characters)`);
     if (!TAG_CHARS.test(Key) || !TAG_CHARS.test(Value)) throw invalidTag("Tags may hold letters, digits, spaces and + - = . _ : / @");
     if (seen.has(Key)) throw invalidTag("Cannot provide multiple Tags with the same key");
     seen.add(Key);
