@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // @ts-check
 // edgefile: a command-line client for UFile-compatible object storage (edgefile locally or deployed,
-// or the UFile service itself). Only the public API goes over the wire. README "Command line".
+// or the UFile service itself). Only the public API goes over the wire. docs/cli.md.
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { makeContext, positiveInt } from "./lib/context.mjs";

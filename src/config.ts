@@ -3,7 +3,7 @@ import { checkFileDomain } from "./file-domain";
 import type { UsageEvent } from "./usage-event";
 
 /**
- * Bindings and settings. Every setting is documented in README.md ("Configuration");
+ * Bindings and settings. Every setting is documented in docs/configuration.md;
  * keep the two in step.
  */
 export interface Env {
@@ -64,7 +64,7 @@ export interface Env {
   USAGE_DEDUP_DAYS?: string;
   /** Usage events are folded per isolate for this long, then sent as one queue batch. */
   USAGE_FLUSH_MS?: string;
-  /** Multipart BlkSize in bytes: a multiple of 4 MiB and at least 5 MiB (README "Multipart"). */
+  /** Multipart BlkSize in bytes: a multiple of 4 MiB and at least 5 MiB (docs/ufile.md "Multipart upload"). */
   MULTIPART_BLOCK_SIZE?: string;
   /** A multipart upload that received nothing for this long is aborted by the cron. */
   MULTIPART_MAX_IDLE_SECONDS?: string;
@@ -161,7 +161,7 @@ export function settings(env: Env): Settings {
       restoreWindowSeconds: intSetting(env.RESTORE_WINDOW_SECONDS, 24 * 3600),
       maxBufferedBodyBytes: intSetting(env.MAX_BUFFERED_BODY_BYTES, 8 * 1024 * 1024),
       tokenLimitPerProject: intSetting(env.TOKEN_LIMIT_PER_PROJECT, 100),
-      // 1 TB stored for a month, 1 TB downloaded, 100 million requests (README "Quotas").
+      // 1 TB stored for a month, 1 TB downloaded, 100 million requests (docs/metering.md "Quotas").
       defaultQuota: {
         storage: intSetting(env.DEFAULT_QUOTA_STORAGE_GB_DAY, 30_000),
         traffic: intSetting(env.DEFAULT_QUOTA_DOWNLOAD_GB, 1_000),

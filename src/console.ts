@@ -2,7 +2,7 @@ import { settings, type Env, type Settings } from "./config";
 import { bucketFromHost } from "./core/host";
 
 /**
- * The web console (README "Web console"): static files built from console/ into console/dist and
+ * The web console (docs/console.md): static files built from console/ into console/dist and
  * bound as Workers Static Assets (`ASSETS`, wrangler.toml `[assets]`), served at `/ui/` of the
  * console host, CONSOLE_HOST (default `console.<FILE_DOMAIN>`; locally `console.localhost:8787`).
  *

@@ -4,7 +4,7 @@ import { ApiError, ERRORS, type ErrorEntry } from "./errors";
 /**
  * Response helpers shared by both planes. Every response carries the three id headers
  * (docs/protocol.md §6.3) and the two headers that keep its bytes exact on the way out
- * (README "Exact bytes over HTTP"): the SDKs read `Content-Length` and compare the `ETag`.
+ * (docs/ufile.md "Exact bytes over HTTP"): the SDKs read `Content-Length` and compare the `ETag`.
  */
 export interface RequestIds {
   sessionId: string;

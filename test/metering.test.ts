@@ -19,7 +19,7 @@ import { bucketByName, forgetBucket, type ServedBucket } from "../src/store/buck
 import { database } from "../src/store/db";
 import { control, shards, uniqueName } from "./helpers";
 
-/** Metering: queue consumer, storage integration, reports, Owe (README "Metering"). */
+/** Metering: queue consumer, storage integration, reports, Owe (docs/metering.md). */
 
 const GiB = 1024 ** 3;
 const DAY = 86_400;

@@ -14,7 +14,7 @@ async function act(params: Record<string, ParamValue>, keys?: Keys) {
   return body;
 }
 
-/** The documented defaults (README "Quotas"): GB·day, GB, 万次. */
+/** The documented defaults (docs/metering.md "Quotas"): GB·day, GB, 万次. */
 const DEFAULTS = { storage: 30_000, traffic: 1_000, requests: 10_000 };
 
 describe("GetUFileQuotaPrice", () => {

@@ -577,10 +577,10 @@ describe("control plane", () => {
   });
 });
 
-// ───────────────────────── README: browser upload ─────────────────────────
+// ───────────────────────── docs/tokens.md: browser upload ─────────────────────────
 
-describe("README: browser upload with a token", () => {
-  // The README's snippet, verbatim; `fetch` goes to the Worker under test.
+describe("docs/tokens.md: browser upload with a token", () => {
+  // The snippet of docs/tokens.md "Example: a browser upload", verbatim; `fetch` goes to the Worker under test.
   const fetch = call;
 
   /** Base64(HMAC-SHA1(privateKey, stringToSign)) with Web Crypto. */

@@ -42,7 +42,7 @@ function isolatedFromDevVars(): Record<string, string> {
 }
 
 /**
- * Three projects, one `npm test` (README "Tests"):
+ * Three projects, one `npm test` (docs/testing.md):
  * - `workerd`: test/*.test.ts inside workerd (@cloudflare/vitest-plugin), calling the Worker's handlers
  *   with miniflare's D1/R2/Queues bindings;
  * - `wire`: test/wire/*.test.ts in Node, speaking real HTTP to the Worker served by wrangler dev the way

@@ -2,7 +2,7 @@
 // The CLI's failures: one class, one exit-code table, and the mapping from what the service
 // answered (control-plane RetCode, data-plane HTTP status + RetCode) to an exit code.
 
-/** Exit codes, documented in README "Command line". One table: the help text prints it too. */
+/** Exit codes, documented in docs/cli.md. One table: the help text prints it too. */
 export const EXIT = {
   ok: 0,
   failed: 1, // anything else: a server error, a transfer that failed after retries, a bad local file

@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { unstable_readConfig } from "wrangler";
 import { checkFileDomain } from "../file-domain.ts";
 
-/** The secrets a deployment needs (README "Configuration"). */
+/** The secrets a deployment needs (docs/configuration.md). */
 export const REQUIRED_SECRETS = ["ROOT_PUBLIC_KEY", "ROOT_PRIVATE_KEY", "TOKEN_SECRET"];
 
 /**

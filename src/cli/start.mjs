@@ -22,7 +22,7 @@ const wrangler = (wranglerArgs, options) => [process.execPath, [wranglerBin, ...
 
 if (!existsSync(".dev.vars")) {
   copyFileSync(".dev.vars.example", ".dev.vars");
-  say("created .dev.vars from .dev.vars.example (development keys; see README)");
+  say("created .dev.vars from .dev.vars.example (development keys; see docs/configuration.md)");
 }
 
 /**

@@ -6,7 +6,7 @@ import { refreshOwe } from "./quotas";
 import { DAY_SECONDS } from "./units";
 
 /**
- * The usage queue's consumer (README "Metering"). A batch becomes ONE D1 batch — one
+ * The usage queue's consumer (docs/metering.md). A batch becomes ONE D1 batch — one
  * transaction, statements in order:
  *
  *  1. add the batch's requests and bytes to `usage_daily`, summed per (project, region, bucket,

@@ -4,7 +4,7 @@ import type { Database } from "../store/db";
 import type { Amounts } from "./quotas";
 
 /**
- * Quota prices (README "Prices"): `prices` holds 分 per GB·day, per GB and per 万次, one row per
+ * Quota prices (docs/metering.md "Prices"): `prices` holds 分 per GB·day, per GB and per 万次, one row per
  * region plus the default row `*` (seeded by migration 0002). Rates are applied in integer
  * micro-分 (6 decimals), because binary floats are not exact: 200 × 0.6 is 120.00000000000001 in
  * JavaScript, which a ceiling would turn into 121. The sum is rounded up to a whole 分.

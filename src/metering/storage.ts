@@ -7,7 +7,7 @@ import { refreshOwe, type Amounts } from "./quotas";
 import { DAY_SECONDS, dayStart } from "./units";
 
 /**
- * Storage volume (README "Metering"): every run adds, per bucket, `stored_bytes × seconds since
+ * Storage volume (docs/metering.md): every run adds, per bucket, `stored_bytes × seconds since
  * storage_integration.integrated_at` to `usage_daily.storage_byte_seconds`, split at UTC day
  * boundaries, and moves `integrated_at` to `now`. `buckets.stored_bytes` is kept exact by the
  * data plane, on the bucket's index shard (store/shards.ts; `withIndexTotals` reads it there); the integral takes the value at the end of each interval (≤ one cron period).

@@ -1,5 +1,5 @@
 /**
- * Units of metering (README "Metering"). D1 keeps raw counters (requests, bytes, byte-seconds);
+ * Units of metering (docs/metering.md). D1 keeps raw counters (requests, bytes, byte-seconds);
  * the API speaks GB·day, GB and 万次. GB is 1024³ bytes; days are UTC days.
  */
 export const DAY_SECONDS = 86_400;

@@ -18,7 +18,7 @@ import { CONTROL_SHARD, shardBinding, shardSet } from "./shards";
  *
  * So a writer always reads its own writes through the isolate that served the write (and anywhere
  * when it echoes the header); another location can serve the previous version for as long as its
- * replica lags the primary (README "Performance").
+ * replica lags the primary (docs/performance.md).
  *
  * Bookmarks are ordered as strings (what workerd's D1 session compares them by).
  *

@@ -27,7 +27,7 @@ export function launch(extraArgs: string[] = []): Promise<Browser> {
 
 const SHOTS = fileURLToPath(new URL("../../docs/screenshots/", import.meta.url));
 
-/** A screenshot of the page for the README (docs/screenshots/<name>.png). */
+/** A screenshot of the page for the docs (docs/screenshots/<name>.png). */
 export async function screenshot(page: Page, name: string): Promise<void> {
   const path = join(SHOTS, `${name}.png`);
   mkdirSync(dirname(path), { recursive: true });

@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
 /**
- * `npm run test:e2e` (README "Web console"): the console driven in Debian's Chromium through
+ * `npm run test:e2e` (docs/console.md): the console driven in Debian's Chromium through
  * playwright-core, against the Worker served the way `npm start` serves it: the wire harness
  * (test/wire/global-setup.ts) starts it on a free port with fresh local D1/R2/Queues state.
  * Not part of `npm test`: it needs a browser and takes a minute.

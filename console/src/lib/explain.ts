@@ -2,7 +2,7 @@ import { ApiFailure } from "./api";
 import type { TFunction } from "./i18n";
 
 /**
- * API refusals in plain words, with what to do (README "Web console"). The API's own code and
+ * API refusals in plain words, with what to do (docs/console.md). The API's own code and
  * message are shown beside the explanation, so nothing is hidden.
  */
 const EXPLAINED: Record<number, string> = {
