@@ -56,8 +56,10 @@ export interface Env {
   USAGE_FLUSH_MS?: string;
   /** Multipart BlkSize in bytes: a multiple of 4 MiB and at least 5 MiB (README "Multipart"). */
   MULTIPART_BLOCK_SIZE?: string;
-  /** A multipart upload that received nothing for this long is aborted by the cron. */
-  MULTIPART_MAX_IDLE_SECONDS?: string;
+  /** A multipart upload this old (counted from its start, whatever parts it received since) is aborted by the cron. */
+  MULTIPART_MAX_AGE_SECONDS?: string;
+  /** Most multipart uploads one bucket may hold open at once (TooManyUploads beyond). */
+  MULTIPART_MAX_OPEN_UPLOADS?: string;
 }
 
 export interface Settings {
@@ -76,7 +78,8 @@ export interface Settings {
   usageDedupDays: number;
   usageFlushMs: number;
   multipartBlockSize: number;
-  multipartMaxIdleSeconds: number;
+  multipartMaxAgeSeconds: number;
+  multipartMaxOpenUploads: number;
 }
 
 const MiB = 1024 * 1024;
@@ -147,7 +150,8 @@ export function settings(env: Env): Settings {
       usageFlushMs: intSetting(env.USAGE_FLUSH_MS, 1000),
       multipartBlockSize: blockSizeSetting(env.MULTIPART_BLOCK_SIZE),
       // R2 itself aborts an incomplete multipart upload after 7 days.
-      multipartMaxIdleSeconds: intSetting(env.MULTIPART_MAX_IDLE_SECONDS, 24 * 3600),
+      multipartMaxAgeSeconds: intSetting(env.MULTIPART_MAX_AGE_SECONDS, 24 * 3600),
+      multipartMaxOpenUploads: intSetting(env.MULTIPART_MAX_OPEN_UPLOADS, 100),
     };
     cache.set(env, s);
   }

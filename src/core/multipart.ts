@@ -1,4 +1,5 @@
 import type { Env } from "../config";
+import { ApiError } from "../errors";
 import { fromHex } from "../crypto";
 import { UFileHasher, type HashResult } from "../data/etag";
 import { blobKey, resumeBlobUpload } from "../store/blobs";
@@ -50,6 +51,10 @@ export async function completeBlob(env: Env, upload: UploadRow, parts: PartRow[]
     return existing.etag;
   }
 }
+
+/** The refusal of an upload beyond MULTIPART_MAX_OPEN_UPLOADS (store/uploads.ts `insertUpload`). */
+export const tooManyUploads = (limit: number): ApiError =>
+  new ApiError("TooManyUploads", `a bucket holds at most ${limit} multipart uploads in progress (MULTIPART_MAX_OPEN_UPLOADS): complete or abort some first`);
 
 /** Removes an upload's rows, then aborts it in R2; false when the upload was not there (any more). */
 export async function abortUpload(env: Env, db: Database, id: string, bucketId: string, key: string): Promise<boolean> {

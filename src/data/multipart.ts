@@ -1,4 +1,6 @@
 import { toHex } from "../crypto";
+import { storedHeader } from "../core/metadata";
+import { assertValidKey } from "../core/keys";
 import { ApiError } from "../errors";
 import { json } from "../responses";
 import { createBlobUpload, getBlob, newBlobId } from "../store/blobs";
@@ -18,12 +20,12 @@ import {
 } from "../store/uploads";
 import type { AccessCheck } from "./access";
 import { assertNotOwing } from "../metering/quotas";
-import { assertWritableKey, memo, wholeNumberParam, type DataContext } from "./context";
+import { memo, wholeNumberParam, type DataContext } from "./context";
 import { etagFromBlocks, normalizeEtag, partEtag, type HashResult } from "./etag";
 import { readBounded } from "../body";
 import { explainUnwritten, requestedMeta, writeMode } from "./files";
 import { releaseBlobs, requestBody, type UploadBody } from "../core/upload";
-import { abortUpload, completeBlob, storePart, windowsOf } from "../core/multipart";
+import { abortUpload, completeBlob, storePart, tooManyUploads, windowsOf } from "../core/multipart";
 import { isReadable, requestedUserMeta } from "./object-headers";
 import { copySourceObject } from "./object-ops";
 import { requestedAcl } from "./object-acl";
@@ -54,7 +56,7 @@ const notFound = (id: string) => new ApiError("UploadIdNotExist", id);
 
 /** `POST /key?uploads`. The body (none from C, `{}` from Java) is ignored. */
 export async function initiateMultipartUpload(c: DataContext): Promise<Response> {
-  assertWritableKey(c.key);
+  assertValidKey(c.key);
   assertNotOwing(c.bucket);
   const meta = requestedMeta(c.request.headers, ""); // MIME may be empty: parts and Finish may still name it
   const blkSize = c.settings.multipartBlockSize;
@@ -74,9 +76,10 @@ export async function initiateMultipartUpload(c: DataContext): Promise<Response>
     createdAt: c.now,
     touchedAt: c.now,
   };
-  if (!(await insertUpload(c.db, row))) {
+  const outcome = await insertUpload(c.db, row, c.settings.multipartMaxOpenUploads);
+  if (outcome !== "inserted") {
     await r2.abort().catch(() => undefined);
-    throw new ApiError("BucketNotExist", c.bucket.name);
+    throw outcome === "tooMany" ? tooManyUploads(c.settings.multipartMaxOpenUploads) : new ApiError("BucketNotExist", c.bucket.name);
   }
   return json({ UploadId: row.id, BlkSize: blkSize, Bucket: c.bucket.name, Key: c.key });
 }
@@ -148,6 +151,7 @@ async function receivePart(
   conflicting?: number | null,
 ): Promise<Response> {
   const { blkSize } = upload;
+  const mime = storedHeader("Content-Type", c.request.headers.get("Content-Type") ?? "");
   if (body.size === 0 && partNumber > 0) throw new ApiError("InvalidPart", "only a single-part upload may have an empty part");
   // Refused on arrival, before a byte goes to R2; recordPart checks again atomically.
   const other = conflicting !== undefined ? conflicting : await conflictingPart(c.db, id, partNumber, body.size, blkSize);
@@ -169,7 +173,7 @@ async function receivePart(
     etag,
     r2Etag: stored.r2Etag,
     blockSha1s: stored.hashed.blockSha1s.map(toHex).join(""),
-    mime: c.request.headers.get("Content-Type") ?? "",
+    mime,
     modifiedAt: c.now,
   };
   const outcome = await recordPart(c.db, part, blkSize);
@@ -241,7 +245,7 @@ const MAX_FINISH_BODY = 1024 * 1024;
 const finishKey = memo(async (c: DataContext): Promise<string> => {
   const newKey = c.query.get("newKey") || c.query.get("newObject") || "";
   if (newKey === "" || newKey === c.key || !(await getObject(c.db, c.bucket.id, c.key))) return c.key;
-  assertWritableKey(newKey);
+  assertValidKey(newKey);
   return newKey;
 });
 
@@ -309,6 +313,7 @@ export async function finishMultipartUpload(c: DataContext): Promise<Response> {
   const id = uploadIdParam(c);
   assertNotOwing(c.bucket);
   const callback = uploadCallback(c); // a bad upload policy is refused before anything is published
+  storedHeader("Content-Type", c.request.headers.get("Content-Type") ?? ""); // Finish's type may become the object's
   const key = await finishKey(c);
   const found = await touchUploadWithParts(c.db, id, c.bucket.id, c.key, c.now);
   if (!found) throw notFound(id);
@@ -325,7 +330,7 @@ export async function finishMultipartUpload(c: DataContext): Promise<Response> {
   // One batch publishes the object and removes the upload's rows. Only one Finish (or Abort, or
   // the sweeper) gets the rows: a concurrent Finish publishes nothing and stops here.
   const result = await publishBlob(c.db, c.bucket.id, key, { id: upload.blobId, size, etag, s3Etag }, meta, c.now, writeMode(c), finishingUpload(id, c.bucket.id, c.key));
-  if (result.alongResults[1].results.length === 0) throw notFound(id);
+  if (result.alongResults[result.alongResults.length - 1].results.length === 0) throw notFound(id);
   releaseBlobs(c, result.released);
   await explainUnwritten(c, key, result, () => new ApiError("BucketNotExist"));
   const answer = json({ Bucket: c.bucket.name, Key: key, FileSize: size }, 200, { ETag: etag });

@@ -1,6 +1,7 @@
 import { toHex } from "../crypto";
 import { ApiError } from "../errors";
-import { abortUpload, completeBlob, storePart, windowsOf } from "../core/multipart";
+import { assertValidKey } from "../core/keys";
+import { abortUpload, completeBlob, storePart, tooManyUploads, windowsOf } from "../core/multipart";
 import type { UploadBody } from "../core/upload";
 import { readBounded } from "../body";
 import { etagFromBlocks, ETAG_BLOCK, type HashResult } from "../data/etag";
@@ -58,7 +59,7 @@ async function upload(c: S3Context): Promise<UploadRow> {
 
 export async function createMultipartUpload(c: S3Context): Promise<Response> {
   const bucket = servedBucket(c);
-  if (new TextEncoder().encode(c.key).byteLength > 1024) throw new ApiError("KeyTooLong");
+  assertValidKey(c.key);
   assertNotOwing(bucket);
   const meta = requestedS3Meta(c.request.headers);
   const blobId = newBlobId();
@@ -77,9 +78,10 @@ export async function createMultipartUpload(c: S3Context): Promise<Response> {
     createdAt: c.now,
     touchedAt: c.now,
   };
-  if (!(await insertUpload(c.db, row))) {
+  const outcome = await insertUpload(c.db, row, c.settings.multipartMaxOpenUploads);
+  if (outcome !== "inserted") {
     await r2.abort().catch(() => undefined);
-    throw new ApiError("BucketNotExist");
+    throw outcome === "tooMany" ? tooManyUploads(c.settings.multipartMaxOpenUploads) : new ApiError("BucketNotExist");
   }
   return xmlResponse(["InitiateMultipartUploadResult", ["Bucket", bucket.name], ["Key", c.key], ["UploadId", row.id]]);
 }

@@ -1,4 +1,5 @@
 import { ApiError } from "../errors";
+import { storedHeader } from "../core/metadata";
 import { httpDate, isArchival, parseUserMeta, requestedUserMeta, restoreState } from "../data/object-headers";
 import type { ObjectMeta, ObjectRow } from "../store/objects";
 
@@ -40,7 +41,7 @@ export function requestedHttpHeaders(headers: Headers): Record<string, string> {
     let v = headers.get(name);
     // aws-chunked is transport framing, not the object's encoding.
     if (name === "Content-Encoding" && v !== null) v = v.split(",").map((s) => s.trim()).filter((s) => s !== "" && s !== "aws-chunked").join(", ");
-    if (v) out[name] = v;
+    if (v) out[name] = storedHeader(name, v);
   }
   return out;
 }
@@ -48,7 +49,7 @@ export function requestedHttpHeaders(headers: Headers): Record<string, string> {
 /** The metadata of an S3 write (PutObject, CreateMultipartUpload, CopyObject with REPLACE). */
 export function requestedS3Meta(headers: Headers, fallbackClass = "STANDARD"): ObjectMeta & { httpHeaders: Record<string, string> } {
   return {
-    mime: headers.get("Content-Type") || "binary/octet-stream",
+    mime: storedHeader("Content-Type", headers.get("Content-Type") || "binary/octet-stream"),
     storageClass: requestedS3StorageClass(headers, fallbackClass),
     userMeta: requestedUserMeta(headers, ["x-amz-meta-"]),
     httpHeaders: requestedHttpHeaders(headers),

@@ -1,7 +1,7 @@
 import { ApiError } from "../errors";
 import { publishObject, releaseBlobs, storeBlob } from "../core/upload";
 import { readBounded } from "../body";
-import { assertWritableKey } from "../data/context";
+import { assertValidKey } from "../core/keys";
 import { isReadable } from "../data/object-headers";
 import { parseRange } from "../data/range";
 import { assertNotOwing } from "../metering/quotas";
@@ -19,12 +19,6 @@ import { applyResponseOverrides, checkPreconditions, isoTime, requestedS3Meta, r
 import { childrenNamed, childText, parseXml, xmlResponse, XmlParseError, type XmlNode } from "./xml";
 
 /** Object operations: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects, CopyObject. */
-
-/** S3 keys are at most 1024 bytes; `.`/`..` segments are refused as on the UFile plane (they cannot be addressed back). */
-function assertS3Key(key: string): void {
-  if (new TextEncoder().encode(key).byteLength > 1024) throw new ApiError("KeyTooLong");
-  assertWritableKey(key);
-}
 
 /** Objects inherit their bucket's access: a canned ACL that says otherwise would be a false success. */
 function checkObjectAcl(c: S3Context, bucket: ServedBucket): void {
@@ -56,7 +50,7 @@ export async function publishS3(c: S3Context, principal: Principal, bucketId: st
 
 export async function putObject(c: S3Context): Promise<Response> {
   const bucket = servedBucket(c);
-  assertS3Key(c.key);
+  assertValidKey(c.key);
   assertNotOwing(bucket);
   checkObjectAcl(c, bucket);
   const meta = requestedS3Meta(c.request.headers);
@@ -223,7 +217,7 @@ export async function copySourceRow(c: S3Context): Promise<{ source: CopySource;
 
 export async function copyObjectOp(c: S3Context): Promise<Response> {
   const bucket = servedBucket(c);
-  assertS3Key(c.key);
+  assertValidKey(c.key);
   assertNotOwing(bucket);
   checkObjectAcl(c, bucket);
   const { source, row } = await copySourceRow(c);
