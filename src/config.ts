@@ -1,6 +1,6 @@
 import { ApiError } from "./errors";
 import { checkFileDomain } from "./file-domain";
-import type { UsageEvent } from "./metering/events";
+import type { UsageEvent } from "./metering/usage-event";
 
 /**
  * Bindings and settings. Every setting is documented in README.md ("Configuration");
@@ -25,6 +25,11 @@ export interface Env {
    * only for requests signed with SigV4). Path style also works on any host that is not a bucket host.
    */
   S3_HOST?: string;
+  /**
+   * The web console's host (src/console.ts, docs/security.md "Origins"): an origin of its own where no
+   * path serves bucket content. Unset: `console.<FILE_DOMAIN>` (locally `console.localhost:8787`).
+   */
+  CONSOLE_HOST?: string;
   DEFAULT_PROJECT_ID?: string;
   DEFAULT_REGION?: string;
   /** A bucket younger than this cannot be deleted (15014). */
@@ -65,6 +70,7 @@ export interface Env {
 export interface Settings {
   fileDomain: string;
   s3Host: string;
+  consoleHost: string;
   customHosts: Map<string, string>;
   defaultProjectId: string;
   defaultRegion: string;
@@ -110,6 +116,13 @@ function fileDomainSetting(raw: string | undefined): string {
   return check.domain;
 }
 
+/** A host setting written with a port or a leading dot means the bare host name. */
+const bareHost = (raw: string): string => raw.trim().toLowerCase().replace(/^\./, "").replace(/:\d+$/, "");
+
+function consoleHostSetting(raw: string | undefined, fileDomain: string | undefined): string {
+  return raw?.trim() ? bareHost(raw) : `console.${fileDomainSetting(fileDomain)}`;
+}
+
 function parseHostMap(raw: string | undefined): Map<string, string> {
   const map = new Map<string, string>();
   for (const pair of (raw ?? "").split(",")) {
@@ -131,6 +144,7 @@ export function settings(env: Env): Settings {
     s = {
       fileDomain: fileDomainSetting(env.FILE_DOMAIN),
       s3Host: (env.S3_HOST || env.FILE_DOMAIN || "localhost").toLowerCase().replace(/^\./, "").replace(/:\d+$/, ""),
+      consoleHost: consoleHostSetting(env.CONSOLE_HOST, env.FILE_DOMAIN),
       customHosts: parseHostMap(env.CUSTOM_HOSTS),
       defaultProjectId: env.DEFAULT_PROJECT_ID || "org-edgefile",
       defaultRegion: env.DEFAULT_REGION || "cn-bj",

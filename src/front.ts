@@ -3,7 +3,7 @@ import { isConsoleRequest, serveConsole } from "./console";
 import { handleControl } from "./control";
 import type { Params } from "./control/params";
 import { handleData } from "./data";
-import { bucketFromHost } from "./data/host";
+import { bucketFromHost } from "./core/host";
 import type { RequestIds } from "./responses";
 import { handleS3 } from "./s3";
 import { sigV4Form } from "./s3/sigv4";
@@ -14,7 +14,9 @@ import { sigV4Form } from "./s3/sigv4";
  * storage and metering live below it.
  *
  * 1. control plane: an `Action` parameter (query, form or JSON body; any host, any path);
- * 2. web console: `/ui/…` on a host that names no bucket (static files, src/console.ts);
+ * 2. web console: every other request to the console host (CONSOLE_HOST: static files at `/ui/`, no
+ *    bucket content); and, on a host that names no bucket, `/ui/…` and a browser opening `/`, which
+ *    are redirected to the console host (src/console.ts);
  * 3. S3 API: the S3 host or `<bucket>.<S3 host>`; a bucket host when the request carries SigV4
  *    credentials (no UFile client signs with AWS4-HMAC-SHA256); and every host that names no bucket
  *    (path style: `http://localhost:8787/<bucket>/<key>` works with no DNS set-up, signed or anonymous);
@@ -46,7 +48,7 @@ function isS3Request({ request, url, env }: Incoming): boolean {
 
 export const FRONTS = [
   { name: "control", claims: (r) => r.params.has("Action"), serve: (r) => handleControl(r.params, r.env, r.ctx) },
-  { name: "console", claims: (r) => isConsoleRequest(r.url, r.env), serve: (r) => serveConsole(r.request, r.url, r.env) },
+  { name: "console", claims: (r) => isConsoleRequest(r.request, r.url, r.env), serve: (r) => serveConsole(r.request, r.url, r.env) },
   { name: "s3", claims: isS3Request, serve: (r) => handleS3(r.request, r.url, r.env, r.ctx, r.ids) },
   { name: "ufile", claims: () => true, serve: (r) => handleData(r.request, r.url, r.env, r.ctx) },
 ] as const satisfies readonly FrontSpec[];

@@ -19,17 +19,20 @@ export function newRequestIds(): RequestIds {
   return { sessionId, debugId };
 }
 
-/** Adds the id headers to a response (re-wrapping it when its headers are immutable). */
-export function withIds(response: Response, ids: RequestIds): Response {
-  let out = response;
+/** Edits a response's headers (re-wrapping it when its headers are immutable). */
+export function editHeaders(response: Response, edit: (headers: Headers) => void): Response {
   try {
-    setIdHeaders(out.headers, ids);
+    edit(response.headers);
+    return response;
   } catch {
-    out = new Response(response.body, response);
-    setIdHeaders(out.headers, ids);
+    const out = new Response(response.body, response);
+    edit(out.headers);
+    return out;
   }
-  return out;
 }
+
+/** Adds the id headers to a response. */
+export const withIds = (response: Response, ids: RequestIds): Response => editHeaders(response, (headers) => setIdHeaders(headers, ids));
 
 function setIdHeaders(headers: Headers, ids: RequestIds): void {
   headers.set("X-SessionId", ids.sessionId);

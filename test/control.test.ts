@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { isValidBucketName } from "../src/control/buckets";
+import { isValidBucketName } from "../src/core/buckets";
 import { Params } from "../src/control/params";
 import { controlSignature } from "../src/control/signature";
 import { API, PRIVATE_KEY, PUBLIC_KEY, call, callWithEnv, control, file, newBucket, put, signControl, toQuery, uniqueName } from "./helpers";

@@ -10,7 +10,7 @@ import {
   partEtag,
   ufileEtagOf,
   type HashResult,
-} from "../src/data/etag";
+} from "../src/core/etag";
 
 const MiB = 1024 * 1024;
 const EMPTY_ETAG = "AAAAANo5o-5ea0sNMlW_75VgGJCv2AcJ";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ufileEtagOf } from "../src/data/etag";
+import { ufileEtagOf } from "../src/core/etag";
 import { r2StorageClass } from "../src/store/blobs";
 import { authorization, call, expectError, file, fileUrl, newBucket, pattern, presignedUrl, put, sha1Hex } from "./helpers";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { toHex, utf8 } from "../src/crypto";
-import { FIELD_LIMIT, boundaryOf, parseHeaderParams, parseUploadForm } from "../src/data/form";
+import { FIELD_LIMIT, boundaryOf, parseHeaderParams, parseUploadForm } from "../src/core/form";
 import { ApiError } from "../src/errors";
 import { bytes, field, goBody as sdkGoBody, pythonBody as sdkPythonBody } from "./sdk-forms";
 

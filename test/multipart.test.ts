@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ufileEtagOf } from "../src/data/etag";
+import { ufileEtagOf } from "../src/core/etag";
 import { parseEtagList } from "../src/data/multipart";
 import { runHousekeeping, TASKS } from "../src/housekeeping";
 import { database } from "../src/store/db";

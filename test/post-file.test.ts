@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ufileEtagOf } from "../src/data/etag";
+import { ufileEtagOf } from "../src/core/etag";
 import { authorization, call, expectError, file, newBucket, pattern, sha1Hex } from "./helpers";
 import { bytes, field, goBody, pythonBody } from "./sdk-forms";
 

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../src/errors";
 import type { Principal, Right, TokenScope } from "../src/auth/principal";
-import { authorize, mayReplace, type Need, type RequestFacts } from "../src/auth/scope";
+import { authorize, mayReplace, type BucketNeed, type Need, type RequestFacts } from "../src/auth/scope";
 import { needsFor } from "../src/data/access";
-import { OPERATIONS, type Operation } from "../src/data/operations";
+import { OPERATIONS } from "../src/data/operations";
+import type { Operation } from "../src/data/operation-spec";
 
 const NOW = 1_700_000_000;
 const PROJECT = "org-a";
@@ -27,10 +28,10 @@ const token = (scope: Partial<TokenScope> = {}): Principal => ({
   },
 });
 
-const need = (right: Right, more: Partial<Need> = {}): Need => ({ right, bucket: "photos-bucket", bucketProjectId: PROJECT, key: "photos/a.jpg", ...more });
+const need = (right: Right, more: Partial<BucketNeed> = {}): Need => ({ right, bucket: "photos-bucket", bucketProjectId: PROJECT, key: "photos/a.jpg", ...more });
 
 /** The ApiError name authorize throws, or "ok". */
-function outcome(p: Principal, needs: Need[], facts: Partial<RequestFacts> = {}): string {
+function outcome(p: Principal, needs: readonly Need[], facts: Partial<RequestFacts> = {}): string {
   try {
     authorize(p, needs, { ...FACTS, ...facts });
     return "ok";
@@ -184,14 +185,15 @@ describe("operation table → needs (docs/protocol.md §8)", () => {
   it.each([
     ["GetFile", "READ"], ["HeadFile", "READ"], ["PutFile", "WRITE"], ["PostFile", "WRITE"], ["UploadHit", "WRITE"],
     ["InitiateMultipartUpload", "WRITE"], ["UploadPart", "WRITE"], ["FinishMultipartUpload", "WRITE"],
-    ["AbortMultipartUpload", "WRITE"], ["OpMeta", "WRITE"], ["Restore", "WRITE"], ["ClassSwitch", "WRITE"], ["DeleteFile", "DELETE"],
+    ["AbortMultipartUpload", "WRITE"], ["OpMeta", "UPDATE"], ["Restore", "WRITE"], ["ClassSwitch", "UPDATE"], ["DeleteFile", "DELETE"],
+    ["PutObjectTagging", "UPDATE"], ["DeleteObjectTagging", "UPDATE"], ["PutObjectAcl", "UPDATE"], ["GetObjectTagging", "READ"], ["GetObjectAcl", "READ"],
   ] as [Operation, Right][])("%s needs %s on the key", (op, right) => {
     expect(needs(op, { key: "photos/a.jpg" })).toEqual([{ right, ...here, key: "photos/a.jpg" }]);
   });
 
   it.each(["PrefixFileList", "ListObjects", "GetMultiUploadPart", "GetMultiUploadId"] as Operation[])("%s needs LIST on the prefix", (op) => {
     expect(needs(op, { listPrefix: "photos/" })).toEqual([{ right: "LIST", ...here, listPrefix: "photos/" }]);
-    expect(needs(op, {})[0].listPrefix).toBe("");
+    expect((needs(op, {})[0] as BucketNeed).listPrefix).toBe("");
   });
 
   it("Copy needs WRITE on the destination and READ on the source, in its own bucket and project", () => {
@@ -213,6 +215,33 @@ describe("operation table → needs (docs/protocol.md §8)", () => {
     expect(outcome(t, renameNeeds)).toBe("ok");
     expect(outcome(t, needs("Rename", { key: "photos/a.jpg", newKey: "elsewhere/b.jpg" }))).toBe("TokenPermissionDenied");
     expect(outcome(token({ allowedOps: ["TOKEN_ALLOW_WRITE"] }), renameNeeds)).toBe("TokenPermissionDenied");
+  });
+
+  it("publishing a key needs READ on it: the published subject exists only when the request's ACL publishes", () => {
+    for (const op of ["PutFile", "UploadHit", "FinishMultipartUpload", "PutObjectAcl"] as Operation[]) {
+      const [first] = needs(op, { key: "uploads/v.txt" });
+      expect(needs(op, { key: "uploads/v.txt", published: "uploads/v.txt" }), op).toEqual([first, { right: "READ", ...here, key: "uploads/v.txt" }]);
+    }
+    const writeOnly = token({ allowedOps: ["TOKEN_ALLOW_WRITE"], allowedPrefixes: ["uploads/"] });
+    expect(outcome(writeOnly, needs("PutObjectAcl", { key: "uploads/v.txt" }))).toBe("ok");
+    expect(outcome(writeOnly, needs("PutObjectAcl", { key: "uploads/v.txt", published: "uploads/v.txt" }))).toBe("TokenPermissionDenied");
+    expect(outcome(writeOnly, needs("PutFile", { key: "uploads/v.txt", published: "uploads/v.txt" }))).toBe("TokenPermissionDenied");
+  });
+
+  it("UPDATE is WRITE without TOKEN_DENY_UPDATE", () => {
+    const update = needs("ClassSwitch", { key: "photos/a.jpg" });
+    expect(outcome(token({ allowedOps: ["TOKEN_ALLOW_WRITE"] }), update)).toBe("ok");
+    expect(outcome(token({ allowedOps: ["TOKEN_ALLOW_READ", "TOKEN_ALLOW_LIST"] }), update)).toBe("TokenPermissionDenied");
+    expect(outcome(token({ denyUpdate: true }), update)).toBe("TokenPermissionDenied");
+    // a deny-update token still creates
+    expect(outcome(token({ denyUpdate: true }), needs("PutFile", { key: "photos/a.jpg" }))).toBe("ok");
+  });
+
+  it("a need on the service checks the right, expiry and IP lists, never a bucket", () => {
+    const list: Need[] = [{ right: "LIST", service: true }];
+    expect(outcome(token(), list)).toBe("ok");
+    expect(outcome(token({ allowedOps: ["TOKEN_ALLOW_READ"] }), list)).toBe("TokenPermissionDenied");
+    expect(outcome(token({ expireTime: 1 }), list)).toBe("TokenExpires");
   });
 
   it("a missing subject is a caller bug, never an open door", () => {

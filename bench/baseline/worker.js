@@ -64,7 +64,7 @@ function release(env, ctx, results) {
 /**
  * How the body reaches R2. `native` is the baseline: a pipe workerd runs without JS. The other two
  * exist for the bench's diagnostics only (header `x-bench-pipe`): `js` hashes each chunk in a JS
- * TransformStream that awaits a DigestStream write (as src/data/etag.ts `hashingStream` does;
+ * TransformStream that awaits a DigestStream write (as src/core/etag.ts `hashingStream` does;
  * workerd delivers request bodies in ~4 KiB chunks); `byob` hashes the same bytes reading 256 KiB
  * at a time with a BYOB reader into one reused buffer (as src/core/upload.ts `pumpHashed` does, there with 1 MiB reads).
  */

@@ -3,7 +3,12 @@
  * verifies its own signature scheme, asks `lookupKey` (credentials.ts) for the key pair behind a
  * public key, and then `authorize` (scope.ts) for the rights the operation needs.
  */
-export type Right = "READ" | "WRITE" | "DELETE" | "LIST";
+/**
+ * What an operation needs. READ, WRITE, DELETE and LIST are the token's `TOKEN_ALLOW_*` rights;
+ * UPDATE is changing an existing object in place (its storage class, ACL, tags or metadata): it
+ * needs TOKEN_ALLOW_WRITE and is refused to a TOKEN_DENY_UPDATE token, which may only create.
+ */
+export type Right = "READ" | "WRITE" | "DELETE" | "LIST" | "UPDATE";
 
 /**
  * What a token allows (docs/protocol.md §8). Fail closed: an empty list grants nothing, `*` grants

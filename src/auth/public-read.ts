@@ -8,3 +8,10 @@ export function publiclyReadable(bucketType: string, objectAcl: string | undefin
   if (objectAcl === "private") return false;
   return bucketType === "public";
 }
+
+/**
+ * Whether a request that sets `acl` (explicitly: a write's ACL header, `?acl`, a form's `acl` field)
+ * leaves the object readable by anyone. Publishing an object needs the right to read it: the
+ * operation tables name that need on the `published` subject, which exists only when this holds.
+ */
+export const publishes = (bucketType: string, acl: string | undefined): boolean => acl !== undefined && publiclyReadable(bucketType, acl);

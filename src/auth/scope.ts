@@ -6,8 +6,10 @@
  *
  * Root may do anything. Anonymous may only READ (the front has already decided that the object is
  * publicly readable). A token is limited by its scope, checked in this order: expiry, client address
- * (IP lists), then for each need the bucket's project, the right (AllowedOps), the bucket
- * (AllowedBuckets) and the key or listing prefix (AllowedPrefixes).
+ * (IP lists), then for each need the bucket's project, the right (AllowedOps; UPDATE is WRITE without
+ * TOKEN_DENY_UPDATE), the bucket (AllowedBuckets) and the key or listing prefix (AllowedPrefixes).
+ * A need on the service itself (S3 ListBuckets) names no bucket: only the right is checked, and the
+ * operation shows the token nothing outside its project and AllowedBuckets.
  *
  * Fail closed: an empty allow-list grants nothing; only `*` grants everything of its kind.
  */
@@ -15,8 +17,17 @@ import { ApiError } from "../errors";
 import { blockContains, parseIp, parseIpBlock } from "./ip";
 import type { Principal, Right, TokenScope } from "./principal";
 
-export interface Need {
+export type Need = BucketNeed | ServiceNeed;
+
+/** A right on the service itself, not on one bucket (S3 ListBuckets). */
+export interface ServiceNeed {
   right: Right;
+  service: true;
+}
+
+export interface BucketNeed {
+  right: Right;
+  service?: undefined;
   bucket: string;
   /** Project owning `bucket`: a token never reaches another project's buckets. */
   bucketProjectId: string;
@@ -51,10 +62,20 @@ function ipViolation(scope: TokenScope, ip: string | null): string | null {
   return null;
 }
 
+/** Why the token lacks a right, or null. */
+function rightViolation(scope: TokenScope, right: Right): string | null {
+  const allow = right === "UPDATE" ? "TOKEN_ALLOW_WRITE" : `TOKEN_ALLOW_${right}`;
+  if (!scope.allowedOps.includes(allow)) return `the token lacks ${allow}`;
+  if (right === "UPDATE" && scope.denyUpdate) return "this token has TOKEN_DENY_UPDATE: it may create objects but not change existing ones";
+  return null;
+}
+
 /** The first scope rule a need breaks, or null. Prefixes match literally: `photos/` does not admit `photos2/x`. */
 function needViolation(scope: TokenScope, need: Need): string | null {
+  if (need.service) return rightViolation(scope, need.right);
   if (need.bucketProjectId !== scope.projectId) return "the bucket belongs to another project";
-  if (!scope.allowedOps.includes(`TOKEN_ALLOW_${need.right}`)) return `the token lacks TOKEN_ALLOW_${need.right}`;
+  const right = rightViolation(scope, need.right);
+  if (right) return right;
   if (!admits(scope.allowedBuckets, (b) => b === need.bucket)) return `bucket ${need.bucket} is not in AllowedBuckets`;
   for (const [what, value] of [["key", need.key], ["prefix", need.listPrefix]] as const) {
     if (value !== undefined && !admits(scope.allowedPrefixes, (p) => value.startsWith(p))) {

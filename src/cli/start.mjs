@@ -48,10 +48,12 @@ function checkSettings() {
         "refused (control plane RetCode 15004, files HTTP 503). Copy them from .dev.vars.example or set your own pair.",
     );
   }
-  return { fileDomain: domain.domain, warnings };
+  // The console's host: CONSOLE_HOST, else console.<FILE_DOMAIN> (src/config.ts).
+  const consoleHost = (value("CONSOLE_HOST") || `console.${domain.domain}`).trim().toLowerCase().replace(/^\./, "").replace(/:\d+$/, "");
+  return { fileDomain: domain.domain, consoleHost, warnings };
 }
 
-const { fileDomain, warnings } = checkSettings();
+const { fileDomain, consoleHost, warnings } = checkSettings();
 
 // CI=true: apply without an interactive confirmation.
 const migrate = spawnSync(...wrangler(["d1", "migrations", "apply", "DB", "--local"], { stdio: "inherit", env: { ...offline, CI: "true" } }));
@@ -60,6 +62,7 @@ if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 const portArg = args.findIndex((a) => a === "--port" || a.startsWith("--port="));
 const port = portArg < 0 ? "8787" : args[portArg].includes("=") ? args[portArg].split("=")[1] : args[portArg + 1];
 say(`buckets are served at http://<bucket>.${fileDomain}:${port}; where *.${fileDomain} does not resolve (Node, Python on Debian), see docs/sdk-setup.md`);
+say(`the web console is at http://${consoleHost}:${port}/ui/ (an origin of its own; http://localhost:${port}/ sends a browser there)`);
 for (const w of warnings) say(w);
 
 const dev = spawn(...wrangler(["dev", ...(portArg < 0 ? ["--port", "8787"] : []), ...args], { stdio: "inherit", env: offline }));

@@ -1,28 +1,17 @@
 import { nowSeconds } from "../config";
+import { isReservedBucketName, isValidBucketName, removeBucket } from "../core/buckets";
 import { ApiError } from "../errors";
 import {
   bucketInProject,
-  deleteBucketIfEmpty,
   insertBucket,
   listBuckets,
   setBucketType,
   type BucketRow,
   type BucketType,
 } from "../store/buckets";
-import { abortBucketUploads } from "../store/uploads";
 import type { ControlAction, ControlContext } from "./context";
 
 /** Bucket actions: spec 000 §1-4, docs/protocol.md §3.5. */
-
-const LABEL = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
-const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
-
-/** 3-63 bytes of dot-separated labels of [a-z0-9-], alphanumeric at both ends, not an IP address. */
-export function isValidBucketName(name: string): boolean {
-  if (name.length < 3 || name.length > 63) return false;
-  if (IPV4.test(name)) return false;
-  return name.split(".").every((label) => LABEL.test(label));
-}
 
 function parseType(raw: string | undefined, fallback?: BucketType): BucketType {
   if (raw === undefined && fallback) return fallback;
@@ -62,6 +51,7 @@ export function bucketSet(b: BucketRow, fileDomain: string) {
 export const createBucket: ControlAction = async (c) => {
   const name = c.params.required("BucketName");
   if (!isValidBucketName(name)) throw new ApiError("BucketNameInvalid", name);
+  if (isReservedBucketName(name, c.settings)) throw new ApiError("BucketNameInvalid", `${name} is reserved: its host is the console's`);
   const type = parseType(c.params.nonEmpty("Type"), "private");
   const bucket = await insertBucket(c.db, { name, projectId: c.projectId, region: c.region, type, now: nowSeconds() });
   if (!bucket) throw new ApiError("BucketNameTaken", name);
@@ -90,12 +80,6 @@ export const updateBucket: ControlAction = async (c) => {
 export const deleteBucket: ControlAction = async (c) => {
   const name = c.params.required("BucketName");
   const bucket = await existingBucket(c, name);
-  const minAge = c.settings.bucketMinAgeSeconds;
-  if (nowSeconds() - bucket.createdAt < minAge) {
-    throw new ApiError("BucketTooYoung", `a bucket can be deleted ${minAge} seconds after its creation`);
-  }
-  if (!(await deleteBucketIfEmpty(c.db, bucket))) throw new ApiError("BucketNotEmpty", name);
-  // Open multipart uploads die with the bucket (docs/protocol.md §3.5); any left over are swept by the cron.
-  await abortBucketUploads(c.env, c.db, bucket.id);
+  await removeBucket(c.env, c.db, bucket, c.settings.bucketMinAgeSeconds, nowSeconds());
   return { BucketName: bucket.name, BucketId: bucket.id };
 };

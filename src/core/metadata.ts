@@ -3,7 +3,7 @@ import { ApiError } from "../errors";
 /**
  * Bounds on the standard headers a write stores with an object and every GET, HEAD or listing
  * answers again (docs/security.md "Bounded metadata"). S3 limits a PUT's request headers to 8 KB,
- * of which user metadata may take 2 KB (src/data/object-headers.ts `USER_META_LIMIT`); these bounds
+ * of which user metadata may take 2 KB (src/core/object-headers.ts `USER_META_LIMIT`); these bounds
  * keep the rest well inside that: together with a 1024-byte key (src/core/keys.ts) one object
  * holds at most about 8 KiB of metadata, so a 1000-key listing stays a few MiB at worst.
  *

@@ -1,20 +1,68 @@
 import type { Env } from "../config";
-import { ApiError } from "../errors";
 import { fromHex } from "../crypto";
-import { UFileHasher, type HashResult } from "../data/etag";
-import { blobKey, resumeBlobUpload } from "../store/blobs";
+import { UFileHasher, type HashResult } from "./etag";
+import { ApiError } from "../errors";
+import { blobKey, createBlobUpload, newBlobId, resumeBlobUpload } from "../store/blobs";
 import type { Database } from "../store/db";
-import { claimUpload, type PartRow, type UploadRow } from "../store/uploads";
+import type { ObjectMeta } from "../store/objects";
+import { claimUpload, insertUpload, type PartRow, type UploadRow } from "../store/uploads";
 import { writeHashed, type UploadBody } from "./upload";
 
 /**
  * Multipart steps shared by the fronts (UFile multipart, S3 multipart): a part streams to R2
  * while hashed (its 4 MiB windows for the UFile ETag, plus what the front's part ETag needs),
- * the R2 upload is completed from the recorded parts, an upload is claimed and aborted.
+ * the R2 upload is completed from the recorded parts, an upload is created, claimed and aborted.
  * Part numbers here are the index's, 0-based; R2's are one more.
  */
 
 const SHA1_HEX = 40;
+
+/** What a new upload records: where it publishes, its part size (0: fixed by the first part) and the object's metadata. */
+export interface NewUpload {
+  bucketId: string;
+  bucketName: string;
+  key: string;
+  blkSize: number;
+  meta: Pick<ObjectMeta, "mime" | "storageClass" | "userMeta">;
+  /** Standard headers the object will answer with (S3's Content-Disposition & co.). */
+  httpHeaders?: Record<string, string>;
+  /** Unix seconds. */
+  now: number;
+  /** MULTIPART_MAX_OPEN_UPLOADS: the bucket's open uploads, this one included, are at most this many. */
+  maxOpenUploads: number;
+}
+
+/**
+ * Starts an R2 multipart upload for a new blob and records it in the index. When the bucket
+ * vanished meanwhile, or already holds `maxOpenUploads` open uploads, the R2 upload is aborted and
+ * BucketNotExist or TooManyUploads thrown.
+ */
+export async function createUpload(env: Env, db: Database, u: NewUpload): Promise<UploadRow> {
+  const blobId = newBlobId();
+  const r2 = await createBlobUpload(env, blobId, u.meta.storageClass);
+  const row: UploadRow = {
+    id: crypto.randomUUID(),
+    bucketId: u.bucketId,
+    key: u.key,
+    blobId,
+    r2UploadId: r2.uploadId,
+    blkSize: u.blkSize,
+    mime: u.meta.mime,
+    storageClass: u.meta.storageClass,
+    userMeta: JSON.stringify(u.meta.userMeta),
+    httpHeaders: JSON.stringify(u.httpHeaders ?? {}),
+    createdAt: u.now,
+    touchedAt: u.now,
+  };
+  const outcome = await insertUpload(db, row, u.maxOpenUploads);
+  if (outcome !== "inserted") {
+    await r2.abort().catch(() => undefined);
+    throw outcome === "bucketGone"
+      ? new ApiError("BucketNotExist", u.bucketName)
+      : new ApiError("TooManyUploads", `a bucket holds at most ${u.maxOpenUploads} multipart uploads in progress (MULTIPART_MAX_OPEN_UPLOADS): complete or abort some first`);
+  }
+  return row;
+}
 
 /** Sends part `partNumber` to R2 while hashing it; returns R2's part etag and the hashes. */
 export async function storePart(
@@ -51,10 +99,6 @@ export async function completeBlob(env: Env, upload: UploadRow, parts: PartRow[]
     return existing.etag;
   }
 }
-
-/** The refusal of an upload beyond MULTIPART_MAX_OPEN_UPLOADS (store/uploads.ts `insertUpload`). */
-export const tooManyUploads = (limit: number): ApiError =>
-  new ApiError("TooManyUploads", `a bucket holds at most ${limit} multipart uploads in progress (MULTIPART_MAX_OPEN_UPLOADS): complete or abort some first`);
 
 /** Removes an upload's rows, then aborts it in R2; false when the upload was not there (any more). */
 export async function abortUpload(env: Env, db: Database, id: string, bucketId: string, key: string): Promise<boolean> {

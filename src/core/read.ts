@@ -1,12 +1,12 @@
 import type { Env } from "../config";
-import { parseRange } from "../data/range";
+import { parseRange } from "./range";
 import { getBlob } from "../store/blobs";
 import type { ObjectRow } from "../store/objects";
 
 /**
  * An object's bytes as every front's GET answers them: the whole blob (200) or the one range the
  * `Range` header asks for (206 with `Content-Range`), `Content-Length` exact, the body streamed from R2.
- * An unsatisfiable range throws 416 (data/range.ts). Null when the blob is missing from R2: a read
+ * An unsatisfiable range throws 416 (core/range.ts). Null when the blob is missing from R2: a read
  * replica may have answered with a row whose blob a newer version already released, and the caller
  * decides whether to ask the primary.
  */

@@ -1,5 +1,5 @@
 import type { Env } from "../config";
-import { etagFromBlocks, hashingStream, UFileHasher } from "../data/etag";
+import { etagFromBlocks, hashingStream, UFileHasher } from "./etag";
 import { getBlob } from "../store/blobs";
 import { database, type Database } from "../store/db";
 import { blobsAwaitingUfileEtag, setUfileEtag } from "../store/objects";

@@ -4,7 +4,7 @@ import { deleteBlobs, putBlob } from "../store/blobs";
 import type { Database } from "../store/db";
 import { forgetReleasedBlobs, publishBlob, type NewBlob, type ObjectMeta, type WriteMode, type WriteResult } from "../store/objects";
 import { readBounded } from "../body";
-import { etagFromBlocks, hashingStream, UFileHasher } from "../data/etag";
+import { etagFromBlocks, hashingStream, UFileHasher } from "./etag";
 
 /**
  * The upload pipeline every front uses (UFile data plane, S3): a body of known length streams

@@ -1,12 +1,14 @@
 import { clientIp } from "../auth/client-ip";
 import type { Principal } from "../auth/principal";
-import { authorize, type Need } from "../auth/scope";
+import { publishes } from "../auth/public-read";
+import { authorize, type BucketNeed, type Need } from "../auth/scope";
 import type { Env } from "../config";
 import { ApiError } from "../errors";
-import { verifySignature, type CredentialForm, type ListObjectsQuery, type PostFileForm } from "./auth";
+import { verifySignature } from "./auth";
 import type { DataContext } from "./context";
-import { anonymousMayRead } from "./object-acl";
-import type { Operation, OperationSpec } from "./operations";
+import type { CredentialForm } from "../auth/forms";
+import { anonymousMayRead, requestedAcl } from "./object-acl";
+import type { AccessCheck, AccessTarget, OperationSpec, UFileSubject } from "./operation-spec";
 
 /**
  * The glue between an operation's row and auth: who signed and how (auth.ts), whether that credential
@@ -15,52 +17,34 @@ import type { Operation, OperationSpec } from "./operations";
  * (TOKEN_DENY_UPDATE).
  */
 
-/** What a right is checked on: the request's key, the copy source, Rename's new key, or the listing prefix. */
-export type Subject = "key" | "source" | "newKey" | "prefix";
-
-export interface ObjectRef {
-  bucket: string;
-  bucketProjectId: string;
-  key: string;
-}
-
-/** The subjects of one request, beyond its own bucket. */
-export interface AccessTarget {
-  key?: string;
-  /** Listings: the request's `prefix`, "" when absent. */
-  listPrefix?: string;
-  /** Copy / UploadPartCopy. */
-  source?: ObjectRef;
-  /** Rename. */
-  newKey?: string;
-}
-
-export interface AccessCheck {
-  /** Decoded keys whose `/bucket/key` may have been signed. */
-  signedKeys: string[];
-  target: AccessTarget;
-  listObjects?: ListObjectsQuery;
-  form?: PostFileForm;
-}
-
-/** The row's rights applied to one request; throws if the target lacks a subject (a bug: never fail open). */
+/**
+ * The row's rights applied to one request; throws if the target lacks a subject (a bug: never fail
+ * open). `published` is the one subject that may be absent: the request publishes nothing.
+ */
 export function needsFor(
   op: Pick<OperationSpec, "name" | "rights">,
   bucket: { name: string; projectId: string },
   t: AccessTarget,
 ): Need[] {
   const here = { bucket: bucket.name, bucketProjectId: bucket.projectId };
-  const subjects: Record<Subject, () => Omit<Need, "right"> | undefined> = {
+  type Where = Omit<BucketNeed, "right">;
+  const subjects: Record<UFileSubject, () => Where | undefined | null> = {
     key: () => (t.key === undefined ? undefined : { ...here, key: t.key }),
     newKey: () => (t.newKey === undefined ? undefined : { ...here, key: t.newKey }),
     prefix: () => ({ ...here, listPrefix: t.listPrefix ?? "" }),
     source: () => t.source && { ...t.source },
+    published: () => (t.published === undefined ? null : { ...here, key: t.published }),
   };
-  return op.rights.map(([right, subject]) => {
+  return op.rights.flatMap(([right, subject]) => {
     const where = subjects[subject]();
-    if (!where) throw new Error(`needsFor(${op.name}): the target has no ${subject}`);
-    return { right, ...where };
+    if (where === undefined) throw new Error(`needsFor(${op.name}): the target has no ${subject}`);
+    return where === null ? [] : [{ right, ...where }];
   });
+}
+
+/** The target with `published` set when the request's ACL makes its key publicly readable. */
+function withPublished(c: DataContext, t: AccessTarget): AccessTarget {
+  return t.key !== undefined && publishes(c.bucket.type, requestedAcl(c.request.headers)) ? { ...t, published: t.key } : t;
 }
 
 /** Query parameters that carry a presigned URL's credentials. */
@@ -94,7 +78,7 @@ function refusedForm(op: OperationSpec, form: CredentialForm): ApiError {
 /** Authenticates the request and authorizes `op` on `check.target`; throws the API's error otherwise. */
 export async function checkAccess(
   c: DataContext,
-  op: OperationSpec & { name: Operation },
+  op: OperationSpec,
   check: AccessCheck,
   env: Env = c.env,
 ): Promise<Principal> {
@@ -114,7 +98,7 @@ export async function checkAccess(
   if (!(op.credentials as readonly CredentialForm[]).includes(form)) throw refusedForm(op, form);
   if (form === "query") assertPresignedOnlyNames(c, op);
   if (form === "anonymous" && !(await anonymousMayRead(c))) throw new ApiError("NoAuthorization");
-  authorize(principal, needsFor(op, c.bucket, check.target), { now: c.now, clientIp: clientIp(c.request) });
+  authorize(principal, needsFor(op, c.bucket, withPublished(c, check.target)), { now: c.now, clientIp: clientIp(c.request) });
   c.principal = principal;
   return principal;
 }

@@ -13,6 +13,7 @@
  * Which credential forms may run which operation, and what the principal may do, is decided by
  * the operation table (operations.ts) and src/data/access.ts.
  */
+import type { CredentialForm } from "../auth/forms";
 import type { Env } from "../config";
 import { safeEqual, toBase64, utf8 } from "../crypto";
 import { ApiError } from "../errors";
@@ -20,7 +21,6 @@ import { lookupKey, type KeySource } from "../auth/credentials";
 import type { Principal } from "../auth/principal";
 
 /** How a request proved who it is: which credential form carried the signature. */
-export type CredentialForm = "header" | "query" | "form" | "anonymous";
 
 export interface SignedBy {
   principal: Principal;

@@ -1,33 +1,9 @@
-import type { Principal } from "../auth/principal";
-import type { Env, Settings } from "../config";
-import type { Operation, OperationSpec } from "./operations";
 import { ApiError } from "../errors";
-import type { ServedBucket } from "../store/buckets";
-import type { Database } from "../store/db";
 import { getObject, type ObjectRow } from "../store/objects";
+import type { DataContext, Query } from "./operation-spec";
 
-/** What every data-plane operation receives. */
-export interface DataContext {
-  request: Request;
-  url: URL;
-  env: Env;
-  ctx: ExecutionContext;
-  settings: Settings;
-  db: Database;
-  bucket: ServedBucket;
-  /** The object key, percent-decoded once ("" on bucket-level routes). */
-  key: string;
-  /** Query values, form-decoded (`+` is a space). Flags are present with value "". */
-  query: Query;
-  /** Unix seconds. */
-  now: number;
-  /** The operation-table row this request runs. */
-  operation: OperationSpec & { name: Operation };
-  /** Who the request is, once access.ts has checked it (anonymous until then). Writes consult it (TOKEN_DENY_UPDATE). */
-  principal: Principal;
-}
+export type { DataContext, Query } from "./operation-spec";
 
-export type Query = Map<string, string>;
 
 /** Form-decodes the query (docs/protocol.md §1.3); malformed percent-encoding → 400. First value wins. */
 export function parseQuery(url: URL): Query {

@@ -1,16 +1,17 @@
 import { ApiError } from "../errors";
 import { storedHeader } from "../core/metadata";
 import { assertValidKey } from "../core/keys";
+import { notModifiedSince } from "../core/conditional";
 import { fromBase64, fromHex } from "../crypto";
 import { newBlobId } from "../store/blobs";
 import { blobResponse } from "../core/read";
 import { database } from "../store/db";
-import { deleteObject, getObject, type NewBlob, type ObjectMeta, type ObjectRow, type WriteMode, type WriteResult } from "../store/objects";
+import { deleteObject, type NewBlob, type ObjectMeta, type ObjectRow, type WriteMode, type WriteResult } from "../store/objects";
 import { publishObject, releaseBlobs, requestBody, storeBlob, type UploadBody } from "../core/upload";
-import { mayReplace } from "../auth/scope";
+import { explainUnwritten as explainWrite, writeModeOf } from "../core/write-checks";
 import { assertNotOwing } from "../metering/quotas";
 import { requestedObject, type DataContext } from "./context";
-import { isReadable, objectHeaders, requestedStorageClass, requestedUserMeta } from "./object-headers";
+import { isReadable, objectHeaders, requestedStorageClass, requestedUserMeta } from "../core/object-headers";
 import { requestedAcl } from "./object-acl";
 import { uploadCallback } from "./callback";
 
@@ -35,20 +36,12 @@ export function requestedMeta(headers: Headers, fallbackMime = "application/octe
   };
 }
 
-/** How this request's writes treat an existing key: a TOKEN_DENY_UPDATE token may only create. */
-export const writeMode = (c: DataContext): WriteMode => ({ ifAbsent: !mayReplace(c.principal) });
+/** How this request's writes treat an existing key (core/write-checks.ts). */
+export const writeMode = (c: DataContext): WriteMode => writeModeOf(c.principal);
 
-/**
- * After a write that wrote nothing: in create-only mode the key was taken (403 -90008, as the token
- * scope refuses the replacement); otherwise `otherwise` (the bucket or the source vanished).
- */
-export async function explainUnwritten(c: DataContext, key: string, result: WriteResult, otherwise: () => ApiError): Promise<void> {
-  if (result.written) return;
-  if (writeMode(c).ifAbsent && (await getObject(c.db, c.bucket.id, key))) {
-    throw new ApiError("TokenPermissionDenied", `${key} exists and this token has TOKEN_DENY_UPDATE: it may not replace objects`);
-  }
-  throw otherwise();
-}
+/** After a write that wrote nothing under `key` in this bucket: why (core/write-checks.ts). */
+export const explainUnwritten = (c: DataContext, key: string, result: WriteResult, otherwise: () => ApiError): Promise<void> =>
+  explainWrite(c.db, c.bucket.id, key, result, writeMode(c), otherwise);
 
 /** Publishes a complete blob under `key`, answering like PutFile. */
 export async function publish(c: DataContext, key: string, blob: NewBlob, meta: ObjectMeta) {
@@ -81,12 +74,6 @@ async function existing(c: DataContext): Promise<ObjectRow> {
   return row;
 }
 
-/** `If-Modified-Since` not exceeded (second precision, HTTP-date) → 304. */
-function notModifiedSince(c: DataContext, row: ObjectRow): boolean {
-  const since = Date.parse(c.request.headers.get("If-Modified-Since") ?? "");
-  return Number.isFinite(since) && row.modifiedAt <= Math.floor(since / 1000);
-}
-
 function contentDisposition(name: string): string {
   const ascii = name.replace(/[^\x20-\x7e]/g, "_").replace(/["\\]/g, "_");
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
@@ -97,7 +84,7 @@ export async function getFile(c: DataContext): Promise<Response> {
   assertNotOwing(c.bucket);
   if (!isReadable(row, c.now)) throw new ApiError("NotRestored");
   const headers = objectHeaders(row, c.now);
-  if (notModifiedSince(c, row)) return new Response(null, { status: 304, headers });
+  if (notModifiedSince(c.request.headers.get("If-Modified-Since"), row.modifiedAt)) return new Response(null, { status: 304, headers });
   const attachment = c.query.get("ufileattname");
   if (attachment) headers.set("Content-Disposition", contentDisposition(attachment));
   const response = await blobResponse(c.env, row, c.request.headers.get("Range"), headers);

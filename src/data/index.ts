@@ -4,8 +4,8 @@ import { bucketByName } from "../store/buckets";
 import { BOOKMARK_HEADER, openSession } from "../store/sessions";
 import { checkAccess } from "./access";
 import { parseKey, parseQuery, type DataContext } from "./context";
-import { preflight, withCors } from "./cors";
-import { bucketFromHost } from "./host";
+import { preflight, withCors } from "../core/cors";
+import { bucketFromHost } from "../core/host";
 import { findOperation } from "./operations";
 import { meterRequest } from "../metering/events";
 

@@ -2,7 +2,7 @@ import { ApiError } from "../errors";
 import { listObjects as listRows } from "../store/objects";
 import { listPage } from "../core/listing";
 import { wholeNumberParam, type DataContext } from "./context";
-import { parseUserMeta, restoreStatus } from "./object-headers";
+import { parseUserMeta, restoreStatus } from "../core/object-headers";
 import { json } from "../responses";
 
 /** PrefixFileList (`?list`) and ListObjects (`?listobjects`): spec 000 §5, docs/protocol.md §5.10. */

@@ -3,13 +3,12 @@ import { storedHeader } from "../core/metadata";
 import { assertValidKey } from "../core/keys";
 import { ApiError } from "../errors";
 import { json } from "../responses";
-import { createBlobUpload, getBlob, newBlobId } from "../store/blobs";
+import { getBlob } from "../store/blobs";
 import { getObject, publishBlob } from "../store/objects";
 import {
   conflictingPart,
   findUpload,
   finishingUpload,
-  insertUpload,
   listParts,
   listUploads,
   recordPart,
@@ -18,15 +17,15 @@ import {
   type PartRow,
   type UploadRow,
 } from "../store/uploads";
-import type { AccessCheck } from "./access";
+import type { AccessCheck } from "./operation-spec";
 import { assertNotOwing } from "../metering/quotas";
 import { memo, wholeNumberParam, type DataContext } from "./context";
-import { etagFromBlocks, normalizeEtag, partEtag, type HashResult } from "./etag";
+import { etagFromBlocks, normalizeEtag, partEtag, type HashResult } from "../core/etag";
 import { readBounded } from "../body";
 import { explainUnwritten, requestedMeta, writeMode } from "./files";
 import { releaseBlobs, requestBody, type UploadBody } from "../core/upload";
-import { abortUpload, completeBlob, storePart, tooManyUploads, windowsOf } from "../core/multipart";
-import { isReadable, requestedUserMeta } from "./object-headers";
+import { abortUpload, completeBlob, createUpload, storePart, windowsOf } from "../core/multipart";
+import { isReadable, requestedUserMeta } from "../core/object-headers";
 import { copySourceObject } from "./object-ops";
 import { requestedAcl } from "./object-acl";
 import { uploadCallback } from "./callback";
@@ -60,27 +59,15 @@ export async function initiateMultipartUpload(c: DataContext): Promise<Response>
   assertNotOwing(c.bucket);
   const meta = requestedMeta(c.request.headers, ""); // MIME may be empty: parts and Finish may still name it
   const blkSize = c.settings.multipartBlockSize;
-  const blobId = newBlobId();
-  const r2 = await createBlobUpload(c.env, blobId, meta.storageClass);
-  const row: UploadRow = {
-    id: crypto.randomUUID(),
+  const row = await createUpload(c.env, c.db, {
     bucketId: c.bucket.id,
+    bucketName: c.bucket.name,
     key: c.key,
-    blobId,
-    r2UploadId: r2.uploadId,
     blkSize,
-    mime: meta.mime,
-    storageClass: meta.storageClass,
-    userMeta: JSON.stringify(meta.userMeta),
-    httpHeaders: "{}",
-    createdAt: c.now,
-    touchedAt: c.now,
-  };
-  const outcome = await insertUpload(c.db, row, c.settings.multipartMaxOpenUploads);
-  if (outcome !== "inserted") {
-    await r2.abort().catch(() => undefined);
-    throw outcome === "tooMany" ? tooManyUploads(c.settings.multipartMaxOpenUploads) : new ApiError("BucketNotExist", c.bucket.name);
-  }
+    meta,
+    now: c.now,
+    maxOpenUploads: c.settings.multipartMaxOpenUploads,
+  });
   return json({ UploadId: row.id, BlkSize: blkSize, Bucket: c.bucket.name, Key: c.key });
 }
 

@@ -6,12 +6,12 @@ import { bucketByName } from "../store/buckets";
 import { copyObject, findByHash, getObject, NO_TAGS, renameObject, updateObject, type ObjectRow } from "../store/objects";
 import { assertNotOwing } from "../metering/quotas";
 import type { DataContext } from "./context";
-import { isEmptyFileEtag, normalizeEtag } from "./etag";
+import { isEmptyFileEtag, normalizeEtag } from "../core/etag";
 import { releaseBlobs } from "../core/upload";
 import { explainUnwritten, writeMode } from "./files";
 import { mayReplace } from "../auth/scope";
-import { canonicalStorageClass, isArchival, requestedStorageClass, requestedUserMeta, restoreState } from "./object-headers";
-import type { ObjectRef } from "./access";
+import { canonicalStorageClass, isArchival, requestedStorageClass, requestedUserMeta, restoreState } from "../core/object-headers";
+import type { ObjectRef } from "./operation-spec";
 import { requestedAcl } from "./object-acl";
 
 /**

@@ -1,7 +1,4 @@
-import type { Right } from "../auth/principal";
-import type { CredentialForm } from "./auth";
-import type { DataContext, Query } from "./context";
-import type { AccessCheck, Subject } from "./access";
+import type { AccessCheck, DataContext, Operation, OperationSpec, Query } from "./operation-spec";
 import { deleteFile, getFile, headFile, putFile } from "./files";
 import { listObjects, prefixFileList } from "./listing";
 import {
@@ -20,36 +17,6 @@ import { postFile } from "./post-file";
 import { getObjectAcl, putObjectAcl } from "./object-acl";
 import { deleteObjectTagging, getObjectTagging, putObjectTagging } from "./tagging";
 
-/**
- * The UFile data-plane operation table (docs/protocol.md §1.4, §2.5, §8): one row per operation,
- * holding everything about it — how it is recognised (method, route, `when`), who may run it
- * (`rights` on which subjects, and the credential forms that may authorize it) and what runs it.
- * The first row that matches wins, so more specific rows come first. A flag is a bare query name
- * (`?uploads`): its presence counts, not its value.
- *
- * Credential forms (src/data/auth.ts): "header" (`Authorization`), "query" (a presigned URL),
- * "form" (PostFile's form field) and "anonymous" (no credentials: only objects that are publicly
- * readable). A presigned URL signs only the verb, the key (or `/bucket/` for listings) and Expires,
- * so only rows whose string to sign names everything they do allow "query", each with the few query
- * parameters it may add (`presignedParams`); see access.ts for the rest of that rule.
- */
-export interface OperationSpec {
-  name: string;
-  method: "GET" | "HEAD" | "PUT" | "POST" | "DELETE";
-  /** `object`: the path names a key (required); `bucket`: the path is `/`. */
-  route: "object" | "bucket";
-  when?: (q: Query, request: Request, key: string) => boolean;
-  run: (c: DataContext) => Promise<Response>;
-  /** The rights the principal needs, each on a subject (access.ts says what a subject resolves to). */
-  rights: readonly (readonly [Right, Subject])[];
-  /** The credential forms that may authorize this operation. */
-  credentials: readonly CredentialForm[];
-  /** Query parameters a presigned request of this operation may carry besides its signature. */
-  presignedParams?: readonly string[];
-  /** What is signed and what the subjects are; default: the key itself. */
-  access?: (c: DataContext) => Promise<AccessCheck> | AccessCheck;
-}
-
 const has = (...names: string[]) => (q: Query) => names.every((n) => q.has(n));
 const copyHeader = (_q: Query, r: Request) => r.headers.has("X-Ufile-Copy-Source");
 const isForm = (_q: Query, r: Request) => (r.headers.get("Content-Type") ?? "").toLowerCase().startsWith("multipart/form-data");
@@ -61,6 +28,10 @@ const SIGNED = ["header"] as const;
 const SIGNED_OR_PRESIGNED = ["header", "query"] as const;
 const READ_KEY = [["READ", "key"]] as const;
 const WRITE_KEY = [["WRITE", "key"]] as const;
+/** Writes that take an ACL: making the written key publicly readable needs READ on it too. */
+const WRITE_KEY_ACL = [["WRITE", "key"], ["READ", "published"]] as const;
+/** Changing an existing object in place: refused to TOKEN_DENY_UPDATE tokens (src/auth/scope.ts). */
+const UPDATE_KEY = [["UPDATE", "key"]] as const;
 const LIST_PREFIX = [["LIST", "prefix"]] as const;
 const COPY_RIGHTS = [["WRITE", "key"], ["READ", "source"]] as const;
 /** Copies sign the target key and are authorized on both the target and the source. */
@@ -127,7 +98,7 @@ export const OPERATIONS = [
     route: "object",
     when: (q, _r, key) => key === "uploadhit" && q.has("Hash"),
     run: uploadHit,
-    rights: WRITE_KEY,
+    rights: WRITE_KEY_ACL,
     credentials: SIGNED,
     access: (c) => {
       const { fileName } = uploadHitParams(c);
@@ -142,16 +113,16 @@ export const OPERATIONS = [
     route: "object",
     when: has("uploadId"),
     run: finishMultipartUpload,
-    rights: WRITE_KEY,
+    rights: WRITE_KEY_ACL,
     credentials: SIGNED,
     access: finishAccess,
   },
-  { name: "OpMeta", method: "POST", route: "object", when: has("opmeta"), run: opMeta, rights: WRITE_KEY, credentials: SIGNED },
+  { name: "OpMeta", method: "POST", route: "object", when: has("opmeta"), run: opMeta, rights: UPDATE_KEY, credentials: SIGNED },
   // Sub-resources of an object come before the operations on the object itself.
-  { name: "PutObjectTagging", method: "PUT", route: "object", when: has("tagging"), run: putObjectTagging, rights: WRITE_KEY, credentials: SIGNED },
+  { name: "PutObjectTagging", method: "PUT", route: "object", when: has("tagging"), run: putObjectTagging, rights: UPDATE_KEY, credentials: SIGNED },
   { name: "GetObjectTagging", method: "GET", route: "object", when: has("tagging"), run: getObjectTagging, rights: READ_KEY, credentials: SIGNED },
-  { name: "DeleteObjectTagging", method: "DELETE", route: "object", when: has("tagging"), run: deleteObjectTagging, rights: WRITE_KEY, credentials: SIGNED },
-  { name: "PutObjectAcl", method: "PUT", route: "object", when: has("acl"), run: putObjectAcl, rights: WRITE_KEY, credentials: SIGNED },
+  { name: "DeleteObjectTagging", method: "DELETE", route: "object", when: has("tagging"), run: deleteObjectTagging, rights: UPDATE_KEY, credentials: SIGNED },
+  { name: "PutObjectAcl", method: "PUT", route: "object", when: has("acl"), run: putObjectAcl, rights: [["UPDATE", "key"], ["READ", "published"]], credentials: SIGNED },
   { name: "GetObjectAcl", method: "GET", route: "object", when: has("acl"), run: getObjectAcl, rights: READ_KEY, credentials: SIGNED },
   // A part copied from another object needs READ on its source too.
   {
@@ -167,7 +138,7 @@ export const OPERATIONS = [
   // Any PUT naming an upload is a part (a missing partNumber is refused), never a PutFile over the key.
   { name: "UploadPart", method: "PUT", route: "object", when: has("uploadId"), run: uploadPart, rights: WRITE_KEY, credentials: SIGNED },
   { name: "Restore", method: "PUT", route: "object", when: has("restore"), run: restore, rights: WRITE_KEY, credentials: SIGNED },
-  { name: "ClassSwitch", method: "PUT", route: "object", when: has("storageClass"), run: classSwitch, rights: WRITE_KEY, credentials: SIGNED },
+  { name: "ClassSwitch", method: "PUT", route: "object", when: has("storageClass"), run: classSwitch, rights: UPDATE_KEY, credentials: SIGNED },
   {
     name: "Rename",
     method: "PUT",
@@ -184,11 +155,11 @@ export const OPERATIONS = [
     route: "object",
     when: copyHeader,
     run: copy,
-    rights: COPY_RIGHTS,
+    rights: [...COPY_RIGHTS, ["READ", "published"]],
     credentials: SIGNED,
     access: copyAccess,
   },
-  { name: "PutFile", method: "PUT", route: "object", run: putFile, rights: WRITE_KEY, credentials: SIGNED_OR_PRESIGNED, presignedParams: [] },
+  { name: "PutFile", method: "PUT", route: "object", run: putFile, rights: WRITE_KEY_ACL, credentials: SIGNED_OR_PRESIGNED, presignedParams: [] },
   {
     name: "GetFile",
     method: "GET",
@@ -211,15 +182,17 @@ export const OPERATIONS = [
   { name: "DeleteFile", method: "DELETE", route: "object", run: deleteFile, rights: [["DELETE", "key"]], credentials: SIGNED_OR_PRESIGNED, presignedParams: [] },
 ] as const satisfies readonly OperationSpec[];
 
-/** Every data-plane operation's name, derived from the table. */
-export type Operation = (typeof OPERATIONS)[number]["name"];
+/** Compile-time check that every operation has a row (and so its rights, credential forms and handler). */
+type Unrouted = Exclude<Operation, (typeof OPERATIONS)[number]["name"]>;
+const everyOperationRouted: [Unrouted] extends [never] ? true : Unrouted = true;
+void everyOperationRouted;
 
 /** Sub-resources some SDKs know but edgefile does not serve (docs/protocol.md §5.11 "Not required"). */
 const UNSUPPORTED = ["append"];
 
-export function findOperation(request: Request, query: Query, key: string): (OperationSpec & { name: Operation }) | undefined {
+export function findOperation(request: Request, query: Query, key: string): OperationSpec | undefined {
   if (UNSUPPORTED.some((flag) => query.has(flag))) return undefined;
-  return (OPERATIONS as readonly (OperationSpec & { name: Operation })[]).find(
+  return (OPERATIONS as readonly OperationSpec[]).find(
     (op) =>
       op.method === request.method &&
       (op.route === "bucket" ? key === "" : key !== "") &&

@@ -5,10 +5,10 @@ import { deleteBlobs, newBlobId, putBlobOfUnknownLength } from "../store/blobs";
 import { checkAccess } from "./access";
 import { assertNotOwing } from "../metering/quotas";
 import type { DataContext } from "./context";
-import { etagFromBlocks, hashingStream, UFileHasher } from "./etag";
+import { etagFromBlocks, hashingStream, UFileHasher } from "../core/etag";
 import { parseContentMd5, publish } from "./files";
-import { parseUploadForm } from "./form";
-import { requestedStorageClass, requestedUserMeta } from "./object-headers";
+import { parseUploadForm } from "../core/form";
+import { requestedStorageClass, requestedUserMeta } from "../core/object-headers";
 import { safeEqual, toHex } from "../crypto";
 
 /**

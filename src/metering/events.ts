@@ -1,23 +1,9 @@
 import { nowSeconds, settings, type Env } from "../config";
 import type { ServedBucket } from "../store/buckets";
 import { dayStart } from "./units";
+import type { UsageEvent } from "./usage-event";
 
-/**
- * One data-plane request's usage, as sent to the usage queue (docs/design.md §7). The request path
- * only sends it; the queue consumer (consumer.ts) folds events into `usage_daily`.
- */
-export interface UsageEvent {
-  projectId: string;
-  region: string;
-  bucketId: string;
-  /** UTC day start the usage belongs to; defaults to the day of `at`. */
-  day?: number;
-  requests: number;
-  /** Response body bytes sent (download traffic). */
-  downloadBytes: number;
-  /** When the request was served, unix seconds. */
-  at: number;
-}
+export type { UsageEvent } from "./usage-event";
 
 /**
  * Usage waiting to be sent, per env (one env per isolate in production; tests pass their own),

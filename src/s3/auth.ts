@@ -1,9 +1,8 @@
+import type { CredentialForm } from "../auth/forms";
 import type { Env } from "../config";
 import { ApiError } from "../errors";
 import { lookupKey } from "../auth/credentials";
-import { clientIp } from "../auth/client-ip";
 import type { KeyPair, Principal } from "../auth/principal";
-import { authorize, type Need } from "../auth/scope";
 import { sigV4Form, verifySigV4, type VerifiedSigV4 } from "./sigv4";
 
 /**
@@ -11,8 +10,6 @@ import { sigV4Form, verifySigV4, type VerifiedSigV4 } from "./sigv4";
  * pair is the root access key, a token's `TOKEN_<id>` / private key pair an access key with the
  * token's scope. No credentials → anonymous (the operation table says where that is enough).
  */
-
-export type CredentialForm = "header" | "query" | "anonymous" | "form";
 
 export interface S3Auth {
   form: CredentialForm;
@@ -38,9 +35,4 @@ export async function authenticateS3(request: Request, url: URL, env: Env, now: 
   }
   const verified = await verifySigV4<Principal>(request, url, form, (id) => lookupKey(id, env), now);
   return { form, principal: verified.principal, verified };
-}
-
-/** Throws the table's error (rendered as S3 AccessDenied) unless the principal may do all of `needs`. */
-export function authorizeS3(request: Request, principal: Principal, needs: Need[], now: number): void {
-  authorize(principal, needs, { now, clientIp: clientIp(request) });
 }

@@ -1,9 +1,8 @@
 import { nowSeconds } from "../config";
-import { isValidBucketName } from "../control/buckets";
+import { isReservedBucketName, isValidBucketName, removeBucket } from "../core/buckets";
 import { ApiError } from "../errors";
 import { readBounded } from "../body";
-import { bucketByName, deleteBucketIfEmpty, insertBucket, listBuckets, type BucketType } from "../store/buckets";
-import { abortBucketUploads } from "../store/uploads";
+import { bucketByName, insertBucket, listBuckets, type BucketType } from "../store/buckets";
 import { servedBucket, type S3Context } from "./context";
 import { isoTime } from "./object-headers";
 import { childText, parseXml, xmlResponse, XmlParseError, type XmlNode } from "./xml";
@@ -65,6 +64,7 @@ async function readLocationConstraint(c: S3Context): Promise<void> {
 export async function createBucket(c: S3Context): Promise<Response> {
   const name = c.bucketName;
   if (!isValidBucketName(name)) throw new ApiError("BucketNameInvalid", `The specified bucket is not valid: ${name}`);
+  if (isReservedBucketName(name, c.settings)) throw new ApiError("BucketNameInvalid", `The specified bucket is reserved (its host is the console's): ${name}`);
   const type = bucketType(c);
   await readLocationConstraint(c);
   const projectId = c.settings.defaultProjectId;
@@ -88,11 +88,6 @@ export async function getBucketLocation(c: S3Context): Promise<Response> {
 
 export async function deleteBucket(c: S3Context): Promise<Response> {
   const bucket = servedBucket(c);
-  const minAge = c.settings.bucketMinAgeSeconds;
-  if (c.now - bucket.createdAt < minAge) {
-    throw new ApiError("BucketTooYoung", `a bucket can be deleted ${minAge} seconds after its creation (BUCKET_MIN_AGE_SECONDS)`);
-  }
-  if (!(await deleteBucketIfEmpty(c.db, bucket))) throw new ApiError("BucketNotEmpty", "The bucket you tried to delete is not empty");
-  await abortBucketUploads(c.env, c.db, bucket.id);
+  await removeBucket(c.env, c.db, bucket, c.settings.bucketMinAgeSeconds, c.now);
   return new Response(null, { status: 204 });
 }

@@ -4,6 +4,7 @@ import type { Database } from "../store/db";
 import { getObject, type ObjectRow } from "../store/objects";
 import type { Principal } from "../auth/principal";
 import type { VerifiedSigV4 } from "./sigv4";
+import type { S3OperationSpec } from "./operation-spec";
 
 /** Where an S3 request points: path style `/<bucket>/<key>` or virtual-hosted `<bucket>.<S3 host>/<key>`. */
 export interface S3Address {
@@ -28,6 +29,8 @@ export interface S3Context {
   key: string;
   /** The addressed bucket, loaded before the handler runs (undefined on service requests and CreateBucket). */
   bucket?: ServedBucket;
+  /** The operation's row. */
+  operation: S3OperationSpec;
   principal: Principal;
   /** The verified signature (null for anonymous requests); the chunk decoder chains on it. */
   auth: VerifiedSigV4<Principal> | null;

@@ -1,18 +1,18 @@
-import { publiclyReadable } from "../auth/public-read";
 import { nowSeconds, settings, type Env } from "../config";
 import { discardBody } from "../body";
+import { preflight, S3_CORS, withCors } from "../core/cors";
 import { ApiError } from "../errors";
 import { meterRequest } from "../metering/events";
 import { asApiError, type RequestIds } from "../responses";
 import { bucketByName } from "../store/buckets";
 import { database } from "../store/db";
-import type { Need } from "../auth/scope";
 import { s3Address } from "./address";
-import { authenticateS3, authorizeS3, type S3Auth } from "./auth";
-import { addressedObject, type S3Context } from "./context";
+import { checkS3Access } from "./access";
+import { authenticateS3 } from "./auth";
+import type { S3Context } from "./context";
 import { s3ErrorResponse } from "./errors";
-import { findS3Operation, NOT_IMPLEMENTED_HEADERS, NOT_IMPLEMENTED_SUBRESOURCES, OPERATION_HEADERS, type S3OperationSpec, type Target } from "./operations";
-import { copySource } from "./objects";
+import { findS3Operation, NOT_IMPLEMENTED_HEADERS, NOT_IMPLEMENTED_SUBRESOURCES } from "./operations";
+import type { Target } from "./operation-spec";
 
 /**
  * The S3 front (docs/s3.md): address → operation table → authenticate (SigV4 or anonymous) →
@@ -21,31 +21,10 @@ import { copySource } from "./objects";
  * like a UFile one.
  */
 
-const EXPOSED = "ETag, x-amz-request-id, x-amz-version-id, Content-Range, Content-Length, x-amz-checksum-crc32, x-amz-checksum-crc32c, x-amz-checksum-sha1, x-amz-checksum-sha256, x-amz-storage-class, x-amz-meta-*";
-
-function corsPreflight(request: Request): Response {
-  return new Response(null, {
-    status: 200,
-    headers: {
-      "Access-Control-Allow-Origin": "*",
-      "Access-Control-Allow-Methods": "GET, HEAD, PUT, POST, DELETE",
-      "Access-Control-Allow-Headers": request.headers.get("Access-Control-Request-Headers") ?? "*",
-      "Access-Control-Expose-Headers": EXPOSED,
-      "Access-Control-Max-Age": "86400",
-    },
-  });
-}
-
+/** Every S3 response names its request id and carries the S3 CORS headers. */
 function withS3Headers(response: Response, requestId: string): Response {
-  let out = response;
-  try {
-    out.headers.set("x-amz-request-id", requestId);
-  } catch {
-    out = new Response(response.body, response);
-    out.headers.set("x-amz-request-id", requestId);
-  }
-  out.headers.set("Access-Control-Allow-Origin", "*");
-  out.headers.set("Access-Control-Expose-Headers", EXPOSED);
+  const out = withCors(response, S3_CORS);
+  out.headers.set("x-amz-request-id", requestId);
   return out;
 }
 
@@ -56,47 +35,6 @@ function refuseUnimplemented(query: URLSearchParams, headers: Headers): void {
   if (header) throw new ApiError("NotImplemented", `${header} is not implemented`);
   const sse = headers.get("x-amz-server-side-encryption");
   if (sse !== null && sse !== "AES256") throw new ApiError("NotImplemented", `x-amz-server-side-encryption: ${sse} is not implemented (R2 encrypts every object at rest)`);
-}
-
-/** A presigned URL never runs an operation header it did not sign. */
-function checkPresigned(auth: S3Auth, op: S3OperationSpec, request: Request): void {
-  if (auth.form !== "query") return;
-  if (!op.credentials.includes("query")) throw new ApiError("AccessDenied", `${op.name} cannot be authorized by a presigned URL; sign the request's headers instead`);
-  const signed = auth.verified!.signedHeaders;
-  const unsigned = OPERATION_HEADERS.find((h) => request.headers.has(h) && !signed.includes(h));
-  if (unsigned) throw new ApiError("AccessDenied", `a presigned URL does not authorize the unsigned ${unsigned} header`);
-}
-
-async function needsOf(c: S3Context, op: S3OperationSpec): Promise<Need[]> {
-  const b = c.bucket!;
-  const here = { bucket: b.name, bucketProjectId: b.projectId };
-  const needs: Need[] = [];
-  for (const [right, subject] of op.rights) {
-    if (subject === "key") needs.push({ right, ...here, key: c.key });
-    else if (subject === "prefix") needs.push({ right, ...here, listPrefix: c.query.get("prefix") ?? "" });
-    else if (subject === "bucket") needs.push({ right, ...here });
-    else {
-      const src = await copySource(c);
-      needs.push({ right, bucket: src.bucket.name, bucketProjectId: src.bucket.projectId, key: src.key });
-    }
-  }
-  return needs;
-}
-
-/** Authentication and authorization of one request, per its operation row. */
-async function checkAccess(c: S3Context, op: S3OperationSpec, auth: S3Auth): Promise<void> {
-  if (auth.form === "anonymous") {
-    if (op.credentials.includes("form")) return; // the form carries its credentials
-    if (!op.credentials.includes("anonymous") || !c.bucket) throw new ApiError("AccessDenied", "Access Denied");
-    // The same rule as the UFile plane: the object's ACL, else the bucket's type.
-    const row = c.key ? await addressedObject(c) : null;
-    if (!publiclyReadable(c.bucket.type, row?.acl)) throw new ApiError("AccessDenied", "Access Denied");
-    return;
-  }
-  if (!op.credentials.includes(auth.form)) throw new ApiError("AccessDenied", `${op.name} cannot be authorized this way`);
-  checkPresigned(auth, op, c.request);
-  if (op.rootOnly && auth.principal.kind !== "root") throw new ApiError("AccessDenied", `${op.name} needs the root access key`);
-  if (c.bucket) authorizeS3(c.request, auth.principal, await needsOf(c, op), c.now);
 }
 
 /** Bytes of an unread body read (and dropped) before an error answer. */
@@ -120,7 +58,7 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
   let meteredBucket: Parameters<typeof meterRequest>[2] | undefined;
   let downloadBytes = 0;
   try {
-    if (request.method === "OPTIONS") return withS3Headers(corsPreflight(request), requestId);
+    if (request.method === "OPTIONS") return withS3Headers(preflight(request, S3_CORS), requestId);
     const address = s3Address(url, s);
     resource = address.bucket ? `/${address.bucket}${address.key ? "/" + address.key : ""}` : "/";
     const query = url.searchParams;
@@ -133,7 +71,7 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
     const db = database(env.DB);
     const c: S3Context = {
       request, url, env, ctx, settings: s, db, address,
-      bucketName: address.bucket ?? "", key: address.key,
+      bucketName: address.bucket ?? "", key: address.key, operation: op,
       principal: auth.principal, auth: auth.verified, query, requestId, now,
     };
     if (address.bucket !== null && op.name !== "CreateBucket") {
@@ -142,7 +80,7 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
       c.bucket = bucket;
       meteredBucket = bucket;
     }
-    await checkAccess(c, op, auth);
+    await checkS3Access(c, op, auth);
     const response = await op.run(c);
     if (request.method !== "HEAD") downloadBytes = Number(response.headers.get("Content-Length")) || 0;
     return withS3Headers(response, requestId);

@@ -1,18 +1,17 @@
 import { toHex } from "../crypto";
 import { ApiError } from "../errors";
 import { assertValidKey } from "../core/keys";
-import { abortUpload, completeBlob, storePart, tooManyUploads, windowsOf } from "../core/multipart";
+import { abortUpload, completeBlob, createUpload, storePart, windowsOf } from "../core/multipart";
 import type { UploadBody } from "../core/upload";
 import { readBounded } from "../body";
-import { etagFromBlocks, ETAG_BLOCK, type HashResult } from "../data/etag";
+import { etagFromBlocks, ETAG_BLOCK, type HashResult } from "../core/etag";
 import { assertNotOwing } from "../metering/quotas";
-import { createBlobUpload, getBlob, newBlobId } from "../store/blobs";
+import { getBlob } from "../store/blobs";
 import {
   claimUpload,
   conflictingPart,
   findUpload,
   fixPartSize,
-  insertUpload,
   listParts,
   listUploads,
   recordPart,
@@ -26,7 +25,7 @@ import { scheduleUfileEtag } from "../core/ufile-etag";
 import { copySourceRow, publishS3 } from "./objects";
 import { isoTime, requestedS3Meta, s3StorageClass } from "./object-headers";
 import { childrenNamed, childText, parseXml, xmlResponse, XmlParseError, type XmlNode } from "./xml";
-import { parseRange } from "../data/range";
+import { parseRange } from "../core/range";
 
 /**
  * S3 multipart uploads over the same upload index as UFile multipart (store/uploads.ts).
@@ -62,27 +61,16 @@ export async function createMultipartUpload(c: S3Context): Promise<Response> {
   assertValidKey(c.key);
   assertNotOwing(bucket);
   const meta = requestedS3Meta(c.request.headers);
-  const blobId = newBlobId();
-  const r2 = await createBlobUpload(c.env, blobId, meta.storageClass);
-  const row: UploadRow = {
-    id: crypto.randomUUID(),
+  const row = await createUpload(c.env, c.db, {
     bucketId: bucket.id,
+    bucketName: bucket.name,
     key: c.key,
-    blobId,
-    r2UploadId: r2.uploadId,
     blkSize: 0,
-    mime: meta.mime,
-    storageClass: meta.storageClass,
-    userMeta: JSON.stringify(meta.userMeta),
-    httpHeaders: JSON.stringify(meta.httpHeaders),
-    createdAt: c.now,
-    touchedAt: c.now,
-  };
-  const outcome = await insertUpload(c.db, row, c.settings.multipartMaxOpenUploads);
-  if (outcome !== "inserted") {
-    await r2.abort().catch(() => undefined);
-    throw outcome === "tooMany" ? tooManyUploads(c.settings.multipartMaxOpenUploads) : new ApiError("BucketNotExist");
-  }
+    meta,
+    httpHeaders: meta.httpHeaders,
+    now: c.now,
+    maxOpenUploads: c.settings.multipartMaxOpenUploads,
+  });
   return xmlResponse(["InitiateMultipartUploadResult", ["Bucket", bucket.name], ["Key", c.key], ["UploadId", row.id]]);
 }
 

@@ -1,6 +1,7 @@
+import { checkPreconditions } from "../core/conditional";
 import { ApiError } from "../errors";
 import { storedHeader } from "../core/metadata";
-import { httpDate, isArchival, parseUserMeta, requestedUserMeta, restoreState } from "../data/object-headers";
+import { httpDate, isArchival, parseUserMeta, requestedUserMeta, restoreState } from "../core/object-headers";
 import type { ObjectMeta, ObjectRow } from "../store/objects";
 
 /**
@@ -99,42 +100,6 @@ export function applyResponseOverrides(headers: Headers, query: URLSearchParams,
   }
 }
 
-// ───────────────────────── conditional requests ─────────────────────────
-
-/** `"a", W/"b", *` → does it list this ETag (quoted)? */
-function etagListMatches(list: string, etag: string): boolean {
-  return list.split(",").some((raw) => {
-    const t = raw.trim().replace(/^W\//, "");
-    return t === "*" || t === etag || `"${t}"` === etag;
-  });
-}
-
-const parseHttpDate = (v: string | null): number | null => {
-  if (v === null) return null;
-  const ms = Date.parse(v);
-  return Number.isFinite(ms) ? Math.floor(ms / 1000) : null;
-};
-
-/**
- * GetObject/HeadObject preconditions (RFC 9110 order, as S3): If-Match, else
- * If-Unmodified-Since → 412; If-None-Match, else If-Modified-Since → 304.
- */
-export function checkPreconditions(headers: Headers, row: ObjectRow, prefix = ""): "ok" | "notModified" {
-  const etag = s3Etag(row);
-  const h = (name: string) => headers.get(prefix + name);
-  const ifMatch = h("If-Match");
-  if (ifMatch !== null) {
-    if (!etagListMatches(ifMatch, etag)) throw new ApiError("PreconditionFailed", `${prefix}If-Match`);
-  } else {
-    const since = parseHttpDate(h("If-Unmodified-Since"));
-    if (since !== null && row.modifiedAt > since) throw new ApiError("PreconditionFailed", `${prefix}If-Unmodified-Since`);
-  }
-  const ifNoneMatch = h("If-None-Match");
-  if (ifNoneMatch !== null) {
-    if (etagListMatches(ifNoneMatch, etag)) return "notModified";
-  } else {
-    const since = parseHttpDate(h("If-Modified-Since"));
-    if (since !== null && row.modifiedAt <= since) return "notModified";
-  }
-  return "ok";
-}
+/** S3 read preconditions (core/conditional.ts) against the row's S3 ETag. */
+export const checkS3Preconditions = (headers: Headers, row: ObjectRow, prefix = ""): "ok" | "notModified" =>
+  checkPreconditions(headers, { etag: s3Etag(row), modifiedAt: row.modifiedAt }, prefix);

@@ -2,20 +2,20 @@ import { ApiError } from "../errors";
 import { publishObject, releaseBlobs, storeBlob } from "../core/upload";
 import { readBounded } from "../body";
 import { assertValidKey } from "../core/keys";
-import { isReadable } from "../data/object-headers";
-import { parseRange } from "../data/range";
+import { isReadable } from "../core/object-headers";
+import { parseRange } from "../core/range";
 import { assertNotOwing } from "../metering/quotas";
 import { newBlobId } from "../store/blobs";
 import { blobResponse } from "../core/read";
 import { bucketByName, type ServedBucket } from "../store/buckets";
-import { copyObject, deleteObject, getObject, type NewBlob, type ObjectMeta, type ObjectRow, type WriteMode } from "../store/objects";
-import { mayReplace } from "../auth/scope";
+import { copyObject, deleteObject, getObject, type NewBlob, type ObjectMeta, type ObjectRow } from "../store/objects";
+import { explainUnwritten, writeModeOf } from "../core/write-checks";
 import type { Principal } from "../auth/principal";
-import { authorizeS3 } from "./auth";
+import { authorizeBodyKey } from "./access";
 import { checksumHeaders, contentMd5, s3Body } from "./body";
 import { checksumBase64, checksumFromHeaders } from "./checksums";
 import { addressedObject, servedBucket, type S3Context } from "./context";
-import { applyResponseOverrides, checkPreconditions, isoTime, requestedS3Meta, requestedS3StorageClass, s3Etag, s3ObjectHeaders } from "./object-headers";
+import { applyResponseOverrides, checkS3Preconditions, isoTime, requestedS3Meta, requestedS3StorageClass, s3Etag, s3ObjectHeaders } from "./object-headers";
 import { childrenNamed, childText, parseXml, xmlResponse, XmlParseError, type XmlNode } from "./xml";
 
 /** Object operations: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects, CopyObject. */
@@ -30,22 +30,11 @@ function checkObjectAcl(c: S3Context, bucket: ServedBucket): void {
   }
 }
 
-/** A TOKEN_DENY_UPDATE token's writes only create keys (src/auth/scope.ts `mayReplace`). */
-export const s3WriteMode = (principal: Principal): WriteMode => ({ ifAbsent: !mayReplace(principal) });
-
-/** After a write that wrote nothing: the key was taken under create-only, or the bucket or source vanished. */
-export async function explainS3Unwritten(c: S3Context, bucketId: string, key: string, mode: WriteMode, otherwise: () => ApiError): Promise<never> {
-  if (mode.ifAbsent && (await getObject(c.db, bucketId, key))) {
-    throw new ApiError("TokenPermissionDenied", `${key} exists and this key's token has TOKEN_DENY_UPDATE: it may not replace objects`);
-  }
-  throw otherwise();
-}
-
 /** Publishes a stored blob for an S3 write (PutObject, CompleteMultipartUpload, PostObject). */
 export async function publishS3(c: S3Context, principal: Principal, bucketId: string, key: string, blob: NewBlob, meta: ObjectMeta): Promise<void> {
-  const mode = s3WriteMode(principal);
+  const mode = writeModeOf(principal);
   const result = await publishObject(c, bucketId, key, blob, meta, mode);
-  if (!result.written) await explainS3Unwritten(c, bucketId, key, mode, () => new ApiError("BucketNotExist"));
+  await explainUnwritten(c.db, bucketId, key, result, mode, () => new ApiError("BucketNotExist"));
 }
 
 export async function putObject(c: S3Context): Promise<Response> {
@@ -77,7 +66,7 @@ const notModified = (headers: Headers) => {
 export async function getObjectOp(c: S3Context): Promise<Response> {
   const row = await existing(c);
   const headers = s3ObjectHeaders(row, c.now);
-  if (checkPreconditions(c.request.headers, row) === "notModified") return notModified(headers);
+  if (checkS3Preconditions(c.request.headers, row) === "notModified") return notModified(headers);
   assertNotOwing(servedBucket(c));
   if (!isReadable(row, c.now)) throw new ApiError("NotRestored", "The operation is not valid for the object's storage class (restore it first).");
   applyResponseOverrides(headers, c.query, c.principal.kind === "anonymous");
@@ -89,7 +78,7 @@ export async function getObjectOp(c: S3Context): Promise<Response> {
 export async function headObject(c: S3Context): Promise<Response> {
   const row = await existing(c);
   const headers = s3ObjectHeaders(row, c.now);
-  if (checkPreconditions(c.request.headers, row) === "notModified") return notModified(headers);
+  if (checkS3Preconditions(c.request.headers, row) === "notModified") return notModified(headers);
   applyResponseOverrides(headers, c.query, c.principal.kind === "anonymous");
   const range = parseRange(c.request.headers.get("Range"), row.size);
   if (range) {
@@ -142,14 +131,14 @@ async function deleteRequestKeys(c: S3Context): Promise<{ keys: string[]; quiet:
   }
 }
 
-/** `POST /?delete`: each key is authorized and deleted on its own; failures are listed, not thrown. */
+/** `POST /?delete`: each key is authorized (the row's rights) and deleted on its own; failures are listed, not thrown. */
 export async function deleteObjects(c: S3Context): Promise<Response> {
   const bucket = servedBucket(c);
   const { keys, quiet } = await deleteRequestKeys(c);
   const results: XmlNode[] = [];
   for (const key of keys) {
     try {
-      authorizeS3(c.request, c.principal, [{ right: "DELETE", bucket: bucket.name, bucketProjectId: bucket.projectId, key }], c.now);
+      await authorizeBodyKey(c, c.principal, key);
       const result = await deleteObject(c.db, bucket.id, key);
       releaseBlobs(c, result.released);
       if (!quiet) results.push(["Deleted", ["Key", key]]);
@@ -208,7 +197,7 @@ export async function copySourceRow(c: S3Context): Promise<{ source: CopySource;
   const source = await copySource(c);
   const row = await getObject(c.db, source.bucket.id, source.key);
   if (!row) throw new ApiError("FileNotExist", "The specified key does not exist.");
-  if (checkPreconditions(c.request.headers, row, "x-amz-copy-source-") === "notModified") {
+  if (checkS3Preconditions(c.request.headers, row, "x-amz-copy-source-") === "notModified") {
     throw new ApiError("PreconditionFailed", "x-amz-copy-source-If-None-Match / If-Modified-Since");
   }
   if (!isReadable(row, c.now)) throw new ApiError("NotRestored", "The source object must be restored before it can be copied.");
@@ -231,9 +220,9 @@ export async function copyObjectOp(c: S3Context): Promise<Response> {
     );
   }
   const meta = directive === "REPLACE" ? { ...requestedS3Meta(c.request.headers, storageClass) } : { storageClass };
-  const mode = s3WriteMode(c.principal);
+  const mode = writeModeOf(c.principal);
   const result = await copyObject(c.db, { bucketId: source.bucket.id, key: source.key }, { bucketId: bucket.id, key: c.key }, () => meta, row, c.now, mode);
   releaseBlobs(c, result.released);
-  if (!result.written) await explainS3Unwritten(c, bucket.id, c.key, mode, () => new ApiError("FileNotExist", "The copy source changed meanwhile; retry."));
+  await explainUnwritten(c.db, bucket.id, c.key, result, mode, () => new ApiError("FileNotExist", "The copy source changed meanwhile; retry."));
   return xmlResponse(["CopyObjectResult", ["LastModified", isoTime(c.now)], ["ETag", s3Etag(row)]]);
 }

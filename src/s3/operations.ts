@@ -1,7 +1,5 @@
-import type { Right } from "../auth/principal";
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listAllBuckets } from "./buckets";
-import type { S3Context } from "./context";
-import type { CredentialForm } from "./auth";
+import type { S3Operation, S3OperationSpec, Target } from "./operation-spec";
 import { listObjectsV1, listObjectsV2 } from "./listing";
 import {
   abortMultipartUpload,
@@ -15,33 +13,6 @@ import {
 import { copyObjectOp, deleteObjectOp, deleteObjects, getObjectOp, headObject, putObject } from "./objects";
 import { postObject } from "./post-object";
 
-/**
- * The S3 operation table (docs/s3.md "Operations"): method + what the path addresses + query
- * sub-resources → operation. The first matching row wins, so specific rows come first. Each row
- * says which rights it needs on what, and which credential forms may authorize it:
- *
- * - `header`: SigV4 `Authorization` header; `query`: a presigned URL, which authorizes only what
- *   its canonical request names (method, path, every query parameter, signed headers) and never
- *   an operation header it did not sign (`OPERATION_HEADERS`); `anonymous`: no credentials, on a
- *   public bucket; `form`: the POST policy form carries its own.
- * - rights subjects: `key` the addressed key, `source` the copy source, `prefix` the listing's
- *   `prefix`, `bucket` the bucket itself (any key), `root` the root key only (bucket lifecycle).
- */
-export type Subject = "key" | "source" | "prefix" | "bucket";
-export type Target = "service" | "bucket" | "object";
-
-export interface S3OperationSpec {
-  name: string;
-  method: "GET" | "HEAD" | "PUT" | "POST" | "DELETE";
-  target: Target;
-  when?: (q: URLSearchParams, request: Request) => boolean;
-  run: (c: S3Context) => Promise<Response>;
-  /** Root only: creating and deleting buckets (tokens never, as on the control plane). */
-  rootOnly?: boolean;
-  rights: readonly (readonly [Right, Subject])[];
-  credentials: readonly CredentialForm[];
-}
-
 const has = (...names: string[]) => (q: URLSearchParams) => names.every((n) => q.has(n));
 const copying = (_q: URLSearchParams, r: Request) => r.headers.has("x-amz-copy-source");
 const isForm = (_q: URLSearchParams, r: Request) => (r.headers.get("Content-Type") ?? "").toLowerCase().startsWith("multipart/form-data");
@@ -50,10 +21,12 @@ const SIGNED = ["header", "query"] as const;
 const HEADER = ["header"] as const;
 const READ_KEY = [["READ", "key"]] as const;
 const WRITE_KEY = [["WRITE", "key"]] as const;
+/** Writes that take a canned ACL: making the key publicly readable needs READ on it too. */
+const WRITE_KEY_ACL = [["WRITE", "key"], ["READ", "published"]] as const;
 const LIST = [["LIST", "prefix"]] as const;
 
 export const S3_OPERATIONS = [
-  { name: "ListBuckets", method: "GET", target: "service", run: listAllBuckets, rights: [], credentials: HEADER },
+  { name: "ListBuckets", method: "GET", target: "service", run: listAllBuckets, rights: [["LIST", "service"]], credentials: HEADER },
 
   { name: "GetBucketLocation", method: "GET", target: "bucket", when: has("location"), run: getBucketLocation, rights: [["LIST", "bucket"]], credentials: SIGNED },
   { name: "ListMultipartUploads", method: "GET", target: "bucket", when: has("uploads"), run: listMultipartUploads, rights: LIST, credentials: SIGNED },
@@ -62,15 +35,15 @@ export const S3_OPERATIONS = [
   { name: "HeadBucket", method: "HEAD", target: "bucket", run: headBucket, rights: [["LIST", "bucket"]], credentials: SIGNED },
   { name: "CreateBucket", method: "PUT", target: "bucket", run: createBucket, rootOnly: true, rights: [], credentials: HEADER },
   { name: "DeleteBucket", method: "DELETE", target: "bucket", run: deleteBucket, rootOnly: true, rights: [], credentials: HEADER },
-  { name: "DeleteObjects", method: "POST", target: "bucket", when: has("delete"), run: deleteObjects, rights: [], credentials: HEADER },
-  { name: "PostObject", method: "POST", target: "bucket", when: isForm, run: postObject, rights: [], credentials: ["form"] },
+  { name: "DeleteObjects", method: "POST", target: "bucket", when: has("delete"), run: deleteObjects, rights: [["DELETE", "key"]], credentials: HEADER, bodyKeys: true },
+  { name: "PostObject", method: "POST", target: "bucket", when: isForm, run: postObject, rights: WRITE_KEY_ACL, credentials: ["form"], bodyKeys: true },
 
   { name: "CreateMultipartUpload", method: "POST", target: "object", when: has("uploads"), run: createMultipartUpload, rights: WRITE_KEY, credentials: SIGNED },
   { name: "CompleteMultipartUpload", method: "POST", target: "object", when: has("uploadId"), run: completeMultipartUpload, rights: WRITE_KEY, credentials: SIGNED },
   { name: "UploadPartCopy", method: "PUT", target: "object", when: (q, r) => q.has("uploadId") && copying(q, r), run: uploadPartCopy, rights: [["WRITE", "key"], ["READ", "source"]], credentials: HEADER },
   { name: "UploadPart", method: "PUT", target: "object", when: has("uploadId"), run: uploadPart, rights: WRITE_KEY, credentials: SIGNED },
-  { name: "CopyObject", method: "PUT", target: "object", when: copying, run: copyObjectOp, rights: [["WRITE", "key"], ["READ", "source"]], credentials: HEADER },
-  { name: "PutObject", method: "PUT", target: "object", run: putObject, rights: WRITE_KEY, credentials: SIGNED },
+  { name: "CopyObject", method: "PUT", target: "object", when: copying, run: copyObjectOp, rights: [["WRITE", "key"], ["READ", "source"], ["READ", "published"]], credentials: HEADER },
+  { name: "PutObject", method: "PUT", target: "object", run: putObject, rights: WRITE_KEY_ACL, credentials: SIGNED },
   { name: "ListParts", method: "GET", target: "object", when: has("uploadId"), run: listPartsOp, rights: [["LIST", "key"]], credentials: SIGNED },
   { name: "GetObject", method: "GET", target: "object", run: getObjectOp, rights: READ_KEY, credentials: ["header", "query", "anonymous"] },
   { name: "HeadObject", method: "HEAD", target: "object", run: headObject, rights: READ_KEY, credentials: ["header", "query", "anonymous"] },
@@ -78,7 +51,10 @@ export const S3_OPERATIONS = [
   { name: "DeleteObject", method: "DELETE", target: "object", run: deleteObjectOp, rights: [["DELETE", "key"]], credentials: SIGNED },
 ] as const satisfies readonly S3OperationSpec[];
 
-export type S3Operation = (typeof S3_OPERATIONS)[number]["name"];
+/** Compile-time check that every operation has a row (and so its rights, credential forms and handler). */
+type Unrouted = Exclude<S3Operation, (typeof S3_OPERATIONS)[number]["name"]>;
+const everyOperationRouted: [Unrouted] extends [never] ? true : Unrouted = true;
+void everyOperationRouted;
 
 /**
  * Sub-resources of features edgefile does not have (versioning, ACLs, lifecycle, policies, object

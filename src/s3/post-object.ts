@@ -2,11 +2,12 @@ import { safeEqual, fromBase64, toHex } from "../crypto";
 import { ApiError } from "../errors";
 import { assertValidKey } from "../core/keys";
 import { isHeaderValue, storedHeader } from "../core/metadata";
-import { etagFromBlocks, hashingStream, UFileHasher } from "../data/etag";
-import { parseUploadForm } from "../data/form";
+import { etagFromBlocks, hashingStream, UFileHasher } from "../core/etag";
+import { parseUploadForm } from "../core/form";
 import { assertNotOwing } from "../metering/quotas";
 import { newBlobId, putBlobOfUnknownLength } from "../store/blobs";
-import { authenticateKey, authorizeS3 } from "./auth";
+import { authorizeBodyKey } from "./access";
+import { authenticateKey } from "./auth";
 import { servedBucket, type S3Context } from "./context";
 import { publishS3 } from "./objects";
 import { requestedS3Meta } from "./object-headers";
@@ -110,7 +111,8 @@ export async function postObject(c: S3Context): Promise<Response> {
   const key = field("key").replace(/\$\{filename\}/g, filename);
   if (key === "") throw new ApiError("InvalidArgument", "Bucket POST must contain a field named 'key'.");
 
-  // Credentials: SigV4 fields of the form.
+  // Credentials: SigV4 fields of the form. No policy and no signature: an anonymous upload, which no bucket accepts.
+  if (!fields.has("policy") && !fields.has("x-amz-signature")) throw new ApiError("AccessDenied", "Access Denied: a POST upload needs a policy signed with an access key");
   if (field("x-amz-algorithm") !== ALGORITHM) throw new ApiError("InvalidArgument", `x-amz-algorithm must be ${ALGORITHM}`);
   const credential = field("x-amz-credential").split("/");
   if (credential.length !== 5 || credential[3] !== "s3" || credential[4] !== "aws4_request") throw new ApiError("InvalidArgument", "x-amz-credential is not <key>/<date>/<region>/s3/aws4_request");
@@ -135,7 +137,7 @@ export async function postObject(c: S3Context): Promise<Response> {
     if (UNCONDITIONED.has(name) || name.startsWith("x-ignore-") || conditions.some((cond) => cond.field === name)) continue;
     throw new ApiError("AccessDenied", `Invalid according to Policy: Extra input fields: ${name}`);
   }
-  authorizeS3(c.request, found.principal, [{ right: "WRITE", bucket: bucket.name, bucketProjectId: bucket.projectId, key }], c.now);
+  await authorizeBodyKey(c, found.principal, key, field("acl"));
   // Everything the answer needs is checked before a byte is stored.
   assertValidKey(key);
   assertNotOwing(bucket);

@@ -1,3 +1,4 @@
+import type { SignatureForm } from "../auth/forms";
 import { safeEqual, toHex, utf8 } from "../crypto";
 import { s3Error } from "./errors";
 
@@ -26,11 +27,10 @@ export const MAX_SKEW_SECONDS = 15 * 60;
 /** Presigned URLs live at most 7 days. */
 export const MAX_EXPIRES_SECONDS = 7 * 24 * 3600;
 
-export type CredentialForm = "header" | "query";
 
 /** The parsed (not yet verified) credentials of a SigV4 request. */
 export interface SigV4Credentials {
-  form: CredentialForm;
+  form: SignatureForm;
   accessKeyId: string;
   /** `YYYYMMDD` of the scope. */
   date: string;
@@ -60,7 +60,7 @@ export type SecretLookup<P> = (accessKeyId: string) => Promise<{ privateKey: str
 const has = (url: URL, name: string) => url.searchParams.has(name);
 
 /** The credential form a request uses, or null when it carries no SigV4 credentials. */
-export function sigV4Form(request: Request, url: URL): CredentialForm | null {
+export function sigV4Form(request: Request, url: URL): SignatureForm | null {
   const auth = request.headers.get("Authorization");
   if (auth !== null && auth.trimStart().startsWith(ALGORITHM)) return "header";
   if (url.search === "") return null; // most requests: no query, so no presigned parameters to look up
@@ -101,7 +101,7 @@ function headerAmzDate(headers: Headers): string | null {
 }
 
 /** Parses the header or query credentials (no crypto yet). Malformed input → the S3 error for it. */
-export function parseSigV4(request: Request, url: URL, form: CredentialForm): SigV4Credentials {
+export function parseSigV4(request: Request, url: URL, form: SignatureForm): SigV4Credentials {
   if (form === "header") {
     const malformed = (why: string): never => {
       throw s3Error("AuthorizationHeaderMalformed", why);
@@ -208,7 +208,7 @@ export function canonicalUris(url: URL): string[] {
 }
 
 /** Sorted `name=value` pairs, each side decoded then AWS-encoded; the signature parameter left out when presigned. */
-export function canonicalQuery(url: URL, form: CredentialForm): string {
+export function canonicalQuery(url: URL, form: SignatureForm): string {
   const pairs: [string, string][] = [];
   for (const part of url.search.slice(1).split("&")) {
     if (part === "") continue;
@@ -296,19 +296,36 @@ export function signingKey(secret: string, date: string, region: string, service
 // ───────────────────────── verification ─────────────────────────
 
 /**
+ * Header-signed requests must sign every `x-amz-*` header they carry, and `Content-MD5` when
+ * present, as AWS requires: an unsigned one could be added by whoever replays the request within
+ * its 15 minutes (a copy source, a storage class, metadata). Presigned URLs have their own rule
+ * (src/s3/access.ts: no unsigned operation header).
+ */
+export function unsignedHeaders(request: Request, signed: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const [name] of request.headers) {
+    if ((name.startsWith("x-amz-") || name === "content-md5") && !signed.includes(name)) out.push(name);
+  }
+  return out;
+}
+
+/**
  * Verifies a SigV4 request: parse, freshness, key lookup, signature (constant-time compare).
  * Unknown key → InvalidAccessKeyId; mismatch → SignatureDoesNotMatch.
  */
 export async function verifySigV4<P>(
   request: Request,
   url: URL,
-  form: CredentialForm,
+  form: SignatureForm,
   lookup: SecretLookup<P>,
   now: number,
 ): Promise<VerifiedSigV4<P>> {
   const creds = parseSigV4(request, url, form);
   if (!creds.signedHeaders.includes("host")) {
     throw s3Error(form === "header" ? "AuthorizationHeaderMalformed" : "AuthorizationQueryParametersError", "the host header must be signed");
+  }
+  if (form === "header" && unsignedHeaders(request, creds.signedHeaders).length > 0) {
+    throw s3Error("AccessDenied", "There were headers present in the request which were not signed");
   }
   checkFreshness(creds, now);
   const found = await lookup(creds.accessKeyId);

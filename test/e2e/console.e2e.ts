@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page, Request, Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { control, eventually, file, pattern, putFile, server, triggerScheduled, ufileEtag, PRIVATE_KEY, PUBLIC_KEY } from "../wire/client";
+import { control, eventually, file, pattern, putFile, request, server, triggerScheduled, ufileEtag, PRIVATE_KEY, PUBLIC_KEY } from "../wire/client";
 import { launch, screenshot, seeAttribute, seeCount, seeFocused, seeText, watchErrors } from "./browser";
 
 /**
@@ -27,7 +27,8 @@ const bucket = "demo-photos";
 const paths = {} as Record<"hello" | "notes" | "data" | "folder" | "big" | "pixel", string>;
 
 beforeAll(async () => {
-  consoleUrl = `http://localhost:${server().port}/ui/`;
+  // The console's own origin (CONSOLE_HOST's default, console.<FILE_DOMAIN>); Chromium resolves *.localhost.
+  consoleUrl = `http://console.localhost:${server().port}/ui/`;
   dir = mkdtempSync(join(tmpdir(), "edgefile-e2e-"));
   paths.hello = join(dir, "hello.txt");
   paths.notes = join(dir, "notes.md");
@@ -86,13 +87,15 @@ function recordRequests(filter: (r: Request) => boolean): Request[] {
 
 describe("web console", () => {
   it("serves the console at /ui/ with a strict CSP, and /ui redirects there", async () => {
-    const res = await fetch(consoleUrl);
+    // Node does not resolve *.localhost: plain HTTP to the server with the console's Host.
+    const host = new URL(consoleUrl).host;
+    const res = await request({ host, path: "/ui/" });
     expect(res.status).toBe(200);
-    expect(res.headers.get("content-security-policy")).toContain("connect-src 'self' *.localhost:*");
-    expect(await res.text()).toContain('<div id="app">');
-    const bare = await fetch(consoleUrl.replace(/\/$/, ""), { redirect: "manual" });
+    expect(res.headers["content-security-policy"]).toContain("connect-src 'self' *.localhost:*");
+    expect(res.text()).toContain('<div id="app">');
+    const bare = await request({ host, path: "/ui" });
     expect(bare.status).toBe(301);
-    expect(bare.headers.get("location")).toMatch(/\/ui\/$/);
+    expect(bare.headers.location).toMatch(/\/ui\/$/);
   });
 
   it("signs in as root (a wrong private key is explained) and keeps keys in session storage", async () => {

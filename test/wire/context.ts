@@ -5,6 +5,9 @@
 export const PUBLIC_KEY = "ucloudsomeone@example.com1296235120854146120";
 export const PRIVATE_KEY = "46f09bb9fab4f12dfc160dae12273d5332b5debe";
 
+/** The custom bucket host the harness configures (CUSTOM_HOSTS), and its bucket (created by the test that uses it). */
+export const OWN_SITE = { host: "site.example.test", bucket: "wire-own-site" };
+
 export interface WireServer {
   /** `http://127.0.0.1:<port>`: the Worker as `npm start` serves it. */
   url: string;

@@ -5,10 +5,13 @@
  *   plain GetFile, HEAD, PutFile, DeleteFile and listings, nothing else (403 -90016);
  * - anonymous requests may only read objects of a public bucket (403 -148643);
  * - a wrong key, an expired URL or token, or a token used from outside its IP lists is refused before
- *   anything runs, and a refused request changes nothing.
- * The expectations are written out here, independently of the Worker's operation table.
+ *   anything runs, and a refused request changes nothing;
+ * - a TOKEN_DENY_UPDATE token creates but changes no existing object (class, ACL, tags, metadata: -90008).
+ * The expectations are written out here, independently of the Worker's operation table; the rows'
+ * coverage is derived from it (./operation-tables.ts): an operation without a row fails the test.
  */
 import { describe, expect, it, beforeAll } from "vitest";
+import { operationTables } from "./operation-tables";
 import {
   ALL_RIGHTS,
   ROOT_KEYS,
@@ -36,7 +39,8 @@ type Form =
   | "wrong key"
   | "expired URL"
   | "expired token"
-  | "IP-listed out";
+  | "IP-listed out"
+  | "deny-update token";
 
 const FORMS: Form[] = [
   "root header",
@@ -48,6 +52,7 @@ const FORMS: Form[] = [
   "expired URL",
   "expired token",
   "IP-listed out",
+  "deny-update token",
 ];
 
 /** How a request carries its credentials, as sent by `send` below. */
@@ -68,6 +73,7 @@ beforeAll(async () => {
   const token = await createToken({ ...ALL_RIGHTS, ExpireTime: now() + 3600 });
   const expired = await createToken({ ...ALL_RIGHTS, ExpireTime: now() - 60 });
   const fenced = await createToken({ ...ALL_RIGHTS, ExpireTime: now() + 3600, "WhiteIPList.0": "10.9.9.9", "WhiteIPList.1": "2001:db8::/32" });
+  const createOnly = await createToken({ ...ALL_RIGHTS, "AllowedOps.4": "TOKEN_DENY_UPDATE", ExpireTime: now() + 3600 });
   credentials = {
     "root header": { auth: "header", keys: ROOT_KEYS },
     "root presigned": { auth: "query", keys: ROOT_KEYS },
@@ -78,6 +84,7 @@ beforeAll(async () => {
     "expired URL": { auth: "query", keys: ROOT_KEYS, expires: now() - 60 },
     "expired token": { auth: "header", keys: expired },
     "IP-listed out": { auth: "header", keys: fenced },
+    "deny-update token": { auth: "header", keys: createOnly },
   };
 });
 
@@ -136,10 +143,14 @@ async function initiate(key: string): Promise<string> {
   return res.json().UploadId as string;
 }
 
-/** One row of the table: what to set up (as root), the request, its success status, and what must hold after a refusal. */
+/**
+ * One row of the table: what to set up (as root), the request, its success status, and what must
+ * hold after a refusal. `updates`: it changes an existing object in place (refused to TOKEN_DENY_UPDATE).
+ */
 interface Row {
   op: string;
   presignable: boolean;
+  updates?: boolean;
   anonymousRead: boolean;
   ok: number;
   run(cred: Credential, key: string): Promise<WireResponse>;
@@ -147,6 +158,9 @@ interface Row {
 }
 
 const absent = async (key: string) => expect((await rootHead(key)).status).toBe(404);
+const TAGS = '{"Tags":[{"Key":"team","Value":"blue"}]}';
+const tagsOf = async (key: string) => (await file(bucket, key, { query: "tagging" })).json().Tags;
+const aclOf = async (key: string) => (await file(bucket, key, { query: "acl" })).json().AccessControlList.Grant;
 const present = async (key: string) => expect((await rootHead(key)).status).toBe(200);
 
 const ROWS: Row[] = [
@@ -251,6 +265,7 @@ const ROWS: Row[] = [
   {
     op: "OpMeta",
     presignable: false,
+    updates: true,
     anonymousRead: false,
     ok: 200,
     run: async (cred, key) => {
@@ -272,6 +287,7 @@ const ROWS: Row[] = [
   {
     op: "ClassSwitch",
     presignable: false,
+    updates: true,
     anonymousRead: false,
     ok: 200,
     run: async (cred, key) => {
@@ -305,6 +321,74 @@ const ROWS: Row[] = [
     },
     unchanged: absent,
   },
+  {
+    op: "UploadPartCopy",
+    presignable: false,
+    anonymousRead: false,
+    ok: 200,
+    run: async (cred, key) => {
+      await putFile(bucket, `${key}.src`, "part source");
+      const id = await initiate(key);
+      return send(cred, { method: "PUT", key, query: `uploadId=${id}&partNumber=0`, headers: { "X-Ufile-Copy-Source": `/${bucket}/${key}.src` } });
+    },
+  },
+  {
+    op: "PutObjectTagging",
+    presignable: false,
+    anonymousRead: false,
+    updates: true,
+    ok: 200,
+    run: async (cred, key) => {
+      await putFile(bucket, key, "tag me");
+      return send(cred, { method: "PUT", key, query: "tagging", body: TAGS, headers: { "Content-Type": "application/json" } });
+    },
+    unchanged: async (key) => expect(await tagsOf(key)).toEqual([]),
+  },
+  {
+    op: "GetObjectTagging",
+    presignable: false,
+    anonymousRead: false,
+    ok: 200,
+    run: async (cred, key) => {
+      await putFile(bucket, key, "tagged");
+      return send(cred, { method: "GET", key, query: "tagging" });
+    },
+  },
+  {
+    op: "DeleteObjectTagging",
+    presignable: false,
+    anonymousRead: false,
+    updates: true,
+    ok: 204,
+    run: async (cred, key) => {
+      await putFile(bucket, key, "tagged");
+      expect((await file(bucket, key, { method: "PUT", query: "tagging", body: TAGS, headers: { "Content-Type": "application/json" } })).status).toBe(200);
+      return send(cred, { method: "DELETE", key, query: "tagging" });
+    },
+    unchanged: async (key) => expect(await tagsOf(key)).toEqual([{ Key: "team", Value: "blue" }]),
+  },
+  {
+    op: "PutObjectAcl",
+    presignable: false,
+    anonymousRead: false,
+    updates: true,
+    ok: 200,
+    run: async (cred, key) => {
+      await putFile(bucket, key, "closing");
+      return send(cred, { method: "PUT", key, query: "acl", headers: { "X-Ufile-Object-Acl": "private" } });
+    },
+    unchanged: async (key) => expect(await aclOf(key)).toBe("default"),
+  },
+  {
+    op: "GetObjectAcl",
+    presignable: false,
+    anonymousRead: false,
+    ok: 200,
+    run: async (cred, key) => {
+      await putFile(bucket, key, "acl");
+      return send(cred, { method: "GET", key, query: "acl" });
+    },
+  },
 ];
 
 /** The outcome a (row, form) cell must have: a success status, or an error status and RetCode. */
@@ -325,18 +409,15 @@ function expected(row: Row, form: Form): { status: number; code?: number } {
       return { status: 403, code: -148660 };
     case "IP-listed out":
       return { status: 403, code: -90008 };
+    case "deny-update token":
+      return row.updates ? { status: 403, code: -90008 } : { status: row.ok };
   }
 }
 
 describe("forgery table: UFile data plane operation × credential form", () => {
-  it("covers every UFile data-plane operation", () => {
-    expect(ROWS.map((r) => r.op).sort()).toEqual(
-      [
-        "AbortMultipartUpload", "ClassSwitch", "Copy", "DeleteFile", "FinishMultipartUpload", "GetFile", "GetMultiUploadId",
-        "GetMultiUploadPart", "HeadFile", "InitiateMultipartUpload", "ListObjects", "OpMeta", "PostFile", "PrefixFileList",
-        "PutFile", "Rename", "Restore", "UploadHit", "UploadPart",
-      ].sort(),
-    );
+  it("covers every row of the UFile operation table, and nothing else", async () => {
+    const { ufile } = await operationTables();
+    expect(ROWS.map((r) => r.op).sort()).toEqual(ufile.map((op) => op.name).sort());
   });
 
   for (const row of ROWS) {

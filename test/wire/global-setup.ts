@@ -22,7 +22,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { TestProject } from "vitest/node";
 import { unstable_startWorker } from "wrangler";
-import { PRIVATE_KEY, PUBLIC_KEY, type WireServer } from "./context";
+import { OWN_SITE, PRIVATE_KEY, PUBLIC_KEY, type WireServer } from "./context";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const STARTUP_TIMEOUT_MS = 90_000;
@@ -33,6 +33,8 @@ export const WIRE_VARS: Record<string, string> = {
   ROOT_PRIVATE_KEY: PRIVATE_KEY,
   FILE_DOMAIN: "localhost",
   BUCKET_MIN_AGE_SECONDS: "0",
+  // A custom bucket host, the one host that serves its bucket's pages as stored (test/wire/isolation.test.ts).
+  CUSTOM_HOSTS: `${OWN_SITE.host}=${OWN_SITE.bucket}`,
 };
 
 const OFFLINE = { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };

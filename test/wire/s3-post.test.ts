@@ -1,35 +1,12 @@
-import { createHmac } from "node:crypto";
 import { CreateBucketCommand, GetObjectCommand } from "@aws-sdk/client-s3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { request } from "./client";
-import { ROOT_ACCESS_KEY, s3BucketName, s3Client } from "./s3-helpers";
+import { multipartForm, postPolicyFields, s3BucketName, s3Client } from "./s3-helpers";
 
 /** Browser form upload (POST policy, SigV4) and CORS preflight, as a browser sends them. */
 
-const hmac = (key: string | Buffer, text: string) => createHmac("sha256", key).update(text).digest();
-
-function policyFields(bucket: string, conditions: unknown[], expiresInMs = 600_000) {
-  const now = new Date();
-  const date = now.toISOString().slice(0, 10).replace(/-/g, "");
-  const amzDate = now.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
-  const credential = `${ROOT_ACCESS_KEY.accessKeyId}/${date}/us-east-1/s3/aws4_request`;
-  const policy = Buffer.from(
-    JSON.stringify({
-      expiration: new Date(Date.now() + expiresInMs).toISOString(),
-      conditions: [{ bucket }, { "x-amz-algorithm": "AWS4-HMAC-SHA256" }, { "x-amz-credential": credential }, { "x-amz-date": amzDate }, ...conditions],
-    }),
-  ).toString("base64");
-  let key: Buffer = hmac("AWS4" + ROOT_ACCESS_KEY.secretAccessKey, date);
-  for (const part of ["us-east-1", "s3", "aws4_request"]) key = hmac(key, part);
-  return { Policy: policy, "X-Amz-Algorithm": "AWS4-HMAC-SHA256", "X-Amz-Credential": credential, "X-Amz-Date": amzDate, "X-Amz-Signature": createHmac("sha256", key).update(policy).digest("hex") };
-}
-
-function form(fields: Record<string, string>, file: string, filename = "photo.txt") {
-  const boundary = "----edgefile" + Math.random().toString(16).slice(2);
-  const parts = Object.entries(fields).map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`);
-  parts.push(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: text/plain\r\n\r\n${file}\r\n--${boundary}--\r\n`);
-  return { body: parts.join(""), contentType: `multipart/form-data; boundary=${boundary}` };
-}
+const policyFields = (bucket: string, conditions: unknown[], expiresInMs = 600_000) => postPolicyFields(bucket, conditions, { expiresInMs });
+const form = multipartForm;
 
 describe("S3 POST policy uploads and CORS", () => {
   const s3 = s3Client();

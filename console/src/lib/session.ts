@@ -46,6 +46,15 @@ export function clearSession(): void {
 
 export const isTokenKey = (publicKey: string) => publicKey.startsWith("TOKEN_");
 
+/**
+ * The data-plane host suffix before anything is learnt: FILE_DOMAIN from the meta tag the Worker adds
+ * to the page (src/console.ts), with the page's port (the same Worker serves both).
+ */
+export function defaultFileHost(): string {
+  const domain = document.querySelector('meta[name="edgefile-file-domain"]')?.getAttribute("content") || location.hostname;
+  return location.port ? `${domain}:${location.port}` : domain;
+}
+
 /** The origin of a bucket's data-plane host, in the page's scheme. */
 export const bucketOrigin = (s: Session, bucket: string) => `${location.protocol}//${bucket}.${s.fileHost}`;
 

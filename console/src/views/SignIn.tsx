@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import { ApiFailure, BucketClient, control } from "../lib/api";
 import { explain } from "../lib/explain";
 import { useT } from "../lib/i18n";
-import { fileHostFromDomain, isTokenKey, parsePlace, type Session } from "../lib/session";
+import { defaultFileHost, fileHostFromDomain, isTokenKey, parsePlace, type Session } from "../lib/session";
 import { ErrorBox } from "../ui/widgets";
 
 interface BucketSet {
@@ -20,7 +20,7 @@ export function SignIn(props: { onSignedIn: (s: Session) => void }) {
   const [publicKey, setPublicKey] = useState("");
   const [privateKey, setPrivateKey] = useState("");
   const [places, setPlaces] = useState("");
-  const [fileHost, setFileHost] = useState(location.host);
+  const [fileHost, setFileHost] = useState(defaultFileHost);
   const [remember, setRemember] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -31,7 +31,7 @@ export function SignIn(props: { onSignedIn: (s: Session) => void }) {
     setBusy(true);
     setError(null);
     const keys = { publicKey: publicKey.trim(), privateKey: privateKey.trim() };
-    const session: Session = { kind: token ? "token" : "root", keys, fileHost: fileHost.trim() || location.host, places: [], remember };
+    const session: Session = { kind: token ? "token" : "root", keys, fileHost: fileHost.trim() || defaultFileHost(), places: [], remember };
     try {
       if (!token) {
         const found = await control<{ DataSet: BucketSet[] }>(session, "DescribeBucket", { Limit: 1 });

@@ -1,0 +1,17 @@
+/**
+ * One data-plane request's usage, as sent to the usage queue (docs/design.md §7). The request path
+ * only sends it (events.ts); the queue consumer (consumer.ts) folds events into `usage_daily`.
+ * A leaf module so the Env type (config.ts) can name the queue's message type.
+ */
+export interface UsageEvent {
+  projectId: string;
+  region: string;
+  bucketId: string;
+  /** UTC day start the usage belongs to; defaults to the day of `at`. */
+  day?: number;
+  requests: number;
+  /** Response body bytes sent (download traffic). */
+  downloadBytes: number;
+  /** When the request was served, unix seconds. */
+  at: number;
+}

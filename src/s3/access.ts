@@ -1,0 +1,87 @@
+import { clientIp } from "../auth/client-ip";
+import type { Principal } from "../auth/principal";
+import { publiclyReadable, publishes } from "../auth/public-read";
+import { authorize, type BucketNeed, type Need, type ServiceNeed } from "../auth/scope";
+import { ApiError } from "../errors";
+import type { S3Auth } from "./auth";
+import { addressedObject, servedBucket, type S3Context } from "./context";
+import { copySource } from "./objects";
+import { OPERATION_HEADERS } from "./operations";
+import type { S3OperationSpec, S3Subject as Subject } from "./operation-spec";
+
+/**
+ * The glue between an S3 operation's row and auth (src/auth): whether the request's credential form
+ * may run the row at all, then whether the principal holds the row's rights on the row's subjects.
+ * Rows whose keys come from the body (`bodyKeys`: DeleteObjects' list, PostObject's form) are checked
+ * here for everything but those keys (credential form, expiry, IP lists), and their handler applies
+ * the row's own rights to each key once it has read it (`authorizeBodyKey`).
+ */
+
+/** The canned ACL of a request (`x-amz-acl`, or a POST form's `acl`), as the object ACL it asks for. */
+export function cannedAcl(value: string | null | undefined): string | undefined {
+  const acl = (value ?? "").trim().toLowerCase();
+  if (acl === "") return undefined;
+  return acl === "public-read" || acl === "public-read-write" ? "public-read" : acl;
+}
+
+/** What the row's subjects are for one request; `key` may be given (a key from the body). */
+interface Subjects {
+  key: string;
+  acl: string | undefined;
+}
+
+async function needsOf(c: S3Context, op: S3OperationSpec, s: Subjects): Promise<Need[]> {
+  if (op.rights.length === 0) return []; // rootOnly rows: CreateBucket runs before its bucket exists
+  if (op.target === "service") return op.rights.map(([right]) => ({ right, service: true }) as const);
+  const b = servedBucket(c);
+  const here = { bucket: b.name, bucketProjectId: b.projectId };
+  type Where = Omit<BucketNeed, "right"> | Omit<ServiceNeed, "right">;
+  const resolve: Record<Subject, () => Promise<Where[]> | Where[]> = {
+    key: () => [{ ...here, key: s.key }],
+    prefix: () => [{ ...here, listPrefix: c.query.get("prefix") ?? "" }],
+    bucket: () => [here],
+    published: () => (publishes(b.type, s.acl) ? [{ ...here, key: s.key }] : []),
+    service: () => [{ service: true as const }],
+    source: async () => {
+      const src = await copySource(c);
+      return [{ bucket: src.bucket.name, bucketProjectId: src.bucket.projectId, key: src.key }];
+    },
+  };
+  const needs: Need[] = [];
+  for (const [right, subject] of op.rights) for (const where of await resolve[subject]()) needs.push({ right, ...where } as Need);
+  return needs;
+}
+
+const authorizeNeeds = (c: S3Context, principal: Principal, needs: readonly Need[]) =>
+  authorize(principal, needs, { now: c.now, clientIp: clientIp(c.request) });
+
+/** A presigned URL never runs an operation header it did not sign. */
+function checkPresigned(auth: S3Auth, request: Request): void {
+  if (auth.form !== "query") return;
+  const signed = auth.verified!.signedHeaders;
+  const unsigned = OPERATION_HEADERS.find((h) => request.headers.has(h) && !signed.includes(h));
+  if (unsigned) throw new ApiError("AccessDenied", `a presigned URL does not authorize the unsigned ${unsigned} header`);
+}
+
+/** Authentication and authorization of one request, per its operation row. */
+export async function checkS3Access(c: S3Context, op: S3OperationSpec, auth: S3Auth): Promise<void> {
+  if (auth.form === "anonymous") {
+    if (op.credentials.includes("form")) return; // the form carries its credentials: the handler reads them first
+    if (!op.credentials.includes("anonymous") || !c.bucket) throw new ApiError("AccessDenied", "Access Denied");
+    // The same rule as the UFile plane: the object's ACL, else the bucket's type.
+    const row = c.key ? await addressedObject(c) : null;
+    if (!publiclyReadable(c.bucket.type, row?.acl)) throw new ApiError("AccessDenied", "Access Denied");
+    return;
+  }
+  if (!op.credentials.includes(auth.form)) throw new ApiError("AccessDenied", `${op.name} cannot be authorized this way`);
+  checkPresigned(auth, c.request);
+  if (op.rootOnly && auth.principal.kind !== "root") throw new ApiError("AccessDenied", `${op.name} needs the root access key`);
+  // Body keys are authorized by the handler; expiry and IP lists hold for the whole request now.
+  const needs = op.bodyKeys ? [] : await needsOf(c, op, { key: c.key, acl: cannedAcl(c.request.headers.get("x-amz-acl")) });
+  authorizeNeeds(c, auth.principal, needs);
+}
+
+/** The row's rights on one key a body names (DeleteObjects, PostObject); throws the table's error otherwise. */
+export async function authorizeBodyKey(c: S3Context, principal: Principal, key: string, acl?: string): Promise<void> {
+  authorizeNeeds(c, principal, await needsOf(c, c.operation, { key, acl: cannedAcl(acl) }));
+}

@@ -1,0 +1,66 @@
+import type { CredentialForm } from "../auth/forms";
+import type { Right } from "../auth/principal";
+import type { S3Context } from "./context";
+
+/** The types of the S3 operation table, in a leaf module the front's other files can name. */
+
+/** The S3 operations, in no particular order (the table's order decides matching). */
+export const S3_OPERATION_NAMES = [
+  "ListBuckets",
+  "GetBucketLocation",
+  "ListMultipartUploads",
+  "ListObjectsV2",
+  "ListObjects",
+  "HeadBucket",
+  "CreateBucket",
+  "DeleteBucket",
+  "DeleteObjects",
+  "PostObject",
+  "CreateMultipartUpload",
+  "CompleteMultipartUpload",
+  "UploadPartCopy",
+  "UploadPart",
+  "CopyObject",
+  "PutObject",
+  "ListParts",
+  "GetObject",
+  "HeadObject",
+  "AbortMultipartUpload",
+  "DeleteObject",
+] as const;
+
+/** Every S3 operation's name: the table (operations.ts) must have a row for each. */
+export type S3Operation = (typeof S3_OPERATION_NAMES)[number];
+
+/**
+ * A row of the S3 operation table (operations.ts; docs/s3.md "Operations"): method + what the path addresses + query
+ * sub-resources → operation. The first matching row wins, so specific rows come first. Each row
+ * says which rights it needs on what, and which credential forms may authorize it (access.ts
+ * applies both; no handler decides a right):
+ *
+ * - `header`: SigV4 `Authorization` header; `query`: a presigned URL, which authorizes only what
+ *   its canonical request names (method, path, every query parameter, signed headers) and never
+ *   an operation header it did not sign (`OPERATION_HEADERS`); `anonymous`: no credentials, on a
+ *   public bucket; `form`: the POST policy form carries its own.
+ * - rights subjects: `key` the addressed key (or each key the body names, `bodyKeys`), `source`
+ *   the copy source, `prefix` the listing's `prefix`, `bucket` the bucket itself (any key),
+ *   `published` the written key when the request's canned ACL leaves it publicly readable (and
+ *   nothing otherwise), `service` the service itself (ListBuckets: the right, expiry, IP lists).
+ *   `rootOnly` rows (bucket lifecycle) need the root key.
+ */
+export type S3Subject = "key" | "source" | "prefix" | "bucket" | "published" | "service";
+export type Target = "service" | "bucket" | "object";
+
+export interface S3OperationSpec {
+  name: S3Operation;
+  method: "GET" | "HEAD" | "PUT" | "POST" | "DELETE";
+  target: Target;
+  when?: (q: URLSearchParams, request: Request) => boolean;
+  run: (c: S3Context) => Promise<Response>;
+  /** Root only: creating and deleting buckets (tokens never, as on the control plane). */
+  rootOnly?: boolean;
+  rights: readonly (readonly [Right, S3Subject])[];
+  credentials: readonly CredentialForm[];
+  /** The keys come from the body: the handler applies `rights` to each once read (access.ts `authorizeBodyKey`). */
+  bodyKeys?: boolean;
+}
