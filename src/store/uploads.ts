@@ -43,8 +43,8 @@ export async function findUpload(db: Database, id: string, bucketId: string, key
 }
 
 /**
- * Finish's first D1 round trip: marks the upload active (the idle sweeper leaves it alone) and
- * reads its parts in part order, in one batch. Null when the upload is not there.
+ * Finish's first D1 round trip: records the activity in `touched_at` (informative; the sweeper
+ * goes by age) and reads the parts in part order, in one batch. Null when the upload is not there.
  */
 export async function touchUploadWithParts(
   db: Database,
