@@ -13,7 +13,8 @@
 //   --replica-ms N       modeled round trip to a nearby read replica (10)
 //   --quick              no 1 GiB transfers, 5 000 listing keys instead of 100 000, one multipart round
 //   --only a,b           only these parts: put-4k put-1m get-4k get-1m head-4k list-1000
-//                        describe-bucket latency multipart diagnose large
+//                        describe-bucket latency multipart diagnose large; `micro` alone runs only
+//                        diagnose's CPU-per-piece step (a few minutes)
 //   --large-mib N        size of the large transfers (1024)
 //   --hashing-diagnostics  also the baseline's large PutFile with TransformStream and BYOB hashing
 //   --keep               keep bench/.tmp (the persisted D1/R2 state) afterwards
@@ -197,12 +198,16 @@ try {
   }
 
   let diagnostics = null;
-  if (wanted("diagnose")) {
+  if (wanted("diagnose") || only.has("micro")) {
     sampler.phase("diagnose");
-    const agent = newAgent(1);
-    const sha1 = JSON.parse((await send(agent, workers.baselinePort, { method: "GET", path: "/__sha1?mib=256", headers: { host: "x" } }, true)).text);
-    agent.destroy();
-    log(`SHA-1 (crypto.DigestStream) in this workerd: ${(sha1.mib / (sha1.ms / 1000)).toFixed(0)} MiB/s`);
+    const all = wanted("diagnose");
+    let sha1 = null;
+    if (all) {
+      const agent = newAgent(1);
+      sha1 = JSON.parse((await send(agent, workers.baselinePort, { method: "GET", path: "/__sha1?mib=256", headers: { host: "x" } }, true)).text);
+      agent.destroy();
+      log(`SHA-1 (crypto.DigestStream) in this workerd: ${(sha1.mib / (sha1.ms / 1000)).toFixed(0)} MiB/s`);
+    }
     // A diagnostic that fails is logged and left out: it never costs the run its results.
     const attempt = async (what, fn) => {
       try {
@@ -212,11 +217,11 @@ try {
         return null;
       }
     };
-    const calls = await attempt("storage calls", () => countCalls(workers.diagPort));
+    const calls = all ? await attempt("storage calls", () => countCalls(workers.diagPort)) : null;
     const bucketId = await benchBucketId(workers.edgefilePort);
     const micro = await attempt("CPU per piece", () => microCosts(workers.diagPort, workers.workerdPid, bucketId));
     for (const [piece, c] of Object.entries(micro ?? {})) log(`CPU per request: ${c.us.toFixed(1).padStart(7)} µs  ${piece}`);
-    const abl = await attempt("ablations", () => ablations(workers.diagPort, workers.workerdPid, settings, log, sampler));
+    const abl = all ? await attempt("ablations", () => ablations(workers.diagPort, workers.workerdPid, settings, log, sampler)) : null;
     diagnostics = { sha1, calls, micro, ablations: abl };
   }
 

@@ -22,6 +22,7 @@ import { isolateHeap, sampleMemory } from "./lib/memory.mjs";
 import { inspectorSession } from "./lib/inspector.mjs";
 import { applyMigrations, buildWorker, startWorkers } from "./lib/servers.mjs";
 import { localKeys } from "../src/cli/keys.mjs";
+import { controlSigningText, dataStringToSign } from "../src/signing.mjs";
 
 const TMP = `bench/.tmp/security-${process.pid}`;
 const OUT = "bench/out";
@@ -60,13 +61,14 @@ function send(port, { method = "GET", host, path = "/", headers = {}, body }) {
   });
 }
 
+// Node's synchronous hashes over the signing module's texts: the request builders stay synchronous.
 const sign = (method, bucket, key, contentType = "") =>
-  `UCloud ${keys.publicKey}:${createHmac("sha1", keys.privateKey).update(`${method}\n\n${contentType}\n\n/${bucket}/${key}`).digest("base64")}`;
+  `UCloud ${keys.publicKey}:${createHmac("sha1", keys.privateKey).update(dataStringToSign({ method, bucket, key, contentType })).digest("base64")}`;
 
 function controlQuery(params) {
   const all = { ...params, PublicKey: keys.publicKey };
-  const text = Object.keys(all).sort().map((k) => k + all[k]).join("") + keys.privateKey;
-  return new URLSearchParams({ ...all, Signature: createHash("sha1").update(text).digest("hex") }).toString();
+  const Signature = createHash("sha1").update(controlSigningText(Object.entries(all), keys.privateKey)).digest("hex");
+  return new URLSearchParams({ ...all, Signature }).toString();
 }
 
 async function* flood(totalMiB) {

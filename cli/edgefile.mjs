@@ -2,6 +2,7 @@
 // @ts-check
 // edgefile: a command-line client for UFile-compatible object storage (edgefile locally or deployed,
 // or the UFile service itself). Only the public API goes over the wire. README "Command line".
+import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { makeContext, positiveInt } from "./lib/context.mjs";
 import { CliError, EXIT, EXIT_HELP } from "./lib/errors.mjs";
@@ -10,16 +11,23 @@ import { output } from "./lib/output.mjs";
 import * as buckets from "./commands/buckets.mjs";
 import * as call from "./commands/call.mjs";
 import * as config from "./commands/config.mjs";
+import * as du from "./commands/du.mjs";
+import * as find from "./commands/find.mjs";
+import * as mirror from "./commands/mirror.mjs";
 import * as objects from "./commands/objects.mjs";
 import * as presign from "./commands/presign.mjs";
+import * as rules from "./commands/rules.mjs";
 import * as tokens from "./commands/tokens.mjs";
 import * as transfer from "./commands/transfer.mjs";
 import * as usage from "./commands/usage.mjs";
 
 /** Command families, in the order `edgefile --help` lists them. */
-const COMMANDS = [transfer, objects, presign, buckets, tokens, usage, call, config];
+const COMMANDS = [transfer, mirror, objects, du, find, presign, buckets, rules, tokens, usage, call, config];
+
+const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 
 const program = new Command("edgefile")
+  .version(`edgefile ${version}`, "-v, --version", "print the version")
   .description("Command line for UFile-compatible object storage: edgefile (local or deployed) or UFile itself.\nRemote paths are ufile://<bucket>/<key>.")
   .option("--profile <name>", "profile of the config file (see: edgefile config --help)")
   .option("--url <url>", "control-plane URL (default: $EDGEFILE_URL, the profile, else http://localhost:8787)")
@@ -36,6 +44,7 @@ program.hook("preAction", () => {
   const o = program.opts();
   output.json = Boolean(o.json);
   output.quiet = Boolean(o.quiet);
+  output.progress = !o.debug; // --debug's lines would tear the bar apart
   netSettings.debug = Boolean(o.debug);
   netSettings.retries = o.retries;
 });
@@ -59,7 +68,9 @@ process.on("SIGINT", () => {
 });
 
 try {
-  await program.parseAsync(process.argv);
+  // A bare `edgefile` prints the help (commands and options), and succeeds.
+  if (process.argv.length <= 2) program.outputHelp();
+  else await program.parseAsync(process.argv);
   process.exitCode = 0;
 } catch (error) {
   process.exitCode = exitCodeFor(error);

@@ -38,6 +38,27 @@ export const buckets = sqliteTable(
      * backfilled by the migration that adds it.
      */
     objectCount: integer("object_count").notNull().default(0),
+    /**
+     * The index shard holding the bucket's objects, blobs, uploads and counters (docs/design.md
+     * "Scale-out"): a D1 binding name, `DB` or `INDEX_*`. Rows older than sharding default to `DB`,
+     * the database they already live in, so the upgrade moves nothing.
+     */
+    shard: text("shard").notNull().default("DB"),
+    /**
+     * Bucket rules (issue 22; src/store/rules.ts parses them, docs/protocol.md §3.6): JSON read with the
+     * bucket on every request, written only through src/store/rules.ts. Additive columns with defaults.
+     * `lifecycle_rules`: array of lifecycle rules; `referer_rule`: the anti-leech rule (`{}` = off);
+     * `cors_rules`: array of CORS rules (`[]` = the built-in permissive CORS).
+     */
+    lifecycleRules: text("lifecycle_rules").notNull().default("[]"),
+    refererRule: text("referer_rule").notNull().default("{}"),
+    corsRules: text("cors_rules").notNull().default("[]"),
+    /**
+     * Where the lifecycle scan of this bucket stands (src/core/lifecycle.ts): the last key a run
+     * reached ("" = at the start of a pass), and when the last full pass finished (0 = never).
+     */
+    lifecycleAfter: text("lifecycle_after").notNull().default(""),
+    lifecyclePassAt: integer("lifecycle_pass_at").notNull().default(0),
   },
   (t) => [uniqueIndex("buckets_name_unique").on(t.name), index("buckets_project_idx").on(t.projectId, t.createdAt)],
 );
@@ -53,6 +74,12 @@ export const blobs = sqliteTable(
     /** Object rows pointing here. At 0 the blob is unreachable and may be deleted from R2. */
     refcount: integer("refcount").notNull().default(0),
     createdAt: integer("created_at").notNull(),
+    /**
+     * Null: this shard is the blob's home (where it was published). Otherwise a proxy row: the
+     * shard whose blob row holds one reference on behalf of this row, which counts this shard's
+     * object rows (store/shards.ts, "cross-shard references").
+     */
+    homeShard: text("home_shard"),
   },
   (t) => [index("blobs_refcount_idx").on(t.refcount)],
 );
@@ -187,6 +214,9 @@ export const usageDaily = sqliteTable(
     requests: integer("requests").notNull().default(0),
     downloadBytes: integer("download_bytes").notNull().default(0),
     storageByteSeconds: integer("storage_byte_seconds").notNull().default(0),
+    /** Objects the lifecycle rules deleted, and moved to IA or ARCHIVE, that day (src/core/lifecycle.ts). */
+    lifecycleDeletes: integer("lifecycle_deletes").notNull().default(0),
+    lifecycleTransitions: integer("lifecycle_transitions").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.projectId, t.region, t.bucketId, t.day] })],
 );

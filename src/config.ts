@@ -1,13 +1,18 @@
 import { ApiError } from "./errors";
 import { checkFileDomain } from "./file-domain";
-import type { UsageEvent } from "./metering/usage-event";
+import type { UsageEvent } from "./usage-event";
 
 /**
  * Bindings and settings. Every setting is documented in README.md ("Configuration");
  * keep the two in step.
  */
 export interface Env {
+  /** The control database (buckets, tokens, usage, quotas), and the first index shard. */
   DB: D1Database;
+  /** More index shards (docs/design.md "Scale-out", docs/deploy.md "Index shards"): any number. */
+  [shard: `INDEX_${string}`]: D1Database | undefined;
+  /** Where each index shard was created: `DB=cn-bj,INDEX_1=us-ca`; a shard not named serves every region. */
+  SHARD_REGIONS?: string;
   BLOBS: R2Bucket;
   /** Root key pair (secrets). Without them every signed request is refused. */
   ROOT_PUBLIC_KEY?: string;
@@ -65,6 +70,10 @@ export interface Env {
   MULTIPART_MAX_AGE_SECONDS?: string;
   /** Most multipart uploads one bucket may hold open at once (TooManyUploads beyond). */
   MULTIPART_MAX_OPEN_UPLOADS?: string;
+  /** Objects the lifecycle rules look at per cron run, over all buckets (src/core/lifecycle.ts). */
+  LIFECYCLE_OBJECTS_PER_RUN?: string;
+  /** A bucket's lifecycle scan, once it has reached the last key, starts again no sooner than this. */
+  LIFECYCLE_PASS_INTERVAL_SECONDS?: string;
 }
 
 export interface Settings {
@@ -86,6 +95,8 @@ export interface Settings {
   multipartBlockSize: number;
   multipartMaxAgeSeconds: number;
   multipartMaxOpenUploads: number;
+  lifecycleObjectsPerRun: number;
+  lifecyclePassIntervalSeconds: number;
 }
 
 const MiB = 1024 * 1024;
@@ -166,6 +177,8 @@ export function settings(env: Env): Settings {
       // R2 itself aborts an incomplete multipart upload after 7 days.
       multipartMaxAgeSeconds: intSetting(env.MULTIPART_MAX_AGE_SECONDS, 24 * 3600),
       multipartMaxOpenUploads: intSetting(env.MULTIPART_MAX_OPEN_UPLOADS, 100),
+      lifecycleObjectsPerRun: intSetting(env.LIFECYCLE_OBJECTS_PER_RUN, 20_000),
+      lifecyclePassIntervalSeconds: intSetting(env.LIFECYCLE_PASS_INTERVAL_SECONDS, 3600),
     };
     cache.set(env, s);
   }

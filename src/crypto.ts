@@ -1,27 +1,14 @@
 /** Small crypto and encoding helpers (Web Crypto only). */
 
-const encoder = new TextEncoder();
-
-export const utf8 = (s: string): Uint8Array => encoder.encode(s);
-
-export function toHex(bytes: ArrayBuffer | Uint8Array): string {
-  const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-  let out = "";
-  for (const b of u8) out += b.toString(16).padStart(2, "0");
-  return out;
-}
+// The encodings and SHA-1 the signers use live in the dependency-free signing module.
+export { sha1, toBase64, toBase64Url, toHex, utf8 } from "./signing.mjs";
+import { utf8 } from "./signing.mjs";
 
 export function fromHex(hex: string): Uint8Array | null {
   if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) return null;
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
   return out;
-}
-
-export function toBase64(bytes: Uint8Array): string {
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin);
 }
 
 export function fromBase64(b64: string): Uint8Array | null {
@@ -33,18 +20,6 @@ export function fromBase64(b64: string): Uint8Array | null {
   } catch {
     return null;
   }
-}
-
-/** URL-safe base64 (`-`/`_`), padding kept: the caller strips it where the format says so. */
-export const toBase64Url = (bytes: Uint8Array): string => toBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_");
-
-export async function sha1(data: Uint8Array | string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-1", typeof data === "string" ? utf8(data) : data));
-}
-
-export async function hmacSha1Base64(key: string, message: string): Promise<string> {
-  const k = await crypto.subtle.importKey("raw", utf8(key), { name: "HMAC", hash: "SHA-1" }, false, ["sign"]);
-  return toBase64(new Uint8Array(await crypto.subtle.sign("HMAC", k, utf8(message))));
 }
 
 /** Constant-time string comparison (length is not secret: signatures have a fixed length). */

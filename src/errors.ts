@@ -71,6 +71,8 @@ export const ERRORS = {
   StorageSpaceNotFound: e(15039, 404, "Bucket does not exist.", "存储空间不存在"),
   TokenNotFound: e(15040, 404, "Token not found.", "没有找到令牌"),
   RealNameRequired: e(15041, 403, "Account has not completed real-name verification; cannot create a bucket.", "用户未实名认证，无法创建 bucket。"),
+  // Project-assigned (docs/protocol.md §3.6): US3 documents no code for an unknown LifeCycleId.
+  LifeCycleNotFound: e(15042, 404, "Lifecycle rule not found.", "生命周期规则不存在。"),
 
   // ── Data plane, public codes (docs/protocol.md §7.2) ──
   BucketNotExist: e(-30010, 404, "bucket not exist", "空间不存在"),
@@ -102,6 +104,7 @@ export const ERRORS = {
   CallbackTimeout: e(-90019, 504, "upload callback timed out", "上传回调超时"),
   HeaderTooLarge: e(-90020, 400, "header value too large", "请求头的值过长"),
   TooManyUploads: e(-90021, 403, "too many multipart uploads in progress", "进行中的分片上传过多"),
+  RefererDenied: e(-90040, 403, "referer not allowed", "Referer 不在防盗链允许范围内"),
   NotConfigured: e(-90015, 503, "service not configured: ROOT_PUBLIC_KEY / ROOT_PRIVATE_KEY are not set", "服务未配置根密钥"),
 
   // ── S3 front only (docs/s3.md "Errors"): RetCodes project-assigned; `S3_CODES` below gives the S3 code ──
@@ -129,6 +132,12 @@ export const ERRORS = {
   MalformedPOSTRequest: e(-91023, 400, "The body of your POST request is not well-formed multipart/form-data.", "POST 表单格式错误"),
   InvalidPolicyDocument: e(-91024, 400, "The content of the form does not meet the conditions specified in the policy document.", "表单不满足上传策略"),
   InvalidBucketState: e(-91025, 409, "The request is not valid with the current state of the bucket.", "存储空间状态不允许此操作"),
+  NoSuchLifecycleConfiguration: e(-91040, 404, "The lifecycle configuration does not exist", "生命周期配置不存在"),
+  NoSuchCORSConfiguration: e(-91041, 404, "The CORS configuration does not exist", "CORS 配置不存在"),
+  CorsForbidden: e(-91042, 403, "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.", "CORS 规则不允许此请求"),
+  InvalidTag: e(-91101, 400, "The tag provided was not a valid tag.", "标签无效"),
+  NoSuchTagSet: e(-91102, 404, "The TagSet does not exist.", "标签集不存在"),
+  InvalidEncryptionAlgorithm: e(-91103, 400, "The encryption request you specified is not valid.", "加密参数无效"),
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorName = keyof typeof ERRORS;
@@ -142,7 +151,8 @@ export class ApiError extends Error {
   readonly detail?: string;
   constructor(name: ErrorName, detail?: string, headers?: Record<string, string>) {
     const entry = ERRORS[name];
-    super(detail ? `${entry.en}: ${detail}` : entry.en);
+    // "The requested bucket does not exist: demo", not "…exist.: demo".
+    super(detail ? `${entry.en.replace(/\.$/, "")}: ${detail}` : entry.en);
     this.name = name;
     this.entry = entry;
     this.headers = headers;
@@ -212,6 +222,7 @@ export const S3_CODES = {
   StorageSpaceNotFound: s3("NoSuchBucket"),
   TokenNotFound: s3("InvalidAccessKeyId", 403),
   RealNameRequired: s3("AccessDenied"),
+  LifeCycleNotFound: s3("NoSuchLifecycleConfiguration", 404),
   BucketNotExist: s3("NoSuchBucket"),
   FileNotExist: s3("NoSuchKey"),
   InvalidSignature: s3("SignatureDoesNotMatch"),
@@ -237,6 +248,7 @@ export const S3_CODES = {
   HeaderTooLarge: s3("InvalidArgument"),
   // AWS has no such limit, so no code: named like its TooManyBuckets (400).
   TooManyUploads: s3("TooManyUploads", 400),
+  RefererDenied: s3("AccessDenied"),
   SignatureDoesNotMatch: s3("SignatureDoesNotMatch"),
   InvalidAccessKeyId: s3("InvalidAccessKeyId"),
   PresignedNotAllowed: s3("AccessDenied"),
@@ -265,6 +277,12 @@ export const S3_CODES = {
   MalformedPOSTRequest: s3("MalformedPOSTRequest"),
   InvalidPolicyDocument: s3("InvalidPolicyDocument"),
   InvalidBucketState: s3("InvalidBucketState"),
+  NoSuchLifecycleConfiguration: s3("NoSuchLifecycleConfiguration"),
+  NoSuchCORSConfiguration: s3("NoSuchCORSConfiguration"),
+  CorsForbidden: s3("AccessForbidden"),
+  InvalidTag: s3("InvalidTag"),
+  NoSuchTagSet: s3("NoSuchTagSet"),
+  InvalidEncryptionAlgorithm: s3("InvalidEncryptionAlgorithmError"),
 } as const satisfies Record<ErrorName, S3Code>;
 
 export const fail = (name: ErrorName, detail?: string, headers?: Record<string, string>): never => {

@@ -4,6 +4,7 @@ import { integrateStorage } from "./metering/storage";
 import { sweepBlobs } from "./store/sweeper";
 import { sweepStaleUploads } from "./store/uploads";
 import { computeMissingUfileEtags } from "./core/ufile-etag";
+import { runLifecycle } from "./core/lifecycle";
 
 /**
  * Periodic tasks, run by the cron trigger (wrangler.toml `[triggers]`, every 10 minutes).
@@ -20,6 +21,7 @@ export const TASKS: HousekeepingTask[] = [
   { name: "integrate-storage", run: integrateStorage },
   { name: "prune-usage-message-ids", run: pruneUsageMessages },
   { name: "abort-stale-uploads", run: sweepStaleUploads },
+  { name: "lifecycle-rules", run: runLifecycle },
   { name: "sweep-blobs", run: async (env, now) => void (await sweepBlobs(env, now)) },
   { name: "ufile-etags-of-s3-multipart", run: (env) => computeMissingUfileEtags(env) },
 ];

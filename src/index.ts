@@ -1,3 +1,4 @@
+import { accessLine, logAccess, openAccessNote } from "./core/access-log";
 import { settings, type Env } from "./config";
 import { readParams } from "./control/params";
 import { withCors } from "./core/cors";
@@ -12,30 +13,43 @@ import { asApiError, dataError, editHeaders, newRequestIds, withIds, type Reques
  * Entry point: the first front of the table in src/front.ts that claims a request serves it (control
  * plane, web console, S3 API, UFile data plane). Every response carries the request id headers.
  * One plain function rather than a router: the fronts are chosen by parameter and host, not by path,
- * and a router's per-request URL and query parsing showed up in the bench's CPU profile (bench/results.md).
+ * so a router's per-request URL and query parsing would be work for nothing (bench/results.md).
  * Every answer but the console's own files is isolated as user content (src/core/isolation.ts).
  */
 async function serve(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+  const startedAt = Date.now();
   const ids = newRequestIds();
+  const note = openAccessNote(request);
+  const { front, response } = await answer(request, env, ctx, ids);
+  logAccess(accessLine(request, response, front, note, ids, startedAt));
+  return response;
+}
+
+/** The answer to one request, and the front that gave it (the access log's `front`). */
+async function answer(request: Request, env: Env, ctx: ExecutionContext, ids: RequestIds): Promise<{ front: string; response: Response }> {
   const url = requestUrl(request);
-  if (typeof url === "string") return finish(withCors(malformedAnswer(request, url, ids.debugId)), ids, false);
+  if (typeof url === "string") return { front: "malformed", response: finish(withCors(malformedAnswer(request, url, ids.debugId)), ids, false) };
+  // Errors reaching the catch below are answered as UFile data-plane ones, whichever front threw.
+  let front = "ufile";
   let response: Response;
   let ownSite = false;
   try {
     const incoming = { request, url, params: await readParams(request, url), env, ctx, ids };
-    const front = frontFor(incoming);
-    if (front.name === "console") return withIds(await front.serve(incoming), ids);
-    ownSite = settings(env).customHosts.has(url.hostname.toLowerCase());
-    response = await front.serve(incoming);
+    const spec = frontFor(incoming);
+    front = spec.name;
+    if (spec.name === "console") return { front, response: withIds(await spec.serve(incoming), ids) };
+    // The control plane answers JSON envelopes (and its own 15004 when the settings are bad): no host rule applies.
+    ownSite = spec.name !== "control" && settings(env).customHosts.has(url.hostname.toLowerCase());
+    response = await spec.serve(incoming);
   } catch (err) {
     // Errors reaching here are UFile data-plane ones (the control plane and S3 answer their own); CORS so a browser can read them.
     response = withCors(dataError(asApiError(err), request.method));
   }
-  return finish(response, ids, ownSite);
+  return { front, response: finish(response, ids, ownSite, request) };
 }
 
-const finish = (response: Response, ids: RequestIds, ownSite: boolean): Response =>
-  withIds(editHeaders(response, (headers) => isolateAnswer(headers, ownSite)), ids);
+const finish = (response: Response, ids: RequestIds, ownSite: boolean, request?: Request): Response =>
+  withIds(editHeaders(response, (headers) => isolateAnswer(headers, ownSite)), ids, request);
 
 export default {
   fetch: serve,

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import type { Env } from "../src/config";
-import { hmacSha1Base64 } from "../src/crypto";
+import { hmacSha1Base64 } from "../src/signing.mjs";
 import { ApiError } from "../src/errors";
 import { canonicalHeaders, listObjectsSuffix, rawQueryParam, stringToSign, verifySignature, type AuthRequest } from "../src/data/auth";
 import { rootKeySource, type KeySource } from "../src/auth/credentials";

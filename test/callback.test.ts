@@ -1,7 +1,7 @@
 // Upload-policy parsing and callbackBody substitution (src/data/callback.ts); the HTTP side is in
 // test/wire/callbacks.test.ts.
 import { describe, expect, it } from "vitest";
-import { hmacSha1Base64 } from "../src/crypto";
+import { hmacSha1Base64 } from "../src/signing.mjs";
 import { ApiError } from "../src/errors";
 import { parsePutPolicy, substitute } from "../src/data/callback";
 import { PRIVATE_KEY } from "./helpers";

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { isValidBucketName } from "../src/core/buckets";
 import { Params } from "../src/control/params";
-import { controlSignature } from "../src/control/signature";
+import { controlSignatureOf as controlSignature } from "../src/control/signature";
 import { API, PRIVATE_KEY, PUBLIC_KEY, call, callWithEnv, control, file, newBucket, put, signControl, toQuery, uniqueName } from "./helpers";
 
 
@@ -197,6 +197,8 @@ describe("DescribeBucket", () => {
       HasUserDomain: 0,
       StoredBytes: 0,
       ObjectCount: 0,
+      Referer: { RefererStatus: "off" },
+      CORSRules: [],
     });
     expect(Math.abs(b.CreateTime - Date.now() / 1000)).toBeLessThan(60);
   });

@@ -5,6 +5,8 @@ declare namespace Cloudflare {
     TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
     /** A second D1 database: the read replica test/sessions.test.ts builds. */
     REPLICA: D1Database;
+    /** A database migrated in steps by test/upgrade.test.ts (the single-database deployment upgraded in place). */
+    UPGRADE: D1Database;
   }
   interface GlobalProps {
     mainModule: typeof import("../src/index");

@@ -2,9 +2,9 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { expect } from "vitest";
 import { env, exports } from "cloudflare:workers";
 import worker from "../src/index";
-import { controlSignature } from "../src/control/signature";
+import { controlSignatureOf as controlSignature } from "../src/control/signature";
 import { Params, type ParamValue } from "../src/control/params";
-import { hmacSha1Base64 } from "../src/crypto";
+import { authorization as signedAuthorization, dataStringToSign, hmacSha1Base64 } from "../src/signing.mjs";
 import { pythonBody } from "./sdk-forms";
 
 /** The docs/protocol.md test key pair, configured as the root keys in test/vitest.config.ts. */
@@ -73,8 +73,7 @@ export async function authorization(
   opts: { contentType?: string; contentMd5?: string; date?: string; canonicalHeaders?: string; keys?: Keys } = {},
 ): Promise<string> {
   const keys = opts.keys ?? ROOT;
-  const s = `${method}\n${opts.contentMd5 ?? ""}\n${opts.contentType ?? ""}\n${opts.date ?? ""}\n${opts.canonicalHeaders ?? ""}/${bucket}/${key}`;
-  return `UCloud ${keys.publicKey}:${await hmacSha1Base64(keys.privateKey, s)}`;
+  return signedAuthorization(keys.publicKey, keys.privateKey, { method, bucket, key, ...opts });
 }
 
 /** The URL of a key, path-encoded the way Go and Java encode it (`/` kept). */
@@ -151,7 +150,7 @@ export async function presignedUrl(
   opts: { method?: string; expires: number; keys?: Keys; contentType?: string; rawSignature?: boolean },
 ): Promise<string> {
   const keys = opts.keys ?? ROOT;
-  const s = `${opts.method ?? "GET"}\n\n${opts.contentType ?? ""}\n${opts.expires}\n/${bucket}/${key}`;
+  const s = dataStringToSign({ method: opts.method ?? "GET", bucket, key, contentType: opts.contentType, date: String(opts.expires) });
   const sig = await hmacSha1Base64(keys.privateKey, s);
   const query = `UCloudPublicKey=${encodeURIComponent(keys.publicKey)}&Expires=${opts.expires}&Signature=${opts.rawSignature ? sig : encodeURIComponent(sig)}`;
   return fileUrl(bucket, key, query);
@@ -200,4 +199,40 @@ export async function expectError(res: Response, status: number, code: number): 
   expect(body.RetCode, body.ErrMsg).toBe(code);
   expect(typeof body.ErrMsg).toBe("string");
   return body;
+}
+
+/** The index shards (src/store/shards.ts) as the tests bind them: `DB` and every `INDEX_*` D1 binding. */
+export function shards(): [name: string, d1: D1Database][] {
+  return Object.entries(env)
+    .filter(([name]) => name === "DB" || /^INDEX_[A-Z0-9_]+$/.test(name))
+    .sort(([a], [b]) => (a === "DB" ? -1 : b === "DB" ? 1 : a.localeCompare(b))) as [string, D1Database][];
+}
+
+/** The index shard holding bucket `bucketName`: its binding name, its D1 database, and the bucket's id. */
+export async function indexOf(bucketName: string): Promise<{ shard: string; d1: D1Database; id: string }> {
+  const row = await env.DB.prepare("SELECT id, shard FROM buckets WHERE name = ?").bind(bucketName).first<{ id: string; shard: string }>();
+  if (!row) throw new Error(`no bucket ${bucketName}`);
+  const d1 = shards().find(([name]) => name === row.shard)?.[1];
+  if (!d1) throw new Error(`bucket ${bucketName} is on ${row.shard}, which the tests do not bind`);
+  return { shard: row.shard, d1, id: row.id };
+}
+
+/**
+ * A new private bucket on index shard `shard`: created with a region only that shard serves
+ * (SHARD_REGIONS, docs/deploy.md "Index shards"), so placement does not depend on how full each is.
+ */
+export async function bucketOn(shard: string): Promise<string> {
+  const BucketName = uniqueName("sh");
+  const region = `pin-${shard.toLowerCase().replaceAll("_", "-")}`;
+  const res = await callWithEnv({ SHARD_REGIONS: `${shard}=${region}` }, `${API}/?${toQuery(await signControl({ Action: "CreateBucket", BucketName, Region: region }))}`);
+  const body = (await res.json()) as { RetCode: number; Message?: string };
+  if (body.RetCode !== 0) throw new Error(`CreateBucket on ${shard}: ${JSON.stringify(body)}`);
+  return BucketName;
+}
+
+/** A read run on every shard, its rows concatenated. */
+export async function onEveryShard<T>(query: string, ...values: unknown[]): Promise<T[]> {
+  const rows: T[] = [];
+  for (const [, d1] of shards()) rows.push(...(await d1.prepare(query).bind(...values).all<T>()).results);
+  return rows;
 }

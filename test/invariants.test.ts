@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sweepBlobs } from "../src/store/sweeper";
-import { authorization, call, callWithEnv, file, fileUrl, newBucket, put } from "./helpers";
+import { authorization, call, callWithEnv, file, fileUrl, indexOf, newBucket, onEveryShard, put } from "./helpers";
 
 /**
  * docs/design.md §4's three invariants:
@@ -34,13 +34,12 @@ async function r2BlobIds(): Promise<Set<string>> {
   return ids;
 }
 
+/** Blob rows on every index shard. */
 async function rowBlobIds(): Promise<Set<string>> {
-  const { results } = await env.DB.prepare("SELECT id FROM blobs").all<{ id: string }>();
-  return new Set(results.map((r) => r.id));
+  return new Set((await onEveryShard<{ id: string }>("SELECT id FROM blobs")).map((r) => r.id));
 }
 
-const blobOf = async (key: string) =>
-  (await env.DB.prepare("SELECT blob_id FROM objects WHERE key = ?").bind(key).first<{ blob_id: string }>())?.blob_id;
+const blobOf = async (key: string) => (await onEveryShard<{ blob_id: string }>("SELECT blob_id FROM objects WHERE key = ?", key))[0]?.blob_id;
 
 describe("invariant 1: visible only when complete", () => {
   it("a key being uploaded is not visible; the previous version stays served until the swap", async () => {
@@ -95,7 +94,8 @@ describe("invariant 2: a failed write leaves the previous version", () => {
     const b = await newBucket();
     const oldEtag = await put(b, "doc", "version 1");
     const blobsBefore = await r2BlobIds();
-    const res = await callWithEnv({ DB: d1WithFailingBatch(env.DB) }, fileUrl(b, "doc"), {
+    const index = await indexOf(b);
+    const res = await callWithEnv({ [index.shard]: d1WithFailingBatch(index.d1) }, fileUrl(b, "doc"), {
       method: "PUT",
       body: "version 2",
       headers: { "Content-Type": "text/plain", Authorization: await authorization("PUT", b, "doc", { contentType: "text/plain" }) },
@@ -124,7 +124,8 @@ describe("invariant 2: a failed write leaves the previous version", () => {
   it("a failed delete leaves the object readable", async () => {
     const b = await newBucket();
     await put(b, "keep", "still here");
-    const res = await callWithEnv({ DB: d1WithFailingBatch(env.DB) }, fileUrl(b, "keep"), {
+    const index = await indexOf(b);
+    const res = await callWithEnv({ [index.shard]: d1WithFailingBatch(index.d1) }, fileUrl(b, "keep"), {
       method: "DELETE",
       headers: { Authorization: await authorization("DELETE", b, "keep") },
     });
@@ -191,9 +192,10 @@ describe("invariant 3: blobs leave R2 only when unreferenced", () => {
     await put(b, "z", "zzz");
     const id = (await blobOf("z"))!;
     // Simulate a crash between the swap and the release: the row is gone, the blob row at 0.
-    await env.DB.batch([
-      env.DB.prepare("DELETE FROM objects WHERE blob_id = ?").bind(id),
-      env.DB.prepare("UPDATE blobs SET refcount = 0 WHERE id = ?").bind(id),
+    const { d1 } = await indexOf(b);
+    await d1.batch([
+      d1.prepare("DELETE FROM objects WHERE blob_id = ?").bind(id),
+      d1.prepare("UPDATE blobs SET refcount = 0 WHERE id = ?").bind(id),
     ]);
     expect((await r2BlobIds()).has(id)).toBe(true);
     const result = await sweepBlobs(env, Math.floor(Date.now() / 1000));
@@ -214,13 +216,15 @@ describe("invariant 3: blobs leave R2 only when unreferenced", () => {
     // An open upload's parts are stored bytes too (store/uploads.ts), though not objects.
     const { UploadId: uploadId } = (await (await file(b, "m", { method: "POST", query: "uploads" })).json()) as { UploadId: string };
     expect((await file(b, "m", { method: "PUT", query: `uploadId=${uploadId}&partNumber=0`, body: "wxyz" })).status).toBe(200);
-    const bucket = await env.DB.prepare("SELECT id, stored_bytes, object_count FROM buckets WHERE name = ?")
-      .bind(b)
+    // The counters live on the bucket's shard, in its anchor row (its own row on DB).
+    const { d1, id } = await indexOf(b);
+    const bucket = await d1.prepare("SELECT id, stored_bytes, object_count FROM buckets WHERE id = ?")
+      .bind(id)
       .first<{ id: string; stored_bytes: number; object_count: number }>();
-    const sums = await env.DB.prepare("SELECT COALESCE(SUM(size), 0) AS total, COUNT(*) AS n FROM objects WHERE bucket_id = ?")
+    const sums = await d1.prepare("SELECT COALESCE(SUM(size), 0) AS total, COUNT(*) AS n FROM objects WHERE bucket_id = ?")
       .bind(bucket!.id)
       .first<{ total: number; n: number }>();
-    const parts = await env.DB.prepare("SELECT COALESCE(SUM(p.size), 0) AS total FROM upload_parts p JOIN uploads u ON u.id = p.upload_id WHERE u.bucket_id = ?")
+    const parts = await d1.prepare("SELECT COALESCE(SUM(p.size), 0) AS total FROM upload_parts p JOIN uploads u ON u.id = p.upload_id WHERE u.bucket_id = ?")
       .bind(bucket!.id)
       .first<{ total: number }>();
     expect(bucket!.stored_bytes).toBe(sums!.total + parts!.total);
@@ -228,7 +232,7 @@ describe("invariant 3: blobs leave R2 only when unreferenced", () => {
     // a (overwritten once) and c (the renamed d, which replaced the copy): two rows.
     expect(bucket!.object_count).toBe(sums!.n);
     expect(bucket!.object_count).toBe(2);
-    const { results } = await env.DB.prepare(
+    const { results } = await d1.prepare(
       "SELECT b.refcount AS refcount, (SELECT COUNT(*) FROM objects o WHERE o.blob_id = b.id) AS actual FROM blobs b WHERE b.bucket_id = ? AND b.refcount > 0",
     )
       .bind(bucket!.id)

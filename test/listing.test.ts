@@ -117,7 +117,7 @@ describe("ListObjects", () => {
   });
 
   it("Python's signature (variant D) is accepted", async () => {
-    const { hmacSha1Base64 } = await import("../src/crypto");
+    const { hmacSha1Base64 } = await import("../src/signing.mjs");
     const { PRIVATE_KEY, PUBLIC_KEY } = await import("./helpers");
     const s = `GET\n\n\n\n/${b}/\nlistobjects\ndelimiter:/\nmarker:\nmax-keys:100\nprefix:a/`;
     const res = await call(fileUrl(b, "", "listobjects&prefix=a%2F&delimiter=%2F&max-keys=100&marker="), {

@@ -7,7 +7,7 @@ import type { ParamValue } from "../src/control/params";
 import { pruneUsageMessages } from "../src/metering/consumer";
 import type { UsageEvent } from "../src/metering/events";
 import { forgetBucket } from "../src/store/buckets";
-import { control, file, newBucket, pattern, uniqueName, type FileRequest } from "./helpers";
+import { control, file, indexOf, newBucket, pattern, uniqueName, type FileRequest } from "./helpers";
 
 /**
  * Metering end to end (docs/design.md §7): real signed data-plane traffic → the usage events the data
@@ -79,8 +79,10 @@ async function leftQuotas(ProjectId: string) {
   return { storage: await left("storage-volume"), traffic: await left("download-traffic"), requests: await left("request-count") };
 }
 
+/** The bucket's id and stored bytes, as its index shard keeps them (src/store/shards.ts). */
 async function bucketRow(name: string) {
-  return (await env.DB.prepare("SELECT id, stored_bytes FROM buckets WHERE name = ?").bind(name).first<{ id: string; stored_bytes: number }>())!;
+  const { d1, id } = await indexOf(name);
+  return (await d1.prepare("SELECT id, stored_bytes FROM buckets WHERE id = ?").bind(id).first<{ id: string; stored_bytes: number }>())!;
 }
 const storedBytes = async (name: string) => (await bucketRow(name)).stored_bytes;
 
@@ -301,7 +303,7 @@ describe("metering end to end", () => {
     forgetBucket(C);
     const refusal = {
       RetCode: 15011,
-      ErrMsg: `Insufficient quota; contact your account manager for a larger quota.: project ${Q} has used up its quota in cn-bj`,
+      ErrMsg: `Insufficient quota; contact your account manager for a larger quota: project ${Q} has used up its quota in cn-bj`,
     };
     const upload = await req(C, "new.txt", putBody(pattern(20)));
     expect(upload.status).toBe(403);

@@ -17,7 +17,7 @@ import { assertNotOwing } from "../src/metering/quotas";
 import { splitByDay } from "../src/metering/storage";
 import { bucketByName, forgetBucket, type ServedBucket } from "../src/store/buckets";
 import { database } from "../src/store/db";
-import { control, uniqueName } from "./helpers";
+import { control, shards, uniqueName } from "./helpers";
 
 /** Metering: queue consumer, storage integration, reports, Owe (README "Metering"). */
 
@@ -79,8 +79,12 @@ async function createBucket(ProjectId: string, Region = "cn-bj") {
   return { name: BucketName, id: body.BucketId as string };
 }
 
-const setStoredBytes = (bucketId: string, bytes: number) =>
-  env.DB.prepare("UPDATE buckets SET stored_bytes = ? WHERE id = ?").bind(bytes, bucketId).run();
+/** Sets a bucket's stored bytes where the store keeps them: on its index shard (the anchor row there). */
+async function setStoredBytes(bucketId: string, bytes: number) {
+  const { shard } = (await env.DB.prepare("SELECT shard FROM buckets WHERE id = ?").bind(bucketId).first<{ shard: string }>())!;
+  const d1 = shards().find(([name]) => name === shard)![1];
+  await d1.prepare("UPDATE buckets SET stored_bytes = ? WHERE id = ?").bind(bytes, bucketId).run();
+}
 
 describe("usage queue consumer", () => {
   it("sums a batch per (project, region, bucket, day) and acknowledges it", async () => {
@@ -330,6 +334,12 @@ describe("recording usage (the data plane's seam)", () => {
     modifiedAt: D,
     storedBytes: 0,
     objectCount: 0,
+    shard: "DB",
+    lifecycleRules: "[]",
+    refererRule: "{}",
+    corsRules: "[]",
+    lifecycleAfter: "",
+    lifecyclePassAt: 0,
     owe: 0,
   });
 

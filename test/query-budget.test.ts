@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { UsageEvent } from "../src/metering/events";
 import { forgetBucket } from "../src/store/buckets";
-import { file, newBucket, pattern, uniqueName } from "./helpers";
+import { file, indexOf, newBucket, pattern, shards, uniqueName } from "./helpers";
 
 /**
  * D1 budget per data-plane request (docs/design.md §8): GET/HEAD of an object = one D1 read besides
@@ -90,7 +90,9 @@ function instrumented() {
       for (const m of messages) sent.push(structuredClone(m.body));
     },
   };
-  return { log, sent, env: { DB: countingD1(env.DB, log), USAGE_QUEUE: queue } };
+  // Every index shard is counted: a bucket's object statements run on its shard (src/store/shards.ts).
+  const databases = Object.fromEntries(shards().map(([name, d1]) => [name, countingD1(d1, log)]));
+  return { log, sent, env: { ...databases, USAGE_QUEUE: queue } };
 }
 
 const WRITE = /^\s*(insert|update|delete|replace)\b/i;
@@ -193,7 +195,8 @@ describe("D1 queries per data-plane request", () => {
     expect(again.log.flatMap((e) => e.sql).filter((s) => USAGE_TABLES.test(s))).toEqual([]);
     expect(again.sent.map((e) => [e.requests, e.downloadBytes])).toEqual([[1, 0]]);
     // The bucket totals moved inside that same batch: no extra statement for object_count.
-    const totals = await env.DB.prepare("SELECT stored_bytes, object_count FROM buckets WHERE name = ?").bind(bucket).first();
+    const index = await indexOf(bucket);
+    const totals = await index.d1.prepare("SELECT stored_bytes, object_count FROM buckets WHERE id = ?").bind(index.id).first();
     expect(totals).toEqual({ stored_bytes: 100, object_count: 1 });
   });
 

@@ -42,11 +42,12 @@ function isolatedFromDevVars(): Record<string, string> {
 }
 
 /**
- * Two projects, one `npm test` (README "Tests"):
+ * Three projects, one `npm test` (README "Tests"):
  * - `workerd`: test/*.test.ts inside workerd (@cloudflare/vitest-plugin), calling the Worker's handlers
  *   with miniflare's D1/R2/Queues bindings;
  * - `wire`: test/wire/*.test.ts in Node, speaking real HTTP to the Worker served by wrangler dev the way
- *   `npm start` serves it (test/wire/global-setup.ts starts and stops it).
+ *   `npm start` serves it (test/wire/global-setup.ts starts and stops it);
+ * - `static`: test/static/*.test.ts in Node, checks that read the source tree (the import layering).
  * Neither reads the developer's .dev.vars: the workerd project through isolatedFromDevVars(), the wire
  * project through the settings given in test/wire/global-setup.ts.
  */
@@ -63,8 +64,9 @@ export default defineConfig(async () => ({
           cloudflareTest({
             wrangler: { configPath: wranglerConfig },
             miniflare: {
-              // test/sessions.test.ts: a second database that plays a lagging D1 read replica.
-              d1Databases: { REPLICA: "replica-db" },
+              // test/sessions.test.ts: a second database that plays a lagging D1 read replica;
+              // test/upgrade.test.ts: a database that starts at the schema from before index shards.
+              d1Databases: { REPLICA: "replica-db", UPGRADE: "upgrade-db" },
               bindings: {
                 TEST_MIGRATIONS: await readD1Migrations(here("../schema/migrations")),
                 ...isolatedFromDevVars(),
@@ -88,6 +90,14 @@ export default defineConfig(async () => ({
           globalSetup: [here("./wire/global-setup.ts")],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        root: here(".."),
+        test: {
+          name: "static",
+          environment: "node",
+          include: ["test/static/**/*.test.ts"],
         },
       },
     ],

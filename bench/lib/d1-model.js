@@ -138,3 +138,25 @@ export function modeledD1(real, m) {
     withSession: (constraint) => new Session(real.withSession(constraint), constraint, m),
   };
 }
+
+/**
+ * The throughput model of `npm run bench:scale`: a database that runs one query at a time, as
+ * Cloudflare documents for D1 (and as a Durable Object runs). Each query waits until every query
+ * before it is done, then holds the database for `serviceMs` (measured locally, bench/lib/engines.mjs);
+ * the wait and the service are one timer, so the model adds no work of its own per query.
+ */
+export function serialDatabase(serviceMs) {
+  let freeAt = 0;
+  let served = 0;
+  return {
+    async query() {
+      const now = performance.now();
+      freeAt = Math.max(now, freeAt) + serviceMs;
+      served++;
+      await sleep(freeAt - now);
+    },
+    get served() {
+      return served;
+    },
+  };
+}

@@ -4,6 +4,7 @@ import { createHash, createHmac } from "node:crypto";
 import http from "node:http";
 import { once } from "node:events";
 import { localKeys } from "../../src/cli/keys.mjs";
+import { controlSigningText, dataStringToSign } from "../../src/signing.mjs";
 import { processCpuNs } from "./machine.mjs";
 import { percentiles } from "./stats.mjs";
 
@@ -101,7 +102,8 @@ export async function closedLoop({ port, concurrency, durationMs, warmupMs, buil
 
 /** Data plane (docs/protocol.md §2.1): `UCloud <pub>:base64(HMAC-SHA1(priv, VERB\nMD5\nType\nDate\n/bucket/key))`. */
 export function ufileAuthorization(method, bucket, key, contentType = "") {
-  const sig = createHmac("sha1", KEYS.privateKey).update(`${method}\n\n${contentType}\n\n/${bucket}/${key}`).digest("base64");
+  // Node's synchronous HMAC over the signing module's string to sign: the load loop stays synchronous.
+  const sig = createHmac("sha1", KEYS.privateKey).update(dataStringToSign({ method, bucket, key, contentType })).digest("base64");
   return `UCloud ${KEYS.publicKey}:${sig}`;
 }
 
@@ -118,10 +120,7 @@ export function ufileRequest(method, bucket, key, { query = "", contentType = ""
 /** Control plane (docs/protocol.md §3.2): SHA1 over sorted name+value pairs plus the private key, as a GET query. */
 export function controlRequest(params) {
   const all = { ...params, PublicKey: KEYS.publicKey };
-  const names = Object.keys(all).sort();
-  const Signature = createHash("sha1")
-    .update(names.map((k) => k + all[k]).join("") + KEYS.privateKey)
-    .digest("hex");
+  const Signature = createHash("sha1").update(controlSigningText(Object.entries(all), KEYS.privateKey)).digest("hex");
   return { method: "GET", path: `/?${new URLSearchParams({ ...all, Signature })}`, headers: { host: "api.localhost" } };
 }
 

@@ -8,7 +8,8 @@ import { and, eq } from "drizzle-orm";
 import { Router } from "itty-router";
 import * as schema from "../../schema/schema";
 import { objects } from "../../schema/schema";
-import { hmacSha1Base64 } from "../../src/crypto";
+import { accessLine, logAccess, noteAccess, openAccessNote } from "../../src/core/access-log";
+import { hmacSha1Base64 } from "../../src/signing.mjs";
 import { parseKey, parseQuery } from "../../src/data/context";
 import { withCors } from "../../src/core/cors";
 import { objectHeaders } from "../../src/core/object-headers";
@@ -41,6 +42,10 @@ router.all("*", () => new Response(null));
 let seeded = null;
 const noQueue = { send: async () => undefined, sendBatch: async () => undefined };
 let meterEnv;
+const accessRequest = new Request(url, { headers: { "CF-Connecting-IP": "203.0.113.7" } });
+const accessResponse = new Response(null, { status: 200, headers: { "Content-Length": "4096" } });
+const accessIds = { sessionId: "6f1c2a9e-4b7d-4c0e-9a51-3d2f8e7b6a10", debugId: "mg3k2x1a-9f8e7d6c5b4a3921" };
+const tokenPrincipal = { kind: "token", publicKey: "TOKEN_x", scope: { tokenId: "tok_0123456789abcdef" } };
 
 /** Each piece: one request's worth of that work. Async ones are awaited. `slow`: fewer iterations. */
 const PIECES = {
@@ -63,6 +68,14 @@ const PIECES = {
   "Drizzle: a handle with the schema": (env) => drizzle(env.DB, { schema }),
   "Drizzle: a handle without the schema": (env) => drizzle(env.DB),
   "HMAC-SHA1 (import + sign)": () => hmacSha1Base64("46f09bb9fab4f12dfc160dae12273d5332b5debe", "GET\n\n\n\n/bench/get/4k/3"),
+  // A token's GET as the access log sees it (src/core/access-log.ts): the note opened by the entry, the
+  // front's two notes, and the line written to workerd's console as deployed.
+  "access log line": () => {
+    const note = openAccessNote(accessRequest);
+    noteAccess(accessRequest, { bucket: bucket.name, operation: "GetFile", key: row.key });
+    noteAccess(accessRequest, { principal: tokenPrincipal });
+    logAccess(accessLine(accessRequest, accessResponse, "ufile", note, accessIds, Date.now()));
+  },
   "metering fold": (env, ctx) => meterRequest((meterEnv ??= { ...env, USAGE_QUEUE: noQueue, USAGE_FLUSH_MS: "1000" }), ctx, bucket, 4096),
   "JSON response (DescribeBucket size)": () => json({ RetCode: 0, Action: "DescribeBucketResponse", DataSet: [{ ...bucket, Domain: { Src: ["bench.localhost"] } }] }),
   // These two include a D1 query each; their difference is Drizzle's share of a row read.

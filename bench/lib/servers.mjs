@@ -4,7 +4,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wrangler";
+import { unstable_getMiniflareWorkerOptions, unstable_readConfig, unstable_splitSqlQuery } from "wrangler";
 import { localKeys } from "../../src/cli/keys.mjs";
 
 // Miniflare exactly as the project's wrangler resolves it (no second copy, no extra dependency).
@@ -55,6 +55,11 @@ export async function startWorkers({ script, diagScript, persistDir, inspector =
       cf: false, // placeholder Request.cf: never fetched from the network
       ...(inspector ? { inspectorPort: 0 } : {}), // DevTools, for the isolate heap (memory.mjs)
       log: new Log(LogLevel.WARN),
+      // The Workers' console: warnings and errors are printed; log lines (edgefile's access log, one
+      // per request) are written by the Worker as deployed, and dropped here.
+      handleStructuredLogs: ({ level, message }) => {
+        if (level === "warn" || level === "error") process.stderr.write(`[workerd ${level}] ${message}\n`);
+      },
       workers: [
         { ...edge, name: "edgefile", modules: [{ type: "ESModule", path: script }], unsafeDirectSockets: direct },
         {
@@ -90,15 +95,21 @@ function workerdChild() {
   return Number(live[0]);
 }
 
-/** Applies schema/migrations/*.sql in order through the D1 binding (what `wrangler d1 migrations apply --local` does). */
+/**
+ * Applies schema/migrations/*.sql in order through every D1 binding of wrangler.toml (the control
+ * database and each index shard), as `wrangler d1 migrations apply --local` does. Returns `DB`.
+ */
 export async function applyMigrations(mf) {
-  const db = await mf.getD1Database("DB", "edgefile");
   const dir = "schema/migrations";
-  for (const file of readdirSync(dir).filter((f) => f.endsWith(".sql")).sort()) {
-    const statements = unstable_splitSqlQuery(readFileSync(join(dir, file), "utf8").replaceAll("--> statement-breakpoint", ""));
-    await db.batch(statements.map((s) => db.prepare(s)));
+  const files = readdirSync(dir).filter((f) => f.endsWith(".sql")).sort();
+  for (const { binding } of unstable_readConfig({ config: "wrangler.toml" }).d1_databases) {
+    const db = await mf.getD1Database(binding, "edgefile");
+    for (const file of files) {
+      const statements = unstable_splitSqlQuery(readFileSync(join(dir, file), "utf8").replaceAll("--> statement-breakpoint", ""));
+      await db.batch(statements.map((s) => db.prepare(s)));
+    }
   }
-  return db;
+  return mf.getD1Database("DB", "edgefile");
 }
 
 /** s3rver (the npm local S3 emulator) in its own Node process, so it never shares the load generator's event loop. */

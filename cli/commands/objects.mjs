@@ -71,7 +71,7 @@ export function register(program, context) {
     .action(async (location, opts) => {
       const at = parseRemote(location, { keyRequired: true });
       const res = await context().data.get(at.bucket, at.key, opts.range ? `bytes=${opts.range}` : undefined);
-      await pipeline(res.stream, process.stdout);
+      await pipeline(res.stream, process.stdout, { end: false }); // never shut down a stdout shared with later commands (a socket pair)
     });
 
   program

@@ -7,7 +7,7 @@ import { pipeline } from "node:stream/promises";
 import { CliError, EXIT } from "../lib/errors.mjs";
 import { fileEtag, sameEtag } from "../lib/etag.mjs";
 import { mimeType } from "../lib/mime.mjs";
-import { Progress, emitJson, humanSize, note, tell } from "../lib/output.mjs";
+import { Progress, emitJson, humanSize, note, say, tell } from "../lib/output.mjs";
 import { folderPrefix, globMatcher, parseLocation, remoteUrl } from "../lib/paths.mjs";
 import { downloadFile, uploadFile, uploadStream } from "../lib/transfer.mjs";
 import { positiveInt } from "../lib/context.mjs";
@@ -164,7 +164,8 @@ const show = (l) => (l.kind === "remote" ? remoteUrl(l.bucket, l.key) : l.kind =
  * @param {import("../lib/context.mjs").Context} ctx @param {Transfer[]} transfers
  * @param {{ move: boolean, contentType?: string, deletes?: Location[], unchanged?: number }} opts
  */
-async function run(ctx, transfers, opts) {
+export async function run(ctx, transfers, opts) {
+  const started = Date.now();
   const total = transfers.reduce((n, t) => n + t.size, 0);
   const progress = new Progress(total, transfers.length === 1 ? show(transfers[0].from) : `${transfers.length} files`);
   /** @type {any[]} */
@@ -196,6 +197,9 @@ async function run(ctx, transfers, opts) {
     }
   }
   progress.stop();
+  if (transfers.length + (opts.deletes?.length ?? 0) > 1 || opts.unchanged !== undefined) {
+    say(summary(done, deleted.length, opts.unchanged, failures.length, Date.now() - started));
+  }
   // Bytes sent to stdout are the output: nothing else may be printed there.
   if (!transfers.some((t) => t.to.kind === "stdio")) emitJson({ transferred: done, deleted, unchanged: opts.unchanged ?? 0, failed: failures.map((f) => ({ path: f.what, error: f.error.message })) });
   if (failures.length > 0) {
@@ -204,6 +208,27 @@ async function run(ctx, transfers, opts) {
     const first = failures[0].error;
     throw new CliError(`${failures.length} of ${transfers.length + (opts.deletes?.length ?? 0)} operations failed`, first instanceof CliError ? first.exitCode : EXIT.failed);
   }
+}
+
+/**
+ * The one line after a batch: what was done, by verb, then bytes, time and rate, e.g.
+ * "85 uploaded, 2 deleted, 10 unchanged: 1.2 MiB in 3.4 s (360 KiB/s)", or "10 unchanged in 0.2 s".
+ * @param {any[]} done @param {number} deleted @param {number | undefined} unchanged @param {number} failed @param {number} ms
+ */
+function summary(done, deleted, unchanged, failed, ms) {
+  /** @type {Map<string, number>} */
+  const verbs = new Map();
+  for (const r of done) verbs.set(r.verb, (verbs.get(r.verb) ?? 0) + 1);
+  const past = /** @type {Record<string, string>} */ ({ upload: "uploaded", download: "downloaded", copy: "copied", move: "moved" });
+  const parts = [...verbs].map(([verb, n]) => `${n} ${past[verb] ?? verb}`);
+  if (deleted) parts.push(`${deleted} deleted`);
+  if (unchanged !== undefined) parts.push(`${unchanged} unchanged`);
+  if (failed) parts.push(`${failed} failed`);
+  if (parts.length === 0) parts.push("nothing to do");
+  const bytes = done.reduce((n, r) => n + (r.how === "hit" ? 0 : Number(r.size) || 0), 0);
+  const seconds = ms / 1000;
+  if (done.length === 0) return `${parts.join(", ")} in ${seconds.toFixed(1)} s`;
+  return `${parts.join(", ")}: ${humanSize(bytes)} in ${seconds.toFixed(1)} s (${humanSize(bytes / Math.max(seconds, 0.001))}/s)`;
 }
 
 /** @param {any} r */
@@ -235,7 +260,7 @@ async function transferOne(ctx, t, opts, progress) {
   }
   if (from.kind === "remote" && to.kind === "stdio") {
     const res = await ctx.data.get(from.bucket, from.key);
-    await pipeline(res.stream, process.stdout);
+    await pipeline(res.stream, process.stdout, { end: false }); // never shut down a stdout shared with later commands (a socket pair)
     return { verb: "download", ...base, how: "stdout" };
   }
   if (from.kind === "remote" && to.kind === "remote") {
@@ -262,7 +287,7 @@ async function removeLocation(ctx, loc) {
  * @param {import("../lib/context.mjs").Context} ctx @param {Location} from @param {Location} to
  * @param {{ delete?: boolean, dryRun?: boolean, exclude: string[], contentType?: string }} opts
  */
-async function sync(ctx, from, to, opts) {
+export async function sync(ctx, from, to, opts) {
   if (from.kind === "stdio" || to.kind === "stdio") throw new CliError("sync works on folders and prefixes, not '-'", EXIT.usage);
   if (from.kind !== "remote" && to.kind !== "remote") throw new CliError("one side must be ufile://<bucket>/<prefix>", EXIT.usage);
   const excluded = opts.exclude.map(globMatcher);
@@ -302,7 +327,6 @@ async function sync(ctx, from, to, opts) {
     return;
   }
   await run(ctx, transfers, { move: false, contentType: opts.contentType, deletes, unchanged });
-  note(`${transfers.length} transferred, ${deletes.length} deleted, ${unchanged} unchanged`);
 }
 
 /** @param {Entry} e */

@@ -70,11 +70,31 @@ export function resolveSettings(options) {
       sources[field] = source;
     }
   };
+  /**
+   * A key pair comes from one place: a public key without its private key (or the reverse) is a
+   * configuration error, never completed from a lower source (it would sign with another key).
+   * @param {string | undefined} pub @param {string | undefined} priv @param {[string, string]} source of each
+   * @param {string} pubName @param {string} privName how the two settings are named there
+   */
+  const offerPair = (pub, priv, source, pubName, privName) => {
+    if ("publicKey" in values) return;
+    if (pub && !priv) throw new CliError(`${pubName} is set but ${privName} is not: set both (a public key signs nothing without its private key)`, EXIT.usage);
+    if (priv && !pub) throw new CliError(`${privName} is set but ${pubName} is not: set both`, EXIT.usage);
+    offer("publicKey", pub, source[0]);
+    offer("privateKey", priv, source[1]);
+  };
   offer("url", options.url, "--url");
   offer("fileUrl", options.fileUrl, "--file-url");
-  const fromProfile = () => PROFILE_FIELDS.forEach((f) => offer(f, profile?.[f], `profile ${profileName}`));
+  const fromProfile = () => {
+    for (const f of PROFILE_FIELDS) if (f !== "publicKey" && f !== "privateKey") offer(f, profile?.[f], `profile ${profileName}`);
+    const where = `profile ${profileName} of ${configPath()}`;
+    offerPair(profile?.publicKey, profile?.privateKey, [`profile ${profileName}`, `profile ${profileName}`], `publicKey of ${where}`, "its privateKey (edgefile config set privateKey …)");
+  };
   if (explicit) fromProfile();
-  for (const [field, name] of Object.entries(ENV)) offer(field, process.env[name], name);
+  offer("url", process.env[ENV.url], ENV.url);
+  offer("fileUrl", process.env[ENV.fileUrl], ENV.fileUrl);
+  const [pubEnv, privEnv] = [ENV.publicKey, ENV.privateKey];
+  offerPair(process.env[pubEnv], process.env[privEnv], [pubEnv, privEnv], pubEnv, privEnv);
   fromProfile();
   offer("url", DEFAULT_URL, "default");
   values.url = values.url.replace(/\/+$/, "");

@@ -2,7 +2,7 @@
 // Control-plane client: signed `?Action=…` calls (GET with a query string, as the UFile SDKs send them).
 import { CliError, EXIT, controlError } from "./errors.mjs";
 import { readJson, request } from "./net.mjs";
-import { controlSignature } from "./sign.mjs";
+import { controlSignature } from "../../src/signing.mjs";
 import { requireKeys } from "./config.mjs";
 
 export class Control {
@@ -25,7 +25,7 @@ export class Control {
     if (this.settings.region && p.Region === undefined) p.Region = this.settings.region;
     if (this.settings.projectId && p.ProjectId === undefined) p.ProjectId = this.settings.projectId;
     p.PublicKey = this.settings.publicKey;
-    p.Signature = controlSignature(p, this.settings.privateKey);
+    p.Signature = await controlSignature(Object.entries(p), this.settings.privateKey);
     const url = `${this.settings.url}/?${new URLSearchParams(p)}`;
     const res = await request({ method: "GET", url });
     const body = await readJson(res.stream);

@@ -3,7 +3,7 @@
 import { CliError, EXIT, dataError } from "./errors.mjs";
 import { isLoopback, requireKeys } from "./config.mjs";
 import { readAll, readJson, request } from "./net.mjs";
-import { hmacSha1, keyPath, stringToSign } from "./sign.mjs";
+import { authorization, keyPath, presignedQuery } from "../../src/signing.mjs";
 
 /**
  * @typedef {{ key: string, size: number, etag: string, mime: string, modified: number, storageClass: string }} RemoteObject
@@ -57,12 +57,15 @@ export class DataPlane {
     requireKeys(this.settings);
     const key = c.key ?? "";
     const contentType = c.contentType ?? "";
-    const signature = hmacSha1(
-      this.settings.privateKey,
-      stringToSign({ method: c.method, bucket, key: c.signKey ?? key, contentType, suffix: c.signSuffix }),
-    );
+    const Authorization = await authorization(this.settings.publicKey, this.settings.privateKey, {
+      method: c.method,
+      bucket,
+      key: c.signKey ?? key,
+      contentType,
+      suffix: c.signSuffix,
+    });
     /** @type {Record<string, string>} */
-    const headers = { ...c.headers, Authorization: `UCloud ${this.settings.publicKey}:${signature}` };
+    const headers = { ...c.headers, Authorization };
     if (contentType) headers["Content-Type"] = contentType;
     const url = `${await this.base(bucket)}/${keyPath(key)}${c.query ? "?" + c.query : ""}`;
     const res = await request({ method: c.method, url, headers, body: c.body });
@@ -241,11 +244,13 @@ export class DataPlane {
   async presign(p) {
     requireKeys(this.settings);
     const signedKey = p.list ? "" : p.key;
-    const signature = hmacSha1(
-      this.settings.privateKey,
-      stringToSign({ method: p.method, bucket: p.bucket, key: signedKey, contentType: p.contentType, date: String(p.expires) }),
-    );
-    const auth = new URLSearchParams({ UCloudPublicKey: this.settings.publicKey, Expires: String(p.expires), Signature: signature });
+    const auth = await presignedQuery(this.settings.publicKey, this.settings.privateKey, {
+      method: p.method,
+      bucket: p.bucket,
+      key: signedKey,
+      contentType: p.contentType,
+      expires: p.expires,
+    });
     const base = await this.base(p.bucket);
     if (p.list) {
       const listing = new URLSearchParams({ prefix: p.key, limit: String(p.limit ?? 1000) });

@@ -1,9 +1,9 @@
 // @ts-check
 // What the CLI prints: human text on stdout, or one JSON document with --json; progress bars on
-// stderr only when it is a terminal (never with --json or --quiet).
+// stderr only when it is a terminal (never with --json, --quiet or --debug).
 import cliProgress from "cli-progress";
 
-export const output = { json: false, quiet: false };
+export const output = { json: false, quiet: false, progress: true };
 
 /** Prints a line of human output (nothing with --json). @param {string} line */
 export function say(line) {
@@ -55,7 +55,7 @@ export class Progress {
   constructor(total, label) {
     this.done = 0;
     this.started = Date.now();
-    this.enabled = Boolean(process.stderr.isTTY) && !output.json && !output.quiet && total > 0;
+    this.enabled = Boolean(process.stderr.isTTY) && output.progress && !output.json && !output.quiet && total > 0;
     this.bar = this.enabled
       ? new cliProgress.SingleBar(
           {

@@ -15,10 +15,28 @@ export function parseLocation(arg) {
     const bucket = slash < 0 ? rest : rest.slice(0, slash);
     const key = slash < 0 ? "" : rest.slice(slash + 1);
     if (!bucket) throw new CliError(`no bucket in ${arg} (write ufile://<bucket>/<key>)`, EXIT.usage);
+    checkBucketName(bucket);
     return { kind: "remote", bucket, key };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(arg)) throw new CliError(`unsupported location ${arg} (use ufile://<bucket>/<key> or a local path)`, EXIT.usage);
   return { kind: "local", path: arg };
+}
+
+const LABEL = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+
+/**
+ * The service's bucket naming rules (docs/protocol.md §3.5), checked before any request so that a
+ * name no bucket can have is reported as such, never as "no such bucket". @param {string} name
+ */
+export function checkBucketName(name) {
+  const valid = name.length >= 3 && name.length <= 63 && !/^\d{1,3}(\.\d{1,3}){3}$/.test(name) && name.split(".").every((l) => LABEL.test(l));
+  if (valid) return;
+  const hint = name.toLowerCase().replace(/[^a-z0-9.-]+/g, "-").replace(/^[-.]+|[-.]+$/g, "");
+  throw new CliError(
+    `"${name}" is not a valid bucket name: 3-63 characters of lowercase letters, digits, "-" and ".", starting and ending with a letter or digit` +
+      (hint.length >= 3 && hint !== name ? ` (for example ufile://${hint})` : ""),
+    EXIT.usage,
+  );
 }
 
 /** Parses an argument that must be remote. @param {string} arg @param {{ keyRequired?: boolean }} [opts] */

@@ -267,7 +267,7 @@ async function downloadOnce(ctx, job) {
       }),
       createWriteStream(temp),
     );
-    const got = hash.digest();
+    const got = await hash.digest();
     if (expected && !sameEtag(expected, got)) {
       throw new CliError(`ufile://${job.bucket}/${job.key}: downloaded bytes have ETag ${got}, the service says ${expected}`);
     }

@@ -6,6 +6,7 @@ import { clearSession, loadSession, parsePlace, saveSession, type Session } from
 import { UploadQueue } from "./lib/uploads";
 import { Buckets } from "./views/Buckets";
 import { Files } from "./views/Files";
+import { Rules } from "./views/Rules";
 import { SignIn } from "./views/SignIn";
 import { Tokens } from "./views/Tokens";
 import { Uploads } from "./views/Uploads";
@@ -21,11 +22,12 @@ function useHash(): string {
   return hash;
 }
 
-type Screen = { name: "buckets" } | { name: "tokens" } | { name: "usage" } | { name: "files"; bucket: string; prefix: string };
+type Screen = { name: "buckets" } | { name: "tokens" } | { name: "usage" } | { name: "files"; bucket: string; prefix: string } | { name: "rules"; bucket: string };
 
 function parseRoute(hash: string): Screen {
   const parts = hash.split("/").filter((_, i) => i > 0);
   if (parts[0] === "files" && parts[1]) return { name: "files", bucket: decodeURIComponent(parts[1]), prefix: decodeURIComponent(parts.slice(2).join("/")) };
+  if (parts[0] === "rules" && parts[1]) return { name: "rules", bucket: decodeURIComponent(parts[1]) };
   if (parts[0] === "tokens") return { name: "tokens" };
   if (parts[0] === "usage") return { name: "usage" };
   return { name: "buckets" };
@@ -33,7 +35,14 @@ function parseRoute(hash: string): Screen {
 
 export function App() {
   const [lang, setLang] = useState<Lang>(initialLang);
-  const [session, setSession] = useState<Session | null>(loadSession);
+  const [session, setSession] = useState<Session | null>(null);
+  // The session is read from storage once (IndexedDB is asynchronous); nothing is shown until then.
+  const [loaded, setLoaded] = useState(false);
+  useEffect(() => {
+    void loadSession()
+      .then(setSession)
+      .finally(() => setLoaded(true));
+  }, []);
   const hash = useHash();
   const t = useMemo(() => translator(lang), [lang]);
   useEffect(() => rememberLang(lang), [lang]);
@@ -43,7 +52,7 @@ export function App() {
   current.current = session;
   const uploads = useMemo(
     () => (session ? new UploadQueue((name) => new BucketClient(current.current!, name)) : null),
-    [session?.keys.publicKey, session?.keys.privateKey],
+    [session?.keys.publicKey, session?.keys.signingKey],
   );
   const ctx = useMemo<ConsoleContext | null>(() => {
     if (!session || !uploads) return null;
@@ -52,8 +61,8 @@ export function App() {
       updateSession: (patch) => {
         const next = { ...session, ...patch };
         if (JSON.stringify(next) === JSON.stringify(session)) return;
-        saveSession(next);
         setSession(next);
+        void saveSession(next);
       },
       uploads,
       bucket: (name: string) => new BucketClient(session, name),
@@ -61,9 +70,9 @@ export function App() {
   }, [session, uploads]);
 
   const signOut = () => {
-    clearSession();
     setSession(null);
     location.hash = "";
+    void clearSession();
   };
 
   const langSwitch = (
@@ -76,13 +85,14 @@ export function App() {
     </div>
   );
 
+  if (!loaded) return null;
   if (!session || !ctx) {
     return (
       <LangContext.Provider value={{ lang, t }}>
         <div class="topbar signed-out">{langSwitch}</div>
         <SignIn
-          onSignedIn={(s) => {
-            saveSession(s);
+          onSignedIn={async (signedIn) => {
+            const s = await saveSession(signedIn);
             setSession(s);
             if (s.kind === "token") {
               const first = parsePlace(s.places[0]);
@@ -112,7 +122,7 @@ export function App() {
           </a>
           <nav aria-label={t("nav.label")}>
             {nav.map(([name, href, label]) => (
-              <a href={href} aria-current={screen.name === name || (name === "buckets" && screen.name === "files") ? "page" : undefined}>
+              <a href={href} aria-current={screen.name === name || (name === "buckets" && (screen.name === "files" || screen.name === "rules")) ? "page" : undefined}>
                 {label}
               </a>
             ))}
@@ -131,6 +141,7 @@ export function App() {
           {screen.name === "buckets" && <Buckets />}
           {/* Keyed by folder: a new folder starts with a fresh filter, page and selection. */}
           {screen.name === "files" && <Files key={`${screen.bucket}/${screen.prefix}`} bucket={screen.bucket} prefix={screen.prefix} />}
+          {screen.name === "rules" && <Rules key={screen.bucket} bucket={screen.bucket} />}
           {screen.name === "tokens" && <Tokens />}
           {screen.name === "usage" && <Usage />}
         </main>

@@ -3,6 +3,10 @@ import type { ControlAction } from "./context";
 import { getUFileQuotaPrice } from "./price";
 import { buyUFileQuota, getUFileQuota, getUFileQuotaInfo } from "./quota";
 import { getUFileReport } from "./report";
+import { getUFileDailyReport } from "./daily-report";
+import { createUFileLifeCycle, deleteUFileLifeCycle, describeUFileLifeCycle, updateUFileLifeCycle } from "./lifecycle";
+import { setUFileReferer } from "./referer";
+import { setUFileCORS } from "./cors";
 import { createUFileToken, deleteUFileToken, describeUFileToken, updateUFileToken } from "./tokens";
 
 /**
@@ -23,6 +27,13 @@ export const ACTIONS: Record<string, ControlAction> = {
   UpdateUFileToken: updateUFileToken,
   DeleteUFileToken: deleteUFileToken,
   DescribeUFileToken: describeUFileToken,
+  CreateUFileLifeCycle: createUFileLifeCycle,
+  DescribeUFileLifeCycle: describeUFileLifeCycle,
+  UpdateUFileLifeCycle: updateUFileLifeCycle,
+  DeleteUFileLifeCycle: deleteUFileLifeCycle,
+  SetUFileReferer: setUFileReferer,
+  GetUFileDailyReport: getUFileDailyReport,
+  SetUFileCORS: setUFileCORS,
 };
 
 /** Actions that only read: a nearby D1 read replica may answer them (store/sessions.ts). */
@@ -33,4 +44,6 @@ export const READ_ACTIONS: ReadonlySet<string> = new Set([
   "GetUFileQuotaPrice",
   "GetUFileReport",
   "DescribeUFileToken",
+  "DescribeUFileLifeCycle",
+  "GetUFileDailyReport",
 ]);

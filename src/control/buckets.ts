@@ -9,6 +9,7 @@ import {
   type BucketRow,
   type BucketType,
 } from "../store/buckets";
+import { bucketRules } from "../store/rules";
 import type { ControlAction, ControlContext } from "./context";
 
 /** Bucket actions: spec 000 §1-4, docs/protocol.md §3.5. */
@@ -45,6 +46,28 @@ export function bucketSet(b: BucketRow, fileDomain: string) {
     HasUserDomain: 0,
     StoredBytes: b.storedBytes,
     ObjectCount: b.objectCount,
+    ...ruleFields(b),
+  };
+}
+
+/**
+ * Two more edgefile fields (docs/protocol.md §3.6): the referer rule as SetUFileReferer takes it, and
+ * the CORS rules (S3's shape), since no UFile action reads them back.
+ */
+function ruleFields(b: BucketRow) {
+  const { referer, cors } = bucketRules(b);
+  return {
+    Referer: referer
+      ? { RefererStatus: "on", RefererType: referer.type, Referers: referer.referers, RefererAllowNull: referer.allowEmpty }
+      : { RefererStatus: "off" },
+    CORSRules: cors.map((r) => ({
+      ID: r.id,
+      AllowedOrigins: r.allowedOrigins,
+      AllowedMethods: r.allowedMethods,
+      AllowedHeaders: r.allowedHeaders,
+      ExposeHeaders: r.exposeHeaders,
+      ...(r.maxAgeSeconds === null ? {} : { MaxAgeSeconds: r.maxAgeSeconds }),
+    })),
   };
 }
 

@@ -1,3 +1,4 @@
+import { noteAccess } from "../core/access-log";
 import { settings, type Env } from "../config";
 import { ApiError, ERRORS, type ErrorName } from "../errors";
 import { asApiError, controlError, controlResponse } from "../responses";
@@ -16,7 +17,8 @@ const CONTROL_CODE: Partial<Record<ErrorName, ErrorName>> = {
   NotConfigured: "ServiceUnavailable",
 };
 
-export async function handleControl(params: Params, env: Env, ctx: ExecutionContext): Promise<Response> {
+/** `request` is the HTTP request the parameters came from (the access log's note is kept on it). */
+export async function handleControl(params: Params, env: Env, ctx: ExecutionContext, request: Request): Promise<Response> {
   let action = "";
   let session: RequestSession | undefined;
   try {
@@ -25,10 +27,12 @@ export async function handleControl(params: Params, env: Env, ctx: ExecutionCont
     if (action === "") throw new ApiError("MissingAction");
     const handler = Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;
     if (!handler) throw new ApiError("UnknownAction", action);
+    noteAccess(request, { operation: action, bucket: params.nonEmpty("BucketName") });
     const publicKey = await verifyControlSignature(params, env);
+    noteAccess(request, { principal: { kind: "root", publicKey } }); // token keys are refused above
     const s = settings(env);
     // Bucket actions read and write that bucket's state; the rest (tokens, quotas) the account's.
-    session = openSession(env.DB, {
+    session = openSession(env, {
       scopes: [params.nonEmpty("BucketName") ?? ACCOUNT_SCOPE],
       writes: !READ_ACTIONS.has(action),
       clientBookmark: null,

@@ -1,5 +1,6 @@
 import { readPrefix } from "../body";
 import { ApiError } from "../errors";
+import { byteOrder } from "../signing.mjs";
 
 /**
  * Control-plane parameters (docs/protocol.md §1.1, §3.1): the query string (form-decoded) merged
@@ -94,9 +95,6 @@ function formatNumber(n: number): string {
   const s = String(n);
   return /e/i.test(s) ? n.toFixed(20).replace(/0+$/, "") : s;
 }
-
-/** Plain byte-order comparison (UTF-16 code-unit order equals byte order for the BMP). */
-export const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Form decoding: `+` is a space, then percent-decoding; malformed escapes are kept as they are. */
 function formDecode(s: string): string {

@@ -1,19 +1,16 @@
 import type { Env } from "../config";
-import { safeEqual, sha1, toHex } from "../crypto";
+import { safeEqual } from "../crypto";
+import { controlSignature } from "../signing.mjs";
 import { lookupKey } from "../auth/credentials";
 import { ApiError } from "../errors";
-import { byteOrder, encodeValue, type Params } from "./params";
+import { encodeValue, type Params } from "./params";
 
 /**
- * Control-plane signature (docs/protocol.md §3.2): every parameter but `Signature`, sorted by
- * name in byte order, concatenated as name+value, the private key appended, SHA1, lowercase hex.
+ * Control-plane signature (docs/protocol.md §3.2, src/signing.mjs): every parameter but `Signature`,
+ * sorted by name in byte order, concatenated as name+value, the private key appended, SHA1, lowercase hex.
  */
-export async function controlSignature(params: Params, privateKey: string): Promise<string> {
-  const names = [...params.raw.keys()].filter((k) => k !== "Signature").sort(byteOrder);
-  let s = "";
-  for (const k of names) s += k + encodeValue(params.raw.get(k)!);
-  return toHex(await sha1(s + privateKey));
-}
+export const controlSignatureOf = (params: Params, privateKey: string): Promise<string> =>
+  controlSignature([...params.raw].map(([name, value]) => [name, encodeValue(value)] as const), privateKey);
 
 /**
  * Checks `PublicKey` + `Signature` and returns the public key; throws the gateway code that fits.
@@ -27,7 +24,7 @@ export async function verifyControlSignature(params: Params, env: Env): Promise<
   if (!publicKey) throw new ApiError("MissingSignature", "PublicKey is missing");
   const found = await lookupKey(publicKey, env);
   if (!found) throw new ApiError("UserNotExist");
-  if (!safeEqual(signature.toLowerCase(), await controlSignature(params, found.privateKey))) throw new ApiError("SignatureError");
+  if (!safeEqual(signature.toLowerCase(), await controlSignatureOf(params, found.privateKey))) throw new ApiError("SignatureError");
   if (found.principal.kind !== "root") throw new ApiError("NoPermission", "token keys may not call control-plane actions");
   return publicKey;
 }

@@ -1,7 +1,17 @@
+import { ApiError } from "../errors";
+import { bucketRules, type CorsRule } from "../store/rules";
+
 /**
- * CORS for browsers (docs/protocol.md §10, docs/s3.md): preflight answers, and every response exposes
- * the headers the front's browser clients read. Credentials are signatures, never cookies, so `*` is
- * safe. Each front names its policy: the methods it allows and the headers it exposes.
+ * CORS for browsers (docs/protocol.md §10, docs/s3.md "CORS"), once for both fronts.
+ *
+ * - A bucket with CORS rules (S3 PutBucketCors; src/store/rules.ts) is answered by its rules, as S3
+ *   evaluates them: the first rule whose AllowedOrigin matches the Origin and whose AllowedMethod
+ *   holds the (requested) method, and for a preflight whose AllowedHeader patterns cover every
+ *   requested header, decides; a preflight no rule allows is 403, an actual response without a
+ *   matching rule carries no CORS headers.
+ * - Otherwise (no rules, or no bucket): the built-in permissive answer. Every response exposes the
+ *   headers the front's browser clients read; credentials are signatures, never cookies, so `*` is
+ *   safe. Each front names its policy: the methods it allows and the headers it exposes.
  */
 export interface CorsPolicy {
   readonly methods: string;
@@ -22,7 +32,9 @@ export const S3_CORS: CorsPolicy = {
     "ETag, x-amz-request-id, x-amz-version-id, Content-Range, Content-Length, x-amz-checksum-crc32, x-amz-checksum-crc32c, x-amz-checksum-sha1, x-amz-checksum-sha256, x-amz-storage-class, x-amz-meta-*",
 };
 
+/** A preflight (`OPTIONS`) answer; one without `Origin` is not a CORS request and is refused (400, as S3). */
 export function preflight(request: Request, policy: CorsPolicy = UFILE_CORS): Response {
+  if (!request.headers.get("Origin")) throw new ApiError("InvalidRequest", "Insufficient information. Origin request header needed.");
   return new Response(null, {
     status: 200,
     headers: {
@@ -45,5 +57,84 @@ export function withCors(response: Response, policy: CorsPolicy = UFILE_CORS): R
     out.headers.set("Access-Control-Allow-Origin", "*");
   }
   out.headers.set("Access-Control-Expose-Headers", policy.exposed);
+  return out;
+}
+
+// ───────────────────────── a bucket's own rules ─────────────────────────
+
+type RuleColumns = Parameters<typeof bucketRules>[0];
+
+const hasCorsRules = (bucket: RuleColumns): boolean => bucketRules(bucket).cors.length > 0;
+
+/** S3 patterns: at most one `*`, which matches any run of characters. */
+function wildcard(pattern: string, value: string): boolean {
+  const star = pattern.indexOf("*");
+  if (star < 0) return pattern === value;
+  const head = pattern.slice(0, star);
+  const tail = pattern.slice(star + 1);
+  return value.length >= head.length + tail.length && value.startsWith(head) && value.endsWith(tail);
+}
+
+const listHeader = (value: string | null): string[] =>
+  (value ?? "")
+    .split(",")
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+
+function matchingRule(rules: CorsRule[], origin: string, method: string, requestHeaders: string[]): CorsRule | undefined {
+  return rules.find(
+    (r) =>
+      r.allowedOrigins.some((o) => wildcard(o, origin)) &&
+      r.allowedMethods.includes(method) &&
+      requestHeaders.every((h) => r.allowedHeaders.some((p) => wildcard(p.toLowerCase(), h))),
+  );
+}
+
+const allowOrigin = (rule: CorsRule, origin: string): string => (rule.allowedOrigins.includes("*") ? "*" : origin);
+
+/** The answer to a preflight (OPTIONS) on a bucket with rules; a request no rule allows is 403 CorsForbidden. */
+function rulePreflight(bucket: RuleColumns, request: Request): Response {
+  const origin = request.headers.get("Origin");
+  const method = request.headers.get("Access-Control-Request-Method");
+  if (!origin || !method) throw new ApiError("CorsForbidden", "a preflight needs Origin and Access-Control-Request-Method");
+  const requested = listHeader(request.headers.get("Access-Control-Request-Headers"));
+  const rule = matchingRule(bucketRules(bucket).cors, origin, method.toUpperCase(), requested);
+  if (!rule) throw new ApiError("CorsForbidden");
+  const headers = new Headers({
+    "Access-Control-Allow-Origin": allowOrigin(rule, origin),
+    "Access-Control-Allow-Methods": rule.allowedMethods.join(", "),
+    Vary: "Origin, Access-Control-Request-Headers, Access-Control-Request-Method",
+  });
+  if (requested.length > 0) headers.set("Access-Control-Allow-Headers", requested.join(", "));
+  if (rule.exposeHeaders.length > 0) headers.set("Access-Control-Expose-Headers", rule.exposeHeaders.join(", "));
+  if (rule.maxAgeSeconds !== null) headers.set("Access-Control-Max-Age", String(rule.maxAgeSeconds));
+  return new Response(null, { status: 200, headers });
+}
+
+/**
+ * The CORS headers of an actual response on a bucket with rules: the built-in ones are removed,
+ * and those of the rule matching Origin and method (if any) set. `headers` must be mutable.
+ */
+function applyCorsRules(bucket: RuleColumns, request: Request, headers: Headers): void {
+  for (const h of ["Access-Control-Allow-Origin", "Access-Control-Expose-Headers", "Access-Control-Allow-Methods", "Access-Control-Max-Age"]) headers.delete(h);
+  headers.append("Vary", "Origin");
+  const origin = request.headers.get("Origin");
+  if (!origin) return;
+  const rule = matchingRule(bucketRules(bucket).cors, origin, request.method, []);
+  if (!rule) return;
+  headers.set("Access-Control-Allow-Origin", allowOrigin(rule, origin));
+  headers.set("Access-Control-Allow-Methods", rule.allowedMethods.join(", "));
+  if (rule.exposeHeaders.length > 0) headers.set("Access-Control-Expose-Headers", rule.exposeHeaders.join(", "));
+}
+
+/** A preflight about `bucket` (null: no bucket addressed): its rules when it has some, else the built-in answer. */
+export function bucketPreflight(request: Request, policy: CorsPolicy, bucket: RuleColumns | null): Response {
+  return bucket && hasCorsRules(bucket) ? rulePreflight(bucket, request) : preflight(request, policy);
+}
+
+/** `withCors` for a response about `bucket`: its rules decide when it has some. */
+export function withBucketCors(response: Response, policy: CorsPolicy, request: Request, bucket: RuleColumns | undefined): Response {
+  const out = withCors(response, policy);
+  if (bucket && hasCorsRules(bucket)) applyCorsRules(bucket, request, out.headers);
   return out;
 }

@@ -9,12 +9,10 @@
  * UploadPart) records those window digests and `etagFromBlocks` turns any ordered list of them into the
  * ETag: a multipart object's ETag is derived at Finish from its parts' windows without re-reading a byte.
  */
-import { RunningDigest, sha1, toBase64Url } from "../crypto";
+import { RunningDigest } from "../crypto";
+import { ETAG_BLOCK, etagFromWindows } from "../signing.mjs";
 
-/** ETag window size: fixed by the format, independent of the multipart BlkSize. */
-export const ETAG_BLOCK = 4 * 1024 * 1024;
-
-const SHA1_BYTES = 20;
+export { ETAG_BLOCK };
 
 export interface HashResult {
   /** Bytes hashed. */
@@ -105,50 +103,12 @@ export function hashingStream(hasher: UFileHasher): TransformStream<Uint8Array, 
   });
 }
 
-/**
- * Object ETag from the ordered 4 MiB window digests (of one body, or of all parts concatenated).
- * n = 0 (empty object) gives SHA1("") as digest: `AAAAANo5o-5ea0sNMlW_75VgGJCv2AcJ`.
- */
-export async function etagFromBlocks(blockSha1s: Uint8Array[]): Promise<string> {
-  const n = blockSha1s.length;
-  const joined = new Uint8Array(n * SHA1_BYTES);
-  blockSha1s.forEach((d, i) => {
-    if (d.byteLength !== SHA1_BYTES) throw new Error(`window digest ${i} has ${d.byteLength} bytes, not ${SHA1_BYTES}`);
-    joined.set(d, i * SHA1_BYTES);
-  });
-  const digest = n === 1 ? joined : await sha1(joined);
-  const out = new Uint8Array(4 + SHA1_BYTES);
-  new DataView(out.buffer).setUint32(0, n, true);
-  out.set(digest, 4);
-  return toBase64Url(out).replace(/=+$/, ""); // 24 bytes encode without padding anyway
-}
-
-/** Part ETag: URL-safe base64 of the part's SHA-1, padding kept (28 characters ending in `=`). */
-export function partEtag(sha1Digest: Uint8Array): string {
-  return toBase64Url(sha1Digest);
-}
-
-/** An ETag as a client sent it (Finish body entry, UploadHit `Hash`): trimmed, surrounding quotes removed. */
-export function normalizeEtag(s: string): string {
-  const t = s.trim();
-  return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1).trim() : t;
-}
-
-/** Empty-file ETags as the SDKs compute them (docs/protocol.md §4.4): Go/Java/this service, Node v1, Python. */
-const EMPTY_FILE_ETAGS: ReadonlySet<string> = new Set([
-  "AAAAANo5o-5ea0sNMlW_75VgGJCv2AcJ",
-  "AQAAANo5o-5ea0sNMlW_75VgGJCv2AcJ",
-  "AAAAAA==",
-]);
-
-/** True when `hash` (quotes tolerated) is one of the empty-file ETags the SDKs produce. */
-export function isEmptyFileEtag(hash: string): boolean {
-  return EMPTY_FILE_ETAGS.has(normalizeEtag(hash));
-}
+/** The ETag arithmetic over window digests is the signing module's (shared with the CLI and the console). */
+export { etagFromWindows as etagFromBlocks, isEmptyFileEtag, normalizeEtag, partEtag } from "../signing.mjs";
 
 /** Object ETag of an in-memory buffer (small bodies, tests). */
 export async function ufileEtagOf(bytes: Uint8Array): Promise<string> {
   const hasher = new UFileHasher();
   await hasher.update(bytes);
-  return etagFromBlocks((await hasher.finish()).blockSha1s);
+  return etagFromWindows((await hasher.finish()).blockSha1s);
 }

@@ -29,6 +29,10 @@
  */
 import { ApiError } from "../errors";
 
+/** Whether a request is a browser form upload (PostFile, S3 PostObject): its body is multipart/form-data. */
+export const isFormUpload = (request: Request): boolean =>
+  (request.headers.get("Content-Type") ?? "").toLowerCase().startsWith("multipart/form-data");
+
 /** Most bytes one in-memory part value may have. */
 export const FIELD_LIMIT = 64 * 1024;
 /** Most bytes of preamble, part headers and fields before the file part (and again after it). */
@@ -110,8 +114,8 @@ export function boundaryOf(contentType: string): string {
 
 /**
  * Boyer-Moore-Horspool search for a fixed needle. It skips up to the needle's length per step, so a
- * file is scanned with about size / 40 JS iterations; measured in workerd on 32 MiB it is 5-10x faster
- * than `Uint8Array.indexOf` on the first byte plus a compare (CR is frequent in text files).
+ * file is scanned with about size / 40 JS iterations instead of one `Uint8Array.indexOf` on the
+ * first byte plus a compare per candidate (CR is frequent in text files).
  */
 class Finder {
   private readonly skip = new Int32Array(256);

@@ -49,16 +49,15 @@ export async function publishObject(w: WriteScope, bucketId: string, key: string
 /**
  * Bytes read per BYOB read on the upload path. Each read, write and hash step leaves a few KiB of
  * runtime objects that only a major GC reclaims, so the read size sets how fast garbage builds up
- * during a long upload: with 256 KiB reads a 1 GiB PutFile took the isolate heap ~10 MiB above
- * where it started before V8 collected it; with 1 MiB reads ~4 MiB (bench/results.md, "Memory").
+ * during a long upload: fewer, larger reads leave less of it (bench/results.md, "Memory").
  */
 const READ_CHUNK = 1024 * 1024;
 
 /**
  * Copies `length` bytes from `body` into `writable`, hashing them on the way. A BYOB reader
  * fills one reused buffer, so JS sees a few large chunks instead of thousands of small ones and
- * allocates no buffer per chunk: bench/results.md measured ~2.5× the PutFile throughput of a
- * TransformStream pipe and a ~2 MiB isolate heap instead of ~40 MiB. The buffer is reused only
+ * allocates no buffer per chunk, which is faster and holds far less heap than a TransformStream
+ * pipe (bench/results.md). The buffer is reused only
  * after both the hasher and the writer have resolved, i.e. are done with its bytes. A body that
  * is not a byte stream (PostFile's file part, a decoded or verified S3 body) takes the
  * TransformStream pipe, which closes the writable only once the source has ended cleanly: a

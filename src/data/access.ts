@@ -1,9 +1,11 @@
+import { noteAccess } from "../core/access-log";
 import { clientIp } from "../auth/client-ip";
 import type { Principal } from "../auth/principal";
 import { publishes } from "../auth/public-read";
 import { authorize, type BucketNeed, type Need } from "../auth/scope";
 import type { Env } from "../config";
 import { ApiError } from "../errors";
+import { assertRefererAllowed } from "../core/referer";
 import { verifySignature } from "./auth";
 import type { DataContext } from "./context";
 import type { CredentialForm } from "../auth/forms";
@@ -41,6 +43,8 @@ export function needsFor(
     return where === null ? [] : [{ right, ...where }];
   });
 }
+
+const READS = new Set(["GET", "HEAD"]);
 
 /** The target with `published` set when the request's ACL makes its key publicly readable. */
 function withPublished(c: DataContext, t: AccessTarget): AccessTarget {
@@ -95,9 +99,12 @@ export async function checkAccess(
     },
     env,
   );
+  noteAccess(c.request, { principal }); // who signed, even when refused below
   if (!(op.credentials as readonly CredentialForm[]).includes(form)) throw refusedForm(op, form);
   if (form === "query") assertPresignedOnlyNames(c, op);
   if (form === "anonymous" && !(await anonymousMayRead(c))) throw new ApiError("NoAuthorization");
+  // The bucket's referer rule binds anonymous and presigned reads, never signed requests (core/referer.ts).
+  if ((form === "anonymous" || form === "query") && READS.has(c.request.method)) assertRefererAllowed(c.bucket, c.request);
   authorize(principal, needsFor(op, c.bucket, withPublished(c, check.target)), { now: c.now, clientIp: clientIp(c.request) });
   c.principal = principal;
   return principal;

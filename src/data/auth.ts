@@ -15,7 +15,8 @@
  */
 import type { CredentialForm } from "../auth/forms";
 import type { Env } from "../config";
-import { safeEqual, toBase64, utf8 } from "../crypto";
+import { safeEqual } from "../crypto";
+import { dataStringToSign, hmacKey, hmacSha1Base64, type DataSignInput } from "../signing.mjs";
 import { ApiError } from "../errors";
 import { lookupKey, type KeySource } from "../auth/credentials";
 import type { Principal } from "../auth/principal";
@@ -93,22 +94,11 @@ interface Credentials {
 
 // ───────────────────────── string-to-sign ─────────────────────────
 
-export interface SignedParts {
-  method: string;
-  contentMd5: string;
-  contentType: string;
-  /** `Date` header, or `Expires` for query-signed URLs. */
-  date: string;
-  /** Canonicalized headers: `name:value\n` lines, or "". */
-  canonicalHeaders: string;
-  bucket: string;
-  key: string;
-  /** Appended after the resource: the listobjects suffix, then the put-policy. */
-  suffix?: string;
-}
+/** The parts of a data-plane string to sign, every one present (src/signing.mjs builds the string). */
+export type SignedParts = Required<Omit<DataSignInput, "suffix">> & Pick<DataSignInput, "suffix">;
 
-export const stringToSign = (p: SignedParts): string =>
-  `${p.method}\n${p.contentMd5}\n${p.contentType}\n${p.date}\n${p.canonicalHeaders}/${p.bucket}/${p.key}${p.suffix ?? ""}`;
+/** The string a client signed (src/signing.mjs, shared with the CLI, the console and the bench). */
+export const stringToSign = (p: SignedParts): string => dataStringToSign(p);
 
 /** Sorted `[name, value]` of every x-ucloud-* / x-ufile-* header, values normalized (§2.2). */
 function signableHeaders(headers: Headers): [string, string][] {
@@ -171,10 +161,10 @@ function* candidates(req: AuthRequest, cred: Credentials): Generator<string> {
 const hmacKeys = new Map<string, Promise<CryptoKey>>();
 const HMAC_KEY_CACHE_SIZE = 256;
 
-function hmacKey(privateKey: string): Promise<CryptoKey> {
+function cachedHmacKey(privateKey: string): Promise<CryptoKey> {
   let key = hmacKeys.get(privateKey);
   if (!key) {
-    key = crypto.subtle.importKey("raw", utf8(privateKey), { name: "HMAC", hash: "SHA-1" }, false, ["sign"]);
+    key = hmacKey(privateKey);
     if (hmacKeys.size >= HMAC_KEY_CACHE_SIZE) hmacKeys.delete(hmacKeys.keys().next().value!);
     hmacKeys.set(privateKey, key);
   }
@@ -182,10 +172,9 @@ function hmacKey(privateKey: string): Promise<CryptoKey> {
 }
 
 async function matchesAny(privateKey: string, signature: string, strings: Iterable<string>): Promise<boolean> {
-  const key = await hmacKey(privateKey);
+  const key = await cachedHmacKey(privateKey);
   for (const s of strings) {
-    const mac = toBase64(new Uint8Array(await crypto.subtle.sign("HMAC", key, utf8(s))));
-    if (safeEqual(signature, mac)) return true;
+    if (safeEqual(signature, await hmacSha1Base64(key, s))) return true;
   }
   return false;
 }

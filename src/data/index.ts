@@ -4,10 +4,12 @@ import { bucketByName } from "../store/buckets";
 import { BOOKMARK_HEADER, openSession } from "../store/sessions";
 import { checkAccess } from "./access";
 import { parseKey, parseQuery, type DataContext } from "./context";
-import { preflight, withCors } from "../core/cors";
+import { bucketPreflight, UFILE_CORS, withBucketCors } from "../core/cors";
 import { bucketFromHost } from "../core/host";
+import { database } from "../store/db";
 import { findOperation } from "./operations";
 import { meterRequest } from "../metering/events";
+import { noteAccess } from "../core/access-log";
 
 /**
  * Data plane: `<bucket>.<FILE_DOMAIN>` requests (docs/design.md §3).
@@ -22,9 +24,11 @@ export async function handleData(request: Request, url: URL, env: Env, ctx: Exec
       `host ${url.hostname} names no bucket: use <bucket>.${s.fileDomain} for files, or an Action parameter for the control plane`,
     );
   }
-  if (request.method === "OPTIONS") return preflight(request);
+  noteAccess(request, { bucket: bucketName });
+  // The bucket's CORS rules decide when it has some (core/cors.ts); else the built-in answer.
+  if (request.method === "OPTIONS") return bucketPreflight(request, UFILE_CORS, await bucketByName(database(env.DB), bucketName));
   // GET and HEAD only read: a nearby replica may serve them (store/sessions.ts).
-  const session = openSession(env.DB, {
+  const session = openSession(env, {
     scopes: [bucketName],
     writes: request.method !== "GET" && request.method !== "HEAD",
     clientBookmark: request.headers.get(BOOKMARK_HEADER),
@@ -35,6 +39,7 @@ export async function handleData(request: Request, url: URL, env: Env, ctx: Exec
   const query = parseQuery(url);
   const key = parseKey(url);
   const op = findOperation(request, query, key);
+  noteAccess(request, { operation: op?.name, key });
   if (!op) {
     throw new ApiError("InvalidRequest", key === "" && request.method !== "POST" ? "an object key is required" : "unsupported operation");
   }
@@ -47,7 +52,7 @@ export async function handleData(request: Request, url: URL, env: Env, ctx: Exec
       const check = op.access ? await op.access(c) : { signedKeys: [key], target: { key } };
       await checkAccess(c, op, check);
     }
-    const response = withCors(await op.run(c));
+    const response = withBucketCors(await op.run(c), UFILE_CORS, request, bucket);
     if (request.method !== "HEAD") downloadBytes = Number(response.headers.get("Content-Length")) || 0;
     const bookmark = session.finish();
     if (bookmark) response.headers.set(BOOKMARK_HEADER, bookmark);

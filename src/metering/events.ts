@@ -1,9 +1,9 @@
 import { nowSeconds, settings, type Env } from "../config";
 import type { ServedBucket } from "../store/buckets";
 import { dayStart } from "./units";
-import type { UsageEvent } from "./usage-event";
+import type { UsageEvent } from "../usage-event";
 
-export type { UsageEvent } from "./usage-event";
+export type { UsageEvent } from "../usage-event";
 
 /**
  * Usage waiting to be sent, per env (one env per isolate in production; tests pass their own),
@@ -12,7 +12,7 @@ export type { UsageEvent } from "./usage-event";
  * of the window only add to the map. They never wait on the opener's promise: workerd cancels
  * continuations resolved across request contexts. One `sendBatch` per window instead of one
  * `send` per request: fewer Queue operations (they are billed) and less work on the request
- * path (bench/results.md measured the per-request send as the largest cost of a GET or HEAD).
+ * path, where a send per request is the largest cost of a GET or HEAD (bench/results.md).
  */
 type Folded = Map<string, UsageEvent & { day: number }>;
 const pending = new WeakMap<Env, Folded>();

@@ -1,6 +1,7 @@
 import { asc, eq, gt, sql } from "drizzle-orm";
 import { buckets, storageIntegration } from "../../schema/schema";
 import { settings, type Env } from "../config";
+import { withIndexTotals } from "../store/buckets";
 import { batch, database, type Database } from "../store/db";
 import { refreshOwe, type Amounts } from "./quotas";
 import { DAY_SECONDS, dayStart } from "./units";
@@ -9,7 +10,7 @@ import { DAY_SECONDS, dayStart } from "./units";
  * Storage volume (README "Metering"): every run adds, per bucket, `stored_bytes × seconds since
  * storage_integration.integrated_at` to `usage_daily.storage_byte_seconds`, split at UTC day
  * boundaries, and moves `integrated_at` to `now`. `buckets.stored_bytes` is kept exact by the
- * data plane; the integral takes the value at the end of each interval (≤ one cron period).
+ * data plane, on the bucket's index shard (store/shards.ts; `withIndexTotals` reads it there); the integral takes the value at the end of each interval (≤ one cron period).
  *
  * A bucket the integrator has not seen before starts its clock at `now`: nothing is charged for
  * time before the meter saw it, so a deploy never bills for months it did not measure; the cost
@@ -52,6 +53,7 @@ export async function integrateStorage(env: Env, now: number): Promise<void> {
         projectId: buckets.projectId,
         region: buckets.region,
         storedBytes: buckets.storedBytes,
+        shard: buckets.shard,
         integratedAt: storageIntegration.integratedAt,
       })
       .from(buckets)
@@ -60,7 +62,7 @@ export async function integrateStorage(env: Env, now: number): Promise<void> {
       .orderBy(asc(buckets.id))
       .limit(PAGE)
       .all();
-    if (page.length > 0) await integratePage(db, defaults, page, now);
+    if (page.length > 0) await integratePage(db, defaults, await withIndexTotals(db, page), now);
     if (page.length < PAGE) break;
     after = page[page.length - 1].id;
   }

@@ -7,6 +7,8 @@ export interface UsageTotals {
   requests: number;
   downloadBytes: number;
   storageByteSeconds: number;
+  lifecycleDeletes: number;
+  lifecycleTransitions: number;
 }
 
 // total() rather than sum(): a float that never overflows, 0.0 over no rows.
@@ -14,6 +16,8 @@ const totals = {
   requests: sql<number>`total(${usageDaily.requests})`,
   downloadBytes: sql<number>`total(${usageDaily.downloadBytes})`,
   storageByteSeconds: sql<number>`total(${usageDaily.storageByteSeconds})`,
+  lifecycleDeletes: sql<number>`total(${usageDaily.lifecycleDeletes})`,
+  lifecycleTransitions: sql<number>`total(${usageDaily.lifecycleTransitions})`,
 };
 
 const inScope = (projectId: string, region: string) =>
@@ -24,19 +28,46 @@ export function usageTotalsQuery(db: Database, projectId: string, region: string
   return db.select(totals).from(usageDaily).where(inScope(projectId, region));
 }
 
-/** Usage per UTC day in [fromDay, toDay] (day starts), days without usage left out. */
+/** Usage per UTC day in [fromDay, toDay] (day starts), days without usage left out; of one bucket when `bucketId` is given. */
 export async function dailyUsage(
   db: Database,
   projectId: string,
   region: string,
   fromDay: number,
   toDay: number,
+  bucketId?: string,
 ): Promise<(UsageTotals & { day: number })[]> {
   return db
     .select({ day: usageDaily.day, ...totals })
     .from(usageDaily)
-    .where(and(inScope(projectId, region), between(usageDaily.day, fromDay, toDay)))
+    .where(
+      and(inScope(projectId, region), between(usageDaily.day, fromDay, toDay), bucketId === undefined ? undefined : eq(usageDaily.bucketId, bucketId)),
+    )
     .groupBy(usageDaily.day)
     .orderBy(asc(usageDaily.day))
     .all();
+}
+
+/**
+ * Counts what one lifecycle step did in a bucket on the day of `now` (GetUFileDailyReport, the
+ * console's daily view). Called after the step's batch committed: a crash between the two loses
+ * the count, never doubles it (README "Metering": metering may undercount, never overcount).
+ */
+export async function meterLifecycle(
+  db: Database,
+  where: { projectId: string; region: string; bucketId: string; day: number },
+  counts: { deletes: number; transitions: number },
+): Promise<void> {
+  if (counts.deletes === 0 && counts.transitions === 0) return;
+  await db
+    .insert(usageDaily)
+    .values({ ...where, lifecycleDeletes: counts.deletes, lifecycleTransitions: counts.transitions })
+    .onConflictDoUpdate({
+      target: [usageDaily.projectId, usageDaily.region, usageDaily.bucketId, usageDaily.day],
+      set: {
+        lifecycleDeletes: sql`${usageDaily.lifecycleDeletes} + ${counts.deletes}`,
+        lifecycleTransitions: sql`${usageDaily.lifecycleTransitions} + ${counts.transitions}`,
+      },
+    })
+    .run();
 }

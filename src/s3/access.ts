@@ -1,13 +1,16 @@
 import { clientIp } from "../auth/client-ip";
 import type { Principal } from "../auth/principal";
 import { publiclyReadable, publishes } from "../auth/public-read";
+import { assertRefererAllowed } from "../core/referer";
 import { authorize, type BucketNeed, type Need, type ServiceNeed } from "../auth/scope";
 import { ApiError } from "../errors";
 import type { S3Auth } from "./auth";
 import { addressedObject, servedBucket, type S3Context } from "./context";
-import { copySource } from "./objects";
-import { OPERATION_HEADERS } from "./operations";
+import { copySource } from "./copy-source";
 import type { S3OperationSpec, S3Subject as Subject } from "./operation-spec";
+
+/** Headers that change what a request does: a presigned URL must have signed them to use them. */
+export const OPERATION_HEADERS = ["x-amz-copy-source", "x-amz-copy-source-range", "x-amz-metadata-directive", "x-amz-acl", "x-amz-storage-class"] as const;
 
 /**
  * The glue between an S3 operation's row and auth (src/auth): whether the request's credential form
@@ -31,16 +34,14 @@ interface Subjects {
 }
 
 async function needsOf(c: S3Context, op: S3OperationSpec, s: Subjects): Promise<Need[]> {
-  if (op.rights.length === 0) return []; // rootOnly rows: CreateBucket runs before its bucket exists
-  if (op.target === "service") return op.rights.map(([right]) => ({ right, service: true }) as const);
-  const b = servedBucket(c);
-  const here = { bucket: b.name, bucketProjectId: b.projectId };
+  // The bucket is read only by the subjects that are in one (CreateBucket runs before its bucket exists).
+  const here = () => ({ bucket: servedBucket(c).name, bucketProjectId: servedBucket(c).projectId });
   type Where = Omit<BucketNeed, "right"> | Omit<ServiceNeed, "right">;
   const resolve: Record<Subject, () => Promise<Where[]> | Where[]> = {
-    key: () => [{ ...here, key: s.key }],
-    prefix: () => [{ ...here, listPrefix: c.query.get("prefix") ?? "" }],
-    bucket: () => [here],
-    published: () => (publishes(b.type, s.acl) ? [{ ...here, key: s.key }] : []),
+    key: () => [{ ...here(), key: s.key }],
+    prefix: () => [{ ...here(), listPrefix: c.query.get("prefix") ?? "" }],
+    bucket: () => [here()],
+    published: () => (publishes(servedBucket(c).type, s.acl) ? [{ ...here(), key: s.key }] : []),
     service: () => [{ service: true as const }],
     source: async () => {
       const src = await copySource(c);
@@ -57,7 +58,7 @@ const authorizeNeeds = (c: S3Context, principal: Principal, needs: readonly Need
 
 /** A presigned URL never runs an operation header it did not sign. */
 function checkPresigned(auth: S3Auth, request: Request): void {
-  if (auth.form !== "query") return;
+  if (auth.form !== "query" || auth.v2) return; // SigV2 signs every x-amz-* header the request carries
   const signed = auth.verified!.signedHeaders;
   const unsigned = OPERATION_HEADERS.find((h) => request.headers.has(h) && !signed.includes(h));
   if (unsigned) throw new ApiError("AccessDenied", `a presigned URL does not authorize the unsigned ${unsigned} header`);
@@ -71,10 +72,13 @@ export async function checkS3Access(c: S3Context, op: S3OperationSpec, auth: S3A
     // The same rule as the UFile plane: the object's ACL, else the bucket's type.
     const row = c.key ? await addressedObject(c) : null;
     if (!publiclyReadable(c.bucket.type, row?.acl)) throw new ApiError("AccessDenied", "Access Denied");
+    assertRefererAllowed(c.bucket, c.request);
     return;
   }
   if (!op.credentials.includes(auth.form)) throw new ApiError("AccessDenied", `${op.name} cannot be authorized this way`);
   checkPresigned(auth, c.request);
+  // Presigned reads follow the bucket's referer rule; requests signed in the header do not (core/referer.ts).
+  if (auth.form === "query" && c.bucket && (c.request.method === "GET" || c.request.method === "HEAD")) assertRefererAllowed(c.bucket, c.request);
   if (op.rootOnly && auth.principal.kind !== "root") throw new ApiError("AccessDenied", `${op.name} needs the root access key`);
   // Body keys are authorized by the handler; expiry and IP lists hold for the whole request now.
   const needs = op.bodyKeys ? [] : await needsOf(c, op, { key: c.key, acl: cannedAcl(c.request.headers.get("x-amz-acl")) });

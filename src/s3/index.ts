@@ -1,17 +1,18 @@
 import { nowSeconds, settings, type Env } from "../config";
 import { discardBody } from "../body";
-import { preflight, S3_CORS, withCors } from "../core/cors";
+import { bucketPreflight, S3_CORS, withBucketCors } from "../core/cors";
 import { ApiError } from "../errors";
 import { meterRequest } from "../metering/events";
+import { noteAccess } from "../core/access-log";
 import { asApiError, type RequestIds } from "../responses";
-import { bucketByName } from "../store/buckets";
+import { bucketByName, type ServedBucket } from "../store/buckets";
 import { database } from "../store/db";
 import { s3Address } from "./address";
 import { checkS3Access } from "./access";
 import { authenticateS3 } from "./auth";
 import type { S3Context } from "./context";
 import { s3ErrorResponse } from "./errors";
-import { findS3Operation, NOT_IMPLEMENTED_HEADERS, NOT_IMPLEMENTED_SUBRESOURCES } from "./operations";
+import { findS3Operation, NOT_IMPLEMENTED_HEADERS, unimplementedSubresource } from "./operations";
 import type { Target } from "./operation-spec";
 
 /**
@@ -21,16 +22,33 @@ import type { Target } from "./operation-spec";
  * like a UFile one.
  */
 
-/** Every S3 response names its request id and carries the S3 CORS headers. */
-function withS3Headers(response: Response, requestId: string): Response {
-  const out = withCors(response, S3_CORS);
+/**
+ * Every S3 response names its request id and carries CORS headers: the bucket's rules when it has
+ * some, else the S3 front's built-in ones (core/cors.ts).
+ */
+function withS3Headers(response: Response, requestId: string, request: Request, bucket?: ServedBucket): Response {
+  const out = withBucketCors(response, S3_CORS, request, bucket);
   out.headers.set("x-amz-request-id", requestId);
   return out;
 }
 
-function refuseUnimplemented(query: URLSearchParams, headers: Headers): void {
-  const sub = NOT_IMPLEMENTED_SUBRESOURCES.find((n) => query.has(n));
+/** The bucket a preflight addresses, if any (an address naming no valid bucket: none). */
+async function preflightBucket(url: URL, env: Env): Promise<ServedBucket | null> {
+  let name: string | null = null;
+  try {
+    name = s3Address(url, settings(env)).bucket;
+  } catch {
+    return null;
+  }
+  return name === null ? null : bucketByName(database(env.DB), name);
+}
+
+function refuseUnimplemented(query: URLSearchParams, headers: Headers, target: Target): void {
+  const sub = unimplementedSubresource(query, target);
   if (sub) throw new ApiError("NotImplemented", `the ${sub} sub-resource is not implemented`);
+  // Without versioning every object has one version, `null` (ListObjectVersions says so).
+  const version = query.get("versionId");
+  if (version !== null && version !== "null") throw new ApiError("NotImplemented", "versioning is not supported: the only version of an object is versionId=null");
   const header = NOT_IMPLEMENTED_HEADERS.find((h) => headers.has(h));
   if (header) throw new ApiError("NotImplemented", `${header} is not implemented`);
   const sse = headers.get("x-amz-server-side-encryption");
@@ -58,16 +76,23 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
   let meteredBucket: Parameters<typeof meterRequest>[2] | undefined;
   let downloadBytes = 0;
   try {
-    if (request.method === "OPTIONS") return withS3Headers(preflight(request, S3_CORS), requestId);
+    if (request.method === "OPTIONS") {
+      // A preflight carries its own CORS headers: only the request id is added.
+      const response = bucketPreflight(request, S3_CORS, await preflightBucket(url, env));
+      response.headers.set("x-amz-request-id", requestId);
+      return response;
+    }
     const address = s3Address(url, s);
     resource = address.bucket ? `/${address.bucket}${address.key ? "/" + address.key : ""}` : "/";
     const query = url.searchParams;
-    refuseUnimplemented(query, request.headers);
     const target: Target = address.bucket === null ? "service" : address.key === "" ? "bucket" : "object";
+    refuseUnimplemented(query, request.headers, target);
     const op = findS3Operation(request, query, target);
+    noteAccess(request, { operation: op?.name, bucket: address.bucket ?? undefined, key: address.key });
     if (!op) throw new ApiError("MethodNotAllowed", `${request.method} is not allowed on this ${target}`);
     const now = nowSeconds();
-    const auth = await authenticateS3(request, url, env, now);
+    const auth = await authenticateS3(request, url, env, now, address);
+    noteAccess(request, { principal: auth.principal });
     const db = database(env.DB);
     const c: S3Context = {
       request, url, env, ctx, settings: s, db, address,
@@ -83,10 +108,13 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
     await checkS3Access(c, op, auth);
     const response = await op.run(c);
     if (request.method !== "HEAD") downloadBytes = Number(response.headers.get("Content-Length")) || 0;
-    return withS3Headers(response, requestId);
+    const out = withS3Headers(response, requestId, request, meteredBucket);
+    // R2 encrypts every object at rest (AES-256): object answers say so, as S3's default SSE-S3.
+    if (target === "object" && out.ok && op.name !== "DeleteObject") out.headers.set("x-amz-server-side-encryption", "AES256");
+    return out;
   } catch (err) {
     await drainUnread(request);
-    return withS3Headers(s3ErrorResponse(asApiError(err), request.method, resource, requestId), requestId);
+    return withS3Headers(s3ErrorResponse(asApiError(err), request.method, resource, requestId), requestId, request, meteredBucket);
   } finally {
     if (meteredBucket) meterRequest(env, ctx, meteredBucket, downloadBytes);
   }

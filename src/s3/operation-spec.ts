@@ -1,13 +1,25 @@
 import type { CredentialForm } from "../auth/forms";
-import type { Right } from "../auth/principal";
-import type { S3Context } from "./context";
+import type { Principal, Right } from "../auth/principal";
+import type { ServedRequest } from "../core/request";
+import type { ServedBucket } from "../store/buckets";
+import type { ObjectRow } from "../store/objects";
+import type { VerifiedSigV4 } from "./sigv4";
 
-/** The types of the S3 operation table, in a leaf module the front's other files can name. */
+/** The types of the S3 operation table and the context its handlers receive, in a leaf module the front's other files can name. */
 
 /** The S3 operations, in no particular order (the table's order decides matching). */
 export const S3_OPERATION_NAMES = [
   "ListBuckets",
+  "GetBucketAcl",
+  "PutBucketAcl",
   "GetBucketLocation",
+  "PutBucketLifecycleConfiguration",
+  "GetBucketLifecycleConfiguration",
+  "DeleteBucketLifecycle",
+  "PutBucketCors",
+  "GetBucketCors",
+  "DeleteBucketCors",
+  "ListObjectVersions",
   "ListMultipartUploads",
   "ListObjectsV2",
   "ListObjects",
@@ -16,6 +28,11 @@ export const S3_OPERATION_NAMES = [
   "DeleteBucket",
   "DeleteObjects",
   "PostObject",
+  "GetObjectAcl",
+  "PutObjectAcl",
+  "GetObjectTagging",
+  "PutObjectTagging",
+  "DeleteObjectTagging",
   "CreateMultipartUpload",
   "CompleteMultipartUpload",
   "UploadPartCopy",
@@ -55,6 +72,8 @@ export interface S3OperationSpec {
   name: S3Operation;
   method: "GET" | "HEAD" | "PUT" | "POST" | "DELETE";
   target: Target;
+  /** A sub-resource the row serves (`?tagging`): it must be in the query, and is then no longer NotImplemented on this target. */
+  sub?: string;
   when?: (q: URLSearchParams, request: Request) => boolean;
   run: (c: S3Context) => Promise<Response>;
   /** Root only: creating and deleting buckets (tokens never, as on the control plane). */
@@ -63,4 +82,32 @@ export interface S3OperationSpec {
   credentials: readonly CredentialForm[];
   /** The keys come from the body: the handler applies `rights` to each once read (access.ts `authorizeBodyKey`). */
   bodyKeys?: boolean;
+}
+
+/** Where an S3 request points: path style `/<bucket>/<key>` or virtual-hosted `<bucket>.<S3 host>/<key>`. */
+export interface S3Address {
+  style: "path" | "virtual";
+  /** null: the service itself (ListBuckets). */
+  bucket: string | null;
+  /** The object key, percent-decoded once; "" on bucket and service requests. */
+  key: string;
+}
+
+/** What every S3 operation receives. */
+export interface S3Context extends ServedRequest {
+  address: S3Address;
+  /** Shorthands of `address`. */
+  bucketName: string;
+  key: string;
+  /** The addressed bucket, loaded before the handler runs (undefined on service requests and CreateBucket). */
+  bucket?: ServedBucket;
+  /** The operation's row. */
+  operation: S3OperationSpec;
+  principal: Principal;
+  /** The verified signature (null for anonymous requests); the chunk decoder chains on it. */
+  auth: VerifiedSigV4<Principal> | null;
+  query: URLSearchParams;
+  requestId: string;
+  /** The addressed object's row, once read (`addressedObject`). */
+  object?: Promise<ObjectRow | null>;
 }

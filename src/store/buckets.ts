@@ -1,7 +1,8 @@
-import { and, asc, eq, getTableColumns, sql } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, inArray, sql } from "drizzle-orm";
 import { randomBase36 } from "../crypto";
 import { buckets, objects, projects, quotas } from "../../schema/schema";
 import { precompiledRow, type Database } from "./db";
+import { CONTROL_SHARD, indexDb, notePlacement, shardDb, shardsOf } from "./shards";
 
 /**
  * The bucket index. The data plane looks buckets up on every request, so lookups by name are
@@ -37,6 +38,7 @@ export async function bucketByName(db: Database, name: string): Promise<ServedBu
   if (hit && hit.until > Date.now()) return hit.row;
   const found = await servedByName(db, { name });
   const row = found ? { ...found, owe: found.owe ?? 0 } : null;
+  if (row) notePlacement(row);
   cache.set(name, { row, until: Date.now() + CACHE_TTL_MS });
   if (cache.size > 10_000) cache.delete(cache.keys().next().value!);
   return row;
@@ -52,13 +54,47 @@ const inProject = precompiledRow<BucketRow, { name: string; projectId: string }>
 );
 
 /** A bucket by name inside one project, never cached (control plane; every bucket action reads it, so compiled once). */
-export function bucketInProject(db: Database, projectId: string, name: string): Promise<BucketRow | null> {
-  return inProject(db, { name, projectId });
+export async function bucketInProject(db: Database, projectId: string, name: string): Promise<BucketRow | null> {
+  const row = await inProject(db, { name, projectId });
+  return row ? (await withIndexTotals(db, [row]))[0] : null;
+}
+
+/**
+ * The rows with `stored_bytes` and `object_count` as their shard's anchor holds them (one query
+ * per shard other than `DB` that holds any of them). A bucket whose anchor is gone (deleted
+ * meanwhile) keeps the control row's figures.
+ */
+export async function withIndexTotals<T extends { id: string; shard: string; storedBytes: number; objectCount?: number }>(
+  db: Database,
+  rows: T[],
+): Promise<T[]> {
+  const byShard = new Map<string, string[]>();
+  for (const r of rows) {
+    notePlacement(r);
+    if (r.shard !== CONTROL_SHARD) byShard.set(r.shard, [...(byShard.get(r.shard) ?? []), r.id]);
+  }
+  if (byShard.size === 0) return rows;
+  const totals = new Map<string, { storedBytes: number; objectCount: number }>();
+  await Promise.all(
+    [...byShard].map(async ([shard, ids]) => {
+      const found = await shardDb(db, shard)
+        .select({ id: buckets.id, storedBytes: buckets.storedBytes, objectCount: buckets.objectCount })
+        .from(buckets)
+        .where(inArray(buckets.id, ids))
+        .all();
+      for (const t of found) totals.set(t.id, t);
+    }),
+  );
+  return rows.map((r) => {
+    const t = totals.get(r.id);
+    if (!t) return r;
+    return "objectCount" in r ? { ...r, ...t } : { ...r, storedBytes: t.storedBytes };
+  });
 }
 
 /** Buckets of one project (every project when `projectId` is null: the root S3 key's ListBuckets). */
 export async function listBuckets(db: Database, projectId: string | null, offset: number, limit: number): Promise<BucketRow[]> {
-  return db
+  const rows = await db
     .select()
     .from(buckets)
     .where(projectId === null ? undefined : eq(buckets.projectId, projectId))
@@ -66,31 +102,63 @@ export async function listBuckets(db: Database, projectId: string | null, offset
     .limit(limit)
     .offset(offset)
     .all();
+  return withIndexTotals(db, rows);
 }
 
 /**
- * Creates a bucket, or returns null when the name is taken. One batch: the project row
- * (if new) and the bucket; `ON CONFLICT DO NOTHING` on the unique name makes concurrent
- * creates of one name leave exactly one bucket.
+ * The shard a new bucket of `region` goes to: among the shards created in that region (else those
+ * with no region, else all), the one holding the fewest objects, then the fewest buckets, then
+ * the first in order. One query per candidate, in parallel (CreateBucket only).
+ */
+async function chooseShard(db: Database, region: string): Promise<string> {
+  const { names, regions } = shardsOf(db);
+  const inRegion = names.filter((n) => regions.get(n) === region);
+  const candidates = inRegion.length > 0 ? inRegion : names.filter((n) => !regions.has(n)).length > 0 ? names.filter((n) => !regions.has(n)) : names;
+  if (candidates.length === 1) return candidates[0];
+  const fill = await Promise.all(
+    candidates.map(async (name) => {
+      const row = await shardDb(db, name)
+        .select({ objects: sql<number>`COALESCE(SUM(${buckets.objectCount}), 0)`, buckets: sql<number>`COUNT(*)` })
+        .from(buckets)
+        .where(eq(buckets.shard, name))
+        .get();
+      return { name, objects: Number(row?.objects ?? 0), buckets: Number(row?.buckets ?? 0) };
+    }),
+  );
+  fill.sort((a, b) => a.objects - b.objects || a.buckets - b.buckets);
+  return fill[0].name;
+}
+
+/**
+ * Creates a bucket, or returns null when the name is taken. `ON CONFLICT DO NOTHING` on the
+ * unique name makes concurrent creates of one name leave exactly one bucket. On a shard other
+ * than `DB` the anchor is written first, so a bucket row never names a shard without its anchor;
+ * the anchor of a create that lost the name is removed again (a crash in between leaves an empty
+ * anchor that nothing names).
  */
 export async function insertBucket(
   db: Database,
   b: { name: string; projectId: string; region: string; type: BucketType; now: number },
 ): Promise<BucketRow | null> {
+  const shard = await chooseShard(db, b.region);
+  const index = shardDb(db, shard);
   for (let attempt = 0; attempt < 3; attempt++) {
     const id = "oss-" + randomBase36(6);
+    const row = { id, name: b.name, projectId: b.projectId, region: b.region, type: b.type, createdAt: b.now, modifiedAt: b.now, shard };
+    if (shard !== CONTROL_SHARD) {
+      const anchored = await index.insert(buckets).values({ ...row, name: id }).onConflictDoNothing().returning({ id: buckets.id });
+      if (anchored.length === 0) continue; // the id is taken on that shard
+    }
     const [, inserted] = await db.batch([
       db.insert(projects).values({ id: b.projectId, createdAt: b.now }).onConflictDoNothing(),
-      db
-        .insert(buckets)
-        .values({ id, name: b.name, projectId: b.projectId, region: b.region, type: b.type, createdAt: b.now, modifiedAt: b.now })
-        .onConflictDoNothing()
-        .returning(),
+      db.insert(buckets).values(row).onConflictDoNothing().returning(),
     ]);
     if (inserted.length > 0) {
       forgetBucket(b.name);
+      notePlacement(inserted[0]);
       return inserted[0];
     }
+    if (shard !== CONTROL_SHARD) await index.delete(buckets).where(eq(buckets.id, id)).run();
     // Nothing inserted: either the name is taken, or (astronomically rarely) the id collided.
     const taken = await db.select({ id: buckets.id }).from(buckets).where(eq(buckets.name, b.name)).get();
     if (taken) return null;
@@ -105,14 +173,24 @@ export async function setBucketType(db: Database, bucket: BucketRow, type: Bucke
 }
 
 /**
- * Deletes the bucket if it holds no object, in one conditional statement so that an object
- * written concurrently is never orphaned. Returns false when the bucket is not empty.
+ * Deletes the bucket if it holds no object, in one conditional statement on the bucket's shard so
+ * that an object written concurrently is never orphaned. Returns false when the bucket is not
+ * empty. On a shard other than `DB` the anchor goes first (writes then find no bucket), then the
+ * control row; a retry after a crash in between finds no anchor, and so nothing to keep.
  */
 export async function deleteBucketIfEmpty(db: Database, bucket: BucketRow): Promise<boolean> {
-  const deleted = await db
-    .delete(buckets)
-    .where(and(eq(buckets.id, bucket.id), sql`NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objects.bucketId} = ${bucket.id})`))
-    .returning({ id: buckets.id });
+  const emptyAndThere = (t: Database) =>
+    t
+      .delete(buckets)
+      .where(and(eq(buckets.id, bucket.id), sql`NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objects.bucketId} = ${bucket.id})`))
+      .returning({ id: buckets.id });
   forgetBucket(bucket.name);
-  return deleted.length > 0;
+  if (bucket.shard === CONTROL_SHARD) return (await emptyAndThere(db)).length > 0;
+  const index = await indexDb(db, bucket.id);
+  if ((await emptyAndThere(index)).length === 0) {
+    const anchor = await index.select({ id: buckets.id }).from(buckets).where(eq(buckets.id, bucket.id)).get();
+    if (anchor) return false;
+  }
+  await db.delete(buckets).where(eq(buckets.id, bucket.id)).run();
+  return true;
 }

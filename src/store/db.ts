@@ -9,7 +9,13 @@ import { SQLiteAsyncDialect, SQLiteSyncDialect } from "drizzle-orm/sqlite-core";
  * through `drizzle()`, which also makes a new SQL dialect object each time: the dialect holds no
  * per-client state, so every handle shares one, and a handle costs two small objects.
  */
-export type Database = DrizzleD1Database<Record<string, never>> & { $client: D1Database };
+export type Database = DrizzleD1Database<Record<string, never>> & {
+  $client: D1Database;
+  /** On a request's handle (store/sessions.ts): the same request's handle on index shard `name` (store/shards.ts). */
+  $shard?: (name: string) => Database;
+  /** On a request's handle: the request's index shards and their regions (store/shards.ts `shardSet`). */
+  $shards?: { names: string[]; regions: Map<string, string> };
+};
 
 /** A D1 binding or a session on it: what a Drizzle handle runs its statements on. */
 export type D1Client = D1Database | D1DatabaseSession;
@@ -17,7 +23,7 @@ export type D1Client = D1Database | D1DatabaseSession;
 const sharedDialect = new SQLiteAsyncDialect();
 
 // Drizzle's D1 driver only calls `prepare` and `batch`, which a session has too.
-function makeDatabase(d1: D1Client): Database {
+export function makeDatabase(d1: D1Client): Database {
   type NoSchema = Record<string, never>;
   const session = new SQLiteD1Session<NoSchema, ExtractTablesWithRelations<NoSchema>>(d1 as D1Database, sharedDialect, undefined, {});
   const db = new DrizzleD1Database<NoSchema>("async", sharedDialect, session, undefined);
@@ -64,8 +70,8 @@ export function batch(db: Database, statements: (Statement | D1PreparedStatement
 /**
  * Statements compiled once per isolate. Drizzle builds their SQL on first use, with
  * `sql.placeholder(name)` wherever a value goes; every later use binds `values` to that SQL.
- * Drizzle's builder costs tens of µs per statement on the request path (bench/results.md, "CPU
- * per request"), so the statements every GET, HEAD and PutFile runs are compiled this way.
+ * Building a statement with Drizzle is CPU work on every request (bench/results.md, "CPU per
+ * request"), so the statements every GET, HEAD and PutFile runs are compiled this way.
  */
 export function precompiled<Values extends Record<string, unknown>>(build: (db: Database) => Statement[]) {
   let compiled: { sql: string; names: string[] }[] | undefined;

@@ -1,10 +1,11 @@
 import { and, asc, eq, getTableColumns, gt, gte, lt, sql, type Placeholder, type SQL } from "drizzle-orm";
 import { blobs, buckets, objects } from "../../schema/schema";
-import { batch, forEachChunk, inChunks, precompiled, precompiledRow, type Database, type Statement } from "./db";
+import { batch, forEachChunk, precompiled, precompiledRow, type Database, type Statement } from "./db";
+import { everyShard, foundOnAnyShard, indexDb, shardDb, shardOf, shardsOf } from "./shards";
 
 /**
- * The object index: the only code that reads or writes object rows (docs/design.md §9: one seam,
- * so the index can be sharded later). Every reference move is one `db.batch()` (a D1
+ * The object index: the only code that reads or writes object rows (docs/design.md §9, index
+ * shards). Every reference move is one `db.batch()` (a D1
  * transaction) that keeps three things exact together:
  *
  * - `objects`: (bucket, key) → blob and metadata. A key is visible only once its row commits.
@@ -17,6 +18,12 @@ import { batch, forEachChunk, inChunks, precompiled, precompiledRow, type Databa
  *
  * Writes re-check the bucket inside the statement (the data plane's bucket cache may be a few
  * seconds stale), so an object is never written into a deleted bucket.
+ *
+ * Each function takes the request's control handle and runs on the shard of the bucket it names
+ * (store/shards.ts), so all of the above holds within one shard. Across shards (a Copy between
+ * buckets on different shards) a blob row in the target shard is a proxy: it counts that shard's
+ * rows, and holds one reference on the source shard's row for them (`home_shard`). Bytes go only
+ * when a blob's home row reaches 0, which no shard can reach while another still references it.
  */
 export type ObjectRow = typeof objects.$inferSelect;
 
@@ -51,6 +58,12 @@ export interface NewBlob {
  */
 export interface WriteMode {
   ifAbsent?: boolean;
+  /**
+   * Replace only an existing object whose S3 or UFile ETag (unquoted) is one of these (a write's
+   * `If-Match`; `*`: any existing object); when it does not hold nothing is written and the new
+   * blob is released.
+   */
+  ifMatch?: string[];
 }
 
 /** What a write released: blobs that no row references any more (their R2 bytes can go). */
@@ -69,8 +82,8 @@ const objectByKey = precompiledRow<ObjectRow, { bucketId: string; key: string }>
   Object.entries(getTableColumns(objects)),
 );
 
-export function getObject(db: Database, bucketId: string, key: string): Promise<ObjectRow | null> {
-  return objectByKey(db, { bucketId, key });
+export async function getObject(db: Database, bucketId: string, key: string): Promise<ObjectRow | null> {
+  return objectByKey(await indexDb(db, bucketId), { bucketId, key });
 }
 
 /** A value, or a placeholder for it in a statement compiled once (store/db.ts `precompiled`). */
@@ -80,7 +93,16 @@ const objectWhere = (bucketId: Bound, key: Bound) => sql`${objects.bucketId} = $
 
 /** True unless `mode.ifAbsent` and (bucket, key) holds an object. */
 const targetWritable = (bucketId: Bound, key: Bound, mode: WriteMode) =>
-  mode.ifAbsent ? sql`NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(bucketId, key)})` : sql`1`;
+  mode.ifAbsent ? sql`NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(bucketId, key)})` : (targetMatches(bucketId, key, mode) ?? sql`1`);
+
+/** `mode.ifMatch` as SQL: the target exists with one of those ETags (any, for `*`); null without it. */
+function targetMatches(bucketId: Bound, key: Bound, mode: WriteMode): SQL | null {
+  const tags = mode.ifMatch;
+  if (!tags) return null;
+  const list = sql.join(tags.map((t) => sql`${t}`), sql`, `);
+  const etagIs = tags.includes("*") ? sql`1` : sql`(${objects.s3Etag} IN (${list}) OR ${objects.etag} IN (${list}))`;
+  return sql`EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(bucketId, key)} AND ${etagIs})`;
+}
 
 const UPSERT = sql`ON CONFLICT (bucket_id, key) DO UPDATE SET blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag,
         s3_etag = excluded.s3_etag, mime = excluded.mime, storage_class = excluded.storage_class, user_meta = excluded.user_meta,
@@ -95,7 +117,7 @@ const releaseCurrent = (db: Database, bucketId: Bound, key: Bound, onlyIf = sql`
     .update(blobs)
     .set({ refcount: sql`${blobs.refcount} - 1` })
     .where(sql`${blobs.id} = (SELECT ${objects.blobId} FROM ${objects} WHERE ${objectWhere(bucketId, key)}) AND ${onlyIf}`)
-    .returning({ id: blobs.id, refcount: blobs.refcount });
+    .returning({ id: blobs.id, refcount: blobs.refcount, home_shard: blobs.homeShard });
 
 /**
  * Moves a bucket's totals for a write at (bucket, key): `stored_bytes` by `+addedBytes − (size of
@@ -113,8 +135,62 @@ const adjustBucketTotals = (db: Database, bucketId: Bound, key: Bound, added: { 
 
 type SQLChunk = ReturnType<typeof sql>;
 
-/** Blobs whose refcount a batch brought to 0, from a `releaseCurrent` RETURNING. */
-const released = (rows: Record<string, unknown>[]): string[] => rows.filter((r) => Number(r.refcount) <= 0).map((r) => String(r.id));
+/** A blob row a batch brought to 0: a home row (its bytes may go) or a proxy (its reference on `home` goes). */
+interface Zeroed {
+  id: string;
+  home: string | null;
+}
+
+/** Blob rows whose refcount a batch brought to 0, from a RETURNING of id, refcount and home_shard. */
+const zeroed = (rows: Record<string, unknown>[]): Zeroed[] =>
+  rows.filter((r) => Number(r.refcount) <= 0).map((r) => ({ id: String(r.id), home: r.home_shard == null ? null : String(r.home_shard) }));
+
+/**
+ * Which shard released each blob whose bytes may go, so that `forgetReleasedBlobs` deletes its row
+ * there (bounded; on a miss it asks every shard).
+ */
+const releasedIn = new Map<string, string>();
+
+/**
+ * The blobs of `rows` (zeroed on `shard`) whose bytes may go. A proxy that reached 0 is removed
+ * (only while still at 0: a concurrent Copy may have revived it) and its reference on its home
+ * shard released, which may zero that row in turn. A crash in between leaves one reference too
+ * many on the home row: bytes kept too long, never lost.
+ */
+async function settle(db: Database, shard: string, rows: Zeroed[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const r of rows) {
+    if (r.home === null) {
+      releasedIn.set(r.id, shard);
+      if (releasedIn.size > 10_000) releasedIn.delete(releasedIn.keys().next().value!);
+      out.push(r.id);
+      continue;
+    }
+    const gone = await shardDb(db, shard)
+      .delete(blobs)
+      .where(sql`${blobs.id} = ${r.id} AND ${blobs.refcount} <= 0 AND ${blobs.homeShard} IS NOT NULL`)
+      .returning({ home: blobs.homeShard })
+      .get();
+    if (!gone?.home) continue;
+    out.push(...(await settle(db, gone.home, zeroed(await dropReference(shardDb(db, gone.home), r.id)))));
+  }
+  return out;
+}
+
+/** One reference fewer on a blob row, returning it (id, refcount, home_shard). */
+const dropReference = (db: Database, blobId: string) =>
+  db
+    .update(blobs)
+    .set({ refcount: sql`${blobs.refcount} - 1` })
+    .where(eq(blobs.id, blobId))
+    .returning({ id: blobs.id, refcount: blobs.refcount, home_shard: blobs.homeShard })
+    .all();
+
+/** `settle` of what a batch on the bucket's shard zeroed. */
+async function releasedBy(db: Database, bucketId: string, rows: Record<string, unknown>[]): Promise<string[]> {
+  const z = zeroed(rows);
+  return z.length === 0 ? [] : settle(db, await shardOf(db, bucketId), z);
+}
 
 
 interface PublishValues extends Record<string, unknown> {
@@ -147,7 +223,7 @@ function publishStatements(db: Database, v: { [K in keyof PublishValues]: Bound 
     adjustBucketTotals(db, v.bucketId, v.key, { bytes: sql`${v.size}`, objects: sql.raw("1") }, writable),
     sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, s3_etag, mime, storage_class, user_meta, http_headers, created_at, modified_at, acl, tags)
       SELECT ${v.bucketId}, ${v.key}, ${v.blobId}, ${v.size}, ${v.etag}, ${v.s3Etag}, ${v.mime}, ${v.storageClass}, ${v.userMeta}, ${v.httpHeaders}, ${v.now}, ${v.now}, ${v.acl}, ${v.tags}
-      WHERE ${bucketExists} AND ${guard}
+      WHERE ${bucketExists} AND ${guard} AND ${targetMatches(v.bucketId, v.key, mode) ?? sql`1`}
       ${mode.ifAbsent ? INSERT_ONLY : UPSERT}`,
     sql`INSERT INTO ${blobs} (id, bucket_id, size, etag, refcount, created_at)
       SELECT ${v.blobId}, ${v.bucketId}, ${v.size}, ${v.etag}, (SELECT COUNT(*) FROM ${objects} WHERE ${objects.blobId} = ${v.blobId}), ${v.now}
@@ -207,14 +283,18 @@ export async function publishBlob(
     tags: meta.tags ?? NO_TAGS,
     now,
   };
-  const statements = along
-    ? [...publishStatements(db, values, mode, along.guard), ...along.statements]
-    : PUBLISH[mode.ifAbsent ? "ifAbsent" : "replace"](db, values);
-  const [old, , , inserted, ...alongResults] = await batch(db, statements);
+  const index = await indexDb(db, bucketId);
+  // If-Match writes are checked by the statements themselves (not precompiled: the ETags vary).
+  const statements =
+    along || mode.ifMatch
+      ? [...publishStatements(index, values, mode, along?.guard ?? sql.raw("1")), ...(along?.statements ?? [])]
+      : PUBLISH[mode.ifAbsent ? "ifAbsent" : "replace"](index, values);
+  const [old, , , inserted, ...alongResults] = await batch(index, statements);
   const written = Number(inserted.results[0]?.refcount) > 0;
   // No blob row (a guard failed): the blob is not ours to release (a concurrent Finish may own it).
   const unreferenced = !written && inserted.results.length > 0;
-  return { written, released: [...released(old.results), ...(unreferenced ? [blob.id] : [])], alongResults };
+  const zero = [...zeroed(old.results), ...(unreferenced ? [{ id: blob.id, home: null }] : [])];
+  return { written, released: zero.length === 0 ? [] : await settle(db, await shardOf(db, bucketId), zero), alongResults };
 }
 
 /**
@@ -232,6 +312,9 @@ export async function copyObject(
   mode: WriteMode = {},
 ): Promise<WriteResult> {
   const m = meta({ mime: sourceRow.mime, userMeta: sourceRow.userMeta, storageClass: sourceRow.storageClass, tags: sourceRow.tags });
+  const [srcShard, dstShard] = [await shardOf(db, src.bucketId), await shardOf(db, dst.bucketId)];
+  if (srcShard !== dstShard) return copyAcrossShards(db, { ...src, shard: srcShard }, { ...dst, shard: dstShard }, m, sourceRow, now, mode);
+  const index = shardDb(db, dstShard);
   // Every statement is guarded on the source still pointing at the blob we read (if it moved, nothing
   // happens) and, in `ifAbsent` mode, on the target being free.
   const sourceHolds = sql`EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(src.bucketId, src.key)} AND ${objects.blobId} = ${sourceRow.blobId})`;
@@ -241,33 +324,146 @@ export async function copyObject(
   // keeps its reference: releasing it first could bring the blob to 0 and have its bytes deleted.
   const moves = sql`${guard} AND NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(dst.bucketId, dst.key)} AND ${objects.blobId} = ${sourceRow.blobId})`;
   // Every guard is evaluated before the INSERT, the only statement that changes `objects`.
-  const [old, , , upserted] = await batch(db, [
-    releaseCurrent(db, dst.bucketId, dst.key, moves),
-    adjustBucketTotals(db, dst.bucketId, dst.key, { bytes: sql`${sourceRow.size}`, objects: 1 }, guard),
-    db
+  const [old, , , upserted] = await batch(index, [
+    releaseCurrent(index, dst.bucketId, dst.key, moves),
+    adjustBucketTotals(index, dst.bucketId, dst.key, { bytes: sql`${sourceRow.size}`, objects: 1 }, guard),
+    index
       .update(blobs)
       .set({ refcount: sql`${blobs.refcount} + 1` })
       .where(sql`${blobs.id} = ${sourceRow.blobId} AND ${moves}`),
-    sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, s3_etag, mime, storage_class, user_meta, http_headers, created_at, modified_at, acl, tags)
+    copiedRow(dst, m, sourceRow, now, guard),
+  ]);
+  const written = (upserted.meta?.changes ?? 0) > 0;
+  return { written, released: await releasedBy(db, dst.bucketId, old.results) };
+}
+
+/** The upsert of a copy's target row, where `guard` holds. */
+const copiedRow = (dst: { bucketId: string; key: string }, m: Partial<ObjectMeta>, sourceRow: ObjectRow, now: number, guard: SQL) =>
+  sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, s3_etag, mime, storage_class, user_meta, http_headers, created_at, modified_at, acl, tags)
       SELECT ${dst.bucketId}, ${dst.key}, ${sourceRow.blobId}, ${sourceRow.size}, ${sourceRow.etag}, ${sourceRow.s3Etag},
         ${m.mime ?? sourceRow.mime}, ${m.storageClass ?? sourceRow.storageClass},
         ${m.userMeta ? JSON.stringify(m.userMeta) : sourceRow.userMeta}, ${m.httpHeaders ? JSON.stringify(m.httpHeaders) : sourceRow.httpHeaders}, ${now}, ${now},
         ${m.acl ?? DEFAULT_ACL}, ${m.tags ?? sourceRow.tags}
       WHERE ${guard}
-      ${UPSERT}`,
+      ${UPSERT}`;
+
+/**
+ * A Copy between buckets on different shards, in three steps:
+ * 1. on the source shard, one more reference on the blob's row, only while the source row still
+ *    points at it (the same guard a same-shard Copy has): from here the bytes cannot go;
+ * 2. on the target shard, one batch: the target row, and the blob's row there (a proxy whose
+ *    home is the source shard, created with refcount 1, or one more reference on the row
+ *    already there);
+ * 3. when the target shard already had a row for the blob (which holds its own reference), or the
+ *    target was not written, the reference of step 1 is dropped again.
+ */
+async function copyAcrossShards(
+  db: Database,
+  src: { bucketId: string; key: string; shard: string },
+  dst: { bucketId: string; key: string; shard: string },
+  m: Partial<ObjectMeta>,
+  sourceRow: ObjectRow,
+  now: number,
+  mode: WriteMode,
+): Promise<WriteResult> {
+  const from = shardDb(db, src.shard);
+  const to = shardDb(db, dst.shard);
+  const blobId = sourceRow.blobId;
+  const sourceHolds = sql`EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(src.bucketId, src.key)} AND ${objects.blobId} = ${blobId})`;
+  const pinned = await from
+    .update(blobs)
+    .set({ refcount: sql`${blobs.refcount} + 1` })
+    .where(sql`${blobs.id} = ${blobId} AND ${sourceHolds}`)
+    .returning({ id: blobs.id })
+    .all();
+  if (pinned.length === 0) return { written: false, released: [] };
+
+  const guard = sql`EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${dst.bucketId}) AND ${targetWritable(dst.bucketId, dst.key, mode)}`;
+  const moves = sql`${guard} AND NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(dst.bucketId, dst.key)} AND ${objects.blobId} = ${blobId})`;
+  const [existing, old, , referenced, upserted] = await batch(to, [
+    to.select({ id: blobs.id }).from(blobs).where(eq(blobs.id, blobId)),
+    releaseCurrent(to, dst.bucketId, dst.key, moves),
+    adjustBucketTotals(to, dst.bucketId, dst.key, { bytes: sql`${sourceRow.size}`, objects: 1 }, guard),
+    sql`INSERT INTO ${blobs} (id, bucket_id, size, etag, refcount, created_at, home_shard)
+      SELECT ${blobId}, ${dst.bucketId}, ${sourceRow.size}, ${sourceRow.etag}, 1, ${now}, ${src.shard} WHERE ${moves}
+      ON CONFLICT (id) DO UPDATE SET refcount = refcount + 1
+      RETURNING id`,
+    copiedRow(dst, m, sourceRow, now, guard),
   ]);
   const written = (upserted.meta?.changes ?? 0) > 0;
-  return { written, released: released(old.results) };
+  const released = await settle(db, dst.shard, zeroed(old.results));
+  if (existing.results.length > 0 || referenced.results.length === 0) {
+    released.push(...(await settle(db, src.shard, zeroed(await dropReference(from, blobId)))));
+  }
+  return { written, released };
 }
 
 /** Deletes (bucket, key); `written` is false when there was no such object. */
 export async function deleteObject(db: Database, bucketId: string, key: string): Promise<WriteResult> {
-  const [old, , deleted] = await batch(db, [
-    releaseCurrent(db, bucketId, key),
-    adjustBucketTotals(db, bucketId, key, { bytes: sql`0`, objects: 0 }),
-    db.delete(objects).where(objectWhere(bucketId, key)).returning({ key: objects.key }),
+  const index = await indexDb(db, bucketId);
+  const [old, , deleted] = await batch(index, [
+    releaseCurrent(index, bucketId, key),
+    adjustBucketTotals(index, bucketId, key, { bytes: sql`0`, objects: 0 }),
+    index.delete(objects).where(objectWhere(bucketId, key)).returning({ key: objects.key }),
   ]);
-  return { written: deleted.results.length > 0, released: released(old.results) };
+  return { written: deleted.results.length > 0, released: await releasedBy(db, bucketId, old.results) };
+}
+
+/**
+ * Lifecycle work (src/core/lifecycle.ts) names keys with a deadline: a key is acted on only if its
+ * row was last updated at or before the deadline, checked inside the statement, so an object
+ * rewritten since the scan read it is left alone. `items` travel as one JSON parameter.
+ */
+export interface DueKey {
+  key: string;
+  /** Unix seconds: the row's `modified_at` must be ≤ this. */
+  notAfter: number;
+}
+
+/**
+ * The rows of `bucketId` among `items` that are due, as a subquery over `json_each`. CROSS JOIN
+ * makes the list the outer loop (SQLite keeps the written order for it), so each item is one
+ * primary-key lookup instead of a scan of the bucket per item.
+ */
+const dueRows = (bucketId: string, items: DueKey[], columns: SQL) =>
+  sql`SELECT ${columns} FROM (SELECT json_extract(value, '$[0]') AS k, json_extract(value, '$[1]') AS t
+      FROM json_each(${JSON.stringify(items.map((i) => [i.key, i.notAfter]))})) j
+    CROSS JOIN ${objects} o ON o.bucket_id = ${bucketId} AND o.key = j.k
+    WHERE o.modified_at <= j.t`;
+
+/**
+ * Deletes the due keys in one batch on the bucket's shard: blob refcounts, the bucket's totals (its
+ * anchor row there) and the rows move together (three statements whatever the number of keys).
+ * Returns the keys deleted and the blobs no row references any more.
+ */
+export async function expireObjects(db: Database, bucketId: string, items: DueKey[]): Promise<{ deleted: string[]; released: string[] }> {
+  if (items.length === 0) return { deleted: [], released: [] };
+  const index = await indexDb(db, bucketId);
+  const [old, , gone] = await batch(index, [
+    sql`UPDATE ${blobs} SET refcount = refcount - (SELECT COUNT(*) FROM (${dueRows(bucketId, items, sql`o.blob_id`)}) d WHERE d.blob_id = ${blobs.id})
+      WHERE ${blobs.id} IN (${dueRows(bucketId, items, sql`o.blob_id`)}) RETURNING id, refcount, home_shard`,
+    sql`UPDATE ${buckets} SET
+      stored_bytes = stored_bytes - (SELECT COALESCE(SUM(d.size), 0) FROM (${dueRows(bucketId, items, sql`o.size`)}) d),
+      object_count = object_count - (SELECT COUNT(*) FROM (${dueRows(bucketId, items, sql`o.key`)}) d)
+      WHERE ${buckets.id} = ${bucketId}`,
+    sql`DELETE FROM ${objects} WHERE bucket_id = ${bucketId} AND key IN (SELECT d.key FROM (${dueRows(bucketId, items, sql`o.key`)}) d) RETURNING key`,
+  ]);
+  return { deleted: gone.results.map((r) => String(r.key)), released: await releasedBy(db, bucketId, old.results) };
+}
+
+/**
+ * Moves the due keys whose class is one of `from` to class `to` (lifecycle transitions), without
+ * touching `modified_at` (the lifecycle clock). Entering an archival class clears any restore.
+ * Returns the keys moved.
+ */
+export async function transitionObjects(db: Database, bucketId: string, items: DueKey[], from: readonly string[], to: string): Promise<string[]> {
+  if (items.length === 0) return [];
+  const result = await (await indexDb(db, bucketId)).run(
+    sql`UPDATE ${objects} SET storage_class = ${to}, restore_ready_at = NULL, restore_expires_at = NULL
+      WHERE bucket_id = ${bucketId} AND storage_class IN (SELECT value FROM json_each(${JSON.stringify(from)}))
+        AND key IN (SELECT d.key FROM (${dueRows(bucketId, items, sql`o.key`)}) d) RETURNING key`,
+  );
+  return result.results.map((r) => String((r as Record<string, unknown>).key));
 }
 
 /**
@@ -289,18 +485,19 @@ export async function renameObject(
   }
   const sourceExists = sql`EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(bucketId, from)})`;
   const replace = force ? sourceExists : sql`0`;
-  const [old, , , moved] = await batch(db, [
-    releaseCurrent(db, bucketId, to, replace),
+  const index = await indexDb(db, bucketId);
+  const [old, , , moved] = await batch(index, [
+    releaseCurrent(index, bucketId, to, replace),
     // Replacing the target removes its bytes and its row from the bucket totals; the renamed row keeps its own.
-    adjustBucketTotals(db, bucketId, to, { bytes: sql`0`, objects: 0 }, replace),
-    db.delete(objects).where(sql`${objectWhere(bucketId, to)} AND ${replace}`),
-    db
+    adjustBucketTotals(index, bucketId, to, { bytes: sql`0`, objects: 0 }, replace),
+    index.delete(objects).where(sql`${objectWhere(bucketId, to)} AND ${replace}`),
+    index
       .update(objects)
       .set({ key: to, modifiedAt: now })
       .where(sql`${objectWhere(bucketId, from)} AND NOT EXISTS (SELECT 1 FROM ${objects} o2 WHERE o2.bucket_id = ${bucketId} AND o2.key = ${to})`)
       .returning({ key: objects.key }),
   ]);
-  if (moved.results.length > 0) return { outcome: "renamed", released: released(old.results) };
+  if (moved.results.length > 0) return { outcome: "renamed", released: await releasedBy(db, bucketId, old.results) };
   return { outcome: (await getObject(db, bucketId, from)) ? "exists" : "missing", released: [] };
 }
 
@@ -311,13 +508,14 @@ export async function updateObject(
   key: string,
   set: Partial<Pick<ObjectRow, "mime" | "storageClass" | "restoreReadyAt" | "restoreExpiresAt" | "modifiedAt" | "acl" | "tags">>,
 ): Promise<ObjectRow | null> {
-  return (await db.update(objects).set(set).where(objectWhere(bucketId, key)).returning().get()) ?? null;
+  return (await (await indexDb(db, bucketId)).update(objects).set(set).where(objectWhere(bucketId, key)).returning().get()) ?? null;
 }
 
 /** An object of the bucket with this ETag and size (UploadHit). */
 export async function findByHash(db: Database, bucketId: string, etags: string[], size: number): Promise<ObjectRow | null> {
+  const index = await indexDb(db, bucketId);
   for (const etag of etags) {
-    const row = await db
+    const row = await index
       .select()
       .from(objects)
       .where(and(eq(objects.bucketId, bucketId), eq(objects.etag, etag), eq(objects.size, size)))
@@ -350,7 +548,7 @@ export async function listObjects(
   opts: { prefix: string; after: string; from?: string; limit: number },
 ): Promise<ObjectRow[]> {
   const upper = prefixUpperBound(opts.prefix);
-  return db
+  return (await indexDb(db, bucketId))
     .select()
     .from(objects)
     .where(
@@ -366,41 +564,73 @@ export async function listObjects(
     .all();
 }
 
-/** Deletes blob rows that nothing references, after their R2 bytes are gone. */
+/** Deletes blob rows that nothing references, after their R2 bytes are gone (on the shard that released them). */
 export async function forgetReleasedBlobs(db: Database, ids: string[]): Promise<void> {
-  await forEachChunk(ids, (chunk) => db.delete(blobs).where(sql`${blobs.id} IN ${chunk} AND ${blobs.refcount} <= 0`).run());
+  const byShard = new Map<string, string[]>();
+  for (const id of ids) {
+    const shards = releasedIn.has(id) ? [releasedIn.get(id)!] : shardsOf(db).names;
+    for (const shard of shards) byShard.set(shard, [...(byShard.get(shard) ?? []), id]);
+    releasedIn.delete(id);
+  }
+  await Promise.all(
+    [...byShard].map(([shard, chunkOf]) =>
+      forEachChunk(chunkOf, (chunk) => shardDb(db, shard).delete(blobs).where(sql`${blobs.id} IN ${chunk} AND ${blobs.refcount} <= 0`).run()),
+    ),
+  );
 }
 
-/** Blob rows nothing references (left by a failed release), oldest first: the sweeper's work list. */
+/**
+ * Blobs nothing references (left by a failed release), at most `limit` per shard: the sweeper's
+ * work list. Proxies among them are settled here (store/objects.ts `settle`); what is returned are
+ * blobs whose bytes may go.
+ */
 export async function unreferencedBlobs(db: Database, limit: number): Promise<string[]> {
-  const rows = await db.select({ id: blobs.id }).from(blobs).where(sql`${blobs.refcount} <= 0`).limit(limit).all();
-  return rows.map((r) => r.id);
+  const out: string[] = [];
+  for (const shard of everyShard(db)) {
+    const rows = await shard.db
+      .select({ id: blobs.id, refcount: blobs.refcount, home_shard: blobs.homeShard })
+      .from(blobs)
+      .where(sql`${blobs.refcount} <= 0`)
+      .limit(limit)
+      .all();
+    out.push(...(await settle(db, shard.name, zeroed(rows))));
+  }
+  return out;
 }
 
-/** Which of these blob ids have a row (the sweeper keeps those). */
+/** Which of these blob ids have a row on any shard (the sweeper keeps those). */
 export function knownBlobIds(db: Database, ids: string[]): Promise<Set<string>> {
-  return inChunks(ids, (chunk) => db.select({ id: blobs.id }).from(blobs).where(sql`${blobs.id} IN ${chunk}`).all());
+  return foundOnAnyShard(db, ids, (shard, chunk) => shard.select({ id: blobs.id }).from(blobs).where(sql`${blobs.id} IN ${chunk}`).all());
 }
 
 /**
  * Objects of an S3 multipart upload whose part size is not a multiple of 4 MiB get their UFile
  * ETag after completion; until then `etag` holds the S3 ETag (docs/s3.md "ETags"). These are
- * the blobs still waiting, at most `limit`.
+ * the blobs still waiting, at most `limit`, from every shard.
  */
 export async function blobsAwaitingUfileEtag(db: Database, limit: number): Promise<string[]> {
-  const rows = await db
-    .selectDistinct({ id: objects.blobId })
-    .from(objects)
-    .where(sql`${objects.etag} = ${objects.s3Etag} AND ${objects.s3Etag} LIKE '%-%'`)
-    .limit(limit)
-    .all();
-  return rows.map((r) => r.id);
+  const found = new Set<string>();
+  for (const shard of everyShard(db)) {
+    if (found.size >= limit) break;
+    const rows = await shard.db
+      .selectDistinct({ id: objects.blobId })
+      .from(objects)
+      .where(sql`${objects.etag} = ${objects.s3Etag} AND ${objects.s3Etag} LIKE '%-%'`)
+      .limit(limit - found.size)
+      .all();
+    for (const r of rows) found.add(r.id);
+  }
+  return [...found];
 }
 
-/** Records a blob's computed UFile ETag on every row still showing the placeholder. */
+/** Records a blob's computed UFile ETag on every row still showing the placeholder, on every shard (copies may reference it). */
 export async function setUfileEtag(db: Database, blobId: string, etag: string): Promise<void> {
-  await batch(db, [
-    db.update(objects).set({ etag }).where(sql`${objects.blobId} = ${blobId} AND ${objects.etag} = ${objects.s3Etag}`),
-    db.update(blobs).set({ etag }).where(eq(blobs.id, blobId)),
-  ]);
+  await Promise.all(
+    everyShard(db).map((shard) =>
+      batch(shard.db, [
+        shard.db.update(objects).set({ etag }).where(sql`${objects.blobId} = ${blobId} AND ${objects.etag} = ${objects.s3Etag}`),
+        shard.db.update(blobs).set({ etag }).where(eq(blobs.id, blobId)),
+      ]),
+    ),
+  );
 }

@@ -1,4 +1,6 @@
 import { database, type Database } from "./db";
+import type { Env } from "../config";
+import { CONTROL_SHARD, shardBinding, shardSet } from "./shards";
 
 /**
  * D1 read replication with read-your-writes (D1 Sessions API, `withSession`).
@@ -19,18 +21,41 @@ import { database, type Database } from "./db";
  * replica lags the primary (README "Performance").
  *
  * Bookmarks are ordered as strings (what workerd's D1 session compares them by).
+ *
+ * Each database has its own bookmarks: the control database `DB` and every index shard a request
+ * touched (store/shards.ts) get a session of their own, opened the same way, on first use. The
+ * header then lists them: `DB`'s bookmark bare, then `<shard>=<bookmark>` for each shard, joined
+ * by commas (`00000001-…,INDEX_1=00000004-…`); a request with only `DB` looks as before sharding.
  */
 export const BOOKMARK_HEADER = "X-Edgefile-Bookmark";
 
 /** The scope of writes that can change what any bucket's requests see (tokens, quotas). */
 export const ACCOUNT_SCOPE = "*";
 
-/** Newest bookmark written through this isolate, per scope (a bucket name, or ACCOUNT_SCOPE). Bounded. */
+/** Newest bookmark written through this isolate, per database and scope (a bucket name, or ACCOUNT_SCOPE). Bounded. */
 const written = new Map<string, string>();
 const SCOPES_KEPT = 10_000;
 
 /** A bookmark as D1 hands them out (hex groups and dashes); anything else from a client is ignored. */
 const BOOKMARK = /^[0-9a-f]{1,64}(-[0-9a-f]{1,64}){1,8}$/i;
+/** A shard's entry in the header. */
+const SHARD_ENTRY = /^(INDEX_[A-Z0-9_]{1,40})=(.+)$/;
+/** Entries read from a client's header: more than a deployment's shards would be a made-up header. */
+const MAX_ENTRIES = 64;
+
+/** The bookmarks a client sent, per database; malformed entries are ignored. */
+function clientBookmarks(header: string | null): Map<string, string> {
+  const found = new Map<string, string>();
+  if (!header) return found;
+  for (const entry of header.split(",").slice(0, MAX_ENTRIES)) {
+    const m = SHARD_ENTRY.exec(entry.trim());
+    const [name, bookmark] = m ? [m[1], m[2]] : [CONTROL_SHARD, entry.trim()];
+    if (BOOKMARK.test(bookmark)) found.set(name, bookmark);
+  }
+  return found;
+}
+
+const scoped = (database: string, scope: string) => `${database}\n${scope}`;
 
 const newer = (a: string | null | undefined, b: string | null | undefined): string | null => {
   if (!a) return b ?? null;
@@ -38,10 +63,10 @@ const newer = (a: string | null | undefined, b: string | null | undefined): stri
   return a.localeCompare(b) < 0 ? b : a;
 };
 
-function remember(scope: string, bookmark: string): void {
-  const best = newer(written.get(scope), bookmark)!;
-  written.delete(scope); // re-insert: the map's order is least recently written first
-  written.set(scope, best);
+function remember(key: string, bookmark: string): void {
+  const best = newer(written.get(key), bookmark)!;
+  written.delete(key); // re-insert: the map's order is least recently written first
+  written.set(key, best);
   if (written.size > SCOPES_KEPT) written.delete(written.keys().next().value!);
 }
 
@@ -53,26 +78,37 @@ export interface RequestSession {
 }
 
 /**
- * Opens the request's session. `scopes`: what its writes change and its reads depend on (the
- * bucket name; ACCOUNT_SCOPE for account-wide state). `clientBookmark`: the request's
+ * Opens the request's sessions: on `env.DB`, then on each index shard of `env` it uses. `scopes`:
+ * what its writes change and its reads depend on (the bucket name; ACCOUNT_SCOPE for account-wide
+ * state). `clientBookmark`: the request's
  * `X-Edgefile-Bookmark`, if any.
  */
-export function openSession(d1: D1Database, opts: { scopes: string[]; writes: boolean; clientBookmark: string | null }): RequestSession {
-  let start: string;
-  if (opts.writes) {
-    start = "first-primary";
-  } else {
-    const client = opts.clientBookmark && BOOKMARK.test(opts.clientBookmark) ? opts.clientBookmark : null;
-    const known = [ACCOUNT_SCOPE, ...opts.scopes].reduce<string | null>((best, s) => newer(best, written.get(s)), client);
-    start = known ?? "first-unconstrained";
-  }
-  const session = d1.withSession(start);
+export function openSession(env: Env, opts: { scopes: string[]; writes: boolean; clientBookmark: string | null }): RequestSession {
+  const sent = opts.writes ? new Map<string, string>() : clientBookmarks(opts.clientBookmark);
+  const start = (name: string): string => {
+    if (opts.writes) return "first-primary";
+    const known = [ACCOUNT_SCOPE, ...opts.scopes].reduce<string | null>((best, s) => newer(best, written.get(scoped(name, s))), sent.get(name) ?? null);
+    return known ?? "first-unconstrained";
+  };
+  const sessions = new Map<string, D1DatabaseSession>([[CONTROL_SHARD, env.DB.withSession(start(CONTROL_SHARD))]]);
+  const db = database(sessions.get(CONTROL_SHARD)!);
+  db.$shards = shardSet(env);
+  db.$shard = (name) => {
+    let session = sessions.get(name);
+    if (!session) sessions.set(name, (session = shardBinding(name, env).withSession(start(name))));
+    return database(session);
+  };
   return {
-    db: database(session),
+    db,
     finish() {
-      const bookmark = session.getBookmark();
-      if (bookmark && opts.writes) for (const scope of opts.scopes) remember(scope, bookmark);
-      return bookmark;
+      const entries: string[] = [];
+      for (const [name, session] of sessions) {
+        const bookmark = session.getBookmark();
+        if (!bookmark) continue;
+        if (opts.writes) for (const scope of opts.scopes) remember(scoped(name, scope), bookmark);
+        entries.push(name === CONTROL_SHARD ? bookmark : `${name}=${bookmark}`);
+      }
+      return entries.length > 0 ? entries.join(",") : null;
     },
   };
 }

@@ -2,8 +2,9 @@ import { and, asc, eq, exists, getTableColumns, gt, gte, lt, notExists, or, sql,
 import { buckets, uploadParts, uploads } from "../../schema/schema";
 import { settings, type Env } from "../config";
 import { abortBlobUploads } from "./blobs";
-import { batch, database, inChunks, type Database } from "./db";
+import { batch, database, type Database } from "./db";
 import { prefixUpperBound } from "./objects";
+import { everyShard, foundOnAnyShard, indexDb, noteUpload, shardOf, uploadDb } from "./shards";
 
 /**
  * The multipart index (docs/design.md §5): the only code that reads or writes `uploads` and
@@ -14,24 +15,30 @@ import { prefixUpperBound } from "./objects";
  * Removing an upload always deletes its rows first ("claims" it, one batch) and only then
  * aborts the R2 upload, so two removers never both act, and a part arriving meanwhile is
  * recorded only while its upload row exists.
+ *
+ * An upload lives on its bucket's index shard (store/shards.ts); functions that name only the
+ * upload find the shard from the upload id.
  */
 export type UploadRow = typeof uploads.$inferSelect;
 export type PartRow = typeof uploadParts.$inferSelect;
 
 /**
- * Creates the upload row, unless the bucket is gone (the data plane's bucket cache may be stale) or
- * already holds `maxOpen` open uploads: the count is taken inside the insert, so concurrent
- * creates cannot pass the limit together.
+ * Creates the upload row on the bucket's index shard, unless the bucket is gone there (the data
+ * plane's bucket cache may be stale; DeleteBucket removes a shard's anchor row first) or already
+ * holds `maxOpen` open uploads: the count is taken inside the insert, so concurrent creates cannot
+ * pass the limit together.
  */
 export async function insertUpload(db: Database, row: UploadRow, maxOpen: number): Promise<"inserted" | "bucketGone" | "tooMany"> {
+  const index = await indexDb(db, row.bucketId);
+  noteUpload(row.id, await shardOf(db, row.bucketId));
   const open = sql`(SELECT COUNT(*) FROM (SELECT 1 FROM ${uploads} WHERE ${uploads.bucketId} = ${row.bucketId} LIMIT ${maxOpen}))`;
-  const inserted = await db.run(sql`INSERT INTO ${uploads}
+  const inserted = await index.run(sql`INSERT INTO ${uploads}
       (id, bucket_id, key, blob_id, r2_upload_id, blk_size, mime, storage_class, user_meta, http_headers, created_at, touched_at)
     SELECT ${row.id}, ${row.bucketId}, ${row.key}, ${row.blobId}, ${row.r2UploadId}, ${row.blkSize}, ${row.mime},
       ${row.storageClass}, ${row.userMeta}, ${row.httpHeaders}, ${row.createdAt}, ${row.touchedAt}
     WHERE EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${row.bucketId}) AND ${open} < ${maxOpen}`);
   if ((inserted.meta.changes ?? 0) > 0) return "inserted";
-  return (await db.select({ id: buckets.id }).from(buckets).where(eq(buckets.id, row.bucketId)).get()) ? "tooMany" : "bucketGone";
+  return (await index.select({ id: buckets.id }).from(buckets).where(eq(buckets.id, row.bucketId)).get()) ? "tooMany" : "bucketGone";
 }
 
 /** Where an upload id is valid: its own bucket, and its own key when the route names one. */
@@ -39,7 +46,9 @@ const uploadIn = (id: string, bucketId: string, key?: string) =>
   and(eq(uploads.id, id), eq(uploads.bucketId, bucketId), key === undefined ? undefined : eq(uploads.key, key));
 
 export async function findUpload(db: Database, id: string, bucketId: string, key?: string): Promise<UploadRow | null> {
-  return (await db.select().from(uploads).where(uploadIn(id, bucketId, key)).get()) ?? null;
+  const row = (await (await indexDb(db, bucketId)).select().from(uploads).where(uploadIn(id, bucketId, key)).get()) ?? null;
+  if (row) noteUpload(id, await shardOf(db, bucketId));
+  return row;
 }
 
 /**
@@ -53,6 +62,7 @@ export async function touchUploadWithParts(
   key: string,
   now: number,
 ): Promise<{ upload: UploadRow; parts: PartRow[] } | null> {
+  db = await indexDb(db, bucketId);
   const [touched, parts] = await db.batch([
     db.update(uploads).set({ touchedAt: now }).where(uploadIn(id, bucketId, key)).returning(),
     db
@@ -89,7 +99,7 @@ const conflicts = (db: Database, uploadId: string, partNumber: number, size: num
 
 /** The number of a recorded part that a part of this size may not join (see `conflicts`), or null. */
 export async function conflictingPart(db: Database, uploadId: string, partNumber: number, size: number, blkSize: number): Promise<number | null> {
-  return (await conflicts(db, uploadId, partNumber, size, blkSize).get())?.partNumber ?? null;
+  return (await conflicts(await uploadDb(db, uploadId), uploadId, partNumber, size, blkSize).get())?.partNumber ?? null;
 }
 
 /**
@@ -109,12 +119,13 @@ export async function uploadForPart(
     WHERE p.upload_id = ${uploads.id}
       AND ((p.part_number < ${partNumber} AND p.size < ${uploads.blkSize}) OR (${size} < ${uploads.blkSize} AND p.part_number > ${partNumber}))
     ORDER BY p.part_number LIMIT 1)`;
-  const row = await db
+  const row = await (await indexDb(db, bucketId))
     .select({ ...getTableColumns(uploads), conflicting })
     .from(uploads)
     .where(uploadIn(id, bucketId, key))
     .get();
   if (!row) return null;
+  noteUpload(id, await shardOf(db, bucketId));
   const { conflicting: other, ...upload } = row;
   return { upload, conflicting: other === null ? null : Number(other) };
 }
@@ -149,6 +160,7 @@ export type RecordOutcome = "recorded" | "conflict" | "gone";
  * dropped too: R2 now holds the refused bytes under that number, so the old R2 etag is stale.
  */
 export async function recordPart(db: Database, part: PartRow, blkSize: number): Promise<RecordOutcome> {
+  db = await uploadDb(db, part.uploadId);
   const conflict = conflicts(db, part.uploadId, part.partNumber, part.size, blkSize);
   const [, , inserted] = await batch(db, [
     partSlotBytes(part.uploadId, part.partNumber, "-"),
@@ -168,7 +180,7 @@ export async function recordPart(db: Database, part: PartRow, blkSize: number): 
 
 /** Parts in number order, from `fromPart` (inclusive), at most `limit` (SQLite: -1 = all). */
 export async function listParts(db: Database, uploadId: string, fromPart = 0, limit = -1): Promise<PartRow[]> {
-  return db
+  return (await uploadDb(db, uploadId))
     .select()
     .from(uploadParts)
     .where(and(eq(uploadParts.uploadId, uploadId), gte(uploadParts.partNumber, fromPart)))
@@ -191,7 +203,7 @@ export async function listUploads(
           opts.after ? gt(uploads.key, opts.after) : undefined,
           ((upper) => (upper === null ? undefined : lt(uploads.key, upper)))(prefixUpperBound(opts.prefix)),
         );
-  return db
+  return (await indexDb(db, bucketId))
     .select()
     .from(uploads)
     .where(and(eq(uploads.bucketId, bucketId), where))
@@ -201,8 +213,9 @@ export async function listUploads(
 }
 
 /**
- * Deletes the rows of the uploads matching `where` (at most `limit`, oldest first) and
- * returns them: whoever gets a row back owns the R2 abort (or, for Finish, the completion).
+ * Deletes the rows of the uploads matching `where` (at most `limit`, oldest first) on shard
+ * handle `db`, takes their parts out of the bucket's stored bytes there, and returns them: whoever
+ * gets a row back owns the R2 abort (or, for Finish, the completion).
  */
 async function claimUploads(db: Database, where: SQL, limit: number): Promise<UploadRow[]> {
   const chosen = sql`SELECT ${uploads.id} FROM ${uploads} WHERE ${where} ORDER BY ${uploads.createdAt}, ${uploads.id} LIMIT ${limit}`;
@@ -235,6 +248,7 @@ const rowOf = (r: Record<string, unknown>): UploadRow => ({
  * fixed it first; returns the upload's part size afterwards.
  */
 export async function fixPartSize(db: Database, id: string, size: number): Promise<number | null> {
+  db = await uploadDb(db, id);
   await db.update(uploads).set({ blkSize: size }).where(and(eq(uploads.id, id), eq(uploads.blkSize, 0))).run();
   return (await db.select({ blkSize: uploads.blkSize }).from(uploads).where(eq(uploads.id, id)).get())?.blkSize ?? null;
 }
@@ -261,13 +275,13 @@ export function finishingUpload(id: string, bucketId: string, key: string): { gu
 /** Removes one upload's rows (Abort, Finish); null when it was not there (any more). */
 export async function claimUpload(db: Database, id: string, bucketId: string, key: string): Promise<UploadRow | null> {
   const where = sql`${uploads.id} = ${id} AND ${uploads.bucketId} = ${bucketId} AND ${uploads.key} = ${key}`;
-  return (await claimUploads(db, where, 1))[0] ?? null;
+  return (await claimUploads(await indexDb(db, bucketId), where, 1))[0] ?? null;
 }
 
 /** Uploads handled per call of the bulk aborts: each is one R2 call (a subrequest). */
 const ABORTS_PER_CALL = 100;
 
-/** Claims and aborts the uploads matching `where`; returns how many. */
+/** Claims and aborts the uploads matching `where` on shard handle `db`; returns how many. */
 async function abortUploadsWhere(env: Env, db: Database, where: SQL): Promise<number> {
   const claimed = await claimUploads(db, where, ABORTS_PER_CALL);
   await abortBlobUploads(env, claimed);
@@ -276,7 +290,19 @@ async function abortUploadsWhere(env: Env, db: Database, where: SQL): Promise<nu
 
 /** DeleteBucket: the bucket's open uploads are aborted (docs/protocol.md §3.5); any beyond one call's share are swept later. */
 export function abortBucketUploads(env: Env, db: Database, bucketId: string): Promise<number> {
-  return abortUploadsWhere(env, db, sql`${uploads.bucketId} = ${bucketId}`);
+  return indexDb(db, bucketId).then((index) => abortUploadsWhere(env, index, sql`${uploads.bucketId} = ${bucketId}`));
+}
+
+/**
+ * Lifecycle (S3 AbortIncompleteMultipartUpload): aborts the bucket's uploads under `prefix` started
+ * at or before `cutoff`, one call's share at a time; returns how many.
+ */
+export async function abortUploadsStartedBefore(env: Env, db: Database, bucketId: string, prefix: string, cutoff: number): Promise<number> {
+  return abortUploadsWhere(
+    env,
+    await indexDb(db, bucketId),
+    sql`${uploads.bucketId} = ${bucketId} AND ${uploads.createdAt} <= ${cutoff} AND substr(${uploads.key}, 1, ${[...prefix].length}) = ${prefix}`,
+  );
 }
 
 /**
@@ -288,11 +314,12 @@ export function abortBucketUploads(env: Env, db: Database, bucketId: string): Pr
 export async function sweepStaleUploads(env: Env, now: number): Promise<void> {
   const cutoff = now - settings(env).multipartMaxAgeSeconds;
   const bucketGone = sql`NOT EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${uploads.bucketId})`;
-  const aborted = await abortUploadsWhere(env, database(env.DB), sql`${uploads.createdAt} < ${cutoff} OR ${bucketGone}`);
+  let aborted = 0;
+  for (const shard of everyShard(database(env.DB))) aborted += await abortUploadsWhere(env, shard.db, sql`${uploads.createdAt} < ${cutoff} OR ${bucketGone}`);
   if (aborted > 0) console.log(`aborted ${aborted} stale multipart uploads`);
 }
 
-/** Which of these blob ids an open upload will become (the sweeper must keep those). */
+/** Which of these blob ids an open upload on any shard will become (the sweeper must keep those). */
 export function blobIdsOfOpenUploads(db: Database, ids: string[]): Promise<Set<string>> {
-  return inChunks(ids, (chunk) => db.select({ id: uploads.blobId }).from(uploads).where(sql`${uploads.blobId} IN ${chunk}`).all());
+  return foundOnAnyShard(db, ids, (shard, chunk) => shard.select({ id: uploads.blobId }).from(uploads).where(sql`${uploads.blobId} IN ${chunk}`).all());
 }

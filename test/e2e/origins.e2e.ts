@@ -2,7 +2,7 @@ import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { control, newBucket, presignedQuery, putFile, server, PRIVATE_KEY, PUBLIC_KEY } from "../wire/client";
+import { ALL_RIGHTS, control, createToken, newBucket, presignedQuery, putFile, server, PRIVATE_KEY, PUBLIC_KEY } from "../wire/client";
 import { OWN_SITE } from "../wire/context";
 import { s3Client } from "../wire/s3-helpers";
 import { launch } from "./browser";
@@ -97,15 +97,16 @@ async function urlForms(): Promise<[string, string][]> {
   return forms;
 }
 
-const leaked = () => requested.filter((u) => u.includes(PRIVATE_KEY) || u.includes(encodeURIComponent(PRIVATE_KEY)));
+const leaked = (key = PRIVATE_KEY) => requested.filter((u) => u.includes(key) || u.includes(encodeURIComponent(key)));
 
-async function signIn(page: Page, remember: boolean): Promise<void> {
+async function signIn(page: Page, remember: boolean, keys = { publicKey: PUBLIC_KEY, privateKey: PRIVATE_KEY }, places?: string): Promise<void> {
   await page.goto(consoleUrl());
-  await page.getByLabel("Public key").fill(PUBLIC_KEY);
-  await page.getByLabel("Private key").fill(PRIVATE_KEY);
+  await page.getByLabel("Public key").fill(keys.publicKey);
+  await page.getByLabel("Private key").fill(keys.privateKey);
+  if (places !== undefined) await page.getByLabel("Buckets to open").fill(places);
   if (remember) await page.getByLabel("Remember me on this device").check();
   await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("heading", { name: "Buckets", level: 1 }).waitFor();
+  await page.getByRole("heading", { name: places === undefined ? "Buckets" : places, level: 1 }).waitFor();
 }
 
 /** Opens a planted page in `page` and runs the attack inside it; returns what the attack found. */
@@ -167,6 +168,34 @@ describe("a page stored in a public bucket cannot reach the console's keys", () 
     await other.close();
     await consoleTab.getByRole("button", { name: "Sign out" }).click();
     await consoleTab.close();
+  });
+
+  it("defence in depth: a token's private key is kept only as a non-extractable key; script on the console's own origin can sign with it but not read it", async () => {
+    const token = await createToken({ ...ALL_RIGHTS, "AllowedBuckets.0": bucket });
+    const tab = await context.newPage();
+    await signIn(tab, true, token, bucket);
+    await tab.reload(); // "remember me": the key is found again in IndexedDB
+    await tab.getByRole("heading", { name: bucket, level: 1 }).waitFor();
+    // Everything the origin's storage gives a script, and the stored key itself, as script on the console would see them.
+    const found = await runAttack(tab);
+    expect(found).toContain(token.publicKey); // the attack does see the session…
+    expect(found).not.toContain(token.privateKey); // …but not the key
+    const stored = await tab.evaluate(`new Promise((resolve) => {
+      const open = indexedDB.open("edgefile-console");
+      open.onsuccess = () => {
+        const get = open.result.transaction("keys").objectStore("keys").get("remembered");
+        get.onsuccess = async () => {
+          const key = get.result;
+          let exported = "exported";
+          try { await crypto.subtle.exportKey("raw", key); } catch (e) { exported = "refused: " + e.name; }
+          resolve({ type: key.type, extractable: key.extractable, algorithm: key.algorithm.name, exported });
+        };
+      };
+    })`);
+    expect(stored).toEqual({ type: "secret", extractable: false, algorithm: "HMAC", exported: "refused: InvalidAccessError" });
+    expect(leaked(token.privateKey)).toEqual([]);
+    await tab.getByRole("button", { name: "Sign out" }).click();
+    await tab.close();
   });
 
   it("control: on the custom bucket host (pages served as stored) the planted script runs, and still finds nothing", async () => {

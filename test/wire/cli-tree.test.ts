@@ -23,7 +23,10 @@ describe("edgefile cp -r, ls, rm -r on 200 files", () => {
 
     const up = await runCli(["cp", "-r", "-c", "8", src, `ufile://${bucket}/tree`]);
     expect(up.code, up.stderr).toBe(0);
-    expect(up.stdout.trim().split("\n")).toHaveLength(FILES); // one "upload: … -> …" line each
+    const lines = up.stdout.trim().split("\n");
+    expect(lines.filter((l) => l.startsWith("upload: "))).toHaveLength(FILES); // one "upload: … -> …" line each
+    expect(lines).toHaveLength(FILES + 1); // and the summary
+    expect(lines.at(-1)).toMatch(new RegExp(`^${FILES} uploaded: `));
 
     // ls -r --json: every object with its size and ETag.
     const listing = await cliJson(["ls", "-r", `ufile://${bucket}/tree/`]);

@@ -1,6 +1,9 @@
 /**
  * Node-side client for the wire tests: real HTTP to the Worker that ./global-setup.ts serves with
- * wrangler. Signing is implemented here independently of src/ (node:crypto), the way an SDK does it.
+ * wrangler. Signing and the ETag are implemented here independently of src/ (node:crypto), the way
+ * an SDK does it, on purpose: everything else (the Worker, the CLI, the console, the bench and the
+ * workerd tests) signs with src/signing.mjs, so this is the one cross-check that the shared signer
+ * itself follows docs/protocol.md. It is the one intended copy of that logic; keep it independent.
  *
  *   server()                       the Worker's address: {url, port, logFile}
  *   request(req)                   one node:http request with any Host header; nothing is decoded

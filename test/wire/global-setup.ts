@@ -5,8 +5,8 @@
  * - wrangler's own dev server (`unstable_startWorker`, the engine behind `wrangler dev`): same
  *   bundling, same proxy layer, same local D1/R2/Queues simulators, same cron and queue handling;
  * - on 127.0.0.1, a free port chosen by the system (port 0), no inspector, no file watching;
- * - D1 migrations applied with `wrangler d1 migrations apply DB --local` to a fresh temporary persist
- *   directory, removed at teardown;
+ * - D1 migrations applied with `wrangler d1 migrations apply <binding> --local` to every D1 database of
+ *   wrangler.toml (the control database and each index shard) in a fresh temporary persist directory, removed at teardown;
  * - offline (no Request.cf download, no telemetry);
  * - settings given here (WIRE_VARS), never read from the developer's .dev.vars or .env: wrangler
  *   reads .dev.vars only when no env file is named, so an empty one is named;
@@ -21,7 +21,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { TestProject } from "vitest/node";
-import { unstable_startWorker } from "wrangler";
+import { unstable_readConfig, unstable_startWorker } from "wrangler";
 import { OWN_SITE, PRIVATE_KEY, PUBLIC_KEY, type WireServer } from "./context";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -101,17 +101,20 @@ export default async function setup(project: TestProject): Promise<() => Promise
   };
 }
 
-/** `wrangler d1 migrations apply DB --local --persist-to <dir>`, exactly as `npm start` runs it. */
+/** `wrangler d1 migrations apply <binding> --local --persist-to <dir>` for every D1 database, exactly as `npm start` runs it. */
 function applyMigrations(persist: string): void {
   const wranglerBin = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
-  const run = spawnSync(process.execPath, [wranglerBin, "d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], {
-    cwd: ROOT,
-    env: { ...process.env, ...OFFLINE, CI: "true" }, // CI=true: no interactive confirmation
-    encoding: "utf8",
-    timeout: STARTUP_TIMEOUT_MS,
-  });
-  if (run.status !== 0) {
-    throw new Error(`wire harness: local D1 migrations failed (exit ${run.status ?? run.signal}):\n${run.stdout}\n${run.stderr}`);
+  const databases = unstable_readConfig({ config: join(ROOT, "wrangler.toml") }).d1_databases.map((d: { binding: string }) => d.binding);
+  for (const binding of databases) {
+    const run = spawnSync(process.execPath, [wranglerBin, "d1", "migrations", "apply", binding, "--local", "--persist-to", persist], {
+      cwd: ROOT,
+      env: { ...process.env, ...OFFLINE, CI: "true" }, // CI=true: no interactive confirmation
+      encoding: "utf8",
+      timeout: 4 * STARTUP_TIMEOUT_MS, // three wrangler runs on a loaded machine each take tens of seconds
+    });
+    if (run.status !== 0) {
+      throw new Error(`wire harness: local D1 migrations of ${binding} failed (exit ${run.status ?? run.signal}):\n${run.stdout}\n${run.stderr}`);
+    }
   }
 }
 

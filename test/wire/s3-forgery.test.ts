@@ -145,6 +145,73 @@ const ROWS: Row[] = [
   { op: "ListObjectsV2", presigned: true, anonymous: false, ok: 200, run: (cred) => send(cred, { method: "GET", path: `${s3Path(bucket)}?list-type=2&prefix=f%2F` }) },
   { op: "ListObjects", presigned: true, anonymous: false, ok: 200, run: (cred) => send(cred, { method: "GET", path: `${s3Path(bucket)}?prefix=f%2F` }) },
   { op: "HeadBucket", presigned: true, anonymous: false, ok: 200, run: (cred) => send(cred, { method: "HEAD", path: s3Path(bucket) }) },
+  { op: "ListObjectVersions", presigned: true, anonymous: false, ok: 200, run: (cred) => send(cred, { method: "GET", path: `${s3Path(bucket)}?versions&prefix=f%2F` }) },
+  { op: "GetBucketAcl", presigned: true, anonymous: false, ok: 200, run: (cred) => send(cred, { method: "GET", path: `${s3Path(bucket)}?acl` }) },
+  {
+    op: "PutBucketAcl",
+    presigned: false,
+    anonymous: false,
+    rootOnly: true,
+    ok: 200,
+    run: (cred) => send(cred, { method: "PUT", path: `${s3Path(bucket)}?acl`, headers: { "x-amz-acl": "private" } }),
+  },
+  {
+    op: "GetObjectAcl",
+    presigned: true,
+    anonymous: false,
+    ok: 200,
+    run: async (cred, key) => {
+      await put(key);
+      return send(cred, { method: "GET", path: `${s3Path(bucket, key)}?acl` });
+    },
+  },
+  {
+    op: "PutObjectAcl",
+    presigned: true,
+    anonymous: false,
+    updates: true,
+    ok: 200,
+    run: async (cred, key) => {
+      await put(key);
+      return send(cred, { method: "PUT", path: `${s3Path(bucket, key)}?acl`, headers: { "x-amz-acl": "private" } });
+    },
+    unchanged: async (key) => expect((await asRoot({ method: "GET", path: `${s3Path(bucket, key)}?acl` })).text()).toContain("FULL_CONTROL"),
+  },
+  {
+    op: "GetObjectTagging",
+    presigned: true,
+    anonymous: false,
+    ok: 200,
+    run: async (cred, key) => {
+      await put(key);
+      return send(cred, { method: "GET", path: `${s3Path(bucket, key)}?tagging` });
+    },
+  },
+  {
+    op: "PutObjectTagging",
+    presigned: true,
+    anonymous: false,
+    updates: true,
+    ok: 200,
+    run: async (cred, key) => {
+      await put(key);
+      return send(cred, { method: "PUT", path: `${s3Path(bucket, key)}?tagging`, body: "<Tagging><TagSet><Tag><Key>forged</Key><Value>1</Value></Tag></TagSet></Tagging>" });
+    },
+    unchanged: async (key) => expect((await asRoot({ method: "GET", path: `${s3Path(bucket, key)}?tagging` })).text()).not.toContain("forged"),
+  },
+  {
+    op: "DeleteObjectTagging",
+    presigned: true,
+    anonymous: false,
+    updates: true,
+    ok: 204,
+    run: async (cred, key) => {
+      await put(key);
+      await asRoot({ method: "PUT", path: `${s3Path(bucket, key)}?tagging`, body: "<Tagging><TagSet><Tag><Key>kept</Key><Value>1</Value></Tag></TagSet></Tagging>" });
+      return send(cred, { method: "DELETE", path: `${s3Path(bucket, key)}?tagging` });
+    },
+    unchanged: async (key) => expect((await asRoot({ method: "GET", path: `${s3Path(bucket, key)}?tagging` })).text()).toContain("kept"),
+  },
   {
     op: "CreateBucket",
     presigned: false,
@@ -284,6 +351,43 @@ const ROWS: Row[] = [
     unchanged: present,
   },
 ];
+
+/** Bucket configuration (issue 22): a bucket of the case's own, set up as root, with `xml` under `?sub` when given. */
+async function configuredBucket(key: string, sub: string, xml?: string): Promise<string> {
+  const name = bucketFor(key);
+  await asRoot({ method: "PUT", path: `/${name}` });
+  if (xml) await asRoot({ method: "PUT", path: `/${name}?${sub}`, body: xml });
+  return name;
+}
+const configStatus = async (key: string, sub: string) => (await request(signV4({ method: "GET", path: `/${bucketFor(key)}?${sub}` }))).status;
+const LIFECYCLE_XML = "<LifecycleConfiguration><Rule><ID>r</ID><Filter><Prefix>x/</Prefix></Filter><Status>Enabled</Status><Expiration><Days>30</Days></Expiration></Rule></LifecycleConfiguration>";
+const CORS_XML = "<CORSConfiguration><CORSRule><AllowedOrigin>https://a.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>";
+
+/** Put, Get and Delete of one configuration sub-resource: root only, never presigned or anonymous. */
+function configRows(sub: string, xml: string, names: [put: string, get: string, del: string]): Row[] {
+  const base = { presigned: false, anonymous: false, rootOnly: true } as const;
+  return [
+    {
+      ...base,
+      op: names[0],
+      ok: 200,
+      run: async (cred, key) => send(cred, { method: "PUT", path: `/${await configuredBucket(key, sub)}?${sub}`, body: xml }),
+      unchanged: async (key) => expect(await configStatus(key, sub)).toBe(404),
+    },
+    { ...base, op: names[1], ok: 200, run: async (cred, key) => send(cred, { method: "GET", path: `/${await configuredBucket(key, sub, xml)}?${sub}` }) },
+    {
+      ...base,
+      op: names[2],
+      ok: 204,
+      run: async (cred, key) => send(cred, { method: "DELETE", path: `/${await configuredBucket(key, sub, xml)}?${sub}` }),
+      unchanged: async (key) => expect(await configStatus(key, sub)).toBe(200),
+    },
+  ];
+}
+ROWS.push(
+  ...configRows("lifecycle", LIFECYCLE_XML, ["PutBucketLifecycleConfiguration", "GetBucketLifecycleConfiguration", "DeleteBucketLifecycle"]),
+  ...configRows("cors", CORS_XML, ["PutBucketCors", "GetBucketCors", "DeleteBucketCors"]),
+);
 
 /** CreateBucket / DeleteBucket: a bucket name of the case's own. */
 const bucketFor = (key: string) => key.replace(/[^a-z0-9-]/gi, "-").toLowerCase().slice(-60).replace(/^-+/, "");

@@ -23,6 +23,8 @@ export interface Envelope {
 }
 
 export async function control<T = Envelope>(session: Session, action: string, params: Params = {}): Promise<T> {
+  // A token session keeps no key text (lib/session.ts), and the control plane refuses tokens anyway.
+  if (session.keys.privateKey === undefined) throw new ApiFailure(15037, "a token cannot call the control plane");
   const flat = flattenParams({ ...params, Action: action, PublicKey: session.keys.publicKey });
   flat.push(["Signature", await controlSignature(flat, session.keys.privateKey)]);
   const res = await fetch(new URL("/", location.href), {

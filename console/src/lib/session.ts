@@ -1,9 +1,14 @@
+import { forgetSigningKey, importSigningKey, loadSigningKey, saveSigningKey } from "./keystore";
 import type { KeyPair } from "./sign";
 
 /**
- * Who is signed in. The key pair never leaves the browser except as signatures: it is kept in
- * sessionStorage (this tab, until it closes), or in localStorage when the user ticks "remember"
- * (this browser profile, until sign-out). Nothing is stored on the server: there is no session.
+ * Who is signed in. The key pair never leaves the browser except as signatures. The private key is kept
+ * as a non-extractable Web Crypto key (lib/keystore.ts): script on this origin can sign with it but not
+ * read it. Only a root session also keeps the key's text, because the control plane's signature
+ * (docs/protocol.md §3.2) appends the key to the text it hashes, which no Web Crypto key can do; a token
+ * cannot call the control plane, so its text is dropped after sign-in. The rest of the session is kept in
+ * sessionStorage (this tab, until it closes), or in localStorage when the user ticks "remember" (this
+ * browser profile, until sign-out). Nothing is stored on the server: there is no session.
  */
 export interface Session {
   kind: "root" | "token";
@@ -20,13 +25,18 @@ export interface Session {
 
 const STORE_KEY = "edgefile.console.session";
 
-export function loadSession(): Session | null {
+/** What web storage holds: the session without the signing key (a CryptoKey is not text). */
+type StoredSession = Omit<Session, "keys"> & { keys: Omit<KeyPair, "signingKey"> };
+
+export async function loadSession(): Promise<Session | null> {
   for (const store of [sessionStorage, localStorage]) {
     const raw = store.getItem(STORE_KEY);
     if (!raw) continue;
     try {
-      const s = JSON.parse(raw) as Session;
-      if (s.keys?.publicKey && s.keys?.privateKey) return s;
+      const s = JSON.parse(raw) as StoredSession;
+      if (!s.keys?.publicKey) continue;
+      const signingKey = (await loadSigningKey(s.remember)) ?? (s.keys.privateKey ? await importSigningKey(s.keys.privateKey) : null);
+      if (signingKey) return { ...s, keys: { ...s.keys, signingKey } };
     } catch {
       store.removeItem(STORE_KEY);
     }
@@ -34,14 +44,20 @@ export function loadSession(): Session | null {
   return null;
 }
 
-export function saveSession(s: Session): void {
-  clearSession();
-  (s.remember ? localStorage : sessionStorage).setItem(STORE_KEY, JSON.stringify(s));
+/** Keeps the session; a token's private key text is dropped here (the signing key replaces it). */
+export async function saveSession(s: Session): Promise<Session> {
+  await clearSession();
+  const keys: KeyPair = s.kind === "root" ? s.keys : { publicKey: s.keys.publicKey, signingKey: s.keys.signingKey };
+  const stored: StoredSession = { ...s, keys: { publicKey: keys.publicKey, privateKey: keys.privateKey } };
+  (s.remember ? localStorage : sessionStorage).setItem(STORE_KEY, JSON.stringify(stored));
+  await saveSigningKey(keys.signingKey, s.remember);
+  return { ...s, keys };
 }
 
-export function clearSession(): void {
+export async function clearSession(): Promise<void> {
   sessionStorage.removeItem(STORE_KEY);
   localStorage.removeItem(STORE_KEY);
+  await forgetSigningKey();
 }
 
 export const isTokenKey = (publicKey: string) => publicKey.startsWith("TOKEN_");

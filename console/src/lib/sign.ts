@@ -1,25 +1,15 @@
+import { authorization, controlSignature as signControl, keyPath as encodedKey, presignedQuery, type DataSignInput } from "../../../src/signing.mjs";
+
 /**
- * Signatures, computed in the browser with Web Crypto exactly as the SDKs compute them.
- * - Control plane (docs/protocol.md §3.2): SHA1 hex of the parameters sorted by name, each as
- *   `name + value`, with the private key appended.
- * - Data plane (§2.1): base64 HMAC-SHA1 of `VERB\nContent-MD5\nContent-Type\nDate\n/bucket/key`,
- *   sent as `Authorization: UCloud <PublicKey>:<Signature>`.
- * - Presigned URLs (§2.5): the same HMAC with `Expires` in the Date slot, in the query.
+ * The console's requests, signed by the signing module the Worker verifies with (src/signing.mjs):
+ * control plane (docs/protocol.md §3.2), data plane `Authorization` (§2.1) and presigned URLs (§2.5).
  */
 export interface KeyPair {
   publicKey: string;
-  privateKey: string;
-}
-
-const utf8 = new TextEncoder();
-
-const hex = (bytes: ArrayBuffer) => [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, "0")).join("");
-
-export function base64(bytes: ArrayBuffer | Uint8Array): string {
-  const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-  let s = "";
-  for (const b of view) s += String.fromCharCode(b);
-  return btoa(s);
+  /** The private key as a non-extractable HMAC-SHA1 key: data-plane signatures and presigned URLs. */
+  signingKey: CryptoKey;
+  /** The private key's text: only the control plane's signature needs it (root sessions; lib/session.ts). */
+  privateKey?: string;
 }
 
 export type ParamValue = string | number | boolean;
@@ -37,50 +27,12 @@ export function flattenParams(params: Params): [string, string][] {
 }
 
 /** §3.2: `Signature` over every parameter but itself, `PublicKey` included. */
-export async function controlSignature(flat: [string, string][], privateKey: string): Promise<string> {
-  // Plain byte order: compare as UTF-8 bytes, not UTF-16 units (equal for the ASCII names used).
-  const sorted = [...flat].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const text = sorted.map(([k, v]) => k + v).join("") + privateKey;
-  return hex(await crypto.subtle.digest("SHA-1", utf8.encode(text)));
-}
+export const controlSignature = (flat: [string, string][], privateKey: string): Promise<string> => signControl(flat, privateKey);
 
-const hmacKeys = new Map<string, Promise<CryptoKey>>();
-
-function hmacKey(privateKey: string): Promise<CryptoKey> {
-  let key = hmacKeys.get(privateKey);
-  if (!key) {
-    key = crypto.subtle.importKey("raw", utf8.encode(privateKey), { name: "HMAC", hash: "SHA-1" }, false, ["sign"]);
-    hmacKeys.clear(); // one signed-in pair at a time: keep no other key material around
-    hmacKeys.set(privateKey, key);
-  }
-  return key;
-}
-
-export async function hmacSha1Base64(privateKey: string, text: string): Promise<string> {
-  return base64(await crypto.subtle.sign("HMAC", await hmacKey(privateKey), utf8.encode(text)));
-}
-
-export interface DataSignInput {
-  method: string;
-  bucket: string;
-  /** The decoded key; `""` for listings (`/bucket/`). */
-  key: string;
-  contentType?: string;
-  contentMd5?: string;
-  /** The Date header, or Expires for a presigned URL. */
-  date?: string;
-}
-
-export function dataStringToSign(s: DataSignInput): string {
-  return `${s.method}\n${s.contentMd5 ?? ""}\n${s.contentType ?? ""}\n${s.date ?? ""}\n/${s.bucket}/${s.key}`;
-}
-
-export async function authorizationHeader(keys: KeyPair, s: DataSignInput): Promise<string> {
-  return `UCloud ${keys.publicKey}:${await hmacSha1Base64(keys.privateKey, dataStringToSign(s))}`;
-}
+export const authorizationHeader = (keys: KeyPair, s: DataSignInput): Promise<string> => authorization(keys.publicKey, keys.signingKey, s);
 
 /** A key as a URL path: every segment percent-encoded, `/` kept (as the Go and Java SDKs send it). */
-export const keyPath = (key: string) => "/" + key.split("/").map(encodeURIComponent).join("/");
+export const keyPath = (key: string) => "/" + encodedKey(key);
 
 /** A query-signed URL (§2.5) valid until `expires` (Unix seconds). */
 export async function presignedUrl(
@@ -92,7 +44,6 @@ export async function presignedUrl(
   method = "GET",
   extraQuery = "",
 ): Promise<string> {
-  const signature = await hmacSha1Base64(keys.privateKey, dataStringToSign({ method, bucket, key, date: String(expires) }));
-  const q = `UCloudPublicKey=${encodeURIComponent(keys.publicKey)}&Expires=${expires}&Signature=${encodeURIComponent(signature)}`;
+  const q = await presignedQuery(keys.publicKey, keys.signingKey, { method, bucket, key, expires });
   return `${origin}${keyPath(key)}?${q}${extraQuery ? "&" + extraQuery : ""}`;
 }

@@ -172,6 +172,9 @@ function RootBuckets() {
                   <td class="hide-narrow">{b.Region}</td>
                   <td class="hide-narrow">{dateTime(b.CreateTime, lang)}</td>
                   <td>
+                    <a href={`#/rules/${encodeURIComponent(b.BucketName)}`} aria-label={t("rules.linkNamed", { name: b.BucketName })}>
+                      {t("rules.link")}
+                    </a>{" "}
                     <button type="button" class="danger" onClick={() => setDeleting(b)} aria-label={t("buckets.deleteNamed", { name: b.BucketName })}>
                       {t("common.delete")}
                     </button>

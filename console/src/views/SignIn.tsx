@@ -2,6 +2,7 @@ import { useState } from "preact/hooks";
 import { ApiFailure, BucketClient, control } from "../lib/api";
 import { explain } from "../lib/explain";
 import { useT } from "../lib/i18n";
+import { importSigningKey } from "../lib/keystore";
 import { defaultFileHost, fileHostFromDomain, isTokenKey, parsePlace, type Session } from "../lib/session";
 import { ErrorBox } from "../ui/widgets";
 
@@ -15,7 +16,7 @@ interface BucketSet {
  * kept in this browser only (see lib/session.ts). A token cannot call the control plane (15037),
  * so its keys are checked on the data plane, in the buckets the user names.
  */
-export function SignIn(props: { onSignedIn: (s: Session) => void }) {
+export function SignIn(props: { onSignedIn: (s: Session) => void | Promise<void> }) {
   const { t } = useT();
   const [publicKey, setPublicKey] = useState("");
   const [privateKey, setPrivateKey] = useState("");
@@ -30,7 +31,7 @@ export function SignIn(props: { onSignedIn: (s: Session) => void }) {
     e.preventDefault();
     setBusy(true);
     setError(null);
-    const keys = { publicKey: publicKey.trim(), privateKey: privateKey.trim() };
+    const keys = { publicKey: publicKey.trim(), privateKey: privateKey.trim(), signingKey: await importSigningKey(privateKey.trim()) };
     const session: Session = { kind: token ? "token" : "root", keys, fileHost: fileHost.trim() || defaultFileHost(), places: [], remember };
     try {
       if (!token) {
@@ -54,7 +55,7 @@ export function SignIn(props: { onSignedIn: (s: Session) => void }) {
           if (!(err instanceof ApiFailure && err.code === -90008)) throw err;
         }
       }
-      props.onSignedIn(session);
+      await props.onSignedIn(session);
     } catch (err) {
       setError(err instanceof ApiFailure ? explain(t, err) : String(err instanceof Error ? err.message : err));
     } finally {

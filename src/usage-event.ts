@@ -1,7 +1,7 @@
 /**
  * One data-plane request's usage, as sent to the usage queue (docs/design.md §7). The request path
- * only sends it (events.ts); the queue consumer (consumer.ts) folds events into `usage_daily`.
- * A leaf module so the Env type (config.ts) can name the queue's message type.
+ * only sends it (metering/events.ts); the queue consumer (metering/consumer.ts) folds events into `usage_daily`.
+ * A leaf module beside config.ts, whose Env names the queue's message type.
  */
 export interface UsageEvent {
   projectId: string;

@@ -1,0 +1,2 @@
+ALTER TABLE `blobs` ADD `home_shard` text;--> statement-breakpoint
+ALTER TABLE `buckets` ADD `shard` text DEFAULT 'DB' NOT NULL;

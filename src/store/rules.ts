@@ -1,0 +1,165 @@
+import { and, asc, eq, gt, ne } from "drizzle-orm";
+import { buckets } from "../../schema/schema";
+import { forgetBucket, type BucketRow } from "./buckets";
+import type { Database } from "./db";
+
+/**
+ * Bucket rules (issue 22, docs/protocol.md §3.6): lifecycle rules, the referer (anti-leech) rule and
+ * CORS rules are bucket configuration, kept as JSON columns of the bucket row, so every request reads
+ * them with the bucket it already looks up. This module is the only code that parses or writes them;
+ * each front (UFile control plane, S3) translates its own wire format to and from these shapes, so a
+ * rule written through one protocol reads back through the other.
+ */
+
+/** One lifecycle rule. Days count from the object's last update; 0 = that action is off. */
+export interface LifecycleRule {
+  /** UFile `LifeCycleId`, S3 `ID`. */
+  id: string;
+  /** UFile `LifeCycleName` (S3 has no name: the ID is shown as the name). */
+  name: string;
+  /** Key prefix; "" = every key (UFile `*`). */
+  prefix: string;
+  enabled: boolean;
+  /** Delete the object N days after its last update (UFile `Days`, S3 `Expiration/Days`). */
+  expireDays: number;
+  /** Move it to IA (UFile `IADays`, S3 `Transition` to STANDARD_IA). */
+  iaDays: number;
+  /** Move it to ARCHIVE (UFile `ArchivalDays`, S3 `Transition` to GLACIER). */
+  archiveDays: number;
+  /** Abort multipart uploads started N days ago (S3 `AbortIncompleteMultipartUpload`; UFile has no field). */
+  abortUploadDays: number;
+}
+
+/** The referer rule (UFile SetUFileReferer): which `Referer`s may read anonymously or by presigned URL. */
+export interface RefererRule {
+  /** 1 = blacklist (matching referers are refused), 2 = whitelist (only matching referers pass). */
+  type: 1 | 2;
+  /** Regular expressions, matched anywhere in the Referer header (src/core/referer.ts). */
+  referers: string[];
+  /** Whether a request without a Referer (or an empty one) passes. */
+  allowEmpty: boolean;
+}
+
+/** One CORS rule, as S3 defines it (PutBucketCors); wildcards `*` as S3 allows them. */
+export interface CorsRule {
+  id: string;
+  allowedOrigins: string[];
+  /** Upper-case HTTP methods: GET, PUT, POST, DELETE, HEAD. */
+  allowedMethods: string[];
+  allowedHeaders: string[];
+  exposeHeaders: string[];
+  /** Seconds a browser may cache the preflight; null = not sent. */
+  maxAgeSeconds: number | null;
+}
+
+export interface BucketRules {
+  lifecycle: LifecycleRule[];
+  /** null = off. */
+  referer: RefererRule | null;
+  /** [] = no rules: the built-in permissive CORS of each front applies. */
+  cors: CorsRule[];
+}
+
+type RuleColumns = Pick<BucketRow, "lifecycleRules" | "refererRule" | "corsRules">;
+
+/** Parsed rules per bucket row object (rows are cached per isolate, so a row is parsed once). */
+const parsed = new WeakMap<RuleColumns, BucketRules>();
+
+function parseJson<T>(text: string, fallback: T): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return fallback;
+  }
+}
+
+/** The rules of a bucket row (any row read with the bucket's columns). */
+export function bucketRules(row: RuleColumns): BucketRules {
+  let rules = parsed.get(row);
+  if (!rules) {
+    const referer = parseJson<Partial<RefererRule>>(row.refererRule, {});
+    rules = {
+      lifecycle: parseJson<LifecycleRule[]>(row.lifecycleRules, []),
+      referer: referer.type === 1 || referer.type === 2 ? (referer as RefererRule) : null,
+      cors: parseJson<CorsRule[]>(row.corsRules, []),
+    };
+    parsed.set(row, rules);
+  }
+  return rules;
+}
+
+/**
+ * Replaces a bucket's lifecycle rules if they still are `expected` (the JSON read before the change),
+ * so that two concurrent edits never lose one another: false means the caller re-reads and retries.
+ * `expected` null replaces whatever is there (S3's PUT and DELETE replace the whole set).
+ * A change restarts the lifecycle scan, so the new rules see every object.
+ */
+export async function replaceLifecycleRules(db: Database, bucket: BucketRow, expected: string | null, rules: LifecycleRule[], now: number): Promise<boolean> {
+  const changed = await db
+    .update(buckets)
+    .set({ lifecycleRules: JSON.stringify(rules), lifecycleAfter: "", lifecyclePassAt: 0, modifiedAt: now })
+    .where(and(eq(buckets.id, bucket.id), expected === null ? undefined : eq(buckets.lifecycleRules, expected)))
+    .returning({ id: buckets.id });
+  forgetBucket(bucket.name);
+  return changed.length > 0;
+}
+
+/** Sets (or, with null, removes) the referer rule. */
+export async function setRefererRule(db: Database, bucket: BucketRow, rule: RefererRule | null, now: number): Promise<void> {
+  await db
+    .update(buckets)
+    .set({ refererRule: rule ? JSON.stringify(rule) : "{}", modifiedAt: now })
+    .where(eq(buckets.id, bucket.id));
+  forgetBucket(bucket.name);
+}
+
+/** Replaces the CORS rules ([] removes them). */
+export async function setCorsRules(db: Database, bucket: BucketRow, rules: CorsRule[], now: number): Promise<void> {
+  await db
+    .update(buckets)
+    .set({ corsRules: JSON.stringify(rules), modifiedAt: now })
+    .where(eq(buckets.id, bucket.id));
+  forgetBucket(bucket.name);
+}
+
+/** What the lifecycle scan needs of a bucket. */
+export interface LifecycleBucket {
+  id: string;
+  projectId: string;
+  region: string;
+  lifecycleRules: string;
+  lifecycleAfter: string;
+  lifecyclePassAt: number;
+}
+
+/** Buckets that have lifecycle rules, by id after `afterId`, at most `limit`. */
+export function bucketsWithLifecycle(db: Database, afterId: string, limit: number): Promise<LifecycleBucket[]> {
+  return db
+    .select({
+      id: buckets.id,
+      projectId: buckets.projectId,
+      region: buckets.region,
+      lifecycleRules: buckets.lifecycleRules,
+      lifecycleAfter: buckets.lifecycleAfter,
+      lifecyclePassAt: buckets.lifecyclePassAt,
+    })
+    .from(buckets)
+    .where(and(gt(buckets.id, afterId), ne(buckets.lifecycleRules, "[]")))
+    .orderBy(asc(buckets.id))
+    .limit(limit)
+    .all();
+}
+
+/**
+ * Records where a bucket's lifecycle scan stands: `after` the last key handled ("" = a pass is
+ * complete), `passAt` when the last pass completed. Only while the rules are still the ones the scan
+ * applied (`rules`, their JSON): a change of rules restarted the scan, and that restart wins.
+ */
+export async function saveLifecycleProgress(db: Database, bucketId: string, rules: string, after: string, passAt: number): Promise<void> {
+  await db
+    .update(buckets)
+    .set({ lifecycleAfter: after, lifecyclePassAt: passAt })
+    .where(and(eq(buckets.id, bucketId), eq(buckets.lifecycleRules, rules)))
+    .run();
+}
+
