@@ -5,7 +5,7 @@ import { parseEtagList } from "../src/data/multipart";
 import { runHousekeeping, TASKS } from "../src/housekeeping";
 import { database } from "../src/store/db";
 import { insertUpload, listParts as listPartRows, recordPart } from "../src/store/uploads";
-import { authorization, call, callWithEnv, control, expectError, file, fileUrl, type Keys, newBucket, pattern, put, sha1Hex } from "./helpers";
+import { authorization, call, callWithEnv, control, expectError, file, fileUrl, indexOf, type Keys, newBucket, onEveryShard, pattern, put, sha1Hex } from "./helpers";
 
 /** Multipart upload through HTTP, as the SDKs drive it (docs/protocol.md §5.9, §4.3-4.4). */
 
@@ -79,16 +79,26 @@ const cut = (bytes: Uint8Array, blk = BLK) =>
   Array.from({ length: Math.max(1, Math.ceil(bytes.byteLength / blk)) }, (_, i) => bytes.subarray(i * blk, (i + 1) * blk));
 
 async function uploadRow(id: string) {
-  return env.DB.prepare("SELECT * FROM uploads WHERE id = ?").bind(id).first<{ blob_id: string; r2_upload_id: string; touched_at: number }>();
+  const [row] = await onEveryShard<{ blob_id: string; r2_upload_id: string; touched_at: number }>("SELECT * FROM uploads WHERE id = ?", id);
+  return row ?? null;
 }
 
-/** The bucket's `stored_bytes`: its objects and the parts of its open uploads. */
+/** The bucket's `stored_bytes` (in its anchor row on an INDEX_* shard): its objects and the parts of its open uploads. */
 async function storedBytes(bucketName: string): Promise<number> {
-  return (await env.DB.prepare("SELECT stored_bytes FROM buckets WHERE name = ?").bind(bucketName).first<{ stored_bytes: number }>())!.stored_bytes;
+  const { d1, id } = await indexOf(bucketName);
+  return (await d1.prepare("SELECT stored_bytes FROM buckets WHERE id = ?").bind(id).first<{ stored_bytes: number }>())!.stored_bytes;
+}
+
+/** Removes a bucket's rows as DeleteBucket does (store/buckets.ts): its anchor on its shard first, then its control row. */
+async function deleteBucketRows(bucketName: string): Promise<string> {
+  const { d1, id } = await indexOf(bucketName);
+  await d1.prepare("DELETE FROM buckets WHERE id = ?").bind(id).run();
+  await env.DB.prepare("DELETE FROM buckets WHERE id = ?").bind(id).run();
+  return id;
 }
 
 async function partRows(id: string): Promise<number> {
-  return (await env.DB.prepare("SELECT COUNT(*) AS n FROM upload_parts WHERE upload_id = ?").bind(id).first<{ n: number }>())!.n;
+  return (await onEveryShard<{ n: number }>("SELECT COUNT(*) AS n FROM upload_parts WHERE upload_id = ?", id)).reduce((sum, r) => sum + r.n, 0);
 }
 
 /** Whether R2 still accepts parts for the upload behind this row. */
@@ -540,7 +550,7 @@ describe("lifecycle", () => {
     const stale = await initiate(b, "stale");
     const fresh = await initiate(b, "fresh");
     // The stale upload started 25 hours ago (default limit: 24 hours); its part arrives now.
-    await env.DB.prepare("UPDATE uploads SET created_at = created_at - 90000 WHERE id = ?").bind(stale).run();
+    await (await indexOf(b)).d1.prepare("UPDATE uploads SET created_at = created_at - 90000 WHERE id = ?").bind(stale).run();
     await putPart(b, "stale", stale, 0, noise(BLK, 1));
     expect(await storedBytes(b)).toBe(BLK);
     const staleRow = (await uploadRow(stale))!;
@@ -561,7 +571,7 @@ describe("lifecycle", () => {
     const b = await newBucket();
     const id = await initiate(b, "k");
     const row = (await uploadRow(id))!;
-    await env.DB.prepare("DELETE FROM buckets WHERE name = ?").bind(b).run();
+    await deleteBucketRows(b);
     await runHousekeeping(env, Math.floor(Date.now() / 1000), TASKS.filter((t) => t.name === "abort-stale-uploads"));
     expect(await uploadRow(id)).toBeNull();
     expect(await r2UploadAlive(row)).toBe(false);
@@ -592,7 +602,8 @@ describe("open uploads are stored bytes", () => {
     expect(await storedBytes(b)).toBe(5 + BLK + 12);
     expect((await finish(b, "k", id, `${e0},${e1}`)).status).toBe(200);
     expect(await storedBytes(b)).toBe(5 + BLK + 12);
-    const sums = await env.DB.prepare("SELECT SUM(o.size) AS total FROM objects o JOIN buckets b ON b.id = o.bucket_id WHERE b.name = ?").bind(b).first<{ total: number }>();
+    const index = await indexOf(b);
+    const sums = await index.d1.prepare("SELECT SUM(size) AS total FROM objects WHERE bucket_id = ?").bind(index.id).first<{ total: number }>();
     expect(sums!.total).toBe(5 + BLK + 12);
   });
 
@@ -673,10 +684,9 @@ describe("the part index (store/uploads.ts)", () => {
 
   it("refuses an upload row for a bucket that no longer exists", async () => {
     const b = await newBucket();
-    const bucket = (await env.DB.prepare("SELECT id FROM buckets WHERE name = ?").bind(b).first<{ id: string }>())!;
-    await env.DB.prepare("DELETE FROM buckets WHERE id = ?").bind(bucket.id).run();
+    const bucketId = await deleteBucketRows(b);
     const outcome = await insertUpload(database(env.DB), {
-      id: crypto.randomUUID(), bucketId: bucket.id, key: "k", blobId: "x", r2UploadId: "r2", blkSize: BLK,
+      id: crypto.randomUUID(), bucketId, key: "k", blobId: "x", r2UploadId: "r2", blkSize: BLK,
       mime: "", storageClass: "STANDARD", userMeta: "{}", httpHeaders: "{}", createdAt: 1, touchedAt: 1,
     }, 100);
     expect(outcome).toBe("bucketGone");
