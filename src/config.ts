@@ -66,8 +66,10 @@ export interface Env {
   USAGE_FLUSH_MS?: string;
   /** Multipart BlkSize in bytes: a multiple of 4 MiB and at least 5 MiB (docs/ufile.md "Multipart upload"). */
   MULTIPART_BLOCK_SIZE?: string;
-  /** A multipart upload that received nothing for this long is aborted by the cron. */
-  MULTIPART_MAX_IDLE_SECONDS?: string;
+  /** A multipart upload this old (counted from its start, whatever parts it received since) is aborted by the cron. */
+  MULTIPART_MAX_AGE_SECONDS?: string;
+  /** Most multipart uploads one bucket may hold open at once (TooManyUploads beyond). */
+  MULTIPART_MAX_OPEN_UPLOADS?: string;
   /** Objects the lifecycle rules look at per cron run, over all buckets (src/core/lifecycle.ts). */
   LIFECYCLE_OBJECTS_PER_RUN?: string;
   /** A bucket's lifecycle scan, once it has reached the last key, starts again no sooner than this. */
@@ -91,7 +93,8 @@ export interface Settings {
   usageDedupDays: number;
   usageFlushMs: number;
   multipartBlockSize: number;
-  multipartMaxIdleSeconds: number;
+  multipartMaxAgeSeconds: number;
+  multipartMaxOpenUploads: number;
   lifecycleObjectsPerRun: number;
   lifecyclePassIntervalSeconds: number;
 }
@@ -172,7 +175,8 @@ export function settings(env: Env): Settings {
       usageFlushMs: intSetting(env.USAGE_FLUSH_MS, 1000),
       multipartBlockSize: blockSizeSetting(env.MULTIPART_BLOCK_SIZE),
       // R2 itself aborts an incomplete multipart upload after 7 days.
-      multipartMaxIdleSeconds: intSetting(env.MULTIPART_MAX_IDLE_SECONDS, 24 * 3600),
+      multipartMaxAgeSeconds: intSetting(env.MULTIPART_MAX_AGE_SECONDS, 24 * 3600),
+      multipartMaxOpenUploads: intSetting(env.MULTIPART_MAX_OPEN_UPLOADS, 100),
       lifecycleObjectsPerRun: intSetting(env.LIFECYCLE_OBJECTS_PER_RUN, 20_000),
       lifecyclePassIntervalSeconds: intSetting(env.LIFECYCLE_PASS_INTERVAL_SECONDS, 3600),
     };

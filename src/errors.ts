@@ -102,6 +102,8 @@ export const ERRORS = {
   RequestTimeSkewed: e(-90017, 403, "request time too skewed", "请求时间与服务器时间相差过大"),
   CallbackFailed: e(-90018, 502, "upload callback failed", "上传回调失败"),
   CallbackTimeout: e(-90019, 504, "upload callback timed out", "上传回调超时"),
+  HeaderTooLarge: e(-90020, 400, "header value too large", "请求头的值过长"),
+  TooManyUploads: e(-90021, 403, "too many multipart uploads in progress", "进行中的分片上传过多"),
   RefererDenied: e(-90040, 403, "referer not allowed", "Referer 不在防盗链允许范围内"),
   NotConfigured: e(-90015, 503, "service not configured: ROOT_PUBLIC_KEY / ROOT_PRIVATE_KEY are not set", "服务未配置根密钥"),
 
@@ -243,6 +245,9 @@ export const S3_CODES = {
   InternalError: INTERNAL,
   LengthRequired: s3("MissingContentLength"),
   NotConfigured: s3("ServiceUnavailable"),
+  HeaderTooLarge: s3("InvalidArgument"),
+  // AWS has no such limit, so no code: named like its TooManyBuckets (400).
+  TooManyUploads: s3("TooManyUploads", 400),
   RefererDenied: s3("AccessDenied"),
   SignatureDoesNotMatch: s3("SignatureDoesNotMatch"),
   InvalidAccessKeyId: s3("InvalidAccessKeyId"),

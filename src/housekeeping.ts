@@ -2,7 +2,7 @@ import type { Env } from "./config";
 import { pruneUsageMessages } from "./metering/consumer";
 import { integrateStorage } from "./metering/storage";
 import { sweepBlobs } from "./store/sweeper";
-import { sweepIdleUploads } from "./store/uploads";
+import { sweepStaleUploads } from "./store/uploads";
 import { computeMissingUfileEtags } from "./core/ufile-etag";
 import { runLifecycle } from "./core/lifecycle";
 
@@ -20,7 +20,7 @@ export interface HousekeepingTask {
 export const TASKS: HousekeepingTask[] = [
   { name: "integrate-storage", run: integrateStorage },
   { name: "prune-usage-message-ids", run: pruneUsageMessages },
-  { name: "abort-idle-uploads", run: sweepIdleUploads },
+  { name: "abort-stale-uploads", run: sweepStaleUploads },
   { name: "lifecycle-rules", run: runLifecycle },
   { name: "sweep-blobs", run: async (env, now) => void (await sweepBlobs(env, now)) },
   { name: "ufile-etags-of-s3-multipart", run: (env) => computeMissingUfileEtags(env) },

@@ -116,6 +116,29 @@ describe("PutFile", () => {
   });
 });
 
+describe("the key rule (src/core/keys.ts)", () => {
+  it("takes keys of exactly 1024 bytes of UTF-8; refuses longer ones (-91022) and control characters (-90001)", async () => {
+    const b = await newBucket();
+    const exact = "é".repeat(512); // 1024 bytes in 512 characters
+    expect((await file(b, exact, { method: "PUT", body: "x", headers: { "Content-Type": "text/plain" } })).status).toBe(200);
+    await expectError(await file(b, exact + "a", { method: "PUT", body: "x", headers: { "Content-Type": "text/plain" } }), 400, -91022);
+    await expectError(await file(b, "a".repeat(2000), { method: "PUT", body: "x", headers: { "Content-Type": "text/plain" } }), 400, -91022);
+    for (const key of ["tab\there", "bell\u0007", "c1\u0085"]) {
+      await expectError(await file(b, key, { method: "PUT", body: "x", headers: { "Content-Type": "text/plain" } }), 400, -90001);
+    }
+  });
+
+  it("bounds the stored Content-Type (-90020) and OpMeta's MIME type", async () => {
+    const b = await newBucket();
+    await expectError(await file(b, "t", { method: "PUT", body: "x", headers: { "Content-Type": "a/" + "b".repeat(1023) } }), 400, -90020);
+    expect((await file(b, "t", { method: "PUT", body: "x", headers: { "Content-Type": "a/" + "b".repeat(1022) } })).status).toBe(200);
+    const opmeta = (metav: string) =>
+      file(b, "t", { method: "POST", query: "opmeta", body: JSON.stringify({ op: "set", metak: "mimetype", metav }), headers: { "Content-Type": "application/json" } });
+    await expectError(await opmeta("x/" + "y".repeat(2000)), 400, -90020);
+    expect((await file(b, "t")).headers.get("Content-Type")).toBe("a/" + "b".repeat(1022));
+  });
+});
+
 describe("GetFile and HEAD", () => {
   it("GET headers: ETag, Content-Type, Content-Length, Last-Modified, Accept-Ranges, X-Ufile-Create-Time", async () => {
     const b = await newBucket();

@@ -204,7 +204,7 @@ describe("invariant 3: blobs leave R2 only when unreferenced", () => {
     expect((await rowBlobIds()).has(id)).toBe(false);
   });
 
-  it("refcounts, stored_bytes and object_count stay exact through put, overwrite, copy, rename and delete", async () => {
+  it("refcounts, stored_bytes and object_count stay exact through put, overwrite, copy, rename, delete and open uploads", async () => {
     const b = await newBucket();
     await put(b, "a", "12345");
     await put(b, "a", "123");
@@ -213,6 +213,9 @@ describe("invariant 3: blobs leave R2 only when unreferenced", () => {
     await file(b, "d", { method: "PUT", query: "newFileName=c&force=true" });
     await put(b, "e", "12");
     await file(b, "e", { method: "DELETE" });
+    // An open upload's parts are stored bytes too (store/uploads.ts), though not objects.
+    const { UploadId: uploadId } = (await (await file(b, "m", { method: "POST", query: "uploads" })).json()) as { UploadId: string };
+    expect((await file(b, "m", { method: "PUT", query: `uploadId=${uploadId}&partNumber=0`, body: "wxyz" })).status).toBe(200);
     // The counters live on the bucket's shard, in its anchor row (its own row on DB).
     const { d1, id } = await indexOf(b);
     const bucket = await d1.prepare("SELECT id, stored_bytes, object_count FROM buckets WHERE id = ?")
@@ -221,8 +224,11 @@ describe("invariant 3: blobs leave R2 only when unreferenced", () => {
     const sums = await d1.prepare("SELECT COALESCE(SUM(size), 0) AS total, COUNT(*) AS n FROM objects WHERE bucket_id = ?")
       .bind(bucket!.id)
       .first<{ total: number; n: number }>();
-    expect(bucket!.stored_bytes).toBe(sums!.total);
-    expect(bucket!.stored_bytes).toBe(3 + 7);
+    const parts = await d1.prepare("SELECT COALESCE(SUM(p.size), 0) AS total FROM upload_parts p JOIN uploads u ON u.id = p.upload_id WHERE u.bucket_id = ?")
+      .bind(bucket!.id)
+      .first<{ total: number }>();
+    expect(bucket!.stored_bytes).toBe(sums!.total + parts!.total);
+    expect(bucket!.stored_bytes).toBe(3 + 7 + 4);
     // a (overwritten once) and c (the renamed d, which replaced the copy): two rows.
     expect(bucket!.object_count).toBe(sums!.n);
     expect(bucket!.object_count).toBe(2);

@@ -5,7 +5,7 @@ import { parseEtagList } from "../src/data/multipart";
 import { runHousekeeping, TASKS } from "../src/housekeeping";
 import { database } from "../src/store/db";
 import { insertUpload, listParts as listPartRows, recordPart } from "../src/store/uploads";
-import { authorization, call, callWithEnv, control, expectError, file, fileUrl, type Keys, newBucket, pattern, put, sha1Hex } from "./helpers";
+import { authorization, call, callWithEnv, control, expectError, file, fileUrl, indexOf, type Keys, newBucket, onEveryShard, pattern, put, sha1Hex } from "./helpers";
 
 /** Multipart upload through HTTP, as the SDKs drive it (docs/protocol.md §5.9, §4.3-4.4). */
 
@@ -79,11 +79,26 @@ const cut = (bytes: Uint8Array, blk = BLK) =>
   Array.from({ length: Math.max(1, Math.ceil(bytes.byteLength / blk)) }, (_, i) => bytes.subarray(i * blk, (i + 1) * blk));
 
 async function uploadRow(id: string) {
-  return env.DB.prepare("SELECT * FROM uploads WHERE id = ?").bind(id).first<{ blob_id: string; r2_upload_id: string; touched_at: number }>();
+  const [row] = await onEveryShard<{ blob_id: string; r2_upload_id: string; touched_at: number }>("SELECT * FROM uploads WHERE id = ?", id);
+  return row ?? null;
+}
+
+/** The bucket's `stored_bytes` (in its anchor row on an INDEX_* shard): its objects and the parts of its open uploads. */
+async function storedBytes(bucketName: string): Promise<number> {
+  const { d1, id } = await indexOf(bucketName);
+  return (await d1.prepare("SELECT stored_bytes FROM buckets WHERE id = ?").bind(id).first<{ stored_bytes: number }>())!.stored_bytes;
+}
+
+/** Removes a bucket's rows as DeleteBucket does (store/buckets.ts): its anchor on its shard first, then its control row. */
+async function deleteBucketRows(bucketName: string): Promise<string> {
+  const { d1, id } = await indexOf(bucketName);
+  await d1.prepare("DELETE FROM buckets WHERE id = ?").bind(id).run();
+  await env.DB.prepare("DELETE FROM buckets WHERE id = ?").bind(id).run();
+  return id;
 }
 
 async function partRows(id: string): Promise<number> {
-  return (await env.DB.prepare("SELECT COUNT(*) AS n FROM upload_parts WHERE upload_id = ?").bind(id).first<{ n: number }>())!.n;
+  return (await onEveryShard<{ n: number }>("SELECT COUNT(*) AS n FROM upload_parts WHERE upload_id = ?", id)).reduce((sum, r) => sum + r.n, 0);
 }
 
 /** Whether R2 still accepts parts for the upload behind this row. */
@@ -530,21 +545,23 @@ describe("GetMultiUploadId", () => {
 });
 
 describe("lifecycle", () => {
-  it("the housekeeping task aborts uploads idle for longer than MULTIPART_MAX_IDLE_SECONDS, and only those", async () => {
+  it("the housekeeping task aborts uploads older than MULTIPART_MAX_AGE_SECONDS, however recent their last part, and only those", async () => {
     const b = await newBucket();
     const stale = await initiate(b, "stale");
-    await putPart(b, "stale", stale, 0, noise(BLK, 1));
     const fresh = await initiate(b, "fresh");
-    // The stale upload last received a part 25 hours ago (default limit: 24 hours).
-    await env.DB.prepare("UPDATE uploads SET touched_at = touched_at - 90000 WHERE id = ?").bind(stale).run();
+    // The stale upload started 25 hours ago (default limit: 24 hours); its part arrives now.
+    await (await indexOf(b)).d1.prepare("UPDATE uploads SET created_at = created_at - 90000 WHERE id = ?").bind(stale).run();
+    await putPart(b, "stale", stale, 0, noise(BLK, 1));
+    expect(await storedBytes(b)).toBe(BLK);
     const staleRow = (await uploadRow(stale))!;
-    const task = TASKS.filter((t) => t.name === "abort-idle-uploads");
+    const task = TASKS.filter((t) => t.name === "abort-stale-uploads");
     expect(task.length).toBe(1);
     await runHousekeeping(env, Math.floor(Date.now() / 1000), task);
 
     expect(await uploadRow(stale)).toBeNull();
     expect(await partRows(stale)).toBe(0);
     expect(await r2UploadAlive(staleRow)).toBe(false);
+    expect(await storedBytes(b)).toBe(0);
     await expectError(await sendPart(b, "stale", stale, 1, text("abc")), 404, -90005);
     const e0 = await putPart(b, "fresh", fresh, 0, text("still here"));
     expect((await finish(b, "fresh", fresh, e0)).status).toBe(200);
@@ -554,8 +571,8 @@ describe("lifecycle", () => {
     const b = await newBucket();
     const id = await initiate(b, "k");
     const row = (await uploadRow(id))!;
-    await env.DB.prepare("DELETE FROM buckets WHERE name = ?").bind(b).run();
-    await runHousekeeping(env, Math.floor(Date.now() / 1000), TASKS.filter((t) => t.name === "abort-idle-uploads"));
+    await deleteBucketRows(b);
+    await runHousekeeping(env, Math.floor(Date.now() / 1000), TASKS.filter((t) => t.name === "abort-stale-uploads"));
     expect(await uploadRow(id)).toBeNull();
     expect(await r2UploadAlive(row)).toBe(false);
   });
@@ -570,6 +587,34 @@ describe("lifecycle", () => {
     expect(await uploadRow(id)).toBeNull();
     expect(await partRows(id)).toBe(0);
     expect(await r2UploadAlive(row)).toBe(false);
+  });
+});
+
+describe("open uploads are stored bytes", () => {
+  it("parts count toward the bucket's stored bytes until Finish, which counts the object once; a re-sent part replaces its bytes", async () => {
+    const b = await newBucket();
+    await put(b, "other", "12345");
+    const id = await initiate(b, "k");
+    const e0 = await putPart(b, "k", id, 0, noise(BLK, 1));
+    expect(await storedBytes(b)).toBe(5 + BLK);
+    await putPart(b, "k", id, 1, text("tail"));
+    const e1 = await putPart(b, "k", id, 1, text("tail, longer"));
+    expect(await storedBytes(b)).toBe(5 + BLK + 12);
+    expect((await finish(b, "k", id, `${e0},${e1}`)).status).toBe(200);
+    expect(await storedBytes(b)).toBe(5 + BLK + 12);
+    const index = await indexOf(b);
+    const sums = await index.d1.prepare("SELECT SUM(size) AS total FROM objects WHERE bucket_id = ?").bind(index.id).first<{ total: number }>();
+    expect(sums!.total).toBe(5 + BLK + 12);
+  });
+
+  it("Abort and a refused Finish leave exactly the bytes that are still stored", async () => {
+    const b = await newBucket();
+    const id = await initiate(b, "k");
+    const e0 = await putPart(b, "k", id, 0, noise(BLK, 2));
+    await expectError(await finish(b, "k", id, `${e0},${e0}`), 400, -90007);
+    expect(await storedBytes(b)).toBe(BLK);
+    expect((await file(b, "k", { method: "DELETE", query: `uploadId=${id}` })).status).toBe(200);
+    expect(await storedBytes(b)).toBe(0);
   });
 });
 
@@ -608,11 +653,11 @@ describe("the part index (store/uploads.ts)", () => {
   async function uploadIn(bucketName: string): Promise<string> {
     const bucket = (await env.DB.prepare("SELECT id FROM buckets WHERE name = ?").bind(bucketName).first<{ id: string }>())!;
     const id = crypto.randomUUID();
-    const ok = await insertUpload(database(env.DB), {
+    const outcome = await insertUpload(database(env.DB), {
       id, bucketId: bucket.id, key: "k", blobId: crypto.randomUUID(), r2UploadId: "r2", blkSize: BLK,
       mime: "", storageClass: "STANDARD", userMeta: "{}", httpHeaders: "{}", createdAt: 1, touchedAt: 1,
-    });
-    expect(ok).toBe(true);
+    }, 100);
+    expect(outcome).toBe("inserted");
     return id;
   }
   const part = (uploadId: string, partNumber: number, size: number, etag = `e${partNumber}-${size}`) => ({
@@ -621,7 +666,8 @@ describe("the part index (store/uploads.ts)", () => {
 
   it("re-checks the size rule atomically when recording, and drops a row whose R2 part was overwritten", async () => {
     const db = database(env.DB);
-    const id = await uploadIn(await newBucket());
+    const b = await newBucket();
+    const id = await uploadIn(b);
     expect(await recordPart(db, part(id, 1, BLK), BLK)).toBe("recorded");
     expect(await recordPart(db, part(id, 2, 10), BLK)).toBe("recorded");
     // As if these had passed the arrival check concurrently with the parts above:
@@ -630,18 +676,19 @@ describe("the part index (store/uploads.ts)", () => {
     expect(await recordPart(db, part(id, 0, BLK), BLK)).toBe("recorded");
     // Part 1's old row is gone: R2 holds the refused bytes under that number now.
     expect((await listPartRows(db, id)).map((p) => p.partNumber)).toEqual([0, 2]);
+    // The bucket counts exactly the parts recorded now: the refused re-upload of part 1 took its old row's bytes out.
+    expect(await storedBytes(b)).toBe(BLK + 10);
     expect((await uploadRow(id))!.touched_at).toBe(100);
     expect(await recordPart(db, part(crypto.randomUUID(), 0, 1), BLK)).toBe("gone");
   });
 
   it("refuses an upload row for a bucket that no longer exists", async () => {
     const b = await newBucket();
-    const bucket = (await env.DB.prepare("SELECT id FROM buckets WHERE name = ?").bind(b).first<{ id: string }>())!;
-    await env.DB.prepare("DELETE FROM buckets WHERE id = ?").bind(bucket.id).run();
-    const ok = await insertUpload(database(env.DB), {
-      id: crypto.randomUUID(), bucketId: bucket.id, key: "k", blobId: "x", r2UploadId: "r2", blkSize: BLK,
+    const bucketId = await deleteBucketRows(b);
+    const outcome = await insertUpload(database(env.DB), {
+      id: crypto.randomUUID(), bucketId, key: "k", blobId: "x", r2UploadId: "r2", blkSize: BLK,
       mime: "", storageClass: "STANDARD", userMeta: "{}", httpHeaders: "{}", createdAt: 1, touchedAt: 1,
-    });
-    expect(ok).toBe(false);
+    }, 100);
+    expect(outcome).toBe("bucketGone");
   });
 });

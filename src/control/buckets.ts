@@ -29,7 +29,7 @@ async function existingBucket(c: ControlContext, name: string): Promise<BucketRo
 
 /**
  * UFileBucketSet (docs/protocol.md §3.5), plus two edgefile fields the SDKs ignore (docs/ufile.md "Control plane:
- * buckets"): `StoredBytes` (sum of object sizes) and `ObjectCount`, both exact as of the last write.
+ * buckets"): `StoredBytes` (sum of object sizes and open uploads' parts) and `ObjectCount`, both exact as of the last write.
  */
 export function bucketSet(b: BucketRow, fileDomain: string) {
   return {

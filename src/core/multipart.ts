@@ -28,11 +28,14 @@ export interface NewUpload {
   httpHeaders?: Record<string, string>;
   /** Unix seconds. */
   now: number;
+  /** MULTIPART_MAX_OPEN_UPLOADS: the bucket's open uploads, this one included, are at most this many. */
+  maxOpenUploads: number;
 }
 
 /**
  * Starts an R2 multipart upload for a new blob and records it in the index. When the bucket
- * vanished meanwhile, the R2 upload is aborted and BucketNotExist thrown.
+ * vanished meanwhile, or already holds `maxOpenUploads` open uploads, the R2 upload is aborted and
+ * BucketNotExist or TooManyUploads thrown.
  */
 export async function createUpload(env: Env, db: Database, u: NewUpload): Promise<UploadRow> {
   const blobId = newBlobId();
@@ -53,9 +56,12 @@ export async function createUpload(env: Env, db: Database, u: NewUpload): Promis
     createdAt: u.now,
     touchedAt: u.now,
   };
-  if (!(await insertUpload(db, row))) {
+  const outcome = await insertUpload(db, row, u.maxOpenUploads);
+  if (outcome !== "inserted") {
     await r2.abort().catch(() => undefined);
-    throw new ApiError("BucketNotExist", u.bucketName);
+    throw outcome === "bucketGone"
+      ? new ApiError("BucketNotExist", u.bucketName)
+      : new ApiError("TooManyUploads", `a bucket holds at most ${u.maxOpenUploads} multipart uploads in progress (MULTIPART_MAX_OPEN_UPLOADS): complete or abort some first`);
   }
   return row;
 }

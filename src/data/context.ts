@@ -35,18 +35,6 @@ export function parseKey(url: URL): string {
 }
 
 /**
- * Keys that a URL can address again: URL parsing drops `.`/`..` segments, so a key holding
- * them (sent as `%2F..%2F`) could never be read back. Refused on write.
- */
-export function assertWritableKey(key: string): void {
-  if (key === "") throw new ApiError("InvalidRequest", "an object key is required");
-  if (key.split("/").some((segment) => segment === "." || segment === "..")) {
-    throw new ApiError("InvalidRequest", "keys may not contain '.' or '..' path segments");
-  }
-  if (new TextEncoder().encode(key).byteLength > 1024) throw new ApiError("InvalidRequest", "keys are at most 1024 bytes");
-}
-
-/**
  * A whole-number query parameter: `fallback` when absent or empty; below `min` or not digits
  * → 400; above `max` → capped (a paging client asking for too much gets a full page) or 400.
  */

@@ -1,4 +1,6 @@
 import { ApiError } from "../errors";
+import { storedHeader } from "../core/metadata";
+import { assertValidKey } from "../core/keys";
 import { notModifiedSince } from "../core/conditional";
 import { fromBase64, fromHex } from "../crypto";
 import { newBlobId } from "../store/blobs";
@@ -8,7 +10,7 @@ import { deleteObject, type NewBlob, type ObjectMeta, type ObjectRow, type Write
 import { publishObject, releaseBlobs, requestBody, storeBlob, type UploadBody } from "../core/upload";
 import { explainUnwritten as explainWrite, writeModeOf } from "../core/write-checks";
 import { assertNotOwing } from "../metering/quotas";
-import { assertWritableKey, requestedObject, type DataContext } from "./context";
+import { requestedObject, type DataContext } from "./context";
 import { isReadable, objectHeaders, requestedStorageClass, requestedUserMeta } from "../core/object-headers";
 import { requestedAcl } from "./object-acl";
 import { uploadCallback } from "./callback";
@@ -27,7 +29,7 @@ export function parseContentMd5(value: string | null): Uint8Array | undefined {
 /** The metadata a write records, from the request headers. */
 export function requestedMeta(headers: Headers, fallbackMime = "application/octet-stream"): ObjectMeta {
   return {
-    mime: headers.get("Content-Type") || fallbackMime,
+    mime: storedHeader("Content-Type", headers.get("Content-Type") || fallbackMime),
     storageClass: requestedStorageClass(headers, "STANDARD"),
     userMeta: requestedUserMeta(headers),
     acl: requestedAcl(headers),
@@ -56,7 +58,7 @@ async function uploadBody(c: DataContext): Promise<UploadBody> {
 }
 
 export async function putFile(c: DataContext): Promise<Response> {
-  assertWritableKey(c.key);
+  assertValidKey(c.key);
   assertNotOwing(c.bucket);
   const meta = requestedMeta(c.request.headers);
   const md5 = parseContentMd5(c.request.headers.get("Content-MD5"));

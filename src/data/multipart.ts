@@ -1,4 +1,6 @@
 import { toHex } from "../crypto";
+import { storedHeader } from "../core/metadata";
+import { assertValidKey } from "../core/keys";
 import { ApiError } from "../errors";
 import { json } from "../responses";
 import { getBlob } from "../store/blobs";
@@ -17,7 +19,7 @@ import {
 } from "../store/uploads";
 import type { AccessCheck } from "./operation-spec";
 import { assertNotOwing } from "../metering/quotas";
-import { assertWritableKey, memo, wholeNumberParam, type DataContext } from "./context";
+import { memo, wholeNumberParam, type DataContext } from "./context";
 import { etagFromBlocks, normalizeEtag, partEtag, type HashResult } from "../core/etag";
 import { readBounded } from "../body";
 import { explainUnwritten, requestedMeta, writeMode } from "./files";
@@ -53,11 +55,19 @@ const notFound = (id: string) => new ApiError("UploadIdNotExist", id);
 
 /** `POST /key?uploads`. The body (none from C, `{}` from Java) is ignored. */
 export async function initiateMultipartUpload(c: DataContext): Promise<Response> {
-  assertWritableKey(c.key);
+  assertValidKey(c.key);
   assertNotOwing(c.bucket);
   const meta = requestedMeta(c.request.headers, ""); // MIME may be empty: parts and Finish may still name it
   const blkSize = c.settings.multipartBlockSize;
-  const row = await createUpload(c.env, c.db, { bucketId: c.bucket.id, bucketName: c.bucket.name, key: c.key, blkSize, meta, now: c.now });
+  const row = await createUpload(c.env, c.db, {
+    bucketId: c.bucket.id,
+    bucketName: c.bucket.name,
+    key: c.key,
+    blkSize,
+    meta,
+    now: c.now,
+    maxOpenUploads: c.settings.multipartMaxOpenUploads,
+  });
   return json({ UploadId: row.id, BlkSize: blkSize, Bucket: c.bucket.name, Key: c.key });
 }
 
@@ -128,6 +138,7 @@ async function receivePart(
   conflicting?: number | null,
 ): Promise<Response> {
   const { blkSize } = upload;
+  const mime = storedHeader("Content-Type", c.request.headers.get("Content-Type") ?? "");
   if (body.size === 0 && partNumber > 0) throw new ApiError("InvalidPart", "only a single-part upload may have an empty part");
   // Refused on arrival, before a byte goes to R2; recordPart checks again atomically.
   const other = conflicting !== undefined ? conflicting : await conflictingPart(c.db, id, partNumber, body.size, blkSize);
@@ -149,7 +160,7 @@ async function receivePart(
     etag,
     r2Etag: stored.r2Etag,
     blockSha1s: stored.hashed.blockSha1s.map(toHex).join(""),
-    mime: c.request.headers.get("Content-Type") ?? "",
+    mime,
     modifiedAt: c.now,
   };
   const outcome = await recordPart(c.db, part, blkSize);
@@ -221,7 +232,7 @@ const MAX_FINISH_BODY = 1024 * 1024;
 const finishKey = memo(async (c: DataContext): Promise<string> => {
   const newKey = c.query.get("newKey") || c.query.get("newObject") || "";
   if (newKey === "" || newKey === c.key || !(await getObject(c.db, c.bucket.id, c.key))) return c.key;
-  assertWritableKey(newKey);
+  assertValidKey(newKey);
   return newKey;
 });
 
@@ -289,6 +300,7 @@ export async function finishMultipartUpload(c: DataContext): Promise<Response> {
   const id = uploadIdParam(c);
   assertNotOwing(c.bucket);
   const callback = uploadCallback(c); // a bad upload policy is refused before anything is published
+  storedHeader("Content-Type", c.request.headers.get("Content-Type") ?? ""); // Finish's type may become the object's
   const key = await finishKey(c);
   const found = await touchUploadWithParts(c.db, id, c.bucket.id, c.key, c.now);
   if (!found) throw notFound(id);
@@ -305,7 +317,7 @@ export async function finishMultipartUpload(c: DataContext): Promise<Response> {
   // One batch publishes the object and removes the upload's rows. Only one Finish (or Abort, or
   // the sweeper) gets the rows: a concurrent Finish publishes nothing and stops here.
   const result = await publishBlob(c.db, c.bucket.id, key, { id: upload.blobId, size, etag, s3Etag }, meta, c.now, writeMode(c), finishingUpload(id, c.bucket.id, c.key));
-  if (result.alongResults[1].results.length === 0) throw notFound(id);
+  if (result.alongResults[result.alongResults.length - 1].results.length === 0) throw notFound(id);
   releaseBlobs(c, result.released);
   await explainUnwritten(c, key, result, () => new ApiError("BucketNotExist"));
   const answer = json({ Bucket: c.bucket.name, Key: key, FileSize: size }, 200, { ETag: etag });

@@ -1,8 +1,11 @@
 import { ApiError } from "../errors";
+import { storedHeader } from "../core/metadata";
+import { readBounded } from "../body";
+import { assertValidKey } from "../core/keys";
 import { bucketByName } from "../store/buckets";
 import { copyObject, findByHash, getObject, NO_TAGS, renameObject, updateObject, type ObjectRow } from "../store/objects";
 import { assertNotOwing } from "../metering/quotas";
-import { assertWritableKey, type DataContext } from "./context";
+import type { DataContext } from "./context";
 import { isEmptyFileEtag, normalizeEtag } from "../core/etag";
 import { releaseBlobs } from "../core/upload";
 import { explainUnwritten, writeMode } from "./files";
@@ -40,7 +43,7 @@ export function uploadHitParams(c: DataContext): { hash: string; fileName: strin
 
 export async function uploadHit(c: DataContext): Promise<Response> {
   const { hash, fileName, fileSize } = uploadHitParams(c);
-  assertWritableKey(fileName);
+  assertValidKey(fileName);
   assertNotOwing(c.bucket);
   // The SDKs disagree on the empty file's ETag (docs/protocol.md §4.4): all three find an empty object.
   const candidates = fileSize === 0 && isEmptyFileEtag(hash) ? [EMPTY_FILE_ETAG] : [hash];
@@ -101,7 +104,7 @@ export async function copySourceObject(c: DataContext): Promise<ObjectRow> {
 }
 
 export async function copy(c: DataContext): Promise<Response> {
-  assertWritableKey(c.key);
+  assertValidKey(c.key);
   assertNotOwing(c.bucket);
   const source = await copySourceObject(c);
   const directive = (c.request.headers.get("X-Ufile-Metadata-Directive") ?? "COPY").trim().toUpperCase();
@@ -127,7 +130,7 @@ export async function copy(c: DataContext): Promise<Response> {
 
 export async function rename(c: DataContext): Promise<Response> {
   const to = c.query.get("newFileName") ?? "";
-  assertWritableKey(to);
+  assertValidKey(to);
   const force = (c.query.get("force") ?? "").toLowerCase() === "true";
   const { outcome, released } = await renameObject(c.db, c.bucket.id, c.key, to, force && mayReplace(c.principal), c.now);
   releaseBlobs(c, released);
@@ -141,17 +144,24 @@ export async function rename(c: DataContext): Promise<Response> {
 
 // ── OpMeta ──
 
+/** A JSON document naming one MIME type (itself at most 1024 bytes, src/core/metadata.ts). */
+const MAX_OPMETA_BODY = 8 * 1024;
+
 export async function opMeta(c: DataContext): Promise<Response> {
   let body: { op?: unknown; metak?: unknown; metav?: unknown };
   try {
-    body = await c.request.json();
-  } catch {
+    const raw = await readBounded(c.request.body, MAX_OPMETA_BODY);
+    if (raw === null) throw new ApiError("InvalidRequest", `the OpMeta body is at most ${MAX_OPMETA_BODY} bytes`);
+    body = JSON.parse(new TextDecoder().decode(raw));
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
     throw new ApiError("InvalidRequest", "the body must be JSON {op, metak, metav}");
   }
   if (body?.op !== "set" || body.metak !== "mimetype" || typeof body.metav !== "string" || body.metav.trim() === "") {
     throw new ApiError("InvalidRequest", 'only {"op":"set","metak":"mimetype","metav":"<mime>"} is supported');
   }
-  if (!(await updateObject(c.db, c.bucket.id, c.key, { mime: body.metav.trim() }))) throw new ApiError("FileNotExist");
+  const mime = storedHeader("Content-Type", body.metav.trim());
+  if (!(await updateObject(c.db, c.bucket.id, c.key, { mime }))) throw new ApiError("FileNotExist");
   return ok();
 }
 

@@ -1,8 +1,10 @@
 import { ApiError } from "../errors";
+import { storedHeader } from "../core/metadata";
+import { assertValidKey } from "../core/keys";
 import { deleteBlobs, newBlobId, putBlobOfUnknownLength } from "../store/blobs";
 import { checkAccess } from "./access";
 import { assertNotOwing } from "../metering/quotas";
-import { assertWritableKey, type DataContext } from "./context";
+import type { DataContext } from "./context";
 import { etagFromBlocks, hashingStream, UFileHasher } from "../core/etag";
 import { parseContentMd5, publish } from "./files";
 import { parseUploadForm } from "../core/form";
@@ -31,11 +33,11 @@ export async function postFile(c: DataContext): Promise<Response> {
       contentMd5: formMd5,
     },
   });
-  assertWritableKey(key);
+  assertValidKey(key);
   assertNotOwing(c.bucket);
 
   const meta = {
-    mime: formContentType || form.file.contentType || "application/octet-stream",
+    mime: storedHeader("Content-Type", formContentType || form.file.contentType || "application/octet-stream"),
     storageClass: requestedStorageClass(c.request.headers, "STANDARD"),
     userMeta: requestedUserMeta(c.request.headers),
   };

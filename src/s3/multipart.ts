@@ -1,5 +1,6 @@
 import { toHex } from "../crypto";
 import { ApiError } from "../errors";
+import { assertValidKey } from "../core/keys";
 import { abortUpload, completeBlob, createUpload, storePart, windowsOf } from "../core/multipart";
 import type { UploadBody } from "../core/upload";
 import { readBounded } from "../body";
@@ -57,10 +58,19 @@ async function upload(c: S3Context): Promise<UploadRow> {
 
 export async function createMultipartUpload(c: S3Context): Promise<Response> {
   const bucket = servedBucket(c);
-  if (new TextEncoder().encode(c.key).byteLength > 1024) throw new ApiError("KeyTooLong");
+  assertValidKey(c.key);
   assertNotOwing(bucket);
   const meta = requestedS3Meta(c.request.headers);
-  const row = await createUpload(c.env, c.db, { bucketId: bucket.id, bucketName: bucket.name, key: c.key, blkSize: 0, meta, httpHeaders: meta.httpHeaders, now: c.now });
+  const row = await createUpload(c.env, c.db, {
+    bucketId: bucket.id,
+    bucketName: bucket.name,
+    key: c.key,
+    blkSize: 0,
+    meta,
+    httpHeaders: meta.httpHeaders,
+    now: c.now,
+    maxOpenUploads: c.settings.multipartMaxOpenUploads,
+  });
   return xmlResponse(["InitiateMultipartUploadResult", ["Bucket", bucket.name], ["Key", c.key], ["UploadId", row.id]]);
 }
 

@@ -1,5 +1,6 @@
 import { checkPreconditions } from "../core/conditional";
 import { ApiError } from "../errors";
+import { storedHeader } from "../core/metadata";
 import { httpDate, isArchival, parseUserMeta, requestedUserMeta, restoreState } from "../core/object-headers";
 import type { ObjectMeta, ObjectRow } from "../store/objects";
 import { tagCountHeader } from "./tagging";
@@ -42,7 +43,7 @@ export function requestedHttpHeaders(headers: Headers): Record<string, string> {
     let v = headers.get(name);
     // aws-chunked is transport framing, not the object's encoding.
     if (name === "Content-Encoding" && v !== null) v = v.split(",").map((s) => s.trim()).filter((s) => s !== "" && s !== "aws-chunked").join(", ");
-    if (v) out[name] = v;
+    if (v) out[name] = storedHeader(name, v);
   }
   return out;
 }
@@ -50,7 +51,7 @@ export function requestedHttpHeaders(headers: Headers): Record<string, string> {
 /** The metadata of an S3 write (PutObject, CreateMultipartUpload, CopyObject with REPLACE). */
 export function requestedS3Meta(headers: Headers, fallbackClass = "STANDARD"): ObjectMeta & { httpHeaders: Record<string, string> } {
   return {
-    mime: headers.get("Content-Type") || "binary/octet-stream",
+    mime: storedHeader("Content-Type", headers.get("Content-Type") || "binary/octet-stream"),
     storageClass: requestedS3StorageClass(headers, fallbackClass),
     userMeta: requestedUserMeta(headers, ["x-amz-meta-"]),
     httpHeaders: requestedHttpHeaders(headers),

@@ -1,7 +1,7 @@
 import { ApiError } from "../errors";
 import { publishObject, releaseBlobs, storeBlob } from "../core/upload";
 import { readBounded } from "../body";
-import { assertWritableKey } from "../data/context";
+import { assertValidKey } from "../core/keys";
 import { isReadable } from "../core/object-headers";
 import { parseRange } from "../core/range";
 import { assertNotOwing } from "../metering/quotas";
@@ -22,12 +22,6 @@ import { childrenNamed, childText, parseXml, xmlResponse, XmlParseError, type Xm
 
 /** Object operations: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects, CopyObject. */
 
-/** S3 keys are at most 1024 bytes; `.`/`..` segments are refused as on the UFile plane (they cannot be addressed back). */
-function assertS3Key(key: string): void {
-  if (new TextEncoder().encode(key).byteLength > 1024) throw new ApiError("KeyTooLong");
-  assertWritableKey(key);
-}
-
 /**
  * Publishes a stored blob for an S3 write (PutObject, CompleteMultipartUpload, PostObject), under
  * the request's conditions (`If-None-Match: *`, `If-Match`) and the token's create-only rule.
@@ -40,7 +34,7 @@ export async function publishS3(c: S3Context, principal: Principal, bucketId: st
 
 export async function putObject(c: S3Context): Promise<Response> {
   const bucket = servedBucket(c);
-  assertS3Key(c.key);
+  assertValidKey(c.key);
   assertNotOwing(bucket);
   const meta = { ...requestedS3Meta(c.request.headers), tags: requestedTags(c.request.headers), acl: requestedObjectAcl(c.request.headers) };
   const md5 = contentMd5(c.request.headers);
@@ -167,7 +161,7 @@ export async function copySourceRow(c: S3Context): Promise<{ source: CopySource;
 
 export async function copyObjectOp(c: S3Context): Promise<Response> {
   const bucket = servedBucket(c);
-  assertS3Key(c.key);
+  assertValidKey(c.key);
   assertNotOwing(bucket);
   const acl = requestedObjectAcl(c.request.headers);
   const { source, row } = await copySourceRow(c);

@@ -1,5 +1,7 @@
 import { safeEqual, fromBase64, toHex } from "../crypto";
 import { ApiError } from "../errors";
+import { assertValidKey } from "../core/keys";
+import { isHeaderValue, storedHeader } from "../core/metadata";
 import type { KeyPair } from "../auth/principal";
 import { etagFromBlocks, hashingStream, UFileHasher } from "../core/etag";
 import { parseUploadForm } from "../core/form";
@@ -76,6 +78,32 @@ function sizeLimit([min, max]: [number, number]): TransformStream<Uint8Array, Ui
 }
 
 /**
+ * `success_action_redirect`: an absolute http(s) URL, or refused (InvalidArgument) before anything
+ * is stored. S3 would silently answer the status instead; a form author learns more from an error.
+ */
+function redirectTarget(value: string): URL | null {
+  if (value === "") return null;
+  const url = URL.canParse(value) ? new URL(value) : null;
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    throw new ApiError("InvalidArgument", "success_action_redirect must be an absolute http or https URL");
+  }
+  return url;
+}
+
+/** Form fields stored as object headers. */
+const HEADER_FIELDS = new Set(["content-type", "cache-control", "content-disposition", "content-encoding"]);
+const TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+
+/** The fields a write stores as headers, as Headers; a field no header could carry is refused before anything is stored. */
+function formHeaders(fields: Map<string, string>): Headers {
+  const chosen = [...fields].filter(([k]) => HEADER_FIELDS.has(k) || k.startsWith("x-amz-meta-"));
+  for (const [name, value] of chosen) {
+    if (!TOKEN.test(name) || !isHeaderValue(value)) throw new ApiError("InvalidArgument", `the form field ${name} cannot be stored as an HTTP header`);
+  }
+  return new Headers(chosen);
+}
+
+/**
  * The form's credentials: SigV4 fields (`x-amz-algorithm`, `x-amz-credential`, `x-amz-date`,
  * `x-amz-signature` = hex HMAC of the policy with the signing key), or SigV2 ones
  * (`AWSAccessKeyId`, `signature` = base64 HMAC-SHA1 of the policy with the secret).
@@ -129,10 +157,13 @@ export async function postObject(c: S3Context): Promise<Response> {
     throw new ApiError("AccessDenied", `Invalid according to Policy: Extra input fields: ${name}`);
   }
   await authorizeBodyKey(c, found.principal, key, field("acl"));
+  // Everything the answer needs is checked before a byte is stored.
+  assertValidKey(key);
   assertNotOwing(bucket);
+  const redirect = redirectTarget(field("success_action_redirect"));
 
-  const meta = requestedS3Meta(new Headers([...fields].filter(([k]) => k === "content-type" || k.startsWith("x-amz-meta-") || k === "cache-control" || k === "content-disposition" || k === "content-encoding")));
-  if (!fields.has("content-type") && form.file.contentType) meta.mime = form.file.contentType;
+  const meta = requestedS3Meta(formHeaders(fields));
+  if (!fields.has("content-type") && form.file.contentType) meta.mime = storedHeader("Content-Type", form.file.contentType);
   const hasher = new UFileHasher();
   const blobId = newBlobId();
   let stream = form.file.stream.pipeThrough(hashingStream(hasher));
@@ -142,9 +173,8 @@ export async function postObject(c: S3Context): Promise<Response> {
   await publishS3(c, found.principal, bucket.id, key, { id: blobId, size: hashed.size, etag: await etagFromBlocks(hashed.blockSha1s), s3Etag }, meta);
 
   const etag = `"${s3Etag}"`;
-  const redirect = field("success_action_redirect");
   if (redirect) {
-    const to = new URL(redirect);
+    const to = new URL(redirect.href);
     to.searchParams.set("bucket", bucket.name);
     to.searchParams.set("key", key);
     to.searchParams.set("etag", etag);

@@ -12,8 +12,9 @@ import { everyShard, foundOnAnyShard, indexDb, shardDb, shardOf, shardsOf } from
  * - `blobs.refcount`: how many object rows point at the blob. It reaches 0 only when no row
  *   references the blob; the caller then releases the R2 bytes (`releaseBlobs`), and the
  *   scheduled sweeper catches anything a crash left behind.
- * - `buckets.stored_bytes` and `buckets.object_count`: the sum of object sizes (storage metering)
- *   and the number of object rows (DescribeBucket's `ObjectCount`), moved by one statement.
+ * - `buckets.stored_bytes` and `buckets.object_count`: the sum of object sizes (storage metering;
+ *   store/uploads.ts adds open uploads' parts) and the number of object rows (DescribeBucket's
+ *   `ObjectCount`), moved by one statement.
  *
  * Writes re-check the bucket inside the statement (the data plane's bucket cache may be a few
  * seconds stale), so an object is never written into a deleted bucket.

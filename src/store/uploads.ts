@@ -22,15 +22,23 @@ import { everyShard, foundOnAnyShard, indexDb, noteUpload, shardOf, uploadDb } f
 export type UploadRow = typeof uploads.$inferSelect;
 export type PartRow = typeof uploadParts.$inferSelect;
 
-/** Creates the upload row, unless the bucket is gone (the data plane's bucket cache may be stale). */
-export async function insertUpload(db: Database, row: UploadRow): Promise<boolean> {
+/**
+ * Creates the upload row on the bucket's index shard, unless the bucket is gone there (the data
+ * plane's bucket cache may be stale; DeleteBucket removes a shard's anchor row first) or already
+ * holds `maxOpen` open uploads: the count is taken inside the insert, so concurrent creates cannot
+ * pass the limit together.
+ */
+export async function insertUpload(db: Database, row: UploadRow, maxOpen: number): Promise<"inserted" | "bucketGone" | "tooMany"> {
+  const index = await indexDb(db, row.bucketId);
   noteUpload(row.id, await shardOf(db, row.bucketId));
-  const inserted = await (await indexDb(db, row.bucketId)).run(sql`INSERT INTO ${uploads}
+  const open = sql`(SELECT COUNT(*) FROM (SELECT 1 FROM ${uploads} WHERE ${uploads.bucketId} = ${row.bucketId} LIMIT ${maxOpen}))`;
+  const inserted = await index.run(sql`INSERT INTO ${uploads}
       (id, bucket_id, key, blob_id, r2_upload_id, blk_size, mime, storage_class, user_meta, http_headers, created_at, touched_at)
     SELECT ${row.id}, ${row.bucketId}, ${row.key}, ${row.blobId}, ${row.r2UploadId}, ${row.blkSize}, ${row.mime},
       ${row.storageClass}, ${row.userMeta}, ${row.httpHeaders}, ${row.createdAt}, ${row.touchedAt}
-    WHERE EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${row.bucketId})`);
-  return (inserted.meta.changes ?? 0) > 0;
+    WHERE EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${row.bucketId}) AND ${open} < ${maxOpen}`);
+  if ((inserted.meta.changes ?? 0) > 0) return "inserted";
+  return (await index.select({ id: buckets.id }).from(buckets).where(eq(buckets.id, row.bucketId)).get()) ? "tooMany" : "bucketGone";
 }
 
 /** Where an upload id is valid: its own bucket, and its own key when the route names one. */
@@ -44,8 +52,8 @@ export async function findUpload(db: Database, id: string, bucketId: string, key
 }
 
 /**
- * Finish's first D1 round trip: marks the upload active (the idle sweeper leaves it alone) and
- * reads its parts in part order, in one batch. Null when the upload is not there.
+ * Finish's first D1 round trip: records the activity in `touched_at` (informative; the sweeper
+ * goes by age) and reads the parts in part order, in one batch. Null when the upload is not there.
  */
 export async function touchUploadWithParts(
   db: Database,
@@ -122,6 +130,27 @@ export async function uploadForPart(
   return { upload, conflicting: other === null ? null : Number(other) };
 }
 
+/**
+ * Parts of open uploads are stored bytes (S3 bills them too): `buckets.stored_bytes` counts them from
+ * the moment a part is recorded until its upload completes, is aborted or is swept, so storage
+ * metering and quotas see them. A completed object is counted by its publish (store/objects.ts),
+ * in the same batch that releases its parts here, so nothing is counted twice.
+ *
+ * `partSlotBytes` moves the upload's bucket by the size of part (upload, number) as it is at that
+ * point of a batch: "-" before the part's row changes and "+" after, so a re-upload, a refused
+ * part or a vanished upload all leave the total exact.
+ */
+const partSlotBytes = (uploadId: string, partNumber: number, sign: "+" | "-") =>
+  sql`UPDATE ${buckets} SET stored_bytes = stored_bytes ${sql.raw(sign)} COALESCE((SELECT ${uploadParts.size} FROM ${uploadParts}
+      WHERE ${uploadParts.uploadId} = ${uploadId} AND ${uploadParts.partNumber} = ${partNumber}), 0)
+    WHERE ${buckets.id} = (SELECT ${uploads.bucketId} FROM ${uploads} WHERE ${uploads.id} = ${uploadId})`;
+
+/** Takes the parts of the uploads `ids` selects out of their buckets' totals; runs before their rows go. */
+const releasePartBytes = (ids: SQL) =>
+  sql`UPDATE ${buckets} SET stored_bytes = stored_bytes - (SELECT COALESCE(SUM(p.size), 0) FROM ${uploadParts} p JOIN ${uploads} u ON u.id = p.upload_id
+      WHERE u.bucket_id = ${buckets.id} AND u.id IN (${ids}))
+    WHERE ${buckets.id} IN (SELECT ${uploads.bucketId} FROM ${uploads} WHERE ${uploads.id} IN (${ids}))`;
+
 export type RecordOutcome = "recorded" | "conflict" | "gone";
 
 /**
@@ -133,7 +162,8 @@ export type RecordOutcome = "recorded" | "conflict" | "gone";
 export async function recordPart(db: Database, part: PartRow, blkSize: number): Promise<RecordOutcome> {
   db = await uploadDb(db, part.uploadId);
   const conflict = conflicts(db, part.uploadId, part.partNumber, part.size, blkSize);
-  const [, inserted] = await batch(db, [
+  const [, , inserted] = await batch(db, [
+    partSlotBytes(part.uploadId, part.partNumber, "-"),
     db.delete(uploadParts).where(and(eq(uploadParts.uploadId, part.uploadId), eq(uploadParts.partNumber, part.partNumber), exists(conflict))),
     sql`INSERT INTO ${uploadParts} (upload_id, part_number, size, etag, r2_etag, block_sha1s, mime, modified_at)
       SELECT ${part.uploadId}, ${part.partNumber}, ${part.size}, ${part.etag}, ${part.r2Etag}, ${part.blockSha1s}, ${part.mime}, ${part.modifiedAt}
@@ -142,6 +172,7 @@ export async function recordPart(db: Database, part: PartRow, blkSize: number): 
         block_sha1s = excluded.block_sha1s, mime = excluded.mime, modified_at = excluded.modified_at
       RETURNING part_number`,
     db.update(uploads).set({ touchedAt: part.modifiedAt }).where(eq(uploads.id, part.uploadId)),
+    partSlotBytes(part.uploadId, part.partNumber, "+"),
   ]);
   if (inserted.results.length > 0) return "recorded";
   return (await db.select({ id: uploads.id }).from(uploads).where(eq(uploads.id, part.uploadId)).get()) ? "conflict" : "gone";
@@ -182,13 +213,14 @@ export async function listUploads(
 }
 
 /**
- * Deletes the rows of the uploads matching `where` (at most `limit`, oldest activity first) on
- * shard handle `db` and returns them: whoever gets a row back owns the R2 abort (or, for Finish,
- * the completion).
+ * Deletes the rows of the uploads matching `where` (at most `limit`, oldest first) on shard
+ * handle `db`, takes their parts out of the bucket's stored bytes there, and returns them: whoever
+ * gets a row back owns the R2 abort (or, for Finish, the completion).
  */
 async function claimUploads(db: Database, where: SQL, limit: number): Promise<UploadRow[]> {
-  const chosen = sql`SELECT ${uploads.id} FROM ${uploads} WHERE ${where} ORDER BY ${uploads.touchedAt}, ${uploads.id} LIMIT ${limit}`;
-  const [, claimed] = await batch(db, [
+  const chosen = sql`SELECT ${uploads.id} FROM ${uploads} WHERE ${where} ORDER BY ${uploads.createdAt}, ${uploads.id} LIMIT ${limit}`;
+  const [, , claimed] = await batch(db, [
+    releasePartBytes(chosen),
     db.delete(uploadParts).where(sql`${uploadParts.uploadId} IN (${chosen})`),
     db.delete(uploads).where(sql`${uploads.id} IN (${chosen})`).returning(),
   ]);
@@ -233,6 +265,7 @@ export function finishingUpload(id: string, bucketId: string, key: string): { gu
   return {
     guard: sql`EXISTS (SELECT 1 FROM ${uploads} WHERE ${where})`,
     statements: [
+      releasePartBytes(sql`SELECT ${uploads.id} FROM ${uploads} WHERE ${where}`),
       sql`DELETE FROM ${uploadParts} WHERE ${uploadParts.uploadId} IN (SELECT ${uploads.id} FROM ${uploads} WHERE ${where})`,
       sql`DELETE FROM ${uploads} WHERE ${where} RETURNING id`,
     ],
@@ -273,16 +306,17 @@ export async function abortUploadsStartedBefore(env: Env, db: Database, bucketId
 }
 
 /**
- * Housekeeping: aborts uploads idle for longer than MULTIPART_MAX_IDLE_SECONDS, and those whose
- * bucket is gone (a DeleteBucket that did not finish its aborts). The idle condition is checked
- * inside the claiming statement, so a part that just arrived keeps its upload.
+ * Housekeeping: aborts uploads started longer than MULTIPART_MAX_AGE_SECONDS ago, and those whose
+ * bucket is gone (a DeleteBucket that did not finish its aborts). By age, as S3's
+ * AbortIncompleteMultipartUpload rule: a part arriving now and then does not keep an upload (and
+ * its bytes) open for ever.
  */
-export async function sweepIdleUploads(env: Env, now: number): Promise<void> {
-  const cutoff = now - settings(env).multipartMaxIdleSeconds;
+export async function sweepStaleUploads(env: Env, now: number): Promise<void> {
+  const cutoff = now - settings(env).multipartMaxAgeSeconds;
   const bucketGone = sql`NOT EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${uploads.bucketId})`;
   let aborted = 0;
-  for (const shard of everyShard(database(env.DB))) aborted += await abortUploadsWhere(env, shard.db, sql`${uploads.touchedAt} < ${cutoff} OR ${bucketGone}`);
-  if (aborted > 0) console.log(`aborted ${aborted} idle multipart uploads`);
+  for (const shard of everyShard(database(env.DB))) aborted += await abortUploadsWhere(env, shard.db, sql`${uploads.createdAt} < ${cutoff} OR ${bucketGone}`);
+  if (aborted > 0) console.log(`aborted ${aborted} stale multipart uploads`);
 }
 
 /** Which of these blob ids an open upload on any shard will become (the sweeper must keep those). */

@@ -54,10 +54,8 @@ const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
 /**
  * Imports that break the table and are being removed on another branch, each with the reason. The
  * check below fails on every other forbidden import; delete an entry when its branch lands.
- * - s3/objects.ts takes the UFile key validator from data/context.ts until the one key validator
- *   (core/keys.ts, issue 20's key rules, engineer `limits`) replaces it.
  */
-const PENDING: readonly string[] = ["src/s3/objects.ts → src/data/context.ts (s3 → ufile)"];
+const PENDING: readonly string[] = [];
 
 const layerOf = (file: string): Layer | undefined => LAYER_OF.find(([pattern]) => pattern.test(file))?.[1];
 
