@@ -4,7 +4,9 @@ import type { Principal, Right, TokenScope } from "../src/auth/principal";
 import { authorize, mayReplace, type BucketNeed, type Need, type RequestFacts } from "../src/auth/scope";
 import { needsFor } from "../src/data/access";
 import { OPERATIONS } from "../src/data/operations";
-import type { Operation } from "../src/data/operation-spec";
+import { OPERATION_NAMES, type Operation } from "../src/data/operation-spec";
+import { S3_OPERATIONS } from "../src/s3/operations";
+import { S3_OPERATION_NAMES } from "../src/s3/operation-spec";
 
 const NOW = 1_700_000_000;
 const PROJECT = "org-a";
@@ -167,6 +169,18 @@ describe("operation table → needs (docs/protocol.md §8)", () => {
   const here = { bucket: bucket.name, bucketProjectId: PROJECT };
   const row = (name: Operation) => OPERATIONS.find((op) => op.name === name)!;
   const needs = (name: Operation, t: Parameters<typeof needsFor>[2]) => needsFor(row(name), bucket, t);
+
+  it("each table has exactly one row per name of its name list (the forgery tables' coverage reads the lists)", () => {
+    expect(OPERATIONS.map((op) => op.name).sort()).toEqual([...OPERATION_NAMES].sort());
+    expect(S3_OPERATIONS.map((op) => op.name).sort()).toEqual([...S3_OPERATION_NAMES].sort());
+  });
+
+  it("every S3 row names its rights (or needs the root key) and at least one credential form", () => {
+    for (const op of S3_OPERATIONS) {
+      expect(op.rights.length > 0 || ("rootOnly" in op && op.rootOnly), op.name).toBe(true);
+      expect(op.credentials.length, op.name).toBeGreaterThan(0);
+    }
+  });
 
   it("every row names its rights and at least one credential form", () => {
     for (const op of OPERATIONS) {

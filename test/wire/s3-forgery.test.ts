@@ -14,7 +14,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { ALL_RIGHTS, createToken, newBucket, request, uniqueName, type Keys, type WireRequest, type WireResponse } from "./client";
-import { operationTables } from "./operation-tables";
+import { operationNames } from "./operation-tables";
 import { multipartForm, postPolicyFields, presignV4, ROOT_ACCESS_KEY, s3Path, signV4, type AccessKey } from "./s3-helpers";
 
 type Form =
@@ -419,8 +419,8 @@ function expected(row: Row, form: Form): { status: number; code?: string } {
 
 describe("forgery table: S3 operation × credential form", () => {
   it("covers every row of the S3 operation table, and nothing else", async () => {
-    const { s3 } = await operationTables();
-    expect(ROWS.map((r) => r.op).sort()).toEqual(s3.map((op) => op.name).sort());
+    const { s3 } = await operationNames();
+    expect(ROWS.map((r) => r.op).sort()).toEqual(s3.sort());
   });
 
   for (const row of ROWS) {
