@@ -67,12 +67,16 @@ export function Notice(props: { children: ComponentChildren; kind?: "info" | "wa
   );
 }
 
-export function Progress(props: { value: number; max: number; label: string }) {
+/** A progress bar; its text (percent, then `detail` such as rate and time left) sits beside the fill, never on it. */
+export function Progress(props: { value: number; max: number; label: string; detail?: string }) {
   const pct = props.max > 0 ? Math.min(100, Math.round((props.value / props.max) * 100)) : 100;
+  const text = props.detail ? `${pct}% · ${props.detail}` : `${pct}%`;
   return (
-    <div class="progress" role="progressbar" aria-label={props.label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct}>
-      <div class="bar" style={{ width: `${pct}%` }} />
-      <span class="pct">{pct}%</span>
+    <div class="progress-line">
+      <div class="progress" role="progressbar" aria-label={props.label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct} aria-valuetext={text}>
+        <div class="bar" style={{ width: `${pct}%` }} />
+      </div>
+      <span class="pct">{text}</span>
     </div>
   );
 }

@@ -2,7 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { ObjectEntry } from "../lib/api";
 import { useApp } from "../lib/context";
 import { explain } from "../lib/explain";
-import { baseName, bytes, dateTime, previewKind } from "../lib/format";
+import { baseName, bytes, count, dateTime, previewKind } from "../lib/format";
 import { useT } from "../lib/i18n";
 import { Confirm, CopyButton, Dialog, ErrorBox, Notice } from "../ui/widgets";
 
@@ -108,9 +108,8 @@ export function ObjectDetails(props: { bucket: string; entry: ObjectEntry; onClo
           <dt>{t("details.key")}</dt>
           <dd class="mono">{e.Key}</dd>
           <dt>{t("files.size")}</dt>
-          <dd>
-            {bytes(Number(e.Size))} ({e.Size} B)
-          </dd>
+          {/* The exact byte count only where the unit rounds it. */}
+          <dd data-testid="details-size">{Number(e.Size) < 1024 ? bytes(Number(e.Size)) : `${bytes(Number(e.Size))} (${count(Number(e.Size), lang)} B)`}</dd>
           <dt>{t("details.type")}</dt>
           <dd>{e.MimeType}</dd>
           <dt>ETag</dt>
