@@ -107,6 +107,8 @@ describe("web console", () => {
     await page.getByLabel("Private key").fill(PRIVATE_KEY);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("heading", { name: "Buckets", level: 1 }).waitFor();
+    // A fresh account: the empty list names the first step.
+    await seeText(page.getByTestId("empty-state"), "No buckets yet.Start here: type a name above and choose Create bucket.");
     const stored = await page.evaluate(() => [sessionStorage.getItem("edgefile.console.session") !== null, localStorage.getItem("edgefile.console.session")]);
     expect(stored).toEqual([true, null]);
   });
@@ -302,7 +304,7 @@ describe("web console", () => {
     await fileButton("data.json").click();
     await page.getByRole("combobox", { name: "Storage class" }).selectOption("ARCHIVE");
     await page.getByRole("button", { name: "Change class" }).click();
-    await seeText(page.getByRole("status"), "Storage class is now ARCHIVE.");
+    await seeText(page.getByRole("status"), "Storage class is now Archive.");
     await fileButton("data.json").click();
     await seeText(page.getByRole("dialog"), "Archived files must be restored before they can be read.");
     await page.getByRole("button", { name: "Restore", exact: true }).click();
@@ -342,14 +344,24 @@ describe("web console", () => {
   it("creates a token scoped to one bucket and the docs/ prefix; the private key is shown once", async () => {
     await page.getByRole("link", { name: "Tokens", exact: true }).click();
     await page.getByRole("heading", { name: "Tokens", level: 1 }).waitFor();
+    await seeText(page.getByTestId("empty-state"), "No tokens yet.Create one above");
     await page.getByLabel("Name", { exact: true }).fill("docs-reader");
-    await page.getByRole("checkbox", { name: "Upload (write)" }).check();
+    // Nothing is pre-ticked: like the API's default, a new token grants nothing until chosen.
+    const ops = page.getByRole("group", { name: "Operations" }).getByRole("checkbox");
+    expect(await ops.count()).toBeGreaterThan(2);
+    expect(await ops.evaluateAll((boxes) => boxes.filter((b) => (b as HTMLInputElement).checked).length)).toBe(0);
+    for (const name of ["Download (read)", "List files", "Upload (write)"]) await page.getByRole("checkbox", { name }).check();
+    // The two IP lists line up side by side.
+    const [allow, block] = [await page.getByLabel("Allowed IP addresses").boundingBox(), await page.getByLabel("Blocked IP addresses").boundingBox()];
+    expect([allow!.y, allow!.width, allow!.height]).toEqual([block!.y, block!.width, block!.height]);
     // No bucket chosen: refused before any call (the API would read an empty list as all buckets).
     await page.getByRole("button", { name: "Create token" }).click();
     await seeText(page.getByRole("alert"), "Choose at least one bucket, or all buckets.");
     await page.getByRole("checkbox", { name: bucket, exact: true }).check();
     await page.getByLabel("Key prefixes").fill("docs/");
     await page.getByRole("button", { name: "1 day" }).click();
+    const expiry = await page.getByLabel("Expires").inputValue();
+    expect(expiry).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d$/);
     await screenshot(page, "tokens");
     await page.getByRole("button", { name: "Create token" }).click();
     const dialog = page.getByRole("dialog", { name: "Token created: save its private key now" });
@@ -360,6 +372,8 @@ describe("web console", () => {
     const row = page.getByRole("row", { name: /docs-reader/ });
     await seeText(row, "Download (read), List files, Upload (write)");
     await seeText(row, "docs/");
+    // The list shows expiry in the form's own format.
+    await seeText(row, expiry);
     // The list never shows private keys again (DescribeUFileToken Display=0).
     await seeCount(page.getByText(token.privateKey), 0);
   });
@@ -438,6 +452,10 @@ describe("web console", () => {
     await page.getByRole("heading", { name: "存储空间", level: 1 }).waitFor();
     await page.getByRole("link", { name: bucket, exact: true }).waitFor();
     await screenshot(page, "buckets-zh");
+    // Storage classes read in Chinese too.
+    await page.getByRole("link", { name: bucket, exact: true }).click();
+    await seeText(page.getByRole("row", { name: /big\.bin/ }), "标准");
+    await page.getByRole("link", { name: "存储空间" }).click();
     await page.getByRole("button", { name: "English" }).click();
     await page.getByRole("heading", { name: "Buckets", level: 1 }).waitFor();
   });

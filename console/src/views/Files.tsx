@@ -4,7 +4,7 @@ import { filesPath, go, useApp } from "../lib/context";
 import { explain, isScopeRefusal } from "../lib/explain";
 import { baseName, bytes, dateTime } from "../lib/format";
 import { useT } from "../lib/i18n";
-import { Confirm, ErrorBox, Notice } from "../ui/widgets";
+import { Confirm, EmptyState, ErrorBox, Notice } from "../ui/widgets";
 import { ObjectDetails } from "./ObjectDetails";
 
 /**
@@ -306,14 +306,16 @@ export function Files(props: { bucket: string; prefix: string }) {
                       </button>
                     </td>
                     <td class="num">{bytes(Number(f.Size))}</td>
-                    <td class="hide-narrow">{f.StorageClass}</td>
+                    <td class="hide-narrow">{t(`class.${f.StorageClass}`)}</td>
                     <td class="hide-narrow">{dateTime(f.LastModified, lang)}</td>
                   </tr>
                 ))}
                 {folders.length === 0 && files.length === 0 && (
                   <tr>
                     <td />
-                    <td colSpan={4}>{t("files.empty")}</td>
+                    <td colSpan={4}>
+                      <EmptyState title={t("files.empty")} step={t("files.firstStep")} />
+                    </td>
                   </tr>
                 )}
               </tbody>

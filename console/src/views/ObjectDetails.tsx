@@ -116,7 +116,7 @@ export function ObjectDetails(props: { bucket: string; entry: ObjectEntry; onClo
           <dd class="mono">{e.ETag}</dd>
           <dt>{t("files.class")}</dt>
           <dd>
-            {e.StorageClass}
+            {t(`class.${e.StorageClass}`)}
             {restore ? ` · ${restore}` : ""}
           </dd>
           <dt>{t("files.modified")}</dt>
@@ -199,7 +199,7 @@ export function ObjectDetails(props: { bucket: string; entry: ObjectEntry; onClo
           class="inline-form small"
           onSubmit={(ev) => {
             ev.preventDefault();
-            void run(() => client.setStorageClass(e.Key, storageClass), t("details.classChanged", { cls: storageClass }));
+            void run(() => client.setStorageClass(e.Key, storageClass), t("details.classChanged", { cls: t(`class.${storageClass}`) }));
           }}
         >
           <label for="storage-class">{t("files.class")}</label>
