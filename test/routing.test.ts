@@ -96,32 +96,29 @@ function s3Route(c: Case): string | undefined {
   return findS3Operation(new Request(url, { method: c.method, headers: c.headers }), url.searchParams, target)?.name;
 }
 
-describe("UFile data-plane routing (src/data/operations.ts)", () => {
-  it("has a case for every row, and no case without a row", () => {
-    expect(Object.keys(UFILE_CASES).sort()).toEqual(OPERATIONS.map((op) => op.name).sort());
-  });
+/** Every row has a case and routes from it; `unrouted` requests match no row. */
+function routingMatrix(title: string, rows: readonly { name: string }[], cases: Record<string, Case>, route: (c: Case) => string | undefined, unrouted: Case[]) {
+  describe(title, () => {
+    it("has a case for every row, and no case without a row", () => {
+      expect(Object.keys(cases).sort()).toEqual(rows.map((op) => op.name).sort());
+    });
 
-  it.each(OPERATIONS.map((op) => [op.name] as const))("%s: its case routes to it", (name) => {
-    expect(ufileRoute(UFILE_CASES[name])).toBe(name);
-  });
+    it.each(rows.map((op) => [op.name] as const))("%s: its case routes to it", (name) => {
+      expect(route(cases[name])).toBe(name);
+    });
 
-  it("routes no operation for an unsupported sub-resource or a method no row takes", () => {
-    expect(ufileRoute({ method: "POST", path: "/a.txt?append&position=0" })).toBeUndefined();
-    expect(ufileRoute({ method: "PUT", path: "/" })).toBeUndefined();
+    it.each(unrouted.map((c) => [`${c.method} ${c.path}`, c] as const))("%s routes to no row", (_, c) => {
+      expect(route(c)).toBeUndefined();
+    });
   });
-});
+}
 
-describe("S3 routing (src/s3/operations.ts)", () => {
-  it("has a case for every row, and no case without a row", () => {
-    expect(Object.keys(S3_CASES).sort()).toEqual(S3_OPERATIONS.map((op) => op.name).sort());
-  });
+routingMatrix("UFile data-plane routing (src/data/operations.ts)", OPERATIONS, UFILE_CASES, ufileRoute, [
+  { method: "POST", path: "/a.txt?append&position=0" }, // a sub-resource some SDKs know and edgefile does not serve
+  { method: "PUT", path: "/" },
+]);
 
-  it.each(S3_OPERATIONS.map((op) => [op.name] as const))("%s: its case routes to it", (name) => {
-    expect(s3Route(S3_CASES[name])).toBe(name);
-  });
-
-  it("routes no operation for a method no row takes", () => {
-    expect(s3Route({ method: "PUT", path: "/" })).toBeUndefined();
-    expect(s3Route({ method: "POST", path: "/bkt/key" })).toBeUndefined();
-  });
-});
+routingMatrix("S3 routing (src/s3/operations.ts)", S3_OPERATIONS, S3_CASES, s3Route, [
+  { method: "PUT", path: "/" },
+  { method: "POST", path: "/bkt/key" },
+]);

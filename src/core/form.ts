@@ -29,6 +29,10 @@
  */
 import { ApiError } from "../errors";
 
+/** Whether a request is a browser form upload (PostFile, S3 PostObject): its body is multipart/form-data. */
+export const isFormUpload = (request: Request): boolean =>
+  (request.headers.get("Content-Type") ?? "").toLowerCase().startsWith("multipart/form-data");
+
 /** Most bytes one in-memory part value may have. */
 export const FIELD_LIMIT = 64 * 1024;
 /** Most bytes of preamble, part headers and fields before the file part (and again after it). */

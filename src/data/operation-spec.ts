@@ -1,8 +1,7 @@
 import type { CredentialForm } from "../auth/forms";
 import type { Principal, Right } from "../auth/principal";
-import type { Env, Settings } from "../config";
+import type { ServedRequest } from "../core/request";
 import type { ServedBucket } from "../store/buckets";
-import type { Database } from "../store/db";
 import type { ListObjectsQuery, PostFileForm } from "./auth";
 
 /**
@@ -73,20 +72,12 @@ export interface OperationSpec {
 }
 
 /** What every data-plane operation receives. */
-export interface DataContext {
-  request: Request;
-  url: URL;
-  env: Env;
-  ctx: ExecutionContext;
-  settings: Settings;
-  db: Database;
+export interface DataContext extends ServedRequest {
   bucket: ServedBucket;
   /** The object key, percent-decoded once ("" on bucket-level routes). */
   key: string;
   /** Query values, form-decoded (`+` is a space). Flags are present with value "". */
   query: Query;
-  /** Unix seconds. */
-  now: number;
   /** The operation-table row this request runs. */
   operation: OperationSpec;
   /** Who the request is, once access.ts has checked it (anonymous until then). Writes consult it (TOKEN_DENY_UPDATE). */

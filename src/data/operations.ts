@@ -1,3 +1,4 @@
+import { isFormUpload } from "../core/form";
 import type { AccessCheck, DataContext, Operation, OperationSpec, Query } from "./operation-spec";
 import { deleteFile, getFile, headFile, putFile } from "./files";
 import { listObjects, prefixFileList } from "./listing";
@@ -19,7 +20,7 @@ import { deleteObjectTagging, getObjectTagging, putObjectTagging } from "./taggi
 
 const has = (...names: string[]) => (q: Query) => names.every((n) => q.has(n));
 const copyHeader = (_q: Query, r: Request) => r.headers.has("X-Ufile-Copy-Source");
-const isForm = (_q: Query, r: Request) => (r.headers.get("Content-Type") ?? "").toLowerCase().startsWith("multipart/form-data");
+const isForm = (_q: Query, r: Request) => isFormUpload(r);
 
 /** Listings sign `/bucket/` and are authorized on their `prefix`. */
 const listing = (c: DataContext): AccessCheck => ({ signedKeys: [""], target: { listPrefix: c.query.get("prefix") ?? "" } });

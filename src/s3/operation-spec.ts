@@ -1,8 +1,7 @@
 import type { CredentialForm } from "../auth/forms";
 import type { Principal, Right } from "../auth/principal";
-import type { Env, Settings } from "../config";
+import type { ServedRequest } from "../core/request";
 import type { ServedBucket } from "../store/buckets";
-import type { Database } from "../store/db";
 import type { ObjectRow } from "../store/objects";
 import type { VerifiedSigV4 } from "./sigv4";
 
@@ -85,13 +84,7 @@ export interface S3Address {
 }
 
 /** What every S3 operation receives. */
-export interface S3Context {
-  request: Request;
-  url: URL;
-  env: Env;
-  ctx: ExecutionContext;
-  settings: Settings;
-  db: Database;
+export interface S3Context extends ServedRequest {
   address: S3Address;
   /** Shorthands of `address`. */
   bucketName: string;
@@ -105,8 +98,6 @@ export interface S3Context {
   auth: VerifiedSigV4<Principal> | null;
   query: URLSearchParams;
   requestId: string;
-  /** Unix seconds. */
-  now: number;
   /** The addressed object's row, once read (`addressedObject`). */
   object?: Promise<ObjectRow | null>;
 }

@@ -1,3 +1,4 @@
+import { isFormUpload } from "../core/form";
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listAllBuckets } from "./buckets";
 import type { S3Operation, S3OperationSpec, Target } from "./operation-spec";
 import { listObjectsV1, listObjectsV2 } from "./listing";
@@ -17,7 +18,7 @@ import { deleteBucketLifecycle, getBucketLifecycle, putBucketLifecycle } from ".
 
 const has = (...names: string[]) => (q: URLSearchParams) => names.every((n) => q.has(n));
 const copying = (_q: URLSearchParams, r: Request) => r.headers.has("x-amz-copy-source");
-const isForm = (_q: URLSearchParams, r: Request) => (r.headers.get("Content-Type") ?? "").toLowerCase().startsWith("multipart/form-data");
+const isForm = (_q: URLSearchParams, r: Request) => isFormUpload(r);
 
 const SIGNED = ["header", "query"] as const;
 const HEADER = ["header"] as const;
