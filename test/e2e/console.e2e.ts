@@ -252,6 +252,20 @@ describe("web console", () => {
     await screenshot(page, "files");
   });
 
+  it("shows each file's type and sorts the page by a column", async () => {
+    await openFolder("");
+    await seeText(page.getByRole("row", { name: /notes\.md/ }), "MD");
+    await seeText(page.getByRole("row", { name: /docs\// }), "Folder");
+    const names = () => page.locator("tbody button.link").allTextContents();
+    const size = page.getByRole("columnheader", { name: "Size" });
+    await size.getByRole("button").click();
+    await seeAttribute(size, "aria-sort", "ascending");
+    expect(await names()).toEqual(["data.json", "notes.md", "hello.txt", "big.bin"]);
+    await size.getByRole("button").click();
+    await seeAttribute(size, "aria-sort", "descending");
+    expect(await names()).toEqual(["big.bin", "hello.txt", "notes.md", "data.json"]);
+  });
+
   it("makes a presigned link that works in a new browser context without keys", async () => {
     await openFolder("");
     await fileButton("notes.md").click();

@@ -62,6 +62,14 @@ export function baseName(keyOrPrefix: string): string {
   return keyOrPrefix.endsWith("/") ? name + "/" : name;
 }
 
+/** A file's type as a file manager names it: its extension ("PNG"), else its MIME subtype ("octet-stream"). */
+export function fileType(mime: string, key: string): string {
+  const name = baseName(key);
+  const dot = name.lastIndexOf(".");
+  if (dot > 0 && dot < name.length - 1 && name.length - dot <= 9) return name.slice(dot + 1).toUpperCase();
+  return mime.slice(mime.indexOf("/") + 1) || "—";
+}
+
 export type PreviewKind = "image" | "text" | "audio" | "video" | null;
 
 const TEXT_TYPES = /^(text\/|application\/(json|xml|javascript|x-sh|yaml|toml|x-yaml))/;

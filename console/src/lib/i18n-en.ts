@@ -84,6 +84,8 @@ export const en = {
   "files.class": "Storage class",
   "files.modified": "Modified",
   "files.up": "↑ Parent folder",
+  "files.type": "Type",
+  "files.folder": "Folder",
   "files.empty": "This folder is empty.",
   "files.firstStep": "Upload files or a folder with the buttons above, or drop them anywhere on this page.",
   "files.pages": "Pages",

@@ -86,6 +86,8 @@ export const zh: Record<keyof typeof en, string> = {
   "files.class": "存储类型",
   "files.modified": "修改时间",
   "files.up": "↑ 上级目录",
+  "files.type": "类型",
+  "files.folder": "文件夹",
   "files.empty": "此文件夹为空。",
   "files.firstStep": "用上方的按钮上传文件或文件夹，或把它们拖到本页任意位置。",
   "files.pages": "分页",
