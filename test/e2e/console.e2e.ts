@@ -264,6 +264,17 @@ describe("web console", () => {
     await size.getByRole("button").click();
     await seeAttribute(size, "aria-sort", "descending");
     expect(await names()).toEqual(["big.bin", "hello.txt", "notes.md", "data.json"]);
+    // Per-row actions: download under the file's own name, and delete after a confirmation.
+    const [saved] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download hello.txt" }).click()]);
+    expect(saved.suggestedFilename()).toBe("hello.txt");
+    expect(await saved.failure()).toBeNull();
+    await openFolder("many/");
+    await page.getByRole("button", { name: "Delete k0000.txt" }).click();
+    await seeText(page.getByRole("dialog"), "many/k0000.txt");
+    await page.getByRole("dialog").getByRole("button", { name: "Delete 1 file(s)" }).click();
+    await seeText(page.getByRole("status"), "1 file(s) deleted.");
+    expect((await file(bucket, "many/k0000.txt")).status).toBe(404);
+    expect((await file(bucket, "many/k0001.txt")).status).toBe(200);
   });
 
   it("makes a presigned link that works in a new browser context without keys", async () => {
@@ -278,7 +289,7 @@ describe("web console", () => {
     await seeText(page.getByTestId("details-size"), "30 B", { exact: true });
     await screenshot(page, "details");
     // Download: a short presigned URL with ufileattname, saved under the file's name.
-    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download" }).click()]);
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("dialog").getByRole("button", { name: "Download" }).click()]);
     expect(download.suggestedFilename()).toBe("notes.md");
     expect(await download.failure()).toBeNull();
     await page.getByRole("button", { name: "Close" }).click();
@@ -319,6 +330,8 @@ describe("web console", () => {
     await page.getByRole("combobox", { name: "Storage class" }).selectOption("ARCHIVE");
     await page.getByRole("button", { name: "Change class" }).click();
     await seeText(page.getByRole("status"), "Storage class is now Archive.");
+    // The list has reloaded with the new class before the file is opened again.
+    await seeText(page.getByRole("row", { name: /data\.json/ }), "Archive");
     await fileButton("data.json").click();
     await seeText(page.getByRole("dialog"), "Archived files must be restored before they can be read.");
     await page.getByRole("button", { name: "Restore", exact: true }).click();

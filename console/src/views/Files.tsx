@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { ListObjectsResult, ObjectEntry } from "../lib/api";
 import { filesPath, go, useApp } from "../lib/context";
 import { explain, isScopeRefusal } from "../lib/explain";
+import { download } from "../lib/download";
 import { baseName, bytes, dateTime, fileType } from "../lib/format";
 import { useT } from "../lib/i18n";
 import { Confirm, EmptyState, ErrorBox, Notice } from "../ui/widgets";
@@ -299,13 +300,16 @@ export function Files(props: { bucket: string; prefix: string }) {
                   {sortHeader("size", t("files.size"), "num")}
                   {sortHeader("class", t("files.class"), "hide-narrow")}
                   {sortHeader("modified", t("files.modified"), "hide-narrow")}
+                  <th scope="col">
+                    <span class="sr-only">{t("files.actions")}</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>
                 {props.prefix && markers.length === 1 && !filter && (
                   <tr>
                     <td />
-                    <td colSpan={5}>
+                    <td colSpan={6}>
                       <a href={"#" + filesPath(props.bucket, crumbs.slice(0, -1).join("/") + (crumbs.length > 1 ? "/" : ""))}>{t("files.up")}</a>
                     </td>
                   </tr>
@@ -323,6 +327,7 @@ export function Files(props: { bucket: string; prefix: string }) {
                     <td class="num">—</td>
                     <td class="hide-narrow" />
                     <td class="hide-narrow" />
+                    <td />
                   </tr>
                 ))}
                 {files.map((f) => (
@@ -339,12 +344,30 @@ export function Files(props: { bucket: string; prefix: string }) {
                     <td class="num">{bytes(Number(f.Size))}</td>
                     <td class="hide-narrow">{t(`class.${f.StorageClass}`)}</td>
                     <td class="hide-narrow">{dateTime(f.LastModified, lang)}</td>
+                    <td>
+                      <div class="row-actions">
+                        <button type="button" aria-label={t("files.downloadOne", { name: baseName(f.Key) })} onClick={() => void download(client, f.Key).catch((e) => setError(explain(t, e)))}>
+                          {t("details.download")}
+                        </button>
+                        <button
+                          type="button"
+                          class="danger"
+                          aria-label={t("files.deleteOne", { name: baseName(f.Key) })}
+                          onClick={() => {
+                            setSelected(new Set([f.Key]));
+                            setConfirmDelete(true);
+                          }}
+                        >
+                          {t("common.delete")}
+                        </button>
+                      </div>
+                    </td>
                   </tr>
                 ))}
                 {folders.length === 0 && files.length === 0 && (
                   <tr>
                     <td />
-                    <td colSpan={5}>
+                    <td colSpan={6}>
                       <EmptyState title={t("files.empty")} step={t("files.firstStep")} />
                     </td>
                   </tr>

@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { ObjectEntry } from "../lib/api";
 import { useApp } from "../lib/context";
 import { explain } from "../lib/explain";
+import { download } from "../lib/download";
 import { baseName, bytes, count, dateTime, previewKind } from "../lib/format";
 import { useT } from "../lib/i18n";
 import { Confirm, CopyButton, Dialog, ErrorBox, Notice } from "../ui/widgets";
@@ -66,14 +67,6 @@ export function ObjectDetails(props: { bucket: string; entry: ObjectEntry; onClo
     }
   };
 
-  const download = async () => {
-    const a = document.createElement("a");
-    a.href = await client.presign(e.Key, 300, baseName(e.Key));
-    a.rel = "noopener";
-    document.body.append(a);
-    a.click();
-    a.remove();
-  };
 
   const saveMeta = (ev: Event) => {
     ev.preventDefault();
@@ -126,7 +119,7 @@ export function ObjectDetails(props: { bucket: string; entry: ObjectEntry; onClo
       <ErrorBox message={error} />
 
       <div class="actions">
-        <button type="button" class="primary" onClick={() => void download()}>
+        <button type="button" class="primary" onClick={() => void download(client, e.Key)}>
           {t("details.download")}
         </button>
         <button type="button" class="danger" onClick={() => setConfirmDelete(true)}>
