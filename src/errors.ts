@@ -133,6 +133,9 @@ export const ERRORS = {
   NoSuchLifecycleConfiguration: e(-91040, 404, "The lifecycle configuration does not exist", "生命周期配置不存在"),
   NoSuchCORSConfiguration: e(-91041, 404, "The CORS configuration does not exist", "CORS 配置不存在"),
   CorsForbidden: e(-91042, 403, "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.", "CORS 规则不允许此请求"),
+  InvalidTag: e(-91101, 400, "The tag provided was not a valid tag.", "标签无效"),
+  NoSuchTagSet: e(-91102, 404, "The TagSet does not exist.", "标签集不存在"),
+  InvalidEncryptionAlgorithm: e(-91103, 400, "The encryption request you specified is not valid.", "加密参数无效"),
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorName = keyof typeof ERRORS;
@@ -272,6 +275,9 @@ export const S3_CODES = {
   NoSuchLifecycleConfiguration: s3("NoSuchLifecycleConfiguration"),
   NoSuchCORSConfiguration: s3("NoSuchCORSConfiguration"),
   CorsForbidden: s3("AccessForbidden"),
+  InvalidTag: s3("InvalidTag"),
+  NoSuchTagSet: s3("NoSuchTagSet"),
+  InvalidEncryptionAlgorithm: s3("InvalidEncryptionAlgorithmError"),
 } as const satisfies Record<ErrorName, S3Code>;
 
 export const fail = (name: ErrorName, detail?: string, headers?: Record<string, string>): never => {

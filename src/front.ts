@@ -6,6 +6,7 @@ import { handleData } from "./data";
 import { bucketFromHost } from "./core/host";
 import type { RequestIds } from "./responses";
 import { handleS3 } from "./s3";
+import { sigV2Form } from "./s3/sigv2";
 import { sigV4Form } from "./s3/sigv4";
 
 /**
@@ -17,8 +18,8 @@ import { sigV4Form } from "./s3/sigv4";
  * 2. web console: every other request to the console host (CONSOLE_HOST: static files at `/ui/`, no
  *    bucket content); and, on a host that names no bucket, `/ui/…` and a browser opening `/`, which
  *    are redirected to the console host (src/console.ts);
- * 3. S3 API: the S3 host or `<bucket>.<S3 host>`; a bucket host when the request carries SigV4
- *    credentials (no UFile client signs with AWS4-HMAC-SHA256); and every host that names no bucket
+ * 3. S3 API: the S3 host or `<bucket>.<S3 host>`; a bucket host when the request carries SigV4 or
+ *    SigV2 credentials (UFile clients sign `UCloud …`, never `AWS4-HMAC-SHA256` or `AWS …`); and every host that names no bucket
  *    (path style: `http://localhost:8787/<bucket>/<key>` works with no DNS set-up, signed or anonymous);
  * 4. UFile data plane: `<bucket>.<FILE_DOMAIN>` and custom bucket hosts.
  */
@@ -42,7 +43,7 @@ function isS3Request({ request, url, env }: Incoming): boolean {
   const s = settings(env);
   const host = url.hostname.toLowerCase();
   if (host === s.s3Host || (s.s3Host !== s.fileDomain && host.endsWith("." + s.s3Host))) return true;
-  if (bucketFromHost(url, s) !== null) return sigV4Form(request, url) !== null;
+  if (bucketFromHost(url, s) !== null) return sigV4Form(request, url) !== null || sigV2Form(request, url) !== null;
   return true;
 }
 

@@ -1,4 +1,4 @@
-import { accessLine, logAccess, openAccessNote } from "./access-log";
+import { accessLine, logAccess, openAccessNote } from "./core/access-log";
 import { settings, type Env } from "./config";
 import { readParams } from "./control/params";
 import { withCors } from "./core/cors";
@@ -45,11 +45,11 @@ async function answer(request: Request, env: Env, ctx: ExecutionContext, ids: Re
     // Errors reaching here are UFile data-plane ones (the control plane and S3 answer their own); CORS so a browser can read them.
     response = withCors(dataError(asApiError(err), request.method));
   }
-  return { front, response: finish(response, ids, ownSite) };
+  return { front, response: finish(response, ids, ownSite, request) };
 }
 
-const finish = (response: Response, ids: RequestIds, ownSite: boolean): Response =>
-  withIds(editHeaders(response, (headers) => isolateAnswer(headers, ownSite)), ids);
+const finish = (response: Response, ids: RequestIds, ownSite: boolean, request?: Request): Response =>
+  withIds(editHeaders(response, (headers) => isolateAnswer(headers, ownSite)), ids, request);
 
 export default {
   fetch: serve,

@@ -31,28 +31,49 @@ export function editHeaders(response: Response, edit: (headers: Headers) => void
   }
 }
 
-/** Adds the id headers to a response. */
-export const withIds = (response: Response, ids: RequestIds): Response => editHeaders(response, (headers) => setIdHeaders(headers, ids));
+/**
+ * Adds the id headers to a response, and keeps its bytes exact on the way to a client that accepts
+ * compression (`keepBytesExact`; without the request, as if it did).
+ */
+export const withIds = (response: Response, ids: RequestIds, request?: Request): Response =>
+  editHeaders(response, (headers) => setIdHeaders(headers, ids, request ? acceptsCompression(request) : true));
 
-function setIdHeaders(headers: Headers, ids: RequestIds): void {
+function setIdHeaders(headers: Headers, ids: RequestIds, compressing: boolean): void {
   headers.set("X-SessionId", ids.sessionId);
   headers.set("x-bce-request-id", ids.sessionId);
   headers.set("x-bce-debug-id", ids.debugId);
-  setNoCompression(headers);
+  if (compressing) keepBytesExact(headers);
 }
 
 /**
- * No compression between edgefile and the client, deployed or local. Cloudflare's edge leaves a
- * response with `Cache-Control: no-transform` uncompressed and its `Content-Length` as is (its
- * "Content compression" documentation). The local runtime (miniflare, under `wrangler dev`)
- * imitates the edge's compression but ignores `no-transform`: it compresses every text/JSON
+ * Whether the client accepts a compressed answer: the Accept-Encoding it sent (Cloudflare keeps it
+ * in `request.cf.clientAcceptEncoding` and rewrites the header itself; miniflare does the same)
+ * names gzip, br, zstd, deflate or `*` with a non-zero weight. Only then can the edge (or the
+ * local runtime) compress an answer; a client that sends `identity` or nothing never sees one.
+ */
+export function acceptsCompression(request: Request): boolean {
+  const cf = (request as { cf?: { clientAcceptEncoding?: unknown } }).cf;
+  const sent = typeof cf?.clientAcceptEncoding === "string" ? cf.clientAcceptEncoding : request.headers.get("Accept-Encoding");
+  if (!sent) return false;
+  return sent.split(",").some((part) => {
+    const [coding, ...params] = part.trim().toLowerCase().split(";");
+    const q = params.map((p) => /^\s*q\s*=\s*([\d.]+)\s*$/.exec(p)?.[1]).find((v) => v !== undefined);
+    return ["gzip", "x-gzip", "br", "zstd", "deflate", "*"].includes(coding.trim()) && (q === undefined || Number(q) > 0);
+  });
+}
+
+/**
+ * No compression between edgefile and a client that accepts it, deployed or local. Cloudflare's
+ * edge leaves a response with `Cache-Control: no-transform` uncompressed and its `Content-Length`
+ * as is (its "Content compression" documentation). The local runtime (miniflare, under `wrangler
+ * dev`) imitates the edge's compression but ignores `no-transform`: it compresses every text/JSON
  * response, 206 and HEAD included, for a client that accepts gzip or br, unless the response
  * already names a `Content-Encoding` other than those. `identity` (RFC 9110: "no encoding") is
  * that name, and workerd sends the body unencoded with it; HTTP clients treat it as no encoding.
- * An object stored with its own Content-Encoding and Cache-Control (an S3 write) keeps them:
- * its bytes are sent as stored, and no-transform is added to its Cache-Control.
+ * A client that accepts no compression (S3 SDKs send `identity` or nothing) gets no such header:
+ * its answers carry an object's Cache-Control and Content-Encoding exactly as stored.
  */
-function setNoCompression(headers: Headers): void {
+function keepBytesExact(headers: Headers): void {
   const cacheControl = headers.get("Cache-Control");
   if (!cacheControl) headers.set("Cache-Control", "no-transform");
   else if (!/(^|,)\s*no-transform\s*(,|$)/i.test(cacheControl)) headers.set("Cache-Control", `${cacheControl}, no-transform`);

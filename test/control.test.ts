@@ -197,6 +197,8 @@ describe("DescribeBucket", () => {
       HasUserDomain: 0,
       StoredBytes: 0,
       ObjectCount: 0,
+      Referer: { RefererStatus: "off" },
+      CORSRules: [],
     });
     expect(Math.abs(b.CreateTime - Date.now() / 1000)).toBeLessThan(60);
   });

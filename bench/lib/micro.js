@@ -8,7 +8,7 @@ import { and, eq } from "drizzle-orm";
 import { Router } from "itty-router";
 import * as schema from "../../schema/schema";
 import { objects } from "../../schema/schema";
-import { accessLine, logAccess, noteAccess, openAccessNote } from "../../src/access-log";
+import { accessLine, logAccess, noteAccess, openAccessNote } from "../../src/core/access-log";
 import { hmacSha1Base64 } from "../../src/signing.mjs";
 import { parseKey, parseQuery } from "../../src/data/context";
 import { withCors } from "../../src/core/cors";
@@ -68,7 +68,7 @@ const PIECES = {
   "Drizzle: a handle with the schema": (env) => drizzle(env.DB, { schema }),
   "Drizzle: a handle without the schema": (env) => drizzle(env.DB),
   "HMAC-SHA1 (import + sign)": () => hmacSha1Base64("46f09bb9fab4f12dfc160dae12273d5332b5debe", "GET\n\n\n\n/bench/get/4k/3"),
-  // A token's GET as the access log sees it (src/access-log.ts): the note opened by the entry, the
+  // A token's GET as the access log sees it (src/core/access-log.ts): the note opened by the entry, the
   // front's two notes, and the line written to workerd's console as deployed.
   "access log line": () => {
     const note = openAccessNote(accessRequest);

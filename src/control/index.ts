@@ -1,4 +1,4 @@
-import { noteAccess } from "../access-log";
+import { noteAccess } from "../core/access-log";
 import { settings, type Env } from "../config";
 import { ApiError, ERRORS, type ErrorName } from "../errors";
 import { asApiError, controlError, controlResponse } from "../responses";

@@ -32,7 +32,9 @@ export const S3_CORS: CorsPolicy = {
     "ETag, x-amz-request-id, x-amz-version-id, Content-Range, Content-Length, x-amz-checksum-crc32, x-amz-checksum-crc32c, x-amz-checksum-sha1, x-amz-checksum-sha256, x-amz-storage-class, x-amz-meta-*",
 };
 
+/** A preflight (`OPTIONS`) answer; one without `Origin` is not a CORS request and is refused (400, as S3). */
 export function preflight(request: Request, policy: CorsPolicy = UFILE_CORS): Response {
+  if (!request.headers.get("Origin")) throw new ApiError("InvalidRequest", "Insufficient information. Origin request header needed.");
   return new Response(null, {
     status: 200,
     headers: {

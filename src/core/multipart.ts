@@ -38,7 +38,9 @@ export async function createUpload(env: Env, db: Database, u: NewUpload): Promis
   const blobId = newBlobId();
   const r2 = await createBlobUpload(env, blobId, u.meta.storageClass);
   const row: UploadRow = {
-    id: crypto.randomUUID(),
+    // The upload id is the blob's id: once completed, the object row still names its upload, so a
+    // repeated completion can be recognised and answered as the first was (docs/s3.md "Multipart").
+    id: blobId,
     bucketId: u.bucketId,
     key: u.key,
     blobId,

@@ -3,13 +3,16 @@ import { ApiError } from "../errors";
 /**
  * Single byte ranges (docs/protocol.md §5.6): `bytes=a-b`, `bytes=a-`, `bytes=-n`.
  * Returns the inclusive [start, end] to serve, or null to serve the whole object (no Range, a
- * syntactically invalid or multi-range header — RFC 9110 lets a server ignore those — or an
- * empty object). An unsatisfiable range → 416 with `Content-Range: bytes *\/size`.
+ * syntactically invalid or multi-range header — RFC 9110 lets a server ignore those). An
+ * unsatisfiable range → 416 with `Content-Range: bytes *\/size`. An empty object has no byte to
+ * serve, so every range of it is unsatisfiable (RFC 9110 §14.1.1; S3 answers 416 InvalidRange),
+ * except `bytes=0-`, which downloaders send for "everything" and which gets the (empty) object.
  */
 export function parseRange(header: string | null, size: number): { start: number; end: number } | null {
-  if (header === null || size === 0) return null;
+  if (header === null) return null;
   const m = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
   if (!m || (m[1] === "" && m[2] === "")) return null;
+  if (size === 0 && m[1] === "0" && m[2] === "") return null;
   let start: number;
   let end: number;
   if (m[1] === "") {

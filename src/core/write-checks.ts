@@ -10,16 +10,41 @@ import { getObject, type WriteMode, type WriteResult } from "../store/objects";
  * TOKEN_DENY_UPDATE: a token that may not replace objects writes in create-only mode, and a write
  * that then wrote nothing is explained here. Changing an existing object in place (class, ACL,
  * tags, metadata) is the UPDATE right, which the operation tables name and src/auth/scope.ts refuses
- * to such a token before anything runs.
+ * to such a token before anything runs. Conditional writes: `If-None-Match: *` writes only
+ * where no object exists (the create-only write a lock or an atomic commit needs), `If-Match:
+ * "<etag>"[, …]` only over an object that has one of those ETags (S3 or UFile form; `*`: any
+ * object). Both are checked in the write's own transaction (store/objects.ts `WriteMode`), so two
+ * racing writers cannot both win.
  */
 
-/** How a principal's writes treat an existing key: a TOKEN_DENY_UPDATE token may only create. */
-export const writeModeOf = (principal: Principal): WriteMode => ({ ifAbsent: !mayReplace(principal) });
+/**
+ * How a write treats an existing key: a TOKEN_DENY_UPDATE token may only create; the request's
+ * `If-None-Match: *` / `If-Match` (when `headers` are given) add their conditions.
+ */
+export function writeModeOf(principal: Principal, headers?: Headers): WriteMode {
+  const mode: WriteMode = { ifAbsent: !mayReplace(principal) };
+  const none = headers?.get("If-None-Match") ?? null;
+  if (none !== null) {
+    if (none.trim() !== "*") throw new ApiError("NotImplemented", "If-None-Match on a write supports only *");
+    mode.ifAbsent = true;
+  }
+  const match = headers?.get("If-Match") ?? null;
+  if (match !== null) {
+    const tags = match
+      .split(",")
+      .map((t) => t.trim().replace(/^W\//, "").replace(/^"(.*)"$/, "$1"))
+      .filter((t) => t !== "");
+    if (tags.length === 0) throw new ApiError("InvalidArgument", "If-Match names no ETag");
+    mode.ifMatch = tags;
+  }
+  return mode;
+}
 
 /**
- * After a write: nothing to say when it was written. Otherwise, in create-only mode with the key
- * taken, 403 TokenPermissionDenied (as the token scope refuses the replacement); else `otherwise`
- * (the bucket or the source vanished meanwhile).
+ * After a write: nothing to say when it was written. Otherwise the request's own condition
+ * (412, or 404 for If-Match on a missing key); in create-only mode with the key taken, 403
+ * TokenPermissionDenied (as the token scope refuses the replacement); else `otherwise` (the
+ * bucket or the source vanished meanwhile).
  */
 export async function explainUnwritten(
   db: Database,
@@ -28,9 +53,15 @@ export async function explainUnwritten(
   result: WriteResult,
   mode: WriteMode,
   otherwise: () => ApiError,
+  headers?: Headers,
 ): Promise<void> {
   if (result.written) return;
-  if (mode.ifAbsent && (await getObject(db, bucketId, key))) {
+  if (!mode.ifAbsent && !mode.ifMatch) throw otherwise();
+  const row = await getObject(db, bucketId, key);
+  if (mode.ifMatch && !row) throw new ApiError("FileNotExist", "The specified key does not exist.");
+  if (row && headers?.has("If-None-Match")) throw new ApiError("PreconditionFailed", "If-None-Match: * — the object exists");
+  if (row && mode.ifMatch) throw new ApiError("PreconditionFailed", "If-Match — the object's ETag differs");
+  if (row && mode.ifAbsent) {
     throw new ApiError("TokenPermissionDenied", `${key} exists and this token has TOKEN_DENY_UPDATE: it may not replace objects`);
   }
   throw otherwise();

@@ -1,4 +1,4 @@
-import { noteAccess } from "../access-log";
+import { noteAccess } from "../core/access-log";
 import { clientIp } from "../auth/client-ip";
 import type { Principal } from "../auth/principal";
 import { publishes } from "../auth/public-read";

@@ -9,7 +9,7 @@ import { bucketFromHost } from "../core/host";
 import { database } from "../store/db";
 import { findOperation } from "./operations";
 import { meterRequest } from "../metering/events";
-import { noteAccess } from "../access-log";
+import { noteAccess } from "../core/access-log";
 
 /**
  * Data plane: `<bucket>.<FILE_DOMAIN>` requests (docs/design.md §3).

@@ -3,6 +3,8 @@ import { publiclyReadable } from "../auth/public-read";
 import { json } from "../responses";
 import { updateObject } from "../store/objects";
 import { requestedObject, type DataContext } from "./context";
+import { OBJECT_ACLS, type ObjectAcl } from "../core/object-acl";
+
 
 /**
  * Object ACLs (Go `PutObjectAcl` / `GetObjectAcl`: `PUT|GET /key?acl`, header `x-ufile-object-acl`).
@@ -11,8 +13,6 @@ import { requestedObject, type DataContext } from "./context";
  * signature even in a public bucket. Writes never grant more than reading: every other operation
  * still needs a signature.
  */
-export const OBJECT_ACLS = ["default", "public-read", "private"] as const;
-export type ObjectAcl = (typeof OBJECT_ACLS)[number];
 
 const isObjectAcl = (value: string): value is ObjectAcl => (OBJECT_ACLS as readonly string[]).includes(value);
 

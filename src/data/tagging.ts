@@ -3,6 +3,8 @@ import { ApiError } from "../errors";
 import { json } from "../responses";
 import { NO_TAGS, updateObject } from "../store/objects";
 import { requestedObject, type DataContext } from "./context";
+import { TAG_LIMITS, type Tag } from "../core/tags";
+
 
 /**
  * Object tagging (Go `PutObjectTagging` / `GetObjectTagging` / `DeleteObjectTagging`:
@@ -12,12 +14,6 @@ import { requestedObject, type DataContext } from "./context";
  * spaces and `+ - = . _ : / @`. A PUT replaces the whole set. Copy keeps the source's tags, Rename
  * keeps them, a new upload (PutFile, PostFile, Finish, UploadHit) starts without tags.
  */
-export interface Tag {
-  Key: string;
-  Value: string;
-}
-
-export const TAG_LIMITS = { count: 10, keyChars: 128, valueChars: 256 } as const;
 const TAG_CHARS = /^[\p{L}\p{N} +\-=._:/@]+$/u;
 /** 10 tags of 128 + 256 characters (4 bytes each at worst) and the JSON around them. */
 const MAX_TAGGING_BODY = 64 * 1024;

@@ -58,7 +58,7 @@ const authorizeNeeds = (c: S3Context, principal: Principal, needs: readonly Need
 
 /** A presigned URL never runs an operation header it did not sign. */
 function checkPresigned(auth: S3Auth, request: Request): void {
-  if (auth.form !== "query") return;
+  if (auth.form !== "query" || auth.v2) return; // SigV2 signs every x-amz-* header the request carries
   const signed = auth.verified!.signedHeaders;
   const unsigned = OPERATION_HEADERS.find((h) => request.headers.has(h) && !signed.includes(h));
   if (unsigned) throw new ApiError("AccessDenied", `a presigned URL does not authorize the unsigned ${unsigned} header`);

@@ -68,7 +68,7 @@ export function declaredBodySize(headers: Headers): number | null {
 /** `Content-MD5` (base64 of 16 bytes), or InvalidDigest. */
 export function contentMd5(headers: Headers): Uint8Array | undefined {
   const raw = headers.get("Content-MD5");
-  if (raw === null || raw.trim() === "") return undefined;
+  if (raw === null) return undefined;
   const bytes = fromBase64(raw.trim());
   if (!bytes || bytes.byteLength !== 16) throw new ApiError("InvalidDigest");
   return bytes;

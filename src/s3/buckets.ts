@@ -2,7 +2,8 @@ import { nowSeconds } from "../config";
 import { isReservedBucketName, isValidBucketName, removeBucket } from "../core/buckets";
 import { ApiError } from "../errors";
 import { readBounded } from "../body";
-import { bucketByName, insertBucket, listBuckets, type BucketType } from "../store/buckets";
+import { bucketByName, insertBucket, listBuckets } from "../store/buckets";
+import { requestedBucketType } from "./acl";
 import { servedBucket, type S3Context } from "./context";
 import { isoTime } from "./object-headers";
 import { childText, parseXml, xmlResponse, XmlParseError, type XmlNode } from "./xml";
@@ -37,14 +38,6 @@ export async function listAllBuckets(c: S3Context): Promise<Response> {
   ]);
 }
 
-/** Canned ACLs map onto the bucket type; every other ACL is NotImplemented. */
-function bucketType(c: S3Context): BucketType {
-  const acl = (c.request.headers.get("x-amz-acl") ?? "private").trim();
-  if (acl === "private") return "private";
-  if (acl === "public-read") return "public";
-  throw new ApiError("NotImplemented", `x-amz-acl: ${acl} is not supported; buckets are private or public-read`);
-}
-
 /** The optional CreateBucketConfiguration body: any LocationConstraint is accepted (buckets live in DEFAULT_REGION). */
 async function readLocationConstraint(c: S3Context): Promise<void> {
   const raw = await readBounded(c.request.body, 64 * 1024);
@@ -65,13 +58,18 @@ export async function createBucket(c: S3Context): Promise<Response> {
   const name = c.bucketName;
   if (!isValidBucketName(name)) throw new ApiError("BucketNameInvalid", `The specified bucket is not valid: ${name}`);
   if (isReservedBucketName(name, c.settings)) throw new ApiError("BucketNameInvalid", `The specified bucket is reserved (its host is the console's): ${name}`);
-  const type = bucketType(c);
+  const type = requestedBucketType(c.request.headers);
   await readLocationConstraint(c);
   const projectId = c.settings.defaultProjectId;
   const created = await insertBucket(c.db, { name, projectId, region: c.settings.defaultRegion, type, now: nowSeconds() });
   if (!created) {
     const existing = await bucketByName(c.db, name);
-    if (existing?.projectId === projectId) throw new ApiError("BucketAlreadyOwnedByYou");
+    // As AWS: us-east-1 (and SigV2, which names no region) answers 200 to re-creating your own
+    // bucket, changing nothing; every other region answers BucketAlreadyOwnedByYou.
+    if (existing?.projectId === projectId) {
+      if ((c.auth?.region ?? "us-east-1") === "us-east-1") return new Response(null, { status: 200, headers: { Location: `/${name}` } });
+      throw new ApiError("BucketAlreadyOwnedByYou");
+    }
     throw new ApiError("BucketNameTaken", "The requested bucket name is not available. The bucket namespace is shared by all users of the system.");
   }
   return new Response(null, { status: 200, headers: { Location: `/${name}` } });

@@ -3,7 +3,7 @@ import { discardBody } from "../body";
 import { bucketPreflight, S3_CORS, withBucketCors } from "../core/cors";
 import { ApiError } from "../errors";
 import { meterRequest } from "../metering/events";
-import { noteAccess } from "../access-log";
+import { noteAccess } from "../core/access-log";
 import { asApiError, type RequestIds } from "../responses";
 import { bucketByName, type ServedBucket } from "../store/buckets";
 import { database } from "../store/db";
@@ -12,7 +12,7 @@ import { checkS3Access } from "./access";
 import { authenticateS3 } from "./auth";
 import type { S3Context } from "./context";
 import { s3ErrorResponse } from "./errors";
-import { findS3Operation, NOT_IMPLEMENTED_HEADERS, NOT_IMPLEMENTED_SUBRESOURCES } from "./operations";
+import { findS3Operation, NOT_IMPLEMENTED_HEADERS, unimplementedSubresource } from "./operations";
 import type { Target } from "./operation-spec";
 
 /**
@@ -43,9 +43,12 @@ async function preflightBucket(url: URL, env: Env): Promise<ServedBucket | null>
   return name === null ? null : bucketByName(database(env.DB), name);
 }
 
-function refuseUnimplemented(query: URLSearchParams, headers: Headers): void {
-  const sub = NOT_IMPLEMENTED_SUBRESOURCES.find((n) => query.has(n));
+function refuseUnimplemented(query: URLSearchParams, headers: Headers, target: Target): void {
+  const sub = unimplementedSubresource(query, target);
   if (sub) throw new ApiError("NotImplemented", `the ${sub} sub-resource is not implemented`);
+  // Without versioning every object has one version, `null` (ListObjectVersions says so).
+  const version = query.get("versionId");
+  if (version !== null && version !== "null") throw new ApiError("NotImplemented", "versioning is not supported: the only version of an object is versionId=null");
   const header = NOT_IMPLEMENTED_HEADERS.find((h) => headers.has(h));
   if (header) throw new ApiError("NotImplemented", `${header} is not implemented`);
   const sse = headers.get("x-amz-server-side-encryption");
@@ -82,13 +85,13 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
     const address = s3Address(url, s);
     resource = address.bucket ? `/${address.bucket}${address.key ? "/" + address.key : ""}` : "/";
     const query = url.searchParams;
-    refuseUnimplemented(query, request.headers);
     const target: Target = address.bucket === null ? "service" : address.key === "" ? "bucket" : "object";
+    refuseUnimplemented(query, request.headers, target);
     const op = findS3Operation(request, query, target);
     noteAccess(request, { operation: op?.name, bucket: address.bucket ?? undefined, key: address.key });
     if (!op) throw new ApiError("MethodNotAllowed", `${request.method} is not allowed on this ${target}`);
     const now = nowSeconds();
-    const auth = await authenticateS3(request, url, env, now);
+    const auth = await authenticateS3(request, url, env, now, address);
     noteAccess(request, { principal: auth.principal });
     const db = database(env.DB);
     const c: S3Context = {
@@ -105,7 +108,10 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
     await checkS3Access(c, op, auth);
     const response = await op.run(c);
     if (request.method !== "HEAD") downloadBytes = Number(response.headers.get("Content-Length")) || 0;
-    return withS3Headers(response, requestId, request, meteredBucket);
+    const out = withS3Headers(response, requestId, request, meteredBucket);
+    // R2 encrypts every object at rest (AES-256): object answers say so, as S3's default SSE-S3.
+    if (target === "object" && out.ok && op.name !== "DeleteObject") out.headers.set("x-amz-server-side-encryption", "AES256");
+    return out;
   } catch (err) {
     await drainUnread(request);
     return withS3Headers(s3ErrorResponse(asApiError(err), request.method, resource, requestId), requestId, request, meteredBucket);

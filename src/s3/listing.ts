@@ -7,7 +7,7 @@ import { isoTime, s3Etag, s3StorageClass } from "./object-headers";
 import { uriEncode } from "./sigv4";
 import { xmlResponse, type XmlChild, type XmlNode } from "./xml";
 
-/** ListObjects (V1) and ListObjectsV2 over the shared listing core. */
+/** ListObjects (V1), ListObjectsV2 and ListObjectVersions over the shared listing core. */
 
 const MAX_KEYS = 1000;
 
@@ -54,10 +54,14 @@ function contents(c: S3Context, entries: ListEntry[], encode: (s: string) => str
   );
 }
 
-/** Shared head of both results. */
-const head = (c: S3Context, p: Awaited<ReturnType<typeof page>>): XmlNode[] => [
+/**
+ * Shared head of the results. With `encoding-type=url` the top-level Prefix is encoded in V2
+ * only: V1 clients (botocore, the aws CLI) decode Marker, NextMarker, Delimiter, keys and common
+ * prefixes, but not the Prefix they sent, as S3 does.
+ */
+const head = (c: S3Context, p: Awaited<ReturnType<typeof page>>, v1 = false): XmlNode[] => [
   ["Name", servedBucket(c).name],
-  ["Prefix", p.encode(p.prefix)],
+  ["Prefix", v1 ? p.prefix : p.encode(p.prefix)],
   ...(p.delimiter ? [["Delimiter", p.encode(p.delimiter)] as XmlNode] : []),
   ["MaxKeys", p.maxKeys],
   ...(c.query.has("encoding-type") ? [["EncodingType", "url"] as XmlNode] : []),
@@ -69,7 +73,7 @@ export async function listObjectsV1(c: S3Context): Promise<Response> {
   const p = await page(c, marker);
   return xmlResponse([
     "ListBucketResult",
-    ...head(c, p),
+    ...head(c, p, true),
     ["Marker", p.encode(marker)],
     p.truncated ? ["NextMarker", p.encode(p.lastName)] : null,
     contents(c, p.entries, p.encode, true),
@@ -102,5 +106,42 @@ export async function listObjectsV2(c: S3Context): Promise<Response> {
     p.truncated ? ["NextContinuationToken", toToken(p.lastName)] : null,
     startAfter !== "" ? ["StartAfter", p.encode(startAfter)] : null,
     contents(c, p.entries, p.encode, fetchOwner),
+  ]);
+}
+
+/**
+ * ListObjectVersions of a bucket without versioning, as S3 answers for one: every object is its
+ * one version, `null`, and the latest. `key-marker` resumes after that key (its only version
+ * was listed); `version-id-marker` may only name that version.
+ */
+export async function listObjectVersions(c: S3Context): Promise<Response> {
+  const keyMarker = c.query.get("key-marker") ?? "";
+  const versionMarker = c.query.get("version-id-marker") ?? "";
+  if (versionMarker !== "" && versionMarker !== "null") throw new ApiError("InvalidArgument", "Invalid version id specified");
+  if (versionMarker !== "" && keyMarker === "") throw new ApiError("InvalidArgument", "A version-id marker cannot be specified without a key marker.");
+  const p = await page(c, keyMarker);
+  const ownerId = servedBucket(c).projectId;
+  return xmlResponse([
+    "ListVersionsResult",
+    ...head(c, p),
+    ["KeyMarker", p.encode(keyMarker)],
+    ["VersionIdMarker", versionMarker],
+    p.truncated ? ["NextKeyMarker", p.encode(p.lastName)] : null,
+    p.truncated ? ["NextVersionIdMarker", "null"] : null,
+    p.entries.map((e): XmlChild =>
+      "row" in e
+        ? [
+            "Version",
+            ["Key", p.encode(e.row.key)],
+            ["VersionId", "null"],
+            ["IsLatest", true],
+            ["LastModified", isoTime(e.row.modifiedAt)],
+            ["ETag", s3Etag(e.row)],
+            ["Size", e.row.size],
+            ownerNode(ownerId),
+            ["StorageClass", s3StorageClass(e.row.storageClass)],
+          ]
+        : ["CommonPrefixes", ["Prefix", p.encode(e.commonPrefix)]],
+    ),
   ]);
 }

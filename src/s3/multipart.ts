@@ -17,6 +17,7 @@ import {
   type PartRow,
   type UploadRow,
 } from "../store/uploads";
+import { getObject } from "../store/objects";
 import { ownerNode } from "./buckets";
 import { checksumHeaders, contentMd5, declaredBodySize, s3Body } from "./body";
 import { servedBucket, type S3Context } from "./context";
@@ -24,7 +25,6 @@ import { scheduleUfileEtag } from "../core/ufile-etag";
 import { copySourceRow, publishS3 } from "./objects";
 import { isoTime, requestedS3Meta, s3StorageClass } from "./object-headers";
 import { childrenNamed, childText, parseXml, xmlResponse, XmlParseError, type XmlNode } from "./xml";
-import { parseRange } from "../core/range";
 
 /**
  * S3 multipart uploads over the same upload index as UFile multipart (store/uploads.ts).
@@ -146,10 +146,11 @@ function copyRange(c: S3Context, size: number): { start: number; end: number } |
   const raw = c.request.headers.get("x-amz-copy-source-range");
   if (raw === null) return null;
   if (!/^bytes=\d+-\d+$/.test(raw.trim())) throw new ApiError("InvalidArgument", "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy");
-  const range = parseRange(raw, size);
   const [, a, b] = /^bytes=(\d+)-(\d+)$/.exec(raw.trim())!;
-  if (!range || Number(b) >= size || Number(a) > Number(b)) throw new ApiError("InvalidArgument", `Range specified is not valid for source object of size: ${size}`);
-  return range;
+  if (Number(a) > Number(b)) throw new ApiError("InvalidArgument", "The x-amz-copy-source-range's first byte is after its last");
+  // A well-formed range beyond the source is unsatisfiable (InvalidRange), as in S3.
+  if (Number(b) >= size) throw new ApiError("RangeNotSatisfiable", `Range specified is not valid for source object of size: ${size}`);
+  return { start: Number(a), end: Number(b) };
 }
 
 export async function uploadPartCopy(c: S3Context): Promise<Response> {
@@ -171,7 +172,7 @@ export async function uploadPartCopy(c: S3Context): Promise<Response> {
 
 const MAX_COMPLETE_BODY = 4 * 1024 * 1024;
 
-/** The CompleteMultipartUpload body: parts by 1-based number with their ETags, ascending. */
+/** The CompleteMultipartUpload body: parts by 1-based number with their ETags, ascending (repeats collapsed). */
 async function requestedParts(c: S3Context): Promise<{ number: number; etag: string }[]> {
   const raw = await readBounded(c.request.body, MAX_COMPLETE_BODY);
   if (raw === null) throw new ApiError("MalformedXML", `the CompleteMultipartUpload body is larger than ${MAX_COMPLETE_BODY} bytes`);
@@ -190,9 +191,10 @@ async function requestedParts(c: S3Context): Promise<{ number: number; etag: str
   }
   if (listed.length === 0) throw new ApiError("MalformedXML", "You must specify at least one part");
   listed.forEach((p, i) => {
-    if (i > 0 && p.number <= listed[i - 1].number) throw new ApiError("InvalidPartOrder", "The list of parts was not in ascending order. Parts must be ordered by part number.");
+    if (i > 0 && p.number < listed[i - 1].number) throw new ApiError("InvalidPartOrder", "The list of parts was not in ascending order. Parts must be ordered by part number.");
   });
-  return listed;
+  // A part listed twice in a row (a client that re-sent it) counts once, with its last ETag, as in S3.
+  return listed.filter((p, i) => i === listed.length - 1 || listed[i + 1].number !== p.number);
 }
 
 /** The recorded parts the body names, checked: present, same ETag, sizes R2 accepts. */
@@ -220,27 +222,42 @@ export async function completeMultipartUpload(c: S3Context): Promise<Response> {
   const bucket = servedBucket(c);
   assertNotOwing(bucket);
   const up = await findUpload(c.db, uploadIdOf(c), bucket.id, c.key);
-  if (!up) throw noSuchUpload();
+  if (!up) return completedAgain(c);
   const listed = await requestedParts(c);
   const parts = chosenParts(listed, await listParts(c.db, up.id));
   const size = parts.reduce((n, p) => n + p.size, 0);
   const s3Etag = await completeBlob(c.env, up, parts, size);
-  if (!(await claimUpload(c.db, up.id, bucket.id, c.key))) throw noSuchUpload();
+  if (!(await claimUpload(c.db, up.id, bucket.id, c.key))) return completedAgain(c);
   // Windows line up with the object's when every part but the last is a whole number of windows.
   const aligned = parts.slice(0, -1).every((p) => p.size % ETAG_BLOCK === 0);
   const etag = aligned ? await etagFromBlocks(windowsOf(parts)) : s3Etag;
   const meta = { mime: up.mime || "binary/octet-stream", storageClass: up.storageClass, userMeta: JSON.parse(up.userMeta), httpHeaders: JSON.parse(up.httpHeaders) };
   await publishS3(c, c.principal, bucket.id, c.key, { id: up.blobId, size, etag, s3Etag }, meta);
   if (!aligned) scheduleUfileEtag(c, up.blobId);
+  return completeResult(c, s3Etag);
+}
+
+function completeResult(c: S3Context, s3Etag: string): Response {
   const location = new URL(c.url);
   location.search = "";
   return xmlResponse([
     "CompleteMultipartUploadResult",
     ["Location", location.toString()],
-    ["Bucket", bucket.name],
+    ["Bucket", servedBucket(c).name],
     ["Key", c.key],
     ["ETag", `"${s3Etag}"`],
   ]);
+}
+
+/**
+ * CompleteMultipartUpload of an upload already completed (a client retrying after a lost
+ * answer): as S3, the same answer again while the object it made is still the key's current one.
+ */
+async function completedAgain(c: S3Context): Promise<Response> {
+  const row = await getObject(c.db, servedBucket(c).id, c.key);
+  if (!row || row.blobId !== uploadIdOf(c)) throw noSuchUpload();
+  await requestedParts(c);
+  return completeResult(c, row.s3Etag);
 }
 
 // ───────────────────────── Abort, ListParts, ListMultipartUploads ─────────────────────────

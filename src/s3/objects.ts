@@ -7,8 +7,9 @@ import { parseRange } from "../core/range";
 import { assertNotOwing } from "../metering/quotas";
 import { newBlobId } from "../store/blobs";
 import { blobResponse } from "../core/read";
-import type { ServedBucket } from "../store/buckets";
-import { copyObject, deleteObject, getObject, type NewBlob, type ObjectMeta, type ObjectRow } from "../store/objects";
+import { requestedTags } from "./tagging";
+import { requestedObjectAcl } from "./acl";
+import { copyObject, deleteObject, getObject, NO_TAGS, type NewBlob, type ObjectMeta, type ObjectRow } from "../store/objects";
 import { explainUnwritten, writeModeOf } from "../core/write-checks";
 import type { Principal } from "../auth/principal";
 import { authorizeBodyKey } from "./access";
@@ -27,29 +28,21 @@ function assertS3Key(key: string): void {
   assertWritableKey(key);
 }
 
-/** Objects inherit their bucket's access: a canned ACL that says otherwise would be a false success. */
-function checkObjectAcl(c: S3Context, bucket: ServedBucket): void {
-  const acl = c.request.headers.get("x-amz-acl");
-  if (acl === null || acl.trim() === "") return;
-  const wanted = acl.trim() === "public-read" ? "public" : acl.trim() === "private" ? "private" : null;
-  if (wanted !== bucket.type) {
-    throw new ApiError("NotImplemented", `x-amz-acl: ${acl} is not supported here: objects have their bucket's access (${bucket.type})`);
-  }
-}
-
-/** Publishes a stored blob for an S3 write (PutObject, CompleteMultipartUpload, PostObject). */
-export async function publishS3(c: S3Context, principal: Principal, bucketId: string, key: string, blob: NewBlob, meta: ObjectMeta): Promise<void> {
-  const mode = writeModeOf(principal);
+/**
+ * Publishes a stored blob for an S3 write (PutObject, CompleteMultipartUpload, PostObject), under
+ * the request's conditions (`If-None-Match: *`, `If-Match`) and the token's create-only rule.
+ */
+export async function publishS3(c: S3Context, principal: Principal, bucketId: string, key: string, blob: NewBlob, meta: ObjectMeta, headers = c.request.headers): Promise<void> {
+  const mode = writeModeOf(principal, headers);
   const result = await publishObject(c, bucketId, key, blob, meta, mode);
-  await explainUnwritten(c.db, bucketId, key, result, mode, () => new ApiError("BucketNotExist"));
+  await explainUnwritten(c.db, bucketId, key, result, mode, () => new ApiError("BucketNotExist"), headers);
 }
 
 export async function putObject(c: S3Context): Promise<Response> {
   const bucket = servedBucket(c);
   assertS3Key(c.key);
   assertNotOwing(bucket);
-  checkObjectAcl(c, bucket);
-  const meta = requestedS3Meta(c.request.headers);
+  const meta = { ...requestedS3Meta(c.request.headers), tags: requestedTags(c.request.headers), acl: requestedObjectAcl(c.request.headers) };
   const md5 = contentMd5(c.request.headers);
   const body = await s3Body(c);
   const blob = await storeBlob(c.env, newBlobId(), body.body, { storageClass: meta.storageClass, md5 });
@@ -127,7 +120,8 @@ async function deleteRequestKeys(c: S3Context): Promise<{ keys: string[]; quiet:
     const keys = childrenNamed(root, "Object").map((o) => {
       const key = o.children.find((k) => k.name === "Key")?.text;
       if (key === undefined || key === "") throw new XmlParseError("an <Object> without <Key>");
-      if (childText(o, "VersionId")) throw new ApiError("NotImplemented", "versioning is not supported");
+      const version = childText(o, "VersionId");
+      if (version && version !== "null") throw new ApiError("NotImplemented", "versioning is not supported: the only version of an object is VersionId null");
       return key;
     });
     if (keys.length === 0 || keys.length > MAX_DELETE_KEYS) throw new XmlParseError(`a Delete lists 1 to ${MAX_DELETE_KEYS} objects`);
@@ -175,7 +169,7 @@ export async function copyObjectOp(c: S3Context): Promise<Response> {
   const bucket = servedBucket(c);
   assertS3Key(c.key);
   assertNotOwing(bucket);
-  checkObjectAcl(c, bucket);
+  const acl = requestedObjectAcl(c.request.headers);
   const { source, row } = await copySourceRow(c);
   const directive = (c.request.headers.get("x-amz-metadata-directive") ?? "COPY").trim().toUpperCase();
   if (directive !== "COPY" && directive !== "REPLACE") throw new ApiError("InvalidArgument", "Unknown metadata directive.");
@@ -186,10 +180,13 @@ export async function copyObjectOp(c: S3Context): Promise<Response> {
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     );
   }
-  const meta = directive === "REPLACE" ? { ...requestedS3Meta(c.request.headers, storageClass) } : { storageClass };
-  const mode = writeModeOf(c.principal);
+  const tagging = (c.request.headers.get("x-amz-tagging-directive") ?? "COPY").trim().toUpperCase();
+  if (tagging !== "COPY" && tagging !== "REPLACE") throw new ApiError("InvalidArgument", "Unknown tagging directive.");
+  const tags = tagging === "REPLACE" ? (requestedTags(c.request.headers) ?? NO_TAGS) : undefined;
+  const meta = { ...(directive === "REPLACE" ? requestedS3Meta(c.request.headers, storageClass) : { storageClass }), tags, acl };
+  const mode = writeModeOf(c.principal, c.request.headers);
   const result = await copyObject(c.db, { bucketId: source.bucket.id, key: source.key }, { bucketId: bucket.id, key: c.key }, () => meta, row, c.now, mode);
   releaseBlobs(c, result.released);
-  await explainUnwritten(c.db, bucket.id, c.key, result, mode, () => new ApiError("FileNotExist", "The copy source changed meanwhile; retry."));
+  await explainUnwritten(c.db, bucket.id, c.key, result, mode, () => new ApiError("FileNotExist", "The copy source changed meanwhile; retry."), c.request.headers);
   return xmlResponse(["CopyObjectResult", ["LastModified", isoTime(c.now)], ["ETag", s3Etag(row)]]);
 }

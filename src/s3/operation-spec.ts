@@ -10,6 +10,8 @@ import type { VerifiedSigV4 } from "./sigv4";
 /** The S3 operations, in no particular order (the table's order decides matching). */
 export const S3_OPERATION_NAMES = [
   "ListBuckets",
+  "GetBucketAcl",
+  "PutBucketAcl",
   "GetBucketLocation",
   "PutBucketLifecycleConfiguration",
   "GetBucketLifecycleConfiguration",
@@ -17,6 +19,7 @@ export const S3_OPERATION_NAMES = [
   "PutBucketCors",
   "GetBucketCors",
   "DeleteBucketCors",
+  "ListObjectVersions",
   "ListMultipartUploads",
   "ListObjectsV2",
   "ListObjects",
@@ -25,6 +28,11 @@ export const S3_OPERATION_NAMES = [
   "DeleteBucket",
   "DeleteObjects",
   "PostObject",
+  "GetObjectAcl",
+  "PutObjectAcl",
+  "GetObjectTagging",
+  "PutObjectTagging",
+  "DeleteObjectTagging",
   "CreateMultipartUpload",
   "CompleteMultipartUpload",
   "UploadPartCopy",
@@ -64,6 +72,8 @@ export interface S3OperationSpec {
   name: S3Operation;
   method: "GET" | "HEAD" | "PUT" | "POST" | "DELETE";
   target: Target;
+  /** A sub-resource the row serves (`?tagging`): it must be in the query, and is then no longer NotImplemented on this target. */
+  sub?: string;
   when?: (q: URLSearchParams, request: Request) => boolean;
   run: (c: S3Context) => Promise<Response>;
   /** Root only: creating and deleting buckets (tokens never, as on the control plane). */

@@ -1,7 +1,7 @@
 import { isFormUpload } from "../core/form";
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listAllBuckets } from "./buckets";
 import type { S3Operation, S3OperationSpec, Target } from "./operation-spec";
-import { listObjectsV1, listObjectsV2 } from "./listing";
+import { listObjectVersions, listObjectsV1, listObjectsV2 } from "./listing";
 import {
   abortMultipartUpload,
   completeMultipartUpload,
@@ -15,6 +15,8 @@ import { copyObjectOp, deleteObjectOp, deleteObjects, getObjectOp, headObject, p
 import { postObject } from "./post-object";
 import { deleteBucketCors, getBucketCors, putBucketCors } from "./bucket-cors";
 import { deleteBucketLifecycle, getBucketLifecycle, putBucketLifecycle } from "./lifecycle";
+import { getBucketAcl, getObjectAclOp, putBucketAcl, putObjectAclOp } from "./acl";
+import { deleteObjectTaggingOp, getObjectTaggingOp, putObjectTaggingOp } from "./tagging";
 
 const has = (...names: string[]) => (q: URLSearchParams) => names.every((n) => q.has(n));
 const copying = (_q: URLSearchParams, r: Request) => r.headers.has("x-amz-copy-source");
@@ -39,8 +41,11 @@ export const S3_OPERATIONS = [
   { name: "GetBucketCors", method: "GET", target: "bucket", when: has("cors"), run: getBucketCors, rootOnly: true, rights: [], credentials: HEADER },
   { name: "DeleteBucketCors", method: "DELETE", target: "bucket", when: has("cors"), run: deleteBucketCors, rootOnly: true, rights: [], credentials: HEADER },
 
+  { name: "GetBucketAcl", sub: "acl", method: "GET", target: "bucket", run: getBucketAcl, rights: [["LIST", "bucket"]], credentials: SIGNED },
+  { name: "PutBucketAcl", sub: "acl", method: "PUT", target: "bucket", run: putBucketAcl, rootOnly: true, rights: [], credentials: HEADER },
   { name: "GetBucketLocation", method: "GET", target: "bucket", when: has("location"), run: getBucketLocation, rights: [["LIST", "bucket"]], credentials: SIGNED },
   { name: "ListMultipartUploads", method: "GET", target: "bucket", when: has("uploads"), run: listMultipartUploads, rights: LIST, credentials: SIGNED },
+  { name: "ListObjectVersions", method: "GET", target: "bucket", when: has("versions"), run: listObjectVersions, rights: LIST, credentials: SIGNED },
   { name: "ListObjectsV2", method: "GET", target: "bucket", when: (q) => q.get("list-type") === "2", run: listObjectsV2, rights: LIST, credentials: SIGNED },
   { name: "ListObjects", method: "GET", target: "bucket", run: listObjectsV1, rights: LIST, credentials: SIGNED },
   { name: "HeadBucket", method: "HEAD", target: "bucket", run: headBucket, rights: [["LIST", "bucket"]], credentials: SIGNED },
@@ -48,6 +53,12 @@ export const S3_OPERATIONS = [
   { name: "DeleteBucket", method: "DELETE", target: "bucket", run: deleteBucket, rootOnly: true, rights: [], credentials: HEADER },
   { name: "DeleteObjects", method: "POST", target: "bucket", when: has("delete"), run: deleteObjects, rights: [["DELETE", "key"]], credentials: HEADER, bodyKeys: true },
   { name: "PostObject", method: "POST", target: "bucket", when: isForm, run: postObject, rights: WRITE_KEY_ACL, credentials: ["form"], bodyKeys: true },
+
+  { name: "GetObjectAcl", sub: "acl", method: "GET", target: "object", run: getObjectAclOp, rights: READ_KEY, credentials: SIGNED },
+  { name: "PutObjectAcl", sub: "acl", method: "PUT", target: "object", run: putObjectAclOp, rights: [["UPDATE", "key"], ["READ", "published"]], credentials: SIGNED },
+  { name: "GetObjectTagging", sub: "tagging", method: "GET", target: "object", run: getObjectTaggingOp, rights: READ_KEY, credentials: SIGNED },
+  { name: "PutObjectTagging", sub: "tagging", method: "PUT", target: "object", run: putObjectTaggingOp, rights: [["UPDATE", "key"]], credentials: SIGNED },
+  { name: "DeleteObjectTagging", sub: "tagging", method: "DELETE", target: "object", run: deleteObjectTaggingOp, rights: [["UPDATE", "key"]], credentials: SIGNED },
 
   { name: "CreateMultipartUpload", method: "POST", target: "object", when: has("uploads"), run: createMultipartUpload, rights: WRITE_KEY, credentials: SIGNED },
   { name: "CompleteMultipartUpload", method: "POST", target: "object", when: has("uploadId"), run: completeMultipartUpload, rights: WRITE_KEY, credentials: SIGNED },
@@ -68,14 +79,15 @@ const everyOperationRouted: [Unrouted] extends [never] ? true : Unrouted = true;
 void everyOperationRouted;
 
 /**
- * Sub-resources of features edgefile does not have (versioning, ACLs, policies, object
- * lock, website, …): any request naming one answers NotImplemented, never a false success.
+ * Sub-resources of features edgefile does not have (versioning, policies, object lock,
+ * website, …): any request naming one answers NotImplemented, never a false success, unless a row
+ * of the table serves it on that target (its `sub`).
  */
 export const NOT_IMPLEMENTED_SUBRESOURCES = [
   "accelerate", "acl", "analytics", "attributes", "encryption", "intelligent-tiering", "inventory",
   "legal-hold", "logging", "metrics", "notification", "object-lock", "ownershipControls", "policy",
   "policyStatus", "publicAccessBlock", "replication", "requestPayment", "restore", "retention", "select", "tagging",
-  "torrent", "versionId", "versioning", "versions", "website",
+  "torrent", "versioning", "website",
 ] as const;
 
 /** Request headers of features edgefile does not have. */
@@ -85,7 +97,6 @@ export const NOT_IMPLEMENTED_HEADERS = [
   "x-amz-object-lock-retain-until-date",
   "x-amz-object-lock-legal-hold",
   "x-amz-website-redirect-location",
-  "x-amz-tagging",
   "x-amz-grant-read",
   "x-amz-grant-write",
   "x-amz-grant-full-control",
@@ -96,6 +107,13 @@ export const NOT_IMPLEMENTED_HEADERS = [
 
 export function findS3Operation(request: Request, query: URLSearchParams, target: Target): S3OperationSpec | undefined {
   return (S3_OPERATIONS as readonly S3OperationSpec[]).find(
-    (op) => op.method === request.method && op.target === target && (op.when ? op.when(query, request) : true),
+    (op) => op.method === request.method && op.target === target && (op.sub ? query.has(op.sub) : true) && (op.when ? op.when(query, request) : true),
+  );
+}
+
+/** A sub-resource of the query that no row serves on this target. */
+export function unimplementedSubresource(query: URLSearchParams, target: Target): string | undefined {
+  return NOT_IMPLEMENTED_SUBRESOURCES.find(
+    (n) => query.has(n) && !(S3_OPERATIONS as readonly S3OperationSpec[]).some((op) => op.sub === n && op.target === target),
   );
 }

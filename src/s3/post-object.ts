@@ -1,5 +1,6 @@
 import { safeEqual, fromBase64, toHex } from "../crypto";
 import { ApiError } from "../errors";
+import type { KeyPair } from "../auth/principal";
 import { etagFromBlocks, hashingStream, UFileHasher } from "../core/etag";
 import { parseUploadForm } from "../core/form";
 import { assertNotOwing } from "../metering/quotas";
@@ -9,12 +10,13 @@ import { authenticateKey } from "./auth";
 import { servedBucket, type S3Context } from "./context";
 import { publishS3 } from "./objects";
 import { requestedS3Meta } from "./object-headers";
+import { signV2 } from "./sigv2";
 import { ALGORITHM, checkFreshness, hmac, signingKey } from "./sigv4";
 import { xmlResponse } from "./xml";
 
 /**
- * Browser form upload (`POST /<bucket>` multipart/form-data with a POST policy, SigV4): the
- * policy (base64 JSON: expiration + conditions) is signed with the access key's signing key;
+ * Browser form upload (`POST /<bucket>` multipart/form-data with a POST policy, SigV4 or SigV2):
+ * the policy (base64 JSON: expiration + conditions) is signed with the access key;
  * every condition must hold and every form field must be named by a condition, as in S3. The
  * file streams to R2 while its size is checked against `content-length-range`; nothing is
  * published unless all of it holds.
@@ -23,7 +25,7 @@ import { xmlResponse } from "./xml";
 type Condition = { field: string; test: (value: string) => boolean; describe: string };
 
 /** Fields S3 does not require a policy condition for. */
-const UNCONDITIONED = new Set(["policy", "x-amz-signature", "file", "key-prefix-ignored"]);
+const UNCONDITIONED = new Set(["policy", "x-amz-signature", "awsaccesskeyid", "signature", "file", "key-prefix-ignored"]);
 
 function parsePolicy(b64: string, now: number): { conditions: Condition[]; range: [number, number] | null } {
   const bytes = fromBase64(b64);
@@ -73,6 +75,33 @@ function sizeLimit([min, max]: [number, number]): TransformStream<Uint8Array, Ui
   });
 }
 
+/**
+ * The form's credentials: SigV4 fields (`x-amz-algorithm`, `x-amz-credential`, `x-amz-date`,
+ * `x-amz-signature` = hex HMAC of the policy with the signing key), or SigV2 ones
+ * (`AWSAccessKeyId`, `signature` = base64 HMAC-SHA1 of the policy with the secret).
+ */
+async function formCredentials(c: S3Context, field: (name: string) => string, policyB64: string): Promise<KeyPair> {
+  if (field("x-amz-algorithm") === "" && field("awsaccesskeyid") !== "") {
+    const found = await authenticateKey(field("awsaccesskeyid"), c.env);
+    if (!safeEqual(await signV2(found.privateKey, policyB64), field("signature"))) {
+      throw new ApiError("SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.");
+    }
+    return found;
+  }
+  if (field("x-amz-algorithm") !== ALGORITHM) throw new ApiError("InvalidArgument", `x-amz-algorithm must be ${ALGORITHM}`);
+  const credential = field("x-amz-credential").split("/");
+  if (credential.length !== 5 || credential[3] !== "s3" || credential[4] !== "aws4_request") throw new ApiError("InvalidArgument", "x-amz-credential is not <key>/<date>/<region>/s3/aws4_request");
+  const [accessKeyId, date, region] = credential;
+  const amzDate = field("x-amz-date");
+  checkFreshness({ form: "query", accessKeyId, date, region, service: "s3", amzDate, signedHeaders: [], signature: "", expires: 7 * 24 * 3600, payloadHash: "" }, c.now);
+  const found = await authenticateKey(accessKeyId, c.env);
+  const expected = toHex(await hmac(await signingKey(found.privateKey, date, region, "s3"), policyB64));
+  if (!safeEqual(expected, field("x-amz-signature").toLowerCase())) {
+    throw new ApiError("SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.");
+  }
+  return found;
+}
+
 export async function postObject(c: S3Context): Promise<Response> {
   const bucket = servedBucket(c);
   if (!c.request.body) throw new ApiError("MalformedPOSTRequest", "empty body");
@@ -83,21 +112,11 @@ export async function postObject(c: S3Context): Promise<Response> {
   const key = field("key").replace(/\$\{filename\}/g, filename);
   if (key === "") throw new ApiError("InvalidArgument", "Bucket POST must contain a field named 'key'.");
 
-  // Credentials: SigV4 fields of the form. No policy and no signature: an anonymous upload, which no bucket accepts.
-  if (!fields.has("policy") && !fields.has("x-amz-signature")) throw new ApiError("AccessDenied", "Access Denied: a POST upload needs a policy signed with an access key");
-  if (field("x-amz-algorithm") !== ALGORITHM) throw new ApiError("InvalidArgument", `x-amz-algorithm must be ${ALGORITHM}`);
-  const credential = field("x-amz-credential").split("/");
-  if (credential.length !== 5 || credential[3] !== "s3" || credential[4] !== "aws4_request") throw new ApiError("InvalidArgument", "x-amz-credential is not <key>/<date>/<region>/s3/aws4_request");
-  const [accessKeyId, date, region] = credential;
-  const amzDate = field("x-amz-date");
-  checkFreshness({ form: "query", accessKeyId, date, region, service: "s3", amzDate, signedHeaders: [], signature: "", expires: 7 * 24 * 3600, payloadHash: "" }, c.now);
+  // No policy and no signature: an anonymous upload, which no bucket accepts.
+  if (!fields.has("policy") && !fields.has("x-amz-signature") && !fields.has("signature")) throw new ApiError("AccessDenied", "Access Denied: a POST upload needs a policy signed with an access key");
   const policyB64 = field("policy");
   if (policyB64 === "") throw new ApiError("AccessDenied", "Bucket POST must contain a policy");
-  const found = await authenticateKey(accessKeyId, c.env);
-  const expected = toHex(await hmac(await signingKey(found.privateKey, date, region, "s3"), policyB64));
-  if (!safeEqual(expected, field("x-amz-signature").toLowerCase())) {
-    throw new ApiError("SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.");
-  }
+  const found = await formCredentials(c, field, policyB64);
   const { conditions, range } = parsePolicy(policyB64, c.now);
   const values = new Map(fields);
   values.set("key", key);

@@ -138,9 +138,11 @@ export function parseSigV4(request: Request, url: URL, form: SignatureForm): Sig
   if (missing.length > 0) malformed(`Query-string authentication version 4 requires the ${required.join(", ")} parameters (missing: ${missing.join(", ")})`);
   if (q.get("X-Amz-Algorithm") !== ALGORITHM) malformed(`X-Amz-Algorithm only supports "${ALGORITHM}"`);
   const expiresText = q.get("X-Amz-Expires")!;
-  const expires = /^\d{1,9}$/.test(expiresText) ? Number(expiresText) : NaN;
-  if (!(expires >= 1)) malformed("X-Amz-Expires must be a whole number of seconds");
-  if (expires > MAX_EXPIRES_SECONDS) malformed("X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds");
+  if (!/^-?\d{1,12}$/.test(expiresText)) malformed("X-Amz-Expires must be a whole number of seconds");
+  // Out of range is refused as AWS does: 403 AccessDenied, not a malformed request.
+  const expires = Number(expiresText);
+  if (expires < 1) throw s3Error("AccessDenied", "X-Amz-Expires must be non-negative and more than zero");
+  if (expires > MAX_EXPIRES_SECONDS) throw s3Error("AccessDenied", "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds");
   return {
     form,
     ...parseCredential(q.get("X-Amz-Credential")!, malformed),
@@ -239,12 +241,15 @@ export function canonicalHeaderCandidates(request: Request, url: URL, signed: st
   return [received, ...ACCEPT_ENCODING_CANDIDATES.filter((v) => v !== actual).map((v) => canonicalHeaders(request, url, signed, { "accept-encoding": v }))];
 }
 
-/** `name:value\n` for each signed header; `host` falls back to the URL's host (some runtimes hide it). */
+/**
+ * `name:value\n` for each signed header; `host` falls back to the URL's host (some runtimes hide
+ * it). A signed header that arrives without a value (`Content-Type:` — the HTTP layer drops empty
+ * headers) is the empty value the client signed: the signature still has to match.
+ */
 export function canonicalHeaders(request: Request, url: URL, signed: string[], override: Record<string, string> = {}): string {
   let out = "";
   for (const name of signed) {
-    const value = override[name] ?? request.headers.get(name) ?? (name === "host" ? url.host : null);
-    if (value === null) throw s3Error("AccessDenied", `the signed header ${name} is missing from the request`);
+    const value = override[name] ?? request.headers.get(name) ?? (name === "host" ? url.host : "");
     out += `${name}:${value.trim().replace(/\s+/g, " ")}\n`;
   }
   return out;

@@ -35,10 +35,11 @@ function writeChild(c: XmlChild, out: string[]): void {
   else for (const item of c) writeChild(item, out);
 }
 
+/** `name` may carry attributes written by the caller (`Grantee xsi:type="Group"`); the end tag takes the bare name. */
 function writeNode([name, ...children]: XmlNode, out: string[]): void {
   out.push(`<${name}>`);
   for (const c of children) writeChild(c, out);
-  out.push(`</${name}>`);
+  out.push(`</${name.split(" ", 1)[0]}>`);
 }
 
 const S3_NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/";

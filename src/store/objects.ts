@@ -57,6 +57,12 @@ export interface NewBlob {
  */
 export interface WriteMode {
   ifAbsent?: boolean;
+  /**
+   * Replace only an existing object whose S3 or UFile ETag (unquoted) is one of these (a write's
+   * `If-Match`; `*`: any existing object); when it does not hold nothing is written and the new
+   * blob is released.
+   */
+  ifMatch?: string[];
 }
 
 /** What a write released: blobs that no row references any more (their R2 bytes can go). */
@@ -86,7 +92,16 @@ const objectWhere = (bucketId: Bound, key: Bound) => sql`${objects.bucketId} = $
 
 /** True unless `mode.ifAbsent` and (bucket, key) holds an object. */
 const targetWritable = (bucketId: Bound, key: Bound, mode: WriteMode) =>
-  mode.ifAbsent ? sql`NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(bucketId, key)})` : sql`1`;
+  mode.ifAbsent ? sql`NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(bucketId, key)})` : (targetMatches(bucketId, key, mode) ?? sql`1`);
+
+/** `mode.ifMatch` as SQL: the target exists with one of those ETags (any, for `*`); null without it. */
+function targetMatches(bucketId: Bound, key: Bound, mode: WriteMode): SQL | null {
+  const tags = mode.ifMatch;
+  if (!tags) return null;
+  const list = sql.join(tags.map((t) => sql`${t}`), sql`, `);
+  const etagIs = tags.includes("*") ? sql`1` : sql`(${objects.s3Etag} IN (${list}) OR ${objects.etag} IN (${list}))`;
+  return sql`EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(bucketId, key)} AND ${etagIs})`;
+}
 
 const UPSERT = sql`ON CONFLICT (bucket_id, key) DO UPDATE SET blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag,
         s3_etag = excluded.s3_etag, mime = excluded.mime, storage_class = excluded.storage_class, user_meta = excluded.user_meta,
@@ -207,7 +222,7 @@ function publishStatements(db: Database, v: { [K in keyof PublishValues]: Bound 
     adjustBucketTotals(db, v.bucketId, v.key, { bytes: sql`${v.size}`, objects: sql.raw("1") }, writable),
     sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, s3_etag, mime, storage_class, user_meta, http_headers, created_at, modified_at, acl, tags)
       SELECT ${v.bucketId}, ${v.key}, ${v.blobId}, ${v.size}, ${v.etag}, ${v.s3Etag}, ${v.mime}, ${v.storageClass}, ${v.userMeta}, ${v.httpHeaders}, ${v.now}, ${v.now}, ${v.acl}, ${v.tags}
-      WHERE ${bucketExists} AND ${guard}
+      WHERE ${bucketExists} AND ${guard} AND ${targetMatches(v.bucketId, v.key, mode) ?? sql`1`}
       ${mode.ifAbsent ? INSERT_ONLY : UPSERT}`,
     sql`INSERT INTO ${blobs} (id, bucket_id, size, etag, refcount, created_at)
       SELECT ${v.blobId}, ${v.bucketId}, ${v.size}, ${v.etag}, (SELECT COUNT(*) FROM ${objects} WHERE ${objects.blobId} = ${v.blobId}), ${v.now}
@@ -268,9 +283,11 @@ export async function publishBlob(
     now,
   };
   const index = await indexDb(db, bucketId);
-  const statements = along
-    ? [...publishStatements(index, values, mode, along.guard), ...along.statements]
-    : PUBLISH[mode.ifAbsent ? "ifAbsent" : "replace"](index, values);
+  // If-Match writes are checked by the statements themselves (not precompiled: the ETags vary).
+  const statements =
+    along || mode.ifMatch
+      ? [...publishStatements(index, values, mode, along?.guard ?? sql.raw("1")), ...(along?.statements ?? [])]
+      : PUBLISH[mode.ifAbsent ? "ifAbsent" : "replace"](index, values);
   const [old, , , inserted, ...alongResults] = await batch(index, statements);
   const written = Number(inserted.results[0]?.refcount) > 0;
   // No blob row (a guard failed): the blob is not ours to release (a concurrent Finish may own it).

@@ -10,7 +10,7 @@ import { importCircles, importGraph, type ImportGraph } from "./import-graph";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
-type Layer = "entry" | "log" | "ufile" | "s3" | "control" | "console" | "core" | "auth" | "metering" | "store" | "shared" | "cli" | "schema" | "outside";
+type Layer = "entry" | "ufile" | "s3" | "control" | "console" | "core" | "auth" | "metering" | "store" | "shared" | "cli" | "schema" | "outside";
 
 /** Which layer a file of src/ belongs to; the first matching row wins. */
 const LAYER_OF: readonly (readonly [RegExp, Layer])[] = [
@@ -20,7 +20,6 @@ const LAYER_OF: readonly (readonly [RegExp, Layer])[] = [
   [/^src\/control\//, "control"],
   [/^src\/console\.ts$/, "console"],
   [/^src\/core\//, "core"],
-  [/^src\/access-log\.ts$/, "log"],
   [/^src\/auth\//, "auth"],
   [/^src\/metering\//, "metering"],
   [/^src\/store\//, "store"],
@@ -31,7 +30,7 @@ const LAYER_OF: readonly (readonly [RegExp, Layer])[] = [
 ];
 
 const FRONTS = ["ufile", "s3", "control", "console"] as const satisfies readonly Layer[];
-const BELOW_FRONTS = ["core", "log", "auth", "metering", "store", "shared"] as const satisfies readonly Layer[];
+const BELOW_FRONTS = ["core", "auth", "metering", "store", "shared"] as const satisfies readonly Layer[];
 
 /** What each layer may import (besides itself). */
 const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
@@ -41,8 +40,6 @@ const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
   control: BELOW_FRONTS,
   console: BELOW_FRONTS,
   core: ["auth", "metering", "store", "shared"],
-  /** The access log: filled by each front and written by the entry (one JSON line per request). */
-  log: ["auth", "shared"],
   auth: ["store", "shared"],
   /** Metering's aggregate queries (usage, storage, prices, quotas) still read the D1 schema themselves. */
   metering: ["store", "shared", "schema"],

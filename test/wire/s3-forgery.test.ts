@@ -145,6 +145,73 @@ const ROWS: Row[] = [
   { op: "ListObjectsV2", presigned: true, anonymous: false, ok: 200, run: (cred) => send(cred, { method: "GET", path: `${s3Path(bucket)}?list-type=2&prefix=f%2F` }) },
   { op: "ListObjects", presigned: true, anonymous: false, ok: 200, run: (cred) => send(cred, { method: "GET", path: `${s3Path(bucket)}?prefix=f%2F` }) },
   { op: "HeadBucket", presigned: true, anonymous: false, ok: 200, run: (cred) => send(cred, { method: "HEAD", path: s3Path(bucket) }) },
+  { op: "ListObjectVersions", presigned: true, anonymous: false, ok: 200, run: (cred) => send(cred, { method: "GET", path: `${s3Path(bucket)}?versions&prefix=f%2F` }) },
+  { op: "GetBucketAcl", presigned: true, anonymous: false, ok: 200, run: (cred) => send(cred, { method: "GET", path: `${s3Path(bucket)}?acl` }) },
+  {
+    op: "PutBucketAcl",
+    presigned: false,
+    anonymous: false,
+    rootOnly: true,
+    ok: 200,
+    run: (cred) => send(cred, { method: "PUT", path: `${s3Path(bucket)}?acl`, headers: { "x-amz-acl": "private" } }),
+  },
+  {
+    op: "GetObjectAcl",
+    presigned: true,
+    anonymous: false,
+    ok: 200,
+    run: async (cred, key) => {
+      await put(key);
+      return send(cred, { method: "GET", path: `${s3Path(bucket, key)}?acl` });
+    },
+  },
+  {
+    op: "PutObjectAcl",
+    presigned: true,
+    anonymous: false,
+    updates: true,
+    ok: 200,
+    run: async (cred, key) => {
+      await put(key);
+      return send(cred, { method: "PUT", path: `${s3Path(bucket, key)}?acl`, headers: { "x-amz-acl": "private" } });
+    },
+    unchanged: async (key) => expect((await asRoot({ method: "GET", path: `${s3Path(bucket, key)}?acl` })).text()).toContain("FULL_CONTROL"),
+  },
+  {
+    op: "GetObjectTagging",
+    presigned: true,
+    anonymous: false,
+    ok: 200,
+    run: async (cred, key) => {
+      await put(key);
+      return send(cred, { method: "GET", path: `${s3Path(bucket, key)}?tagging` });
+    },
+  },
+  {
+    op: "PutObjectTagging",
+    presigned: true,
+    anonymous: false,
+    updates: true,
+    ok: 200,
+    run: async (cred, key) => {
+      await put(key);
+      return send(cred, { method: "PUT", path: `${s3Path(bucket, key)}?tagging`, body: "<Tagging><TagSet><Tag><Key>forged</Key><Value>1</Value></Tag></TagSet></Tagging>" });
+    },
+    unchanged: async (key) => expect((await asRoot({ method: "GET", path: `${s3Path(bucket, key)}?tagging` })).text()).not.toContain("forged"),
+  },
+  {
+    op: "DeleteObjectTagging",
+    presigned: true,
+    anonymous: false,
+    updates: true,
+    ok: 204,
+    run: async (cred, key) => {
+      await put(key);
+      await asRoot({ method: "PUT", path: `${s3Path(bucket, key)}?tagging`, body: "<Tagging><TagSet><Tag><Key>kept</Key><Value>1</Value></Tag></TagSet></Tagging>" });
+      return send(cred, { method: "DELETE", path: `${s3Path(bucket, key)}?tagging` });
+    },
+    unchanged: async (key) => expect((await asRoot({ method: "GET", path: `${s3Path(bucket, key)}?tagging` })).text()).toContain("kept"),
+  },
   {
     op: "CreateBucket",
     presigned: false,

@@ -1,5 +1,5 @@
-import { clientIp } from "./auth/client-ip";
-import type { Principal } from "./auth/principal";
+import { clientIp } from "../auth/client-ip";
+import type { Principal } from "../auth/principal";
 
 /**
  * The access log (docs/operations.md "Access log"): one JSON line per request on the Worker's

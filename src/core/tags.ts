@@ -1,0 +1,11 @@
+/**
+ * Object tags, one set per object kept in its index row and shown by both fronts (UFile
+ * `?tagging` JSON, S3 `?tagging` XML). The limits are US3's and S3's alike; each front words
+ * its own refusals.
+ */
+export interface Tag {
+  Key: string;
+  Value: string;
+}
+
+export const TAG_LIMITS = { count: 10, keyChars: 128, valueChars: 256 } as const;

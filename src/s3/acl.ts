@@ -1,0 +1,127 @@
+import { readBounded } from "../body";
+import { ApiError } from "../errors";
+import { setBucketType, type BucketType } from "../store/buckets";
+import { updateObject } from "../store/objects";
+import type { ObjectAcl } from "../core/object-acl";
+import { publiclyReadable } from "../auth/public-read";
+import { authorizeBodyKey } from "./access";
+import { addressedObject, servedBucket, type S3Context } from "./context";
+import { childrenNamed, childText, parseXml, xmlResponse, XmlParseError, type XmlElement, type XmlNode } from "./xml";
+
+/**
+ * Canned ACLs over the access the UFile plane already has: a bucket is `private` or
+ * `public-read` (its type), an object `private`, `public-read` or `default` (its bucket's
+ * access; UFile's `x-ufile-object-acl`). `GET ?acl` answers the grants these mean (the owner's
+ * FULL_CONTROL, plus AllUsers READ when anyone may read); `PUT ?acl` takes `x-amz-acl` or an
+ * AccessControlPolicy body granting exactly that. Other ACLs (writes by others, grants to other
+ * accounts) have nothing to map onto and answer NotImplemented.
+ */
+
+const ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers";
+const MAX_ACL_BODY = 64 * 1024;
+const XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"';
+
+const notImplemented = (what: string) =>
+  new ApiError("NotImplemented", `${what} is not supported: buckets and objects are private or public-read (canned ACLs)`);
+
+/** Canned ACL → public or private; the owner-only canned ACLs are private (one account owns everything). */
+function cannedIsPublic(acl: string): boolean {
+  const v = acl.trim();
+  if (v === "public-read") return true;
+  if (v === "private" || v === "bucket-owner-full-control" || v === "bucket-owner-read") return false;
+  throw notImplemented(`x-amz-acl: ${acl}`);
+}
+
+/** The bucket type a CreateBucket or PutBucketAcl asks for with `x-amz-acl` (default private). */
+export function requestedBucketType(headers: Headers): BucketType {
+  const acl = headers.get("x-amz-acl");
+  return acl !== null && acl.trim() !== "" && cannedIsPublic(acl) ? "public" : "private";
+}
+
+/**
+ * The object ACL a write asks for with `x-amz-acl`: none → `default` (the bucket's access, as the
+ * UFile plane), `public-read` → readable by anyone, an owner-only ACL → `private`.
+ */
+export function requestedObjectAcl(headers: Headers): ObjectAcl | undefined {
+  const acl = headers.get("x-amz-acl");
+  if (acl === null || acl.trim() === "") return undefined;
+  return cannedIsPublic(acl) ? "public-read" : "private";
+}
+
+function policy(ownerId: string, isPublic: boolean): Response {
+  const grant = (grantee: XmlNode, permission: string): XmlNode => ["Grant", grantee, ["Permission", permission]];
+  const owner: XmlNode = [`Grantee ${XSI} xsi:type="CanonicalUser"`, ["ID", ownerId], ["DisplayName", ownerId]];
+  return xmlResponse([
+    "AccessControlPolicy",
+    ["Owner", ["ID", ownerId], ["DisplayName", ownerId]],
+    ["AccessControlList", grant(owner, "FULL_CONTROL"), isPublic ? grant([`Grantee ${XSI} xsi:type="Group"`, ["URI", ALL_USERS]], "READ") : null],
+  ]);
+}
+
+/** An AccessControlPolicy body → public or private, when it grants exactly what a canned ACL does. */
+function bodyIsPublic(raw: Uint8Array, ownerId: string): boolean {
+  let root: XmlElement;
+  try {
+    root = parseXml(new TextDecoder().decode(raw));
+    if (root.name !== "AccessControlPolicy") throw new XmlParseError(`unexpected <${root.name}>`);
+  } catch (err) {
+    if (err instanceof XmlParseError) throw new ApiError("MalformedXML", err.message);
+    throw err;
+  }
+  const list = childrenNamed(root, "AccessControlList")[0];
+  let ownerFull = false;
+  let allRead = false;
+  for (const g of list ? childrenNamed(list, "Grant") : []) {
+    const grantee = childrenNamed(g, "Grantee")[0];
+    const permission = childText(g, "Permission");
+    const id = grantee && childText(grantee, "ID");
+    const uri = grantee && childText(grantee, "URI");
+    if (id === ownerId && permission === "FULL_CONTROL") ownerFull = true;
+    else if (uri === ALL_USERS && permission === "READ") allRead = true;
+    else throw notImplemented(`the grant of ${permission ?? "?"} to ${id ?? uri ?? "another grantee"}`);
+  }
+  if (!ownerFull) throw notImplemented("an ACL without the owner's FULL_CONTROL");
+  return allRead;
+}
+
+async function requestedIsPublic(c: S3Context, ownerId: string): Promise<boolean> {
+  const acl = c.request.headers.get("x-amz-acl");
+  const raw = await readBounded(c.request.body, MAX_ACL_BODY);
+  if (raw === null) throw new ApiError("MalformedXML", `the AccessControlPolicy body is larger than ${MAX_ACL_BODY} bytes`);
+  if (acl !== null && acl.trim() !== "") {
+    if (raw.byteLength > 0) throw new ApiError("InvalidRequest", "Specify either x-amz-acl or an AccessControlPolicy body, not both");
+    return cannedIsPublic(acl);
+  }
+  if (raw.byteLength === 0) throw new ApiError("MalformedXML", "PutAcl needs x-amz-acl or an AccessControlPolicy body");
+  return bodyIsPublic(raw, ownerId);
+}
+
+export async function getBucketAcl(c: S3Context): Promise<Response> {
+  const b = servedBucket(c);
+  return policy(b.projectId, b.type === "public");
+}
+
+export async function putBucketAcl(c: S3Context): Promise<Response> {
+  const b = servedBucket(c);
+  const isPublic = await requestedIsPublic(c, b.projectId);
+  await setBucketType(c.db, b, isPublic ? "public" : "private", c.now);
+  return new Response(null, { status: 200 });
+}
+
+export async function getObjectAclOp(c: S3Context): Promise<Response> {
+  const b = servedBucket(c);
+  const row = await addressedObject(c);
+  if (!row) throw new ApiError("FileNotExist", "The specified key does not exist.");
+  return policy(b.projectId, publiclyReadable(b.type, row.acl));
+}
+
+export async function putObjectAclOp(c: S3Context): Promise<Response> {
+  const b = servedBucket(c);
+  const isPublic = await requestedIsPublic(c, b.projectId);
+  // A body's grant publishes as x-amz-acl: public-read would: the row's `published` right applies.
+  if (isPublic) await authorizeBodyKey(c, c.principal, c.key, "public-read");
+  if (!(await updateObject(c.db, b.id, c.key, { acl: isPublic ? "public-read" : "private" }))) {
+    throw new ApiError("FileNotExist", "The specified key does not exist.");
+  }
+  return new Response(null, { status: 200 });
+}

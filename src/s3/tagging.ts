@@ -1,0 +1,102 @@
+import { readBounded } from "../body";
+import { ApiError } from "../errors";
+import { NO_TAGS, updateObject } from "../store/objects";
+import { TAG_LIMITS, type Tag } from "../core/tags";
+import { addressedObject, servedBucket, type S3Context } from "./context";
+import { childrenNamed, childText, parseXml, xmlResponse, XmlParseError, type XmlElement } from "./xml";
+
+/**
+ * S3 object tagging over the tags the UFile plane keeps in each object's index row (one set,
+ * both APIs see it): `GET|PUT|DELETE /<bucket>/<key>?tagging`, the `x-amz-tagging` header of
+ * PutObject, CreateMultipartUpload and CopyObject (with `x-amz-tagging-directive`), and
+ * `x-amz-tagging-count` on GET/HEAD. S3's rules: at most 10 tags, unique keys of 1-128
+ * characters, values of 0-256, letters, digits, spaces and `+ - = . _ : / @`.
+ */
+
+const MAX_TAGS = TAG_LIMITS.count;
+const TAG_CHARS = /^[\p{L}\p{N}\p{Zs}+\-=._:/@]*$/u;
+const MAX_TAGGING_BODY = 64 * 1024;
+
+const invalidTag = (why: string) => new ApiError("InvalidTag", why);
+
+/** S3's checks of a tag set, in order given. */
+export function checkTagSet(tags: Tag[]): Tag[] {
+  if (tags.length > MAX_TAGS) throw invalidTag(`Object tags cannot be greater than ${MAX_TAGS}`);
+  const seen = new Set<string>();
+  for (const { Key, Value } of tags) {
+    if (Key === "" || [...Key].length > TAG_LIMITS.keyChars) throw invalidTag(`The TagKey you have provided is invalid (1 to ${TAG_LIMITS.keyChars} characters)`);
+    if ([...Value].length > TAG_LIMITS.valueChars) throw invalidTag(`The TagValue you have provided is invalid (at most ${TAG_LIMITS.valueChars} characters)`);
+    if (!TAG_CHARS.test(Key) || !TAG_CHARS.test(Value)) throw invalidTag("Tags may hold letters, digits, spaces and + - = . _ : / @");
+    if (seen.has(Key)) throw invalidTag("Cannot provide multiple Tags with the same key");
+    seen.add(Key);
+  }
+  return tags;
+}
+
+/** `x-amz-tagging: k1=v1&k2=v2` (URL query encoding) → tags; null when the header is absent. */
+export function taggingHeader(headers: Headers): Tag[] | null {
+  const raw = headers.get("x-amz-tagging");
+  if (raw === null) return null;
+  return checkTagSet([...new URLSearchParams(raw)].map(([Key, Value]) => ({ Key, Value })));
+}
+
+/** The stored JSON of the tags a write names (`x-amz-tagging`), or undefined to use the default. */
+export function requestedTags(headers: Headers): string | undefined {
+  const tags = taggingHeader(headers);
+  return tags === null ? undefined : JSON.stringify(tags);
+}
+
+/** `x-amz-tagging-count` for GET/HEAD, when the object has tags. */
+export function tagCountHeader(headers: Headers, storedTags: string): void {
+  const count = (JSON.parse(storedTags) as Tag[]).length;
+  if (count > 0) headers.set("x-amz-tagging-count", String(count));
+}
+
+function tagsOf(el: XmlElement): Tag[] {
+  const set = childrenNamed(el, "TagSet");
+  if (set.length !== 1) throw new XmlParseError("a Tagging needs one <TagSet>");
+  return childrenNamed(set[0], "Tag").map((t) => {
+    const Key = childText(t, "Key");
+    if (Key === undefined) throw new XmlParseError("a <Tag> without <Key>");
+    return { Key, Value: childText(t, "Value") ?? "" };
+  });
+}
+
+/** A `<Tagging><TagSet><Tag><Key/><Value/></Tag>…</TagSet></Tagging>` body, checked. */
+export async function readTaggingBody(c: S3Context): Promise<Tag[]> {
+  const raw = await readBounded(c.request.body, MAX_TAGGING_BODY);
+  if (raw === null) throw new ApiError("MalformedXML", `the Tagging body is larger than ${MAX_TAGGING_BODY} bytes`);
+  try {
+    const root = parseXml(new TextDecoder().decode(raw));
+    if (root.name !== "Tagging") throw new XmlParseError(`unexpected <${root.name}>`);
+    return checkTagSet(tagsOf(root));
+  } catch (err) {
+    if (err instanceof XmlParseError) throw new ApiError("MalformedXML", err.message);
+    throw err;
+  }
+}
+
+/** The `<Tagging>` answer of a tag set. */
+export const taggingResponse = (tags: Tag[]): Response =>
+  xmlResponse(["Tagging", ["TagSet", tags.map((t) => ["Tag", ["Key", t.Key], ["Value", t.Value]])]]);
+
+export async function getObjectTaggingOp(c: S3Context): Promise<Response> {
+  const row = await addressedObject(c);
+  if (!row) throw new ApiError("FileNotExist", "The specified key does not exist.");
+  return taggingResponse(JSON.parse(row.tags) as Tag[]);
+}
+
+export async function putObjectTaggingOp(c: S3Context): Promise<Response> {
+  const tags = await readTaggingBody(c);
+  if (!(await updateObject(c.db, servedBucket(c).id, c.key, { tags: JSON.stringify(tags) }))) {
+    throw new ApiError("FileNotExist", "The specified key does not exist.");
+  }
+  return new Response(null, { status: 200 });
+}
+
+export async function deleteObjectTaggingOp(c: S3Context): Promise<Response> {
+  if (!(await updateObject(c.db, servedBucket(c).id, c.key, { tags: NO_TAGS }))) {
+    throw new ApiError("FileNotExist", "The specified key does not exist.");
+  }
+  return new Response(null, { status: 204 });
+}
