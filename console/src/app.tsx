@@ -113,39 +113,44 @@ export function App() {
   return (
     <LangContext.Provider value={{ lang, t }}>
       <AppContext.Provider value={ctx}>
-        <a class="skip" href="#main" onClick={(e) => (e.preventDefault(), document.getElementById("main")?.focus())}>
-          {t("app.skip")}
-        </a>
-        <header class="topbar">
-          <a class="brand" href="#/buckets">
-            {t("app.name")}
+        {/* A full-height column: the content scrolls in its own box, the upload tray takes the room below it. */}
+        <div class="shell">
+          <a class="skip" href="#main" onClick={(e) => (e.preventDefault(), document.getElementById("main")?.focus())}>
+            {t("app.skip")}
           </a>
-          <nav aria-label={t("nav.label")}>
-            {nav.map(([name, href, label]) => (
-              <a href={href} aria-current={screen.name === name || (name === "buckets" && (screen.name === "files" || screen.name === "rules")) ? "page" : undefined}>
-                {label}
-              </a>
-            ))}
-          </nav>
-          <div class="who">
-            <span class="badge" title={session.keys.publicKey}>
-              {session.kind === "root" ? t("app.root") : t("app.token")}
-            </span>
-            {langSwitch}
-            <button type="button" onClick={signOut}>
-              {t("app.signOut")}
-            </button>
+          <header class="topbar">
+            <a class="brand" href="#/buckets">
+              {t("app.name")}
+            </a>
+            <nav aria-label={t("nav.label")}>
+              {nav.map(([name, href, label]) => (
+                <a href={href} aria-current={screen.name === name || (name === "buckets" && (screen.name === "files" || screen.name === "rules")) ? "page" : undefined}>
+                  {label}
+                </a>
+              ))}
+            </nav>
+            <div class="who">
+              <span class="badge" title={session.keys.publicKey}>
+                {session.kind === "root" ? t("app.root") : t("app.token")}
+              </span>
+              {langSwitch}
+              <button type="button" onClick={signOut}>
+                {t("app.signOut")}
+              </button>
+            </div>
+          </header>
+          <div class="scroller">
+            <main id="main" tabIndex={-1}>
+              {screen.name === "buckets" && <Buckets />}
+              {/* Keyed by folder: a new folder starts with a fresh filter, page and selection. */}
+              {screen.name === "files" && <Files key={`${screen.bucket}/${screen.prefix}`} bucket={screen.bucket} prefix={screen.prefix} />}
+              {screen.name === "rules" && <Rules key={screen.bucket} bucket={screen.bucket} />}
+              {screen.name === "tokens" && <Tokens />}
+              {screen.name === "usage" && <Usage />}
+            </main>
           </div>
-        </header>
-        <main id="main" tabIndex={-1}>
-          {screen.name === "buckets" && <Buckets />}
-          {/* Keyed by folder: a new folder starts with a fresh filter, page and selection. */}
-          {screen.name === "files" && <Files key={`${screen.bucket}/${screen.prefix}`} bucket={screen.bucket} prefix={screen.prefix} />}
-          {screen.name === "rules" && <Rules key={screen.bucket} bucket={screen.bucket} />}
-          {screen.name === "tokens" && <Tokens />}
-          {screen.name === "usage" && <Usage />}
-        </main>
-        <Uploads />
+          <Uploads />
+        </div>
       </AppContext.Provider>
     </LangContext.Provider>
   );

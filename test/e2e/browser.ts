@@ -69,3 +69,33 @@ export async function seeAttribute(loc: Locator, name: string, value: string): P
 export async function seeFocused(loc: Locator): Promise<void> {
   await expect.poll(() => quietly(() => loc.evaluate((el) => el === document.activeElement, undefined, { timeout: 1000 })), WAIT).toBe(true);
 }
+
+// ── Layout and legibility checks ──
+
+/** The WCAG contrast ratio of an element's text colour against the first opaque background behind it. */
+export function contrast(loc: Locator): Promise<number> {
+  return loc.evaluate((el) => {
+    const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
+    const lum = ([r, g, b]: number[]) => {
+      const f = (v: number) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+      return 0.2126 * f(r!) + 0.7152 * f(g!) + 0.0722 * f(b!);
+    };
+    let bg = "rgb(255, 255, 255)";
+    for (let e: Element | null = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] === 1)) {
+        bg = getComputedStyle(e).backgroundColor;
+        break;
+      }
+    }
+    const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(rgb(bg))];
+    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  });
+}
+
+/** Whether two elements' boxes on screen share any area. */
+export async function overlaps(a: Locator, b: Locator): Promise<boolean> {
+  const [x, y] = [await a.boundingBox(), await b.boundingBox()];
+  if (!x || !y) return false;
+  return x.x < y.x + y.width - 0.5 && y.x < x.x + x.width - 0.5 && x.y < y.y + y.height - 0.5 && y.y < x.y + x.height - 0.5;
+}

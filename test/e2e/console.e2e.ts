@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { Browser, Page, Request, Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { control, eventually, file, pattern, putFile, request, server, triggerScheduled, ufileEtag, PRIVATE_KEY, PUBLIC_KEY } from "../wire/client";
-import { launch, screenshot, seeAttribute, seeCount, seeFocused, seeText, watchErrors } from "./browser";
+import { contrast, launch, overlaps, screenshot, seeAttribute, seeCount, seeFocused, seeText, watchErrors } from "./browser";
 
 /**
  * The web console end to end (issue 12 "Done when"), in one browser session that a user would
@@ -107,6 +107,8 @@ describe("web console", () => {
     await page.getByLabel("Private key").fill(PRIVATE_KEY);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("heading", { name: "Buckets", level: 1 }).waitFor();
+    // A fresh account: the empty list names the first step.
+    await seeText(page.getByTestId("empty-state"), "No buckets yet.Start here: type a name above and choose Create bucket.");
     const stored = await page.evaluate(() => [sessionStorage.getItem("edgefile.console.session") !== null, localStorage.getItem("edgefile.console.session")]);
     expect(stored).toEqual([true, null]);
   });
@@ -134,7 +136,9 @@ describe("web console", () => {
     for (const key of ["hello.txt", "notes.md", "data.json", "docs/readme.txt", "docs/img/blue.png"]) {
       await seeText(uploadRow(key).locator(".upload-state"), "Uploaded", { exact: true });
     }
-    await seeAttribute(page.getByRole("progressbar", { name: "Total upload progress" }), "aria-valuenow", "100");
+    // All sent: the total bar goes and the tray folds to its summary line.
+    await seeText(page.locator(".uploads-summary"), "All 5 finished", { exact: true });
+    await seeCount(page.getByRole("progressbar", { name: "Total upload progress" }), 0);
     await fileButton("hello.txt").waitFor();
     await page.getByRole("link", { name: "docs/" }).waitFor();
     expect((await file(bucket, "hello.txt")).text()).toBe("hello from the edgefile console\n");
@@ -148,6 +152,13 @@ describe("web console", () => {
     const bar = page.getByRole("progressbar", { name: "Upload progress of big.bin" });
     await expect.poll(async () => Number(await bar.getAttribute("aria-valuenow")), { timeout: 60_000 }).toBeGreaterThanOrEqual(55);
     await seeText(uploadRow("big.bin").locator(".upload-state"), "Uploading", { exact: true });
+    // Percent, rate and time left, beside the fill (never on it) and legible on the tray.
+    const text = uploadRow("big.bin").locator(".pct");
+    await expect.poll(() => text.textContent(), POLL).toMatch(/^\d+% · [\d.]+ (B|KB|MB|GB)\/s · [\d a-z]+ left$/);
+    expect(await overlaps(text, uploadRow("big.bin").locator(".bar"))).toBe(false);
+    expect(await contrast(text)).toBeGreaterThanOrEqual(7);
+    // The tray is a band below the content, not over it.
+    expect(await overlaps(page.locator("aside.uploads"), page.locator(".scroller"))).toBe(false);
     await screenshot(page, "upload-progress");
     const record = await page.evaluate(() => JSON.parse(localStorage.getItem("edgefile.console.uploads") ?? "[]"));
     expect(record).toMatchObject([{ bucket, key: "big.bin", size: BIG }]);
@@ -167,6 +178,9 @@ describe("web console", () => {
     expect(head.headers["content-length"]).toBe(String(BIG));
     expect(head.headers.etag).toBe(ufileEtag(pattern(BIG)));
     expect(await page.evaluate(() => localStorage.getItem("edgefile.console.uploads"))).toBe("[]");
+    // Nothing left to send: the tray folds to one line.
+    await seeAttribute(page.getByRole("button", { name: "Show list" }), "aria-expanded", "false");
+    await seeText(page.locator(".uploads-summary"), "All 1 finished", { exact: true });
   });
 
   it("skips the second upload of a file with 秒传 (UploadHit), sending no bytes", async () => {
@@ -238,6 +252,31 @@ describe("web console", () => {
     await screenshot(page, "files");
   });
 
+  it("shows each file's type and sorts the page by a column", async () => {
+    await openFolder("");
+    await seeText(page.getByRole("row", { name: /notes\.md/ }), "MD");
+    await seeText(page.getByRole("row", { name: /docs\// }), "Folder");
+    const names = () => page.locator("tbody button.link").allTextContents();
+    const size = page.getByRole("columnheader", { name: "Size" });
+    await size.getByRole("button").click();
+    await seeAttribute(size, "aria-sort", "ascending");
+    expect(await names()).toEqual(["data.json", "notes.md", "hello.txt", "big.bin"]);
+    await size.getByRole("button").click();
+    await seeAttribute(size, "aria-sort", "descending");
+    expect(await names()).toEqual(["big.bin", "hello.txt", "notes.md", "data.json"]);
+    // Per-row actions: download under the file's own name, and delete after a confirmation.
+    const [saved] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download hello.txt" }).click()]);
+    expect(saved.suggestedFilename()).toBe("hello.txt");
+    expect(await saved.failure()).toBeNull();
+    await openFolder("many/");
+    await page.getByRole("button", { name: "Delete k0000.txt" }).click();
+    await seeText(page.getByRole("dialog"), "many/k0000.txt");
+    await page.getByRole("dialog").getByRole("button", { name: "Delete 1 file(s)" }).click();
+    await seeText(page.getByRole("status"), "1 file(s) deleted.");
+    expect((await file(bucket, "many/k0000.txt")).status).toBe(404);
+    expect((await file(bucket, "many/k0001.txt")).status).toBe(200);
+  });
+
   it("makes a presigned link that works in a new browser context without keys", async () => {
     await openFolder("");
     await fileButton("notes.md").click();
@@ -246,9 +285,11 @@ describe("web console", () => {
     const url = await page.getByLabel("Link", { exact: true }).inputValue();
     const expires = Number(new URL(url).searchParams.get("Expires"));
     expect(Math.abs(expires - (Date.now() / 1000 + 300))).toBeLessThan(30);
+    // A small size reads once, in bytes.
+    await seeText(page.getByTestId("details-size"), "30 B", { exact: true });
     await screenshot(page, "details");
     // Download: a short presigned URL with ufileattname, saved under the file's name.
-    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download" }).click()]);
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("dialog").getByRole("button", { name: "Download" }).click()]);
     expect(download.suggestedFilename()).toBe("notes.md");
     expect(await download.failure()).toBeNull();
     await page.getByRole("button", { name: "Close" }).click();
@@ -288,7 +329,9 @@ describe("web console", () => {
     await fileButton("data.json").click();
     await page.getByRole("combobox", { name: "Storage class" }).selectOption("ARCHIVE");
     await page.getByRole("button", { name: "Change class" }).click();
-    await seeText(page.getByRole("status"), "Storage class is now ARCHIVE.");
+    await seeText(page.getByRole("status"), "Storage class is now Archive.");
+    // The list has reloaded with the new class before the file is opened again.
+    await seeText(page.getByRole("row", { name: /data\.json/ }), "Archive");
     await fileButton("data.json").click();
     await seeText(page.getByRole("dialog"), "Archived files must be restored before they can be read.");
     await page.getByRole("button", { name: "Restore", exact: true }).click();
@@ -319,7 +362,7 @@ describe("web console", () => {
     await page.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
     await seeText(page.getByRole("alert"), "The bucket still holds files.");
     await seeText(page.getByRole("alert"), "15023");
-    await seeText(page.getByRole("row", { name: new RegExp(bucket) }), "20.0 MiB");
+    await seeText(page.getByRole("row", { name: new RegExp(bucket) }), "20.0 MB");
     await screenshot(page, "buckets");
   });
 
@@ -328,14 +371,24 @@ describe("web console", () => {
   it("creates a token scoped to one bucket and the docs/ prefix; the private key is shown once", async () => {
     await page.getByRole("link", { name: "Tokens", exact: true }).click();
     await page.getByRole("heading", { name: "Tokens", level: 1 }).waitFor();
+    await seeText(page.getByTestId("empty-state"), "No tokens yet.Create one above");
     await page.getByLabel("Name", { exact: true }).fill("docs-reader");
-    await page.getByRole("checkbox", { name: "Upload (write)" }).check();
+    // Nothing is pre-ticked: like the API's default, a new token grants nothing until chosen.
+    const ops = page.getByRole("group", { name: "Operations" }).getByRole("checkbox");
+    expect(await ops.count()).toBeGreaterThan(2);
+    expect(await ops.evaluateAll((boxes) => boxes.filter((b) => (b as HTMLInputElement).checked).length)).toBe(0);
+    for (const name of ["Download (read)", "List files", "Upload (write)"]) await page.getByRole("checkbox", { name }).check();
+    // The two IP lists line up side by side.
+    const [allow, block] = [await page.getByLabel("Allowed IP addresses").boundingBox(), await page.getByLabel("Blocked IP addresses").boundingBox()];
+    expect([allow!.y, allow!.width, allow!.height]).toEqual([block!.y, block!.width, block!.height]);
     // No bucket chosen: refused before any call (the API would read an empty list as all buckets).
     await page.getByRole("button", { name: "Create token" }).click();
     await seeText(page.getByRole("alert"), "Choose at least one bucket, or all buckets.");
     await page.getByRole("checkbox", { name: bucket, exact: true }).check();
     await page.getByLabel("Key prefixes").fill("docs/");
     await page.getByRole("button", { name: "1 day" }).click();
+    const expiry = await page.getByLabel("Expires").inputValue();
+    expect(expiry).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d$/);
     await screenshot(page, "tokens");
     await page.getByRole("button", { name: "Create token" }).click();
     const dialog = page.getByRole("dialog", { name: "Token created: save its private key now" });
@@ -346,6 +399,8 @@ describe("web console", () => {
     const row = page.getByRole("row", { name: /docs-reader/ });
     await seeText(row, "Download (read), List files, Upload (write)");
     await seeText(row, "docs/");
+    // The list shows expiry in the form's own format.
+    await seeText(row, expiry);
     // The list never shows private keys again (DescribeUFileToken Display=0).
     await seeCount(page.getByText(token.privateKey), 0);
   });
@@ -392,10 +447,23 @@ describe("web console", () => {
     await seeCount(page.getByRole("figure").filter({ hasText: "Requests" }).locator("tbody tr"), 30);
     const requests = page.getByRole("figure").filter({ hasText: "Requests" });
     await requests.getByText("Numbers by day").click();
-    const lastDay = Number(await requests.locator("tbody tr").last().locator("td.num").textContent());
-    expect(lastDay).toBeGreaterThan(0);
+    // Requests read as a count, with the API's own ×10⁴ figure beside it in the table.
+    const lastRow = requests.locator("tbody tr").last();
+    const lastDay = await lastRow.locator("td.num").first().textContent();
+    expect(lastDay).toMatch(/^[1-9][\d,]* requests$/);
+    const apiFigure = Number(await lastRow.locator("td.api").textContent());
+    expect(apiFigure * 10_000).toBeCloseTo(Number(lastDay!.replace(/\D/g, "")), 6);
+    await seeText(page.getByTestId("total-RequestCount"), lastDay!.replace(/^/, "Total: "), { exact: true });
+    // Sizes in KB/MB/GB with one decimal; no raw API fractions outside the table.
+    await expect.poll(() => page.getByTestId("total-StorageVolume").textContent(), POLL).toMatch(/^Total: \d+(\.\d)? (B|KB|MB|GB)·day$/);
+    expect(await page.getByTestId("total-DownloadTraffic").textContent()).toMatch(/^Total: \d+(\.\d)? (B|KB|MB|GB)$/);
+    const quota = page.getByRole("heading", { name: "Quota left" }).locator("..");
+    await expect.poll(() => quota.textContent(), POLL).toMatch(/Requests[\d,]+ requests/);
+    expect(await quota.textContent()).not.toMatch(/×10|\d\.\d{2,}/);
+    // Units are on the ticks, so no axis title sits over them.
+    await seeCount(page.locator(".chart .u-label"), 0);
     await page.getByRole("heading", { name: "Quota left" }).waitFor();
-    await seeText(page.getByRole("row", { name: new RegExp(bucket) }), "20.0 MiB");
+    await seeText(page.getByRole("row", { name: new RegExp(bucket) }), "20.0 MB");
     await page.getByRole("button", { name: "Calculate" }).click();
     await seeText(page.locator(".price"), "Price: 346 fen (¥3.46)", { exact: true });
     await page.getByRole("button", { name: "7 days" }).click();
@@ -411,8 +479,39 @@ describe("web console", () => {
     await page.getByRole("heading", { name: "存储空间", level: 1 }).waitFor();
     await page.getByRole("link", { name: bucket, exact: true }).waitFor();
     await screenshot(page, "buckets-zh");
+    // Storage classes read in Chinese too.
+    await page.getByRole("link", { name: bucket, exact: true }).click();
+    await seeText(page.getByRole("row", { name: /big\.bin/ }), "标准");
+    await page.getByRole("link", { name: "存储空间" }).click();
     await page.getByRole("button", { name: "English" }).click();
     await page.getByRole("heading", { name: "Buckets", level: 1 }).waitFor();
+  });
+
+  it("keeps the upload tray off the content on a phone, and drops it when the user leaves the page", async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await openFolder("many/");
+    // Hold the bytes on the wire so the tray stays busy.
+    const held: Route[] = [];
+    await page.route(/phone\.txt/, (route) => void (route.request().method() === "PUT" ? held.push(route) : route.continue()));
+    await page.getByTestId("file-input").setInputFiles({ name: "phone.txt", mimeType: "text/plain", buffer: Buffer.from("from a phone\n") });
+    await seeText(uploadRow("many/phone.txt").locator(".upload-state"), "Uploading", { exact: true });
+    const tray = page.locator("aside.uploads");
+    expect(await overlaps(tray, page.locator(".scroller"))).toBe(false);
+    expect((await tray.boundingBox())!.height).toBeLessThanOrEqual(844 * 0.4 + 1);
+    // The last row of a long list scrolls fully into view above the tray.
+    const last = page.locator("tbody tr").last();
+    await last.scrollIntoViewIfNeeded();
+    expect(await overlaps(last, tray)).toBe(false);
+    await screenshot(page, "phone-upload");
+    await expect.poll(() => held.length, POLL).toBe(1);
+    await held[0]!.continue();
+    await seeText(uploadRow("many/phone.txt").locator(".upload-state"), "Uploaded", { exact: true });
+    await page.unrouteAll({ behavior: "ignoreErrors" });
+    await seeAttribute(page.getByRole("button", { name: "Show list" }), "aria-expanded", "false");
+    await page.getByRole("link", { name: "Tokens", exact: true }).click();
+    await page.getByRole("heading", { name: "Tokens", level: 1 }).waitFor();
+    await seeCount(tray, 0);
+    await page.setViewportSize({ width: 1200, height: 760 });
   });
 
   it("fits a phone screen and works with the keyboard", async () => {

@@ -29,6 +29,9 @@ export interface UploadItem {
   progress: number;
   /** Parts that were already on the server when this upload resumed. */
   resumedParts?: number;
+  /** When sending started (ms) and the bytes the server already had then: the base of rate and time left. */
+  startedAt?: number;
+  startBytes?: number;
   error?: string;
   errorCode?: number;
 }
@@ -68,6 +71,16 @@ export function forgetRecord(bucket: string, key: string): void {
 
 function findRecord(bucket: string, key: string, file: File): ResumeRecord | undefined {
   return resumeRecords().find((r) => sameUpload(r, bucket, key) && r.name === file.name && r.size === file.size && r.lastModified === file.lastModified);
+}
+
+/** Bytes per second since sending started and seconds left at that rate; null until there is a rate. */
+export function speed(item: UploadItem, now = Date.now()): { rate: number; left: number } | null {
+  if (item.state !== "uploading" || item.startedAt === undefined) return null;
+  const seconds = (now - item.startedAt) / 1000;
+  const sent = item.progress - (item.startBytes ?? 0);
+  if (seconds < 0.25 || sent <= 0) return null;
+  const rate = sent / seconds;
+  return { rate, left: (item.size - item.progress) / rate };
 }
 
 const mimeOf = (file: File) => file.type || "application/octet-stream";
@@ -130,6 +143,14 @@ export class UploadQueue {
     this.changed();
   }
 
+  /** Drops uploads that need nothing more from the user (uploaded or instant); failures and interruptions stay. */
+  clearDone(): void {
+    const kept = this.items.filter((i) => i.state !== "done" && i.state !== "instant");
+    if (kept.length === this.items.length) return;
+    this.items = kept;
+    this.changed();
+  }
+
   clearFinished(): void {
     this.items = this.items.filter((i) => !["done", "instant", "failed"].includes(i.state));
     this.changed();
@@ -166,7 +187,7 @@ export class UploadQueue {
         forgetRecord(item.bucket, item.key);
         this.update(item, { state: "instant", progress: file.size });
       } else {
-        this.update(item, { state: "uploading", progress: 0 });
+        this.update(item, { state: "uploading", progress: 0, startedAt: Date.now(), startBytes: 0 });
         if (file.size < MULTIPART_FROM) await client.put(item.key, file, mimeOf(file), (n) => this.update(item, { progress: n }));
         else await this.multipart(client, item, file, etag);
         this.update(item, { state: "done", progress: file.size });
@@ -223,6 +244,8 @@ export class UploadQueue {
     };
     this.update(item, { resumedParts: done.size });
     report();
+    // Parts resumed from the server were not sent now: they do not count towards the rate.
+    this.update(item, { startedAt: Date.now(), startBytes: item.progress });
     const todo = Array.from({ length: count }, (_, n) => n).filter((n) => !done.has(n));
     const worker = async () => {
       for (let n = todo.shift(); n !== undefined; n = todo.shift()) {

@@ -67,12 +67,26 @@ export function Notice(props: { children: ComponentChildren; kind?: "info" | "wa
   );
 }
 
-export function Progress(props: { value: number; max: number; label: string }) {
-  const pct = props.max > 0 ? Math.min(100, Math.round((props.value / props.max) * 100)) : 100;
+/** A progress bar; its text (percent, then `detail` such as rate and time left) sits beside the fill, never on it. */
+/** What an empty screen says: that it is empty, and the first step to fill it. */
+export function EmptyState(props: { title: string; step: string }) {
   return (
-    <div class="progress" role="progressbar" aria-label={props.label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct}>
-      <div class="bar" style={{ width: `${pct}%` }} />
-      <span class="pct">{pct}%</span>
+    <div class="empty" data-testid="empty-state">
+      <p class="empty-title">{props.title}</p>
+      <p>{props.step}</p>
+    </div>
+  );
+}
+
+export function Progress(props: { value: number; max: number; label: string; detail?: string }) {
+  const pct = props.max > 0 ? Math.min(100, Math.round((props.value / props.max) * 100)) : 100;
+  const text = props.detail ? `${pct}% · ${props.detail}` : `${pct}%`;
+  return (
+    <div class="progress-line">
+      <div class="progress" role="progressbar" aria-label={props.label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct} aria-valuetext={text}>
+        <div class="bar" style={{ width: `${pct}%` }} />
+      </div>
+      <span class="pct">{text}</span>
     </div>
   );
 }

@@ -5,7 +5,7 @@ import { explain } from "../lib/explain";
 import { bytes, dateTime } from "../lib/format";
 import { useT } from "../lib/i18n";
 import { fileHostFromDomain, parsePlace } from "../lib/session";
-import { Confirm, ErrorBox, Notice } from "../ui/widgets";
+import { Confirm, EmptyState, ErrorBox, Notice } from "../ui/widgets";
 
 export interface BucketSet {
   BucketName: string;
@@ -130,7 +130,7 @@ function RootBuckets() {
       {list === null ? (
         <p aria-busy="true">{t("common.loading")}</p>
       ) : list.length === 0 ? (
-        <p>{t("buckets.none")}</p>
+        <EmptyState title={t("buckets.none")} step={t("buckets.firstStep")} />
       ) : (
         <div class="table-wrap">
           <table>

@@ -2,9 +2,10 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { ListObjectsResult, ObjectEntry } from "../lib/api";
 import { filesPath, go, useApp } from "../lib/context";
 import { explain, isScopeRefusal } from "../lib/explain";
-import { baseName, bytes, dateTime } from "../lib/format";
+import { download } from "../lib/download";
+import { baseName, bytes, dateTime, fileType } from "../lib/format";
 import { useT } from "../lib/i18n";
-import { Confirm, ErrorBox, Notice } from "../ui/widgets";
+import { Confirm, EmptyState, ErrorBox, Notice } from "../ui/widgets";
 import { ObjectDetails } from "./ObjectDetails";
 
 /**
@@ -37,6 +38,23 @@ async function droppedFiles(dt: DataTransfer): Promise<{ file: File; path: strin
   return out;
 }
 
+type SortKey = "name" | "type" | "size" | "class" | "modified";
+
+function compareBy(by: SortKey, a: ObjectEntry, b: ObjectEntry): number {
+  switch (by) {
+    case "name":
+      return a.Key < b.Key ? -1 : a.Key > b.Key ? 1 : 0;
+    case "type":
+      return fileType(a.MimeType, a.Key).localeCompare(fileType(b.MimeType, b.Key)) || compareBy("name", a, b);
+    case "size":
+      return Number(a.Size) - Number(b.Size) || compareBy("name", a, b);
+    case "class":
+      return a.StorageClass.localeCompare(b.StorageClass) || compareBy("name", a, b);
+    case "modified":
+      return a.LastModified - b.LastModified || compareBy("name", a, b);
+  }
+}
+
 export function Files(props: { bucket: string; prefix: string }) {
   const { t, lang } = useT();
   const ctx = useApp();
@@ -53,6 +71,7 @@ export function Files(props: { bucket: string; prefix: string }) {
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [dragging, setDragging] = useState(false);
   const [newFolder, setNewFolder] = useState("");
+  const [sort, setSort] = useState<{ by: SortKey; dir: 1 | -1 } | null>(null);
   const fileInput = useRef<HTMLInputElement>(null);
   const folderInput = useRef<HTMLInputElement>(null);
   const marker = markers[markers.length - 1];
@@ -155,7 +174,17 @@ export function Files(props: { bucket: string; prefix: string }) {
   };
 
   const crumbs = props.prefix.split("/").filter(Boolean);
-  const files = page?.Contents ?? [];
+  // The server lists by key; a column sort orders the page shown (folders stay first).
+  const listed = page?.Contents ?? [];
+  const files = sort ? [...listed].sort((a, b) => sort.dir * compareBy(sort.by, a, b)) : listed;
+  const sortHeader = (by: SortKey, label: string, cls = "") => (
+    <th scope="col" class={cls} aria-sort={sort?.by === by ? (sort.dir === 1 ? "ascending" : "descending") : "none"}>
+      <button type="button" class="sort" onClick={() => setSort({ by, dir: sort?.by === by ? (-sort.dir as 1 | -1) : 1 })}>
+        {label}
+        <span aria-hidden="true">{sort?.by === by ? (sort.dir === 1 ? " ▲" : " ▼") : ""}</span>
+      </button>
+    </th>
+  );
   const folders = page?.CommonPrefixes ?? [];
   const allSelected = files.length > 0 && files.every((f) => selected.has(f.Key));
 
@@ -266,17 +295,21 @@ export function Files(props: { bucket: string; prefix: string }) {
                       onChange={() => setSelected(allSelected ? new Set() : new Set(files.map((f) => f.Key)))}
                     />
                   </th>
-                  <th scope="col">{t("files.name")}</th>
-                  <th scope="col" class="num">{t("files.size")}</th>
-                  <th scope="col" class="hide-narrow">{t("files.class")}</th>
-                  <th scope="col" class="hide-narrow">{t("files.modified")}</th>
+                  {sortHeader("name", t("files.name"))}
+                  {sortHeader("type", t("files.type"), "hide-narrow")}
+                  {sortHeader("size", t("files.size"), "num")}
+                  {sortHeader("class", t("files.class"), "hide-narrow")}
+                  {sortHeader("modified", t("files.modified"), "hide-narrow")}
+                  <th scope="col">
+                    <span class="sr-only">{t("files.actions")}</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>
                 {props.prefix && markers.length === 1 && !filter && (
                   <tr>
                     <td />
-                    <td colSpan={4}>
+                    <td colSpan={6}>
                       <a href={"#" + filesPath(props.bucket, crumbs.slice(0, -1).join("/") + (crumbs.length > 1 ? "/" : ""))}>{t("files.up")}</a>
                     </td>
                   </tr>
@@ -290,9 +323,11 @@ export function Files(props: { bucket: string; prefix: string }) {
                         {baseName(f.Prefix)}
                       </a>
                     </td>
+                    <td class="hide-narrow">{t("files.folder")}</td>
                     <td class="num">—</td>
                     <td class="hide-narrow" />
                     <td class="hide-narrow" />
+                    <td />
                   </tr>
                 ))}
                 {files.map((f) => (
@@ -305,15 +340,36 @@ export function Files(props: { bucket: string; prefix: string }) {
                         {baseName(f.Key)}
                       </button>
                     </td>
+                    <td class="hide-narrow">{fileType(f.MimeType, f.Key)}</td>
                     <td class="num">{bytes(Number(f.Size))}</td>
-                    <td class="hide-narrow">{f.StorageClass}</td>
+                    <td class="hide-narrow">{t(`class.${f.StorageClass}`)}</td>
                     <td class="hide-narrow">{dateTime(f.LastModified, lang)}</td>
+                    <td>
+                      <div class="row-actions">
+                        <button type="button" aria-label={t("files.downloadOne", { name: baseName(f.Key) })} onClick={() => void download(client, f.Key).catch((e) => setError(explain(t, e)))}>
+                          {t("details.download")}
+                        </button>
+                        <button
+                          type="button"
+                          class="danger"
+                          aria-label={t("files.deleteOne", { name: baseName(f.Key) })}
+                          onClick={() => {
+                            setSelected(new Set([f.Key]));
+                            setConfirmDelete(true);
+                          }}
+                        >
+                          {t("common.delete")}
+                        </button>
+                      </div>
+                    </td>
                   </tr>
                 ))}
                 {folders.length === 0 && files.length === 0 && (
                   <tr>
                     <td />
-                    <td colSpan={4}>{t("files.empty")}</td>
+                    <td colSpan={6}>
+                      <EmptyState title={t("files.empty")} step={t("files.firstStep")} />
+                    </td>
                   </tr>
                 )}
               </tbody>

@@ -2,7 +2,8 @@ import { useEffect, useState } from "preact/hooks";
 import type { ObjectEntry } from "../lib/api";
 import { useApp } from "../lib/context";
 import { explain } from "../lib/explain";
-import { baseName, bytes, dateTime, previewKind } from "../lib/format";
+import { download } from "../lib/download";
+import { baseName, bytes, count, dateTime, previewKind } from "../lib/format";
 import { useT } from "../lib/i18n";
 import { Confirm, CopyButton, Dialog, ErrorBox, Notice } from "../ui/widgets";
 
@@ -66,14 +67,6 @@ export function ObjectDetails(props: { bucket: string; entry: ObjectEntry; onClo
     }
   };
 
-  const download = async () => {
-    const a = document.createElement("a");
-    a.href = await client.presign(e.Key, 300, baseName(e.Key));
-    a.rel = "noopener";
-    document.body.append(a);
-    a.click();
-    a.remove();
-  };
 
   const saveMeta = (ev: Event) => {
     ev.preventDefault();
@@ -108,16 +101,15 @@ export function ObjectDetails(props: { bucket: string; entry: ObjectEntry; onClo
           <dt>{t("details.key")}</dt>
           <dd class="mono">{e.Key}</dd>
           <dt>{t("files.size")}</dt>
-          <dd>
-            {bytes(Number(e.Size))} ({e.Size} B)
-          </dd>
+          {/* The exact byte count only where the unit rounds it. */}
+          <dd data-testid="details-size">{Number(e.Size) < 1024 ? bytes(Number(e.Size)) : `${bytes(Number(e.Size))} (${count(Number(e.Size), lang)} B)`}</dd>
           <dt>{t("details.type")}</dt>
           <dd>{e.MimeType}</dd>
           <dt>ETag</dt>
           <dd class="mono">{e.ETag}</dd>
           <dt>{t("files.class")}</dt>
           <dd>
-            {e.StorageClass}
+            {t(`class.${e.StorageClass}`)}
             {restore ? ` · ${restore}` : ""}
           </dd>
           <dt>{t("files.modified")}</dt>
@@ -127,7 +119,7 @@ export function ObjectDetails(props: { bucket: string; entry: ObjectEntry; onClo
       <ErrorBox message={error} />
 
       <div class="actions">
-        <button type="button" class="primary" onClick={() => void download()}>
+        <button type="button" class="primary" onClick={() => void download(client, e.Key)}>
           {t("details.download")}
         </button>
         <button type="button" class="danger" onClick={() => setConfirmDelete(true)}>
@@ -200,7 +192,7 @@ export function ObjectDetails(props: { bucket: string; entry: ObjectEntry; onClo
           class="inline-form small"
           onSubmit={(ev) => {
             ev.preventDefault();
-            void run(() => client.setStorageClass(e.Key, storageClass), t("details.classChanged", { cls: storageClass }));
+            void run(() => client.setStorageClass(e.Key, storageClass), t("details.classChanged", { cls: t(`class.${storageClass}`) }));
           }}
         >
           <label for="storage-class">{t("files.class")}</label>

@@ -2,9 +2,9 @@ import { useEffect, useState } from "preact/hooks";
 import { control } from "../lib/api";
 import { useApp } from "../lib/context";
 import { explain } from "../lib/explain";
-import { dateTime } from "../lib/format";
+import { parseStamp, stamp } from "../lib/format";
 import { useT } from "../lib/i18n";
-import { Confirm, CopyButton, Dialog, ErrorBox, Notice } from "../ui/widgets";
+import { Confirm, CopyButton, Dialog, EmptyState, ErrorBox, Notice } from "../ui/widgets";
 import { allBuckets, type BucketSet } from "./Buckets";
 
 interface TokenSet {
@@ -30,16 +30,12 @@ interface Scope {
   allBuckets: boolean;
   buckets: string[];
   prefixes: string;
-  expires: string; // datetime-local, local time
+  expires: string; // stamp(): "YYYY-MM-DD HH:MM", local time
   white: string;
   black: string;
 }
 
 const lines = (s: string) => s.split(/[\n,]+/).map((x) => x.trim()).filter(Boolean);
-const toLocalInput = (seconds: number) => {
-  const d = new Date(seconds * 1000);
-  return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
-};
 
 const scopeOf = (tk: TokenSet): Scope => ({
   name: tk.TokenName,
@@ -47,18 +43,19 @@ const scopeOf = (tk: TokenSet): Scope => ({
   allBuckets: tk.AllowedBuckets.includes("*"),
   buckets: tk.AllowedBuckets.filter((b) => b !== "*"),
   prefixes: tk.AllowedPrefixes.join("\n"),
-  expires: toLocalInput(tk.ExpireTime),
+  expires: stamp(tk.ExpireTime),
   white: (tk.WhiteIPList ?? []).join("\n"),
   black: (tk.BlackIPList ?? []).join("\n"),
 });
 
 const emptyScope = (): Scope => ({
   name: "",
-  ops: ["TOKEN_ALLOW_READ", "TOKEN_ALLOW_LIST"],
+  // Nothing ticked: like the API's own default, a new token grants nothing until the user chooses.
+  ops: [],
   allBuckets: false,
   buckets: [],
   prefixes: "",
-  expires: toLocalInput(Math.floor(Date.now() / 1000) + 86400),
+  expires: stamp(Math.floor(Date.now() / 1000) + 86400),
   white: "",
   black: "",
 });
@@ -71,7 +68,7 @@ function scopeParams(s: Scope) {
     AllowedOps: s.ops.length ? s.ops : ["TOKEN_ALLOW_NONE"],
     AllowedBuckets: s.allBuckets ? ["*"] : list(s.buckets),
     AllowedPrefixes: list(lines(s.prefixes)),
-    ExpireTime: Math.floor(new Date(s.expires).getTime() / 1000),
+    ExpireTime: parseStamp(s.expires)!,
     WhiteIPList: list(lines(s.white)),
     BlackIPList: list(lines(s.black)),
   };
@@ -91,6 +88,7 @@ function ScopeForm(props: { scope: Scope; buckets: BucketSet[]; submit: string; 
         e.preventDefault();
         // The API reads an empty bucket list as "all buckets": make that choice explicit.
         if (!s.allBuckets && s.buckets.length === 0) return setInvalid(t("tokens.needBucket"));
+        if (parseStamp(s.expires) === null) return setInvalid(t("tokens.badExpiry"));
         setInvalid(null);
         props.onSubmit(s);
       }}
@@ -134,10 +132,21 @@ function ScopeForm(props: { scope: Scope; buckets: BucketSet[]; submit: string; 
       </div>
       <div class="field">
         <label for={id("expires")}>{t("tokens.expires")}</label>
-        <input id={id("expires")} type="datetime-local" required value={s.expires} onInput={(e) => set({ expires: e.currentTarget.value })} />
+        <input
+          id={id("expires")}
+          required
+          inputMode="numeric"
+          placeholder="YYYY-MM-DD HH:MM"
+          value={s.expires}
+          onInput={(e) => set({ expires: e.currentTarget.value })}
+          aria-describedby={id("expires-hint")}
+        />
+        <p class="hint" id={id("expires-hint")}>
+          {t("tokens.expiresHint")}
+        </p>
         <div class="presets" role="group" aria-label={t("tokens.expiresPresets")}>
           {EXPIRY_PRESETS.map((sec) => (
-            <button type="button" onClick={() => set({ expires: toLocalInput(Math.floor(Date.now() / 1000) + sec) })}>
+            <button type="button" onClick={() => set({ expires: stamp(Math.floor(Date.now() / 1000) + sec) })}>
               {t(`tokens.in.${sec}`)}
             </button>
           ))}
@@ -163,7 +172,7 @@ function ScopeForm(props: { scope: Scope; buckets: BucketSet[]; submit: string; 
 }
 
 export function Tokens() {
-  const { t, lang } = useT();
+  const { t } = useT();
   const ctx = useApp();
   const [tokens, setTokens] = useState<TokenSet[] | null>(null);
   const [buckets, setBuckets] = useState<BucketSet[]>([]);
@@ -237,7 +246,7 @@ export function Tokens() {
       {tokens === null ? (
         <p aria-busy="true">{t("common.loading")}</p>
       ) : tokens.length === 0 ? (
-        <p>{t("tokens.none")}</p>
+        <EmptyState title={t("tokens.none")} step={t("tokens.firstStep")} />
       ) : (
         <div class="table-wrap">
           <table>
@@ -265,7 +274,7 @@ export function Tokens() {
                   <td class="hide-narrow">{tk.AllowedBuckets.join(", ")}</td>
                   <td class="hide-narrow">{tk.AllowedPrefixes.join(", ")}</td>
                   <td class={tk.ExpireTime * 1000 < Date.now() ? "expired" : ""}>
-                    {dateTime(tk.ExpireTime, lang)}
+                    {stamp(tk.ExpireTime)}
                     {tk.ExpireTime * 1000 < Date.now() ? ` (${t("tokens.expired")})` : ""}
                   </td>
                   <td class="row-actions">

@@ -2,7 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { control } from "../lib/api";
 import { useApp } from "../lib/context";
 import { explain } from "../lib/explain";
-import { bytes, day, number } from "../lib/format";
+import { bytes, count, day, GB } from "../lib/format";
 import { useT } from "../lib/i18n";
 import { DailyChart } from "../ui/Chart";
 import { ErrorBox, Notice } from "../ui/widgets";
@@ -23,10 +23,11 @@ interface QuotaInfo {
 }
 
 const PERIODS = [7, 30, 90];
+/** Each report series: its field, title, the API's unit, colour, and how one API unit reads in bytes or requests. */
 const SERIES = [
-  ["StorageVolume", "usage.storage", "usage.unitStorage", "#1f6feb"],
-  ["DownloadTraffic", "usage.traffic", "usage.unitTraffic", "#8250df"],
-  ["RequestCount", "usage.requests", "usage.unitRequests", "#1a7f37"],
+  ["StorageVolume", "usage.storage", "usage.unitStorage", "#1f6feb", "bytes", GB],
+  ["DownloadTraffic", "usage.traffic", "usage.unitTraffic", "#8250df", "bytes", GB],
+  ["RequestCount", "usage.requests", "usage.unitRequests", "#1a7f37", "count", 10_000],
 ] as const;
 
 /** GetUFileReport charts, quota left, the price calculator, and size and count per bucket. */
@@ -98,38 +99,49 @@ export function Usage() {
         <p aria-busy="true">{t("common.loading")}</p>
       ) : (
         <div class="charts">
-          {SERIES.map(([field, label, unit, color]) => (
-            <figure class="card">
-              <figcaption>
-                <h2>{t(label)}</h2>
-                <span class="hint">
-                  {t("usage.total")}: {number(report.reduce((n, d) => n + d[field], 0), 4)} {t(unit)}
-                </span>
-              </figcaption>
-              <DailyChart label={t(label)} unit={t(unit)} color={color} times={report.map((d) => d.Time)} values={report.map((d) => d[field])} formatDay={(s) => day(s, lang)} />
-              <details>
-                <summary>{t("usage.table")}</summary>
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">{t("usage.day")}</th>
-                      <th scope="col" class="num">
-                        {t(unit)}
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {report.map((d) => (
+          {SERIES.map(([field, label, unit, color, kind, scale]) => {
+            const human = (apiValue: number) => {
+              const v = apiValue * scale;
+              if (kind === "count") return t("usage.nRequests", { n: count(v, lang) });
+              return field === "StorageVolume" ? t("usage.sizeDays", { size: bytes(v) }) : bytes(v);
+            };
+            return (
+              <figure class="card">
+                <figcaption>
+                  <h2>{t(label)}</h2>
+                  <span class="hint" data-testid={`total-${field}`}>
+                    {t("usage.total")}: {human(report.reduce((n, d) => n + d[field], 0))}
+                  </span>
+                </figcaption>
+                <DailyChart label={t(label)} kind={kind} color={color} times={report.map((d) => d.Time)} values={report.map((d) => d[field] * scale)} formatDay={(s) => day(s, lang)} />
+                <details>
+                  <summary>{t("usage.table")}</summary>
+                  <table>
+                    <thead>
                       <tr>
-                        <td>{day(d.Time, lang)}</td>
-                        <td class="num">{number(d[field], 6)}</td>
+                        <th scope="col">{t("usage.day")}</th>
+                        <th scope="col" class="num">
+                          {t(label)}
+                        </th>
+                        <th scope="col" class="num">
+                          {t("usage.apiUnit", { unit: t(unit) })}
+                        </th>
                       </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </details>
-            </figure>
-          ))}
+                    </thead>
+                    <tbody>
+                      {report.map((d) => (
+                        <tr>
+                          <td>{day(d.Time, lang)}</td>
+                          <td class="num">{human(d[field])}</td>
+                          <td class="num api">{d[field]}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </details>
+              </figure>
+            );
+          })}
         </div>
       )}
 
@@ -144,15 +156,15 @@ export function Usage() {
                 <dd>{q.Region}</dd>
                 <dt>{t("usage.storage")}</dt>
                 <dd>
-                  {number(q.Storage.Left, 4)} {t("usage.unitStorage")}
+                  {bytes(q.Storage.Left * GB)}
                 </dd>
                 <dt>{t("usage.traffic")}</dt>
                 <dd>
-                  {number(q.DownloadFlow.Left, 4)} {t("usage.unitTraffic")}
+                  {bytes(q.DownloadFlow.Left * GB)}
                 </dd>
                 <dt>{t("usage.requests")}</dt>
                 <dd>
-                  {number(q.RequestCnt.Left, 4)} {t("usage.unitRequests")}
+                  {t("usage.nRequests", { n: count(q.RequestCnt.Left * 10_000, lang) })}
                 </dd>
               </dl>
             </>
