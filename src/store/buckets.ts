@@ -1,7 +1,7 @@
 import { and, asc, eq, getTableColumns, inArray, sql } from "drizzle-orm";
 import { randomBase36 } from "../crypto";
 import { buckets, objects, projects, quotas } from "../../schema/schema";
-import { precompiledRow, type Database } from "./db";
+import { forEachChunk, precompiledRow, type Database } from "./db";
 import { CONTROL_SHARD, indexDb, notePlacement, shardDb, shardsOf } from "./shards";
 
 /**
@@ -76,14 +76,17 @@ export async function withIndexTotals<T extends { id: string; shard: string; sto
   if (byShard.size === 0) return rows;
   const totals = new Map<string, { storedBytes: number; objectCount: number }>();
   await Promise.all(
-    [...byShard].map(async ([shard, ids]) => {
-      const found = await shardDb(db, shard)
-        .select({ id: buckets.id, storedBytes: buckets.storedBytes, objectCount: buckets.objectCount })
-        .from(buckets)
-        .where(inArray(buckets.id, ids))
-        .all();
-      for (const t of found) totals.set(t.id, t);
-    }),
+    [...byShard].map(([shard, ids]) =>
+      // A statement binds at most 100 parameters: one query per chunk of ids.
+      forEachChunk(ids, async (chunk) => {
+        const found = await shardDb(db, shard)
+          .select({ id: buckets.id, storedBytes: buckets.storedBytes, objectCount: buckets.objectCount })
+          .from(buckets)
+          .where(inArray(buckets.id, chunk))
+          .all();
+        for (const t of found) totals.set(t.id, t);
+      }),
+    ),
   );
   return rows.map((r) => {
     const t = totals.get(r.id);

@@ -153,7 +153,7 @@ const ROWS: Row[] = [
     anonymous: false,
     rootOnly: true,
     ok: 200,
-    run: (cred) => send(cred, { method: "PUT", path: `${s3Path(bucket)}?acl`, headers: { "x-amz-acl": "private" } }),
+    run: (cred) => send(cred, { method: "PUT", path: `${s3Path(bucket)}?acl`, headers: { "x-amz-acl": "public-read" } }), // the bucket stays public: later rows read it anonymously
   },
   {
     op: "GetObjectAcl",
