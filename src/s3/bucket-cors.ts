@@ -1,9 +1,8 @@
-import { readBounded } from "../body";
 import { checkCorsRules } from "../core/rules";
 import { ApiError } from "../errors";
 import { bucketRules, setCorsRules, type CorsRule } from "../store/rules";
 import { servedBucket, type S3Context } from "./context";
-import { childrenNamed, childText, parseXml, xmlResponse, XmlParseError, type XmlElement } from "./xml";
+import { childrenNamed, childText, readXmlDocument, xmlResponse, type XmlElement } from "./xml";
 
 /**
  * S3 Put/Get/DeleteBucketCors (docs/s3.md "CORS"): the bucket's CORS rules in the one rule store
@@ -28,16 +27,7 @@ function parseRule(el: XmlElement): CorsRule {
 }
 
 export async function putBucketCors(c: S3Context): Promise<Response> {
-  const raw = await readBounded(c.request.body, MAX_BODY);
-  if (raw === null) throw new ApiError("MalformedXML", `the CORSConfiguration body is larger than ${MAX_BODY} bytes`);
-  let root: XmlElement;
-  try {
-    root = parseXml(new TextDecoder().decode(raw));
-  } catch (err) {
-    if (err instanceof XmlParseError) throw new ApiError("MalformedXML", err.message);
-    throw err;
-  }
-  if (root.name !== "CORSConfiguration") throw new ApiError("MalformedXML", `unexpected <${root.name}>`);
+  const root = await readXmlDocument(c.request.body, MAX_BODY, "CORSConfiguration");
   const rules = childrenNamed(root, "CORSRule").map(parseRule);
   if (rules.length === 0) throw new ApiError("MalformedXML", "a CORSConfiguration needs at least one <CORSRule>");
   checkCorsRules(rules);

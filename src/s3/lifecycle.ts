@@ -1,9 +1,8 @@
-import { readBounded } from "../body";
 import { checkLifecycleRules } from "../core/rules";
 import { ApiError } from "../errors";
 import { bucketRules, replaceLifecycleRules, type LifecycleRule } from "../store/rules";
 import { servedBucket, type S3Context } from "./context";
-import { childrenNamed, childText, parseXml, xmlResponse, XmlParseError, type XmlElement, type XmlNode } from "./xml";
+import { childrenNamed, childText, readXmlDocument, xmlResponse, type XmlElement, type XmlNode } from "./xml";
 
 /**
  * S3 Put/Get/DeleteBucketLifecycleConfiguration (docs/s3.md "Lifecycle") over the one rule store
@@ -78,16 +77,7 @@ function parseRule(el: XmlElement, existing: Map<string, LifecycleRule>): Lifecy
 
 export async function putBucketLifecycle(c: S3Context): Promise<Response> {
   const bucket = servedBucket(c);
-  const raw = await readBounded(c.request.body, MAX_BODY);
-  if (raw === null) throw new ApiError("MalformedXML", `the LifecycleConfiguration body is larger than ${MAX_BODY} bytes`);
-  let root: XmlElement;
-  try {
-    root = parseXml(new TextDecoder().decode(raw));
-  } catch (err) {
-    if (err instanceof XmlParseError) throw new ApiError("MalformedXML", err.message);
-    throw err;
-  }
-  if (root.name !== "LifecycleConfiguration") throw new ApiError("MalformedXML", `unexpected <${root.name}>`);
+  const root = await readXmlDocument(c.request.body, MAX_BODY, "LifecycleConfiguration");
   const existing = new Map(bucketRules(bucket).lifecycle.map((r) => [r.id, r]));
   const rules = childrenNamed(root, "Rule").map((el) => parseRule(el, existing));
   if (rules.length === 0) throw new ApiError("MalformedXML", "a LifecycleConfiguration needs at least one <Rule>");

@@ -1,3 +1,5 @@
+import { readBounded } from "../body";
+import { ApiError } from "../errors";
 /**
  * XML for the S3 front, written here rather than taken from a library (docs/s3.md "XML"):
  *
@@ -161,4 +163,23 @@ export const childrenNamed = (el: XmlElement, name: string): XmlElement[] => el.
 export function childText(el: XmlElement, name: string): string | undefined {
   const c = el.children.find((x) => x.name === name);
   return c === undefined ? undefined : c.text.trim();
+}
+
+/**
+ * A request's XML document, read with a byte bound, whose root must be `rootName` (a bucket
+ * configuration body such as LifecycleConfiguration or CORSConfiguration). Too large, unparsable
+ * or another root: `MalformedXML`.
+ */
+export async function readXmlDocument(body: ReadableStream<Uint8Array> | null, maxBytes: number, rootName: string): Promise<XmlElement> {
+  const raw = await readBounded(body, maxBytes);
+  if (raw === null) throw new ApiError("MalformedXML", `the ${rootName} body is larger than ${maxBytes} bytes`);
+  let root: XmlElement;
+  try {
+    root = parseXml(new TextDecoder().decode(raw));
+  } catch (err) {
+    if (err instanceof XmlParseError) throw new ApiError("MalformedXML", err.message);
+    throw err;
+  }
+  if (root.name !== rootName) throw new ApiError("MalformedXML", `unexpected <${root.name}>`);
+  return root;
 }
