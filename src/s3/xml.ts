@@ -1,18 +1,19 @@
-import { readBounded } from "../body";
-import { ApiError } from "../errors";
 /**
  * XML for the S3 front, written here rather than taken from a library (docs/s3.md "XML"):
  *
  * - Writing: S3 responses are small, flat documents built from known fields; a tagged tree and
  *   one escaping function produce them with no dependency.
- * - Reading: S3 has three request bodies worth parsing (CompleteMultipartUpload, Delete,
- *   CreateBucketConfiguration), each a shallow list of simple elements. The general-purpose
+ * - Reading: S3's request bodies (CompleteMultipartUpload, Delete, CreateBucketConfiguration,
+ *   tagging, ACL, lifecycle and CORS configuration) are each a shallow list of simple elements. The general-purpose
  *   parsers that run on Workers (fast-xml-parser, ~100 KB bundled; sax) parse much more than
  *   that, and neither bounds depth. The parser below reads elements, text and CDATA, skips the
  *   declaration, comments and processing instructions, decodes the five entities and numeric
  *   references, refuses DOCTYPEs (no entity expansion), and refuses anything nested deeper than
- *   `MAX_DEPTH`. Callers read the body with a byte bound first.
+ *   `MAX_DEPTH`. Callers read the body with a byte bound first (`readXmlDocument` does both).
  */
+
+import { readBounded } from "../body";
+import { ApiError } from "../errors";
 
 // ───────────────────────── writer ─────────────────────────
 

@@ -60,8 +60,8 @@ export async function bucketInProject(db: Database, projectId: string, name: str
 }
 
 /**
- * The rows with `stored_bytes` and `object_count` as their shard's anchor holds them (one query
- * per shard other than `DB` that holds any of them). A bucket whose anchor is gone (deleted
+ * The rows with `stored_bytes` and `object_count` as their shard's anchor holds them (per shard other
+ * than `DB` that holds any of them, one query per chunk of ids under D1's bound-parameter limit). A bucket whose anchor is gone (deleted
  * meanwhile) keeps the control row's figures.
  */
 export async function withIndexTotals<T extends { id: string; shard: string; storedBytes: number; objectCount?: number }>(
