@@ -366,6 +366,122 @@ describe("web console", () => {
     expect((await file(bucket, "big.bin", { method: "HEAD" })).status).toBe(200);
   });
 
+  it("keeps the selection across pages, selects all matching files, and bulk-deletes them with true counts", async () => {
+    await openFolder("many/");
+    await page.getByLabel("Per page").selectOption("50");
+    const names = () => page.locator("tbody button.link").allTextContents();
+    await expect.poll(async () => (await names())[0], POLL).toBe("k0001.txt");
+    const bar = page.getByTestId("selection");
+    await page.getByRole("checkbox", { name: "Select k0001.txt" }).check();
+    await page.getByRole("button", { name: "Next page" }).click();
+    await expect.poll(async () => (await names())[0], POLL).toBe("k0051.txt");
+    await page.getByRole("checkbox", { name: "Select k0051.txt" }).check();
+    await seeText(bar, "2 file(s) selected, 1 on this page.");
+    await page.getByRole("button", { name: "Previous page" }).click();
+    await expect.poll(async () => (await names())[0], POLL).toBe("k0001.txt");
+    expect(await page.getByRole("checkbox", { name: "Select k0001.txt" }).isChecked()).toBe(true);
+    // Download selected: one download per file, under each file's name.
+    const saved: string[] = [];
+    page.on("download", (d) => saved.push(d.suggestedFilename()));
+    await page.getByRole("button", { name: "Download selected (2)" }).click();
+    await expect.poll(() => saved.sort(), POLL).toEqual(["k0001.txt", "k0051.txt"]);
+    await seeText(page.getByRole("status"), "Started 2 of 2 download(s).");
+    page.removeAllListeners("download");
+    await page.getByRole("button", { name: "Clear selection" }).click();
+    await seeCount(bar, 0);
+
+    // "Select all matching": every page of the filtered folder, counted, then deleted with true counts.
+    await page.getByLabel("Filter by prefix").fill("k00");
+    await page.getByLabel("Filter by prefix").press("Enter");
+    await expect.poll(names, POLL).toHaveLength(50);
+    await page.getByRole("checkbox", { name: "Select all files on this page" }).check();
+    await seeText(bar, "50 file(s) selected, 50 on this page.");
+    await page.getByRole("button", { name: "Select all files matching many/k00 (every page)" }).click();
+    await seeText(bar, "All 99 file(s) matching many/k00 are selected.");
+    await screenshot(page, "files-select-all");
+    // More than a browser should be asked to download at once: the button says so instead.
+    expect(await page.getByRole("button", { name: "Download selected (99)" }).isDisabled()).toBe(true);
+    await seeText(bar, "Download selected works for up to 20 files at a time");
+    await page.getByRole("button", { name: "Delete selected (99)" }).click();
+    const dialog = page.getByRole("dialog");
+    await seeText(dialog.getByRole("heading"), "Delete 99 file(s)?");
+    await seeText(dialog, "…and 79 more");
+    await dialog.getByRole("button", { name: "Delete 99 file(s)" }).click();
+    await seeText(page.getByRole("status"), "99 file(s) deleted.", { timeout: 90_000 }); // 99 DELETEs, 4 at a time
+    await seeCount(bar, 0);
+    const left = await file(bucket, "", { query: "list&prefix=many%2Fk00&limit=1000", signedKey: "" });
+    expect(left.json().DataSet).toEqual([]);
+    expect((await file(bucket, "many/k0100.txt", { method: "HEAD" })).status).toBe(200);
+    await page.getByLabel("Filter by prefix").fill("");
+    await page.getByLabel("Filter by prefix").press("Enter");
+    await expect.poll(names, POLL).toHaveLength(20);
+  });
+
+  it("copies a link to a file and renames a file from its row", async () => {
+    await page.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: new URL(consoleUrl).origin });
+    await openFolder("many/");
+    await page.getByRole("button", { name: "Copy a link to k0100.txt" }).click();
+    const dialog = page.getByRole("dialog", { name: "Link to k0100.txt" });
+    await seeText(dialog.getByRole("status"), "Link copied. It works for 1 hour.");
+    const url = await dialog.getByLabel("Link", { exact: true }).inputValue();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(url);
+    const expiresIn = (u: string) => Number(new URL(u).searchParams.get("Expires")) - Date.now() / 1000;
+    expect(Math.abs(expiresIn(url) - 3600)).toBeLessThan(30);
+    const link = new URL(url);
+    const got = await request({ host: link.host, path: link.pathname + link.search });
+    expect([got.status, got.text()]).toEqual([200, "many/k0100.txt"]);
+    // The same limit as the details' links: at most 7 days.
+    expect(await dialog.getByLabel("Valid for").locator("option").allTextContents()).toEqual(["5 minutes", "1 hour", "1 day", "7 days"]);
+    await dialog.getByLabel("Valid for").selectOption({ label: "7 days" });
+    await expect.poll(async () => Math.round(expiresIn(await dialog.getByLabel("Link", { exact: true }).inputValue()) / 60), POLL).toBe(7 * 24 * 60);
+    await dialog.getByRole("button", { name: "Close" }).click();
+
+    await page.getByRole("button", { name: "Rename k0101.txt" }).click();
+    const rename = page.getByRole("dialog", { name: "Rename k0101.txt" });
+    await rename.getByLabel("New key").fill("many/renamed-k0101.txt");
+    await rename.getByRole("button", { name: "Rename", exact: true }).click();
+    await seeText(page.getByRole("status"), "Renamed to many/renamed-k0101.txt.");
+    await fileButton("renamed-k0101.txt").waitFor();
+    expect((await file(bucket, "many/k0101.txt", { method: "HEAD" })).status).toBe(404);
+    expect((await file(bucket, "many/renamed-k0101.txt")).text()).toBe("many/k0101.txt");
+  });
+
+  it("works the file list from the keyboard, and lists the shortcuts", async () => {
+    await openFolder("many/");
+    await fileButton("k0100.txt").waitFor();
+    await page.locator("h1").click();
+    await page.keyboard.press("?");
+    const keys = page.getByRole("dialog", { name: "Keyboard shortcuts" });
+    await seeText(keys, "j / ↓Next row");
+    await seeText(keys, "SpaceSelect or unselect the file");
+    await screenshot(page, "files-shortcuts");
+    await page.keyboard.press("Escape");
+    await seeCount(keys, 0);
+    await page.keyboard.press("/");
+    await seeFocused(page.getByLabel("Filter by prefix"));
+    await page.locator("h1").click();
+    await page.keyboard.press("j");
+    await seeFocused(fileButton("k0100.txt"));
+    await page.keyboard.press("j");
+    await seeFocused(fileButton("k0102.txt"));
+    await page.keyboard.press("k");
+    await seeFocused(fileButton("k0100.txt"));
+    await page.keyboard.press("ArrowDown");
+    await seeFocused(fileButton("k0102.txt"));
+    await page.keyboard.press(" ");
+    expect(await page.getByRole("checkbox", { name: "Select k0102.txt" }).isChecked()).toBe(true);
+    await page.keyboard.press("Enter");
+    await page.getByRole("dialog", { name: "k0102.txt" }).waitFor();
+    await page.keyboard.press("Escape");
+    await seeFocused(fileButton("k0102.txt"));
+    await page.keyboard.press("Delete");
+    const confirm = page.getByRole("dialog", { name: "Delete 1 file(s)?" });
+    await seeText(confirm, "many/k0102.txt");
+    await confirm.getByRole("button", { name: "Cancel" }).click();
+    await page.getByRole("button", { name: "Clear selection" }).click();
+    expect((await file(bucket, "many/k0102.txt", { method: "HEAD" })).status).toBe(200);
+  });
+
   it("explains why a bucket that holds files cannot be deleted (15023)", async () => {
     await page.getByRole("link", { name: "Buckets", exact: true }).click();
     await page.getByRole("button", { name: `Delete bucket ${bucket}` }).click();

@@ -1,17 +1,21 @@
 import { useEffect, useRef, useState } from "preact/hooks";
+import { DOWNLOAD_LIMIT, eachLimited, listAllMatching, SELECT_ALL_LIMIT } from "../lib/bulk";
 import type { ListObjectsResult, ObjectEntry } from "../lib/api";
 import { filesPath, go, useApp } from "../lib/context";
 import { explain, isScopeRefusal } from "../lib/explain";
 import { download } from "../lib/download";
-import { baseName, bytes, dateTime, fileType } from "../lib/format";
+import { baseName, bytes, count, dateTime, fileType } from "../lib/format";
 import { useT } from "../lib/i18n";
 import { Confirm, EmptyState, ErrorBox, Notice } from "../ui/widgets";
+import { RenameDialog, ShareLinkDialog } from "./FileActions";
+import { ShortcutsDialog, useFileShortcuts } from "./FileShortcuts";
 import { ObjectDetails } from "./ObjectDetails";
 
 /**
  * One folder of a bucket: ListObjects with delimiter `/`, a page at a time (NextMarker), so a
  * folder of 100,000 keys costs one small request per page. The filter narrows the listing
- * prefix; uploads go into the folder shown.
+ * prefix; uploads go into the folder shown. The selection is kept across pages (and filters)
+ * until another folder is opened; the keyboard shortcuts are in FileShortcuts.tsx.
  */
 const PAGE_SIZES = [50, 100, 500, 1000];
 
@@ -66,14 +70,23 @@ export function Files(props: { bucket: string; prefix: string }) {
   const [error, setError] = useState<string | null>(null);
   const [scopeHint, setScopeHint] = useState(false);
   const [status, setStatus] = useState<string | null>(null);
-  const [selected, setSelected] = useState<Set<string>>(new Set());
+  // Selected files by key, kept across pages; "select all matching" fills it from every page.
+  const [selected, setSelected] = useState<Map<string, ObjectEntry>>(new Map());
+  const [allMatching, setAllMatching] = useState<{ prefix: string; more: boolean } | null>(null);
+  const [selecting, setSelecting] = useState<number | null>(null);
   const [details, setDetails] = useState<ObjectEntry | null>(null);
-  const [confirmDelete, setConfirmDelete] = useState(false);
+  const [pendingDelete, setPendingDelete] = useState<ObjectEntry[] | null>(null);
+  const [share, setShare] = useState<string | null>(null);
+  const [renaming, setRenaming] = useState<string | null>(null);
+  const [showKeys, setShowKeys] = useState(false);
+  const [cursor, setCursor] = useState(-1);
   const [dragging, setDragging] = useState(false);
   const [newFolder, setNewFolder] = useState("");
   const [sort, setSort] = useState<{ by: SortKey; dir: 1 | -1 } | null>(null);
   const fileInput = useRef<HTMLInputElement>(null);
   const folderInput = useRef<HTMLInputElement>(null);
+  const filterInput = useRef<HTMLInputElement>(null);
+  const tableBody = useRef<HTMLTableSectionElement>(null);
   const marker = markers[markers.length - 1];
 
   const load = async (m = marker) => {
@@ -86,12 +99,18 @@ export function Files(props: { bucket: string; prefix: string }) {
       setError(explain(t, e));
       setScopeHint(isScopeRefusal(e));
     }
+    setCursor(-1);
   };
+
+  // Another folder starts with nothing selected.
+  useEffect(() => {
+    setSelected(new Map());
+    setAllMatching(null);
+  }, [props.bucket, props.prefix]);
 
   // A new folder, filter or page size starts again at the first page.
   useEffect(() => {
     setMarkers([""]);
-    setSelected(new Set());
     void load("");
   }, [props.bucket, props.prefix, filter, pageSize]);
 
@@ -117,46 +136,83 @@ export function Files(props: { bucket: string; prefix: string }) {
   const nextPage = () => {
     if (!page?.NextMarker) return;
     setMarkers([...markers, page.NextMarker]);
-    setSelected(new Set());
     void load(page.NextMarker);
   };
   const previousPage = () => {
     const rest = markers.slice(0, -1);
     setMarkers(rest);
-    setSelected(new Set());
     void load(rest[rest.length - 1]);
   };
 
-  const toggle = (key: string) => {
-    const next = new Set(selected);
-    if (next.has(key)) next.delete(key);
-    else next.add(key);
+  const select = (entries: ObjectEntry[], on: boolean) => {
+    const next = new Map(selected);
+    for (const f of entries) {
+      if (on) next.set(f.Key, f);
+      else next.delete(f.Key);
+    }
     setSelected(next);
+    if (!on) setAllMatching(null);
   };
 
-  const deleteSelected = async () => {
-    setConfirmDelete(false);
-    const keys = [...selected];
-    const failed: string[] = [];
-    let firstError: unknown = null;
+  const selectAllMatching = async () => {
+    const prefix = props.prefix + filter;
+    setError(null);
+    setStatus(null);
+    setSelecting(0);
+    try {
+      const { files, more } = await listAllMatching(client, prefix, SELECT_ALL_LIMIT, setSelecting);
+      const next = new Map(selected);
+      for (const f of files) next.set(f.Key, f);
+      setSelected(next);
+      setAllMatching({ prefix, more });
+    } catch (e) {
+      setError(explain(t, e));
+    }
+    setSelecting(null);
+  };
+
+  const clearSelection = () => {
+    setStatus(null);
+    setSelected(new Map());
+    setAllMatching(null);
+  };
+
+  const deleteFiles = async (entries: ObjectEntry[]) => {
+    setPendingDelete(null);
+    setError(null);
+    const keys = entries.map((f) => f.Key);
+    setStatus(t("files.deleting", { done: 0, n: count(keys.length, lang) }));
     // Four at a time: quick for a page of keys, gentle on the service.
-    const queue = [...keys];
-    await Promise.all(
-      Array.from({ length: 4 }, async () => {
-        for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
-          try {
-            await client.delete(key);
-          } catch (e) {
-            failed.push(key);
-            firstError ??= e;
-          }
-        }
-      }),
+    const { failed, firstError } = await eachLimited(keys, 4, (key) => client.delete(key), (done) =>
+      setStatus(t("files.deleting", { done: count(done, lang), n: count(keys.length, lang) })),
     );
-    setSelected(new Set());
-    setStatus(t("files.deletedN", { n: keys.length - failed.length }));
-    if (firstError) setError(`${t("files.deleteFailed", { keys: failed.join(", ") })} ${explain(t, firstError)}`);
+    // What was deleted leaves the selection; what failed stays selected, to retry.
+    const next = new Map(selected);
+    for (const key of keys) if (!failed.includes(key)) next.delete(key);
+    setSelected(next);
+    setAllMatching(null);
+    setStatus(
+      failed.length === 0 ? t("files.deletedN", { n: count(keys.length, lang) }) : t("files.deletedOf", { n: count(keys.length - failed.length, lang), of: count(keys.length, lang) }),
+    );
+    if (firstError) setError(`${t("files.deleteFailed", { keys: failed.slice(0, 20).join(", ") + (failed.length > 20 ? " …" : "") })} ${explain(t, firstError)}`);
     await load();
+  };
+
+  const downloadSelected = async () => {
+    const keys = [...selected.keys()];
+    setError(null);
+    let started = 0;
+    for (const key of keys) {
+      try {
+        await download(client, key);
+        started++;
+      } catch (e) {
+        setError(explain(t, e));
+      }
+      // One at a time, so that the browser sees separate downloads.
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    setStatus(t("files.downloadsStarted", { n: started, of: keys.length }));
   };
 
   const createFolder = async (e: Event) => {
@@ -187,6 +243,43 @@ export function Files(props: { bucket: string; prefix: string }) {
   );
   const folders = page?.CommonPrefixes ?? [];
   const allSelected = files.length > 0 && files.every((f) => selected.has(f.Key));
+  const onPage = files.filter((f) => selected.has(f.Key)).length;
+  const morePages = !!page && (page.IsTruncated || markers.length > 1);
+
+  // Keyboard: the cursor walks the rows (folders, then files) and focuses each row's name.
+  const rowCount = folders.length + files.length;
+  const focusRow = (i: number) => tableBody.current?.querySelector<HTMLElement>(`[data-row="${i}"] .row-open`)?.focus();
+  const cursorRow = () => {
+    const focused = (document.activeElement as HTMLElement | null)?.closest<HTMLElement>("[data-row]");
+    return focused ? Number(focused.dataset.row) : cursor;
+  };
+  const fileAt = (i: number) => (i >= folders.length ? files[i - folders.length] : undefined);
+  useFileShortcuts({
+    move: (step) => {
+      if (rowCount === 0) return;
+      const i = Math.max(0, Math.min(rowCount - 1, cursorRow() + step));
+      setCursor(i);
+      focusRow(i);
+    },
+    open: () => {
+      const i = cursorRow();
+      if (i < 0) return;
+      const f = fileAt(i);
+      if (f) setDetails(f);
+      else if (folders[i]) go(filesPath(props.bucket, folders[i].Prefix));
+    },
+    toggle: () => {
+      const f = fileAt(cursorRow());
+      if (f) select([f], !selected.has(f.Key));
+    },
+    remove: () => {
+      const f = fileAt(cursorRow());
+      if (selected.size > 0) setPendingDelete([...selected.values()]);
+      else if (f) setPendingDelete([f]);
+    },
+    filter: () => filterInput.current?.focus(),
+    help: () => setShowKeys(true),
+  });
 
   return (
     <section
@@ -218,7 +311,7 @@ export function Files(props: { bucket: string; prefix: string }) {
       <div class="toolbar">
         <div class="field">
           <label for="filter">{t("files.filter")}</label>
-          <input id="filter" type="search" value={filter} placeholder={t("files.filterPlaceholder")} onChange={(e) => setFilter(e.currentTarget.value)} />
+          <input id="filter" ref={filterInput} type="search" value={filter} placeholder={t("files.filterPlaceholder")} onChange={(e) => setFilter(e.currentTarget.value)} />
         </div>
         <div class="field">
           <label for="page-size">{t("files.pageSize")}</label>
@@ -237,8 +330,19 @@ export function Files(props: { bucket: string; prefix: string }) {
         <button type="button" onClick={() => void load()}>
           {t("common.refresh")}
         </button>
-        <button type="button" class="danger" disabled={selected.size === 0} onClick={() => setConfirmDelete(true)}>
-          {t("files.deleteSelected", { n: selected.size })}
+        <button
+          type="button"
+          disabled={selected.size === 0 || selected.size > DOWNLOAD_LIMIT}
+          aria-describedby={selected.size > DOWNLOAD_LIMIT ? "download-limit" : undefined}
+          onClick={() => void downloadSelected()}
+        >
+          {t("files.downloadSelected", { n: count(selected.size, lang) })}
+        </button>
+        <button type="button" class="danger" disabled={selected.size === 0} onClick={() => setPendingDelete([...selected.values()])}>
+          {t("files.deleteSelected", { n: count(selected.size, lang) })}
+        </button>
+        <button type="button" class="hide-narrow" aria-keyshortcuts="?" onClick={() => setShowKeys(true)}>
+          {t("keys.button")}
         </button>
         <input
           ref={fileInput}
@@ -279,6 +383,33 @@ export function Files(props: { bucket: string; prefix: string }) {
       {scopeHint && <Notice kind="warn">{t("scope.listHint")}</Notice>}
       {status && <Notice kind="ok">{status}</Notice>}
 
+      {(selected.size > 0 || selecting !== null) && (
+        <div class="selection-bar" data-testid="selection">
+          <span>
+            {selecting !== null
+              ? t("files.selecting", { n: count(selecting, lang) })
+              : allMatching
+                ? t(allMatching.more ? "files.allMatchingCapped" : "files.allMatching", { n: count(selected.size, lang), prefix: allMatching.prefix || "/" })
+                : t("files.selectedN", { n: count(selected.size, lang), page: count(onPage, lang) })}
+          </span>
+          {allSelected && morePages && !allMatching && selecting === null && (
+            <button type="button" onClick={() => void selectAllMatching()}>
+              {t("files.selectAllMatching", { prefix: props.prefix + filter || "/" })}
+            </button>
+          )}
+          {selected.size > 0 && (
+            <button type="button" onClick={clearSelection}>
+              {t("files.clearSelection")}
+            </button>
+          )}
+          {selected.size > DOWNLOAD_LIMIT && (
+            <span id="download-limit" class="hint">
+              {t("files.downloadLimit", { max: DOWNLOAD_LIMIT })}
+            </span>
+          )}
+        </div>
+      )}
+
       {page && (
         <>
           <div class="table-wrap">
@@ -287,13 +418,7 @@ export function Files(props: { bucket: string; prefix: string }) {
               <thead>
                 <tr>
                   <th scope="col" class="check-col">
-                    <input
-                      type="checkbox"
-                      aria-label={t("files.selectAll")}
-                      checked={allSelected}
-                      disabled={files.length === 0}
-                      onChange={() => setSelected(allSelected ? new Set() : new Set(files.map((f) => f.Key)))}
-                    />
+                    <input type="checkbox" aria-label={t("files.selectAll")} checked={allSelected} disabled={files.length === 0} onChange={() => select(files, !allSelected)} />
                   </th>
                   {sortHeader("name", t("files.name"))}
                   {sortHeader("type", t("files.type"), "hide-narrow")}
@@ -305,7 +430,7 @@ export function Files(props: { bucket: string; prefix: string }) {
                   </th>
                 </tr>
               </thead>
-              <tbody>
+              <tbody ref={tableBody}>
                 {props.prefix && markers.length === 1 && !filter && (
                   <tr>
                     <td />
@@ -314,11 +439,11 @@ export function Files(props: { bucket: string; prefix: string }) {
                     </td>
                   </tr>
                 )}
-                {folders.map((f) => (
-                  <tr class="folder">
+                {folders.map((f, i) => (
+                  <tr class={`folder ${cursor === i ? "cursor" : ""}`} data-row={i}>
                     <td />
                     <td>
-                      <a href={"#" + filesPath(props.bucket, f.Prefix)}>
+                      <a class="row-open" href={"#" + filesPath(props.bucket, f.Prefix)} onFocus={() => setCursor(i)}>
                         <span class="folder-icon" aria-hidden="true" />
                         {baseName(f.Prefix)}
                       </a>
@@ -330,40 +455,42 @@ export function Files(props: { bucket: string; prefix: string }) {
                     <td />
                   </tr>
                 ))}
-                {files.map((f) => (
-                  <tr class={selected.has(f.Key) ? "selected" : ""}>
-                    <td class="check-col">
-                      <input type="checkbox" aria-label={t("files.select", { name: baseName(f.Key) })} checked={selected.has(f.Key)} onChange={() => toggle(f.Key)} />
-                    </td>
-                    <td>
-                      <button type="button" class="link" onClick={() => setDetails(f)}>
-                        {baseName(f.Key)}
-                      </button>
-                    </td>
-                    <td class="hide-narrow">{fileType(f.MimeType, f.Key)}</td>
-                    <td class="num">{bytes(Number(f.Size))}</td>
-                    <td class="hide-narrow">{t(`class.${f.StorageClass}`)}</td>
-                    <td class="hide-narrow">{dateTime(f.LastModified, lang)}</td>
-                    <td>
-                      <div class="row-actions">
-                        <button type="button" aria-label={t("files.downloadOne", { name: baseName(f.Key) })} onClick={() => void download(client, f.Key).catch((e) => setError(explain(t, e)))}>
-                          {t("details.download")}
+                {files.map((f, j) => {
+                  const i = folders.length + j;
+                  const name = baseName(f.Key);
+                  return (
+                    <tr class={`${selected.has(f.Key) ? "selected" : ""} ${cursor === i ? "cursor" : ""}`} data-row={i}>
+                      <td class="check-col">
+                        <input type="checkbox" aria-label={t("files.select", { name })} checked={selected.has(f.Key)} onChange={() => select([f], !selected.has(f.Key))} />
+                      </td>
+                      <td>
+                        <button type="button" class="link row-open" onClick={() => setDetails(f)} onFocus={() => setCursor(i)}>
+                          {name}
                         </button>
-                        <button
-                          type="button"
-                          class="danger"
-                          aria-label={t("files.deleteOne", { name: baseName(f.Key) })}
-                          onClick={() => {
-                            setSelected(new Set([f.Key]));
-                            setConfirmDelete(true);
-                          }}
-                        >
-                          {t("common.delete")}
-                        </button>
-                      </div>
-                    </td>
-                  </tr>
-                ))}
+                      </td>
+                      <td class="hide-narrow">{fileType(f.MimeType, f.Key)}</td>
+                      <td class="num">{bytes(Number(f.Size))}</td>
+                      <td class="hide-narrow">{t(`class.${f.StorageClass}`)}</td>
+                      <td class="hide-narrow">{dateTime(f.LastModified, lang)}</td>
+                      <td>
+                        <div class="row-actions">
+                          <button type="button" aria-label={t("files.downloadOne", { name })} onClick={() => void download(client, f.Key).catch((e) => setError(explain(t, e)))}>
+                            {t("details.download")}
+                          </button>
+                          <button type="button" class="hide-narrow" aria-label={t("files.linkOne", { name })} onClick={() => setShare(f.Key)}>
+                            {t("files.link")}
+                          </button>
+                          <button type="button" class="hide-narrow" aria-label={t("files.renameOne", { name })} onClick={() => setRenaming(f.Key)}>
+                            {t("files.rename")}
+                          </button>
+                          <button type="button" class="danger" aria-label={t("files.deleteOne", { name })} onClick={() => setPendingDelete([f])}>
+                            {t("common.delete")}
+                          </button>
+                        </div>
+                      </td>
+                    </tr>
+                  );
+                })}
                 {folders.length === 0 && files.length === 0 && (
                   <tr>
                     <td />
@@ -384,28 +511,44 @@ export function Files(props: { bucket: string; prefix: string }) {
               {t("files.next")}
             </button>
           </nav>
+          <p class="hint hide-narrow">{t("keys.hint")}</p>
         </>
       )}
 
-      {confirmDelete && (
+      {pendingDelete && (
         <Confirm
-          title={t("files.deleteTitle", { n: selected.size })}
+          title={t("files.deleteTitle", { n: count(pendingDelete.length, lang) })}
           message={
             <>
               <p>{t("files.deleteMessage")}</p>
               <ul class="key-list">
-                {[...selected].slice(0, 20).map((k) => (
-                  <li>{k}</li>
+                {pendingDelete.slice(0, 20).map((f) => (
+                  <li>{f.Key}</li>
                 ))}
-                {selected.size > 20 && <li>{t("files.andMore", { n: selected.size - 20 })}</li>}
+                {pendingDelete.length > 20 && <li>{t("files.andMore", { n: count(pendingDelete.length - 20, lang) })}</li>}
               </ul>
             </>
           }
-          action={t("files.deleteN", { n: selected.size })}
-          onClose={() => setConfirmDelete(false)}
-          onConfirm={() => void deleteSelected()}
+          action={t("files.deleteN", { n: count(pendingDelete.length, lang) })}
+          onClose={() => setPendingDelete(null)}
+          onConfirm={() => void deleteFiles(pendingDelete)}
         />
       )}
+      {share && <ShareLinkDialog client={client} fileKey={share} onClose={() => setShare(null)} />}
+      {renaming && (
+        <RenameDialog
+          client={client}
+          fileKey={renaming}
+          onClose={() => setRenaming(null)}
+          onRenamed={(key) => {
+            setRenaming(null);
+            setStatus(t("details.renamed", { key }));
+            select([{ Key: renaming } as ObjectEntry], false);
+            void load();
+          }}
+        />
+      )}
+      {showKeys && <ShortcutsDialog onClose={() => setShowKeys(false)} />}
       {details && (
         <ObjectDetails
           bucket={props.bucket}

@@ -5,14 +5,9 @@ import { explain } from "../lib/explain";
 import { download } from "../lib/download";
 import { baseName, bytes, count, dateTime, previewKind } from "../lib/format";
 import { useT } from "../lib/i18n";
-import { Confirm, CopyButton, Dialog, ErrorBox, Notice } from "../ui/widgets";
+import { Confirm, Dialog, ErrorBox, Notice } from "../ui/widgets";
+import { RenameForm, ShareLink } from "./FileActions";
 
-const LIFETIMES = [
-  [300, "link.5min"],
-  [3600, "link.1h"],
-  [86400, "link.1d"],
-  [7 * 86400, "link.7d"],
-] as const;
 const CLASSES = ["STANDARD", "IA", "ARCHIVE", "COLD"];
 const TEXT_PREVIEW_BYTES = 64 * 1024;
 const ARCHIVAL = (c: string) => c === "ARCHIVE" || c === "COLD";
@@ -29,10 +24,6 @@ export function ObjectDetails(props: { bucket: string; entry: ObjectEntry; onClo
   const [previewUrl, setPreviewUrl] = useState<string | null>(null);
   const [text, setText] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [lifetime, setLifetime] = useState(3600);
-  const [link, setLink] = useState("");
-  const [newKey, setNewKey] = useState(e.Key);
-  const [force, setForce] = useState(false);
   const [copyBucket, setCopyBucket] = useState(props.bucket);
   const [copyKey, setCopyKey] = useState(e.Key.replace(/(\.[^./]+)?$/, "-copy$1"));
   const [storageClass, setStorageClass] = useState(e.StorageClass);
@@ -129,44 +120,12 @@ export function ObjectDetails(props: { bucket: string; entry: ObjectEntry; onClo
 
       <section class="panel" aria-labelledby="link-title">
         <h3 id="link-title">{t("link.title")}</h3>
-        <div class="inline-form small">
-          <label for="lifetime">{t("link.lifetime")}</label>
-          <select id="lifetime" value={lifetime} onChange={(ev) => setLifetime(Number(ev.currentTarget.value))}>
-            {LIFETIMES.map(([s, key]) => (
-              <option value={s}>{t(key)}</option>
-            ))}
-          </select>
-          <button type="button" onClick={() => void client.presign(e.Key, lifetime).then(setLink)}>
-            {t("link.make")}
-          </button>
-        </div>
-        {link && (
-          <div class="inline-form small">
-            <label for="link">{t("link.url")}</label>
-            <input id="link" readOnly value={link} onFocus={(ev) => ev.currentTarget.select()} />
-            <CopyButton text={link} />
-          </div>
-        )}
-        <p class="hint">{t("link.hint")}</p>
+        <ShareLink client={client} fileKey={e.Key} />
       </section>
 
       <section class="panel" aria-labelledby="rename-title">
         <h3 id="rename-title">{t("details.rename")}</h3>
-        <form
-          class="inline-form small"
-          onSubmit={(ev) => {
-            ev.preventDefault();
-            void run(() => client.rename(e.Key, newKey.trim(), force), t("details.renamed", { key: newKey.trim() }));
-          }}
-        >
-          <label for="new-key">{t("details.newKey")}</label>
-          <input id="new-key" required value={newKey} onInput={(ev) => setNewKey(ev.currentTarget.value)} />
-          <span class="check">
-            <input id="force" type="checkbox" checked={force} onChange={(ev) => setForce(ev.currentTarget.checked)} />
-            <label for="force">{t("details.replace")}</label>
-          </span>
-          <button type="submit">{t("details.renameButton")}</button>
-        </form>
+        <RenameForm client={client} fileKey={e.Key} onDone={(key) => props.onChanged(t("details.renamed", { key }))} onError={setError} />
       </section>
 
       <section class="panel" aria-labelledby="copy-title">
