@@ -9,7 +9,7 @@ import { Router } from "itty-router";
 import * as schema from "../../schema/schema";
 import { objects } from "../../schema/schema";
 import { accessLine, logAccess, noteAccess, openAccessNote } from "../../src/core/access-log";
-import { countedRequest, countedResponse } from "../../src/core/counted-body";
+import { countedResponse } from "../../src/core/counted-body";
 import { hmacSha1Base64 } from "../../src/signing.mjs";
 import { parseKey, parseQuery } from "../../src/data/context";
 import { withCors } from "../../src/core/cors";
@@ -47,10 +47,13 @@ const accessRequest = new Request(url, { headers: { "CF-Connecting-IP": "203.0.1
 const accessResponse = new Response(null, { status: 200, headers: { "Content-Length": "4096" } });
 const accessIds = { sessionId: "6f1c2a9e-4b7d-4c0e-9a51-3d2f8e7b6a10", debugId: "mg3k2x1a-9f8e7d6c5b4a3921" };
 const body4k = new Uint8Array(4096);
-/** Reads a body to its end, as the runtime does when it sends one. */
-async function readAll(body) {
-  const reader = body.getReader();
-  while (!(await reader.read()).done);
+const body1m = new Uint8Array(1024 * 1024);
+/** Reads a response body to its end natively, as the runtime does when it sends one. */
+const sendBody = (response) => response.arrayBuffer();
+async function sendCounted(response) {
+  const counted = countedResponse(response, "GET", { bytes: 0 });
+  await counted.response.arrayBuffer();
+  await counted.sent;
 }
 const tokenPrincipal = { kind: "token", publicKey: "TOKEN_x", scope: { tokenId: "tok_0123456789abcdef" } };
 
@@ -84,17 +87,14 @@ const PIECES = {
     const now = Date.now();
     logAccess(accessLine(accessRequest, accessResponse, "ufile", note, accessIds, { startedAt: now, headersAt: now, bytesIn: { bytes: 0 }, bytesOut: { bytes: 4096 } }));
   },
-  // A 4 KiB body read to its end, plainly and through the access log's byte counter
-  // (src/core/counted-body.ts): the difference of each pair is the counter's cost.
-  "4 KiB response body, read": () => readAll(new Response(body4k, { headers: { "Content-Length": "4096" } }).body),
-  "4 KiB response body, read through the byte counter": async () => {
-    const { response, sent } = countedResponse(new Response(body4k, { headers: { "Content-Length": "4096" } }), "GET", { bytes: 0 });
-    await readAll(response.body);
-    await sent;
-  },
-  "4 KiB request body, read": () => readAll(new Request(url, { method: "PUT", body: body4k, headers: { "Content-Length": "4096" } }).body),
-  "4 KiB request body, read through the byte counter": () =>
-    readAll(countedRequest(new Request(url, { method: "PUT", body: body4k, headers: { "Content-Length": "4096" } }), { bytes: 0 }).body),
+  // A response body sent to the client (read to its end natively, as the runtime's socket pump
+  // reads it), plainly and through the access log's byte counter (src/core/counted-body.ts): the
+  // difference of each pair is the counter's cost. 4 KiB is counted whole (ONE_WRITE); 1 MiB, from
+  // a native byte stream as an R2 body is, streams through the counter.
+  "4 KiB response body, sent": () => sendBody(new Response(body4k, { headers: { "Content-Length": "4096" } })),
+  "4 KiB response body, sent through the byte counter": () => sendCounted(new Response(body4k, { headers: { "Content-Length": "4096" } })),
+  "1 MiB response body, sent": () => sendBody(new Response(body1m, { headers: { "Content-Length": String(body1m.byteLength) } })),
+  "1 MiB response body, sent through the byte counter": () => sendCounted(new Response(body1m, { headers: { "Content-Length": String(body1m.byteLength) } })),
   "metering fold": (env, ctx) => meterRequest((meterEnv ??= { ...env, USAGE_QUEUE: noQueue, USAGE_FLUSH_MS: "1000" }), ctx, bucket, 4096),
   "JSON response (DescribeBucket size)": () => json({ RetCode: 0, Action: "DescribeBucketResponse", DataSet: [{ ...bucket, Domain: { Src: ["bench.localhost"] } }] }),
   // These two include a D1 query each; their difference is Drizzle's share of a row read.
