@@ -84,7 +84,8 @@ export function countedRequest(request: Request, count: ByteCount): Request {
   }
   const source = request.body;
   const { readable, writable } = passage(length);
-  const counted = new Request(request, { body: readable });
+  // The runtime's request facts (cf: the client's Accept-Encoding, …) go along with the new body.
+  const counted = new Request(request, { body: readable, cf: request.cf });
   void pump(source, writable, count);
   return counted;
 }
