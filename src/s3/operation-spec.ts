@@ -72,7 +72,12 @@ export interface S3OperationSpec {
   name: S3Operation;
   method: "GET" | "HEAD" | "PUT" | "POST" | "DELETE";
   target: Target;
-  /** A sub-resource the row serves (`?tagging`): it must be in the query, and is then no longer NotImplemented on this target. */
+  /**
+   * A sub-resource the row serves (`?tagging`, `?cors`): it must be in the query, and is then no longer
+   * NotImplemented on this target. A query naming a sub-resource that any row serves matches only
+   * rows serving it (operations.ts `findS3Operation`): a bucket's `?cors` on an object key is refused,
+   * never answered by GetObject.
+   */
   sub?: string;
   when?: (q: URLSearchParams, request: Request) => boolean;
   run: (c: S3Context) => Promise<Response>;
