@@ -23,8 +23,8 @@ const ufileClass = async (bucket: string, key: string) => {
 async function described(bucket: string) {
   const body = await pythonSdk("DescribeBucket", { BucketName: bucket });
   expect(body.RetCode).toBe(0);
-  const { StoredBytes, ObjectCount } = body.DataSet[0];
-  return { StoredBytes, ObjectCount };
+  const { StoredBytes, StoredBytesByClass, ObjectCount } = body.DataSet[0];
+  return { StoredBytes, StoredBytesByClass, ObjectCount };
 }
 
 /** The report of [from, to] (ms) for one bucket: each field summed over Daily[], and Total[0]. */
@@ -82,7 +82,11 @@ describe("lifecycle rules at work, the cron fired days later over HTTP", () => {
     await cronAt(t0); // the storage integrator's clock starts for the new buckets; nothing is due yet
     for (const bucket of buckets) {
       expect(await ufileClass(bucket, "tmp/a")).toBe("STANDARD");
-      expect(await described(bucket)).toEqual({ StoredBytes: 7000 + extra[bucket], ObjectCount: extra[bucket] ? 4 : 3 });
+      expect(await described(bucket)).toEqual({
+        StoredBytes: 7000 + extra[bucket],
+        StoredBytesByClass: { STANDARD: 7000, IA: 0, ARCHIVE: extra[bucket] },
+        ObjectCount: extra[bucket] ? 4 : 3,
+      });
     }
 
     await cronAt(t0 + 8 * DAY_MS);
@@ -90,13 +94,20 @@ describe("lifecycle rules at work, the cron fired days later over HTTP", () => {
       expect(await ufileClass(bucket, "tmp/a"), bucket).toBe(404);
       expect(await ufileClass(bucket, "logs/b"), bucket).toBe("IA");
       expect(await ufileClass(bucket, "keep/c"), bucket).toBe("STANDARD");
-      expect(await described(bucket)).toEqual({ StoredBytes: 6000 + extra[bucket], ObjectCount: extra[bucket] ? 3 : 2 });
+      expect(await described(bucket)).toEqual({
+        StoredBytes: 6000 + extra[bucket],
+        StoredBytesByClass: { STANDARD: 4000, IA: 2000, ARCHIVE: extra[bucket] },
+        ObjectCount: extra[bucket] ? 3 : 2,
+      });
     }
     expect((await s3.send(new HeadObjectCommand({ Bucket: viaS3, Key: "logs/b" }))).StorageClass).toBe("STANDARD_IA");
 
     await cronAt(t0 + 9 * DAY_MS);
     await cronAt(t0 + 31 * DAY_MS);
-    for (const bucket of buckets) expect(await ufileClass(bucket, "logs/b"), bucket).toBe("ARCHIVE");
+    for (const bucket of buckets) {
+      expect(await ufileClass(bucket, "logs/b"), bucket).toBe("ARCHIVE");
+      expect((await described(bucket)).StoredBytesByClass).toEqual({ STANDARD: 4000, IA: 0, ARCHIVE: 2000 + extra[bucket] });
+    }
     expect((await s3.send(new HeadObjectCommand({ Bucket: viaS3, Key: "logs/b" }))).StorageClass).toBe("GLACIER");
     await cronAt(t0 + 32 * DAY_MS);
 
