@@ -10,6 +10,8 @@
 //   watching, so editing the source during a run changes nothing under it.
 // - The s3-tests config names the root key pair for every user (main, alt, tenant, iam): edgefile has
 //   one root account, so tests that need two distinct accounts fail for that reason (docs/s3.md).
+//   Their user id and display name are the project the root key creates buckets in
+//   (DEFAULT_PROJECT_ID, set here), which the S3 front renders as every `<Owner>`.
 // - S3_COMPAT_PYTHON: the Python to run (default /usr/bin/python3).
 // - pytest runs with a per-test time limit (S3_COMPAT_TIMEOUT seconds, default 30).
 // - Prints a table by feature, then fails when a test of ./expected-pass.txt did not pass.
@@ -31,6 +33,7 @@ const SUITE = "s3tests/functional/test_s3.py";
 // The docs/protocol.md test key pair, as in the wire harness (test/wire/context.ts).
 const ACCESS_KEY = "ucloudsomeone@example.com1296235120854146120";
 const SECRET_KEY = "46f09bb9fab4f12dfc160dae12273d5332b5debe";
+const PROJECT_ID = "org-edgefile";
 const OFFLINE = { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
 const wranglerBin = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 const say = (line) => console.log(`s3-compat: ${line}`);
@@ -74,7 +77,7 @@ try {
   // wrangler's own dev server (the engine of `wrangler dev`, as the wire harness uses it), without
   // file watching: editing the source during a run does not reload the Worker under the suite.
   const port = await freePort();
-  const vars = { ROOT_PUBLIC_KEY: ACCESS_KEY, ROOT_PRIVATE_KEY: SECRET_KEY, FILE_DOMAIN: "localhost", BUCKET_MIN_AGE_SECONDS: "0" };
+  const vars = { ROOT_PUBLIC_KEY: ACCESS_KEY, ROOT_PRIVATE_KEY: SECRET_KEY, FILE_DOMAIN: "localhost", BUCKET_MIN_AGE_SECONDS: "0", DEFAULT_PROJECT_ID: PROJECT_ID };
   Object.assign(process.env, OFFLINE);
   server = await unstable_startWorker({
     config: join(ROOT, "wrangler.toml"),
@@ -149,9 +152,9 @@ async function waitReady(endpoint) {
   throw new Error("the Worker did not answer within 120 s");
 }
 
-/** Every user section names the root key pair; the display names and ids are what edgefile answers. */
+/** Every user section names the root key pair, and as its id and display name the project that owns its buckets. */
 function config(port) {
-  const user = (extra = "") => `display_name = root\nuser_id = root\nemail = root@edgefile.invalid\naccess_key = ${ACCESS_KEY}\nsecret_key = ${SECRET_KEY}\n${extra}`;
+  const user = (extra = "") => `display_name = ${PROJECT_ID}\nuser_id = ${PROJECT_ID}\nemail = root@edgefile.invalid\naccess_key = ${ACCESS_KEY}\nsecret_key = ${SECRET_KEY}\n${extra}`;
   return [
     `[DEFAULT]\nhost = 127.0.0.1\nport = ${port}\nis_secure = False\nssl_verify = False\n`,
     `[fixtures]\nbucket prefix = s3compat-{random}-\niam name prefix = s3-tests-\niam path prefix = /s3-tests/\n`,
