@@ -5,7 +5,7 @@
 // - S3_TESTS_DIR: a checkout of github:ceph/s3-tests (nothing is fetched at run time). Its Python
 //   dependencies come from Debian: python3-pytest python3-boto3 python3-munch python3-gevent
 //   python3-isodate python3-requests python3-httplib2 python3-lxml python3-tz python3-pytest-timeout.
-// - The Worker is served as `npm start` serves it (local D1 migrations, then wrangler's dev server),
+// - The Worker is served as `npm start` serves it (local D1 migrations of every database, then wrangler's dev server),
 //   on a free port of 127.0.0.1 with a fresh temporary state directory, removed at the end; no file
 //   watching, so editing the source during a run changes nothing under it.
 // - The s3-tests config names the root key pair for every user (main, alt, tenant, iam): edgefile has
@@ -18,7 +18,7 @@
 //   S3_COMPAT_UPDATE=1 rewrites that list from a full run's passes instead.
 // - S3_COMPAT_KEEP=1 keeps the temporary directory (worker log, pytest log, junit XML, config).
 import { spawn, spawnSync } from "node:child_process";
-import { unstable_startWorker } from "wrangler";
+import { unstable_readConfig, unstable_startWorker } from "wrangler";
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -67,12 +67,15 @@ writeFileSync(join(dir, "none.env"), "");
 let server;
 let exitCode = 1;
 try {
-  const migrate = spawnSync(process.execPath, [wranglerBin, "d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], {
-    cwd: ROOT,
-    env: { ...process.env, ...OFFLINE, CI: "true" },
-    encoding: "utf8",
-  });
-  if (migrate.status !== 0) throw new Error(`local D1 migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
+  // Every D1 database of wrangler.toml, as npm start does: the control database and each index shard.
+  for (const { binding } of unstable_readConfig({ config: join(ROOT, "wrangler.toml") }).d1_databases) {
+    const migrate = spawnSync(process.execPath, [wranglerBin, "d1", "migrations", "apply", binding, "--local", "--persist-to", persist], {
+      cwd: ROOT,
+      env: { ...process.env, ...OFFLINE, CI: "true" },
+      encoding: "utf8",
+    });
+    if (migrate.status !== 0) throw new Error(`local D1 migrations of ${binding} failed:\n${migrate.stdout}\n${migrate.stderr}`);
+  }
 
   // wrangler's own dev server (the engine of `wrangler dev`, as the wire harness uses it), without
   // file watching: editing the source during a run does not reload the Worker under the suite.
