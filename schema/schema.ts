@@ -24,7 +24,7 @@ export const buckets = sqliteTable(
     name: text("name").notNull(),
     projectId: text("project_id").notNull(),
     region: text("region").notNull(),
-    /** `public` or `private`. */
+    /** `public`, `private` or `public-read-write` (store/buckets.ts `BucketType`). */
     type: text("type").notNull(),
     biz: text("biz").notNull().default("general"),
     tag: text("tag").notNull().default(""),

@@ -38,7 +38,8 @@ export function bucketSet(b: BucketRow, fileDomain: string) {
     BucketId: b.id,
     Domain: { Src: [`${b.name}.${fileDomain}`], Cdn: [], CustomSrc: [], CustomCdn: [] },
     CdnDomainId: [],
-    Type: b.type,
+    // The UFile API knows public and private; a public-read-write bucket (S3 canned ACL) is public to it.
+    Type: b.type === "private" ? "private" : "public",
     CreateTime: b.createdAt,
     ModifyTime: b.modifiedAt,
     Biz: b.biz,

@@ -57,8 +57,9 @@ export type S3Operation = (typeof S3_OPERATION_NAMES)[number];
  *
  * - `header`: SigV4 `Authorization` header; `query`: a presigned URL, which authorizes only what
  *   its canonical request names (method, path, every query parameter, signed headers) and never
- *   an operation header it did not sign (`OPERATION_HEADERS`); `anonymous`: no credentials, on a
- *   public bucket; `form`: the POST policy form carries its own.
+ *   an operation header it did not sign (`OPERATION_HEADERS`); `anonymous`: no credentials, reading
+ *   a publicly readable object or writing in a public-read-write bucket (access.ts `anonymousMay`);
+ *   `form`: the POST policy form carries its own (or none, in a public-read-write bucket).
  * - rights subjects: `key` the addressed key (or each key the body names, `bodyKeys`), `source`
  *   the copy source, `prefix` the listing's `prefix`, `bucket` the bucket itself (any key),
  *   `published` the written key when the request's canned ACL leaves it publicly readable (and

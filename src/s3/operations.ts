@@ -23,6 +23,8 @@ const copying = (_q: URLSearchParams, r: Request) => r.headers.has("x-amz-copy-s
 const isForm = (_q: URLSearchParams, r: Request) => isFormUpload(r);
 
 const SIGNED = ["header", "query"] as const;
+/** Anonymous too: reads of what is publicly readable, writes and deletes in a public-read-write bucket (access.ts `anonymousMay`). */
+const SIGNED_OR_ANONYMOUS = ["header", "query", "anonymous"] as const;
 const HEADER = ["header"] as const;
 const READ_KEY = [["READ", "key"]] as const;
 const WRITE_KEY = [["WRITE", "key"]] as const;
@@ -65,12 +67,12 @@ export const S3_OPERATIONS = [
   { name: "UploadPartCopy", method: "PUT", target: "object", when: (q, r) => q.has("uploadId") && copying(q, r), run: uploadPartCopy, rights: [["WRITE", "key"], ["READ", "source"]], credentials: HEADER },
   { name: "UploadPart", method: "PUT", target: "object", when: has("uploadId"), run: uploadPart, rights: WRITE_KEY, credentials: SIGNED },
   { name: "CopyObject", method: "PUT", target: "object", when: copying, run: copyObjectOp, rights: [["WRITE", "key"], ["READ", "source"], ["READ", "published"]], credentials: HEADER },
-  { name: "PutObject", method: "PUT", target: "object", run: putObject, rights: WRITE_KEY_ACL, credentials: SIGNED },
+  { name: "PutObject", method: "PUT", target: "object", run: putObject, rights: WRITE_KEY_ACL, credentials: SIGNED_OR_ANONYMOUS },
   { name: "ListParts", method: "GET", target: "object", when: has("uploadId"), run: listPartsOp, rights: [["LIST", "key"]], credentials: SIGNED },
-  { name: "GetObject", method: "GET", target: "object", run: getObjectOp, rights: READ_KEY, credentials: ["header", "query", "anonymous"] },
-  { name: "HeadObject", method: "HEAD", target: "object", run: headObject, rights: READ_KEY, credentials: ["header", "query", "anonymous"] },
+  { name: "GetObject", method: "GET", target: "object", run: getObjectOp, rights: READ_KEY, credentials: SIGNED_OR_ANONYMOUS },
+  { name: "HeadObject", method: "HEAD", target: "object", run: headObject, rights: READ_KEY, credentials: SIGNED_OR_ANONYMOUS },
   { name: "AbortMultipartUpload", method: "DELETE", target: "object", when: has("uploadId"), run: abortMultipartUpload, rights: WRITE_KEY, credentials: SIGNED },
-  { name: "DeleteObject", method: "DELETE", target: "object", run: deleteObjectOp, rights: [["DELETE", "key"]], credentials: SIGNED },
+  { name: "DeleteObject", method: "DELETE", target: "object", run: deleteObjectOp, rights: [["DELETE", "key"]], credentials: SIGNED_OR_ANONYMOUS },
 ] as const satisfies readonly S3OperationSpec[];
 
 /** Compile-time check that every operation has a row (and so its rights, credential forms and handler). */

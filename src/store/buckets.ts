@@ -10,7 +10,12 @@ import { CONTROL_SHARD, indexDb, notePlacement, shardDb, shardsOf } from "./shar
  * cache entry re-check the bucket inside their own statement (see store/objects.ts).
  */
 export type BucketRow = typeof buckets.$inferSelect;
-export type BucketType = "public" | "private";
+/**
+ * `public`: anyone may read; `private`: nobody without credentials. `public-read-write` (set only by
+ * the S3 canned ACL of that name, docs/security.md "Public buckets"): anyone may also write and
+ * delete objects over S3; the UFile API shows it as `public`.
+ */
+export type BucketType = "public" | "private" | "public-read-write";
 /** A bucket as the data plane sees it: with its project's quota state (1 = owes, docs/protocol.md 15011). */
 export type ServedBucket = BucketRow & { owe: number };
 
