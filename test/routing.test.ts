@@ -64,6 +64,7 @@ const S3_CASES: Record<S3Operation, Case> = {
   GetObjectTagging: { method: "GET", path: "/bkt/dir/a.txt?tagging" },
   PutObjectTagging: { method: "PUT", path: "/bkt/dir/a.txt?tagging" },
   DeleteObjectTagging: { method: "DELETE", path: "/bkt/dir/a.txt?tagging" },
+  GetObjectAttributes: { method: "GET", path: "/bkt/dir/a.txt?attributes" },
   PutBucketLifecycleConfiguration: { method: "PUT", path: "/bkt?lifecycle" },
   GetBucketLifecycleConfiguration: { method: "GET", path: "/bkt?lifecycle" },
   DeleteBucketLifecycle: { method: "DELETE", path: "/bkt?lifecycle" },

@@ -33,6 +33,7 @@ export const S3_OPERATION_NAMES = [
   "GetObjectTagging",
   "PutObjectTagging",
   "DeleteObjectTagging",
+  "GetObjectAttributes",
   "CreateMultipartUpload",
   "CompleteMultipartUpload",
   "UploadPartCopy",

@@ -17,6 +17,7 @@ import { deleteBucketCors, getBucketCors, putBucketCors } from "./bucket-cors";
 import { deleteBucketLifecycle, getBucketLifecycle, putBucketLifecycle } from "./lifecycle";
 import { getBucketAcl, getObjectAclOp, putBucketAcl, putObjectAclOp } from "./acl";
 import { deleteObjectTaggingOp, getObjectTaggingOp, putObjectTaggingOp } from "./tagging";
+import { getObjectAttributes } from "./object-attributes";
 
 const has = (...names: string[]) => (q: URLSearchParams) => names.every((n) => q.has(n));
 const copying = (_q: URLSearchParams, r: Request) => r.headers.has("x-amz-copy-source");
@@ -59,6 +60,7 @@ export const S3_OPERATIONS = [
   { name: "GetObjectTagging", sub: "tagging", method: "GET", target: "object", run: getObjectTaggingOp, rights: READ_KEY, credentials: SIGNED },
   { name: "PutObjectTagging", sub: "tagging", method: "PUT", target: "object", run: putObjectTaggingOp, rights: [["UPDATE", "key"]], credentials: SIGNED },
   { name: "DeleteObjectTagging", sub: "tagging", method: "DELETE", target: "object", run: deleteObjectTaggingOp, rights: [["UPDATE", "key"]], credentials: SIGNED },
+  { name: "GetObjectAttributes", sub: "attributes", method: "GET", target: "object", run: getObjectAttributes, rights: READ_KEY, credentials: SIGNED },
 
   { name: "CreateMultipartUpload", method: "POST", target: "object", when: has("uploads"), run: createMultipartUpload, rights: WRITE_KEY, credentials: SIGNED },
   { name: "CompleteMultipartUpload", method: "POST", target: "object", when: has("uploadId"), run: completeMultipartUpload, rights: WRITE_KEY, credentials: SIGNED },

@@ -4,6 +4,7 @@ import {
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
+  GetObjectAttributesCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListPartsCommand,
@@ -27,9 +28,9 @@ const crc32Base64 = (b: Uint8Array) => {
  * Stored checksums over the wire with @aws-sdk/client-s3: a verified `x-amz-checksum-*` is kept
  * with the object and answered with `x-amz-checksum-mode: ENABLED`; a multipart upload keeps its
  * algorithm and type, checks its parts' checksums and gives the object S3's composite or
- * full-object checksum; `partNumber` reads serve one part.
+ * full-object checksum; `partNumber` reads serve one part; GetObjectAttributes answers from the index.
  */
-describe("S3 stored checksums and partNumber reads", () => {
+describe("S3 stored checksums, partNumber reads and GetObjectAttributes", () => {
   const s3 = s3Client();
   const bucket = s3BucketName("ck");
   beforeAll(async () => {
@@ -151,5 +152,31 @@ describe("S3 stored checksums and partNumber reads", () => {
     expect(await s3Failure(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: "single", PartNumber: 2 })))).toMatchObject({ status: 416 });
     expect(await s3Failure(s3.send(new GetObjectCommand({ Bucket: bucket, Key: "single", PartNumber: 0 })))).toMatchObject({ name: "InvalidArgument", status: 400 });
     expect(await s3Failure(s3.send(new GetObjectCommand({ Bucket: bucket, Key: "single", PartNumber: 1, Range: "bytes=0-1" })))).toMatchObject({ name: "InvalidRequest", status: 400 });
+  });
+
+  it("GetObjectAttributes: what x-amz-object-attributes names, parts of a multipart object paged", async () => {
+    const attrs = ["ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"] as const;
+    const body = Buffer.from("A".repeat(1024));
+    const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "attr", Body: body, ChecksumSHA256: sha256(body).toString("base64"), StorageClass: "STANDARD_IA" }));
+    const single = await s3.send(new GetObjectAttributesCommand({ Bucket: bucket, Key: "attr", ObjectAttributes: [...attrs] }));
+    expect(single).toMatchObject({ ETag: put.ETag!.replace(/"/g, ""), ObjectSize: 1024, StorageClass: "STANDARD_IA" });
+    expect(single.Checksum).toMatchObject({ ChecksumSHA256: sha256(body).toString("base64"), ChecksumType: "FULL_OBJECT" });
+    expect(single.ObjectParts).toBeUndefined();
+    expect(single.LastModified).toBeInstanceOf(Date);
+    const some = await s3.send(new GetObjectAttributesCommand({ Bucket: bucket, Key: "attr", ObjectAttributes: ["ObjectSize"] }));
+    expect(some.ObjectSize).toBe(1024);
+    expect(some.ETag).toBeUndefined();
+
+    // The SHA-256 multipart object of the test above: two parts, paged one at a time.
+    const first = await s3.send(new GetObjectAttributesCommand({ Bucket: bucket, Key: "mp-sha", ObjectAttributes: [...attrs], MaxParts: 1 }));
+    expect(first.ObjectParts).toMatchObject({ TotalPartsCount: 2, MaxParts: 1, IsTruncated: true, NextPartNumberMarker: "1" });
+    expect(first.ObjectParts!.Parts).toEqual([{ PartNumber: 1, Size: 5 * MiB, ChecksumSHA256: sha256(pattern(5 * MiB, 1)).toString("base64") }]);
+    expect(first.Checksum!.ChecksumType).toBe("COMPOSITE");
+    const rest = await s3.send(new GetObjectAttributesCommand({ Bucket: bucket, Key: "mp-sha", ObjectAttributes: ["ObjectParts"], PartNumberMarker: "1" }));
+    expect(rest.ObjectParts).toMatchObject({ TotalPartsCount: 2, IsTruncated: false, PartNumberMarker: "1" });
+    expect(rest.ObjectParts!.Parts!.map((p) => [p.PartNumber, p.Size])).toEqual([[2, 1000]]);
+
+    expect(await s3Failure(s3.send(new GetObjectAttributesCommand({ Bucket: bucket, Key: "missing", ObjectAttributes: ["ETag"] })))).toMatchObject({ name: "NoSuchKey", status: 404 });
+    expect(await s3Failure(s3.send(new GetObjectAttributesCommand({ Bucket: bucket, Key: "attr", ObjectAttributes: ["Bogus" as "ETag"] })))).toMatchObject({ name: "InvalidArgument", status: 400 });
   });
 });

@@ -188,6 +188,16 @@ const ROWS: Row[] = [
     },
   },
   {
+    op: "GetObjectAttributes",
+    presigned: true,
+    anonymous: false,
+    ok: 200,
+    run: async (cred, key) => {
+      await put(key);
+      return send(cred, { method: "GET", path: `${s3Path(bucket, key)}?attributes`, headers: { "x-amz-object-attributes": "ETag,ObjectSize" } });
+    },
+  },
+  {
     op: "PutObjectTagging",
     presigned: true,
     anonymous: false,
