@@ -18,6 +18,7 @@ import { deleteBucketLifecycle, getBucketLifecycle, putBucketLifecycle } from ".
 import { getBucketAcl, getObjectAclOp, putBucketAcl, putObjectAclOp } from "./acl";
 import { deleteObjectTaggingOp, getObjectTaggingOp, putObjectTaggingOp } from "./tagging";
 import { getObjectAttributes } from "./object-attributes";
+import { deleteBucketTagging, getBucketTagging, putBucketTagging } from "./bucket-tagging";
 
 const has = (...names: string[]) => (q: URLSearchParams) => names.every((n) => q.has(n));
 const copying = (_q: URLSearchParams, r: Request) => r.headers.has("x-amz-copy-source");
@@ -42,6 +43,10 @@ export const S3_OPERATIONS = [
   { name: "GetBucketCors", method: "GET", target: "bucket", when: has("cors"), run: getBucketCors, rootOnly: true, rights: [], credentials: HEADER },
   { name: "DeleteBucketCors", method: "DELETE", target: "bucket", when: has("cors"), run: deleteBucketCors, rootOnly: true, rights: [], credentials: HEADER },
 
+  // Bucket tags: read with the right to list the bucket, written by the root key only (bucket configuration).
+  { name: "PutBucketTagging", sub: "tagging", method: "PUT", target: "bucket", run: putBucketTagging, rootOnly: true, rights: [], credentials: HEADER },
+  { name: "GetBucketTagging", sub: "tagging", method: "GET", target: "bucket", run: getBucketTagging, rights: [["LIST", "bucket"]], credentials: SIGNED },
+  { name: "DeleteBucketTagging", sub: "tagging", method: "DELETE", target: "bucket", run: deleteBucketTagging, rootOnly: true, rights: [], credentials: HEADER },
   { name: "GetBucketAcl", sub: "acl", method: "GET", target: "bucket", run: getBucketAcl, rights: [["LIST", "bucket"]], credentials: SIGNED },
   { name: "PutBucketAcl", sub: "acl", method: "PUT", target: "bucket", run: putBucketAcl, rootOnly: true, rights: [], credentials: HEADER },
   { name: "GetBucketLocation", method: "GET", target: "bucket", when: has("location"), run: getBucketLocation, rights: [["LIST", "bucket"]], credentials: SIGNED },
