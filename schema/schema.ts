@@ -68,6 +68,8 @@ export const buckets = sqliteTable(
      */
     lifecycleAfter: text("lifecycle_after").notNull().default(""),
     lifecyclePassAt: integer("lifecycle_pass_at").notNull().default(0),
+    /** Bucket tags (S3 Put/GetBucketTagging; src/s3/bucket-tagging.ts): JSON array of {Key, Value}, at most 50. Additive. */
+    tags: text("tags").notNull().default("[]"),
   },
   (t) => [uniqueIndex("buckets_name_unique").on(t.name), index("buckets_project_idx").on(t.projectId, t.createdAt)],
 );
@@ -132,6 +134,23 @@ export const objects = sqliteTable(
     acl: text("acl").notNull().default("default"),
     /** Object tags: JSON array of {Key, Value} (at most 10; src/data/tagging.ts). */
     tags: text("tags").notNull().default("[]"),
+    /**
+     * The checksum verified when the object was written (src/core/checksum-record.ts):
+     * `<algorithm>:<FULL_OBJECT|COMPOSITE>:<base64>` (a composite one ends in `-<parts>`), "" when
+     * the write sent none. Moves with the blob on Copy. Additive.
+     */
+    checksum: text("checksum").notNull().default(""),
+    /**
+     * The parts of a multipart object (src/core/object-parts.ts): JSON `{"n","size","last","sums"?}`
+     * (count, the size of every part but the last, the last part's size, each part's checksum), ""
+     * for a single-part object. Serves `?partNumber=N` reads and GetObjectAttributes. Additive.
+     */
+    parts: text("parts").notNull().default(""),
+    /**
+     * SSE-C: base64 MD5 of the customer key the blob was encrypted with (src/core/sse-c.ts), ""
+     * when none. The key itself is never stored. Additive.
+     */
+    ssecKeyMd5: text("ssec_key_md5").notNull().default(""),
   },
   (t) => [
     primaryKey({ columns: [t.bucketId, t.key] }),
@@ -157,6 +176,10 @@ export const uploads = sqliteTable(
     userMeta: text("user_meta").notNull().default("{}"),
     /** The object's `http_headers` once completed (S3 CreateMultipartUpload). Additive. */
     httpHeaders: text("http_headers").notNull().default("{}"),
+    /** S3 CreateMultipartUpload's checksum: `<algorithm>:<FULL_OBJECT|COMPOSITE>`, "" for none. Additive. */
+    checksum: text("checksum").notNull().default(""),
+    /** SSE-C: base64 MD5 of the customer key every part must carry, "" for none (never the key). Additive. */
+    ssecKeyMd5: text("ssec_key_md5").notNull().default(""),
     createdAt: integer("created_at").notNull(),
     /** Last part received; the sweeper aborts uploads idle for too long. */
     touchedAt: integer("touched_at").notNull(),
@@ -180,6 +203,8 @@ export const uploadParts = sqliteTable(
     /** First bytes' Content-Type (part 0 decides the object's MIME). */
     mime: text("mime").notNull().default(""),
     modifiedAt: integer("modified_at").notNull(),
+    /** The part's checksum in its upload's algorithm (base64), "" when the upload has none. Additive. */
+    checksum: text("checksum").notNull().default(""),
   },
   (t) => [primaryKey({ columns: [t.uploadId, t.partNumber] })],
 );

@@ -342,6 +342,7 @@ describe("recording usage (the data plane's seam)", () => {
     corsRules: "[]",
     lifecycleAfter: "",
     lifecyclePassAt: 0,
+    tags: "[]",
     owe: 0,
   });
 

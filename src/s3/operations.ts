@@ -17,6 +17,8 @@ import { deleteBucketCors, getBucketCors, putBucketCors } from "./bucket-cors";
 import { deleteBucketLifecycle, getBucketLifecycle, putBucketLifecycle } from "./lifecycle";
 import { getBucketAcl, getObjectAclOp, putBucketAcl, putObjectAclOp } from "./acl";
 import { deleteObjectTaggingOp, getObjectTaggingOp, putObjectTaggingOp } from "./tagging";
+import { getObjectAttributes } from "./object-attributes";
+import { deleteBucketTagging, getBucketTagging, putBucketTagging } from "./bucket-tagging";
 
 const has = (...names: string[]) => (q: URLSearchParams) => names.every((n) => q.has(n));
 const copying = (_q: URLSearchParams, r: Request) => r.headers.has("x-amz-copy-source");
@@ -43,6 +45,10 @@ export const S3_OPERATIONS = [
   { name: "GetBucketCors", sub: "cors", method: "GET", target: "bucket", run: getBucketCors, rootOnly: true, rights: [], credentials: HEADER },
   { name: "DeleteBucketCors", sub: "cors", method: "DELETE", target: "bucket", run: deleteBucketCors, rootOnly: true, rights: [], credentials: HEADER },
 
+  // Bucket tags: read with the right to list the bucket, written by the root key only (bucket configuration).
+  { name: "PutBucketTagging", sub: "tagging", method: "PUT", target: "bucket", run: putBucketTagging, rootOnly: true, rights: [], credentials: HEADER },
+  { name: "GetBucketTagging", sub: "tagging", method: "GET", target: "bucket", run: getBucketTagging, rights: [["LIST", "bucket"]], credentials: SIGNED },
+  { name: "DeleteBucketTagging", sub: "tagging", method: "DELETE", target: "bucket", run: deleteBucketTagging, rootOnly: true, rights: [], credentials: HEADER },
   { name: "GetBucketAcl", sub: "acl", method: "GET", target: "bucket", run: getBucketAcl, rights: [["LIST", "bucket"]], credentials: SIGNED },
   { name: "PutBucketAcl", sub: "acl", method: "PUT", target: "bucket", run: putBucketAcl, rootOnly: true, rights: [], credentials: HEADER },
   { name: "GetBucketLocation", sub: "location", method: "GET", target: "bucket", run: getBucketLocation, rights: [["LIST", "bucket"]], credentials: SIGNED },
@@ -61,6 +67,7 @@ export const S3_OPERATIONS = [
   { name: "GetObjectTagging", sub: "tagging", method: "GET", target: "object", run: getObjectTaggingOp, rights: READ_KEY, credentials: SIGNED },
   { name: "PutObjectTagging", sub: "tagging", method: "PUT", target: "object", run: putObjectTaggingOp, rights: [["UPDATE", "key"]], credentials: SIGNED },
   { name: "DeleteObjectTagging", sub: "tagging", method: "DELETE", target: "object", run: deleteObjectTaggingOp, rights: [["UPDATE", "key"]], credentials: SIGNED },
+  { name: "GetObjectAttributes", sub: "attributes", method: "GET", target: "object", run: getObjectAttributes, rights: READ_KEY, credentials: SIGNED },
 
   { name: "CreateMultipartUpload", sub: "uploads", method: "POST", target: "object", run: createMultipartUpload, rights: WRITE_KEY, credentials: SIGNED },
   { name: "CompleteMultipartUpload", method: "POST", target: "object", when: has("uploadId"), run: completeMultipartUpload, rights: WRITE_KEY, credentials: SIGNED },

@@ -186,6 +186,12 @@ export async function setBucketType(db: Database, bucket: BucketRow, type: Bucke
   return row ?? bucket;
 }
 
+/** Replaces the bucket's tags (JSON array of {Key, Value}; S3 bucket tagging). */
+export async function setBucketTags(db: Database, bucket: BucketRow, tags: string, now: number): Promise<void> {
+  await db.update(buckets).set({ tags, modifiedAt: now }).where(eq(buckets.id, bucket.id));
+  forgetBucket(bucket.name);
+}
+
 /**
  * Deletes the bucket if it holds no object, in one conditional statement on the bucket's shard so
  * that an object written concurrently is never orphaned. Returns false when the bucket is not

@@ -51,6 +51,12 @@ export interface NewBlob {
   etag: string;
   /** S3 ETag, unquoted: the MD5 in hex, or `md5(part MD5s)-N` for a multipart blob ("" when unknown). */
   s3Etag: string;
+  /** The checksum verified on upload, stored form (s3/stored-checksums.ts); none: "". */
+  checksum?: string;
+  /** A multipart blob's parts, stored form (core/object-parts.ts); a single-part blob: "". */
+  parts?: string;
+  /** SSE-C: base64 MD5 of the customer key the blob is encrypted with (core/sse-c.ts); none: "". */
+  ssecKeyMd5?: string;
 }
 
 /**
@@ -110,7 +116,7 @@ const UPSERT = sql`ON CONFLICT (bucket_id, key) DO UPDATE SET blob_id = excluded
         s3_etag = excluded.s3_etag, mime = excluded.mime, storage_class = excluded.storage_class, user_meta = excluded.user_meta,
         http_headers = excluded.http_headers,
         created_at = excluded.created_at, modified_at = excluded.modified_at, restore_ready_at = NULL, restore_expires_at = NULL,
-        acl = excluded.acl, tags = excluded.tags`;
+        acl = excluded.acl, tags = excluded.tags, checksum = excluded.checksum, parts = excluded.parts, ssec_key_md5 = excluded.ssec_key_md5`;
 const INSERT_ONLY = sql`ON CONFLICT (bucket_id, key) DO NOTHING`;
 
 /** Decrements the refcount of the blob the (bucket, key) row points at, if any, returning it. */
@@ -222,6 +228,9 @@ interface PublishValues extends Record<string, unknown> {
   httpHeaders: string;
   acl: string;
   tags: string;
+  checksum: string;
+  parts: string;
+  ssecKeyMd5: string;
   now: number;
 }
 
@@ -237,8 +246,10 @@ function publishStatements(db: Database, v: { [K in keyof PublishValues]: Bound 
   return [
     releaseCurrent(db, v.bucketId, v.key, writable),
     adjustBucketTotals(db, v.bucketId, v.key, { bytes: sql`${v.size}`, objects: sql.raw("1"), storageClass: v.storageClass }, writable),
-    sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, s3_etag, mime, storage_class, user_meta, http_headers, created_at, modified_at, acl, tags)
-      SELECT ${v.bucketId}, ${v.key}, ${v.blobId}, ${v.size}, ${v.etag}, ${v.s3Etag}, ${v.mime}, ${v.storageClass}, ${v.userMeta}, ${v.httpHeaders}, ${v.now}, ${v.now}, ${v.acl}, ${v.tags}
+    sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, s3_etag, mime, storage_class, user_meta, http_headers, created_at, modified_at, acl, tags,
+        checksum, parts, ssec_key_md5)
+      SELECT ${v.bucketId}, ${v.key}, ${v.blobId}, ${v.size}, ${v.etag}, ${v.s3Etag}, ${v.mime}, ${v.storageClass}, ${v.userMeta}, ${v.httpHeaders}, ${v.now}, ${v.now}, ${v.acl}, ${v.tags},
+        ${v.checksum}, ${v.parts}, ${v.ssecKeyMd5}
       WHERE ${bucketExists} AND ${guard} AND ${targetMatches(v.bucketId, v.key, mode) ?? sql`1`}
       ${mode.ifAbsent ? INSERT_ONLY : UPSERT}`,
     sql`INSERT INTO ${blobs} (id, bucket_id, size, etag, refcount, created_at)
@@ -251,7 +262,7 @@ function publishStatements(db: Database, v: { [K in keyof PublishValues]: Bound 
 /** PutFile's publish, compiled once per write mode: it runs on every upload (store/db.ts `precompiled`). */
 const precompiledPublish = (mode: WriteMode) =>
   precompiled<PublishValues>((db) => {
-    const names = ["bucketId", "key", "blobId", "size", "etag", "s3Etag", "mime", "storageClass", "userMeta", "httpHeaders", "acl", "tags", "now"] as const;
+    const names = ["bucketId", "key", "blobId", "size", "etag", "s3Etag", "mime", "storageClass", "userMeta", "httpHeaders", "acl", "tags", "checksum", "parts", "ssecKeyMd5", "now"] as const;
     const v = Object.fromEntries(names.map((n) => [n, sql.placeholder(n)])) as { [K in keyof PublishValues]: Placeholder };
     return publishStatements(db, v, mode, sql.raw("1"));
   });
@@ -297,6 +308,9 @@ export async function publishBlob(
     httpHeaders: JSON.stringify(meta.httpHeaders ?? {}),
     acl: meta.acl ?? DEFAULT_ACL,
     tags: meta.tags ?? NO_TAGS,
+    checksum: blob.checksum ?? "",
+    parts: blob.parts ?? "",
+    ssecKeyMd5: blob.ssecKeyMd5 ?? "",
     now,
   };
   const index = await indexDb(db, bucketId);
@@ -362,11 +376,13 @@ const copiedBytes = (m: Partial<ObjectMeta>, sourceRow: ObjectRow): Added => ({
 
 /** The upsert of a copy's target row, where `guard` holds. */
 const copiedRow = (dst: { bucketId: string; key: string }, m: Partial<ObjectMeta>, sourceRow: ObjectRow, now: number, guard: SQL) =>
-  sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, s3_etag, mime, storage_class, user_meta, http_headers, created_at, modified_at, acl, tags)
+  sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, s3_etag, mime, storage_class, user_meta, http_headers, created_at, modified_at, acl, tags,
+        checksum, parts, ssec_key_md5)
       SELECT ${dst.bucketId}, ${dst.key}, ${sourceRow.blobId}, ${sourceRow.size}, ${sourceRow.etag}, ${sourceRow.s3Etag},
         ${m.mime ?? sourceRow.mime}, ${m.storageClass ?? sourceRow.storageClass},
         ${m.userMeta ? JSON.stringify(m.userMeta) : sourceRow.userMeta}, ${m.httpHeaders ? JSON.stringify(m.httpHeaders) : sourceRow.httpHeaders}, ${now}, ${now},
-        ${m.acl ?? DEFAULT_ACL}, ${m.tags ?? sourceRow.tags}
+        ${m.acl ?? DEFAULT_ACL}, ${m.tags ?? sourceRow.tags},
+        ${sourceRow.checksum}, ${sourceRow.parts}, ${sourceRow.ssecKeyMd5}
       WHERE ${guard}
       ${UPSERT}`;
 
