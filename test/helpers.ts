@@ -25,8 +25,10 @@ export function call(input: string, init?: RequestInit): Promise<Response> {
 export async function callWithEnv(overrides: Record<string, unknown>, url: string, init?: RequestInit): Promise<Response> {
   const ctx = createExecutionContext();
   const res = await worker.fetch(new Request(url, init) as Request<unknown, IncomingRequestCfProperties>, { ...env, ...overrides }, ctx);
+  // The access log's line waits (in waitUntil) until the body was taken: read it first, as a client does.
+  const body = res.body ? await res.arrayBuffer() : null;
   await waitOnExecutionContext(ctx);
-  return res;
+  return new Response(body, res);
 }
 
 /** Signs control-plane parameters the way the UCloud API SDKs do. */
