@@ -608,24 +608,42 @@ export function prefixUpperBound(prefix: string): string | null {
   return null;
 }
 
-/** Keys of a bucket in byte order: `prefix`-ed, strictly after `after`, at most `limit`. */
+/**
+ * Compares two keys in UTF-8 byte order (SQLite's BINARY collation), which is code-point order.
+ * JavaScript's `<` compares UTF-16 code units, which puts a supplementary character (a surrogate
+ * pair, D800–DFFF) before U+E000–U+FFFF; the first differing unit is remapped to restore the order.
+ */
+export function compareKeys(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
+  }
+  return a.length - b.length;
+}
+
+const codePointRank = (unit: number) => (unit >= 0xd800 && unit <= 0xdfff ? unit + 0x2000 : unit >= 0xe000 ? unit - 0x800 : unit);
+
+/**
+ * Keys of a bucket in byte order: `prefix`-ed, at or after `from`, strictly after `after`, at
+ * most `limit`. The lower bounds are folded into one here: SQLite seeks the primary key with one
+ * lower bound per range and checks any other row by row, so given `key >= prefix AND key > after`
+ * it could walk every key between the two — a page after a marker deep in a large bucket would
+ * read half the bucket. With one bound a page reads the rows it returns, whatever the bucket's size.
+ */
 export async function listObjects(
   db: Database,
   bucketId: string,
   opts: { prefix: string; after: string; from?: string; limit: number },
 ): Promise<ObjectRow[]> {
   const upper = prefixUpperBound(opts.prefix);
+  const atLeast = opts.from && compareKeys(opts.from, opts.prefix) > 0 ? opts.from : opts.prefix;
+  const lower = opts.after && compareKeys(opts.after, atLeast) >= 0 ? gt(objects.key, opts.after) : gte(objects.key, atLeast);
   return (await indexDb(db, bucketId))
     .select()
     .from(objects)
-    .where(
-      and(
-        eq(objects.bucketId, bucketId),
-        gte(objects.key, opts.from && opts.from > opts.prefix ? opts.from : opts.prefix),
-        opts.after ? gt(objects.key, opts.after) : undefined,
-        upper !== null ? lt(objects.key, upper) : undefined,
-      ),
-    )
+    .where(and(eq(objects.bucketId, bucketId), lower, upper !== null ? lt(objects.key, upper) : undefined))
     .orderBy(asc(objects.key))
     .limit(opts.limit)
     .all();
