@@ -457,6 +457,7 @@ describe("web console", () => {
     await screenshot(page, "files-shortcuts");
     await page.keyboard.press("Escape");
     await seeCount(keys, 0);
+    await page.locator("h1").click();
     await page.keyboard.press("/");
     await seeFocused(page.getByLabel("Filter by prefix"));
     await page.locator("h1").click();
