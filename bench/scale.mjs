@@ -96,12 +96,13 @@ const PER_SAMPLE = 10;
 
 // The Worker that times the index statements through the D1 bindings. Its SQL is what
 // src/store/objects.ts sends (getObject's precompiled select; listObjects with one lower bound: a
-// marker after the prefix), on the shard of the key's range; a page that reaches the end of a
-// range goes on in the next one, as a listing over ranges does.
-const MEASURE = `
-const HEAD = 'select "bucket_id", "key", "blob_id", "size", "etag", "s3_etag", "mime", "storage_class", "user_meta", "http_headers", "created_at", "modified_at", "restore_ready_at", "restore_expires_at", "acl", "tags" from "objects" where ("objects"."bucket_id" = ? and "objects"."key" = ?)';
-const LIST_AFTER = 'select "bucket_id", "key", "blob_id", "size", "etag", "s3_etag", "mime", "storage_class", "user_meta", "http_headers", "created_at", "modified_at", "restore_ready_at", "restore_expires_at", "acl", "tags" from "objects" where ("objects"."bucket_id" = ? and "objects"."key" > ? and "objects"."key" < ?) order by "objects"."key" asc limit ?';
-const LIST_FROM = 'select "bucket_id", "key", "blob_id", "size", "etag", "s3_etag", "mime", "storage_class", "user_meta", "http_headers", "created_at", "modified_at", "restore_ready_at", "restore_expires_at", "acl", "tags" from "objects" where ("objects"."bucket_id" = ? and "objects"."key" >= ? and "objects"."key" < ?) order by "objects"."key" asc limit ?';
+// marker after the prefix), selecting every column of `objects` as Drizzle's select() does, on the
+// shard of the key's range; a page that reaches the end of a range goes on in the next one, as a
+// listing over ranges does.
+const measureScript = (select) => `
+const HEAD = 'select ${select} from "objects" where ("objects"."bucket_id" = ? and "objects"."key" = ?)';
+const LIST_AFTER = 'select ${select} from "objects" where ("objects"."bucket_id" = ? and "objects"."key" > ? and "objects"."key" < ?) order by "objects"."key" asc limit ?';
+const LIST_FROM = 'select ${select} from "objects" where ("objects"."bucket_id" = ? and "objects"."key" >= ? and "objects"."key" < ?) order by "objects"."key" asc limit ?';
 const SHARDS = ${JSON.stringify(SHARDS)};
 const SPLIT_KEY = ${JSON.stringify(SPLIT_KEY)};
 const hashOf = ${hashOf.toString()};
@@ -178,12 +179,12 @@ async function rangesOf(env) {
   return (cachedRanges = rows.map((r, i) => ({ start: r.start, end: rows[i + 1]?.start ?? null, shard: r.shard })));
 }`;
 
-/** A Miniflare running MEASURE over the databases persisted under `dir`. */
-async function indexWorker(dir) {
+/** A Miniflare running the measuring Worker (selecting `select`) over the databases persisted under `dir`. */
+async function indexWorker(dir, select = '"key"') {
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       modules: true,
-      script: MEASURE,
+      script: measureScript(select),
       compatibilityDate: "2026-10-01",
       d1Databases: Object.fromEntries(["DB", ...SHARDS].map((b) => [b, `scale-${b.toLowerCase()}`])),
       resourcePersistencePath: dir,
@@ -284,6 +285,9 @@ async function indexScaling(maxObjects, samples, rounds) {
   const live = join(TMP, "state");
   const { rangeTable } = await createIndex(live);
   const files = sqliteFiles(live);
+  const schema = new DatabaseSync(files[SHARDS[0]], { readOnly: true });
+  const select = schema.prepare("SELECT name FROM pragma_table_info('objects') ORDER BY cid").all().map((c) => `"${c.name}"`).join(", ");
+  schema.close();
   const sizes = [];
   for (let n = 10_000; n <= maxObjects; n *= 10) sizes.push(n);
   const dirs = [];
@@ -305,7 +309,7 @@ async function indexScaling(maxObjects, samples, rounds) {
   }
   const bytes = Object.values(files).reduce((sum, f) => sum + statSync(f).size, 0);
   const workers = [];
-  for (const dir of dirs) workers.push(await indexWorker(dir));
+  for (const dir of dirs) workers.push(await indexWorker(dir, select));
   const times = sizes.map(() => ({ head: [], get: [], list: [] }));
   const rowsRead = {};
   let ranges;
