@@ -39,8 +39,9 @@ const arg = (name, fallback) => {
 };
 const MAX_OBJECTS = arg("max-objects", 10_000_000);
 const SECONDS = arg("seconds", 4);
-const SAMPLES = arg("samples", 300);
-const ROUNDS = arg("rounds", 5);
+const SAMPLES = arg("samples", 400);
+const ROUNDS = arg("rounds", 10);
+const GEO_SAMPLES = 51;
 const TMP = "bench/.tmp/scale";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -95,17 +96,17 @@ const PER_SAMPLE = 10;
 
 // The Worker that times the index statements through the D1 bindings. Its SQL is what
 // src/store/objects.ts sends (getObject's precompiled select; listObjects with one lower bound: a
-// marker after the prefix), on the shard of the key's range; a page that reaches the end of a
-// range goes on in the next one, as a listing over ranges does.
-const MEASURE = `
-const HEAD = 'select "bucket_id", "key", "blob_id", "size", "etag", "s3_etag", "mime", "storage_class", "user_meta", "http_headers", "created_at", "modified_at", "restore_ready_at", "restore_expires_at", "acl", "tags" from "objects" where ("objects"."bucket_id" = ? and "objects"."key" = ?)';
-const LIST_AFTER = 'select "bucket_id", "key", "blob_id", "size", "etag", "s3_etag", "mime", "storage_class", "user_meta", "http_headers", "created_at", "modified_at", "restore_ready_at", "restore_expires_at", "acl", "tags" from "objects" where ("objects"."bucket_id" = ? and "objects"."key" > ? and "objects"."key" < ?) order by "objects"."key" asc limit ?';
-const LIST_FROM = 'select "bucket_id", "key", "blob_id", "size", "etag", "s3_etag", "mime", "storage_class", "user_meta", "http_headers", "created_at", "modified_at", "restore_ready_at", "restore_expires_at", "acl", "tags" from "objects" where ("objects"."bucket_id" = ? and "objects"."key" >= ? and "objects"."key" < ?) order by "objects"."key" asc limit ?';
+// marker after the prefix), selecting every column of `objects` as Drizzle's select() does, on the
+// shard of the key's range; a page that reaches the end of a range goes on in the next one, as a
+// listing over ranges does.
+const measureScript = (select) => `
+const HEAD = 'select ${select} from "objects" where ("objects"."bucket_id" = ? and "objects"."key" = ?)';
+const LIST_AFTER = 'select ${select} from "objects" where ("objects"."bucket_id" = ? and "objects"."key" > ? and "objects"."key" < ?) order by "objects"."key" asc limit ?';
+const LIST_FROM = 'select ${select} from "objects" where ("objects"."bucket_id" = ? and "objects"."key" >= ? and "objects"."key" < ?) order by "objects"."key" asc limit ?';
 const SHARDS = ${JSON.stringify(SHARDS)};
 const SPLIT_KEY = ${JSON.stringify(SPLIT_KEY)};
 const hashOf = ${hashOf.toString()};
 const keyOf = ${keyOf.toString()};
-const rangeOf = ${rangeOf.toString()};
 const UPPER = "photos0"; // prefixUpperBound("photos/")
 const PER_SAMPLE = ${PER_SAMPLE};
 export default {
@@ -118,7 +119,22 @@ export default {
     }
     const n = Number(u.searchParams.get("n")), samples = Number(u.searchParams.get("samples"));
     const pick = () => keyOf(Math.floor(Math.random() * n));
-    const shard = (key) => env[SHARDS[rangeOf(key)]];
+    const ranges = await rangesOf(env);
+    const rangeAt = (key) => ranges.findLastIndex((r) => r.start <= key);
+    const point = (key) => env[ranges[rangeAt(key)].shard].prepare(HEAD).bind("${BUCKET}", key);
+    /** A listing page of 100 keys after \`marker\`, going on into the next ranges; with the rows SQLite read for it. */
+    const page = async (marker) => {
+      let r = rangeAt(marker);
+      const first = await env[ranges[r].shard].prepare(LIST_AFTER).bind("${BUCKET}", marker, ranges[r].end ?? UPPER, 100).all();
+      const rows = first.results;
+      let read = first.meta.rows_read;
+      while (rows.length < 100 && ++r < ranges.length) {
+        const next = await env[ranges[r].shard].prepare(LIST_FROM).bind("${BUCKET}", ranges[r].start, ranges[r].end ?? UPPER, 100 - rows.length).all();
+        rows.push(...next.results);
+        read += next.meta.rows_read;
+      }
+      return { rows, read };
+    };
     // workerd's clock moves in whole milliseconds: a sample is the mean of PER_SAMPLE queries in a row.
     const timed = async (f) => {
       const out = [];
@@ -130,26 +146,45 @@ export default {
       }
       return out;
     };
-    const point = (key) => shard(key).prepare(HEAD).bind("${BUCKET}", key).raw().then((r) => r[0]);
-    const page = async (marker) => {
-      const r = rangeOf(marker);
-      const rows = (await env[SHARDS[r]].prepare(LIST_AFTER).bind("${BUCKET}", marker, r + 1 < SHARDS.length ? SPLIT_KEY : UPPER, 100).all()).results;
-      if (rows.length < 100 && r + 1 < SHARDS.length) rows.push(...(await env[SHARDS[r + 1]].prepare(LIST_FROM).bind("${BUCKET}", SPLIT_KEY, UPPER, 100 - rows.length).all()).results);
-      return rows[0] ?? { end: true };
-    };
-    const head = await timed(point);
-    const get = await timed(point);
-    const list = await timed(page);
+    if (u.searchParams.has("rows")) {
+      // Rows SQLite read (D1's meta.rows_read) per HEAD and per listing page: what the plans cost, free of timing noise.
+      let head = 0, list = 0;
+      for (let i = 0; i < samples; i++) {
+        const key = pick();
+        head += (await point(key).all()).meta.rows_read;
+        list += (await page(key)).read;
+      }
+      return Response.json({ head: head / samples, list: list / samples, ranges });
+    }
+    const read = (key) => point(key).raw().then((r) => r[0]);
+    const head = await timed(read);
+    const get = await timed(read);
+    const list = await timed((key) => page(key).then((p) => p.rows[0] ?? { end: true }));
     return Response.json({ head, get, list });
   },
-};`;
+};
 
-/** A Miniflare running MEASURE over the databases persisted under `dir`. */
-async function indexWorker(dir) {
+/**
+ * The bucket's ranges, as the control database's range table holds them (read once, as an isolate
+ * caches them), or the bench's own two when the schema has no range table.
+ */
+let cachedRanges;
+async function rangesOf(env) {
+  if (cachedRanges) return cachedRanges;
+  let rows = [];
+  try {
+    rows = (await env.DB.prepare("SELECT start_key AS start, shard FROM bucket_ranges WHERE bucket_id = ? ORDER BY start_key").bind("${BUCKET}").all()).results;
+  } catch {}
+  if (rows.length === 0) rows = SHARDS.map((shard, i) => ({ start: i === 0 ? "" : SPLIT_KEY, shard }));
+  return (cachedRanges = rows.map((r, i) => ({ start: r.start, end: rows[i + 1]?.start ?? null, shard: r.shard })));
+}`;
+
+/** A Miniflare running the measuring Worker (selecting `select`) over the databases persisted under `dir`. */
+async function indexWorker(dir, select = '"key"') {
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       modules: true,
-      script: MEASURE,
+      script: measureScript(select),
       compatibilityDate: "2026-10-01",
       d1Databases: Object.fromEntries(["DB", ...SHARDS].map((b) => [b, `scale-${b.toLowerCase()}`])),
       resourcePersistencePath: dir,
@@ -250,6 +285,9 @@ async function indexScaling(maxObjects, samples, rounds) {
   const live = join(TMP, "state");
   const { rangeTable } = await createIndex(live);
   const files = sqliteFiles(live);
+  const schema = new DatabaseSync(files[SHARDS[0]], { readOnly: true });
+  const select = schema.prepare("SELECT name FROM pragma_table_info('objects') ORDER BY cid").all().map((c) => `"${c.name}"`).join(", ");
+  schema.close();
   const sizes = [];
   for (let n = 10_000; n <= maxObjects; n *= 10) sizes.push(n);
   const dirs = [];
@@ -271,10 +309,18 @@ async function indexScaling(maxObjects, samples, rounds) {
   }
   const bytes = Object.values(files).reduce((sum, f) => sum + statSync(f).size, 0);
   const workers = [];
-  for (const dir of dirs) workers.push(await indexWorker(dir));
+  for (const dir of dirs) workers.push(await indexWorker(dir, select));
   const times = sizes.map(() => ({ head: [], get: [], list: [] }));
+  const rowsRead = {};
+  let ranges;
   try {
-    for (const [i, mf] of workers.entries()) await (await mf.dispatchFetch(`http://index/?n=${sizes[i]}&samples=30`)).json(); // warm up
+    for (const [i, mf] of workers.entries()) {
+      await (await mf.dispatchFetch(`http://index/?n=${sizes[i]}&samples=30`)).json(); // warm up
+      const { ranges: read, ...rows } = await (await mf.dispatchFetch(`http://index/?n=${sizes[i]}&samples=200&rows`)).json();
+      rowsRead[sizes[i]] = rows;
+      ranges = read;
+      console.log(`scale.index rows read at ${sizes[i].toLocaleString("en")}: ${JSON.stringify(rowsRead[sizes[i]])}`);
+    }
     // Round r measures every size in turn (in an order rotated by r), so load on the shared machine
     // falls on all sizes alike.
     for (let r = 0; r < rounds; r++) {
@@ -290,7 +336,7 @@ async function indexScaling(maxObjects, samples, rounds) {
   const rows = sizes.map((n, i) => ({ objects: n, headP50Ms: round(p50(times[i].head), 3), getP50Ms: round(p50(times[i].get), 3), listP50Ms: round(p50(times[i].list), 3) }));
   for (const row of rows) console.log(`scale.index ${JSON.stringify(row)}`);
   rmSync(TMP, { recursive: true, force: true });
-  return { rows, bytesPerObject: round(bytes / seeded, 0), seedSeconds, rangeTable };
+  return { rows, bytesPerObject: round(bytes / seeded, 0), seedSeconds, rangeTable, rowsRead, ranges };
 }
 
 // ── geo ───────────────────────────────────────────────────────────────────────────────────────
@@ -305,24 +351,28 @@ async function geo(writeServiceMs, readServiceMs, samples) {
   // One shard per region (its primary there), replicas in every region; 2 buckets per region.
   const primaries = Object.fromEntries(REGIONS.map((r) => [r, serialDatabase(writeServiceMs)]));
   const replicas = Object.fromEntries(REGIONS.map((r) => [r, serialDatabase(readServiceMs)]));
-  // A region's local round trip: one query to a database in the region (the network there plus a read's service time).
-  const localRoundTrip = LOCAL_RTT_MS + readServiceMs;
+  // A region's local round trip: one read query to a database in the region (the network there plus a
+  // read's service time), timed with the same timers as the figures it is the yardstick of, in the same loop.
+  const locals = Object.fromEntries(REGIONS.map((r) => [r, serialDatabase(readServiceMs)]));
+  const timed = async (ms, db) => {
+    const t0 = performance.now();
+    await sleep(ms);
+    await db.query();
+    return performance.now() - t0;
+  };
   const rows = [];
   for (const client of REGIONS) {
     for (const bucketRegion of REGIONS) {
       const put = [];
       const read = [];
+      const local = [];
       for (let i = 0; i < samples; i++) {
-        let t0 = performance.now();
-        await sleep(rtt(client, bucketRegion));
-        await primaries[bucketRegion].query();
-        put.push(performance.now() - t0);
-        t0 = performance.now();
-        await sleep(rtt(client, client)); // the nearest replica of the bucket's shard is in the client's region
-        await replicas[client].query();
-        read.push(performance.now() - t0);
+        put.push(await timed(rtt(client, bucketRegion), primaries[bucketRegion]));
+        // The nearest replica of the bucket's shard is in the client's region.
+        read.push(await timed(rtt(client, client), replicas[client]));
+        local.push(await timed(LOCAL_RTT_MS, locals[client]));
       }
-      rows.push({ clientRegion: client, bucketRegion, localRoundTripMs: round(localRoundTrip), putP50Ms: round(p50(put)), getHeadP50Ms: round(p50(read)) });
+      rows.push({ clientRegion: client, bucketRegion, localRoundTripMs: round(p50(local)), putP50Ms: round(p50(put)), getHeadP50Ms: round(p50(read)) });
     }
   }
   return rows;
@@ -349,7 +399,7 @@ for (const shards of [1, 4, 16]) {
   console.log(`scale.throughput shards=${shards} writesPerSec=${writesPerSec}`);
   tp.push({ shards, writesPerSec });
 }
-const geoRows = await geo(serviceMs, readServiceMs, 21);
+const geoRows = await geo(serviceMs, readServiceMs, GEO_SAMPLES);
 for (const r of geoRows) console.log(`scale.geo ${JSON.stringify(r)}`);
 const index = await indexScaling(MAX_OBJECTS, SAMPLES, ROUNDS);
 
@@ -363,7 +413,8 @@ const scale = {
     engines: Object.fromEntries(Object.entries(engines).map(([k, v]) => [k, round(v, 3)])),
     indexBytesPerObject: index.bytesPerObject,
     indexSeedSeconds: index.seedSeconds,
-    indexRanges: { shards: SHARDS, splitKey: SPLIT_KEY, inRangeTable: index.rangeTable },
+    indexRowsRead: index.rowsRead,
+    indexRanges: { ranges: index.ranges, inRangeTable: index.rangeTable },
     indexSamples: { perFigure: SAMPLES, rounds: ROUNDS },
     machineLoad: { before: loadBefore.map((x) => round(x)), after: os.loadavg().map((x) => round(x)), cores: os.cpus().length },
     bucketsInThroughput: 64,
@@ -379,6 +430,7 @@ results.scale = scale;
 writeFileSync("bench/results.json", JSON.stringify(results, null, 1) + "\n");
 
 const first = index.rows[0];
+const inRegion = geoRows.filter((r) => r.clientRegion === r.bucketRegion);
 const last = index.rows[index.rows.length - 1];
 const ratio = (a, b) => (a / b).toFixed(2);
 const md = `## Scale (index shards)
@@ -406,14 +458,21 @@ every size measured in the same ${ROUNDS} interleaved rounds; load average ${sca
 |---:|---:|---:|---:|
 ${index.rows.map((r) => `| ${r.objects.toLocaleString("en")} | ${r.headP50Ms} | ${r.getP50Ms} | ${r.listP50Ms} |`).join("\n")}
 
-At ${last.objects.toLocaleString("en")} against ${first.objects.toLocaleString("en")}: HEAD ${ratio(last.headP50Ms, first.headP50Ms)}×, GET ${ratio(last.getP50Ms, first.getP50Ms)}×, list ${ratio(last.listP50Ms, first.listP50Ms)}×.
+At ${last.objects.toLocaleString("en")} against ${first.objects.toLocaleString("en")}: HEAD ${ratio(last.headP50Ms, first.headP50Ms)}×, GET ${ratio(last.getP50Ms, first.getP50Ms)}×, list ${ratio(last.listP50Ms, first.listP50Ms)}× (target ≤ 1.2×).
+Rows SQLite read (D1's \`rows_read\`, mean of 200): ${index.rows.map((r) => `${r.objects.toLocaleString("en")}: HEAD ${index.rowsRead[r.objects].head}, list page ${index.rowsRead[r.objects].list}`).join("; ")}.
 
 **Geo** (modeled: a shard per region with its primary there, D1 read replicas in every region, ${LOCAL_RTT_MS} ms within a region,
-${Object.entries(RTT_MS).map(([k, v]) => `${k.replace("|", "↔")} ${v} ms`).join(", ")}):
+${Object.entries(RTT_MS).map(([k, v]) => `${k.replace("|", "↔")} ${v} ms`).join(", ")}; ${GEO_SAMPLES} samples per cell, the local round trip timed in the same loop):
 
 | Client | Bucket | PutFile p50 | GET/HEAD p50 | Local round trip |
 |---|---|---:|---:|---:|
 ${geoRows.map((r) => `| ${r.clientRegion} | ${r.bucketRegion} | ${r.putP50Ms} | ${r.getHeadP50Ms} | ${r.localRoundTripMs} |`).join("\n")}
+
+**Targets:** 16 shards ${ratio(tp[tp.length - 1].writesPerSec, tp[0].writesPerSec)}× one shard (≥ 12×);
+index at ${last.objects.toLocaleString("en")} ÷ at ${first.objects.toLocaleString("en")}: HEAD ${ratio(last.headP50Ms, first.headP50Ms)}, GET ${ratio(last.getP50Ms, first.getP50Ms)}, list ${ratio(last.listP50Ms, first.listP50Ms)} (≤ 1.2 each);
+in-region PutFile ÷ local round trip at most ${Math.max(...inRegion.map((r) => r.putP50Ms / r.localRoundTripMs)).toFixed(2)} (≤ 1.2);
+GET/HEAD ÷ local round trip at most ${Math.max(...geoRows.map((r) => r.getHeadP50Ms / r.localRoundTripMs)).toFixed(2)} anywhere (one replica round trip: the model makes both the same
+trip, so what differs is timer noise on this machine).
 `;
 const resultsMd = readFileSync("bench/results.md", "utf8");
 const at = resultsMd.indexOf("## Scale (index shards)");

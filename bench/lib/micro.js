@@ -18,6 +18,8 @@ import { meterRequest } from "../../src/metering/events";
 import { newRequestIds, withIds, json } from "../../src/responses";
 import { database } from "../../src/store/db";
 import { getObject } from "../../src/store/objects";
+import { openSession } from "../../src/store/sessions";
+import { indexDb, notePlacement } from "../../src/store/shards";
 
 const row = {
   bucketId: "oss-abcdef",
@@ -56,6 +58,9 @@ async function sendCounted(response) {
   await counted.sent;
 }
 const tokenPrincipal = { kind: "token", publicKey: "TOKEN_x", scope: { tokenId: "tok_0123456789abcdef" } };
+
+// The bench bucket's placement, as a request that read its bucket row leaves it in the isolate.
+notePlacement({ id: bucket.id, shard: "INDEX_1" });
 
 /** Each piece: one request's worth of that work. Async ones are awaited. `slow`: fewer iterations. */
 const PIECES = {
@@ -97,6 +102,14 @@ const PIECES = {
   "1 MiB response body, sent through the byte counter": () => sendCounted(new Response(body1m, { headers: { "Content-Length": String(body1m.byteLength) } })),
   "metering fold": (env, ctx) => meterRequest((meterEnv ??= { ...env, USAGE_QUEUE: noQueue, USAGE_FLUSH_MS: "1000" }), ctx, bucket, 4096),
   "JSON response (DescribeBucket size)": () => json({ RetCode: 0, Action: "DescribeBucketResponse", DataSet: [{ ...bucket, Domain: { Src: ["bench.localhost"] } }] }),
+  // A read's D1 sessions without a query, then with its bucket's shard found (placement cached) and its
+  // session and handle made: their difference is what index shards add to a request.
+  "D1 sessions: open and finish": (env) => openSession(env, { scopes: [bucket.name], writes: false, clientBookmark: null }).finish(),
+  "D1 sessions + shard lookup (placement cached)": async (env) => {
+    const session = openSession(env, { scopes: [bucket.name], writes: false, clientBookmark: null });
+    await indexDb(session.db, bucket.id);
+    return session.finish();
+  },
   // These two include a D1 query each; their difference is Drizzle's share of a row read.
   "getObject through Drizzle (D1 query)": (env) => getObject(database(env.DB), row.bucketId, row.key),
   "the same query, raw D1": (env) => env.DB.prepare("SELECT * FROM objects WHERE bucket_id = ? AND key = ?").bind(row.bucketId, row.key).first(),
