@@ -15,6 +15,8 @@ import { requestedS3Meta } from "./object-headers";
 import { signV2 } from "./sigv2";
 import { ALGORITHM, checkFreshness, hmac, signingKey } from "./sigv4";
 import { xmlResponse } from "./xml";
+import { checksumFromHeaders, verifyingStream } from "./checksums";
+import { formatStoredChecksum } from "./stored-checksums";
 
 /**
  * Browser form upload (`POST /<bucket>` multipart/form-data with a POST policy, SigV4 or SigV2):
@@ -153,7 +155,8 @@ export async function postObject(c: S3Context): Promise<Response> {
     if (!cond.test(values.get(cond.field) ?? "")) throw new ApiError("AccessDenied", `Invalid according to Policy: Policy Condition failed: ${cond.describe}`);
   }
   for (const name of fields.keys()) {
-    if (UNCONDITIONED.has(name) || name.startsWith("x-ignore-") || conditions.some((cond) => cond.field === name)) continue;
+    // A checksum field only constrains the upload (a wrong one stores nothing): it needs no condition.
+    if (UNCONDITIONED.has(name) || name.startsWith("x-ignore-") || name.startsWith("x-amz-checksum-") || conditions.some((cond) => cond.field === name)) continue;
     throw new ApiError("AccessDenied", `Invalid according to Policy: Extra input fields: ${name}`);
   }
   await authorizeBodyKey(c, found.principal, key, field("acl"));
@@ -161,6 +164,7 @@ export async function postObject(c: S3Context): Promise<Response> {
   assertValidKey(key);
   assertNotOwing(bucket);
   const redirect = redirectTarget(field("success_action_redirect"));
+  const checksum = checksumFromHeaders(new Headers([...fields].filter(([k]) => k.startsWith("x-amz-checksum-"))));
 
   const meta = requestedS3Meta(formHeaders(fields));
   if (!fields.has("content-type") && form.file.contentType) meta.mime = storedHeader("Content-Type", form.file.contentType);
@@ -168,9 +172,11 @@ export async function postObject(c: S3Context): Promise<Response> {
   const blobId = newBlobId();
   let stream = form.file.stream.pipeThrough(hashingStream(hasher));
   if (range) stream = stream.pipeThrough(sizeLimit(range));
+  if (checksum) stream = stream.pipeThrough(verifyingStream(checksum.algorithm, () => checksum.value));
   const s3Etag = await putBlobOfUnknownLength(c.env, blobId, stream, meta.storageClass);
   const hashed = await hasher.finish();
-  await publishS3(c, found.principal, bucket.id, key, { id: blobId, size: hashed.size, etag: await etagFromBlocks(hashed.blockSha1s), s3Etag }, meta);
+  const blob = { id: blobId, size: hashed.size, etag: await etagFromBlocks(hashed.blockSha1s), s3Etag, checksum: formatStoredChecksum(checksum && { ...checksum, type: "FULL_OBJECT" }) };
+  await publishS3(c, found.principal, bucket.id, key, blob, meta);
 
   const etag = `"${s3Etag}"`;
   if (redirect) {
