@@ -24,7 +24,7 @@ export const buckets = sqliteTable(
     name: text("name").notNull(),
     projectId: text("project_id").notNull(),
     region: text("region").notNull(),
-    /** `public` or `private`. */
+    /** `public`, `private` or `public-read-write` (store/buckets.ts `BucketType`). */
     type: text("type").notNull(),
     biz: text("biz").notNull().default("general"),
     tag: text("tag").notNull().default(""),
@@ -38,6 +38,15 @@ export const buckets = sqliteTable(
      * backfilled by the migration that adds it.
      */
     objectCount: integer("object_count").notNull().default(0),
+    /**
+     * Bytes by storage class (GetUFileDailyReport's IaStorage / AcStorage; docs/protocol.md §3.6.4),
+     * moved in the same statement as `stored_bytes` by every write, delete, class change and upload
+     * part: `ia_bytes` the IA objects and IA uploads' parts, `archive_bytes` the ARCHIVE and COLD ones.
+     * STANDARD is the rest: `stored_bytes − ia_bytes − archive_bytes`. Additive, backfilled by the
+     * migration that adds them.
+     */
+    iaBytes: integer("ia_bytes").notNull().default(0),
+    archiveBytes: integer("archive_bytes").notNull().default(0),
     /**
      * The index shard holding the bucket's objects, blobs, uploads and counters (docs/design.md
      * "Scale-out"): a D1 binding name, `DB` or `INDEX_*`. Rows older than sharding default to `DB`,
@@ -239,6 +248,9 @@ export const usageDaily = sqliteTable(
     requests: integer("requests").notNull().default(0),
     downloadBytes: integer("download_bytes").notNull().default(0),
     storageByteSeconds: integer("storage_byte_seconds").notNull().default(0),
+    /** The part of `storage_byte_seconds` in IA, and in ARCHIVE/COLD (buckets.ia_bytes, archive_bytes). */
+    iaByteSeconds: integer("ia_byte_seconds").notNull().default(0),
+    archiveByteSeconds: integer("archive_byte_seconds").notNull().default(0),
     /** Objects the lifecycle rules deleted, and moved to IA or ARCHIVE, that day (src/core/lifecycle.ts). */
     lifecycleDeletes: integer("lifecycle_deletes").notNull().default(0),
     lifecycleTransitions: integer("lifecycle_transitions").notNull().default(0),

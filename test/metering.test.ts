@@ -334,6 +334,8 @@ describe("recording usage (the data plane's seam)", () => {
     modifiedAt: D,
     storedBytes: 0,
     objectCount: 0,
+    iaBytes: 0,
+    archiveBytes: 0,
     shard: "DB",
     lifecycleRules: "[]",
     refererRule: "{}",

@@ -133,4 +133,16 @@ routingMatrix("UFile data-plane routing (src/data/operations.ts)", OPERATIONS, U
 routingMatrix("S3 routing (src/s3/operations.ts)", S3_OPERATIONS, S3_CASES, s3Route, [
   { method: "PUT", path: "/" },
   { method: "POST", path: "/bkt/key" },
+  // A bucket's sub-resources on an object key, and a sub-resource with a method it does not take, are
+  // refused (MethodNotAllowed), never served by the path's plain row (GetObject, PutObject, DeleteObject…).
+  ...["cors", "lifecycle", "location", "uploads", "versions", "delete"].flatMap((sub) =>
+    (["GET", "HEAD", "PUT", "DELETE"] as const).map((method) => ({ method, path: `/bkt/key?${sub}` })),
+  ),
+  { method: "POST", path: "/bkt/key?cors" },
+  { method: "HEAD", path: "/bkt/key?acl" },
+  { method: "HEAD", path: "/bkt/key?tagging" },
+  { method: "HEAD", path: "/bkt?location" },
+  { method: "HEAD", path: "/bkt?cors" },
+  { method: "PUT", path: "/bkt?uploads" },
+  { method: "DELETE", path: "/bkt?location" },
 ]);

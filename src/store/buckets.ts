@@ -10,7 +10,12 @@ import { CONTROL_SHARD, indexDb, notePlacement, shardDb, shardsOf } from "./shar
  * cache entry re-check the bucket inside their own statement (see store/objects.ts).
  */
 export type BucketRow = typeof buckets.$inferSelect;
-export type BucketType = "public" | "private";
+/**
+ * `public`: anyone may read; `private`: nobody without credentials. `public-read-write` (set only by
+ * the S3 canned ACL of that name, docs/security.md "Public buckets"): anyone may also write and
+ * delete objects over S3; the UFile API shows it as `public`.
+ */
+export type BucketType = "public" | "private" | "public-read-write";
 /** A bucket as the data plane sees it: with its project's quota state (1 = owes, docs/protocol.md 15011). */
 export type ServedBucket = BucketRow & { owe: number };
 
@@ -60,11 +65,12 @@ export async function bucketInProject(db: Database, projectId: string, name: str
 }
 
 /**
- * The rows with `stored_bytes` and `object_count` as their shard's anchor holds them (per shard other
- * than `DB` that holds any of them, one query per chunk of ids under D1's bound-parameter limit). A bucket whose anchor is gone (deleted
- * meanwhile) keeps the control row's figures.
+ * The rows with `stored_bytes`, `object_count` and the bytes by class as their shard's anchor holds
+ * them (per shard other than `DB` that holds any of them, one query per chunk of ids under D1's
+ * bound-parameter limit); each row gets the counters it has fields for. A bucket whose anchor is
+ * gone (deleted meanwhile) keeps the control row's figures.
  */
-export async function withIndexTotals<T extends { id: string; shard: string; storedBytes: number; objectCount?: number }>(
+export async function withIndexTotals<T extends { id: string; shard: string; storedBytes: number; objectCount?: number; iaBytes?: number; archiveBytes?: number }>(
   db: Database,
   rows: T[],
 ): Promise<T[]> {
@@ -74,24 +80,29 @@ export async function withIndexTotals<T extends { id: string; shard: string; sto
     if (r.shard !== CONTROL_SHARD) byShard.set(r.shard, [...(byShard.get(r.shard) ?? []), r.id]);
   }
   if (byShard.size === 0) return rows;
-  const totals = new Map<string, { storedBytes: number; objectCount: number }>();
+  const totals = new Map<string, { storedBytes: number; objectCount: number; iaBytes: number; archiveBytes: number }>();
   await Promise.all(
     [...byShard].map(([shard, ids]) =>
       // A statement binds at most 100 parameters: one query per chunk of ids.
       forEachChunk(ids, async (chunk) => {
         const found = await shardDb(db, shard)
-          .select({ id: buckets.id, storedBytes: buckets.storedBytes, objectCount: buckets.objectCount })
+          .select({
+            id: buckets.id,
+            storedBytes: buckets.storedBytes,
+            objectCount: buckets.objectCount,
+            iaBytes: buckets.iaBytes,
+            archiveBytes: buckets.archiveBytes,
+          })
           .from(buckets)
           .where(inArray(buckets.id, chunk))
           .all();
-        for (const t of found) totals.set(t.id, t);
+        for (const { id, ...t } of found) totals.set(id, t);
       }),
     ),
   );
   return rows.map((r) => {
     const t = totals.get(r.id);
-    if (!t) return r;
-    return "objectCount" in r ? { ...r, ...t } : { ...r, storedBytes: t.storedBytes };
+    return t ? { ...r, ...Object.fromEntries(Object.entries(t).filter(([k]) => k in r)) } : r;
   });
 }
 

@@ -2,6 +2,7 @@ import { and, asc, eq, exists, getTableColumns, gt, gte, lt, notExists, or, sql,
 import { buckets, uploadParts, uploads } from "../../schema/schema";
 import { settings, type Env } from "../config";
 import { abortBlobUploads } from "./blobs";
+import { moveClassBytes, sizeIn } from "./class-bytes";
 import { batch, database, type Database } from "./db";
 import { prefixUpperBound } from "./objects";
 import { everyShard, foundOnAnyShard, indexDb, noteUpload, shardOf, uploadDb } from "./shards";
@@ -138,18 +139,27 @@ export async function uploadForPart(
  *
  * `partSlotBytes` moves the upload's bucket by the size of part (upload, number) as it is at that
  * point of a batch: "-" before the part's row changes and "+" after, so a re-upload, a refused
- * part or a vanished upload all leave the total exact.
+ * part or a vanished upload all leave the total exact. Parts count in their upload's storage class
+ * (store/class-bytes.ts), in the same statements.
  */
-const partSlotBytes = (uploadId: string, partNumber: number, sign: "+" | "-") =>
-  sql`UPDATE ${buckets} SET stored_bytes = stored_bytes ${sql.raw(sign)} COALESCE((SELECT ${uploadParts.size} FROM ${uploadParts}
-      WHERE ${uploadParts.uploadId} = ${uploadId} AND ${uploadParts.partNumber} = ${partNumber}), 0)
+const partSlotBytes = (uploadId: string, partNumber: number, sign: "+" | "-") => {
+  const slot = (size: SQL) =>
+    sql`${sql.raw(sign)} COALESCE((SELECT ${size} FROM ${uploadParts} p JOIN ${uploads} u ON u.id = p.upload_id
+      WHERE p.upload_id = ${uploadId} AND p.part_number = ${partNumber}), 0)`;
+  return sql`UPDATE ${buckets} SET stored_bytes = stored_bytes + (${slot(sql`p.size`)}),
+      ${moveClassBytes((c) => slot(sizeIn(c, sql`u.storage_class`, sql`p.size`)))}
     WHERE ${buckets.id} = (SELECT ${uploads.bucketId} FROM ${uploads} WHERE ${uploads.id} = ${uploadId})`;
+};
 
 /** Takes the parts of the uploads `ids` selects out of their buckets' totals; runs before their rows go. */
-const releasePartBytes = (ids: SQL) =>
-  sql`UPDATE ${buckets} SET stored_bytes = stored_bytes - (SELECT COALESCE(SUM(p.size), 0) FROM ${uploadParts} p JOIN ${uploads} u ON u.id = p.upload_id
-      WHERE u.bucket_id = ${buckets.id} AND u.id IN (${ids}))
+const releasePartBytes = (ids: SQL) => {
+  const parts = (size: SQL) =>
+    sql`- (SELECT COALESCE(SUM(${size}), 0) FROM ${uploadParts} p JOIN ${uploads} u ON u.id = p.upload_id
+      WHERE u.bucket_id = ${buckets.id} AND u.id IN (${ids}))`;
+  return sql`UPDATE ${buckets} SET stored_bytes = stored_bytes + (${parts(sql`p.size`)}),
+      ${moveClassBytes((c) => parts(sizeIn(c, sql`u.storage_class`, sql`p.size`)))}
     WHERE ${buckets.id} IN (SELECT ${uploads.bucketId} FROM ${uploads} WHERE ${uploads.id} IN (${ids}))`;
+};
 
 export type RecordOutcome = "recorded" | "conflict" | "gone";
 
