@@ -36,6 +36,9 @@ export async function customerKeyOf(headers: Headers, prefix = SSEC_HEADERS): Pr
   const key = headers.get(`${prefix}key`);
   const md5 = headers.get(`${prefix}key-MD5`);
   if (algorithm === null && key === null && md5 === null) return undefined;
+  if (prefix === SSEC_HEADERS && headers.has("x-amz-server-side-encryption")) {
+    throw invalid("Server Side Encryption with Customer provided key is incompatible with the encryption method specified");
+  }
   if (algorithm === null) throw invalid("Requests specifying Server Side Encryption with Customer provided keys must provide a valid encryption algorithm.");
   if (algorithm.trim() !== "AES256") throw new ApiError("InvalidEncryptionAlgorithm", "The encryption request you specified is not valid. The valid value is AES256.");
   if (key === null) throw invalid("Requests specifying Server Side Encryption with Customer provided keys must provide an appropriate secret key.");

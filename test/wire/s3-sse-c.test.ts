@@ -88,6 +88,7 @@ describe("S3 SSE-C", () => {
       [without("x-amz-server-side-encryption-customer-algorithm"), 400, "InvalidArgument"],
       [{ ...good, "x-amz-server-side-encryption-customer-key-MD5": "AAAAAAAAAAAAAAAAAAAAAA==" }, 400, "InvalidArgument"],
       [{ ...good, "x-amz-server-side-encryption-customer-algorithm": "AES128" }, 400, "InvalidEncryptionAlgorithmError"],
+      [{ ...good, "x-amz-server-side-encryption": "AES256" }, 400, "InvalidArgument"],
       [{ ...good, "x-amz-server-side-encryption-customer-key": Buffer.alloc(16).toString("base64"), "x-amz-server-side-encryption-customer-key-MD5": createHash("md5").update(Buffer.alloc(16)).digest("base64") }, 400, "InvalidArgument"],
     ];
     for (const [headers, status, code] of cases) {
