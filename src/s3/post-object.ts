@@ -17,7 +17,8 @@ import { requestedObjectAcl } from "./acl";
 import { signV2 } from "./sigv2";
 import { ALGORITHM, checkFreshness, hmac, signingKey } from "./sigv4";
 import { xmlResponse } from "./xml";
-import { checksumFromHeaders, verifyingStream } from "./checksums";
+import { checksumFromHeaders, verifyingStream, type ExpectedChecksum } from "./checksums";
+import { discardBody } from "../body";
 import { formatStoredChecksum } from "./stored-checksums";
 
 /**
@@ -165,6 +166,19 @@ async function formAuthority(c: S3Context, fields: Map<string, string>, key: str
   return { principal: found.principal, range };
 }
 
+/** Bytes of an unread file part read (and dropped) before a refusal, so the client gets the answer, not a dropped connection. */
+const DRAIN_LIMIT = 32 * 1024 * 1024;
+
+/** The form's `x-amz-checksum-<alg>` field, if any; a malformed one is refused once the file part is drained. */
+async function formChecksum(fields: Map<string, string>, file: ReadableStream<Uint8Array>): Promise<ExpectedChecksum | undefined> {
+  try {
+    return checksumFromHeaders(new Headers([...fields].filter(([k]) => k.startsWith("x-amz-checksum-"))));
+  } catch (err) {
+    await discardBody(file, DRAIN_LIMIT).catch(() => undefined);
+    throw err;
+  }
+}
+
 export async function postObject(c: S3Context): Promise<Response> {
   const bucket = servedBucket(c);
   if (!c.request.body) throw new ApiError("MalformedPOSTRequest", "empty body");
@@ -180,7 +194,7 @@ export async function postObject(c: S3Context): Promise<Response> {
   assertValidKey(key);
   assertNotOwing(bucket);
   const redirect = redirectTarget(field("success_action_redirect"));
-  const checksum = checksumFromHeaders(new Headers([...fields].filter(([k]) => k.startsWith("x-amz-checksum-"))));
+  const checksum = await formChecksum(fields, form.file.stream);
 
   const meta = { ...requestedS3Meta(formHeaders(fields)), acl: requestedObjectAcl(new Headers(field("acl") ? { "x-amz-acl": field("acl") } : {})) };
   if (!fields.has("content-type") && form.file.contentType) meta.mime = storedHeader("Content-Type", form.file.contentType);
