@@ -7,6 +7,7 @@ import type { Database } from "../store/db";
 import type { ObjectMeta } from "../store/objects";
 import { claimUpload, insertUpload, type PartRow, type UploadRow } from "../store/uploads";
 import { writeHashed, type UploadBody } from "./upload";
+import type { CustomerKey } from "./sse-c";
 
 /**
  * Multipart steps shared by the fronts (UFile multipart, S3 multipart): a part streams to R2
@@ -28,6 +29,8 @@ export interface NewUpload {
   httpHeaders?: Record<string, string>;
   /** The front's checksum to keep with the upload, stored form (S3's, s3/stored-checksums.ts); none: "". */
   checksum?: string;
+  /** SSE-C: the customer key R2 encrypts every part with (its MD5 is kept with the upload, never the key). */
+  ssec?: CustomerKey;
   /** Unix seconds. */
   now: number;
   /** MULTIPART_MAX_OPEN_UPLOADS: the bucket's open uploads, this one included, are at most this many. */
@@ -41,7 +44,7 @@ export interface NewUpload {
  */
 export async function createUpload(env: Env, db: Database, u: NewUpload): Promise<UploadRow> {
   const blobId = newBlobId();
-  const r2 = await createBlobUpload(env, blobId, u.meta.storageClass);
+  const r2 = await createBlobUpload(env, blobId, u.meta.storageClass, u.ssec?.key);
   const row: UploadRow = {
     // The upload id is the blob's id: once completed, the object row still names its upload, so a
     // repeated completion can be recognised and answered as the first was (docs/s3.md "Multipart").
@@ -56,7 +59,7 @@ export async function createUpload(env: Env, db: Database, u: NewUpload): Promis
     userMeta: JSON.stringify(u.meta.userMeta),
     httpHeaders: JSON.stringify(u.httpHeaders ?? {}),
     checksum: u.checksum ?? "",
-    ssecKeyMd5: "",
+    ssecKeyMd5: u.ssec?.md5 ?? "",
     createdAt: u.now,
     touchedAt: u.now,
   };
@@ -70,17 +73,18 @@ export async function createUpload(env: Env, db: Database, u: NewUpload): Promis
   return row;
 }
 
-/** Sends part `partNumber` to R2 while hashing it; returns R2's part etag and the hashes. */
+/** Sends part `partNumber` to R2 while hashing it (`ssec`: the upload's customer key); returns R2's part etag and the hashes. */
 export async function storePart(
   env: Env,
   upload: UploadRow,
   partNumber: number,
   body: UploadBody,
   hashes: { wholeSha1?: boolean; md5?: boolean },
+  ssec?: CustomerKey,
 ): Promise<{ r2Etag: string; hashed: HashResult }> {
   const r2 = resumeBlobUpload(env, upload.blobId, upload.r2UploadId);
   const hasher = new UFileHasher(hashes);
-  const stored = await writeHashed(body, hasher, (data) => r2.uploadPart(partNumber + 1, data));
+  const stored = await writeHashed(body, hasher, (data) => r2.uploadPart(partNumber + 1, data, ssec ? { ssecKey: ssec.key } : undefined));
   return { r2Etag: stored.etag, hashed: await hasher.finish() };
 }
 

@@ -20,10 +20,13 @@ export function blobResponse(env: Env, row: ObjectRow, rangeHeader: string | nul
   return spanResponse(env, row, parseRange(rangeHeader, row.size), headers);
 }
 
-/** `blobResponse` for a span already chosen (a range, a part of a multipart object; null: everything). A span holds at least one byte. */
-export async function spanResponse(env: Env, row: ObjectRow, span: ByteSpan | null, headers: Headers): Promise<Response | null> {
+/**
+ * `blobResponse` for a span already chosen (a range, a part of a multipart object; null:
+ * everything; a span holds at least one byte). `ssecKey`: the object's customer key (core/sse-c.ts).
+ */
+export async function spanResponse(env: Env, row: ObjectRow, span: ByteSpan | null, headers: Headers, ssecKey?: ArrayBuffer): Promise<Response | null> {
   const length = span ? span.end - span.start + 1 : row.size;
-  const blob = await getBlob(env, row.blobId, span ? { offset: span.start, length } : undefined);
+  const blob = await getBlob(env, row.blobId, span ? { offset: span.start, length } : undefined, ssecKey);
   if (!blob) return null;
   if (span) {
     headers.set("Content-Range", `bytes ${span.start}-${span.end}/${row.size}`);

@@ -5,6 +5,7 @@ import type { Database } from "../store/db";
 import { forgetReleasedBlobs, publishBlob, type NewBlob, type ObjectMeta, type WriteMode, type WriteResult } from "../store/objects";
 import { readBounded } from "../body";
 import { etagFromBlocks, hashingStream, UFileHasher } from "./etag";
+import type { CustomerKey } from "./sse-c";
 
 /**
  * The upload pipeline every front uses (UFile data plane, S3): a body of known length streams
@@ -154,15 +155,15 @@ const isMd5Mismatch = (err: unknown) => /md5|digest|checksum/i.test(String(err))
  * size, UFile ETag, and R2's ETag of the put (the MD5, i.e. the S3 ETag). A Content-MD5 that
  * does not match makes R2 store nothing (ContentMd5Mismatch).
  */
-export async function storeBlob(env: Env, blobId: string, body: UploadBody, opts: { storageClass: string; md5?: Uint8Array }): Promise<NewBlob> {
+export async function storeBlob(env: Env, blobId: string, body: UploadBody, opts: { storageClass: string; md5?: Uint8Array; ssec?: CustomerKey }): Promise<NewBlob> {
   const hasher = new UFileHasher();
   let s3Etag: string;
   try {
-    s3Etag = await writeHashed(body, hasher, (data) => putBlob(env, blobId, data, opts));
+    s3Etag = await writeHashed(body, hasher, (data) => putBlob(env, blobId, data, { ...opts, ssecKey: opts.ssec?.key }));
   } catch (err) {
     if (opts.md5 && !(err instanceof ApiError) && isMd5Mismatch(err)) throw new ApiError("ContentMd5Mismatch");
     throw err;
   }
   const hashed = await hasher.finish();
-  return { id: blobId, size: hashed.size, etag: await etagFromBlocks(hashed.blockSha1s), s3Etag };
+  return { id: blobId, size: hashed.size, etag: await etagFromBlocks(hashed.blockSha1s), s3Etag, ssecKeyMd5: opts.ssec?.md5 ?? "" };
 }

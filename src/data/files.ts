@@ -5,6 +5,7 @@ import { notModifiedSince } from "../core/conditional";
 import { fromBase64, fromHex } from "../crypto";
 import { newBlobId } from "../store/blobs";
 import { blobResponse } from "../core/read";
+import { assertNotCustomerEncrypted } from "../core/sse-c";
 import { database } from "../store/db";
 import { deleteObject, type NewBlob, type ObjectMeta, type ObjectRow, type WriteMode, type WriteResult } from "../store/objects";
 import { publishObject, releaseBlobs, requestBody, storeBlob, type UploadBody } from "../core/upload";
@@ -81,6 +82,7 @@ function contentDisposition(name: string): string {
 
 export async function getFile(c: DataContext): Promise<Response> {
   const row = await existing(c);
+  assertNotCustomerEncrypted(row);
   assertNotOwing(c.bucket);
   if (!isReadable(row, c.now)) throw new ApiError("NotRestored");
   const headers = objectHeaders(row, c.now);
@@ -99,6 +101,7 @@ export async function getFile(c: DataContext): Promise<Response> {
 /** HEAD: the GET headers, no body, Content-Length the object size; never touches R2. */
 export async function headFile(c: DataContext): Promise<Response> {
   const row = await existing(c);
+  assertNotCustomerEncrypted(row);
   const headers = objectHeaders(row, c.now);
   headers.set("Content-Length", String(row.size));
   return new Response(null, { status: 200, headers });

@@ -6,6 +6,7 @@ import { json } from "../responses";
 import { getBlob } from "../store/blobs";
 import { getObject, publishBlob } from "../store/objects";
 import { formatParts } from "../core/object-parts";
+import { assertNotCustomerEncrypted } from "../core/sse-c";
 import {
   conflictingPart,
   findUpload,
@@ -201,6 +202,7 @@ export async function uploadPartCopy(c: DataContext): Promise<Response> {
   const source = await copySourceObject(c);
   // Its bytes are read, as by GetFile: an archived source must be restored first.
   if (!isReadable(source, c.now)) throw new ApiError("NotRestored", "the copy source");
+  assertNotCustomerEncrypted(source);
   const { offset, length } = copySourceRange(c.request.headers.get("X-Ufile-Copy-Source-Range"), source.size);
   if (length > upload.blkSize) throw new ApiError("InvalidPart", `a part holds at most BlkSize = ${upload.blkSize} bytes; the range has ${length}`);
   if (length === 0) return receivePart(c, id, partNumber, upload, { size: 0, buffered: new Uint8Array(0) });

@@ -125,7 +125,10 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
     if (request.method !== "HEAD") downloadBytes = Number(response.headers.get("Content-Length")) || 0;
     const out = withS3Headers(response, requestId, request, meteredBucket);
     // R2 encrypts every object at rest (AES-256): object answers say so, as S3's default SSE-S3.
-    if (target === "object" && out.ok && op.name !== "DeleteObject") out.headers.set("x-amz-server-side-encryption", "AES256");
+    // An SSE-C object's answers name its customer key's algorithm instead (core/sse-c.ts).
+    if (target === "object" && out.ok && op.name !== "DeleteObject" && !out.headers.has("x-amz-server-side-encryption-customer-algorithm")) {
+      out.headers.set("x-amz-server-side-encryption", "AES256");
+    }
     return out;
   } catch (err) {
     await drainUnread(request);

@@ -25,6 +25,7 @@ import { servedBucket, type S3Context } from "./context";
 import { scheduleUfileEtag } from "../core/ufile-etag";
 import { copySourceRow, publishS3 } from "./objects";
 import { digestStream } from "./checksums";
+import { customerKeyHeaders, customerKeyOf, keyForStored, type CustomerKey } from "../core/sse-c";
 import { formatParts } from "../core/object-parts";
 import {
   checksumElement,
@@ -75,6 +76,7 @@ export async function createMultipartUpload(c: S3Context): Promise<Response> {
   assertNotOwing(bucket);
   const meta = requestedS3Meta(c.request.headers);
   const checksum = requestedUploadChecksum(c.request.headers);
+  const ssec = await customerKeyOf(c.request.headers);
   const row = await createUpload(c.env, c.db, {
     bucketId: bucket.id,
     bucketName: bucket.name,
@@ -83,6 +85,7 @@ export async function createMultipartUpload(c: S3Context): Promise<Response> {
     meta,
     httpHeaders: meta.httpHeaders,
     checksum: formatUploadChecksum(checksum),
+    ssec,
     now: c.now,
     maxOpenUploads: c.settings.multipartMaxOpenUploads,
   });
@@ -91,6 +94,7 @@ export async function createMultipartUpload(c: S3Context): Promise<Response> {
     response.headers.set("x-amz-checksum-algorithm", checksum.algorithm.toUpperCase());
     response.headers.set("x-amz-checksum-type", checksum.type);
   }
+  customerKeyHeaders(response.headers, row.ssecKeyMd5);
   return response;
 }
 
@@ -135,10 +139,18 @@ async function admitPart(c: S3Context, up: UploadRow, index: number, size: numbe
  * part's MD5). `checksum()`: the part's checksum in the upload's algorithm, known once the body
  * has streamed ("" when the upload has none).
  */
-async function putPart(c: S3Context, up: UploadRow, index: number, blkSize: number, body: UploadBody, md5?: Uint8Array, checksum: () => string = () => ""): Promise<string> {
+async function putPart(
+  c: S3Context,
+  up: UploadRow,
+  index: number,
+  blkSize: number,
+  body: UploadBody,
+  opts: { md5?: Uint8Array; checksum?: () => string; ssec?: CustomerKey } = {},
+): Promise<string> {
+  const { md5, checksum = () => "", ssec } = opts;
   let stored: { r2Etag: string; hashed: HashResult };
   try {
-    stored = await storePart(c.env, up, index, body, { md5: true });
+    stored = await storePart(c.env, up, index, body, { md5: true }, ssec);
   } catch (err) {
     if (!(await findUpload(c.db, up.id, up.bucketId, up.key))) throw noSuchUpload();
     throw err;
@@ -166,6 +178,8 @@ export async function uploadPart(c: S3Context): Promise<Response> {
   const index = partNumberOf(c) - 1;
   assertNotOwing(servedBucket(c));
   const up = await upload(c);
+  // SSE-C: every part carries the upload's customer key (refused otherwise, before a byte is read).
+  const ssec = keyForStored(up.ssecKeyMd5, await customerKeyOf(c.request.headers));
   const md5 = contentMd5(c.request.headers);
   // Refused on arrival when the declared size breaks the equal-size rule, before the body is touched.
   const declared = declaredBodySize(c.request.headers);
@@ -173,8 +187,10 @@ export async function uploadPart(c: S3Context): Promise<Response> {
   const algorithm = parseUploadChecksum(up.checksum)?.algorithm;
   const body = await s3Body(c, MIN_PART * 2, algorithm);
   const blkSize = admitted ?? (await admitPart(c, up, index, body.body.size));
-  const etag = await putPart(c, up, index, blkSize, body.body, md5, () => (algorithm ? (body.checksum()?.value ?? "") : ""));
-  return new Response(null, { status: 200, headers: { ETag: `"${etag}"`, ...checksumHeaders(body) } });
+  const etag = await putPart(c, up, index, blkSize, body.body, { md5, checksum: () => (algorithm ? (body.checksum()?.value ?? "") : ""), ssec });
+  const headers = new Headers({ ETag: `"${etag}"`, ...checksumHeaders(body) });
+  customerKeyHeaders(headers, up.ssecKeyMd5);
+  return new Response(null, { status: 200, headers });
 }
 
 /** `x-amz-copy-source-range: bytes=a-b` (both required, within the source). */
@@ -193,11 +209,12 @@ export async function uploadPartCopy(c: S3Context): Promise<Response> {
   const index = partNumberOf(c) - 1;
   assertNotOwing(servedBucket(c));
   const up = await upload(c);
-  const { row } = await copySourceRow(c);
+  const { row, ssec: sourceKey } = await copySourceRow(c);
+  const ssec = keyForStored(up.ssecKeyMd5, await customerKeyOf(c.request.headers)); // the target's key, checked before any byte moves
   const range = copyRange(c, row.size);
   const length = range ? range.end - range.start + 1 : row.size;
   const blkSize = await admitPart(c, up, index, length);
-  const blob = length === 0 ? null : await getBlob(c.env, row.blobId, range ? { offset: range.start, length } : undefined);
+  const blob = length === 0 ? null : await getBlob(c.env, row.blobId, range ? { offset: range.start, length } : undefined, sourceKey?.key);
   if (length > 0 && !blob) throw new Error(`blob ${row.blobId} is missing from R2`);
   // The part's checksum in the upload's algorithm is computed as the bytes are copied.
   const algorithm = parseUploadChecksum(up.checksum)?.algorithm;
@@ -205,13 +222,15 @@ export async function uploadPartCopy(c: S3Context): Promise<Response> {
   const bytes = blob ? blob.body : new Response(new Uint8Array(0)).body!;
   const stream = algorithm ? bytes.pipeThrough(digestStream(algorithm, (v) => void (checksum = v))) : bytes;
   const body: UploadBody = { size: length, stream };
-  const etag = await putPart(c, up, index, blkSize, body, undefined, () => checksum);
-  return xmlResponse([
+  const etag = await putPart(c, up, index, blkSize, body, { checksum: () => checksum, ssec });
+  const response = xmlResponse([
     "CopyPartResult",
     ["LastModified", isoTime(c.now)],
     ["ETag", `"${etag}"`],
     algorithm ? [checksumElement(algorithm), checksum] : [],
   ]);
+  customerKeyHeaders(response.headers, up.ssecKeyMd5);
+  return response;
 }
 
 // ───────────────────────── Complete ─────────────────────────
@@ -284,6 +303,9 @@ export async function completeMultipartUpload(c: S3Context): Promise<Response> {
   assertNotOwing(bucket);
   const up = await findUpload(c.db, uploadIdOf(c), bucket.id, c.key);
   if (!up) return completedAgain(c);
+  // SSE-C: the key is optional here (no byte is read), but one that is sent must be the upload's.
+  const sentKey = await customerKeyOf(c.request.headers);
+  if (sentKey) keyForStored(up.ssecKeyMd5, sentKey);
   const listed = await requestedParts(c);
   const uploadChecksum = parseUploadChecksum(up.checksum);
   const parts = chosenParts(listed, await listParts(c.db, up.id), uploadChecksum);
@@ -303,10 +325,14 @@ export async function completeMultipartUpload(c: S3Context): Promise<Response> {
     s3Etag,
     checksum: formatStoredChecksum(checksum),
     parts: formatParts(parts.map((p) => p.size), uploadChecksum ? parts.map((p) => p.checksum) : undefined),
+    ssecKeyMd5: up.ssecKeyMd5,
   };
   await publishS3(c, c.principal, bucket.id, c.key, blob, meta);
-  if (!aligned) scheduleUfileEtag(c, up.blobId);
-  return completeResult(c, s3Etag, checksum);
+  // An SSE-C blob cannot be read without its key, which is gone: it keeps the S3 ETag for UFile clients.
+  if (!aligned && !up.ssecKeyMd5) scheduleUfileEtag(c, up.blobId);
+  const response = completeResult(c, s3Etag, checksum);
+  customerKeyHeaders(response.headers, up.ssecKeyMd5);
+  return response;
 }
 
 /**

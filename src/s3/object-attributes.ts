@@ -1,7 +1,8 @@
 import { ApiError } from "../errors";
 import { partsOf, partsPage } from "../core/object-parts";
 import { httpDate } from "../core/object-headers";
-import { addressedObject, type S3Context } from "./context";
+import type { S3Context } from "./context";
+import { existing } from "./objects";
 import { s3StorageClass } from "./object-headers";
 import { checksumElement, parseStoredChecksum } from "./stored-checksums";
 import { xmlResponse, type XmlChild } from "./xml";
@@ -33,8 +34,7 @@ function wholeNumberHeader(headers: Headers, name: string, fallback: number, max
 
 export async function getObjectAttributes(c: S3Context): Promise<Response> {
   const wanted = requestedAttributes(c.request.headers);
-  const row = await addressedObject(c);
-  if (!row) throw new ApiError("FileNotExist", "The specified key does not exist.");
+  const row = await existing(c); // an SSE-C object's attributes need its key, as S3
   const out: XmlChild[] = [];
   if (wanted.has("ETag")) out.push(["ETag", row.s3Etag || row.etag]);
   const checksum = parseStoredChecksum(row.checksum);

@@ -4,6 +4,7 @@ import { storedHeader } from "../core/metadata";
 import { httpDate, isArchival, parseUserMeta, requestedUserMeta, restoreState } from "../core/object-headers";
 import type { ObjectMeta, ObjectRow } from "../store/objects";
 import { tagCountHeader } from "./tagging";
+import { customerKeyHeaders } from "../core/sse-c";
 
 /**
  * Object metadata as S3 carries it: storage classes mapped onto the UFile ones, `x-amz-meta-*`,
@@ -75,6 +76,7 @@ export function s3ObjectHeaders(row: ObjectRow, now: number): Headers {
   for (const [k, v] of Object.entries(parseUserMeta(row.userMeta))) h.set(`x-amz-meta-${k}`, v);
   if (row.storageClass !== "STANDARD") h.set("x-amz-storage-class", s3StorageClass(row.storageClass));
   tagCountHeader(h, row.tags);
+  customerKeyHeaders(h, row.ssecKeyMd5);
   if (isArchival(row.storageClass)) {
     const state = restoreState(row, now);
     if (state === "restoring") h.set("x-amz-restore", 'ongoing-request="true"');

@@ -7,7 +7,9 @@ import { assertNotOwing } from "../metering/quotas";
 import { newBlobId } from "../store/blobs";
 import { spanResponse } from "../core/read";
 import { readSpan } from "./read-span";
-import { formatStoredChecksum } from "./stored-checksums";
+import { customerKeyHeaders, customerKeyOf, keyForStored, SSEC_COPY_SOURCE_HEADERS, type CustomerKey } from "../core/sse-c";
+import { formatStoredChecksum, parseStoredChecksum } from "./stored-checksums";
+import { getBlob } from "../store/blobs";
 import { requestedTags } from "./tagging";
 import { requestedObjectAcl } from "./acl";
 import { copyObject, deleteObject, getObject, NO_TAGS, type NewBlob, type ObjectMeta, type ObjectRow } from "../store/objects";
@@ -39,17 +41,21 @@ export async function putObject(c: S3Context): Promise<Response> {
   assertNotOwing(bucket);
   const meta = { ...requestedS3Meta(c.request.headers), tags: requestedTags(c.request.headers), acl: requestedObjectAcl(c.request.headers) };
   const md5 = contentMd5(c.request.headers);
+  const ssec = await customerKeyOf(c.request.headers);
   const body = await s3Body(c);
-  const blob = await storeBlob(c.env, newBlobId(), body.body, { storageClass: meta.storageClass, md5 });
+  const blob = await storeBlob(c.env, newBlobId(), body.body, { storageClass: meta.storageClass, md5, ssec });
   const sent = body.checksum();
   await publishS3(c, c.principal, bucket.id, c.key, { ...blob, checksum: formatStoredChecksum(sent && { ...sent, type: "FULL_OBJECT" }) }, meta);
-  return new Response(null, { status: 200, headers: { ETag: `"${blob.s3Etag}"`, ...checksumHeaders(body) } });
+  const headers = new Headers({ ETag: `"${blob.s3Etag}"`, ...checksumHeaders(body) });
+  customerKeyHeaders(headers, blob.ssecKeyMd5 ?? "");
+  return new Response(null, { status: 200, headers });
 }
 
-async function existing(c: S3Context): Promise<ObjectRow> {
+/** The addressed object, and the customer key its bytes need (SSE-C: the request's, checked against the object's). */
+export async function existing(c: S3Context): Promise<ObjectRow & { ssec?: CustomerKey }> {
   const row = await addressedObject(c);
   if (!row) throw new ApiError("FileNotExist", "The specified key does not exist.");
-  return row;
+  return { ...row, ssec: keyForStored(row.ssecKeyMd5, await customerKeyOf(c.request.headers)) };
 }
 
 /** 304 answers carry the validators and nothing else. */
@@ -66,7 +72,7 @@ export async function getObjectOp(c: S3Context): Promise<Response> {
   assertNotOwing(servedBucket(c));
   if (!isReadable(row, c.now)) throw new ApiError("NotRestored", "The operation is not valid for the object's storage class (restore it first).");
   applyResponseOverrides(headers, c.query, c.principal.kind === "anonymous");
-  const response = await spanResponse(c.env, row, readSpan(c, row, headers), headers);
+  const response = await spanResponse(c.env, row, readSpan(c, row, headers), headers, row.ssec?.key);
   if (!response) throw new Error(`blob ${row.blobId} of ${c.bucketName}/${c.key} is missing from R2`);
   return response;
 }
@@ -149,8 +155,11 @@ export async function deleteObjects(c: S3Context): Promise<Response> {
 
 // ───────────────────────── CopyObject ─────────────────────────
 
-/** The source row, its copy preconditions (`x-amz-copy-source-if-*`: every failure is 412) and readability. */
-export async function copySourceRow(c: S3Context): Promise<{ source: CopySource; row: ObjectRow }> {
+/**
+ * The source row, its copy preconditions (`x-amz-copy-source-if-*`: every failure is 412), its
+ * readability, and the customer key its bytes need (`x-amz-copy-source-server-side-encryption-customer-*`).
+ */
+export async function copySourceRow(c: S3Context): Promise<{ source: CopySource; row: ObjectRow; ssec?: CustomerKey }> {
   const source = await copySource(c);
   const row = await getObject(c.db, source.bucket.id, source.key);
   if (!row) throw new ApiError("FileNotExist", "The specified key does not exist.");
@@ -158,7 +167,7 @@ export async function copySourceRow(c: S3Context): Promise<{ source: CopySource;
     throw new ApiError("PreconditionFailed", "x-amz-copy-source-If-None-Match / If-Modified-Since");
   }
   if (!isReadable(row, c.now)) throw new ApiError("NotRestored", "The source object must be restored before it can be copied.");
-  return { source, row };
+  return { source, row, ssec: keyForStored(row.ssecKeyMd5, await customerKeyOf(c.request.headers, SSEC_COPY_SOURCE_HEADERS), true) };
 }
 
 export async function copyObjectOp(c: S3Context): Promise<Response> {
@@ -166,11 +175,14 @@ export async function copyObjectOp(c: S3Context): Promise<Response> {
   assertValidKey(c.key);
   assertNotOwing(bucket);
   const acl = requestedObjectAcl(c.request.headers);
-  const { source, row } = await copySourceRow(c);
+  const { source, row, ssec: sourceKey } = await copySourceRow(c);
+  const targetKey = await customerKeyOf(c.request.headers);
+  // Another encryption than the source's (SSE-C on one side only, or another key) cannot share its blob.
+  const reencrypt = (targetKey?.md5 ?? "") !== row.ssecKeyMd5;
   const directive = (c.request.headers.get("x-amz-metadata-directive") ?? "COPY").trim().toUpperCase();
   if (directive !== "COPY" && directive !== "REPLACE") throw new ApiError("InvalidArgument", "Unknown metadata directive.");
   const storageClass = requestedS3StorageClass(c.request.headers, row.storageClass);
-  if (source.bucket.id === bucket.id && source.key === c.key && directive === "COPY" && !c.request.headers.has("x-amz-storage-class")) {
+  if (source.bucket.id === bucket.id && source.key === c.key && directive === "COPY" && !c.request.headers.has("x-amz-storage-class") && !reencrypt) {
     throw new ApiError(
       "InvalidRequest",
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
@@ -180,9 +192,38 @@ export async function copyObjectOp(c: S3Context): Promise<Response> {
   if (tagging !== "COPY" && tagging !== "REPLACE") throw new ApiError("InvalidArgument", "Unknown tagging directive.");
   const tags = tagging === "REPLACE" ? (requestedTags(c.request.headers) ?? NO_TAGS) : undefined;
   const meta = { ...(directive === "REPLACE" ? requestedS3Meta(c.request.headers, storageClass) : { storageClass }), tags, acl };
+  if (reencrypt) return copyReencrypted(c, row, sourceKey, targetKey, meta);
   const mode = writeModeOf(c.principal, c.request.headers);
   const result = await copyObject(c.db, { bucketId: source.bucket.id, key: source.key }, { bucketId: bucket.id, key: c.key }, () => meta, row, c.now, mode);
   releaseBlobs(c, result.released);
   await explainUnwritten(c.db, bucket.id, c.key, result, mode, () => new ApiError("FileNotExist", "The copy source changed meanwhile; retry."), c.request.headers);
-  return xmlResponse(["CopyObjectResult", ["LastModified", isoTime(c.now)], ["ETag", s3Etag(row)]]);
+  const response = xmlResponse(["CopyObjectResult", ["LastModified", isoTime(c.now)], ["ETag", s3Etag(row)]]);
+  customerKeyHeaders(response.headers, row.ssecKeyMd5);
+  return response;
+}
+
+/**
+ * A copy whose target is encrypted otherwise than its source (core/sse-c.ts): the bytes are read
+ * with the source's customer key (if any) and stored as a new blob with the target's (if any).
+ * The new blob is single-part: a full-object checksum still holds, a composite one does not.
+ */
+async function copyReencrypted(c: S3Context, row: ObjectRow, sourceKey: CustomerKey | undefined, targetKey: CustomerKey | undefined, meta: Partial<ObjectMeta> & { storageClass: string }): Promise<Response> {
+  const bucket = servedBucket(c);
+  const source = row.size === 0 ? null : await getBlob(c.env, row.blobId, undefined, sourceKey?.key);
+  if (row.size > 0 && !source) throw new ApiError("FileNotExist", "The copy source changed meanwhile; retry.");
+  const body = source ? { size: row.size, stream: source.body } : { size: 0, buffered: new Uint8Array(0) };
+  const blob = await storeBlob(c.env, newBlobId(), body, { storageClass: meta.storageClass, ssec: targetKey });
+  const full: ObjectMeta = {
+    mime: meta.mime ?? row.mime,
+    storageClass: meta.storageClass,
+    userMeta: meta.userMeta ?? JSON.parse(row.userMeta),
+    httpHeaders: meta.httpHeaders ?? JSON.parse(row.httpHeaders),
+    tags: meta.tags ?? row.tags,
+    acl: meta.acl,
+  };
+  const checksum = parseStoredChecksum(row.checksum)?.type === "FULL_OBJECT" ? row.checksum : "";
+  await publishS3(c, c.principal, bucket.id, c.key, { ...blob, checksum }, full);
+  const response = xmlResponse(["CopyObjectResult", ["LastModified", isoTime(c.now)], ["ETag", `"${blob.s3Etag}"`]]);
+  customerKeyHeaders(response.headers, blob.ssecKeyMd5 ?? "");
+  return response;
 }

@@ -101,7 +101,6 @@ export const NOT_IMPLEMENTED_SUBRESOURCES = [
 
 /** Request headers of features edgefile does not have. */
 export const NOT_IMPLEMENTED_HEADERS = [
-  "x-amz-server-side-encryption-customer-algorithm",
   "x-amz-object-lock-mode",
   "x-amz-object-lock-retain-until-date",
   "x-amz-object-lock-legal-hold",

@@ -17,6 +17,9 @@ import { requestedObjectAcl } from "./acl";
 import { signV2 } from "./sigv2";
 import { ALGORITHM, checkFreshness, hmac, signingKey } from "./sigv4";
 import { xmlResponse } from "./xml";
+import { checksumFromHeaders, verifyingStream, type ExpectedChecksum } from "./checksums";
+import { discardBody } from "../body";
+import { formatStoredChecksum } from "./stored-checksums";
 
 /**
  * Browser form upload (`POST /<bucket>` multipart/form-data with a POST policy, SigV4 or SigV2):
@@ -155,11 +158,25 @@ async function formAuthority(c: S3Context, fields: Map<string, string>, key: str
     if (!cond.test(values.get(cond.field) ?? "")) throw new ApiError("AccessDenied", `Invalid according to Policy: Policy Condition failed: ${cond.describe}`);
   }
   for (const name of fields.keys()) {
-    if (UNCONDITIONED.has(name) || name.startsWith("x-ignore-") || conditions.some((cond) => cond.field === name)) continue;
+    // A checksum field only constrains the upload (a wrong one stores nothing): it needs no condition.
+    if (UNCONDITIONED.has(name) || name.startsWith("x-ignore-") || name.startsWith("x-amz-checksum-") || conditions.some((cond) => cond.field === name)) continue;
     throw new ApiError("AccessDenied", `Invalid according to Policy: Extra input fields: ${name}`);
   }
   await authorizeBodyKey(c, found.principal, key, field("acl"));
   return { principal: found.principal, range };
+}
+
+/** Bytes of an unread file part read (and dropped) before a refusal, so the client gets the answer, not a dropped connection. */
+const DRAIN_LIMIT = 32 * 1024 * 1024;
+
+/** The form's `x-amz-checksum-<alg>` field, if any; a malformed one is refused once the file part is drained. */
+async function formChecksum(fields: Map<string, string>, file: ReadableStream<Uint8Array>): Promise<ExpectedChecksum | undefined> {
+  try {
+    return checksumFromHeaders(new Headers([...fields].filter(([k]) => k.startsWith("x-amz-checksum-"))));
+  } catch (err) {
+    await discardBody(file, DRAIN_LIMIT).catch(() => undefined);
+    throw err;
+  }
 }
 
 export async function postObject(c: S3Context): Promise<Response> {
@@ -177,6 +194,7 @@ export async function postObject(c: S3Context): Promise<Response> {
   assertValidKey(key);
   assertNotOwing(bucket);
   const redirect = redirectTarget(field("success_action_redirect"));
+  const checksum = await formChecksum(fields, form.file.stream);
 
   const meta = { ...requestedS3Meta(formHeaders(fields)), acl: requestedObjectAcl(new Headers(field("acl") ? { "x-amz-acl": field("acl") } : {})) };
   if (!fields.has("content-type") && form.file.contentType) meta.mime = storedHeader("Content-Type", form.file.contentType);
@@ -184,9 +202,11 @@ export async function postObject(c: S3Context): Promise<Response> {
   const blobId = newBlobId();
   let stream = form.file.stream.pipeThrough(hashingStream(hasher));
   if (range) stream = stream.pipeThrough(sizeLimit(range));
+  if (checksum) stream = stream.pipeThrough(verifyingStream(checksum.algorithm, () => checksum.value));
   const s3Etag = await putBlobOfUnknownLength(c.env, blobId, stream, meta.storageClass);
   const hashed = await hasher.finish();
-  await publishS3(c, principal, bucket.id, key, { id: blobId, size: hashed.size, etag: await etagFromBlocks(hashed.blockSha1s), s3Etag }, meta);
+  const blob = { id: blobId, size: hashed.size, etag: await etagFromBlocks(hashed.blockSha1s), s3Etag, checksum: formatStoredChecksum(checksum && { ...checksum, type: "FULL_OBJECT" }) };
+  await publishS3(c, principal, bucket.id, key, blob, meta);
 
   const etag = `"${s3Etag}"`;
   if (redirect) {

@@ -15,23 +15,28 @@ export function r2StorageClass(storageClass: string): "Standard" | "InfrequentAc
   return storageClass === "STANDARD" ? "Standard" : "InfrequentAccess";
 }
 
-/** Stores blob `id`; returns R2's ETag of it (the MD5 in hex: the S3 ETag of a single-part write). */
+/**
+ * Stores blob `id`; returns R2's ETag of it (the MD5 in hex: the S3 ETag of a single-part write).
+ * `ssecKey`: a customer key (SSE-C, core/sse-c.ts) R2 encrypts the blob with; every read then needs it.
+ */
 export async function putBlob(
   env: Env,
   id: string,
   body: ReadableStream<Uint8Array> | Uint8Array | null,
-  opts: { storageClass: string; md5?: Uint8Array },
+  opts: { storageClass: string; md5?: Uint8Array; ssecKey?: ArrayBuffer },
 ): Promise<string> {
   const stored = await env.BLOBS.put(blobKey(id), body ?? new Uint8Array(0), {
     storageClass: r2StorageClass(opts.storageClass),
     ...(opts.md5 ? { md5: opts.md5.buffer.slice(opts.md5.byteOffset, opts.md5.byteOffset + opts.md5.byteLength) as ArrayBuffer } : {}),
+    ...(opts.ssecKey ? { ssecKey: opts.ssecKey } : {}),
   });
   if (!stored) throw new Error(`R2 did not store blob ${id}`);
   return stored.etag;
 }
 
-export function getBlob(env: Env, id: string, range?: R2Range): Promise<R2ObjectBody | null> {
-  return env.BLOBS.get(blobKey(id), range ? { range } : undefined);
+/** Blob `id`'s bytes (a range of them); `ssecKey`: the customer key it was stored with, if any. */
+export function getBlob(env: Env, id: string, range?: R2Range, ssecKey?: ArrayBuffer): Promise<R2ObjectBody | null> {
+  return env.BLOBS.get(blobKey(id), range || ssecKey ? { ...(range ? { range } : {}), ...(ssecKey ? { ssecKey } : {}) } : undefined);
 }
 
 export async function deleteBlobs(env: Env, ids: string[]): Promise<void> {
@@ -39,8 +44,8 @@ export async function deleteBlobs(env: Env, ids: string[]): Promise<void> {
 }
 
 /** An R2 multipart upload that becomes blob `id` when completed (the API's multipart uploads). */
-export function createBlobUpload(env: Env, id: string, storageClass: string): Promise<R2MultipartUpload> {
-  return env.BLOBS.createMultipartUpload(blobKey(id), { storageClass: r2StorageClass(storageClass) });
+export function createBlobUpload(env: Env, id: string, storageClass: string, ssecKey?: ArrayBuffer): Promise<R2MultipartUpload> {
+  return env.BLOBS.createMultipartUpload(blobKey(id), { storageClass: r2StorageClass(storageClass), ...(ssecKey ? { ssecKey } : {}) });
 }
 
 export function resumeBlobUpload(env: Env, id: string, r2UploadId: string): R2MultipartUpload {

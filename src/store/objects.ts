@@ -691,7 +691,8 @@ export function knownBlobIds(db: Database, ids: string[]): Promise<Set<string>> 
 /**
  * Objects of an S3 multipart upload whose part size is not a multiple of 4 MiB get their UFile
  * ETag after completion; until then `etag` holds the S3 ETag (docs/s3.md "ETags"). These are
- * the blobs still waiting, at most `limit`, from every shard.
+ * the blobs still waiting, at most `limit`, from every shard. SSE-C blobs are not among them:
+ * reading one needs its customer key, which is never stored.
  */
 export async function blobsAwaitingUfileEtag(db: Database, limit: number): Promise<string[]> {
   const found = new Set<string>();
@@ -700,7 +701,7 @@ export async function blobsAwaitingUfileEtag(db: Database, limit: number): Promi
     const rows = await shard.db
       .selectDistinct({ id: objects.blobId })
       .from(objects)
-      .where(sql`${objects.etag} = ${objects.s3Etag} AND ${objects.s3Etag} LIKE '%-%'`)
+      .where(sql`${objects.etag} = ${objects.s3Etag} AND ${objects.s3Etag} LIKE '%-%' AND ${objects.ssecKeyMd5} = ''`)
       .limit(limit - found.size)
       .all();
     for (const r of rows) found.add(r.id);
