@@ -260,15 +260,19 @@ export async function fixPartSize(db: Database, id: string, size: number): Promi
  * the object is published and the upload still open, or the upload gone and nothing published.
  * The last statement returns the upload's id when this batch removed it.
  */
-export function finishingUpload(id: string, bucketId: string, key: string): { guard: SQL; statements: SQL[] } {
-  const where = sql`${uploads.id} = ${id} AND ${uploads.bucketId} = ${bucketId} AND ${uploads.key} = ${key}`;
+export function finishingUpload(id: string, bucketId: string, key: string): { guard: SQL; statements: (onlyIf: SQL) => SQL[] } {
+  const upload = sql`${uploads.id} = ${id} AND ${uploads.bucketId} = ${bucketId} AND ${uploads.key} = ${key}`;
   return {
-    guard: sql`EXISTS (SELECT 1 FROM ${uploads} WHERE ${where})`,
-    statements: [
+    guard: sql`EXISTS (SELECT 1 FROM ${uploads} WHERE ${upload})`,
+    // `onlyIf`: what else must hold for the rows to go (the publish's range fence, store/objects.ts).
+    statements: (onlyIf) => {
+      const where = sql`${upload} AND ${onlyIf}`;
+      return [
       releasePartBytes(sql`SELECT ${uploads.id} FROM ${uploads} WHERE ${where}`),
       sql`DELETE FROM ${uploadParts} WHERE ${uploadParts.uploadId} IN (SELECT ${uploads.id} FROM ${uploads} WHERE ${where})`,
       sql`DELETE FROM ${uploads} WHERE ${where} RETURNING id`,
-    ],
+      ];
+    },
   };
 }
 
