@@ -1,5 +1,7 @@
+import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import worker from "../src/index";
 import { database } from "../src/store/db";
 import { advanceMove, describeRanges, startMove } from "../src/store/range-move";
 import { sweepBlobs } from "../src/store/sweeper";
@@ -215,6 +217,47 @@ describe("cross-range writes keep the bytes", () => {
     expect(await (await file(bucket, "z/hit")).text()).toBe("shared bytes");
     expect(await (await file(bucket, "z/multi")).text()).toBe("multipart bytes");
     await expectExactReferences();
+  });
+});
+
+describe("the housekeeping threshold", () => {
+  /** The Worker's scheduled handler at `at`, with settings overridden; the split proposals it logged for `bucketId`. */
+  async function cronAt(at: number, overrides: Record<string, string>, bucketId: string): Promise<Record<string, unknown>[]> {
+    const log = vi.spyOn(console, "log");
+    try {
+      await worker.scheduled(createScheduledController({ scheduledTime: at * 1000, cron: "*/10 * * * *" }), { ...env, ...overrides });
+      return log.mock.calls
+        .map(([line]) => (typeof line === "string" && line.startsWith("{") ? JSON.parse(line) : null))
+        .filter((l) => l?.event === "split-proposal" && l.bucketId === bucketId);
+    } finally {
+      log.mockRestore();
+    }
+  }
+
+  it("proposes a split (a structured log line) above SPLIT_OBJECTS_THRESHOLD, and performs it with SPLIT_AUTO=true", async () => {
+    const bucket = await bucketOn(FIRST);
+    const id = await bucketId(bucket);
+    const keys = Array.from({ length: 12 }, (_, i) => `h/${String(i).padStart(2, "0")}`);
+    for (const key of keys) await put(bucket, key, `v ${key}`);
+
+    expect(await cronAt(now(), { SPLIT_OBJECTS_THRESHOLD: "20" }, id)).toEqual([]);
+    const [proposed] = await cronAt(now(), { SPLIT_OBJECTS_THRESHOLD: "10" }, id);
+    expect(proposed).toEqual({ event: "split-proposal", bucketId: id, shard: FIRST, objects: 12, threshold: 10, at: "h/06", to: SECOND, started: false });
+    expect(await describeRanges(database(env.DB), id)).toHaveLength(1); // only proposed
+
+    const [performed] = await cronAt(now(), { SPLIT_OBJECTS_THRESHOLD: "10", SPLIT_AUTO: "true" }, id);
+    expect(performed).toMatchObject({ at: "h/06", to: SECOND, started: true });
+    await cronAt(now() + 3600, {}, id); // a later run drains the old copy
+    const ranges = await describeRanges(database(env.DB), id);
+    expect(ranges.map((r) => [r.start, r.shard, r.moveTo, r.drainShard])).toEqual([
+      ["", FIRST, null, null],
+      ["h/06", SECOND, null, null],
+    ]);
+    const rows = await rowsEverywhere(bucket);
+    expect(rows).toEqual([...keys.slice(0, 6).map((k) => [FIRST, k]), ...keys.slice(6).map((k) => [SECOND, k])]);
+    for (const key of keys) expect(await (await file(bucket, key)).text()).toBe(`v ${key}`);
+    const { body } = await control({ Action: "DescribeBucket", BucketName: bucket });
+    expect(body.DataSet[0].ObjectCount).toBe(12);
   });
 });
 
