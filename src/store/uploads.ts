@@ -4,6 +4,8 @@ import { settings, type Env } from "../config";
 import { abortBlobUploads } from "./blobs";
 import { batch, database, type Database } from "./db";
 import { prefixUpperBound } from "./objects";
+import { ApiError } from "../errors";
+import { forgetRanges, isFenced, keyDb } from "./ranges";
 import { everyShard, foundOnAnyShard, indexDb, noteUpload, shardOf, uploadDb } from "./shards";
 
 /**
@@ -276,8 +278,16 @@ export function finishingUpload(id: string, bucketId: string, key: string): { gu
   };
 }
 
-/** Removes one upload's rows (Abort, Finish); null when it was not there (any more). */
-export async function claimUpload(db: Database, id: string, bucketId: string, key: string): Promise<UploadRow | null> {
+/**
+ * Removes one upload's rows (Abort, Finish); null when it was not there (any more). `toPublish`: a
+ * Finish that publishes the object next; while the key's range is moving between shards it is
+ * refused (retryable RangeMoving) before the upload is taken, so the client can complete it later.
+ */
+export async function claimUpload(db: Database, id: string, bucketId: string, key: string, toPublish = false): Promise<UploadRow | null> {
+  if (toPublish && (await isFenced(await keyDb(db, bucketId, key), bucketId, key))) {
+    forgetRanges(bucketId);
+    if (await isFenced(await keyDb(db, bucketId, key), bucketId, key)) throw new ApiError("RangeMoving");
+  }
   const where = sql`${uploads.id} = ${id} AND ${uploads.bucketId} = ${bucketId} AND ${uploads.key} = ${key}`;
   return (await claimUploads(await indexDb(db, bucketId), where, 1))[0] ?? null;
 }
