@@ -27,7 +27,8 @@ import { verifyControlSignature } from "./signature";
  *   again resumes the move; `To` equal to the range's shard only splits.
  */
 const MAX_EXPIRES_AHEAD = 900;
-const MAX_BATCHES = 200;
+/** Each batch is a handful of D1 calls: this keeps one request well under the Worker's subrequest limit. */
+const MAX_BATCHES = 50;
 
 type AdminRequest = IRequest & { params: { bucket: string } };
 

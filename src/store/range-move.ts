@@ -202,8 +202,9 @@ async function copyBatch(env: Env, db: Database, bucketId: string, range: RangeS
   for (const b of sourceBlobs) homes.set(b.id, b.home ?? from);
   // A proxy on the target holds one reference on the home row: taken first, so the bytes cannot go.
   const pinned = blobIds.filter((id) => homes.get(id) !== to);
-  for (const id of pinned) {
-    await shardDb(db, homes.get(id)!).$client.prepare("UPDATE blobs SET refcount = refcount + 1 WHERE id = ?").bind(id).run();
+  for (const home of new Set(pinned.map((id) => homes.get(id)!))) {
+    const ids = pinned.filter((id) => homes.get(id) === home);
+    await shardDb(db, home).$client.prepare("UPDATE blobs SET refcount = refcount + 1 WHERE id IN (SELECT value FROM json_each(?))").bind(JSON.stringify(ids)).run();
   }
 
   const items = JSON.stringify(rows.map((r) => ({ ...r, home: homes.get(String(r.blob_id)) === to ? null : homes.get(String(r.blob_id)) })));
