@@ -196,6 +196,11 @@ describe("operation table → needs (docs/protocol.md §8)", () => {
     expect(anonymous.sort()).toEqual(["GetFile", "HeadFile"]);
   });
 
+  it("S3 rows that take no credentials: object reads, and the object writes and deletes a public-read-write bucket allows", () => {
+    const anonymous = S3_OPERATIONS.filter((op) => (op.credentials as readonly string[]).includes("anonymous")).map((op) => op.name);
+    expect(anonymous.sort()).toEqual(["DeleteObject", "GetObject", "HeadObject", "PutObject"]);
+  });
+
   it.each([
     ["GetFile", "READ"], ["HeadFile", "READ"], ["PutFile", "WRITE"], ["PostFile", "WRITE"], ["UploadHit", "WRITE"],
     ["InitiateMultipartUpload", "WRITE"], ["UploadPart", "WRITE"], ["FinishMultipartUpload", "WRITE"],

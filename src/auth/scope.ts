@@ -4,8 +4,9 @@
  *   authorize(principal, needs, facts)   throws the API's error unless every need is allowed
  *   mayReplace(principal)                false for TOKEN_DENY_UPDATE tokens (writes must not replace a key)
  *
- * Root may do anything. Anonymous may only READ (the front has already decided that the object is
- * publicly readable). A token is limited by its scope, checked in this order: expiry, client address
+ * Root may do anything. Anonymous may only READ here (the front has already decided that the object is
+ * publicly readable); the one anonymous write, in an S3 public-read-write bucket, is decided by the S3
+ * front without asking (s3/access.ts `anonymousMay`). A token is limited by its scope, checked in this order: expiry, client address
  * (IP lists), then for each need the bucket's project, the right (AllowedOps; UPDATE is WRITE without
  * TOKEN_DENY_UPDATE), the bucket (AllowedBuckets) and the key or listing prefix (AllowedPrefixes).
  * A need on the service itself (S3 ListBuckets) names no bucket: only the right is checked, and the

@@ -1,6 +1,6 @@
 import { clientIp } from "../auth/client-ip";
-import type { Principal } from "../auth/principal";
-import { publiclyReadable, publishes } from "../auth/public-read";
+import type { Principal, Right } from "../auth/principal";
+import { anonymouslyWritable, publiclyReadable, publishes } from "../auth/public-read";
 import { assertRefererAllowed } from "../core/referer";
 import { authorize, type BucketNeed, type Need, type ServiceNeed } from "../auth/scope";
 import { ApiError } from "../errors";
@@ -64,14 +64,27 @@ function checkPresigned(auth: S3Auth, request: Request): void {
   if (unsigned) throw new ApiError("AccessDenied", `a presigned URL does not authorize the unsigned ${unsigned} header`);
 }
 
+/**
+ * What a request without credentials may do, right by right of its row: read an object that is
+ * publicly readable (the same rule as the UFile plane: the object's ACL, else the bucket's type);
+ * write or delete a key of a `public-read-write` bucket (and so publish it, as the bucket already
+ * is readable by anyone). Nothing else.
+ */
+async function anonymousMay(c: S3Context, right: Right, subject: Subject): Promise<boolean> {
+  const type = servedBucket(c).type;
+  if (right === "READ" && subject === "key") return publiclyReadable(type, (await addressedObject(c))?.acl);
+  if (right === "READ" && subject === "published") return anonymouslyWritable(type);
+  return (right === "WRITE" || right === "DELETE") && subject === "key" && anonymouslyWritable(type);
+}
+
 /** Authentication and authorization of one request, per its operation row. */
 export async function checkS3Access(c: S3Context, op: S3OperationSpec, auth: S3Auth): Promise<void> {
   if (auth.form === "anonymous") {
     if (op.credentials.includes("form")) return; // the form carries its credentials: the handler reads them first
     if (!op.credentials.includes("anonymous") || !c.bucket) throw new ApiError("AccessDenied", "Access Denied");
-    // The same rule as the UFile plane: the object's ACL, else the bucket's type.
-    const row = c.key ? await addressedObject(c) : null;
-    if (!publiclyReadable(c.bucket.type, row?.acl)) throw new ApiError("AccessDenied", "Access Denied");
+    for (const [right, subject] of op.rights) {
+      if (!(await anonymousMay(c, right, subject))) throw new ApiError("AccessDenied", "Access Denied");
+    }
     assertRefererAllowed(c.bucket, c.request);
     return;
   }

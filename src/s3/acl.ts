@@ -9,12 +9,14 @@ import { addressedObject, servedBucket, type S3Context } from "./context";
 import { childrenNamed, childText, parseXml, xmlResponse, XmlParseError, type XmlElement, type XmlNode } from "./xml";
 
 /**
- * Canned ACLs over the access the UFile plane already has: a bucket is `private` or
- * `public-read` (its type), an object `private`, `public-read` or `default` (its bucket's
- * access; UFile's `x-ufile-object-acl`). `GET ?acl` answers the grants these mean (the owner's
- * FULL_CONTROL, plus AllUsers READ when anyone may read); `PUT ?acl` takes `x-amz-acl` or an
- * AccessControlPolicy body granting exactly that. Other ACLs (writes by others, grants to other
- * accounts) have nothing to map onto and answer NotImplemented.
+ * Canned ACLs over the access the UFile plane already has: a bucket is `private`, `public-read`
+ * or `public-read-write` (its type; the last lets anyone write and delete objects over S3,
+ * docs/security.md "Public buckets"), an object `private`, `public-read` or `default` (its
+ * bucket's access; UFile's `x-ufile-object-acl`). `GET ?acl` answers the grants these mean
+ * (AllUsers READ when anyone may read, AllUsers WRITE when anyone may write, then the owner's
+ * FULL_CONTROL); `PUT ?acl` takes `x-amz-acl` or an AccessControlPolicy body granting exactly
+ * that. Other ACLs (grants to other accounts, `authenticated-read`, WRITE on one object) have
+ * nothing to map onto and answer NotImplemented.
  */
 
 const ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers";
@@ -24,18 +26,26 @@ const XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"';
 const notImplemented = (what: string) =>
   new ApiError("NotImplemented", `${what} is not supported: buckets and objects are private or public-read (canned ACLs)`);
 
-/** Canned ACL → public or private; the owner-only canned ACLs are private (one account owns everything). */
-function cannedIsPublic(acl: string): boolean {
+/** Canned ACL → bucket type; the owner-only canned ACLs are private (one account owns everything). */
+function cannedBucketType(acl: string): BucketType {
   const v = acl.trim();
-  if (v === "public-read") return true;
-  if (v === "private" || v === "bucket-owner-full-control" || v === "bucket-owner-read") return false;
+  if (v === "public-read") return "public";
+  if (v === "public-read-write") return "public-read-write";
+  if (v === "private" || v === "bucket-owner-full-control" || v === "bucket-owner-read") return "private";
   throw notImplemented(`x-amz-acl: ${acl}`);
 }
 
-/** The bucket type a CreateBucket or PutBucketAcl asks for with `x-amz-acl` (default private). */
+/** Canned ACL → whether an object is public or private: objects take no WRITE grant. */
+function cannedIsPublic(acl: string): boolean {
+  const type = acl.trim() === "public-read-write" ? null : cannedBucketType(acl);
+  if (type === null) throw notImplemented(`x-amz-acl: ${acl} on an object`);
+  return type === "public";
+}
+
+/** The bucket type a CreateBucket asks for with `x-amz-acl` (default private). */
 export function requestedBucketType(headers: Headers): BucketType {
   const acl = headers.get("x-amz-acl");
-  return acl !== null && acl.trim() !== "" && cannedIsPublic(acl) ? "public" : "private";
+  return acl !== null && acl.trim() !== "" ? cannedBucketType(acl) : "private";
 }
 
 /**
@@ -48,18 +58,25 @@ export function requestedObjectAcl(headers: Headers): ObjectAcl | undefined {
   return cannedIsPublic(acl) ? "public-read" : "private";
 }
 
-function policy(ownerId: string, isPublic: boolean): Response {
+/** The grants of a bucket type (or of an object: `public` or `private`), AllUsers' first as S3 lists them. */
+function policy(ownerId: string, type: BucketType): Response {
   const grant = (grantee: XmlNode, permission: string): XmlNode => ["Grant", grantee, ["Permission", permission]];
   const owner: XmlNode = [`Grantee ${XSI} xsi:type="CanonicalUser"`, ["ID", ownerId], ["DisplayName", ownerId]];
+  const allUsers: XmlNode = [`Grantee ${XSI} xsi:type="Group"`, ["URI", ALL_USERS]];
   return xmlResponse([
     "AccessControlPolicy",
     ["Owner", ["ID", ownerId], ["DisplayName", ownerId]],
-    ["AccessControlList", grant(owner, "FULL_CONTROL"), isPublic ? grant([`Grantee ${XSI} xsi:type="Group"`, ["URI", ALL_USERS]], "READ") : null],
+    [
+      "AccessControlList",
+      type !== "private" ? grant(allUsers, "READ") : null,
+      type === "public-read-write" ? grant(allUsers, "WRITE") : null,
+      grant(owner, "FULL_CONTROL"),
+    ],
   ]);
 }
 
-/** An AccessControlPolicy body → public or private, when it grants exactly what a canned ACL does. */
-function bodyIsPublic(raw: Uint8Array, ownerId: string): boolean {
+/** An AccessControlPolicy body → the bucket type it means, when it grants exactly what a canned ACL does. */
+function bodyType(raw: Uint8Array, ownerId: string): BucketType {
   let root: XmlElement;
   try {
     root = parseXml(new TextDecoder().decode(raw));
@@ -71,6 +88,7 @@ function bodyIsPublic(raw: Uint8Array, ownerId: string): boolean {
   const list = childrenNamed(root, "AccessControlList")[0];
   let ownerFull = false;
   let allRead = false;
+  let allWrite = false;
   for (const g of list ? childrenNamed(list, "Grant") : []) {
     const grantee = childrenNamed(g, "Grantee")[0];
     const permission = childText(g, "Permission");
@@ -78,33 +96,35 @@ function bodyIsPublic(raw: Uint8Array, ownerId: string): boolean {
     const uri = grantee && childText(grantee, "URI");
     if (id === ownerId && permission === "FULL_CONTROL") ownerFull = true;
     else if (uri === ALL_USERS && permission === "READ") allRead = true;
+    else if (uri === ALL_USERS && permission === "WRITE") allWrite = true;
     else throw notImplemented(`the grant of ${permission ?? "?"} to ${id ?? uri ?? "another grantee"}`);
   }
   if (!ownerFull) throw notImplemented("an ACL without the owner's FULL_CONTROL");
-  return allRead;
+  if (allWrite && !allRead) throw notImplemented("WRITE for AllUsers without READ");
+  return allWrite ? "public-read-write" : allRead ? "public" : "private";
 }
 
-async function requestedIsPublic(c: S3Context, ownerId: string): Promise<boolean> {
+/** The bucket type a PutBucketAcl or PutObjectAcl asks for, from `x-amz-acl` or the body. */
+async function requestedType(c: S3Context, ownerId: string): Promise<BucketType> {
   const acl = c.request.headers.get("x-amz-acl");
   const raw = await readBounded(c.request.body, MAX_ACL_BODY);
   if (raw === null) throw new ApiError("MalformedXML", `the AccessControlPolicy body is larger than ${MAX_ACL_BODY} bytes`);
   if (acl !== null && acl.trim() !== "") {
     if (raw.byteLength > 0) throw new ApiError("InvalidRequest", "Specify either x-amz-acl or an AccessControlPolicy body, not both");
-    return cannedIsPublic(acl);
+    return cannedBucketType(acl);
   }
   if (raw.byteLength === 0) throw new ApiError("MalformedXML", "PutAcl needs x-amz-acl or an AccessControlPolicy body");
-  return bodyIsPublic(raw, ownerId);
+  return bodyType(raw, ownerId);
 }
 
 export async function getBucketAcl(c: S3Context): Promise<Response> {
   const b = servedBucket(c);
-  return policy(b.projectId, b.type === "public");
+  return policy(b.projectId, b.type as BucketType);
 }
 
 export async function putBucketAcl(c: S3Context): Promise<Response> {
   const b = servedBucket(c);
-  const isPublic = await requestedIsPublic(c, b.projectId);
-  await setBucketType(c.db, b, isPublic ? "public" : "private", c.now);
+  await setBucketType(c.db, b, await requestedType(c, b.projectId), c.now);
   return new Response(null, { status: 200 });
 }
 
@@ -112,12 +132,14 @@ export async function getObjectAclOp(c: S3Context): Promise<Response> {
   const b = servedBucket(c);
   const row = await addressedObject(c);
   if (!row) throw new ApiError("FileNotExist", "The specified key does not exist.");
-  return policy(b.projectId, publiclyReadable(b.type, row.acl));
+  return policy(b.projectId, publiclyReadable(b.type, row.acl) ? "public" : "private");
 }
 
 export async function putObjectAclOp(c: S3Context): Promise<Response> {
   const b = servedBucket(c);
-  const isPublic = await requestedIsPublic(c, b.projectId);
+  const type = await requestedType(c, b.projectId);
+  if (type === "public-read-write") throw notImplemented("WRITE for AllUsers on an object");
+  const isPublic = type === "public";
   // A body's grant publishes as x-amz-acl: public-read would: the row's `published` right applies.
   if (isPublic) await authorizeBodyKey(c, c.principal, c.key, "public-read");
   if (!(await updateObject(c.db, b.id, c.key, { acl: isPublic ? "public-read" : "private" }))) {

@@ -19,6 +19,9 @@ export const S3_OPERATION_NAMES = [
   "PutBucketCors",
   "GetBucketCors",
   "DeleteBucketCors",
+  "PutBucketTagging",
+  "GetBucketTagging",
+  "DeleteBucketTagging",
   "ListObjectVersions",
   "ListMultipartUploads",
   "ListObjectsV2",
@@ -33,6 +36,7 @@ export const S3_OPERATION_NAMES = [
   "GetObjectTagging",
   "PutObjectTagging",
   "DeleteObjectTagging",
+  "GetObjectAttributes",
   "CreateMultipartUpload",
   "CompleteMultipartUpload",
   "UploadPartCopy",
@@ -57,8 +61,9 @@ export type S3Operation = (typeof S3_OPERATION_NAMES)[number];
  *
  * - `header`: SigV4 `Authorization` header; `query`: a presigned URL, which authorizes only what
  *   its canonical request names (method, path, every query parameter, signed headers) and never
- *   an operation header it did not sign (`OPERATION_HEADERS`); `anonymous`: no credentials, on a
- *   public bucket; `form`: the POST policy form carries its own.
+ *   an operation header it did not sign (`OPERATION_HEADERS`); `anonymous`: no credentials, reading
+ *   a publicly readable object or writing in a public-read-write bucket (access.ts `anonymousMay`);
+ *   `form`: the POST policy form carries its own (or none, in a public-read-write bucket).
  * - rights subjects: `key` the addressed key (or each key the body names, `bodyKeys`), `source`
  *   the copy source, `prefix` the listing's `prefix`, `bucket` the bucket itself (any key),
  *   `published` the written key when the request's canned ACL leaves it publicly readable (and
@@ -72,7 +77,12 @@ export interface S3OperationSpec {
   name: S3Operation;
   method: "GET" | "HEAD" | "PUT" | "POST" | "DELETE";
   target: Target;
-  /** A sub-resource the row serves (`?tagging`): it must be in the query, and is then no longer NotImplemented on this target. */
+  /**
+   * A sub-resource the row serves (`?tagging`, `?cors`): it must be in the query, and is then no longer
+   * NotImplemented on this target. A query naming a sub-resource that any row serves matches only
+   * rows serving it (operations.ts `findS3Operation`): a bucket's `?cors` on an object key is refused,
+   * never answered by GetObject.
+   */
   sub?: string;
   when?: (q: URLSearchParams, request: Request) => boolean;
   run: (c: S3Context) => Promise<Response>;

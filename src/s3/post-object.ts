@@ -2,7 +2,8 @@ import { safeEqual, fromBase64, toHex } from "../crypto";
 import { ApiError } from "../errors";
 import { assertValidKey } from "../core/keys";
 import { isHeaderValue, storedHeader } from "../core/metadata";
-import type { KeyPair } from "../auth/principal";
+import type { KeyPair, Principal } from "../auth/principal";
+import { anonymouslyWritable } from "../auth/public-read";
 import { etagFromBlocks, hashingStream, UFileHasher } from "../core/etag";
 import { parseUploadForm } from "../core/form";
 import { assertNotOwing } from "../metering/quotas";
@@ -12,6 +13,7 @@ import { authenticateKey } from "./auth";
 import { servedBucket, type S3Context } from "./context";
 import { publishS3 } from "./objects";
 import { requestedS3Meta } from "./object-headers";
+import { requestedObjectAcl } from "./acl";
 import { signV2 } from "./sigv2";
 import { ALGORITHM, checkFreshness, hmac, signingKey } from "./sigv4";
 import { xmlResponse } from "./xml";
@@ -130,6 +132,36 @@ async function formCredentials(c: S3Context, field: (name: string) => string, po
   return found;
 }
 
+/**
+ * Who uploads, and the size range the policy allows: a form with neither policy nor signature is
+ * anonymous, which only a public-read-write bucket takes (as it takes an anonymous PutObject);
+ * otherwise the policy must be signed, every condition hold, every field be conditioned, and the
+ * signer hold the row's rights on the key.
+ */
+async function formAuthority(c: S3Context, fields: Map<string, string>, key: string): Promise<{ principal: Principal; range: [number, number] | null }> {
+  const field = (name: string) => fields.get(name) ?? "";
+  if (!fields.has("policy") && !fields.has("x-amz-signature") && !fields.has("signature")) {
+    if (!anonymouslyWritable(servedBucket(c).type)) throw new ApiError("AccessDenied", "Access Denied: a POST upload needs a policy signed with an access key");
+    return { principal: { kind: "anonymous" }, range: null };
+  }
+  const policyB64 = field("policy");
+  if (policyB64 === "") throw new ApiError("AccessDenied", "Bucket POST must contain a policy");
+  const found = await formCredentials(c, field, policyB64);
+  const { conditions, range } = parsePolicy(policyB64, c.now);
+  const values = new Map(fields);
+  values.set("key", key);
+  values.set("bucket", servedBucket(c).name);
+  for (const cond of conditions) {
+    if (!cond.test(values.get(cond.field) ?? "")) throw new ApiError("AccessDenied", `Invalid according to Policy: Policy Condition failed: ${cond.describe}`);
+  }
+  for (const name of fields.keys()) {
+    if (UNCONDITIONED.has(name) || name.startsWith("x-ignore-") || conditions.some((cond) => cond.field === name)) continue;
+    throw new ApiError("AccessDenied", `Invalid according to Policy: Extra input fields: ${name}`);
+  }
+  await authorizeBodyKey(c, found.principal, key, field("acl"));
+  return { principal: found.principal, range };
+}
+
 export async function postObject(c: S3Context): Promise<Response> {
   const bucket = servedBucket(c);
   if (!c.request.body) throw new ApiError("MalformedPOSTRequest", "empty body");
@@ -140,29 +172,13 @@ export async function postObject(c: S3Context): Promise<Response> {
   const key = field("key").replace(/\$\{filename\}/g, filename);
   if (key === "") throw new ApiError("InvalidArgument", "Bucket POST must contain a field named 'key'.");
 
-  // No policy and no signature: an anonymous upload, which no bucket accepts.
-  if (!fields.has("policy") && !fields.has("x-amz-signature") && !fields.has("signature")) throw new ApiError("AccessDenied", "Access Denied: a POST upload needs a policy signed with an access key");
-  const policyB64 = field("policy");
-  if (policyB64 === "") throw new ApiError("AccessDenied", "Bucket POST must contain a policy");
-  const found = await formCredentials(c, field, policyB64);
-  const { conditions, range } = parsePolicy(policyB64, c.now);
-  const values = new Map(fields);
-  values.set("key", key);
-  values.set("bucket", bucket.name);
-  for (const cond of conditions) {
-    if (!cond.test(values.get(cond.field) ?? "")) throw new ApiError("AccessDenied", `Invalid according to Policy: Policy Condition failed: ${cond.describe}`);
-  }
-  for (const name of fields.keys()) {
-    if (UNCONDITIONED.has(name) || name.startsWith("x-ignore-") || conditions.some((cond) => cond.field === name)) continue;
-    throw new ApiError("AccessDenied", `Invalid according to Policy: Extra input fields: ${name}`);
-  }
-  await authorizeBodyKey(c, found.principal, key, field("acl"));
+  const { principal, range } = await formAuthority(c, fields, key);
   // Everything the answer needs is checked before a byte is stored.
   assertValidKey(key);
   assertNotOwing(bucket);
   const redirect = redirectTarget(field("success_action_redirect"));
 
-  const meta = requestedS3Meta(formHeaders(fields));
+  const meta = { ...requestedS3Meta(formHeaders(fields)), acl: requestedObjectAcl(new Headers(field("acl") ? { "x-amz-acl": field("acl") } : {})) };
   if (!fields.has("content-type") && form.file.contentType) meta.mime = storedHeader("Content-Type", form.file.contentType);
   const hasher = new UFileHasher();
   const blobId = newBlobId();
@@ -170,7 +186,7 @@ export async function postObject(c: S3Context): Promise<Response> {
   if (range) stream = stream.pipeThrough(sizeLimit(range));
   const s3Etag = await putBlobOfUnknownLength(c.env, blobId, stream, meta.storageClass);
   const hashed = await hasher.finish();
-  await publishS3(c, found.principal, bucket.id, key, { id: blobId, size: hashed.size, etag: await etagFromBlocks(hashed.blockSha1s), s3Etag }, meta);
+  await publishS3(c, principal, bucket.id, key, { id: blobId, size: hashed.size, etag: await etagFromBlocks(hashed.blockSha1s), s3Etag }, meta);
 
   const etag = `"${s3Etag}"`;
   if (redirect) {

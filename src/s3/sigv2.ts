@@ -135,9 +135,15 @@ export async function verifySigV2<P>(
   const found = await lookup(accessKeyId);
   if (!found) throw s3Error("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.");
   const canonical = canonicalResource(url, resource.bucket, resource.virtual);
+  // A path-style bucket request `/<bucket>` is signed as `/<bucket>/` by some clients (botocore):
+  // both name the same bucket, and nothing else.
+  const bucketOnly = !resource.virtual && resource.bucket !== null && /^\/[^/]+$/.test(url.pathname);
+  const resources = bucketOnly ? [canonical, canonical.replace(url.pathname, `${url.pathname}/`)] : [canonical];
   for (const date of dates) {
-    const expected = await signV2(found.privateKey, stringToSignV2(request, date, canonical));
-    if (safeEqual(expected, signature)) return { version: 2, form, accessKeyId, principal: found.principal };
+    for (const r of resources) {
+      const expected = await signV2(found.privateKey, stringToSignV2(request, date, r));
+      if (safeEqual(expected, signature)) return { version: 2, form, accessKeyId, principal: found.principal };
+    }
   }
   throw s3Error("SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.");
 }

@@ -11,7 +11,12 @@ import { CONTROL_SHARD, notePlacement, shardDb, shardsOf } from "./shards";
  * cache entry re-check the bucket inside their own statement (see store/objects.ts).
  */
 export type BucketRow = typeof buckets.$inferSelect;
-export type BucketType = "public" | "private";
+/**
+ * `public`: anyone may read; `private`: nobody without credentials. `public-read-write` (set only by
+ * the S3 canned ACL of that name, docs/security.md "Public buckets"): anyone may also write and
+ * delete objects over S3; the UFile API shows it as `public`.
+ */
+export type BucketType = "public" | "private" | "public-read-write";
 /** A bucket as the data plane sees it: with its project's quota state (1 = owes, docs/protocol.md 15011). */
 export type ServedBucket = BucketRow & { owe: number };
 
@@ -72,14 +77,14 @@ export async function bucketInProject(db: Database, projectId: string, name: str
 }
 
 /**
- * The rows with `stored_bytes` and `object_count` as their shards' anchors hold them: the sum over
- * every shard holding a key range of the bucket, its home shard included (per shard other than `DB`
- * that holds any of them, one query per chunk of ids under D1's bound-parameter limit; a bucket
- * never split has one). A bucket whose anchors are gone (deleted meanwhile) keeps the control row's
- * figures. While a range moves, its rows count on both shards until the old copy is drained
- * (store/range-move.ts).
+ * The rows with `stored_bytes`, `object_count` and the bytes by class as their shards' anchors hold
+ * them: the sum over every shard holding a key range of the bucket, its home shard included (per
+ * shard other than `DB` that holds any of them, one query per chunk of ids under D1's
+ * bound-parameter limit; a bucket never split has one); each row gets the counters it has fields
+ * for. A bucket whose anchors are gone (deleted meanwhile) keeps the control row's figures. While a
+ * range moves, its rows count on both shards until the old copy is drained (store/range-move.ts).
  */
-export async function withIndexTotals<T extends { id: string; shard: string; storedBytes: number; objectCount?: number }>(
+export async function withIndexTotals<T extends { id: string; shard: string; storedBytes: number; objectCount?: number; iaBytes?: number; archiveBytes?: number }>(
   db: Database,
   rows: T[],
 ): Promise<T[]> {
@@ -94,29 +99,42 @@ export async function withIndexTotals<T extends { id: string; shard: string; sto
     }
   }
   if (byShard.size === 0) return rows;
-  const totals = new Map<string, { storedBytes: number; objectCount: number }>();
-  const add = (t: { id: string; storedBytes: number; objectCount: number }) => {
-    const sum = totals.get(t.id) ?? { storedBytes: 0, objectCount: 0 };
-    totals.set(t.id, { storedBytes: sum.storedBytes + t.storedBytes, objectCount: sum.objectCount + t.objectCount });
+  type Totals = { storedBytes: number; objectCount: number; iaBytes: number; archiveBytes: number };
+  const totals = new Map<string, Totals>();
+  const add = (id: string, t: Totals) => {
+    const sum = totals.get(id) ?? { storedBytes: 0, objectCount: 0, iaBytes: 0, archiveBytes: 0 };
+    totals.set(id, {
+      storedBytes: sum.storedBytes + t.storedBytes,
+      objectCount: sum.objectCount + t.objectCount,
+      iaBytes: sum.iaBytes + t.iaBytes,
+      archiveBytes: sum.archiveBytes + t.archiveBytes,
+    });
   };
-  for (const r of rows) if (controlCounts.has(r.id)) add({ id: r.id, storedBytes: r.storedBytes, objectCount: r.objectCount ?? 0 });
+  for (const r of rows) {
+    if (controlCounts.has(r.id)) add(r.id, { storedBytes: r.storedBytes, objectCount: r.objectCount ?? 0, iaBytes: r.iaBytes ?? 0, archiveBytes: r.archiveBytes ?? 0 });
+  }
   await Promise.all(
     [...byShard].map(([shard, ids]) =>
       // A statement binds at most 100 parameters: one query per chunk of ids.
       forEachChunk(ids, async (chunk) => {
         const found = await shardDb(db, shard)
-          .select({ id: buckets.id, storedBytes: buckets.storedBytes, objectCount: buckets.objectCount })
+          .select({
+            id: buckets.id,
+            storedBytes: buckets.storedBytes,
+            objectCount: buckets.objectCount,
+            iaBytes: buckets.iaBytes,
+            archiveBytes: buckets.archiveBytes,
+          })
           .from(buckets)
           .where(inArray(buckets.id, chunk))
           .all();
-        for (const t of found) add(t);
+        for (const { id, ...t } of found) add(id, t);
       }),
     ),
   );
   return rows.map((r) => {
     const t = totals.get(r.id);
-    if (!t) return r;
-    return "objectCount" in r ? { ...r, ...t } : { ...r, storedBytes: t.storedBytes };
+    return t ? { ...r, ...Object.fromEntries(Object.entries(t).filter(([k]) => k in r)) } : r;
   });
 }
 
@@ -198,6 +216,12 @@ export async function setBucketType(db: Database, bucket: BucketRow, type: Bucke
   const row = await db.update(buckets).set({ type, modifiedAt: now }).where(eq(buckets.id, bucket.id)).returning().get();
   forgetBucket(bucket.name);
   return row ?? bucket;
+}
+
+/** Replaces the bucket's tags (JSON array of {Key, Value}; S3 bucket tagging). */
+export async function setBucketTags(db: Database, bucket: BucketRow, tags: string, now: number): Promise<void> {
+  await db.update(buckets).set({ tags, modifiedAt: now }).where(eq(buckets.id, bucket.id));
+  forgetBucket(bucket.name);
 }
 
 /**

@@ -2,8 +2,10 @@ import { getTableColumns } from "drizzle-orm";
 import type { Env } from "../config";
 import { objects } from "../../schema/schema";
 import { deleteBlobs } from "./blobs";
+import { CLASS_COUNTERS } from "./class-bytes";
 import { database, type Database } from "./db";
 import { dropBlobReference, dropMovedRows, forgetReleasedBlobs } from "./objects";
+import { compareKeys } from "./keys";
 import { forgetRanges, RANGE_CACHE_MS } from "./ranges";
 import { CONTROL_SHARD, shardDb, shardOf, shardsOf } from "./shards";
 
@@ -88,7 +90,7 @@ export async function startMove(db: Database, bucketId: string, at: string, to: 
     await db.$client.prepare("INSERT INTO bucket_ranges (bucket_id, start_key, shard) VALUES (?, '', ?) ON CONFLICT DO NOTHING").bind(bucketId, await shardOf(db, bucketId)).run();
     ranges = await storedRanges(db, bucketId);
   }
-  const holder = ranges.filter((r) => r.start <= at).pop()!;
+  const holder = ranges.filter((r) => compareKeys(r.start, at) <= 0).pop()!;
   if (holder.start === at && holder.moveTo === to) return holder;
   if (stepOf(holder, Number.MAX_SAFE_INTEGER) !== "idle") throw new MoveRefused(`the range starting at ${JSON.stringify(holder.start)} is still moving or draining`);
   if (holder.start !== at) {
@@ -150,12 +152,14 @@ async function fence(db: Database, bucketId: string, range: RangeState): Promise
   const { results } = await target.prepare("SELECT start_key AS start, end_key AS end FROM range_fences WHERE bucket_id = ?").bind(bucketId).all<{ start: string; end: string | null }>();
   const statements: D1PreparedStatement[] = [];
   for (const f of results) {
-    const overlaps = (range.end === null || f.start < range.end) && (f.end === null || f.end > range.start);
+    const overlaps = (range.end === null || compareKeys(f.start, range.end) < 0) && (f.end === null || compareKeys(f.end, range.start) > 0);
     if (!overlaps) continue;
     statements.push(target.prepare("DELETE FROM range_fences WHERE bucket_id = ? AND start_key = ?").bind(bucketId, f.start));
     // What of the fence lies outside the range stays fenced.
-    if (f.start < range.start) statements.push(target.prepare("INSERT INTO range_fences (bucket_id, start_key, end_key) VALUES (?, ?, ?)").bind(bucketId, f.start, range.start));
-    if (range.end !== null && (f.end === null || f.end > range.end)) {
+    if (compareKeys(f.start, range.start) < 0) {
+      statements.push(target.prepare("INSERT INTO range_fences (bucket_id, start_key, end_key) VALUES (?, ?, ?)").bind(bucketId, f.start, range.start));
+    }
+    if (range.end !== null && (f.end === null || compareKeys(f.end, range.end) > 0)) {
       statements.push(target.prepare("INSERT INTO range_fences (bucket_id, start_key, end_key) VALUES (?, ?, ?) ON CONFLICT DO NOTHING").bind(bucketId, range.end, f.end));
     }
   }
@@ -214,7 +218,11 @@ async function copyBatch(env: Env, db: Database, bucketId: string, range: RangeS
     target
       .prepare(`UPDATE buckets SET
         stored_bytes = stored_bytes + (SELECT COALESCE(SUM(json_extract(value, '$.size')), 0) FROM json_each(?1) WHERE ${absent}),
-        object_count = object_count + (SELECT COUNT(*) FROM json_each(?1) WHERE ${absent})
+        object_count = object_count + (SELECT COUNT(*) FROM json_each(?1) WHERE ${absent}),
+        ${CLASS_COUNTERS.map(
+          (c) => `${c.column} = ${c.column} + (SELECT COALESCE(SUM(CASE WHEN json_extract(value, '$.storage_class') IN (${c.classes.map((k) => `'${k}'`).join(", ")})
+            THEN json_extract(value, '$.size') ELSE 0 END), 0) FROM json_each(?1) WHERE ${absent})`,
+        ).join(",\n        ")}
         WHERE id = ?2`)
       .bind(items, bucketId),
     target

@@ -1,5 +1,6 @@
 import { settings, type Env } from "../config";
 import { database, type Database } from "./db";
+import { compareKeys } from "./keys";
 import { advanceMove, describeRanges, startMove, stepOf, unfinishedMoves } from "./range-move";
 import { everyShard } from "./shards";
 
@@ -85,7 +86,7 @@ async function propose(db: Database, shard: string, bucket: { id: string; object
     .prepare(`SELECT key FROM objects WHERE bucket_id = ? AND key >= ? ${best.end === null ? "" : "AND key < ?"} ORDER BY key LIMIT 1 OFFSET ?`)
     .bind(bucket.id, best.start, ...(best.end === null ? [] : [best.end]), Math.floor(best.rows / 2))
     .first<{ key: string }>();
-  if (!median || median.key <= best.start) return null;
+  if (!median || compareKeys(median.key, best.start) <= 0) return null;
   const to = [...fill].filter(([name]) => name !== shard).sort((a, b) => a[1] - b[1])[0][0];
   return { at: median.key, to };
 }

@@ -2,6 +2,7 @@ import { sql, type AnyColumn, type Placeholder, type SQL } from "drizzle-orm";
 import { ApiError } from "../errors";
 import { bucketRanges, rangeFences } from "../../schema/schema";
 import { forEachChunk, type Database } from "./db";
+import { compareKeys } from "./keys";
 import { shardDb, shardOf } from "./shards";
 
 /**
@@ -116,7 +117,7 @@ export function rangeIn(ranges: KeyRange[], key: string): KeyRange {
   let hi = ranges.length - 1;
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
-    if (ranges[mid].start <= key) lo = mid;
+    if (compareKeys(ranges[mid].start, key) <= 0) lo = mid;
     else hi = mid - 1;
   }
   return ranges[lo];
@@ -144,9 +145,10 @@ export async function bucketShards(db: Database, bucketId: string): Promise<stri
 export async function rangesBetween(db: Database, bucketId: string, from: string, to: string | null): Promise<KeyRange[]> {
   const out: KeyRange[] = [];
   for (const r of await rangesOf(db, bucketId)) {
-    if (to !== null && r.start >= to) break;
-    if (r.end !== null && r.end <= from) continue;
-    out.push({ ...r, start: r.start > from ? r.start : from, end: r.end === null ? to : to === null || r.end < to ? r.end : to });
+    if (to !== null && compareKeys(r.start, to) >= 0) break;
+    if (r.end !== null && compareKeys(r.end, from) <= 0) continue;
+    const start = compareKeys(r.start, from) > 0 ? r.start : from;
+    out.push({ ...r, start, end: r.end === null ? to : to === null || compareKeys(r.end, to) < 0 ? r.end : to });
   }
   return out;
 }

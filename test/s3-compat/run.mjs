@@ -5,18 +5,20 @@
 // - S3_TESTS_DIR: a checkout of github:ceph/s3-tests (nothing is fetched at run time). Its Python
 //   dependencies come from Debian: python3-pytest python3-boto3 python3-munch python3-gevent
 //   python3-isodate python3-requests python3-httplib2 python3-lxml python3-tz python3-pytest-timeout.
-// - The Worker is served as `npm start` serves it (local D1 migrations, then wrangler's dev server),
+// - The Worker is served as `npm start` serves it (local D1 migrations of every database, then wrangler's dev server),
 //   on a free port of 127.0.0.1 with a fresh temporary state directory, removed at the end; no file
 //   watching, so editing the source during a run changes nothing under it.
 // - The s3-tests config names the root key pair for every user (main, alt, tenant, iam): edgefile has
 //   one root account, so tests that need two distinct accounts fail for that reason (docs/s3.md).
+//   Their user id and display name are the project the root key creates buckets in
+//   (DEFAULT_PROJECT_ID, set here), which the S3 front renders as every `<Owner>`.
 // - S3_COMPAT_PYTHON: the Python to run (default /usr/bin/python3).
 // - pytest runs with a per-test time limit (S3_COMPAT_TIMEOUT seconds, default 30).
 // - Prints a table by feature, then fails when a test of ./expected-pass.txt did not pass.
 //   S3_COMPAT_UPDATE=1 rewrites that list from a full run's passes instead.
 // - S3_COMPAT_KEEP=1 keeps the temporary directory (worker log, pytest log, junit XML, config).
 import { spawn, spawnSync } from "node:child_process";
-import { unstable_startWorker } from "wrangler";
+import { unstable_readConfig, unstable_startWorker } from "wrangler";
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -31,6 +33,7 @@ const SUITE = "s3tests/functional/test_s3.py";
 // The docs/protocol.md test key pair, as in the wire harness (test/wire/context.ts).
 const ACCESS_KEY = "ucloudsomeone@example.com1296235120854146120";
 const SECRET_KEY = "46f09bb9fab4f12dfc160dae12273d5332b5debe";
+const PROJECT_ID = "org-edgefile";
 const OFFLINE = { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
 const wranglerBin = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 const say = (line) => console.log(`s3-compat: ${line}`);
@@ -64,17 +67,20 @@ writeFileSync(join(dir, "none.env"), "");
 let server;
 let exitCode = 1;
 try {
-  const migrate = spawnSync(process.execPath, [wranglerBin, "d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], {
-    cwd: ROOT,
-    env: { ...process.env, ...OFFLINE, CI: "true" },
-    encoding: "utf8",
-  });
-  if (migrate.status !== 0) throw new Error(`local D1 migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
+  // Every D1 database of wrangler.toml, as npm start does: the control database and each index shard.
+  for (const { binding } of unstable_readConfig({ config: join(ROOT, "wrangler.toml") }).d1_databases) {
+    const migrate = spawnSync(process.execPath, [wranglerBin, "d1", "migrations", "apply", binding, "--local", "--persist-to", persist], {
+      cwd: ROOT,
+      env: { ...process.env, ...OFFLINE, CI: "true" },
+      encoding: "utf8",
+    });
+    if (migrate.status !== 0) throw new Error(`local D1 migrations of ${binding} failed:\n${migrate.stdout}\n${migrate.stderr}`);
+  }
 
   // wrangler's own dev server (the engine of `wrangler dev`, as the wire harness uses it), without
   // file watching: editing the source during a run does not reload the Worker under the suite.
   const port = await freePort();
-  const vars = { ROOT_PUBLIC_KEY: ACCESS_KEY, ROOT_PRIVATE_KEY: SECRET_KEY, FILE_DOMAIN: "localhost", BUCKET_MIN_AGE_SECONDS: "0" };
+  const vars = { ROOT_PUBLIC_KEY: ACCESS_KEY, ROOT_PRIVATE_KEY: SECRET_KEY, FILE_DOMAIN: "localhost", BUCKET_MIN_AGE_SECONDS: "0", DEFAULT_PROJECT_ID: PROJECT_ID };
   Object.assign(process.env, OFFLINE);
   server = await unstable_startWorker({
     config: join(ROOT, "wrangler.toml"),
@@ -149,9 +155,9 @@ async function waitReady(endpoint) {
   throw new Error("the Worker did not answer within 120 s");
 }
 
-/** Every user section names the root key pair; the display names and ids are what edgefile answers. */
+/** Every user section names the root key pair, and as its id and display name the project that owns its buckets. */
 function config(port) {
-  const user = (extra = "") => `display_name = root\nuser_id = root\nemail = root@edgefile.invalid\naccess_key = ${ACCESS_KEY}\nsecret_key = ${SECRET_KEY}\n${extra}`;
+  const user = (extra = "") => `display_name = ${PROJECT_ID}\nuser_id = ${PROJECT_ID}\nemail = root@edgefile.invalid\naccess_key = ${ACCESS_KEY}\nsecret_key = ${SECRET_KEY}\n${extra}`;
   return [
     `[DEFAULT]\nhost = 127.0.0.1\nport = ${port}\nis_secure = False\nssl_verify = False\n`,
     `[fixtures]\nbucket prefix = s3compat-{random}-\niam name prefix = s3-tests-\niam path prefix = /s3-tests/\n`,
