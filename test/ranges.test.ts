@@ -220,6 +220,24 @@ describe("cross-range writes keep the bytes", () => {
   });
 });
 
+describe("DeleteBucket of a split bucket", () => {
+  it("is refused while any range's shard holds an object (every anchor stays); once empty, every anchor and range row goes", async () => {
+    const bucket = await bucketOn(FIRST);
+    await put(bucket, "z/1", "x");
+    await move(bucket, "m", SECOND);
+    const id = await bucketId(bucket);
+    expect((await control({ Action: "DeleteBucket", BucketName: bucket })).body.RetCode).toBe(15023);
+    await put(bucket, "a/1", "y"); // both ranges still take writes
+    expect(await (await file(bucket, "z/1")).text()).toBe("x");
+    expect((await file(bucket, "z/1", { method: "DELETE" })).status).toBe(204);
+    expect((await control({ Action: "DeleteBucket", BucketName: bucket })).body.RetCode).toBe(15023);
+    expect((await file(bucket, "a/1", { method: "DELETE" })).status).toBe(204);
+    expect((await control({ Action: "DeleteBucket", BucketName: bucket })).body.RetCode).toBe(0);
+    for (const [, d1] of shards()) expect(await d1.prepare("SELECT 1 AS x FROM buckets WHERE id = ?").bind(id).first()).toBeNull();
+    expect(await env.DB.prepare("SELECT 1 AS x FROM bucket_ranges WHERE bucket_id = ?").bind(id).first()).toBeNull();
+  });
+});
+
 describe("the housekeeping threshold", () => {
   /** The Worker's scheduled handler at `at`, with settings overridden; the split proposals it logged for `bucketId`. */
   async function cronAt(at: number, overrides: Record<string, string>, bucketId: string): Promise<Record<string, unknown>[]> {
