@@ -8,6 +8,7 @@ import { makeContext, positiveInt } from "./lib/context.mjs";
 import { CliError, EXIT, EXIT_HELP } from "./lib/errors.mjs";
 import { netSettings } from "./lib/net.mjs";
 import { output } from "./lib/output.mjs";
+import * as admin from "./commands/admin.mjs";
 import * as buckets from "./commands/buckets.mjs";
 import * as call from "./commands/call.mjs";
 import * as config from "./commands/config.mjs";
@@ -22,7 +23,7 @@ import * as transfer from "./commands/transfer.mjs";
 import * as usage from "./commands/usage.mjs";
 
 /** Command families, in the order `edgefile --help` lists them. */
-const COMMANDS = [transfer, mirror, objects, du, find, presign, buckets, rules, tokens, usage, call, config];
+const COMMANDS = [transfer, mirror, objects, du, find, presign, buckets, rules, tokens, usage, admin, call, config];
 
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 

@@ -159,6 +159,51 @@ export const objects = sqliteTable(
   ],
 );
 
+/**
+ * Key ranges of buckets that outgrew one shard (docs/design.md §9 "Key ranges"), in the control
+ * database only. A bucket with no row here is one range, the whole key space, on `buckets.shard`
+ * (every bucket before its first split: the upgrade moves nothing). Once it has rows, they cover
+ * the key space: the first starts at "", and a range ends where the next one starts (the last is
+ * open). Operators and seeding scripts may write rows directly (with an anchor row on each shard
+ * named, as store/shards.ts describes); the online move (src/store/range-move.ts) keeps the other
+ * columns.
+ */
+export const bucketRanges = sqliteTable(
+  "bucket_ranges",
+  {
+    bucketId: text("bucket_id").notNull(),
+    /** Inclusive start of the range (UTF-8 byte order, as `objects.key` sorts). */
+    startKey: text("start_key").notNull(),
+    /** The shard reads and writes of the range go to. */
+    shard: text("shard").notNull(),
+    /** While the range is copied to this shard, writes to it are refused (retryable); null otherwise. */
+    moveTo: text("move_to"),
+    /** During a move: the last key copied so far (the copy resumes after it); null before the first batch. */
+    copyAfter: text("copy_after"),
+    /** After a move: the shard whose old copy of the range is still to be deleted, from `drain_after`. */
+    drainShard: text("drain_shard"),
+    /** Unix seconds after which the old copy may go (every isolate's cached ranges have expired). */
+    drainAfter: integer("drain_after"),
+  },
+  (t) => [primaryKey({ columns: [t.bucketId, t.startKey] })],
+);
+
+/**
+ * On an index shard: key ranges of a bucket that this shard must not write any more (a range that
+ * is moving away, or has moved away). Every object write checks it inside its own statements, so
+ * a write that raced a move changes nothing here and is retried on the range's current shard.
+ */
+export const rangeFences = sqliteTable(
+  "range_fences",
+  {
+    bucketId: text("bucket_id").notNull(),
+    startKey: text("start_key").notNull(),
+    /** Exclusive end; null: to the end of the key space. */
+    endKey: text("end_key"),
+  },
+  (t) => [primaryKey({ columns: [t.bucketId, t.startKey] })],
+);
+
 /** Multipart uploads in progress (docs/design.md §5). */
 export const uploads = sqliteTable(
   "uploads",

@@ -74,6 +74,10 @@ export interface Env {
   LIFECYCLE_OBJECTS_PER_RUN?: string;
   /** A bucket's lifecycle scan, once it has reached the last key, starts again no sooner than this. */
   LIFECYCLE_PASS_INTERVAL_SECONDS?: string;
+  /** Objects of one bucket on one shard above which housekeeping proposes a split (unset or 0: never). */
+  SPLIT_OBJECTS_THRESHOLD?: string;
+  /** `true`: housekeeping starts the split it proposes (a range move, docs/operations.md). */
+  SPLIT_AUTO?: string;
 }
 
 export interface Settings {
@@ -97,6 +101,9 @@ export interface Settings {
   multipartMaxOpenUploads: number;
   lifecycleObjectsPerRun: number;
   lifecyclePassIntervalSeconds: number;
+  /** 0: no split proposals. */
+  splitObjectsThreshold: number;
+  splitAuto: boolean;
 }
 
 const MiB = 1024 * 1024;
@@ -179,6 +186,8 @@ export function settings(env: Env): Settings {
       multipartMaxOpenUploads: intSetting(env.MULTIPART_MAX_OPEN_UPLOADS, 100),
       lifecycleObjectsPerRun: intSetting(env.LIFECYCLE_OBJECTS_PER_RUN, 20_000),
       lifecyclePassIntervalSeconds: intSetting(env.LIFECYCLE_PASS_INTERVAL_SECONDS, 3600),
+      splitObjectsThreshold: intSetting(env.SPLIT_OBJECTS_THRESHOLD, 0),
+      splitAuto: env.SPLIT_AUTO?.trim().toLowerCase() === "true",
     };
     cache.set(env, s);
   }

@@ -104,6 +104,8 @@ export const ERRORS = {
   CallbackTimeout: e(-90019, 504, "upload callback timed out", "上传回调超时"),
   HeaderTooLarge: e(-90020, 400, "header value too large", "请求头的值过长"),
   TooManyUploads: e(-90021, 403, "too many multipart uploads in progress", "进行中的分片上传过多"),
+  // A write to a key range that an operator is moving between index shards (docs/operations.md): retry shortly.
+  RangeMoving: e(-90022, 503, "key range is moving, please retry later", "键范围正在迁移，请稍后重试"),
   RefererDenied: e(-90040, 403, "referer not allowed", "Referer 不在防盗链允许范围内"),
   NotConfigured: e(-90015, 503, "service not configured: ROOT_PUBLIC_KEY / ROOT_PRIVATE_KEY are not set", "服务未配置根密钥"),
 
@@ -249,6 +251,7 @@ export const S3_CODES = {
   HeaderTooLarge: s3("InvalidArgument"),
   // AWS has no such limit, so no code: named like its TooManyBuckets (400).
   TooManyUploads: s3("TooManyUploads", 400),
+  RangeMoving: s3("SlowDown", 503),
   RefererDenied: s3("AccessDenied"),
   SignatureDoesNotMatch: s3("SignatureDoesNotMatch"),
   InvalidAccessKeyId: s3("InvalidAccessKeyId"),

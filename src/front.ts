@@ -1,6 +1,7 @@
 import { settings, type Env } from "./config";
 import { isConsoleRequest, serveConsole } from "./console";
 import { handleControl } from "./control";
+import { handleAdmin } from "./control/admin";
 import type { Params } from "./control/params";
 import { handleData } from "./data";
 import { bucketFromHost } from "./core/host";
@@ -18,10 +19,12 @@ import { sigV4Form } from "./s3/sigv4";
  * 2. web console: every other request to the console host (CONSOLE_HOST: static files at `/ui/`, no
  *    bucket content); and, on a host that names no bucket, `/ui/…` and a browser opening `/`, which
  *    are redirected to the console host (src/console.ts);
- * 3. S3 API: the S3 host or `<bucket>.<S3 host>`; a bucket host when the request carries SigV4 or
+ * 3. operator admin paths: `/_admin/…` on a host that names no bucket (src/control/admin.ts, routed
+ *    with itty-router; `_` cannot start a bucket name, so no path-style bucket is shadowed);
+ * 4. S3 API: the S3 host or `<bucket>.<S3 host>`; a bucket host when the request carries SigV4 or
  *    SigV2 credentials (UFile clients sign `UCloud …`, never `AWS4-HMAC-SHA256` or `AWS …`); and every host that names no bucket
  *    (path style: `http://localhost:8787/<bucket>/<key>` works with no DNS set-up, signed or anonymous);
- * 4. UFile data plane: `<bucket>.<FILE_DOMAIN>` and custom bucket hosts.
+ * 5. UFile data plane: `<bucket>.<FILE_DOMAIN>` and custom bucket hosts.
  */
 export interface Incoming {
   request: Request;
@@ -39,6 +42,14 @@ export interface FrontSpec {
   serve(r: Incoming): Promise<Response>;
 }
 
+/** `/_admin/…` on the service's own host: neither a bucket host nor a virtual-hosted S3 bucket. */
+function isAdminRequest({ url, env }: Incoming): boolean {
+  if (!url.pathname.startsWith("/_admin/")) return false;
+  const s = settings(env);
+  const host = url.hostname.toLowerCase();
+  return bucketFromHost(url, s) === null && !(host !== s.s3Host && host.endsWith("." + s.s3Host));
+}
+
 function isS3Request({ request, url, env }: Incoming): boolean {
   const s = settings(env);
   const host = url.hostname.toLowerCase();
@@ -50,6 +61,7 @@ function isS3Request({ request, url, env }: Incoming): boolean {
 export const FRONTS = [
   { name: "control", claims: (r) => r.params.has("Action"), serve: (r) => handleControl(r.params, r.env, r.ctx, r.request) },
   { name: "console", claims: (r) => isConsoleRequest(r.request, r.url, r.env), serve: (r) => serveConsole(r.request, r.url, r.env) },
+  { name: "admin", claims: isAdminRequest, serve: (r) => handleAdmin(r.request, r.url, r.params, r.env) },
   { name: "s3", claims: isS3Request, serve: (r) => handleS3(r.request, r.url, r.env, r.ctx, r.ids) },
   { name: "ufile", claims: () => true, serve: (r) => handleData(r.request, r.url, r.env, r.ctx) },
 ] as const satisfies readonly FrontSpec[];

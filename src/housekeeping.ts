@@ -1,6 +1,7 @@
 import type { Env } from "./config";
 import { pruneUsageMessages } from "./metering/consumer";
 import { integrateStorage } from "./metering/storage";
+import { rangeHousekeeping } from "./store/range-split";
 import { sweepBlobs } from "./store/sweeper";
 import { sweepStaleUploads } from "./store/uploads";
 import { computeMissingUfileEtags } from "./core/ufile-etag";
@@ -22,6 +23,7 @@ export const TASKS: HousekeepingTask[] = [
   { name: "prune-usage-message-ids", run: pruneUsageMessages },
   { name: "abort-stale-uploads", run: sweepStaleUploads },
   { name: "lifecycle-rules", run: runLifecycle },
+  { name: "key-ranges", run: async (env, now) => void (await rangeHousekeeping(env, now)) },
   { name: "sweep-blobs", run: async (env, now) => void (await sweepBlobs(env, now)) },
   { name: "ufile-etags-of-s3-multipart", run: (env) => computeMissingUfileEtags(env) },
 ];

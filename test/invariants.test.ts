@@ -1,7 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sweepBlobs } from "../src/store/sweeper";
-import { authorization, bucketOn, call, callWithEnv, expectExactCounters, file, fileUrl, indexOf, newBucket, onEveryShard, put, shards } from "./helpers";
+import { database } from "../src/store/db";
+import { advanceMove, startMove } from "../src/store/range-move";
+import { authorization, bucketOn, call, callWithEnv, control, expectExactCounters, file, fileUrl, indexOf, newBucket, onEveryShard, put, shards } from "./helpers";
 
 /**
  * docs/design.md §4's three invariants:
@@ -239,6 +241,62 @@ describe("invariant 3: blobs leave R2 only when unreferenced", () => {
       .all<{ refcount: number; actual: number }>();
     expect(results.length).toBe(2);
     for (const r of results) expect(r.refcount).toBe(r.actual);
+  });
+
+  it("…and over key ranges: every shard's anchor equals its rows, references are exact across shards, the sweeper keeps every referenced blob", async () => {
+    const [[first], [second]] = shards();
+    const b = await bucketOn(first);
+    const { id } = await indexOf(b);
+    // [c, …) of the bucket lives on the second shard; its uploads stay on the first (the home shard).
+    await startMove(database(env.DB), id, "c", second);
+    for (let clock = Math.floor(Date.now() / 1000); ; ) {
+      const range = await advanceMove(env, id, "c", clock);
+      if (range.moveTo === null && range.drainShard === null) break;
+      clock = Math.max(clock, range.drainAfter ?? 0);
+    }
+    await put(b, "a", "12345");
+    await put(b, "a", "123");
+    await file(b, "c", { method: "PUT", headers: { "X-Ufile-Copy-Source": `/${b}/a` } }); // across ranges
+    await put(b, "d", "1234567");
+    await file(b, "d", { method: "PUT", query: "newFileName=c&force=true" });
+    await file(b, "c", { method: "PUT", query: "newFileName=b" }); // back across
+    await put(b, "e", "12");
+    await file(b, "e", { method: "DELETE" });
+    const { UploadId: uploadId } = (await (await file(b, "m", { method: "POST", query: "uploads" })).json()) as { UploadId: string };
+    expect((await file(b, "m", { method: "PUT", query: `uploadId=${uploadId}&partNumber=0`, body: "wxyz" })).status).toBe(200);
+
+    for (const [name, d1] of shards()) {
+      const anchor = await d1.prepare("SELECT stored_bytes, object_count FROM buckets WHERE id = ?").bind(id).first<{ stored_bytes: number; object_count: number }>();
+      const rows = (await d1.prepare("SELECT COALESCE(SUM(size), 0) AS total, COUNT(*) AS n FROM objects WHERE bucket_id = ?").bind(id).first<{ total: number; n: number }>())!;
+      const parts = (await d1
+        .prepare("SELECT COALESCE(SUM(p.size), 0) AS total FROM upload_parts p JOIN uploads u ON u.id = p.upload_id WHERE u.bucket_id = ?")
+        .bind(id)
+        .first<{ total: number }>())!;
+      if (!anchor) {
+        expect(rows.n).toBe(0);
+        continue;
+      }
+      expect({ shard: name, bytes: anchor.stored_bytes, objects: anchor.object_count }).toEqual({ shard: name, bytes: rows.total + parts.total, objects: rows.n });
+    }
+    // a (3 bytes) here; b (the renamed d, 7 bytes) back here; nothing left at c or d; the part on the home shard.
+    expect(await (await file(b, "a")).text()).toBe("123");
+    expect(await (await file(b, "b")).text()).toBe("1234567");
+    const { body } = await control({ Action: "DescribeBucket", BucketName: b });
+    expect([body.DataSet[0].StoredBytes, body.DataSet[0].ObjectCount]).toEqual([3 + 7 + 4, 2]);
+
+    await sweepBlobs(env, Math.floor(Date.now() / 1000) + 7200, 0);
+    const r2 = await r2BlobIds();
+    for (const [name, d1] of shards()) {
+      const { results } = await d1.prepare("SELECT id, refcount FROM blobs WHERE refcount > 0").all<{ id: string; refcount: number }>();
+      for (const blob of results) {
+        let expected = (await d1.prepare("SELECT COUNT(*) AS n FROM objects WHERE blob_id = ?").bind(blob.id).first<{ n: number }>())!.n;
+        for (const [other, o] of shards()) {
+          if (other !== name) expected += (await o.prepare("SELECT COUNT(*) AS n FROM blobs WHERE id = ? AND home_shard = ?").bind(blob.id, name).first<{ n: number }>())!.n;
+        }
+        expect({ shard: name, blob: blob.id, refcount: blob.refcount }).toEqual({ shard: name, blob: blob.id, refcount: expected });
+        expect(r2.has(blob.id)).toBe(true);
+      }
+    }
   });
 
   it("bytes per storage class stay exact through class-changing writes, copies (across shards too), renames, deletes and uploads", async () => {

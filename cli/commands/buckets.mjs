@@ -73,7 +73,7 @@ export function register(program, context) {
 }
 
 /** @param {string} location */
-function bucketOnly(location) {
+export function bucketOnly(location) {
   const at = parseRemote(location.includes("://") ? location : `ufile://${location}`);
   if (at.key.replace(/\/$/, "")) throw new CliError(`expected ufile://<bucket>, got ${location}`, EXIT.usage);
   return at;

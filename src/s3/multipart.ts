@@ -313,7 +313,7 @@ export async function completeMultipartUpload(c: S3Context): Promise<Response> {
   checkSentChecksum(c.request.headers, checksum);
   const size = parts.reduce((n, p) => n + p.size, 0);
   const s3Etag = await completeBlob(c.env, up, parts, size);
-  if (!(await claimUpload(c.db, up.id, bucket.id, c.key))) return completedAgain(c);
+  if (!(await claimUpload(c.db, up.id, bucket.id, c.key, true))) return completedAgain(c);
   // Windows line up with the object's when every part but the last is a whole number of windows.
   const aligned = parts.slice(0, -1).every((p) => p.size % ETAG_BLOCK === 0);
   const etag = aligned ? await etagFromBlocks(windowsOf(parts)) : s3Etag;

@@ -1,8 +1,9 @@
-import { and, asc, eq, getTableColumns, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, inArray, sql, type Column } from "drizzle-orm";
 import { randomBase36 } from "../crypto";
-import { buckets, objects, projects, quotas } from "../../schema/schema";
+import { bucketRanges, buckets, objects, projects, quotas } from "../../schema/schema";
 import { forEachChunk, precompiledRow, type Database } from "./db";
-import { CONTROL_SHARD, indexDb, notePlacement, shardDb, shardsOf } from "./shards";
+import { bucketShards, forgetRanges, noteRanges, primeRanges, rangesColumn } from "./ranges";
+import { CONTROL_SHARD, notePlacement, shardDb, shardsOf } from "./shards";
 
 /**
  * The bucket index. The data plane looks buckets up on every request, so lookups by name are
@@ -26,15 +27,21 @@ export function forgetBucket(name: string): void {
   cache.delete(name);
 }
 
-/** A bucket by name joined with its quota state (the data plane's per-request lookup), compiled once. */
-const servedByName = precompiledRow<BucketRow & { owe: number | null }, { name: string }>(
+/** Passes a raw SQL value through unchanged (a computed column of a precompiled row). */
+const asIs = { mapFromDriverValue: (v: unknown) => v } as unknown as Column;
+
+/**
+ * A bucket by name joined with its quota state and its key ranges (store/ranges.ts; the data
+ * plane's per-request lookup), compiled once.
+ */
+const servedByName = precompiledRow<BucketRow & { owe: number | null; ranges: string }, { name: string }>(
   (db) =>
     db
-      .select({ ...getTableColumns(buckets), owe: quotas.owe })
+      .select({ ...getTableColumns(buckets), owe: quotas.owe, ranges: rangesColumn(buckets.id) })
       .from(buckets)
       .leftJoin(quotas, and(eq(quotas.projectId, buckets.projectId), eq(quotas.region, buckets.region)))
       .where(eq(buckets.name, sql.placeholder("name"))),
-  [...Object.entries(getTableColumns(buckets)), ["owe", quotas.owe]],
+  [...Object.entries(getTableColumns(buckets)), ["owe", quotas.owe], ["ranges", asIs]],
 );
 
 /** A bucket by name with its quota state, in one query, from the isolate cache when fresh. */
@@ -42,8 +49,13 @@ export async function bucketByName(db: Database, name: string): Promise<ServedBu
   const hit = cache.get(name);
   if (hit && hit.until > Date.now()) return hit.row;
   const found = await servedByName(db, { name });
-  const row = found ? { ...found, owe: found.owe ?? 0 } : null;
-  if (row) notePlacement(row);
+  let row: ServedBucket | null = null;
+  if (found) {
+    const { ranges, ...bucket } = found;
+    row = { ...bucket, owe: found.owe ?? 0 };
+    notePlacement(row);
+    noteRanges(row.id, ranges);
+  }
   cache.set(name, { row, until: Date.now() + CACHE_TTL_MS });
   if (cache.size > 10_000) cache.delete(cache.keys().next().value!);
   return row;
@@ -65,22 +77,42 @@ export async function bucketInProject(db: Database, projectId: string, name: str
 }
 
 /**
- * The rows with `stored_bytes`, `object_count` and the bytes by class as their shard's anchor holds
- * them (per shard other than `DB` that holds any of them, one query per chunk of ids under D1's
- * bound-parameter limit); each row gets the counters it has fields for. A bucket whose anchor is
- * gone (deleted meanwhile) keeps the control row's figures.
+ * The rows with `stored_bytes`, `object_count` and the bytes by class as their shards' anchors hold
+ * them: the sum over every shard holding a key range of the bucket, its home shard included (per
+ * shard other than `DB` that holds any of them, one query per chunk of ids under D1's
+ * bound-parameter limit; a bucket never split has one); each row gets the counters it has fields
+ * for. A bucket whose anchors are gone (deleted meanwhile) keeps the control row's figures. While a
+ * range moves, its rows count on both shards until the old copy is drained (store/range-move.ts).
  */
 export async function withIndexTotals<T extends { id: string; shard: string; storedBytes: number; objectCount?: number; iaBytes?: number; archiveBytes?: number }>(
   db: Database,
   rows: T[],
 ): Promise<T[]> {
   const byShard = new Map<string, string[]>();
+  const controlCounts = new Set<string>();
+  await primeRanges(db, rows.map((r) => r.id));
   for (const r of rows) {
     notePlacement(r);
-    if (r.shard !== CONTROL_SHARD) byShard.set(r.shard, [...(byShard.get(r.shard) ?? []), r.id]);
+    for (const shard of await bucketShards(db, r.id)) {
+      if (shard === CONTROL_SHARD) controlCounts.add(r.id);
+      else byShard.set(shard, [...(byShard.get(shard) ?? []), r.id]);
+    }
   }
   if (byShard.size === 0) return rows;
-  const totals = new Map<string, { storedBytes: number; objectCount: number; iaBytes: number; archiveBytes: number }>();
+  type Totals = { storedBytes: number; objectCount: number; iaBytes: number; archiveBytes: number };
+  const totals = new Map<string, Totals>();
+  const add = (id: string, t: Totals) => {
+    const sum = totals.get(id) ?? { storedBytes: 0, objectCount: 0, iaBytes: 0, archiveBytes: 0 };
+    totals.set(id, {
+      storedBytes: sum.storedBytes + t.storedBytes,
+      objectCount: sum.objectCount + t.objectCount,
+      iaBytes: sum.iaBytes + t.iaBytes,
+      archiveBytes: sum.archiveBytes + t.archiveBytes,
+    });
+  };
+  for (const r of rows) {
+    if (controlCounts.has(r.id)) add(r.id, { storedBytes: r.storedBytes, objectCount: r.objectCount ?? 0, iaBytes: r.iaBytes ?? 0, archiveBytes: r.archiveBytes ?? 0 });
+  }
   await Promise.all(
     [...byShard].map(([shard, ids]) =>
       // A statement binds at most 100 parameters: one query per chunk of ids.
@@ -96,7 +128,7 @@ export async function withIndexTotals<T extends { id: string; shard: string; sto
           .from(buckets)
           .where(inArray(buckets.id, chunk))
           .all();
-        for (const { id, ...t } of found) totals.set(id, t);
+        for (const { id, ...t } of found) add(id, t);
       }),
     ),
   );
@@ -205,12 +237,46 @@ export async function deleteBucketIfEmpty(db: Database, bucket: BucketRow): Prom
       .where(and(eq(buckets.id, bucket.id), sql`NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objects.bucketId} = ${bucket.id})`))
       .returning({ id: buckets.id });
   forgetBucket(bucket.name);
+  forgetRanges(bucket.id);
+  const shards = await bucketShards(db, bucket.id);
+  if (shards.length > 1) return deleteSplitBucket(db, bucket, shards, emptyAndThere);
   if (bucket.shard === CONTROL_SHARD) return (await emptyAndThere(db)).length > 0;
-  const index = await indexDb(db, bucket.id);
+  const index = shardDb(db, bucket.shard);
   if ((await emptyAndThere(index)).length === 0) {
     const anchor = await index.select({ id: buckets.id }).from(buckets).where(eq(buckets.id, bucket.id)).get();
     if (anchor) return false;
   }
   await db.delete(buckets).where(eq(buckets.id, bucket.id)).run();
+  return true;
+}
+
+/**
+ * DeleteBucket of a bucket whose key ranges span several shards: each index shard's anchor goes
+ * while that shard holds none of its objects (writes there then find no bucket); when one shard
+ * still holds objects, the anchors already removed are put back as they were and the bucket stays.
+ * Then the control row (the anchor of `DB`, only while empty there too) and the range table rows.
+ */
+async function deleteSplitBucket(
+  db: Database,
+  bucket: BucketRow,
+  shards: string[],
+  emptyAndThere: (t: Database) => Promise<{ id: string }[]>,
+): Promise<boolean> {
+  const removed: { shard: string; row: BucketRow }[] = [];
+  const restore = async () => {
+    for (const r of removed) await shardDb(db, r.shard).insert(buckets).values(r.row).onConflictDoNothing().run();
+    return false;
+  };
+  for (const shard of shards.filter((s) => s !== CONTROL_SHARD)) {
+    const index = shardDb(db, shard);
+    const anchor = await index.select().from(buckets).where(eq(buckets.id, bucket.id)).get();
+    if (!anchor) continue;
+    if ((await emptyAndThere(index)).length === 0) return restore();
+    removed.push({ shard, row: anchor });
+  }
+  if (shards.includes(CONTROL_SHARD)) {
+    if ((await emptyAndThere(db)).length === 0) return restore();
+  } else await db.delete(buckets).where(eq(buckets.id, bucket.id)).run();
+  await db.delete(bucketRanges).where(eq(bucketRanges.bucketId, bucket.id)).run();
   return true;
 }

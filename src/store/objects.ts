@@ -1,8 +1,11 @@
 import { and, asc, eq, getTableColumns, gt, gte, lt, sql, type Placeholder, type SQL } from "drizzle-orm";
 import { blobs, buckets, objects } from "../../schema/schema";
+import { ApiError } from "../errors";
 import { classBytesSet, counts, moveClassBytes, sizeIn } from "./class-bytes";
 import { batch, forEachChunk, precompiled, precompiledRow, type Database, type Statement } from "./db";
-import { everyShard, foundOnAnyShard, indexDb, shardDb, shardOf, shardsOf } from "./shards";
+import { compareKeys } from "./keys";
+import { bucketShards, isFenced, keyDb, keyOpen, keyShard, onKeyRange, rangesBetween, forgetRanges } from "./ranges";
+import { everyShard, foundOnAnyShard, shardDb, shardOf, shardsOf } from "./shards";
 
 /**
  * The object index: the only code that reads or writes object rows (docs/design.md §9, index
@@ -26,8 +29,15 @@ import { everyShard, foundOnAnyShard, indexDb, shardDb, shardOf, shardsOf } from
  * buckets on different shards) a blob row in the target shard is a proxy: it counts that shard's
  * rows, and holds one reference on the source shard's row for them (`home_shard`). Bytes go only
  * when a blob's home row reaches 0, which no shard can reach while another still references it.
+ *
+ * A bucket that outgrew one shard is split into key ranges (store/ranges.ts): each function runs
+ * on the shard of the key it names, every write also guards on that shard not fencing the key
+ * (`keyOpen`), and a write that met a fence runs again where the range went (`onKeyRange`).
+ * Writes between two keys on different shards (a Rename across ranges) take the cross-shard path.
  */
 export type ObjectRow = typeof objects.$inferSelect;
+
+export { compareKeys };
 
 export interface ObjectMeta {
   mime: string;
@@ -91,7 +101,7 @@ const objectByKey = precompiledRow<ObjectRow, { bucketId: string; key: string }>
 );
 
 export async function getObject(db: Database, bucketId: string, key: string): Promise<ObjectRow | null> {
-  return objectByKey(await indexDb(db, bucketId), { bucketId, key });
+  return objectByKey(await keyDb(db, bucketId, key), { bucketId, key });
 }
 
 /** A value, or a placeholder for it in a statement compiled once (store/db.ts `precompiled`). */
@@ -208,10 +218,10 @@ const dropReference = (db: Database, blobId: string) =>
     .returning({ id: blobs.id, refcount: blobs.refcount, home_shard: blobs.homeShard })
     .all();
 
-/** `settle` of what a batch on the bucket's shard zeroed. */
-async function releasedBy(db: Database, bucketId: string, rows: Record<string, unknown>[]): Promise<string[]> {
+/** `settle` of what a batch on `shard` zeroed. */
+async function releasedBy(db: Database, shard: string, rows: Record<string, unknown>[]): Promise<string[]> {
   const z = zeroed(rows);
-  return z.length === 0 ? [] : settle(db, await shardOf(db, bucketId), z);
+  return z.length === 0 ? [] : settle(db, shard, z);
 }
 
 
@@ -234,13 +244,17 @@ interface PublishValues extends Record<string, unknown> {
   now: number;
 }
 
+/** Publish values as statements take them. */
+type Bounds = { [K in keyof PublishValues]: Bound };
+
 /**
  * The statements of a publish: release the replaced blob, move the bucket's totals, write the row,
  * and insert the blob row born with the exact number of rows that now reference it (1, or 0 if
  * the bucket vanished). Each takes effect only where `guard` holds (SQL true when unguarded).
  * `v` holds values, or placeholders for a statement compiled once.
  */
-function publishStatements(db: Database, v: { [K in keyof PublishValues]: Bound }, mode: WriteMode, guard: SQL): Statement[] {
+function publishStatements(db: Database, v: Bounds, mode: WriteMode, unfenced: SQL, home?: string): Statement[] {
+  const guard = sql`${unfenced} AND ${keyOpen(v.bucketId, v.key)}`;
   const bucketExists = sql`EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${v.bucketId})`;
   const writable = sql`${targetWritable(v.bucketId, v.key, mode)} AND ${guard}`;
   return [
@@ -252,10 +266,10 @@ function publishStatements(db: Database, v: { [K in keyof PublishValues]: Bound 
         ${v.checksum}, ${v.parts}, ${v.ssecKeyMd5}
       WHERE ${bucketExists} AND ${guard} AND ${targetMatches(v.bucketId, v.key, mode) ?? sql`1`}
       ${mode.ifAbsent ? INSERT_ONLY : UPSERT}`,
-    sql`INSERT INTO ${blobs} (id, bucket_id, size, etag, refcount, created_at)
-      SELECT ${v.blobId}, ${v.bucketId}, ${v.size}, ${v.etag}, (SELECT COUNT(*) FROM ${objects} WHERE ${objects.blobId} = ${v.blobId}), ${v.now}
+    sql`INSERT INTO ${blobs} (id, bucket_id, size, etag, refcount, created_at, home_shard)
+      SELECT ${v.blobId}, ${v.bucketId}, ${v.size}, ${v.etag}, (SELECT COUNT(*) FROM ${objects} WHERE ${objects.blobId} = ${v.blobId}), ${v.now}, ${home === undefined ? sql.raw("NULL") : home}
       WHERE ${guard}
-      RETURNING id, refcount`,
+      RETURNING id, refcount, home_shard`,
   ];
 }
 
@@ -269,13 +283,14 @@ const precompiledPublish = (mode: WriteMode) =>
 const PUBLISH = { replace: precompiledPublish({}), ifAbsent: precompiledPublish({ ifAbsent: true }) };
 
 /**
- * A publish that belongs to another change, in the same transaction: it takes effect only where
- * `guard` holds at the start, and `statements` run after it (a multipart Finish: publish only
- * while the upload's rows exist, then remove them).
+ * A publish that belongs to another change on the bucket's home shard (`buckets.shard`), in the
+ * same transaction when the key's range is there too: it takes effect only where `guard` holds at
+ * the start, and `statements(onlyIf)` run after it, changing rows only where `onlyIf` holds (a
+ * multipart Finish: publish only while the upload's rows exist, then remove them).
  */
 export interface PublishAlong {
   guard: SQL;
-  statements: Statement[];
+  statements: (onlyIf: SQL) => Statement[];
 }
 
 /**
@@ -313,18 +328,98 @@ export async function publishBlob(
     ssecKeyMd5: blob.ssecKeyMd5 ?? "",
     now,
   };
-  const index = await indexDb(db, bucketId);
-  // If-Match writes are checked by the statements themselves (not precompiled: the ETags vary).
-  const statements =
-    along || mode.ifMatch
-      ? [...publishStatements(index, values, mode, along?.guard ?? sql.raw("1")), ...(along?.statements ?? [])]
-      : PUBLISH[mode.ifAbsent ? "ifAbsent" : "replace"](index, values);
-  const [old, , , inserted, ...alongResults] = await batch(index, statements);
-  const written = Number(inserted.results[0]?.refcount) > 0;
-  // No blob row (a guard failed): the blob is not ours to release (a concurrent Finish may own it).
-  const unreferenced = !written && inserted.results.length > 0;
-  const zero = [...zeroed(old.results), ...(unreferenced ? [{ id: blob.id, home: null }] : [])];
-  return { written, released: zero.length === 0 ? [] : await settle(db, await shardOf(db, bucketId), zero), alongResults };
+  type Result = WriteResult & { alongResults: D1Result<Record<string, unknown>>[] };
+  const write = async (shard: string): Promise<Result> => {
+    const home = along ? await shardOf(db, bucketId) : shard;
+    if (home !== shard) return publishAcross(db, { bucketId, key, shard, home }, values as PublishValues, mode, along!);
+    const index = shardDb(db, shard);
+    // If-Match writes are checked by the statements themselves (not precompiled: the ETags vary).
+    const statements =
+      along || mode.ifMatch
+        ? [...publishStatements(index, values, mode, along?.guard ?? sql.raw("1")), ...(along?.statements(keyOpen(bucketId, key)) ?? [])]
+        : PUBLISH[mode.ifAbsent ? "ifAbsent" : "replace"](index, values);
+    const [old, , , inserted, ...alongResults] = await batch(index, statements);
+    const written = Number(inserted.results[0]?.refcount) > 0;
+    // No blob row (a guard failed): the blob is not ours to release (a concurrent Finish may own it).
+    const unreferenced = !written && inserted.results.length > 0;
+    const zero = [...zeroed(old.results), ...(unreferenced ? [{ id: blob.id, home: null }] : [])];
+    return { written, released: zero.length === 0 ? [] : await settle(db, shard, zero), alongResults };
+  };
+  return onKeyRange(db, bucketId, key, write, (r) => r.written);
+}
+
+/**
+ * Step 2 of `publishAcross` when the range has meanwhile moved to the home shard itself: the row
+ * of step 1 is the blob's row there, and its one reference is the published row's.
+ */
+async function publishAtHome(
+  db: Database,
+  at: { bucketId: string; key: string; home: string },
+  values: PublishValues,
+  mode: WriteMode,
+  alongResults: D1Result<Record<string, unknown>>[],
+): Promise<WriteResult & { alongResults: D1Result<Record<string, unknown>>[] }> {
+  const home = shardDb(db, at.home);
+  const [old, , upserted] = await batch(home, publishStatements(home, values as Bounds, mode, sql`1`).slice(0, 3));
+  const written = (upserted.meta?.changes ?? 0) > 0;
+  const released = await settle(db, at.home, zeroed(old.results));
+  if (!written) released.push(...(await settle(db, at.home, zeroed(await dropReference(home, values.blobId)))));
+  return { written, released, alongResults };
+}
+
+/** How long a cross-shard Finish waits for a range move before it gives up (seconds). */
+const FINISH_WAIT_SECONDS = 30;
+
+/**
+ * A multipart Finish whose key's range is on another shard than the upload (`home`):
+ * 1. on the home shard, one batch: the upload's rows go (the `along` statements) and the blob gets
+ *    its home row there with one reference, only while `along.guard` holds. From here the bytes
+ *    cannot go, and no other Finish or Abort gets the upload;
+ * 2. on the range's shard, the publish, with the blob's row there a proxy of the home row. If the
+ *    range is fenced (a move) the publish is retried on the range's shard for a while; if it is
+ *    not written (bucket gone, `ifAbsent` key taken) the proxy and the reference of step 1 are
+ *    dropped and the blob released.
+ * Nothing is done while the range is fenced before step 1, so a Finish refused with RangeMoving
+ * can be retried.
+ */
+async function publishAcross(
+  db: Database,
+  at: { bucketId: string; key: string; shard: string; home: string },
+  values: PublishValues,
+  mode: WriteMode,
+  along: PublishAlong,
+): Promise<WriteResult & { alongResults: D1Result<Record<string, unknown>>[] }> {
+  if (await isFenced(shardDb(db, at.shard), at.bucketId, at.key)) {
+    // A stale range (moved away) or a move under way: nothing done yet, so the client may retry.
+    forgetRanges(at.bucketId);
+    at = { ...at, shard: await keyShard(db, at.bucketId, at.key) };
+    if (at.shard === at.home || (await isFenced(shardDb(db, at.shard), at.bucketId, at.key))) throw new ApiError("RangeMoving");
+  }
+  const home = shardDb(db, at.home);
+  const [pinned, ...alongResults] = await batch(home, [
+    sql`INSERT INTO ${blobs} (id, bucket_id, size, etag, refcount, created_at)
+      SELECT ${values.blobId}, ${values.bucketId}, ${values.size}, ${values.etag}, 1, ${values.now} WHERE ${along.guard}
+      RETURNING id`,
+    ...along.statements(sql`1`),
+  ]);
+  if (pinned.results.length === 0) return { written: false, released: [], alongResults };
+  let shard = at.shard;
+  for (let waited = 0; ; waited++) {
+    if (shard === at.home) return publishAtHome(db, at, values, mode, alongResults);
+    const index = shardDb(db, shard);
+    const [old, , , inserted] = await batch(index, publishStatements(index, values as Bounds, mode, sql`1`, at.home));
+    if (Number(inserted.results[0]?.refcount) > 0) return { written: true, released: await settle(db, shard, zeroed(old.results)), alongResults };
+    if (inserted.results.length === 0 && (await isFenced(index, at.bucketId, at.key)) && waited < FINISH_WAIT_SECONDS) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      forgetRanges(at.bucketId);
+      shard = await keyShard(db, at.bucketId, at.key);
+      continue;
+    }
+    // Not written: the proxy (if created, at 0) goes, then the reference of step 1.
+    const released = await settle(db, shard, zeroed(inserted.results));
+    if (inserted.results.length === 0) released.push(...(await settle(db, at.home, zeroed(await dropReference(home, values.blobId)))));
+    return { written: false, released, alongResults };
+  }
 }
 
 /**
@@ -342,14 +437,36 @@ export async function copyObject(
   mode: WriteMode = {},
 ): Promise<WriteResult> {
   const m = meta({ mime: sourceRow.mime, userMeta: sourceRow.userMeta, storageClass: sourceRow.storageClass, tags: sourceRow.tags });
-  const [srcShard, dstShard] = [await shardOf(db, src.bucketId), await shardOf(db, dst.bucketId)];
-  if (srcShard !== dstShard) return copyAcrossShards(db, { ...src, shard: srcShard }, { ...dst, shard: dstShard }, m, sourceRow, now, mode);
-  const index = shardDb(db, dstShard);
+  const srcShard = await keyShard(db, src.bucketId, src.key);
+  return onKeyRange(
+    db,
+    dst.bucketId,
+    dst.key,
+    (dstShard) =>
+      srcShard === dstShard
+        ? copyInShard(db, dstShard, src, dst, m, sourceRow, now, mode)
+        : copyAcrossShards(db, { ...src, shard: srcShard }, { ...dst, shard: dstShard }, m, sourceRow, now, mode),
+    (r) => r.written,
+  );
+}
+
+/** A Copy whose source and target keys are on one shard: one batch. */
+async function copyInShard(
+  db: Database,
+  shard: string,
+  src: { bucketId: string; key: string },
+  dst: { bucketId: string; key: string },
+  m: Partial<ObjectMeta>,
+  sourceRow: ObjectRow,
+  now: number,
+  mode: WriteMode,
+): Promise<WriteResult> {
+  const index = shardDb(db, shard);
   // Every statement is guarded on the source still pointing at the blob we read (if it moved, nothing
   // happens) and, in `ifAbsent` mode, on the target being free.
   const sourceHolds = sql`EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(src.bucketId, src.key)} AND ${objects.blobId} = ${sourceRow.blobId})`;
   const dstBucketExists = sql`EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${dst.bucketId})`;
-  const guard = sql`${sourceHolds} AND ${dstBucketExists} AND ${targetWritable(dst.bucketId, dst.key, mode)}`;
+  const guard = sql`${sourceHolds} AND ${dstBucketExists} AND ${targetWritable(dst.bucketId, dst.key, mode)} AND ${keyOpen(dst.bucketId, dst.key)}`;
   // A target already on the source's blob (a copy onto itself, an UploadHit of a key's own content)
   // keeps its reference: releasing it first could bring the blob to 0 and have its bytes deleted.
   const moves = sql`${guard} AND NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(dst.bucketId, dst.key)} AND ${objects.blobId} = ${sourceRow.blobId})`;
@@ -364,7 +481,7 @@ export async function copyObject(
     copiedRow(dst, m, sourceRow, now, guard),
   ]);
   const written = (upserted.meta?.changes ?? 0) > 0;
-  return { written, released: await releasedBy(db, dst.bucketId, old.results) };
+  return { written, released: await releasedBy(db, shard, old.results) };
 }
 
 /** What a copy adds at its target: the source's size, in the class the copy gives it. */
@@ -417,7 +534,7 @@ async function copyAcrossShards(
     .all();
   if (pinned.length === 0) return { written: false, released: [] };
 
-  const guard = sql`EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${dst.bucketId}) AND ${targetWritable(dst.bucketId, dst.key, mode)}`;
+  const guard = sql`EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${dst.bucketId}) AND ${targetWritable(dst.bucketId, dst.key, mode)} AND ${keyOpen(dst.bucketId, dst.key)}`;
   const moves = sql`${guard} AND NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(dst.bucketId, dst.key)} AND ${objects.blobId} = ${blobId})`;
   const [existing, old, , referenced, upserted] = await batch(to, [
     to.select({ id: blobs.id }).from(blobs).where(eq(blobs.id, blobId)),
@@ -438,14 +555,23 @@ async function copyAcrossShards(
 }
 
 /** Deletes (bucket, key); `written` is false when there was no such object. */
-export async function deleteObject(db: Database, bucketId: string, key: string): Promise<WriteResult> {
-  const index = await indexDb(db, bucketId);
-  const [old, , deleted] = await batch(index, [
-    releaseCurrent(index, bucketId, key),
-    adjustBucketTotals(index, bucketId, key, NOTHING),
-    index.delete(objects).where(objectWhere(bucketId, key)).returning({ key: objects.key }),
-  ]);
-  return { written: deleted.results.length > 0, released: await releasedBy(db, bucketId, old.results) };
+export function deleteObject(db: Database, bucketId: string, key: string): Promise<WriteResult> {
+  return deleteWhere(db, bucketId, key, sql`1`);
+}
+
+/** Deletes (bucket, key) where `onlyIf` holds too. */
+async function deleteWhere(db: Database, bucketId: string, key: string, onlyIf: SQL): Promise<WriteResult> {
+  const open = sql`${keyOpen(bucketId, key)} AND ${onlyIf}`;
+  const write = async (shard: string): Promise<WriteResult> => {
+    const index = shardDb(db, shard);
+    const [old, , deleted] = await batch(index, [
+      releaseCurrent(index, bucketId, key, open),
+      adjustBucketTotals(index, bucketId, key, NOTHING, open),
+      index.delete(objects).where(sql`${objectWhere(bucketId, key)} AND ${open}`).returning({ key: objects.key }),
+    ]);
+    return { written: deleted.results.length > 0, released: await releasedBy(db, shard, old.results) };
+  };
+  return onKeyRange(db, bucketId, key, write, (r) => r.written);
 }
 
 /**
@@ -468,17 +594,36 @@ const dueRows = (bucketId: string, items: DueKey[], columns: SQL) =>
   sql`SELECT ${columns} FROM (SELECT json_extract(value, '$[0]') AS k, json_extract(value, '$[1]') AS t
       FROM json_each(${JSON.stringify(items.map((i) => [i.key, i.notAfter]))})) j
     CROSS JOIN ${objects} o ON o.bucket_id = ${bucketId} AND o.key = j.k
-    WHERE o.modified_at <= j.t`;
+    WHERE o.modified_at <= j.t AND ${keyOpen(bucketId, sql`o.key`)}`;
+
+/** `items` grouped by the shard of their key's range (one group for a bucket never split). */
+async function byShard(db: Database, bucketId: string, items: DueKey[]): Promise<[string, DueKey[]][]> {
+  const groups = new Map<string, DueKey[]>();
+  for (const item of items) {
+    const shard = await keyShard(db, bucketId, item.key);
+    groups.set(shard, [...(groups.get(shard) ?? []), item]);
+  }
+  return [...groups];
+}
 
 /**
- * Deletes the due keys in one batch on the bucket's shard: blob refcounts, the bucket's totals (its
- * anchor row there, bytes by class included) and the rows move together (three statements whatever
- * the number of keys).
+ * Deletes the due keys, one batch per shard holding any of them: blob refcounts, the bucket's
+ * totals (its anchor row there, bytes by class included) and the rows move together (three
+ * statements whatever the number of keys). A key in a range that is moving is left for a later run.
  * Returns the keys deleted and the blobs no row references any more.
  */
 export async function expireObjects(db: Database, bucketId: string, items: DueKey[]): Promise<{ deleted: string[]; released: string[] }> {
-  if (items.length === 0) return { deleted: [], released: [] };
-  const index = await indexDb(db, bucketId);
+  const out = { deleted: [] as string[], released: [] as string[] };
+  for (const [shard, group] of await byShard(db, bucketId, items)) {
+    const { deleted, released } = await expireOnShard(db, shard, bucketId, group);
+    out.deleted.push(...deleted);
+    out.released.push(...released);
+  }
+  return out;
+}
+
+async function expireOnShard(db: Database, shard: string, bucketId: string, items: DueKey[]): Promise<{ deleted: string[]; released: string[] }> {
+  const index = shardDb(db, shard);
   const [old, , gone] = await batch(index, [
     sql`UPDATE ${blobs} SET refcount = refcount - (SELECT COUNT(*) FROM (${dueRows(bucketId, items, sql`o.blob_id`)}) d WHERE d.blob_id = ${blobs.id})
       WHERE ${blobs.id} IN (${dueRows(bucketId, items, sql`o.blob_id`)}) RETURNING id, refcount, home_shard`,
@@ -489,7 +634,7 @@ export async function expireObjects(db: Database, bucketId: string, items: DueKe
       WHERE ${buckets.id} = ${bucketId}`,
     sql`DELETE FROM ${objects} WHERE bucket_id = ${bucketId} AND key IN (SELECT d.key FROM (${dueRows(bucketId, items, sql`o.key`)}) d) RETURNING key`,
   ]);
-  return { deleted: gone.results.map((r) => String(r.key)), released: await releasedBy(db, bucketId, old.results) };
+  return { deleted: gone.results.map((r) => String(r.key)), released: await releasedBy(db, shard, old.results) };
 }
 
 /**
@@ -498,19 +643,22 @@ export async function expireObjects(db: Database, bucketId: string, items: DueKe
  * bucket's bytes by class move in the same batch, over the same rows. Returns the keys moved.
  */
 export async function transitionObjects(db: Database, bucketId: string, items: DueKey[], from: readonly string[], to: string): Promise<string[]> {
-  if (items.length === 0) return [];
-  const index = await indexDb(db, bucketId);
-  const fromClasses = sql`(SELECT value FROM json_each(${JSON.stringify(from)}))`;
-  const moving = sql`SELECT d.key, d.size, d.storage_class FROM (${dueRows(bucketId, items, sql`o.key, o.size, o.storage_class`)}) d
-    WHERE d.storage_class IN ${fromClasses}`;
-  const [, moved] = await batch(index, [
-    sql`UPDATE ${buckets} SET ${moveClassBytes(
-      (c) => sql`SELECT COALESCE(SUM(${counts(c, to) ? sql`m.size` : sql`0`} - ${sizeIn(c, sql`m.storage_class`, sql`m.size`)}), 0) FROM (${moving}) m`,
-    )} WHERE ${buckets.id} = ${bucketId}`,
-    sql`UPDATE ${objects} SET storage_class = ${to}, restore_ready_at = NULL, restore_expires_at = NULL
-      WHERE bucket_id = ${bucketId} AND key IN (SELECT m.key FROM (${moving}) m) RETURNING key`,
-  ]);
-  return moved.results.map((r) => String(r.key));
+  const moved: string[] = [];
+  for (const [shard, group] of await byShard(db, bucketId, items)) {
+    const index = shardDb(db, shard);
+    const fromClasses = sql`(SELECT value FROM json_each(${JSON.stringify(from)}))`;
+    const moving = sql`SELECT d.key, d.size, d.storage_class FROM (${dueRows(bucketId, group, sql`o.key, o.size, o.storage_class`)}) d
+      WHERE d.storage_class IN ${fromClasses}`;
+    const [, result] = await batch(index, [
+      sql`UPDATE ${buckets} SET ${moveClassBytes(
+        (c) => sql`SELECT COALESCE(SUM(${counts(c, to) ? sql`m.size` : sql`0`} - ${sizeIn(c, sql`m.storage_class`, sql`m.size`)}), 0) FROM (${moving}) m`,
+      )} WHERE ${buckets.id} = ${bucketId}`,
+      sql`UPDATE ${objects} SET storage_class = ${to}, restore_ready_at = NULL, restore_expires_at = NULL
+        WHERE bucket_id = ${bucketId} AND key IN (SELECT m.key FROM (${moving}) m) RETURNING key`,
+    ]);
+    moved.push(...result.results.map((r) => String(r.key)));
+  }
+  return moved;
 }
 
 /**
@@ -530,9 +678,12 @@ export async function renameObject(
     const row = await getObject(db, bucketId, from);
     return { outcome: row ? "renamed" : "missing", released: [] };
   }
-  const sourceExists = sql`EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(bucketId, from)})`;
+  const shard = await keyShard(db, bucketId, from);
+  if ((await keyShard(db, bucketId, to)) !== shard) return renameAcross(db, bucketId, from, to, force, now);
+  const open = sql`${keyOpen(bucketId, from)} AND ${keyOpen(bucketId, to)}`;
+  const sourceExists = sql`EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(bucketId, from)}) AND ${open}`;
   const replace = force ? sourceExists : sql`0`;
-  const index = await indexDb(db, bucketId);
+  const index = shardDb(db, shard);
   const [old, , , moved] = await batch(index, [
     releaseCurrent(index, bucketId, to, replace),
     // Replacing the target removes its bytes and its row from the bucket totals; the renamed row keeps its own.
@@ -541,11 +692,41 @@ export async function renameObject(
     index
       .update(objects)
       .set({ key: to, modifiedAt: now })
-      .where(sql`${objectWhere(bucketId, from)} AND NOT EXISTS (SELECT 1 FROM ${objects} o2 WHERE o2.bucket_id = ${bucketId} AND o2.key = ${to})`)
+      .where(sql`${objectWhere(bucketId, from)} AND ${open} AND NOT EXISTS (SELECT 1 FROM ${objects} o2 WHERE o2.bucket_id = ${bucketId} AND o2.key = ${to})`)
       .returning({ key: objects.key }),
   ]);
-  if (moved.results.length > 0) return { outcome: "renamed", released: await releasedBy(db, bucketId, old.results) };
+  if (moved.results.length > 0) return { outcome: "renamed", released: await releasedBy(db, shard, old.results) };
+  if ((await isFenced(index, bucketId, from)) || (await isFenced(index, bucketId, to))) {
+    forgetRanges(bucketId);
+    throw new ApiError("RangeMoving");
+  }
   return { outcome: (await getObject(db, bucketId, from)) ? "exists" : "missing", released: [] };
+}
+
+/**
+ * A Rename whose two keys are in ranges on different shards: a Copy of the row to the target (the
+ * cross-shard reference path), then the source's deletion, only while it still points at the same
+ * blob. A crash in between leaves both keys: nothing is lost.
+ */
+async function renameAcross(
+  db: Database,
+  bucketId: string,
+  from: string,
+  to: string,
+  force: boolean,
+  now: number,
+): Promise<{ outcome: "renamed" | "missing" | "exists"; released: string[] }> {
+  const row = await getObject(db, bucketId, from);
+  if (!row) return { outcome: "missing", released: [] };
+  const kept = { mime: row.mime, storageClass: row.storageClass, acl: row.acl, tags: row.tags };
+  const copied = await copyObject(db, { bucketId, key: from }, { bucketId, key: to }, () => kept, row, now, force ? {} : { ifAbsent: true });
+  if (!copied.written) {
+    const outcome = !force && (await getObject(db, bucketId, to)) ? "exists" : "missing";
+    return { outcome, released: copied.released };
+  }
+  const stillThere = sql`EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(bucketId, from)} AND ${objects.blobId} = ${row.blobId})`;
+  const removed = await deleteWhere(db, bucketId, from, stillThere);
+  return { outcome: "renamed", released: [...copied.released, ...removed.released] };
 }
 
 /**
@@ -558,29 +739,40 @@ export async function updateObject(
   key: string,
   set: Partial<Pick<ObjectRow, "mime" | "storageClass" | "restoreReadyAt" | "restoreExpiresAt" | "modifiedAt" | "acl" | "tags">>,
 ): Promise<ObjectRow | null> {
-  const index = await indexDb(db, bucketId);
-  const update = index.update(objects).set(set).where(objectWhere(bucketId, key)).returning();
-  if (set.storageClass === undefined) return (await update.get()) ?? null;
-  const size = sql`${objects.size}`;
-  const [, rows] = await index.batch([
-    index
-      .update(buckets)
-      .set(
-        classBytesSet(
-          (c) =>
-            sql`COALESCE((SELECT ${sizeIn(c, sql`${set.storageClass}`, size)} - ${sizeIn(c, sql`${objects.storageClass}`, size)}
-              FROM ${objects} WHERE ${objectWhere(bucketId, key)}), 0)`,
-        ),
-      )
-      .where(eq(buckets.id, bucketId)),
-    update,
-  ]);
-  return rows[0] ?? null;
+  const open = sql`${objectWhere(bucketId, key)} AND ${keyOpen(bucketId, key)}`;
+  const write = async (shard: string): Promise<ObjectRow | null> => {
+    const index = shardDb(db, shard);
+    const update = index.update(objects).set(set).where(open).returning();
+    if (set.storageClass === undefined) return (await update.get()) ?? null;
+    const size = sql`${objects.size}`;
+    const [, rows] = await index.batch([
+      index
+        .update(buckets)
+        .set(
+          classBytesSet(
+            (c) =>
+              sql`COALESCE((SELECT ${sizeIn(c, sql`${set.storageClass}`, size)} - ${sizeIn(c, sql`${objects.storageClass}`, size)}
+                FROM ${objects} WHERE ${open}), 0)`,
+          ),
+        )
+        .where(eq(buckets.id, bucketId)),
+      update,
+    ]);
+    return rows[0] ?? null;
+  };
+  return onKeyRange(db, bucketId, key, write, (row) => row !== null);
 }
 
 /** An object of the bucket with this ETag and size (UploadHit). */
 export async function findByHash(db: Database, bucketId: string, etags: string[], size: number): Promise<ObjectRow | null> {
-  const index = await indexDb(db, bucketId);
+  for (const shard of await bucketShards(db, bucketId)) {
+    const row = await findByHashOn(shardDb(db, shard), bucketId, etags, size);
+    if (row) return row;
+  }
+  return null;
+}
+
+async function findByHashOn(index: Database, bucketId: string, etags: string[], size: number): Promise<ObjectRow | null> {
   for (const etag of etags) {
     const row = await index
       .select()
@@ -608,42 +800,38 @@ export function prefixUpperBound(prefix: string): string | null {
   return null;
 }
 
-/**
- * Compares two keys in UTF-8 byte order (SQLite's BINARY collation), which is code-point order.
- * JavaScript's `<` compares UTF-16 code units, which puts a supplementary character (a surrogate
- * pair, D800–DFFF) before U+E000–U+FFFF; the first differing unit is remapped to restore the order.
- */
-export function compareKeys(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x !== y) return codePointRank(x) - codePointRank(y);
-  }
-  return a.length - b.length;
-}
-
-const codePointRank = (unit: number) => (unit >= 0xd800 && unit <= 0xdfff ? unit + 0x2000 : unit >= 0xe000 ? unit - 0x800 : unit);
 
 /**
- * Keys of a bucket in byte order: `prefix`-ed, at or after `from`, strictly after `after`, at
- * most `limit`. The lower bounds are folded into one here: SQLite seeks the primary key with one
- * lower bound per range and checks any other row by row, so given `key >= prefix AND key > after`
- * it could walk every key between the two — a page after a marker deep in a large bucket would
- * read half the bucket. With one bound a page reads the rows it returns, whatever the bucket's size.
+ * Keys of a bucket in byte order: `prefix`-ed, at or after `from`, strictly after `after`, at most
+ * `limit`. The bucket's key ranges are read in key order, each on its shard, until the page is
+ * full: a page may span a range boundary, and no key is read twice or skipped. In each range the
+ * lower bounds are folded into one: SQLite seeks the primary key with one lower bound per range
+ * and checks any other row by row, so given `key >= prefix AND key > after` it could walk every key
+ * between the two — a page after a marker deep in a large bucket would read half the bucket. With
+ * one bound a page reads the rows it returns, whatever the bucket's size.
  */
 export async function listObjects(
   db: Database,
   bucketId: string,
   opts: { prefix: string; after: string; from?: string; limit: number },
 ): Promise<ObjectRow[]> {
-  const upper = prefixUpperBound(opts.prefix);
-  const atLeast = opts.from && compareKeys(opts.from, opts.prefix) > 0 ? opts.from : opts.prefix;
-  const lower = opts.after && compareKeys(opts.after, atLeast) >= 0 ? gt(objects.key, opts.after) : gte(objects.key, atLeast);
-  return (await indexDb(db, bucketId))
+  const lower = opts.from && compareKeys(opts.from, opts.prefix) > 0 ? opts.from : opts.prefix;
+  const out: ObjectRow[] = [];
+  for (const range of await rangesBetween(db, bucketId, lower, prefixUpperBound(opts.prefix))) {
+    if (out.length >= opts.limit) break;
+    if (range.end !== null && opts.after && compareKeys(opts.after, range.end) >= 0) continue;
+    out.push(...(await listRange(shardDb(db, range.shard), bucketId, { from: range.start, below: range.end, after: opts.after, limit: opts.limit - out.length })));
+  }
+  return out;
+}
+
+/** Keys of `[from, below)` (below null: unbounded) of a bucket on one shard, strictly after `after`, at most `limit`. */
+function listRange(index: Database, bucketId: string, opts: { from: string; below: string | null; after: string; limit: number }): Promise<ObjectRow[]> {
+  const lower = opts.after && compareKeys(opts.after, opts.from) >= 0 ? gt(objects.key, opts.after) : gte(objects.key, opts.from);
+  return index
     .select()
     .from(objects)
-    .where(and(eq(objects.bucketId, bucketId), lower, upper !== null ? lt(objects.key, upper) : undefined))
+    .where(and(eq(objects.bucketId, bucketId), lower, opts.below !== null ? lt(objects.key, opts.below) : undefined))
     .orderBy(asc(objects.key))
     .limit(opts.limit)
     .all();
@@ -719,4 +907,35 @@ export async function setUfileEtag(db: Database, blobId: string, etag: string): 
       ]),
     ),
   );
+}
+
+/**
+ * One reference fewer on blob `blobId`'s row on `shard` (a reference a range move took and did not
+ * need, store/range-move.ts); returns the blobs whose bytes may go.
+ */
+export async function dropBlobReference(db: Database, shard: string, blobId: string): Promise<string[]> {
+  return settle(db, shard, zeroed(await dropReference(shardDb(db, shard), blobId)));
+}
+
+/**
+ * Removes the rows of `keys` of a bucket from `shard` after their range moved elsewhere (store/
+ * range-move.ts, "drain"), in one batch: blob references, the bucket's totals there and the rows
+ * move together, as an expiry does. The fence that keeps writers off those keys is not consulted
+ * (it is what makes the rows safe to remove). Returns the blobs whose bytes may go.
+ */
+export async function dropMovedRows(db: Database, shard: string, bucketId: string, keys: string[]): Promise<string[]> {
+  if (keys.length === 0) return [];
+  const index = shardDb(db, shard);
+  const listed = sql`SELECT value FROM json_each(${JSON.stringify(keys)})`;
+  const rows = sql`FROM ${objects} o WHERE o.bucket_id = ${bucketId} AND o.key IN (${listed})`;
+  const [old] = await batch(index, [
+    sql`UPDATE ${blobs} SET refcount = refcount - (SELECT COUNT(*) ${rows} AND o.blob_id = ${blobs.id})
+      WHERE ${blobs.id} IN (SELECT o.blob_id ${rows}) RETURNING id, refcount, home_shard`,
+    sql`UPDATE ${buckets} SET stored_bytes = stored_bytes - (SELECT COALESCE(SUM(o.size), 0) ${rows}),
+      object_count = object_count - (SELECT COUNT(*) ${rows}),
+      ${moveClassBytes((c) => sql`- (SELECT COALESCE(SUM(${sizeIn(c, sql`o.storage_class`, sql`o.size`)}), 0) ${rows})`)}
+      WHERE ${buckets.id} = ${bucketId}`,
+    sql`DELETE FROM ${objects} WHERE bucket_id = ${bucketId} AND key IN (${listed})`,
+  ]);
+  return settle(db, shard, zeroed(old.results));
 }

@@ -5,6 +5,8 @@ import { abortBlobUploads } from "./blobs";
 import { moveClassBytes, sizeIn } from "./class-bytes";
 import { batch, database, type Database } from "./db";
 import { prefixUpperBound } from "./objects";
+import { ApiError } from "../errors";
+import { forgetRanges, isFenced, keyDb } from "./ranges";
 import { everyShard, foundOnAnyShard, indexDb, noteUpload, shardOf, uploadDb } from "./shards";
 
 /**
@@ -272,20 +274,32 @@ export async function fixPartSize(db: Database, id: string, size: number): Promi
  * the object is published and the upload still open, or the upload gone and nothing published.
  * The last statement returns the upload's id when this batch removed it.
  */
-export function finishingUpload(id: string, bucketId: string, key: string): { guard: SQL; statements: SQL[] } {
-  const where = sql`${uploads.id} = ${id} AND ${uploads.bucketId} = ${bucketId} AND ${uploads.key} = ${key}`;
+export function finishingUpload(id: string, bucketId: string, key: string): { guard: SQL; statements: (onlyIf: SQL) => SQL[] } {
+  const upload = sql`${uploads.id} = ${id} AND ${uploads.bucketId} = ${bucketId} AND ${uploads.key} = ${key}`;
   return {
-    guard: sql`EXISTS (SELECT 1 FROM ${uploads} WHERE ${where})`,
-    statements: [
+    guard: sql`EXISTS (SELECT 1 FROM ${uploads} WHERE ${upload})`,
+    // `onlyIf`: what else must hold for the rows to go (the publish's range fence, store/objects.ts).
+    statements: (onlyIf) => {
+      const where = sql`${upload} AND ${onlyIf}`;
+      return [
       releasePartBytes(sql`SELECT ${uploads.id} FROM ${uploads} WHERE ${where}`),
       sql`DELETE FROM ${uploadParts} WHERE ${uploadParts.uploadId} IN (SELECT ${uploads.id} FROM ${uploads} WHERE ${where})`,
       sql`DELETE FROM ${uploads} WHERE ${where} RETURNING id`,
-    ],
+      ];
+    },
   };
 }
 
-/** Removes one upload's rows (Abort, Finish); null when it was not there (any more). */
-export async function claimUpload(db: Database, id: string, bucketId: string, key: string): Promise<UploadRow | null> {
+/**
+ * Removes one upload's rows (Abort, Finish); null when it was not there (any more). `toPublish`: a
+ * Finish that publishes the object next; while the key's range is moving between shards it is
+ * refused (retryable RangeMoving) before the upload is taken, so the client can complete it later.
+ */
+export async function claimUpload(db: Database, id: string, bucketId: string, key: string, toPublish = false): Promise<UploadRow | null> {
+  if (toPublish && (await isFenced(await keyDb(db, bucketId, key), bucketId, key))) {
+    forgetRanges(bucketId);
+    if (await isFenced(await keyDb(db, bucketId, key), bucketId, key)) throw new ApiError("RangeMoving");
+  }
   const where = sql`${uploads.id} = ${id} AND ${uploads.bucketId} = ${bucketId} AND ${uploads.key} = ${key}`;
   return (await claimUploads(await indexDb(db, bucketId), where, 1))[0] ?? null;
 }

@@ -1,0 +1,271 @@
+import { getTableColumns } from "drizzle-orm";
+import type { Env } from "../config";
+import { objects } from "../../schema/schema";
+import { deleteBlobs } from "./blobs";
+import { CLASS_COUNTERS } from "./class-bytes";
+import { database, type Database } from "./db";
+import { dropBlobReference, dropMovedRows, forgetReleasedBlobs } from "./objects";
+import { compareKeys } from "./keys";
+import { forgetRanges, RANGE_CACHE_MS } from "./ranges";
+import { CONTROL_SHARD, shardDb, shardOf, shardsOf } from "./shards";
+
+/**
+ * Online split and move of a bucket's key range (docs/design.md §9 "Key ranges", docs/operations.md
+ * "Splitting a bucket"). A move of `[start, end)` from shard S to shard T runs in steps, each one
+ * safe to repeat, so an interrupted move is **resumed** (never rolled back) by running the command
+ * again (or by the next housekeeping run):
+ *
+ * 1. `startMove`: split the range at `start` if needed (a new row in `bucket_ranges`, same shard: no
+ *    data moves), then mark it `move_to = T`.
+ * 2. fence: on S a `range_fences` row for `[start, end)`: from its commit every write to those keys
+ *    on S changes nothing and answers the retryable RangeMoving (each write checks the fence in its
+ *    own statements). On T any fence of the bucket overlapping the range is lifted (a range that
+ *    comes back), and the bucket's anchor row is created there.
+ * 3. copy, in batches of `COPY_BATCH` keys in key order after `copy_after`: on T one batch inserts
+ *    the rows that are not there yet, their blob rows (proxies of the blob's home, each holding one
+ *    reference there taken first, as a cross-shard Copy does) and the anchor's counters. Reads keep
+ *    reading S, which the fence keeps unchanged.
+ * 4. flip: the range row names T (`shard = T`), and S as the shard to drain after `DRAIN_SECONDS`.
+ *    Writes go to T from here; an isolate with stale ranges meets S's fence (which stays) and runs
+ *    its write again on T.
+ * 5. drain, after every cached copy of the old ranges has expired: S's rows of the range go in
+ *    batches, with their references and counters (their bytes stay: T's proxies hold them).
+ *
+ * Until the drain the range's rows count on both shards in the bucket's totals.
+ */
+export const COPY_BATCH = 100;
+/** Seconds between the flip and the drain: every isolate's cached ranges are gone long before (and replicas have caught up). */
+export const DRAIN_SECONDS = 60;
+
+export interface RangeState {
+  start: string;
+  end: string | null;
+  shard: string;
+  moveTo: string | null;
+  copyAfter: string | null;
+  drainShard: string | null;
+  drainAfter: number | null;
+}
+
+export type MoveStep = "idle" | "copying" | "draining" | "waiting";
+
+const RANGE_COLUMNS = "start_key AS start, shard, move_to AS moveTo, copy_after AS copyAfter, drain_shard AS drainShard, drain_after AS drainAfter";
+
+/** The bucket's range rows as stored (none for a bucket never split), from the control database's primary. */
+async function storedRanges(db: Database, bucketId: string): Promise<RangeState[]> {
+  const { results } = await db.$client
+    .prepare(`SELECT ${RANGE_COLUMNS} FROM bucket_ranges WHERE bucket_id = ? ORDER BY start_key`)
+    .bind(bucketId)
+    .all<Omit<RangeState, "end">>();
+  return results.map((r, i) => ({ ...r, end: i + 1 < results.length ? results[i + 1].start : null }));
+}
+
+/** The bucket's ranges with their move state (one range on the home shard for a bucket never split). */
+export async function describeRanges(db: Database, bucketId: string): Promise<RangeState[]> {
+  const stored = await storedRanges(db, bucketId);
+  if (stored.length > 0) return stored;
+  return [{ start: "", end: null, shard: await shardOf(db, bucketId), moveTo: null, copyAfter: null, drainShard: null, drainAfter: null }];
+}
+
+/** What a range's move has still to do at `now`. */
+export function stepOf(r: RangeState, now: number): MoveStep {
+  if (r.moveTo !== null) return "copying";
+  if (r.drainShard !== null) return (r.drainAfter ?? 0) <= now ? "draining" : "waiting";
+  return "idle";
+}
+
+export class MoveRefused extends Error {}
+
+/**
+ * Step 1: makes `[at, end)` a range of the bucket (splitting the range holding `at`) and, when `to`
+ * is another shard than its own, marks it moving there. Repeating it for a move already under way
+ * (same `at`, same `to`) changes nothing. Refused (MoveRefused) for an unknown shard, or when the
+ * range holding `at` is busy with another move or its drain.
+ */
+export async function startMove(db: Database, bucketId: string, at: string, to: string): Promise<RangeState> {
+  if (!shardsOf(db).names.includes(to)) throw new MoveRefused(`no index shard named ${to}`);
+  forgetRanges(bucketId);
+  let ranges = await storedRanges(db, bucketId);
+  if (ranges.length === 0) {
+    await db.$client.prepare("INSERT INTO bucket_ranges (bucket_id, start_key, shard) VALUES (?, '', ?) ON CONFLICT DO NOTHING").bind(bucketId, await shardOf(db, bucketId)).run();
+    ranges = await storedRanges(db, bucketId);
+  }
+  const holder = ranges.filter((r) => compareKeys(r.start, at) <= 0).pop()!;
+  if (holder.start === at && holder.moveTo === to) return holder;
+  if (stepOf(holder, Number.MAX_SAFE_INTEGER) !== "idle") throw new MoveRefused(`the range starting at ${JSON.stringify(holder.start)} is still moving or draining`);
+  if (holder.start !== at) {
+    await db.$client.prepare("INSERT INTO bucket_ranges (bucket_id, start_key, shard) VALUES (?, ?, ?) ON CONFLICT DO NOTHING").bind(bucketId, at, holder.shard).run();
+  }
+  if (holder.shard !== to) {
+    await db.$client
+      .prepare("UPDATE bucket_ranges SET move_to = ?, copy_after = NULL WHERE bucket_id = ? AND start_key = ? AND move_to IS NULL AND drain_shard IS NULL")
+      .bind(to, bucketId, at)
+      .run();
+  }
+  forgetRanges(bucketId);
+  return (await storedRanges(db, bucketId)).find((r) => r.start === at)!;
+}
+
+/**
+ * Steps 2 to 5 for the range of the bucket starting at `start`: the fence (always, while the range
+ * is moving), then at most `batches` batches (each a bounded number of rows) per call; returns the
+ * range's state afterwards. Released blobs' bytes are deleted from R2 (`env.BLOBS`).
+ */
+export async function advanceMove(env: Env, bucketId: string, start: string, now: number, batches = 20): Promise<RangeState> {
+  const db = database(env.DB);
+  const first = (await storedRanges(db, bucketId)).find((r) => r.start === start);
+  if (first && stepOf(first, now) === "copying") await fence(db, bucketId, first);
+  for (let done = 0; done < batches; done++) {
+    const range = (await storedRanges(db, bucketId)).find((r) => r.start === start);
+    if (!range) throw new MoveRefused(`no range of the bucket starts at ${JSON.stringify(start)}`);
+    const step = stepOf(range, now);
+    if (step === "idle" || step === "waiting") return range;
+    if (step === "draining") {
+      if (!(await drainBatch(env, db, bucketId, range))) {
+        await db.$client.prepare("UPDATE bucket_ranges SET drain_shard = NULL, drain_after = NULL WHERE bucket_id = ? AND start_key = ?").bind(bucketId, start).run();
+      }
+      continue;
+    }
+    const last = await copyBatch(env, db, bucketId, range, now);
+    if (last !== null) {
+      await db.$client.prepare("UPDATE bucket_ranges SET copy_after = ? WHERE bucket_id = ? AND start_key = ? AND move_to = ?").bind(last, bucketId, start, range.moveTo).run();
+      continue;
+    }
+    // Copied: the switch. The old shard is drained once every isolate's cached ranges have expired.
+    await db.$client
+      .prepare("UPDATE bucket_ranges SET shard = move_to, move_to = NULL, copy_after = NULL, drain_shard = shard, drain_after = ? WHERE bucket_id = ? AND start_key = ? AND move_to = ?")
+      .bind(now + Math.max(DRAIN_SECONDS, Math.ceil(RANGE_CACHE_MS / 1000)), bucketId, start, range.moveTo)
+      .run();
+    forgetRanges(bucketId);
+  }
+  return (await storedRanges(db, bucketId)).find((r) => r.start === start)!;
+}
+
+/** Step 2: the fence on the source, the target's fences lifted over the range, the target's anchor. */
+async function fence(db: Database, bucketId: string, range: RangeState): Promise<void> {
+  const to = range.moveTo!;
+  await shardDb(db, range.shard)
+    .$client.prepare("INSERT INTO range_fences (bucket_id, start_key, end_key) VALUES (?, ?, ?) ON CONFLICT (bucket_id, start_key) DO UPDATE SET end_key = excluded.end_key")
+    .bind(bucketId, range.start, range.end)
+    .run();
+  const target = shardDb(db, to).$client;
+  const { results } = await target.prepare("SELECT start_key AS start, end_key AS end FROM range_fences WHERE bucket_id = ?").bind(bucketId).all<{ start: string; end: string | null }>();
+  const statements: D1PreparedStatement[] = [];
+  for (const f of results) {
+    const overlaps = (range.end === null || compareKeys(f.start, range.end) < 0) && (f.end === null || compareKeys(f.end, range.start) > 0);
+    if (!overlaps) continue;
+    statements.push(target.prepare("DELETE FROM range_fences WHERE bucket_id = ? AND start_key = ?").bind(bucketId, f.start));
+    // What of the fence lies outside the range stays fenced.
+    if (compareKeys(f.start, range.start) < 0) {
+      statements.push(target.prepare("INSERT INTO range_fences (bucket_id, start_key, end_key) VALUES (?, ?, ?)").bind(bucketId, f.start, range.start));
+    }
+    if (range.end !== null && (f.end === null || compareKeys(f.end, range.end) > 0)) {
+      statements.push(target.prepare("INSERT INTO range_fences (bucket_id, start_key, end_key) VALUES (?, ?, ?) ON CONFLICT DO NOTHING").bind(bucketId, range.end, f.end));
+    }
+  }
+  if (statements.length > 0) await target.batch(statements);
+  if (to !== CONTROL_SHARD) {
+    // The anchor as CreateBucket writes it (store/buckets.ts): the control row, its id as name, counters from 0.
+    await target
+      .prepare("INSERT INTO buckets (id, name, project_id, region, type, created_at, modified_at, shard) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+      .bind(bucketId, bucketId, ...(await anchorFields(db, bucketId)))
+      .run();
+  }
+}
+
+async function anchorFields(db: Database, bucketId: string): Promise<unknown[]> {
+  const row = await db.$client.prepare("SELECT project_id, region, type, created_at, modified_at, shard FROM buckets WHERE id = ?").bind(bucketId).first<Record<string, unknown>>();
+  if (!row) throw new MoveRefused(`no bucket ${bucketId}`);
+  return [row.project_id, row.region, row.type, row.created_at, row.modified_at, row.shard];
+}
+
+const OBJECT_COLUMNS = Object.values(getTableColumns(objects)).map((c) => c.name);
+
+/**
+ * Step 3: copies the next batch of the range's rows to the target; returns the last key copied, or
+ * null when nothing was left. Safe to repeat: rows already on the target are skipped, and so are
+ * their references and counters (each statement looks at which rows are absent before the insert).
+ */
+async function copyBatch(env: Env, db: Database, bucketId: string, range: RangeState, now: number): Promise<string | null> {
+  const [from, to] = [range.shard, range.moveTo!];
+  const source = shardDb(db, from).$client;
+  const target = shardDb(db, to).$client;
+  const { results: rows } = await source
+    .prepare(`SELECT * FROM objects WHERE bucket_id = ? AND key >= ? AND key > ? ${range.end === null ? "" : "AND key < ?"} ORDER BY key LIMIT ?`)
+    .bind(bucketId, range.start, range.copyAfter ?? "", ...(range.end === null ? [] : [range.end]), COPY_BATCH)
+    .all<Record<string, unknown>>();
+  if (rows.length === 0) return null;
+
+  // Each blob's home: the source row's home, or the source itself when it is the home row.
+  const blobIds = [...new Set(rows.map((r) => String(r.blob_id)))];
+  const homes = new Map<string, string>(blobIds.map((id) => [id, from]));
+  const { results: sourceBlobs } = await source
+    .prepare(`SELECT id, home_shard AS home FROM blobs WHERE id IN (SELECT value FROM json_each(?))`)
+    .bind(JSON.stringify(blobIds))
+    .all<{ id: string; home: string | null }>();
+  for (const b of sourceBlobs) homes.set(b.id, b.home ?? from);
+  // A proxy on the target holds one reference on the home row: taken first, so the bytes cannot go.
+  const pinned = blobIds.filter((id) => homes.get(id) !== to);
+  for (const home of new Set(pinned.map((id) => homes.get(id)!))) {
+    const ids = pinned.filter((id) => homes.get(id) === home);
+    await shardDb(db, home).$client.prepare("UPDATE blobs SET refcount = refcount + 1 WHERE id IN (SELECT value FROM json_each(?))").bind(JSON.stringify(ids)).run();
+  }
+
+  const items = JSON.stringify(rows.map((r) => ({ ...r, home: homes.get(String(r.blob_id)) === to ? null : homes.get(String(r.blob_id)) })));
+  const absent = "NOT EXISTS (SELECT 1 FROM objects o WHERE o.bucket_id = json_extract(value, '$.bucket_id') AND o.key = json_extract(value, '$.key'))";
+  const [existing] = await target.batch([
+    target.prepare("SELECT id FROM blobs WHERE id IN (SELECT value FROM json_each(?))").bind(JSON.stringify(pinned)),
+    target
+      .prepare(`UPDATE buckets SET
+        stored_bytes = stored_bytes + (SELECT COALESCE(SUM(json_extract(value, '$.size')), 0) FROM json_each(?1) WHERE ${absent}),
+        object_count = object_count + (SELECT COUNT(*) FROM json_each(?1) WHERE ${absent}),
+        ${CLASS_COUNTERS.map(
+          (c) => `${c.column} = ${c.column} + (SELECT COALESCE(SUM(CASE WHEN json_extract(value, '$.storage_class') IN (${c.classes.map((k) => `'${k}'`).join(", ")})
+            THEN json_extract(value, '$.size') ELSE 0 END), 0) FROM json_each(?1) WHERE ${absent})`,
+        ).join(",\n        ")}
+        WHERE id = ?2`)
+      .bind(items, bucketId),
+    target
+      .prepare(`INSERT INTO blobs (id, bucket_id, size, etag, refcount, created_at, home_shard)
+        SELECT json_extract(value, '$.blob_id'), ?2, MAX(json_extract(value, '$.size')), MAX(json_extract(value, '$.etag')), COUNT(*), ?3, MAX(json_extract(value, '$.home'))
+        FROM json_each(?1) WHERE ${absent} GROUP BY json_extract(value, '$.blob_id')
+        ON CONFLICT (id) DO UPDATE SET refcount = refcount + excluded.refcount`)
+      .bind(items, bucketId, now),
+    target
+      .prepare(`INSERT INTO objects (${OBJECT_COLUMNS.join(", ")})
+        SELECT ${OBJECT_COLUMNS.map((c) => `json_extract(value, '$.${c}')`).join(", ")} FROM json_each(?) WHERE true
+        ON CONFLICT (bucket_id, key) DO NOTHING`)
+      .bind(items),
+  ]);
+  // Where the target already had the blob's row, that row holds its own reference: ours goes again.
+  const released: string[] = [];
+  for (const { id } of existing.results as { id: string }[]) released.push(...(await dropBlobReference(db, homes.get(id)!, id)));
+  await release(env, db, released);
+  return String(rows[rows.length - 1].key);
+}
+
+/** Step 5: removes the next batch of the range's rows from the drained shard; false when none was left. */
+async function drainBatch(env: Env, db: Database, bucketId: string, range: RangeState): Promise<boolean> {
+  const shard = range.drainShard!;
+  const { results } = await shardDb(db, shard)
+    .$client.prepare(`SELECT key FROM objects WHERE bucket_id = ? AND key >= ? ${range.end === null ? "" : "AND key < ?"} ORDER BY key LIMIT ?`)
+    .bind(bucketId, range.start, ...(range.end === null ? [] : [range.end]), COPY_BATCH)
+    .all<{ key: string }>();
+  if (results.length === 0) return false;
+  await release(env, db, await dropMovedRows(db, shard, bucketId, results.map((r) => r.key)));
+  return true;
+}
+
+async function release(env: Env, db: Database, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await deleteBlobs(env, ids);
+  await forgetReleasedBlobs(db, ids);
+}
+
+/** Ranges of every bucket with a move or a drain still to do (housekeeping resumes them). */
+export async function unfinishedMoves(db: Database): Promise<{ bucketId: string; start: string }[]> {
+  const { results } = await db.$client
+    .prepare("SELECT bucket_id AS bucketId, start_key AS start FROM bucket_ranges WHERE move_to IS NOT NULL OR drain_shard IS NOT NULL LIMIT 100")
+    .all<{ bucketId: string; start: string }>();
+  return results;
+}

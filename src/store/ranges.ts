@@ -1,0 +1,191 @@
+import { sql, type AnyColumn, type Placeholder, type SQL } from "drizzle-orm";
+import { ApiError } from "../errors";
+import { bucketRanges, rangeFences } from "../../schema/schema";
+import { forEachChunk, type Database } from "./db";
+import { compareKeys } from "./keys";
+import { shardDb, shardOf } from "./shards";
+
+/**
+ * Key ranges (docs/design.md §9 "Key ranges"): a bucket's key space as ordered ranges
+ * `[start, end)`, each on one index shard, so that one bucket can outgrow one shard.
+ *
+ * The range table `bucket_ranges` lives in the control database. A bucket without rows there is
+ * one range, the whole key space, on its `buckets.shard` (its home shard): every bucket until its
+ * first split, so the upgrade moves nothing. Once split, its rows cover the key space; a range
+ * ends where the next starts. Multipart uploads stay on the home shard whatever the ranges
+ * (store/uploads.ts), and a Finish publishes into the range of its key (store/objects.ts).
+ *
+ * Ranges are cached in the isolate like bucket rows (store/buckets.ts, a few seconds, bounded):
+ * the data plane's bucket lookup reads them in the same query (`noteRanges`). A stale entry is
+ * harmless: a range that moved away is fenced on its old shard (`range_fences`), every write
+ * checks the fence inside its own statements, and a write that met a fence re-reads the ranges
+ * and runs again on the range's new shard, or, while the range is still moving, fails with the
+ * retryable `RangeMoving` (`onKeyRange`). Readers with a stale entry read the old copy, which
+ * stays in place until every cache has expired (store/range-move.ts, "drain").
+ *
+ * Only src/store calls this module; callers above it never learn that ranges exist.
+ */
+export interface KeyRange {
+  start: string;
+  /** Exclusive; null: to the end of the key space. */
+  end: string | null;
+  shard: string;
+  /** Being copied to another shard: writes to it are refused (retryable) until the switch. */
+  moving: boolean;
+}
+
+/** How long an isolate keeps a bucket's ranges (the bucket cache's lifetime, store/buckets.ts). */
+export const RANGE_CACHE_MS = 5_000;
+const KEPT = 10_000;
+
+/** bucket id → its ranges (null: never split, one range on the home shard), and until when the entry holds. */
+const cache = new Map<string, { ranges: KeyRange[] | null; until: number }>();
+
+function keep(bucketId: string, ranges: KeyRange[] | null): KeyRange[] | null {
+  cache.delete(bucketId);
+  cache.set(bucketId, { ranges, until: Date.now() + RANGE_CACHE_MS });
+  if (cache.size > KEPT) cache.delete(cache.keys().next().value!);
+  return ranges;
+}
+
+/** A value, placeholder, column or SQL in a statement. */
+type Bound = string | number | Placeholder | SQL | AnyColumn;
+
+type RangeRow = { start: string; shard: string; moveTo: string | null };
+
+const toRanges = (rows: RangeRow[]): KeyRange[] | null =>
+  rows.length === 0
+    ? null
+    : rows.map((r, i) => ({ start: r.start, end: i + 1 < rows.length ? rows[i + 1].start : null, shard: r.shard, moving: r.moveTo !== null }));
+
+/**
+ * The SQL column that reads a bucket's ranges with its row (the data plane's bucket lookup): a
+ * JSON array of `[start, shard, move_to]` in key order, `[]` for a bucket never split.
+ */
+export const rangesColumn = (bucketId: Bound) =>
+  sql<string>`(SELECT COALESCE(json_group_array(json_array(r.start_key, r.shard, r.move_to)), '[]') FROM
+    (SELECT start_key, shard, move_to FROM ${bucketRanges} WHERE bucket_id = ${bucketId} ORDER BY start_key) r)`;
+
+/** Records the ranges read with a bucket row (`rangesColumn`). */
+export function noteRanges(bucketId: string, json: string | null | undefined): void {
+  if (json == null) return;
+  const rows = (JSON.parse(json) as [string, string, string | null][]).map(([start, shard, moveTo]) => ({ start, shard, moveTo }));
+  keep(bucketId, toRanges(rows));
+}
+
+/** Forgets a bucket's cached ranges (after a split or a move, or when a write met a fence). */
+export function forgetRanges(bucketId: string): void {
+  cache.delete(bucketId);
+}
+
+/** The bucket's ranges from the control database (the request's handle), or null when it was never split. */
+async function loadRanges(db: Database, bucketId: string): Promise<KeyRange[] | null> {
+  const { results } = await db.$client
+    .prepare("SELECT start_key AS start, shard, move_to AS moveTo FROM bucket_ranges WHERE bucket_id = ? ORDER BY start_key")
+    .bind(bucketId)
+    .all<RangeRow>();
+  return keep(bucketId, toRanges(results));
+}
+
+/** Reads the ranges of every bucket of `ids` not cached (fresh) in the isolate, one query per chunk of ids. */
+export async function primeRanges(db: Database, ids: string[]): Promise<void> {
+  const now = Date.now();
+  const missing = ids.filter((id) => !((cache.get(id)?.until ?? 0) > now));
+  await forEachChunk(missing, async (chunk) => {
+    const { results } = await db.$client
+      .prepare(`SELECT bucket_id AS bucketId, start_key AS start, shard, move_to AS moveTo FROM bucket_ranges
+        WHERE bucket_id IN (${chunk.map(() => "?").join(",")}) ORDER BY bucket_id, start_key`)
+      .bind(...chunk)
+      .all<RangeRow & { bucketId: string }>();
+    for (const id of chunk) keep(id, toRanges(results.filter((r) => r.bucketId === id)));
+  });
+}
+
+async function splitRanges(db: Database, bucketId: string): Promise<KeyRange[] | null> {
+  const hit = cache.get(bucketId);
+  return hit && hit.until > Date.now() ? hit.ranges : loadRanges(db, bucketId);
+}
+
+/** Every range of the bucket in key order (one, on the home shard, for a bucket never split). */
+export async function rangesOf(db: Database, bucketId: string): Promise<KeyRange[]> {
+  return (await splitRanges(db, bucketId)) ?? [{ start: "", end: null, shard: await shardOf(db, bucketId), moving: false }];
+}
+
+/** The range of `ranges` (in key order, covering the key space) holding `key`. */
+export function rangeIn(ranges: KeyRange[], key: string): KeyRange {
+  let lo = 0;
+  let hi = ranges.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (compareKeys(ranges[mid].start, key) <= 0) lo = mid;
+    else hi = mid - 1;
+  }
+  return ranges[lo];
+}
+
+/** The shard holding (bucket, key). */
+export async function keyShard(db: Database, bucketId: string, key: string): Promise<string> {
+  const split = await splitRanges(db, bucketId);
+  return split ? rangeIn(split, key).shard : shardOf(db, bucketId);
+}
+
+/** The handle on the shard holding (bucket, key), for the request holding `db`. */
+export async function keyDb(db: Database, bucketId: string, key: string): Promise<Database> {
+  return shardDb(db, await keyShard(db, bucketId, key));
+}
+
+/** The shards holding any range of the bucket, its home shard first. */
+export async function bucketShards(db: Database, bucketId: string): Promise<string[]> {
+  const home = await shardOf(db, bucketId);
+  const split = await splitRanges(db, bucketId);
+  return [...new Set([home, ...(split ?? []).map((r) => r.shard)])];
+}
+
+/** The ranges overlapping `[from, to)` (to null: unbounded), in key order, clipped to it. */
+export async function rangesBetween(db: Database, bucketId: string, from: string, to: string | null): Promise<KeyRange[]> {
+  const out: KeyRange[] = [];
+  for (const r of await rangesOf(db, bucketId)) {
+    if (to !== null && compareKeys(r.start, to) >= 0) break;
+    if (r.end !== null && compareKeys(r.end, from) <= 0) continue;
+    const start = compareKeys(r.start, from) > 0 ? r.start : from;
+    out.push({ ...r, start, end: r.end === null ? to : to === null || compareKeys(r.end, to) < 0 ? r.end : to });
+  }
+  return out;
+}
+
+/**
+ * SQL true when this shard may write (bucket, key): no fence of the bucket on it covers the key.
+ * Every object write puts it in its guards, so a write racing a move changes nothing on the old shard.
+ */
+export const keyOpen = (bucketId: Bound, key: Bound): SQL =>
+  sql`NOT EXISTS (SELECT 1 FROM ${rangeFences} f WHERE f.bucket_id = ${bucketId} AND f.start_key <= ${key} AND (f.end_key IS NULL OR ${key} < f.end_key))`;
+
+/** Whether shard handle `index` refuses writes to (bucket, key). */
+export async function isFenced(index: Database, bucketId: string, key: string): Promise<boolean> {
+  const row = await index.get<{ x: number } | undefined>(sql`SELECT 1 AS x WHERE NOT ${keyOpen(bucketId, key)}`);
+  return row !== undefined && row !== null;
+}
+
+/**
+ * Runs a write of (bucket, key) on the shard of its range. When it changed nothing (`changed`
+ * false) because that shard fences the key, the cached ranges were stale or the range is moving:
+ * the ranges are read again, and the write runs once more on the range's shard if it moved, or
+ * fails with the retryable `RangeMoving` (S3 `503 SlowDown`) while the move lasts.
+ */
+export async function onKeyRange<T>(
+  db: Database,
+  bucketId: string,
+  key: string,
+  write: (shard: string) => Promise<T>,
+  changed: (result: T) => boolean,
+): Promise<T> {
+  const shard = await keyShard(db, bucketId, key);
+  const result = await write(shard);
+  if (changed(result) || !(await isFenced(shardDb(db, shard), bucketId, key))) return result;
+  forgetRanges(bucketId);
+  const range = rangeIn(await rangesOf(db, bucketId), key);
+  if (range.moving || range.shard === shard) throw new ApiError("RangeMoving");
+  const again = await write(range.shard);
+  if (!changed(again) && (await isFenced(shardDb(db, range.shard), bucketId, key))) throw new ApiError("RangeMoving");
+  return again;
+}
