@@ -4,6 +4,7 @@ import { createHmac } from "node:crypto";
 import {
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
+  ListBucketsCommand,
   CreateMultipartUploadCommand,
   DeleteObjectTaggingCommand,
   GetBucketAclCommand,
@@ -128,6 +129,24 @@ describe("S3 conformance fixes (ceph/s3-tests)", () => {
     const bad = await request({ path: `/${bucket}/v2.txt?${query.replace(/Expires=\d+/, `Expires=${Number(expires) + 1}`)}` });
     expect(bad.status).toBe(403);
     expect(bad.text()).toContain("<Code>SignatureDoesNotMatch</Code>");
+  });
+
+  it("ListBuckets pages with max-buckets and continuation-token, in creation order, and filters by prefix", async () => {
+    const prefix = s3BucketName("pg");
+    const names = [`${prefix}-a`, `${prefix}-b`, `${prefix}-c`]; // created in name order: creation times are whole seconds
+    for (const name of names) await s3.send(new CreateBucketCommand({ Bucket: name }));
+    const first = await s3.send(new ListBucketsCommand({ Prefix: prefix, MaxBuckets: 2 }));
+    expect(first.Buckets?.map((b) => b.Name)).toEqual(names.slice(0, 2));
+    expect(first.Prefix).toBe(prefix);
+    expect(first.ContinuationToken).toBeTruthy();
+    const second = await s3.send(new ListBucketsCommand({ Prefix: prefix, MaxBuckets: 2, ContinuationToken: first.ContinuationToken }));
+    expect(second.Buckets?.map((b) => b.Name)).toEqual(names.slice(2));
+    expect(second.ContinuationToken).toBeUndefined();
+    const all = await s3.send(new ListBucketsCommand({ Prefix: prefix }));
+    expect(all.Buckets).toHaveLength(3);
+    expect(all.ContinuationToken).toBeUndefined();
+    expect((await s3Failure(s3.send(new ListBucketsCommand({ MaxBuckets: 0 }))))).toMatchObject({ name: "InvalidArgument", status: 400 });
+    expect((await s3Failure(s3.send(new ListBucketsCommand({ ContinuationToken: "bm90LWEtdG9rZW4=" }))))).toMatchObject({ name: "InvalidArgument" });
   });
 
   it("SigV2: a path-style bucket request verifies signed as /<bucket> or /<bucket>/ (botocore signs the slash), not as another path", async () => {
