@@ -22,7 +22,7 @@ import {
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PRIVATE_KEY, PUBLIC_KEY, request } from "./client";
-import { s3BucketName, s3Client, s3Failure } from "./s3-helpers";
+import { presignV4, s3BucketName, s3Client, s3Failure, s3Path, signV4 } from "./s3-helpers";
 
 const s3 = s3Client();
 const bucket = s3BucketName("compat");
@@ -129,6 +129,19 @@ describe("S3 conformance fixes (ceph/s3-tests)", () => {
     const bad = await request({ path: `/${bucket}/v2.txt?${query.replace(/Expires=\d+/, `Expires=${Number(expires) + 1}`)}` });
     expect(bad.status).toBe(403);
     expect(bad.text()).toContain("<Code>SignatureDoesNotMatch</Code>");
+  });
+
+  it("Content-Encoding: aws-chunked on a body signed by its SHA-256 is a label: stored without it; with UNSIGNED-PAYLOAD refused", async () => {
+    for (const [sent, stored] of [["gzip, aws-chunked", "gzip"], ["aws-chunked, gzip", "gzip"], ["aws-chunked", undefined]] as const) {
+      const put = await request(signV4({ method: "PUT", path: s3Path(bucket, "label.bin"), body: "plain bytes", headers: { "Content-Encoding": sent } }));
+      expect(put.status, put.text()).toBe(200);
+      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: "label.bin" }));
+      expect(head.ContentEncoding, sent).toBe(stored);
+      expect(head.ContentLength).toBe("plain bytes".length);
+    }
+    const presigned = await request({ ...presignV4({ method: "PUT", path: s3Path(bucket, "label3.bin") }), method: "PUT", body: "x", headers: { "Content-Encoding": "aws-chunked" } });
+    expect(presigned.status).toBe(400);
+    expect(presigned.text()).toContain("<Code>InvalidArgument</Code>");
   });
 
   it("ListBuckets pages with max-buckets and continuation-token, in creation order, and filters by prefix", async () => {
