@@ -1,13 +1,12 @@
 import { nowSeconds } from "../config";
 import { isReservedBucketName, isValidBucketName, removeBucket } from "../core/buckets";
 import { ApiError } from "../errors";
-import { readBounded } from "../body";
 import { fromBase64, toBase64, utf8 } from "../crypto";
 import { bucketByName, insertBucket, listBuckets, type BucketRow } from "../store/buckets";
 import { requestedBucketType } from "./acl";
 import { servedBucket, type S3Context } from "./context";
 import { isoTime } from "./object-headers";
-import { childText, parseXml, xmlResponse, XmlParseError, type XmlNode } from "./xml";
+import { readOptionalXmlDocument, xmlResponse, type XmlNode } from "./xml";
 
 /**
  * Bucket operations: ListBuckets (paged by `max-buckets` and `continuation-token`, filtered by
@@ -74,18 +73,7 @@ export async function listAllBuckets(c: S3Context): Promise<Response> {
 
 /** The optional CreateBucketConfiguration body: any LocationConstraint is accepted (buckets live in DEFAULT_REGION). */
 async function readLocationConstraint(c: S3Context): Promise<void> {
-  const raw = await readBounded(c.request.body, 64 * 1024);
-  if (raw === null) throw new ApiError("MalformedXML", "the CreateBucketConfiguration body is larger than 64 KiB");
-  const text = new TextDecoder().decode(raw).trim();
-  if (text === "") return;
-  try {
-    const root = parseXml(text);
-    if (root.name !== "CreateBucketConfiguration") throw new XmlParseError(`unexpected <${root.name}>`);
-    childText(root, "LocationConstraint");
-  } catch (err) {
-    if (err instanceof XmlParseError) throw new ApiError("MalformedXML", err.message);
-    throw err;
-  }
+  await readOptionalXmlDocument(c.request.body, 64 * 1024, "CreateBucketConfiguration");
 }
 
 export async function createBucket(c: S3Context): Promise<Response> {
