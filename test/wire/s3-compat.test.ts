@@ -144,6 +144,21 @@ describe("S3 conformance fixes (ceph/s3-tests)", () => {
     expect(presigned.text()).toContain("<Code>InvalidArgument</Code>");
   });
 
+  it("If-None-Match with ETags on PutObject: 412 over an object that has one, a write otherwise", async () => {
+    const key = "inm.txt";
+    const first = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: "bar" }));
+    const put = (etags: string, body: string) => request(signV4({ method: "PUT", path: s3Path(bucket, key), body, headers: { "If-None-Match": etags } }));
+    const refused = await put(`"nomatch", ${first.ETag}`, "zar");
+    expect(refused.status).toBe(412);
+    expect(refused.text()).toContain("<Code>PreconditionFailed</Code>");
+    expect(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString()).toBe("bar");
+    const written = await put('"ABCORZ"', "zar");
+    expect(written.status, written.text()).toBe(200);
+    expect(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString()).toBe("zar");
+    const fresh = await request(signV4({ method: "PUT", path: s3Path(bucket, "inm-new.txt"), body: "new", headers: { "If-None-Match": '"ABCORZ"' } }));
+    expect(fresh.status).toBe(200);
+  });
+
   it("ListBuckets pages with max-buckets and continuation-token, in creation order, and filters by prefix", async () => {
     const prefix = s3BucketName("pg");
     const names = [`${prefix}-a`, `${prefix}-b`, `${prefix}-c`]; // created in name order: creation times are whole seconds
