@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench:scale [-- --max-objects N --seconds S]`: the index-shard figures of issue 21
+// `npm run bench:scale [-- --max-objects N --seconds S --samples N --rounds N --index-only]`: the index-shard figures of issue 21
 // (docs/design.md §9), written to bench/results.json under `scale` and to bench/results.md "Scale".
 // Not run in CI. Three parts:
 //
@@ -10,16 +10,20 @@
 //   bench/lib/d1-model.js `serialDatabase`: each shard runs one query at a time, for the measured
 //   service time. A PutFile is one batch on its bucket's shard (the bucket lookup is cached; the R2 put
 //   does not queue on the database and is left out).
-// - scale.index: one bucket's index seeded directly into a local D1 database's SQLite file (node:sqlite,
-//   the real migrations), 10,000 up to --max-objects rows; then HEAD's and GET's object read (the
-//   precompiled point select of store/objects.ts, on random keys) and a listing page (100 keys after a
-//   random marker, the query of listObjects) timed through the D1 binding inside workerd, p50 of each.
+// - scale.index: one bucket split into two key ranges on two shards (INDEX_1, INDEX_2), its rows
+//   seeded directly into the shards' local D1 SQLite files (node:sqlite, the real migrations, sorted
+//   bulk transactions), 10,000 up to --max-objects rows. Each size is kept as a copy; then every
+//   size is measured in the same interleaved rounds: HEAD's and GET's object read (the point select
+//   of store/objects.ts, on random keys, on the key's range's shard) and a listing page (100 keys
+//   after a random marker, listObjects' query, going on into the next range at a range's end),
+//   timed through the D1 bindings inside workerd, p50 of each.
 // - scale.geo: three modeled regions, each with its own shard (primary there) and D1 read replicas
 //   everywhere; clients in each region. PutFile = one round trip to the bucket's shard primary plus its
 //   service time; GET/HEAD = one round trip to the nearest replica plus the read service time. A
 //   region's local round trip, the yardstick of both, is one read query to a database in the region.
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import os from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { unstable_splitSqlQuery } from "wrangler";
@@ -36,6 +40,7 @@ const arg = (name, fallback) => {
 const MAX_OBJECTS = arg("max-objects", 10_000_000);
 const SECONDS = arg("seconds", 4);
 const SAMPLES = arg("samples", 300);
+const ROUNDS = arg("rounds", 5);
 const TMP = "bench/.tmp/scale";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -72,112 +77,220 @@ async function throughput(shards, serviceMs, seconds) {
 }
 
 // ── index size ────────────────────────────────────────────────────────────────────────────────
+//
+// One bucket whose key space is split into two ranges on two shards (INDEX_1 holds keys before
+// SPLIT_KEY, INDEX_2 the rest), with its bucket row and range rows in the control database `DB`
+// and an anchor row on each shard (src/store/shards.ts, ranges.ts). Keys are spread uniformly by a
+// hash, so neither the key order nor the ranges follow the order rows were added in.
 
 const BUCKET = "oss-scale1";
-const keyOf = (i) => `photos/${((i * 2654435761) >>> 0).toString(16).padStart(8, "0")}/${i}.jpg`;
+const SHARDS = ["INDEX_1", "INDEX_2"];
+const SPLIT_KEY = "photos/80000000";
+const hashOf = (i) => ((i * 2654435761) >>> 0).toString(16).padStart(8, "0");
+const keyOf = (i) => `photos/${hashOf(i)}/${i}.jpg`;
+/** The range of a key: its index in SHARDS (keys before SPLIT_KEY on the first). */
+const rangeOf = (key) => (key < SPLIT_KEY ? 0 : 1);
+/** Queries per timed sample (workerd's clock has a resolution of 1 ms). */
+const PER_SAMPLE = 10;
 
+// The Worker that times the index statements through the D1 bindings. Its SQL is what
+// src/store/objects.ts sends (getObject's precompiled select; listObjects with one lower bound: a
+// marker after the prefix), on the shard of the key's range; a page that reaches the end of a
+// range goes on in the next one, as a listing over ranges does.
 const MEASURE = `
 const HEAD = 'select "bucket_id", "key", "blob_id", "size", "etag", "s3_etag", "mime", "storage_class", "user_meta", "http_headers", "created_at", "modified_at", "restore_ready_at", "restore_expires_at", "acl", "tags" from "objects" where ("objects"."bucket_id" = ? and "objects"."key" = ?)';
-const LIST = 'select * from "objects" where ("objects"."bucket_id" = ? and "objects"."key" >= ? and "objects"."key" > ?) order by "objects"."key" asc limit ?';
+const LIST_AFTER = 'select "bucket_id", "key", "blob_id", "size", "etag", "s3_etag", "mime", "storage_class", "user_meta", "http_headers", "created_at", "modified_at", "restore_ready_at", "restore_expires_at", "acl", "tags" from "objects" where ("objects"."bucket_id" = ? and "objects"."key" > ? and "objects"."key" < ?) order by "objects"."key" asc limit ?';
+const LIST_FROM = 'select "bucket_id", "key", "blob_id", "size", "etag", "s3_etag", "mime", "storage_class", "user_meta", "http_headers", "created_at", "modified_at", "restore_ready_at", "restore_expires_at", "acl", "tags" from "objects" where ("objects"."bucket_id" = ? and "objects"."key" >= ? and "objects"."key" < ?) order by "objects"."key" asc limit ?';
+const SHARDS = ${JSON.stringify(SHARDS)};
+const SPLIT_KEY = ${JSON.stringify(SPLIT_KEY)};
+const hashOf = ${hashOf.toString()};
 const keyOf = ${keyOf.toString()};
+const rangeOf = ${rangeOf.toString()};
+const UPPER = "photos0"; // prefixUpperBound("photos/")
+const PER_SAMPLE = ${PER_SAMPLE};
 export default {
   async fetch(request, env) {
     const u = new URL(request.url);
     if (u.pathname === "/sql") {
-      const statements = await request.json();
-      for (const s of statements) await env.INDEX.prepare(s).run();
+      const { binding, statements } = await request.json();
+      for (const s of statements) await env[binding].prepare(s).run();
       return new Response("ok");
     }
     const n = Number(u.searchParams.get("n")), samples = Number(u.searchParams.get("samples"));
     const pick = () => keyOf(Math.floor(Math.random() * n));
-    const timed = async (f) => { const out = []; for (let i = 0; i < samples; i++) { const t0 = performance.now(); const row = await f(); out.push(performance.now() - t0); if (!row) throw new Error("missing row"); } return out; };
-    const head = await timed(() => env.INDEX.prepare(HEAD).bind("${BUCKET}", pick()).raw().then((r) => r[0]));
-    const get = await timed(() => env.INDEX.prepare(HEAD).bind("${BUCKET}", pick()).raw().then((r) => r[0]));
-    const list = await timed(() => env.INDEX.prepare(LIST).bind("${BUCKET}", "", pick(), 100).all().then((r) => r.results[0] ?? { end: true }));
+    const shard = (key) => env[SHARDS[rangeOf(key)]];
+    // workerd's clock moves in whole milliseconds: a sample is the mean of PER_SAMPLE queries in a row.
+    const timed = async (f) => {
+      const out = [];
+      for (let i = 0; i < samples; i++) {
+        const keys = Array.from({ length: PER_SAMPLE }, pick);
+        const t0 = performance.now();
+        for (const key of keys) if (!(await f(key))) throw new Error("missing row " + key);
+        out.push((performance.now() - t0) / PER_SAMPLE);
+      }
+      return out;
+    };
+    const point = (key) => shard(key).prepare(HEAD).bind("${BUCKET}", key).raw().then((r) => r[0]);
+    const page = async (marker) => {
+      const r = rangeOf(marker);
+      const rows = (await env[SHARDS[r]].prepare(LIST_AFTER).bind("${BUCKET}", marker, r + 1 < SHARDS.length ? SPLIT_KEY : UPPER, 100).all()).results;
+      if (rows.length < 100 && r + 1 < SHARDS.length) rows.push(...(await env[SHARDS[r + 1]].prepare(LIST_FROM).bind("${BUCKET}", SPLIT_KEY, UPPER, 100 - rows.length).all()).results);
+      return rows[0] ?? { end: true };
+    };
+    const head = await timed(point);
+    const get = await timed(point);
+    const list = await timed(page);
     return Response.json({ head, get, list });
   },
 };`;
 
-async function withIndexWorker(run) {
+/** A Miniflare running MEASURE over the databases persisted under `dir`. */
+async function indexWorker(dir) {
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       modules: true,
       script: MEASURE,
       compatibilityDate: "2026-10-01",
-      d1Databases: { INDEX: "scale-index" },
-      resourcePersistencePath: join(TMP, "state"),
+      d1Databases: Object.fromEntries(["DB", ...SHARDS].map((b) => [b, `scale-${b.toLowerCase()}`])),
+      resourcePersistencePath: dir,
       cf: false,
       log: new Log(LogLevel.WARN),
     }),
   );
+  await mf.ready;
+  return mf;
+}
+
+const sql = async (mf, binding, statements) => {
+  const res = await mf.dispatchFetch("http://index/sql", { method: "POST", body: JSON.stringify({ binding, statements }) });
+  if (!res.ok) throw new Error(`${binding}: ${await res.text()}`);
+};
+
+/** Each binding's SQLite file: the one whose marker row (written by `createIndex`) names it. */
+function sqliteFiles(dir) {
+  const files = readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((f) => f.includes("D1DatabaseObject") && f.endsWith(".sqlite") && !f.endsWith("metadata.sqlite"))
+    .map((f) => join(dir, f));
+  const byBinding = {};
+  for (const file of files) {
+    const db = new DatabaseSync(file, { readOnly: true });
+    const row = db.prepare("SELECT name FROM buckets WHERE id = 'bench-marker'").get();
+    db.close();
+    if (row) byBinding[row.name] = file;
+  }
+  for (const b of ["DB", ...SHARDS]) if (!byBinding[b]) throw new Error(`no SQLite file for ${b} under ${dir}`);
+  return byBinding;
+}
+
+/**
+ * The control database and both shards, through the real migrations; the bucket row in the
+ * control database with its two ranges (when the schema has the range table), an anchor row on
+ * each shard.
+ */
+async function createIndex(dir) {
+  const migrations = readdirSync("schema/migrations").filter((f) => f.endsWith(".sql")).sort();
+  const statements = migrations.flatMap((f) => unstable_splitSqlQuery(readFileSync(join("schema/migrations", f), "utf8").replaceAll("--> statement-breakpoint", "")));
+  const row = (id, name, shard) => `INSERT INTO buckets (id, name, project_id, region, type, created_at, modified_at, shard) VALUES ('${id}', '${name}', 'org-bench', 'cn-bj', 'private', 0, 0, '${shard}')`;
+  const mf = await indexWorker(dir);
   try {
-    await mf.ready;
-    return await run(mf);
+    for (const b of ["DB", ...SHARDS]) {
+      // A marker row names each database, so that its SQLite file can be found (sqliteFiles).
+      const own = b === "DB" ? row(BUCKET, BUCKET, SHARDS[0]) : row(BUCKET, BUCKET, b);
+      await sql(mf, b, [...statements, own, row("bench-marker", b, b)]);
+    }
+    const ranges = statements.some((s) => /CREATE TABLE `bucket_ranges`/.test(s));
+    if (ranges) await sql(mf, "DB", SHARDS.map((shard, i) => `INSERT INTO bucket_ranges (bucket_id, start_key, shard) VALUES ('${BUCKET}', '${i === 0 ? "" : SPLIT_KEY}', '${shard}')`));
+    return { rangeTable: ranges };
   } finally {
     await mf.dispose();
   }
 }
 
-/** The local D1 database's SQLite file under the persistence directory. */
-function sqliteFile() {
-  const files = readdirSync(join(TMP, "state"), { recursive: true })
-    .map(String)
-    .filter((f) => f.includes("D1DatabaseObject") && f.endsWith(".sqlite") && !f.endsWith("metadata.sqlite"));
-  if (files.length !== 1) throw new Error(`expected one D1 file under ${TMP}/state, found ${files.join(", ") || "none"}`);
-  return join(TMP, "state", files[0]);
-}
-
-/** Adds rows [from, to) to the bucket, straight into the SQLite file (the Worker is not running). */
-function seed(from, to) {
-  const db = new DatabaseSync(sqliteFile());
-  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA cache_size = -400000");
-  const object = db.prepare(
-    "INSERT INTO objects (bucket_id, key, blob_id, size, etag, s3_etag, mime, storage_class, user_meta, http_headers, created_at, modified_at) VALUES (?, ?, ?, 4096, ?, '', 'image/jpeg', 'STANDARD', '{}', '{}', 1764547200, 1764547200)",
-  );
-  const blob = db.prepare("INSERT INTO blobs (id, bucket_id, size, etag, refcount, created_at) VALUES (?, ?, 4096, ?, 1, 1764547200)");
-  const CHUNK = 50_000;
-  for (let start = from; start < to; start += CHUNK) {
-    db.exec("BEGIN");
-    for (let i = start; i < Math.min(to, start + CHUNK); i++) {
-      const id = `blob-${i.toString(36).padStart(8, "0")}`;
-      const etag = `FvpzVqNRFZ1CrDYPwPJKSHlSjTqo${i.toString(36).padStart(8, "0")}`;
-      blob.run(id, BUCKET, etag);
-      object.run(BUCKET, keyOf(i), id, etag);
+/**
+ * Adds keys [from, to) to the bucket, straight into the shards' SQLite files (the Worker is not
+ * running): each shard's rows in key order, in transactions of 200,000, with the bucket's anchor
+ * totals. Blob ids and ETags follow the key's hash, so that every index of the two tables grows
+ * by sorted runs too. Synchronous writes are off for the seed only.
+ */
+function seed(files, from, to) {
+  const perShard = SHARDS.map(() => []);
+  for (let i = from; i < to; i++) perShard[rangeOf(keyOf(i))].push((BigInt(parseInt(hashOf(i), 16)) << 32n) | BigInt(i));
+  SHARDS.forEach((shard, s) => {
+    const order = BigUint64Array.from(perShard[s]).sort();
+    const db = new DatabaseSync(files[shard]);
+    db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA cache_size = -1000000; PRAGMA temp_store = MEMORY");
+    const object = db.prepare(
+      "INSERT INTO objects (bucket_id, key, blob_id, size, etag, s3_etag, mime, storage_class, user_meta, http_headers, created_at, modified_at) VALUES (?, ?, ?, 4096, ?, ?, 'image/jpeg', 'STANDARD', '{}', '{}', 1764547200, 1764547200)",
+    );
+    const blob = db.prepare("INSERT INTO blobs (id, bucket_id, size, etag, refcount, created_at) VALUES (?, ?, 4096, ?, 1, 1764547200)");
+    const TX = 200_000;
+    for (let start = 0; start < order.length; start += TX) {
+      db.exec("BEGIN");
+      for (const packed of order.subarray(start, start + TX)) {
+        const i = Number(packed & 0xffffffffn);
+        const h = hashOf(i);
+        const id = `b${h}${i.toString(36).padStart(5, "0")}`;
+        const etag = `Fv${h}${i.toString(36).padStart(5, "0")}QNRFZ1CrDYPwPJKSHlSjTq`;
+        blob.run(id, BUCKET, etag);
+        object.run(BUCKET, keyOf(i), id, etag, `${h}${i.toString(16).padStart(24, "0")}`);
+      }
+      db.exec("COMMIT");
     }
-    db.exec("COMMIT");
-  }
-  db.prepare("UPDATE buckets SET object_count = ?, stored_bytes = ? WHERE id = ?").run(to, to * 4096, BUCKET);
-  db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-  db.close();
+    db.prepare("UPDATE buckets SET object_count = object_count + ?, stored_bytes = stored_bytes + ? WHERE id = ?").run(order.length, order.length * 4096, BUCKET);
+    db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    db.close();
+  });
 }
 
-async function indexScaling(maxObjects, samples) {
+/** p50 of HEAD, GET and a listing page at each size; sizes measured in interleaved rounds. */
+async function indexScaling(maxObjects, samples, rounds) {
   rmSync(TMP, { recursive: true, force: true });
   mkdirSync(TMP, { recursive: true });
-  const migrations = readdirSync("schema/migrations").filter((f) => f.endsWith(".sql")).sort();
-  const statements = migrations.flatMap((f) => unstable_splitSqlQuery(readFileSync(join("schema/migrations", f), "utf8").replaceAll("--> statement-breakpoint", "")));
-  statements.push(`INSERT INTO buckets (id, name, project_id, region, type, created_at, modified_at, shard) VALUES ('${BUCKET}', '${BUCKET}', 'org-bench', 'cn-bj', 'private', 0, 0, 'INDEX_1')`);
-  await withIndexWorker(async (mf) => (await mf.dispatchFetch("http://index/sql", { method: "POST", body: JSON.stringify(statements) })).text());
+  const live = join(TMP, "state");
+  const { rangeTable } = await createIndex(live);
+  const files = sqliteFiles(live);
   const sizes = [];
   for (let n = 10_000; n <= maxObjects; n *= 10) sizes.push(n);
-  const out = [];
+  const dirs = [];
+  const seedSeconds = {};
   let seeded = 0;
   for (const n of sizes) {
     const t0 = Date.now();
-    seed(seeded, n);
+    seed(files, seeded, n);
     seeded = n;
-    const seedSeconds = (Date.now() - t0) / 1000;
-    const r = await withIndexWorker(async (mf) => {
-      await (await mf.dispatchFetch(`http://index/?n=${n}&samples=${Math.min(50, samples)}`)).json(); // warm the page cache
-      return (await mf.dispatchFetch(`http://index/?n=${n}&samples=${samples}`)).json();
-    });
-    const row = { objects: n, headP50Ms: round(p50(r.head), 3), getP50Ms: round(p50(r.get), 3), listP50Ms: round(p50(r.list), 3) };
-    console.log(`scale.index ${JSON.stringify(row)} (seeded in ${seedSeconds.toFixed(0)} s)`);
-    out.push(row);
+    seedSeconds[n] = round((Date.now() - t0) / 1000, 1);
+    console.log(`scale.index seeded ${n.toLocaleString("en")} objects in ${seedSeconds[n]} s`);
+    // Each smaller size is kept as a copy, so that every size is measured in the same rounds.
+    if (n === sizes[sizes.length - 1]) dirs.push(live);
+    else {
+      const copy = join(TMP, `at-${n}`);
+      cpSync(live, copy, { recursive: true });
+      dirs.push(copy);
+    }
   }
-  const fileBytes = readFileSync(sqliteFile()).byteLength;
+  const bytes = Object.values(files).reduce((sum, f) => sum + statSync(f).size, 0);
+  const workers = [];
+  for (const dir of dirs) workers.push(await indexWorker(dir));
+  const times = sizes.map(() => ({ head: [], get: [], list: [] }));
+  try {
+    for (const [i, mf] of workers.entries()) await (await mf.dispatchFetch(`http://index/?n=${sizes[i]}&samples=30`)).json(); // warm up
+    // Round r measures every size in turn (in an order rotated by r), so load on the shared machine
+    // falls on all sizes alike.
+    for (let r = 0; r < rounds; r++) {
+      for (let k = 0; k < sizes.length; k++) {
+        const i = (k + r) % sizes.length;
+        const out = await (await workers[i].dispatchFetch(`http://index/?n=${sizes[i]}&samples=${Math.ceil(samples / rounds)}`)).json();
+        for (const f of ["head", "get", "list"]) times[i][f].push(...out[f]);
+      }
+    }
+  } finally {
+    for (const mf of workers) await mf.dispose();
+  }
+  const rows = sizes.map((n, i) => ({ objects: n, headP50Ms: round(p50(times[i].head), 3), getP50Ms: round(p50(times[i].get), 3), listP50Ms: round(p50(times[i].list), 3) }));
+  for (const row of rows) console.log(`scale.index ${JSON.stringify(row)}`);
   rmSync(TMP, { recursive: true, force: true });
-  return { rows: out, bytesPerObject: round(fileBytes / seeded, 0) };
+  return { rows, bytesPerObject: round(bytes / seeded, 0), seedSeconds, rangeTable };
 }
 
 // ── geo ───────────────────────────────────────────────────────────────────────────────────────
@@ -218,6 +331,12 @@ async function geo(writeServiceMs, readServiceMs, samples) {
 // ── run ───────────────────────────────────────────────────────────────────────────────────────
 
 const started = Date.now();
+const loadBefore = os.loadavg();
+if (process.argv.includes("--index-only")) {
+  // Development runs of the index part alone: printed, nothing recorded.
+  console.log(JSON.stringify(await indexScaling(MAX_OBJECTS, SAMPLES, ROUNDS), null, 1));
+  process.exit(0);
+}
 console.log("engines: point read and publish, local D1 vs SQLite Durable Object …");
 const engines = await measureEngines(300);
 console.log(`engines ${JSON.stringify(engines)}`);
@@ -232,7 +351,7 @@ for (const shards of [1, 4, 16]) {
 }
 const geoRows = await geo(serviceMs, readServiceMs, 21);
 for (const r of geoRows) console.log(`scale.geo ${JSON.stringify(r)}`);
-const index = await indexScaling(MAX_OBJECTS, SAMPLES);
+const index = await indexScaling(MAX_OBJECTS, SAMPLES, ROUNDS);
 
 const command = `npm run bench:scale${process.argv.length > 2 ? " -- " + process.argv.slice(2).join(" ") : ""}`;
 const scale = {
@@ -243,6 +362,10 @@ const scale = {
     serviceTimeMs: { d1Publish: round(serviceMs, 3), d1Read: round(readServiceMs, 3), measuredBy: "bench/lib/engines.mjs, local workerd" },
     engines: Object.fromEntries(Object.entries(engines).map(([k, v]) => [k, round(v, 3)])),
     indexBytesPerObject: index.bytesPerObject,
+    indexSeedSeconds: index.seedSeconds,
+    indexRanges: { shards: SHARDS, splitKey: SPLIT_KEY, inRangeTable: index.rangeTable },
+    indexSamples: { perFigure: SAMPLES, rounds: ROUNDS },
+    machineLoad: { before: loadBefore.map((x) => round(x)), after: os.loadavg().map((x) => round(x)), cores: os.cpus().length },
     bucketsInThroughput: 64,
     writersPerBucket: 4,
     geoModel: { regions: REGIONS, localRttMs: LOCAL_RTT_MS, rttMs: RTT_MS },
@@ -274,7 +397,10 @@ simulation layer, so these say little about production latency; the D1 publish t
 |---:|---:|---:|
 ${tp.map((r) => `| ${r.shards} | ${r.writesPerSec} | ${ratio(r.writesPerSec, tp[0].writesPerSec)} |`).join("\n")}
 
-**Index size** (one bucket, seeded into one shard's SQLite file, ${index.bytesPerObject} bytes per object row with its indexes and blob row; p50 ms through the D1 binding, ${SAMPLES} samples each):
+**Index size** (one bucket in two key ranges on two shards, ${SHARDS.join(" and ")}, split at \`${SPLIT_KEY}\`${index.rangeTable ? " (rows in the control database's range table)" : ""};
+seeded straight into the shards' SQLite files, ${index.bytesPerObject} bytes per object with its indexes and blob row; p50 ms through the D1 bindings
+inside workerd, ${SAMPLES} samples per figure, each the mean of ${PER_SAMPLE} queries in a row on random keys (workerd's clock moves in whole ms),
+every size measured in the same ${ROUNDS} interleaved rounds; load average ${scale.info.machineLoad.before[0]} before, ${scale.info.machineLoad.after[0]} after, on ${scale.info.machineLoad.cores} cores):
 
 | Objects | HEAD p50 | GET p50 | List p50 (100 keys) |
 |---:|---:|---:|---:|

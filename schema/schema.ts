@@ -39,6 +39,15 @@ export const buckets = sqliteTable(
      */
     objectCount: integer("object_count").notNull().default(0),
     /**
+     * Bytes by storage class (GetUFileDailyReport's IaStorage / AcStorage; docs/protocol.md §3.6.4),
+     * moved in the same statement as `stored_bytes` by every write, delete, class change and upload
+     * part: `ia_bytes` the IA objects and IA uploads' parts, `archive_bytes` the ARCHIVE and COLD ones.
+     * STANDARD is the rest: `stored_bytes − ia_bytes − archive_bytes`. Additive, backfilled by the
+     * migration that adds them.
+     */
+    iaBytes: integer("ia_bytes").notNull().default(0),
+    archiveBytes: integer("archive_bytes").notNull().default(0),
+    /**
      * The index shard holding the bucket's objects, blobs, uploads and counters (docs/design.md
      * "Scale-out"): a D1 binding name, `DB` or `INDEX_*`. Rows older than sharding default to `DB`,
      * the database they already live in, so the upgrade moves nothing.
@@ -59,6 +68,8 @@ export const buckets = sqliteTable(
      */
     lifecycleAfter: text("lifecycle_after").notNull().default(""),
     lifecyclePassAt: integer("lifecycle_pass_at").notNull().default(0),
+    /** Bucket tags (S3 Put/GetBucketTagging; src/s3/bucket-tagging.ts): JSON array of {Key, Value}, at most 50. Additive. */
+    tags: text("tags").notNull().default("[]"),
   },
   (t) => [uniqueIndex("buckets_name_unique").on(t.name), index("buckets_project_idx").on(t.projectId, t.createdAt)],
 );
@@ -123,6 +134,23 @@ export const objects = sqliteTable(
     acl: text("acl").notNull().default("default"),
     /** Object tags: JSON array of {Key, Value} (at most 10; src/data/tagging.ts). */
     tags: text("tags").notNull().default("[]"),
+    /**
+     * The checksum verified when the object was written (src/core/checksum-record.ts):
+     * `<algorithm>:<FULL_OBJECT|COMPOSITE>:<base64>` (a composite one ends in `-<parts>`), "" when
+     * the write sent none. Moves with the blob on Copy. Additive.
+     */
+    checksum: text("checksum").notNull().default(""),
+    /**
+     * The parts of a multipart object (src/core/object-parts.ts): JSON `{"n","size","last","sums"?}`
+     * (count, the size of every part but the last, the last part's size, each part's checksum), ""
+     * for a single-part object. Serves `?partNumber=N` reads and GetObjectAttributes. Additive.
+     */
+    parts: text("parts").notNull().default(""),
+    /**
+     * SSE-C: base64 MD5 of the customer key the blob was encrypted with (src/core/sse-c.ts), ""
+     * when none. The key itself is never stored. Additive.
+     */
+    ssecKeyMd5: text("ssec_key_md5").notNull().default(""),
   },
   (t) => [
     primaryKey({ columns: [t.bucketId, t.key] }),
@@ -148,6 +176,10 @@ export const uploads = sqliteTable(
     userMeta: text("user_meta").notNull().default("{}"),
     /** The object's `http_headers` once completed (S3 CreateMultipartUpload). Additive. */
     httpHeaders: text("http_headers").notNull().default("{}"),
+    /** S3 CreateMultipartUpload's checksum: `<algorithm>:<FULL_OBJECT|COMPOSITE>`, "" for none. Additive. */
+    checksum: text("checksum").notNull().default(""),
+    /** SSE-C: base64 MD5 of the customer key every part must carry, "" for none (never the key). Additive. */
+    ssecKeyMd5: text("ssec_key_md5").notNull().default(""),
     createdAt: integer("created_at").notNull(),
     /** Last part received; the sweeper aborts uploads idle for too long. */
     touchedAt: integer("touched_at").notNull(),
@@ -171,6 +203,8 @@ export const uploadParts = sqliteTable(
     /** First bytes' Content-Type (part 0 decides the object's MIME). */
     mime: text("mime").notNull().default(""),
     modifiedAt: integer("modified_at").notNull(),
+    /** The part's checksum in its upload's algorithm (base64), "" when the upload has none. Additive. */
+    checksum: text("checksum").notNull().default(""),
   },
   (t) => [primaryKey({ columns: [t.uploadId, t.partNumber] })],
 );
@@ -214,6 +248,9 @@ export const usageDaily = sqliteTable(
     requests: integer("requests").notNull().default(0),
     downloadBytes: integer("download_bytes").notNull().default(0),
     storageByteSeconds: integer("storage_byte_seconds").notNull().default(0),
+    /** The part of `storage_byte_seconds` in IA, and in ARCHIVE/COLD (buckets.ia_bytes, archive_bytes). */
+    iaByteSeconds: integer("ia_byte_seconds").notNull().default(0),
+    archiveByteSeconds: integer("archive_byte_seconds").notNull().default(0),
     /** Objects the lifecycle rules deleted, and moved to IA or ARCHIVE, that day (src/core/lifecycle.ts). */
     lifecycleDeletes: integer("lifecycle_deletes").notNull().default(0),
     lifecycleTransitions: integer("lifecycle_transitions").notNull().default(0),

@@ -138,6 +138,7 @@ export const ERRORS = {
   InvalidTag: e(-91101, 400, "The tag provided was not a valid tag.", "标签无效"),
   NoSuchTagSet: e(-91102, 404, "The TagSet does not exist.", "标签集不存在"),
   InvalidEncryptionAlgorithm: e(-91103, 400, "The encryption request you specified is not valid.", "加密参数无效"),
+  InvalidPartNumber: e(-91104, 416, "The requested partnumber is not satisfiable", "请求的分片号不存在"),
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorName = keyof typeof ERRORS;
@@ -283,6 +284,7 @@ export const S3_CODES = {
   InvalidTag: s3("InvalidTag"),
   NoSuchTagSet: s3("NoSuchTagSet"),
   InvalidEncryptionAlgorithm: s3("InvalidEncryptionAlgorithmError"),
+  InvalidPartNumber: s3("InvalidPartNumber"),
 } as const satisfies Record<ErrorName, S3Code>;
 
 export const fail = (name: ErrorName, detail?: string, headers?: Record<string, string>): never => {

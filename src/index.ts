@@ -1,4 +1,5 @@
 import { accessLine, logAccess, openAccessNote } from "./core/access-log";
+import { countedRequest, countedResponse, type ByteCount } from "./core/counted-body";
 import { settings, type Env } from "./config";
 import { readParams } from "./control/params";
 import { withCors } from "./core/cors";
@@ -16,12 +17,19 @@ import { asApiError, dataError, editHeaders, newRequestIds, withIds, type Reques
  * so a router's per-request URL and query parsing would be work for nothing (bench/results.md).
  * Every answer but the console's own files is isolated as user content (src/core/isolation.ts).
  */
-async function serve(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+async function serve(incoming: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
   const startedAt = Date.now();
   const ids = newRequestIds();
+  // The access log counts the body bytes really read and sent (src/core/counted-body.ts); its line
+  // is written once the response body was sent or abandoned.
+  const bytesIn: ByteCount = { bytes: 0 };
+  const bytesOut: ByteCount = { bytes: 0 };
+  const request = countedRequest(incoming, bytesIn);
   const note = openAccessNote(request);
-  const { front, response } = await answer(request, env, ctx, ids);
-  logAccess(accessLine(request, response, front, note, ids, startedAt));
+  const answered = await answer(request, env, ctx, ids);
+  const { response, sent } = countedResponse(answered.response, request.method, bytesOut);
+  const headersAt = Date.now();
+  ctx.waitUntil(sent.then(() => logAccess(accessLine(request, response, answered.front, note, ids, { startedAt, headersAt, bytesIn, bytesOut }))));
   return response;
 }
 

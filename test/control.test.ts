@@ -196,6 +196,7 @@ describe("DescribeBucket", () => {
       Tag: "",
       HasUserDomain: 0,
       StoredBytes: 0,
+      StoredBytesByClass: { STANDARD: 0, IA: 0, ARCHIVE: 0 },
       ObjectCount: 0,
       Referer: { RefererStatus: "off" },
       CORSRules: [],

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sweepBlobs } from "../src/store/sweeper";
-import { authorization, call, callWithEnv, file, fileUrl, indexOf, newBucket, onEveryShard, put } from "./helpers";
+import { authorization, bucketOn, call, callWithEnv, expectExactCounters, file, fileUrl, indexOf, newBucket, onEveryShard, put, shards } from "./helpers";
 
 /**
  * docs/design.md §4's three invariants:
@@ -239,5 +239,45 @@ describe("invariant 3: blobs leave R2 only when unreferenced", () => {
       .all<{ refcount: number; actual: number }>();
     expect(results.length).toBe(2);
     for (const r of results) expect(r.refcount).toBe(r.actual);
+  });
+
+  it("bytes per storage class stay exact through class-changing writes, copies (across shards too), renames, deletes and uploads", async () => {
+    // The bucket on a shard other than DB (its counters in its anchor there), the copy source on DB.
+    const [[first], [second]] = shards();
+    const [b, other] = [await bucketOn(second), await bucketOn(first)];
+    const cls = (c: string) => ({ "X-Ufile-Storage-Class": c });
+    await put(b, "s", "12345");
+    await put(b, "i", "abc", cls("IA"));
+    await put(b, "i", "abcdef", cls("ARCHIVE")); // an overwrite that changes the class
+    await put(b, "j", "1234", cls("IA"));
+    expect(await expectExactCounters(b)).toEqual({ stored_bytes: 15, object_count: 3, ia_bytes: 4, archive_bytes: 6 });
+    // ClassSwitch, both ways.
+    expect((await file(b, "s", { method: "PUT", query: "storageClass=IA" })).status).toBe(200);
+    expect((await file(b, "j", { method: "PUT", query: "storageClass=STANDARD" })).status).toBe(200);
+    expect(await expectExactCounters(b)).toEqual({ stored_bytes: 15, object_count: 3, ia_bytes: 5, archive_bytes: 6 });
+    // A copy in another class, a copy from another shard, an UploadHit into IA.
+    expect((await file(b, "c", { method: "PUT", headers: { "X-Ufile-Copy-Source": `/${b}/i`, ...cls("COLD") } })).status).toBe(200);
+    await put(other, "x", "xxxxxxx");
+    expect((await file(b, "cx", { method: "PUT", headers: { "X-Ufile-Copy-Source": `/${other}/x`, ...cls("IA") } })).status).toBe(200);
+    const etag = (await file(b, "j", { method: "HEAD" })).headers.get("ETag")!;
+    expect((await file(b, "uploadhit", { method: "POST", query: `Hash=${encodeURIComponent(etag)}&FileName=h&FileSize=4`, signedKey: "h", headers: cls("IA") })).status).toBe(200);
+    expect(await expectExactCounters(b)).toEqual({ stored_bytes: 32, object_count: 6, ia_bytes: 16, archive_bytes: 12 });
+    // A rename over an existing key (the IA "s" replaced by the STANDARD "j"), a delete.
+    expect((await file(b, "j", { method: "PUT", query: "newFileName=s&force=true" })).status).toBe(200);
+    expect((await file(b, "c", { method: "DELETE" })).status).toBe(204);
+    expect(await expectExactCounters(b)).toEqual({ stored_bytes: 21, object_count: 4, ia_bytes: 11, archive_bytes: 6 });
+    // An open IA upload's part counts as IA; a finished ARCHIVE upload moves its bytes from its parts to its object.
+    const initiate = async (key: string, c: string) =>
+      ((await (await file(b, key, { method: "POST", query: "uploads", headers: cls(c) })).json()) as { UploadId: string }).UploadId;
+    const open = await initiate("m", "IA");
+    expect((await file(b, "m", { method: "PUT", query: `uploadId=${open}&partNumber=0`, body: "wxyz" })).status).toBe(200);
+    const done = await initiate("n", "ARCHIVE");
+    const part = await file(b, "n", { method: "PUT", query: `uploadId=${done}&partNumber=0`, body: "123" });
+    expect(await expectExactCounters(b)).toEqual({ stored_bytes: 28, object_count: 4, ia_bytes: 15, archive_bytes: 9 });
+    expect((await file(b, "n", { method: "POST", query: `uploadId=${done}`, body: part.headers.get("ETag")! })).status).toBe(200);
+    expect(await expectExactCounters(b)).toEqual({ stored_bytes: 28, object_count: 5, ia_bytes: 15, archive_bytes: 9 });
+    expect((await file(b, "m", { method: "DELETE", query: `uploadId=${open}` })).status).toBe(200);
+    expect(await expectExactCounters(b)).toEqual({ stored_bytes: 24, object_count: 5, ia_bytes: 11, archive_bytes: 9 });
+    await expectExactCounters(other);
   });
 });

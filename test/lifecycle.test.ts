@@ -2,7 +2,8 @@ import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
-import { control, file, newBucket, put } from "./helpers";
+import { BYTES_PER_GB } from "../src/metering/units";
+import { control, expectExactCounters, file, newBucket, put } from "./helpers";
 
 /**
  * Lifecycle rules at work (issue 22, docs/protocol.md §3.6.3): the cron handler, fired at chosen
@@ -66,16 +67,19 @@ describe("lifecycle rules in the scheduled housekeeping", () => {
     expect(await classOf(bucket, "logs/a.txt")).toBe("IA");
     expect(await classOf(bucket, "logs/b.txt")).toBe("IA");
     expect(await classOf(bucket, "keep/c.txt")).toBe("STANDARD");
+    expect(await expectExactCounters(bucket)).toMatchObject({ stored_bytes: 12, ia_bytes: 10, archive_bytes: 0 });
 
     await cronAt(t0 + 31 * DAY);
     expect(await classOf(bucket, "logs/a.txt")).toBe("ARCHIVE");
     expect(await classOf(bucket, "keep/c.txt")).toBe("STANDARD");
+    expect(await expectExactCounters(bucket)).toMatchObject({ stored_bytes: 12, ia_bytes: 0, archive_bytes: 10 });
 
     await cronAt(t0 + 61 * DAY);
     expect(await classOf(bucket, "logs/a.txt")).toBe(404);
     expect(await classOf(bucket, "logs/b.txt")).toBe(404);
     expect(await classOf(bucket, "keep/c.txt")).toBe("STANDARD");
     expect(await bucketRow(bucket)).toMatchObject({ StoredBytes: 2, ObjectCount: 1 });
+    expect(await expectExactCounters(bucket)).toEqual({ stored_bytes: 2, object_count: 1, ia_bytes: 0, archive_bytes: 0 });
     expect(await lifecycleCounts(BucketId)).toEqual({ deletes: 2, transitions: 4 });
   });
 
@@ -127,6 +131,7 @@ describe("lifecycle rules in the scheduled housekeeping", () => {
       expect(await bucketRow(bucket)).toMatchObject({ StoredBytes: left * 10, ObjectCount: left });
       const { n } = (await index.prepare("SELECT COUNT(*) AS n FROM objects WHERE bucket_id = ?").bind(BucketId).first<{ n: number }>())!;
       expect(n).toBe(left);
+      await expectExactCounters(bucket);
     }
     expect(await lifecycleCounts(BucketId)).toEqual({ deletes: N, transitions: 0 });
     // No row references the blob any more: its R2 bytes and its row are gone.
@@ -152,5 +157,32 @@ describe("lifecycle rules in the scheduled housekeeping", () => {
     expect(body.DataSet[0].Daily[0]).toMatchObject({ Date: day, LifecycleDeletes: 0, LifecycleTransitions: 2 });
     const project = await act({ Action: "GetUFileDailyReport", StartTime: day, EndTime: day });
     expect(project.DataSet[0].Daily[0].LifecycleTransitions).toBeGreaterThanOrEqual(2);
+  });
+
+  it("the daily report's storage by class follows the lifecycle's moves (Storage = STANDARD, IaStorage, AcStorage)", async () => {
+    const bucket = await newBucket();
+    await put(bucket, "std", "x".repeat(1000));
+    await put(bucket, "ia", "x".repeat(2000), { "X-Ufile-Storage-Class": "IA" });
+    await put(bucket, "old/ac", "x".repeat(3000), { "X-Ufile-Storage-Class": "ARCHIVE" });
+    await put(bucket, "move/me", "x".repeat(4000));
+    await createRule(bucket, { Prefix: "move/", IADays: 7 });
+    const t0 = Math.floor(Date.now() / 1000);
+    await cronAt(t0); // the integrator's clock starts for the new bucket
+    await cronAt(t0 + 8 * DAY); // 8 days integrated with move/me in STANDARD, then it moves to IA
+    await cronAt(t0 + 9 * DAY); // one more day, with move/me in IA
+    expect(await expectExactCounters(bucket)).toMatchObject({ stored_bytes: 10_000, ia_bytes: 6000, archive_bytes: 3000 });
+    const gbDays = (bytes: number, days: number) => (bytes * days) / BYTES_PER_GB;
+    const body = await act({ Action: "GetUFileDailyReport", BucketName: bucket, StartTime: t0, EndTime: t0 + 9 * DAY });
+    expect(body.RetCode).toBe(0);
+    const daily = body.DataSet[0].Daily as Record<string, number>[];
+    const sum = (field: string) => daily.reduce((n, d) => n + d[field], 0);
+    expect(sum("Storage")).toBeCloseTo(gbDays(1000, 9) + gbDays(4000, 8), 12);
+    expect(sum("IaStorage")).toBeCloseTo(gbDays(2000, 9) + gbDays(4000, 1), 12);
+    expect(sum("AcStorage")).toBeCloseTo(gbDays(3000, 9), 12);
+    // Total carries the same sums; the project's report holds at least this bucket's.
+    const [total] = body.DataSet[0].Total as Record<string, number>[];
+    for (const field of ["Storage", "IaStorage", "AcStorage"]) expect(total[field]).toBeCloseTo(sum(field), 12);
+    const project = await act({ Action: "GetUFileDailyReport", StartTime: t0, EndTime: t0 + 9 * DAY });
+    expect(project.DataSet[0].Total[0].IaStorage).toBeGreaterThanOrEqual(total.IaStorage - 1e-12);
   });
 });

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { compareKeys } from "../src/store/objects";
 import { authorization, call, file, fileUrl, newBucket, put } from "./helpers";
 
 /** PrefixFileList (`?list`) and ListObjects (`?listobjects`): docs/protocol.md §5.10. */
@@ -16,6 +17,16 @@ const KEYS = ["a/1", "a/2", "a/b/3", "a/b/4", "a/c/5", "a/", "ab", "b", "z/é", 
 beforeAll(async () => {
   b = await newBucket();
   for (const key of KEYS) await put(b, key, `content of ${key}`, { "X-Ufile-Meta-Tag": key.length > 2 ? "long" : "short" });
+});
+
+describe("key order", () => {
+  it("compareKeys orders keys as SQLite does (UTF-8 bytes), where JavaScript's < (UTF-16 units) differs", () => {
+    const keys = ["z/😀", "z/\uFFFD", "z/\uE000", "z/é", "z/~", "z/", "z", "", "z/😀a", "z/\u{10FFFF}"];
+    const bytes = [...keys].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+    expect([...keys].sort(compareKeys)).toEqual(bytes);
+    expect([...keys].sort()).not.toEqual(bytes);
+    expect(compareKeys("z/😀", "z/😀")).toBe(0);
+  });
 });
 
 describe("PrefixFileList", () => {

@@ -334,12 +334,15 @@ describe("recording usage (the data plane's seam)", () => {
     modifiedAt: D,
     storedBytes: 0,
     objectCount: 0,
+    iaBytes: 0,
+    archiveBytes: 0,
     shard: "DB",
     lifecycleRules: "[]",
     refererRule: "{}",
     corsRules: "[]",
     lifecycleAfter: "",
     lifecyclePassAt: 0,
+    tags: "[]",
     owe: 0,
   });
 

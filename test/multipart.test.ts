@@ -655,13 +655,13 @@ describe("the part index (store/uploads.ts)", () => {
     const id = crypto.randomUUID();
     const outcome = await insertUpload(database(env.DB), {
       id, bucketId: bucket.id, key: "k", blobId: crypto.randomUUID(), r2UploadId: "r2", blkSize: BLK,
-      mime: "", storageClass: "STANDARD", userMeta: "{}", httpHeaders: "{}", createdAt: 1, touchedAt: 1,
+      mime: "", storageClass: "STANDARD", userMeta: "{}", httpHeaders: "{}", checksum: "", ssecKeyMd5: "", createdAt: 1, touchedAt: 1,
     }, 100);
     expect(outcome).toBe("inserted");
     return id;
   }
   const part = (uploadId: string, partNumber: number, size: number, etag = `e${partNumber}-${size}`) => ({
-    uploadId, partNumber, size, etag, r2Etag: `r2-${etag}`, blockSha1s: "", mime: "", modifiedAt: 100,
+    uploadId, partNumber, size, etag, r2Etag: `r2-${etag}`, blockSha1s: "", mime: "", modifiedAt: 100, checksum: "",
   });
 
   it("re-checks the size rule atomically when recording, and drops a row whose R2 part was overwritten", async () => {
@@ -687,7 +687,7 @@ describe("the part index (store/uploads.ts)", () => {
     const bucketId = await deleteBucketRows(b);
     const outcome = await insertUpload(database(env.DB), {
       id: crypto.randomUUID(), bucketId, key: "k", blobId: "x", r2UploadId: "r2", blkSize: BLK,
-      mime: "", storageClass: "STANDARD", userMeta: "{}", httpHeaders: "{}", createdAt: 1, touchedAt: 1,
+      mime: "", storageClass: "STANDARD", userMeta: "{}", httpHeaders: "{}", checksum: "", ssecKeyMd5: "", createdAt: 1, touchedAt: 1,
     }, 100);
     expect(outcome).toBe("bucketGone");
   });

@@ -18,6 +18,8 @@ interface Executed {
   /** `batch`, or the method that ran one statement. */
   via: "batch" | "first" | "all" | "run" | "raw" | "exec";
   sql: string[];
+  /** The values bound to a single statement. */
+  values?: unknown[];
 }
 
 class CountingStatement {
@@ -25,24 +27,25 @@ class CountingStatement {
     private readonly log: Executed[],
     readonly sql: string,
     readonly real: D1PreparedStatement,
+    readonly values: unknown[] = [],
   ) {}
   bind(...values: unknown[]): CountingStatement {
-    return new CountingStatement(this.log, this.sql, this.real.bind(...values));
+    return new CountingStatement(this.log, this.sql, this.real.bind(...values), values);
   }
   first(column?: string) {
-    this.log.push({ via: "first", sql: [this.sql] });
+    this.log.push({ via: "first", sql: [this.sql], values: this.values });
     return column === undefined ? this.real.first() : this.real.first(column);
   }
   all() {
-    this.log.push({ via: "all", sql: [this.sql] });
+    this.log.push({ via: "all", sql: [this.sql], values: this.values });
     return this.real.all();
   }
   run() {
-    this.log.push({ via: "run", sql: [this.sql] });
+    this.log.push({ via: "run", sql: [this.sql], values: this.values });
     return this.real.run();
   }
   raw(options?: { columnNames?: boolean }) {
-    this.log.push({ via: "raw", sql: [this.sql] });
+    this.log.push({ via: "raw", sql: [this.sql], values: this.values });
     return options?.columnNames ? this.real.raw({ columnNames: true }) : this.real.raw();
   }
 }
@@ -231,5 +234,53 @@ describe("D1 queries per data-plane request", () => {
     expect(publish.some((q) => /^\s*delete from "uploads"/i.test(q))).toBe(true);
     expect(await (await file(bucket, "mp.bin")).arrayBuffer()).toEqual(bytes.buffer);
     expect((await file(bucket, "mp.bin", { method: "POST", query: `uploadId=${UploadId}`, body: res.headers.get("ETag")! })).status).toBe(404);
+  });
+
+  it("a listing page and an object read cost the rows they return, however large the bucket", async () => {
+    const bucket = await newBucket("private", uniqueName("org"));
+    const index = await indexOf(bucket);
+    // 3,000 rows straight into the bucket's shard, 30 "directories" d00/ … d29/ of 100 keys each,
+    // all on one blob row that counts them, with the bucket's totals to match.
+    const ROWS = 3000;
+    await index.d1.batch([
+      index.d1
+        .prepare(
+          `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ${ROWS - 1})
+           INSERT INTO objects (bucket_id, key, blob_id, size, etag, mime, storage_class, created_at, modified_at)
+           SELECT ?1, printf('d%02d/k%04d', i / 100, i), ?2, 1, 'seeded', 'text/plain', 'STANDARD', 0, 0 FROM n`,
+        )
+        .bind(index.id, `seed-${index.id}`),
+      index.d1.prepare("INSERT INTO blobs (id, bucket_id, size, etag, refcount, created_at) VALUES (?, ?, 1, 'seeded', ?, 0)").bind(`seed-${index.id}`, index.id, ROWS),
+      index.d1.prepare("UPDATE buckets SET stored_bytes = stored_bytes + ?1, object_count = object_count + ?1 WHERE id = ?2").bind(ROWS, index.id),
+    ]);
+
+    /** Rows the index statements of one request read (D1's `rows_read`, each logged read run again). */
+    const rowsRead = async (query: string, key = "", method = "GET") => {
+      const run = instrumented();
+      const res = await file(bucket, key, { method, query, signedKey: query ? "" : key, env: run.env });
+      expect(res.status).toBe(200);
+      let rows = 0;
+      for (const e of run.log) {
+        expect(e.via).not.toBe("batch");
+        const again = await index.d1.prepare(e.sql[0]).bind(...e.values!).all();
+        rows += again.meta.rows_read;
+      }
+      return { rows, queries: run.log.length, body: method === "HEAD" ? null : ((await res.json()) as Record<string, unknown>) };
+    };
+
+    // A page of 10 after a marker deep in the bucket reads about 10 rows, not the keys before the marker.
+    const deep = await rowsRead("listobjects&marker=d25%2Fk2550&max-keys=10");
+    expect((deep.body!.Contents as { Key: string }[]).map((c) => c.Key)).toEqual(Array.from({ length: 10 }, (_, i) => `d25/k${2551 + i}`));
+    expect(deep.rows).toBeLessThanOrEqual(12);
+    const prefixed = await rowsRead("list&prefix=d2&marker=d27%2Fk2790&limit=10");
+    expect((prefixed.body!.DataSet as { FileName: string }[])[0].FileName).toBe("d27/k2791");
+    expect(prefixed.rows).toBeLessThanOrEqual(12);
+    // With a delimiter each common prefix costs one seek past it, which reads at most the rows the
+    // page still wants (11 here), not the 100 keys under the prefix it skips.
+    const dirs = await rowsRead("listobjects&marker=d05%2F&delimiter=%2F&max-keys=10");
+    expect((dirs.body!.CommonPrefixes as { Prefix: string }[]).map((c) => c.Prefix)).toEqual(Array.from({ length: 10 }, (_, i) => `d${String(6 + i).padStart(2, "0")}/`));
+    expect(dirs.rows).toBeLessThanOrEqual(11 * dirs.queries);
+    // HEAD of one key: one row.
+    expect((await rowsRead("", "d17/k1777", "HEAD")).rows).toBe(1);
   });
 });

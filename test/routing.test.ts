@@ -57,6 +57,9 @@ const S3_CASES: Record<S3Operation, Case> = {
   ListBuckets: { method: "GET", path: "/" },
   GetBucketLocation: { method: "GET", path: "/bkt?location" },
   GetBucketAcl: { method: "GET", path: "/bkt?acl" },
+  PutBucketTagging: { method: "PUT", path: "/bkt?tagging" },
+  GetBucketTagging: { method: "GET", path: "/bkt?tagging" },
+  DeleteBucketTagging: { method: "DELETE", path: "/bkt?tagging" },
   PutBucketAcl: { method: "PUT", path: "/bkt?acl" },
   ListObjectVersions: { method: "GET", path: "/bkt?versions" },
   GetObjectAcl: { method: "GET", path: "/bkt/dir/a.txt?acl" },
@@ -64,6 +67,7 @@ const S3_CASES: Record<S3Operation, Case> = {
   GetObjectTagging: { method: "GET", path: "/bkt/dir/a.txt?tagging" },
   PutObjectTagging: { method: "PUT", path: "/bkt/dir/a.txt?tagging" },
   DeleteObjectTagging: { method: "DELETE", path: "/bkt/dir/a.txt?tagging" },
+  GetObjectAttributes: { method: "GET", path: "/bkt/dir/a.txt?attributes" },
   PutBucketLifecycleConfiguration: { method: "PUT", path: "/bkt?lifecycle" },
   GetBucketLifecycleConfiguration: { method: "GET", path: "/bkt?lifecycle" },
   DeleteBucketLifecycle: { method: "DELETE", path: "/bkt?lifecycle" },
@@ -129,4 +133,16 @@ routingMatrix("UFile data-plane routing (src/data/operations.ts)", OPERATIONS, U
 routingMatrix("S3 routing (src/s3/operations.ts)", S3_OPERATIONS, S3_CASES, s3Route, [
   { method: "PUT", path: "/" },
   { method: "POST", path: "/bkt/key" },
+  // A bucket's sub-resources on an object key, and a sub-resource with a method it does not take, are
+  // refused (MethodNotAllowed), never served by the path's plain row (GetObject, PutObject, DeleteObject…).
+  ...["cors", "lifecycle", "location", "uploads", "versions", "delete"].flatMap((sub) =>
+    (["GET", "HEAD", "PUT", "DELETE"] as const).map((method) => ({ method, path: `/bkt/key?${sub}` })),
+  ),
+  { method: "POST", path: "/bkt/key?cors" },
+  { method: "HEAD", path: "/bkt/key?acl" },
+  { method: "HEAD", path: "/bkt/key?tagging" },
+  { method: "HEAD", path: "/bkt?location" },
+  { method: "HEAD", path: "/bkt?cors" },
+  { method: "PUT", path: "/bkt?uploads" },
+  { method: "DELETE", path: "/bkt?location" },
 ]);

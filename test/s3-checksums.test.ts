@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { checksumBase64, checksumFromHeaders, newChecksum, verifyingStream } from "../src/s3/checksums";
 import { toBase64 } from "../src/crypto";
+import { combineCrc, compositeChecksum, requestedUploadChecksum } from "../src/s3/stored-checksums";
 import { ApiError } from "../src/errors";
 
 const text = (s: string) => new TextEncoder().encode(s);
@@ -51,5 +52,45 @@ describe("checksums", () => {
     expect(() => checksumFromHeaders(new Headers({ "x-amz-checksum-crc32": "nope" }))).toThrow(ApiError);
     expect(() => checksumFromHeaders(new Headers({ "x-amz-checksum-crc32": "y/Q5Jg==", "x-amz-checksum-sha1": "qZk+NkcGgWq6PiVxeFDCbJzQ2J0=" }))).toThrow(ApiError);
     expect(checksumFromHeaders(new Headers())).toBeUndefined();
+  });
+
+  it("CRC64/NVME: the check value and ceph/s3-tests' value of 1024 'A's", async () => {
+    // 0xAE8B14860A799888, CRC-64/NVME's standard check value.
+    expect(await checksumBase64("crc64nvme", text("123456789"))).toBe("rosUhgp5mIg=");
+    expect(await checksumBase64("crc64nvme", text("A".repeat(1024)))).toBe("Qeh8oXvGiSo=");
+    expect(await checksumBase64("crc64nvme", new Uint8Array(0))).toBe("AAAAAAAAAAA=");
+  });
+
+  it("a whole object's CRC combines from its parts' CRCs and sizes, for every CRC", async () => {
+    const data = crypto.getRandomValues(new Uint8Array(10_007));
+    const cuts = [0, 4096, 4096, 8192, 10_007]; // an empty part included
+    for (const algorithm of ["crc32", "crc32c", "crc64nvme"] as const) {
+      const parts = [];
+      for (let i = 1; i < cuts.length; i++) {
+        const bytes = data.subarray(cuts[i - 1], cuts[i]);
+        parts.push({ checksum: await checksumBase64(algorithm, bytes), size: bytes.byteLength });
+      }
+      expect(combineCrc(algorithm, parts)).toBe(await checksumBase64(algorithm, data));
+    }
+  });
+
+  it("composite checksums as S3 computes them (ceph/s3-tests' values for three 5 MiB parts)", async () => {
+    const parts = ["275VF5loJr1YYawit0XSHREhkFXYkkPKGuoK0x9VKxI=", "mrHwOfjTL5Zwfj74F05HOQGLdUb7E5szdCbxgUSq6NM=", "Vw7oB/nKQ5xWb3hNgbyfkvDiivl+U+/Dft48nfJfDow="];
+    expect(await compositeChecksum("sha256", parts)).toBe("uWBwpe1dxI4Vw8Gf0X9ynOdw/SS6VBzfWm9giiv1sf4=-3");
+    const crcParts = ["JRTCyQ==", "QoZTGg==", "YAgjqw=="].map((checksum) => ({ checksum, size: 5 * 1024 * 1024 }));
+    expect(combineCrc("crc32", crcParts)).toBe("WgDhBQ==");
+    const nvme = ["L/E4WYn8v98=", "xW1l19VobYM=", "cK5MnNaWrW4="].map((checksum) => ({ checksum, size: 5 * 1024 * 1024 }));
+    expect(combineCrc("crc64nvme", nvme)).toBe("i+6LR0y3eFo=");
+  });
+
+  it("CreateMultipartUpload's algorithm and type follow S3's pairing rules", () => {
+    const h = (o: Record<string, string>) => new Headers(o);
+    expect(requestedUploadChecksum(h({}))).toBeUndefined();
+    expect(requestedUploadChecksum(h({ "x-amz-checksum-algorithm": "SHA256" }))).toEqual({ algorithm: "sha256", type: "COMPOSITE" });
+    expect(requestedUploadChecksum(h({ "x-amz-checksum-algorithm": "CRC64NVME" }))).toEqual({ algorithm: "crc64nvme", type: "FULL_OBJECT" });
+    expect(requestedUploadChecksum(h({ "x-amz-checksum-algorithm": "CRC32", "x-amz-checksum-type": "FULL_OBJECT" }))).toEqual({ algorithm: "crc32", type: "FULL_OBJECT" });
+    expect(() => requestedUploadChecksum(h({ "x-amz-checksum-algorithm": "SHA1", "x-amz-checksum-type": "FULL_OBJECT" }))).toThrow(ApiError);
+    expect(() => requestedUploadChecksum(h({ "x-amz-checksum-algorithm": "MD5" }))).toThrow(ApiError);
+    expect(() => requestedUploadChecksum(h({ "x-amz-checksum-type": "COMPOSITE" }))).toThrow(ApiError);
   });
 });

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { forgetBucket } from "../src/store/buckets";
 import { BOOKMARK_HEADER, forgetBookmarks } from "../src/store/sessions";
-import { file, newBucket } from "./helpers";
+import { bucketOn, file, newBucket } from "./helpers";
 
 /**
  * D1 read replicas (store/sessions.ts): reads through a session never show a writer an older
@@ -187,5 +187,34 @@ describe("reads through D1 read replicas (sessions with bookmarks)", () => {
     const res = await get("m.txt", { [BOOKMARK_HEADER]: "not a bookmark'; --" });
     expect(res.status).toBe(200);
     expect(lag.opened.at(-1)!.localeCompare(res.headers.get(BOOKMARK_HEADER)!)).toBeLessThanOrEqual(0);
+  });
+
+  it("a read opens a session only on the databases it queries, and hands back the client's bookmark for the others", async () => {
+    const b = await bucketOn("INDEX_1");
+    expect((await file(b, "w.txt", text("w"))).status).toBe(200);
+    expect((await file(b, "w.txt", { method: "HEAD" })).status).toBe(200); // the bucket row is now cached
+    const opened: string[] = [];
+    const watched = (name: string, d1: D1Database) =>
+      new Proxy(d1, {
+        get(target, prop) {
+          if (prop === "withSession") return (constraint?: string) => (opened.push(name), target.withSession(constraint));
+          const value: unknown = Reflect.get(target, prop);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+    const controlBookmark = await primaryBookmark(env.DB);
+    const head = await file(b, "w.txt", { method: "HEAD", headers: { [BOOKMARK_HEADER]: controlBookmark }, env: { DB: watched("DB", env.DB), INDEX_1: watched("INDEX_1", env.INDEX_1!) } });
+    expect(head.status).toBe(200);
+    // The object row is on the bucket's shard; the bucket row came from the isolate's cache.
+    expect(opened).toEqual(["INDEX_1"]);
+    const entries = head.headers.get(BOOKMARK_HEADER)!.split(",");
+    expect(entries[0]).toBe(controlBookmark);
+    expect(entries.slice(1)).toEqual([expect.stringMatching(/^INDEX_1=[0-9a-f]+(-[0-9a-f]+)+$/)]);
+
+    // A cold bucket cache: the bucket row is read from the control database, which then opens too.
+    forgetBucket(b);
+    opened.length = 0;
+    expect((await file(b, "w.txt", { method: "HEAD", env: { DB: watched("DB", env.DB), INDEX_1: watched("INDEX_1", env.INDEX_1!) } })).status).toBe(200);
+    expect(opened).toEqual(["DB", "INDEX_1"]);
   });
 });

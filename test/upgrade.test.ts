@@ -15,6 +15,9 @@ const BEFORE_SHARDS = "0005_s3_front.sql";
 
 const OBJECTS = 40;
 
+/** Every fifth seeded object is IA, the rest STANDARD. */
+const classOf = (i: number) => (i % 5 === 1 ? "IA" : "STANDARD");
+
 async function seedOldSchema(db: D1Database, bucketId: string, bucketName: string, now: number): Promise<Map<string, string>> {
   const bodies = new Map<string, string>();
   const statements: D1PreparedStatement[] = [
@@ -37,9 +40,9 @@ async function seedOldSchema(db: D1Database, bucketId: string, bucketName: strin
       db.prepare("INSERT INTO blobs (id, bucket_id, size, etag, refcount, created_at) VALUES (?, ?, ?, ?, 1, ?)").bind(blobId, bucketId, body.length, `etag-${i}`, now),
       db
         .prepare(
-          "INSERT INTO objects (bucket_id, key, blob_id, size, etag, s3_etag, mime, storage_class, user_meta, http_headers, created_at, modified_at) VALUES (?, ?, ?, ?, ?, '', 'text/plain', 'STANDARD', '{}', '{}', ?, ?)",
+          "INSERT INTO objects (bucket_id, key, blob_id, size, etag, s3_etag, mime, storage_class, user_meta, http_headers, created_at, modified_at) VALUES (?, ?, ?, ?, ?, '', 'text/plain', ?, '{}', '{}', ?, ?)",
         )
-        .bind(bucketId, key, blobId, body.length, `etag-${i}`, now, now),
+        .bind(bucketId, key, blobId, body.length, `etag-${i}`, classOf(i), now, now),
     );
   }
   statements.push(db.prepare("UPDATE buckets SET stored_bytes = ?, object_count = ? WHERE id = ?").bind(total, OBJECTS, bucketId));
@@ -63,6 +66,10 @@ describe("upgrade in place from a single database", () => {
     // The upgrade: the migrations, applied to the old database (and to each new shard, as test/setup.ts did).
     await applyD1Migrations(db, env.TEST_MIGRATIONS);
     expect(await db.prepare("SELECT shard FROM buckets WHERE id = ?").bind(bucketId).first("shard")).toBe("DB");
+    // The bytes by class are backfilled from the rows (migration 0008).
+    const iaBytes = [...bodies.values()].reduce((n, b, i) => n + (classOf(i) === "IA" ? b.length : 0), 0);
+    expect(iaBytes).toBeGreaterThan(0);
+    expect(await db.prepare("SELECT ia_bytes, archive_bytes FROM buckets WHERE id = ?").bind(bucketId).first()).toEqual({ ia_bytes: iaBytes, archive_bytes: 0 });
 
     const upgraded = { DB: db };
     for (const [key, body] of bodies) {

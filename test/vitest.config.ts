@@ -47,6 +47,9 @@ function isolatedFromDevVars(): Record<string, string> {
  *   with miniflare's D1/R2/Queues bindings;
  * - `wire`: test/wire/*.test.ts in Node, speaking real HTTP to the Worker served by wrangler dev the way
  *   `npm start` serves it (test/wire/global-setup.ts starts and stops it);
+ * - `wire-clock`: test/wire/*.clock.test.ts, the same over a server of their own: they fire the cron at
+ *   times days ahead, whose housekeeping (stale uploads, orphan blobs, lifecycle) would act on the
+ *   requests of the other wire tests running at the same time;
  * - `static`: test/static/*.test.ts in Node, checks that read the source tree (the import layering).
  * Neither reads the developer's .dev.vars: the workerd project through isolatedFromDevVars(), the wire
  * project through the settings given in test/wire/global-setup.ts.
@@ -87,6 +90,18 @@ export default defineConfig(async () => ({
           name: "wire",
           environment: "node",
           include: ["test/wire/**/*.test.ts"],
+          exclude: ["test/wire/**/*.clock.test.ts"],
+          globalSetup: [here("./wire/global-setup.ts")],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        root: here(".."),
+        test: {
+          name: "wire-clock",
+          environment: "node",
+          include: ["test/wire/**/*.clock.test.ts"],
           globalSetup: [here("./wire/global-setup.ts")],
           testTimeout: 60_000,
           hookTimeout: 120_000,

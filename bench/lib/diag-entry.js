@@ -4,12 +4,13 @@
 //   x-bench-count: on      D1, R2 and Queue calls counted (`GET /__calls` returns the counts since
 //                          the last call and resets them)
 //   x-bench-queue: off     a usage queue whose send does nothing (metering cost ablation)
-//   x-bench-d1: primary    no D1 sessions: `withSession` hands back the binding itself, so every
+//   x-bench-d1: primary    no D1 sessions (on every D1 binding): `withSession` hands back the binding itself, so every
 //                          query goes straight to it with no bookmark kept (read-replica cost ablation)
 //   GET /__model           the latency model's round trips since the last call (d1-model.js)
 //   GET /__micro?piece=…   CPU cost of one piece of the request path (micro.js)
-//   x-bench-model: P/R/L   D1 behind the global-latency model (d1-model.js): P ms round trip to the
-//                          primary, R ms to a nearby replica, replicas L ms behind
+//   x-bench-model: P/R/L   every D1 binding (DB and each INDEX_* shard) behind the global-latency model
+//                          (d1-model.js): P ms round trip to its primary, R ms to a nearby replica,
+//                          replicas L ms behind
 //
 // Each variant's env is built once and reused for every request that asks for it, as workerd
 // passes one env per isolate: edgefile keeps per-env state (its settings, the Drizzle handle per
@@ -17,7 +18,7 @@
 // all of it on every request. Built by `wrangler deploy --dry-run` with this file as the entry.
 import edgefile from "../../src/index";
 import baseline from "../baseline/worker.js";
-import { modeledD1, takeModelStats } from "./d1-model.js";
+import { d1Bindings, modeledD1, takeModelStats } from "./d1-model.js";
 import { micro } from "./micro.js";
 
 let counts = {};
@@ -46,10 +47,13 @@ const statement = (s) => counting(s, "D1", ["first", "all", "run", "raw"], { bin
 const session = (s) => counting(s, "D1", ["batch"], { prepare: statement });
 const upload = (u) => counting(u, "R2", ["uploadPart", "complete", "abort"]);
 
+/** Each D1 binding of `env` (the control database and every index shard) passed through `wrap`. */
+const eachD1 = (env, wrap) => Object.fromEntries(d1Bindings(env).map((name) => [name, wrap(env[name], name)]));
+
 function countingEnv(env) {
   return {
     ...env,
-    DB: counting(env.DB, "D1", ["batch", "exec"], { prepare: statement, withSession: session }),
+    ...eachD1(env, (d1) => counting(d1, "D1", ["batch", "exec"], { prepare: statement, withSession: session })),
     BLOBS: counting(env.BLOBS, "R2", ["get", "put", "head", "delete", "list", "createMultipartUpload"], {
       createMultipartUpload: (p) => p.then(upload),
       resumeMultipartUpload: upload,
@@ -75,10 +79,10 @@ function envFor(env, headers) {
   if (!out) {
     out = count ? countingEnv(env) : { ...env };
     if (queueOff) out.USAGE_QUEUE = noQueue;
-    if (primaryOnly) out.DB = noSessions(env.DB);
+    if (primaryOnly) Object.assign(out, eachD1(env, noSessions));
     if (model) {
       const [primaryMs, replicaMs, lagMs] = model.split("/").map(Number);
-      out.DB = modeledD1(env.DB, { primaryMs, replicaMs, lagMs });
+      Object.assign(out, eachD1(env, (d1, name) => modeledD1(d1, { primaryMs, replicaMs, lagMs }, name)));
     }
     envs.set(key, out);
   }

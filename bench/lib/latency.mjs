@@ -44,6 +44,8 @@ export async function runLatencyModel(port, { distances, replicaMs, lagMs, round
       const lat = { edgefile: [], baseline: [] };
       const errors = { edgefile: 0, baseline: 0 };
       const trips = { edgefile: { primary: 0, replica: 0, catchUpMs: 0, requests: 0 }, baseline: { primary: 0, replica: 0, catchUpMs: 0, requests: 0 } };
+      // Per D1 database (DB, INDEX_*): queries and their locally measured service time (d1-model.js).
+      const databases = { edgefile: {}, baseline: {} };
       for (let r = 0; r < rounds; r++) {
         for (const who of r % 2 === 0 ? ["edgefile", "baseline"] : ["baseline", "edgefile"]) {
           const headers = { "x-bench-target": who, "x-bench-model": `${m.primaryMs}/${m.replicaMs}/${m.lagMs}` };
@@ -62,6 +64,11 @@ export async function runLatencyModel(port, { distances, replicaMs, lagMs, round
           lat[who].push(...res.latencies);
           const t = await modelStats();
           for (const k of ["primary", "replica", "catchUpMs"]) trips[who][k] += t[k];
+          for (const [name, d] of Object.entries(t.databases)) {
+            const sum = (databases[who][name] ??= { queries: 0, serviceMs: 0 });
+            sum.queries += d.queries;
+            sum.serviceMs += d.serviceMs;
+          }
           trips[who].requests += res.total;
           errors[who] += res.errors;
           if (res.errors) log(`latency ${op.label} ${who} @${d} ms: ${res.errors} errors, first: ${res.firstError}`);
@@ -69,10 +76,12 @@ export async function runLatencyModel(port, { distances, replicaMs, lagMs, round
       }
       // Modeled D1 round trips per request (all requests of the runs, warm-up included).
       const per = (who) => ({ primary: trips[who].primary / trips[who].requests, replica: trips[who].replica / trips[who].requests, catchUpMs: trips[who].catchUpMs / trips[who].requests });
+      const service = (who) =>
+        Object.fromEntries(Object.entries(databases[who]).map(([name, d]) => [name, { queriesPerRequest: d.queries / trips[who].requests, meanServiceMs: d.queries === 0 ? 0 : d.serviceMs / d.queries }]));
       const at = {
         ...m,
-        edgefile: { ...percentiles(lat.edgefile), errors: errors.edgefile, trips: per("edgefile") },
-        baseline: { ...percentiles(lat.baseline), errors: errors.baseline, trips: per("baseline") },
+        edgefile: { ...percentiles(lat.edgefile), errors: errors.edgefile, trips: per("edgefile"), databases: service("edgefile") },
+        baseline: { ...percentiles(lat.baseline), errors: errors.baseline, trips: per("baseline"), databases: service("baseline") },
       };
       row.at.push(at);
       const tr = (x) => `${x.trips.primary.toFixed(2)} primary + ${x.trips.replica.toFixed(2)} replica trips`;

@@ -9,6 +9,7 @@ import { Router } from "itty-router";
 import * as schema from "../../schema/schema";
 import { objects } from "../../schema/schema";
 import { accessLine, logAccess, noteAccess, openAccessNote } from "../../src/core/access-log";
+import { countedRequest, countedResponse } from "../../src/core/counted-body";
 import { hmacSha1Base64 } from "../../src/signing.mjs";
 import { parseKey, parseQuery } from "../../src/data/context";
 import { withCors } from "../../src/core/cors";
@@ -45,6 +46,12 @@ let meterEnv;
 const accessRequest = new Request(url, { headers: { "CF-Connecting-IP": "203.0.113.7" } });
 const accessResponse = new Response(null, { status: 200, headers: { "Content-Length": "4096" } });
 const accessIds = { sessionId: "6f1c2a9e-4b7d-4c0e-9a51-3d2f8e7b6a10", debugId: "mg3k2x1a-9f8e7d6c5b4a3921" };
+const body4k = new Uint8Array(4096);
+/** Reads a body to its end, as the runtime does when it sends one. */
+async function readAll(body) {
+  const reader = body.getReader();
+  while (!(await reader.read()).done);
+}
 const tokenPrincipal = { kind: "token", publicKey: "TOKEN_x", scope: { tokenId: "tok_0123456789abcdef" } };
 
 /** Each piece: one request's worth of that work. Async ones are awaited. `slow`: fewer iterations. */
@@ -74,8 +81,20 @@ const PIECES = {
     const note = openAccessNote(accessRequest);
     noteAccess(accessRequest, { bucket: bucket.name, operation: "GetFile", key: row.key });
     noteAccess(accessRequest, { principal: tokenPrincipal });
-    logAccess(accessLine(accessRequest, accessResponse, "ufile", note, accessIds, Date.now()));
+    const now = Date.now();
+    logAccess(accessLine(accessRequest, accessResponse, "ufile", note, accessIds, { startedAt: now, headersAt: now, bytesIn: { bytes: 0 }, bytesOut: { bytes: 4096 } }));
   },
+  // A 4 KiB body read to its end, plainly and through the access log's byte counter
+  // (src/core/counted-body.ts): the difference of each pair is the counter's cost.
+  "4 KiB response body, read": () => readAll(new Response(body4k, { headers: { "Content-Length": "4096" } }).body),
+  "4 KiB response body, read through the byte counter": async () => {
+    const { response, sent } = countedResponse(new Response(body4k, { headers: { "Content-Length": "4096" } }), "GET", { bytes: 0 });
+    await readAll(response.body);
+    await sent;
+  },
+  "4 KiB request body, read": () => readAll(new Request(url, { method: "PUT", body: body4k, headers: { "Content-Length": "4096" } }).body),
+  "4 KiB request body, read through the byte counter": () =>
+    readAll(countedRequest(new Request(url, { method: "PUT", body: body4k, headers: { "Content-Length": "4096" } }), { bytes: 0 }).body),
   "metering fold": (env, ctx) => meterRequest((meterEnv ??= { ...env, USAGE_QUEUE: noQueue, USAGE_FLUSH_MS: "1000" }), ctx, bucket, 4096),
   "JSON response (DescribeBucket size)": () => json({ RetCode: 0, Action: "DescribeBucketResponse", DataSet: [{ ...bucket, Domain: { Src: ["bench.localhost"] } }] }),
   // These two include a D1 query each; their difference is Drizzle's share of a row read.

@@ -28,8 +28,9 @@ async function existingBucket(c: ControlContext, name: string): Promise<BucketRo
 }
 
 /**
- * UFileBucketSet (docs/protocol.md §3.5), plus two edgefile fields the SDKs ignore (docs/ufile.md "Control plane:
- * buckets"): `StoredBytes` (sum of object sizes and open uploads' parts) and `ObjectCount`, both exact as of the last write.
+ * UFileBucketSet (docs/protocol.md §3.5), plus edgefile fields the SDKs ignore (docs/ufile.md "Control plane:
+ * buckets"): `StoredBytes` (sum of object sizes and open uploads' parts), `StoredBytesByClass` (that sum
+ * split into STANDARD, IA and ARCHIVE, which counts COLD too) and `ObjectCount`, all exact as of the last write.
  */
 export function bucketSet(b: BucketRow, fileDomain: string) {
   return {
@@ -46,6 +47,7 @@ export function bucketSet(b: BucketRow, fileDomain: string) {
     Tag: b.tag,
     HasUserDomain: 0,
     StoredBytes: b.storedBytes,
+    StoredBytesByClass: { STANDARD: b.storedBytes - b.iaBytes - b.archiveBytes, IA: b.iaBytes, ARCHIVE: b.archiveBytes },
     ObjectCount: b.objectCount,
     ...ruleFields(b),
   };

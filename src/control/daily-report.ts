@@ -10,8 +10,10 @@ import { reportDays } from "./report";
  * the region, or of one bucket with `BucketName`, as `DataSet: [{Daily: [...], Total: [...]}]`.
  * Every day touched by [StartTime, EndTime] has an item (zeros when nothing was metered).
  *
- * - `Storage`: the day's average stored GB (GB·day integrated by the cron over the day); edgefile
- *   integrates one byte total per bucket, so every class counts here and `IaStorage`/`AcStorage` are 0.
+ * - `Storage`, `IaStorage`, `AcStorage`: the day's average GB stored in STANDARD, in IA and in
+ *   ARCHIVE/COLD (GB·day integrated by the cron over the day from the per-class byte counters;
+ *   STANDARD is the total less the other two). `Total` carries their sums over the range too
+ *   (edgefile's addition: the SDKs' total item has no storage fields).
  * - `Flow`: GB downloaded; `BusyFlow`/`IdleFlow` (a split by hour of day) and `CdnFlow` are 0:
  *   edgefile keeps no hourly split and has no CDN. `IaGetSize`/`AcRestore` are 0 (not metered).
  * - `ApiTimes`: requests in 万次 (10⁴).
@@ -20,7 +22,12 @@ import { reportDays } from "./report";
  */
 
 function amounts(u: UsageTotals | undefined) {
+  const ia = u?.iaByteSeconds ?? 0;
+  const archive = u?.archiveByteSeconds ?? 0;
   return {
+    Storage: gbDays((u?.storageByteSeconds ?? 0) - ia - archive),
+    IaStorage: gbDays(ia),
+    AcStorage: gbDays(archive),
     ApiTimes: tenThousands(u?.requests ?? 0),
     Flow: gigabytes(u?.downloadBytes ?? 0),
     BusyFlow: 0,
@@ -40,18 +47,23 @@ export const getUFileDailyReport: ControlAction = async (c) => {
   }
   const usage = new Map((await dailyUsage(c.db, c.projectId, c.region, from, to, bucketId)).map((u) => [u.day, u]));
   const Daily = [];
-  const total: UsageTotals = { requests: 0, downloadBytes: 0, storageByteSeconds: 0, lifecycleDeletes: 0, lifecycleTransitions: 0 };
+  const total: UsageTotals = {
+    requests: 0,
+    downloadBytes: 0,
+    storageByteSeconds: 0,
+    iaByteSeconds: 0,
+    archiveByteSeconds: 0,
+    lifecycleDeletes: 0,
+    lifecycleTransitions: 0,
+  };
   for (let day = from; day <= to; day += DAY_SECONDS) {
     const u = usage.get(day);
     if (u) for (const k of Object.keys(total) as (keyof UsageTotals)[]) total[k] += u[k];
     Daily.push({
       Date: day,
-      Storage: gbDays(u?.storageByteSeconds ?? 0),
-      IaStorage: 0,
-      AcStorage: 0,
+      ...amounts(u),
       IaGetSize: 0,
       AcRestore: 0,
-      ...amounts(u),
       LifecycleDeletes: u?.lifecycleDeletes ?? 0,
       LifecycleTransitions: u?.lifecycleTransitions ?? 0,
     });

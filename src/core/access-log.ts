@@ -6,7 +6,7 @@ import type { Principal } from "../auth/principal";
  * console, which `wrangler tail` shows, Workers Logs keeps (wrangler.toml `[observability]`) and
  * Logpush exports. The entry (src/index.ts) opens a note per request; the front that serves it
  * fills in what its own operation table decided (operation, bucket, key, principal); the entry
- * writes the line once the response is ready.
+ * writes the line once the response body was sent (or abandoned by the client).
  *
  * A principal is written as `root`, `anonymous` or `token:<token id>`: never a key, public or private.
  */
@@ -59,16 +59,21 @@ export function principalName(p: Principal | undefined): string {
   return p.kind === "root" ? "root" : `token:${p.scope.tokenId}`;
 }
 
-/** A declared length, 0 when absent or not a number (a chunked body's length is not known up front). */
-function declaredLength(headers: Headers, name: string): number {
-  const n = Number(headers.get(name));
-  return Number.isSafeInteger(n) && n > 0 ? n : 0;
+/** What the entry measured of one request: when it came and was answered, and its body bytes. */
+export interface AccessMeasures {
+  startedAt: number;
+  /** When the response's headers were ready. */
+  headersAt: number;
+  /** Bytes of the request body the Worker read (src/core/counted-body.ts). */
+  bytesIn: { bytes: number };
+  /** Bytes of the response body the client took. */
+  bytesOut: { bytes: number };
 }
 
 /**
- * The line for one finished request. Bytes are the declared lengths: the request's body (S3's
- * decoded length for aws-chunked uploads) and the response's (0 for HEAD, whose body is empty).
- * The duration is wall time to the response headers, which inside a Worker advances at I/O.
+ * The line for one finished request. Bytes are those really read and sent (an aws-chunked body
+ * counts its framing, a download the client left counts what it got). The duration is wall time
+ * to the response headers, which inside a Worker advances at I/O.
  */
 export function accessLine(
   request: Request,
@@ -76,10 +81,9 @@ export function accessLine(
   front: string,
   note: AccessNote,
   ids: { sessionId: string; debugId: string },
-  startedAt: number,
+  measures: AccessMeasures,
   now = Date.now(),
 ): AccessLine {
-  const h = request.headers;
   return {
     time: new Date(now).toISOString(),
     requestId: ids.sessionId,
@@ -92,9 +96,9 @@ export function accessLine(
     principal: principalName(note.principal),
     client: clientIp(request),
     status: response.status,
-    bytesIn: declaredLength(h, "x-amz-decoded-content-length") || declaredLength(h, "Content-Length"),
-    bytesOut: request.method === "HEAD" ? 0 : declaredLength(response.headers, "Content-Length"),
-    durationMs: now - startedAt,
+    bytesIn: measures.bytesIn.bytes,
+    bytesOut: measures.bytesOut.bytes,
+    durationMs: measures.headersAt - measures.startedAt,
   };
 }
 

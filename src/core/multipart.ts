@@ -26,6 +26,8 @@ export interface NewUpload {
   meta: Pick<ObjectMeta, "mime" | "storageClass" | "userMeta">;
   /** Standard headers the object will answer with (S3's Content-Disposition & co.). */
   httpHeaders?: Record<string, string>;
+  /** The front's checksum to keep with the upload, stored form (S3's, s3/stored-checksums.ts); none: "". */
+  checksum?: string;
   /** Unix seconds. */
   now: number;
   /** MULTIPART_MAX_OPEN_UPLOADS: the bucket's open uploads, this one included, are at most this many. */
@@ -53,6 +55,8 @@ export async function createUpload(env: Env, db: Database, u: NewUpload): Promis
     storageClass: u.meta.storageClass,
     userMeta: JSON.stringify(u.meta.userMeta),
     httpHeaders: JSON.stringify(u.httpHeaders ?? {}),
+    checksum: u.checksum ?? "",
+    ssecKeyMd5: "",
     createdAt: u.now,
     touchedAt: u.now,
   };

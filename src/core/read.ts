@@ -3,6 +3,12 @@ import { parseRange } from "./range";
 import { getBlob } from "../store/blobs";
 import type { ObjectRow } from "../store/objects";
 
+/** Inclusive byte offsets of an object to serve. */
+export interface ByteSpan {
+  start: number;
+  end: number;
+}
+
 /**
  * An object's bytes as every front's GET answers them: the whole blob (200) or the one range the
  * `Range` header asks for (206 with `Content-Range`), `Content-Length` exact, the body streamed from R2.
@@ -10,13 +16,18 @@ import type { ObjectRow } from "../store/objects";
  * replica may have answered with a row whose blob a newer version already released, and the caller
  * decides whether to ask the primary.
  */
-export async function blobResponse(env: Env, row: ObjectRow, rangeHeader: string | null, headers: Headers): Promise<Response | null> {
-  const range = parseRange(rangeHeader, row.size);
-  const blob = await getBlob(env, row.blobId, range ? { offset: range.start, length: range.end - range.start + 1 } : undefined);
+export function blobResponse(env: Env, row: ObjectRow, rangeHeader: string | null, headers: Headers): Promise<Response | null> {
+  return spanResponse(env, row, parseRange(rangeHeader, row.size), headers);
+}
+
+/** `blobResponse` for a span already chosen (a range, a part of a multipart object; null: everything). A span holds at least one byte. */
+export async function spanResponse(env: Env, row: ObjectRow, span: ByteSpan | null, headers: Headers): Promise<Response | null> {
+  const length = span ? span.end - span.start + 1 : row.size;
+  const blob = await getBlob(env, row.blobId, span ? { offset: span.start, length } : undefined);
   if (!blob) return null;
-  if (range) {
-    headers.set("Content-Range", `bytes ${range.start}-${range.end}/${row.size}`);
-    headers.set("Content-Length", String(range.end - range.start + 1));
+  if (span) {
+    headers.set("Content-Range", `bytes ${span.start}-${span.end}/${row.size}`);
+    headers.set("Content-Length", String(length));
     return new Response(blob.body, { status: 206, headers });
   }
   headers.set("Content-Length", String(row.size));

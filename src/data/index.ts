@@ -10,6 +10,7 @@ import { database } from "../store/db";
 import { findOperation } from "./operations";
 import { meterRequest } from "../metering/events";
 import { noteAccess } from "../core/access-log";
+import { asApiError, dataError } from "../responses";
 
 /**
  * Data plane: `<bucket>.<FILE_DOMAIN>` requests (docs/design.md §3).
@@ -36,17 +37,21 @@ export async function handleData(request: Request, url: URL, env: Env, ctx: Exec
   const db = session.db;
   const bucket = await bucketByName(db, bucketName);
   if (!bucket) throw new ApiError("BucketNotExist", bucketName);
-  const query = parseQuery(url);
-  const key = parseKey(url);
-  const op = findOperation(request, query, key);
-  noteAccess(request, { operation: op?.name, key });
-  if (!op) {
-    throw new ApiError("InvalidRequest", key === "" && request.method !== "POST" ? "an object key is required" : "unsupported operation");
-  }
-  const c: DataContext = { request, url, env, ctx, settings: s, db, bucket, key, query, now: nowSeconds(), operation: op, principal: { kind: "anonymous" } };
-  // Every request that reached a bucket is metered, errors included; the queue send never delays it.
+  // From here every answer, success or error, is about this bucket: its CORS rules decide when it has
+  // some (core/cors.ts), else the built-in permissive headers (src/index.ts adds them to earlier errors).
+  let metered = false;
   let downloadBytes = 0;
   try {
+    const query = parseQuery(url);
+    const key = parseKey(url);
+    const op = findOperation(request, query, key);
+    noteAccess(request, { operation: op?.name, key });
+    if (!op) {
+      throw new ApiError("InvalidRequest", key === "" && request.method !== "POST" ? "an object key is required" : "unsupported operation");
+    }
+    const c: DataContext = { request, url, env, ctx, settings: s, db, bucket, key, query, now: nowSeconds(), operation: op, principal: { kind: "anonymous" } };
+    // Every request that reached an operation of a bucket is metered, errors included; the queue send never delays it.
+    metered = true;
     // PostFile carries its credentials inside the body: it checks access once it has read them.
     if (op.name !== "PostFile") {
       const check = op.access ? await op.access(c) : { signedKeys: [key], target: { key } };
@@ -59,8 +64,8 @@ export async function handleData(request: Request, url: URL, env: Env, ctx: Exec
     return response;
   } catch (err) {
     session.finish(); // a write may have landed before the failure: keep its bookmark
-    throw err;
+    return withBucketCors(dataError(asApiError(err), request.method), UFILE_CORS, request, bucket);
   } finally {
-    meterRequest(env, ctx, bucket, downloadBytes);
+    if (metered) meterRequest(env, ctx, bucket, downloadBytes);
   }
 }

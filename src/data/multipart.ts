@@ -5,6 +5,7 @@ import { ApiError } from "../errors";
 import { json } from "../responses";
 import { getBlob } from "../store/blobs";
 import { getObject, publishBlob } from "../store/objects";
+import { formatParts } from "../core/object-parts";
 import {
   conflictingPart,
   findUpload,
@@ -162,6 +163,7 @@ async function receivePart(
     blockSha1s: stored.hashed.blockSha1s.map(toHex).join(""),
     mime,
     modifiedAt: c.now,
+    checksum: "",
   };
   const outcome = await recordPart(c.db, part, blkSize);
   if (outcome === "gone") throw notFound(id);
@@ -316,7 +318,9 @@ export async function finishMultipartUpload(c: DataContext): Promise<Response> {
   const meta = { mime: finishMime(c, upload, parts), storageClass: upload.storageClass, userMeta, acl: requestedAcl(c.request.headers) };
   // One batch publishes the object and removes the upload's rows. Only one Finish (or Abort, or
   // the sweeper) gets the rows: a concurrent Finish publishes nothing and stops here.
-  const result = await publishBlob(c.db, c.bucket.id, key, { id: upload.blobId, size, etag, s3Etag }, meta, c.now, writeMode(c), finishingUpload(id, c.bucket.id, c.key));
+  // The part layout is kept with the object, so `partNumber` reads (S3's) find each part.
+  const blob = { id: upload.blobId, size, etag, s3Etag, parts: formatParts(parts.map((p) => p.size)) };
+  const result = await publishBlob(c.db, c.bucket.id, key, blob, meta, c.now, writeMode(c), finishingUpload(id, c.bucket.id, c.key));
   if (result.alongResults[result.alongResults.length - 1].results.length === 0) throw notFound(id);
   releaseBlobs(c, result.released);
   await explainUnwritten(c, key, result, () => new ApiError("BucketNotExist"));

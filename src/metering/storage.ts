@@ -9,8 +9,11 @@ import { DAY_SECONDS, dayStart } from "./units";
 /**
  * Storage volume (docs/metering.md): every run adds, per bucket, `stored_bytes × seconds since
  * storage_integration.integrated_at` to `usage_daily.storage_byte_seconds`, split at UTC day
- * boundaries, and moves `integrated_at` to `now`. `buckets.stored_bytes` is kept exact by the
- * data plane, on the bucket's index shard (store/shards.ts; `withIndexTotals` reads it there); the integral takes the value at the end of each interval (≤ one cron period).
+ * boundaries, and moves `integrated_at` to `now`; the bytes in IA and in ARCHIVE/COLD
+ * (`buckets.ia_bytes`, `archive_bytes`) go to `ia_byte_seconds` and `archive_byte_seconds` the
+ * same way, as parts of that total. The counters are kept exact by the data plane, on the bucket's
+ * index shard (store/shards.ts; `withIndexTotals` reads them there); the integral takes the value at
+ * the end of each interval (≤ one cron period).
  *
  * A bucket the integrator has not seen before starts its clock at `now`: nothing is charged for
  * time before the meter saw it, so a deploy never bills for months it did not measure; the cost
@@ -39,6 +42,8 @@ type BucketClock = {
   projectId: string;
   region: string;
   storedBytes: number;
+  iaBytes: number;
+  archiveBytes: number;
   integratedAt: number | null;
 };
 
@@ -53,6 +58,8 @@ export async function integrateStorage(env: Env, now: number): Promise<void> {
         projectId: buckets.projectId,
         region: buckets.region,
         storedBytes: buckets.storedBytes,
+        iaBytes: buckets.iaBytes,
+        archiveBytes: buckets.archiveBytes,
         shard: buckets.shard,
         integratedAt: storageIntegration.integratedAt,
       })
@@ -87,23 +94,26 @@ async function integratePage(db: Database, defaults: Amounts, page: BucketClock[
     for (const [day, seconds] of splitByDay(b.integratedAt, now)) {
       // Bytes × seconds can pass 2^53 (and, above ~97 TiB a day, 2^63): computed exactly, sent as
       // a string; SQL makes it an INTEGER when it fits, else a REAL.
-      const byteSeconds = (BigInt(b.storedBytes) * BigInt(seconds)).toString();
-      usage.push([b.id, b.integratedAt, b.projectId, b.region, day, byteSeconds]);
+      const times = (bytes: number) => (BigInt(bytes) * BigInt(seconds)).toString();
+      usage.push([b.id, b.integratedAt, b.projectId, b.region, day, times(b.storedBytes), times(b.iaBytes), times(b.archiveBytes)]);
     }
     pairs.set(`${b.projectId}\n${b.region}`, [b.projectId, b.region]);
   }
   if (moved.length === 0 && fresh.length === 0) return;
   await batch(db, [
-    sql`INSERT INTO usage_daily (project_id, region, bucket_id, day, storage_byte_seconds)
-      SELECT e.p, e.r, e.b, e.d, e.s
+    sql`INSERT INTO usage_daily (project_id, region, bucket_id, day, storage_byte_seconds, ia_byte_seconds, archive_byte_seconds)
+      SELECT e.p, e.r, e.b, e.d, e.s, e.ia, e.ac
       FROM (SELECT json_extract(value, '$[0]') AS b, json_extract(value, '$[1]') AS f,
                    json_extract(value, '$[2]') AS p, json_extract(value, '$[3]') AS r,
-                   json_extract(value, '$[4]') AS d, CAST(json_extract(value, '$[5]') AS NUMERIC) AS s
+                   json_extract(value, '$[4]') AS d, CAST(json_extract(value, '$[5]') AS NUMERIC) AS s,
+                   CAST(json_extract(value, '$[6]') AS NUMERIC) AS ia, CAST(json_extract(value, '$[7]') AS NUMERIC) AS ac
             FROM json_each(${JSON.stringify(usage)})) AS e
       JOIN storage_integration si ON si.bucket_id = e.b AND si.integrated_at = e.f
       WHERE true
       ON CONFLICT (project_id, region, bucket_id, day) DO UPDATE SET
-        storage_byte_seconds = storage_byte_seconds + excluded.storage_byte_seconds`,
+        storage_byte_seconds = storage_byte_seconds + excluded.storage_byte_seconds,
+        ia_byte_seconds = ia_byte_seconds + excluded.ia_byte_seconds,
+        archive_byte_seconds = archive_byte_seconds + excluded.archive_byte_seconds`,
     sql`UPDATE storage_integration SET integrated_at = ${now}
       FROM (SELECT json_extract(value, '$[0]') AS b, json_extract(value, '$[1]') AS f
             FROM json_each(${JSON.stringify(moved)})) AS m

@@ -7,6 +7,9 @@ export interface UsageTotals {
   requests: number;
   downloadBytes: number;
   storageByteSeconds: number;
+  /** The parts of `storageByteSeconds` in IA, and in ARCHIVE/COLD. */
+  iaByteSeconds: number;
+  archiveByteSeconds: number;
   lifecycleDeletes: number;
   lifecycleTransitions: number;
 }
@@ -16,6 +19,8 @@ const totals = {
   requests: sql<number>`total(${usageDaily.requests})`,
   downloadBytes: sql<number>`total(${usageDaily.downloadBytes})`,
   storageByteSeconds: sql<number>`total(${usageDaily.storageByteSeconds})`,
+  iaByteSeconds: sql<number>`total(${usageDaily.iaByteSeconds})`,
+  archiveByteSeconds: sql<number>`total(${usageDaily.archiveByteSeconds})`,
   lifecycleDeletes: sql<number>`total(${usageDaily.lifecycleDeletes})`,
   lifecycleTransitions: sql<number>`total(${usageDaily.lifecycleTransitions})`,
 };

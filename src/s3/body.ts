@@ -1,7 +1,7 @@
 import { fromBase64, fromHex, toBase64 } from "../crypto";
 import { ApiError } from "../errors";
 import { requestBody, type UploadBody } from "../core/upload";
-import { checksumFromHeaders, checksumHeader, verifyingStream, type ChecksumAlgorithm } from "./checksums";
+import { checksumFromHeaders, checksumHeader, digestStream, verifyingStream, type ChecksumAlgorithm, type ExpectedChecksum } from "./checksums";
 import { announcedTrailer, decodeAwsChunked, decodedContentLength, isStreamingMode } from "./chunked";
 import type { S3Context } from "./context";
 import { UNSIGNED_PAYLOAD } from "./sigv4";
@@ -14,8 +14,8 @@ import { UNSIGNED_PAYLOAD } from "./sigv4";
  */
 export interface S3Body {
   body: UploadBody;
-  /** The checksum the client sent, once verified (echoed in the response). */
-  checksum: () => { header: string; value: string } | undefined;
+  /** The checksum the client sent, once verified (echoed in the response, kept with the object). */
+  checksum: () => ExpectedChecksum | undefined;
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/i;
@@ -23,23 +23,36 @@ const SHA256_HEX = /^[0-9a-f]{64}$/i;
 const pipe = (stream: ReadableStream<Uint8Array>, through: TransformStream<Uint8Array, Uint8Array>[]) =>
   through.reduce((s, t) => s.pipeThrough(t), stream);
 
-export async function s3Body(c: S3Context, bufferLimit = c.settings.maxBufferedBodyBytes): Promise<S3Body> {
+/**
+ * `required`: the checksum algorithm the body must have (a part of an upload created with one).
+ * A body that sends another algorithm is refused; one that sends none gets it computed, so the
+ * part's checksum is known either way.
+ */
+export async function s3Body(c: S3Context, bufferLimit = c.settings.maxBufferedBodyBytes, required?: ChecksumAlgorithm): Promise<S3Body> {
   const headers = c.request.headers;
   const payloadHash = c.auth?.payloadHash ?? UNSIGNED_PAYLOAD;
   const whole = checksumFromHeaders(headers);
-  let verified: { header: string; value: string } | undefined;
-  const echo = (algorithm: ChecksumAlgorithm) => (value: string) => void (verified = { header: checksumHeader(algorithm), value });
+  let verified: ExpectedChecksum | undefined;
+  const echo = (algorithm: ChecksumAlgorithm) => (value: string) => void (verified = { algorithm, value });
   const checks: TransformStream<Uint8Array, Uint8Array>[] = [];
   if (whole) checks.push(verifyingStream(whole.algorithm, () => whole.value, echo(whole.algorithm)));
-
   // `Content-Encoding: aws-chunked` with the body's own SHA-256 signed is a label only (the bytes are
   // verified as sent, and the label is never stored); with UNSIGNED-PAYLOAD it would be ambiguous.
   const chunkedLabel = /(^|,)\s*aws-chunked\s*(,|$)/i.test(headers.get("Content-Encoding") ?? "");
-  if (isStreamingMode(payloadHash) || (chunkedLabel && !SHA256_HEX.test(payloadHash))) {
+  const chunked = isStreamingMode(payloadHash) || (chunkedLabel && !SHA256_HEX.test(payloadHash));
+  const trailer = chunked ? announcedTrailer(headers) : undefined;
+  if (required) {
+    const sent = whole?.algorithm ?? trailer;
+    if (sent && sent !== required) {
+      throw new ApiError("InvalidRequest", `Checksum Type mismatch occurred, expected checksum Type: ${required}, actual checksum Type: ${sent}`);
+    }
+    if (!sent) checks.push(digestStream(required, echo(required)));
+  }
+
+  if (chunked) {
     if (!isStreamingMode(payloadHash)) throw new ApiError("InvalidArgument", `aws-chunked needs a STREAMING-* x-amz-content-sha256 or the body's SHA-256, not ${payloadHash}`);
     if (!c.request.body) throw new ApiError("IncompleteBody", "the aws-chunked body is empty");
     const size = decodedContentLength(headers);
-    const trailer = announcedTrailer(headers);
     const auth = c.auth!;
     const decoded = decodeAwsChunked(c.request.body, {
       mode: payloadHash,
@@ -81,5 +94,5 @@ export function contentMd5(headers: Headers): Uint8Array | undefined {
 
 export const checksumHeaders = (b: S3Body): Record<string, string> => {
   const c = b.checksum();
-  return c ? { [c.header]: c.value } : {};
+  return c ? { [checksumHeader(c.algorithm)]: c.value } : {};
 };

@@ -4,15 +4,18 @@ import { s3Error } from "./errors";
 /**
  * The checksums S3 clients send (`x-amz-checksum-<alg>` as a header or an aws-chunked trailer,
  * base64 of the big-endian digest), computed while a body streams past. CRC32 and CRC32C are
- * table-driven (slicing-by-8: eight table lookups per 8 bytes); SHA-1 and SHA-256 use the
- * runtime's native `crypto.DigestStream`.
+ * table-driven (slicing-by-8: eight table lookups per 8 bytes), CRC64/NVME byte-wise on two
+ * 32-bit halves; SHA-1 and SHA-256 use the runtime's native `crypto.DigestStream`.
  */
 
-export type ChecksumAlgorithm = "crc32" | "crc32c" | "sha1" | "sha256";
-export const CHECKSUM_ALGORITHMS: readonly ChecksumAlgorithm[] = ["crc32", "crc32c", "sha1", "sha256"];
+export type ChecksumAlgorithm = "crc32" | "crc32c" | "crc64nvme" | "sha1" | "sha256";
+export const CHECKSUM_ALGORITHMS: readonly ChecksumAlgorithm[] = ["crc32", "crc32c", "crc64nvme", "sha1", "sha256"];
 
 /** Digest length in bytes, to validate what a client sends before any byte is stored. */
-const DIGEST_BYTES: Record<ChecksumAlgorithm, number> = { crc32: 4, crc32c: 4, sha1: 20, sha256: 32 };
+const DIGEST_BYTES: Record<ChecksumAlgorithm, number> = { crc32: 4, crc32c: 4, crc64nvme: 8, sha1: 20, sha256: 32 };
+
+/** The CRCs (their values combine: a whole object's CRC follows from its parts', `combineCrc`). */
+export const isCrc = (a: ChecksumAlgorithm): boolean => a === "crc32" || a === "crc32c" || a === "crc64nvme";
 
 /** A running checksum. `update` may be called with any chunk sizes; `digest` once at the end. */
 export interface Checksum {
@@ -63,6 +66,50 @@ class Crc implements Checksum {
   }
 }
 
+/** CRC64/NVME's reflected polynomial, split into 32-bit halves. */
+const CRC64NVME_POLY = 0x9a6c9329ac4bc9b5n;
+
+function crc64Tables(poly: bigint): { lo: Uint32Array; hi: Uint32Array } {
+  const lo = new Uint32Array(256);
+  const hi = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = BigInt(n);
+    for (let k = 0; k < 8; k++) c = c & 1n ? poly ^ (c >> 1n) : c >> 1n;
+    lo[n] = Number(c & 0xffffffffn);
+    hi[n] = Number(c >> 32n);
+  }
+  return { lo, hi };
+}
+
+const CRC64NVME_TABLES = crc64Tables(CRC64NVME_POLY);
+
+/** A reflected 64-bit CRC (init and final XOR all ones), on two 32-bit halves to stay off BigInt per byte. */
+class Crc64 implements Checksum {
+  private lo = 0xffffffff;
+  private hi = 0xffffffff;
+  constructor(private readonly t: { lo: Uint32Array; hi: Uint32Array }) {}
+
+  update(bytes: Uint8Array): void {
+    const { lo: tl, hi: th } = this.t;
+    let lo = this.lo;
+    let hi = this.hi;
+    for (let i = 0; i < bytes.byteLength; i++) {
+      const idx = (lo ^ bytes[i]) & 0xff;
+      lo = ((lo >>> 8) | (hi << 24)) ^ tl[idx];
+      hi = (hi >>> 8) ^ th[idx];
+    }
+    this.lo = lo >>> 0;
+    this.hi = hi >>> 0;
+  }
+
+  async digest(): Promise<Uint8Array> {
+    const out = new Uint8Array(8);
+    const view = new DataView(out.buffer);
+    view.setUint32(0, (this.hi ^ 0xffffffff) >>> 0, false);
+    view.setUint32(4, (this.lo ^ 0xffffffff) >>> 0, false);
+    return out;
+  }
+}
 
 export function newChecksum(algorithm: ChecksumAlgorithm): Checksum {
   switch (algorithm) {
@@ -70,6 +117,8 @@ export function newChecksum(algorithm: ChecksumAlgorithm): Checksum {
       return new Crc(CRC32_TABLES);
     case "crc32c":
       return new Crc(CRC32C_TABLES);
+    case "crc64nvme":
+      return new Crc64(CRC64NVME_TABLES);
     case "sha1":
       return new RunningDigest("SHA-1");
     case "sha256":
@@ -141,6 +190,20 @@ export function verifyingStream(
       if (want === undefined) throw s3Error("InvalidRequest", `the ${checksumHeader(algorithm)} trailer is missing`);
       if (got !== want) throw mismatch();
       onDigest?.(got);
+    },
+  });
+}
+
+/** A pass-through stream that computes `algorithm` of what flows and hands the digest (base64) to `onDigest` at the end. */
+export function digestStream(algorithm: ChecksumAlgorithm, onDigest: (base64: string) => void): TransformStream<Uint8Array, Uint8Array> {
+  const checksum = newChecksum(algorithm);
+  return new TransformStream<Uint8Array, Uint8Array>({
+    async transform(chunk, controller) {
+      await checksum.update(chunk);
+      controller.enqueue(chunk);
+    },
+    async flush() {
+      onDigest(toBase64(await checksum.digest()));
     },
   });
 }

@@ -12,7 +12,7 @@ import { checkS3Access } from "./access";
 import { authenticateS3 } from "./auth";
 import type { S3Context } from "./context";
 import { s3ErrorResponse } from "./errors";
-import { findS3Operation, NOT_IMPLEMENTED_HEADERS, unimplementedSubresource } from "./operations";
+import { findS3Operation, namedSubresource, NOT_IMPLEMENTED_HEADERS, unimplementedSubresource } from "./operations";
 import type { Target } from "./operation-spec";
 
 /**
@@ -41,6 +41,16 @@ async function preflightBucket(url: URL, env: Env): Promise<ServedBucket | null>
     return null;
   }
   return name === null ? null : bucketByName(database(env.DB), name);
+}
+
+/**
+ * The bucket whose CORS rules an error answer follows when the request failed before the bucket was
+ * loaded (a bad signature, a refused sub-resource): read (from the isolate's cache) by name; none if
+ * it does not exist or cannot be read, and the built-in headers apply.
+ */
+async function errorBucket(env: Env, name: string | null): Promise<ServedBucket | undefined> {
+  if (name === null) return undefined;
+  return (await bucketByName(database(env.DB), name).catch(() => null)) ?? undefined;
 }
 
 function refuseUnimplemented(query: URLSearchParams, headers: Headers, target: Target): void {
@@ -74,6 +84,7 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
   let resource = url.pathname;
   const s = settings(env);
   let meteredBucket: Parameters<typeof meterRequest>[2] | undefined;
+  let bucketName: string | null = null;
   let downloadBytes = 0;
   try {
     if (request.method === "OPTIONS") {
@@ -83,13 +94,17 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
       return response;
     }
     const address = s3Address(url, s);
+    bucketName = address.bucket;
     resource = address.bucket ? `/${address.bucket}${address.key ? "/" + address.key : ""}` : "/";
     const query = url.searchParams;
     const target: Target = address.bucket === null ? "service" : address.key === "" ? "bucket" : "object";
     refuseUnimplemented(query, request.headers, target);
     const op = findS3Operation(request, query, target);
     noteAccess(request, { operation: op?.name, bucket: address.bucket ?? undefined, key: address.key });
-    if (!op) throw new ApiError("MethodNotAllowed", `${request.method} is not allowed on this ${target}`);
+    if (!op) {
+      const sub = namedSubresource(query);
+      throw new ApiError("MethodNotAllowed", sub ? `${request.method} is not allowed on the ${sub} sub-resource of this ${target}` : `${request.method} is not allowed on this ${target}`);
+    }
     const now = nowSeconds();
     const auth = await authenticateS3(request, url, env, now, address);
     noteAccess(request, { principal: auth.principal });
@@ -114,7 +129,8 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
     return out;
   } catch (err) {
     await drainUnread(request);
-    return withS3Headers(s3ErrorResponse(asApiError(err), request.method, resource, requestId), requestId, request, meteredBucket);
+    const error = s3ErrorResponse(asApiError(err), request.method, resource, requestId);
+    return withS3Headers(error, requestId, request, meteredBucket ?? (await errorBucket(env, bucketName)));
   } finally {
     if (meteredBucket) meterRequest(env, ctx, meteredBucket, downloadBytes);
   }

@@ -23,6 +23,19 @@ import { checksumHeaders, contentMd5, declaredBodySize, s3Body } from "./body";
 import { servedBucket, type S3Context } from "./context";
 import { scheduleUfileEtag } from "../core/ufile-etag";
 import { copySourceRow, publishS3 } from "./objects";
+import { digestStream } from "./checksums";
+import { formatParts } from "../core/object-parts";
+import {
+  checksumElement,
+  completedChecksum,
+  formatStoredChecksum,
+  formatUploadChecksum,
+  parseStoredChecksum,
+  parseUploadChecksum,
+  requestedUploadChecksum,
+  type StoredChecksum,
+  type UploadChecksum,
+} from "./stored-checksums";
 import { isoTime, requestedS3Meta, s3StorageClass } from "./object-headers";
 import { childrenNamed, childText, malformedXml, readXmlDocument, xmlResponse, type XmlNode } from "./xml";
 
@@ -60,6 +73,7 @@ export async function createMultipartUpload(c: S3Context): Promise<Response> {
   assertValidKey(c.key);
   assertNotOwing(bucket);
   const meta = requestedS3Meta(c.request.headers);
+  const checksum = requestedUploadChecksum(c.request.headers);
   const row = await createUpload(c.env, c.db, {
     bucketId: bucket.id,
     bucketName: bucket.name,
@@ -67,10 +81,16 @@ export async function createMultipartUpload(c: S3Context): Promise<Response> {
     blkSize: 0,
     meta,
     httpHeaders: meta.httpHeaders,
+    checksum: formatUploadChecksum(checksum),
     now: c.now,
     maxOpenUploads: c.settings.multipartMaxOpenUploads,
   });
-  return xmlResponse(["InitiateMultipartUploadResult", ["Bucket", bucket.name], ["Key", c.key], ["UploadId", row.id]]);
+  const response = xmlResponse(["InitiateMultipartUploadResult", ["Bucket", bucket.name], ["Key", c.key], ["UploadId", row.id]]);
+  if (checksum) {
+    response.headers.set("x-amz-checksum-algorithm", checksum.algorithm.toUpperCase());
+    response.headers.set("x-amz-checksum-type", checksum.type);
+  }
+  return response;
 }
 
 // ───────────────────────── UploadPart / UploadPartCopy ─────────────────────────
@@ -109,8 +129,12 @@ async function admitPart(c: S3Context, up: UploadRow, index: number, size: numbe
   return blkSize;
 }
 
-/** Stores and records one part (`blkSize`: what `admitPart` answered for it); answers its ETag (the part's MD5). */
-async function putPart(c: S3Context, up: UploadRow, index: number, blkSize: number, body: UploadBody, md5?: Uint8Array): Promise<string> {
+/**
+ * Stores and records one part (`blkSize`: what `admitPart` answered for it); answers its ETag (the
+ * part's MD5). `checksum()`: the part's checksum in the upload's algorithm, known once the body
+ * has streamed ("" when the upload has none).
+ */
+async function putPart(c: S3Context, up: UploadRow, index: number, blkSize: number, body: UploadBody, md5?: Uint8Array, checksum: () => string = () => ""): Promise<string> {
   let stored: { r2Etag: string; hashed: HashResult };
   try {
     stored = await storePart(c.env, up, index, body, { md5: true });
@@ -129,6 +153,7 @@ async function putPart(c: S3Context, up: UploadRow, index: number, blkSize: numb
     blockSha1s: stored.hashed.blockSha1s.map(toHex).join(""),
     mime: "",
     modifiedAt: c.now,
+    checksum: checksum(),
   };
   const outcome = await recordPart(c.db, part, blkSize);
   if (outcome === "gone") throw noSuchUpload();
@@ -144,9 +169,10 @@ export async function uploadPart(c: S3Context): Promise<Response> {
   // Refused on arrival when the declared size breaks the equal-size rule, before the body is touched.
   const declared = declaredBodySize(c.request.headers);
   const admitted = declared === null ? null : await admitPart(c, up, index, declared);
-  const body = await s3Body(c, MIN_PART * 2);
+  const algorithm = parseUploadChecksum(up.checksum)?.algorithm;
+  const body = await s3Body(c, MIN_PART * 2, algorithm);
   const blkSize = admitted ?? (await admitPart(c, up, index, body.body.size));
-  const etag = await putPart(c, up, index, blkSize, body.body, md5);
+  const etag = await putPart(c, up, index, blkSize, body.body, md5, () => (algorithm ? (body.checksum()?.value ?? "") : ""));
   return new Response(null, { status: 200, headers: { ETag: `"${etag}"`, ...checksumHeaders(body) } });
 }
 
@@ -172,22 +198,40 @@ export async function uploadPartCopy(c: S3Context): Promise<Response> {
   const blkSize = await admitPart(c, up, index, length);
   const blob = length === 0 ? null : await getBlob(c.env, row.blobId, range ? { offset: range.start, length } : undefined);
   if (length > 0 && !blob) throw new Error(`blob ${row.blobId} is missing from R2`);
-  const body: UploadBody = blob ? { size: length, stream: blob.body } : { size: 0, buffered: new Uint8Array(0) };
-  const etag = await putPart(c, up, index, blkSize, body);
-  return xmlResponse(["CopyPartResult", ["LastModified", isoTime(c.now)], ["ETag", `"${etag}"`]]);
+  // The part's checksum in the upload's algorithm is computed as the bytes are copied.
+  const algorithm = parseUploadChecksum(up.checksum)?.algorithm;
+  let checksum = "";
+  const bytes = blob ? blob.body : new Response(new Uint8Array(0)).body!;
+  const stream = algorithm ? bytes.pipeThrough(digestStream(algorithm, (v) => void (checksum = v))) : bytes;
+  const body: UploadBody = { size: length, stream };
+  const etag = await putPart(c, up, index, blkSize, body, undefined, () => checksum);
+  return xmlResponse([
+    "CopyPartResult",
+    ["LastModified", isoTime(c.now)],
+    ["ETag", `"${etag}"`],
+    algorithm ? [checksumElement(algorithm), checksum] : [],
+  ]);
 }
 
 // ───────────────────────── Complete ─────────────────────────
 
 const MAX_COMPLETE_BODY = 4 * 1024 * 1024;
 
+/** A part a CompleteMultipartUpload body lists: 1-based number, ETag, the checksum it names (`Checksum<ALG>`), if any. */
+interface ListedPart {
+  number: number;
+  etag: string;
+  checksums: Record<string, string>;
+}
+
 /** The CompleteMultipartUpload body: parts by 1-based number with their ETags, ascending (repeats collapsed). */
-async function requestedParts(c: S3Context): Promise<{ number: number; etag: string }[]> {
+async function requestedParts(c: S3Context): Promise<ListedPart[]> {
   const root = await readXmlDocument(c.request.body, MAX_COMPLETE_BODY, "CompleteMultipartUpload");
-  const listed = childrenNamed(root, "Part").map((p) => {
+  const listed: ListedPart[] = childrenNamed(root, "Part").map((p) => {
     const n = childText(p, "PartNumber") ?? "";
     if (!/^\d{1,5}$/.test(n)) throw malformedXml("a <Part> needs a <PartNumber>");
-    return { number: Number(n), etag: (childText(p, "ETag") ?? "").replace(/"/g, "").trim() };
+    const checksums = Object.fromEntries(p.children.filter((e) => e.name.startsWith("Checksum")).map((e) => [e.name, (e.text ?? "").trim()]));
+    return { number: Number(n), etag: (childText(p, "ETag") ?? "").replace(/"/g, "").trim(), checksums };
   });
   if (listed.length === 0) throw malformedXml("You must specify at least one part");
   listed.forEach((p, i) => {
@@ -197,13 +241,20 @@ async function requestedParts(c: S3Context): Promise<{ number: number; etag: str
   return listed.filter((p, i) => i === listed.length - 1 || listed[i + 1].number !== p.number);
 }
 
-/** The recorded parts the body names, checked: present, same ETag, sizes R2 accepts. */
-function chosenParts(listed: { number: number; etag: string }[], recorded: PartRow[]): PartRow[] {
+/**
+ * The recorded parts the body names, checked: present, same ETag, the same checksum when the body
+ * names the upload's (`checksum`), sizes R2 accepts.
+ */
+function chosenParts(listed: ListedPart[], recorded: PartRow[], checksum: UploadChecksum | undefined): PartRow[] {
   const byNumber = new Map(recorded.map((p) => [p.partNumber + 1, p]));
-  const parts = listed.map(({ number, etag }) => {
+  const parts = listed.map(({ number, etag, checksums }) => {
     const p = byNumber.get(number);
     if (!p || p.etag !== etag) {
       throw new ApiError("InvalidPart", `One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag (part ${number}).`);
+    }
+    const named = checksum ? checksums[checksumElement(checksum.algorithm)] : undefined;
+    if (named !== undefined && named !== p.checksum) {
+      throw new ApiError("InvalidPart", `The ${checksumElement(checksum!.algorithm)} of part ${number} does not match the checksum it was uploaded with.`);
     }
     return p;
   });
@@ -224,7 +275,10 @@ export async function completeMultipartUpload(c: S3Context): Promise<Response> {
   const up = await findUpload(c.db, uploadIdOf(c), bucket.id, c.key);
   if (!up) return completedAgain(c);
   const listed = await requestedParts(c);
-  const parts = chosenParts(listed, await listParts(c.db, up.id));
+  const uploadChecksum = parseUploadChecksum(up.checksum);
+  const parts = chosenParts(listed, await listParts(c.db, up.id), uploadChecksum);
+  const checksum = uploadChecksum ? await completedChecksum(uploadChecksum, parts) : undefined;
+  checkSentChecksum(c.request.headers, checksum);
   const size = parts.reduce((n, p) => n + p.size, 0);
   const s3Etag = await completeBlob(c.env, up, parts, size);
   if (!(await claimUpload(c.db, up.id, bucket.id, c.key))) return completedAgain(c);
@@ -232,12 +286,32 @@ export async function completeMultipartUpload(c: S3Context): Promise<Response> {
   const aligned = parts.slice(0, -1).every((p) => p.size % ETAG_BLOCK === 0);
   const etag = aligned ? await etagFromBlocks(windowsOf(parts)) : s3Etag;
   const meta = { mime: up.mime || "binary/octet-stream", storageClass: up.storageClass, userMeta: JSON.parse(up.userMeta), httpHeaders: JSON.parse(up.httpHeaders) };
-  await publishS3(c, c.principal, bucket.id, c.key, { id: up.blobId, size, etag, s3Etag }, meta);
+  const blob = {
+    id: up.blobId,
+    size,
+    etag,
+    s3Etag,
+    checksum: formatStoredChecksum(checksum),
+    parts: formatParts(parts.map((p) => p.size), uploadChecksum ? parts.map((p) => p.checksum) : undefined),
+  };
+  await publishS3(c, c.principal, bucket.id, c.key, blob, meta);
   if (!aligned) scheduleUfileEtag(c, up.blobId);
-  return completeResult(c, s3Etag);
+  return completeResult(c, s3Etag, checksum);
 }
 
-function completeResult(c: S3Context, s3Etag: string): Response {
+/**
+ * The object checksum a CompleteMultipartUpload names (`x-amz-checksum-<alg>`), if any, must be
+ * the one the parts make: BadDigest otherwise, and nothing is completed.
+ */
+function checkSentChecksum(headers: Headers, computed: StoredChecksum | undefined): void {
+  const sent = [...headers].find(([name]) => /^x-amz-checksum-(crc32|crc32c|crc64nvme|sha1|sha256)$/.test(name));
+  if (!sent) return;
+  if (!computed || sent[0] !== `x-amz-checksum-${computed.algorithm}` || sent[1].trim() !== computed.value) {
+    throw new ApiError("BadDigest", `The ${sent[0]} you specified did not match the checksum of the parts.`);
+  }
+}
+
+function completeResult(c: S3Context, s3Etag: string, checksum: StoredChecksum | undefined): Response {
   const location = new URL(c.url);
   location.search = "";
   return xmlResponse([
@@ -246,6 +320,7 @@ function completeResult(c: S3Context, s3Etag: string): Response {
     ["Bucket", servedBucket(c).name],
     ["Key", c.key],
     ["ETag", `"${s3Etag}"`],
+    checksum ? [[checksumElement(checksum.algorithm), checksum.value], ["ChecksumType", checksum.type]] : [],
   ]);
 }
 
@@ -257,7 +332,7 @@ async function completedAgain(c: S3Context): Promise<Response> {
   const row = await getObject(c.db, servedBucket(c).id, c.key);
   if (!row || row.blobId !== uploadIdOf(c)) throw noSuchUpload();
   await requestedParts(c);
-  return completeResult(c, row.s3Etag);
+  return completeResult(c, row.s3Etag, parseStoredChecksum(row.checksum));
 }
 
 // ───────────────────────── Abort, ListParts, ListMultipartUploads ─────────────────────────
@@ -282,6 +357,7 @@ export async function listPartsOp(c: S3Context): Promise<Response> {
   const rows = await listParts(c.db, up.id, markerGiven ? marker : 0, maxParts + 1);
   const page = rows.slice(0, maxParts);
   const ownerId = servedBucket(c).projectId;
+  const checksum = parseUploadChecksum(up.checksum);
   return xmlResponse([
     "ListPartsResult",
     ["Bucket", servedBucket(c).name],
@@ -294,7 +370,15 @@ export async function listPartsOp(c: S3Context): Promise<Response> {
     ["Initiator", ["ID", ownerId], ["DisplayName", ownerId]],
     ownerNode(ownerId),
     ["StorageClass", s3StorageClass(up.storageClass)],
-    page.map((p): XmlNode => ["Part", ["PartNumber", p.partNumber + 1], ["LastModified", isoTime(p.modifiedAt)], ["ETag", `"${p.etag}"`], ["Size", p.size]]),
+    checksum ? [["ChecksumAlgorithm", checksum.algorithm.toUpperCase()], ["ChecksumType", checksum.type]] : [],
+    page.map((p): XmlNode => [
+      "Part",
+      ["PartNumber", p.partNumber + 1],
+      ["LastModified", isoTime(p.modifiedAt)],
+      ["ETag", `"${p.etag}"`],
+      ["Size", p.size],
+      checksum && p.checksum ? [checksumElement(checksum.algorithm), p.checksum] : [],
+    ]),
   ]);
 }
 

@@ -2,10 +2,11 @@ import { ApiError } from "../errors";
 import { publishObject, releaseBlobs, storeBlob } from "../core/upload";
 import { assertValidKey } from "../core/keys";
 import { isReadable } from "../core/object-headers";
-import { parseRange } from "../core/range";
 import { assertNotOwing } from "../metering/quotas";
 import { newBlobId } from "../store/blobs";
-import { blobResponse } from "../core/read";
+import { spanResponse } from "../core/read";
+import { readSpan } from "./read-span";
+import { formatStoredChecksum } from "./stored-checksums";
 import { requestedTags } from "./tagging";
 import { requestedObjectAcl } from "./acl";
 import { copyObject, deleteObject, getObject, NO_TAGS, type NewBlob, type ObjectMeta, type ObjectRow } from "../store/objects";
@@ -39,7 +40,8 @@ export async function putObject(c: S3Context): Promise<Response> {
   const md5 = contentMd5(c.request.headers);
   const body = await s3Body(c);
   const blob = await storeBlob(c.env, newBlobId(), body.body, { storageClass: meta.storageClass, md5 });
-  await publishS3(c, c.principal, bucket.id, c.key, blob, meta);
+  const sent = body.checksum();
+  await publishS3(c, c.principal, bucket.id, c.key, { ...blob, checksum: formatStoredChecksum(sent && { ...sent, type: "FULL_OBJECT" }) }, meta);
   return new Response(null, { status: 200, headers: { ETag: `"${blob.s3Etag}"`, ...checksumHeaders(body) } });
 }
 
@@ -63,7 +65,7 @@ export async function getObjectOp(c: S3Context): Promise<Response> {
   assertNotOwing(servedBucket(c));
   if (!isReadable(row, c.now)) throw new ApiError("NotRestored", "The operation is not valid for the object's storage class (restore it first).");
   applyResponseOverrides(headers, c.query, c.principal.kind === "anonymous");
-  const response = await blobResponse(c.env, row, c.request.headers.get("Range"), headers);
+  const response = await spanResponse(c.env, row, readSpan(c, row, headers), headers);
   if (!response) throw new Error(`blob ${row.blobId} of ${c.bucketName}/${c.key} is missing from R2`);
   return response;
 }
@@ -73,7 +75,7 @@ export async function headObject(c: S3Context): Promise<Response> {
   const headers = s3ObjectHeaders(row, c.now);
   if (checkS3Preconditions(c.request.headers, row) === "notModified") return notModified(headers);
   applyResponseOverrides(headers, c.query, c.principal.kind === "anonymous");
-  const range = parseRange(c.request.headers.get("Range"), row.size);
+  const range = readSpan(c, row, headers);
   if (range) {
     headers.set("Content-Range", `bytes ${range.start}-${range.end}/${row.size}`);
     headers.set("Content-Length", String(range.end - range.start + 1));

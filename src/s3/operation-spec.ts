@@ -19,6 +19,9 @@ export const S3_OPERATION_NAMES = [
   "PutBucketCors",
   "GetBucketCors",
   "DeleteBucketCors",
+  "PutBucketTagging",
+  "GetBucketTagging",
+  "DeleteBucketTagging",
   "ListObjectVersions",
   "ListMultipartUploads",
   "ListObjectsV2",
@@ -33,6 +36,7 @@ export const S3_OPERATION_NAMES = [
   "GetObjectTagging",
   "PutObjectTagging",
   "DeleteObjectTagging",
+  "GetObjectAttributes",
   "CreateMultipartUpload",
   "CompleteMultipartUpload",
   "UploadPartCopy",
@@ -73,7 +77,12 @@ export interface S3OperationSpec {
   name: S3Operation;
   method: "GET" | "HEAD" | "PUT" | "POST" | "DELETE";
   target: Target;
-  /** A sub-resource the row serves (`?tagging`): it must be in the query, and is then no longer NotImplemented on this target. */
+  /**
+   * A sub-resource the row serves (`?tagging`, `?cors`): it must be in the query, and is then no longer
+   * NotImplemented on this target. A query naming a sub-resource that any row serves matches only
+   * rows serving it (operations.ts `findS3Operation`): a bucket's `?cors` on an object key is refused,
+   * never answered by GetObject.
+   */
   sub?: string;
   when?: (q: URLSearchParams, request: Request) => boolean;
   run: (c: S3Context) => Promise<Response>;

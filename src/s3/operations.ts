@@ -17,6 +17,8 @@ import { deleteBucketCors, getBucketCors, putBucketCors } from "./bucket-cors";
 import { deleteBucketLifecycle, getBucketLifecycle, putBucketLifecycle } from "./lifecycle";
 import { getBucketAcl, getObjectAclOp, putBucketAcl, putObjectAclOp } from "./acl";
 import { deleteObjectTaggingOp, getObjectTaggingOp, putObjectTaggingOp } from "./tagging";
+import { getObjectAttributes } from "./object-attributes";
+import { deleteBucketTagging, getBucketTagging, putBucketTagging } from "./bucket-tagging";
 
 const has = (...names: string[]) => (q: URLSearchParams) => names.every((n) => q.has(n));
 const copying = (_q: URLSearchParams, r: Request) => r.headers.has("x-amz-copy-source");
@@ -36,24 +38,28 @@ export const S3_OPERATIONS = [
   { name: "ListBuckets", method: "GET", target: "service", run: listAllBuckets, rights: [["LIST", "service"]], credentials: HEADER },
 
   // Bucket configuration (issue 22): the root key only, as bucket creation and deletion.
-  { name: "PutBucketLifecycleConfiguration", method: "PUT", target: "bucket", when: has("lifecycle"), run: putBucketLifecycle, rootOnly: true, rights: [], credentials: HEADER },
-  { name: "GetBucketLifecycleConfiguration", method: "GET", target: "bucket", when: has("lifecycle"), run: getBucketLifecycle, rootOnly: true, rights: [], credentials: HEADER },
-  { name: "DeleteBucketLifecycle", method: "DELETE", target: "bucket", when: has("lifecycle"), run: deleteBucketLifecycle, rootOnly: true, rights: [], credentials: HEADER },
-  { name: "PutBucketCors", method: "PUT", target: "bucket", when: has("cors"), run: putBucketCors, rootOnly: true, rights: [], credentials: HEADER },
-  { name: "GetBucketCors", method: "GET", target: "bucket", when: has("cors"), run: getBucketCors, rootOnly: true, rights: [], credentials: HEADER },
-  { name: "DeleteBucketCors", method: "DELETE", target: "bucket", when: has("cors"), run: deleteBucketCors, rootOnly: true, rights: [], credentials: HEADER },
+  { name: "PutBucketLifecycleConfiguration", sub: "lifecycle", method: "PUT", target: "bucket", run: putBucketLifecycle, rootOnly: true, rights: [], credentials: HEADER },
+  { name: "GetBucketLifecycleConfiguration", sub: "lifecycle", method: "GET", target: "bucket", run: getBucketLifecycle, rootOnly: true, rights: [], credentials: HEADER },
+  { name: "DeleteBucketLifecycle", sub: "lifecycle", method: "DELETE", target: "bucket", run: deleteBucketLifecycle, rootOnly: true, rights: [], credentials: HEADER },
+  { name: "PutBucketCors", sub: "cors", method: "PUT", target: "bucket", run: putBucketCors, rootOnly: true, rights: [], credentials: HEADER },
+  { name: "GetBucketCors", sub: "cors", method: "GET", target: "bucket", run: getBucketCors, rootOnly: true, rights: [], credentials: HEADER },
+  { name: "DeleteBucketCors", sub: "cors", method: "DELETE", target: "bucket", run: deleteBucketCors, rootOnly: true, rights: [], credentials: HEADER },
 
+  // Bucket tags: read with the right to list the bucket, written by the root key only (bucket configuration).
+  { name: "PutBucketTagging", sub: "tagging", method: "PUT", target: "bucket", run: putBucketTagging, rootOnly: true, rights: [], credentials: HEADER },
+  { name: "GetBucketTagging", sub: "tagging", method: "GET", target: "bucket", run: getBucketTagging, rights: [["LIST", "bucket"]], credentials: SIGNED },
+  { name: "DeleteBucketTagging", sub: "tagging", method: "DELETE", target: "bucket", run: deleteBucketTagging, rootOnly: true, rights: [], credentials: HEADER },
   { name: "GetBucketAcl", sub: "acl", method: "GET", target: "bucket", run: getBucketAcl, rights: [["LIST", "bucket"]], credentials: SIGNED },
   { name: "PutBucketAcl", sub: "acl", method: "PUT", target: "bucket", run: putBucketAcl, rootOnly: true, rights: [], credentials: HEADER },
-  { name: "GetBucketLocation", method: "GET", target: "bucket", when: has("location"), run: getBucketLocation, rights: [["LIST", "bucket"]], credentials: SIGNED },
-  { name: "ListMultipartUploads", method: "GET", target: "bucket", when: has("uploads"), run: listMultipartUploads, rights: LIST, credentials: SIGNED },
-  { name: "ListObjectVersions", method: "GET", target: "bucket", when: has("versions"), run: listObjectVersions, rights: LIST, credentials: SIGNED },
+  { name: "GetBucketLocation", sub: "location", method: "GET", target: "bucket", run: getBucketLocation, rights: [["LIST", "bucket"]], credentials: SIGNED },
+  { name: "ListMultipartUploads", sub: "uploads", method: "GET", target: "bucket", run: listMultipartUploads, rights: LIST, credentials: SIGNED },
+  { name: "ListObjectVersions", sub: "versions", method: "GET", target: "bucket", run: listObjectVersions, rights: LIST, credentials: SIGNED },
   { name: "ListObjectsV2", method: "GET", target: "bucket", when: (q) => q.get("list-type") === "2", run: listObjectsV2, rights: LIST, credentials: SIGNED },
   { name: "ListObjects", method: "GET", target: "bucket", run: listObjectsV1, rights: LIST, credentials: SIGNED },
   { name: "HeadBucket", method: "HEAD", target: "bucket", run: headBucket, rights: [["LIST", "bucket"]], credentials: SIGNED },
   { name: "CreateBucket", method: "PUT", target: "bucket", run: createBucket, rootOnly: true, rights: [], credentials: HEADER },
   { name: "DeleteBucket", method: "DELETE", target: "bucket", run: deleteBucket, rootOnly: true, rights: [], credentials: HEADER },
-  { name: "DeleteObjects", method: "POST", target: "bucket", when: has("delete"), run: deleteObjects, rights: [["DELETE", "key"]], credentials: HEADER, bodyKeys: true },
+  { name: "DeleteObjects", sub: "delete", method: "POST", target: "bucket", run: deleteObjects, rights: [["DELETE", "key"]], credentials: HEADER, bodyKeys: true },
   { name: "PostObject", method: "POST", target: "bucket", when: isForm, run: postObject, rights: WRITE_KEY_ACL, credentials: ["form"], bodyKeys: true },
 
   { name: "GetObjectAcl", sub: "acl", method: "GET", target: "object", run: getObjectAclOp, rights: READ_KEY, credentials: SIGNED },
@@ -61,8 +67,9 @@ export const S3_OPERATIONS = [
   { name: "GetObjectTagging", sub: "tagging", method: "GET", target: "object", run: getObjectTaggingOp, rights: READ_KEY, credentials: SIGNED },
   { name: "PutObjectTagging", sub: "tagging", method: "PUT", target: "object", run: putObjectTaggingOp, rights: [["UPDATE", "key"]], credentials: SIGNED },
   { name: "DeleteObjectTagging", sub: "tagging", method: "DELETE", target: "object", run: deleteObjectTaggingOp, rights: [["UPDATE", "key"]], credentials: SIGNED },
+  { name: "GetObjectAttributes", sub: "attributes", method: "GET", target: "object", run: getObjectAttributes, rights: READ_KEY, credentials: SIGNED },
 
-  { name: "CreateMultipartUpload", method: "POST", target: "object", when: has("uploads"), run: createMultipartUpload, rights: WRITE_KEY, credentials: SIGNED },
+  { name: "CreateMultipartUpload", sub: "uploads", method: "POST", target: "object", run: createMultipartUpload, rights: WRITE_KEY, credentials: SIGNED },
   { name: "CompleteMultipartUpload", method: "POST", target: "object", when: has("uploadId"), run: completeMultipartUpload, rights: WRITE_KEY, credentials: SIGNED },
   { name: "UploadPartCopy", method: "PUT", target: "object", when: (q, r) => q.has("uploadId") && copying(q, r), run: uploadPartCopy, rights: [["WRITE", "key"], ["READ", "source"]], credentials: HEADER },
   { name: "UploadPart", method: "PUT", target: "object", when: has("uploadId"), run: uploadPart, rights: WRITE_KEY, credentials: SIGNED },
@@ -107,9 +114,22 @@ export const NOT_IMPLEMENTED_HEADERS = [
 ] as const;
 
 
+/**
+ * Every sub-resource a row serves (`?cors`, `?lifecycle`, `?uploads`, `?acl`, …). A query naming one
+ * selects among the rows serving it only: where none serves it for this method and target (a bucket's
+ * `?cors` or `?lifecycle` on an object key, a HEAD of `?location`), the request is refused
+ * (MethodNotAllowed, `namedSubresource`), never answered by the plain row of the path (GetObject's bytes).
+ */
+const SERVED_SUBRESOURCES: readonly string[] = [...new Set((S3_OPERATIONS as readonly S3OperationSpec[]).flatMap((op) => (op.sub ? [op.sub] : [])))];
+
+/** The first sub-resource of the query that some row serves, if any. */
+export const namedSubresource = (query: URLSearchParams): string | undefined => SERVED_SUBRESOURCES.find((n) => query.has(n));
+
 export function findS3Operation(request: Request, query: URLSearchParams, target: Target): S3OperationSpec | undefined {
+  const named = namedSubresource(query) !== undefined;
   return (S3_OPERATIONS as readonly S3OperationSpec[]).find(
-    (op) => op.method === request.method && op.target === target && (op.sub ? query.has(op.sub) : true) && (op.when ? op.when(query, request) : true),
+    (op) =>
+      op.method === request.method && op.target === target && (op.sub ? query.has(op.sub) : !named) && (op.when ? op.when(query, request) : true),
   );
 }
 

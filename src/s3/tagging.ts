@@ -18,9 +18,9 @@ const MAX_TAGGING_BODY = 64 * 1024;
 
 const invalidTag = (why: string) => new ApiError("InvalidTag", why);
 
-/** S3's checks of a tag set, in order given. */
-export function checkTagSet(tags: Tag[]): Tag[] {
-  if (tags.length > MAX_TAGS) throw invalidTag(`Object tags cannot be greater than ${MAX_TAGS}`);
+/** S3's checks of a tag set, in order given (`max`: 10 tags on an object, 50 on a bucket). */
+export function checkTagSet(tags: Tag[], max: number = MAX_TAGS, of = "Object"): Tag[] {
+  if (tags.length > max) throw invalidTag(`${of} tags cannot be greater than ${max}`);
   const seen = new Set<string>();
   for (const { Key, Value } of tags) {
     if (Key === "" || [...Key].length > TAG_LIMITS.keyChars) throw invalidTag(`The TagKey you have provided is invalid (1 to ${TAG_LIMITS.keyChars} characters)`);
@@ -61,9 +61,9 @@ function tagsOf(el: XmlElement): Tag[] {
   });
 }
 
-/** A `<Tagging><TagSet><Tag><Key/><Value/></Tag>…</TagSet></Tagging>` body, checked. */
-export async function readTaggingBody(c: S3Context): Promise<Tag[]> {
-  return checkTagSet(tagsOf(await readXmlDocument(c.request.body, MAX_TAGGING_BODY, "Tagging")));
+/** A `<Tagging><TagSet><Tag><Key/><Value/></Tag>…</TagSet></Tagging>` body, checked by `check`. */
+export async function readTaggingBody(c: S3Context, check: (tags: Tag[]) => Tag[] = checkTagSet): Promise<Tag[]> {
+  return check(tagsOf(await readXmlDocument(c.request.body, MAX_TAGGING_BODY, "Tagging")));
 }
 
 /** The `<Tagging>` answer of a tag set. */

@@ -65,11 +65,12 @@ export async function bucketInProject(db: Database, projectId: string, name: str
 }
 
 /**
- * The rows with `stored_bytes` and `object_count` as their shard's anchor holds them (per shard other
- * than `DB` that holds any of them, one query per chunk of ids under D1's bound-parameter limit). A bucket whose anchor is gone (deleted
- * meanwhile) keeps the control row's figures.
+ * The rows with `stored_bytes`, `object_count` and the bytes by class as their shard's anchor holds
+ * them (per shard other than `DB` that holds any of them, one query per chunk of ids under D1's
+ * bound-parameter limit); each row gets the counters it has fields for. A bucket whose anchor is
+ * gone (deleted meanwhile) keeps the control row's figures.
  */
-export async function withIndexTotals<T extends { id: string; shard: string; storedBytes: number; objectCount?: number }>(
+export async function withIndexTotals<T extends { id: string; shard: string; storedBytes: number; objectCount?: number; iaBytes?: number; archiveBytes?: number }>(
   db: Database,
   rows: T[],
 ): Promise<T[]> {
@@ -79,24 +80,29 @@ export async function withIndexTotals<T extends { id: string; shard: string; sto
     if (r.shard !== CONTROL_SHARD) byShard.set(r.shard, [...(byShard.get(r.shard) ?? []), r.id]);
   }
   if (byShard.size === 0) return rows;
-  const totals = new Map<string, { storedBytes: number; objectCount: number }>();
+  const totals = new Map<string, { storedBytes: number; objectCount: number; iaBytes: number; archiveBytes: number }>();
   await Promise.all(
     [...byShard].map(([shard, ids]) =>
       // A statement binds at most 100 parameters: one query per chunk of ids.
       forEachChunk(ids, async (chunk) => {
         const found = await shardDb(db, shard)
-          .select({ id: buckets.id, storedBytes: buckets.storedBytes, objectCount: buckets.objectCount })
+          .select({
+            id: buckets.id,
+            storedBytes: buckets.storedBytes,
+            objectCount: buckets.objectCount,
+            iaBytes: buckets.iaBytes,
+            archiveBytes: buckets.archiveBytes,
+          })
           .from(buckets)
           .where(inArray(buckets.id, chunk))
           .all();
-        for (const t of found) totals.set(t.id, t);
+        for (const { id, ...t } of found) totals.set(id, t);
       }),
     ),
   );
   return rows.map((r) => {
     const t = totals.get(r.id);
-    if (!t) return r;
-    return "objectCount" in r ? { ...r, ...t } : { ...r, storedBytes: t.storedBytes };
+    return t ? { ...r, ...Object.fromEntries(Object.entries(t).filter(([k]) => k in r)) } : r;
   });
 }
 
@@ -178,6 +184,12 @@ export async function setBucketType(db: Database, bucket: BucketRow, type: Bucke
   const row = await db.update(buckets).set({ type, modifiedAt: now }).where(eq(buckets.id, bucket.id)).returning().get();
   forgetBucket(bucket.name);
   return row ?? bucket;
+}
+
+/** Replaces the bucket's tags (JSON array of {Key, Value}; S3 bucket tagging). */
+export async function setBucketTags(db: Database, bucket: BucketRow, tags: string, now: number): Promise<void> {
+  await db.update(buckets).set({ tags, modifiedAt: now }).where(eq(buckets.id, bucket.id));
+  forgetBucket(bucket.name);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { and, asc, eq, getTableColumns, gt, gte, lt, sql, type Placeholder, type SQL } from "drizzle-orm";
 import { blobs, buckets, objects } from "../../schema/schema";
+import { classBytesSet, counts, moveClassBytes, sizeIn } from "./class-bytes";
 import { batch, forEachChunk, precompiled, precompiledRow, type Database, type Statement } from "./db";
 import { everyShard, foundOnAnyShard, indexDb, shardDb, shardOf, shardsOf } from "./shards";
 
@@ -14,7 +15,8 @@ import { everyShard, foundOnAnyShard, indexDb, shardDb, shardOf, shardsOf } from
  *   scheduled sweeper catches anything a crash left behind.
  * - `buckets.stored_bytes` and `buckets.object_count`: the sum of object sizes (storage metering;
  *   store/uploads.ts adds open uploads' parts) and the number of object rows (DescribeBucket's
- *   `ObjectCount`), moved by one statement.
+ *   `ObjectCount`), moved by one statement, with the bytes by storage class (store/class-bytes.ts)
+ *   in that same statement.
  *
  * Writes re-check the bucket inside the statement (the data plane's bucket cache may be a few
  * seconds stale), so an object is never written into a deleted bucket.
@@ -49,6 +51,12 @@ export interface NewBlob {
   etag: string;
   /** S3 ETag, unquoted: the MD5 in hex, or `md5(part MD5s)-N` for a multipart blob ("" when unknown). */
   s3Etag: string;
+  /** The checksum verified on upload, stored form (s3/stored-checksums.ts); none: "". */
+  checksum?: string;
+  /** A multipart blob's parts, stored form (core/object-parts.ts); a single-part blob: "". */
+  parts?: string;
+  /** SSE-C: base64 MD5 of the customer key the blob is encrypted with (core/sse-c.ts); none: "". */
+  ssecKeyMd5?: string;
 }
 
 /**
@@ -116,7 +124,7 @@ const UPSERT = sql`ON CONFLICT (bucket_id, key) DO UPDATE SET blob_id = excluded
         s3_etag = excluded.s3_etag, mime = excluded.mime, storage_class = excluded.storage_class, user_meta = excluded.user_meta,
         http_headers = excluded.http_headers,
         created_at = excluded.created_at, modified_at = excluded.modified_at, restore_ready_at = NULL, restore_expires_at = NULL,
-        acl = excluded.acl, tags = excluded.tags`;
+        acl = excluded.acl, tags = excluded.tags, checksum = excluded.checksum, parts = excluded.parts, ssec_key_md5 = excluded.ssec_key_md5`;
 const INSERT_ONLY = sql`ON CONFLICT (bucket_id, key) DO NOTHING`;
 
 /** Decrements the refcount of the blob the (bucket, key) row points at, if any, returning it. */
@@ -127,17 +135,31 @@ const releaseCurrent = (db: Database, bucketId: Bound, key: Bound, onlyIf = sql`
     .where(sql`${blobs.id} = (SELECT ${objects.blobId} FROM ${objects} WHERE ${objectWhere(bucketId, key)}) AND ${onlyIf}`)
     .returning({ id: blobs.id, refcount: blobs.refcount, home_shard: blobs.homeShard });
 
+/** What a write adds at its key: bytes of a class, and objects. A delete adds nothing (`NOTHING`). */
+interface Added {
+  bytes: SQLChunk;
+  objects: SQLChunk | 0 | 1;
+  storageClass: Bound | SQLChunk;
+}
+const NOTHING: Added = { bytes: sql`0`, objects: 0, storageClass: sql`NULL` };
+
 /**
  * Moves a bucket's totals for a write at (bucket, key): `stored_bytes` by `+addedBytes − (size of
- * the row being replaced)`, `object_count` by `+addedObjects − (1 if that row exists)`. Runs in the
- * write's batch, before the row changes. A delete adds 0 and 0; a put or copy adds its size and 1.
+ * the row being replaced)`, `object_count` by `+addedObjects − (1 if that row exists)`, and the bytes
+ * of each class likewise (the added bytes in their class, the replaced row's in its own). Runs in the
+ * write's batch, before the row changes. A delete adds nothing; a put or copy adds its size and 1.
  */
-const adjustBucketTotals = (db: Database, bucketId: Bound, key: Bound, added: { bytes: SQLChunk; objects: SQLChunk | 0 | 1 }, onlyIf = sql`1`) =>
+const adjustBucketTotals = (db: Database, bucketId: Bound, key: Bound, added: Added, onlyIf = sql`1`) =>
   db
     .update(buckets)
     .set({
       storedBytes: sql`${buckets.storedBytes} + ${added.bytes} - COALESCE((SELECT ${objects.size} FROM ${objects} WHERE ${objectWhere(bucketId, key)}), 0)`,
       objectCount: sql`${buckets.objectCount} + ${added.objects} - EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(bucketId, key)})`,
+      ...classBytesSet(
+        (c) =>
+          sql`${sizeIn(c, sql`${added.storageClass}`, added.bytes)}
+            - COALESCE((SELECT ${sizeIn(c, sql`${objects.storageClass}`, sql`${objects.size}`)} FROM ${objects} WHERE ${objectWhere(bucketId, key)}), 0)`,
+      ),
     })
     .where(sql`${buckets.id} = ${bucketId} AND ${onlyIf}`);
 
@@ -214,6 +236,9 @@ interface PublishValues extends Record<string, unknown> {
   httpHeaders: string;
   acl: string;
   tags: string;
+  checksum: string;
+  parts: string;
+  ssecKeyMd5: string;
   now: number;
 }
 
@@ -228,9 +253,11 @@ function publishStatements(db: Database, v: { [K in keyof PublishValues]: Bound 
   const writable = sql`${targetWritable(v.bucketId, v.key, mode)} AND ${guard}`;
   return [
     releaseCurrent(db, v.bucketId, v.key, writable),
-    adjustBucketTotals(db, v.bucketId, v.key, { bytes: sql`${v.size}`, objects: sql.raw("1") }, writable),
-    sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, s3_etag, mime, storage_class, user_meta, http_headers, created_at, modified_at, acl, tags)
-      SELECT ${v.bucketId}, ${v.key}, ${v.blobId}, ${v.size}, ${v.etag}, ${v.s3Etag}, ${v.mime}, ${v.storageClass}, ${v.userMeta}, ${v.httpHeaders}, ${v.now}, ${v.now}, ${v.acl}, ${v.tags}
+    adjustBucketTotals(db, v.bucketId, v.key, { bytes: sql`${v.size}`, objects: sql.raw("1"), storageClass: v.storageClass }, writable),
+    sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, s3_etag, mime, storage_class, user_meta, http_headers, created_at, modified_at, acl, tags,
+        checksum, parts, ssec_key_md5)
+      SELECT ${v.bucketId}, ${v.key}, ${v.blobId}, ${v.size}, ${v.etag}, ${v.s3Etag}, ${v.mime}, ${v.storageClass}, ${v.userMeta}, ${v.httpHeaders}, ${v.now}, ${v.now}, ${v.acl}, ${v.tags},
+        ${v.checksum}, ${v.parts}, ${v.ssecKeyMd5}
       WHERE ${bucketExists} AND ${guard} AND ${targetConditions(v.bucketId, v.key, mode)}
       ${mode.ifAbsent ? INSERT_ONLY : UPSERT}`,
     sql`INSERT INTO ${blobs} (id, bucket_id, size, etag, refcount, created_at)
@@ -243,7 +270,7 @@ function publishStatements(db: Database, v: { [K in keyof PublishValues]: Bound 
 /** PutFile's publish, compiled once per write mode: it runs on every upload (store/db.ts `precompiled`). */
 const precompiledPublish = (mode: WriteMode) =>
   precompiled<PublishValues>((db) => {
-    const names = ["bucketId", "key", "blobId", "size", "etag", "s3Etag", "mime", "storageClass", "userMeta", "httpHeaders", "acl", "tags", "now"] as const;
+    const names = ["bucketId", "key", "blobId", "size", "etag", "s3Etag", "mime", "storageClass", "userMeta", "httpHeaders", "acl", "tags", "checksum", "parts", "ssecKeyMd5", "now"] as const;
     const v = Object.fromEntries(names.map((n) => [n, sql.placeholder(n)])) as { [K in keyof PublishValues]: Placeholder };
     return publishStatements(db, v, mode, sql.raw("1"));
   });
@@ -289,6 +316,9 @@ export async function publishBlob(
     httpHeaders: JSON.stringify(meta.httpHeaders ?? {}),
     acl: meta.acl ?? DEFAULT_ACL,
     tags: meta.tags ?? NO_TAGS,
+    checksum: blob.checksum ?? "",
+    parts: blob.parts ?? "",
+    ssecKeyMd5: blob.ssecKeyMd5 ?? "",
     now,
   };
   const index = await indexDb(db, bucketId);
@@ -334,7 +364,7 @@ export async function copyObject(
   // Every guard is evaluated before the INSERT, the only statement that changes `objects`.
   const [old, , , upserted] = await batch(index, [
     releaseCurrent(index, dst.bucketId, dst.key, moves),
-    adjustBucketTotals(index, dst.bucketId, dst.key, { bytes: sql`${sourceRow.size}`, objects: 1 }, guard),
+    adjustBucketTotals(index, dst.bucketId, dst.key, copiedBytes(m, sourceRow), guard),
     index
       .update(blobs)
       .set({ refcount: sql`${blobs.refcount} + 1` })
@@ -345,13 +375,22 @@ export async function copyObject(
   return { written, released: await releasedBy(db, dst.bucketId, old.results) };
 }
 
+/** What a copy adds at its target: the source's size, in the class the copy gives it. */
+const copiedBytes = (m: Partial<ObjectMeta>, sourceRow: ObjectRow): Added => ({
+  bytes: sql`${sourceRow.size}`,
+  objects: 1,
+  storageClass: m.storageClass ?? sourceRow.storageClass,
+});
+
 /** The upsert of a copy's target row, where `guard` holds. */
 const copiedRow = (dst: { bucketId: string; key: string }, m: Partial<ObjectMeta>, sourceRow: ObjectRow, now: number, guard: SQL) =>
-  sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, s3_etag, mime, storage_class, user_meta, http_headers, created_at, modified_at, acl, tags)
+  sql`INSERT INTO ${objects} (bucket_id, key, blob_id, size, etag, s3_etag, mime, storage_class, user_meta, http_headers, created_at, modified_at, acl, tags,
+        checksum, parts, ssec_key_md5)
       SELECT ${dst.bucketId}, ${dst.key}, ${sourceRow.blobId}, ${sourceRow.size}, ${sourceRow.etag}, ${sourceRow.s3Etag},
         ${m.mime ?? sourceRow.mime}, ${m.storageClass ?? sourceRow.storageClass},
         ${m.userMeta ? JSON.stringify(m.userMeta) : sourceRow.userMeta}, ${m.httpHeaders ? JSON.stringify(m.httpHeaders) : sourceRow.httpHeaders}, ${now}, ${now},
-        ${m.acl ?? DEFAULT_ACL}, ${m.tags ?? sourceRow.tags}
+        ${m.acl ?? DEFAULT_ACL}, ${m.tags ?? sourceRow.tags},
+        ${sourceRow.checksum}, ${sourceRow.parts}, ${sourceRow.ssecKeyMd5}
       WHERE ${guard}
       ${UPSERT}`;
 
@@ -391,7 +430,7 @@ async function copyAcrossShards(
   const [existing, old, , referenced, upserted] = await batch(to, [
     to.select({ id: blobs.id }).from(blobs).where(eq(blobs.id, blobId)),
     releaseCurrent(to, dst.bucketId, dst.key, moves),
-    adjustBucketTotals(to, dst.bucketId, dst.key, { bytes: sql`${sourceRow.size}`, objects: 1 }, guard),
+    adjustBucketTotals(to, dst.bucketId, dst.key, copiedBytes(m, sourceRow), guard),
     sql`INSERT INTO ${blobs} (id, bucket_id, size, etag, refcount, created_at, home_shard)
       SELECT ${blobId}, ${dst.bucketId}, ${sourceRow.size}, ${sourceRow.etag}, 1, ${now}, ${src.shard} WHERE ${moves}
       ON CONFLICT (id) DO UPDATE SET refcount = refcount + 1
@@ -411,7 +450,7 @@ export async function deleteObject(db: Database, bucketId: string, key: string):
   const index = await indexDb(db, bucketId);
   const [old, , deleted] = await batch(index, [
     releaseCurrent(index, bucketId, key),
-    adjustBucketTotals(index, bucketId, key, { bytes: sql`0`, objects: 0 }),
+    adjustBucketTotals(index, bucketId, key, NOTHING),
     index.delete(objects).where(objectWhere(bucketId, key)).returning({ key: objects.key }),
   ]);
   return { written: deleted.results.length > 0, released: await releasedBy(db, bucketId, old.results) };
@@ -441,7 +480,8 @@ const dueRows = (bucketId: string, items: DueKey[], columns: SQL) =>
 
 /**
  * Deletes the due keys in one batch on the bucket's shard: blob refcounts, the bucket's totals (its
- * anchor row there) and the rows move together (three statements whatever the number of keys).
+ * anchor row there, bytes by class included) and the rows move together (three statements whatever
+ * the number of keys).
  * Returns the keys deleted and the blobs no row references any more.
  */
 export async function expireObjects(db: Database, bucketId: string, items: DueKey[]): Promise<{ deleted: string[]; released: string[] }> {
@@ -452,7 +492,8 @@ export async function expireObjects(db: Database, bucketId: string, items: DueKe
       WHERE ${blobs.id} IN (${dueRows(bucketId, items, sql`o.blob_id`)}) RETURNING id, refcount, home_shard`,
     sql`UPDATE ${buckets} SET
       stored_bytes = stored_bytes - (SELECT COALESCE(SUM(d.size), 0) FROM (${dueRows(bucketId, items, sql`o.size`)}) d),
-      object_count = object_count - (SELECT COUNT(*) FROM (${dueRows(bucketId, items, sql`o.key`)}) d)
+      object_count = object_count - (SELECT COUNT(*) FROM (${dueRows(bucketId, items, sql`o.key`)}) d),
+      ${moveClassBytes((c) => sql`- (SELECT COALESCE(SUM(${sizeIn(c, sql`d.storage_class`, sql`d.size`)}), 0) FROM (${dueRows(bucketId, items, sql`o.size, o.storage_class`)}) d)`)}
       WHERE ${buckets.id} = ${bucketId}`,
     sql`DELETE FROM ${objects} WHERE bucket_id = ${bucketId} AND key IN (SELECT d.key FROM (${dueRows(bucketId, items, sql`o.key`)}) d) RETURNING key`,
   ]);
@@ -461,17 +502,23 @@ export async function expireObjects(db: Database, bucketId: string, items: DueKe
 
 /**
  * Moves the due keys whose class is one of `from` to class `to` (lifecycle transitions), without
- * touching `modified_at` (the lifecycle clock). Entering an archival class clears any restore.
- * Returns the keys moved.
+ * touching `modified_at` (the lifecycle clock). Entering an archival class clears any restore. The
+ * bucket's bytes by class move in the same batch, over the same rows. Returns the keys moved.
  */
 export async function transitionObjects(db: Database, bucketId: string, items: DueKey[], from: readonly string[], to: string): Promise<string[]> {
   if (items.length === 0) return [];
-  const result = await (await indexDb(db, bucketId)).run(
+  const index = await indexDb(db, bucketId);
+  const fromClasses = sql`(SELECT value FROM json_each(${JSON.stringify(from)}))`;
+  const moving = sql`SELECT d.key, d.size, d.storage_class FROM (${dueRows(bucketId, items, sql`o.key, o.size, o.storage_class`)}) d
+    WHERE d.storage_class IN ${fromClasses}`;
+  const [, moved] = await batch(index, [
+    sql`UPDATE ${buckets} SET ${moveClassBytes(
+      (c) => sql`SELECT COALESCE(SUM(${counts(c, to) ? sql`m.size` : sql`0`} - ${sizeIn(c, sql`m.storage_class`, sql`m.size`)}), 0) FROM (${moving}) m`,
+    )} WHERE ${buckets.id} = ${bucketId}`,
     sql`UPDATE ${objects} SET storage_class = ${to}, restore_ready_at = NULL, restore_expires_at = NULL
-      WHERE bucket_id = ${bucketId} AND storage_class IN (SELECT value FROM json_each(${JSON.stringify(from)}))
-        AND key IN (SELECT d.key FROM (${dueRows(bucketId, items, sql`o.key`)}) d) RETURNING key`,
-  );
-  return result.results.map((r) => String((r as Record<string, unknown>).key));
+      WHERE bucket_id = ${bucketId} AND key IN (SELECT m.key FROM (${moving}) m) RETURNING key`,
+  ]);
+  return moved.results.map((r) => String(r.key));
 }
 
 /**
@@ -497,7 +544,7 @@ export async function renameObject(
   const [old, , , moved] = await batch(index, [
     releaseCurrent(index, bucketId, to, replace),
     // Replacing the target removes its bytes and its row from the bucket totals; the renamed row keeps its own.
-    adjustBucketTotals(index, bucketId, to, { bytes: sql`0`, objects: 0 }, replace),
+    adjustBucketTotals(index, bucketId, to, NOTHING, replace),
     index.delete(objects).where(sql`${objectWhere(bucketId, to)} AND ${replace}`),
     index
       .update(objects)
@@ -509,14 +556,34 @@ export async function renameObject(
   return { outcome: (await getObject(db, bucketId, from)) ? "exists" : "missing", released: [] };
 }
 
-/** Metadata-only changes of one row (OpMeta, ClassSwitch, Restore, ACL, tagging). Returns the new row, or null if missing. */
+/**
+ * Metadata-only changes of one row (OpMeta, ClassSwitch, Restore, ACL, tagging). A class change moves
+ * the bucket's bytes by class in the same batch. Returns the new row, or null if missing.
+ */
 export async function updateObject(
   db: Database,
   bucketId: string,
   key: string,
   set: Partial<Pick<ObjectRow, "mime" | "storageClass" | "restoreReadyAt" | "restoreExpiresAt" | "modifiedAt" | "acl" | "tags">>,
 ): Promise<ObjectRow | null> {
-  return (await (await indexDb(db, bucketId)).update(objects).set(set).where(objectWhere(bucketId, key)).returning().get()) ?? null;
+  const index = await indexDb(db, bucketId);
+  const update = index.update(objects).set(set).where(objectWhere(bucketId, key)).returning();
+  if (set.storageClass === undefined) return (await update.get()) ?? null;
+  const size = sql`${objects.size}`;
+  const [, rows] = await index.batch([
+    index
+      .update(buckets)
+      .set(
+        classBytesSet(
+          (c) =>
+            sql`COALESCE((SELECT ${sizeIn(c, sql`${set.storageClass}`, size)} - ${sizeIn(c, sql`${objects.storageClass}`, size)}
+              FROM ${objects} WHERE ${objectWhere(bucketId, key)}), 0)`,
+        ),
+      )
+      .where(eq(buckets.id, bucketId)),
+    update,
+  ]);
+  return rows[0] ?? null;
 }
 
 /** An object of the bucket with this ETag and size (UploadHit). */
@@ -549,24 +616,42 @@ export function prefixUpperBound(prefix: string): string | null {
   return null;
 }
 
-/** Keys of a bucket in byte order: `prefix`-ed, strictly after `after`, at most `limit`. */
+/**
+ * Compares two keys in UTF-8 byte order (SQLite's BINARY collation), which is code-point order.
+ * JavaScript's `<` compares UTF-16 code units, which puts a supplementary character (a surrogate
+ * pair, D800–DFFF) before U+E000–U+FFFF; the first differing unit is remapped to restore the order.
+ */
+export function compareKeys(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
+  }
+  return a.length - b.length;
+}
+
+const codePointRank = (unit: number) => (unit >= 0xd800 && unit <= 0xdfff ? unit + 0x2000 : unit >= 0xe000 ? unit - 0x800 : unit);
+
+/**
+ * Keys of a bucket in byte order: `prefix`-ed, at or after `from`, strictly after `after`, at
+ * most `limit`. The lower bounds are folded into one here: SQLite seeks the primary key with one
+ * lower bound per range and checks any other row by row, so given `key >= prefix AND key > after`
+ * it could walk every key between the two — a page after a marker deep in a large bucket would
+ * read half the bucket. With one bound a page reads the rows it returns, whatever the bucket's size.
+ */
 export async function listObjects(
   db: Database,
   bucketId: string,
   opts: { prefix: string; after: string; from?: string; limit: number },
 ): Promise<ObjectRow[]> {
   const upper = prefixUpperBound(opts.prefix);
+  const atLeast = opts.from && compareKeys(opts.from, opts.prefix) > 0 ? opts.from : opts.prefix;
+  const lower = opts.after && compareKeys(opts.after, atLeast) >= 0 ? gt(objects.key, opts.after) : gte(objects.key, atLeast);
   return (await indexDb(db, bucketId))
     .select()
     .from(objects)
-    .where(
-      and(
-        eq(objects.bucketId, bucketId),
-        gte(objects.key, opts.from && opts.from > opts.prefix ? opts.from : opts.prefix),
-        opts.after ? gt(objects.key, opts.after) : undefined,
-        upper !== null ? lt(objects.key, upper) : undefined,
-      ),
-    )
+    .where(and(eq(objects.bucketId, bucketId), lower, upper !== null ? lt(objects.key, upper) : undefined))
     .orderBy(asc(objects.key))
     .limit(opts.limit)
     .all();

@@ -78,7 +78,7 @@ export interface RequestSession {
 }
 
 /**
- * Opens the request's sessions: on `env.DB`, then on each index shard of `env` it uses. `scopes`:
+ * Opens the request's sessions: on `env.DB` and on each index shard of `env`, each on its first query. `scopes`:
  * what its writes change and its reads depend on (the bucket name; ACCOUNT_SCOPE for account-wide
  * state). `clientBookmark`: the request's
  * `X-Edgefile-Bookmark`, if any.
@@ -90,8 +90,21 @@ export function openSession(env: Env, opts: { scopes: string[]; writes: boolean;
     const known = [ACCOUNT_SCOPE, ...opts.scopes].reduce<string | null>((best, s) => newer(best, written.get(scoped(name, s))), sent.get(name) ?? null);
     return known ?? "first-unconstrained";
   };
-  const sessions = new Map<string, D1DatabaseSession>([[CONTROL_SHARD, env.DB.withSession(start(CONTROL_SHARD))]]);
-  const db = database(sessions.get(CONTROL_SHARD)!);
+  const sessions = new Map<string, D1DatabaseSession>();
+  // The control database's session opens on its first query, like a shard's: a GET or HEAD of an
+  // object whose bucket row the isolate holds reads only its bucket's shard.
+  const controlConstraint = start(CONTROL_SHARD);
+  const control = (): D1DatabaseSession => {
+    let session = sessions.get(CONTROL_SHARD);
+    if (!session) sessions.set(CONTROL_SHARD, (session = env.DB.withSession(controlConstraint)));
+    return session;
+  };
+  const lazyControl: Pick<D1DatabaseSession, "prepare" | "batch" | "getBookmark"> = {
+    prepare: (query) => control().prepare(query),
+    batch: (statements) => control().batch(statements),
+    getBookmark: () => sessions.get(CONTROL_SHARD)?.getBookmark() ?? null,
+  };
+  const db = database(lazyControl as D1DatabaseSession);
   db.$shards = shardSet(env);
   db.$shard = (name) => {
     let session = sessions.get(name);
@@ -101,13 +114,18 @@ export function openSession(env: Env, opts: { scopes: string[]; writes: boolean;
   return {
     db,
     finish() {
-      const entries: string[] = [];
+      // A database the client sent a bookmark for and this request did not query keeps that
+      // bookmark, so a client that echoes the header loses none of its read-your-writes.
+      const bookmarks = new Map(sent);
       for (const [name, session] of sessions) {
         const bookmark = session.getBookmark();
         if (!bookmark) continue;
         if (opts.writes) for (const scope of opts.scopes) remember(scoped(name, scope), bookmark);
-        entries.push(name === CONTROL_SHARD ? bookmark : `${name}=${bookmark}`);
+        bookmarks.set(name, newer(bookmarks.get(name), bookmark)!);
       }
+      const entries = [...bookmarks]
+        .sort(([a], [b]) => Number(a !== CONTROL_SHARD) - Number(b !== CONTROL_SHARD)) // `DB`'s first, bare
+        .map(([name, bookmark]) => (name === CONTROL_SHARD ? bookmark : `${name}=${bookmark}`));
       return entries.length > 0 ? entries.join(",") : null;
     },
   };

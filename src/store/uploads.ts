@@ -2,6 +2,7 @@ import { and, asc, eq, exists, getTableColumns, gt, gte, lt, notExists, or, sql,
 import { buckets, uploadParts, uploads } from "../../schema/schema";
 import { settings, type Env } from "../config";
 import { abortBlobUploads } from "./blobs";
+import { moveClassBytes, sizeIn } from "./class-bytes";
 import { batch, database, type Database } from "./db";
 import { prefixUpperBound } from "./objects";
 import { everyShard, foundOnAnyShard, indexDb, noteUpload, shardOf, uploadDb } from "./shards";
@@ -33,9 +34,9 @@ export async function insertUpload(db: Database, row: UploadRow, maxOpen: number
   noteUpload(row.id, await shardOf(db, row.bucketId));
   const open = sql`(SELECT COUNT(*) FROM (SELECT 1 FROM ${uploads} WHERE ${uploads.bucketId} = ${row.bucketId} LIMIT ${maxOpen}))`;
   const inserted = await index.run(sql`INSERT INTO ${uploads}
-      (id, bucket_id, key, blob_id, r2_upload_id, blk_size, mime, storage_class, user_meta, http_headers, created_at, touched_at)
+      (id, bucket_id, key, blob_id, r2_upload_id, blk_size, mime, storage_class, user_meta, http_headers, checksum, ssec_key_md5, created_at, touched_at)
     SELECT ${row.id}, ${row.bucketId}, ${row.key}, ${row.blobId}, ${row.r2UploadId}, ${row.blkSize}, ${row.mime},
-      ${row.storageClass}, ${row.userMeta}, ${row.httpHeaders}, ${row.createdAt}, ${row.touchedAt}
+      ${row.storageClass}, ${row.userMeta}, ${row.httpHeaders}, ${row.checksum}, ${row.ssecKeyMd5}, ${row.createdAt}, ${row.touchedAt}
     WHERE EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${row.bucketId}) AND ${open} < ${maxOpen}`);
   if ((inserted.meta.changes ?? 0) > 0) return "inserted";
   return (await index.select({ id: buckets.id }).from(buckets).where(eq(buckets.id, row.bucketId)).get()) ? "tooMany" : "bucketGone";
@@ -138,18 +139,27 @@ export async function uploadForPart(
  *
  * `partSlotBytes` moves the upload's bucket by the size of part (upload, number) as it is at that
  * point of a batch: "-" before the part's row changes and "+" after, so a re-upload, a refused
- * part or a vanished upload all leave the total exact.
+ * part or a vanished upload all leave the total exact. Parts count in their upload's storage class
+ * (store/class-bytes.ts), in the same statements.
  */
-const partSlotBytes = (uploadId: string, partNumber: number, sign: "+" | "-") =>
-  sql`UPDATE ${buckets} SET stored_bytes = stored_bytes ${sql.raw(sign)} COALESCE((SELECT ${uploadParts.size} FROM ${uploadParts}
-      WHERE ${uploadParts.uploadId} = ${uploadId} AND ${uploadParts.partNumber} = ${partNumber}), 0)
+const partSlotBytes = (uploadId: string, partNumber: number, sign: "+" | "-") => {
+  const slot = (size: SQL) =>
+    sql`${sql.raw(sign)} COALESCE((SELECT ${size} FROM ${uploadParts} p JOIN ${uploads} u ON u.id = p.upload_id
+      WHERE p.upload_id = ${uploadId} AND p.part_number = ${partNumber}), 0)`;
+  return sql`UPDATE ${buckets} SET stored_bytes = stored_bytes + (${slot(sql`p.size`)}),
+      ${moveClassBytes((c) => slot(sizeIn(c, sql`u.storage_class`, sql`p.size`)))}
     WHERE ${buckets.id} = (SELECT ${uploads.bucketId} FROM ${uploads} WHERE ${uploads.id} = ${uploadId})`;
+};
 
 /** Takes the parts of the uploads `ids` selects out of their buckets' totals; runs before their rows go. */
-const releasePartBytes = (ids: SQL) =>
-  sql`UPDATE ${buckets} SET stored_bytes = stored_bytes - (SELECT COALESCE(SUM(p.size), 0) FROM ${uploadParts} p JOIN ${uploads} u ON u.id = p.upload_id
-      WHERE u.bucket_id = ${buckets.id} AND u.id IN (${ids}))
+const releasePartBytes = (ids: SQL) => {
+  const parts = (size: SQL) =>
+    sql`- (SELECT COALESCE(SUM(${size}), 0) FROM ${uploadParts} p JOIN ${uploads} u ON u.id = p.upload_id
+      WHERE u.bucket_id = ${buckets.id} AND u.id IN (${ids}))`;
+  return sql`UPDATE ${buckets} SET stored_bytes = stored_bytes + (${parts(sql`p.size`)}),
+      ${moveClassBytes((c) => parts(sizeIn(c, sql`u.storage_class`, sql`p.size`)))}
     WHERE ${buckets.id} IN (SELECT ${uploads.bucketId} FROM ${uploads} WHERE ${uploads.id} IN (${ids}))`;
+};
 
 export type RecordOutcome = "recorded" | "conflict" | "gone";
 
@@ -165,11 +175,11 @@ export async function recordPart(db: Database, part: PartRow, blkSize: number): 
   const [, , inserted] = await batch(db, [
     partSlotBytes(part.uploadId, part.partNumber, "-"),
     db.delete(uploadParts).where(and(eq(uploadParts.uploadId, part.uploadId), eq(uploadParts.partNumber, part.partNumber), exists(conflict))),
-    sql`INSERT INTO ${uploadParts} (upload_id, part_number, size, etag, r2_etag, block_sha1s, mime, modified_at)
-      SELECT ${part.uploadId}, ${part.partNumber}, ${part.size}, ${part.etag}, ${part.r2Etag}, ${part.blockSha1s}, ${part.mime}, ${part.modifiedAt}
+    sql`INSERT INTO ${uploadParts} (upload_id, part_number, size, etag, r2_etag, block_sha1s, mime, modified_at, checksum)
+      SELECT ${part.uploadId}, ${part.partNumber}, ${part.size}, ${part.etag}, ${part.r2Etag}, ${part.blockSha1s}, ${part.mime}, ${part.modifiedAt}, ${part.checksum}
       WHERE EXISTS (SELECT 1 FROM ${uploads} WHERE ${uploads.id} = ${part.uploadId}) AND ${notExists(conflict)}
       ON CONFLICT (upload_id, part_number) DO UPDATE SET size = excluded.size, etag = excluded.etag, r2_etag = excluded.r2_etag,
-        block_sha1s = excluded.block_sha1s, mime = excluded.mime, modified_at = excluded.modified_at
+        block_sha1s = excluded.block_sha1s, mime = excluded.mime, modified_at = excluded.modified_at, checksum = excluded.checksum
       RETURNING part_number`,
     db.update(uploads).set({ touchedAt: part.modifiedAt }).where(eq(uploads.id, part.uploadId)),
     partSlotBytes(part.uploadId, part.partNumber, "+"),
@@ -239,6 +249,8 @@ const rowOf = (r: Record<string, unknown>): UploadRow => ({
   storageClass: String(r.storage_class),
   userMeta: String(r.user_meta),
   httpHeaders: String(r.http_headers ?? "{}"),
+  checksum: String(r.checksum ?? ""),
+  ssecKeyMd5: String(r.ssec_key_md5 ?? ""),
   createdAt: Number(r.created_at),
   touchedAt: Number(r.touched_at),
 });

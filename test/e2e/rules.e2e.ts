@@ -39,6 +39,10 @@ describe("console: bucket rules", () => {
     const days = page.getByRole("table", { name: "Daily usage, last 14 days" }).locator("tbody tr");
     await days.nth(13).waitFor();
     expect(await days.count()).toBe(14);
+    // Storage by class: STANDARD, IA, archive.
+    for (const name of ["Standard (GB, day average)", "IA (GB, day average)", "Archive (GB, day average)"]) {
+      await page.getByRole("columnheader", { name }).waitFor();
+    }
   });
 
   it("adds, disables and deletes a lifecycle rule; an out-of-range day count is explained", async () => {

@@ -1,9 +1,10 @@
 // The access log (docs/operations.md "Access log"): one JSON line per request on the Worker's console,
 // read here from the wire harness's copy of that console (server().logFile), as `wrangler tail` shows it.
 import { readFileSync } from "node:fs";
+import http from "node:http";
 import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
-import { ALL_RIGHTS, control, eventually, file, newBucket, PRIVATE_KEY, PUBLIC_KEY, putFile, server, uniqueName } from "./client";
+import { ALL_RIGHTS, authorization, control, eventually, file, keyPath, newBucket, pattern, PRIVATE_KEY, PUBLIC_KEY, putFile, server, uniqueName } from "./client";
 import { s3Client } from "./s3-helpers";
 
 interface AccessLine {
@@ -86,6 +87,28 @@ describe("access log", () => {
     expect(await lineOf(String(missing.headers["x-sessionid"]))).toMatchObject({ front: "ufile", operation: null, principal: "anonymous", status: missing.status });
   });
 
+  it("counts the bytes really read and sent: a chunked upload, a range, a download the client left", { timeout: 120_000 }, async () => {
+    const bucket = await newBucket();
+    // Chunked: no Content-Length to declare it; the line counts what the Worker read.
+    const chunked = await file(bucket, "chunked.bin", { method: "PUT", body: pattern(300_000), chunked: true });
+    expect(chunked.status).toBe(200);
+    expect(await lineOf(String(chunked.headers["x-sessionid"]))).toMatchObject({ operation: "PutFile", status: 200, bytesIn: 300_000 });
+
+    const range = await file(bucket, "chunked.bin", { headers: { Range: "bytes=1000-1099" } });
+    expect(range.status).toBe(206);
+    expect(range.body.byteLength).toBe(100);
+    expect(await lineOf(String(range.headers["x-sessionid"]))).toMatchObject({ operation: "GetFile", status: 206, bytesOut: 100 });
+
+    // A download the client abandons after its first bytes: the line counts what was sent before it left.
+    const size = 24 * 1024 * 1024;
+    await putFile(bucket, "big.bin", pattern(size));
+    const { sessionId, received } = await abandonedDownload(bucket, "big.bin");
+    const line = await lineOf(sessionId);
+    expect(line).toMatchObject({ operation: "GetFile", status: 200 });
+    expect(line.bytesOut).toBeGreaterThanOrEqual(received);
+    expect(line.bytesOut).toBeLessThan(size);
+  });
+
   it("names the control action and the S3 operation", async () => {
     const name = uniqueName();
     const { res } = await control({ Action: "CreateBucket", BucketName: name, Type: "private" });
@@ -107,3 +130,24 @@ describe("access log", () => {
     expect(await lineOf(sent[1])).toMatchObject({ front: "s3", operation: "DeleteObject", bucket: name, key: "s3/k.txt", principal: "root", status: 204 });
   });
 });
+
+/** A signed GET whose client reads its first bytes, then closes the connection. */
+function abandonedDownload(bucket: string, key: string): Promise<{ sessionId: string; received: number }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(
+      { host: "127.0.0.1", port: server().port, path: keyPath(key), agent: false, headers: { Host: `${bucket}.localhost:${server().port}`, Authorization: authorization("GET", bucket, key) } },
+      (res) => {
+        let received = 0;
+        res.once("data", (chunk: Buffer) => {
+          received += chunk.byteLength;
+          res.pause();
+          setTimeout(() => {
+            req.destroy();
+            resolve({ sessionId: String(res.headers["x-sessionid"]), received });
+          }, 300);
+        });
+      },
+    );
+    req.on("error", (err) => (req.destroyed ? undefined : reject(err)));
+  });
+}

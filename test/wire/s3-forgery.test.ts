@@ -188,6 +188,16 @@ const ROWS: Row[] = [
     },
   },
   {
+    op: "GetObjectAttributes",
+    presigned: true,
+    anonymous: false,
+    ok: 200,
+    run: async (cred, key) => {
+      await put(key);
+      return send(cred, { method: "GET", path: `${s3Path(bucket, key)}?attributes`, headers: { "x-amz-object-attributes": "ETag,ObjectSize" } });
+    },
+  },
+  {
     op: "PutObjectTagging",
     presigned: true,
     anonymous: false,
@@ -352,11 +362,11 @@ const ROWS: Row[] = [
   },
 ];
 
-/** Bucket configuration (issue 22): a bucket of the case's own, set up as root, with `xml` under `?sub` when given. */
-async function configuredBucket(key: string, sub: string, xml?: string): Promise<string> {
+/** Bucket configuration (issue 22): a bucket of the case's own, set up as root, with `xml` under `?sub` when given (that PUT answering `putStatus`). */
+async function configuredBucket(key: string, sub: string, xml?: string, putStatus = 200): Promise<string> {
   const name = bucketFor(key);
   await asRoot({ method: "PUT", path: `/${name}` });
-  if (xml) await asRoot({ method: "PUT", path: `/${name}?${sub}`, body: xml });
+  if (xml) await asRoot({ method: "PUT", path: `/${name}?${sub}`, body: xml }, putStatus);
   return name;
 }
 const configStatus = async (key: string, sub: string) => (await request(signV4({ method: "GET", path: `/${bucketFor(key)}?${sub}` }))).status;
@@ -384,6 +394,38 @@ function configRows(sub: string, xml: string, names: [put: string, get: string, 
     },
   ];
 }
+/** Bucket tagging: written by the root key only (204, as S3), read with LIST on the bucket, presigned too. */
+const TAGS_XML = "<Tagging><TagSet><Tag><Key>team</Key><Value>a</Value></Tag></TagSet></Tagging>";
+ROWS.push(
+  {
+    op: "PutBucketTagging",
+    presigned: false,
+    anonymous: false,
+    rootOnly: true,
+    ok: 204,
+    run: async (cred, key) => send(cred, { method: "PUT", path: `/${await configuredBucket(key, "tagging")}?tagging`, body: TAGS_XML }),
+    unchanged: async (key) => expect(await configStatus(key, "tagging")).toBe(404),
+  },
+  {
+    op: "GetBucketTagging",
+    presigned: true,
+    anonymous: false,
+    ok: 200,
+    run: async (cred) => {
+      await asRoot({ method: "PUT", path: `${s3Path(bucket)}?tagging`, body: TAGS_XML }, 204);
+      return send(cred, { method: "GET", path: `${s3Path(bucket)}?tagging` });
+    },
+  },
+  {
+    op: "DeleteBucketTagging",
+    presigned: false,
+    anonymous: false,
+    rootOnly: true,
+    ok: 204,
+    run: async (cred, key) => send(cred, { method: "DELETE", path: `/${await configuredBucket(key, "tagging", TAGS_XML, 204)}?tagging` }),
+    unchanged: async (key) => expect(await configStatus(key, "tagging")).toBe(200),
+  },
+);
 ROWS.push(
   ...configRows("lifecycle", LIFECYCLE_XML, ["PutBucketLifecycleConfiguration", "GetBucketLifecycleConfiguration", "DeleteBucketLifecycle"]),
   ...configRows("cors", CORS_XML, ["PutBucketCors", "GetBucketCors", "DeleteBucketCors"]),

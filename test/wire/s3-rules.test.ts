@@ -12,9 +12,9 @@ import {
   type LifecycleRule,
 } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
-import { control, file, newBucket, putFile, request, server } from "./client";
+import { control, file, newBucket, putFile, request, ROOT_KEYS, server } from "./client";
 import { pythonSdk } from "./rules-ufile";
-import { s3Client, s3Failure } from "./s3-helpers";
+import { ROOT_ACCESS_KEY, s3Client, s3Failure, s3Path, signV4 } from "./s3-helpers";
 
 const s3 = s3Client();
 const putLifecycle = (Bucket: string, Rules: LifecycleRule[]) =>
@@ -171,6 +171,47 @@ describe("CORS rules", () => {
     expect((await preflight(s3Host, `/${bucket}/a.txt`, "https://evil.example.net", "DELETE")).headers["access-control-allow-origin"]).toBe("*");
   });
 
+  it("with rules, error answers of the bucket follow them too, on both fronts; without rules they stay permissive", async () => {
+    const bucket = await newBucket(); // private: anonymous reads are refused
+    await putFile(bucket, "a.txt", "hello");
+    const { port } = server();
+    const s3Host = `127.0.0.1:${port}`;
+    const APP = "https://app.example.com";
+    const EVIL = "https://evil.example.net";
+    // Error answers of each kind, each sent with an Origin: refused anonymous reads (403), a missing key
+    // (404), a signature that does not match (403, refused before the bucket is read), a method the
+    // resource does not take (405).
+    const errors: [string, (origin: string) => ReturnType<typeof request>, number][] = [
+      ["S3 anonymous", (Origin) => request({ host: s3Host, path: s3Path(bucket, "a.txt"), headers: { Origin } }), 403],
+      ["S3 missing key", (Origin) => request(signV4({ method: "GET", path: s3Path(bucket, "nope.txt"), headers: { Origin } })), 404],
+      ["S3 bad signature", (Origin) => request(signV4({ method: "GET", path: s3Path(bucket, "a.txt"), headers: { Origin } }, { key: { ...ROOT_ACCESS_KEY, secretAccessKey: "wrong" } })), 403],
+      ["S3 object ?cors", (Origin) => request(signV4({ method: "GET", path: `${s3Path(bucket, "a.txt")}?cors`, headers: { Origin } })), 405],
+      ["UFile anonymous", (Origin) => file(bucket, "a.txt", { auth: "none", headers: { Origin } }), 403],
+      ["UFile missing key", (Origin) => file(bucket, "nope.txt", { headers: { Origin } }), 404],
+      ["UFile bad signature", (Origin) => file(bucket, "a.txt", { headers: { Origin }, sign: { keys: { ...ROOT_KEYS, privateKey: "wrong" } } }), 403],
+    ];
+    // Without rules: today's permissive headers on every error.
+    for (const [what, send, status] of errors) {
+      const res = await send(EVIL);
+      expect(res.status, what).toBe(status);
+      expect(res.headers["access-control-allow-origin"], what).toBe("*");
+    }
+    await s3.send(
+      new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: [{ AllowedOrigins: [APP], AllowedMethods: ["GET"], ExposeHeaders: ["x-amz-request-id"] }] } }),
+    );
+    // With rules: the matching rule's headers for its origin, none for another, whatever the status.
+    for (const [what, send, status] of errors) {
+      const allowed = await send(APP);
+      expect(allowed.status, what).toBe(status);
+      expect(allowed.headers["access-control-allow-origin"], what).toBe(APP);
+      expect(allowed.headers["access-control-expose-headers"], what).toBe("x-amz-request-id");
+      const refused = await send(EVIL);
+      expect(refused.status, what).toBe(status);
+      expect(refused.headers["access-control-allow-origin"], what).toBeUndefined();
+      expect(refused.headers["access-control-expose-headers"], what).toBeUndefined();
+    }
+  });
+
   it("refuses rules S3 refuses", async () => {
     const bucket = await newBucket();
     const put = (rule: { AllowedOrigins: string[]; AllowedMethods: string[]; ExposeHeaders?: string[] }) =>
@@ -187,5 +228,24 @@ describe("GetBucketLocation", () => {
     const region = (await pythonSdk("DescribeBucket", { BucketName: bucket })).DataSet[0].Region;
     expect(region).toBe("cn-bj");
     expect((await s3.send(new GetBucketLocationCommand({ Bucket: bucket }))).LocationConstraint).toBe(region);
+  });
+});
+
+describe("a bucket's sub-resources on an object key", () => {
+  it("are refused with 405 MethodNotAllowed, never answered with the object's bytes", async () => {
+    const bucket = await newBucket();
+    await putFile(bucket, "a.txt", "the object's bytes");
+    await s3.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: [{ AllowedOrigins: ["*"], AllowedMethods: ["GET"] }] } }));
+    for (const sub of ["cors", "lifecycle", "location", "uploads", "versions"]) {
+      for (const method of ["GET", "PUT", "DELETE"]) {
+        const res = await request(signV4({ method, path: `${s3Path(bucket, "a.txt")}?${sub}` }));
+        expect(res.status, `${method} ?${sub}`).toBe(405);
+        expect(res.text(), `${method} ?${sub}`).toContain("<Code>MethodNotAllowed</Code>");
+        expect(res.text()).not.toContain("the object's bytes");
+      }
+    }
+    // Nothing changed: the object, and the bucket's CORS rules (a DELETE ?cors on the key removed nothing).
+    expect((await file(bucket, "a.txt")).text()).toBe("the object's bytes");
+    expect((await s3.send(new GetBucketCorsCommand({ Bucket: bucket }))).CORSRules).toHaveLength(1);
   });
 });

@@ -31,7 +31,10 @@ interface RefererSet {
 
 interface DailyItem {
   Date: number;
+  /** GB·day by class: STANDARD, IA, ARCHIVE/COLD. */
   Storage: number;
+  IaStorage: number;
+  AcStorage: number;
   ApiTimes: number;
   Flow: number;
   LifecycleDeletes?: number;
@@ -280,6 +283,8 @@ export function Rules(props: { bucket: string }) {
                 <tr>
                   <th scope="col">{t("usage.day")}</th>
                   <th scope="col" class="num">{t("rules.storageGb")}</th>
+                  <th scope="col" class="num">{t("rules.iaGb")}</th>
+                  <th scope="col" class="num">{t("rules.archiveGb")}</th>
                   <th scope="col" class="num">{t("usage.requests")}</th>
                   <th scope="col" class="num">{t("rules.flowGb")}</th>
                   <th scope="col" class="num">{t("rules.expired")}</th>
@@ -291,6 +296,8 @@ export function Rules(props: { bucket: string }) {
                   <tr>
                     <th scope="row">{new Date(d.Date * 1000).toISOString().slice(0, 10)}</th>
                     <td class="num">{d.Storage.toFixed(6)}</td>
+                    <td class="num">{d.IaStorage.toFixed(6)}</td>
+                    <td class="num">{d.AcStorage.toFixed(6)}</td>
                     <td class="num">{Math.round(d.ApiTimes * 10_000)}</td>
                     <td class="num">{d.Flow.toFixed(6)}</td>
                     <td class="num">{d.LifecycleDeletes ?? 0}</td>
