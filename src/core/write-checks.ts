@@ -11,9 +11,9 @@ import { getObject, type WriteMode, type WriteResult } from "../store/objects";
  * that then wrote nothing is explained here. Changing an existing object in place (class, ACL,
  * tags, metadata) is the UPDATE right, which the operation tables name and src/auth/scope.ts refuses
  * to such a token before anything runs. Conditional writes: `If-None-Match: *` writes only
- * where no object exists (the create-only write a lock or an atomic commit needs), `If-Match:
- * "<etag>"[, …]` only over an object that has one of those ETags (S3 or UFile form; `*`: any
- * object). Both are checked in the write's own transaction (store/objects.ts `WriteMode`), so two
+ * where no object exists (the create-only write a lock or an atomic commit needs), `If-None-Match:
+ * "<etag>"[, …]` only where no object with one of those ETags exists, `If-Match: "<etag>"[, …]`
+ * only over an object that has one of those ETags (S3 or UFile form; `*`: any object). All are checked in the write's own transaction (store/objects.ts `WriteMode`), so two
  * racing writers cannot both win.
  */
 
@@ -25,19 +25,23 @@ export function writeModeOf(principal: Principal, headers?: Headers): WriteMode 
   const mode: WriteMode = { ifAbsent: !mayReplace(principal) };
   const none = headers?.get("If-None-Match") ?? null;
   if (none !== null) {
-    if (none.trim() !== "*") throw new ApiError("NotImplemented", "If-None-Match on a write supports only *");
-    mode.ifAbsent = true;
+    const tags = etagList(none, "If-None-Match");
+    if (tags.includes("*")) mode.ifAbsent = true;
+    else mode.ifNoneMatch = tags;
   }
   const match = headers?.get("If-Match") ?? null;
-  if (match !== null) {
-    const tags = match
-      .split(",")
-      .map((t) => t.trim().replace(/^W\//, "").replace(/^"(.*)"$/, "$1"))
-      .filter((t) => t !== "");
-    if (tags.length === 0) throw new ApiError("InvalidArgument", "If-Match names no ETag");
-    mode.ifMatch = tags;
-  }
+  if (match !== null) mode.ifMatch = etagList(match, "If-Match");
   return mode;
+}
+
+/** `"a", W/"b", c` → the ETags, unquoted; none at all is InvalidArgument. */
+function etagList(value: string, header: string): string[] {
+  const tags = value
+    .split(",")
+    .map((t) => t.trim().replace(/^W\//, "").replace(/^"(.*)"$/, "$1"))
+    .filter((t) => t !== "");
+  if (tags.length === 0) throw new ApiError("InvalidArgument", `${header} names no ETag`);
+  return tags;
 }
 
 /**
@@ -56,10 +60,10 @@ export async function explainUnwritten(
   headers?: Headers,
 ): Promise<void> {
   if (result.written) return;
-  if (!mode.ifAbsent && !mode.ifMatch) throw otherwise();
+  if (!mode.ifAbsent && !mode.ifMatch && !mode.ifNoneMatch) throw otherwise();
   const row = await getObject(db, bucketId, key);
   if (mode.ifMatch && !row) throw new ApiError("FileNotExist", "The specified key does not exist.");
-  if (row && headers?.has("If-None-Match")) throw new ApiError("PreconditionFailed", "If-None-Match: * — the object exists");
+  if (row && headers?.has("If-None-Match")) throw new ApiError("PreconditionFailed", "If-None-Match — the object exists (with a listed ETag)");
   if (row && mode.ifMatch) throw new ApiError("PreconditionFailed", "If-Match — the object's ETag differs");
   if (row && mode.ifAbsent) {
     throw new ApiError("TokenPermissionDenied", `${key} exists and this token has TOKEN_DENY_UPDATE: it may not replace objects`);

@@ -1,4 +1,3 @@
-import { readBounded } from "../body";
 import { ApiError } from "../errors";
 import { setBucketType, type BucketType } from "../store/buckets";
 import { updateObject } from "../store/objects";
@@ -6,7 +5,7 @@ import type { ObjectAcl } from "../core/object-acl";
 import { publiclyReadable } from "../auth/public-read";
 import { authorizeBodyKey } from "./access";
 import { addressedObject, servedBucket, type S3Context } from "./context";
-import { childrenNamed, childText, parseXml, xmlResponse, XmlParseError, type XmlElement, type XmlNode } from "./xml";
+import { childrenNamed, childText, readOptionalXmlDocument, xmlResponse, type XmlElement, type XmlNode } from "./xml";
 
 /**
  * Canned ACLs over the access the UFile plane already has: a bucket is `private`, `public-read`
@@ -76,15 +75,7 @@ function policy(ownerId: string, type: BucketType): Response {
 }
 
 /** An AccessControlPolicy body → the bucket type it means, when it grants exactly what a canned ACL does. */
-function bodyType(raw: Uint8Array, ownerId: string): BucketType {
-  let root: XmlElement;
-  try {
-    root = parseXml(new TextDecoder().decode(raw));
-    if (root.name !== "AccessControlPolicy") throw new XmlParseError(`unexpected <${root.name}>`);
-  } catch (err) {
-    if (err instanceof XmlParseError) throw new ApiError("MalformedXML", err.message);
-    throw err;
-  }
+function bodyType(root: XmlElement, ownerId: string): BucketType {
   const list = childrenNamed(root, "AccessControlList")[0];
   let ownerFull = false;
   let allRead = false;
@@ -107,14 +98,13 @@ function bodyType(raw: Uint8Array, ownerId: string): BucketType {
 /** The bucket type a PutBucketAcl or PutObjectAcl asks for, from `x-amz-acl` or the body. */
 async function requestedType(c: S3Context, ownerId: string): Promise<BucketType> {
   const acl = c.request.headers.get("x-amz-acl");
-  const raw = await readBounded(c.request.body, MAX_ACL_BODY);
-  if (raw === null) throw new ApiError("MalformedXML", `the AccessControlPolicy body is larger than ${MAX_ACL_BODY} bytes`);
+  const root = await readOptionalXmlDocument(c.request.body, MAX_ACL_BODY, "AccessControlPolicy");
   if (acl !== null && acl.trim() !== "") {
-    if (raw.byteLength > 0) throw new ApiError("InvalidRequest", "Specify either x-amz-acl or an AccessControlPolicy body, not both");
+    if (root !== null) throw new ApiError("InvalidRequest", "Specify either x-amz-acl or an AccessControlPolicy body, not both");
     return cannedBucketType(acl);
   }
-  if (raw.byteLength === 0) throw new ApiError("MalformedXML", "PutAcl needs x-amz-acl or an AccessControlPolicy body");
-  return bodyType(raw, ownerId);
+  if (root === null) throw new ApiError("MalformedXML", "PutAcl needs x-amz-acl or an AccessControlPolicy body");
+  return bodyType(root, ownerId);
 }
 
 export async function getBucketAcl(c: S3Context): Promise<Response> {

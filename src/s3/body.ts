@@ -18,6 +18,8 @@ export interface S3Body {
   checksum: () => ExpectedChecksum | undefined;
 }
 
+const SHA256_HEX = /^[0-9a-f]{64}$/i;
+
 const pipe = (stream: ReadableStream<Uint8Array>, through: TransformStream<Uint8Array, Uint8Array>[]) =>
   through.reduce((s, t) => s.pipeThrough(t), stream);
 
@@ -34,7 +36,10 @@ export async function s3Body(c: S3Context, bufferLimit = c.settings.maxBufferedB
   const echo = (algorithm: ChecksumAlgorithm) => (value: string) => void (verified = { algorithm, value });
   const checks: TransformStream<Uint8Array, Uint8Array>[] = [];
   if (whole) checks.push(verifyingStream(whole.algorithm, () => whole.value, echo(whole.algorithm)));
-  const chunked = isStreamingMode(payloadHash) || /(^|,)\s*aws-chunked\s*(,|$)/i.test(headers.get("Content-Encoding") ?? "");
+  // `Content-Encoding: aws-chunked` with the body's own SHA-256 signed is a label only (the bytes are
+  // verified as sent, and the label is never stored); with UNSIGNED-PAYLOAD it would be ambiguous.
+  const chunkedLabel = /(^|,)\s*aws-chunked\s*(,|$)/i.test(headers.get("Content-Encoding") ?? "");
+  const chunked = isStreamingMode(payloadHash) || (chunkedLabel && !SHA256_HEX.test(payloadHash));
   const trailer = chunked ? announcedTrailer(headers) : undefined;
   if (required) {
     const sent = whole?.algorithm ?? trailer;
@@ -45,7 +50,7 @@ export async function s3Body(c: S3Context, bufferLimit = c.settings.maxBufferedB
   }
 
   if (chunked) {
-    if (!isStreamingMode(payloadHash)) throw new ApiError("InvalidArgument", `aws-chunked needs a STREAMING-* x-amz-content-sha256, not ${payloadHash}`);
+    if (!isStreamingMode(payloadHash)) throw new ApiError("InvalidArgument", `aws-chunked needs a STREAMING-* x-amz-content-sha256 or the body's SHA-256, not ${payloadHash}`);
     if (!c.request.body) throw new ApiError("IncompleteBody", "the aws-chunked body is empty");
     const size = decodedContentLength(headers);
     const auth = c.auth!;
@@ -61,7 +66,7 @@ export async function s3Body(c: S3Context, bufferLimit = c.settings.maxBufferedB
 
   const body = await requestBody(c.request, bufferLimit);
   if (!body) throw new ApiError("LengthRequired", `a body without Content-Length is limited to ${bufferLimit} bytes`);
-  if (/^[0-9a-f]{64}$/i.test(payloadHash)) {
+  if (SHA256_HEX.test(payloadHash)) {
     const expected = toBase64(fromHex(payloadHash)!);
     checks.push(verifyingStream("sha256", () => expected, undefined, () => new ApiError("ContentSha256Mismatch")));
   } else if (payloadHash !== UNSIGNED_PAYLOAD) {

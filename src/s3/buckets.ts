@@ -1,15 +1,16 @@
 import { nowSeconds } from "../config";
 import { isReservedBucketName, isValidBucketName, removeBucket } from "../core/buckets";
 import { ApiError } from "../errors";
-import { readBounded } from "../body";
-import { bucketByName, insertBucket, listBuckets } from "../store/buckets";
+import { fromBase64, toBase64, utf8 } from "../crypto";
+import { bucketByName, insertBucket, listBuckets, type BucketRow } from "../store/buckets";
 import { requestedBucketType } from "./acl";
 import { servedBucket, type S3Context } from "./context";
 import { isoTime } from "./object-headers";
-import { childText, parseXml, xmlResponse, XmlParseError, type XmlNode } from "./xml";
+import { readOptionalXmlDocument, xmlResponse, type XmlNode } from "./xml";
 
 /**
- * Bucket operations: ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation.
+ * Bucket operations: ListBuckets (paged by `max-buckets` and `continuation-token`, filtered by
+ * `prefix` and `bucket-region`), CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation.
  * Buckets are the UFile buckets (same names, rules, projects); the root key acts in
  * DEFAULT_PROJECT_ID when it creates one, and lists every project's buckets.
  */
@@ -19,6 +20,29 @@ const LIST_LIMIT = 10_000;
 
 /** `<Owner>`: projects are the owners S3 clients see. */
 export const ownerNode = (id: string): XmlNode => ["Owner", ["ID", id], ["DisplayName", id]];
+
+/** `max-buckets`: 1 to 10 000 (S3's range), default all. */
+function maxBuckets(q: URLSearchParams): number {
+  const raw = q.get("max-buckets");
+  if (raw === null) return LIST_LIMIT;
+  const n = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
+  if (!(n >= 1 && n <= LIST_LIMIT)) throw new ApiError("InvalidArgument", `max-buckets must be an integer from 1 to ${LIST_LIMIT}`);
+  return n;
+}
+
+/**
+ * ListBuckets pages in its own order (creation time, then name): the continuation token is the
+ * last bucket answered, `<created>/<name>` in base64 (opaque to clients), so a page boundary holds
+ * when buckets are created or deleted in between.
+ */
+const bucketToken = (b: BucketRow) => toBase64(utf8(`${b.createdAt}/${b.name}`));
+function afterToken(token: string): (b: BucketRow) => boolean {
+  const text = new TextDecoder().decode(fromBase64(token) ?? new Uint8Array(0));
+  const m = /^(\d{1,15})\/(.+)$/.exec(text);
+  if (!m) throw new ApiError("InvalidArgument", "The continuation token provided is incorrect");
+  const [created, name] = [Number(m[1]), m[2]!];
+  return (b) => b.createdAt > created || (b.createdAt === created && b.name > name);
+}
 
 export async function listAllBuckets(c: S3Context): Promise<Response> {
   const p = c.principal;
@@ -31,27 +55,25 @@ export async function listAllBuckets(c: S3Context): Promise<Response> {
           )
         : [];
   const ownerId = p.kind === "token" ? p.scope.projectId : c.settings.defaultProjectId;
+  const prefix = c.query.get("prefix") ?? "";
+  const region = c.query.get("bucket-region");
+  const token = c.query.get("continuation-token");
+  const after = token ? afterToken(token) : () => true;
+  const max = maxBuckets(c.query);
+  const matching = rows.filter((b) => b.name.startsWith(prefix) && (region === null || b.region === region) && after(b));
+  const page = matching.slice(0, max);
   return xmlResponse([
     "ListAllMyBucketsResult",
     ownerNode(ownerId),
-    ["Buckets", rows.map((b) => ["Bucket", ["Name", b.name], ["CreationDate", isoTime(b.createdAt)], ["BucketRegion", b.region]])],
+    ["Buckets", page.map((b) => ["Bucket", ["Name", b.name], ["CreationDate", isoTime(b.createdAt)], ["BucketRegion", b.region]])],
+    matching.length > max ? ["ContinuationToken", bucketToken(page.at(-1)!)] : null,
+    c.query.has("prefix") ? ["Prefix", prefix] : null,
   ]);
 }
 
 /** The optional CreateBucketConfiguration body: any LocationConstraint is accepted (buckets live in DEFAULT_REGION). */
 async function readLocationConstraint(c: S3Context): Promise<void> {
-  const raw = await readBounded(c.request.body, 64 * 1024);
-  if (raw === null) throw new ApiError("MalformedXML", "the CreateBucketConfiguration body is larger than 64 KiB");
-  const text = new TextDecoder().decode(raw).trim();
-  if (text === "") return;
-  try {
-    const root = parseXml(text);
-    if (root.name !== "CreateBucketConfiguration") throw new XmlParseError(`unexpected <${root.name}>`);
-    childText(root, "LocationConstraint");
-  } catch (err) {
-    if (err instanceof XmlParseError) throw new ApiError("MalformedXML", err.message);
-    throw err;
-  }
+  await readOptionalXmlDocument(c.request.body, 64 * 1024, "CreateBucketConfiguration");
 }
 
 export async function createBucket(c: S3Context): Promise<Response> {

@@ -3,7 +3,6 @@ import { ApiError } from "../errors";
 import { assertValidKey } from "../core/keys";
 import { abortUpload, completeBlob, createUpload, storePart, windowsOf } from "../core/multipart";
 import type { UploadBody } from "../core/upload";
-import { readBounded } from "../body";
 import { etagFromBlocks, ETAG_BLOCK, type HashResult } from "../core/etag";
 import { assertNotOwing } from "../metering/quotas";
 import { getBlob } from "../store/blobs";
@@ -39,7 +38,7 @@ import {
   type UploadChecksum,
 } from "./stored-checksums";
 import { isoTime, requestedS3Meta, s3StorageClass } from "./object-headers";
-import { childrenNamed, childText, parseXml, xmlResponse, XmlParseError, type XmlNode } from "./xml";
+import { childrenNamed, childText, malformedXml, readXmlDocument, xmlResponse, type XmlNode } from "./xml";
 
 /**
  * S3 multipart uploads over the same upload index as UFile multipart (store/uploads.ts).
@@ -246,23 +245,14 @@ interface ListedPart {
 
 /** The CompleteMultipartUpload body: parts by 1-based number with their ETags, ascending (repeats collapsed). */
 async function requestedParts(c: S3Context): Promise<ListedPart[]> {
-  const raw = await readBounded(c.request.body, MAX_COMPLETE_BODY);
-  if (raw === null) throw new ApiError("MalformedXML", `the CompleteMultipartUpload body is larger than ${MAX_COMPLETE_BODY} bytes`);
-  let listed: ListedPart[];
-  try {
-    const root = parseXml(new TextDecoder().decode(raw));
-    if (root.name !== "CompleteMultipartUpload") throw new XmlParseError(`unexpected <${root.name}>`);
-    listed = childrenNamed(root, "Part").map((p) => {
-      const n = childText(p, "PartNumber") ?? "";
-      if (!/^\d{1,5}$/.test(n)) throw new XmlParseError("a <Part> needs a <PartNumber>");
-      const checksums = Object.fromEntries(p.children.filter((e) => e.name.startsWith("Checksum")).map((e) => [e.name, (e.text ?? "").trim()]));
-      return { number: Number(n), etag: (childText(p, "ETag") ?? "").replace(/"/g, "").trim(), checksums };
-    });
-  } catch (err) {
-    if (err instanceof XmlParseError) throw new ApiError("MalformedXML", err.message);
-    throw err;
-  }
-  if (listed.length === 0) throw new ApiError("MalformedXML", "You must specify at least one part");
+  const root = await readXmlDocument(c.request.body, MAX_COMPLETE_BODY, "CompleteMultipartUpload");
+  const listed: ListedPart[] = childrenNamed(root, "Part").map((p) => {
+    const n = childText(p, "PartNumber") ?? "";
+    if (!/^\d{1,5}$/.test(n)) throw malformedXml("a <Part> needs a <PartNumber>");
+    const checksums = Object.fromEntries(p.children.filter((e) => e.name.startsWith("Checksum")).map((e) => [e.name, (e.text ?? "").trim()]));
+    return { number: Number(n), etag: (childText(p, "ETag") ?? "").replace(/"/g, "").trim(), checksums };
+  });
+  if (listed.length === 0) throw malformedXml("You must specify at least one part");
   listed.forEach((p, i) => {
     if (i > 0 && p.number < listed[i - 1].number) throw new ApiError("InvalidPartOrder", "The list of parts was not in ascending order. Parts must be ordered by part number.");
   });

@@ -1,6 +1,5 @@
 import { ApiError } from "../errors";
 import { publishObject, releaseBlobs, storeBlob } from "../core/upload";
-import { readBounded } from "../body";
 import { assertValidKey } from "../core/keys";
 import { isReadable } from "../core/object-headers";
 import { assertNotOwing } from "../metering/quotas";
@@ -21,7 +20,7 @@ import { checksumHeaders, contentMd5, s3Body } from "./body";
 import { checksumBase64, checksumFromHeaders } from "./checksums";
 import { addressedObject, servedBucket, type S3Context } from "./context";
 import { applyResponseOverrides, checkS3Preconditions, isoTime, requestedS3Meta, requestedS3StorageClass, s3Etag, s3ObjectHeaders } from "./object-headers";
-import { childrenNamed, childText, parseXml, xmlResponse, XmlParseError, type XmlNode } from "./xml";
+import { childrenNamed, childText, malformedXml, readXmlDocument, xmlResponse, type XmlNode } from "./xml";
 
 /** Object operations: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects, CopyObject. */
 
@@ -104,34 +103,30 @@ export async function deleteObjectOp(c: S3Context): Promise<Response> {
 const MAX_DELETE_BODY = 2 * 1024 * 1024;
 const MAX_DELETE_KEYS = 1000;
 
-async function deleteRequestKeys(c: S3Context): Promise<{ keys: string[]; quiet: boolean }> {
-  const raw = await readBounded(c.request.body, MAX_DELETE_BODY);
-  if (raw === null) throw new ApiError("MalformedXML", `the Delete body is larger than ${MAX_DELETE_BODY} bytes`);
-  const md5 = contentMd5(c.request.headers);
+/** The Delete body's bytes must match its `Content-MD5` and `x-amz-checksum-*` headers, when sent. */
+async function verifyDeleteBody(headers: Headers, raw: Uint8Array): Promise<void> {
+  const md5 = contentMd5(headers);
   if (md5) {
     const got = new Uint8Array(await crypto.subtle.digest("MD5", raw));
     if (!crypto.subtle.timingSafeEqual(got, md5)) throw new ApiError("BadDigest", "The Content-MD5 you specified did not match what we received.");
   }
-  const sent = checksumFromHeaders(c.request.headers);
+  const sent = checksumFromHeaders(headers);
   if (sent) {
     if ((await checksumBase64(sent.algorithm, raw)) !== sent.value) throw new ApiError("BadDigest");
   }
-  try {
-    const root = parseXml(new TextDecoder().decode(raw));
-    if (root.name !== "Delete") throw new XmlParseError(`unexpected <${root.name}>`);
-    const keys = childrenNamed(root, "Object").map((o) => {
-      const key = o.children.find((k) => k.name === "Key")?.text;
-      if (key === undefined || key === "") throw new XmlParseError("an <Object> without <Key>");
-      const version = childText(o, "VersionId");
-      if (version && version !== "null") throw new ApiError("NotImplemented", "versioning is not supported: the only version of an object is VersionId null");
-      return key;
-    });
-    if (keys.length === 0 || keys.length > MAX_DELETE_KEYS) throw new XmlParseError(`a Delete lists 1 to ${MAX_DELETE_KEYS} objects`);
-    return { keys, quiet: (childText(root, "Quiet") ?? "").toLowerCase() === "true" };
-  } catch (err) {
-    if (err instanceof XmlParseError) throw new ApiError("MalformedXML", err.message);
-    throw err;
-  }
+}
+
+async function deleteRequestKeys(c: S3Context): Promise<{ keys: string[]; quiet: boolean }> {
+  const root = await readXmlDocument(c.request.body, MAX_DELETE_BODY, "Delete", (raw) => verifyDeleteBody(c.request.headers, raw));
+  const keys = childrenNamed(root, "Object").map((o) => {
+    const key = o.children.find((k) => k.name === "Key")?.text;
+    if (key === undefined || key === "") throw malformedXml("an <Object> without <Key>");
+    const version = childText(o, "VersionId");
+    if (version && version !== "null") throw new ApiError("NotImplemented", "versioning is not supported: the only version of an object is VersionId null");
+    return key;
+  });
+  if (keys.length === 0 || keys.length > MAX_DELETE_KEYS) throw malformedXml(`a Delete lists 1 to ${MAX_DELETE_KEYS} objects`);
+  return { keys, quiet: (childText(root, "Quiet") ?? "").toLowerCase() === "true" };
 }
 
 /** `POST /?delete`: each key is authorized (the row's rights) and deleted on its own; failures are listed, not thrown. */

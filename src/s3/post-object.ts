@@ -34,6 +34,8 @@ type Condition = { field: string; test: (value: string) => boolean; describe: st
 /** Fields S3 does not require a policy condition for. */
 const UNCONDITIONED = new Set(["policy", "x-amz-signature", "awsaccesskeyid", "signature", "file", "key-prefix-ignored"]);
 
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+
 function parsePolicy(b64: string, now: number): { conditions: Condition[]; range: [number, number] | null } {
   const bytes = fromBase64(b64);
   let doc: { expiration?: unknown; conditions?: unknown };
@@ -42,17 +44,22 @@ function parsePolicy(b64: string, now: number): { conditions: Condition[]; range
   } catch {
     throw new ApiError("InvalidPolicyDocument", "Invalid Policy: the policy is not base64-encoded JSON");
   }
-  const expires = typeof doc.expiration === "string" ? Date.parse(doc.expiration) : NaN;
-  if (!Number.isFinite(expires)) throw new ApiError("InvalidPolicyDocument", "Invalid Policy: Policy missing expiration.");
+  if (doc.expiration === undefined) throw new ApiError("InvalidPolicyDocument", "Invalid Policy: Policy missing expiration.");
+  // ISO 8601 in UTC, as S3 requires (`2026-01-01T12:00:00.000Z`); other date forms are refused, not guessed.
+  const expires = typeof doc.expiration === "string" && ISO_UTC.test(doc.expiration) ? Date.parse(doc.expiration) : NaN;
+  if (!Number.isFinite(expires)) throw new ApiError("InvalidPolicyDocument", `Invalid Policy: Invalid 'expiration' value: ${JSON.stringify(doc.expiration)}`);
   if (now * 1000 > expires) throw new ApiError("AccessDenied", "Invalid according to Policy: Policy expired.");
   if (!Array.isArray(doc.conditions)) throw new ApiError("InvalidPolicyDocument", "Invalid Policy: Policy missing conditions.");
   const conditions: Condition[] = [];
   let range: [number, number] | null = null;
   for (const c of doc.conditions as unknown[]) {
-    if (Array.isArray(c) && c[0] === "content-length-range" && Number.isSafeInteger(c[1]) && Number.isSafeInteger(c[2])) {
-      range = [c[1] as number, c[2] as number];
-    } else if (Array.isArray(c) && (c[0] === "eq" || c[0] === "starts-with") && typeof c[1] === "string" && c[1].startsWith("$") && typeof c[2] === "string") {
-      const [op, name, value] = c as [string, string, string];
+    // Operator and field names are case-insensitive (S3); values are not.
+    const list = Array.isArray(c) ? (c as unknown[]) : null;
+    const op = list && typeof list[0] === "string" ? list[0].toLowerCase() : null;
+    if (list && op === "content-length-range" && Number.isSafeInteger(list[1]) && Number.isSafeInteger(list[2])) {
+      range = [list[1] as number, list[2] as number];
+    } else if (list && (op === "eq" || op === "starts-with") && typeof list[1] === "string" && list[1].startsWith("$") && typeof list[2] === "string") {
+      const [, name, value] = list as [string, string, string];
       const field = name.slice(1).toLowerCase();
       conditions.push({ field, test: op === "eq" ? (v) => v === value : (v) => v.startsWith(value), describe: JSON.stringify(c) });
     } else if (c && typeof c === "object" && !Array.isArray(c) && Object.keys(c).length === 1) {
@@ -115,6 +122,7 @@ function formHeaders(fields: Map<string, string>): Headers {
  */
 async function formCredentials(c: S3Context, field: (name: string) => string, policyB64: string): Promise<KeyPair> {
   if (field("x-amz-algorithm") === "" && field("awsaccesskeyid") !== "") {
+    if (field("signature") === "") throw new ApiError("InvalidArgument", "Bucket POST must contain a field named 'signature'.");
     const found = await authenticateKey(field("awsaccesskeyid"), c.env);
     if (!safeEqual(await signV2(found.privateKey, policyB64), field("signature"))) {
       throw new ApiError("SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.");
@@ -122,6 +130,7 @@ async function formCredentials(c: S3Context, field: (name: string) => string, po
     return found;
   }
   if (field("x-amz-algorithm") !== ALGORITHM) throw new ApiError("InvalidArgument", `x-amz-algorithm must be ${ALGORITHM}`);
+  if (field("x-amz-signature") === "") throw new ApiError("InvalidArgument", "Bucket POST must contain a field named 'x-amz-signature'.");
   const credential = field("x-amz-credential").split("/");
   if (credential.length !== 5 || credential[3] !== "s3" || credential[4] !== "aws4_request") throw new ApiError("InvalidArgument", "x-amz-credential is not <key>/<date>/<region>/s3/aws4_request");
   const [accessKeyId, date, region] = credential;

@@ -1,9 +1,8 @@
-import { readBounded } from "../body";
 import { ApiError } from "../errors";
 import { NO_TAGS, updateObject } from "../store/objects";
 import { TAG_LIMITS, type Tag } from "../core/tags";
 import { addressedObject, servedBucket, type S3Context } from "./context";
-import { childrenNamed, childText, parseXml, xmlResponse, XmlParseError, type XmlElement } from "./xml";
+import { childrenNamed, childText, malformedXml, readXmlDocument, xmlResponse, type XmlElement } from "./xml";
 
 /**
  * S3 object tagging over the tags the UFile plane keeps in each object's index row (one set,
@@ -54,26 +53,17 @@ export function tagCountHeader(headers: Headers, storedTags: string): void {
 
 function tagsOf(el: XmlElement): Tag[] {
   const set = childrenNamed(el, "TagSet");
-  if (set.length !== 1) throw new XmlParseError("a Tagging needs one <TagSet>");
+  if (set.length !== 1) throw malformedXml("a Tagging needs one <TagSet>");
   return childrenNamed(set[0], "Tag").map((t) => {
     const Key = childText(t, "Key");
-    if (Key === undefined) throw new XmlParseError("a <Tag> without <Key>");
+    if (Key === undefined) throw malformedXml("a <Tag> without <Key>");
     return { Key, Value: childText(t, "Value") ?? "" };
   });
 }
 
 /** A `<Tagging><TagSet><Tag><Key/><Value/></Tag>…</TagSet></Tagging>` body, checked by `check`. */
 export async function readTaggingBody(c: S3Context, check: (tags: Tag[]) => Tag[] = checkTagSet): Promise<Tag[]> {
-  const raw = await readBounded(c.request.body, MAX_TAGGING_BODY);
-  if (raw === null) throw new ApiError("MalformedXML", `the Tagging body is larger than ${MAX_TAGGING_BODY} bytes`);
-  try {
-    const root = parseXml(new TextDecoder().decode(raw));
-    if (root.name !== "Tagging") throw new XmlParseError(`unexpected <${root.name}>`);
-    return check(tagsOf(root));
-  } catch (err) {
-    if (err instanceof XmlParseError) throw new ApiError("MalformedXML", err.message);
-    throw err;
-  }
+  return check(tagsOf(await readXmlDocument(c.request.body, MAX_TAGGING_BODY, "Tagging")));
 }
 
 /** The `<Tagging>` answer of a tag set. */

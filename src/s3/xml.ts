@@ -166,21 +166,45 @@ export function childText(el: XmlElement, name: string): string | undefined {
   return c === undefined ? undefined : c.text.trim();
 }
 
+/** S3's one answer to a body that is not the document its operation takes (also for its content: a `<Part>` without number). */
+export const malformedXml = (why: string): ApiError => new ApiError("MalformedXML", why);
+
 /**
- * A request's XML document, read with a byte bound, whose root must be `rootName` (a bucket
- * configuration body such as LifecycleConfiguration or CORSConfiguration). Too large, unparsable
- * or another root: `MalformedXML`.
+ * A request's XML document, read with a byte bound, whose root must be `rootName`: every S3 body
+ * (CreateBucketConfiguration, CompleteMultipartUpload, Delete, AccessControlPolicy, Tagging,
+ * LifecycleConfiguration, CORSConfiguration) is read here. Too large, unparsable or another root:
+ * `MalformedXML`. `verify` checks the raw bytes before they are parsed (DeleteObjects' Content-MD5).
  */
-export async function readXmlDocument(body: ReadableStream<Uint8Array> | null, maxBytes: number, rootName: string): Promise<XmlElement> {
+export async function readXmlDocument(
+  body: ReadableStream<Uint8Array> | null,
+  maxBytes: number,
+  rootName: string,
+  verify?: (raw: Uint8Array) => Promise<void>,
+): Promise<XmlElement> {
+  const root = await readOptionalXmlDocument(body, maxBytes, rootName, verify);
+  if (root === null) throw malformedXml(`the request needs a ${rootName} body`);
+  return root;
+}
+
+/** As `readXmlDocument`, for the bodies an operation may go without (CreateBucket, PutBucketAcl): null when empty or blank. */
+export async function readOptionalXmlDocument(
+  body: ReadableStream<Uint8Array> | null,
+  maxBytes: number,
+  rootName: string,
+  verify?: (raw: Uint8Array) => Promise<void>,
+): Promise<XmlElement | null> {
   const raw = await readBounded(body, maxBytes);
-  if (raw === null) throw new ApiError("MalformedXML", `the ${rootName} body is larger than ${maxBytes} bytes`);
+  if (raw === null) throw malformedXml(`the ${rootName} body is larger than ${maxBytes} bytes`);
+  await verify?.(raw);
+  const text = new TextDecoder().decode(raw);
+  if (text.trim() === "") return null;
   let root: XmlElement;
   try {
-    root = parseXml(new TextDecoder().decode(raw));
+    root = parseXml(text);
   } catch (err) {
-    if (err instanceof XmlParseError) throw new ApiError("MalformedXML", err.message);
+    if (err instanceof XmlParseError) throw malformedXml(err.message);
     throw err;
   }
-  if (root.name !== rootName) throw new ApiError("MalformedXML", `unexpected <${root.name}>`);
+  if (root.name !== rootName) throw malformedXml(`unexpected <${root.name}>`);
   return root;
 }

@@ -82,6 +82,8 @@ export interface WriteMode {
    * blob is released.
    */
   ifMatch?: string[];
+  /** Write only where the target does not exist or has none of these ETags (a write's `If-None-Match: "<etag>"`). */
+  ifNoneMatch?: string[];
 }
 
 /** What a write released: blobs that no row references any more (their R2 bytes can go). */
@@ -109,17 +111,23 @@ type Bound = string | number | Placeholder;
 
 const objectWhere = (bucketId: Bound, key: Bound) => sql`${objects.bucketId} = ${bucketId} AND ${objects.key} = ${key}`;
 
-/** True unless `mode.ifAbsent` and (bucket, key) holds an object. */
+/** The write's conditions on its target: free (`ifAbsent`), and its `ifMatch` / `ifNoneMatch` ETags. */
 const targetWritable = (bucketId: Bound, key: Bound, mode: WriteMode) =>
-  mode.ifAbsent ? sql`NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(bucketId, key)})` : (targetMatches(bucketId, key, mode) ?? sql`1`);
+  mode.ifAbsent ? sql`NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(bucketId, key)}) AND ${targetConditions(bucketId, key, mode)}` : targetConditions(bucketId, key, mode);
 
-/** `mode.ifMatch` as SQL: the target exists with one of those ETags (any, for `*`); null without it. */
-function targetMatches(bucketId: Bound, key: Bound, mode: WriteMode): SQL | null {
-  const tags = mode.ifMatch;
-  if (!tags) return null;
+/** The target exists with one of these S3 or UFile ETags (any, for `*`). */
+function targetHasEtag(bucketId: Bound, key: Bound, tags: string[]): SQL {
   const list = sql.join(tags.map((t) => sql`${t}`), sql`, `);
   const etagIs = tags.includes("*") ? sql`1` : sql`(${objects.s3Etag} IN (${list}) OR ${objects.etag} IN (${list}))`;
   return sql`EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(bucketId, key)} AND ${etagIs})`;
+}
+
+/** `mode.ifMatch` holds and `mode.ifNoneMatch` does not, as SQL (true without either). */
+function targetConditions(bucketId: Bound, key: Bound, mode: WriteMode): SQL {
+  const conditions: SQL[] = [];
+  if (mode.ifMatch) conditions.push(targetHasEtag(bucketId, key, mode.ifMatch));
+  if (mode.ifNoneMatch) conditions.push(sql`NOT ${targetHasEtag(bucketId, key, mode.ifNoneMatch)}`);
+  return conditions.length === 0 ? sql`1` : sql.join(conditions, sql` AND `);
 }
 
 const UPSERT = sql`ON CONFLICT (bucket_id, key) DO UPDATE SET blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag,
@@ -264,7 +272,7 @@ function publishStatements(db: Database, v: Bounds, mode: WriteMode, unfenced: S
         checksum, parts, ssec_key_md5)
       SELECT ${v.bucketId}, ${v.key}, ${v.blobId}, ${v.size}, ${v.etag}, ${v.s3Etag}, ${v.mime}, ${v.storageClass}, ${v.userMeta}, ${v.httpHeaders}, ${v.now}, ${v.now}, ${v.acl}, ${v.tags},
         ${v.checksum}, ${v.parts}, ${v.ssecKeyMd5}
-      WHERE ${bucketExists} AND ${guard} AND ${targetMatches(v.bucketId, v.key, mode) ?? sql`1`}
+      WHERE ${bucketExists} AND ${guard} AND ${targetConditions(v.bucketId, v.key, mode)}
       ${mode.ifAbsent ? INSERT_ONLY : UPSERT}`,
     sql`INSERT INTO ${blobs} (id, bucket_id, size, etag, refcount, created_at, home_shard)
       SELECT ${v.blobId}, ${v.bucketId}, ${v.size}, ${v.etag}, (SELECT COUNT(*) FROM ${objects} WHERE ${objects.blobId} = ${v.blobId}), ${v.now}, ${home === undefined ? sql.raw("NULL") : home}
@@ -333,9 +341,9 @@ export async function publishBlob(
     const home = along ? await shardOf(db, bucketId) : shard;
     if (home !== shard) return publishAcross(db, { bucketId, key, shard, home }, values as PublishValues, mode, along!);
     const index = shardDb(db, shard);
-    // If-Match writes are checked by the statements themselves (not precompiled: the ETags vary).
+    // If-Match / If-None-Match writes are checked by the statements themselves (not precompiled: the ETags vary).
     const statements =
-      along || mode.ifMatch
+      along || mode.ifMatch || mode.ifNoneMatch
         ? [...publishStatements(index, values, mode, along?.guard ?? sql.raw("1")), ...(along?.statements(keyOpen(bucketId, key)) ?? [])]
         : PUBLISH[mode.ifAbsent ? "ifAbsent" : "replace"](index, values);
     const [old, , , inserted, ...alongResults] = await batch(index, statements);

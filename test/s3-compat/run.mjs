@@ -34,6 +34,9 @@ const SUITE = "s3tests/functional/test_s3.py";
 const ACCESS_KEY = "ucloudsomeone@example.com1296235120854146120";
 const SECRET_KEY = "46f09bb9fab4f12dfc160dae12273d5332b5debe";
 const PROJECT_ID = "org-edgefile";
+// The region buckets are created in (DEFAULT_REGION); the main user's `api_name`, the LocationConstraint
+// s3-tests creates a bucket with and expects GetBucketLocation to answer.
+const REGION = "cn-bj";
 const OFFLINE = { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
 const wranglerBin = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 const say = (line) => console.log(`s3-compat: ${line}`);
@@ -80,7 +83,7 @@ try {
   // wrangler's own dev server (the engine of `wrangler dev`, as the wire harness uses it), without
   // file watching: editing the source during a run does not reload the Worker under the suite.
   const port = await freePort();
-  const vars = { ROOT_PUBLIC_KEY: ACCESS_KEY, ROOT_PRIVATE_KEY: SECRET_KEY, FILE_DOMAIN: "localhost", BUCKET_MIN_AGE_SECONDS: "0", DEFAULT_PROJECT_ID: PROJECT_ID };
+  const vars = { ROOT_PUBLIC_KEY: ACCESS_KEY, ROOT_PRIVATE_KEY: SECRET_KEY, FILE_DOMAIN: "localhost", BUCKET_MIN_AGE_SECONDS: "0", DEFAULT_PROJECT_ID: PROJECT_ID, DEFAULT_REGION: REGION };
   Object.assign(process.env, OFFLINE);
   server = await unstable_startWorker({
     config: join(ROOT, "wrangler.toml"),
@@ -161,7 +164,7 @@ function config(port) {
   return [
     `[DEFAULT]\nhost = 127.0.0.1\nport = ${port}\nis_secure = False\nssl_verify = False\n`,
     `[fixtures]\nbucket prefix = s3compat-{random}-\niam name prefix = s3-tests-\niam path prefix = /s3-tests/\n`,
-    `[s3 main]\n${user("api_name = default\n")}`,
+    `[s3 main]\n${user(`api_name = ${REGION}\n`)}`,
     `[s3 alt]\n${user()}`,
     `[s3 tenant]\n${user("tenant = testx\n")}`,
     `[iam]\n${user()}`,

@@ -4,6 +4,7 @@ import { createHmac } from "node:crypto";
 import {
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
+  ListBucketsCommand,
   CreateMultipartUploadCommand,
   DeleteObjectTaggingCommand,
   GetBucketAclCommand,
@@ -21,7 +22,7 @@ import {
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PRIVATE_KEY, PUBLIC_KEY, request } from "./client";
-import { s3BucketName, s3Client, s3Failure } from "./s3-helpers";
+import { presignV4, s3BucketName, s3Client, s3Failure, s3Path, signV4 } from "./s3-helpers";
 
 const s3 = s3Client();
 const bucket = s3BucketName("compat");
@@ -128,6 +129,52 @@ describe("S3 conformance fixes (ceph/s3-tests)", () => {
     const bad = await request({ path: `/${bucket}/v2.txt?${query.replace(/Expires=\d+/, `Expires=${Number(expires) + 1}`)}` });
     expect(bad.status).toBe(403);
     expect(bad.text()).toContain("<Code>SignatureDoesNotMatch</Code>");
+  });
+
+  it("Content-Encoding: aws-chunked on a body signed by its SHA-256 is a label: stored without it; with UNSIGNED-PAYLOAD refused", async () => {
+    for (const [sent, stored] of [["gzip, aws-chunked", "gzip"], ["aws-chunked, gzip", "gzip"], ["aws-chunked", undefined]] as const) {
+      const put = await request(signV4({ method: "PUT", path: s3Path(bucket, "label.bin"), body: "plain bytes", headers: { "Content-Encoding": sent } }));
+      expect(put.status, put.text()).toBe(200);
+      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: "label.bin" }));
+      expect(head.ContentEncoding, sent).toBe(stored);
+      expect(head.ContentLength).toBe("plain bytes".length);
+    }
+    const presigned = await request({ ...presignV4({ method: "PUT", path: s3Path(bucket, "label3.bin") }), method: "PUT", body: "x", headers: { "Content-Encoding": "aws-chunked" } });
+    expect(presigned.status).toBe(400);
+    expect(presigned.text()).toContain("<Code>InvalidArgument</Code>");
+  });
+
+  it("If-None-Match with ETags on PutObject: 412 over an object that has one, a write otherwise", async () => {
+    const key = "inm.txt";
+    const first = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: "bar" }));
+    const put = (etags: string, body: string) => request(signV4({ method: "PUT", path: s3Path(bucket, key), body, headers: { "If-None-Match": etags } }));
+    const refused = await put(`"nomatch", ${first.ETag}`, "zar");
+    expect(refused.status).toBe(412);
+    expect(refused.text()).toContain("<Code>PreconditionFailed</Code>");
+    expect(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString()).toBe("bar");
+    const written = await put('"ABCORZ"', "zar");
+    expect(written.status, written.text()).toBe(200);
+    expect(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString()).toBe("zar");
+    const fresh = await request(signV4({ method: "PUT", path: s3Path(bucket, "inm-new.txt"), body: "new", headers: { "If-None-Match": '"ABCORZ"' } }));
+    expect(fresh.status).toBe(200);
+  });
+
+  it("ListBuckets pages with max-buckets and continuation-token, in creation order, and filters by prefix", async () => {
+    const prefix = s3BucketName("pg");
+    const names = [`${prefix}-a`, `${prefix}-b`, `${prefix}-c`]; // created in name order: creation times are whole seconds
+    for (const name of names) await s3.send(new CreateBucketCommand({ Bucket: name }));
+    const first = await s3.send(new ListBucketsCommand({ Prefix: prefix, MaxBuckets: 2 }));
+    expect(first.Buckets?.map((b) => b.Name)).toEqual(names.slice(0, 2));
+    expect(first.Prefix).toBe(prefix);
+    expect(first.ContinuationToken).toBeTruthy();
+    const second = await s3.send(new ListBucketsCommand({ Prefix: prefix, MaxBuckets: 2, ContinuationToken: first.ContinuationToken }));
+    expect(second.Buckets?.map((b) => b.Name)).toEqual(names.slice(2));
+    expect(second.ContinuationToken).toBeUndefined();
+    const all = await s3.send(new ListBucketsCommand({ Prefix: prefix }));
+    expect(all.Buckets).toHaveLength(3);
+    expect(all.ContinuationToken).toBeUndefined();
+    expect((await s3Failure(s3.send(new ListBucketsCommand({ MaxBuckets: 0 }))))).toMatchObject({ name: "InvalidArgument", status: 400 });
+    expect((await s3Failure(s3.send(new ListBucketsCommand({ ContinuationToken: "bm90LWEtdG9rZW4=" }))))).toMatchObject({ name: "InvalidArgument" });
   });
 
   it("SigV2: a path-style bucket request verifies signed as /<bucket> or /<bucket>/ (botocore signs the slash), not as another path", async () => {

@@ -1,7 +1,7 @@
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
 import { beforeAll, describe, expect, it } from "vitest";
-import { request } from "./client";
+import { PRIVATE_KEY, PUBLIC_KEY, request } from "./client";
 import { multipartForm, postPolicyFields, s3BucketName, s3Client } from "./s3-helpers";
 
 /** Browser form upload (POST policy, SigV4) and CORS preflight, as a browser sends them. */
@@ -62,6 +62,29 @@ describe("S3 POST policy uploads and CORS", () => {
     const malformed = await post({ key: "sums/wrong", "x-amz-checksum-sha256": "sailorjerry", ...base }, "x".repeat(2 * 1024 * 1024));
     expect(malformed.status).toBe(400);
     expect(await s3Failure404(`/${bucket}/sums/wrong`)).toBe(true);
+  });
+
+  it("SigV2 forms: operators and field names are case-insensitive; a non-ISO expiration and a missing signature are 400", async () => {
+    const v2 = (doc: unknown, signed = true) => {
+      const policy = Buffer.from(JSON.stringify(doc)).toString("base64");
+      const signature = createHmac("sha1", PRIVATE_KEY).update(policy).digest("base64");
+      return { AWSAccessKeyId: PUBLIC_KEY, pOLICy: policy, ...(signed ? { signature } : {}) };
+    };
+    const later = new Date(Date.now() + 600_000);
+    const conditions = [{ bUcKeT: bucket }, ["StArTs-WiTh", "$KeY", "v2/"], ["CoNtEnT-LeNgTh-RaNgE", 0, 100]];
+    const ok = await post({ kEy: "v2/a.txt", ...v2({ expiration: later.toISOString(), conditions }) }, "v2 form");
+    expect(ok.status, ok.text()).toBe(204);
+    const wrongPrefix = await post({ kEy: "elsewhere.txt", ...v2({ expiration: later.toISOString(), conditions }) }, "v2 form");
+    expect(wrongPrefix.status).toBe(403);
+
+    const notIso = await post({ key: "v2/b.txt", ...v2({ expiration: later.toString(), conditions }) }, "x");
+    expect(notIso.status).toBe(400);
+    expect(notIso.text()).toContain("<Code>InvalidPolicyDocument</Code>");
+    const unsigned = await post({ key: "v2/c.txt", ...v2({ expiration: later.toISOString(), conditions }, false) }, "x");
+    expect(unsigned.status).toBe(400);
+    expect(unsigned.text()).toContain("<Code>InvalidArgument</Code>");
+    expect(await s3Failure404(`/${bucket}/v2/b.txt`)).toBe(true);
+    expect(await s3Failure404(`/${bucket}/v2/c.txt`)).toBe(true);
   });
 
   it("CORS preflight for a browser S3 client", async () => {
