@@ -28,8 +28,8 @@ async function existingBucket(c: ControlContext, name: string): Promise<BucketRo
 }
 
 /**
- * UFileBucketSet (docs/protocol.md §3.5), plus edgefile fields the SDKs ignore (docs/ufile.md "Control plane:
- * buckets"): `StoredBytes` (sum of object sizes and open uploads' parts), `StoredBytesByClass` (that sum
+ * UFileBucketSet (docs/protocol.md §3.5), plus edgefile fields the SDKs ignore (described there too):
+ * `StoredBytes` (sum of object sizes and open uploads' parts), `StoredBytesByClass` (that sum
  * split into STANDARD, IA and ARCHIVE, which counts COLD too) and `ObjectCount`, all exact as of the last write.
  */
 export function bucketSet(b: BucketRow, fileDomain: string) {
