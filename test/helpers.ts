@@ -210,6 +210,26 @@ export function shards(): [name: string, d1: D1Database][] {
     .sort(([a], [b]) => (a === "DB" ? -1 : b === "DB" ? 1 : a.localeCompare(b))) as [string, D1Database][];
 }
 
+/**
+ * The reference invariant over every shard: a blob row's refcount is the number of object rows on
+ * its shard pointing at it plus the number of proxy rows on other shards naming that shard as home;
+ * every referenced blob has its bytes in R2.
+ */
+export async function expectExactReferences(): Promise<void> {
+  for (const [name, d1] of shards()) {
+    const { results } = await d1.prepare("SELECT id, refcount FROM blobs WHERE refcount > 0").all<{ id: string; refcount: number }>();
+    for (const blob of results) {
+      let expected = (await d1.prepare("SELECT COUNT(*) AS n FROM objects WHERE blob_id = ?").bind(blob.id).first<{ n: number }>())!.n;
+      for (const [other, o] of shards()) {
+        if (other === name) continue;
+        expected += (await o.prepare("SELECT COUNT(*) AS n FROM blobs WHERE id = ? AND home_shard = ?").bind(blob.id, name).first<{ n: number }>())!.n;
+      }
+      expect({ shard: name, blob: blob.id, refcount: blob.refcount }).toEqual({ shard: name, blob: blob.id, refcount: expected });
+      expect(await env.BLOBS.head(`blobs/${blob.id}`), `bytes of blob ${blob.id}`).not.toBeNull();
+    }
+  }
+}
+
 /** The index shard holding bucket `bucketName`: its binding name, its D1 database, and the bucket's id. */
 export async function indexOf(bucketName: string): Promise<{ shard: string; d1: D1Database; id: string }> {
   const row = await env.DB.prepare("SELECT id, shard FROM buckets WHERE name = ?").bind(bucketName).first<{ id: string; shard: string }>();

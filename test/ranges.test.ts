@@ -5,7 +5,7 @@ import worker from "../src/index";
 import { database } from "../src/store/db";
 import { advanceMove, describeRanges, startMove } from "../src/store/range-move";
 import { sweepBlobs } from "../src/store/sweeper";
-import { bucketOn, control, file, indexOf, put, shards } from "./helpers";
+import { bucketOn, control, expectExactReferences, file, indexOf, put, shards } from "./helpers";
 
 /**
  * Key ranges (src/store/ranges.ts, src/store/range-move.ts): one bucket's key space split over
@@ -279,17 +279,3 @@ describe("the housekeeping threshold", () => {
   });
 });
 
-/** A blob row's refcount = rows on its shard pointing at it + proxies elsewhere naming that shard; its bytes are in R2. */
-async function expectExactReferences(): Promise<void> {
-  for (const [name, d1] of shards()) {
-    const { results } = await d1.prepare("SELECT id, refcount FROM blobs WHERE refcount > 0").all<{ id: string; refcount: number }>();
-    for (const blob of results) {
-      let expected = (await d1.prepare("SELECT COUNT(*) AS n FROM objects WHERE blob_id = ?").bind(blob.id).first<{ n: number }>())!.n;
-      for (const [other, o] of shards()) {
-        if (other !== name) expected += (await o.prepare("SELECT COUNT(*) AS n FROM blobs WHERE id = ? AND home_shard = ?").bind(blob.id, name).first<{ n: number }>())!.n;
-      }
-      expect({ shard: name, blob: blob.id, refcount: blob.refcount }).toEqual({ shard: name, blob: blob.id, refcount: expected });
-      expect(await env.BLOBS.head(`blobs/${blob.id}`)).not.toBeNull();
-    }
-  }
-}

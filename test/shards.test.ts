@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sweepBlobs } from "../src/store/sweeper";
-import { API, bucketOn, callWithEnv, control, file, indexOf, newBucket, put, shards, signControl, toQuery, uniqueName } from "./helpers";
+import { API, bucketOn, callWithEnv, control, expectExactReferences, file, indexOf, newBucket, put, shards, signControl, toQuery, uniqueName } from "./helpers";
 
 /**
  * Index shards (src/store/shards.ts): every bucket's index lives on one shard, and the tests run
@@ -35,25 +35,6 @@ async function blobRows(blobId: string): Promise<Record<string, { refcount: numb
   return out;
 }
 
-/**
- * The reference invariant over every shard: a blob row's refcount is the number of object rows on
- * its shard pointing at it plus the number of proxy rows on other shards naming that shard as home;
- * every referenced blob has its bytes in R2.
- */
-async function expectExactReferences(): Promise<void> {
-  for (const [name, d1] of shards()) {
-    const { results } = await d1.prepare("SELECT id, refcount FROM blobs WHERE refcount > 0").all<{ id: string; refcount: number }>();
-    for (const blob of results) {
-      let expected = (await d1.prepare("SELECT COUNT(*) AS n FROM objects WHERE blob_id = ?").bind(blob.id).first<{ n: number }>())!.n;
-      for (const [other, o] of shards()) {
-        if (other === name) continue;
-        expected += (await o.prepare("SELECT COUNT(*) AS n FROM blobs WHERE id = ? AND home_shard = ?").bind(blob.id, name).first<{ n: number }>())!.n;
-      }
-      expect({ shard: name, blob: blob.id, refcount: blob.refcount }).toEqual({ shard: name, blob: blob.id, refcount: expected });
-      expect(await r2Has(blob.id)).toBe(true);
-    }
-  }
-}
 
 const copy = (dst: string, key: string, src: string, srcKey: string) =>
   file(dst, key, { method: "PUT", headers: { "X-Ufile-Copy-Source": `/${src}/${srcKey}`, "Content-Length": "0" } });

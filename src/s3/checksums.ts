@@ -178,23 +178,18 @@ export function verifyingStream(
   onDigest?: (base64: string) => void,
   mismatch: () => Error = () => s3Error("BadDigest", `The ${algorithm.toUpperCase()} you specified did not match the calculated checksum.`),
 ): TransformStream<Uint8Array, Uint8Array> {
-  const checksum = newChecksum(algorithm);
-  return new TransformStream<Uint8Array, Uint8Array>({
-    async transform(chunk, controller) {
-      await checksum.update(chunk);
-      controller.enqueue(chunk);
-    },
-    async flush() {
-      const got = toBase64(await checksum.digest());
-      const want = expected();
-      if (want === undefined) throw s3Error("InvalidRequest", `the ${checksumHeader(algorithm)} trailer is missing`);
-      if (got !== want) throw mismatch();
-      onDigest?.(got);
-    },
+  return digestStream(algorithm, (got) => {
+    const want = expected();
+    if (want === undefined) throw s3Error("InvalidRequest", `the ${checksumHeader(algorithm)} trailer is missing`);
+    if (got !== want) throw mismatch();
+    onDigest?.(got);
   });
 }
 
-/** A pass-through stream that computes `algorithm` of what flows and hands the digest (base64) to `onDigest` at the end. */
+/**
+ * A pass-through stream that computes `algorithm` of what flows and hands the digest (base64) to
+ * `onDigest` at the end; a throw from `onDigest` errors the stream in its flush.
+ */
 export function digestStream(algorithm: ChecksumAlgorithm, onDigest: (base64: string) => void): TransformStream<Uint8Array, Uint8Array> {
   const checksum = newChecksum(algorithm);
   return new TransformStream<Uint8Array, Uint8Array>({
