@@ -299,6 +299,9 @@ export const usageDaily = sqliteTable(
     /** Objects the lifecycle rules deleted, and moved to IA or ARCHIVE, that day (src/core/lifecycle.ts). */
     lifecycleDeletes: integer("lifecycle_deletes").notNull().default(0),
     lifecycleTransitions: integer("lifecycle_transitions").notNull().default(0),
+    /** Response body bytes of GETs of IA objects (part of `download_bytes`), and bytes of ARCHIVE/COLD objects whose restore started, that day. */
+    iaGetBytes: integer("ia_get_bytes").notNull().default(0),
+    restoreBytes: integer("restore_bytes").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.projectId, t.region, t.bucketId, t.day] })],
 );

@@ -12,6 +12,10 @@ export interface UsageEvent {
   requests: number;
   /** Response body bytes sent (download traffic). */
   downloadBytes: number;
+  /** The part of `downloadBytes` that was read from IA objects (GetFile, GetObject). Absent: 0. */
+  iaGetBytes?: number;
+  /** Bytes of ARCHIVE/COLD objects whose restore this request started (Restore). Absent: 0. */
+  restoreBytes?: number;
   /** When the request was served, unix seconds. */
   at: number;
 }

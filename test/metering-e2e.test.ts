@@ -7,7 +7,7 @@ import type { ParamValue } from "../src/control/params";
 import { pruneUsageMessages } from "../src/metering/consumer";
 import type { UsageEvent } from "../src/metering/events";
 import { forgetBucket } from "../src/store/buckets";
-import { control, file, indexOf, newBucket, pattern, uniqueName, type FileRequest } from "./helpers";
+import { callWithEnv, control, file, indexOf, newBucket, pattern, uniqueName, type FileRequest } from "./helpers";
 
 /**
  * Metering end to end (docs/design.md §7): real signed data-plane traffic → the usage events the data
@@ -38,7 +38,9 @@ function recorder() {
   };
   /** A data-plane request through the worker with the recording queue. */
   const req = (bucket: string, key: string, r: FileRequest = {}) => file(bucket, key, { ...r, env: { USAGE_QUEUE, ...r.env } });
-  return { sent, req };
+  /** An anonymous path-style S3 request (the S3 host is FILE_DOMAIN in the tests). */
+  const s3 = (path: string, init: RequestInit = {}) => callWithEnv({ USAGE_QUEUE }, `http://localhost/${path}`, init);
+  return { sent, req, s3 };
 }
 
 const putBody = (body: Uint8Array, extra: Record<string, string> = {}): FileRequest => ({
@@ -89,7 +91,7 @@ const storedBytes = async (name: string) => (await bucketRow(name)).stored_bytes
 /** [bucketId, requests, downloadBytes] of each event, checking the project, region and time. */
 function summarize(events: UsageEvent[], projectId: string, from: number, to: number) {
   for (const e of events) {
-    expect(e).toEqual({ projectId, region: "cn-bj", bucketId: expect.any(String), requests: 1, downloadBytes: expect.any(Number), at: expect.any(Number), day: Math.floor(e.at / 86400) * 86400 });
+    expect(e).toEqual({ projectId, region: "cn-bj", bucketId: expect.any(String), requests: 1, downloadBytes: expect.any(Number), iaGetBytes: 0, restoreBytes: 0, at: expect.any(Number), day: Math.floor(e.at / 86400) * 86400 });
     expect(e.at).toBeGreaterThanOrEqual(from);
     expect(e.at).toBeLessThanOrEqual(to);
   }
@@ -349,5 +351,51 @@ describe("metering end to end", () => {
         RequestCnt: { Left: DEFAULTS.requests - 11 / 10_000 },
       },
     ]);
+  });
+
+  it("the daily report meters bytes read from IA objects (both fronts) and bytes restored from ARCHIVE", async () => {
+    const P = uniqueName("org");
+    const B = await newBucket("public", P);
+    const { sent, req, s3 } = recorder();
+    const ia = pattern(2000, 5);
+    expect((await req(B, "ia.bin", putBody(ia, { "X-Ufile-Storage-Class": "IA" }))).status).toBe(200);
+    expect((await req(B, "std.bin", putBody(pattern(500, 6)))).status).toBe(200);
+    expect((await req(B, "ac.bin", putBody(pattern(3000, 8), { "X-Ufile-Storage-Class": "ARCHIVE" }))).status).toBe(200);
+    expect((await req(B, "cold.bin", putBody(pattern(700, 9), { "X-Ufile-Storage-Class": "COLD" }))).status).toBe(200);
+
+    // IA reads: a whole GetFile, a range, an S3 GetObject and its range (2000 + 100 + 2000 + 10 bytes);
+    // a HEAD and a STANDARD object's GET read nothing from IA.
+    expect(new Uint8Array(await (await req(B, "ia.bin")).arrayBuffer())).toEqual(ia);
+    expect((await req(B, "ia.bin", { headers: { Range: "bytes=0-99" } })).status).toBe(206);
+    expect((await req(B, "ia.bin", { method: "HEAD" })).status).toBe(200);
+    expect((await req(B, "std.bin")).status).toBe(200);
+    const viaS3 = await s3(`${B}/ia.bin`);
+    expect(viaS3.status).toBe(200);
+    expect(viaS3.headers.get("x-amz-storage-class")).toBe("STANDARD_IA");
+    expect(new Uint8Array(await viaS3.arrayBuffer())).toEqual(ia);
+    expect((await s3(`${B}/ia.bin`, { headers: { Range: "bytes=10-19" } })).status).toBe(206);
+    // An ARCHIVE object cannot be read before its restore: nothing answered, nothing counted.
+    expect((await req(B, "ac.bin")).status).not.toBe(200);
+
+    // Restores that start count the object's bytes (3000 + 700); asking again while it restores,
+    // or restoring a STANDARD object, restores nothing.
+    const restore = (key: string) => req(B, key, { method: "PUT", query: "restore" });
+    expect((await restore("ac.bin")).status).toBe(200);
+    expect((await restore("ac.bin")).status).toBe(200);
+    expect((await restore("cold.bin")).status).toBe(200);
+    expect((await restore("std.bin")).status).toBe(200);
+
+    expect((await deliver(uniqueName("iaac"), sent)).ackAll).toBe(true);
+    const day = dayOf(nowSeconds());
+    const expected = { IaGetSize: 4110 / GiB, AcRestore: 3700 / GiB };
+    const bucketReport = await act({ Action: "GetUFileDailyReport", ProjectId: P, Region: "cn-bj", BucketName: B, StartTime: day, EndTime: day });
+    const projectReport = await act({ Action: "GetUFileDailyReport", ProjectId: P, Region: "cn-bj", StartTime: day, EndTime: day });
+    for (const body of [bucketReport, projectReport]) {
+      const [set] = body.DataSet;
+      expect(set.Daily).toEqual([expect.objectContaining({ Date: day, ...expected })]);
+      expect(set.Total).toEqual([expect.objectContaining(expected)]);
+      // The IA reads are part of the day's Flow: 4110 + 500 bytes of GET bodies, and the failed GET's error body.
+      expect(set.Daily[0].Flow).toBeGreaterThanOrEqual(4610 / GiB);
+    }
   });
 });

@@ -159,7 +159,9 @@ describe("usage queue consumer", () => {
       { id: `${id}-1`, body: { projectId: p, region: "cn-bj", bucketId: "oss-aaaaaa", requests: -1, downloadBytes: 0, at: D } },
       { id: `${id}-2`, body: "hello" },
       { id: `${id}-3`, body: event(p, "oss-aaaaaa", D, 0, { day: D + 1 }) },
-      { id: `${id}-4`, body: event(p, "oss-aaaaaa", D + 9, 10) },
+      { id: `${id}-4`, body: event(p, "oss-aaaaaa", D + 9, 10) }, // without iaGetBytes/restoreBytes, as queued before them: valid
+      { id: `${id}-5`, body: { ...event(p, "oss-aaaaaa", D, 10), iaGetBytes: -1 } },
+      { id: `${id}-6`, body: { ...event(p, "oss-aaaaaa", D, 10), restoreBytes: 1.5 } },
     ]);
     expect(result.ackAll).toBe(true);
     expect(await usageRows(p)).toEqual([{ bucket_id: "oss-aaaaaa", day: D, requests: 1, download_bytes: 10, storage_byte_seconds: 0 }]);
@@ -355,12 +357,12 @@ describe("recording usage (the data plane's seam)", () => {
       USAGE_QUEUE: { sendBatch: async (messages: { body: unknown }[]) => (await slow, void sent.push(...messages.map((m) => m.body))) },
     } as unknown as Env;
     const ctx = createExecutionContext();
-    meterRequest(fakeEnv, ctx, served("org-seam"), 1234);
+    meterRequest(fakeEnv, ctx, served("org-seam"), { download: 1234 });
     expect(sent).toEqual([]); // returned before the send completed
     release();
     await waitOnExecutionContext(ctx);
     expect(sent).toEqual([
-      { projectId: "org-seam", region: "cn-gd", bucketId: "oss-seam01", requests: 1, downloadBytes: 1234, at: expect.any(Number), day: expect.any(Number) },
+      { projectId: "org-seam", region: "cn-gd", bucketId: "oss-seam01", requests: 1, downloadBytes: 1234, iaGetBytes: 0, restoreBytes: 0, at: expect.any(Number), day: expect.any(Number) },
     ]);
 
     const failing = { ...env, USAGE_QUEUE: { sendBatch: () => Promise.reject(new Error("queue down")) } } as unknown as Env;
@@ -379,9 +381,9 @@ describe("recording usage (the data plane's seam)", () => {
       USAGE_QUEUE: { sendBatch: async (messages: { body: unknown }[]) => void batches.push(messages.map((m) => m.body)) },
     } as unknown as Env;
     const ctxs = [createExecutionContext(), createExecutionContext(), createExecutionContext()];
-    meterRequest(windowed, ctxs[0], served("org-fold"), 100);
-    meterRequest(windowed, ctxs[1], served("org-fold"), 20);
-    meterRequest(windowed, ctxs[2], { ...served("org-fold"), id: "oss-other1" }, 3);
+    meterRequest(windowed, ctxs[0], served("org-fold"), { download: 100 });
+    meterRequest(windowed, ctxs[1], served("org-fold"), { download: 20 });
+    meterRequest(windowed, ctxs[2], { ...served("org-fold"), id: "oss-other1" }, { download: 3 });
     await Promise.all(ctxs.map(waitOnExecutionContext));
     expect(batches).toHaveLength(1);
     expect(batches[0]).toEqual([
@@ -390,7 +392,7 @@ describe("recording usage (the data plane's seam)", () => {
     ]);
     // The next request opens a new window.
     const later = createExecutionContext();
-    meterRequest(windowed, later, served("org-fold"), 7);
+    meterRequest(windowed, later, served("org-fold"), { download: 7 });
     await waitOnExecutionContext(later);
     expect(batches).toHaveLength(2);
     expect(batches[1]).toEqual([expect.objectContaining({ requests: 1, downloadBytes: 7 })]);

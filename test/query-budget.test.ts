@@ -147,7 +147,7 @@ describe("D1 queries per data-plane request", () => {
     expect(summary(get.log)).toEqual({ reads: 1, singleWrites: 0, batches: 0, writeStatements: 0 });
     expect(get.log[0].sql[0]).toMatch(/from "objects"/i);
     expect(get.log.flatMap((e) => e.sql).filter((s) => USAGE_TABLES.test(s))).toEqual([]);
-    expect(get.sent).toEqual([{ projectId: project, region: "cn-bj", bucketId, requests: 1, downloadBytes: 3000, at: expect.any(Number), day: expect.any(Number) }]);
+    expect(get.sent).toEqual([{ projectId: project, region: "cn-bj", bucketId, requests: 1, downloadBytes: 3000, iaGetBytes: 0, restoreBytes: 0, at: expect.any(Number), day: expect.any(Number) }]);
 
     const range = instrumented();
     const partial = await file(bucket, "k.bin", { headers: { Range: "bytes=10-19" }, env: range.env });

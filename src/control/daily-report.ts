@@ -15,7 +15,9 @@ import { reportDays } from "./report";
  *   STANDARD is the total less the other two). `Total` carries their sums over the range too
  *   (edgefile's addition: the SDKs' total item has no storage fields).
  * - `Flow`: GB downloaded; `BusyFlow`/`IdleFlow` (a split by hour of day) and `CdnFlow` are 0:
- *   edgefile keeps no hourly split and has no CDN. `IaGetSize`/`AcRestore` are 0 (not metered).
+ *   edgefile keeps no hourly split and has no CDN.
+ * - `IaGetSize`: GB read from IA objects (the response bodies of GetFile and S3 GetObject, as
+ *   `Flow` counts them); `AcRestore`: GB of ARCHIVE/COLD objects whose restore started (Restore).
  * - `ApiTimes`: requests in 万次 (10⁴).
  * - edgefile additions (ignored by the SDKs): `LifecycleDeletes`, `LifecycleTransitions`, the
  *   objects the lifecycle rules deleted and moved that day.
@@ -30,6 +32,8 @@ function amounts(u: UsageTotals | undefined) {
     AcStorage: gbDays(archive),
     ApiTimes: tenThousands(u?.requests ?? 0),
     Flow: gigabytes(u?.downloadBytes ?? 0),
+    IaGetSize: gigabytes(u?.iaGetBytes ?? 0),
+    AcRestore: gigabytes(u?.restoreBytes ?? 0),
     BusyFlow: 0,
     IdleFlow: 0,
     CdnFlow: 0,
@@ -50,6 +54,8 @@ export const getUFileDailyReport: ControlAction = async (c) => {
   const total: UsageTotals = {
     requests: 0,
     downloadBytes: 0,
+    iaGetBytes: 0,
+    restoreBytes: 0,
     storageByteSeconds: 0,
     iaByteSeconds: 0,
     archiveByteSeconds: 0,
@@ -62,8 +68,6 @@ export const getUFileDailyReport: ControlAction = async (c) => {
     Daily.push({
       Date: day,
       ...amounts(u),
-      IaGetSize: 0,
-      AcRestore: 0,
       LifecycleDeletes: u?.lifecycleDeletes ?? 0,
       LifecycleTransitions: u?.lifecycleTransitions ?? 0,
     });

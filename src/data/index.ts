@@ -8,7 +8,7 @@ import { bucketPreflight, UFILE_CORS, withBucketCors } from "../core/cors";
 import { bucketFromHost } from "../core/host";
 import { database } from "../store/db";
 import { findOperation } from "./operations";
-import { meterRequest } from "../metering/events";
+import { meterRequest, type RequestBytes } from "../metering/events";
 import { noteAccess } from "../core/access-log";
 import { asApiError, dataError } from "../responses";
 
@@ -40,7 +40,7 @@ export async function handleData(request: Request, url: URL, env: Env, ctx: Exec
   // From here every answer, success or error, is about this bucket: its CORS rules decide when it has
   // some (core/cors.ts), else the built-in permissive headers (src/index.ts adds them to earlier errors).
   let metered = false;
-  let downloadBytes = 0;
+  const bytes: RequestBytes = {};
   try {
     const query = parseQuery(url);
     const key = parseKey(url);
@@ -58,7 +58,9 @@ export async function handleData(request: Request, url: URL, env: Env, ctx: Exec
       await checkAccess(c, op, check);
     }
     const response = withBucketCors(await op.run(c), UFILE_CORS, request, bucket);
-    if (request.method !== "HEAD") downloadBytes = Number(response.headers.get("Content-Length")) || 0;
+    if (request.method !== "HEAD") bytes.download = Number(response.headers.get("Content-Length")) || 0;
+    // Bytes read from an IA object: IaGetSize of GetUFileDailyReport.
+    if (op.name === "GetFile" && response.headers.get("X-Ufile-Storage-Class") === "IA") bytes.iaGet = bytes.download;
     const bookmark = session.finish();
     if (bookmark) response.headers.set(BOOKMARK_HEADER, bookmark);
     return response;
@@ -66,6 +68,6 @@ export async function handleData(request: Request, url: URL, env: Env, ctx: Exec
     session.finish(); // a write may have landed before the failure: keep its bookmark
     return withBucketCors(dataError(asApiError(err), request.method), UFILE_CORS, request, bucket);
   } finally {
-    if (metered) meterRequest(env, ctx, bucket, downloadBytes);
+    if (metered) meterRequest(env, ctx, bucket, bytes);
   }
 }

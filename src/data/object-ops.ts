@@ -5,6 +5,7 @@ import { assertValidKey } from "../core/keys";
 import { bucketByName } from "../store/buckets";
 import { copyObject, findByHash, getObject, NO_TAGS, renameObject, updateObject, type ObjectRow } from "../store/objects";
 import { assertNotOwing } from "../metering/quotas";
+import { meterRestore } from "../metering/events";
 import type { DataContext } from "./context";
 import { isEmptyFileEtag, normalizeEtag } from "../core/etag";
 import { releaseBlobs } from "../core/upload";
@@ -190,7 +191,10 @@ export async function restore(c: DataContext): Promise<Response> {
   if (state === "restored") {
     await updateObject(c.db, c.bucket.id, c.key, { restoreExpiresAt: c.now + window });
   } else if (state === "none") {
-    await updateObject(c.db, c.bucket.id, c.key, { restoreReadyAt: c.now + delay, restoreExpiresAt: c.now + delay + window });
+    // Only a restore that starts restores bytes (AcRestore); extending a restored copy restores none.
+    if (await updateObject(c.db, c.bucket.id, c.key, { restoreReadyAt: c.now + delay, restoreExpiresAt: c.now + delay + window })) {
+      meterRestore(c.env, c.ctx, c.bucket, row.size);
+    }
   }
   return ok();
 }

@@ -51,20 +51,50 @@ export function recordUsage(env: Env, ctx: ExecutionContext, event: UsageEvent):
   if (folded) {
     folded.requests += event.requests;
     folded.downloadBytes += event.downloadBytes;
+    folded.iaGetBytes = (folded.iaGetBytes ?? 0) + (event.iaGetBytes ?? 0);
+    folded.restoreBytes = (folded.restoreBytes ?? 0) + (event.restoreBytes ?? 0);
     folded.at = Math.max(folded.at, event.at);
   } else {
     window.set(key, { ...event, day });
   }
 }
 
-/** The data plane's one call per request: one request, plus the bytes of the response body. */
-export function meterRequest(env: Env, ctx: ExecutionContext, bucket: ServedBucket, downloadBytes = 0): void {
+/** What a request moved, beyond being one request. */
+export interface RequestBytes {
+  /** Response body bytes sent. */
+  download?: number;
+  /** The part of `download` read from an IA object. */
+  iaGet?: number;
+  /** Bytes of an ARCHIVE/COLD object whose restore the request started. */
+  restore?: number;
+}
+
+/** The data plane's one call per request: one request, plus the bytes it moved. */
+export function meterRequest(env: Env, ctx: ExecutionContext, bucket: ServedBucket, bytes: RequestBytes = {}): void {
   recordUsage(env, ctx, {
     projectId: bucket.projectId,
     region: bucket.region,
     bucketId: bucket.id,
     requests: 1,
-    downloadBytes,
+    downloadBytes: bytes.download ?? 0,
+    iaGetBytes: bytes.iaGet ?? 0,
+    restoreBytes: bytes.restore ?? 0,
+    at: nowSeconds(),
+  });
+}
+
+/**
+ * Bytes of an ARCHIVE/COLD object whose restore a request started (Restore): AcRestore of
+ * GetUFileDailyReport. Not a request of its own (the front meters the request).
+ */
+export function meterRestore(env: Env, ctx: ExecutionContext, bucket: ServedBucket, bytes: number): void {
+  recordUsage(env, ctx, {
+    projectId: bucket.projectId,
+    region: bucket.region,
+    bucketId: bucket.id,
+    requests: 0,
+    downloadBytes: 0,
+    restoreBytes: bytes,
     at: nowSeconds(),
   });
 }
@@ -79,12 +109,16 @@ export function parseUsageEvent(body: unknown): (UsageEvent & { day: number }) |
   if (!isId(e.projectId) || !isId(e.region) || !isId(e.bucketId)) return null;
   if (!isCount(e.requests) || !isCount(e.downloadBytes) || !isCount(e.at)) return null;
   if (e.day !== undefined && !(isCount(e.day) && dayStart(e.day) === e.day)) return null;
+  // Optional: events queued before these counters existed carry neither.
+  if ((e.iaGetBytes !== undefined && !isCount(e.iaGetBytes)) || (e.restoreBytes !== undefined && !isCount(e.restoreBytes))) return null;
   return {
     projectId: e.projectId,
     region: e.region,
     bucketId: e.bucketId,
     requests: e.requests,
     downloadBytes: e.downloadBytes,
+    iaGetBytes: e.iaGetBytes ?? 0,
+    restoreBytes: e.restoreBytes ?? 0,
     at: e.at,
     day: e.day ?? dayStart(e.at),
   };

@@ -6,6 +6,9 @@ import type { Database } from "../store/db";
 export interface UsageTotals {
   requests: number;
   downloadBytes: number;
+  /** The part of `downloadBytes` read from IA objects; bytes of ARCHIVE/COLD objects whose restore started. */
+  iaGetBytes: number;
+  restoreBytes: number;
   storageByteSeconds: number;
   /** The parts of `storageByteSeconds` in IA, and in ARCHIVE/COLD. */
   iaByteSeconds: number;
@@ -18,6 +21,8 @@ export interface UsageTotals {
 const totals = {
   requests: sql<number>`total(${usageDaily.requests})`,
   downloadBytes: sql<number>`total(${usageDaily.downloadBytes})`,
+  iaGetBytes: sql<number>`total(${usageDaily.iaGetBytes})`,
+  restoreBytes: sql<number>`total(${usageDaily.restoreBytes})`,
   storageByteSeconds: sql<number>`total(${usageDaily.storageByteSeconds})`,
   iaByteSeconds: sql<number>`total(${usageDaily.iaByteSeconds})`,
   archiveByteSeconds: sql<number>`total(${usageDaily.archiveByteSeconds})`,

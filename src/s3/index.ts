@@ -2,7 +2,7 @@ import { nowSeconds, settings, type Env } from "../config";
 import { discardBody } from "../body";
 import { bucketPreflight, S3_CORS, withBucketCors } from "../core/cors";
 import { ApiError } from "../errors";
-import { meterRequest } from "../metering/events";
+import { meterRequest, type RequestBytes } from "../metering/events";
 import { noteAccess } from "../core/access-log";
 import { asApiError, type RequestIds } from "../responses";
 import { bucketByName, type ServedBucket } from "../store/buckets";
@@ -85,7 +85,7 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
   const s = settings(env);
   let meteredBucket: Parameters<typeof meterRequest>[2] | undefined;
   let bucketName: string | null = null;
-  let downloadBytes = 0;
+  const bytes: RequestBytes = {};
   try {
     if (request.method === "OPTIONS") {
       // A preflight carries its own CORS headers: only the request id is added.
@@ -122,7 +122,9 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
     }
     await checkS3Access(c, op, auth);
     const response = await op.run(c);
-    if (request.method !== "HEAD") downloadBytes = Number(response.headers.get("Content-Length")) || 0;
+    if (request.method !== "HEAD") bytes.download = Number(response.headers.get("Content-Length")) || 0;
+    // Bytes read from an IA object: IaGetSize of GetUFileDailyReport.
+    if (op.name === "GetObject" && response.headers.get("x-amz-storage-class") === "STANDARD_IA") bytes.iaGet = bytes.download;
     const out = withS3Headers(response, requestId, request, meteredBucket);
     // R2 encrypts every object at rest (AES-256): object answers say so, as S3's default SSE-S3.
     // An SSE-C object's answers name its customer key's algorithm instead (core/sse-c.ts).
@@ -135,6 +137,6 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
     const error = s3ErrorResponse(asApiError(err), request.method, resource, requestId);
     return withS3Headers(error, requestId, request, meteredBucket ?? (await errorBucket(env, bucketName)));
   } finally {
-    if (meteredBucket) meterRequest(env, ctx, meteredBucket, downloadBytes);
+    if (meteredBucket) meterRequest(env, ctx, meteredBucket, bytes);
   }
 }
