@@ -106,7 +106,9 @@ describe("access log", () => {
     const line = await lineOf(sessionId);
     expect(line).toMatchObject({ operation: "GetFile", status: 200 });
     expect(line.bytesOut).toBeGreaterThanOrEqual(received);
-    expect(line.bytesOut).toBeLessThan(size);
+    // Never more than the object. Not asserted below it: on a fast machine wrangler dev's proxy can take
+    // the whole body into its buffers before the client leaves, and then all of it was sent.
+    expect(line.bytesOut).toBeLessThanOrEqual(size);
   });
 
   it("names the control action and the S3 operation", async () => {
