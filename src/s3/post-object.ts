@@ -178,10 +178,23 @@ async function formAuthority(c: S3Context, fields: Map<string, string>, key: str
 /** Bytes of an unread file part read (and dropped) before a refusal, so the client gets the answer, not a dropped connection. */
 const DRAIN_LIMIT = 32 * 1024 * 1024;
 
-/** The form's `x-amz-checksum-<alg>` field, if any; a malformed one is refused once the file part is drained. */
-async function formChecksum(fields: Map<string, string>, file: ReadableStream<Uint8Array>): Promise<ExpectedChecksum | undefined> {
+/** The form's `x-amz-checksum-<alg>` field, if any (a malformed one is refused). */
+function formChecksum(fields: Map<string, string>): ExpectedChecksum | undefined {
+  return checksumFromHeaders(new Headers([...fields].filter(([k]) => k.startsWith("x-amz-checksum-"))));
+}
+
+/**
+ * What the form asks for, checked before a byte is stored. A refusal first reads (and drops) the
+ * unread file part, bounded, so a client still sending a large file gets the answer, not a
+ * dropped connection.
+ */
+async function checkForm(c: S3Context, fields: Map<string, string>, key: string, file: ReadableStream<Uint8Array>) {
   try {
-    return checksumFromHeaders(new Headers([...fields].filter(([k]) => k.startsWith("x-amz-checksum-"))));
+    if (key === "") throw new ApiError("InvalidArgument", "Bucket POST must contain a field named 'key'.");
+    const { principal, range } = await formAuthority(c, fields, key);
+    assertValidKey(key);
+    assertNotOwing(servedBucket(c));
+    return { principal, range, redirect: redirectTarget(fields.get("success_action_redirect") ?? ""), checksum: formChecksum(fields) };
   } catch (err) {
     await discardBody(file, DRAIN_LIMIT).catch(() => undefined);
     throw err;
@@ -196,14 +209,7 @@ export async function postObject(c: S3Context): Promise<Response> {
   const field = (name: string) => fields.get(name) ?? "";
   const filename = form.file.filename ?? "";
   const key = field("key").replace(/\$\{filename\}/g, filename);
-  if (key === "") throw new ApiError("InvalidArgument", "Bucket POST must contain a field named 'key'.");
-
-  const { principal, range } = await formAuthority(c, fields, key);
-  // Everything the answer needs is checked before a byte is stored.
-  assertValidKey(key);
-  assertNotOwing(bucket);
-  const redirect = redirectTarget(field("success_action_redirect"));
-  const checksum = await formChecksum(fields, form.file.stream);
+  const { principal, range, redirect, checksum } = await checkForm(c, fields, key, form.file.stream);
 
   const meta = { ...requestedS3Meta(formHeaders(fields)), acl: requestedObjectAcl(new Headers(field("acl") ? { "x-amz-acl": field("acl") } : {})) };
   if (!fields.has("content-type") && form.file.contentType) meta.mime = storedHeader("Content-Type", form.file.contentType);

@@ -61,6 +61,10 @@ describe("S3 POST policy uploads and CORS", () => {
     // A malformed one is refused as such, after a 2 MiB file part (read and dropped, so the answer reaches the client).
     const malformed = await post({ key: "sums/wrong", "x-amz-checksum-sha256": "sailorjerry", ...base }, "x".repeat(2 * 1024 * 1024));
     expect(malformed.status).toBe(400);
+    // So is any other refusal before the file is read: a key outside the policy's prefix.
+    const outside = await post({ key: "elsewhere/big", ...base }, "x".repeat(2 * 1024 * 1024));
+    expect(outside.status).toBe(403);
+    expect(outside.text()).toContain("<Code>AccessDenied</Code>");
     expect(await s3Failure404(`/${bucket}/sums/wrong`)).toBe(true);
   });
 
