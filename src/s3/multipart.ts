@@ -20,6 +20,7 @@ import {
 import { getObject } from "../store/objects";
 import { ownerNode } from "./buckets";
 import { checksumHeaders, contentMd5, declaredBodySize, s3Body } from "./body";
+import { assertWriteAclAllowed } from "./ownership";
 import { servedBucket, type S3Context } from "./context";
 import { scheduleUfileEtag } from "../core/ufile-etag";
 import { copySourceRow, publishS3 } from "./objects";
@@ -73,6 +74,8 @@ export async function createMultipartUpload(c: S3Context): Promise<Response> {
   const bucket = servedBucket(c);
   assertValidKey(c.key);
   assertNotOwing(bucket);
+  // The upload keeps no ACL of its own; a bucket with ACLs disabled still refuses one, as AWS does.
+  assertWriteAclAllowed(bucket, c.request.headers.get("x-amz-acl"));
   const meta = requestedS3Meta(c.request.headers);
   const checksum = requestedUploadChecksum(c.request.headers);
   const ssec = await customerKeyOf(c.request.headers);

@@ -211,7 +211,7 @@ export async function postObject(c: S3Context): Promise<Response> {
   const key = field("key").replace(/\$\{filename\}/g, filename);
   const { principal, range, redirect, checksum } = await checkForm(c, fields, key, form.file.stream);
 
-  const meta = { ...requestedS3Meta(formHeaders(fields)), acl: requestedObjectAcl(new Headers(field("acl") ? { "x-amz-acl": field("acl") } : {})) };
+  const meta = { ...requestedS3Meta(formHeaders(fields)), acl: requestedObjectAcl(new Headers(field("acl") ? { "x-amz-acl": field("acl") } : {}), servedBucket(c)) };
   if (!fields.has("content-type") && form.file.contentType) meta.mime = storedHeader("Content-Type", form.file.contentType);
   const hasher = new UFileHasher();
   const blobId = newBlobId();
