@@ -25,7 +25,7 @@ import { servedBucket, type S3Context } from "./context";
 import { scheduleUfileEtag } from "../core/ufile-etag";
 import { copySourceRow, publishS3 } from "./objects";
 import { digestStream } from "./checksums";
-import { customerKeyHeaders, customerKeyOf, keyForStored, type CustomerKey } from "../core/sse-c";
+import { customerKeyHeaders, customerKeyOf, keyForUpload, type CustomerKey } from "../core/sse-c";
 import { formatParts } from "../core/object-parts";
 import {
   checksumElement,
@@ -181,7 +181,7 @@ export async function uploadPart(c: S3Context): Promise<Response> {
   assertNotOwing(servedBucket(c));
   const up = await upload(c);
   // SSE-C: every part carries the upload's customer key (refused otherwise, before a byte is read).
-  const ssec = keyForStored(up.ssecKeyMd5, await customerKeyOf(c.request.headers));
+  const ssec = keyForUpload(up.ssecKeyMd5, await customerKeyOf(c.request.headers));
   const md5 = contentMd5(c.request.headers);
   // Refused on arrival when the declared size breaks the equal-size rule, before the body is touched.
   const declared = declaredBodySize(c.request.headers);
@@ -212,7 +212,7 @@ export async function uploadPartCopy(c: S3Context): Promise<Response> {
   assertNotOwing(servedBucket(c));
   const up = await upload(c);
   const { row, ssec: sourceKey } = await copySourceRow(c);
-  const ssec = keyForStored(up.ssecKeyMd5, await customerKeyOf(c.request.headers)); // the target's key, checked before any byte moves
+  const ssec = keyForUpload(up.ssecKeyMd5, await customerKeyOf(c.request.headers)); // the target's key, checked before any byte moves
   const range = copyRange(c, row.size);
   const length = range ? range.end - range.start + 1 : row.size;
   const blkSize = await admitPart(c, up, index, length);
@@ -298,7 +298,7 @@ export async function completeMultipartUpload(c: S3Context): Promise<Response> {
   if (!up) return completedAgain(c);
   // SSE-C: the key is optional here (no byte is read), but one that is sent must be the upload's.
   const sentKey = await customerKeyOf(c.request.headers);
-  if (sentKey) keyForStored(up.ssecKeyMd5, sentKey);
+  if (sentKey) keyForUpload(up.ssecKeyMd5, sentKey);
   const listed = await requestedParts(c);
   const uploadChecksum = parseUploadChecksum(up.checksum);
   const parts = chosenParts(listed, await listParts(c.db, up.id), uploadChecksum);
