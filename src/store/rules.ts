@@ -29,6 +29,24 @@ export interface LifecycleRule {
   archiveDays: number;
   /** Abort multipart uploads started N days ago (S3 `AbortIncompleteMultipartUpload`; UFile has no field). */
   abortUploadDays: number;
+  // What follows is S3's alone (UFile's actions neither show nor change it); absent in rules written before it.
+  /** Tags an object must all carry (S3 `Filter/Tag`, `Filter/And/Tag`); absent or [] = any tags. */
+  tags?: { Key: string; Value: string }[];
+  /** Only objects of more than this many bytes (S3 `ObjectSizeGreaterThan`). */
+  sizeGreaterThan?: number;
+  /** Only objects of fewer than this many bytes (S3 `ObjectSizeLessThan`). */
+  sizeLessThan?: number;
+  /**
+   * From this UTC midnight (unix seconds) on, delete / move every matching object whatever its age
+   * (S3 `Expiration/Date`, `Transition/Date`); absent or 0 = off. A rule's actions are all days or all dates.
+   */
+  expireDate?: number;
+  iaDate?: number;
+  archiveDate?: number;
+  /** S3 `ExpiredObjectDeleteMarker`: kept and read back; with no versioning there are no delete markers to remove. */
+  expiredObjectDeleteMarker?: boolean;
+  /** How S3 wrote the filter, to read it back so: the legacy top-level `<Prefix>`, or `<Filter><And>`; absent: `<Filter>`. */
+  s3Filter?: "legacy" | "and";
 }
 
 /** The referer rule (UFile SetUFileReferer): which `Referer`s may read anonymously or by presigned URL. */

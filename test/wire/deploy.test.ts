@@ -56,7 +56,7 @@ describe("npm run deploy:check", () => {
     expect(r.out).toMatch(/deploy:check: note: --offline: the Worker's secrets were not checked\.\ndeploy:check: .* is ready to deploy \(npx wrangler deploy\)\.\n$/);
   });
 
-  it("refuses a scheme in FILE_DOMAIN, a missing route for each host, and secrets in [vars]", () => {
+  it("refuses a scheme in FILE_DOMAIN, a missing route for each host, a development setting, and secrets in [vars]", () => {
     const scheme = check(FILLED.replace('FILE_DOMAIN = "files.example.com"', 'FILE_DOMAIN = "https://files.example.com"'));
     expect(scheme.code).toBe(1);
     expect(scheme.problems).toEqual([expect.stringMatching(/^deploy:check: FILE_DOMAIN: .*files\.example\.com/)]);
@@ -69,6 +69,9 @@ describe("npm run deploy:check", () => {
 
     const s3 = check(FILLED.replace("[vars]", '[vars]\nS3_HOST = "s3.example.com"'));
     expect(s3.problems).toEqual([expect.stringMatching(/^deploy:check: no route serves the S3 host s3\.example\.com: add \{ pattern = "s3\.example\.com", custom_domain = true \}/)]);
+
+    const debugDay = check(FILLED.replace("[vars]", '[vars]\nLIFECYCLE_DEBUG_DAY_SECONDS = "10"'));
+    expect(debugDay.problems).toEqual([expect.stringMatching(/^deploy:check: LIFECYCLE_DEBUG_DAY_SECONDS is a development setting .*remove it from \[vars\]/)]);
 
     const secret = check(FILLED.replace("[vars]", '[vars]\nROOT_PRIVATE_KEY = "abc"'));
     expect(secret.problems).toEqual([expect.stringMatching(/^deploy:check: ROOT_PRIVATE_KEY is a plain \[vars\] value .*npx wrangler secret put ROOT_PRIVATE_KEY/)]);
