@@ -218,7 +218,7 @@ describe("S3 conformance fixes (ceph/s3-tests)", () => {
   });
 
   it("OPTIONS without Origin or Access-Control-Request-Method is not a preflight: 400 without CORS headers", async () => {
-    for (const headers of [{}, { Origin: "https://app.example" }, { "Access-Control-Request-Method": "GET" }]) {
+    for (const headers of [{}, { Origin: "https://app.example" }, { "Access-Control-Request-Method": "GET" }] as Record<string, string>[]) {
       const res = await request({ method: "OPTIONS", path: `/${bucket}/lock`, headers });
       expect(res.status, JSON.stringify(headers)).toBe(400);
       expect(res.text()).toContain("<Code>InvalidRequest</Code>");
