@@ -95,6 +95,21 @@ describe("S3 conformance fixes (ceph/s3-tests)", () => {
     expect((await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: "t" }))).TagSet).toEqual([]);
   });
 
+  it("tags read back sorted by key; x-amz-tagging on CreateMultipartUpload is kept by the upload and applied at Complete", async () => {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "sorted", Body: "x", Tagging: "foo=bar&bar" }));
+    expect((await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: "sorted" }))).TagSet).toEqual([{ Key: "bar", Value: "" }, { Key: "foo", Value: "bar" }]);
+    const key = "tagged-multipart";
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, Tagging: "foo=bar&Hello=World" }));
+    const part = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: "one part" }));
+    // Not an object until completed: the tags wait with the upload.
+    expect(await s3Failure(s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key })))).toMatchObject({ status: 404 });
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }));
+    expect((await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }))).TagSet).toEqual([{ Key: "Hello", Value: "World" }, { Key: "foo", Value: "bar" }]);
+    expect((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).TagCount).toBe(2);
+    // The upload's tags are checked when it is created, as PutObject's.
+    expect(await s3Failure(s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, Tagging: "a=1&a=2" })))).toMatchObject({ name: "InvalidTag", status: 400 });
+  });
+
   it("canned ACLs: an object made public-read is readable anonymously; buckets switch type", async () => {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "pub", Body: "open", ACL: "public-read" }));
     expect((await request({ path: `/${bucket}/pub` })).status).toBe(200);
