@@ -233,6 +233,8 @@ export const uploads = sqliteTable(
     checksum: text("checksum").notNull().default(""),
     /** SSE-C: base64 MD5 of the customer key every part must carry, "" for none (never the key). Additive. */
     ssecKeyMd5: text("ssec_key_md5").notNull().default(""),
+    /** The object's tags once completed (S3 CreateMultipartUpload's `x-amz-tagging`): JSON array of {Key, Value}. Additive. */
+    tags: text("tags").notNull().default("[]"),
     createdAt: integer("created_at").notNull(),
     /** Last part received; the sweeper aborts uploads idle for too long. */
     touchedAt: integer("touched_at").notNull(),

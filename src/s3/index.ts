@@ -88,8 +88,9 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
   const bytes: RequestBytes = {};
   try {
     if (request.method === "OPTIONS") {
-      // A preflight carries its own CORS headers: only the request id is added.
-      const response = bucketPreflight(request, S3_CORS, await preflightBucket(url, env));
+      // A preflight carries its own CORS headers (a refused one none): only the request id is added.
+      const refusal = (err: ApiError) => s3ErrorResponse(err, request.method, resource, requestId);
+      const response = bucketPreflight(request, S3_CORS, await preflightBucket(url, env), refusal);
       response.headers.set("x-amz-request-id", requestId);
       return response;
     }

@@ -40,6 +40,7 @@ import {
 } from "./stored-checksums";
 import { isoTime, requestedS3Meta, s3StorageClass } from "./object-headers";
 import { childrenNamed, childText, malformedXml, readXmlDocument, xmlResponse, type XmlNode } from "./xml";
+import { requestedTags } from "./tagging";
 
 /**
  * S3 multipart uploads over the same upload index as UFile multipart (store/uploads.ts).
@@ -88,6 +89,7 @@ export async function createMultipartUpload(c: S3Context): Promise<Response> {
     httpHeaders: meta.httpHeaders,
     checksum: formatUploadChecksum(checksum),
     ssec,
+    tags: requestedTags(c.request.headers),
     now: c.now,
     maxOpenUploads: c.settings.multipartMaxOpenUploads,
   });
@@ -310,7 +312,7 @@ export async function completeMultipartUpload(c: S3Context): Promise<Response> {
   // Windows line up with the object's when every part but the last is a whole number of windows.
   const aligned = parts.slice(0, -1).every((p) => p.size % ETAG_BLOCK === 0);
   const etag = aligned ? await etagFromBlocks(windowsOf(parts)) : s3Etag;
-  const meta = { mime: up.mime || "binary/octet-stream", storageClass: up.storageClass, userMeta: JSON.parse(up.userMeta), httpHeaders: JSON.parse(up.httpHeaders) };
+  const meta = { mime: up.mime || "binary/octet-stream", storageClass: up.storageClass, userMeta: JSON.parse(up.userMeta), httpHeaders: JSON.parse(up.httpHeaders), tags: up.tags };
   const blob = {
     id: up.blobId,
     size,
