@@ -192,6 +192,11 @@ export const bucketRanges = sqliteTable(
     drainShard: text("drain_shard"),
     /** Unix seconds after which the old copy may go (every isolate's cached ranges have expired). */
     drainAfter: integer("drain_after"),
+    /**
+     * The move was cancelled before its switch: the range stayed on `shard`, and `drain_shard` is
+     * the shard it was being copied to, whose partial copy goes (at once: no reader reads it).
+     */
+    cancelled: integer("cancelled", { mode: "boolean" }).notNull().default(false),
   },
   (t) => [primaryKey({ columns: [t.bucketId, t.startKey] })],
 );
@@ -208,6 +213,11 @@ export const rangeFences = sqliteTable(
     startKey: text("start_key").notNull(),
     /** Exclusive end; null: to the end of the key space. */
     endKey: text("end_key"),
+    /**
+     * The shard the range lives on now, once it has moved away (null while it is still moving): a
+     * read here of one of its keys, with a stale range list, reads there instead (store/ranges.ts).
+     */
+    movedTo: text("moved_to"),
   },
   (t) => [primaryKey({ columns: [t.bucketId, t.startKey] })],
 );
@@ -324,6 +334,20 @@ export const usageMessages = sqliteTable(
     processedAt: integer("processed_at").notNull(),
   },
   (t) => [index("usage_messages_processed_idx").on(t.processedAt)],
+);
+
+/**
+ * Signatures of admin calls already served (src/control/admin.ts), kept until the call's own
+ * `Expires`: each signed admin call is served once, so a captured one cannot be sent again.
+ * Control database only; housekeeping removes the expired ones.
+ */
+export const adminSignatures = sqliteTable(
+  "admin_signatures",
+  {
+    signature: text("signature").primaryKey(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("admin_signatures_expires_idx").on(t.expiresAt)],
 );
 
 /** Where the storage integrator last stopped, per bucket. */
