@@ -5,7 +5,7 @@ import { isHeaderValue, storedHeader } from "../core/metadata";
 import type { KeyPair, Principal } from "../auth/principal";
 import { anonymouslyWritable } from "../auth/public-read";
 import { etagFromBlocks, hashingStream, UFileHasher } from "../core/etag";
-import { parseUploadForm } from "../core/form";
+import { checkBeforeFile, parseUploadForm, type UploadFile } from "../core/form";
 import { assertNotOwing } from "../metering/quotas";
 import { newBlobId, putBlobOfUnknownLength } from "../store/blobs";
 import { authorizeBodyKey } from "./access";
@@ -18,7 +18,6 @@ import { signV2 } from "./sigv2";
 import { ALGORITHM, checkFreshness, hmac, signingKey } from "./sigv4";
 import { xmlResponse } from "./xml";
 import { checksumFromHeaders, verifyingStream, type ExpectedChecksum } from "./checksums";
-import { discardBody } from "../body";
 import { customerKeyHeaders, customerKeyOf, SSEC_HEADERS, type CustomerKey } from "../core/sse-c";
 import { formatStoredChecksum } from "./stored-checksums";
 
@@ -176,9 +175,6 @@ async function formAuthority(c: S3Context, fields: Map<string, string>, key: str
   return { principal: found.principal, range };
 }
 
-/** Bytes of an unread file part read (and dropped) before a refusal, so the client gets the answer, not a dropped connection. */
-const DRAIN_LIMIT = 32 * 1024 * 1024;
-
 /** The form's `x-amz-checksum-<alg>` field, if any (a malformed one is refused). */
 function formChecksum(fields: Map<string, string>): ExpectedChecksum | undefined {
   return checksumFromHeaders(new Headers([...fields].filter(([k]) => k.startsWith("x-amz-checksum-"))));
@@ -195,23 +191,16 @@ async function formCustomerKey(fields: Map<string, string>): Promise<CustomerKey
   return customerKeyOf(new Headers([...fields].filter(([k]) => k === "x-amz-server-side-encryption" || k.startsWith(SSEC_HEADERS))));
 }
 
-/**
- * What the form asks for, checked before a byte is stored. A refusal first reads (and drops) the
- * unread file part, bounded, so a client still sending a large file gets the answer, not a
- * dropped connection.
- */
-async function checkForm(c: S3Context, fields: Map<string, string>, key: string, file: ReadableStream<Uint8Array>) {
-  try {
+/** What the form asks for, checked before a byte is stored (a refusal drains the file part first: checkBeforeFile). */
+function checkForm(c: S3Context, fields: Map<string, string>, key: string, file: UploadFile) {
+  return checkBeforeFile(file, async () => {
     if (key === "") throw new ApiError("InvalidArgument", "Bucket POST must contain a field named 'key'.");
     const { principal, range } = await formAuthority(c, fields, key);
     assertValidKey(key);
     assertNotOwing(servedBucket(c));
     const ssec = await formCustomerKey(fields);
     return { principal, range, redirect: redirectTarget(fields.get("success_action_redirect") ?? ""), checksum: formChecksum(fields), ssec };
-  } catch (err) {
-    await discardBody(file, DRAIN_LIMIT).catch(() => undefined);
-    throw err;
-  }
+  });
 }
 
 export async function postObject(c: S3Context): Promise<Response> {
@@ -222,7 +211,7 @@ export async function postObject(c: S3Context): Promise<Response> {
   const field = (name: string) => fields.get(name) ?? "";
   const filename = form.file.filename ?? "";
   const key = field("key").replace(/\$\{filename\}/g, filename);
-  const { principal, range, redirect, checksum, ssec } = await checkForm(c, fields, key, form.file.stream);
+  const { principal, range, redirect, checksum, ssec } = await checkForm(c, fields, key, form.file);
 
   const meta = { ...requestedS3Meta(formHeaders(fields)), acl: requestedObjectAcl(new Headers(field("acl") ? { "x-amz-acl": field("acl") } : {}), servedBucket(c)) };
   if (!fields.has("content-type") && form.file.contentType) meta.mime = storedHeader("Content-Type", form.file.contentType);
