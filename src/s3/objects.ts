@@ -21,7 +21,7 @@ import { copySource, type CopySource } from "./copy-source";
 import { checksumHeaders, contentMd5, s3Body } from "./body";
 import { checksumBase64, checksumFromHeaders } from "./checksums";
 import { addressedObject, servedBucket, type S3Context } from "./context";
-import { applyResponseOverrides, checkS3Preconditions, isoTime, requestedS3Meta, requestedS3StorageClass, s3Etag, s3ObjectHeaders } from "./object-headers";
+import { applyResponseOverrides, checkS3Preconditions, expirationHeader, isoTime, requestedS3Meta, requestedS3StorageClass, s3Etag, s3ObjectHeaders } from "./object-headers";
 import { childrenNamed, childText, malformedXml, readXmlDocument, xmlResponse, type XmlNode } from "./xml";
 
 /** Object operations: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects, CopyObject. */
@@ -40,7 +40,7 @@ export async function putObject(c: S3Context): Promise<Response> {
   const bucket = servedBucket(c);
   assertValidKey(c.key);
   assertNotOwing(bucket);
-  const meta = { ...requestedS3Meta(c.request.headers), tags: requestedTags(c.request.headers), acl: requestedObjectAcl(c.request.headers) };
+  const meta = { ...requestedS3Meta(c.request.headers), tags: requestedTags(c.request.headers), acl: requestedObjectAcl(c.request.headers, servedBucket(c)) };
   const md5 = contentMd5(c.request.headers);
   const ssec = await customerKeyOf(c.request.headers);
   const body = await s3Body(c);
@@ -49,6 +49,7 @@ export async function putObject(c: S3Context): Promise<Response> {
   await publishS3(c, c.principal, bucket.id, c.key, { ...blob, checksum: formatStoredChecksum(sent && { ...sent, type: "FULL_OBJECT" }) }, meta);
   const headers = new Headers({ ETag: `"${blob.s3Etag}"`, ...checksumHeaders(body) });
   customerKeyHeaders(headers, blob.ssecKeyMd5 ?? "");
+  expirationHeader(headers, bucket, { key: c.key, size: blob.size, tags: meta.tags ?? NO_TAGS, modifiedAt: c.now });
   return new Response(null, { status: 200, headers });
 }
 
@@ -69,6 +70,7 @@ const notModified = (headers: Headers) => {
 export async function getObjectOp(c: S3Context): Promise<Response> {
   const row = await existing(c);
   const headers = s3ObjectHeaders(row, c.now);
+  expirationHeader(headers, servedBucket(c), row);
   if (checkS3Preconditions(c.request.headers, row) === "notModified") return notModified(headers);
   assertNotOwing(servedBucket(c));
   if (!isReadable(row, c.now)) throw new ApiError("NotRestored", "The operation is not valid for the object's storage class (restore it first).");
@@ -81,6 +83,7 @@ export async function getObjectOp(c: S3Context): Promise<Response> {
 export async function headObject(c: S3Context): Promise<Response> {
   const row = await existing(c);
   const headers = s3ObjectHeaders(row, c.now);
+  expirationHeader(headers, servedBucket(c), row);
   if (checkS3Preconditions(c.request.headers, row) === "notModified") return notModified(headers);
   applyResponseOverrides(headers, c.query, c.principal.kind === "anonymous");
   const range = readSpan(c, row, headers);
@@ -184,7 +187,7 @@ export async function copyObjectOp(c: S3Context): Promise<Response> {
   const bucket = servedBucket(c);
   assertValidKey(c.key);
   assertNotOwing(bucket);
-  const acl = requestedObjectAcl(c.request.headers);
+  const acl = requestedObjectAcl(c.request.headers, bucket);
   const { source, row, ssec: sourceKey } = await copySourceRow(c);
   const targetKey = await customerKeyOf(c.request.headers);
   // Another encryption than the source's (SSE-C on one side only, or another key) cannot share its blob.

@@ -610,14 +610,17 @@ async function deleteWhere(db: Database, bucketId: string, key: string, onlyIf: 
 }
 
 /**
- * Lifecycle work (src/core/lifecycle.ts) names keys with a deadline: a key is acted on only if its
- * row was last updated at or before the deadline, checked inside the statement, so an object
- * rewritten since the scan read it is left alone. `items` travel as one JSON parameter.
+ * Lifecycle work (src/core/lifecycle.ts) names keys with a deadline (and, under tag filters, the
+ * tags the scan saw): a key is acted on only if its row was last updated at or before the deadline
+ * and still has those tags, checked inside the statement, so an object rewritten or retagged since
+ * the scan read it is left alone. `items` travel as one JSON parameter.
  */
 export interface DueKey {
   key: string;
   /** Unix seconds: the row's `modified_at` must be ≤ this. */
   notAfter: number;
+  /** When given, the row's tags (stored JSON) must still be exactly these. */
+  tags?: string;
 }
 
 /**
@@ -626,10 +629,10 @@ export interface DueKey {
  * primary-key lookup instead of a scan of the bucket per item.
  */
 const dueRows = (bucketId: string, items: DueKey[], columns: SQL) =>
-  sql`SELECT ${columns} FROM (SELECT json_extract(value, '$[0]') AS k, json_extract(value, '$[1]') AS t
-      FROM json_each(${JSON.stringify(items.map((i) => [i.key, i.notAfter]))})) j
+  sql`SELECT ${columns} FROM (SELECT json_extract(value, '$[0]') AS k, json_extract(value, '$[1]') AS t, json_extract(value, '$[2]') AS g
+      FROM json_each(${JSON.stringify(items.map((i) => (i.tags === undefined ? [i.key, i.notAfter] : [i.key, i.notAfter, i.tags])))})) j
     CROSS JOIN ${objects} o ON o.bucket_id = ${bucketId} AND o.key = j.k
-    WHERE o.modified_at <= j.t AND ${keyOpen(bucketId, sql`o.key`)}`;
+    WHERE o.modified_at <= j.t AND (j.g IS NULL OR o.tags = j.g) AND ${keyOpen(bucketId, sql`o.key`)}`;
 
 /** `items` grouped by the shard of their key's range (one group for a bucket never split). */
 async function byShard(db: Database, bucketId: string, items: DueKey[]): Promise<[string, DueKey[]][]> {
