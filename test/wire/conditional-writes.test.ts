@@ -1,8 +1,18 @@
-// Conditional deletes (docs/s3.md §3, docs/protocol.md §5.8). Over S3: DeleteObject's If-Match,
-// x-amz-if-match-size and x-amz-if-match-last-modified-time, and DeleteObjects' per-object <ETag>,
-// <Size> and <LastModifiedTime>, sent by @aws-sdk/client-s3 as applications send them. Over UFile:
-// DeleteFile's If-Match.
-import { CreateBucketCommand, DeleteObjectCommand, DeleteObjectsCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+// Conditional deletes and multipart writes (docs/s3.md §3, docs/protocol.md §5.8). Over S3:
+// DeleteObject's If-Match, x-amz-if-match-size and x-amz-if-match-last-modified-time, DeleteObjects'
+// per-object <ETag>, <Size> and <LastModifiedTime>, and CompleteMultipartUpload's If-None-Match /
+// If-Match, sent by @aws-sdk/client-s3 as applications send them. Over UFile: DeleteFile's If-Match.
+import {
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+} from "@aws-sdk/client-s3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { file, newBucket, putFile, request } from "./client";
 import { s3BucketName, s3Client, s3Failure, s3Path, signV4 } from "./s3-helpers";
@@ -21,11 +31,11 @@ const exists = (key: string) =>
 const del = (key: string, extra: Partial<ConstructorParameters<typeof DeleteObjectCommand>[0]> = {}) => s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, ...extra }));
 const WRONG_ETAG = '"0123456789abcdef0123456789abcdef"';
 
-describe("S3 conditional deletes", () => {
-  beforeAll(async () => {
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  });
+beforeAll(async () => {
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+});
 
+describe("S3 conditional deletes", () => {
   it("DeleteObject If-Match: a wrong ETag keeps the object (412), its ETag or * deletes it, a missing key is 204", async () => {
     const etag = await put("m");
     expect(await s3Failure(del("m", { IfMatch: WRONG_ETAG }))).toMatchObject({ name: "PreconditionFailed", status: 412 });
@@ -102,6 +112,31 @@ describe("S3 conditional deletes", () => {
     expect(second.Errors ?? []).toEqual([]);
     expect(second.Deleted!.map((d) => d.Key)).toEqual(["a", "b", "c", "never-there"]);
     for (const key of ["a", "b", "c"]) expect(await exists(key)).toBe(false);
+  });
+});
+
+describe("S3 CompleteMultipartUpload conditions", () => {
+  const key = "mp";
+  /** A one-part upload of `body` completed with `conditions`: its ETag. */
+  const upload = async (body: string, conditions: { IfNoneMatch?: string; IfMatch?: string }) => {
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+    const part = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: body }));
+    const done = await s3.send(
+      new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] }, ...conditions }),
+    );
+    return done.ETag!;
+  };
+  const content = async () => (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString();
+
+  it("If-None-Match: * creates only; If-Match completes only over that ETag, 404 on a missing key", async () => {
+    expect(await s3Failure(upload("x", { IfMatch: "*" }))).toMatchObject({ name: "NoSuchKey", status: 404 });
+    const first = await upload("one", { IfNoneMatch: "*" });
+    expect(await s3Failure(upload("two", { IfNoneMatch: "*" }))).toMatchObject({ name: "PreconditionFailed", status: 412 });
+    expect(await s3Failure(upload("two", { IfNoneMatch: first }))).toMatchObject({ status: 412 });
+    expect(await s3Failure(upload("two", { IfMatch: WRONG_ETAG }))).toMatchObject({ status: 412 });
+    expect(await content()).toBe("one");
+    await upload("three", { IfMatch: first });
+    expect(await content()).toBe("three");
   });
 });
 

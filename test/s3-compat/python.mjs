@@ -1,4 +1,4 @@
-// The suite's own Python dependencies for an interpreter other than Debian's (S3_COMPAT_PYTHON).
+// The Python the suite runs with (S3_COMPAT_PYTHON): its environment, and which S3 client it has.
 //
 // Debian's python3 has every dependency of `test_s3.py`, but its client (botocore 1.29, awscrt) is
 // older than the tests: it refuses some parameters before sending and asserts in awscrt on others
@@ -54,4 +54,22 @@ export function pythonEnv(python, folder, env = process.env) {
   }
   const path = [folder, env.PYTHONPATH].filter(Boolean).join(":");
   return { env: { ...env, PYTHONPATH: path }, linked };
+}
+
+/**
+ * The client the tests drive: boto3, botocore and awscrt versions (or "absent"), and whether it can
+ * send what the tests of ./client-dependent.txt send. Debian bookworm's cannot: botocore 1.29
+ * refuses CRC64NVME, `ChecksumType`, `IfMatch` on PutObject and DeleteObject's conditions before
+ * sending (they came with botocore 1.35-1.36), and with awscrt installed botocore signs through
+ * awscrt, whose signer asserts on presigned expiries of 0, below 0 or over 7 days and in the
+ * `atomic_*` tests' requests.
+ */
+export function clientOf(python, env) {
+  const probe = "import importlib.metadata as m\nfor d in ('boto3', 'botocore', 'awscrt'):\n    try: print(d, m.version(d))\n    except m.PackageNotFoundError: print(d, 'absent')";
+  const r = spawnSync(python, ["-c", probe], { env, encoding: "utf8" });
+  const versions = Object.fromEntries((r.status === 0 ? r.stdout.trim().split("\n") : []).map((line) => line.split(" ")));
+  const [major, minor] = (versions.botocore ?? "0.0").split(".").map(Number);
+  const sendsAll = (major > 1 || (major === 1 && minor >= 36)) && versions.awscrt === "absent";
+  const summary = r.status === 0 ? Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(", ") : "unknown";
+  return { summary, sendsAll };
 }
