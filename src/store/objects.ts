@@ -115,11 +115,15 @@ const objectWhere = (bucketId: Bound, key: Bound) => sql`${objects.bucketId} = $
 const targetWritable = (bucketId: Bound, key: Bound, mode: WriteMode) =>
   mode.ifAbsent ? sql`NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(bucketId, key)}) AND ${targetConditions(bucketId, key, mode)}` : targetConditions(bucketId, key, mode);
 
+/** The row's S3 or UFile ETag is one of these (any, for `*`). */
+function etagIn(tags: string[]): SQL {
+  const list = sql.join(tags.map((t) => sql`${t}`), sql`, `);
+  return tags.includes("*") ? sql`1` : sql`(${objects.s3Etag} IN (${list}) OR ${objects.etag} IN (${list}))`;
+}
+
 /** The target exists with one of these S3 or UFile ETags (any, for `*`). */
 function targetHasEtag(bucketId: Bound, key: Bound, tags: string[]): SQL {
-  const list = sql.join(tags.map((t) => sql`${t}`), sql`, `);
-  const etagIs = tags.includes("*") ? sql`1` : sql`(${objects.s3Etag} IN (${list}) OR ${objects.etag} IN (${list}))`;
-  return sql`EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(bucketId, key)} AND ${etagIs})`;
+  return sql`EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(bucketId, key)} AND ${etagIn(tags)})`;
 }
 
 /** `mode.ifMatch` holds and `mode.ifNoneMatch` does not, as SQL (true without either). */
@@ -562,9 +566,32 @@ async function copyAcrossShards(
   return { written, released };
 }
 
-/** Deletes (bucket, key); `written` is false when there was no such object. */
-export function deleteObject(db: Database, bucketId: string, key: string): Promise<WriteResult> {
-  return deleteWhere(db, bucketId, key, sql`1`);
+/**
+ * A conditional delete's preconditions on the row (each checked when given): one of these S3 or
+ * UFile ETags (unquoted; `*`: any), this write time (`modified_at`, Unix seconds), this size.
+ */
+export interface DeleteCondition {
+  etags?: string[];
+  modifiedAt?: number;
+  size?: number;
+}
+
+/** The row of (bucket, key) exists and meets `c`, as SQL. */
+function rowMeets(bucketId: string, key: string, c: DeleteCondition): SQL {
+  const checks = [objectWhere(bucketId, key)];
+  if (c.etags) checks.push(etagIn(c.etags));
+  if (c.modifiedAt !== undefined) checks.push(sql`${objects.modifiedAt} = ${c.modifiedAt}`);
+  if (c.size !== undefined) checks.push(sql`${objects.size} = ${c.size}`);
+  return sql`EXISTS (SELECT 1 FROM ${objects} WHERE ${sql.join(checks, sql` AND `)})`;
+}
+
+/**
+ * Deletes (bucket, key), only if its row meets `condition` when one is given (checked in the
+ * delete's own batch, so a concurrent rewrite cannot slip between the check and the delete);
+ * `written` is false when nothing was deleted (no such object, or the condition failed).
+ */
+export function deleteObject(db: Database, bucketId: string, key: string, condition?: DeleteCondition): Promise<WriteResult> {
+  return deleteWhere(db, bucketId, key, condition ? rowMeets(bucketId, key, condition) : sql`1`);
 }
 
 /** Deletes (bucket, key) where `onlyIf` holds too. */
