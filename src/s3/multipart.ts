@@ -17,7 +17,7 @@ import {
   type PartRow,
   type UploadRow,
 } from "../store/uploads";
-import { getObject } from "../store/objects";
+import { getObject, NO_TAGS } from "../store/objects";
 import { ownerNode } from "./buckets";
 import { checksumHeaders, contentMd5, declaredBodySize, s3Body } from "./body";
 import { assertWriteAclAllowed } from "./ownership";
@@ -38,7 +38,7 @@ import {
   type StoredChecksum,
   type UploadChecksum,
 } from "./stored-checksums";
-import { isoTime, requestedS3Meta, s3StorageClass } from "./object-headers";
+import { expirationHeader, isoTime, requestedS3Meta, s3StorageClass } from "./object-headers";
 import { childrenNamed, childText, malformedXml, readXmlDocument, xmlResponse, type XmlNode } from "./xml";
 import { requestedTags } from "./tagging";
 
@@ -327,6 +327,7 @@ export async function completeMultipartUpload(c: S3Context): Promise<Response> {
   if (!aligned && !up.ssecKeyMd5) scheduleUfileEtag(c, up.blobId);
   const response = completeResult(c, s3Etag, checksum);
   customerKeyHeaders(response.headers, up.ssecKeyMd5);
+  expirationHeader(response.headers, bucket, { key: c.key, size, tags: NO_TAGS, modifiedAt: c.now });
   return response;
 }
 

@@ -93,7 +93,7 @@ export function s3ObjectHeaders(row: ObjectRow, now: number): Headers {
 const headerSafe = (id: string): string => id.replace(/[^\x20-\x7e]|["%\\]/gu, (ch) => encodeURIComponent(ch));
 
 /**
- * `x-amz-expiration` (PutObject, GetObject, HeadObject): when a lifecycle rule of the bucket will
+ * `x-amz-expiration` (PutObject, CopyObject, CompleteMultipartUpload, GetObject, HeadObject): when a lifecycle rule of the bucket will
  * expire this object and which rule, as S3 announces it, in real days (a development
  * LIFECYCLE_DEBUG_DAY_SECONDS shortens only the cron's days).
  */

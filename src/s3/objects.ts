@@ -212,6 +212,7 @@ export async function copyObjectOp(c: S3Context): Promise<Response> {
   await explainUnwritten(c.db, bucket.id, c.key, result, mode, () => new ApiError("FileNotExist", "The copy source changed meanwhile; retry."), c.request.headers);
   const response = xmlResponse(["CopyObjectResult", ["LastModified", isoTime(c.now)], ["ETag", s3Etag(row)]]);
   customerKeyHeaders(response.headers, row.ssecKeyMd5);
+  expirationHeader(response.headers, bucket, { key: c.key, size: row.size, tags: meta.tags ?? row.tags, modifiedAt: c.now });
   return response;
 }
 
@@ -238,5 +239,6 @@ async function copyReencrypted(c: S3Context, row: ObjectRow, sourceKey: Customer
   await publishS3(c, c.principal, bucket.id, c.key, { ...blob, checksum }, full);
   const response = xmlResponse(["CopyObjectResult", ["LastModified", isoTime(c.now)], ["ETag", `"${blob.s3Etag}"`]]);
   customerKeyHeaders(response.headers, blob.ssecKeyMd5 ?? "");
+  expirationHeader(response.headers, bucket, { key: c.key, size: row.size, tags: full.tags ?? NO_TAGS, modifiedAt: c.now });
   return response;
 }

@@ -12,6 +12,10 @@
 //   one root account, so tests that need two distinct accounts fail for that reason (docs/s3.md).
 //   Their user id and display name are the project the root key creates buckets in
 //   (DEFAULT_PROJECT_ID, set here), which the S3 front renders as every `<Owner>`.
+// - The lifecycle expiration tests wait a number of RGW's debug "days" (`lc_debug_interval`): the Worker
+//   runs with a lifecycle day of LIFECYCLE_DAY seconds (LIFECYCLE_DEBUG_DAY_SECONDS, a development
+//   setting), the config tells s3-tests the same, and the cron (`/cdn-cgi/local/scheduled`) fires every
+//   CRON_EVERY_MS while pytest runs, as RGW's lifecycle thread does.
 // - S3_COMPAT_PYTHON: the Python to run (default /usr/bin/python3). Another interpreter of the same
 //   minor version (a newer boto3/botocore, no awscrt) gets Debian's copies of the test-only packages
 //   it lacks on PYTHONPATH (./python.mjs); docs/s3.md §9 says which tests differ between the two.
@@ -43,6 +47,10 @@ const PROJECT_ID = "org-edgefile";
 // The region buckets are created in (DEFAULT_REGION); the main user's `api_name`, the LocationConstraint
 // s3-tests creates a bucket with and expects GetBucketLocation to answer.
 const REGION = "cn-bj";
+// Short enough that the longest lifecycle test (7 debug days of sleep) stays within the per-test limit,
+// long enough that the few requests between a test's writes and its rule fit within one such day.
+const LIFECYCLE_DAY = 3;
+const CRON_EVERY_MS = 1000;
 const OFFLINE = { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
 const wranglerBin = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 const say = (line) => console.log(`s3-compat: ${line}`);
@@ -97,7 +105,17 @@ try {
   // wrangler's own dev server (the engine of `wrangler dev`, as the wire harness uses it), without
   // file watching: editing the source during a run does not reload the Worker under the suite.
   const port = await freePort();
-  const vars = { ROOT_PUBLIC_KEY: ACCESS_KEY, ROOT_PRIVATE_KEY: SECRET_KEY, FILE_DOMAIN: "localhost", BUCKET_MIN_AGE_SECONDS: "0", DEFAULT_PROJECT_ID: PROJECT_ID, DEFAULT_REGION: REGION };
+  const vars = {
+    ROOT_PUBLIC_KEY: ACCESS_KEY,
+    ROOT_PRIVATE_KEY: SECRET_KEY,
+    FILE_DOMAIN: "localhost",
+    BUCKET_MIN_AGE_SECONDS: "0",
+    DEFAULT_PROJECT_ID: PROJECT_ID,
+    DEFAULT_REGION: REGION,
+    LIFECYCLE_DEBUG_DAY_SECONDS: String(LIFECYCLE_DAY),
+    // Every cron run starts a new pass over each bucket with rules: a debug day is shorter than the default interval.
+    LIFECYCLE_PASS_INTERVAL_SECONDS: "0",
+  };
   Object.assign(process.env, OFFLINE);
   server = await unstable_startWorker({
     config: join(ROOT, "wrangler.toml"),
@@ -107,6 +125,7 @@ try {
       server: { hostname: "127.0.0.1", port },
       inspector: false,
       persist,
+      testScheduled: true,
       watch: false,
       liveReload: false,
       logLevel: "warn",
@@ -131,7 +150,10 @@ try {
     appendFileSync(pytestLog, d);
   });
   const progress = setInterval(() => say(`… ${Math.round((Date.now() - started) / 1000)} s`), 60_000);
-  await new Promise((resolve) => pytest.on("exit", resolve));
+  const exited = new Promise((resolve) => pytest.on("exit", resolve));
+  const cron = fireCron(endpoint, exited);
+  await exited;
+  await cron;
   clearInterval(progress);
   if (!existsSync(junit)) throw new Error(`pytest wrote no report:\n${Buffer.concat(pytestOut).toString().slice(-4000)}`);
 
@@ -160,6 +182,24 @@ function freePort() {
   });
 }
 
+/** Runs the Worker's scheduled handler every CRON_EVERY_MS, one run at a time, until `done` settles. */
+async function fireCron(endpoint, done) {
+  let over = false;
+  done.then(() => (over = true));
+  let failures = 0;
+  while (!over) {
+    try {
+      const res = await fetch(`${endpoint}/cdn-cgi/local/scheduled`, { signal: AbortSignal.timeout(30_000) });
+      await res.arrayBuffer();
+      if (res.status !== 200) failures++;
+    } catch {
+      failures++;
+    }
+    await Promise.race([done, new Promise((resolve) => setTimeout(resolve, CRON_EVERY_MS))]);
+  }
+  if (failures > 0) say(`${failures} scheduled run(s) failed (the worker log has why)`);
+}
+
 async function waitReady(endpoint) {
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
@@ -179,7 +219,7 @@ function config(port) {
   return [
     `[DEFAULT]\nhost = 127.0.0.1\nport = ${port}\nis_secure = False\nssl_verify = False\n`,
     `[fixtures]\nbucket prefix = s3compat-{random}-\niam name prefix = s3-tests-\niam path prefix = /s3-tests/\n`,
-    `[s3 main]\n${user(`api_name = ${REGION}\n`)}`,
+    `[s3 main]\n${user(`api_name = ${REGION}\nlc_debug_interval = ${LIFECYCLE_DAY}\n`)}`,
     `[s3 alt]\n${user()}`,
     `[s3 tenant]\n${user("tenant = testx\n")}`,
     `[iam]\n${user()}`,

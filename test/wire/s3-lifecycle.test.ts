@@ -2,15 +2,19 @@
 // prefix, tag, And and object size, the legacy top-level Prefix, rules without an ID, Expiration and
 // Transition by Date, ExpiredObjectDeleteMarker, disabled rules, all read back as written; the dates S3
 // refuses; a UFile update of an S3 rule keeps what UFile cannot express; and `x-amz-expiration` on
-// PutObject, HeadObject and GetObject for the objects a rule will expire. The rules at work (the cron,
+// PutObject, CopyObject, CompleteMultipartUpload, HeadObject and GetObject for the objects a rule will expire. The rules at work (the cron,
 // days later) are in s3-lifecycle.clock.test.ts.
 import {
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
   GetBucketLifecycleConfigurationCommand,
   GetObjectCommand,
   HeadObjectCommand,
   PutBucketLifecycleConfigurationCommand,
   PutObjectCommand,
   PutObjectTaggingCommand,
+  UploadPartCommand,
   type LifecycleRule,
 } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
@@ -143,6 +147,20 @@ describe("x-amz-expiration", () => {
     expect((await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "x", Body: "ab" }))).Expiration).toBe('expiry-date="Sun, 01 Jan 2040 00:00:00 GMT", rule-id="small"');
     expect((await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "y", Body: "abcd" }))).Expiration).toBeUndefined();
     expect((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: "y" }))).Expiration).toBeUndefined();
+  });
+
+  it("CopyObject and CompleteMultipartUpload announce it too, for the object they write", async () => {
+    const bucket = await newBucket();
+    await putLifecycle(bucket, [{ ID: "copies", Filter: { Prefix: "copies/" }, Status: "Enabled", Expiration: { Days: 2 } }]);
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "src", Body: "abc" }));
+    const copy = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: "copies/a", CopySource: `${bucket}/src` }));
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: "copies/a" }));
+    expect(copy.Expiration).toBe(`expiry-date="${expiryOf(head.LastModified!, 2).toUTCString()}", rule-id="copies"`);
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: "copies/mp" }));
+    const part = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: "copies/mp", UploadId, PartNumber: 1, Body: "part" }));
+    const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: "copies/mp", UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }));
+    expect(done.Expiration).toMatch(/^expiry-date="[^"]+ 00:00:00 GMT", rule-id="copies"$/);
+    expect((await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: "elsewhere", CopySource: `${bucket}/src` }))).Expiration).toBeUndefined();
   });
 
   it("follows the rules as they change: a tag filter the object no longer matches gives no header", async () => {
