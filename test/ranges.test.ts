@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { database } from "../src/store/db";
 import { advanceMove, cancelMove, describeRanges, startMove } from "../src/store/range-move";
+import { noteRanges } from "../src/store/ranges";
 import { sweepBlobs } from "../src/store/sweeper";
 import { bucketOn, control, expectExactReferences, file, indexOf, put, shards } from "./helpers";
 
@@ -272,6 +273,31 @@ describe("one move per bucket, and its cancel", () => {
     expect(outcomes[0]).toBe("cancelled");
     expect(outcomes[3]).toBe("switched");
   }, 240_000);
+});
+
+describe("reads with a range list cached before the switch", () => {
+  it("read where the range went (the old shard's fence names it): a write acknowledged there is read back at once", async () => {
+    const { bucket, id, keys } = await seeded("s/", 12, 2, "v0");
+    await startMove(database(env.DB), id, "s/06", SECOND);
+    await advanceMove(env, id, "s/06", now(), 5); // copied and switched; the old copy waits for its drain
+    // An isolate that cached the ranges before the switch: everything on the first shard.
+    const stale = () => noteRanges(id, JSON.stringify([["", FIRST, null], ["s/06", FIRST, SECOND]]));
+    stale();
+    await put(bucket, "s/07", "v1 s/07"); // the write meets the old shard's fence and runs on the new one
+    await put(bucket, "s/99", "v1 s/99"); // a key the old shard never had
+    for (const [key, body] of [["s/07", "v1 s/07"], ["s/99", "v1 s/99"], ["s/08", "v0 s/08"], [keys[0], `v0 ${keys[0]}`]]) {
+      stale();
+      expect([key, await (await file(bucket, key)).text()]).toEqual([key, body]);
+      stale();
+      expect([key, (await file(bucket, key, { method: "HEAD" })).headers.get("Content-Length")]).toEqual([key, String(body.length)]);
+    }
+    stale();
+    expect((await file(bucket, "s/09", { method: "DELETE" })).status).toBe(204);
+    stale();
+    expect((await file(bucket, "s/09")).status).toBe(404); // the old copy still holds it, but the read goes to the new shard
+    // The stale copy is still on the old shard until the drain: the reads above did not read it.
+    expect(await shards().find(([n]) => n === FIRST)![1].prepare("SELECT COUNT(*) AS n FROM objects WHERE bucket_id = ? AND key >= 's/06'").bind(id).first("n")).toBe(6);
+  });
 });
 
 describe("cross-range writes keep the bytes", () => {
