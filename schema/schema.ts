@@ -70,6 +70,14 @@ export const buckets = sqliteTable(
     lifecyclePassAt: integer("lifecycle_pass_at").notNull().default(0),
     /** Bucket tags (S3 Put/GetBucketTagging; src/s3/bucket-tagging.ts): JSON array of {Key, Value}, at most 50. Additive. */
     tags: text("tags").notNull().default("[]"),
+    /**
+     * S3 bucket settings (src/s3/bucket-encryption.ts, src/s3/ownership.ts; parsed and changed only by
+     * src/store/rules.ts, the ownership also set by CreateBucket). `default_encryption`: the default encryption (PutBucketEncryption), JSON, `{}` =
+     * none set; `object_ownership`: the object ownership setting (PutBucketOwnershipControls, CreateBucket's
+     * `x-amz-object-ownership`), "" = none set. Additive columns with defaults.
+     */
+    defaultEncryption: text("default_encryption").notNull().default("{}"),
+    objectOwnership: text("object_ownership").notNull().default(""),
   },
   (t) => [uniqueIndex("buckets_name_unique").on(t.name), index("buckets_project_idx").on(t.projectId, t.createdAt)],
 );
@@ -235,6 +243,8 @@ export const uploads = sqliteTable(
     checksum: text("checksum").notNull().default(""),
     /** SSE-C: base64 MD5 of the customer key every part must carry, "" for none (never the key). Additive. */
     ssecKeyMd5: text("ssec_key_md5").notNull().default(""),
+    /** The object's tags once completed (S3 CreateMultipartUpload's `x-amz-tagging`): JSON array of {Key, Value}. Additive. */
+    tags: text("tags").notNull().default("[]"),
     createdAt: integer("created_at").notNull(),
     /** Last part received; the sweeper aborts uploads idle for too long. */
     touchedAt: integer("touched_at").notNull(),
