@@ -4,8 +4,10 @@ import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { database } from "../src/store/db";
 import { advanceMove, cancelMove, describeRanges, startMove } from "../src/store/range-move";
+import { noteRanges } from "../src/store/ranges";
+import { presignUrl } from "../src/s3/sigv4";
 import { sweepBlobs } from "../src/store/sweeper";
-import { bucketOn, control, expectExactReferences, file, indexOf, put, shards } from "./helpers";
+import { bucketOn, callWithEnv, control, expectExactReferences, file, indexOf, PRIVATE_KEY, PUBLIC_KEY, put, shards } from "./helpers";
 
 /**
  * Key ranges (src/store/ranges.ts, src/store/range-move.ts): one bucket's key space split over
@@ -274,6 +276,31 @@ describe("one move per bucket, and its cancel", () => {
   }, 240_000);
 });
 
+describe("reads with a range list cached before the switch", () => {
+  it("read where the range went (the old shard's fence names it): a write acknowledged there is read back at once", async () => {
+    const { bucket, id, keys } = await seeded("s/", 12, 2, "v0");
+    await startMove(database(env.DB), id, "s/06", SECOND);
+    await advanceMove(env, id, "s/06", now(), 5); // copied and switched; the old copy waits for its drain
+    // An isolate that cached the ranges before the switch: everything on the first shard.
+    const stale = () => noteRanges(id, JSON.stringify([["", FIRST, null], ["s/06", FIRST, SECOND]]));
+    stale();
+    await put(bucket, "s/07", "v1 s/07"); // the write meets the old shard's fence and runs on the new one
+    await put(bucket, "s/99", "v1 s/99"); // a key the old shard never had
+    for (const [key, body] of [["s/07", "v1 s/07"], ["s/99", "v1 s/99"], ["s/08", "v0 s/08"], [keys[0], `v0 ${keys[0]}`]]) {
+      stale();
+      expect([key, await (await file(bucket, key)).text()]).toEqual([key, body]);
+      stale();
+      expect([key, (await file(bucket, key, { method: "HEAD" })).headers.get("Content-Length")]).toEqual([key, String(body.length)]);
+    }
+    stale();
+    expect((await file(bucket, "s/09", { method: "DELETE" })).status).toBe(204);
+    stale();
+    expect((await file(bucket, "s/09")).status).toBe(404); // the old copy still holds it, but the read goes to the new shard
+    // The stale copy is still on the old shard until the drain: the reads above did not read it.
+    expect(await shards().find(([n]) => n === FIRST)![1].prepare("SELECT COUNT(*) AS n FROM objects WHERE bucket_id = ? AND key >= 's/06'").bind(id).first("n")).toBe(6);
+  });
+});
+
 describe("cross-range writes keep the bytes", () => {
   it("Copy, Rename, UploadHit and a multipart Finish across ranges on two shards; the sweeper keeps every referenced blob", async () => {
     const bucket = await bucketOn(FIRST);
@@ -313,6 +340,80 @@ describe("cross-range writes keep the bytes", () => {
     expect(await (await file(bucket, "a/back")).text()).toBe("shared bytes");
     expect(await (await file(bucket, "z/hit")).text()).toBe("shared bytes");
     expect(await (await file(bucket, "z/multi")).text()).toBe("multipart bytes");
+    await expectExactReferences();
+  });
+});
+
+/**
+ * The D1 binding `d1` with `after` run once right after the first batch that removes rows of
+ * `uploads` (a multipart Complete's claim of its upload), through sessions too.
+ */
+function afterUploadClaim(d1: D1Database, after: () => Promise<void>): D1Database {
+  const texts = new WeakMap<object, string>();
+  let armed = true;
+  const track = (statement: D1PreparedStatement, text: string): D1PreparedStatement => {
+    texts.set(statement, text);
+    const bind = statement.bind.bind(statement);
+    statement.bind = (...values: unknown[]) => track(bind(...values), text);
+    return statement;
+  };
+  const wrap = <T extends D1Database | D1DatabaseSession>(target: T): T =>
+    new Proxy(target, {
+      get(t, prop) {
+        if (prop === "prepare") return (text: string) => track(t.prepare(text), text);
+        if (prop === "withSession") return (...args: unknown[]) => wrap((t as D1Database).withSession(...(args as [string])));
+        if (prop === "batch") {
+          return async (statements: D1PreparedStatement[]) => {
+            const results = await t.batch(statements);
+            if (armed && statements.some((s) => /DELETE FROM "uploads"/i.test(texts.get(s) ?? ""))) {
+              armed = false;
+              await after();
+            }
+            return results;
+          };
+        }
+        const value = Reflect.get(t, prop);
+        return typeof value === "function" ? value.bind(t) : value;
+      },
+    });
+  return wrap(d1);
+}
+
+describe("an S3 CompleteMultipartUpload racing a move's start", () => {
+  it("the claim of the upload and the publish are one transaction: a move fenced right after the claim cannot orphan the bytes", async () => {
+    const bucket = await bucketOn(FIRST);
+    const id = await bucketId(bucket);
+    const keys = { accessKeyId: PUBLIC_KEY, secret: PRIVATE_KEY };
+    const s3 = async (method: string, path: string, body?: string, d1?: D1Database) =>
+      callWithEnv(d1 ? { [FIRST]: d1 } : {}, await presignUrl(method, `http://localhost/${bucket}/${path}`, keys), { method, body });
+    const created = await s3("POST", "z/multi?uploads");
+    const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(await created.text())![1];
+    const part = await s3("PUT", `z/multi?partNumber=1&uploadId=${encodeURIComponent(uploadId)}`, "multipart bytes");
+    expect(part.status).toBe(200);
+    const etag = part.headers.get("ETag")!;
+
+    // The move of [m, end) starts (its fence is set) just after the Complete's claim of the upload.
+    const started = afterUploadClaim(env[FIRST as "DB"], async () => {
+      await startMove(database(env.DB), id, "m", SECOND);
+      await advanceMove(env, id, "m", now(), 0);
+    });
+    const body = `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${etag}</ETag></Part></CompleteMultipartUpload>`;
+    const completed = await s3("POST", `z/multi?uploadId=${encodeURIComponent(uploadId)}`, body, started);
+    expect(completed.status, await completed.clone().text()).toBe(200);
+    expect((await describeRanges(database(env.DB), id)).map((r) => [r.start, r.moveTo])).toEqual([
+      ["", null],
+      ["m", SECOND],
+    ]); // the race happened
+    // The move copies the object with the rest; its bytes outlive the sweeper.
+    let clock = now();
+    for (let call = 0; call < 10; call++) {
+      const range = await advanceMove(env, id, "m", clock, 5);
+      if (range.moveTo === null && range.drainShard === null) break;
+      clock = Math.max(clock, range.drainAfter ?? 0);
+    }
+    await sweepBlobs(env, now() + 7200, 0);
+    expect(await (await file(bucket, "z/multi")).text()).toBe("multipart bytes");
+    expect(await rowsEverywhere(bucket)).toEqual([[SECOND, "z/multi"]]);
     await expectExactReferences();
   });
 });

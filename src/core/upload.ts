@@ -2,7 +2,7 @@ import type { Env } from "../config";
 import { ApiError } from "../errors";
 import { deleteBlobs, putBlob } from "../store/blobs";
 import type { Database } from "../store/db";
-import { forgetReleasedBlobs, publishBlob, type NewBlob, type ObjectMeta, type WriteMode, type WriteResult } from "../store/objects";
+import { forgetReleasedBlobs, publishBlob, type NewBlob, type ObjectMeta, type PublishAlong, type WriteMode, type WriteResult } from "../store/objects";
 import { readBounded } from "../body";
 import { etagFromBlocks, hashingStream, UFileHasher } from "./etag";
 import type { CustomerKey } from "./sse-c";
@@ -40,9 +40,18 @@ export function releaseBlobs(w: WriteScope, ids: string[]): void {
 /**
  * Publishes a complete blob under (bucket, key) and releases what it replaced. `written` is false
  * when the bucket vanished meanwhile, or (`mode.ifAbsent`) the key was taken: the front says which.
+ * `along`: another change in the same transaction (a multipart Finish's claim of its upload).
  */
-export async function publishObject(w: WriteScope, bucketId: string, key: string, blob: NewBlob, meta: ObjectMeta, mode: WriteMode = {}): Promise<WriteResult> {
-  const result = await publishBlob(w.db, bucketId, key, blob, meta, w.now, mode);
+export async function publishObject(
+  w: WriteScope,
+  bucketId: string,
+  key: string,
+  blob: NewBlob,
+  meta: ObjectMeta,
+  mode: WriteMode = {},
+  along?: PublishAlong,
+): Promise<WriteResult & { alongResults: D1Result<Record<string, unknown>>[] }> {
+  const result = await publishBlob(w.db, bucketId, key, blob, meta, w.now, mode, along);
   releaseBlobs(w, result.released);
   return result;
 }

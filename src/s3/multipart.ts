@@ -7,7 +7,7 @@ import { etagFromBlocks, ETAG_BLOCK, type HashResult } from "../core/etag";
 import { assertNotOwing } from "../metering/quotas";
 import { getBlob } from "../store/blobs";
 import {
-  claimUpload,
+  finishingUpload,
   conflictingPart,
   findUpload,
   fixPartSize,
@@ -308,7 +308,6 @@ export async function completeMultipartUpload(c: S3Context): Promise<Response> {
   checkSentChecksum(c.request.headers, checksum);
   const size = parts.reduce((n, p) => n + p.size, 0);
   const s3Etag = await completeBlob(c.env, up, parts, size);
-  if (!(await claimUpload(c.db, up.id, bucket.id, c.key, true))) return completedAgain(c);
   // Windows line up with the object's when every part but the last is a whole number of windows.
   const aligned = parts.slice(0, -1).every((p) => p.size % ETAG_BLOCK === 0);
   const etag = aligned ? await etagFromBlocks(windowsOf(parts)) : s3Etag;
@@ -322,7 +321,11 @@ export async function completeMultipartUpload(c: S3Context): Promise<Response> {
     parts: formatParts(parts.map((p) => p.size), uploadChecksum ? parts.map((p) => p.checksum) : undefined),
     ssecKeyMd5: up.ssecKeyMd5,
   };
-  await publishS3(c, c.principal, bucket.id, c.key, blob, meta);
+  // One transaction publishes the object and removes the upload's rows (store/uploads.ts
+  // `finishingUpload`), only while the key's range takes writes: a move starting meanwhile makes it
+  // change nothing and answer SlowDown, the upload intact for a retry. Another Complete that got
+  // the upload first leaves this one nothing to publish: it answers as that one did.
+  if (!(await publishS3(c, c.principal, bucket.id, c.key, blob, meta, c.request.headers, finishingUpload(up.id, bucket.id, c.key)))) return completedAgain(c);
   // An SSE-C blob cannot be read without its key, which is gone: it keeps the S3 ETag for UFile clients.
   if (!aligned && !up.ssecKeyMd5) scheduleUfileEtag(c, up.blobId);
   const response = completeResult(c, s3Etag, checksum);

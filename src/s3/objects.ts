@@ -11,7 +11,7 @@ import { formatStoredChecksum, parseStoredChecksum } from "./stored-checksums";
 import { getBlob } from "../store/blobs";
 import { requestedTags } from "./tagging";
 import { requestedObjectAcl } from "./acl";
-import { copyObject, getObject, NO_TAGS, type DeleteCondition, type NewBlob, type ObjectMeta, type ObjectRow } from "../store/objects";
+import { copyObject, getObject, NO_TAGS, type DeleteCondition, type NewBlob, type ObjectMeta, type ObjectRow, type PublishAlong } from "../store/objects";
 import { deleteIfMeets, explainUnwritten, writeModeOf } from "../core/write-checks";
 import { deleteEntryCondition, deleteObjectCondition } from "./delete-conditions";
 import type { Principal } from "../auth/principal";
@@ -29,11 +29,24 @@ import { childrenNamed, childText, malformedXml, readXmlDocument, xmlResponse, t
 /**
  * Publishes a stored blob for an S3 write (PutObject, CompleteMultipartUpload, PostObject), under
  * the request's conditions (`If-None-Match: *`, `If-Match`) and the token's create-only rule.
+ * `along`: a CompleteMultipartUpload's claim of its upload, in the same transaction as the publish;
+ * false when another Complete (or an Abort) took the upload first and nothing was published.
  */
-export async function publishS3(c: S3Context, principal: Principal, bucketId: string, key: string, blob: NewBlob, meta: ObjectMeta, headers = c.request.headers): Promise<void> {
+export async function publishS3(
+  c: S3Context,
+  principal: Principal,
+  bucketId: string,
+  key: string,
+  blob: NewBlob,
+  meta: ObjectMeta,
+  headers = c.request.headers,
+  along?: PublishAlong,
+): Promise<boolean> {
   const mode = writeModeOf(principal, headers);
-  const result = await publishObject(c, bucketId, key, blob, meta, mode);
+  const result = await publishObject(c, bucketId, key, blob, meta, mode, along);
+  if (along && result.alongResults[result.alongResults.length - 1].results.length === 0) return false;
   await explainUnwritten(c.db, bucketId, key, result, mode, () => new ApiError("BucketNotExist"), headers);
+  return true;
 }
 
 export async function putObject(c: S3Context): Promise<Response> {

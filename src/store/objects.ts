@@ -1,10 +1,10 @@
 import { and, asc, eq, getTableColumns, gt, gte, lt, sql, type Placeholder, type SQL } from "drizzle-orm";
-import { blobs, buckets, objects } from "../../schema/schema";
+import { blobs, buckets, objects, rangeFences } from "../../schema/schema";
 import { ApiError } from "../errors";
 import { classBytesSet, counts, moveClassBytes, sizeIn } from "./class-bytes";
 import { batch, forEachChunk, precompiled, precompiledRow, type Database, type Statement } from "./db";
 import { compareKeys } from "./keys";
-import { bucketShards, isFenced, keyDb, keyOpen, keyShard, onKeyRange, rangesBetween, forgetRanges } from "./ranges";
+import { bucketShards, isFenced, keyOpen, keyShard, onKeyRange, rangesBetween, forgetRanges, readOnKeyRange } from "./ranges";
 import { everyShard, foundOnAnyShard, shardDb, shardOf, shardsOf } from "./shards";
 
 /**
@@ -102,8 +102,37 @@ const objectByKey = precompiledRow<ObjectRow, { bucketId: string; key: string }>
   Object.entries(getTableColumns(objects)),
 );
 
+/**
+ * The same read for a bucket split into key ranges, with, in the same query, where the key's range
+ * went if this shard has seen it move away (its fence's `moved_to`): one row always, the object's
+ * columns null when it is not there.
+ */
+const objectOrMovedByKey = precompiledRow<{ [K in keyof ObjectRow]: ObjectRow[K] | null } & { movedTo: string | null }, { bucketId: string; key: string }>(
+  () => {
+    const [bucketId, key] = [sql.placeholder("bucketId"), sql.placeholder("key")];
+    const columns = sql.join(
+      Object.values(getTableColumns(objects)).map((c) => sql`o.${sql.identifier(c.name)}`),
+      sql`, `,
+    );
+    return sql`SELECT ${columns}, f.moved_to FROM (SELECT 1) one
+      LEFT JOIN ${objects} o ON o.bucket_id = ${bucketId} AND o.key = ${key}
+      LEFT JOIN ${rangeFences} f ON f.bucket_id = ${bucketId} AND f.start_key <= ${key} AND (f.end_key IS NULL OR ${key} < f.end_key) AND f.moved_to IS NOT NULL
+      LIMIT 1`;
+  },
+  [...Object.entries(getTableColumns(objects)), ["movedTo", rangeFences.movedTo]],
+);
+
 export async function getObject(db: Database, bucketId: string, key: string): Promise<ObjectRow | null> {
-  return objectByKey(await keyDb(db, bucketId, key), { bucketId, key });
+  return readOnKeyRange(
+    db,
+    bucketId,
+    key,
+    (index) => objectByKey(index, { bucketId, key }),
+    async (index) => {
+      const { movedTo, ...row } = (await objectOrMovedByKey(index, { bucketId, key }))!;
+      return { found: row.key === null ? null : (row as ObjectRow), movedTo };
+    },
+  );
 }
 
 /** A value, or a placeholder for it in a statement compiled once (store/db.ts `precompiled`). */

@@ -27,7 +27,8 @@ import { CONTROL_SHARD, shardDb, shardOf, shardsOf } from "./shards";
  *    reading S, which the fence keeps unchanged.
  * 4. flip: S's fence is marked `moved_to = T`, then the range row names T (`shard = T`), and S as
  *    the shard to drain after `DRAIN_SECONDS`. Writes go to T from here; an isolate with stale
- *    ranges meets S's fence (which stays) and runs its write again on T.
+ *    ranges meets S's fence (which stays) and runs its write again on T, and its reads of a key
+ *    follow the fence's `moved_to` (store/ranges.ts `readOnKeyRange`).
  * 5. drain, after every cached copy of the old ranges has expired: S's rows of the range go in
  *    batches, with their references and counters (their bytes stay: T's proxies hold them).
  *

@@ -66,11 +66,12 @@ export async function rangeHousekeeping(env: Env, now: number): Promise<SplitPro
 /**
  * Where to split a bucket that holds `bucket.objects` objects on `shard`: in its idle range there
  * with the most rows (a bucket never split has one), at the median key; to the other shard holding
- * the fewest objects. Null when no range there can be split (all moving, or one key).
+ * the fewest objects. Null when no range there can be split (one key), or while a move of the bucket is unfinished.
  */
 async function propose(db: Database, shard: string, bucket: { id: string; objects: number }, fill: Map<string, number>): Promise<{ at: string; to: string } | null> {
-  const ranges = (await describeRanges(db, bucket.id)).filter((r) => r.shard === shard);
-  if (ranges.some((r) => stepOf(r, Number.MAX_SAFE_INTEGER) !== "idle")) return null; // one move at a time per bucket and shard
+  const all = await describeRanges(db, bucket.id);
+  if (all.some((r) => stepOf(r, Number.MAX_SAFE_INTEGER) !== "idle")) return null; // one move at a time per bucket (store/range-move.ts)
+  const ranges = all.filter((r) => r.shard === shard);
   const index = everyShard(db).find((s) => s.name === shard)!.db.$client;
   let best: { start: string; end: string | null; rows: number } | null = null;
   for (const r of ranges) {

@@ -20,8 +20,10 @@ import { shardDb, shardOf } from "./shards";
  * harmless: a range that moved away is fenced on its old shard (`range_fences`), every write
  * checks the fence inside its own statements, and a write that met a fence re-reads the ranges
  * and runs again on the range's new shard, or, while the range is still moving, fails with the
- * retryable `RangeMoving` (`onKeyRange`). Readers with a stale entry read the old copy, which
- * stays in place until every cache has expired (store/range-move.ts, "drain").
+ * retryable `RangeMoving` (`onKeyRange`). A read of a split bucket's key asks its shard, in the same
+ * query, whether the range moved away (the fence's `moved_to`, set at the switch) and then reads
+ * there (`readOnKeyRange`), so a stale entry does not hide a write made on the new shard; the old
+ * copy stays in place until every cache has expired (store/range-move.ts, "drain"), for listings.
  *
  * Only src/store calls this module; callers above it never learn that ranges exist.
  */
@@ -128,6 +130,34 @@ export async function keyShard(db: Database, bucketId: string, key: string): Pro
   const split = await splitRanges(db, bucketId);
   return split ? rangeIn(split, key).shard : shardOf(db, bucketId);
 }
+
+/**
+ * Reads (bucket, key) on the shard of its range: `read` for a bucket never split (one statement, as
+ * ever); for a split bucket `readOrMoved`, which also says where the key's range went if that shard
+ * has seen it move away (its fence's `moved_to`, set at a move's switch). An isolate whose cached
+ * ranges predate a switch then reads where the range went (at most a few hops), and forgets its
+ * stale ranges, so a write acknowledged on the new shard is seen at once.
+ */
+export async function readOnKeyRange<T>(
+  db: Database,
+  bucketId: string,
+  key: string,
+  read: (index: Database) => Promise<T>,
+  readOrMoved: (index: Database) => Promise<{ found: T; movedTo: string | null }>,
+): Promise<T> {
+  const split = await splitRanges(db, bucketId);
+  if (!split) return read(shardDb(db, await shardOf(db, bucketId)));
+  let shard = rangeIn(split, key).shard;
+  for (let hop = 0; ; hop++) {
+    const { found, movedTo } = await readOrMoved(shardDb(db, shard));
+    if (movedTo === null || movedTo === shard || hop === MAX_HOPS) return found;
+    forgetRanges(bucketId);
+    shard = movedTo;
+  }
+}
+
+/** Moves a read follows (a range moved on again before a stale isolate read it). */
+const MAX_HOPS = 3;
 
 /** The handle on the shard holding (bucket, key), for the request holding `db`. */
 export async function keyDb(db: Database, bucketId: string, key: string): Promise<Database> {

@@ -5,8 +5,6 @@ import { abortBlobUploads } from "./blobs";
 import { moveClassBytes, sizeIn } from "./class-bytes";
 import { batch, database, type Database } from "./db";
 import { prefixUpperBound } from "./objects";
-import { ApiError } from "../errors";
-import { forgetRanges, isFenced, keyDb } from "./ranges";
 import { everyShard, foundOnAnyShard, indexDb, noteUpload, shardOf, uploadDb } from "./shards";
 
 /**
@@ -292,15 +290,10 @@ export function finishingUpload(id: string, bucketId: string, key: string): { gu
 }
 
 /**
- * Removes one upload's rows (Abort, Finish); null when it was not there (any more). `toPublish`: a
- * Finish that publishes the object next; while the key's range is moving between shards it is
- * refused (retryable RangeMoving) before the upload is taken, so the client can complete it later.
+ * Removes one upload's rows (Abort); null when it was not there (any more). A Finish (UFile or S3)
+ * removes them in its publish's own transaction instead (`finishingUpload`).
  */
-export async function claimUpload(db: Database, id: string, bucketId: string, key: string, toPublish = false): Promise<UploadRow | null> {
-  if (toPublish && (await isFenced(await keyDb(db, bucketId, key), bucketId, key))) {
-    forgetRanges(bucketId);
-    if (await isFenced(await keyDb(db, bucketId, key), bucketId, key)) throw new ApiError("RangeMoving");
-  }
+export async function claimUpload(db: Database, id: string, bucketId: string, key: string): Promise<UploadRow | null> {
   const where = sql`${uploads.id} = ${id} AND ${uploads.bucketId} = ${bucketId} AND ${uploads.key} = ${key}`;
   return (await claimUploads(await indexDb(db, bucketId), where, 1))[0] ?? null;
 }
