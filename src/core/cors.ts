@@ -32,9 +32,21 @@ export const S3_CORS: CorsPolicy = {
     "ETag, x-amz-request-id, x-amz-version-id, Content-Range, Content-Length, x-amz-checksum-crc32, x-amz-checksum-crc32c, x-amz-checksum-sha1, x-amz-checksum-sha256, x-amz-storage-class, x-amz-meta-*",
 };
 
-/** A preflight (`OPTIONS`) answer; one without `Origin` is not a CORS request and is refused (400, as S3). */
+/**
+ * A preflight names its origin and method: one without `Origin` or `Access-Control-Request-Method`
+ * is not a CORS preflight and is refused (400, as S3).
+ */
+function preflightRequest(request: Request): { origin: string; method: string } {
+  const origin = request.headers.get("Origin");
+  if (!origin) throw new ApiError("InvalidRequest", "Insufficient information. Origin request header needed.");
+  const method = request.headers.get("Access-Control-Request-Method");
+  if (!method) throw new ApiError("InvalidRequest", "Insufficient information. Access-Control-Request-Method request header needed.");
+  return { origin, method: method.toUpperCase() };
+}
+
+/** A preflight (`OPTIONS`) answer with the built-in permissive headers. */
 export function preflight(request: Request, policy: CorsPolicy = UFILE_CORS): Response {
-  if (!request.headers.get("Origin")) throw new ApiError("InvalidRequest", "Insufficient information. Origin request header needed.");
+  preflightRequest(request);
   return new Response(null, {
     status: 200,
     headers: {
@@ -94,11 +106,9 @@ const allowOrigin = (rule: CorsRule, origin: string): string => (rule.allowedOri
 
 /** The answer to a preflight (OPTIONS) on a bucket with rules; a request no rule allows is 403 CorsForbidden. */
 function rulePreflight(bucket: RuleColumns, request: Request): Response {
-  const origin = request.headers.get("Origin");
-  const method = request.headers.get("Access-Control-Request-Method");
-  if (!origin || !method) throw new ApiError("CorsForbidden", "a preflight needs Origin and Access-Control-Request-Method");
+  const { origin, method } = preflightRequest(request);
   const requested = listHeader(request.headers.get("Access-Control-Request-Headers"));
-  const rule = matchingRule(bucketRules(bucket).cors, origin, method.toUpperCase(), requested);
+  const rule = matchingRule(bucketRules(bucket).cors, origin, method, requested);
   if (!rule) throw new ApiError("CorsForbidden");
   const headers = new Headers({
     "Access-Control-Allow-Origin": allowOrigin(rule, origin),
@@ -127,9 +137,18 @@ function applyCorsRules(bucket: RuleColumns, request: Request, headers: Headers)
   if (rule.exposeHeaders.length > 0) headers.set("Access-Control-Expose-Headers", rule.exposeHeaders.join(", "));
 }
 
-/** A preflight about `bucket` (null: no bucket addressed): its rules when it has some, else the built-in answer. */
-export function bucketPreflight(request: Request, policy: CorsPolicy, bucket: RuleColumns | null): Response {
-  return bucket && hasCorsRules(bucket) ? rulePreflight(bucket, request) : preflight(request, policy);
+/**
+ * A preflight about `bucket` (null: no bucket addressed): its rules when it has some, else the
+ * built-in answer. A refused preflight is the front's error answer (`refusal`) without any CORS
+ * header, as S3: it allows nothing.
+ */
+export function bucketPreflight(request: Request, policy: CorsPolicy, bucket: RuleColumns | null, refusal: (err: ApiError) => Response): Response {
+  try {
+    return bucket && hasCorsRules(bucket) ? rulePreflight(bucket, request) : preflight(request, policy);
+  } catch (err) {
+    if (err instanceof ApiError) return refusal(err);
+    throw err;
+  }
 }
 
 /** `withCors` for a response about `bucket`: its rules decide when it has some. */

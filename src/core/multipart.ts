@@ -4,7 +4,7 @@ import { UFileHasher, type HashResult } from "./etag";
 import { ApiError } from "../errors";
 import { blobKey, createBlobUpload, newBlobId, resumeBlobUpload } from "../store/blobs";
 import type { Database } from "../store/db";
-import type { ObjectMeta } from "../store/objects";
+import { NO_TAGS, type ObjectMeta } from "../store/objects";
 import { claimUpload, insertUpload, type PartRow, type UploadRow } from "../store/uploads";
 import { writeHashed, type UploadBody } from "./upload";
 import type { CustomerKey } from "./sse-c";
@@ -31,6 +31,8 @@ export interface NewUpload {
   checksum?: string;
   /** SSE-C: the customer key R2 encrypts every part with (its MD5 is kept with the upload, never the key). */
   ssec?: CustomerKey;
+  /** The object's tags once completed, stored form (JSON array); none: `[]`. */
+  tags?: string;
   /** Unix seconds. */
   now: number;
   /** MULTIPART_MAX_OPEN_UPLOADS: the bucket's open uploads, this one included, are at most this many. */
@@ -60,6 +62,7 @@ export async function createUpload(env: Env, db: Database, u: NewUpload): Promis
     httpHeaders: JSON.stringify(u.httpHeaders ?? {}),
     checksum: u.checksum ?? "",
     ssecKeyMd5: u.ssec?.md5 ?? "",
+    tags: u.tags ?? NO_TAGS,
     createdAt: u.now,
     touchedAt: u.now,
   };

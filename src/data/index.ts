@@ -27,7 +27,9 @@ export async function handleData(request: Request, url: URL, env: Env, ctx: Exec
   }
   noteAccess(request, { bucket: bucketName });
   // The bucket's CORS rules decide when it has some (core/cors.ts); else the built-in answer.
-  if (request.method === "OPTIONS") return bucketPreflight(request, UFILE_CORS, await bucketByName(database(env.DB), bucketName));
+  if (request.method === "OPTIONS") {
+    return bucketPreflight(request, UFILE_CORS, await bucketByName(database(env.DB), bucketName), (err) => dataError(err, request.method));
+  }
   // GET and HEAD only read: a nearby replica may serve them (store/sessions.ts).
   const session = openSession(env, {
     scopes: [bucketName],

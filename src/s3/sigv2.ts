@@ -61,6 +61,29 @@ export function canonicalResource(url: URL, bucket: string | null, virtual: bool
   return subs.length === 0 ? path : `${path}?${subs.map(([n, v]) => (v === null ? n : `${n}=${v}`)).join("&")}`;
 }
 
+/**
+ * The resources a SigV2 client may have signed for this request: the canonical one, and two forms
+ * clients are known to sign instead, each naming the same resource and nothing else:
+ * - a path-style bucket request `/<bucket>` signed as `/<bucket>/` (botocore);
+ * - botocore's sub-resource operations (PutBucketCors, PutObjectTagging, …) signed with the
+ *   operation's sub-resource twice, `/<bucket>?cors?cors`: its resource path is the operation's
+ *   request URI, query included, and the request's sub-resources are appended once more
+ *   (boto/botocore#2962). Accepted only when the query starts with that bare sub-resource. No
+ *   canonical resource holds two `?` before a sub-resource name, so this form names no other request.
+ */
+export function resourceForms(url: URL, bucket: string | null, virtual: boolean): string[] {
+  const canonical = canonicalResource(url, bucket, virtual);
+  const forms = [canonical];
+  const bucketOnly = !virtual && bucket !== null && /^\/[^/]+$/.test(url.pathname);
+  if (bucketOnly) forms.push(canonical.replace(url.pathname, `${url.pathname}/`));
+  const first = url.search.slice(1).split("&")[0];
+  if (SUBRESOURCES.has(first)) {
+    const path = canonical.slice(0, canonical.indexOf("?"));
+    forms.push(`${path}?${first}${canonical.slice(path.length)}`);
+  }
+  return forms;
+}
+
 function decodeLoose(s: string): string {
   try {
     return decodeURIComponent(s.replace(/\+/g, " "));
@@ -134,11 +157,7 @@ export async function verifySigV2<P>(
   }
   const found = await lookup(accessKeyId);
   if (!found) throw s3Error("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.");
-  const canonical = canonicalResource(url, resource.bucket, resource.virtual);
-  // A path-style bucket request `/<bucket>` is signed as `/<bucket>/` by some clients (botocore):
-  // both name the same bucket, and nothing else.
-  const bucketOnly = !resource.virtual && resource.bucket !== null && /^\/[^/]+$/.test(url.pathname);
-  const resources = bucketOnly ? [canonical, canonical.replace(url.pathname, `${url.pathname}/`)] : [canonical];
+  const resources = resourceForms(url, resource.bucket, resource.virtual);
   for (const date of dates) {
     for (const r of resources) {
       const expected = await signV2(found.privateKey, stringToSignV2(request, date, r));

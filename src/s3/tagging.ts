@@ -7,7 +7,7 @@ import { childrenNamed, childText, malformedXml, readXmlDocument, xmlResponse, t
 /**
  * S3 object tagging over the tags the UFile plane keeps in each object's index row (one set,
  * both APIs see it): `GET|PUT|DELETE /<bucket>/<key>?tagging`, the `x-amz-tagging` header of
- * PutObject, CreateMultipartUpload and CopyObject (with `x-amz-tagging-directive`), and
+ * PutObject, CreateMultipartUpload (kept by the upload until it completes) and CopyObject (with `x-amz-tagging-directive`), and
  * `x-amz-tagging-count` on GET/HEAD. S3's rules: at most 10 tags, unique keys of 1-128
  * characters, values of 0-256, letters, digits, spaces and `+ - = . _ : / @`.
  */
@@ -70,10 +70,13 @@ export async function readTaggingBody(c: S3Context, check: (tags: Tag[]) => Tag[
 export const taggingResponse = (tags: Tag[]): Response =>
   xmlResponse(["Tagging", ["TagSet", tags.map((t) => ["Tag", ["Key", t.Key], ["Value", t.Value]])]]);
 
+const byKey = (a: Tag, b: Tag): number => (a.Key < b.Key ? -1 : a.Key > b.Key ? 1 : 0);
+
 export async function getObjectTaggingOp(c: S3Context): Promise<Response> {
   const row = await addressedObject(c);
   if (!row) throw new ApiError("FileNotExist", "The specified key does not exist.");
-  return taggingResponse(JSON.parse(row.tags) as Tag[]);
+  // Sorted by key, as S3 answers; the set is kept in the order given (the UFile API shows that order).
+  return taggingResponse((JSON.parse(row.tags) as Tag[]).sort(byKey));
 }
 
 export async function putObjectTaggingOp(c: S3Context): Promise<Response> {

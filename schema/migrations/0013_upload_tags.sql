@@ -1,0 +1,1 @@
+ALTER TABLE `uploads` ADD `tags` text DEFAULT '[]' NOT NULL;
