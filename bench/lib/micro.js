@@ -9,7 +9,7 @@ import { Router } from "itty-router";
 import * as schema from "../../schema/schema";
 import { objects } from "../../schema/schema";
 import { accessLine, logAccess, noteAccess, openAccessNote } from "../../src/core/access-log";
-import { countedResponse } from "../../src/core/counted-body";
+import { countedRequest, countedResponse } from "../../src/core/counted-body";
 import { hmacSha1Base64 } from "../../src/signing.mjs";
 import { parseKey, parseQuery } from "../../src/data/context";
 import { withCors } from "../../src/core/cors";
@@ -57,6 +57,17 @@ async function sendCounted(response) {
   await counted.response.arrayBuffer();
   await counted.sent;
 }
+/** A 1 MiB upload as a front reads it: BYOB reads of up to 1 MiB into one buffer (as core/upload.ts pumps it to R2). */
+async function readUpload(request) {
+  const reader = request.body.getReader({ mode: "byob" });
+  let buffer = new ArrayBuffer(1024 * 1024);
+  for (;;) {
+    const { done, value } = await reader.readAtLeast(buffer.byteLength, new Uint8Array(buffer));
+    if (done) break;
+    buffer = value.buffer;
+  }
+}
+const upload1m = () => new Request(url, { method: "PUT", body: body1m, headers: { "Content-Length": String(body1m.byteLength) } });
 const tokenPrincipal = { kind: "token", publicKey: "TOKEN_x", scope: { tokenId: "tok_0123456789abcdef" } };
 
 // The bench bucket's placement, as a request that read its bucket row leaves it in the isolate.
@@ -100,6 +111,9 @@ const PIECES = {
   "4 KiB response body, sent through the byte counter": () => sendCounted(new Response(body4k, { headers: { "Content-Length": "4096" } })),
   "1 MiB response body, sent": () => sendBody(new Response(body1m, { headers: { "Content-Length": String(body1m.byteLength) } })),
   "1 MiB response body, sent through the byte counter": () => sendCounted(new Response(body1m, { headers: { "Content-Length": String(body1m.byteLength) } })),
+  // The same for a 1 MiB request body, read as the upload path reads it.
+  "1 MiB request body, read": () => readUpload(upload1m()),
+  "1 MiB request body, read through the byte counter": () => readUpload(countedRequest(upload1m(), { bytes: 0 })),
   "metering fold": (env, ctx) => meterRequest((meterEnv ??= { ...env, USAGE_QUEUE: noQueue, USAGE_FLUSH_MS: "1000" }), ctx, bucket, 4096),
   "JSON response (DescribeBucket size)": () => json({ RetCode: 0, Action: "DescribeBucketResponse", DataSet: [{ ...bucket, Domain: { Src: ["bench.localhost"] } }] }),
   // A read's D1 sessions without a query, then with its bucket's shard found (placement cached) and its

@@ -193,9 +193,10 @@ const UNSUPPORTED = ["append"];
 
 export function findOperation(request: Request, query: Query, key: string): OperationSpec | undefined {
   if (UNSUPPORTED.some((flag) => query.has(flag))) return undefined;
+  const method = request.method; // read once: each read is a call into the runtime
   return (OPERATIONS as readonly OperationSpec[]).find(
     (op) =>
-      op.method === request.method &&
+      op.method === method &&
       (op.route === "bucket" ? key === "" : key !== "") &&
       (op.when ? op.when(query, request, key) : true),
   );
