@@ -16,7 +16,8 @@ import { requestedS3Meta } from "./object-headers";
 import { requestedObjectAcl } from "./acl";
 import { signV2 } from "./sigv2";
 import { ALGORITHM, checkFreshness, hmac, signingKey } from "./sigv4";
-import { xmlResponse } from "./xml";
+import { xmlResponse, type XmlNode } from "./xml";
+import { formTagging } from "./tagging";
 import { checksumFromHeaders, verifyingStream, type ExpectedChecksum } from "./checksums";
 import { discardBody } from "../body";
 import { formatStoredChecksum } from "./stored-checksums";
@@ -194,7 +195,14 @@ async function checkForm(c: S3Context, fields: Map<string, string>, key: string,
     const { principal, range } = await formAuthority(c, fields, key);
     assertValidKey(key);
     assertNotOwing(servedBucket(c));
-    return { principal, range, redirect: redirectTarget(fields.get("success_action_redirect") ?? ""), checksum: formChecksum(fields) };
+    const tagging = fields.get("tagging");
+    return {
+      principal,
+      range,
+      redirect: redirectTarget(fields.get("success_action_redirect") ?? ""),
+      checksum: formChecksum(fields),
+      tags: tagging === undefined ? undefined : formTagging(tagging),
+    };
   } catch (err) {
     await discardBody(file, DRAIN_LIMIT).catch(() => undefined);
     throw err;
@@ -209,9 +217,9 @@ export async function postObject(c: S3Context): Promise<Response> {
   const field = (name: string) => fields.get(name) ?? "";
   const filename = form.file.filename ?? "";
   const key = field("key").replace(/\$\{filename\}/g, filename);
-  const { principal, range, redirect, checksum } = await checkForm(c, fields, key, form.file.stream);
+  const { principal, range, redirect, checksum, tags } = await checkForm(c, fields, key, form.file.stream);
 
-  const meta = { ...requestedS3Meta(formHeaders(fields)), acl: requestedObjectAcl(new Headers(field("acl") ? { "x-amz-acl": field("acl") } : {})) };
+  const meta = { ...requestedS3Meta(formHeaders(fields)), acl: requestedObjectAcl(new Headers(field("acl") ? { "x-amz-acl": field("acl") } : {})), tags };
   if (!fields.has("content-type") && form.file.contentType) meta.mime = storedHeader("Content-Type", form.file.contentType);
   const hasher = new UFileHasher();
   const blobId = newBlobId();
@@ -233,7 +241,9 @@ export async function postObject(c: S3Context): Promise<Response> {
   }
   const status = field("success_action_status");
   if (status === "201") {
-    return xmlResponse(["PostResponse", ["Location", new URL(`/${bucket.name}/${key}`, c.url).toString()], ["Bucket", bucket.name], ["Key", key], ["ETag", etag]], 201, { ETag: etag });
+    // S3's PostResponse is in no namespace (unlike its other answers).
+    const result: XmlNode = ["PostResponse", ["Location", new URL(`/${bucket.name}/${key}`, c.url).toString()], ["Bucket", bucket.name], ["Key", key], ["ETag", etag]];
+    return xmlResponse(result, 201, { ETag: etag }, false);
   }
   return new Response(null, { status: status === "200" ? 200 : 204, headers: { ETag: etag } });
 }
