@@ -70,6 +70,14 @@ export const buckets = sqliteTable(
     lifecyclePassAt: integer("lifecycle_pass_at").notNull().default(0),
     /** Bucket tags (S3 Put/GetBucketTagging; src/s3/bucket-tagging.ts): JSON array of {Key, Value}, at most 50. Additive. */
     tags: text("tags").notNull().default("[]"),
+    /**
+     * S3 bucket settings (src/s3/bucket-encryption.ts, src/s3/ownership.ts; parsed and changed only by
+     * src/store/rules.ts, the ownership also set by CreateBucket). `default_encryption`: the default encryption (PutBucketEncryption), JSON, `{}` =
+     * none set; `object_ownership`: the object ownership setting (PutBucketOwnershipControls, CreateBucket's
+     * `x-amz-object-ownership`), "" = none set. Additive columns with defaults.
+     */
+    defaultEncryption: text("default_encryption").notNull().default("{}"),
+    objectOwnership: text("object_ownership").notNull().default(""),
   },
   (t) => [uniqueIndex("buckets_name_unique").on(t.name), index("buckets_project_idx").on(t.projectId, t.createdAt)],
 );
@@ -184,6 +192,11 @@ export const bucketRanges = sqliteTable(
     drainShard: text("drain_shard"),
     /** Unix seconds after which the old copy may go (every isolate's cached ranges have expired). */
     drainAfter: integer("drain_after"),
+    /**
+     * The move was cancelled before its switch: the range stayed on `shard`, and `drain_shard` is
+     * the shard it was being copied to, whose partial copy goes (at once: no reader reads it).
+     */
+    cancelled: integer("cancelled", { mode: "boolean" }).notNull().default(false),
   },
   (t) => [primaryKey({ columns: [t.bucketId, t.startKey] })],
 );
@@ -200,6 +213,11 @@ export const rangeFences = sqliteTable(
     startKey: text("start_key").notNull(),
     /** Exclusive end; null: to the end of the key space. */
     endKey: text("end_key"),
+    /**
+     * The shard the range lives on now, once it has moved away (null while it is still moving): a
+     * read here of one of its keys, with a stale range list, reads there instead (store/ranges.ts).
+     */
+    movedTo: text("moved_to"),
   },
   (t) => [primaryKey({ columns: [t.bucketId, t.startKey] })],
 );
@@ -316,6 +334,20 @@ export const usageMessages = sqliteTable(
     processedAt: integer("processed_at").notNull(),
   },
   (t) => [index("usage_messages_processed_idx").on(t.processedAt)],
+);
+
+/**
+ * Signatures of admin calls already served (src/control/admin.ts), kept until the call's own
+ * `Expires`: each signed admin call is served once, so a captured one cannot be sent again.
+ * Control database only; housekeeping removes the expired ones.
+ */
+export const adminSignatures = sqliteTable(
+  "admin_signatures",
+  {
+    signature: text("signature").primaryKey(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("admin_signatures_expires_idx").on(t.expiresAt)],
 );
 
 /** Where the storage integrator last stopped, per bucket. */

@@ -74,6 +74,11 @@ export interface Env {
   LIFECYCLE_OBJECTS_PER_RUN?: string;
   /** A bucket's lifecycle scan, once it has reached the last key, starts again no sooner than this. */
   LIFECYCLE_PASS_INTERVAL_SECONDS?: string;
+  /**
+   * Development only: a lifecycle "day" lasts this many seconds (RGW's `rgw lc debug interval`), so
+   * that rules of N days act N × this seconds after a write. Unset in production (deploy:check refuses it).
+   */
+  LIFECYCLE_DEBUG_DAY_SECONDS?: string;
   /** Objects of one bucket on one shard above which housekeeping proposes a split (unset or 0: never). */
   SPLIT_OBJECTS_THRESHOLD?: string;
   /** `true`: housekeeping starts the split it proposes (a range move, docs/operations.md). */
@@ -101,6 +106,8 @@ export interface Settings {
   multipartMaxOpenUploads: number;
   lifecycleObjectsPerRun: number;
   lifecyclePassIntervalSeconds: number;
+  /** The length of a lifecycle day: 86 400 s, or LIFECYCLE_DEBUG_DAY_SECONDS when set (> 0). */
+  lifecycleDaySeconds: number;
   /** 0: no split proposals. */
   splitObjectsThreshold: number;
   splitAuto: boolean;
@@ -186,6 +193,7 @@ export function settings(env: Env): Settings {
       multipartMaxOpenUploads: intSetting(env.MULTIPART_MAX_OPEN_UPLOADS, 100),
       lifecycleObjectsPerRun: intSetting(env.LIFECYCLE_OBJECTS_PER_RUN, 20_000),
       lifecyclePassIntervalSeconds: intSetting(env.LIFECYCLE_PASS_INTERVAL_SECONDS, 3600),
+      lifecycleDaySeconds: intSetting(env.LIFECYCLE_DEBUG_DAY_SECONDS, 0) || 86_400,
       splitObjectsThreshold: intSetting(env.SPLIT_OBJECTS_THRESHOLD, 0),
       splitAuto: env.SPLIT_AUTO?.trim().toLowerCase() === "true",
     };

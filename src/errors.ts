@@ -141,6 +141,10 @@ export const ERRORS = {
   NoSuchTagSet: e(-91102, 404, "The TagSet does not exist.", "标签集不存在"),
   InvalidEncryptionAlgorithm: e(-91103, 400, "The encryption request you specified is not valid.", "加密参数无效"),
   InvalidPartNumber: e(-91104, 416, "The requested partnumber is not satisfiable", "请求的分片号不存在"),
+  ServerSideEncryptionConfigurationNotFound: e(-91120, 404, "The server side encryption configuration was not found", "存储空间未设置默认加密"),
+  OwnershipControlsNotFound: e(-91121, 404, "The bucket ownership controls were not found", "存储空间未设置对象所有权"),
+  AccessControlListNotSupported: e(-91122, 400, "The bucket does not allow ACLs", "存储空间不允许 ACL"),
+  InvalidBucketAclWithObjectOwnership: e(-91123, 400, "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting", "对象所有权为 BucketOwnerEnforced 的存储空间不能设置 ACL"),
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorName = keyof typeof ERRORS;
@@ -288,6 +292,10 @@ export const S3_CODES = {
   NoSuchTagSet: s3("NoSuchTagSet"),
   InvalidEncryptionAlgorithm: s3("InvalidEncryptionAlgorithmError"),
   InvalidPartNumber: s3("InvalidPartNumber"),
+  ServerSideEncryptionConfigurationNotFound: s3("ServerSideEncryptionConfigurationNotFoundError"),
+  OwnershipControlsNotFound: s3("OwnershipControlsNotFoundError"),
+  AccessControlListNotSupported: s3("AccessControlListNotSupported"),
+  InvalidBucketAclWithObjectOwnership: s3("InvalidBucketAclWithObjectOwnership"),
 } as const satisfies Record<ErrorName, S3Code>;
 
 export const fail = (name: ErrorName, detail?: string, headers?: Record<string, string>): never => {

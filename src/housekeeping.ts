@@ -1,6 +1,7 @@
 import type { Env } from "./config";
 import { pruneUsageMessages } from "./metering/consumer";
 import { integrateStorage } from "./metering/storage";
+import { pruneAdminSignatures } from "./store/admin-signatures";
 import { rangeHousekeeping } from "./store/range-split";
 import { sweepBlobs } from "./store/sweeper";
 import { sweepStaleUploads } from "./store/uploads";
@@ -21,6 +22,7 @@ export interface HousekeepingTask {
 export const TASKS: HousekeepingTask[] = [
   { name: "integrate-storage", run: integrateStorage },
   { name: "prune-usage-message-ids", run: pruneUsageMessages },
+  { name: "prune-admin-signatures", run: pruneAdminSignatures },
   { name: "abort-stale-uploads", run: sweepStaleUploads },
   { name: "lifecycle-rules", run: runLifecycle },
   { name: "key-ranges", run: async (env, now) => void (await rangeHousekeeping(env, now)) },

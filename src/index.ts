@@ -8,7 +8,7 @@ import { frontFor } from "./front";
 import { runHousekeeping } from "./housekeeping";
 import { malformedAnswer, requestUrl } from "./malformed";
 import { consumeUsage } from "./metering/consumer";
-import { asApiError, dataError, editHeaders, newRequestIds, withIds, type RequestIds } from "./responses";
+import { acceptsCompression, asApiError, dataError, editHeaders, newRequestIds, setIdHeaders, withIds, type RequestIds } from "./responses";
 
 /**
  * Entry point: the first front of the table in src/front.ts that claims a request serves it (control
@@ -29,7 +29,11 @@ async function serve(incoming: Request, env: Env, ctx: ExecutionContext): Promis
   const answered = await answer(request, env, ctx, ids);
   const { response, sent } = countedResponse(answered.response, request.method, bytesOut);
   const headersAt = Date.now();
-  ctx.waitUntil(sent.then(() => logAccess(accessLine(request, response, answered.front, note, ids, { startedAt, headersAt, bytesIn, bytesOut }))));
+  const log = () => logAccess(accessLine(request, response, answered.front, note, ids, { startedAt, headersAt, bytesIn, bytesOut }));
+  // A body still streaming is logged once sent; otherwise every figure is known now, and the line is
+  // written at once (no waitUntil, no promise: the cheap case of every HEAD and small answer).
+  if (sent) ctx.waitUntil(sent.then(log));
+  else log();
   return response;
 }
 
@@ -56,8 +60,12 @@ async function answer(request: Request, env: Env, ctx: ExecutionContext, ids: Re
   return { front, response: finish(response, ids, ownSite, request) };
 }
 
+/** The isolation and id headers, in one edit of the response's headers. */
 const finish = (response: Response, ids: RequestIds, ownSite: boolean, request?: Request): Response =>
-  withIds(editHeaders(response, (headers) => isolateAnswer(headers, ownSite)), ids, request);
+  editHeaders(response, (headers) => {
+    isolateAnswer(headers, ownSite);
+    setIdHeaders(headers, ids, request ? acceptsCompression(request) : true);
+  });
 
 export default {
   fetch: serve,

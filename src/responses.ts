@@ -38,7 +38,8 @@ export function editHeaders(response: Response, edit: (headers: Headers) => void
 export const withIds = (response: Response, ids: RequestIds, request?: Request): Response =>
   editHeaders(response, (headers) => setIdHeaders(headers, ids, request ? acceptsCompression(request) : true));
 
-function setIdHeaders(headers: Headers, ids: RequestIds, compressing: boolean): void {
+/** Sets the id headers on mutable `headers`, and keeps the bytes exact when the client may get them compressed. */
+export function setIdHeaders(headers: Headers, ids: RequestIds, compressing: boolean): void {
   headers.set("X-SessionId", ids.sessionId);
   headers.set("x-bce-request-id", ids.sessionId);
   headers.set("x-bce-debug-id", ids.debugId);

@@ -99,6 +99,22 @@ describe("lifecycle rules in the scheduled housekeeping", () => {
     expect(await classOf(bucket, "x.txt")).toBe(404);
   });
 
+  it("a development day (LIFECYCLE_DEBUG_DAY_SECONDS) makes a rule of N days act N of those days after the last update", async () => {
+    const bucket = await newBucket();
+    await put(bucket, "x.txt", "x");
+    await createRule(bucket, { Prefix: "*", Days: 7 });
+    const t0 = Math.floor(Date.now() / 1000);
+    const debug = { LIFECYCLE_DEBUG_DAY_SECONDS: "10", LIFECYCLE_PASS_INTERVAL_SECONDS: "0" };
+    // 7 days of 10 s: due at the first multiple of 10 s at or after 70 s.
+    await cronAt(t0 + 60, debug);
+    expect(await classOf(bucket, "x.txt")).toBe("STANDARD");
+    // Real days still apply without the setting.
+    await cronAt(t0 + 90, { LIFECYCLE_PASS_INTERVAL_SECONDS: "0" });
+    expect(await classOf(bucket, "x.txt")).toBe("STANDARD");
+    await cronAt(t0 + 90, debug);
+    expect(await classOf(bucket, "x.txt")).toBe(404);
+  });
+
   it("expires 10,000 objects over several bounded runs, resuming where each stopped, with exact counters", async () => {
     const bucket = await newBucket();
     await put(bucket, "seed", "0123456789");

@@ -345,6 +345,8 @@ describe("recording usage (the data plane's seam)", () => {
     lifecycleAfter: "",
     lifecyclePassAt: 0,
     tags: "[]",
+    defaultEncryption: "{}",
+    objectOwnership: "",
     owe: 0,
   });
 

@@ -97,4 +97,34 @@ describe("PostFile", () => {
     await expectError(await post(b, goBody(B, "m", auth, new TextEncoder().encode("data"), "image/png", wrong), { "Content-MD5": wrong }), 400, -90004);
     await expectError(await file(b, "m"), 404, -148654);
   });
+
+  it("a refusal before the file part reads the rest of the body (bounded) before it answers", async () => {
+    const b = await newBucket();
+    const big = new Uint8Array(2 * 1024 * 1024).fill(120);
+    // The body arrives a chunk per pull, as from a client still sending: `pulled` is how much the Worker read.
+    const refused = async (body: Uint8Array, headers: Record<string, string> = {}) => {
+      let pulled = 0;
+      const stream = new ReadableStream<Uint8Array>(
+        {
+          pull(ctrl) {
+            if (pulled >= body.byteLength) return ctrl.close();
+            const chunk = body.slice(pulled, pulled + 64 * 1024);
+            pulled += chunk.byteLength;
+            ctrl.enqueue(chunk);
+          },
+        },
+        { highWaterMark: 0 },
+      );
+      const res = await call(`http://${b}.localhost/`, { method: "POST", headers: { "Content-Type": `multipart/form-data; boundary=${B}`, ...headers }, body: stream, duplex: "half" } as RequestInit);
+      return { res, pulled, size: body.byteLength };
+    };
+    const forged = await refused(pythonBody(B, "big", "UCloud nobody:abc=", big));
+    await expectError(forged.res, 403, -148658);
+    expect(forged.pulled).toBe(forged.size);
+    const auth = await authorization("POST", b, "big", { contentType: "image/png", contentMd5: "not-an-md5" });
+    const badMd5 = await refused(goBody(B, "big", auth, big, "image/png", "not-an-md5"));
+    await expectError(badMd5.res, 400, -90001);
+    expect(badMd5.pulled).toBe(badMd5.size);
+    await expectError(await file(b, "big"), 404, -148654);
+  });
 });

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { database } from "../src/store/db";
-import { advanceMove, describeRanges, startMove } from "../src/store/range-move";
+import { advanceMove, cancelMove, describeRanges, startMove } from "../src/store/range-move";
 import { sweepBlobs } from "../src/store/sweeper";
 import { bucketOn, control, expectExactReferences, file, indexOf, put, shards } from "./helpers";
 
@@ -44,6 +44,27 @@ async function rowsEverywhere(bucket: string): Promise<[string, string][]> {
     out.push(...results.map((r) => [name, r.key] as [string, string]));
   }
   return out;
+}
+
+/** The bucket's totals as DescribeBucket answers them, and a recount of its rows on every shard. */
+async function totalsAndRecount(bucket: string) {
+  const id = await bucketId(bucket);
+  const recount = { bytes: 0, objects: 0 };
+  for (const [, d1] of shards()) {
+    const r = (await d1.prepare("SELECT COALESCE(SUM(size), 0) AS bytes, COUNT(*) AS objects FROM objects WHERE bucket_id = ?").bind(id).first<{ bytes: number; objects: number }>())!;
+    recount.bytes += r.bytes;
+    recount.objects += r.objects;
+  }
+  const { body } = await control({ Action: "DescribeBucket", BucketName: bucket });
+  return { described: { bytes: body.DataSet[0].StoredBytes, objects: body.DataSet[0].ObjectCount }, recount };
+}
+
+/** A new bucket on the first shard holding `n` keys `<prefix><i, padded to width>`, each `<value> <key>` (written 20 at a time). */
+async function seeded(prefix: string, n: number, width: number, value: string) {
+  const bucket = await bucketOn(FIRST);
+  const keys = Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(width, "0")}`);
+  for (let i = 0; i < n; i += 20) await Promise.all(keys.slice(i, i + 20).map((k) => put(bucket, k, `${value} ${k}`)));
+  return { bucket, id: await bucketId(bucket), keys };
 }
 
 const list = async (bucket: string, query: string): Promise<any> => {
@@ -110,10 +131,7 @@ describe("listings over key ranges", () => {
 
 describe("a move under concurrent writes", () => {
   it("every acknowledged write is there exactly once, every refused one got -90022, counters equal a recount", async () => {
-    const bucket = await bucketOn(FIRST);
-    const id = await bucketId(bucket);
-    const keys = Array.from({ length: 60 }, (_, i) => `k/${String(i).padStart(3, "0")}`);
-    for (const key of keys) await put(bucket, key, `v0 ${key}`);
+    const { bucket, id, keys } = await seeded("k/", 60, 3, "v0");
     // What each key holds after its last acknowledged write (null: deleted).
     const expected = new Map<string, string | null>(keys.map((k) => [k, `v0 ${k}`]));
     let refused = 0;
@@ -165,16 +183,95 @@ describe("a move under concurrent writes", () => {
     }
     for (const [shard, key] of rows) expect([key, shard]).toEqual([key, key >= "k/020" ? SECOND : FIRST]);
     // Counters: the anchors' sum equals a recount of the rows.
-    const recount = { bytes: 0, objects: 0 };
-    for (const [, d1] of shards()) {
-      const r = (await d1.prepare("SELECT COALESCE(SUM(size), 0) AS bytes, COUNT(*) AS objects FROM objects WHERE bucket_id = ?").bind(id).first<{ bytes: number; objects: number }>())!;
-      recount.bytes += r.bytes;
-      recount.objects += r.objects;
-    }
-    const { body: described } = await control({ Action: "DescribeBucket", BucketName: bucket });
-    expect({ bytes: described.DataSet[0].StoredBytes, objects: described.DataSet[0].ObjectCount }).toEqual(recount);
+    const totals = await totalsAndRecount(bucket);
+    expect(totals.described).toEqual(totals.recount);
     await expectExactReferences();
   });
+});
+
+describe("one move per bucket, and its cancel", () => {
+  it("a second move is refused while one is unfinished (naming the same move resumes it); a cancel before the switch removes the partial copy, after it is refused", async () => {
+    const { bucket, id, keys } = await seeded("c/", 30, 3, "v0");
+    const db = database(env.DB);
+
+    await startMove(db, id, "c/010", SECOND);
+    await advanceMove(env, id, "c/010", now(), 1); // one batch: the 20 keys copied, not switched
+    expect(await rowsEverywhere(bucket)).toHaveLength(50);
+    await expect(startMove(db, id, "c/020", SECOND)).rejects.toThrow(/another move of this bucket is unfinished/);
+    await expect(startMove(db, id, "c/000", FIRST)).rejects.toThrow(/another move/); // a split only, too
+    await expect(startMove(db, id, "c/010", FIRST)).rejects.toThrow(/another move/); // not the same move
+    expect((await startMove(db, id, "c/010", SECOND)).moveTo).toBe(SECOND); // the same move: resumed
+    expect((await file(bucket, "c/015", { method: "PUT", body: "no", headers: { "Content-Type": "text/plain" } })).status).toBe(503);
+
+    const cancelled = await cancelMove(env, id, now());
+    expect(cancelled).toMatchObject({ start: "c/010", shard: FIRST, moveTo: null, drainShard: null, cancelled: false });
+    // The partial copy is gone with its references and counters; the range takes writes again on its shard.
+    expect(await rowsEverywhere(bucket)).toEqual(keys.map((k) => [FIRST, k]));
+    expect(await shards().find(([n]) => n === SECOND)![1].prepare("SELECT stored_bytes AS b, object_count AS n FROM buckets WHERE id = ?").bind(id).first()).toEqual({ b: 0, n: 0 });
+    await put(bucket, "c/015", "v1 c/015");
+    expect(await (await file(bucket, "c/015")).text()).toBe("v1 c/015");
+    const totals = await totalsAndRecount(bucket);
+    expect(totals.described).toEqual(totals.recount);
+    await expectExactReferences();
+    expect(await cancelMove(env, id, now())).toBeNull(); // nothing left to cancel
+
+    // The same move again, to the end this time: T has the current rows, not the cancelled copy's.
+    await move(bucket, "c/010", SECOND);
+    expect(await (await file(bucket, "c/015")).text()).toBe("v1 c/015");
+    expect(await rowsEverywhere(bucket)).toEqual([...keys.slice(0, 10).map((k) => [FIRST, k]), ...keys.slice(10).map((k) => [SECOND, k])]);
+
+    // After the switch a cancel is refused: only the drain is left, and the range lives on T.
+    await startMove(db, id, "c/020", FIRST);
+    const switched = await advanceMove(env, id, "c/020", now(), 5);
+    expect([switched.shard, switched.drainShard]).toEqual([FIRST, SECOND]);
+    await expect(cancelMove(env, id, now())).rejects.toThrow(/can no longer be cancelled/);
+    await expect(startMove(db, id, "c/000", SECOND)).rejects.toThrow(/old copy on INDEX|old copy on DB|still has its old copy/);
+    expect((await startMove(db, id, "c/020", FIRST)).drainShard).toBe(SECOND); // naming it resumes its drain
+    await put(bucket, "c/025", "v1 c/025");
+    expect(await (await file(bucket, "c/025")).text()).toBe("v1 c/025");
+    await expectExactReferences();
+  });
+
+  it("a cancel racing the copy and the switch leaves either the cancelled or the switched move, each key once, counters and references exact", async () => {
+    const outcomes: string[] = [];
+    for (let trial = 0; trial < 4; trial++) {
+      const { bucket, id, keys } = await seeded("r/", 150, 4, "v");
+      await startMove(database(env.DB), id, "r/0020", SECOND); // 130 keys: two batches
+      // A mover copying one batch per call, and a cancel after 0, 1 or 2 turns of the event loop, or once the mover is done.
+      const mover = (async () => {
+        for (let call = 0; call < 10; call++) {
+          const r = await advanceMove(env, id, "r/0020", now(), 1).catch((err: Error) => (err.message.includes("cancelled") ? null : Promise.reject(err)));
+          if (r === null || r.moveTo === null) return;
+        }
+      })();
+      if (trial === 3) await mover.then(() => new Promise((resolve) => setTimeout(resolve, 0)));
+      else for (let n = 0; n < trial; n++) await new Promise((resolve) => setTimeout(resolve, 0));
+      const cancel = await cancelMove(env, id, now()).then(
+        (r) => r,
+        (err: Error) => (err.message.includes("can no longer be cancelled") ? "switched" : Promise.reject(err)),
+      );
+      await mover;
+      outcomes.push(cancel === "switched" ? "switched" : "cancelled");
+      if (cancel !== "switched") {
+        // Drain whatever a late batch of the mover could have left (none expected), then check the cancel held.
+        await cancelMove(env, id, now());
+        expect((await describeRanges(database(env.DB), id)).map((r) => [r.start, r.shard, r.moveTo, r.drainShard])).toEqual([
+          ["", FIRST, null, null],
+          ["r/0020", FIRST, null, null],
+        ]);
+        expect(await rowsEverywhere(bucket)).toEqual(keys.map((k) => [FIRST, k]));
+      } else {
+        await move(bucket, "r/0020", SECOND);
+        expect(await rowsEverywhere(bucket)).toEqual([...keys.slice(0, 20).map((k) => [FIRST, k]), ...keys.slice(20).map((k) => [SECOND, k])]);
+      }
+      for (const key of [keys[0], keys[60], keys[149]]) expect(await (await file(bucket, key)).text()).toBe(`v ${key}`);
+      const totals = await totalsAndRecount(bucket);
+      expect(totals.described).toEqual(totals.recount);
+      await expectExactReferences();
+    }
+    expect(outcomes[0]).toBe("cancelled");
+    expect(outcomes[3]).toBe("switched");
+  }, 240_000);
 });
 
 describe("cross-range writes keep the bytes", () => {

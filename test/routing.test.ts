@@ -74,6 +74,12 @@ const S3_CASES: Record<S3Operation, Case> = {
   PutBucketCors: { method: "PUT", path: "/bkt?cors" },
   GetBucketCors: { method: "GET", path: "/bkt?cors" },
   DeleteBucketCors: { method: "DELETE", path: "/bkt?cors" },
+  PutBucketEncryption: { method: "PUT", path: "/bkt?encryption" },
+  GetBucketEncryption: { method: "GET", path: "/bkt?encryption" },
+  DeleteBucketEncryption: { method: "DELETE", path: "/bkt?encryption" },
+  PutBucketOwnershipControls: { method: "PUT", path: "/bkt?ownershipControls" },
+  GetBucketOwnershipControls: { method: "GET", path: "/bkt?ownershipControls" },
+  DeleteBucketOwnershipControls: { method: "DELETE", path: "/bkt?ownershipControls" },
   ListMultipartUploads: { method: "GET", path: "/bkt?uploads" },
   ListObjectsV2: { method: "GET", path: "/bkt?list-type=2&prefix=a" },
   ListObjects: { method: "GET", path: "/bkt?prefix=a" },
@@ -135,7 +141,7 @@ routingMatrix("S3 routing (src/s3/operations.ts)", S3_OPERATIONS, S3_CASES, s3Ro
   { method: "POST", path: "/bkt/key" },
   // A bucket's sub-resources on an object key, and a sub-resource with a method it does not take, are
   // refused (MethodNotAllowed), never served by the path's plain row (GetObject, PutObject, DeleteObject…).
-  ...["cors", "lifecycle", "location", "uploads", "versions", "delete"].flatMap((sub) =>
+  ...["cors", "lifecycle", "location", "uploads", "versions", "delete", "encryption", "ownershipControls"].flatMap((sub) =>
     (["GET", "HEAD", "PUT", "DELETE"] as const).map((method) => ({ method, path: `/bkt/key?${sub}` })),
   ),
   { method: "POST", path: "/bkt/key?cors" },

@@ -49,7 +49,7 @@ function isolatedFromDevVars(): Record<string, string> {
  *   `npm start` serves it (test/wire/global-setup.ts starts and stops it);
  * - `wire-clock`: test/wire/*.clock.test.ts, the same over a server of their own: they fire the cron at
  *   times days ahead, whose housekeeping (stale uploads, orphan blobs, lifecycle) would act on the
- *   requests of the other wire tests running at the same time;
+ *   requests of the other wire tests running at the same time (and one file at a time, for the same reason);
  * - `static`: test/static/*.test.ts in Node, checks that read the source tree (the import layering).
  * Neither reads the developer's .dev.vars: the workerd project through isolatedFromDevVars(), the wire
  * project through the settings given in test/wire/global-setup.ts.
@@ -102,6 +102,9 @@ export default defineConfig(async () => ({
           name: "wire-clock",
           environment: "node",
           include: ["test/wire/**/*.clock.test.ts"],
+          // One file at a time: their cron runs jump days ahead on the one server they share, and a
+          // run at one file's later time would act on the other file's objects before it looks.
+          fileParallelism: false,
           globalSetup: [here("./wire/global-setup.ts")],
           testTimeout: 60_000,
           hookTimeout: 120_000,

@@ -1,6 +1,7 @@
 // @ts-check
 // admin: operator commands on a deployment's index (root keys only): a bucket's key ranges, and
-// the online split / move of a range to another index shard (docs/operations.md "Splitting a bucket").
+// the online split / move of a range to another index shard, and the cancel of a move before its
+// switch (docs/operations.md "Splitting a bucket").
 import { adminCall } from "../lib/admin.mjs";
 import { positiveInt } from "../lib/context.mjs";
 import { CliError, EXIT } from "../lib/errors.mjs";
@@ -50,6 +51,27 @@ export function register(program, context) {
         if (call > 100_000) throw new CliError("the move did not finish", EXIT.failed);
       }
     });
+
+  admin
+    .command("cancel")
+    .description("cancel the bucket's move before its switch: writes to the range are taken again on its shard, and the partial copy is removed")
+    .argument("<bucket>", "ufile://<bucket>")
+    .option("--batches <n>", "batches (100 keys each) of the partial copy removed per call", positiveInt("--batches"), 20)
+    .action(async (location, opts) => {
+      const { bucket } = bucketOnly(location);
+      const path = `/_admin/buckets/${encodeURIComponent(bucket)}/moves/cancel`;
+      for (let call = 0; ; call++) {
+        const body = await adminCall(context().settings, "POST", path, { Batches: opts.batches });
+        const r = body.Range;
+        if (r === null || r.State === "idle") {
+          emitJson(body);
+          tell(r === null ? `ufile://${bucket}: no move to cancel` : `ufile://${bucket}: the move of [${shown(r.Start)}, ${r.End === null ? "end" : shown(r.End)}) is cancelled; the range stays on ${r.Shard}`);
+          return;
+        }
+        tell(`cancelled; removing the partial copy on ${r.DrainShard}`);
+        if (call > 100_000) throw new CliError("the cancel did not finish", EXIT.failed);
+      }
+    });
 }
 
 /** @param {string} key */
@@ -57,4 +79,4 @@ const shown = (key) => JSON.stringify(key);
 
 /** @param {any} r */
 const stateOf = (r) =>
-  r.State === "copying" ? `moving to ${r.MoveTo}` : r.State === "idle" ? "" : `draining ${r.DrainShard}${r.State === "waiting" ? ` after ${new Date(r.DrainAfter * 1000).toISOString()}` : ""}`;
+  r.State === "copying" ? `moving to ${r.MoveTo}` : r.State === "idle" ? "" : r.Cancelled ? `cancelled: removing the partial copy on ${r.DrainShard}` : `draining ${r.DrainShard}${r.State === "waiting" ? ` after ${new Date(r.DrainAfter * 1000).toISOString()}` : ""}`;

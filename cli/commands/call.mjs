@@ -27,6 +27,6 @@ The exit code follows the answer's RetCode (see edgefile --help).`,
       if (!params.Action) throw new CliError("missing Action=<Action>", EXIT.usage);
       const body = await context().control.call(params, { raw: true });
       process.stdout.write(JSON.stringify(body, null, 2) + "\n");
-      if (body.RetCode !== 0) throw controlError(body, params.Action);
+      if (body.RetCode !== 0) throw controlError(body, params.Action, params.BucketName);
     });
 }

@@ -3,8 +3,9 @@
 import { confirm } from "../lib/confirm.mjs";
 import { parseDuration, positiveInt } from "../lib/context.mjs";
 import { CliError, EXIT } from "../lib/errors.mjs";
-import { emitJson, humanSize, say, shortTime, table, tell } from "../lib/output.mjs";
+import { emitJson, humanSize, say, shortTime, table } from "../lib/output.mjs";
 import { folderPrefix, globMatcher, parseRemote, remoteUrl } from "../lib/paths.mjs";
+import { deleteObjects } from "./objects.mjs";
 
 /** @param {import("commander").Command} program @param {() => import("../lib/context.mjs").Context} context */
 export function register(program, context) {
@@ -67,32 +68,8 @@ export function register(program, context) {
         else for (const o of found) say(remoteUrl(at.bucket, o.key));
         return;
       }
-      const bytes = found.reduce((n, o) => n + o.size, 0);
-      if (found.length > 0) await confirm(`delete ${found.length} objects (${humanSize(bytes)}) found under ${remoteUrl(at.bucket, prefix)}?`, Boolean(opts.yes));
-      const queue = [...found];
-      /** @type {string[]} */
-      const deleted = [];
-      /** @type {string[]} */
-      const failed = [];
-      /** @type {CliError | undefined} */
-      let firstError;
-      await Promise.all(
-        Array.from({ length: Math.min(opts.concurrency, queue.length) }, async () => {
-          for (let o = queue.shift(); o; o = queue.shift()) {
-            try {
-              await ctx.data.del(at.bucket, o.key);
-              deleted.push(remoteUrl(at.bucket, o.key));
-              tell(`delete: ${remoteUrl(at.bucket, o.key)}`);
-            } catch (error) {
-              failed.push(remoteUrl(at.bucket, o.key));
-              firstError ??= error instanceof CliError ? error : new CliError(String(error));
-            }
-          }
-        }),
-      );
-      emitJson({ deleted, failed });
-      say(`${deleted.length} deleted${failed.length ? `, ${failed.length} failed` : ""} (${humanSize(bytes)} found)`);
-      if (firstError) throw new CliError(`${failed.length} of ${found.length} deletes failed; the first: ${firstError.message}`, firstError.exitCode);
+      if (found.length > 0) await confirm(`delete ${found.length} objects (${humanSize(found.reduce((n, o) => n + o.size, 0))}) found under ${remoteUrl(at.bucket, prefix)}?`, Boolean(opts.yes));
+      await deleteObjects(ctx, at.bucket, found, opts.concurrency);
     });
 }
 

@@ -2,7 +2,7 @@
 // ls, rm, cat, stat: looking at and removing objects.
 import { pipeline } from "node:stream/promises";
 import { confirm } from "../lib/confirm.mjs";
-import { CliError, EXIT } from "../lib/errors.mjs";
+import { CliError, EXIT, noSuchObject } from "../lib/errors.mjs";
 import { emitJson, humanSize, say, shortTime, table, tell } from "../lib/output.mjs";
 import { folderPrefix, parseLocation, parseRemote, remoteUrl } from "../lib/paths.mjs";
 import { positiveInt } from "../lib/context.mjs";
@@ -59,8 +59,8 @@ export function register(program, context) {
         emitJson({ deleted: [remoteUrl(at.bucket, at.key)] });
         return;
       }
-      const deleted = await removeAll(ctx, at.bucket, folderPrefix(at.key), opts);
-      emitJson({ deleted });
+      // One line per object, then the summary (deleteObjects); --json: { deleted, failed }.
+      if ((await removeAll(ctx, at.bucket, folderPrefix(at.key), opts)).length === 0) emitJson({ deleted: [], failed: [] });
     });
 
   program
@@ -90,7 +90,7 @@ export function register(program, context) {
         return;
       }
       const head = await ctx.data.head(at.bucket, at.key);
-      if (!head) throw new CliError(`${location}: no such object`, EXIT.notFound);
+      if (!head) throw noSuchObject(location);
       emitJson(head);
       const rows = [["Key", head.key], ["Size", `${head.size} (${humanSize(head.size)})`], ["ETag", head.etag], ["Type", head.mime], ["Modified", shortTime(head.modified)], ["Class", head.storageClass]];
       for (const [k, v] of Object.entries(head.meta)) rows.push([`Meta ${k}`, v]);
@@ -118,17 +118,40 @@ export async function removeAll(ctx, bucket, prefix, opts) {
   if (objects.length === 0) return [];
   const bytes = objects.reduce((n, o) => n + o.size, 0);
   await confirm(`delete ${objects.length} objects (${humanSize(bytes)}) under ${remoteUrl(bucket, prefix)}?`, Boolean(opts.yes));
+  return deleteObjects(ctx, bucket, objects, opts.concurrency);
+}
+
+/**
+ * Deletes the objects, `concurrency` at a time, a line for each; one that fails does not stop the rest.
+ * Then the batch's one summary line ("3 deleted (29 B found)", "2 deleted, 1 failed (…)"), and, if any
+ * failed, an error naming how many and the first cause. Returns the deleted objects' URLs.
+ * @param {import("../lib/context.mjs").Context} ctx @param {string} bucket
+ * @param {{ key: string, size: number }[]} objects @param {number} concurrency
+ */
+export async function deleteObjects(ctx, bucket, objects, concurrency) {
   const queue = [...objects];
   /** @type {string[]} */
   const deleted = [];
+  /** @type {string[]} */
+  const failed = [];
+  /** @type {CliError | undefined} */
+  let firstError;
   await Promise.all(
-    Array.from({ length: Math.min(opts.concurrency, queue.length) }, async () => {
+    Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
       for (let o = queue.shift(); o; o = queue.shift()) {
-        await ctx.data.del(bucket, o.key);
-        deleted.push(remoteUrl(bucket, o.key));
-        tell(`delete: ${remoteUrl(bucket, o.key)}`);
+        try {
+          await ctx.data.del(bucket, o.key);
+          deleted.push(remoteUrl(bucket, o.key));
+          tell(`delete: ${remoteUrl(bucket, o.key)}`);
+        } catch (error) {
+          failed.push(remoteUrl(bucket, o.key));
+          firstError ??= error instanceof CliError ? error : new CliError(String(error));
+        }
       }
     }),
   );
+  emitJson({ deleted, failed });
+  say(`${deleted.length} deleted${failed.length ? `, ${failed.length} failed` : ""} (${humanSize(objects.reduce((n, o) => n + o.size, 0))} found)`);
+  if (firstError) throw new CliError(`${failed.length} of ${objects.length} deletes failed; the first: ${firstError.message}`, firstError.exitCode);
   return deleted;
 }

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, statSync, unlinkSync } from "node:fs";
 import { basename, join, relative, sep } from "node:path";
 import { pipeline } from "node:stream/promises";
-import { CliError, EXIT } from "../lib/errors.mjs";
+import { CliError, EXIT, noSuchObject } from "../lib/errors.mjs";
 import { fileEtag, sameEtag } from "../lib/etag.mjs";
 import { mimeType } from "../lib/mime.mjs";
 import { Progress, emitJson, humanSize, note, say, tell } from "../lib/output.mjs";
@@ -103,7 +103,7 @@ async function expand(ctx, from, to, recursive) {
   }
   if (!from.key || from.key.endsWith("/")) throw new CliError(`${remoteUrl(from.bucket, from.key)} names a prefix (use -r)`, EXIT.usage);
   const head = await ctx.data.head(from.bucket, from.key);
-  if (!head) throw new CliError(`${remoteUrl(from.bucket, from.key)}: no such object`, EXIT.notFound);
+  if (!head) throw noSuchObject(remoteUrl(from.bucket, from.key));
   return [{ from, to: intoFolder(to, basename(from.key)), size: head.size, etag: head.etag }];
 }
 

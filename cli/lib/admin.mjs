@@ -10,7 +10,8 @@ const VALID_SECONDS = 300;
 
 /**
  * Signs and sends one admin call: the parameters plus `Route` (`<METHOD> <path>`, not sent) signed
- * like a control-plane call, with `Expires`. Returns the answer's JSON body; throws on RetCode ≠ 0.
+ * like a control-plane call, with `Expires` and a fresh `Nonce` (the Worker refuses a signature it
+ * has served before). Returns the answer's JSON body; throws on RetCode ≠ 0.
  * @param {import("./config.mjs").Settings} settings
  * @param {"GET" | "POST"} method
  * @param {string} path e.g. /_admin/buckets/demo/ranges
@@ -22,6 +23,8 @@ export async function adminCall(settings, method, path, params = {}) {
   const p = {};
   for (const [k, v] of Object.entries(params)) p[k] = String(v);
   p.Expires = String(Math.floor(Date.now() / 1000) + VALID_SECONDS);
+  // The Worker serves each signed call once: a repeated call (a move's next batches) differs by its nonce.
+  p.Nonce = crypto.randomUUID();
   p.PublicKey = settings.publicKey;
   p.Signature = await controlSignature([...Object.entries(p), ["Route", `${method} ${path}`]], settings.privateKey);
   const url = `${settings.url}${path}?${new URLSearchParams(p)}`;

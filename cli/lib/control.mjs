@@ -32,7 +32,7 @@ export class Control {
     if (!body || typeof body.RetCode !== "number") {
       throw new CliError(`${this.settings.url} did not answer like a UFile control plane (HTTP ${res.status}); check EDGEFILE_URL`, EXIT.failed);
     }
-    if (body.RetCode !== 0 && !opts.raw) throw controlError(body, p.Action);
+    if (body.RetCode !== 0 && !opts.raw) throw controlError(body, p.Action, p.BucketName);
     return body;
   }
 

@@ -62,14 +62,44 @@ const DATA_EXIT = new Map([
   [400, EXIT.usage],
 ]);
 
+const KEYS = "check the key pair: EDGEFILE_PUBLIC_KEY / EDGEFILE_PRIVATE_KEY or the profile";
+const NO_BUCKET = (/** @type {string} */ b) => `edgefile ls lists your buckets; edgefile mb ufile://${b} makes one`;
+
+/**
+ * What to do next after a refusal, by RetCode (control-plane codes are positive, data-plane ones
+ * negative, so one table serves both); shown after the cause, in parentheses.
+ * @type {Map<number, (bucket: string) => string>}
+ */
+const NEXT_STEP = new Map([
+  [171, () => KEYS],
+  [172, () => KEYS],
+  [-148658, () => KEYS],
+  [15010, NO_BUCKET],
+  [15039, NO_BUCKET],
+  [-30010, NO_BUCKET],
+  [-148654, (b) => `edgefile ls ufile://${b}/<folder>/ shows what is there`],
+  [15023, (b) => `edgefile rb --force ufile://${b} deletes its objects first, after asking`],
+  [15037, () => "token keys cannot manage buckets or tokens: use the root key pair"],
+  [15040, () => "edgefile token ls lists the tokens"],
+  [-90008, () => "the token's operations, buckets or prefixes do not cover this: edgefile token ls (root keys) shows its scope"],
+  [-90015, () => "set ROOT_PUBLIC_KEY and ROOT_PRIVATE_KEY on the server: .dev.vars locally, wrangler secret put deployed"],
+  [-90022, () => "an operator is moving this key range between index shards: run the command again in a minute"],
+]);
+
+/** " (<next step>)" for a RetCode that has one, else "". @param {number} retCode @param {string} bucket */
+function nextStep(retCode, bucket) {
+  const step = NEXT_STEP.get(retCode);
+  return step ? ` (${step(bucket)})` : "";
+}
+
 /**
  * @param {{ RetCode: number, Message?: string }} body
  * @param {string} action
+ * @param {unknown} [bucket] the call's BucketName, if any
  */
-export function controlError(body, action) {
+export function controlError(body, action, bucket) {
   const code = Number(body.RetCode);
-  const hint = code === 171 || code === 172 ? " (check the key pair: EDGEFILE_PUBLIC_KEY / EDGEFILE_PRIVATE_KEY or the profile)" : "";
-  const message = `${action}: ${body.Message || "failed"} (RetCode ${code})${hint}`;
+  const message = `${action}: ${body.Message || "failed"} (RetCode ${code})${nextStep(code, typeof bucket === "string" && bucket ? bucket : "<bucket>")}`;
   return new CliError(message, CONTROL_EXIT.get(code) ?? EXIT.failed, { retCode: code });
 }
 
@@ -84,10 +114,15 @@ export function dataError(status, body, what) {
   if (retCode === -30010) text = "no such bucket";
   else if (retCode === -148654 || (status === 404 && !body)) text = "no such object";
   const code = retCode !== undefined ? ` (HTTP ${status}, RetCode ${retCode})` : ` (HTTP ${status})`;
-  const hint = retCode === -148658 ? " (check the key pair: EDGEFILE_PUBLIC_KEY / EDGEFILE_PRIVATE_KEY or the profile)" : "";
+  const bucket = /^ufile:\/\/([^/]+)/.exec(what)?.[1] ?? "<bucket>";
   const exit = DATA_EXIT.get(status) ?? EXIT.failed;
-  return new CliError(`${what}: ${text}${code}${hint}`, exit, { retCode, status });
+  // A HEAD's 404 has no body: it is still a missing object.
+  const step = nextStep(retCode ?? (status === 404 && !body ? -148654 : 0), bucket);
+  return new CliError(`${what}: ${text}${code}${step}`, exit, { retCode, status });
 }
+
+/** A key that a HEAD found missing. @param {string} what e.g. "ufile://demo/a.txt" */
+export const noSuchObject = (what) => dataError(404, null, what);
 
 /** @param {number} status */
 function httpText(status) {

@@ -25,7 +25,7 @@ export function emitJson(value) {
   if (output.json) process.stdout.write(JSON.stringify(value, null, 2) + "\n");
 }
 
-/** 1536 → "1.5 KiB". @param {number} bytes */
+/** 1536 → "1.5 KiB", 61.4 → "61 B" (a rate may be a fraction). @param {number} bytes */
 export function humanSize(bytes) {
   const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
   let value = bytes;
@@ -34,7 +34,7 @@ export function humanSize(bytes) {
     value /= 1024;
     unit++;
   }
-  return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+  return unit === 0 ? `${Math.round(value)} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
 /** Unix seconds → "2026-12-01 22:05" (UTC). @param {number} seconds */

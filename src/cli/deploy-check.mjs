@@ -13,6 +13,9 @@ import { checkFileDomain } from "../file-domain.ts";
 /** The secrets a deployment needs (docs/configuration.md). */
 export const REQUIRED_SECRETS = ["ROOT_PUBLIC_KEY", "ROOT_PRIVATE_KEY", "TOKEN_SECRET"];
 
+/** Settings that only make sense locally (docs/configuration.md): a deployment must not carry them. */
+const DEVELOPMENT_ONLY = ["LIFECYCLE_DEBUG_DAY_SECONDS"];
+
 /**
  * Does a Workers route pattern serve every path of `host`? `*.example.com/*` serves any subdomain,
  * `*example.com/*` the apex too; a Custom Domain (`custom_domain = true`) serves exactly its host.
@@ -58,6 +61,10 @@ export function configProblems(config, secrets) {
         `database_id of ${db.binding} is the all-zero placeholder: run \`npx wrangler d1 create ${db.database_name}\` and write the id it prints under its [[d1_databases]] entry (docs/deploy.md step 3).`,
       );
     }
+  }
+
+  for (const name of DEVELOPMENT_ONLY) {
+    if (text(name) !== "") problems.push(`${name} is a development setting (it shortens every lifecycle day to seconds): remove it from [vars] before deploying.`);
   }
 
   for (const name of REQUIRED_SECRETS) {

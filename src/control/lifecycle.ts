@@ -31,9 +31,13 @@ function status(c: ControlContext): boolean {
 const prefixIn = (raw: string): string => (raw === "*" ? "" : raw);
 const prefixOut = (prefix: string): string => (prefix === "" ? "*" : prefix);
 
-/** A rule from the request's fields (Create and Update take the same ones); absent days are 0. */
+/**
+ * A rule from the request's fields (Create and Update take the same ones); absent days are 0.
+ * Updating a rule written through S3 keeps what UFile cannot express: its tag and size filter, its
+ * upload abort and delete-marker setting, and its dates when the request sets no days.
+ */
 function ruleFrom(c: ControlContext, id: string, previous?: LifecycleRule): LifecycleRule {
-  return {
+  const rule: LifecycleRule = {
     id,
     name: c.params.required("LifeCycleName"),
     prefix: prefixIn(c.params.required("Prefix")),
@@ -41,9 +45,13 @@ function ruleFrom(c: ControlContext, id: string, previous?: LifecycleRule): Life
     expireDays: c.params.int("Days") ?? 0,
     iaDays: c.params.int("IADays") ?? 0,
     archiveDays: c.params.int("ArchivalDays") ?? 0,
-    // S3 only: a rule written through S3 keeps its upload abort when UFile updates it.
     abortUploadDays: previous?.abortUploadDays ?? 0,
   };
+  if (!previous) return rule;
+  const { tags, sizeGreaterThan, sizeLessThan, expiredObjectDeleteMarker, s3Filter, expireDate, iaDate, archiveDate } = previous;
+  const keptDates = rule.expireDays + rule.iaDays + rule.archiveDays === 0 ? { expireDate, iaDate, archiveDate } : {};
+  // Fields left undefined are not stored (the rules are JSON).
+  return { ...rule, tags, sizeGreaterThan, sizeLessThan, expiredObjectDeleteMarker, s3Filter, ...keptDates };
 }
 
 /** LifeCycleItem of the SDK. */

@@ -92,14 +92,15 @@ export function countedRequest(request: Request, count: ByteCount): Request {
 
 /**
  * The response with its body counted into `count` as the client takes it, and a promise that
- * settles once the body was sent or abandoned (immediately when there is none: a HEAD, a 204).
+ * settles once the body was sent or abandoned; null when the count is final already (no body: a
+ * HEAD, a 204; or a body counted whole), so the caller need not wait for anything.
  */
-export function countedResponse(response: Response, method: string, count: ByteCount): { response: Response; sent: Promise<void> } {
-  if (!response.body || method === "HEAD") return { response, sent: Promise.resolve() };
+export function countedResponse(response: Response, method: string, count: ByteCount): { response: Response; sent: Promise<void> | null } {
+  if (method === "HEAD" || !response.body) return { response, sent: null };
   const length = declared(response.headers);
   if (length !== null && length <= ONE_WRITE) {
     count.bytes = length;
-    return { response, sent: Promise.resolve() };
+    return { response, sent: null };
   }
   const { readable, writable } = passage(length);
   const sent = pump(response.body, writable, count);

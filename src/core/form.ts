@@ -27,6 +27,7 @@
  * one trailing CRLF. A repeated field name keeps its first value. Quoted parameters run to the next `"`
  * with no backslash escapes (Python puts raw local paths, Windows ones included, in `filename`).
  */
+import { discardBody } from "../body";
 import { ApiError } from "../errors";
 
 /** Whether a request is a browser form upload (PostFile, S3 PostObject): its body is multipart/form-data. */
@@ -511,4 +512,22 @@ export async function parseUploadForm(body: ReadableStream<Uint8Array>, contentT
         return more;
       })),
   };
+}
+
+/** Most bytes of an unread file part read (and dropped) before a refusal is answered. */
+export const FORM_DRAIN_LIMIT = 32 * 1024 * 1024;
+
+/**
+ * Runs what a form upload checks before it reads the file part (credentials, key, quota, fields).
+ * A refusal first reads and drops the unread file part, up to FORM_DRAIN_LIMIT, and cancels the
+ * rest: a client still sending a large file then gets the error answer, not a dropped connection.
+ * Both form fronts (UFile PostFile, S3 PostObject) check through here.
+ */
+export async function checkBeforeFile<T>(file: UploadFile, check: () => T | Promise<T>): Promise<T> {
+  try {
+    return await check();
+  } catch (err) {
+    await discardBody(file.stream, FORM_DRAIN_LIMIT).catch(() => undefined);
+    throw err;
+  }
 }

@@ -1,5 +1,6 @@
 import { ApiError } from "../errors";
 import type { CorsRule, LifecycleRule, RefererRule } from "../store/rules";
+import { TAG_LIMITS } from "./tags";
 
 /**
  * What makes a bucket rule acceptable, once for every front (docs/protocol.md §3.6): the UFile
@@ -18,12 +19,15 @@ const MAX_ID_LENGTH = 255;
 const MAX_PREFIX_LENGTH = 1024;
 /** Days beyond 100 years are refused (US3's upper bound). */
 export const MAX_DAYS = 36_500;
+/** Lifecycle dates are midnights UTC: multiples of a day in unix seconds. */
+const DAY = 86_400;
 
 /** Checks one lifecycle rule; `minDays` is the front's smallest non-zero day count (US3: 7, S3: 1). */
 export function checkLifecycleRule(rule: LifecycleRule, minDays: number): void {
   if (rule.id === "" || rule.id.length > MAX_ID_LENGTH) throw new ApiError("InvalidParameter", `a rule id has 1 to ${MAX_ID_LENGTH} characters`);
   if (rule.name.length > MAX_ID_LENGTH) throw new ApiError("InvalidParameter", `a rule name has at most ${MAX_ID_LENGTH} characters`);
   if (rule.prefix.length > MAX_PREFIX_LENGTH) throw new ApiError("InvalidParameter", `a prefix has at most ${MAX_PREFIX_LENGTH} characters`);
+  checkLifecycleFilter(rule);
   // The upload abort is S3's alone, with S3's range whatever the front that checks the rule.
   const days: [string, number, number][] = [
     ["expiration", rule.expireDays, minDays],
@@ -36,14 +40,45 @@ export function checkLifecycleRule(rule: LifecycleRule, minDays: number): void {
       throw new ApiError("ParameterOutOfRange", `${what} days must be 0 (off) or in [${min}, ${MAX_DAYS}], not ${n}`);
     }
   }
-  if (rule.expireDays === 0 && rule.iaDays === 0 && rule.archiveDays === 0 && rule.abortUploadDays === 0) {
+  const dates = [rule.iaDate ?? 0, rule.archiveDate ?? 0, rule.expireDate ?? 0];
+  for (const d of dates) {
+    if (!Number.isSafeInteger(d) || d < 0 || d % DAY !== 0) throw new ApiError("InvalidParameter", "a lifecycle date must be a midnight UTC");
+  }
+  const byDays = [rule.iaDays, rule.archiveDays, rule.expireDays];
+  if (byDays.some((n) => n > 0) && dates.some((d) => d > 0)) {
+    throw new ApiError("InvalidParameter", "a rule's expiration and transitions are all by days or all by date, not both");
+  }
+  if (!byDays.some((n) => n > 0) && !dates.some((d) => d > 0) && rule.abortUploadDays === 0 && !rule.expiredObjectDeleteMarker) {
     throw new ApiError("InvalidParameter", "a lifecycle rule needs at least one action: expiration, IA or archive days");
   }
   // A later step of the same object must come later: IA, then archive, then deletion.
-  const steps = [rule.iaDays, rule.archiveDays, rule.expireDays].filter((n) => n > 0);
-  if (steps.some((n, i) => i > 0 && n <= steps[i - 1])) {
-    throw new ApiError("InvalidParameter", "IA days < archive days < expiration days is required among the days that are set");
+  for (const [steps, unit] of [[byDays, "days"], [dates, "dates"]] as const) {
+    const set = steps.filter((n) => n > 0);
+    if (set.some((n, i) => i > 0 && n <= set[i - 1])) {
+      throw new ApiError("InvalidParameter", `IA ${unit} < archive ${unit} < expiration ${unit} is required among those that are set`);
+    }
   }
+}
+
+/** A rule's filter: tags with S3's limits and distinct keys, size bounds that leave some size, and no upload abort or delete-marker cleanup by tags or size (as S3). */
+function checkLifecycleFilter(rule: LifecycleRule): void {
+  const tags = rule.tags ?? [];
+  const keys = new Set<string>();
+  for (const { Key, Value } of tags) {
+    if (Key === "" || [...Key].length > TAG_LIMITS.keyChars || [...Value].length > TAG_LIMITS.valueChars) {
+      throw new ApiError("InvalidParameter", `a filter tag has a key of 1 to ${TAG_LIMITS.keyChars} characters and a value of at most ${TAG_LIMITS.valueChars}`);
+    }
+    if (keys.has(Key)) throw new ApiError("InvalidParameter", `Duplicate Tag Keys are not allowed: ${Key}`);
+    keys.add(Key);
+  }
+  const { sizeGreaterThan: gt, sizeLessThan: lt } = rule;
+  for (const n of [gt, lt]) {
+    if (n !== undefined && (!Number.isSafeInteger(n) || n < 0)) throw new ApiError("InvalidParameter", "object size bounds are whole numbers of bytes, 0 or more");
+  }
+  if (gt !== undefined && lt !== undefined && gt >= lt) throw new ApiError("InvalidParameter", "ObjectSizeGreaterThan must be less than ObjectSizeLessThan");
+  const filtered = tags.length > 0 || gt !== undefined || lt !== undefined;
+  if (filtered && rule.abortUploadDays > 0) throw new ApiError("InvalidParameter", "AbortIncompleteMultipartUpload cannot be specified with Tags or object size filters");
+  if (filtered && rule.expiredObjectDeleteMarker) throw new ApiError("InvalidParameter", "ExpiredObjectDeleteMarker cannot be specified with Tags or object size filters");
 }
 
 /** Checks a whole rule set: its size, every rule, distinct ids. */

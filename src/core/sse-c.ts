@@ -66,10 +66,30 @@ export function keyForStored(storedMd5: string, given: CustomerKey | undefined, 
   if (!given) {
     throw new ApiError("InvalidRequest", `${what} was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.`);
   }
+  if (!sameKey(given, storedMd5)) throw new ApiError("AccessDenied", "The provided customer key does not match the object's.");
+  return given;
+}
+
+/** Whether `given` is the key whose MD5 is `storedMd5`, compared in constant time. */
+function sameKey(given: CustomerKey, storedMd5: string): boolean {
   const a = new TextEncoder().encode(given.md5);
   const b = new TextEncoder().encode(storedMd5);
-  if (a.byteLength !== b.byteLength || !crypto.subtle.timingSafeEqual(a, b)) throw new ApiError("AccessDenied", "The provided customer key does not match the object's.");
-  return given;
+  return a.byteLength === b.byteLength && crypto.subtle.timingSafeEqual(a, b);
+}
+
+/**
+ * The key a part (UploadPart, UploadPartCopy's target) or the completion of a multipart upload
+ * created with `storedMd5` must carry. As `keyForStored`, with S3's answers for an upload: its
+ * key missing or another key is 400 InvalidRequest (a read with another key is 403).
+ */
+export function keyForUpload(storedMd5: string, given: CustomerKey | undefined): CustomerKey | undefined {
+  if (storedMd5 !== "" && !given) {
+    throw new ApiError("InvalidRequest", "The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters.");
+  }
+  if (storedMd5 !== "" && given && !sameKey(given, storedMd5)) {
+    throw new ApiError("InvalidRequest", "The provided encryption parameters did not match the ones used originally.");
+  }
+  return keyForStored(storedMd5, given);
 }
 
 /** The response headers that say an answer concerns an SSE-C object (never the key). */

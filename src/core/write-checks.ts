@@ -2,7 +2,7 @@ import type { Principal } from "../auth/principal";
 import { mayReplace } from "../auth/scope";
 import { ApiError } from "../errors";
 import type { Database } from "../store/db";
-import { getObject, type WriteMode, type WriteResult } from "../store/objects";
+import { deleteObject, getObject, type DeleteCondition, type WriteMode, type WriteResult } from "../store/objects";
 
 /**
  * The checks of a write every front shares. Quota: a bucket whose project owes money takes no
@@ -14,7 +14,8 @@ import { getObject, type WriteMode, type WriteResult } from "../store/objects";
  * where no object exists (the create-only write a lock or an atomic commit needs), `If-None-Match:
  * "<etag>"[, …]` only where no object with one of those ETags exists, `If-Match: "<etag>"[, …]`
  * only over an object that has one of those ETags (S3 or UFile form; `*`: any object). All are checked in the write's own transaction (store/objects.ts `WriteMode`), so two
- * racing writers cannot both win.
+ * racing writers cannot both win. Conditional deletes (`If-Match`, and S3's size and write-time
+ * conditions) are checked in the delete's own batch the same way.
  */
 
 /**
@@ -34,8 +35,8 @@ export function writeModeOf(principal: Principal, headers?: Headers): WriteMode 
   return mode;
 }
 
-/** `"a", W/"b", c` → the ETags, unquoted; none at all is InvalidArgument. */
-function etagList(value: string, header: string): string[] {
+/** `"a", W/"b", c` → the ETags, unquoted; none at all is InvalidArgument (`header` names the field). */
+export function etagList(value: string, header: string): string[] {
   const tags = value
     .split(",")
     .map((t) => t.trim().replace(/^W\//, "").replace(/^"(.*)"$/, "$1"))
@@ -69,4 +70,26 @@ export async function explainUnwritten(
     throw new ApiError("TokenPermissionDenied", `${key} exists and this token has TOKEN_DENY_UPDATE: it may not replace objects`);
   }
   throw otherwise();
+}
+
+/** A delete's `If-Match` (RFC 9110 §13.1.1; S3 adds its own conditions to it): none when absent. */
+export function deleteConditionOf(headers: Headers): DeleteCondition {
+  const match = headers.get("If-Match");
+  return match === null ? {} : { etags: etagList(match, "If-Match") };
+}
+
+const isEmpty = (c: DeleteCondition) => c.etags === undefined && c.modifiedAt === undefined && c.size === undefined;
+
+/**
+ * Deletes (bucket, key) if its row meets `condition` (store/objects.ts `DeleteCondition`). An
+ * existing object that fails it is kept: 412 PreconditionFailed. A missing key is not an error
+ * here (`written` false): each front answers it its own way.
+ */
+export async function deleteIfMeets(db: Database, bucketId: string, key: string, condition: DeleteCondition): Promise<WriteResult> {
+  const conditional = !isEmpty(condition);
+  const result = await deleteObject(db, bucketId, key, conditional ? condition : undefined);
+  if (!result.written && conditional && (await getObject(db, bucketId, key))) {
+    throw new ApiError("PreconditionFailed", "the object does not meet the delete's If-Match / size / last-modified condition");
+  }
+  return result;
 }

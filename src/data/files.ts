@@ -7,9 +7,9 @@ import { newBlobId } from "../store/blobs";
 import { blobResponse } from "../core/read";
 import { assertNotCustomerEncrypted } from "../core/sse-c";
 import { database } from "../store/db";
-import { deleteObject, type NewBlob, type ObjectMeta, type ObjectRow, type WriteMode, type WriteResult } from "../store/objects";
+import { type NewBlob, type ObjectMeta, type ObjectRow, type WriteMode, type WriteResult } from "../store/objects";
 import { publishObject, releaseBlobs, requestBody, storeBlob, type UploadBody } from "../core/upload";
-import { explainUnwritten as explainWrite, writeModeOf } from "../core/write-checks";
+import { deleteConditionOf, deleteIfMeets, explainUnwritten as explainWrite, writeModeOf } from "../core/write-checks";
 import { assertNotOwing } from "../metering/quotas";
 import { requestedObject, type DataContext } from "./context";
 import { isReadable, objectHeaders, requestedStorageClass, requestedUserMeta } from "../core/object-headers";
@@ -102,13 +102,12 @@ export async function getFile(c: DataContext): Promise<Response> {
 export async function headFile(c: DataContext): Promise<Response> {
   const row = await existing(c);
   assertNotCustomerEncrypted(row);
-  const headers = objectHeaders(row, c.now);
-  headers.set("Content-Length", String(row.size));
-  return new Response(null, { status: 200, headers });
+  return new Response(null, { status: 200, headers: objectHeaders(row, c.now, { "Content-Length": String(row.size) }) });
 }
 
+/** DeleteFile; with `If-Match`, only an object that has one of its ETags (else 412, the object kept). */
 export async function deleteFile(c: DataContext): Promise<Response> {
-  const result = await deleteObject(c.db, c.bucket.id, c.key);
+  const result = await deleteIfMeets(c.db, c.bucket.id, c.key, deleteConditionOf(c.request.headers));
   if (!result.written) throw new ApiError("FileNotExist");
   releaseBlobs(c, result.released);
   return new Response(null, { status: 204 });

@@ -1,10 +1,11 @@
 import { ApiError } from "../errors";
-import { setBucketType, type BucketType } from "../store/buckets";
+import { setBucketType, type BucketType, type ServedBucket } from "../store/buckets";
 import { updateObject } from "../store/objects";
 import type { ObjectAcl } from "../core/object-acl";
 import { publiclyReadable } from "../auth/public-read";
 import { authorizeBodyKey } from "./access";
 import { addressedObject, servedBucket, type S3Context } from "./context";
+import { assertAclChangeAllowed, assertWriteAclAllowed } from "./ownership";
 import { childrenNamed, childText, readOptionalXmlDocument, xmlResponse, type XmlElement, type XmlNode } from "./xml";
 
 /**
@@ -48,11 +49,13 @@ export function requestedBucketType(headers: Headers): BucketType {
 }
 
 /**
- * The object ACL a write asks for with `x-amz-acl`: none → `default` (the bucket's access, as the
- * UFile plane), `public-read` → readable by anyone, an owner-only ACL → `private`.
+ * The object ACL a write to `bucket` asks for with `x-amz-acl`: none → `default` (the bucket's
+ * access, as the UFile plane), `public-read` → readable by anyone, an owner-only ACL → `private`.
+ * A bucket with ACLs disabled takes only `bucket-owner-full-control` (ownership.ts).
  */
-export function requestedObjectAcl(headers: Headers): ObjectAcl | undefined {
+export function requestedObjectAcl(headers: Headers, bucket: ServedBucket): ObjectAcl | undefined {
   const acl = headers.get("x-amz-acl");
+  assertWriteAclAllowed(bucket, acl);
   if (acl === null || acl.trim() === "") return undefined;
   return cannedIsPublic(acl) ? "public-read" : "private";
 }
@@ -114,6 +117,7 @@ export async function getBucketAcl(c: S3Context): Promise<Response> {
 
 export async function putBucketAcl(c: S3Context): Promise<Response> {
   const b = servedBucket(c);
+  assertAclChangeAllowed(b);
   await setBucketType(c.db, b, await requestedType(c, b.projectId), c.now);
   return new Response(null, { status: 200 });
 }
@@ -127,6 +131,7 @@ export async function getObjectAclOp(c: S3Context): Promise<Response> {
 
 export async function putObjectAclOp(c: S3Context): Promise<Response> {
   const b = servedBucket(c);
+  assertAclChangeAllowed(b);
   const type = await requestedType(c, b.projectId);
   if (type === "public-read-write") throw notImplemented("WRITE for AllUsers on an object");
   const isPublic = type === "public";

@@ -4,6 +4,7 @@ import { ApiError } from "../errors";
 import { fromBase64, toBase64, utf8 } from "../crypto";
 import { bucketByName, insertBucket, listBuckets, type BucketRow } from "../store/buckets";
 import { requestedBucketType } from "./acl";
+import { requestedOwnership } from "./ownership";
 import { servedBucket, type S3Context } from "./context";
 import { isoTime } from "./object-headers";
 import { readOptionalXmlDocument, xmlResponse, type XmlNode } from "./xml";
@@ -81,9 +82,10 @@ export async function createBucket(c: S3Context): Promise<Response> {
   if (!isValidBucketName(name)) throw new ApiError("BucketNameInvalid", `The specified bucket is not valid: ${name}`);
   if (isReservedBucketName(name, c.settings)) throw new ApiError("BucketNameInvalid", `The specified bucket is reserved (its host is the console's): ${name}`);
   const type = requestedBucketType(c.request.headers);
+  const objectOwnership = requestedOwnership(c.request.headers, type);
   await readLocationConstraint(c);
   const projectId = c.settings.defaultProjectId;
-  const created = await insertBucket(c.db, { name, projectId, region: c.settings.defaultRegion, type, now: nowSeconds() });
+  const created = await insertBucket(c.db, { name, projectId, region: c.settings.defaultRegion, type, objectOwnership, now: nowSeconds() });
   if (!created) {
     const existing = await bucketByName(c.db, name);
     // As AWS: us-east-1 (and SigV2, which names no region) answers 200 to re-creating your own

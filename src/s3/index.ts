@@ -106,6 +106,10 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
       const sub = namedSubresource(query);
       throw new ApiError("MethodNotAllowed", sub ? `${request.method} is not allowed on the ${sub} sub-resource of this ${target}` : `${request.method} is not allowed on this ${target}`);
     }
+    // An object's encryption is chosen when it is written: AWS refuses the header on a read.
+    if ((op.name === "GetObject" || op.name === "HeadObject") && request.headers.has("x-amz-server-side-encryption")) {
+      throw new ApiError("InvalidArgument", "x-amz-server-side-encryption header is not supported for this operation.");
+    }
     const now = nowSeconds();
     const auth = await authenticateS3(request, url, env, now, address);
     noteAccess(request, { principal: auth.principal });
@@ -130,9 +134,11 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
     // Bytes read from an IA object: IaGetSize of GetUFileDailyReport.
     if (op.name === "GetObject" && response.headers.get("x-amz-storage-class") === "STANDARD_IA") bytes.iaGet = bytes.download;
     const out = withS3Headers(response, requestId, request, meteredBucket);
-    // R2 encrypts every object at rest (AES-256): object answers say so, as S3's default SSE-S3.
+    // R2 encrypts every object at rest (AES-256): object answers (and a form upload's) say so, as
+    // S3's default SSE-S3, whether or not the bucket has a default encryption (bucket-encryption.ts).
     // An SSE-C object's answers name its customer key's algorithm instead (core/sse-c.ts).
-    if (target === "object" && out.ok && op.name !== "DeleteObject" && !out.headers.has("x-amz-server-side-encryption-customer-algorithm")) {
+    const aboutObject = (target === "object" && op.name !== "DeleteObject") || op.name === "PostObject";
+    if (aboutObject && out.ok && !out.headers.has("x-amz-server-side-encryption-customer-algorithm")) {
       out.headers.set("x-amz-server-side-encryption", "AES256");
     }
     return out;

@@ -20,11 +20,12 @@ import {
 import { getObject } from "../store/objects";
 import { ownerNode } from "./buckets";
 import { checksumHeaders, contentMd5, declaredBodySize, s3Body } from "./body";
+import { assertWriteAclAllowed } from "./ownership";
 import { servedBucket, type S3Context } from "./context";
 import { scheduleUfileEtag } from "../core/ufile-etag";
 import { copySourceRow, publishS3 } from "./objects";
 import { digestStream } from "./checksums";
-import { customerKeyHeaders, customerKeyOf, keyForStored, type CustomerKey } from "../core/sse-c";
+import { customerKeyHeaders, customerKeyOf, keyForUpload, type CustomerKey } from "../core/sse-c";
 import { formatParts } from "../core/object-parts";
 import {
   checksumElement,
@@ -74,6 +75,8 @@ export async function createMultipartUpload(c: S3Context): Promise<Response> {
   const bucket = servedBucket(c);
   assertValidKey(c.key);
   assertNotOwing(bucket);
+  // The upload keeps no ACL of its own; a bucket with ACLs disabled still refuses one, as AWS does.
+  assertWriteAclAllowed(bucket, c.request.headers.get("x-amz-acl"));
   const meta = requestedS3Meta(c.request.headers);
   const checksum = requestedUploadChecksum(c.request.headers);
   const ssec = await customerKeyOf(c.request.headers);
@@ -180,7 +183,7 @@ export async function uploadPart(c: S3Context): Promise<Response> {
   assertNotOwing(servedBucket(c));
   const up = await upload(c);
   // SSE-C: every part carries the upload's customer key (refused otherwise, before a byte is read).
-  const ssec = keyForStored(up.ssecKeyMd5, await customerKeyOf(c.request.headers));
+  const ssec = keyForUpload(up.ssecKeyMd5, await customerKeyOf(c.request.headers));
   const md5 = contentMd5(c.request.headers);
   // Refused on arrival when the declared size breaks the equal-size rule, before the body is touched.
   const declared = declaredBodySize(c.request.headers);
@@ -211,7 +214,7 @@ export async function uploadPartCopy(c: S3Context): Promise<Response> {
   assertNotOwing(servedBucket(c));
   const up = await upload(c);
   const { row, ssec: sourceKey } = await copySourceRow(c);
-  const ssec = keyForStored(up.ssecKeyMd5, await customerKeyOf(c.request.headers)); // the target's key, checked before any byte moves
+  const ssec = keyForUpload(up.ssecKeyMd5, await customerKeyOf(c.request.headers)); // the target's key, checked before any byte moves
   const range = copyRange(c, row.size);
   const length = range ? range.end - range.start + 1 : row.size;
   const blkSize = await admitPart(c, up, index, length);
@@ -297,7 +300,7 @@ export async function completeMultipartUpload(c: S3Context): Promise<Response> {
   if (!up) return completedAgain(c);
   // SSE-C: the key is optional here (no byte is read), but one that is sent must be the upload's.
   const sentKey = await customerKeyOf(c.request.headers);
-  if (sentKey) keyForStored(up.ssecKeyMd5, sentKey);
+  if (sentKey) keyForUpload(up.ssecKeyMd5, sentKey);
   const listed = await requestedParts(c);
   const uploadChecksum = parseUploadChecksum(up.checksum);
   const parts = chosenParts(listed, await listParts(c.db, up.id), uploadChecksum);

@@ -5,6 +5,10 @@ import { httpDate, isArchival, parseUserMeta, requestedUserMeta, restoreState } 
 import type { ObjectMeta, ObjectRow } from "../store/objects";
 import { tagCountHeader } from "./tagging";
 import { customerKeyHeaders } from "../core/sse-c";
+import { expirationOf, type LifecycleSubject } from "../core/lifecycle-match";
+import { DAY_SECONDS } from "../metering/units";
+import type { BucketRow } from "../store/buckets";
+import { bucketRules } from "../store/rules";
 
 /**
  * Object metadata as S3 carries it: storage classes mapped onto the UFile ones, `x-amz-meta-*`,
@@ -83,6 +87,19 @@ export function s3ObjectHeaders(row: ObjectRow, now: number): Headers {
     if (state === "restored") h.set("x-amz-restore", `ongoing-request="false", expiry-date="${httpDate(row.restoreExpiresAt!)}"`);
   }
   return h;
+}
+
+/** A rule ID in a header value: characters a header cannot carry, `"`, `%` and `\\` percent-encoded. */
+const headerSafe = (id: string): string => id.replace(/[^\x20-\x7e]|["%\\]/gu, (ch) => encodeURIComponent(ch));
+
+/**
+ * `x-amz-expiration` (PutObject, GetObject, HeadObject): when a lifecycle rule of the bucket will
+ * expire this object and which rule, as S3 announces it, in real days (a development
+ * LIFECYCLE_DEBUG_DAY_SECONDS shortens only the cron's days).
+ */
+export function expirationHeader(headers: Headers, bucket: BucketRow, object: LifecycleSubject & { modifiedAt: number }): void {
+  const expiry = expirationOf(bucketRules(bucket).lifecycle, object, DAY_SECONDS);
+  if (expiry) headers.set("x-amz-expiration", `expiry-date="${httpDate(expiry.at)}", rule-id="${headerSafe(expiry.ruleId)}"`);
 }
 
 /** `response-*` query overrides of GetObject (signed requests only, as S3). */

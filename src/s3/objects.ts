@@ -11,15 +11,17 @@ import { formatStoredChecksum, parseStoredChecksum } from "./stored-checksums";
 import { getBlob } from "../store/blobs";
 import { requestedTags } from "./tagging";
 import { requestedObjectAcl } from "./acl";
-import { copyObject, deleteObject, getObject, NO_TAGS, type NewBlob, type ObjectMeta, type ObjectRow } from "../store/objects";
-import { explainUnwritten, writeModeOf } from "../core/write-checks";
+import { copyObject, getObject, NO_TAGS, type DeleteCondition, type NewBlob, type ObjectMeta, type ObjectRow } from "../store/objects";
+import { deleteIfMeets, explainUnwritten, writeModeOf } from "../core/write-checks";
+import { deleteEntryCondition, deleteObjectCondition } from "./delete-conditions";
 import type { Principal } from "../auth/principal";
 import { authorizeBodyKey } from "./access";
+import { s3CodeOf } from "./errors";
 import { copySource, type CopySource } from "./copy-source";
 import { checksumHeaders, contentMd5, s3Body } from "./body";
 import { checksumBase64, checksumFromHeaders } from "./checksums";
 import { addressedObject, servedBucket, type S3Context } from "./context";
-import { applyResponseOverrides, checkS3Preconditions, isoTime, requestedS3Meta, requestedS3StorageClass, s3Etag, s3ObjectHeaders } from "./object-headers";
+import { applyResponseOverrides, checkS3Preconditions, expirationHeader, isoTime, requestedS3Meta, requestedS3StorageClass, s3Etag, s3ObjectHeaders } from "./object-headers";
 import { childrenNamed, childText, malformedXml, readXmlDocument, xmlResponse, type XmlNode } from "./xml";
 
 /** Object operations: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects, CopyObject. */
@@ -38,7 +40,7 @@ export async function putObject(c: S3Context): Promise<Response> {
   const bucket = servedBucket(c);
   assertValidKey(c.key);
   assertNotOwing(bucket);
-  const meta = { ...requestedS3Meta(c.request.headers), tags: requestedTags(c.request.headers), acl: requestedObjectAcl(c.request.headers) };
+  const meta = { ...requestedS3Meta(c.request.headers), tags: requestedTags(c.request.headers), acl: requestedObjectAcl(c.request.headers, servedBucket(c)) };
   const md5 = contentMd5(c.request.headers);
   const ssec = await customerKeyOf(c.request.headers);
   const body = await s3Body(c);
@@ -47,6 +49,7 @@ export async function putObject(c: S3Context): Promise<Response> {
   await publishS3(c, c.principal, bucket.id, c.key, { ...blob, checksum: formatStoredChecksum(sent && { ...sent, type: "FULL_OBJECT" }) }, meta);
   const headers = new Headers({ ETag: `"${blob.s3Etag}"`, ...checksumHeaders(body) });
   customerKeyHeaders(headers, blob.ssecKeyMd5 ?? "");
+  expirationHeader(headers, bucket, { key: c.key, size: blob.size, tags: meta.tags ?? NO_TAGS, modifiedAt: c.now });
   return new Response(null, { status: 200, headers });
 }
 
@@ -67,6 +70,7 @@ const notModified = (headers: Headers) => {
 export async function getObjectOp(c: S3Context): Promise<Response> {
   const row = await existing(c);
   const headers = s3ObjectHeaders(row, c.now);
+  expirationHeader(headers, servedBucket(c), row);
   if (checkS3Preconditions(c.request.headers, row) === "notModified") return notModified(headers);
   assertNotOwing(servedBucket(c));
   if (!isReadable(row, c.now)) throw new ApiError("NotRestored", "The operation is not valid for the object's storage class (restore it first).");
@@ -79,6 +83,7 @@ export async function getObjectOp(c: S3Context): Promise<Response> {
 export async function headObject(c: S3Context): Promise<Response> {
   const row = await existing(c);
   const headers = s3ObjectHeaders(row, c.now);
+  expirationHeader(headers, servedBucket(c), row);
   if (checkS3Preconditions(c.request.headers, row) === "notModified") return notModified(headers);
   applyResponseOverrides(headers, c.query, c.principal.kind === "anonymous");
   const range = readSpan(c, row, headers);
@@ -91,9 +96,12 @@ export async function headObject(c: S3Context): Promise<Response> {
   return new Response(null, { status: 200, headers });
 }
 
-/** DeleteObject answers 204 whether or not the key existed, as S3. */
+/**
+ * DeleteObject answers 204 whether or not the key existed, as S3; an existing object that fails
+ * the request's conditions (./delete-conditions.ts) is kept: 412.
+ */
 export async function deleteObjectOp(c: S3Context): Promise<Response> {
-  const result = await deleteObject(c.db, servedBucket(c).id, c.key);
+  const result = await deleteIfMeets(c.db, servedBucket(c).id, c.key, deleteObjectCondition(c.request.headers));
   releaseBlobs(c, result.released);
   return new Response(null, { status: 204 });
 }
@@ -116,33 +124,43 @@ async function verifyDeleteBody(headers: Headers, raw: Uint8Array): Promise<void
   }
 }
 
-async function deleteRequestKeys(c: S3Context): Promise<{ keys: string[]; quiet: boolean }> {
+/** One `<Object>` of a Delete body: its key and its conditions (`<ETag>`, `<LastModifiedTime>`, `<Size>`), still unparsed. */
+interface DeleteEntry {
+  key: string;
+  condition: () => DeleteCondition;
+}
+
+async function deleteRequestKeys(c: S3Context): Promise<{ entries: DeleteEntry[]; quiet: boolean }> {
   const root = await readXmlDocument(c.request.body, MAX_DELETE_BODY, "Delete", (raw) => verifyDeleteBody(c.request.headers, raw));
-  const keys = childrenNamed(root, "Object").map((o) => {
+  const entries = childrenNamed(root, "Object").map((o) => {
     const key = o.children.find((k) => k.name === "Key")?.text;
     if (key === undefined || key === "") throw malformedXml("an <Object> without <Key>");
     const version = childText(o, "VersionId");
     if (version && version !== "null") throw new ApiError("NotImplemented", "versioning is not supported: the only version of an object is VersionId null");
-    return key;
+    return { key, condition: () => deleteEntryCondition((name) => childText(o, name)) };
   });
-  if (keys.length === 0 || keys.length > MAX_DELETE_KEYS) throw malformedXml(`a Delete lists 1 to ${MAX_DELETE_KEYS} objects`);
-  return { keys, quiet: (childText(root, "Quiet") ?? "").toLowerCase() === "true" };
+  if (entries.length === 0 || entries.length > MAX_DELETE_KEYS) throw malformedXml(`a Delete lists 1 to ${MAX_DELETE_KEYS} objects`);
+  return { entries, quiet: (childText(root, "Quiet") ?? "").toLowerCase() === "true" };
 }
 
-/** `POST /?delete`: each key is authorized (the row's rights) and deleted on its own; failures are listed, not thrown. */
+/**
+ * `POST /?delete`: each key is authorized (the row's rights) and deleted on its own, under its own
+ * conditions; failures are listed with their S3 code (AccessDenied, PreconditionFailed,
+ * InvalidArgument for a malformed condition), not thrown.
+ */
 export async function deleteObjects(c: S3Context): Promise<Response> {
   const bucket = servedBucket(c);
-  const { keys, quiet } = await deleteRequestKeys(c);
+  const { entries, quiet } = await deleteRequestKeys(c);
   const results: XmlNode[] = [];
-  for (const key of keys) {
+  for (const { key, condition } of entries) {
     try {
       await authorizeBodyKey(c, c.principal, key);
-      const result = await deleteObject(c.db, bucket.id, key);
+      const result = await deleteIfMeets(c.db, bucket.id, key, condition());
       releaseBlobs(c, result.released);
       if (!quiet) results.push(["Deleted", ["Key", key]]);
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
-      results.push(["Error", ["Key", key], ["Code", "AccessDenied"], ["Message", err.detail ?? err.entry.en]]);
+      results.push(["Error", ["Key", key], ["Code", s3CodeOf(err).code], ["Message", err.detail ?? err.entry.en]]);
     }
   }
   return xmlResponse(["DeleteResult", results]);
@@ -169,7 +187,7 @@ export async function copyObjectOp(c: S3Context): Promise<Response> {
   const bucket = servedBucket(c);
   assertValidKey(c.key);
   assertNotOwing(bucket);
-  const acl = requestedObjectAcl(c.request.headers);
+  const acl = requestedObjectAcl(c.request.headers, bucket);
   const { source, row, ssec: sourceKey } = await copySourceRow(c);
   const targetKey = await customerKeyOf(c.request.headers);
   // Another encryption than the source's (SSE-C on one side only, or another key) cannot share its blob.

@@ -19,6 +19,8 @@ import { getBucketAcl, getObjectAclOp, putBucketAcl, putObjectAclOp } from "./ac
 import { deleteObjectTaggingOp, getObjectTaggingOp, putObjectTaggingOp } from "./tagging";
 import { getObjectAttributes } from "./object-attributes";
 import { deleteBucketTagging, getBucketTagging, putBucketTagging } from "./bucket-tagging";
+import { deleteBucketEncryption, getBucketEncryption, putBucketEncryption } from "./bucket-encryption";
+import { deleteBucketOwnershipControls, getBucketOwnershipControls, putBucketOwnershipControls } from "./ownership";
 
 const has = (...names: string[]) => (q: URLSearchParams) => names.every((n) => q.has(n));
 const copying = (_q: URLSearchParams, r: Request) => r.headers.has("x-amz-copy-source");
@@ -37,13 +39,19 @@ const LIST = [["LIST", "prefix"]] as const;
 export const S3_OPERATIONS = [
   { name: "ListBuckets", method: "GET", target: "service", run: listAllBuckets, rights: [["LIST", "service"]], credentials: HEADER },
 
-  // Bucket configuration (issue 22): the root key only, as bucket creation and deletion.
+  // Bucket configuration (issue 22; default encryption and object ownership, issue 23): the root key only, as bucket creation and deletion.
   { name: "PutBucketLifecycleConfiguration", sub: "lifecycle", method: "PUT", target: "bucket", run: putBucketLifecycle, rootOnly: true, rights: [], credentials: HEADER },
   { name: "GetBucketLifecycleConfiguration", sub: "lifecycle", method: "GET", target: "bucket", run: getBucketLifecycle, rootOnly: true, rights: [], credentials: HEADER },
   { name: "DeleteBucketLifecycle", sub: "lifecycle", method: "DELETE", target: "bucket", run: deleteBucketLifecycle, rootOnly: true, rights: [], credentials: HEADER },
   { name: "PutBucketCors", sub: "cors", method: "PUT", target: "bucket", run: putBucketCors, rootOnly: true, rights: [], credentials: HEADER },
   { name: "GetBucketCors", sub: "cors", method: "GET", target: "bucket", run: getBucketCors, rootOnly: true, rights: [], credentials: HEADER },
   { name: "DeleteBucketCors", sub: "cors", method: "DELETE", target: "bucket", run: deleteBucketCors, rootOnly: true, rights: [], credentials: HEADER },
+  { name: "PutBucketEncryption", sub: "encryption", method: "PUT", target: "bucket", run: putBucketEncryption, rootOnly: true, rights: [], credentials: HEADER },
+  { name: "GetBucketEncryption", sub: "encryption", method: "GET", target: "bucket", run: getBucketEncryption, rootOnly: true, rights: [], credentials: HEADER },
+  { name: "DeleteBucketEncryption", sub: "encryption", method: "DELETE", target: "bucket", run: deleteBucketEncryption, rootOnly: true, rights: [], credentials: HEADER },
+  { name: "PutBucketOwnershipControls", sub: "ownershipControls", method: "PUT", target: "bucket", run: putBucketOwnershipControls, rootOnly: true, rights: [], credentials: HEADER },
+  { name: "GetBucketOwnershipControls", sub: "ownershipControls", method: "GET", target: "bucket", run: getBucketOwnershipControls, rootOnly: true, rights: [], credentials: HEADER },
+  { name: "DeleteBucketOwnershipControls", sub: "ownershipControls", method: "DELETE", target: "bucket", run: deleteBucketOwnershipControls, rootOnly: true, rights: [], credentials: HEADER },
 
   // Bucket tags: read with the right to list the bucket, written by the root key only (bucket configuration).
   { name: "PutBucketTagging", sub: "tagging", method: "PUT", target: "bucket", run: putBucketTagging, rootOnly: true, rights: [], credentials: HEADER },

@@ -5,7 +5,7 @@ import { isHeaderValue, storedHeader } from "../core/metadata";
 import type { KeyPair, Principal } from "../auth/principal";
 import { anonymouslyWritable } from "../auth/public-read";
 import { etagFromBlocks, hashingStream, UFileHasher } from "../core/etag";
-import { parseUploadForm } from "../core/form";
+import { checkBeforeFile, parseUploadForm, type UploadFile } from "../core/form";
 import { assertNotOwing } from "../metering/quotas";
 import { newBlobId, putBlobOfUnknownLength } from "../store/blobs";
 import { authorizeBodyKey } from "./access";
@@ -19,7 +19,7 @@ import { ALGORITHM, checkFreshness, hmac, signingKey } from "./sigv4";
 import { xmlResponse, type XmlNode } from "./xml";
 import { formTagging } from "./tagging";
 import { checksumFromHeaders, verifyingStream, type ExpectedChecksum } from "./checksums";
-import { discardBody } from "../body";
+import { customerKeyHeaders, customerKeyOf, SSEC_HEADERS, type CustomerKey } from "../core/sse-c";
 import { formatStoredChecksum } from "./stored-checksums";
 
 /**
@@ -176,37 +176,40 @@ async function formAuthority(c: S3Context, fields: Map<string, string>, key: str
   return { principal: found.principal, range };
 }
 
-/** Bytes of an unread file part read (and dropped) before a refusal, so the client gets the answer, not a dropped connection. */
-const DRAIN_LIMIT = 32 * 1024 * 1024;
-
 /** The form's `x-amz-checksum-<alg>` field, if any (a malformed one is refused). */
 function formChecksum(fields: Map<string, string>): ExpectedChecksum | undefined {
   return checksumFromHeaders(new Headers([...fields].filter(([k]) => k.startsWith("x-amz-checksum-"))));
 }
 
 /**
- * What the form asks for, checked before a byte is stored. A refusal first reads (and drops) the
- * unread file part, bounded, so a client still sending a large file gets the answer, not a
- * dropped connection.
+ * The form's encryption fields, as PutObject's headers: `x-amz-server-side-encryption` (AES256 is what
+ * R2 does anyway; SSE-KMS is not implemented) and the SSE-C triple (core/sse-c.ts), whose key R2
+ * encrypts the file with.
  */
-async function checkForm(c: S3Context, fields: Map<string, string>, key: string, file: ReadableStream<Uint8Array>) {
-  try {
+async function formCustomerKey(fields: Map<string, string>): Promise<CustomerKey | undefined> {
+  const sse = fields.get("x-amz-server-side-encryption");
+  if (sse !== undefined && sse !== "AES256") throw new ApiError("NotImplemented", `x-amz-server-side-encryption: ${sse} is not implemented (R2 encrypts every object at rest)`);
+  return customerKeyOf(new Headers([...fields].filter(([k]) => k === "x-amz-server-side-encryption" || k.startsWith(SSEC_HEADERS))));
+}
+
+/** What the form asks for, checked before a byte is stored (a refusal drains the file part first: checkBeforeFile). */
+function checkForm(c: S3Context, fields: Map<string, string>, key: string, file: UploadFile) {
+  return checkBeforeFile(file, async () => {
     if (key === "") throw new ApiError("InvalidArgument", "Bucket POST must contain a field named 'key'.");
     const { principal, range } = await formAuthority(c, fields, key);
     assertValidKey(key);
     assertNotOwing(servedBucket(c));
+    const ssec = await formCustomerKey(fields);
     const tagging = fields.get("tagging");
     return {
       principal,
       range,
       redirect: redirectTarget(fields.get("success_action_redirect") ?? ""),
       checksum: formChecksum(fields),
+      ssec,
       tags: tagging === undefined ? undefined : formTagging(tagging),
     };
-  } catch (err) {
-    await discardBody(file, DRAIN_LIMIT).catch(() => undefined);
-    throw err;
-  }
+  });
 }
 
 export async function postObject(c: S3Context): Promise<Response> {
@@ -217,33 +220,43 @@ export async function postObject(c: S3Context): Promise<Response> {
   const field = (name: string) => fields.get(name) ?? "";
   const filename = form.file.filename ?? "";
   const key = field("key").replace(/\$\{filename\}/g, filename);
-  const { principal, range, redirect, checksum, tags } = await checkForm(c, fields, key, form.file.stream);
+  const { principal, range, redirect, checksum, ssec, tags } = await checkForm(c, fields, key, form.file);
 
-  const meta = { ...requestedS3Meta(formHeaders(fields)), acl: requestedObjectAcl(new Headers(field("acl") ? { "x-amz-acl": field("acl") } : {})), tags };
+  const meta = { ...requestedS3Meta(formHeaders(fields)), acl: requestedObjectAcl(new Headers(field("acl") ? { "x-amz-acl": field("acl") } : {}), servedBucket(c)), tags };
   if (!fields.has("content-type") && form.file.contentType) meta.mime = storedHeader("Content-Type", form.file.contentType);
   const hasher = new UFileHasher();
   const blobId = newBlobId();
   let stream = form.file.stream.pipeThrough(hashingStream(hasher));
   if (range) stream = stream.pipeThrough(sizeLimit(range));
   if (checksum) stream = stream.pipeThrough(verifyingStream(checksum.algorithm, () => checksum.value));
-  const s3Etag = await putBlobOfUnknownLength(c.env, blobId, stream, meta.storageClass);
+  const s3Etag = await putBlobOfUnknownLength(c.env, blobId, stream, meta.storageClass, ssec?.key);
   const hashed = await hasher.finish();
-  const blob = { id: blobId, size: hashed.size, etag: await etagFromBlocks(hashed.blockSha1s), s3Etag, checksum: formatStoredChecksum(checksum && { ...checksum, type: "FULL_OBJECT" }) };
+  const blob = {
+    id: blobId,
+    size: hashed.size,
+    etag: await etagFromBlocks(hashed.blockSha1s),
+    s3Etag,
+    checksum: formatStoredChecksum(checksum && { ...checksum, type: "FULL_OBJECT" }),
+    ssecKeyMd5: ssec?.md5 ?? "",
+  };
   await publishS3(c, principal, bucket.id, key, blob, meta);
 
   const etag = `"${s3Etag}"`;
+  const headers = new Headers({ ETag: etag });
+  customerKeyHeaders(headers, blob.ssecKeyMd5);
   if (redirect) {
     const to = new URL(redirect.href);
     to.searchParams.set("bucket", bucket.name);
     to.searchParams.set("key", key);
     to.searchParams.set("etag", etag);
-    return new Response(null, { status: 303, headers: { Location: to.toString(), ETag: etag } });
+    headers.set("Location", to.toString());
+    return new Response(null, { status: 303, headers });
   }
   const status = field("success_action_status");
   if (status === "201") {
     // S3's PostResponse is in no namespace (unlike its other answers).
     const result: XmlNode = ["PostResponse", ["Location", new URL(`/${bucket.name}/${key}`, c.url).toString()], ["Bucket", bucket.name], ["Key", key], ["ETag", etag]];
-    return xmlResponse(result, 201, { ETag: etag }, false);
+    return xmlResponse(result, 201, headers, false);
   }
-  return new Response(null, { status: status === "200" ? 200 : 204, headers: { ETag: etag } });
+  return new Response(null, { status: status === "200" ? 200 : 204, headers });
 }

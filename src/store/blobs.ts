@@ -100,27 +100,29 @@ class PartCutter {
  * Stores a stream whose length is not known in advance (a PostFile `file` part): R2's `put`
  * needs a known length, so a small body is buffered (≤ one part) and put at once, and a larger
  * one goes through an R2 multipart upload of equal 8 MiB parts. Never holds more than one part.
- * Returns R2's ETag of the blob (the S3 ETag).
+ * `ssecKey`: a customer key (SSE-C) R2 encrypts the blob with. Returns R2's ETag of the blob (the S3 ETag).
  */
 export async function putBlobOfUnknownLength(
   env: Env,
   id: string,
   stream: ReadableStream<Uint8Array>,
   storageClass: string,
+  ssecKey?: ArrayBuffer,
 ): Promise<string> {
   const cutter = new PartCutter();
   let upload: R2MultipartUpload | null = null;
   const parts: R2UploadedPart[] = [];
+  const key = ssecKey ? { ssecKey } : {};
   try {
     for await (const chunk of stream) {
       cutter.add(chunk);
       while (cutter.size > SPILL_PART_SIZE) {
-        upload ??= await env.BLOBS.createMultipartUpload(blobKey(id), { storageClass: r2StorageClass(storageClass) });
-        parts.push(await upload.uploadPart(parts.length + 1, cutter.take(SPILL_PART_SIZE)));
+        upload ??= await createBlobUpload(env, id, storageClass, ssecKey);
+        parts.push(await upload.uploadPart(parts.length + 1, cutter.take(SPILL_PART_SIZE), key));
       }
     }
-    if (!upload) return await putBlob(env, id, cutter.take(), { storageClass });
-    parts.push(await upload.uploadPart(parts.length + 1, cutter.take()));
+    if (!upload) return await putBlob(env, id, cutter.take(), { storageClass, ssecKey });
+    parts.push(await upload.uploadPart(parts.length + 1, cutter.take(), key));
     return (await upload.complete(parts)).etag;
   } catch (err) {
     await upload?.abort().catch(() => undefined);

@@ -184,13 +184,13 @@ async function chooseShard(db: Database, region: string): Promise<string> {
  */
 export async function insertBucket(
   db: Database,
-  b: { name: string; projectId: string; region: string; type: BucketType; now: number },
+  b: { name: string; projectId: string; region: string; type: BucketType; objectOwnership?: string | null; now: number },
 ): Promise<BucketRow | null> {
   const shard = await chooseShard(db, b.region);
   const index = shardDb(db, shard);
   for (let attempt = 0; attempt < 3; attempt++) {
     const id = "oss-" + randomBase36(6);
-    const row = { id, name: b.name, projectId: b.projectId, region: b.region, type: b.type, createdAt: b.now, modifiedAt: b.now, shard };
+    const row = { id, name: b.name, projectId: b.projectId, region: b.region, type: b.type, objectOwnership: b.objectOwnership ?? "", createdAt: b.now, modifiedAt: b.now, shard };
     if (shard !== CONTROL_SHARD) {
       const anchored = await index.insert(buckets).values({ ...row, name: id }).onConflictDoNothing().returning({ id: buckets.id });
       if (anchored.length === 0) continue; // the id is taken on that shard

@@ -115,11 +115,15 @@ const objectWhere = (bucketId: Bound, key: Bound) => sql`${objects.bucketId} = $
 const targetWritable = (bucketId: Bound, key: Bound, mode: WriteMode) =>
   mode.ifAbsent ? sql`NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(bucketId, key)}) AND ${targetConditions(bucketId, key, mode)}` : targetConditions(bucketId, key, mode);
 
+/** The row's S3 or UFile ETag is one of these (any, for `*`). */
+function etagIn(tags: string[]): SQL {
+  const list = sql.join(tags.map((t) => sql`${t}`), sql`, `);
+  return tags.includes("*") ? sql`1` : sql`(${objects.s3Etag} IN (${list}) OR ${objects.etag} IN (${list}))`;
+}
+
 /** The target exists with one of these S3 or UFile ETags (any, for `*`). */
 function targetHasEtag(bucketId: Bound, key: Bound, tags: string[]): SQL {
-  const list = sql.join(tags.map((t) => sql`${t}`), sql`, `);
-  const etagIs = tags.includes("*") ? sql`1` : sql`(${objects.s3Etag} IN (${list}) OR ${objects.etag} IN (${list}))`;
-  return sql`EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(bucketId, key)} AND ${etagIs})`;
+  return sql`EXISTS (SELECT 1 FROM ${objects} WHERE ${objectWhere(bucketId, key)} AND ${etagIn(tags)})`;
 }
 
 /** `mode.ifMatch` holds and `mode.ifNoneMatch` does not, as SQL (true without either). */
@@ -562,9 +566,32 @@ async function copyAcrossShards(
   return { written, released };
 }
 
-/** Deletes (bucket, key); `written` is false when there was no such object. */
-export function deleteObject(db: Database, bucketId: string, key: string): Promise<WriteResult> {
-  return deleteWhere(db, bucketId, key, sql`1`);
+/**
+ * A conditional delete's preconditions on the row (each checked when given): one of these S3 or
+ * UFile ETags (unquoted; `*`: any), this write time (`modified_at`, Unix seconds), this size.
+ */
+export interface DeleteCondition {
+  etags?: string[];
+  modifiedAt?: number;
+  size?: number;
+}
+
+/** The row of (bucket, key) exists and meets `c`, as SQL. */
+function rowMeets(bucketId: string, key: string, c: DeleteCondition): SQL {
+  const checks = [objectWhere(bucketId, key)];
+  if (c.etags) checks.push(etagIn(c.etags));
+  if (c.modifiedAt !== undefined) checks.push(sql`${objects.modifiedAt} = ${c.modifiedAt}`);
+  if (c.size !== undefined) checks.push(sql`${objects.size} = ${c.size}`);
+  return sql`EXISTS (SELECT 1 FROM ${objects} WHERE ${sql.join(checks, sql` AND `)})`;
+}
+
+/**
+ * Deletes (bucket, key), only if its row meets `condition` when one is given (checked in the
+ * delete's own batch, so a concurrent rewrite cannot slip between the check and the delete);
+ * `written` is false when nothing was deleted (no such object, or the condition failed).
+ */
+export function deleteObject(db: Database, bucketId: string, key: string, condition?: DeleteCondition): Promise<WriteResult> {
+  return deleteWhere(db, bucketId, key, condition ? rowMeets(bucketId, key, condition) : sql`1`);
 }
 
 /** Deletes (bucket, key) where `onlyIf` holds too. */
@@ -583,14 +610,17 @@ async function deleteWhere(db: Database, bucketId: string, key: string, onlyIf: 
 }
 
 /**
- * Lifecycle work (src/core/lifecycle.ts) names keys with a deadline: a key is acted on only if its
- * row was last updated at or before the deadline, checked inside the statement, so an object
- * rewritten since the scan read it is left alone. `items` travel as one JSON parameter.
+ * Lifecycle work (src/core/lifecycle.ts) names keys with a deadline (and, under tag filters, the
+ * tags the scan saw): a key is acted on only if its row was last updated at or before the deadline
+ * and still has those tags, checked inside the statement, so an object rewritten or retagged since
+ * the scan read it is left alone. `items` travel as one JSON parameter.
  */
 export interface DueKey {
   key: string;
   /** Unix seconds: the row's `modified_at` must be ≤ this. */
   notAfter: number;
+  /** When given, the row's tags (stored JSON) must still be exactly these. */
+  tags?: string;
 }
 
 /**
@@ -599,10 +629,10 @@ export interface DueKey {
  * primary-key lookup instead of a scan of the bucket per item.
  */
 const dueRows = (bucketId: string, items: DueKey[], columns: SQL) =>
-  sql`SELECT ${columns} FROM (SELECT json_extract(value, '$[0]') AS k, json_extract(value, '$[1]') AS t
-      FROM json_each(${JSON.stringify(items.map((i) => [i.key, i.notAfter]))})) j
+  sql`SELECT ${columns} FROM (SELECT json_extract(value, '$[0]') AS k, json_extract(value, '$[1]') AS t, json_extract(value, '$[2]') AS g
+      FROM json_each(${JSON.stringify(items.map((i) => (i.tags === undefined ? [i.key, i.notAfter] : [i.key, i.notAfter, i.tags])))})) j
     CROSS JOIN ${objects} o ON o.bucket_id = ${bucketId} AND o.key = j.k
-    WHERE o.modified_at <= j.t AND ${keyOpen(bucketId, sql`o.key`)}`;
+    WHERE o.modified_at <= j.t AND (j.g IS NULL OR o.tags = j.g) AND ${keyOpen(bucketId, sql`o.key`)}`;
 
 /** `items` grouped by the shard of their key's range (one group for a bucket never split). */
 async function byShard(db: Database, bucketId: string, items: DueKey[]): Promise<[string, DueKey[]][]> {

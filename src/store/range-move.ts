@@ -25,11 +25,17 @@ import { CONTROL_SHARD, shardDb, shardOf, shardsOf } from "./shards";
  *    the rows that are not there yet, their blob rows (proxies of the blob's home, each holding one
  *    reference there taken first, as a cross-shard Copy does) and the anchor's counters. Reads keep
  *    reading S, which the fence keeps unchanged.
- * 4. flip: the range row names T (`shard = T`), and S as the shard to drain after `DRAIN_SECONDS`.
- *    Writes go to T from here; an isolate with stale ranges meets S's fence (which stays) and runs
- *    its write again on T.
+ * 4. flip: S's fence is marked `moved_to = T`, then the range row names T (`shard = T`), and S as
+ *    the shard to drain after `DRAIN_SECONDS`. Writes go to T from here; an isolate with stale
+ *    ranges meets S's fence (which stays) and runs its write again on T.
  * 5. drain, after every cached copy of the old ranges has expired: S's rows of the range go in
  *    batches, with their references and counters (their bytes stay: T's proxies hold them).
+ *
+ * One move per bucket at a time: a move (its drain included) must finish, or be cancelled, before
+ * another range of the bucket is split or moved. Before step 4 a move can be **cancelled**
+ * (`cancelMove`): T is fenced (so a copy batch still in flight inserts nothing), the range row is
+ * put back (`move_to` cleared, T as the shard to drain at once, `cancelled`), S's fence is lifted,
+ * and T's partial copy is drained like an old copy. After step 4 it cannot be: the range lives on T.
  *
  * Until the drain the range's rows count on both shards in the bucket's totals.
  */
@@ -45,26 +51,28 @@ export interface RangeState {
   copyAfter: string | null;
   drainShard: string | null;
   drainAfter: number | null;
+  /** The move was cancelled before its switch: `drainShard` holds the partial copy, drained at once. */
+  cancelled: boolean;
 }
 
 export type MoveStep = "idle" | "copying" | "draining" | "waiting";
 
-const RANGE_COLUMNS = "start_key AS start, shard, move_to AS moveTo, copy_after AS copyAfter, drain_shard AS drainShard, drain_after AS drainAfter";
+const RANGE_COLUMNS = "start_key AS start, shard, move_to AS moveTo, copy_after AS copyAfter, drain_shard AS drainShard, drain_after AS drainAfter, cancelled";
 
 /** The bucket's range rows as stored (none for a bucket never split), from the control database's primary. */
 async function storedRanges(db: Database, bucketId: string): Promise<RangeState[]> {
   const { results } = await db.$client
     .prepare(`SELECT ${RANGE_COLUMNS} FROM bucket_ranges WHERE bucket_id = ? ORDER BY start_key`)
     .bind(bucketId)
-    .all<Omit<RangeState, "end">>();
-  return results.map((r, i) => ({ ...r, end: i + 1 < results.length ? results[i + 1].start : null }));
+    .all<Omit<RangeState, "end" | "cancelled"> & { cancelled: number }>();
+  return results.map((r, i) => ({ ...r, end: i + 1 < results.length ? results[i + 1].start : null, cancelled: r.cancelled === 1 }));
 }
 
 /** The bucket's ranges with their move state (one range on the home shard for a bucket never split). */
 export async function describeRanges(db: Database, bucketId: string): Promise<RangeState[]> {
   const stored = await storedRanges(db, bucketId);
   if (stored.length > 0) return stored;
-  return [{ start: "", end: null, shard: await shardOf(db, bucketId), moveTo: null, copyAfter: null, drainShard: null, drainAfter: null }];
+  return [{ start: "", end: null, shard: await shardOf(db, bucketId), moveTo: null, copyAfter: null, drainShard: null, drainAfter: null, cancelled: false }];
 }
 
 /** What a range's move has still to do at `now`. */
@@ -76,11 +84,29 @@ export function stepOf(r: RangeState, now: number): MoveStep {
 
 export class MoveRefused extends Error {}
 
+/** A range for messages: `[start, end)`. */
+const named = (r: { start: string; end: string | null }) => `[${JSON.stringify(r.start)}, ${r.end === null ? "end" : JSON.stringify(r.end)})`;
+
+/** Whether `r` is the move of itself to `to` under way (copying, or switched and waiting for its drain). */
+const isMoveTo = (r: RangeState, to: string) => r.moveTo === to || (r.moveTo === null && r.drainShard !== null && !r.cancelled && r.shard === to);
+
+/** What `r`'s unfinished move is, for a refusal. */
+function unfinished(r: RangeState): string {
+  if (r.moveTo !== null) return `the move of ${named(r)} from ${r.shard} to ${r.moveTo} is copying`;
+  if (r.cancelled) return `the cancelled move of ${named(r)} still has its partial copy on ${r.drainShard} to remove`;
+  return `the move of ${named(r)} to ${r.shard} still has its old copy on ${r.drainShard} to drain`;
+}
+
+/** SQL (control database) true while no range of bucket `?2` other than the one starting at `?3` has an unfinished move. */
+const NO_OTHER_MOVE = "NOT EXISTS (SELECT 1 FROM bucket_ranges o WHERE o.bucket_id = ?2 AND o.start_key <> ?3 AND (o.move_to IS NOT NULL OR o.drain_shard IS NOT NULL))";
+
 /**
  * Step 1: makes `[at, end)` a range of the bucket (splitting the range holding `at`) and, when `to`
  * is another shard than its own, marks it moving there. Repeating it for a move already under way
- * (same `at`, same `to`) changes nothing. Refused (MoveRefused) for an unknown shard, or when the
- * range holding `at` is busy with another move or its drain.
+ * (same `at`, same `to`, before or after its switch) changes nothing: the caller resumes it.
+ * Refused (MoveRefused) for an unknown shard, or while any move of the bucket is unfinished (one
+ * move per bucket at a time; checked again in the statement that starts the move, so two
+ * concurrent calls cannot both start one).
  */
 export async function startMove(db: Database, bucketId: string, at: string, to: string): Promise<RangeState> {
   if (!shardsOf(db).names.includes(to)) throw new MoveRefused(`no index shard named ${to}`);
@@ -91,19 +117,76 @@ export async function startMove(db: Database, bucketId: string, at: string, to: 
     ranges = await storedRanges(db, bucketId);
   }
   const holder = ranges.filter((r) => compareKeys(r.start, at) <= 0).pop()!;
-  if (holder.start === at && holder.moveTo === to) return holder;
-  if (stepOf(holder, Number.MAX_SAFE_INTEGER) !== "idle") throw new MoveRefused(`the range starting at ${JSON.stringify(holder.start)} is still moving or draining`);
+  if (holder.start === at && isMoveTo(holder, to)) return holder;
+  const busy = ranges.find((r) => stepOf(r, Number.MAX_SAFE_INTEGER) !== "idle");
+  if (busy) throw new MoveRefused(`another move of this bucket is unfinished: ${unfinished(busy)}; resume it (split with its own At and To) or, before its switch, cancel it`);
   if (holder.start !== at) {
     await db.$client.prepare("INSERT INTO bucket_ranges (bucket_id, start_key, shard) VALUES (?, ?, ?) ON CONFLICT DO NOTHING").bind(bucketId, at, holder.shard).run();
   }
   if (holder.shard !== to) {
     await db.$client
-      .prepare("UPDATE bucket_ranges SET move_to = ?, copy_after = NULL WHERE bucket_id = ? AND start_key = ? AND move_to IS NULL AND drain_shard IS NULL")
+      .prepare(`UPDATE bucket_ranges SET move_to = ?1, copy_after = NULL, cancelled = 0
+        WHERE bucket_id = ?2 AND start_key = ?3 AND move_to IS NULL AND drain_shard IS NULL AND ${NO_OTHER_MOVE}`)
       .bind(to, bucketId, at)
       .run();
   }
   forgetRanges(bucketId);
-  return (await storedRanges(db, bucketId)).find((r) => r.start === at)!;
+  const after = await storedRanges(db, bucketId);
+  const range = after.find((r) => r.start === at)!;
+  if (holder.shard !== to && range.moveTo !== to) {
+    const other = after.find((r) => stepOf(r, Number.MAX_SAFE_INTEGER) !== "idle");
+    throw new MoveRefused(`another move of this bucket is unfinished: ${other ? unfinished(other) : "it started meanwhile"}`);
+  }
+  return range;
+}
+
+/**
+ * Cancels the bucket's move before its switch: (1) T fences the range (`moved_to` = S: a copy batch
+ * still in flight inserts nothing, `copyBatch`); (2) the range row is put back on S, with T as the
+ * shard to drain at once and `cancelled` set; (3) T's fence again (a concurrent `advanceMove` that
+ * read the move before (2) may have lifted it); then `advanceMove` lifts S's fence and drains T's
+ * partial copy (its rows, their references and counters), at most `batches` batches in this call.
+ * Every step is idempotent: calling it again (or housekeeping) resumes a cancel. Returns the range
+ * afterwards, or null when the bucket has no move; refused (MoveRefused) once the move has
+ * switched (then only its drain is left, and the range lives on T).
+ */
+export async function cancelMove(env: Env, bucketId: string, now: number, batches = 20): Promise<RangeState | null> {
+  const db = database(env.DB);
+  forgetRanges(bucketId);
+  const ranges = await storedRanges(db, bucketId);
+  const range = ranges.find((r) => r.moveTo !== null) ?? ranges.find((r) => r.cancelled && r.drainShard !== null);
+  if (!range) {
+    const switched = ranges.find((r) => r.drainShard !== null);
+    if (switched) throw new MoveRefused(`${unfinished(switched)}: the move has switched to ${switched.shard} and can no longer be cancelled`);
+    return null;
+  }
+  if (range.moveTo !== null) {
+    const target = shardDb(db, range.moveTo).$client;
+    const fenceTarget = () => setFence(target, bucketId, range, range.shard);
+    await fenceTarget();
+    await db.$client
+      .prepare("UPDATE bucket_ranges SET move_to = NULL, copy_after = NULL, drain_shard = move_to, drain_after = ?, cancelled = 1 WHERE bucket_id = ? AND start_key = ? AND move_to = ?")
+      .bind(now, bucketId, range.start, range.moveTo)
+      .run();
+    forgetRanges(bucketId);
+    const after = (await storedRanges(db, bucketId)).find((r) => r.start === range.start)!;
+    if (!after.cancelled) {
+      // The move switched meanwhile: the range lives on T, whose fence `advanceMove` lifts again.
+      await advanceMove(env, bucketId, range.start, now, 0);
+      throw new MoveRefused(`the move of ${named(range)} to ${range.moveTo} switched meanwhile and can no longer be cancelled`);
+    }
+    await fenceTarget();
+  }
+  return advanceMove(env, bucketId, range.start, now, batches);
+}
+
+/** Upserts the fence of `[range.start, range.end)` on a shard (`movedTo`: where the range lives, once it is not moving). */
+function setFence(shard: D1Database, bucketId: string, range: { start: string; end: string | null }, movedTo: string | null) {
+  return shard
+    .prepare(`INSERT INTO range_fences (bucket_id, start_key, end_key, moved_to) VALUES (?, ?, ?, ?)
+      ON CONFLICT (bucket_id, start_key) DO UPDATE SET end_key = excluded.end_key, moved_to = excluded.moved_to`)
+    .bind(bucketId, range.start, range.end, movedTo)
+    .run();
 }
 
 /**
@@ -115,6 +198,9 @@ export async function advanceMove(env: Env, bucketId: string, start: string, now
   const db = database(env.DB);
   const first = (await storedRanges(db, bucketId)).find((r) => r.start === start);
   if (first && stepOf(first, now) === "copying") await fence(db, bucketId, first);
+  // Switched or cancelled: the range's own shard must not fence it (a fence left by a crash, or by
+  // a cancel that lost the race with the switch).
+  else if (first && first.drainShard !== null) await liftFences(shardDb(db, first.shard).$client, bucketId, first);
   for (let done = 0; done < batches; done++) {
     const range = (await storedRanges(db, bucketId)).find((r) => r.start === start);
     if (!range) throw new MoveRefused(`no range of the bucket starts at ${JSON.stringify(start)}`);
@@ -122,7 +208,7 @@ export async function advanceMove(env: Env, bucketId: string, start: string, now
     if (step === "idle" || step === "waiting") return range;
     if (step === "draining") {
       if (!(await drainBatch(env, db, bucketId, range))) {
-        await db.$client.prepare("UPDATE bucket_ranges SET drain_shard = NULL, drain_after = NULL WHERE bucket_id = ? AND start_key = ?").bind(bucketId, start).run();
+        await db.$client.prepare("UPDATE bucket_ranges SET drain_shard = NULL, drain_after = NULL, cancelled = 0 WHERE bucket_id = ? AND start_key = ?").bind(bucketId, start).run();
       }
       continue;
     }
@@ -131,7 +217,10 @@ export async function advanceMove(env: Env, bucketId: string, start: string, now
       await db.$client.prepare("UPDATE bucket_ranges SET copy_after = ? WHERE bucket_id = ? AND start_key = ? AND move_to = ?").bind(last, bucketId, start, range.moveTo).run();
       continue;
     }
-    // Copied: the switch. The old shard is drained once every isolate's cached ranges have expired.
+    // Copied: the switch. S's fence first names T, so that a read on S with a stale range list
+    // reads T from here (T holds the whole range: S refuses its writes). The old shard is drained
+    // once every isolate's cached ranges have expired.
+    await setFence(shardDb(db, range.shard).$client, bucketId, range, range.moveTo);
     await db.$client
       .prepare("UPDATE bucket_ranges SET shard = move_to, move_to = NULL, copy_after = NULL, drain_shard = shard, drain_after = ? WHERE bucket_id = ? AND start_key = ? AND move_to = ?")
       .bind(now + Math.max(DRAIN_SECONDS, Math.ceil(RANGE_CACHE_MS / 1000)), bucketId, start, range.moveTo)
@@ -144,12 +233,23 @@ export async function advanceMove(env: Env, bucketId: string, start: string, now
 /** Step 2: the fence on the source, the target's fences lifted over the range, the target's anchor. */
 async function fence(db: Database, bucketId: string, range: RangeState): Promise<void> {
   const to = range.moveTo!;
-  await shardDb(db, range.shard)
-    .$client.prepare("INSERT INTO range_fences (bucket_id, start_key, end_key) VALUES (?, ?, ?) ON CONFLICT (bucket_id, start_key) DO UPDATE SET end_key = excluded.end_key")
-    .bind(bucketId, range.start, range.end)
-    .run();
-  const target = shardDb(db, to).$client;
-  const { results } = await target.prepare("SELECT start_key AS start, end_key AS end FROM range_fences WHERE bucket_id = ?").bind(bucketId).all<{ start: string; end: string | null }>();
+  await setFence(shardDb(db, range.shard).$client, bucketId, range, null);
+  await liftFences(shardDb(db, to).$client, bucketId, range);
+  if (to !== CONTROL_SHARD) {
+    // The anchor as CreateBucket writes it (store/buckets.ts): the control row, its id as name, counters from 0.
+    await shardDb(db, to)
+      .$client.prepare("INSERT INTO buckets (id, name, project_id, region, type, created_at, modified_at, shard) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+      .bind(bucketId, bucketId, ...(await anchorFields(db, bucketId)))
+      .run();
+  }
+}
+
+/** Removes the part of every fence of the bucket on shard `target` that overlaps the range (what lies outside stays fenced). */
+async function liftFences(target: D1Database, bucketId: string, range: { start: string; end: string | null }): Promise<void> {
+  const { results } = await target
+    .prepare("SELECT start_key AS start, end_key AS end, moved_to AS movedTo FROM range_fences WHERE bucket_id = ?")
+    .bind(bucketId)
+    .all<{ start: string; end: string | null; movedTo: string | null }>();
   const statements: D1PreparedStatement[] = [];
   for (const f of results) {
     const overlaps = (range.end === null || compareKeys(f.start, range.end) < 0) && (f.end === null || compareKeys(f.end, range.start) > 0);
@@ -157,20 +257,15 @@ async function fence(db: Database, bucketId: string, range: RangeState): Promise
     statements.push(target.prepare("DELETE FROM range_fences WHERE bucket_id = ? AND start_key = ?").bind(bucketId, f.start));
     // What of the fence lies outside the range stays fenced.
     if (compareKeys(f.start, range.start) < 0) {
-      statements.push(target.prepare("INSERT INTO range_fences (bucket_id, start_key, end_key) VALUES (?, ?, ?)").bind(bucketId, f.start, range.start));
+      statements.push(target.prepare("INSERT INTO range_fences (bucket_id, start_key, end_key, moved_to) VALUES (?, ?, ?, ?)").bind(bucketId, f.start, range.start, f.movedTo));
     }
     if (range.end !== null && (f.end === null || compareKeys(f.end, range.end) > 0)) {
-      statements.push(target.prepare("INSERT INTO range_fences (bucket_id, start_key, end_key) VALUES (?, ?, ?) ON CONFLICT DO NOTHING").bind(bucketId, range.end, f.end));
+      statements.push(
+        target.prepare("INSERT INTO range_fences (bucket_id, start_key, end_key, moved_to) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING").bind(bucketId, range.end, f.end, f.movedTo),
+      );
     }
   }
   if (statements.length > 0) await target.batch(statements);
-  if (to !== CONTROL_SHARD) {
-    // The anchor as CreateBucket writes it (store/buckets.ts): the control row, its id as name, counters from 0.
-    await target
-      .prepare("INSERT INTO buckets (id, name, project_id, region, type, created_at, modified_at, shard) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
-      .bind(bucketId, bucketId, ...(await anchorFields(db, bucketId)))
-      .run();
-  }
 }
 
 async function anchorFields(db: Database, bucketId: string): Promise<unknown[]> {
@@ -212,8 +307,13 @@ async function copyBatch(env: Env, db: Database, bucketId: string, range: RangeS
   }
 
   const items = JSON.stringify(rows.map((r) => ({ ...r, home: homes.get(String(r.blob_id)) === to ? null : homes.get(String(r.blob_id)) })));
-  const absent = "NOT EXISTS (SELECT 1 FROM objects o WHERE o.bucket_id = json_extract(value, '$.bucket_id') AND o.key = json_extract(value, '$.key'))";
-  const [existing] = await target.batch([
+  // A row is copied where the target has none, and only while the target does not fence the range
+  // (a cancel fences it first: a batch committed after that inserts nothing, and says so).
+  const open = "NOT EXISTS (SELECT 1 FROM range_fences f WHERE f.bucket_id = ?2 AND f.start_key <= ?3 AND (f.end_key IS NULL OR ?3 < f.end_key))";
+  const absent = `${open} AND NOT EXISTS (SELECT 1 FROM objects o WHERE o.bucket_id = json_extract(value, '$.bucket_id') AND o.key = json_extract(value, '$.key'))`;
+  const firstKey = String(rows[0].key);
+  const [fenced, existing] = await target.batch([
+    target.prepare(`SELECT 1 AS fenced WHERE NOT ${open}`).bind(null, bucketId, firstKey),
     target.prepare("SELECT id FROM blobs WHERE id IN (SELECT value FROM json_each(?))").bind(JSON.stringify(pinned)),
     target
       .prepare(`UPDATE buckets SET
@@ -224,23 +324,26 @@ async function copyBatch(env: Env, db: Database, bucketId: string, range: RangeS
             THEN json_extract(value, '$.size') ELSE 0 END), 0) FROM json_each(?1) WHERE ${absent})`,
         ).join(",\n        ")}
         WHERE id = ?2`)
-      .bind(items, bucketId),
+      .bind(items, bucketId, firstKey),
     target
       .prepare(`INSERT INTO blobs (id, bucket_id, size, etag, refcount, created_at, home_shard)
-        SELECT json_extract(value, '$.blob_id'), ?2, MAX(json_extract(value, '$.size')), MAX(json_extract(value, '$.etag')), COUNT(*), ?3, MAX(json_extract(value, '$.home'))
+        SELECT json_extract(value, '$.blob_id'), ?2, MAX(json_extract(value, '$.size')), MAX(json_extract(value, '$.etag')), COUNT(*), ?4, MAX(json_extract(value, '$.home'))
         FROM json_each(?1) WHERE ${absent} GROUP BY json_extract(value, '$.blob_id')
         ON CONFLICT (id) DO UPDATE SET refcount = refcount + excluded.refcount`)
-      .bind(items, bucketId, now),
+      .bind(items, bucketId, firstKey, now),
     target
       .prepare(`INSERT INTO objects (${OBJECT_COLUMNS.join(", ")})
-        SELECT ${OBJECT_COLUMNS.map((c) => `json_extract(value, '$.${c}')`).join(", ")} FROM json_each(?) WHERE true
+        SELECT ${OBJECT_COLUMNS.map((c) => `json_extract(value, '$.${c}')`).join(", ")} FROM json_each(?1) WHERE ${open}
         ON CONFLICT (bucket_id, key) DO NOTHING`)
-      .bind(items),
+      .bind(items, bucketId, firstKey),
   ]);
   // Where the target already had the blob's row, that row holds its own reference: ours goes again.
+  // When the target fences the range (the move was cancelled), nothing was copied: every reference taken goes.
+  const copied = fenced.results.length === 0;
   const released: string[] = [];
-  for (const { id } of existing.results as { id: string }[]) released.push(...(await dropBlobReference(db, homes.get(id)!, id)));
+  for (const id of copied ? (existing.results as { id: string }[]).map((r) => r.id) : pinned) released.push(...(await dropBlobReference(db, homes.get(id)!, id)));
   await release(env, db, released);
+  if (!copied) throw new MoveRefused(`the move of ${named(range)} to ${to} was cancelled`);
   return String(rows[rows.length - 1].key);
 }
 

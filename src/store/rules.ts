@@ -4,11 +4,12 @@ import { forgetBucket, type BucketRow } from "./buckets";
 import type { Database } from "./db";
 
 /**
- * Bucket rules (issue 22, docs/protocol.md §3.6): lifecycle rules, the referer (anti-leech) rule and
- * CORS rules are bucket configuration, kept as JSON columns of the bucket row, so every request reads
- * them with the bucket it already looks up. This module is the only code that parses or writes them;
- * each front (UFile control plane, S3) translates its own wire format to and from these shapes, so a
- * rule written through one protocol reads back through the other.
+ * Bucket rules (issue 22, docs/protocol.md §3.6): lifecycle rules, the referer (anti-leech) rule,
+ * CORS rules and the S3-only settings (default encryption, object ownership) are bucket
+ * configuration, kept as columns of the bucket row, so every request reads them with the bucket it
+ * already looks up. This module is the only code that parses or writes them; each front (UFile
+ * control plane, S3) translates its own wire format to and from these shapes, so a rule written
+ * through one protocol reads back through the other.
  */
 
 /** One lifecycle rule. Days count from the object's last update; 0 = that action is off. */
@@ -28,6 +29,24 @@ export interface LifecycleRule {
   archiveDays: number;
   /** Abort multipart uploads started N days ago (S3 `AbortIncompleteMultipartUpload`; UFile has no field). */
   abortUploadDays: number;
+  // What follows is S3's alone (UFile's actions neither show nor change it); absent in rules written before it.
+  /** Tags an object must all carry (S3 `Filter/Tag`, `Filter/And/Tag`); absent or [] = any tags. */
+  tags?: { Key: string; Value: string }[];
+  /** Only objects of more than this many bytes (S3 `ObjectSizeGreaterThan`). */
+  sizeGreaterThan?: number;
+  /** Only objects of fewer than this many bytes (S3 `ObjectSizeLessThan`). */
+  sizeLessThan?: number;
+  /**
+   * From this UTC midnight (unix seconds) on, delete / move every matching object whatever its age
+   * (S3 `Expiration/Date`, `Transition/Date`); absent or 0 = off. A rule's actions are all days or all dates.
+   */
+  expireDate?: number;
+  iaDate?: number;
+  archiveDate?: number;
+  /** S3 `ExpiredObjectDeleteMarker`: kept and read back; with no versioning there are no delete markers to remove. */
+  expiredObjectDeleteMarker?: boolean;
+  /** How S3 wrote the filter, to read it back so: the legacy top-level `<Prefix>`, or `<Filter><And>`; absent: `<Filter>`. */
+  s3Filter?: "legacy" | "and";
 }
 
 /** The referer rule (UFile SetUFileReferer): which `Referer`s may read anonymously or by presigned URL. */
@@ -52,15 +71,33 @@ export interface CorsRule {
   maxAgeSeconds: number | null;
 }
 
+/**
+ * A bucket's default encryption (S3 PutBucketEncryption). Only SSE-S3 (`AES256`) is kept: R2 encrypts
+ * every object at rest, which is what it promises; the S3 front refuses SSE-KMS before it gets here.
+ */
+export interface DefaultEncryption {
+  algorithm: "AES256";
+  /** S3's `BucketKeyEnabled`, kept to read back as written (it changes nothing for SSE-S3). */
+  bucketKeyEnabled: boolean;
+}
+
+/** S3 object ownership (PutBucketOwnershipControls); who owns an object written to the bucket. */
+export const OBJECT_OWNERSHIPS = ["BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter"] as const;
+export type ObjectOwnership = (typeof OBJECT_OWNERSHIPS)[number];
+
 export interface BucketRules {
   lifecycle: LifecycleRule[];
   /** null = off. */
   referer: RefererRule | null;
   /** [] = no rules: the built-in permissive CORS of each front applies. */
   cors: CorsRule[];
+  /** null = none set. */
+  encryption: DefaultEncryption | null;
+  /** null = none set. */
+  ownership: ObjectOwnership | null;
 }
 
-type RuleColumns = Pick<BucketRow, "lifecycleRules" | "refererRule" | "corsRules">;
+type RuleColumns = Pick<BucketRow, "lifecycleRules" | "refererRule" | "corsRules" | "defaultEncryption" | "objectOwnership">;
 
 /** Parsed rules per bucket row object (rows are cached per isolate, so a row is parsed once). */
 const parsed = new WeakMap<RuleColumns, BucketRules>();
@@ -78,10 +115,13 @@ export function bucketRules(row: RuleColumns): BucketRules {
   let rules = parsed.get(row);
   if (!rules) {
     const referer = parseJson<Partial<RefererRule>>(row.refererRule, {});
+    const encryption = parseJson<Partial<DefaultEncryption>>(row.defaultEncryption, {});
     rules = {
       lifecycle: parseJson<LifecycleRule[]>(row.lifecycleRules, []),
       referer: referer.type === 1 || referer.type === 2 ? (referer as RefererRule) : null,
       cors: parseJson<CorsRule[]>(row.corsRules, []),
+      encryption: encryption.algorithm === "AES256" ? { algorithm: "AES256", bucketKeyEnabled: encryption.bucketKeyEnabled === true } : null,
+      ownership: (OBJECT_OWNERSHIPS as readonly string[]).includes(row.objectOwnership) ? (row.objectOwnership as ObjectOwnership) : null,
     };
     parsed.set(row, rules);
   }
@@ -118,6 +158,24 @@ export async function setCorsRules(db: Database, bucket: BucketRow, rules: CorsR
   await db
     .update(buckets)
     .set({ corsRules: JSON.stringify(rules), modifiedAt: now })
+    .where(eq(buckets.id, bucket.id));
+  forgetBucket(bucket.name);
+}
+
+/** Sets (or, with null, removes) the default encryption. */
+export async function setDefaultEncryption(db: Database, bucket: BucketRow, encryption: DefaultEncryption | null, now: number): Promise<void> {
+  await db
+    .update(buckets)
+    .set({ defaultEncryption: encryption ? JSON.stringify(encryption) : "{}", modifiedAt: now })
+    .where(eq(buckets.id, bucket.id));
+  forgetBucket(bucket.name);
+}
+
+/** Sets (or, with null, removes) the object ownership setting. */
+export async function setObjectOwnership(db: Database, bucket: BucketRow, ownership: ObjectOwnership | null, now: number): Promise<void> {
+  await db
+    .update(buckets)
+    .set({ objectOwnership: ownership ?? "", modifiedAt: now })
     .where(eq(buckets.id, bucket.id));
   forgetBucket(bucket.name);
 }

@@ -76,6 +76,8 @@ async function signOut(): Promise<void> {
 async function openFolder(path: string): Promise<void> {
   await page.goto(`${consoleUrl}#/files/${encodeURIComponent(bucket)}/${encodeURIComponent(path)}`);
   await page.getByRole("table").waitFor();
+  // The table shows its head at once and a loading row until the listing arrives.
+  await seeCount(page.locator("tbody [aria-busy]"), 0);
 }
 
 /** Data-plane requests the page sends, for asserting what did (not) go over the wire. */
@@ -88,7 +90,7 @@ function recordRequests(filter: (r: Request) => boolean): Request[] {
 /** The screen's list once loaded: its empty state (with `text`) when it has no rows, else rows and no empty state. */
 async function expectEmptyStateOrRows(text: string): Promise<void> {
   const empty = page.getByTestId("empty-state");
-  const rows = page.locator("table tbody tr");
+  const rows = page.locator("table tbody tr:not(.state-row)");
   await expect.poll(async () => (await empty.count()) + (await rows.count()), { timeout: 15_000 }).toBeGreaterThan(0);
   if ((await rows.count()) === 0) await seeText(empty, text);
   else expect(await empty.count()).toBe(0);
@@ -130,6 +132,16 @@ describe("web console", () => {
       await seeText(page.getByRole("status"), `Bucket ${name} created.`);
       await page.getByRole("link", { name, exact: true }).waitFor();
     }
+    // A column head sorts the list: by name, then reversed; the list reloads in that order.
+    const nameHead = page.getByRole("columnheader", { name: "Name", exact: true });
+    const order = () => page.locator("table tbody th a").allTextContents();
+    await nameHead.getByRole("button").click();
+    await seeAttribute(nameHead, "aria-sort", "ascending");
+    const ascending = await order();
+    expect(ascending).toEqual([...ascending].sort((a, b) => a.localeCompare(b)));
+    await nameHead.getByRole("button").click();
+    await seeAttribute(nameHead, "aria-sort", "descending");
+    expect(await order()).toEqual([...ascending].reverse());
     await page.getByRole("button", { name: `Delete bucket ${bucket}-tmp` }).click();
     await page.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
     await seeText(page.getByRole("status"), `Bucket ${bucket}-tmp deleted.`);

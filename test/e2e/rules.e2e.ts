@@ -1,7 +1,7 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { control, file, newBucket, putFile, server, PRIVATE_KEY, PUBLIC_KEY } from "../wire/client";
-import { launch, seeText, watchErrors } from "./browser";
+import { launch, seeAttribute, seeText, watchErrors } from "./browser";
 
 /**
  * The console's rule screen (issue 22): lifecycle rules, the referer rule, CORS rules and the
@@ -34,15 +34,27 @@ describe("console: bucket rules", () => {
   it("opens a bucket's rules from the bucket list", async () => {
     await page.getByRole("link", { name: `Rules and daily usage of ${bucket}` }).click();
     await page.getByRole("heading", { name: `Rules of ${bucket}`, level: 1 }).waitFor();
-    await page.getByText("No lifecycle rules.").waitFor();
+    // No rules yet: the table's empty state names the first step.
+    await seeText(page.getByRole("table", { name: "Lifecycle rules" }).getByTestId("empty-state"), "No lifecycle rules.Add one below:");
     // The daily usage table has one row per day.
     const days = page.getByRole("table", { name: "Daily usage, last 14 days" }).locator("tbody tr");
     await days.nth(13).waitFor();
     expect(await days.count()).toBe(14);
-    // Storage by class: STANDARD, IA, archive.
-    for (const name of ["Standard (GB, day average)", "IA (GB, day average)", "Archive (GB, day average)"]) {
+    // Storage by class (STANDARD, IA, archive) and downloads in human sizes, counts as counts.
+    for (const name of ["Standard (day average)", "IA (day average)", "Archive (day average)", "Downloaded"]) {
       await page.getByRole("columnheader", { name }).waitFor();
     }
+    const cells = await days.nth(0).locator("td").allTextContents();
+    expect(cells.slice(0, 3)).toEqual(cells.slice(0, 3).map((c) => c.match(/^\d+(\.\d)? (B|KB|MB|GB|TB)$/)?.[0]));
+    expect(cells[3]).toMatch(/^[\d,]+$/);
+    // A head sorts the table: newest day first on a second click.
+    const dayHead = page.getByRole("table", { name: "Daily usage, last 14 days" }).getByRole("columnheader", { name: "Day (UTC)" });
+    const firstDay = await days.nth(0).locator("th").textContent();
+    await dayHead.getByRole("button").click();
+    await seeAttribute(dayHead, "aria-sort", "ascending");
+    await dayHead.getByRole("button").click();
+    await seeAttribute(dayHead, "aria-sort", "descending");
+    expect(await days.nth(13).locator("th").textContent()).toBe(firstDay);
   });
 
   it("adds, disables and deletes a lifecycle rule; an out-of-range day count is explained", async () => {

@@ -12,7 +12,9 @@
 //   one root account, so tests that need two distinct accounts fail for that reason (docs/s3.md).
 //   Their user id and display name are the project the root key creates buckets in
 //   (DEFAULT_PROJECT_ID, set here), which the S3 front renders as every `<Owner>`.
-// - S3_COMPAT_PYTHON: the Python to run (default /usr/bin/python3).
+// - S3_COMPAT_PYTHON: the Python to run (default /usr/bin/python3). Another interpreter of the same
+//   minor version (a newer boto3/botocore, no awscrt) gets Debian's copies of the test-only packages
+//   it lacks on PYTHONPATH (./python-path.mjs); docs/s3.md §9 says which tests differ between the two.
 // - pytest runs with a per-test time limit (S3_COMPAT_TIMEOUT seconds, default 30).
 // - Prints a table by feature, then fails when a test of ./expected-pass.txt did not pass.
 //   S3_COMPAT_UPDATE=1 rewrites that list from a full run's passes instead.
@@ -25,6 +27,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FEATURES, featureOf } from "./features.mjs";
+import { pythonEnv } from "./python-path.mjs";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const HERE = fileURLToPath(new URL(".", import.meta.url));
@@ -54,13 +57,20 @@ const filtered = pytestArgs.length > 0;
 const timeout = Number(process.env.S3_COMPAT_TIMEOUT ?? 30);
 // Debian's Python by default: the dependencies above are installed for it.
 const python = process.env.S3_COMPAT_PYTHON ?? (existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
-const hasTimeoutPlugin = spawnSync(python, ["-c", "import pytest_timeout"]).status === 0;
-if (!hasTimeoutPlugin) {
+const dir = mkdtempSync(join(tmpdir(), "edgefile-s3-compat-"));
+let pythonEnvironment;
+try {
+  pythonEnvironment = pythonEnv(python, join(dir, "pythonpath"));
+} catch (err) {
+  rmSync(dir, { recursive: true, force: true });
+  console.error(`s3-compat: ${err.message}`);
+  process.exit(2);
+}
+if (spawnSync(python, ["-c", "import pytest_timeout"], { env: pythonEnvironment.env }).status !== 0) {
+  rmSync(dir, { recursive: true, force: true });
   console.error("s3-compat: pytest-timeout is missing (apt-get install python3-pytest-timeout): it bounds each test's time.");
   process.exit(2);
 }
-
-const dir = mkdtempSync(join(tmpdir(), "edgefile-s3-compat-"));
 const persist = join(dir, "state");
 const junit = join(dir, "junit.xml");
 const conf = join(dir, "s3tests.conf");
@@ -107,8 +117,9 @@ try {
   writeFileSync(conf, config(port));
   const args = ["-m", "pytest", SUITE, "-p", "no:cacheprovider", "-q", "--tb=line", `--junitxml=${junit}`, `--timeout=${timeout}`, ...pytestArgs];
   say(`${python} ${args.join(" ")} (in ${checkout})`);
+  say(`client: ${clientVersions(python, pythonEnvironment.env)}${pythonEnvironment.linked.length ? `; Debian's ${pythonEnvironment.linked.join(", ")} linked on PYTHONPATH` : ""}`);
   const started = Date.now();
-  const pytest = spawn(python, args, { cwd: checkout, env: { ...process.env, S3TEST_CONF: conf }, stdio: ["ignore", "pipe", "inherit"] });
+  const pytest = spawn(python, args, { cwd: checkout, env: { ...pythonEnvironment.env, S3TEST_CONF: conf }, stdio: ["ignore", "pipe", "inherit"] });
   const pytestLog = join(dir, "pytest.log");
   const pytestOut = [];
   pytest.stdout.on("data", (d) => {
@@ -132,6 +143,13 @@ try {
   else rmSync(dir, { recursive: true, force: true });
 }
 process.exit(exitCode);
+
+/** "boto3 1.43.11, botocore 1.43.11, awscrt absent": which client the tests drive. */
+function clientVersions(python, env) {
+  const probe = "import importlib.metadata as m\nfor d in ('boto3', 'botocore', 'awscrt'):\n    try: print(d, m.version(d))\n    except m.PackageNotFoundError: print(d, 'absent')";
+  const r = spawnSync(python, ["-c", probe], { env, encoding: "utf8" });
+  return r.status === 0 ? r.stdout.trim().split("\n").join(", ") : "unknown";
+}
 
 function freePort() {
   return new Promise((resolve, reject) => {

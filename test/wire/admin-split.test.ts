@@ -1,7 +1,8 @@
 // The operator's split/move over real HTTP (src/control/admin.ts, cli/commands/admin.mjs): the
-// admin path routes, root-signed per route with Expires; `edgefile admin split` and `admin ranges`;
-// S3 and UFile listings before and after a move; writes to a moving range refused in each
-// protocol's own retryable form.
+// admin path routes, root-signed per route with Expires, each signed call served once;
+// `edgefile admin split`, `admin ranges` and `admin cancel`; one move per bucket at a time; S3 and
+// UFile listings before and after a move; writes to a moving range refused in each protocol's own
+// retryable form.
 import { ListObjectsCommand, ListObjectsV2Command, PutObjectCommand, type ListObjectsV2CommandOutput } from "@aws-sdk/client-s3";
 import { afterAll, describe, expect, it } from "vitest";
 import { controlSignature, newBucket, putFile, request, type ControlValue } from "./client";
@@ -11,13 +12,15 @@ import { s3Client, s3Failure } from "./s3-helpers";
 
 afterAll(removeTempDirs);
 
-/** An admin call signed as cli/lib/admin.mjs signs it (over the parameters plus the route). */
-function admin(method: "GET" | "POST", path: string, params: Record<string, ControlValue> = {}, opts: { route?: string; expires?: number; sign?: boolean } = {}) {
-  const p: Record<string, ControlValue> = { ...params, Expires: opts.expires ?? Math.floor(Date.now() / 1000) + 60, PublicKey: PUBLIC_KEY };
+/** An admin call signed as cli/lib/admin.mjs signs it (over the parameters plus the route, with a fresh Nonce); `send` sends it. */
+function signedAdmin(method: "GET" | "POST", path: string, params: Record<string, ControlValue> = {}, opts: { route?: string; expires?: number; sign?: boolean } = {}) {
+  const p: Record<string, ControlValue> = { ...params, Expires: opts.expires ?? Math.floor(Date.now() / 1000) + 60, Nonce: crypto.randomUUID(), PublicKey: PUBLIC_KEY };
   if (opts.sign !== false) p.Signature = controlSignature({ ...p, Route: opts.route ?? `${method} ${path}` }, PRIVATE_KEY);
   const query = new URLSearchParams(Object.entries(p).map(([k, v]): [string, string] => [k, String(v)]));
-  return request({ method, path: `${path}?${query}`, body: method === "POST" ? "" : undefined });
+  return { send: () => request({ method, path: `${path}?${query}`, body: method === "POST" ? "" : undefined }) };
 }
+
+const admin = (...args: Parameters<typeof signedAdmin>) => signedAdmin(...args).send();
 
 const s3 = s3Client();
 
@@ -111,6 +114,41 @@ describe("admin split over HTTP and the CLI", () => {
     expect(withWrites).toEqual(await allListings(unsplit));
   });
 
+  it("one move per bucket at a time; `admin cancel` before the switch removes the partial copy, and is refused after it", async () => {
+    const bucket = await newBucket();
+    for (const key of KEYS) await putFile(bucket, key, `body ${key}`);
+    const home = (await cliJson(["admin", "ranges", `ufile://${bucket}`])).Ranges[0].Shard as string;
+    const other = home === "DB" ? "INDEX_1" : "DB";
+
+    const started = await admin("POST", `/_admin/buckets/${bucket}/split`, { At: "a/b/", To: other, Batches: 1 });
+    expect(started.json().Range).toMatchObject({ Start: "a/b/", MoveTo: other, State: "copying", CopiedUpTo: "c" });
+    const second = await admin("POST", `/_admin/buckets/${bucket}/split`, { At: "b/", To: other });
+    expect([second.json().RetCode, second.json().Message]).toEqual([15017, expect.stringMatching(/another move of this bucket is unfinished: the move of \["a\/b\/", end\)/)]);
+    const refusedCli = await runCli(["admin", "split", `ufile://${bucket}`, "--at", "b/", "--to", other]);
+    expect(refusedCli.code).not.toBe(0);
+    expect(refusedCli.stderr).toMatch(/another move of this bucket is unfinished/);
+
+    const cancelled = await runCli(["admin", "cancel", `ufile://${bucket}`]);
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    expect(cancelled.stdout).toMatch(/is cancelled; the range stays on/);
+    const ranges = await cliJson(["admin", "ranges", `ufile://${bucket}`]);
+    expect(ranges.Ranges.map((r: { Start: string; Shard: string; State: string }) => [r.Start, r.Shard, r.State])).toEqual([
+      ["", home, "idle"],
+      ["a/b/", home, "idle"],
+    ]);
+    // The range takes writes again, on its own shard, and lists every key once.
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "a/b/9", Body: "yes" }));
+    expect((await v2Pages(bucket, { MaxKeys: 1000 }))[0]).toMatchObject({ keys: [...KEYS, "a/b/9"].sort() });
+    const again = await admin("POST", `/_admin/buckets/${bucket}/moves/cancel`);
+    expect(again.json()).toMatchObject({ RetCode: 0, Range: null });
+
+    // Moved to the end (switched): a cancel is refused, the drain alone is left.
+    const moved = await admin("POST", `/_admin/buckets/${bucket}/split`, { At: "a/b/", To: other });
+    expect(moved.json().Range).toMatchObject({ Shard: other, DrainShard: home, State: "waiting" });
+    const late = await admin("POST", `/_admin/buckets/${bucket}/moves/cancel`);
+    expect([late.json().RetCode, late.json().Message]).toEqual([15017, expect.stringMatching(/can no longer be cancelled/)]);
+  });
+
   it("refuses unsigned calls, a signature made for another route, an expired or far Expires, and token keys", async () => {
     const bucket = await newBucket();
     const path = `/_admin/buckets/${bucket}/ranges`;
@@ -122,6 +160,15 @@ describe("admin split over HTTP and the CLI", () => {
     expect((await admin("POST", `/_admin/buckets/${bucket}/split`, { At: "m", To: "NOPE" })).json().RetCode).toBe(15017);
     expect((await admin("GET", `/_admin/buckets/no-such-${bucket}/ranges`)).status).toBe(404);
     expect((await admin("GET", `/_admin/nothing`)).status).toBe(400);
+    // A signed call is served once: the same request sent again (a replay) is refused, and changes nothing.
+    const split = signedAdmin("POST", `/_admin/buckets/${bucket}/split`, { At: "m", To: "DB", Batches: 0 });
+    expect((await split.send()).json().RetCode).toBe(0);
+    const replayed = await split.send();
+    expect([replayed.status, replayed.json().RetCode]).toEqual([403, -148660]);
+    expect(replayed.json().Message).toMatch(/already served/);
+    const listing = signedAdmin("GET", path);
+    expect((await listing.send()).json().Ranges).toHaveLength(2);
+    expect((await listing.send()).status).toBe(403);
     // On a bucket host, /_admin/ is an object key like any other, never the admin surface.
     const onBucketHost = await request({ path: "/_admin/buckets/x/ranges", host: `${bucket}.localhost` });
     expect(onBucketHost.json().RetCode).not.toBe(0);

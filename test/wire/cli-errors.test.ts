@@ -95,16 +95,16 @@ describe("edgefile errors", () => {
     expect(oneLine(unknown)).toMatch(/RetCode 172/);
   });
 
-  it("a missing bucket or object: exit 5", async () => {
+  it("a missing bucket or object: exit 5, and the next step", async () => {
     const bucket = await newBucket();
     const cases: [string[], RegExp][] = [
-      [["ls", "ufile://no-such-bucket-here/"], /^edgefile: ufile:\/\/no-such-bucket-here\/: no such bucket \(HTTP 404, RetCode -30010\)$/],
+      [["ls", "ufile://no-such-bucket-here/"], /^edgefile: ufile:\/\/no-such-bucket-here\/: no such bucket \(HTTP 404, RetCode -30010\) \(edgefile ls lists your buckets; edgefile mb ufile:\/\/no-such-bucket-here makes one\)$/],
       [["cp", "-", "ufile://no-such-bucket-here/a"], /^edgefile: ufile:\/\/no-such-bucket-here\/a: no such bucket/],
       [["stat", "ufile://no-such-bucket-here/a"], /^edgefile: ufile:\/\/no-such-bucket-here: no such bucket/],
-      [["rb", "ufile://no-such-bucket-here"], /^edgefile: DeleteBucket: .* \(RetCode 15010\)$/],
-      [["stat", `ufile://${bucket}/missing.txt`], /: no such object$/],
-      [["cat", `ufile://${bucket}/missing.txt`], /: no such object \(HTTP 404, RetCode -148654\)$/],
-      [["rm", `ufile://${bucket}/missing.txt`], /: no such object \(HTTP 404, RetCode -148654\)$/],
+      [["rb", "ufile://no-such-bucket-here"], /^edgefile: DeleteBucket: .* \(RetCode 15010\) \(edgefile ls lists your buckets; edgefile mb ufile:\/\/no-such-bucket-here makes one\)$/],
+      [["stat", `ufile://${bucket}/missing.txt`], new RegExp(`: no such object \\(HTTP 404\\) \\(edgefile ls ufile://${bucket}/<folder>/ shows what is there\\)$`)],
+      [["cat", `ufile://${bucket}/missing.txt`], /: no such object \(HTTP 404, RetCode -148654\) \(edgefile ls ufile:\/\/.+\/<folder>\/ shows what is there\)$/],
+      [["rm", `ufile://${bucket}/missing.txt`], /: no such object \(HTTP 404, RetCode -148654\) \(edgefile ls /],
     ];
     for (const [args, message] of cases) {
       const r = await runCli(args, { input: "x" });

@@ -58,8 +58,13 @@ describe("edgefile cp -r, ls, rm -r on 200 files", () => {
 
     // rm -r of "tree" means the folder tree/: a sibling key that merely starts with "tree" stays.
     await putFile(bucket, "treehouse.txt", "not in the folder");
-    const removed = await cliJson(["rm", "-r", "--yes", `ufile://${bucket}/tree`]);
-    expect(removed.deleted).toHaveLength(FILES);
+    // A line per object, then one summary line for the batch.
+    const removed = await runCli(["rm", "-r", "--yes", `ufile://${bucket}/tree`]);
+    expect(removed.code, removed.stderr).toBe(0);
+    const removedLines = removed.stdout.trim().split("\n");
+    expect(removedLines.filter((l) => l.startsWith("delete: "))).toHaveLength(FILES);
+    expect(removedLines).toHaveLength(FILES + 1);
+    expect(removedLines.at(-1)).toMatch(new RegExp(`^${FILES} deleted \\([\\d.]+ KiB found\\)$`));
     expect((await cliJson(["ls", "-r", `ufile://${bucket}/`])).objects.map((o: { key: string }) => o.key)).toEqual(["treehouse.txt"]);
     expect((await file(bucket, `tree/${rel(0)}`, { method: "HEAD" })).status).toBe(404);
   }, 180_000);

@@ -37,7 +37,8 @@ database_name = "edgefile"
 database_id = "3f1b8a52-1c0e-4d2a-9b7e-6a5d4c3b2a10"
 `;
 
-describe("npm run deploy:check", () => {
+// Each check is a child npm process (bounded at 60 s): on a loaded machine one takes over 10 s.
+describe("npm run deploy:check", { timeout: 240_000 }, () => {
   it("refuses the repository's placeholders, one line each with what to do", () => {
     const r = check(readFileSync(join(ROOT, "wrangler.toml"), "utf8").replace('main = "src/index.ts"', `main = "${join(ROOT, "src/index.ts")}"`).replace('directory = "console/dist"', `directory = "${join(ROOT, "console/dist")}"`));
     expect(r.code).toBe(1);
@@ -72,6 +73,11 @@ describe("npm run deploy:check", () => {
 
     const secret = check(FILLED.replace("[vars]", '[vars]\nROOT_PRIVATE_KEY = "abc"'));
     expect(secret.problems).toEqual([expect.stringMatching(/^deploy:check: ROOT_PRIVATE_KEY is a plain \[vars\] value .*npx wrangler secret put ROOT_PRIVATE_KEY/)]);
+  });
+
+  it("refuses a development setting in [vars]", () => {
+    const debugDay = check(FILLED.replace("[vars]", '[vars]\nLIFECYCLE_DEBUG_DAY_SECONDS = "10"'));
+    expect(debugDay.problems).toEqual([expect.stringMatching(/^deploy:check: LIFECYCLE_DEBUG_DAY_SECONDS is a development setting .*remove it from \[vars\]/)]);
   });
 });
 

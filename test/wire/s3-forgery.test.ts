@@ -372,6 +372,8 @@ async function configuredBucket(key: string, sub: string, xml?: string, putStatu
 const configStatus = async (key: string, sub: string) => (await request(signV4({ method: "GET", path: `/${bucketFor(key)}?${sub}` }))).status;
 const LIFECYCLE_XML = "<LifecycleConfiguration><Rule><ID>r</ID><Filter><Prefix>x/</Prefix></Filter><Status>Enabled</Status><Expiration><Days>30</Days></Expiration></Rule></LifecycleConfiguration>";
 const CORS_XML = "<CORSConfiguration><CORSRule><AllowedOrigin>https://a.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>";
+const ENCRYPTION_XML = "<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>";
+const OWNERSHIP_XML = "<OwnershipControls><Rule><ObjectOwnership>BucketOwnerEnforced</ObjectOwnership></Rule></OwnershipControls>";
 
 /** Put, Get and Delete of one configuration sub-resource: root only, never presigned or anonymous. */
 function configRows(sub: string, xml: string, names: [put: string, get: string, del: string]): Row[] {
@@ -429,6 +431,8 @@ ROWS.push(
 ROWS.push(
   ...configRows("lifecycle", LIFECYCLE_XML, ["PutBucketLifecycleConfiguration", "GetBucketLifecycleConfiguration", "DeleteBucketLifecycle"]),
   ...configRows("cors", CORS_XML, ["PutBucketCors", "GetBucketCors", "DeleteBucketCors"]),
+  ...configRows("encryption", ENCRYPTION_XML, ["PutBucketEncryption", "GetBucketEncryption", "DeleteBucketEncryption"]),
+  ...configRows("ownershipControls", OWNERSHIP_XML, ["PutBucketOwnershipControls", "GetBucketOwnershipControls", "DeleteBucketOwnershipControls"]),
 );
 
 /** CreateBucket / DeleteBucket: a bucket name of the case's own. */

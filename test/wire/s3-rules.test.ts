@@ -63,10 +63,13 @@ describe("S3 lifecycle configuration", () => {
     const bucket = await newBucket();
     await putLifecycle(bucket, [{ ID: "keep", Filter: { Prefix: "" }, Status: "Enabled", Expiration: { Days: 30 } }]);
     const cases: [LifecycleRule, string, number][] = [
-      [{ ID: "d", Filter: { Prefix: "" }, Status: "Enabled", Expiration: { Date: new Date("2030-01-01T00:00:00Z") } }, "NotImplemented", 501],
-      [{ ID: "t", Filter: { Tag: { Key: "k", Value: "v" } }, Status: "Enabled", Expiration: { Days: 3 } }, "NotImplemented", 501],
       [{ ID: "n", Filter: { Prefix: "" }, Status: "Enabled", NoncurrentVersionExpiration: { NoncurrentDays: 3 } }, "NotImplemented", 501],
-      [{ ID: "s", Filter: { ObjectSizeGreaterThan: 10 }, Status: "Enabled", Expiration: { Days: 3 } }, "NotImplemented", 501],
+      [{ ID: "d", Filter: { Prefix: "" }, Status: "Enabled", Expiration: { Date: new Date("2030-01-01T12:00:00Z") } }, "InvalidArgument", 400],
+      [{ ID: "m", Filter: { Prefix: "" }, Status: "Enabled", Expiration: { Date: new Date("2030-01-01T00:00:00Z") }, Transitions: [{ Days: 3, StorageClass: "GLACIER" }] }, "InvalidArgument", 400],
+      [{ ID: "0", Filter: { Prefix: "" }, Status: "Enabled", Expiration: { Days: 0 } }, "InvalidArgument", 400],
+      [{ ID: "s", Filter: { And: { ObjectSizeGreaterThan: 10, ObjectSizeLessThan: 10 } }, Status: "Enabled", Expiration: { Days: 3 } }, "InvalidArgument", 400],
+      [{ ID: "a", Filter: { Tag: { Key: "k", Value: "v" } }, Status: "Enabled", AbortIncompleteMultipartUpload: { DaysAfterInitiation: 3 } }, "InvalidArgument", 400],
+      [{ ID: "k", Filter: { And: { Tags: [{ Key: "k", Value: "v" }, { Key: "k", Value: "w" }] } }, Status: "Enabled", Expiration: { Days: 3 } }, "InvalidArgument", 400],
       [{ ID: "c", Filter: { Prefix: "" }, Status: "Enabled", Transitions: [{ Days: 3, StorageClass: "DEEP_ARCHIVE" }] }, "InvalidArgument", 400],
       [{ ID: "o", Filter: { Prefix: "" }, Status: "Enabled", Transitions: [{ Days: 30, StorageClass: "STANDARD_IA" }], Expiration: { Days: 10 } }, "InvalidArgument", 400],
       [{ ID: "z", Filter: { Prefix: "" }, Status: "Enabled", Expiration: { Days: 36501 } }, "InvalidArgument", 400],

@@ -14,7 +14,7 @@ import {
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { beforeAll, describe, expect, it } from "vitest";
 import { file, request } from "./client";
-import { s3BucketName, s3Client, s3Failure, s3Path, signV4 } from "./s3-helpers";
+import { multipartForm, postPolicyFields, s3BucketName, s3Client, s3Failure, s3Path, signV4 } from "./s3-helpers";
 
 /** A customer key as the SDK takes it (32 bytes, which it base64-encodes and hashes itself). */
 const newKey = () => randomBytes(24).toString("base64"); // 32 ASCII characters: 32 bytes
@@ -106,13 +106,16 @@ describe("S3 SSE-C", () => {
     const created = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: "mp", ...sse(keyA) }));
     expect(created.SSECustomerKeyMD5).toBe(md5Of(keyA));
     const UploadId = created.UploadId!;
-    expect(await s3Failure(s3.send(new UploadPartCommand({ Bucket: bucket, Key: "mp", UploadId, PartNumber: 1, Body: part1 })))).toMatchObject({ status: 400 });
-    expect(await s3Failure(s3.send(new UploadPartCommand({ Bucket: bucket, Key: "mp", UploadId, PartNumber: 1, Body: part1, ...sse(keyB) })))).toMatchObject({ status: 403 });
+    // An upload's key missing or another one: 400 InvalidRequest, as AWS answers parts and completions (a read with another key is 403).
+    expect(await s3Failure(s3.send(new UploadPartCommand({ Bucket: bucket, Key: "mp", UploadId, PartNumber: 1, Body: part1 })))).toMatchObject({ name: "InvalidRequest", status: 400 });
+    const otherKey = await s3Failure(s3.send(new UploadPartCommand({ Bucket: bucket, Key: "mp", UploadId, PartNumber: 1, Body: part1, ...sse(keyB) })));
+    expect(otherKey).toMatchObject({ name: "InvalidRequest", status: 400 });
+    expect(otherKey.message).toContain("did not match the ones used originally");
     const p1 = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: "mp", UploadId, PartNumber: 1, Body: part1, ...sse(keyA) }));
     expect(p1.SSECustomerKeyMD5).toBe(md5Of(keyA));
     const p2 = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: "mp", UploadId, PartNumber: 2, Body: part2, ...sse(keyA) }));
     const Parts = [{ ETag: p1.ETag, PartNumber: 1 }, { ETag: p2.ETag, PartNumber: 2 }];
-    expect(await s3Failure(s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: "mp", UploadId, MultipartUpload: { Parts }, ...sse(keyB) })))).toMatchObject({ status: 403 });
+    expect(await s3Failure(s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: "mp", UploadId, MultipartUpload: { Parts }, ...sse(keyB) })))).toMatchObject({ name: "InvalidRequest", status: 400 });
     await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: "mp", UploadId, MultipartUpload: { Parts }, ...sse(keyA) }));
     expect(await s3Failure(s3.send(new GetObjectCommand({ Bucket: bucket, Key: "mp" })))).toMatchObject({ status: 400 });
     const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "mp", ...sse(keyA) }));
@@ -145,5 +148,31 @@ describe("S3 SSE-C", () => {
     const part = await s3.send(new UploadPartCopyCommand({ Bucket: bucket, Key: "mp-copy", UploadId, PartNumber: 1, CopySource: `${bucket}/src`, ...copySse(keyA) }));
     await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: "mp-copy", UploadId, MultipartUpload: { Parts: [{ ETag: part.CopyPartResult!.ETag, PartNumber: 1 }] } }));
     expect(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "mp-copy" }))).Body!.transformToString()).toBe("copy me");
+  });
+
+  it("a POST form's SSE-C fields encrypt the file under that key; a wrong MD5 or SSE-KMS stores nothing", async () => {
+    const post = (fields: Record<string, string>) => {
+      const all = { ...fields, ...postPolicyFields(bucket, [["starts-with", "$key", "form/"], ...Object.keys(fields).filter((k) => k !== "key").map((k) => ["starts-with", `$${k}`, ""])]) };
+      const f = multipartForm({ key: fields.key!, ...all }, "posted secret");
+      return request({ method: "POST", path: `/${bucket}`, headers: { "Content-Type": f.contentType }, body: f.body });
+    };
+    const triple = (key: string) => ({
+      "x-amz-server-side-encryption-customer-algorithm": "AES256",
+      "x-amz-server-side-encryption-customer-key": Buffer.from(key).toString("base64"),
+      "x-amz-server-side-encryption-customer-key-MD5": md5Of(key),
+    });
+    const ok = await post({ key: "form/enc", ...triple(keyA) });
+    expect(ok.status, ok.text()).toBe(204);
+    expect(ok.headers["x-amz-server-side-encryption-customer-key-md5"]).toBe(md5Of(keyA));
+    expect(ok.headers["x-amz-server-side-encryption"]).toBeUndefined();
+    expect(await s3Failure(s3.send(new GetObjectCommand({ Bucket: bucket, Key: "form/enc" })))).toMatchObject({ status: 400 });
+    expect(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "form/enc", ...sse(keyA) }))).Body!.transformToString()).toBe("posted secret");
+
+    const badMd5 = await post({ key: "form/bad", ...triple(keyA), "x-amz-server-side-encryption-customer-key-MD5": md5Of(keyB) });
+    expect(badMd5.status).toBe(400);
+    expect(badMd5.text()).toContain("<Code>InvalidArgument</Code>");
+    const kms = await post({ key: "form/kms", "x-amz-server-side-encryption": "aws:kms" });
+    expect(kms.status).toBe(501);
+    for (const key of ["form/bad", "form/kms"]) expect(await s3Failure(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })))).toMatchObject({ status: 404 });
   });
 });

@@ -2,10 +2,11 @@ import { useEffect, useState } from "preact/hooks";
 import { control } from "../lib/api";
 import { filesPath, useApp } from "../lib/context";
 import { explain } from "../lib/explain";
-import { bytes, dateTime } from "../lib/format";
+import { bytes, count, dateTime } from "../lib/format";
 import { useT } from "../lib/i18n";
 import { fileHostFromDomain, parsePlace } from "../lib/session";
-import { Confirm, EmptyState, ErrorBox, Notice } from "../ui/widgets";
+import { byNumber, byText, DataTable } from "../ui/DataTable";
+import { Confirm, ErrorBox, Notice } from "../ui/widgets";
 
 export interface BucketSet {
   BucketName: string;
@@ -127,64 +128,46 @@ function RootBuckets() {
       </form>
       <ErrorBox message={error} />
       {status && <Notice kind="ok">{status}</Notice>}
-      {list === null ? (
-        <p aria-busy="true">{t("common.loading")}</p>
-      ) : list.length === 0 ? (
-        <EmptyState title={t("buckets.none")} step={t("buckets.firstStep")} />
-      ) : (
-        <div class="table-wrap">
-          <table>
-            <caption class="sr-only">{t("buckets.title")}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t("buckets.name")}</th>
-                <th scope="col">{t("buckets.type")}</th>
-                <th scope="col" class="num">{t("buckets.size")}</th>
-                <th scope="col" class="num">{t("buckets.objects")}</th>
-                <th scope="col" class="hide-narrow">{t("buckets.region")}</th>
-                <th scope="col" class="hide-narrow">{t("buckets.createdAt")}</th>
-                <th scope="col">
-                  <span class="sr-only">{t("common.actions")}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((b) => (
-                <tr>
-                  <th scope="row">
-                    <a href={"#" + filesPath(b.BucketName)}>{b.BucketName}</a>
-                  </th>
-                  <td>
-                    <select
-                      aria-label={t("buckets.typeOf", { name: b.BucketName })}
-                      value={b.Type}
-                      onChange={(e) => {
-                        const next = e.currentTarget.value;
-                        void act(() => control(ctx.session, "UpdateBucket", { BucketName: b.BucketName, Type: next }), t("buckets.typeChanged", { name: b.BucketName, type: t(`buckets.${next}`) }));
-                      }}
-                    >
-                      <option value="private">{t("buckets.private")}</option>
-                      <option value="public">{t("buckets.public")}</option>
-                    </select>
-                  </td>
-                  <td class="num">{bytes(b.StoredBytes ?? 0)}</td>
-                  <td class="num">{b.ObjectCount ?? 0}</td>
-                  <td class="hide-narrow">{b.Region}</td>
-                  <td class="hide-narrow">{dateTime(b.CreateTime, lang)}</td>
-                  <td>
-                    <a href={`#/rules/${encodeURIComponent(b.BucketName)}`} aria-label={t("rules.linkNamed", { name: b.BucketName })}>
-                      {t("rules.link")}
-                    </a>{" "}
-                    <button type="button" class="danger" onClick={() => setDeleting(b)} aria-label={t("buckets.deleteNamed", { name: b.BucketName })}>
-                      {t("common.delete")}
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <DataTable
+        caption={t("buckets.title")}
+        rows={list}
+        empty={{ title: t("buckets.none"), step: t("buckets.firstStep") }}
+        columns={[
+          { id: "name", label: t("buckets.name"), compare: byText((b) => b.BucketName), cell: (b) => <a href={"#" + filesPath(b.BucketName)}>{b.BucketName}</a> },
+          {
+            id: "type",
+            label: t("buckets.type"),
+            compare: byText((b) => b.Type),
+            cell: (b) => (
+              <select
+                aria-label={t("buckets.typeOf", { name: b.BucketName })}
+                value={b.Type}
+                onChange={(e) => {
+                  const next = e.currentTarget.value;
+                  void act(() => control(ctx.session, "UpdateBucket", { BucketName: b.BucketName, Type: next }), t("buckets.typeChanged", { name: b.BucketName, type: t(`buckets.${next}`) }));
+                }}
+              >
+                <option value="private">{t("buckets.private")}</option>
+                <option value="public">{t("buckets.public")}</option>
+              </select>
+            ),
+          },
+          { id: "size", label: t("buckets.size"), cls: "num", compare: byNumber((b) => b.StoredBytes ?? 0), cell: (b) => bytes(b.StoredBytes ?? 0) },
+          { id: "objects", label: t("buckets.objects"), cls: "num", compare: byNumber((b) => b.ObjectCount ?? 0), cell: (b) => count(b.ObjectCount ?? 0, lang) },
+          { id: "region", label: t("buckets.region"), cls: "hide-narrow", cell: (b) => b.Region },
+          { id: "created", label: t("buckets.createdAt"), cls: "hide-narrow", compare: byNumber((b) => b.CreateTime), cell: (b) => dateTime(b.CreateTime, lang) },
+        ]}
+        actions={(b) => (
+          <>
+            <a href={`#/rules/${encodeURIComponent(b.BucketName)}`} aria-label={t("rules.linkNamed", { name: b.BucketName })}>
+              {t("rules.link")}
+            </a>
+            <button type="button" class="danger" onClick={() => setDeleting(b)} aria-label={t("buckets.deleteNamed", { name: b.BucketName })}>
+              {t("common.delete")}
+            </button>
+          </>
+        )}
+      />
       {deleting && (
         <Confirm
           title={t("buckets.deleteTitle", { name: deleting.BucketName })}

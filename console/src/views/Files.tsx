@@ -6,7 +6,8 @@ import { explain, isScopeRefusal } from "../lib/explain";
 import { download } from "../lib/download";
 import { baseName, bytes, count, dateTime, fileType } from "../lib/format";
 import { useT } from "../lib/i18n";
-import { Confirm, EmptyState, ErrorBox, Notice } from "../ui/widgets";
+import { type Column, StateRow, TableHead, useSort } from "../ui/DataTable";
+import { Confirm, ErrorBox, Notice } from "../ui/widgets";
 import { RenameDialog, ShareLinkDialog } from "./FileActions";
 import { ShortcutsDialog, useFileShortcuts } from "./FileShortcuts";
 import { ObjectDetails } from "./ObjectDetails";
@@ -42,22 +43,15 @@ async function droppedFiles(dt: DataTransfer): Promise<{ file: File; path: strin
   return out;
 }
 
-type SortKey = "name" | "type" | "size" | "class" | "modified";
+const byKey = (a: ObjectEntry, b: ObjectEntry) => (a.Key < b.Key ? -1 : a.Key > b.Key ? 1 : 0);
+/** A column order, then by key: equal sizes (or types, classes, times) keep a stable order. */
+const thenByKey =
+  (compare: (a: ObjectEntry, b: ObjectEntry) => number) =>
+  (a: ObjectEntry, b: ObjectEntry): number =>
+    compare(a, b) || byKey(a, b);
 
-function compareBy(by: SortKey, a: ObjectEntry, b: ObjectEntry): number {
-  switch (by) {
-    case "name":
-      return a.Key < b.Key ? -1 : a.Key > b.Key ? 1 : 0;
-    case "type":
-      return fileType(a.MimeType, a.Key).localeCompare(fileType(b.MimeType, b.Key)) || compareBy("name", a, b);
-    case "size":
-      return Number(a.Size) - Number(b.Size) || compareBy("name", a, b);
-    case "class":
-      return a.StorageClass.localeCompare(b.StorageClass) || compareBy("name", a, b);
-    case "modified":
-      return a.LastModified - b.LastModified || compareBy("name", a, b);
-  }
-}
+/** The row a focused control is in (rows carry data-row: folders first, then files). */
+const rowOf = (el: Element) => Number((el.closest("[data-row]") as HTMLElement | null)?.dataset.row ?? -1);
 
 export function Files(props: { bucket: string; prefix: string }) {
   const { t, lang } = useT();
@@ -82,7 +76,6 @@ export function Files(props: { bucket: string; prefix: string }) {
   const [cursor, setCursor] = useState(-1);
   const [dragging, setDragging] = useState(false);
   const [newFolder, setNewFolder] = useState("");
-  const [sort, setSort] = useState<{ by: SortKey; dir: 1 | -1 } | null>(null);
   const fileInput = useRef<HTMLInputElement>(null);
   const folderInput = useRef<HTMLInputElement>(null);
   const filterInput = useRef<HTMLInputElement>(null);
@@ -231,16 +224,24 @@ export function Files(props: { bucket: string; prefix: string }) {
 
   const crumbs = props.prefix.split("/").filter(Boolean);
   // The server lists by key; a column sort orders the page shown (folders stay first).
-  const listed = page?.Contents ?? [];
-  const files = sort ? [...listed].sort((a, b) => sort.dir * compareBy(sort.by, a, b)) : listed;
-  const sortHeader = (by: SortKey, label: string, cls = "") => (
-    <th scope="col" class={cls} aria-sort={sort?.by === by ? (sort.dir === 1 ? "ascending" : "descending") : "none"}>
-      <button type="button" class="sort" onClick={() => setSort({ by, dir: sort?.by === by ? (-sort.dir as 1 | -1) : 1 })}>
-        {label}
-        <span aria-hidden="true">{sort?.by === by ? (sort.dir === 1 ? " ▲" : " ▼") : ""}</span>
-      </button>
-    </th>
-  );
+  const columns: Column<ObjectEntry>[] = [
+    {
+      id: "name",
+      label: t("files.name"),
+      compare: byKey,
+      cell: (f) => (
+        <button type="button" class="link row-open" onClick={() => setDetails(f)} onFocus={(e) => setCursor(rowOf(e.currentTarget))}>
+          {baseName(f.Key)}
+        </button>
+      ),
+    },
+    { id: "type", label: t("files.type"), cls: "hide-narrow", compare: thenByKey((a, b) => fileType(a.MimeType, a.Key).localeCompare(fileType(b.MimeType, b.Key))), cell: (f) => fileType(f.MimeType, f.Key) },
+    { id: "size", label: t("files.size"), cls: "num", compare: thenByKey((a, b) => Number(a.Size) - Number(b.Size)), cell: (f) => bytes(Number(f.Size)) },
+    { id: "class", label: t("files.class"), cls: "hide-narrow", compare: thenByKey((a, b) => a.StorageClass.localeCompare(b.StorageClass)), cell: (f) => t(`class.${f.StorageClass}`) },
+    { id: "modified", label: t("files.modified"), cls: "hide-narrow", compare: thenByKey((a, b) => a.LastModified - b.LastModified), cell: (f) => dateTime(f.LastModified, lang) },
+  ];
+  const { sort, sorted, toggle } = useSort(columns, page?.Contents ?? null);
+  const files = sorted ?? [];
   const folders = page?.CommonPrefixes ?? [];
   const allSelected = files.length > 0 && files.every((f) => selected.has(f.Key));
   const onPage = files.filter((f) => selected.has(f.Key)).length;
@@ -410,31 +411,24 @@ export function Files(props: { bucket: string; prefix: string }) {
         </div>
       )}
 
-      {page && (
+      {(page || !error) && (
         <>
           <div class="table-wrap">
             <table class="file-table">
               <caption class="sr-only">{t("files.tableCaption", { prefix: props.prefix || "/" })}</caption>
-              <thead>
-                <tr>
-                  <th scope="col" class="check-col">
-                    <input type="checkbox" aria-label={t("files.selectAll")} checked={allSelected} disabled={files.length === 0} onChange={() => select(files, !allSelected)} />
-                  </th>
-                  {sortHeader("name", t("files.name"))}
-                  {sortHeader("type", t("files.type"), "hide-narrow")}
-                  {sortHeader("size", t("files.size"), "num")}
-                  {sortHeader("class", t("files.class"), "hide-narrow")}
-                  {sortHeader("modified", t("files.modified"), "hide-narrow")}
-                  <th scope="col">
-                    <span class="sr-only">{t("files.actions")}</span>
-                  </th>
-                </tr>
-              </thead>
+              <TableHead
+                columns={columns}
+                sort={sort}
+                onSort={toggle}
+                actions
+                lead={<input type="checkbox" aria-label={t("files.selectAll")} checked={allSelected} disabled={files.length === 0} onChange={() => select(files, !allSelected)} />}
+              />
               <tbody ref={tableBody}>
-                {props.prefix && markers.length === 1 && !filter && (
+                {!page && <StateRow span={columns.length + 2} />}
+                {page && props.prefix && markers.length === 1 && !filter && (
                   <tr>
                     <td />
-                    <td colSpan={6}>
+                    <td colSpan={columns.length + 1}>
                       <a href={"#" + filesPath(props.bucket, crumbs.slice(0, -1).join("/") + (crumbs.length > 1 ? "/" : ""))}>{t("files.up")}</a>
                     </td>
                   </tr>
@@ -463,15 +457,9 @@ export function Files(props: { bucket: string; prefix: string }) {
                       <td class="check-col">
                         <input type="checkbox" aria-label={t("files.select", { name })} checked={selected.has(f.Key)} onChange={() => select([f], !selected.has(f.Key))} />
                       </td>
-                      <td>
-                        <button type="button" class="link row-open" onClick={() => setDetails(f)} onFocus={() => setCursor(i)}>
-                          {name}
-                        </button>
-                      </td>
-                      <td class="hide-narrow">{fileType(f.MimeType, f.Key)}</td>
-                      <td class="num">{bytes(Number(f.Size))}</td>
-                      <td class="hide-narrow">{t(`class.${f.StorageClass}`)}</td>
-                      <td class="hide-narrow">{dateTime(f.LastModified, lang)}</td>
+                      {columns.map((c) => (
+                        <td class={c.cls}>{c.cell(f)}</td>
+                      ))}
                       <td>
                         <div class="row-actions">
                           <button type="button" aria-label={t("files.downloadOne", { name })} onClick={() => void download(client, f.Key).catch((e) => setError(explain(t, e)))}>
@@ -491,26 +479,21 @@ export function Files(props: { bucket: string; prefix: string }) {
                     </tr>
                   );
                 })}
-                {folders.length === 0 && files.length === 0 && (
-                  <tr>
-                    <td />
-                    <td colSpan={6}>
-                      <EmptyState title={t("files.empty")} step={t("files.firstStep")} />
-                    </td>
-                  </tr>
-                )}
+                {page && folders.length === 0 && files.length === 0 && <StateRow span={columns.length + 2} empty={{ title: t("files.empty"), step: t("files.firstStep") }} />}
               </tbody>
             </table>
           </div>
-          <nav class="pager" aria-label={t("files.pages")}>
-            <button type="button" disabled={markers.length === 1} onClick={previousPage}>
-              {t("files.previous")}
-            </button>
-            <span aria-live="polite">{t("files.pageN", { n: markers.length })}</span>
-            <button type="button" disabled={!page.IsTruncated} onClick={nextPage}>
-              {t("files.next")}
-            </button>
-          </nav>
+          {page && (
+            <nav class="pager" aria-label={t("files.pages")}>
+              <button type="button" disabled={markers.length === 1} onClick={previousPage}>
+                {t("files.previous")}
+              </button>
+              <span aria-live="polite">{t("files.pageN", { n: markers.length })}</span>
+              <button type="button" disabled={!page.IsTruncated} onClick={nextPage}>
+                {t("files.next")}
+              </button>
+            </nav>
+          )}
           <p class="hint hide-narrow">{t("keys.hint")}</p>
         </>
       )}

@@ -3,6 +3,8 @@ import { control } from "../lib/api";
 import { useApp } from "../lib/context";
 import { explain } from "../lib/explain";
 import { useT } from "../lib/i18n";
+import { bytes, count, day, GB } from "../lib/format";
+import { byNumber, byText, DataTable } from "../ui/DataTable";
 import { ErrorBox, Notice } from "../ui/widgets";
 
 /**
@@ -31,7 +33,7 @@ interface RefererSet {
 
 interface DailyItem {
   Date: number;
-  /** GB·day by class: STANDARD, IA, ARCHIVE/COLD. */
+  /** GB stored that day (day average) by class: STANDARD, IA, ARCHIVE/COLD. */
   Storage: number;
   IaStorage: number;
   AcStorage: number;
@@ -45,7 +47,7 @@ const DAYS = 14;
 const DAY = 86_400;
 
 export function Rules(props: { bucket: string }) {
-  const { t } = useT();
+  const { t, lang } = useT();
   const ctx = useApp();
   const bucket = props.bucket;
   const [rules, setRules] = useState<LifeCycleItem[] | null>(null);
@@ -159,54 +161,37 @@ export function Rules(props: { bucket: string }) {
       <div class="card" aria-labelledby="lifecycle-title">
         <h2 id="lifecycle-title">{t("rules.lifecycle")}</h2>
         <p class="hint">{t("rules.lifecycleHint")}</p>
-        {rules === null ? (
-          <p aria-busy="true">{t("common.loading")}</p>
-        ) : rules.length === 0 ? (
-          <p>{t("rules.lifecycleNone")}</p>
-        ) : (
-          <div class="table-wrap">
-            <table>
-              <caption class="sr-only">{t("rules.lifecycle")}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{t("rules.prefix")}</th>
-                  <th scope="col">{t("rules.status")}</th>
-                  <th scope="col" class="num">{t("rules.iaDays")}</th>
-                  <th scope="col" class="num">{t("rules.archiveDays")}</th>
-                  <th scope="col" class="num">{t("rules.deleteDays")}</th>
-                  <th scope="col">
-                    <span class="sr-only">{t("common.actions")}</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {rules.map((r) => (
-                  <tr>
-                    <th scope="row">{r.Prefix}</th>
-                    <td>
-                      <button type="button" onClick={() => void toggle(r)} aria-label={t("rules.toggle", { prefix: r.Prefix })}>
-                        {r.Status === "Enabled" ? t("rules.enabled") : t("rules.disabled")}
-                      </button>
-                    </td>
-                    <td class="num">{r.IADays || "-"}</td>
-                    <td class="num">{r.ArchivalDays || "-"}</td>
-                    <td class="num">{r.Days || "-"}</td>
-                    <td>
-                      <button
-                        type="button"
-                        class="danger"
-                        aria-label={t("rules.deleteRule", { prefix: r.Prefix })}
-                        onClick={() => void act(() => control(ctx.session, "DeleteUFileLifeCycle", { BucketName: bucket, LifeCycleId: r.LifeCycleId }), t("rules.lifecycleDeleted", { prefix: r.Prefix }))}
-                      >
-                        {t("common.delete")}
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <DataTable
+          caption={t("rules.lifecycle")}
+          rows={rules}
+          empty={{ title: t("rules.lifecycleNone"), step: t("rules.lifecycleFirstStep") }}
+          columns={[
+            { id: "prefix", label: t("rules.prefix"), compare: byText((r) => r.Prefix), cell: (r) => r.Prefix },
+            {
+              id: "status",
+              label: t("rules.status"),
+              compare: byText((r) => r.Status),
+              cell: (r) => (
+                <button type="button" onClick={() => void toggle(r)} aria-label={t("rules.toggle", { prefix: r.Prefix })}>
+                  {r.Status === "Enabled" ? t("rules.enabled") : t("rules.disabled")}
+                </button>
+              ),
+            },
+            { id: "ia", label: t("rules.iaDays"), cls: "num", compare: byNumber((r) => r.IADays), cell: (r) => r.IADays || "—" },
+            { id: "archive", label: t("rules.archiveDays"), cls: "num", compare: byNumber((r) => r.ArchivalDays), cell: (r) => r.ArchivalDays || "—" },
+            { id: "delete", label: t("rules.deleteDays"), cls: "num", compare: byNumber((r) => r.Days), cell: (r) => r.Days || "—" },
+          ]}
+          actions={(r) => (
+            <button
+              type="button"
+              class="danger"
+              aria-label={t("rules.deleteRule", { prefix: r.Prefix })}
+              onClick={() => void act(() => control(ctx.session, "DeleteUFileLifeCycle", { BucketName: bucket, LifeCycleId: r.LifeCycleId }), t("rules.lifecycleDeleted", { prefix: r.Prefix }))}
+            >
+              {t("common.delete")}
+            </button>
+          )}
+        />
         <form class="inline-form" onSubmit={addRule} aria-label={t("rules.addRule")}>
           <div class="field">
             <label for="lc-prefix">{t("rules.prefix")}</label>
@@ -273,41 +258,21 @@ export function Rules(props: { bucket: string }) {
 
       <div class="card" aria-labelledby="daily-title">
         <h2 id="daily-title">{t("rules.daily", { n: DAYS })}</h2>
-        {daily === null ? (
-          <p aria-busy="true">{t("common.loading")}</p>
-        ) : (
-          <div class="table-wrap">
-            <table>
-              <caption class="sr-only">{t("rules.daily", { n: DAYS })}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{t("usage.day")}</th>
-                  <th scope="col" class="num">{t("rules.storageGb")}</th>
-                  <th scope="col" class="num">{t("rules.iaGb")}</th>
-                  <th scope="col" class="num">{t("rules.archiveGb")}</th>
-                  <th scope="col" class="num">{t("usage.requests")}</th>
-                  <th scope="col" class="num">{t("rules.flowGb")}</th>
-                  <th scope="col" class="num">{t("rules.expired")}</th>
-                  <th scope="col" class="num">{t("rules.moved")}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {daily.map((d) => (
-                  <tr>
-                    <th scope="row">{new Date(d.Date * 1000).toISOString().slice(0, 10)}</th>
-                    <td class="num">{d.Storage.toFixed(6)}</td>
-                    <td class="num">{d.IaStorage.toFixed(6)}</td>
-                    <td class="num">{d.AcStorage.toFixed(6)}</td>
-                    <td class="num">{Math.round(d.ApiTimes * 10_000)}</td>
-                    <td class="num">{d.Flow.toFixed(6)}</td>
-                    <td class="num">{d.LifecycleDeletes ?? 0}</td>
-                    <td class="num">{d.LifecycleTransitions ?? 0}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <DataTable
+          caption={t("rules.daily", { n: DAYS })}
+          rows={daily}
+          empty={{ title: t("rules.dailyNone"), step: t("rules.dailyFirstStep") }}
+          columns={[
+            { id: "day", label: t("usage.day"), compare: byNumber((d) => d.Date), cell: (d) => day(d.Date, lang) },
+            { id: "standard", label: t("rules.storageDay"), cls: "num", compare: byNumber((d) => d.Storage), cell: (d) => bytes(d.Storage * GB) },
+            { id: "ia", label: t("rules.iaDay"), cls: "num", compare: byNumber((d) => d.IaStorage), cell: (d) => bytes(d.IaStorage * GB) },
+            { id: "archive", label: t("rules.archiveDay"), cls: "num", compare: byNumber((d) => d.AcStorage), cell: (d) => bytes(d.AcStorage * GB) },
+            { id: "requests", label: t("usage.requests"), cls: "num", compare: byNumber((d) => d.ApiTimes), cell: (d) => count(d.ApiTimes * 10_000, lang) },
+            { id: "flow", label: t("rules.flow"), cls: "num", compare: byNumber((d) => d.Flow), cell: (d) => bytes(d.Flow * GB) },
+            { id: "expired", label: t("rules.expired"), cls: "num", compare: byNumber((d) => d.LifecycleDeletes ?? 0), cell: (d) => count(d.LifecycleDeletes ?? 0, lang) },
+            { id: "moved", label: t("rules.moved"), cls: "num", compare: byNumber((d) => d.LifecycleTransitions ?? 0), cell: (d) => count(d.LifecycleTransitions ?? 0, lang) },
+          ]}
+        />
       </div>
     </section>
   );

@@ -4,7 +4,8 @@ import { useApp } from "../lib/context";
 import { explain } from "../lib/explain";
 import { parseStamp, stamp } from "../lib/format";
 import { useT } from "../lib/i18n";
-import { Confirm, CopyButton, Dialog, EmptyState, ErrorBox, Notice } from "../ui/widgets";
+import { byNumber, byText, DataTable } from "../ui/DataTable";
+import { Confirm, CopyButton, Dialog, ErrorBox, Notice } from "../ui/widgets";
 import { allBuckets, type BucketSet } from "./Buckets";
 
 interface TokenSet {
@@ -34,6 +35,8 @@ interface Scope {
   white: string;
   black: string;
 }
+
+const expired = (tk: TokenSet) => tk.ExpireTime * 1000 < Date.now();
 
 const lines = (s: string) => s.split(/[\n,]+/).map((x) => x.trim()).filter(Boolean);
 
@@ -243,54 +246,48 @@ export function Tokens() {
           }
         />
       </section>
-      {tokens === null ? (
-        <p aria-busy="true">{t("common.loading")}</p>
-      ) : tokens.length === 0 ? (
-        <EmptyState title={t("tokens.none")} step={t("tokens.firstStep")} />
-      ) : (
-        <div class="table-wrap">
-          <table>
-            <caption class="sr-only">{t("tokens.title")}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t("tokens.name")}</th>
-                <th scope="col">{t("tokens.ops")}</th>
-                <th scope="col" class="hide-narrow">{t("tokens.buckets")}</th>
-                <th scope="col" class="hide-narrow">{t("tokens.prefixes")}</th>
-                <th scope="col">{t("tokens.expires")}</th>
-                <th scope="col">
-                  <span class="sr-only">{t("common.actions")}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {tokens.map((tk) => (
-                <tr>
-                  <th scope="row">
-                    {tk.TokenName}
-                    <div class="mono hint">{tk.PublicKey}</div>
-                  </th>
-                  <td>{tk.AllowedOps.map((o) => t(`op.${o}`)).join(", ")}</td>
-                  <td class="hide-narrow">{tk.AllowedBuckets.join(", ")}</td>
-                  <td class="hide-narrow">{tk.AllowedPrefixes.join(", ")}</td>
-                  <td class={tk.ExpireTime * 1000 < Date.now() ? "expired" : ""}>
-                    {stamp(tk.ExpireTime)}
-                    {tk.ExpireTime * 1000 < Date.now() ? ` (${t("tokens.expired")})` : ""}
-                  </td>
-                  <td class="row-actions">
-                    <button type="button" onClick={() => setEditing(tk)} aria-label={t("tokens.editNamed", { name: tk.TokenName })}>
-                      {t("common.edit")}
-                    </button>
-                    <button type="button" class="danger" onClick={() => setDeleting(tk)} aria-label={t("tokens.deleteNamed", { name: tk.TokenName })}>
-                      {t("common.delete")}
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <DataTable
+        caption={t("tokens.title")}
+        rows={tokens}
+        empty={{ title: t("tokens.none"), step: t("tokens.firstStep") }}
+        columns={[
+          {
+            id: "name",
+            label: t("tokens.name"),
+            compare: byText((tk) => tk.TokenName),
+            cell: (tk) => (
+              <>
+                {tk.TokenName}
+                <div class="mono hint">{tk.PublicKey}</div>
+              </>
+            ),
+          },
+          { id: "ops", label: t("tokens.ops"), cell: (tk) => tk.AllowedOps.map((o) => t(`op.${o}`)).join(", ") },
+          { id: "buckets", label: t("tokens.buckets"), cls: "hide-narrow", cell: (tk) => tk.AllowedBuckets.join(", ") },
+          { id: "prefixes", label: t("tokens.prefixes"), cls: "hide-narrow", cell: (tk) => tk.AllowedPrefixes.join(", ") },
+          {
+            id: "expires",
+            label: t("tokens.expires"),
+            compare: byNumber((tk) => tk.ExpireTime),
+            cell: (tk) => (
+              <span class={expired(tk) ? "expired" : ""}>
+                {stamp(tk.ExpireTime)}
+                {expired(tk) ? ` (${t("tokens.expired")})` : ""}
+              </span>
+            ),
+          },
+        ]}
+        actions={(tk) => (
+          <>
+            <button type="button" onClick={() => setEditing(tk)} aria-label={t("tokens.editNamed", { name: tk.TokenName })}>
+              {t("common.edit")}
+            </button>
+            <button type="button" class="danger" onClick={() => setDeleting(tk)} aria-label={t("tokens.deleteNamed", { name: tk.TokenName })}>
+              {t("common.delete")}
+            </button>
+          </>
+        )}
+      />
       {created && (
         <Dialog title={t("tokens.createdTitle")} onClose={() => setCreated(null)}>
           <div class="dialog-body">

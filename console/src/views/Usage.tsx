@@ -5,6 +5,7 @@ import { explain } from "../lib/explain";
 import { bytes, count, day, GB } from "../lib/format";
 import { useT } from "../lib/i18n";
 import { DailyChart } from "../ui/Chart";
+import { byNumber, byText, DataTable } from "../ui/DataTable";
 import { ErrorBox, Notice } from "../ui/widgets";
 import { allBuckets, type BucketSet } from "./Buckets";
 
@@ -116,28 +117,16 @@ export function Usage() {
                 <DailyChart label={t(label)} kind={kind} color={color} times={report.map((d) => d.Time)} values={report.map((d) => d[field] * scale)} formatDay={(s) => day(s, lang)} />
                 <details>
                   <summary>{t("usage.table")}</summary>
-                  <table>
-                    <thead>
-                      <tr>
-                        <th scope="col">{t("usage.day")}</th>
-                        <th scope="col" class="num">
-                          {t(label)}
-                        </th>
-                        <th scope="col" class="num">
-                          {t("usage.apiUnit", { unit: t(unit) })}
-                        </th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {report.map((d) => (
-                        <tr>
-                          <td>{day(d.Time, lang)}</td>
-                          <td class="num">{human(d[field])}</td>
-                          <td class="num api">{d[field]}</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
+                  <DataTable
+                    caption={t(label)}
+                    rows={report}
+                    empty={{ title: t("usage.none"), step: t("usage.firstStep") }}
+                    columns={[
+                      { id: "day", label: t("usage.day"), compare: byNumber((d) => d.Time), cell: (d) => day(d.Time, lang) },
+                      { id: "value", label: t(label), cls: "num", compare: byNumber((d) => d[field]), cell: (d) => human(d[field]) },
+                      { id: "api", label: t("usage.apiUnit", { unit: t(unit) }), cls: "num api", cell: (d) => d[field] },
+                    ]}
+                  />
                 </details>
               </figure>
             );
@@ -195,26 +184,16 @@ export function Usage() {
 
       <section class="card" aria-labelledby="per-bucket-title">
         <h2 id="per-bucket-title">{t("usage.perBucket")}</h2>
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t("buckets.name")}</th>
-                <th scope="col" class="num">{t("buckets.size")}</th>
-                <th scope="col" class="num">{t("buckets.objects")}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {buckets?.map((b) => (
-                <tr>
-                  <th scope="row">{b.BucketName}</th>
-                  <td class="num">{bytes(b.StoredBytes ?? 0)}</td>
-                  <td class="num">{b.ObjectCount ?? 0}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          caption={t("usage.perBucket")}
+          rows={buckets}
+          empty={{ title: t("buckets.none"), step: t("usage.perBucketFirstStep") }}
+          columns={[
+            { id: "name", label: t("buckets.name"), compare: byText((b) => b.BucketName), cell: (b) => b.BucketName },
+            { id: "size", label: t("buckets.size"), cls: "num", compare: byNumber((b) => b.StoredBytes ?? 0), cell: (b) => bytes(b.StoredBytes ?? 0) },
+            { id: "objects", label: t("buckets.objects"), cls: "num", compare: byNumber((b) => b.ObjectCount ?? 0), cell: (b) => count(b.ObjectCount ?? 0, lang) },
+          ]}
+        />
       </section>
     </section>
   );
