@@ -124,6 +124,9 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
       if (!bucket) throw new ApiError("BucketNotExist", "The specified bucket does not exist");
       c.bucket = bucket;
       meteredBucket = bucket;
+      // `x-amz-expected-bucket-owner`: the account (here the project) the client expects to own the bucket.
+      const expectedOwner = request.headers.get("x-amz-expected-bucket-owner");
+      if (expectedOwner !== null && expectedOwner !== bucket.projectId) throw new ApiError("AccessDenied", "Access Denied: the bucket is not owned by the expected bucket owner");
     }
     await checkS3Access(c, op, auth);
     const response = await op.run(c);

@@ -16,7 +16,8 @@ import { requestedS3Meta } from "./object-headers";
 import { requestedObjectAcl } from "./acl";
 import { signV2 } from "./sigv2";
 import { ALGORITHM, checkFreshness, hmac, signingKey } from "./sigv4";
-import { xmlResponse } from "./xml";
+import { xmlResponse, type XmlNode } from "./xml";
+import { formTagging } from "./tagging";
 import { checksumFromHeaders, verifyingStream, type ExpectedChecksum } from "./checksums";
 import { customerKeyHeaders, customerKeyOf, SSEC_HEADERS, type CustomerKey } from "../core/sse-c";
 import { formatStoredChecksum } from "./stored-checksums";
@@ -199,7 +200,15 @@ function checkForm(c: S3Context, fields: Map<string, string>, key: string, file:
     assertValidKey(key);
     assertNotOwing(servedBucket(c));
     const ssec = await formCustomerKey(fields);
-    return { principal, range, redirect: redirectTarget(fields.get("success_action_redirect") ?? ""), checksum: formChecksum(fields), ssec };
+    const tagging = fields.get("tagging");
+    return {
+      principal,
+      range,
+      redirect: redirectTarget(fields.get("success_action_redirect") ?? ""),
+      checksum: formChecksum(fields),
+      ssec,
+      tags: tagging === undefined ? undefined : formTagging(tagging),
+    };
   });
 }
 
@@ -211,9 +220,9 @@ export async function postObject(c: S3Context): Promise<Response> {
   const field = (name: string) => fields.get(name) ?? "";
   const filename = form.file.filename ?? "";
   const key = field("key").replace(/\$\{filename\}/g, filename);
-  const { principal, range, redirect, checksum, ssec } = await checkForm(c, fields, key, form.file);
+  const { principal, range, redirect, checksum, ssec, tags } = await checkForm(c, fields, key, form.file);
 
-  const meta = { ...requestedS3Meta(formHeaders(fields)), acl: requestedObjectAcl(new Headers(field("acl") ? { "x-amz-acl": field("acl") } : {}), servedBucket(c)) };
+  const meta = { ...requestedS3Meta(formHeaders(fields)), acl: requestedObjectAcl(new Headers(field("acl") ? { "x-amz-acl": field("acl") } : {}), servedBucket(c)), tags };
   if (!fields.has("content-type") && form.file.contentType) meta.mime = storedHeader("Content-Type", form.file.contentType);
   const hasher = new UFileHasher();
   const blobId = newBlobId();
@@ -245,7 +254,9 @@ export async function postObject(c: S3Context): Promise<Response> {
   }
   const status = field("success_action_status");
   if (status === "201") {
-    return xmlResponse(["PostResponse", ["Location", new URL(`/${bucket.name}/${key}`, c.url).toString()], ["Bucket", bucket.name], ["Key", key], ["ETag", etag]], 201, headers);
+    // S3's PostResponse is in no namespace (unlike its other answers).
+    const result: XmlNode = ["PostResponse", ["Location", new URL(`/${bucket.name}/${key}`, c.url).toString()], ["Bucket", bucket.name], ["Key", key], ["ETag", etag]];
+    return xmlResponse(result, 201, headers, false);
   }
   return new Response(null, { status: status === "200" ? 200 : 204, headers });
 }

@@ -2,7 +2,7 @@ import { ApiError } from "../errors";
 import { NO_TAGS, updateObject } from "../store/objects";
 import { TAG_LIMITS, type Tag } from "../core/tags";
 import { addressedObject, servedBucket, type S3Context } from "./context";
-import { childrenNamed, childText, malformedXml, readXmlDocument, xmlResponse, type XmlElement } from "./xml";
+import { childrenNamed, childText, malformedXml, parseXmlDocument, readXmlDocument, xmlResponse, type XmlElement } from "./xml";
 
 /**
  * S3 object tagging over the tags the UFile plane keeps in each object's index row (one set,
@@ -60,6 +60,9 @@ function tagsOf(el: XmlElement): Tag[] {
     return { Key, Value: childText(t, "Value") ?? "" };
   });
 }
+
+/** A POST form's `tagging` field: a `<Tagging>` document (the form field is bounded by core/form.ts), checked as PutObjectTagging's. */
+export const formTagging = (text: string): string => JSON.stringify(checkTagSet(tagsOf(parseXmlDocument(text, "Tagging"))));
 
 /** A `<Tagging><TagSet><Tag><Key/><Value/></Tag>…</TagSet></Tagging>` body, checked by `check`. */
 export async function readTaggingBody(c: S3Context, check: (tags: Tag[]) => Tag[] = checkTagSet): Promise<Tag[]> {

@@ -57,10 +57,10 @@ export function xmlDocument(root: XmlNode, namespace = true): string {
   return out.join("");
 }
 
-export function xmlResponse(root: XmlNode, status = 200, headers?: HeadersInit): Response {
+export function xmlResponse(root: XmlNode, status = 200, headers?: HeadersInit, namespace = true): Response {
   const h = new Headers(headers);
   h.set("Content-Type", "application/xml");
-  const bytes = new TextEncoder().encode(xmlDocument(root));
+  const bytes = new TextEncoder().encode(xmlDocument(root, namespace));
   h.set("Content-Length", String(bytes.byteLength));
   return new Response(bytes, { status, headers: h });
 }
@@ -197,7 +197,11 @@ export async function readOptionalXmlDocument(
   if (raw === null) throw malformedXml(`the ${rootName} body is larger than ${maxBytes} bytes`);
   await verify?.(raw);
   const text = new TextDecoder().decode(raw);
-  if (text.trim() === "") return null;
+  return text.trim() === "" ? null : parseXmlDocument(text, rootName);
+}
+
+/** A document already in memory (bounded by the caller) whose root must be `rootName`; MalformedXML otherwise. */
+export function parseXmlDocument(text: string, rootName: string): XmlElement {
   let root: XmlElement;
   try {
     root = parseXml(text);

@@ -110,6 +110,19 @@ describe("S3 conformance fixes (ceph/s3-tests)", () => {
     expect(await s3Failure(s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, Tagging: "a=1&a=2" })))).toMatchObject({ name: "InvalidTag", status: 400 });
   });
 
+  it("x-amz-expected-bucket-owner: the bucket's project serves; another one is 403 AccessDenied, signed or anonymous, and nothing is written", async () => {
+    const open = s3BucketName("owner");
+    await s3.send(new CreateBucketCommand({ Bucket: open, ACL: "public-read-write" }));
+    const owner = (await s3.send(new GetBucketAclCommand({ Bucket: open }))).Owner!.ID!;
+    await s3.send(new PutObjectCommand({ Bucket: open, Key: "mine", Body: "x", ExpectedBucketOwner: owner }));
+    expect(await s3Failure(s3.send(new PutObjectCommand({ Bucket: open, Key: "theirs", Body: "x", ExpectedBucketOwner: `${owner}foo` })))).toMatchObject({ name: "AccessDenied", status: 403 });
+    const anonymous = await request({ method: "PUT", path: `/${open}/anon`, body: "coffee", headers: { "x-amz-expected-bucket-owner": `${owner}foo` } });
+    expect(anonymous.status).toBe(403);
+    expect(anonymous.text()).toContain("<Code>AccessDenied</Code>");
+    expect((await request({ method: "PUT", path: `/${open}/anon`, body: "coffee" })).status).toBe(200);
+    expect(await s3Failure(s3.send(new HeadObjectCommand({ Bucket: open, Key: "theirs" })))).toMatchObject({ status: 404 });
+  });
+
   it("canned ACLs: an object made public-read is readable anonymously; buckets switch type", async () => {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "pub", Body: "open", ACL: "public-read" }));
     expect((await request({ path: `/${bucket}/pub` })).status).toBe(200);

@@ -1,5 +1,5 @@
 import { createHash, createHmac } from "node:crypto";
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PRIVATE_KEY, PUBLIC_KEY, request } from "./client";
 import { multipartForm, postPolicyFields, s3BucketName, s3Client } from "./s3-helpers";
@@ -89,6 +89,41 @@ describe("S3 POST policy uploads and CORS", () => {
     expect(unsigned.text()).toContain("<Code>InvalidArgument</Code>");
     expect(await s3Failure404(`/${bucket}/v2/b.txt`)).toBe(true);
     expect(await s3Failure404(`/${bucket}/v2/c.txt`)).toBe(true);
+  });
+
+  it("success_action_status 200/201/204 answer S3's bodies; success_action_redirect names bucket, key and ETag; the tagging field tags the object", async () => {
+    const conditions = [["starts-with", "$key", "done/"], ["starts-with", "$success_action_status", ""], ["starts-with", "$success_action_redirect", ""], ["starts-with", "$tagging", ""]];
+    const base = policyFields(bucket, conditions);
+    const created = await post({ key: "done/201.txt", success_action_status: "201", ...base }, "x");
+    expect(created.status).toBe(201);
+    expect(created.headers["content-type"]).toBe("application/xml");
+    // S3's PostResponse is in no namespace: a client reading <Key> without one finds it.
+    expect(created.text()).toMatch(/<PostResponse><Location>http:\/\/[^<]+\/done\/201\.txt<\/Location><Bucket>[^<]+<\/Bucket><Key>done\/201\.txt<\/Key><ETag>&quot;[0-9a-f]{32}&quot;<\/ETag><\/PostResponse>$/);
+    for (const [status, want] of [["200", 200], ["204", 204], ["", 204], ["302", 204]] as const) {
+      const res = await post({ key: `done/${status || "none"}.txt`, ...(status ? { success_action_status: status } : {}), ...base }, "x");
+      expect(res.status, status).toBe(want);
+      expect(res.text(), status).toBe("");
+      expect(res.headers.etag, status).toMatch(/^"[0-9a-f]{32}"$/);
+    }
+    const redirect = "https://app.example/done?from=form";
+    const moved = await post({ key: "done/r.txt", success_action_redirect: redirect, ...base }, "redirected");
+    expect(moved.status).toBe(303);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: "done/r.txt" }));
+    const to = new URL(moved.headers.location!);
+    expect(`${to.origin}${to.pathname}`).toBe("https://app.example/done");
+    expect(Object.fromEntries(to.searchParams)).toEqual({ from: "form", bucket, key: "done/r.txt", etag: head.ETag });
+
+    const tagging = "<Tagging><TagSet><Tag><Key>1</Key><Value>one</Value></Tag><Tag><Key>0</Key><Value></Value></Tag></TagSet></Tagging>";
+    expect((await post({ key: "done/tagged.txt", tagging, ...base }, "x")).status).toBe(204);
+    const tags = await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: "done/tagged.txt" }));
+    expect(tags.TagSet).toEqual([{ Key: "0", Value: "" }, { Key: "1", Value: "one" }]);
+    // A malformed or invalid tag set stores nothing.
+    for (const bad of ["<Tagging><TagSet>", "<Tags/>", "<Tagging><TagSet><Tag><Key>a</Key></Tag><Tag><Key>a</Key></Tag></TagSet></Tagging>"]) {
+      const res = await post({ key: "done/bad-tags.txt", tagging: bad, ...base }, "x");
+      expect(res.status, bad).toBe(400);
+      expect(res.text(), bad).toMatch(/<Code>(MalformedXML|InvalidTag)<\/Code>/);
+    }
+    expect(await s3Failure404(`/${bucket}/done/bad-tags.txt`)).toBe(true);
   });
 
   it("CORS preflight for a browser S3 client", async () => {
