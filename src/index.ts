@@ -51,8 +51,10 @@ async function answer(request: Request, env: Env, ctx: ExecutionContext, ids: Re
     front = spec.name;
     if (spec.name === "console") return { front, response: withIds(await spec.serve(incoming), ids) };
     // The control plane answers JSON envelopes (and its own 15004 when the settings are bad): no host rule applies.
-    const customHosts = settings(env).customHosts;
-    ownSite = spec.name !== "control" && customHosts.size > 0 && customHosts.has(url.hostname.toLowerCase());
+    if (spec.name !== "control") {
+      const customHosts = settings(env).customHosts;
+      ownSite = customHosts.size > 0 && customHosts.has(url.hostname.toLowerCase());
+    }
     response = await spec.serve(incoming);
   } catch (err) {
     // Errors reaching here are UFile data-plane ones (the control plane and S3 answer their own); CORS so a browser can read them.
