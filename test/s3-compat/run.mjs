@@ -19,7 +19,7 @@
 // - S3_COMPAT_PYTHON: the Python to run (default /usr/bin/python3). Another interpreter of the same
 //   minor version (a newer boto3/botocore, no awscrt) gets Debian's copies of the test-only packages
 //   it lacks on PYTHONPATH (./python.mjs); docs/s3.md §9 says which tests differ between the two.
-// - pytest runs with a per-test time limit (S3_COMPAT_TIMEOUT seconds, default 30).
+// - pytest runs with a per-test time limit (S3_COMPAT_TIMEOUT seconds, default 90).
 // - Prints a table by feature, then fails when a test of ./expected-pass.txt did not pass.
 //   S3_COMPAT_UPDATE=1 rewrites that list from a full run's passes instead. The tests of
 //   ./client-dependent.txt are held against a run only when its client can send them (./python.mjs).
@@ -65,7 +65,7 @@ if (!checkout || !existsSync(join(checkout, SUITE))) {
 }
 const pytestArgs = process.argv.slice(2);
 const filtered = pytestArgs.length > 0;
-const timeout = Number(process.env.S3_COMPAT_TIMEOUT ?? 30);
+const timeout = Number(process.env.S3_COMPAT_TIMEOUT ?? 90);
 // Debian's Python by default: the dependencies above are installed for it.
 const python = process.env.S3_COMPAT_PYTHON ?? (existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
 const dir = mkdtempSync(join(tmpdir(), "edgefile-s3-compat-"));
