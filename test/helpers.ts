@@ -2,6 +2,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { expect } from "vitest";
 import { env, exports } from "cloudflare:workers";
 import worker from "../src/index";
+import { ApiError } from "../src/errors";
 import { controlSignatureOf as controlSignature } from "../src/control/signature";
 import { Params, type ParamValue } from "../src/control/params";
 import { authorization as signedAuthorization, dataStringToSign, hmacSha1Base64 } from "../src/signing.mjs";
@@ -293,4 +294,14 @@ export async function expectExactCounters(bucketName: string): Promise<BucketCou
     .first<BucketCounters>();
   expect(counters).toEqual(recount);
   return counters;
+}
+
+/** "ok" when `p` resolves, else the name of the ApiError it rejects with (the error table's row). */
+export async function outcome(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return "ok";
+  } catch (err) {
+    return err instanceof ApiError ? err.name : String(err);
+  }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ApiError } from "../src/errors";
+import { outcome as code } from "./helpers";
 import { verifySigV2 } from "../src/s3/sigv2";
 import type { SecretLookup } from "../src/s3/sigv4";
 
@@ -20,14 +20,6 @@ function verify(url: string, signature: string, bucket = "bkt") {
   return verifySigV2(request, new URL(url), "header", { bucket, virtual: false }, lookup, NOW);
 }
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "ok";
-  } catch (err) {
-    return err instanceof ApiError ? err.name : String(err);
-  }
-}
 
 describe("SigV2, botocore's sub-resource operations", () => {
   it("PutBucketCors and PutObjectTagging verify as botocore signs them (Content-MD5 in the string, the sub-resource twice)", async () => {

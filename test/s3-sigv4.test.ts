@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ApiError } from "../src/errors";
+import { outcome as code } from "./helpers";
 import { canonicalQuery, canonicalUris, presignUrl, uriEncode, verifySigV4, type SecretLookup } from "../src/s3/sigv4";
 
 /**
@@ -21,14 +21,6 @@ function verify(request: Request, now = EXAMPLE_TIME) {
   return verifySigV4(request, url, form, lookup, now);
 }
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "ok";
-  } catch (err) {
-    return err instanceof ApiError ? err.name : String(err);
-  }
-}
 
 describe("SigV4, AWS example vectors", () => {
   it("GET Object with Range", async () => {

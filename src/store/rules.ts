@@ -144,41 +144,30 @@ export async function replaceLifecycleRules(db: Database, bucket: BucketRow, exp
   return changed.length > 0;
 }
 
-/** Sets (or, with null, removes) the referer rule. */
-export async function setRefererRule(db: Database, bucket: BucketRow, rule: RefererRule | null, now: number): Promise<void> {
+/** Writes one rule column of a bucket row and drops the cached row (every setter below). */
+async function setRuleColumn(db: Database, bucket: BucketRow, column: Partial<typeof buckets.$inferInsert>, now: number): Promise<void> {
   await db
     .update(buckets)
-    .set({ refererRule: rule ? JSON.stringify(rule) : "{}", modifiedAt: now })
+    .set({ ...column, modifiedAt: now })
     .where(eq(buckets.id, bucket.id));
   forgetBucket(bucket.name);
 }
+
+/** Sets (or, with null, removes) the referer rule. */
+export const setRefererRule = (db: Database, bucket: BucketRow, rule: RefererRule | null, now: number): Promise<void> =>
+  setRuleColumn(db, bucket, { refererRule: rule ? JSON.stringify(rule) : "{}" }, now);
 
 /** Replaces the CORS rules ([] removes them). */
-export async function setCorsRules(db: Database, bucket: BucketRow, rules: CorsRule[], now: number): Promise<void> {
-  await db
-    .update(buckets)
-    .set({ corsRules: JSON.stringify(rules), modifiedAt: now })
-    .where(eq(buckets.id, bucket.id));
-  forgetBucket(bucket.name);
-}
+export const setCorsRules = (db: Database, bucket: BucketRow, rules: CorsRule[], now: number): Promise<void> =>
+  setRuleColumn(db, bucket, { corsRules: JSON.stringify(rules) }, now);
 
 /** Sets (or, with null, removes) the default encryption. */
-export async function setDefaultEncryption(db: Database, bucket: BucketRow, encryption: DefaultEncryption | null, now: number): Promise<void> {
-  await db
-    .update(buckets)
-    .set({ defaultEncryption: encryption ? JSON.stringify(encryption) : "{}", modifiedAt: now })
-    .where(eq(buckets.id, bucket.id));
-  forgetBucket(bucket.name);
-}
+export const setDefaultEncryption = (db: Database, bucket: BucketRow, encryption: DefaultEncryption | null, now: number): Promise<void> =>
+  setRuleColumn(db, bucket, { defaultEncryption: encryption ? JSON.stringify(encryption) : "{}" }, now);
 
 /** Sets (or, with null, removes) the object ownership setting. */
-export async function setObjectOwnership(db: Database, bucket: BucketRow, ownership: ObjectOwnership | null, now: number): Promise<void> {
-  await db
-    .update(buckets)
-    .set({ objectOwnership: ownership ?? "", modifiedAt: now })
-    .where(eq(buckets.id, bucket.id));
-  forgetBucket(bucket.name);
-}
+export const setObjectOwnership = (db: Database, bucket: BucketRow, ownership: ObjectOwnership | null, now: number): Promise<void> =>
+  setRuleColumn(db, bucket, { objectOwnership: ownership ?? "" }, now);
 
 /** What the lifecycle scan needs of a bucket. */
 export interface LifecycleBucket {
