@@ -106,10 +106,6 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
       const sub = namedSubresource(query);
       throw new ApiError("MethodNotAllowed", sub ? `${request.method} is not allowed on the ${sub} sub-resource of this ${target}` : `${request.method} is not allowed on this ${target}`);
     }
-    // An object's encryption is chosen when it is written: AWS refuses the header on a read.
-    if ((op.name === "GetObject" || op.name === "HeadObject") && request.headers.has("x-amz-server-side-encryption")) {
-      throw new ApiError("InvalidArgument", "x-amz-server-side-encryption header is not supported for this operation.");
-    }
     const now = nowSeconds();
     const auth = await authenticateS3(request, url, env, now, address);
     noteAccess(request, { principal: auth.principal });

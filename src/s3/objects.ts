@@ -80,11 +80,24 @@ const notModified = (headers: Headers) => {
   return new Response(null, { status: 304, headers: h });
 };
 
-export async function getObjectOp(c: S3Context): Promise<Response> {
+/**
+ * What GetObject and HeadObject share: the object, its headers, and a 304 when the request's
+ * conditions say so. An object's encryption is chosen when it is written: AWS refuses the
+ * encryption header on a read.
+ */
+async function readAnswer(c: S3Context): Promise<{ row: ObjectRow & { ssec?: CustomerKey }; headers: Headers; notModified?: Response }> {
+  if (c.request.headers.has("x-amz-server-side-encryption")) {
+    throw new ApiError("InvalidArgument", "x-amz-server-side-encryption header is not supported for this operation.");
+  }
   const row = await existing(c);
   const headers = s3ObjectHeaders(row, c.now);
   expirationHeader(headers, servedBucket(c), row);
-  if (checkS3Preconditions(c.request.headers, row) === "notModified") return notModified(headers);
+  return { row, headers, notModified: checkS3Preconditions(c.request.headers, row) === "notModified" ? notModified(headers) : undefined };
+}
+
+export async function getObjectOp(c: S3Context): Promise<Response> {
+  const { row, headers, notModified } = await readAnswer(c);
+  if (notModified) return notModified;
   assertNotOwing(servedBucket(c));
   if (!isReadable(row, c.now)) throw new ApiError("NotRestored", "The operation is not valid for the object's storage class (restore it first).");
   applyResponseOverrides(headers, c.query, c.principal.kind === "anonymous");
@@ -94,10 +107,8 @@ export async function getObjectOp(c: S3Context): Promise<Response> {
 }
 
 export async function headObject(c: S3Context): Promise<Response> {
-  const row = await existing(c);
-  const headers = s3ObjectHeaders(row, c.now);
-  expirationHeader(headers, servedBucket(c), row);
-  if (checkS3Preconditions(c.request.headers, row) === "notModified") return notModified(headers);
+  const { row, headers, notModified } = await readAnswer(c);
+  if (notModified) return notModified;
   applyResponseOverrides(headers, c.query, c.principal.kind === "anonymous");
   const range = readSpan(c, row, headers);
   if (range) {
