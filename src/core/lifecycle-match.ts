@@ -55,6 +55,8 @@ export function updatedNotAfter(now: number, days: number, day: number): number 
 
 /** The expiration the rules give an object: its time and the rule's ID (the earliest of several), or null. */
 export function expirationOf(rules: readonly LifecycleRule[], object: LifecycleSubject & { modifiedAt: number }, day: number): { at: number; ruleId: string } | null {
+  // Every S3 GET and HEAD asks: a bucket without rules costs no parse of the object's tags.
+  if (rules.length === 0) return null;
   const tags = tagsOf(object.tags);
   let best: { at: number; ruleId: string } | null = null;
   for (const rule of rules) {
