@@ -92,6 +92,17 @@ export function contentMd5(headers: Headers): Uint8Array | undefined {
   return bytes;
 }
 
+/**
+ * A buffered body (an XML document) against its `Content-MD5`, when sent: malformed → 400
+ * InvalidDigest, another digest → 400 BadDigest. Every S3 XML body is checked here (xml.ts).
+ */
+export async function verifyContentMd5(headers: Headers, raw: Uint8Array): Promise<void> {
+  const md5 = contentMd5(headers);
+  if (!md5) return;
+  const got = new Uint8Array(await crypto.subtle.digest("MD5", raw));
+  if (!crypto.subtle.timingSafeEqual(got, md5)) throw new ApiError("BadDigest", "The Content-MD5 you specified did not match what we received.");
+}
+
 export const checksumHeaders = (b: S3Body): Record<string, string> => {
   const c = b.checksum();
   return c ? { [checksumHeader(c.algorithm)]: c.value } : {};

@@ -250,7 +250,7 @@ interface ListedPart {
 
 /** The CompleteMultipartUpload body: parts by 1-based number with their ETags, ascending (repeats collapsed). */
 async function requestedParts(c: S3Context): Promise<ListedPart[]> {
-  const root = await readXmlDocument(c.request.body, MAX_COMPLETE_BODY, "CompleteMultipartUpload");
+  const root = await readXmlDocument(c.request, MAX_COMPLETE_BODY, "CompleteMultipartUpload");
   const listed: ListedPart[] = childrenNamed(root, "Part").map((p) => {
     const n = childText(p, "PartNumber") ?? "";
     if (!/^\d{1,5}$/.test(n)) throw malformedXml("a <Part> needs a <PartNumber>");
