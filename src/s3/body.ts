@@ -1,4 +1,4 @@
-import { fromBase64, fromHex, toBase64 } from "../crypto";
+import { fromHex, toBase64 } from "../crypto";
 import { ApiError } from "../errors";
 import { requestBody, type UploadBody } from "../core/upload";
 import { checksumFromHeaders, checksumHeader, digestStream, verifyingStream, type ChecksumAlgorithm, type ExpectedChecksum } from "./checksums";
@@ -81,26 +81,6 @@ export async function s3Body(c: S3Context, bufferLimit = c.settings.maxBufferedB
 export function declaredBodySize(headers: Headers): number | null {
   const raw = headers.get("x-amz-decoded-content-length") ?? headers.get("Content-Length");
   return raw !== null && /^\d{1,15}$/.test(raw.trim()) ? Number(raw.trim()) : null;
-}
-
-/** `Content-MD5` (base64 of 16 bytes), or InvalidDigest. */
-export function contentMd5(headers: Headers): Uint8Array | undefined {
-  const raw = headers.get("Content-MD5");
-  if (raw === null) return undefined;
-  const bytes = fromBase64(raw.trim());
-  if (!bytes || bytes.byteLength !== 16) throw new ApiError("InvalidDigest");
-  return bytes;
-}
-
-/**
- * A buffered body (an XML document) against its `Content-MD5`, when sent: malformed → 400
- * InvalidDigest, another digest → 400 BadDigest. Every S3 XML body is checked here (xml.ts).
- */
-export async function verifyContentMd5(headers: Headers, raw: Uint8Array): Promise<void> {
-  const md5 = contentMd5(headers);
-  if (!md5) return;
-  const got = new Uint8Array(await crypto.subtle.digest("MD5", raw));
-  if (!crypto.subtle.timingSafeEqual(got, md5)) throw new ApiError("BadDigest", "The Content-MD5 you specified did not match what we received.");
 }
 
 export const checksumHeaders = (b: S3Body): Record<string, string> => {

@@ -19,7 +19,8 @@ import {
 } from "../store/uploads";
 import { getObject, NO_TAGS } from "../store/objects";
 import { ownerNode } from "./buckets";
-import { checksumHeaders, contentMd5, declaredBodySize, s3Body } from "./body";
+import { checksumHeaders, declaredBodySize, s3Body } from "./body";
+import { contentMd5 } from "./content-md5";
 import { requestedObjectAcl } from "./acl";
 import { objectAclOf } from "../core/object-acl";
 import { servedBucket, type S3Context } from "./context";

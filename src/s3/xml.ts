@@ -14,7 +14,7 @@
 
 import { readBounded } from "../body";
 import { ApiError } from "../errors";
-import { verifyContentMd5 } from "./body";
+import { verifyContentMd5 } from "./content-md5";
 
 // ───────────────────────── writer ─────────────────────────
 
@@ -175,7 +175,7 @@ export const malformedXml = (why: string): ApiError => new ApiError("MalformedXM
  * (CreateBucketConfiguration, CompleteMultipartUpload, Delete, AccessControlPolicy, Tagging,
  * LifecycleConfiguration, CORSConfiguration, ServerSideEncryptionConfiguration, OwnershipControls)
  * is read here. Too large, unparsable or another root: `MalformedXML`. The raw bytes are checked
- * against the request's `Content-MD5` before they are parsed (body.ts: `InvalidDigest`,
+ * against the request's `Content-MD5` before they are parsed (content-md5.ts: `InvalidDigest`,
  * `BadDigest`); `verify` checks them further (DeleteObjects' `x-amz-checksum-*`).
  */
 export async function readXmlDocument(
