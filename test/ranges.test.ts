@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { database } from "../src/store/db";
-import { advanceMove, cancelMove, describeRanges, startMove } from "../src/store/range-move";
+import { advanceMove, cancelMove, describeRanges, fence, MoveRefused, startMove, switchMove } from "../src/store/range-move";
 import { noteRanges } from "../src/store/ranges";
 import { presignUrl } from "../src/s3/sigv4";
 import { sweepBlobs } from "../src/store/sweeper";
@@ -274,6 +274,45 @@ describe("one move per bucket, and its cancel", () => {
     expect(outcomes[0]).toBe("cancelled");
     expect(outcomes[3]).toBe("switched");
   }, 240_000);
+});
+
+describe("a mover that read the move before its cancel", () => {
+  it("its switch and its fence step, run after the cancel, change nothing: the range takes writes on its own shard and reads its own rows", async () => {
+    // The interleaving: a mover reads the range as copying and finds every row copied; a cancel runs
+    // to its end (T fenced, the range row back on S, S's fence lifted, T's partial copy drained); then
+    // the mover's switch marks S's fence moved_to = T, and another call with the same stale view sets
+    // S's fence again. Either fence, left on S, refuses every write to the range for ever
+    // (RangeMoving: the range is on S and not moving) and sends its reads to T, which holds nothing.
+    const { bucket, id, keys } = await seeded("f/", 30, 3, "v0");
+    const db = database(env.DB);
+    await startMove(db, id, "f/010", SECOND);
+    const stale = await advanceMove(env, id, "f/010", now(), 1); // every row copied, not switched
+    expect([stale.shard, stale.moveTo, stale.copyAfter]).toEqual([FIRST, SECOND, "f/029"]);
+    expect(await cancelMove(env, id, now())).toMatchObject({ shard: FIRST, moveTo: null, drainShard: null });
+
+    const late = (step: Promise<unknown>) =>
+      step.then(
+        () => "ran",
+        (err: Error) => (err instanceof MoveRefused ? "refused" : Promise.reject(err)),
+      );
+    await late(switchMove(env, id, stale, now()));
+    await late(fence(db, id, stale));
+
+    expect((await describeRanges(db, id)).map((r) => [r.start, r.shard, r.moveTo, r.drainShard])).toEqual([
+      ["", FIRST, null, null],
+      ["f/010", FIRST, null, null],
+    ]);
+    expect((await file(bucket, "f/015", { method: "PUT", body: "v1 f/015", headers: { "Content-Type": "text/plain" } })).status).toBe(200);
+    expect((await file(bucket, "f/021", { method: "DELETE" })).status).toBe(204);
+    for (const [key, body] of [["f/015", "v1 f/015"], ["f/020", "v0 f/020"], ["f/029", "v0 f/029"], ["f/005", "v0 f/005"]]) {
+      expect([key, await (await file(bucket, key)).text()]).toEqual([key, body]);
+    }
+    expect((await file(bucket, "f/021")).status).toBe(404);
+    expect(await rowsEverywhere(bucket)).toEqual(keys.filter((k) => k !== "f/021").map((k) => [FIRST, k]));
+    const totals = await totalsAndRecount(bucket);
+    expect(totals.described).toEqual(totals.recount);
+    await expectExactReferences();
+  });
 });
 
 describe("reads with a range list cached before the switch", () => {

@@ -35,8 +35,10 @@ import { CONTROL_SHARD, shardDb, shardOf, shardsOf } from "./shards";
  * One move per bucket at a time: a move (its drain included) must finish, or be cancelled, before
  * another range of the bucket is split or moved. Before step 4 a move can be **cancelled**
  * (`cancelMove`): T is fenced (so a copy batch still in flight inserts nothing), the range row is
- * put back (`move_to` cleared, T as the shard to drain at once, `cancelled`), S's fence is lifted,
- * and T's partial copy is drained like an old copy. After step 4 it cannot be: the range lives on T.
+ * put back (`move_to` cleared, T as the shard to drain at once, `cancelled`), S's fence is lifted
+ * (left empty, so that a step of the mover that read the move before the cancel cannot fence S
+ * again: `liftCancelledFence`), and T's partial copy is drained like an old copy. After step 4 it
+ * cannot be: the range lives on T.
  *
  * Until the drain the range's rows count on both shards in the bucket's totals.
  */
@@ -125,6 +127,8 @@ export async function startMove(db: Database, bucketId: string, at: string, to: 
     await db.$client.prepare("INSERT INTO bucket_ranges (bucket_id, start_key, shard) VALUES (?, ?, ?) ON CONFLICT DO NOTHING").bind(bucketId, at, holder.shard).run();
   }
   if (holder.shard !== to) {
+    // A cancelled move's tombstone at `at` (`liftCancelledFence`) would keep this move from fencing.
+    await shardDb(db, holder.shard).$client.prepare("DELETE FROM range_fences WHERE bucket_id = ? AND start_key = ? AND end_key IS start_key").bind(bucketId, at).run();
     await db.$client
       .prepare(`UPDATE bucket_ranges SET move_to = ?1, copy_after = NULL, cancelled = 0
         WHERE bucket_id = ?2 AND start_key = ?3 AND move_to IS NULL AND drain_shard IS NULL AND ${NO_OTHER_MOVE}`)
@@ -199,8 +203,9 @@ export async function advanceMove(env: Env, bucketId: string, start: string, now
   const db = database(env.DB);
   const first = (await storedRanges(db, bucketId)).find((r) => r.start === start);
   if (first && stepOf(first, now) === "copying") await fence(db, bucketId, first);
-  // Switched or cancelled: the range's own shard must not fence it (a fence left by a crash, or by
-  // a cancel that lost the race with the switch).
+  // Cancelled: S's fence is lifted for good (`liftCancelledFence`). Switched: T must not fence the
+  // range (a fence left by a cancel that lost the race with the switch).
+  else if (first && first.drainShard !== null && first.cancelled) await liftCancelledFence(db, bucketId, first);
   else if (first && first.drainShard !== null) await liftFences(shardDb(db, first.shard).$client, bucketId, first);
   for (let done = 0; done < batches; done++) {
     const range = (await storedRanges(db, bucketId)).find((r) => r.start === start);
@@ -218,23 +223,48 @@ export async function advanceMove(env: Env, bucketId: string, start: string, now
       await db.$client.prepare("UPDATE bucket_ranges SET copy_after = ? WHERE bucket_id = ? AND start_key = ? AND move_to = ?").bind(last, bucketId, start, range.moveTo).run();
       continue;
     }
-    // Copied: the switch. S's fence first names T, so that a read on S with a stale range list
-    // reads T from here (T holds the whole range: S refuses its writes). The old shard is drained
-    // once every isolate's cached ranges have expired.
-    await setFence(shardDb(db, range.shard).$client, bucketId, range, range.moveTo);
-    await db.$client
-      .prepare("UPDATE bucket_ranges SET shard = move_to, move_to = NULL, copy_after = NULL, drain_shard = shard, drain_after = ? WHERE bucket_id = ? AND start_key = ? AND move_to = ?")
-      .bind(now + Math.max(DRAIN_SECONDS, Math.ceil(RANGE_CACHE_MS / 1000)), bucketId, start, range.moveTo)
-      .run();
-    forgetRanges(bucketId);
+    await switchMove(env, bucketId, range, now);
   }
   return (await storedRanges(db, bucketId)).find((r) => r.start === start)!;
 }
 
+/**
+ * Step 4, once every row of the range is on T: the switch. S's fence first names T, so that a read
+ * on S with a stale range list reads T from here (T holds the whole range: S refuses its writes).
+ * The old shard is drained once every isolate's cached ranges have expired.
+ */
+export async function switchMove(env: Env, bucketId: string, range: RangeState, now: number): Promise<void> {
+  const db = database(env.DB);
+  const source = shardDb(db, range.shard).$client;
+  // Only the move's own fence, still unmarked, is marked: after a cancel S's fence is an empty
+  // tombstone (`liftCancelledFence`), and a switch that read the move before the cancel changes nothing.
+  const own = "bucket_id = ?1 AND start_key = ?2 AND end_key IS ?3";
+  const [, marked] = await source.batch([
+    source.prepare(`UPDATE range_fences SET moved_to = ?4 WHERE ${own} AND moved_to IS NULL`).bind(bucketId, range.start, range.end, range.moveTo),
+    source.prepare(`SELECT moved_to AS movedTo FROM range_fences WHERE ${own}`).bind(bucketId, range.start, range.end),
+  ]);
+  if ((marked.results[0] as { movedTo: string | null } | undefined)?.movedTo !== range.moveTo) throw cancelled(range);
+  await db.$client
+    .prepare("UPDATE bucket_ranges SET shard = move_to, move_to = NULL, copy_after = NULL, drain_shard = shard, drain_after = ? WHERE bucket_id = ? AND start_key = ? AND move_to = ?")
+    .bind(now + Math.max(DRAIN_SECONDS, Math.ceil(RANGE_CACHE_MS / 1000)), bucketId, range.start, range.moveTo)
+    .run();
+  forgetRanges(bucketId);
+}
+
 /** Step 2: the fence on the source, the target's fences lifted over the range, the target's anchor. */
-async function fence(db: Database, bucketId: string, range: RangeState): Promise<void> {
+export async function fence(db: Database, bucketId: string, range: RangeState): Promise<void> {
   const to = range.moveTo!;
-  await setFence(shardDb(db, range.shard).$client, bucketId, range, null);
+  // Set once, or its end brought up to date; never its `moved_to` (the switch's mark), and never
+  // over the tombstone of a cancel: a step that read the move before its cancel fences nothing.
+  const { results: placed } = await shardDb(db, range.shard)
+    .$client.prepare(
+      `INSERT INTO range_fences (bucket_id, start_key, end_key, moved_to) VALUES (?, ?, ?, NULL)
+      ON CONFLICT (bucket_id, start_key) DO UPDATE SET end_key = excluded.end_key WHERE NOT (range_fences.end_key IS range_fences.start_key)
+      RETURNING start_key`,
+    )
+    .bind(bucketId, range.start, range.end)
+    .all();
+  if (placed.length === 0) throw cancelled(range);
   await liftFences(shardDb(db, to).$client, bucketId, range);
   if (to !== CONTROL_SHARD) {
     // The anchor as CreateBucket writes it (store/buckets.ts): the control row, its id as name, counters from 0.
@@ -243,6 +273,27 @@ async function fence(db: Database, bucketId: string, range: RangeState): Promise
       .bind(bucketId, bucketId, ...(await anchorFields(db, bucketId)))
       .run();
   }
+}
+
+const cancelled = (range: RangeState) => new MoveRefused(`the move of ${named(range)} to ${range.moveTo} was cancelled`);
+
+/**
+ * Lifts S's fence of a cancelled move (`range.shard` is S again) by leaving an empty fence
+ * `[start, start)` in its place, which covers no key: a step of the cancelled move that read it
+ * before the cancel and runs after it (`fence`, `switchMove`) then finds that tombstone and fences
+ * nothing, where a deleted row would let it fence S again for good (every write to the range
+ * refused, its reads sent to T). A new move of the range removes the tombstone (`startMove`).
+ */
+async function liftCancelledFence(db: Database, bucketId: string, range: RangeState): Promise<void> {
+  const source = shardDb(db, range.shard).$client;
+  await source
+    .prepare(
+      `INSERT INTO range_fences (bucket_id, start_key, end_key, moved_to) VALUES (?1, ?2, ?2, NULL)
+      ON CONFLICT (bucket_id, start_key) DO UPDATE SET end_key = excluded.end_key, moved_to = NULL`,
+    )
+    .bind(bucketId, range.start)
+    .run();
+  await liftFences(source, bucketId, range);
 }
 
 /** Removes the part of every fence of the bucket on shard `target` that overlaps the range (what lies outside stays fenced). */
