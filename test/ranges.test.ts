@@ -61,6 +61,14 @@ async function totalsAndRecount(bucket: string) {
   return { described: { bytes: body.DataSet[0].StoredBytes, objects: body.DataSet[0].ObjectCount }, recount };
 }
 
+/** The bucket's anchor row on `shard` (its counters), or null. */
+const anchorOn = (shard: string, id: string) =>
+  shards()
+    .find(([n]) => n === shard)![1]
+    .prepare("SELECT stored_bytes AS bytes, object_count AS objects FROM buckets WHERE id = ?")
+    .bind(id)
+    .first<{ bytes: number; objects: number }>();
+
 /** A new bucket on the first shard holding `n` keys `<prefix><i, padded to width>`, each `<value> <key>` (written 20 at a time). */
 async function seeded(prefix: string, n: number, width: number, value: string) {
   const bucket = await bucketOn(FIRST);
@@ -209,7 +217,8 @@ describe("one move per bucket, and its cancel", () => {
     expect(cancelled).toMatchObject({ start: "c/010", shard: FIRST, moveTo: null, drainShard: null, cancelled: false });
     // The partial copy is gone with its references and counters; the range takes writes again on its shard.
     expect(await rowsEverywhere(bucket)).toEqual(keys.map((k) => [FIRST, k]));
-    expect(await shards().find(([n]) => n === SECOND)![1].prepare("SELECT stored_bytes AS b, object_count AS n FROM buckets WHERE id = ?").bind(id).first()).toEqual({ b: 0, n: 0 });
+    // No empty anchor is left on the target, which holds nothing of the bucket.
+    expect(await anchorOn(SECOND, id)).toBeNull();
     await put(bucket, "c/015", "v1 c/015");
     expect(await (await file(bucket, "c/015")).text()).toBe("v1 c/015");
     const totals = await totalsAndRecount(bucket);
@@ -454,6 +463,23 @@ describe("an S3 CompleteMultipartUpload racing a move's start", () => {
     expect(await (await file(bucket, "z/multi")).text()).toBe("multipart bytes");
     expect(await rowsEverywhere(bucket)).toEqual([[SECOND, "z/multi"]]);
     await expectExactReferences();
+  });
+});
+
+describe("anchors a drain leaves empty", () => {
+  it("a shard a range moved off, holding nothing else of the bucket, keeps no anchor; the home shard's stays", async () => {
+    const { bucket, id } = await seeded("e/", 6, 1, "v");
+    await move(bucket, "e/3", SECOND);
+    expect(await anchorOn(SECOND, id)).toEqual({ bytes: 3 * "v e/0".length, objects: 3 });
+    await move(bucket, "e/3", FIRST); // back: SECOND holds nothing of the bucket any more
+    expect(await anchorOn(SECOND, id)).toBeNull();
+    const totals = await totalsAndRecount(bucket);
+    expect(totals.described).toEqual(totals.recount);
+    expect(totals.recount).toEqual({ bytes: 6 * "v e/0".length, objects: 6 });
+    // A later move there creates it again.
+    await move(bucket, "e/4", SECOND);
+    expect(await anchorOn(SECOND, id)).toEqual({ bytes: 2 * "v e/0".length, objects: 2 });
+    expect(await (await file(bucket, "e/5")).text()).toBe("v e/5");
   });
 });
 

@@ -214,6 +214,7 @@ export async function advanceMove(env: Env, bucketId: string, start: string, now
     if (step === "idle" || step === "waiting") return range;
     if (step === "draining") {
       if (!(await drainBatch(env, db, bucketId, range))) {
+        await dropIdleAnchor(db, bucketId, range.drainShard!);
         await db.$client.prepare("UPDATE bucket_ranges SET drain_shard = NULL, drain_after = NULL, cancelled = 0 WHERE bucket_id = ? AND start_key = ?").bind(bucketId, start).run();
       }
       continue;
@@ -409,6 +410,24 @@ async function drainBatch(env: Env, db: Database, bucketId: string, range: Range
   if (results.length === 0) return false;
   await release(env, db, await dropMovedRows(db, shard, bucketId, results.map((r) => r.key)));
   return true;
+}
+
+/**
+ * The end of a drain: the drained shard's anchor goes when the bucket holds nothing else there (not
+ * its home shard, whose uploads and control row stay, and no range of it there), so that
+ * DescribeBucket, ListBuckets, the storage integrator, housekeeping and later moves see no empty
+ * anchor (a cancelled move's target, or a shard a range moved off). Guarded in its own statement,
+ * as DeleteBucket guards an anchor: only while the shard holds no object of the bucket. It runs
+ * before the range's drain is cleared, so no other move of the bucket can place a range there
+ * meanwhile (one move per bucket).
+ */
+async function dropIdleAnchor(db: Database, bucketId: string, shard: string): Promise<void> {
+  if (shard === CONTROL_SHARD || shard === (await shardOf(db, bucketId))) return;
+  if ((await storedRanges(db, bucketId)).some((r) => r.shard === shard || r.moveTo === shard)) return;
+  await shardDb(db, shard)
+    .$client.prepare("DELETE FROM buckets WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM objects WHERE bucket_id = ?1)")
+    .bind(bucketId)
+    .run();
 }
 
 async function release(env: Env, db: Database, ids: string[]): Promise<void> {
