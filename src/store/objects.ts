@@ -4,7 +4,7 @@ import { ApiError } from "../errors";
 import { classBytesSet, counts, moveClassBytes, sizeIn } from "./class-bytes";
 import { batch, forEachChunk, precompiled, precompiledRow, type Database, type Statement } from "./db";
 import { compareKeys } from "./keys";
-import { bucketShards, isFenced, keyOpen, keyShard, onKeyRange, rangesBetween, forgetRanges, readOnKeyRange } from "./ranges";
+import { bucketShards, isFenced, isSplit, keyOpen, keyShard, onKeyRange, rangesBetween, forgetRanges, readOnKeyRange } from "./ranges";
 import { everyShard, foundOnAnyShard, shardDb, shardOf, shardsOf } from "./shards";
 
 /**
@@ -876,6 +876,14 @@ export function prefixUpperBound(prefix: string): string | null {
  * and checks any other row by row, so given `key >= prefix AND key > after` it could walk every key
  * between the two — a page after a marker deep in a large bucket would read half the bucket. With
  * one bound a page reads the rows it returns, whatever the bucket's size.
+ *
+ * For a split bucket each range is read in one batch with the shard's first fence over the span
+ * read that names where its keys moved (`moved_to`, set at a move's switch): the isolate's cached
+ * ranges may predate a switch, and that shard's copy is then the old one. The rows from the fence's
+ * start on are dropped, the ranges read again, and the walk goes on from there on the range's shard
+ * now; if the control database's answer still names the old shard (a replica behind the switch),
+ * the fence's `moved_to` is read for its span. So a write acknowledged on the new shard is in the
+ * next listing from any isolate. A bucket never split runs the one plain query.
  */
 export async function listObjects(
   db: Database,
@@ -883,25 +891,73 @@ export async function listObjects(
   opts: { prefix: string; after: string; from?: string; limit: number },
 ): Promise<ObjectRow[]> {
   const lower = opts.from && compareKeys(opts.from, opts.prefix) > 0 ? opts.from : opts.prefix;
+  const upper = prefixUpperBound(opts.prefix);
   const out: ObjectRow[] = [];
-  for (const range of await rangesBetween(db, bucketId, lower, prefixUpperBound(opts.prefix))) {
-    if (out.length >= opts.limit) break;
+  let ranges = await rangesBetween(db, bucketId, lower, upper);
+  const split = await isSplit(db, bucketId);
+  for (let hops = 0; ranges.length > 0 && out.length < opts.limit; ) {
+    const range = ranges.shift()!;
     if (range.end !== null && opts.after && compareKeys(opts.after, range.end) >= 0) continue;
-    out.push(...(await listRange(shardDb(db, range.shard), bucketId, { from: range.start, below: range.end, after: opts.after, limit: opts.limit - out.length })));
+    const span = { from: range.start, below: range.end, after: opts.after, limit: opts.limit - out.length };
+    const index = shardDb(db, range.shard);
+    if (!split) {
+      out.push(...(await listRange(index, bucketId, span).all()));
+      continue;
+    }
+    const [fences, rows] = await index.batch([movedFence(index, bucketId, span), listRange(index, bucketId, span)]);
+    const moved = fences[0];
+    if (!moved || hops === MAX_LIST_HOPS) {
+      out.push(...rows);
+      continue;
+    }
+    // The shard's copy of [at, moved.end) is an old one: its rows there go, and the walk resumes at `at`.
+    hops++;
+    const at = compareKeys(moved.startKey, range.start) > 0 ? moved.startKey : range.start;
+    out.push(...rows.filter((r) => compareKeys(r.key, at) < 0));
+    forgetRanges(bucketId);
+    ranges = await rangesBetween(db, bucketId, at, upper);
+    if (ranges[0]?.shard === range.shard && moved.movedTo) {
+      // The control database's answer predates the switch: the fence's span is read where it names.
+      const end = moved.endKey === null || (upper !== null && compareKeys(upper, moved.endKey) < 0) ? upper : moved.endKey;
+      const beyond = end === null || end === upper ? [] : await rangesBetween(db, bucketId, end, upper);
+      ranges = [{ start: at, end, shard: moved.movedTo, moving: false }, ...beyond];
+    }
   }
   return out;
 }
 
+/** Times a listing follows a moved fence (a range that moved on again meanwhile). */
+const MAX_LIST_HOPS = 3;
+
+type Span = { from: string; below: string | null; after: string; limit: number };
+
 /** Keys of `[from, below)` (below null: unbounded) of a bucket on one shard, strictly after `after`, at most `limit`. */
-function listRange(index: Database, bucketId: string, opts: { from: string; below: string | null; after: string; limit: number }): Promise<ObjectRow[]> {
+function listRange(index: Database, bucketId: string, opts: Span) {
   const lower = opts.after && compareKeys(opts.after, opts.from) >= 0 ? gt(objects.key, opts.after) : gte(objects.key, opts.from);
   return index
     .select()
     .from(objects)
     .where(and(eq(objects.bucketId, bucketId), lower, opts.below !== null ? lt(objects.key, opts.below) : undefined))
     .orderBy(asc(objects.key))
-    .limit(opts.limit)
-    .all();
+    .limit(opts.limit);
+}
+
+/** The first fence of the bucket on this shard over the span `listRange` reads whose range has moved away (`moved_to` set). */
+function movedFence(index: Database, bucketId: string, opts: Span) {
+  const lowest = opts.after && compareKeys(opts.after, opts.from) >= 0 ? opts.after : opts.from;
+  return index
+    .select({ startKey: rangeFences.startKey, endKey: rangeFences.endKey, movedTo: rangeFences.movedTo })
+    .from(rangeFences)
+    .where(
+      and(
+        eq(rangeFences.bucketId, bucketId),
+        sql`${rangeFences.movedTo} IS NOT NULL`,
+        sql`(${rangeFences.endKey} IS NULL OR ${rangeFences.endKey} > ${lowest})`,
+        opts.below !== null ? lt(rangeFences.startKey, opts.below) : undefined,
+      ),
+    )
+    .orderBy(asc(rangeFences.startKey))
+    .limit(1);
 }
 
 /** Deletes blob rows that nothing references, after their R2 bytes are gone (on the shard that released them). */

@@ -28,7 +28,8 @@ import { CONTROL_SHARD, shardDb, shardOf, shardsOf } from "./shards";
  * 4. flip: S's fence is marked `moved_to = T`, then the range row names T (`shard = T`), and S as
  *    the shard to drain after `DRAIN_SECONDS`. Writes go to T from here; an isolate with stale
  *    ranges meets S's fence (which stays) and runs its write again on T, and its reads of a key
- *    follow the fence's `moved_to` (store/ranges.ts `readOnKeyRange`).
+ *    and its listing pages follow the fence's `moved_to` (store/ranges.ts `readOnKeyRange`,
+ *    store/objects.ts `listObjects`).
  * 5. drain, after every cached copy of the old ranges has expired: S's rows of the range go in
  *    batches, with their references and counters (their bytes stay: T's proxies hold them).
  *

@@ -22,8 +22,9 @@ import { shardDb, shardOf } from "./shards";
  * and runs again on the range's new shard, or, while the range is still moving, fails with the
  * retryable `RangeMoving` (`onKeyRange`). A read of a split bucket's key asks its shard, in the same
  * query, whether the range moved away (the fence's `moved_to`, set at the switch) and then reads
- * there (`readOnKeyRange`), so a stale entry does not hide a write made on the new shard; the old
- * copy stays in place until every cache has expired (store/range-move.ts, "drain"), for listings.
+ * there (`readOnKeyRange`), so a stale entry does not hide a write made on the new shard; a listing
+ * page of a split bucket reads each range with that shard's moved fences in the same batch and goes
+ * on where they point (store/objects.ts `listObjects`).
  *
  * Only src/store calls this module; callers above it never learn that ranges exist.
  */
@@ -106,6 +107,11 @@ export async function primeRanges(db: Database, ids: string[]): Promise<void> {
 async function splitRanges(db: Database, bucketId: string): Promise<KeyRange[] | null> {
   const hit = cache.get(bucketId);
   return hit && hit.until > Date.now() ? hit.ranges : loadRanges(db, bucketId);
+}
+
+/** Whether the bucket is split into key ranges (false: one range, on its home shard). */
+export async function isSplit(db: Database, bucketId: string): Promise<boolean> {
+  return (await splitRanges(db, bucketId)) !== null;
 }
 
 /** Every range of the bucket in key order (one, on the home shard, for a bucket never split). */
