@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { database } from "../src/store/db";
-import { advanceMove, cancelMove, describeRanges, fence, MoveRefused, startMove, switchMove } from "../src/store/range-move";
+import { advanceMove, cancelMove, describeRanges, fence, markSwitch, MoveRefused, startMove, switchMove } from "../src/store/range-move";
 import { noteRanges } from "../src/store/ranges";
 import { presignUrl } from "../src/s3/sigv4";
 import { sweepBlobs } from "../src/store/sweeper";
@@ -68,6 +68,27 @@ const anchorOn = (shard: string, id: string) =>
     .prepare("SELECT stored_bytes AS bytes, object_count AS objects FROM buckets WHERE id = ?")
     .bind(id)
     .first<{ bytes: number; objects: number }>();
+
+/**
+ * The bucket's totals as DescribeBucket answers them, and a recount of what it holds: on each of its
+ * ranges, the rows of that range on the shard the range table names (a copy on another shard, being
+ * made or waiting for its drain, is not the bucket's).
+ */
+async function totalsAndKeys(bucket: string) {
+  const id = await bucketId(bucket);
+  const recount = { bytes: 0, objects: 0 };
+  for (const r of await describeRanges(database(env.DB), id)) {
+    const d1 = shards().find(([n]) => n === r.shard)![1];
+    const row = (await d1
+      .prepare(`SELECT COALESCE(SUM(size), 0) AS bytes, COUNT(*) AS objects FROM objects WHERE bucket_id = ? AND key >= ? ${r.end === null ? "" : "AND key < ?"}`)
+      .bind(id, r.start, ...(r.end === null ? [] : [r.end]))
+      .first<{ bytes: number; objects: number }>())!;
+    recount.bytes += row.bytes;
+    recount.objects += row.objects;
+  }
+  const { body } = await control({ Action: "DescribeBucket", BucketName: bucket });
+  return { described: { bytes: body.DataSet[0].StoredBytes, objects: body.DataSet[0].ObjectCount }, recount };
+}
 
 /** A new bucket on the first shard holding `n` keys `<prefix><i, padded to width>`, each `<value> <key>` (written 20 at a time). */
 async function seeded(prefix: string, n: number, width: number, value: string) {
@@ -508,6 +529,73 @@ describe("an S3 CompleteMultipartUpload racing a move's start", () => {
     await sweepBlobs(env, now() + 7200, 0);
     expect(await (await file(bucket, "z/multi")).text()).toBe("multipart bytes");
     expect(await rowsEverywhere(bucket)).toEqual([[SECOND, "z/multi"]]);
+    await expectExactReferences();
+  });
+});
+
+describe("the bucket's totals through a move", () => {
+  const expectExactTotals = async (bucket: string, when: string) => {
+    const { described, recount } = await totalsAndKeys(bucket);
+    expect({ when, ...described }).toEqual({ when, ...recount });
+    return recount;
+  };
+
+  it("count the moving range once: during the copy, after the switch, during and after the drain", async () => {
+    const { bucket, id } = await seeded("t/", 130, 3, "v0"); // [t/010, …): 120 keys, two copy batches and two drain batches
+    const all = await expectExactTotals(bucket, "before");
+    expect(all.objects).toBe(130);
+    await startMove(database(env.DB), id, "t/010", SECOND);
+    expect((await advanceMove(env, id, "t/010", now(), 1)).copyAfter).toBe("t/109");
+    expect(await expectExactTotals(bucket, "during the copy")).toEqual(all);
+    const switched = await advanceMove(env, id, "t/010", now(), 2);
+    expect([switched.shard, switched.drainShard]).toEqual([SECOND, FIRST]);
+    expect(await rowsEverywhere(bucket)).toHaveLength(130 + 120); // the old copy is still there
+    expect(await expectExactTotals(bucket, "after the switch")).toEqual(all);
+    // The switch is idempotent: marking S's fence again moves no counter.
+    await markSwitch(database(env.DB), id, { ...switched, shard: FIRST, moveTo: SECOND, end: null });
+    expect(await expectExactTotals(bucket, "after the mark again")).toEqual(all);
+    const draining = await advanceMove(env, id, "t/010", switched.drainAfter!, 1);
+    expect(draining.drainShard).toBe(FIRST);
+    expect(await rowsEverywhere(bucket)).toHaveLength(130 + 20);
+    expect(await expectExactTotals(bucket, "during the drain")).toEqual(all);
+    expect((await advanceMove(env, id, "t/010", switched.drainAfter!, 5)).drainShard).toBeNull();
+    expect(await rowsEverywhere(bucket)).toHaveLength(130);
+    expect(await expectExactTotals(bucket, "after the drain")).toEqual(all);
+    // Every shard's anchor equals its rows again.
+    for (const [shard, count] of [[FIRST, 10], [SECOND, 120]] as const) expect([shard, (await anchorOn(shard, id))?.objects]).toEqual([shard, count]);
+
+    // Copied to a shard already summed in the totals (one holding another range, or the home shard),
+    // the rows copied so far count once too; and so does a cancelled copy there until its drain.
+    await startMove(database(env.DB), id, "t/000", SECOND);
+    expect((await advanceMove(env, id, "t/000", now(), 1)).copyAfter).toBe("t/009");
+    expect(await expectExactTotals(bucket, "during a copy to a shard holding another range")).toEqual(all);
+    await move(bucket, "t/000", SECOND);
+    expect(await expectExactTotals(bucket, "after that move")).toEqual(all);
+    await startMove(database(env.DB), id, "t/050", FIRST);
+    expect((await advanceMove(env, id, "t/050", now(), 1)).copyAfter).toBe("t/129");
+    expect(await expectExactTotals(bucket, "during a copy to the home shard")).toEqual(all);
+    expect(await cancelMove(env, id, now(), 0)).toMatchObject({ shard: SECOND, cancelled: true, drainShard: FIRST });
+    expect(await expectExactTotals(bucket, "cancelled, its copy not drained yet")).toEqual(all);
+    expect(await cancelMove(env, id, now())).toMatchObject({ shard: SECOND, cancelled: false, drainShard: null });
+    expect(await expectExactTotals(bucket, "cancelled and drained")).toEqual(all);
+    await expectExactReferences();
+  });
+
+  it("a cancel that wins the race after the switch marked S's fence puts the range's totals back", async () => {
+    const { bucket, id } = await seeded("w/", 30, 3, "v0");
+    const db = database(env.DB);
+    await startMove(db, id, "w/010", SECOND);
+    const copied = await advanceMove(env, id, "w/010", now(), 1); // every row copied, not switched
+    const all = await expectExactTotals(bucket, "copied");
+    // The switch marks S's fence (the range's rows leave S's totals) ...
+    await markSwitch(db, id, copied);
+    // ... and before it names T in the range row, the cancel wins.
+    expect(await cancelMove(env, id, now())).toMatchObject({ shard: FIRST, moveTo: null, drainShard: null });
+    await expect(switchMove(env, id, copied, now())).rejects.toThrow(MoveRefused); // the rest of the switch, late: nothing
+    expect(await expectExactTotals(bucket, "cancelled")).toEqual(all);
+    expect(await anchorOn(FIRST, id)).toEqual(all);
+    await put(bucket, "w/015", "v1");
+    expect(await expectExactTotals(bucket, "written")).toEqual({ bytes: all.bytes - "v0 w/015".length + 2, objects: 30 });
     await expectExactReferences();
   });
 });

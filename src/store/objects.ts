@@ -2,7 +2,7 @@ import { and, asc, eq, getTableColumns, gt, gte, lt, sql, type Placeholder, type
 import { blobs, buckets, objects, rangeFences } from "../../schema/schema";
 import { ApiError } from "../errors";
 import { classBytesSet, counts, moveClassBytes, sizeIn } from "./class-bytes";
-import { batch, forEachChunk, precompiled, precompiledRow, type Database, type Statement } from "./db";
+import { batch, forEachChunk, precompiled, precompiledRow, prepared, type Database, type Statement } from "./db";
 import { compareKeys } from "./keys";
 import { bucketShards, isFenced, isSplit, keyOpen, keyShard, onKeyRange, rangesBetween, forgetRanges, readOnKeyRange } from "./ranges";
 import { everyShard, foundOnAnyShard, shardDb, shardOf, shardsOf } from "./shards";
@@ -1042,11 +1042,13 @@ export async function dropBlobReference(db: Database, shard: string, blobId: str
 
 /**
  * Removes the rows of `keys` of a bucket from `shard` after their range moved elsewhere (store/
- * range-move.ts, "drain"), in one batch: blob references, the bucket's totals there and the rows
- * move together, as an expiry does. The fence that keeps writers off those keys is not consulted
- * (it is what makes the rows safe to remove). Returns the blobs whose bytes may go.
+ * range-move.ts, "drain"), in one batch: blob references and the rows move together, as an expiry
+ * does, and the bucket's totals there too when `counted` (a cancelled move's partial copy; the old
+ * copy of a switched range left the totals at the switch, `movedRangeTotals`). The fence that
+ * keeps writers off those keys is not consulted (it is what makes the rows safe to remove).
+ * Returns the blobs whose bytes may go.
  */
-export async function dropMovedRows(db: Database, shard: string, bucketId: string, keys: string[]): Promise<string[]> {
+export async function dropMovedRows(db: Database, shard: string, bucketId: string, keys: string[], counted: boolean): Promise<string[]> {
   if (keys.length === 0) return [];
   const index = shardDb(db, shard);
   const listed = sql`SELECT value FROM json_each(${JSON.stringify(keys)})`;
@@ -1054,11 +1056,27 @@ export async function dropMovedRows(db: Database, shard: string, bucketId: strin
   const [old] = await batch(index, [
     sql`UPDATE ${blobs} SET refcount = refcount - (SELECT COUNT(*) ${rows} AND o.blob_id = ${blobs.id})
       WHERE ${blobs.id} IN (SELECT o.blob_id ${rows}) RETURNING id, refcount, home_shard`,
-    sql`UPDATE ${buckets} SET stored_bytes = stored_bytes - (SELECT COALESCE(SUM(o.size), 0) ${rows}),
-      object_count = object_count - (SELECT COUNT(*) ${rows}),
-      ${moveClassBytes((c) => sql`- (SELECT COALESCE(SUM(${sizeIn(c, sql`o.storage_class`, sql`o.size`)}), 0) ${rows})`)}
-      WHERE ${buckets.id} = ${bucketId}`,
+    ...(counted ? [sql`UPDATE ${buckets} SET ${totalsMove("-", rows)} WHERE ${buckets.id} = ${bucketId}`] : []),
     sql`DELETE FROM ${objects} WHERE bucket_id = ${bucketId} AND key IN (${listed})`,
   ]);
   return settle(db, shard, zeroed(old.results));
+}
+
+/** `SET` assignments moving a bucket's totals (bytes, objects, bytes by class) by `sign` the sums of the rows `FROM … o WHERE …` in `rows`. */
+const totalsMove = (sign: "+" | "-", rows: SQL) => {
+  const op = sql.raw(sign);
+  return sql`stored_bytes = stored_bytes ${op} (SELECT COALESCE(SUM(o.size), 0) ${rows}),
+      object_count = object_count ${op} (SELECT COUNT(*) ${rows}),
+      ${moveClassBytes((c) => sql`${op} (SELECT COALESCE(SUM(${sizeIn(c, sql`o.storage_class`, sql`o.size`)}), 0) ${rows})`)}`;
+};
+
+/**
+ * The statement that moves the bucket's totals on a shard by the rows it holds of `[start, end)`
+ * (`-`: they stop counting there, `+`: they count again), only where `onlyIf` holds: a range move's
+ * switch takes a moved range's rows out of the old shard's totals in the batch that marks its fence,
+ * and a cancel that wins after that mark puts them back in the batch that lifts it (store/range-move.ts).
+ */
+export function movedRangeTotals(index: Database, bucketId: string, range: { start: string; end: string | null }, sign: "+" | "-", onlyIf: SQL): D1PreparedStatement {
+  const rows = sql`FROM ${objects} o WHERE o.bucket_id = ${bucketId} AND o.key >= ${range.start} ${range.end === null ? sql`` : sql`AND o.key < ${range.end}`}`;
+  return prepared(index, [sql`UPDATE ${buckets} SET ${totalsMove(sign, rows)} WHERE ${buckets.id} = ${bucketId} AND ${onlyIf}`])[0];
 }

@@ -1,10 +1,10 @@
-import { getTableColumns } from "drizzle-orm";
+import { getTableColumns, sql, type SQL } from "drizzle-orm";
 import type { Env } from "../config";
 import { objects } from "../../schema/schema";
 import { deleteBlobs } from "./blobs";
 import { CLASS_COUNTERS } from "./class-bytes";
 import { database, type Database } from "./db";
-import { dropBlobReference, dropMovedRows, forgetReleasedBlobs } from "./objects";
+import { dropBlobReference, dropMovedRows, forgetReleasedBlobs, movedRangeTotals } from "./objects";
 import { compareKeys } from "./keys";
 import { forgetRanges, RANGE_CACHE_MS } from "./ranges";
 import { CONTROL_SHARD, shardDb, shardOf, shardsOf } from "./shards";
@@ -31,7 +31,8 @@ import { CONTROL_SHARD, shardDb, shardOf, shardsOf } from "./shards";
  *    and its listing pages follow the fence's `moved_to` (store/ranges.ts `readOnKeyRange`,
  *    store/objects.ts `listObjects`).
  * 5. drain, after every cached copy of the old ranges has expired: S's rows of the range go in
- *    batches, with their references and counters (their bytes stay: T's proxies hold them).
+ *    batches, with their references (their bytes stay: T's proxies hold them) but not their
+ *    counters, which left S's totals at the switch (`markSwitch`).
  *
  * One move per bucket at a time: a move (its drain included) must finish, or be cancelled, before
  * another range of the bucket is split or moved. Before step 4 a move can be **cancelled**
@@ -40,8 +41,6 @@ import { CONTROL_SHARD, shardDb, shardOf, shardsOf } from "./shards";
  * (left empty, so that a step of the mover that read the move before the cancel cannot fence S
  * again: `liftCancelledFence`), and T's partial copy is drained like an old copy. After step 4 it
  * cannot be: the range lives on T.
- *
- * Until the drain the range's rows count on both shards in the bucket's totals.
  */
 export const COPY_BATCH = 100;
 /** Seconds between the flip and the drain: every isolate's cached ranges are gone long before (and replicas have caught up). */
@@ -231,26 +230,38 @@ export async function advanceMove(env: Env, bucketId: string, start: string, now
 }
 
 /**
- * Step 4, once every row of the range is on T: the switch. S's fence first names T, so that a read
- * on S with a stale range list reads T from here (T holds the whole range: S refuses its writes).
- * The old shard is drained once every isolate's cached ranges have expired.
+ * Step 4, once every row of the range is on T: the switch. S's fence first names T (`markSwitch`),
+ * so that a read on S with a stale range list reads T from here (T holds the whole range: S refuses
+ * its writes); then the range row names T. The old shard is drained once every isolate's cached
+ * ranges have expired.
  */
 export async function switchMove(env: Env, bucketId: string, range: RangeState, now: number): Promise<void> {
   const db = database(env.DB);
-  const source = shardDb(db, range.shard).$client;
-  // Only the move's own fence, still unmarked, is marked: after a cancel S's fence is an empty
-  // tombstone (`liftCancelledFence`), and a switch that read the move before the cancel changes nothing.
-  const own = "bucket_id = ?1 AND start_key = ?2 AND end_key IS ?3";
-  const [, marked] = await source.batch([
-    source.prepare(`UPDATE range_fences SET moved_to = ?4 WHERE ${own} AND moved_to IS NULL`).bind(bucketId, range.start, range.end, range.moveTo),
-    source.prepare(`SELECT moved_to AS movedTo FROM range_fences WHERE ${own}`).bind(bucketId, range.start, range.end),
-  ]);
-  if ((marked.results[0] as { movedTo: string | null } | undefined)?.movedTo !== range.moveTo) throw cancelled(range);
+  await markSwitch(db, bucketId, range);
   await db.$client
     .prepare("UPDATE bucket_ranges SET shard = move_to, move_to = NULL, copy_after = NULL, drain_shard = shard, drain_after = ? WHERE bucket_id = ? AND start_key = ? AND move_to = ?")
     .bind(now + Math.max(DRAIN_SECONDS, Math.ceil(RANGE_CACHE_MS / 1000)), bucketId, range.start, range.moveTo)
     .run();
   forgetRanges(bucketId);
+}
+
+/**
+ * The switch's first half, on S: its fence of the range is marked `moved_to = T`, only the move's own
+ * fence and only while unmarked (after a cancel S's fence is an empty tombstone, `liftCancelledFence`,
+ * and a switch that read the move before the cancel changes nothing: refused). In the same batch,
+ * once, the range's rows leave S's totals: T's count them (each copy batch added its rows there), the
+ * drain removes S's rows without moving counters, and a cancel that wins after this mark puts them back.
+ */
+export async function markSwitch(db: Database, bucketId: string, range: RangeState): Promise<void> {
+  const index = shardDb(db, range.shard);
+  const source = index.$client;
+  const own = "bucket_id = ?1 AND start_key = ?2 AND end_key IS ?3";
+  const [, , marked] = await source.batch([
+    movedRangeTotals(index, bucketId, range, "-", ownFence(bucketId, range, sql`moved_to IS NULL`)),
+    source.prepare(`UPDATE range_fences SET moved_to = ?4 WHERE ${own} AND moved_to IS NULL`).bind(bucketId, range.start, range.end, range.moveTo),
+    source.prepare(`SELECT moved_to AS movedTo FROM range_fences WHERE ${own}`).bind(bucketId, range.start, range.end),
+  ]);
+  if ((marked.results[0] as { movedTo: string | null } | undefined)?.movedTo !== range.moveTo) throw cancelled(range);
 }
 
 /** Step 2: the fence on the source, the target's fences lifted over the range, the target's anchor. */
@@ -287,16 +298,24 @@ const cancelled = (range: RangeState) => new MoveRefused(`the move of ${named(ra
  * refused, its reads sent to T). A new move of the range removes the tombstone (`startMove`).
  */
 async function liftCancelledFence(db: Database, bucketId: string, range: RangeState): Promise<void> {
-  const source = shardDb(db, range.shard).$client;
-  await source
-    .prepare(
-      `INSERT INTO range_fences (bucket_id, start_key, end_key, moved_to) VALUES (?1, ?2, ?2, NULL)
-      ON CONFLICT (bucket_id, start_key) DO UPDATE SET end_key = excluded.end_key, moved_to = NULL`,
-    )
-    .bind(bucketId, range.start)
-    .run();
+  const index = shardDb(db, range.shard);
+  const source = index.$client;
+  await source.batch([
+    // A switch that marked the fence before the cancel won took the range's rows out of S's totals: back in, once.
+    movedRangeTotals(index, bucketId, range, "+", ownFence(bucketId, range, sql`moved_to IS NOT NULL`)),
+    source
+      .prepare(
+        `INSERT INTO range_fences (bucket_id, start_key, end_key, moved_to) VALUES (?1, ?2, ?2, NULL)
+        ON CONFLICT (bucket_id, start_key) DO UPDATE SET end_key = excluded.end_key, moved_to = NULL`,
+      )
+      .bind(bucketId, range.start),
+  ]);
   await liftFences(source, bucketId, range);
 }
+
+/** SQL: the move's own fence of `[range.start, range.end)` is on this shard, and `state` holds of it. */
+const ownFence = (bucketId: string, range: { start: string; end: string | null }, state: SQL) =>
+  sql`EXISTS (SELECT 1 FROM range_fences f WHERE f.bucket_id = ${bucketId} AND f.start_key = ${range.start} AND f.end_key IS ${range.end} AND ${state})`;
 
 /** Removes the part of every fence of the bucket on shard `target` that overlaps the range (what lies outside stays fenced). */
 async function liftFences(target: D1Database, bucketId: string, range: { start: string; end: string | null }): Promise<void> {
@@ -409,7 +428,8 @@ async function drainBatch(env: Env, db: Database, bucketId: string, range: Range
     .bind(bucketId, range.start, ...(range.end === null ? [] : [range.end]), COPY_BATCH)
     .all<{ key: string }>();
   if (results.length === 0) return false;
-  await release(env, db, await dropMovedRows(db, shard, bucketId, results.map((r) => r.key)));
+  // A cancelled move's partial copy counts on T (each copy batch added its rows); a switched range's old copy left S's totals at the switch.
+  await release(env, db, await dropMovedRows(db, shard, bucketId, results.map((r) => r.key), range.cancelled));
   return true;
 }
 
