@@ -659,24 +659,49 @@ export interface DueKey {
  */
 const dueRows = (bucketId: string, items: DueKey[], columns: SQL) =>
   sql`SELECT ${columns} FROM (SELECT json_extract(value, '$[0]') AS k, json_extract(value, '$[1]') AS t, json_extract(value, '$[2]') AS g
-      FROM json_each(${JSON.stringify(items.map((i) => (i.tags === undefined ? [i.key, i.notAfter] : [i.key, i.notAfter, i.tags])))})) j
+      FROM json_each(${JSON.stringify(items.map(dueItem))})) j
     CROSS JOIN ${objects} o ON o.bucket_id = ${bucketId} AND o.key = j.k
     WHERE o.modified_at <= j.t AND (j.g IS NULL OR o.tags = j.g) AND ${keyOpen(bucketId, sql`o.key`)}`;
 
-/** `items` grouped by the shard of their key's range (one group for a bucket never split). */
+/** A due key as `dueRows` lists it: `[key, notAfter]`, or `[key, notAfter, tags]` under tag filters. */
+const dueItem = (i: DueKey) => (i.tags === undefined ? [i.key, i.notAfter] : [i.key, i.notAfter, i.tags]);
+
+/**
+ * At most this many due keys, and this many bytes of their JSON, go in one batch's list (`dueRows`,
+ * bound as one parameter, several times per batch): a page of long keys, each with its tags under
+ * tag filters, would otherwise make one parameter of megabytes. A single key and its tags fit (a key
+ * is at most 1 KiB, ten tags about 12 KiB).
+ */
+const DUE_KEYS_PER_BATCH = 100;
+const DUE_BYTES_PER_BATCH = 32 * 1024;
+
+const utf8 = new TextEncoder();
+
+/**
+ * `items` grouped by the shard of their key's range (one shard for a bucket never split), each
+ * group cut into lists of at most `DUE_KEYS_PER_BATCH` keys and `DUE_BYTES_PER_BATCH` bytes of JSON.
+ */
 async function byShard(db: Database, bucketId: string, items: DueKey[]): Promise<[string, DueKey[]][]> {
-  const groups = new Map<string, DueKey[]>();
+  const groups = new Map<string, { items: DueKey[]; bytes: number }[]>();
   for (const item of items) {
     const shard = await keyShard(db, bucketId, item.key);
-    groups.set(shard, [...(groups.get(shard) ?? []), item]);
+    const lists = groups.get(shard) ?? [];
+    groups.set(shard, lists);
+    const bytes = utf8.encode(JSON.stringify(dueItem(item))).length + 1;
+    const last = lists[lists.length - 1];
+    if (last && last.items.length < DUE_KEYS_PER_BATCH && last.bytes + bytes <= DUE_BYTES_PER_BATCH) {
+      last.items.push(item);
+      last.bytes += bytes;
+    } else lists.push({ items: [item], bytes: bytes + 2 });
   }
-  return [...groups];
+  return [...groups].flatMap(([shard, lists]) => lists.map((l): [string, DueKey[]] => [shard, l.items]));
 }
 
 /**
- * Deletes the due keys, one batch per shard holding any of them: blob refcounts, the bucket's
- * totals (its anchor row there, bytes by class included) and the rows move together (three
- * statements whatever the number of keys). A key in a range that is moving is left for a later run.
+ * Deletes the due keys, one batch per shard holding any of them and per bounded list of them
+ * (`byShard`): blob refcounts, the bucket's totals (its anchor row there, bytes by class included)
+ * and the rows move together (three statements whatever the number of keys in the list). A key in
+ * a range that is moving is left for a later run.
  * Returns the keys deleted and the blobs no row references any more.
  */
 export async function expireObjects(db: Database, bucketId: string, items: DueKey[]): Promise<{ deleted: string[]; released: string[] }> {
