@@ -9,6 +9,7 @@ import { bucketByName, type ServedBucket } from "../store/buckets";
 import { database, type Database } from "../store/db";
 import { s3Address } from "./address";
 import { checkS3Access } from "./access";
+import { checkExpectedOwner } from "./expected-owner";
 import { authenticateS3 } from "./auth";
 import type { S3Context } from "./context";
 import { s3ErrorResponse } from "./errors";
@@ -121,9 +122,7 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
       if (!bucket) throw new ApiError("BucketNotExist", "The specified bucket does not exist");
       c.bucket = bucket;
       meteredBucket = bucket;
-      // `x-amz-expected-bucket-owner`: the account (here the project) the client expects to own the bucket.
-      const expectedOwner = request.headers.get("x-amz-expected-bucket-owner");
-      if (expectedOwner !== null && expectedOwner !== bucket.projectId) throw new ApiError("AccessDenied", "Access Denied: the bucket is not owned by the expected bucket owner");
+      checkExpectedOwner(request.headers, "x-amz-expected-bucket-owner", bucket);
     }
     await checkS3Access(c, op, auth);
     const response = await op.run(c);
