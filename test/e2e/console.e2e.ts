@@ -80,10 +80,11 @@ async function openFolder(path: string): Promise<void> {
   await seeCount(page.locator("tbody [aria-busy]"), 0);
 }
 
-/** Opens a screen of the console by its address and waits for `ready`. */
+/** Opens a screen of the console by its address and waits for `ready` and for every table's rows. */
 async function goTo(hash: string, ready: ReturnType<Page["locator"]>): Promise<void> {
   await page.goto(consoleUrl + hash);
   await ready.waitFor();
+  await seeCount(page.locator("tbody [aria-busy]"), 0);
 }
 
 /** Data-plane requests the page sends, for asserting what did (not) go over the wire. */
@@ -649,6 +650,10 @@ describe("web console", () => {
       await page.setViewportSize({ width, height });
       for (const [name, open] of screens) {
         await open();
+        // Each screen opens at its top, wherever the one before was scrolled to (tokens, below).
+        expect(await page.locator(".scroller").evaluate((e) => e.scrollTop), name).toBe(0);
+        // The token list is below the form: the phone screenshot shows it.
+        if (name === "tokens") await page.getByRole("row", { name: /docs-reader/ }).scrollIntoViewIfNeeded();
         if (width === 390) await screenshot(page, `phone-${name}`);
         expect(await layoutProblems(page), `${name} at ${width}x${height}`).toEqual([]);
       }
