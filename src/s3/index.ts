@@ -115,7 +115,7 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
     const c: S3Context = {
       request, url, env, ctx, settings: s, db, address,
       bucketName: address.bucket ?? "", key: address.key, operation: op,
-      principal: auth.principal, auth: auth.verified, query, requestId, now,
+      principal: auth.principal, auth: auth.verified, query, requestId, now, usage: bytes,
     };
     if (address.bucket !== null && op.name !== "CreateBucket") {
       const bucket = await bucketByName(db, address.bucket);
@@ -127,8 +127,6 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
     await checkS3Access(c, op, auth);
     const response = await op.run(c);
     if (request.method !== "HEAD") bytes.download = Number(response.headers.get("Content-Length")) || 0;
-    // Bytes read from an IA object: IaGetSize of GetUFileDailyReport.
-    if (op.name === "GetObject" && response.headers.get("x-amz-storage-class") === "STANDARD_IA") bytes.iaGet = bytes.download;
     const out = withS3Headers(response, requestId, request, meteredBucket);
     // R2 encrypts every object at rest (AES-256): object answers (and a form upload's) say so, as
     // S3's default SSE-S3, whether or not the bucket has a default encryption (bucket-encryption.ts).
