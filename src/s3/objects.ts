@@ -5,6 +5,7 @@ import { isReadable } from "../core/object-headers";
 import { assertNotOwing } from "../metering/quotas";
 import { newBlobId } from "../store/blobs";
 import { spanResponse } from "../core/read";
+import { sentObject } from "../core/request";
 import { readSpan } from "./read-span";
 import { customerKeyHeaders, customerKeyOf, keyForStored, SSEC_COPY_SOURCE_HEADERS, type CustomerKey } from "../core/sse-c";
 import { formatStoredChecksum, parseStoredChecksum } from "./stored-checksums";
@@ -104,6 +105,7 @@ export async function getObjectOp(c: S3Context): Promise<Response> {
   applyResponseOverrides(headers, c.query, c.principal.kind === "anonymous");
   const response = await spanResponse(c.env, row, readSpan(c, row, headers), headers, row.ssec?.key);
   if (!response) throw new Error(`blob ${row.blobId} of ${c.bucketName}/${c.key} is missing from R2`);
+  sentObject(c, row, response);
   return response;
 }
 
