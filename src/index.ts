@@ -20,8 +20,8 @@ import { acceptsCompression, asApiError, dataError, editHeaders, newRequestIds, 
 async function serve(incoming: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
   const startedAt = Date.now();
   const ids = newRequestIds();
-  // The access log counts the body bytes really read and sent (src/core/counted-body.ts); its line
-  // is written once the response body was sent or abandoned.
+  // The access log counts the body bytes read and sent (src/core/counted-body.ts); its line is
+  // written when the response is ready, or once a body of no declared length was sent or abandoned.
   const bytesIn: ByteCount = { bytes: 0 };
   const bytesOut: ByteCount = { bytes: 0 };
   const request = countedRequest(incoming, bytesIn);
@@ -30,8 +30,8 @@ async function serve(incoming: Request, env: Env, ctx: ExecutionContext): Promis
   const { response, sent } = countedResponse(answered.response, request.method, bytesOut);
   const headersAt = Date.now();
   const log = () => logAccess(accessLine(request, response, answered.front, note, ids, { startedAt, headersAt, bytesIn, bytesOut }));
-  // A body still streaming is logged once sent; otherwise every figure is known now, and the line is
-  // written at once (no waitUntil, no promise: the cheap case of every HEAD and small answer).
+  // A body of no declared length is logged once sent; otherwise every figure is known now, and the
+  // line is written at once (no waitUntil, no promise: every HEAD, object GET and JSON answer).
   if (sent) ctx.waitUntil(sent.then(log));
   else log();
   return response;

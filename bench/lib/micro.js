@@ -10,7 +10,10 @@ import * as schema from "../../schema/schema";
 import { objects } from "../../schema/schema";
 import { accessLine, logAccess, noteAccess, openAccessNote } from "../../src/core/access-log";
 import { countedRequest, countedResponse } from "../../src/core/counted-body";
-import { hmacSha1Base64 } from "../../src/signing.mjs";
+import { dataStringToSign, hmacSha1Base64 } from "../../src/signing.mjs";
+import edgefile from "../../src/index";
+import baseline from "../baseline/worker.js";
+import { d1Bindings } from "./d1-model.js";
 import { parseKey, parseQuery } from "../../src/data/context";
 import { withCors } from "../../src/core/cors";
 import { objectHeaders } from "../../src/core/object-headers";
@@ -19,7 +22,7 @@ import { newRequestIds, withIds, json } from "../../src/responses";
 import { database } from "../../src/store/db";
 import { getObject } from "../../src/store/objects";
 import { openSession } from "../../src/store/sessions";
-import { indexDb, notePlacement } from "../../src/store/shards";
+import { indexDb, notePlacement, shardOf } from "../../src/store/shards";
 
 const row = {
   bucketId: "oss-abcdef",
@@ -73,6 +76,68 @@ const tokenPrincipal = { kind: "token", publicKey: "TOKEN_x", scope: { tokenId: 
 // The bench bucket's placement, as a request that read its bucket row leaves it in the isolate.
 notePlacement({ id: bucket.id, shard: "INDEX_1" });
 
+// The object read in each form a Worker can make it (bench/results.md "The D1 read, form by form"):
+// on the binding or on a D1 session, `.first()` (rows as objects) or `.raw()` (rows as arrays),
+// then edgefile's own path. The binding is the shard holding the bench bucket's index.
+const OBJECT_SQL = "SELECT * FROM objects WHERE bucket_id = ? AND key = ?";
+let shardD1 = null;
+/** A bookmark of that shard, as a read that starts from a kept write's bookmark passes it. */
+let bookmark = null;
+async function findShard(env) {
+  const name = await shardOf(database(env.DB), row.bucketId);
+  shardD1 = env[name];
+  const session = shardD1.withSession("first-primary");
+  await session.prepare("SELECT 1").first();
+  bookmark = session.getBookmark();
+}
+const objectStatement = (d1) => d1.prepare(OBJECT_SQL).bind(row.bucketId, row.key);
+/** The same read as edgefile's store/objects.ts builds it with Drizzle (every column named, quoted). */
+let drizzleSql = null;
+const drizzleStatement = (d1) =>
+  d1
+    .prepare((drizzleSql ??= database(d1).select().from(objects).where(and(eq(objects.bucketId, row.bucketId), eq(objects.key, row.key))).toSQL().sql))
+    .bind(row.bucketId, row.key);
+
+/**
+ * A D1 binding (or session) whose answers are memoized: the first run of each (SQL, values, method)
+ * asks the real database, every later one gets that answer back at once. A whole request through
+ * it costs its Worker's own work without the D1 round trip (the runtime's D1 client and the local
+ * simulator), which is most of a HEAD's CPU and moves a lot from run to run; so two Workers' own
+ * costs can be compared closely. Writes (`batch`, `exec`) go to the real database.
+ */
+function memoD1(d1) {
+  const answers = new Map();
+  const statement = (sql, values) => {
+    const memo = (method) => (arg) => {
+      const key = `${method}\n${arg ?? ""}\n${sql}\n${values.join("\n")}`;
+      let answer = answers.get(key);
+      if (!answer) answers.set(key, (answer = d1.prepare(sql).bind(...values)[method](arg)));
+      return answer;
+    };
+    return { bind: (...v) => statement(sql, v), first: memo("first"), raw: memo("raw"), all: memo("all"), run: memo("run") };
+  };
+  const session = { prepare: (sql) => statement(sql, []), batch: (s) => d1.batch(s), getBookmark: () => bookmark };
+  return { ...session, exec: (q) => d1.exec(q), withSession: () => session };
+}
+let memoEnv;
+/** HEAD requests of the 16 seeded 4 KiB objects, signed as the SDKs sign them. */
+let heads;
+async function wholeRequests(env) {
+  memoEnv = { ...env, ...Object.fromEntries(d1Bindings(env).map((name) => [name, memoD1(env[name])])) };
+  heads = await Promise.all(
+    Array.from({ length: 16 }, async (_, i) => {
+      const key = `get/4k/${i}`;
+      const signature = await hmacSha1Base64(env.ROOT_PRIVATE_KEY, dataStringToSign({ method: "HEAD", bucket: bucket.name, key, contentType: "" }));
+      return [`http://${bucket.name}.localhost/${key}`, { method: "HEAD", headers: { Authorization: `UCloud ${env.ROOT_PUBLIC_KEY}:${signature}` } }];
+    }),
+  );
+}
+let headSeq = 0;
+async function head(worker, ctx) {
+  const response = await worker.fetch(new Request(...heads[headSeq++ % heads.length]), memoEnv, ctx);
+  if (response.status !== 200) throw new Error(`HEAD answered ${response.status}`);
+}
+
 /** Each piece: one request's worth of that work. Async ones are awaited. `slow`: fewer iterations. */
 const PIECES = {
   none: () => undefined,
@@ -105,8 +170,8 @@ const PIECES = {
   },
   // A response body sent to the client (read to its end natively, as the runtime's socket pump
   // reads it), plainly and through the access log's byte counter (src/core/counted-body.ts): the
-  // difference of each pair is the counter's cost. 4 KiB is counted whole (ONE_WRITE); 1 MiB, from
-  // a native byte stream as an R2 body is, streams through the counter.
+  // difference of each pair is the counter's cost. Both declare their length, so the counter takes
+  // it and leaves the body alone (it streams only a body of no declared length).
   "4 KiB response body, sent": () => sendBody(new Response(body4k, { headers: { "Content-Length": "4096" } })),
   "4 KiB response body, sent through the byte counter": () => sendCounted(new Response(body4k, { headers: { "Content-Length": "4096" } })),
   "1 MiB response body, sent": () => sendBody(new Response(body1m, { headers: { "Content-Length": String(body1m.byteLength) } })),
@@ -127,6 +192,23 @@ const PIECES = {
   // These two include a D1 query each; their difference is Drizzle's share of a row read.
   "getObject through Drizzle (D1 query)": (env) => getObject(database(env.DB), row.bucketId, row.key),
   "the same query, raw D1": (env) => env.DB.prepare("SELECT * FROM objects WHERE bucket_id = ? AND key = ?").bind(row.bucketId, row.key).first(),
+  // A whole HEAD of a 4 KiB object through each Worker, D1 memoized (memoD1): their difference is
+  // edgefile's own work on a HEAD, without the D1 round trip both make.
+  "HEAD through edgefile, D1 memoized": (_env, ctx) => head(edgefile, ctx),
+  "HEAD through the baseline, D1 memoized": (_env, ctx) => head(baseline, ctx),
+  "D1 read: binding .first()": () => objectStatement(shardD1).first(),
+  "D1 read: binding .raw()": () => objectStatement(shardD1).raw(),
+  "D1 read: session (first-unconstrained) .first()": () => objectStatement(shardD1.withSession("first-unconstrained")).first(),
+  "D1 read: session (first-unconstrained) .raw()": () => objectStatement(shardD1.withSession("first-unconstrained")).raw(),
+  "D1 read: session (bookmark) .first()": () => objectStatement(shardD1.withSession(bookmark)).first(),
+  "D1 read: session (bookmark) .raw()": () => objectStatement(shardD1.withSession(bookmark)).raw(),
+  "D1 read: binding .raw(), edgefile's SQL text": () => drizzleStatement(shardD1).raw(),
+  "D1 read: getObject on the binding": () => getObject(database(shardD1), row.bucketId, row.key),
+  "D1 read: openSession + getObject + finish": async (env) => {
+    const session = openSession(env, { scopes: [bucket.name], writes: false, clientBookmark: null });
+    await getObject(session.db, row.bucketId, row.key);
+    return session.finish();
+  },
 };
 
 export const MICRO_PIECES = Object.keys(PIECES);
@@ -141,6 +223,8 @@ export async function micro(request, env, ctx) {
     // A real bucket, so the D1 pieces find a row, and the real row (every column the schema has) for the headers.
     row.bucketId = q.get("bucketId");
     seeded ??= await getObject(database(env.DB), row.bucketId, row.key);
+    if (!shardD1) await findShard(env);
+    if (!heads) await wholeRequests(env);
   }
   for (let i = 0; i < n; i++) {
     const out = piece(env, ctx);

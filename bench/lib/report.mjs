@@ -308,7 +308,7 @@ export function writeReport({ info, small, s3front = [], latency, multipart, lar
         ? [
             "### CPU per request, piece by piece",
             "",
-            "Each piece of the request path run N times inside the diagnostic Worker (bench/lib/micro.js); workerd's CPU time for that, minus N runs of nothing, ÷ N. Median of 5 interleaved rounds (min–max). The last two include a D1 query each (the simulator's work too): their difference is what Drizzle adds to a row read.",
+            "Each piece of the request path run N times inside the diagnostic Worker (bench/lib/micro.js); workerd's CPU time for that, minus N runs of nothing, ÷ N. Median of 5 interleaved rounds (min–max). The pieces that name D1 include a D1 query each (the runtime's D1 client and the local simulator's work too): \"getObject through Drizzle\" against \"the same query, raw D1\" is what Drizzle adds to a row read, and the \"D1 read\" rows make one object read in each form a Worker can (on the binding or a D1 session; rows as objects or arrays; edgefile's own). The two whole HEADs answer D1 from memory after the first query, so their difference is edgefile's own work on a HEAD.",
             "",
             table(["Piece", "µs per request", "min–max"], Object.entries(diagnostics.micro).map(([k, v]) => [k, f1(v.us), `${f1(v.min)}–${f1(v.max)}`])),
             "",
@@ -398,12 +398,24 @@ function findings({ rows, s3Rows, mp, large, diagnostics, big, latency, info }) 
 
   const micro = diagnostics?.micro;
   if (micro) {
-    const pieces = Object.entries(micro).filter(([k]) => !/D1 query|raw D1/.test(k)).sort((a, b) => b[1].us - a[1].us);
+    const pieces = Object.entries(micro).filter(([k]) => !/D1 query|raw D1|D1 read|D1 memoized/.test(k)).sort((a, b) => b[1].us - a[1].us);
+    const forms = Object.entries(micro).filter(([k]) => k.startsWith("D1 read: "));
+    const heads = ["edgefile", "the baseline"].map((w) => micro[`HEAD through ${w}, D1 memoized`]);
     const drizzle = micro["getObject through Drizzle (D1 query)"];
     const raw = micro["the same query, raw D1"];
     out.push(
       `- **Per-request CPU, piece by piece** (bench/lib/micro.js): ${pieces.map(([k, v]) => `${k} ${f1(v.us)} µs`).join("; ")}. Building a query with Drizzle's query builder costs more than any other piece, so the statements on every request's path are compiled once per isolate (store/db.ts \`precompiled\`: the object by (bucket, key), the bucket by name, PutFile's publish batch) and run as raw D1 statements: \`getObject\` costs ${f1(drizzle?.us)} µs against ${f1(raw?.us)} µs for the same query written by hand (both include the D1 simulator's work). The itty router (one route) was replaced by a plain function. What remains per request is small pieces: the request-id headers, CORS headers, the object headers, HMAC-SHA1 (its imported key cached per private key), and the metering fold (under 1 µs: the queue send happens once per window).`,
     );
+    if (forms.length > 0) {
+      out.push(
+        `- **The D1 read, form by form** (one object row, the local simulator's work included): ${forms.map(([k, v]) => `${k.slice("D1 read: ".length)} ${f1(v.us)} µs (${f1(v.min)}–${f1(v.max)})`).join("; ")}. A D1 session adds one header to the query and reads the bookmark back; the simulator does the same work either way. The spread between runs of one form is wider than the differences between forms.`,
+      );
+    }
+    if (heads.every(Boolean)) {
+      out.push(
+        `- **A whole HEAD without its D1 round trip** (D1 answered from memory): edgefile ${f1(heads[0].us)} µs, the baseline ${f1(heads[1].us)} µs. The difference is edgefile's own work per HEAD (signature, sessions, access rules, 16 headers, access log, metering fold), against the baseline's whole HEAD cost in the main table.`,
+      );
+    }
   }
 
   if (latency) {

@@ -6,7 +6,8 @@ import type { Principal } from "../auth/principal";
  * console, which `wrangler tail` shows, Workers Logs keeps (wrangler.toml `[observability]`) and
  * Logpush exports. The entry (src/index.ts) opens a note per request; the front that serves it
  * fills in what its own operation table decided (operation, bucket, key, principal); the entry
- * writes the line once the response body was sent (or abandoned by the client).
+ * writes the line when the response is ready, or, for a body of no declared length, once that body
+ * was sent (or abandoned by the client).
  *
  * A principal is written as `root`, `anonymous` or `token:<token id>`: never a key, public or private.
  */
@@ -71,8 +72,8 @@ export interface AccessMeasures {
 }
 
 /**
- * The line for one finished request. Bytes are those really read and sent (an aws-chunked body
- * counts its framing, a download the client left counts what it got). The duration is wall time
+ * The line for one finished request. Bytes are those read and sent (an aws-chunked body counts its
+ * framing; a response of a declared length counts that length). The duration is wall time
  * to the response headers, which inside a Worker advances at I/O.
  */
 export function accessLine(

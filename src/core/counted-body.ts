@@ -1,20 +1,26 @@
 /**
  * The access log's byte counts (docs/operations.md "Access log"): the bytes of a request body the
- * Worker really read, and of a response body it really handed to the client, counted as they pass.
+ * Worker really read, and of a response body it handed to the client.
  *
- * Each body is pumped chunk by chunk into the writable side of a native stream (a FixedLengthStream
- * when the length is declared, so the runtime still knows it: R2 writes and Content-Length need it;
- * else an IdentityTransformStream), and a chunk counts once its write resolved, i.e. once the reader
- * on the other side took it. So a chunked upload counts what the front read, a ranged download the
- * range, and a download the client abandoned what was sent before it left. The readable side is a
- * native byte stream: BYOB readers (the upload pump in core/upload.ts) work on it as before.
+ * A request body, and a response body of no declared length, is pumped chunk by chunk into the
+ * writable side of a native stream (a FixedLengthStream when the length is declared, so the runtime
+ * still knows it: R2 writes and Content-Length need it; else an IdentityTransformStream), and a chunk
+ * counts once its write resolved, i.e. once the reader on the other side took it. So a chunked
+ * upload counts what the front read, and a refused one what was read before the refusal. The
+ * readable side is a native byte stream: BYOB readers (the upload pump in core/upload.ts) work on it
+ * as before. A request body of at most ONE_WRITE bytes with a declared length is counted whole,
+ * without a stream: it crosses the runtime in one piece, so counting it as it passes would give
+ * the same number at a cost (bench/lib/micro.js).
  *
- * A body of at most ONE_WRITE bytes with a declared length is counted whole, without a stream: it
- * crosses the runtime in one piece (one read of the request, one write into the socket's buffer),
- * so counting it as it passes would give the same number at a cost (bench/lib/micro.js).
+ * A response body of a declared length (every GET of an object, whole or ranged, and every JSON or
+ * XML answer) counts that length and goes to the client untouched, as the runtime streams it. Any
+ * stream put between the body and the client, even a pipe the runtime runs without JavaScript,
+ * costs a large download a good part of its CPU (bench/results.md, "Per-request CPU, piece by
+ * piece"). The count is then what the Worker answered with: a client that leaves a download before
+ * its end is not told apart.
  */
 
-/** Bodies up to this declared length are counted whole. */
+/** Request bodies up to this declared length are counted whole. */
 export const ONE_WRITE = 64 * 1024;
 
 /** A byte count that grows while a body passes. */
@@ -91,18 +97,18 @@ export function countedRequest(request: Request, count: ByteCount): Request {
 }
 
 /**
- * The response with its body counted into `count` as the client takes it, and a promise that
- * settles once the body was sent or abandoned; null when the count is final already (no body: a
- * HEAD, a 204; or a body counted whole), so the caller need not wait for anything.
+ * The response with its body counted into `count`, and a promise that settles once a body of no
+ * declared length was sent or abandoned; null when the count is final already (no body: a HEAD, a
+ * 204; or a declared length, counted whole), so the caller need not wait for anything.
  */
 export function countedResponse(response: Response, method: string, count: ByteCount): { response: Response; sent: Promise<void> | null } {
   if (method === "HEAD" || !response.body) return { response, sent: null };
   const length = declared(response.headers);
-  if (length !== null && length <= ONE_WRITE) {
+  if (length !== null) {
     count.bytes = length;
     return { response, sent: null };
   }
-  const { readable, writable } = passage(length);
+  const { readable, writable } = new IdentityTransformStream();
   const sent = pump(response.body, writable, count);
   return { response: new Response(readable, response), sent };
 }

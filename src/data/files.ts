@@ -5,6 +5,7 @@ import { notModifiedSince } from "../core/conditional";
 import { fromBase64, fromHex } from "../crypto";
 import { newBlobId } from "../store/blobs";
 import { blobResponse } from "../core/read";
+import { sentObject } from "../core/request";
 import { assertNotCustomerEncrypted } from "../core/sse-c";
 import { database } from "../store/db";
 import { type NewBlob, type ObjectMeta, type ObjectRow, type WriteMode, type WriteResult } from "../store/objects";
@@ -90,7 +91,10 @@ export async function getFile(c: DataContext): Promise<Response> {
   const attachment = c.query.get("ufileattname");
   if (attachment) headers.set("Content-Disposition", contentDisposition(attachment));
   const response = await blobResponse(c.env, row, c.request.headers.get("Range"), headers);
-  if (response) return response;
+  if (response) {
+    sentObject(c, row, response);
+    return response;
+  }
   // A read replica may have answered with a row whose blob a newer version has already
   // released: the primary knows the current row (or that the object is gone).
   const primary = database(c.env.DB);

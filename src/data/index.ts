@@ -51,7 +51,7 @@ export async function handleData(request: Request, url: URL, env: Env, ctx: Exec
     if (!op) {
       throw new ApiError("InvalidRequest", key === "" && request.method !== "POST" ? "an object key is required" : "unsupported operation");
     }
-    const c: DataContext = { request, url, env, ctx, settings: s, db, bucket, key, query, now: nowSeconds(), operation: op, principal: { kind: "anonymous" } };
+    const c: DataContext = { request, url, env, ctx, settings: s, db, bucket, key, query, now: nowSeconds(), operation: op, principal: { kind: "anonymous" }, usage: bytes };
     // Every request that reached an operation of a bucket is metered, errors included; the queue send never delays it.
     metered = true;
     // PostFile carries its credentials inside the body: it checks access once it has read them.
@@ -61,8 +61,6 @@ export async function handleData(request: Request, url: URL, env: Env, ctx: Exec
     }
     const response = withBucketCors(await op.run(c), UFILE_CORS, request, bucket);
     if (request.method !== "HEAD") bytes.download = Number(response.headers.get("Content-Length")) || 0;
-    // Bytes read from an IA object: IaGetSize of GetUFileDailyReport.
-    if (op.name === "GetFile" && response.headers.get("X-Ufile-Storage-Class") === "IA") bytes.iaGet = bytes.download;
     const bookmark = session.finish();
     if (bookmark) response.headers.set(BOOKMARK_HEADER, bookmark);
     return response;

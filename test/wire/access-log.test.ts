@@ -87,7 +87,7 @@ describe("access log", () => {
     expect(await lineOf(String(missing.headers["x-sessionid"]))).toMatchObject({ front: "ufile", operation: null, principal: "anonymous", status: missing.status });
   });
 
-  it("counts the bytes really read and sent: a chunked upload, a range, a download the client left", { timeout: 120_000 }, async () => {
+  it("counts the bytes read and sent: a chunked upload, a range, a download the client left", { timeout: 120_000 }, async () => {
     const bucket = await newBucket();
     // Chunked: no Content-Length to declare it; the line counts what the Worker read.
     const chunked = await file(bucket, "chunked.bin", { method: "PUT", body: pattern(300_000), chunked: true });
@@ -99,16 +99,14 @@ describe("access log", () => {
     expect(range.body.byteLength).toBe(100);
     expect(await lineOf(String(range.headers["x-sessionid"]))).toMatchObject({ operation: "GetFile", status: 206, bytesOut: 100 });
 
-    // A download the client abandons after its first bytes: the line counts what was sent before it left.
+    // A download the client abandons after its first bytes still has its line. A body of a declared
+    // length goes to the client untouched (src/core/counted-body.ts): the line counts that length.
     const size = 24 * 1024 * 1024;
     await putFile(bucket, "big.bin", pattern(size));
     const { sessionId, received } = await abandonedDownload(bucket, "big.bin");
-    const line = await lineOf(sessionId);
-    expect(line).toMatchObject({ operation: "GetFile", status: 200 });
-    expect(line.bytesOut).toBeGreaterThanOrEqual(received);
-    // Never more than the object. Not asserted below it: on a fast machine wrangler dev's proxy can take
-    // the whole body into its buffers before the client leaves, and then all of it was sent.
-    expect(line.bytesOut).toBeLessThanOrEqual(size);
+    expect(received).toBeGreaterThan(0);
+    expect(received).toBeLessThan(size);
+    expect(await lineOf(sessionId)).toMatchObject({ operation: "GetFile", status: 200, bytesOut: size });
   });
 
   it("names the control action and the S3 operation", async () => {
