@@ -156,7 +156,7 @@ function RootBuckets() {
           { id: "size", label: t("buckets.size"), cls: "num hide-narrow", compare: byNumber((b) => b.StoredBytes ?? 0), cell: (b) => bytes(b.StoredBytes ?? 0) },
           { id: "objects", label: t("buckets.objects"), cls: "num hide-narrow", compare: byNumber((b) => b.ObjectCount ?? 0), cell: (b) => count(b.ObjectCount ?? 0, lang) },
           { id: "region", label: t("buckets.region"), cls: "hide-narrow", cell: (b) => b.Region },
-          { id: "created", label: t("buckets.createdAt"), cls: "hide-narrow", compare: byNumber((b) => b.CreateTime), cell: (b) => dateTime(b.CreateTime, lang) },
+          { id: "created", label: t("buckets.createdAt"), cls: "hide-narrow nowrap", compare: byNumber((b) => b.CreateTime), cell: (b) => dateTime(b.CreateTime, lang) },
         ]}
         actions={(b) => (
           <>

@@ -238,7 +238,7 @@ export function Files(props: { bucket: string; prefix: string }) {
     { id: "type", label: t("files.type"), cls: "hide-narrow", compare: thenByKey((a, b) => fileType(a.MimeType, a.Key).localeCompare(fileType(b.MimeType, b.Key))), cell: (f) => fileType(f.MimeType, f.Key) },
     { id: "size", label: t("files.size"), cls: "num", compare: thenByKey((a, b) => Number(a.Size) - Number(b.Size)), cell: (f) => bytes(Number(f.Size)) },
     { id: "class", label: t("files.class"), cls: "hide-narrow", compare: thenByKey((a, b) => a.StorageClass.localeCompare(b.StorageClass)), cell: (f) => t(`class.${f.StorageClass}`) },
-    { id: "modified", label: t("files.modified"), cls: "hide-narrow", compare: thenByKey((a, b) => a.LastModified - b.LastModified), cell: (f) => dateTime(f.LastModified, lang) },
+    { id: "modified", label: t("files.modified"), cls: "hide-narrow nowrap", compare: thenByKey((a, b) => a.LastModified - b.LastModified), cell: (f) => dateTime(f.LastModified, lang) },
   ];
   const { sort, sorted, toggle } = useSort(columns, page?.Contents ?? null);
   const files = sorted ?? [];
