@@ -41,13 +41,8 @@ function passage(length: number | null): ReadableWritablePair<Uint8Array, Uint8A
   return length === null ? new IdentityTransformStream() : new FixedLengthStream(length);
 }
 
-/**
- * The pump's read size: few chunks per body, so few promise hops per byte (a 1 MiB upload costs a
- * quarter of what it did in 64 KiB chunks, bench/lib/micro.js). The upload path reads 1 MiB at a
- * time too (core/upload.ts), so one chunk answers one of its reads. A chunk counts once the reader
- * took all of it, so a body the front stops reading counts the whole chunks it took.
- */
-const CHUNK = 1024 * 1024;
+/** The pump's read size: few chunks per body, so few promise hops per byte. */
+const CHUNK = 64 * 1024;
 
 /**
  * Moves `source` into `writable`, adding each chunk to `count` once the reader took it. Resolves
