@@ -245,6 +245,8 @@ export const uploads = sqliteTable(
     ssecKeyMd5: text("ssec_key_md5").notNull().default(""),
     /** The object's tags once completed (S3 CreateMultipartUpload's `x-amz-tagging`): JSON array of {Key, Value}. Additive. */
     tags: text("tags").notNull().default("[]"),
+    /** The object's ACL once completed (S3 CreateMultipartUpload's `x-amz-acl`, src/core/object-acl.ts), "" for none (the object's default). Additive. */
+    acl: text("acl").notNull().default(""),
     createdAt: integer("created_at").notNull(),
     /** Last part received; the sweeper aborts uploads idle for too long. */
     touchedAt: integer("touched_at").notNull(),

@@ -63,6 +63,16 @@ describe("PutFile", () => {
     expect((await file(b, "m3", { method: "PUT", body: "x", headers: { "X-Ufile-Meta-ab": "v".repeat(2046) } })).status).toBe(200);
   });
 
+  it("non-ASCII metadata: a Headers value reaches the Worker as the same string and comes back unchanged; U+FFFD (undecodable bytes) → 400 -90001", async () => {
+    // In the pool the request never crosses a socket: the test's string is what the Worker sees
+    // (test/wire/unicode-metadata.test.ts checks the bytes over HTTP).
+    const b = await newBucket();
+    await put(b, "u", "x", { "X-Ufile-Meta-Note": "caf\u00e9 \u20ac \u{1f600}" });
+    expect((await file(b, "u", { method: "HEAD" })).headers.get("X-Ufile-Meta-note")).toBe("caf\u00e9 \u20ac \u{1f600}");
+    await expectError(await file(b, "bad", { method: "PUT", body: "x", headers: { "X-Ufile-Meta-Note": "caf\uFFFD" } }), 400, -90001);
+    expect((await file(b, "bad", { method: "HEAD" })).status).toBe(404);
+  });
+
   it("storage class from X-Ufile-Storage-Class or x-bce-storage-class; unknown → 400", async () => {
     const b = await newBucket();
     await put(b, "ia", "x", { "X-Ufile-Storage-Class": "STANDARD_IA" });

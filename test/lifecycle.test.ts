@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { BYTES_PER_GB } from "../src/metering/units";
-import { control, expectExactCounters, file, newBucket, put } from "./helpers";
+import { bucketOn, control, expectExactCounters, file, newBucket, put } from "./helpers";
 
 /**
  * Lifecycle rules at work (issue 22, docs/protocol.md §3.6.3): the cron handler, fired at chosen
@@ -48,6 +48,33 @@ async function lifecycleCounts(bucketId: string) {
     .bind(bucketId)
     .first<{ deletes: number; transitions: number }>();
   return row!;
+}
+
+/**
+ * A bucket holding "seed" (10 bytes) and, seeded in SQL on the seed's blob (what CopyFile makes),
+ * `keys` with the seed's row (and `tags`, when given), with the blob's references and the bucket's
+ * totals to match (the bucket: a new one, or `made`). Returns the bucket, its id, its index shard's database and the seed's row.
+ */
+async function seededCopies(keys: string[], tags?: string, made: Promise<string> = newBucket()) {
+  const bucket = await made;
+  await put(bucket, "seed", "0123456789");
+  const { BucketId } = await bucketRow(bucket);
+  // The bucket's index shard (src/store/shards.ts): its objects, blobs and authoritative totals.
+  const placement = (await env.DB.prepare("SELECT shard FROM buckets WHERE id = ?").bind(BucketId).first<{ shard: string }>())!;
+  const index = (env as unknown as Record<string, D1Database>)[placement.shard];
+  const seed = (await index.prepare("SELECT * FROM objects WHERE bucket_id = ? AND key = 'seed'").bind(BucketId).first<Record<string, unknown>>())!;
+  const insert = index.prepare(
+    `INSERT INTO objects (bucket_id, key, blob_id, size, etag, s3_etag, mime, storage_class, user_meta, http_headers, created_at, modified_at, acl, tags)
+     SELECT o.bucket_id, j.value, o.blob_id, o.size, o.etag, o.s3_etag, o.mime, o.storage_class, o.user_meta, o.http_headers, o.created_at, o.modified_at, o.acl, COALESCE(?3, o.tags)
+     FROM objects o, json_each(?1) j WHERE o.bucket_id = ?2 AND o.key = 'seed'`,
+  );
+  for (let i = 0; i < keys.length; i += 2000) await insert.bind(JSON.stringify(keys.slice(i, i + 2000)), BucketId, tags ?? null).run();
+  const n = keys.length + 1;
+  await index.batch([
+    index.prepare("UPDATE blobs SET refcount = ? WHERE id = ?").bind(n, seed.blob_id),
+    index.prepare("UPDATE buckets SET stored_bytes = ?, object_count = ? WHERE id = ?").bind(n * 10, n, BucketId),
+  ]);
+  return { bucket, BucketId, index, seed };
 }
 
 describe("lifecycle rules in the scheduled housekeeping", () => {
@@ -116,26 +143,8 @@ describe("lifecycle rules in the scheduled housekeeping", () => {
   });
 
   it("expires 10,000 objects over several bounded runs, resuming where each stopped, with exact counters", async () => {
-    const bucket = await newBucket();
-    await put(bucket, "seed", "0123456789");
-    const { BucketId } = await bucketRow(bucket);
-    // The bucket's index shard (src/store/shards.ts): its objects, blobs and authoritative totals.
-    const placement = (await env.DB.prepare("SELECT shard FROM buckets WHERE id = ?").bind(BucketId).first<{ shard: string }>())!;
-    const index = (env as unknown as Record<string, D1Database>)[placement.shard];
-    // 9,999 more rows on the seed's blob (what CopyFile makes), seeded in SQL with their exact totals.
-    const seed = (await index.prepare("SELECT * FROM objects WHERE bucket_id = ? AND key = 'seed'").bind(BucketId).first<Record<string, unknown>>())!;
     const N = 10_000;
-    const keys = Array.from({ length: N - 1 }, (_, i) => `k/${String(i).padStart(5, "0")}`);
-    const insert = index.prepare(
-      `INSERT INTO objects (bucket_id, key, blob_id, size, etag, s3_etag, mime, storage_class, user_meta, http_headers, created_at, modified_at, acl, tags)
-       SELECT o.bucket_id, j.value, o.blob_id, o.size, o.etag, o.s3_etag, o.mime, o.storage_class, o.user_meta, o.http_headers, o.created_at, o.modified_at, o.acl, o.tags
-       FROM objects o, json_each(?) j WHERE o.bucket_id = ? AND o.key = 'seed'`,
-    );
-    for (let i = 0; i < keys.length; i += 2000) await insert.bind(JSON.stringify(keys.slice(i, i + 2000)), BucketId).run();
-    await index.batch([
-      index.prepare("UPDATE blobs SET refcount = ? WHERE id = ?").bind(N, seed.blob_id),
-      index.prepare("UPDATE buckets SET stored_bytes = ?, object_count = ? WHERE id = ?").bind(N * 10, N, BucketId),
-    ]);
+    const { bucket, BucketId, index, seed } = await seededCopies(Array.from({ length: N - 1 }, (_, i) => `k/${String(i).padStart(5, "0")}`));
     expect(await bucketRow(bucket)).toMatchObject({ StoredBytes: N * 10, ObjectCount: N });
     await createRule(bucket, { Prefix: "*", Days: 7 });
 
@@ -156,6 +165,53 @@ describe("lifecycle rules in the scheduled housekeeping", () => {
     // A further run finds nothing to do and counts nothing.
     await cronAt(at + 2 * 3600, budget);
     expect(await lifecycleCounts(BucketId)).toEqual({ deletes: N, transitions: 0 });
+  });
+
+  it("a page of long keys under a tag filter is acted on in bounded lists: no statement binds more than 32 KiB of due keys", async () => {
+    // 300 keys of 1,000 bytes, each with ten tags of the longest key and value: one page, whose due
+    // list with its tags is about 1.5 MB.
+    const N = 300;
+    const tag = { Key: "t".repeat(128), Value: "v".repeat(256) };
+    const tags = JSON.stringify([tag, ...Array.from({ length: 9 }, (_, i) => ({ Key: `${i}`.padEnd(128, "k"), Value: "w".repeat(256) }))]);
+    // On DB: the scheduled handler opens the other index shards from the Worker's own bindings, which
+    // the measuring below does not replace.
+    const { bucket, BucketId, index, seed } = await seededCopies(
+      Array.from({ length: N }, (_, i) => `${String(i).padStart(4, "0")}/`.padEnd(1000, "x")),
+      tags,
+      bucketOn("DB"),
+    );
+    // Expire after 7 days what carries the first tag (S3's Filter/Tag, as the S3 front stores it): the untagged seed stays.
+    await createRule(bucket, { Prefix: "*", Days: 7 });
+    await env.DB.prepare("UPDATE buckets SET lifecycle_rules = json_set(lifecycle_rules, '$[0].tags', json(?)) WHERE id = ?").bind(JSON.stringify([tag]), BucketId).run();
+
+    // Every string bound to a statement of the run on DB, measured.
+    let largest = 0;
+    const utf8 = new TextEncoder();
+    const track = (statement: D1PreparedStatement): D1PreparedStatement => {
+      const bind = statement.bind.bind(statement);
+      statement.bind = (...values: unknown[]) => {
+        for (const v of values) if (typeof v === "string") largest = Math.max(largest, utf8.encode(v).length);
+        return track(bind(...values));
+      };
+      return statement;
+    };
+    const measured = <T extends D1Database | D1DatabaseSession>(target: T): T =>
+      new Proxy(target, {
+        get(t, prop) {
+          if (prop === "prepare") return (text: string) => track(t.prepare(text));
+          if (prop === "withSession") return (...args: unknown[]) => measured((t as D1Database).withSession(...(args as [string])));
+          const value = Reflect.get(t, prop);
+          return typeof value === "function" ? value.bind(t) : value;
+        },
+      });
+    await worker.scheduled(createScheduledController({ scheduledTime: (Number(seed.modified_at) + 8 * DAY) * 1000, cron: "*/10 * * * *" }), { ...env, DB: measured(env.DB) });
+
+    expect(largest).toBeGreaterThan(1000); // the keys were bound
+    expect(largest).toBeLessThanOrEqual(32 * 1024);
+    expect(await bucketRow(bucket)).toMatchObject({ StoredBytes: 10, ObjectCount: 1 });
+    expect((await index.prepare("SELECT key FROM objects WHERE bucket_id = ?").bind(BucketId).all()).results).toEqual([{ key: "seed" }]);
+    expect(await lifecycleCounts(BucketId)).toEqual({ deletes: N, transitions: 0 });
+    await expectExactCounters(bucket);
   });
 
   it("the daily report counts the lifecycle's work on the day it ran, per bucket and for the project", async () => {

@@ -655,7 +655,7 @@ describe("the part index (store/uploads.ts)", () => {
     const id = crypto.randomUUID();
     const outcome = await insertUpload(database(env.DB), {
       id, bucketId: bucket.id, key: "k", blobId: crypto.randomUUID(), r2UploadId: "r2", blkSize: BLK,
-      mime: "", storageClass: "STANDARD", userMeta: "{}", httpHeaders: "{}", checksum: "", ssecKeyMd5: "", tags: "[]", createdAt: 1, touchedAt: 1,
+      mime: "", storageClass: "STANDARD", userMeta: "{}", httpHeaders: "{}", checksum: "", ssecKeyMd5: "", tags: "[]", acl: "", createdAt: 1, touchedAt: 1,
     }, 100);
     expect(outcome).toBe("inserted");
     return id;
@@ -687,7 +687,7 @@ describe("the part index (store/uploads.ts)", () => {
     const bucketId = await deleteBucketRows(b);
     const outcome = await insertUpload(database(env.DB), {
       id: crypto.randomUUID(), bucketId, key: "k", blobId: "x", r2UploadId: "r2", blkSize: BLK,
-      mime: "", storageClass: "STANDARD", userMeta: "{}", httpHeaders: "{}", checksum: "", ssecKeyMd5: "", tags: "[]", createdAt: 1, touchedAt: 1,
+      mime: "", storageClass: "STANDARD", userMeta: "{}", httpHeaders: "{}", checksum: "", ssecKeyMd5: "", tags: "[]", acl: "", createdAt: 1, touchedAt: 1,
     }, 100);
     expect(outcome).toBe("bucketGone");
   });

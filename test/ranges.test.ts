@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { database } from "../src/store/db";
-import { advanceMove, cancelMove, describeRanges, startMove } from "../src/store/range-move";
+import { advanceMove, cancelMove, describeRanges, fence, markSwitch, MoveRefused, startMove, switchMove } from "../src/store/range-move";
 import { noteRanges } from "../src/store/ranges";
 import { presignUrl } from "../src/s3/sigv4";
 import { sweepBlobs } from "../src/store/sweeper";
@@ -56,6 +56,35 @@ async function totalsAndRecount(bucket: string) {
     const r = (await d1.prepare("SELECT COALESCE(SUM(size), 0) AS bytes, COUNT(*) AS objects FROM objects WHERE bucket_id = ?").bind(id).first<{ bytes: number; objects: number }>())!;
     recount.bytes += r.bytes;
     recount.objects += r.objects;
+  }
+  const { body } = await control({ Action: "DescribeBucket", BucketName: bucket });
+  return { described: { bytes: body.DataSet[0].StoredBytes, objects: body.DataSet[0].ObjectCount }, recount };
+}
+
+/** The bucket's anchor row on `shard` (its counters), or null. */
+const anchorOn = (shard: string, id: string) =>
+  shards()
+    .find(([n]) => n === shard)![1]
+    .prepare("SELECT stored_bytes AS bytes, object_count AS objects FROM buckets WHERE id = ?")
+    .bind(id)
+    .first<{ bytes: number; objects: number }>();
+
+/**
+ * The bucket's totals as DescribeBucket answers them, and a recount of what it holds: on each of its
+ * ranges, the rows of that range on the shard the range table names (a copy on another shard, being
+ * made or waiting for its drain, is not the bucket's).
+ */
+async function totalsAndKeys(bucket: string) {
+  const id = await bucketId(bucket);
+  const recount = { bytes: 0, objects: 0 };
+  for (const r of await describeRanges(database(env.DB), id)) {
+    const d1 = shards().find(([n]) => n === r.shard)![1];
+    const row = (await d1
+      .prepare(`SELECT COALESCE(SUM(size), 0) AS bytes, COUNT(*) AS objects FROM objects WHERE bucket_id = ? AND key >= ? ${r.end === null ? "" : "AND key < ?"}`)
+      .bind(id, r.start, ...(r.end === null ? [] : [r.end]))
+      .first<{ bytes: number; objects: number }>())!;
+    recount.bytes += row.bytes;
+    recount.objects += row.objects;
   }
   const { body } = await control({ Action: "DescribeBucket", BucketName: bucket });
   return { described: { bytes: body.DataSet[0].StoredBytes, objects: body.DataSet[0].ObjectCount }, recount };
@@ -209,7 +238,8 @@ describe("one move per bucket, and its cancel", () => {
     expect(cancelled).toMatchObject({ start: "c/010", shard: FIRST, moveTo: null, drainShard: null, cancelled: false });
     // The partial copy is gone with its references and counters; the range takes writes again on its shard.
     expect(await rowsEverywhere(bucket)).toEqual(keys.map((k) => [FIRST, k]));
-    expect(await shards().find(([n]) => n === SECOND)![1].prepare("SELECT stored_bytes AS b, object_count AS n FROM buckets WHERE id = ?").bind(id).first()).toEqual({ b: 0, n: 0 });
+    // No empty anchor is left on the target, which holds nothing of the bucket.
+    expect(await anchorOn(SECOND, id)).toBeNull();
     await put(bucket, "c/015", "v1 c/015");
     expect(await (await file(bucket, "c/015")).text()).toBe("v1 c/015");
     const totals = await totalsAndRecount(bucket);
@@ -276,6 +306,45 @@ describe("one move per bucket, and its cancel", () => {
   }, 240_000);
 });
 
+describe("a mover that read the move before its cancel", () => {
+  it("its switch and its fence step, run after the cancel, change nothing: the range takes writes on its own shard and reads its own rows", async () => {
+    // The interleaving: a mover reads the range as copying and finds every row copied; a cancel runs
+    // to its end (T fenced, the range row back on S, S's fence lifted, T's partial copy drained); then
+    // the mover's switch marks S's fence moved_to = T, and another call with the same stale view sets
+    // S's fence again. Either fence, left on S, refuses every write to the range for ever
+    // (RangeMoving: the range is on S and not moving) and sends its reads to T, which holds nothing.
+    const { bucket, id, keys } = await seeded("f/", 30, 3, "v0");
+    const db = database(env.DB);
+    await startMove(db, id, "f/010", SECOND);
+    const stale = await advanceMove(env, id, "f/010", now(), 1); // every row copied, not switched
+    expect([stale.shard, stale.moveTo, stale.copyAfter]).toEqual([FIRST, SECOND, "f/029"]);
+    expect(await cancelMove(env, id, now())).toMatchObject({ shard: FIRST, moveTo: null, drainShard: null });
+
+    const late = (step: Promise<unknown>) =>
+      step.then(
+        () => "ran",
+        (err: Error) => (err instanceof MoveRefused ? "refused" : Promise.reject(err)),
+      );
+    expect(await late(switchMove(env, id, stale, now()))).toBe("refused");
+    expect(await late(fence(db, id, stale))).toBe("refused");
+
+    expect((await describeRanges(db, id)).map((r) => [r.start, r.shard, r.moveTo, r.drainShard])).toEqual([
+      ["", FIRST, null, null],
+      ["f/010", FIRST, null, null],
+    ]);
+    expect((await file(bucket, "f/015", { method: "PUT", body: "v1 f/015", headers: { "Content-Type": "text/plain" } })).status).toBe(200);
+    expect((await file(bucket, "f/021", { method: "DELETE" })).status).toBe(204);
+    for (const [key, body] of [["f/015", "v1 f/015"], ["f/020", "v0 f/020"], ["f/029", "v0 f/029"], ["f/005", "v0 f/005"]]) {
+      expect([key, await (await file(bucket, key)).text()]).toEqual([key, body]);
+    }
+    expect((await file(bucket, "f/021")).status).toBe(404);
+    expect(await rowsEverywhere(bucket)).toEqual(keys.filter((k) => k !== "f/021").map((k) => [FIRST, k]));
+    const totals = await totalsAndRecount(bucket);
+    expect(totals.described).toEqual(totals.recount);
+    await expectExactReferences();
+  });
+});
+
 describe("reads with a range list cached before the switch", () => {
   it("read where the range went (the old shard's fence names it): a write acknowledged there is read back at once", async () => {
     const { bucket, id, keys } = await seeded("s/", 12, 2, "v0");
@@ -297,6 +366,74 @@ describe("reads with a range list cached before the switch", () => {
     stale();
     expect((await file(bucket, "s/09")).status).toBe(404); // the old copy still holds it, but the read goes to the new shard
     // The stale copy is still on the old shard until the drain: the reads above did not read it.
+    expect(await shards().find(([n]) => n === FIRST)![1].prepare("SELECT COUNT(*) AS n FROM objects WHERE bucket_id = ? AND key >= 's/06'").bind(id).first("n")).toBe(6);
+  });
+});
+
+describe("listings with a range list cached before the switch", () => {
+  it("read the moved range where it went: a write or delete acknowledged there is in the next listing, page by page, UFile and S3", async () => {
+    const { bucket, id } = await seeded("s/", 12, 2, "v0");
+    await startMove(database(env.DB), id, "s/06", SECOND);
+    await advanceMove(env, id, "s/06", now(), 5); // copied and switched; the old copy waits for its drain
+    const stale = () => noteRanges(id, JSON.stringify([["", FIRST, null], ["s/06", FIRST, SECOND]]));
+    stale();
+    await put(bucket, "s/07", "v1 s/07, longer"); // acknowledged on the new shard
+    stale();
+    await put(bucket, "s/99", "v1 s/99");
+    stale();
+    expect((await file(bucket, "s/09", { method: "DELETE" })).status).toBe(204);
+    const expected = [...["00", "01", "02", "03", "04", "05", "06", "07", "08", "10", "11"].map((n) => `s/${n}`), "s/99"];
+
+    /** Every page of a listing, the isolate's ranges made stale before each page. */
+    const stalePages = async (query: string) => {
+      const keys: string[] = [];
+      const sizes = new Map<string, number>();
+      let marker = "";
+      for (let n = 0; n < 50; n++) {
+        stale();
+        const body = await list(bucket, `${query}&marker=${encodeURIComponent(marker)}`);
+        for (const f of body.DataSet ?? body.Contents) {
+          keys.push(f.FileName ?? f.Key);
+          sizes.set(f.FileName ?? f.Key, Number(f.Size));
+        }
+        if (!body.NextMarker) return { keys, sizes };
+        marker = body.NextMarker;
+      }
+      throw new Error("listing did not end");
+    };
+    for (const query of ["list&prefix=s%2F&limit=1000", "list&prefix=s%2F&limit=4", "list&prefix=s%2F&limit=1", "listobjects&prefix=&max-keys=5", "list&prefix=s%2F0&limit=3"]) {
+      const { keys, sizes } = await stalePages(query);
+      const want = query.includes("s%2F0") ? expected.filter((k) => k.startsWith("s/0")) : expected;
+      expect({ query, keys }).toEqual({ query, keys: want });
+      expect({ query, size: sizes.get("s/07") }).toEqual({ query, size: "v1 s/07, longer".length });
+    }
+    // The control database's answer may predate the switch too (a replica behind it): the listing then
+    // reads the moved span where the old shard's fence names.
+    const lagging = (d1: D1Database | D1DatabaseSession): D1Database =>
+      new Proxy(d1, {
+        get(t, prop) {
+          if (prop === "prepare") return (text: string) => t.prepare(text.replace("SELECT start_key AS start, shard,", `SELECT start_key AS start, '${FIRST}' AS shard,`));
+          if (prop === "withSession") return (...args: unknown[]) => lagging((t as D1Database).withSession(...(args as [string])));
+          const value = Reflect.get(t, prop);
+          return typeof value === "function" ? value.bind(t) : value;
+        },
+      }) as D1Database;
+    for (const limit of [1000, 5]) {
+      const keys: string[] = [];
+      for (let marker = "", n = 0; n < 20; n++) {
+        stale();
+        const res = await file(bucket, "", { query: `list&prefix=s%2F&limit=${limit}&marker=${encodeURIComponent(marker)}`, signedKey: "", env: { DB: lagging(env.DB) } });
+        const body = (await res.json()) as { DataSet: { FileName: string }[]; NextMarker: string };
+        keys.push(...body.DataSet.map((f) => f.FileName));
+        if (!(marker = body.NextMarker)) break;
+      }
+      expect({ limit, keys }).toEqual({ limit, keys: expected });
+    }
+    // S3 ListObjectsV2 takes the same store call.
+    stale();
+    const v2 = await callWithEnv({}, await presignUrl("GET", `http://localhost/${bucket}?list-type=2&prefix=s%2F`, { accessKeyId: PUBLIC_KEY, secret: PRIVATE_KEY }));
+    expect([...(await v2.text()).matchAll(/<Key>([^<]+)<\/Key>/g)].map((m) => m[1])).toEqual(expected);
+    // The old copy is still on the old shard until the drain: the listings above did not read it.
     expect(await shards().find(([n]) => n === FIRST)![1].prepare("SELECT COUNT(*) AS n FROM objects WHERE bucket_id = ? AND key >= 's/06'").bind(id).first("n")).toBe(6);
   });
 });
@@ -415,6 +552,90 @@ describe("an S3 CompleteMultipartUpload racing a move's start", () => {
     expect(await (await file(bucket, "z/multi")).text()).toBe("multipart bytes");
     expect(await rowsEverywhere(bucket)).toEqual([[SECOND, "z/multi"]]);
     await expectExactReferences();
+  });
+});
+
+describe("the bucket's totals through a move", () => {
+  const expectExactTotals = async (bucket: string, when: string) => {
+    const { described, recount } = await totalsAndKeys(bucket);
+    expect({ when, ...described }).toEqual({ when, ...recount });
+    return recount;
+  };
+
+  it("count the moving range once: during the copy, after the switch, during and after the drain", async () => {
+    const { bucket, id } = await seeded("t/", 130, 3, "v0"); // [t/010, …): 120 keys, two copy batches and two drain batches
+    const all = await expectExactTotals(bucket, "before");
+    expect(all.objects).toBe(130);
+    await startMove(database(env.DB), id, "t/010", SECOND);
+    expect((await advanceMove(env, id, "t/010", now(), 1)).copyAfter).toBe("t/109");
+    expect(await expectExactTotals(bucket, "during the copy")).toEqual(all);
+    const switched = await advanceMove(env, id, "t/010", now(), 2);
+    expect([switched.shard, switched.drainShard]).toEqual([SECOND, FIRST]);
+    expect(await rowsEverywhere(bucket)).toHaveLength(130 + 120); // the old copy is still there
+    expect(await expectExactTotals(bucket, "after the switch")).toEqual(all);
+    // The switch is idempotent: marking S's fence again moves no counter.
+    await markSwitch(database(env.DB), id, { ...switched, shard: FIRST, moveTo: SECOND, end: null });
+    expect(await expectExactTotals(bucket, "after the mark again")).toEqual(all);
+    const draining = await advanceMove(env, id, "t/010", switched.drainAfter!, 1);
+    expect(draining.drainShard).toBe(FIRST);
+    expect(await rowsEverywhere(bucket)).toHaveLength(130 + 20);
+    expect(await expectExactTotals(bucket, "during the drain")).toEqual(all);
+    expect((await advanceMove(env, id, "t/010", switched.drainAfter!, 5)).drainShard).toBeNull();
+    expect(await rowsEverywhere(bucket)).toHaveLength(130);
+    expect(await expectExactTotals(bucket, "after the drain")).toEqual(all);
+    // Every shard's anchor equals its rows again.
+    for (const [shard, count] of [[FIRST, 10], [SECOND, 120]] as const) expect([shard, (await anchorOn(shard, id))?.objects]).toEqual([shard, count]);
+
+    // Copied to a shard already summed in the totals (one holding another range, or the home shard),
+    // the rows copied so far count once too; and so does a cancelled copy there until its drain.
+    await startMove(database(env.DB), id, "t/000", SECOND);
+    expect((await advanceMove(env, id, "t/000", now(), 1)).copyAfter).toBe("t/009");
+    expect(await expectExactTotals(bucket, "during a copy to a shard holding another range")).toEqual(all);
+    await move(bucket, "t/000", SECOND);
+    expect(await expectExactTotals(bucket, "after that move")).toEqual(all);
+    await startMove(database(env.DB), id, "t/050", FIRST);
+    expect((await advanceMove(env, id, "t/050", now(), 1)).copyAfter).toBe("t/129");
+    expect(await expectExactTotals(bucket, "during a copy to the home shard")).toEqual(all);
+    expect(await cancelMove(env, id, now(), 0)).toMatchObject({ shard: SECOND, cancelled: true, drainShard: FIRST });
+    expect(await expectExactTotals(bucket, "cancelled, its copy not drained yet")).toEqual(all);
+    expect(await cancelMove(env, id, now())).toMatchObject({ shard: SECOND, cancelled: false, drainShard: null });
+    expect(await expectExactTotals(bucket, "cancelled and drained")).toEqual(all);
+    await expectExactReferences();
+  });
+
+  it("a cancel that wins the race after the switch marked S's fence puts the range's totals back", async () => {
+    const { bucket, id } = await seeded("w/", 30, 3, "v0");
+    const db = database(env.DB);
+    await startMove(db, id, "w/010", SECOND);
+    const copied = await advanceMove(env, id, "w/010", now(), 1); // every row copied, not switched
+    const all = await expectExactTotals(bucket, "copied");
+    // The switch marks S's fence (the range's rows leave S's totals) ...
+    await markSwitch(db, id, copied);
+    // ... and before it names T in the range row, the cancel wins.
+    expect(await cancelMove(env, id, now())).toMatchObject({ shard: FIRST, moveTo: null, drainShard: null });
+    await expect(switchMove(env, id, copied, now())).rejects.toThrow(MoveRefused); // the rest of the switch, late: nothing
+    expect(await expectExactTotals(bucket, "cancelled")).toEqual(all);
+    expect(await anchorOn(FIRST, id)).toEqual(all);
+    await put(bucket, "w/015", "v1");
+    expect(await expectExactTotals(bucket, "written")).toEqual({ bytes: all.bytes - "v0 w/015".length + 2, objects: 30 });
+    await expectExactReferences();
+  });
+});
+
+describe("anchors a drain leaves empty", () => {
+  it("a shard a range moved off, holding nothing else of the bucket, keeps no anchor; the home shard's stays", async () => {
+    const { bucket, id } = await seeded("e/", 6, 1, "v");
+    await move(bucket, "e/3", SECOND);
+    expect(await anchorOn(SECOND, id)).toEqual({ bytes: 3 * "v e/0".length, objects: 3 });
+    await move(bucket, "e/3", FIRST); // back: SECOND holds nothing of the bucket any more
+    expect(await anchorOn(SECOND, id)).toBeNull();
+    const totals = await totalsAndRecount(bucket);
+    expect(totals.described).toEqual(totals.recount);
+    expect(totals.recount).toEqual({ bytes: 6 * "v e/0".length, objects: 6 });
+    // A later move there creates it again.
+    await move(bucket, "e/4", SECOND);
+    expect(await anchorOn(SECOND, id)).toEqual({ bytes: 2 * "v e/0".length, objects: 2 });
+    expect(await (await file(bucket, "e/5")).text()).toBe("v e/5");
   });
 });
 

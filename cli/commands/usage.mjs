@@ -8,11 +8,19 @@ import { CliError, EXIT } from "../lib/errors.mjs";
 const DAY = 86400;
 const GIB = 1024 ** 3;
 
+/**
+ * An amount of the report's GB (GiB) unit in human units; a value above zero never reads as zero (a few
+ * bytes kept for minutes are "< 1 B·day", not "0" beside a full bar). @param {number} gb @param {string} [per]
+ */
+const gbAmount = (gb, per = "") => (gb > 0 && gb * GIB < 0.5 ? `< 1 B${per}` : `${humanSize(Math.round(gb * GIB))}${per}`);
+/** The report's 万次 (10 000 requests) as a count. @param {number} wan */
+const requests = (wan) => `${Math.round(wan * 10000).toLocaleString("en-US")} requests`;
+
 /** The report's three series: field, title, how a value is shown. One table for charts and totals. */
 const SERIES = [
-  { field: "StorageVolume", title: "Storage (GB·day)", show: (/** @type {number} */ v) => v.toFixed(v < 1 ? 4 : 2) },
-  { field: "DownloadTraffic", title: "Download traffic", show: (/** @type {number} */ v) => humanSize(Math.round(v * GIB)) },
-  { field: "RequestCount", title: "Requests", show: (/** @type {number} */ v) => String(Math.round(v * 10000)) },
+  { field: "StorageVolume", title: "Storage", show: (/** @type {number} */ v) => gbAmount(v, "·day") },
+  { field: "DownloadTraffic", title: "Download traffic", show: (/** @type {number} */ v) => gbAmount(v) },
+  { field: "RequestCount", title: "Requests", show: (/** @type {number} */ v) => requests(v) },
 ];
 
 /** @param {import("commander").Command} program @param {() => import("../lib/context.mjs").Context} context */
@@ -51,7 +59,13 @@ export function register(program, context) {
       }
       if (left) {
         say(`Quota left (${left.Region}${left.Owe ? ", OWING: uploads and downloads are refused" : ""}):`);
-        say(table([["  storage", `${Number(left.Storage?.Left ?? 0).toFixed(2)} GB·day`], ["  traffic", `${Number(left.DownloadFlow?.Left ?? 0).toFixed(2)} GB`], ["  requests", `${Number(left.RequestCnt?.Left ?? 0).toFixed(2)} 万次`]]));
+        say(
+          table([
+            ["  storage", gbAmount(Number(left.Storage?.Left ?? 0), "·day")],
+            ["  traffic", gbAmount(Number(left.DownloadFlow?.Left ?? 0))],
+            ["  requests", requests(Number(left.RequestCnt?.Left ?? 0))],
+          ]),
+        );
       }
       say(`Prices: ${prices.StorageVolume} 分/GB·day, ${prices.DownloadTraffic} 分/GB, ${prices.RequestCount} 分/万次 -> this period: ${(costFen / 100).toFixed(2)} 元`);
     });

@@ -44,6 +44,9 @@ export function App() {
       .finally(() => setLoaded(true));
   }, []);
   const hash = useHash();
+  // A new screen (or folder) starts at its top, not at the scroll offset of the one before.
+  const scroller = useRef<HTMLDivElement>(null);
+  useEffect(() => scroller.current?.scrollTo(0, 0), [hash]);
   const t = useMemo(() => translator(lang), [lang]);
   useEffect(() => rememberLang(lang), [lang]);
 
@@ -139,7 +142,7 @@ export function App() {
               </button>
             </div>
           </header>
-          <div class="scroller">
+          <div class="scroller" ref={scroller}>
             <main id="main" tabIndex={-1}>
               {screen.name === "buckets" && <Buckets />}
               {/* Keyed by folder: a new folder starts with a fresh filter, page and selection. */}

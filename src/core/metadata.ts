@@ -34,5 +34,66 @@ export function storedHeader(name: StoredHeader, value: string): string {
   return value;
 }
 
-/** Whether a form field's value could be sent as an HTTP header (user metadata from a form). */
+/** Whether a form field's value could be sent as an HTTP header (the standard headers a form sets). */
 export const isHeaderValue = (value: string): boolean => FIELD_VALUE.test(value);
+
+/**
+ * User metadata values (`x-amz-meta-*`, `X-Ufile-Meta-*`, `x-bce-meta-*`) are stored in the form a
+ * response header carries them back, so that what a client sent reads back byte for byte
+ * (docs/s3.md §3 "Non-ASCII metadata", docs/protocol.md §6.3):
+ *
+ * - From a request header, the value is kept as the runtime gives it. workerd decodes header bytes
+ *   as UTF-8 and writes a header value out as UTF-8, so UTF-8 bytes come back as sent, and an RFC
+ *   2047 encoded-word (`=?UTF-8?B?...?=`, ASCII) comes back as the same encoded-word. Bytes that are
+ *   not UTF-8 (a Latin-1 `é` as the single byte E9) reach the Worker as U+FFFD and are lost before
+ *   any code runs: such a value is refused rather than stored damaged.
+ * - From a form field (S3 POST), the value is text, not header bytes: a non-ASCII one is stored as
+ *   the RFC 2047 encoded-word AWS answers for it, which every client can read back.
+ */
+const REPLACEMENT = "\uFFFD";
+const ASCII_VALUE = /^[\t\x20-\x7e]*$/;
+/** Control characters no header value may hold (tab allowed). */
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
+
+/** A metadata value from the request header `name`; refuses one whose bytes the runtime could not decode. */
+export function metaValueFromHeader(name: string, value: string): string {
+  if (value.includes(REPLACEMENT)) {
+    throw new ApiError("InvalidRequest", `${name} holds bytes that are not UTF-8; send the value as UTF-8 or as an RFC 2047 encoded-word (=?UTF-8?B?...?=)`);
+  }
+  return value;
+}
+
+/** A metadata value from a form field (`name`): ASCII as is, other text as RFC 2047 encoded-words. */
+export function metaValueFromText(name: string, value: string): string {
+  if (ASCII_VALUE.test(value)) return value;
+  if (CONTROL.test(value)) throw new ApiError("InvalidArgument", `the form field ${name} cannot be stored as an HTTP header`);
+  return encodedWords(value);
+}
+
+/** UTF-8 bytes per encoded-word: 45 bytes are 60 base64 characters, a 72-character word (RFC 2047 allows 75). */
+const WORD_BYTES = 45;
+
+/**
+ * `text` as RFC 2047 `B` encoded-words in UTF-8, split on character boundaries and joined by a space
+ * (a decoder drops the white space between adjacent encoded-words).
+ */
+export function encodedWords(text: string): string {
+  const encoder = new TextEncoder();
+  const words: string[] = [];
+  let chunk = "";
+  let bytes = 0;
+  for (const ch of text) {
+    const n = encoder.encode(ch).byteLength;
+    if (bytes + n > WORD_BYTES) {
+      words.push(encodedWord(encoder.encode(chunk)));
+      chunk = "";
+      bytes = 0;
+    }
+    chunk += ch;
+    bytes += n;
+  }
+  if (chunk !== "" || words.length === 0) words.push(encodedWord(encoder.encode(chunk)));
+  return words.join(" ");
+}
+
+const encodedWord = (bytes: Uint8Array): string => `=?UTF-8?B?${btoa(String.fromCharCode(...bytes))}?=`;

@@ -1,3 +1,4 @@
+import type { ObjectAcl } from "./object-acl";
 import type { Env } from "../config";
 import { fromHex } from "../crypto";
 import { UFileHasher, type HashResult } from "./etag";
@@ -33,6 +34,8 @@ export interface NewUpload {
   ssec?: CustomerKey;
   /** The object's tags once completed, stored form (JSON array); none: `[]`. */
   tags?: string;
+  /** The object's ACL once completed; none: the object's default. */
+  acl?: ObjectAcl;
   /** Unix seconds. */
   now: number;
   /** MULTIPART_MAX_OPEN_UPLOADS: the bucket's open uploads, this one included, are at most this many. */
@@ -63,6 +66,7 @@ export async function createUpload(env: Env, db: Database, u: NewUpload): Promis
     checksum: u.checksum ?? "",
     ssecKeyMd5: u.ssec?.md5 ?? "",
     tags: u.tags ?? NO_TAGS,
+    acl: u.acl ?? "",
     createdAt: u.now,
     touchedAt: u.now,
   };

@@ -6,3 +6,6 @@
  */
 export const OBJECT_ACLS = ["default", "public-read", "private"] as const;
 export type ObjectAcl = (typeof OBJECT_ACLS)[number];
+
+/** A stored ACL (an upload's `acl` column) as an ObjectAcl; "" or anything else: none. */
+export const objectAclOf = (stored: string): ObjectAcl | undefined => (OBJECT_ACLS as readonly string[]).includes(stored) ? (stored as ObjectAcl) : undefined;

@@ -1,4 +1,5 @@
 import { ApiError } from "../errors";
+import { metaValueFromHeader } from "./metadata";
 import type { ObjectRow } from "../store/objects";
 
 /**
@@ -36,7 +37,8 @@ export const USER_META_LIMIT = 2048;
 
 /**
  * User metadata from `X-Ufile-Meta-*` / `x-bce-meta-*` (the S3 front passes `x-amz-meta-`): keys
- * lowercased, ≤ 2048 bytes of keys + values.
+ * lowercased, ≤ 2048 bytes of keys + values. Values are kept as sent (core/metadata.ts: UTF-8 and RFC
+ * 2047 encoded-words read back byte for byte; bytes that are not UTF-8 are refused).
  */
 export function requestedUserMeta(headers: Headers, prefixes: readonly string[] = META_PREFIXES): Record<string, string> {
   const meta: Record<string, string> = {};
@@ -44,7 +46,7 @@ export function requestedUserMeta(headers: Headers, prefixes: readonly string[] 
     const prefix = prefixes.find((p) => name.toLowerCase().startsWith(p));
     if (prefix) {
       const key = name.slice(prefix.length).toLowerCase();
-      if (key) meta[key] = value;
+      if (key) meta[key] = metaValueFromHeader(name, value);
     }
   }
   const encoder = new TextEncoder();

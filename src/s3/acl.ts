@@ -101,7 +101,7 @@ function bodyType(root: XmlElement, ownerId: string): BucketType {
 /** The bucket type a PutBucketAcl or PutObjectAcl asks for, from `x-amz-acl` or the body. */
 async function requestedType(c: S3Context, ownerId: string): Promise<BucketType> {
   const acl = c.request.headers.get("x-amz-acl");
-  const root = await readOptionalXmlDocument(c.request.body, MAX_ACL_BODY, "AccessControlPolicy");
+  const root = await readOptionalXmlDocument(c.request, MAX_ACL_BODY, "AccessControlPolicy");
   if (acl !== null && acl.trim() !== "") {
     if (root !== null) throw new ApiError("InvalidRequest", "Specify either x-amz-acl or an AccessControlPolicy body, not both");
     return cannedBucketType(acl);

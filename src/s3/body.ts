@@ -1,4 +1,4 @@
-import { fromBase64, fromHex, toBase64 } from "../crypto";
+import { fromHex, toBase64 } from "../crypto";
 import { ApiError } from "../errors";
 import { requestBody, type UploadBody } from "../core/upload";
 import { checksumFromHeaders, checksumHeader, digestStream, verifyingStream, type ChecksumAlgorithm, type ExpectedChecksum } from "./checksums";
@@ -81,15 +81,6 @@ export async function s3Body(c: S3Context, bufferLimit = c.settings.maxBufferedB
 export function declaredBodySize(headers: Headers): number | null {
   const raw = headers.get("x-amz-decoded-content-length") ?? headers.get("Content-Length");
   return raw !== null && /^\d{1,15}$/.test(raw.trim()) ? Number(raw.trim()) : null;
-}
-
-/** `Content-MD5` (base64 of 16 bytes), or InvalidDigest. */
-export function contentMd5(headers: Headers): Uint8Array | undefined {
-  const raw = headers.get("Content-MD5");
-  if (raw === null) return undefined;
-  const bytes = fromBase64(raw.trim());
-  if (!bytes || bytes.byteLength !== 16) throw new ApiError("InvalidDigest");
-  return bytes;
 }
 
 export const checksumHeaders = (b: S3Body): Record<string, string> => {

@@ -27,7 +27,7 @@ function parseRule(el: XmlElement): CorsRule {
 }
 
 export async function putBucketCors(c: S3Context): Promise<Response> {
-  const root = await readXmlDocument(c.request.body, MAX_BODY, "CORSConfiguration");
+  const root = await readXmlDocument(c.request, MAX_BODY, "CORSConfiguration");
   const rules = childrenNamed(root, "CORSRule").map(parseRule);
   if (rules.length === 0) throw new ApiError("MalformedXML", "a CORSConfiguration needs at least one <CORSRule>");
   checkCorsRules(rules);

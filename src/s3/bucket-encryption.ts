@@ -36,7 +36,7 @@ function parseConfiguration(root: XmlElement): DefaultEncryption {
 }
 
 export async function putBucketEncryption(c: S3Context): Promise<Response> {
-  const root = await readXmlDocument(c.request.body, MAX_BODY, "ServerSideEncryptionConfiguration");
+  const root = await readXmlDocument(c.request, MAX_BODY, "ServerSideEncryptionConfiguration");
   await setDefaultEncryption(c.db, servedBucket(c), parseConfiguration(root), c.now);
   return new Response(null, { status: 200 });
 }

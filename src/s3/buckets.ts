@@ -74,7 +74,7 @@ export async function listAllBuckets(c: S3Context): Promise<Response> {
 
 /** The optional CreateBucketConfiguration body: any LocationConstraint is accepted (buckets live in DEFAULT_REGION). */
 async function readLocationConstraint(c: S3Context): Promise<void> {
-  await readOptionalXmlDocument(c.request.body, 64 * 1024, "CreateBucketConfiguration");
+  await readOptionalXmlDocument(c.request, 64 * 1024, "CreateBucketConfiguration");
 }
 
 export async function createBucket(c: S3Context): Promise<Response> {

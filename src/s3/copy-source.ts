@@ -1,6 +1,7 @@
 import { ApiError } from "../errors";
 import { bucketByName, type ServedBucket } from "../store/buckets";
 import type { S3Context } from "./context";
+import { checkExpectedOwner } from "./expected-owner";
 
 /** The source of a CopyObject or UploadPartCopy: the `x-amz-copy-source` header, parsed and its bucket loaded. */
 
@@ -37,6 +38,7 @@ export function copySource(c: S3Context): Promise<CopySource> {
       const { bucket, key } = parseCopySource(c);
       const found = await bucketByName(c.db, bucket);
       if (!found) throw new ApiError("BucketNotExist", `The specified copy source bucket does not exist: ${bucket}`);
+      checkExpectedOwner(c.request.headers, "x-amz-source-expected-bucket-owner", found);
       return { bucket: found, key };
     })();
     copySourceCache.set(c, hit);

@@ -6,9 +6,10 @@ import { meterRequest, type RequestBytes } from "../metering/events";
 import { noteAccess } from "../core/access-log";
 import { asApiError, type RequestIds } from "../responses";
 import { bucketByName, type ServedBucket } from "../store/buckets";
-import { database } from "../store/db";
+import { database, type Database } from "../store/db";
 import { s3Address } from "./address";
 import { checkS3Access } from "./access";
+import { checkExpectedOwner } from "./expected-owner";
 import { authenticateS3 } from "./auth";
 import type { S3Context } from "./context";
 import { s3ErrorResponse } from "./errors";
@@ -32,25 +33,25 @@ function withS3Headers(response: Response, requestId: string, request: Request, 
   return out;
 }
 
-/** The bucket a preflight addresses, if any (an address naming no valid bucket: none). */
-async function preflightBucket(url: URL, env: Env): Promise<ServedBucket | null> {
+/** The bucket a preflight addresses, if any (an address naming no valid bucket: none), through the request's handle. */
+async function preflightBucket(db: Database, url: URL, env: Env): Promise<ServedBucket | null> {
   let name: string | null = null;
   try {
     name = s3Address(url, settings(env)).bucket;
   } catch {
     return null;
   }
-  return name === null ? null : bucketByName(database(env.DB), name);
+  return name === null ? null : bucketByName(db, name);
 }
 
 /**
  * The bucket whose CORS rules an error answer follows when the request failed before the bucket was
- * loaded (a bad signature, a refused sub-resource): read (from the isolate's cache) by name; none if
- * it does not exist or cannot be read, and the built-in headers apply.
+ * loaded (a bad signature, a refused sub-resource): read (from the isolate's cache) by name through
+ * the request's handle; none if it does not exist or cannot be read, and the built-in headers apply.
  */
-async function errorBucket(env: Env, name: string | null): Promise<ServedBucket | undefined> {
+async function errorBucket(db: Database, name: string | null): Promise<ServedBucket | undefined> {
   if (name === null) return undefined;
-  return (await bucketByName(database(env.DB), name).catch(() => null)) ?? undefined;
+  return (await bucketByName(db, name).catch(() => null)) ?? undefined;
 }
 
 function refuseUnimplemented(query: URLSearchParams, headers: Headers, target: Target): void {
@@ -86,11 +87,13 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
   let meteredBucket: Parameters<typeof meterRequest>[2] | undefined;
   let bucketName: string | null = null;
   const bytes: RequestBytes = {};
+  // The request's one handle on the control database: the preflight, the request and its error answer read through it.
+  const db = database(env.DB);
   try {
     if (request.method === "OPTIONS") {
       // A preflight carries its own CORS headers (a refused one none): only the request id is added.
       const refusal = (err: ApiError) => s3ErrorResponse(err, request.method, resource, requestId);
-      const response = bucketPreflight(request, S3_CORS, await preflightBucket(url, env), refusal);
+      const response = bucketPreflight(request, S3_CORS, await preflightBucket(db, url, env), refusal);
       response.headers.set("x-amz-request-id", requestId);
       return response;
     }
@@ -109,7 +112,6 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
     const now = nowSeconds();
     const auth = await authenticateS3(request, url, env, now, address);
     noteAccess(request, { principal: auth.principal });
-    const db = database(env.DB);
     const c: S3Context = {
       request, url, env, ctx, settings: s, db, address,
       bucketName: address.bucket ?? "", key: address.key, operation: op,
@@ -120,9 +122,7 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
       if (!bucket) throw new ApiError("BucketNotExist", "The specified bucket does not exist");
       c.bucket = bucket;
       meteredBucket = bucket;
-      // `x-amz-expected-bucket-owner`: the account (here the project) the client expects to own the bucket.
-      const expectedOwner = request.headers.get("x-amz-expected-bucket-owner");
-      if (expectedOwner !== null && expectedOwner !== bucket.projectId) throw new ApiError("AccessDenied", "Access Denied: the bucket is not owned by the expected bucket owner");
+      checkExpectedOwner(request.headers, "x-amz-expected-bucket-owner", bucket);
     }
     await checkS3Access(c, op, auth);
     const response = await op.run(c);
@@ -139,7 +139,7 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
   } catch (err) {
     await drainUnread(request);
     const error = s3ErrorResponse(asApiError(err), request.method, resource, requestId);
-    return withS3Headers(error, requestId, request, meteredBucket ?? (await errorBucket(env, bucketName)));
+    return withS3Headers(error, requestId, request, meteredBucket ?? (await errorBucket(db, bucketName)));
   } finally {
     if (meteredBucket) meterRequest(env, ctx, meteredBucket, bytes);
   }

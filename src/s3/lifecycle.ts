@@ -142,7 +142,7 @@ function parseRule(el: XmlElement, existing: Map<string, LifecycleRule>): Lifecy
 
 export async function putBucketLifecycle(c: S3Context): Promise<Response> {
   const bucket = servedBucket(c);
-  const root = await readXmlDocument(c.request.body, MAX_BODY, "LifecycleConfiguration");
+  const root = await readXmlDocument(c.request, MAX_BODY, "LifecycleConfiguration");
   const existing = new Map(bucketRules(bucket).lifecycle.map((r) => [r.id, r]));
   const rules = childrenNamed(root, "Rule").map((el) => parseRule(el, existing));
   if (rules.length === 0) throw new ApiError("MalformedXML", "a LifecycleConfiguration needs at least one <Rule>");

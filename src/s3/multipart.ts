@@ -19,8 +19,10 @@ import {
 } from "../store/uploads";
 import { getObject, NO_TAGS } from "../store/objects";
 import { ownerNode } from "./buckets";
-import { checksumHeaders, contentMd5, declaredBodySize, s3Body } from "./body";
-import { assertWriteAclAllowed } from "./ownership";
+import { checksumHeaders, declaredBodySize, s3Body } from "./body";
+import { contentMd5 } from "./content-md5";
+import { requestedObjectAcl } from "./acl";
+import { objectAclOf } from "../core/object-acl";
 import { servedBucket, type S3Context } from "./context";
 import { scheduleUfileEtag } from "../core/ufile-etag";
 import { copySourceRow, publishS3 } from "./objects";
@@ -75,8 +77,8 @@ export async function createMultipartUpload(c: S3Context): Promise<Response> {
   const bucket = servedBucket(c);
   assertValidKey(c.key);
   assertNotOwing(bucket);
-  // The upload keeps no ACL of its own; a bucket with ACLs disabled still refuses one, as AWS does.
-  assertWriteAclAllowed(bucket, c.request.headers.get("x-amz-acl"));
+  // The canned ACL is kept with the upload and given to the object at completion, as the tags are.
+  const acl = requestedObjectAcl(c.request.headers, bucket);
   const meta = requestedS3Meta(c.request.headers);
   const checksum = requestedUploadChecksum(c.request.headers);
   const ssec = await customerKeyOf(c.request.headers);
@@ -90,6 +92,7 @@ export async function createMultipartUpload(c: S3Context): Promise<Response> {
     checksum: formatUploadChecksum(checksum),
     ssec,
     tags: requestedTags(c.request.headers),
+    acl,
     now: c.now,
     maxOpenUploads: c.settings.multipartMaxOpenUploads,
   });
@@ -250,7 +253,7 @@ interface ListedPart {
 
 /** The CompleteMultipartUpload body: parts by 1-based number with their ETags, ascending (repeats collapsed). */
 async function requestedParts(c: S3Context): Promise<ListedPart[]> {
-  const root = await readXmlDocument(c.request.body, MAX_COMPLETE_BODY, "CompleteMultipartUpload");
+  const root = await readXmlDocument(c.request, MAX_COMPLETE_BODY, "CompleteMultipartUpload");
   const listed: ListedPart[] = childrenNamed(root, "Part").map((p) => {
     const n = childText(p, "PartNumber") ?? "";
     if (!/^\d{1,5}$/.test(n)) throw malformedXml("a <Part> needs a <PartNumber>");
@@ -311,7 +314,7 @@ export async function completeMultipartUpload(c: S3Context): Promise<Response> {
   // Windows line up with the object's when every part but the last is a whole number of windows.
   const aligned = parts.slice(0, -1).every((p) => p.size % ETAG_BLOCK === 0);
   const etag = aligned ? await etagFromBlocks(windowsOf(parts)) : s3Etag;
-  const meta = { mime: up.mime || "binary/octet-stream", storageClass: up.storageClass, userMeta: JSON.parse(up.userMeta), httpHeaders: JSON.parse(up.httpHeaders), tags: up.tags };
+  const meta = { mime: up.mime || "binary/octet-stream", storageClass: up.storageClass, userMeta: JSON.parse(up.userMeta), httpHeaders: JSON.parse(up.httpHeaders), tags: up.tags, acl: objectAclOf(up.acl) };
   const blob = {
     id: up.blobId,
     size,

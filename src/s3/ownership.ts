@@ -54,7 +54,7 @@ export function assertAclChangeAllowed(bucket: ServedBucket): void {
 }
 
 export async function putBucketOwnershipControls(c: S3Context): Promise<Response> {
-  const root = await readXmlDocument(c.request.body, MAX_BODY, "OwnershipControls");
+  const root = await readXmlDocument(c.request, MAX_BODY, "OwnershipControls");
   const rules = childrenNamed(root, "Rule");
   if (rules.length !== 1) throw malformedXml("OwnershipControls take exactly one <Rule>");
   const value = childText(rules[0]!, "ObjectOwnership");

@@ -1,7 +1,7 @@
 import { safeEqual, fromBase64, toHex } from "../crypto";
 import { ApiError } from "../errors";
 import { assertValidKey } from "../core/keys";
-import { isHeaderValue, storedHeader } from "../core/metadata";
+import { isHeaderValue, metaValueFromText, storedHeader } from "../core/metadata";
 import type { KeyPair, Principal } from "../auth/principal";
 import { anonymouslyWritable } from "../auth/public-read";
 import { etagFromBlocks, hashingStream, UFileHasher } from "../core/etag";
@@ -107,11 +107,17 @@ function redirectTarget(value: string): URL | null {
 const HEADER_FIELDS = new Set(["content-type", "cache-control", "content-disposition", "content-encoding"]);
 const TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
 
-/** The fields a write stores as headers, as Headers; a field no header could carry is refused before anything is stored. */
+/**
+ * The fields a write stores as headers, as Headers; a field no header could carry is refused before
+ * anything is stored. A non-ASCII `x-amz-meta-*` value becomes RFC 2047 encoded-words (core/metadata.ts).
+ */
 function formHeaders(fields: Map<string, string>): Headers {
-  const chosen = [...fields].filter(([k]) => HEADER_FIELDS.has(k) || k.startsWith("x-amz-meta-"));
-  for (const [name, value] of chosen) {
-    if (!TOKEN.test(name) || !isHeaderValue(value)) throw new ApiError("InvalidArgument", `the form field ${name} cannot be stored as an HTTP header`);
+  const chosen: [string, string][] = [];
+  for (const [name, value] of fields) {
+    const meta = name.startsWith("x-amz-meta-");
+    if (!meta && !HEADER_FIELDS.has(name)) continue;
+    if (!TOKEN.test(name) || (!meta && !isHeaderValue(value))) throw new ApiError("InvalidArgument", `the form field ${name} cannot be stored as an HTTP header`);
+    chosen.push([name, meta ? metaValueFromText(name, value) : value]);
   }
   return new Headers(chosen);
 }

@@ -66,7 +66,7 @@ export const formTagging = (text: string): string => JSON.stringify(checkTagSet(
 
 /** A `<Tagging><TagSet><Tag><Key/><Value/></Tag>…</TagSet></Tagging>` body, checked by `check`. */
 export async function readTaggingBody(c: S3Context, check: (tags: Tag[]) => Tag[] = checkTagSet): Promise<Tag[]> {
-  return check(tagsOf(await readXmlDocument(c.request.body, MAX_TAGGING_BODY, "Tagging")));
+  return check(tagsOf(await readXmlDocument(c.request, MAX_TAGGING_BODY, "Tagging")));
 }
 
 /** The `<Tagging>` answer of a tag set. */

@@ -14,6 +14,7 @@
 
 import { readBounded } from "../body";
 import { ApiError } from "../errors";
+import { verifyContentMd5 } from "./content-md5";
 
 // ───────────────────────── writer ─────────────────────────
 
@@ -172,29 +173,32 @@ export const malformedXml = (why: string): ApiError => new ApiError("MalformedXM
 /**
  * A request's XML document, read with a byte bound, whose root must be `rootName`: every S3 body
  * (CreateBucketConfiguration, CompleteMultipartUpload, Delete, AccessControlPolicy, Tagging,
- * LifecycleConfiguration, CORSConfiguration) is read here. Too large, unparsable or another root:
- * `MalformedXML`. `verify` checks the raw bytes before they are parsed (DeleteObjects' Content-MD5).
+ * LifecycleConfiguration, CORSConfiguration, ServerSideEncryptionConfiguration, OwnershipControls)
+ * is read here. Too large, unparsable or another root: `MalformedXML`. The raw bytes are checked
+ * against the request's `Content-MD5` before they are parsed (content-md5.ts: `InvalidDigest`,
+ * `BadDigest`); `verify` checks them further (DeleteObjects' `x-amz-checksum-*`).
  */
 export async function readXmlDocument(
-  body: ReadableStream<Uint8Array> | null,
+  request: Pick<Request, "body" | "headers">,
   maxBytes: number,
   rootName: string,
   verify?: (raw: Uint8Array) => Promise<void>,
 ): Promise<XmlElement> {
-  const root = await readOptionalXmlDocument(body, maxBytes, rootName, verify);
+  const root = await readOptionalXmlDocument(request, maxBytes, rootName, verify);
   if (root === null) throw malformedXml(`the request needs a ${rootName} body`);
   return root;
 }
 
 /** As `readXmlDocument`, for the bodies an operation may go without (CreateBucket, PutBucketAcl): null when empty or blank. */
 export async function readOptionalXmlDocument(
-  body: ReadableStream<Uint8Array> | null,
+  request: Pick<Request, "body" | "headers">,
   maxBytes: number,
   rootName: string,
   verify?: (raw: Uint8Array) => Promise<void>,
 ): Promise<XmlElement | null> {
-  const raw = await readBounded(body, maxBytes);
+  const raw = await readBounded(request.body, maxBytes);
   if (raw === null) throw malformedXml(`the ${rootName} body is larger than ${maxBytes} bytes`);
+  await verifyContentMd5(request.headers, raw);
   await verify?.(raw);
   const text = new TextDecoder().decode(raw);
   return text.trim() === "" ? null : parseXmlDocument(text, rootName);

@@ -1,8 +1,9 @@
-import { and, asc, eq, getTableColumns, inArray, sql, type Column } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, gte, inArray, lt, sql, type Column } from "drizzle-orm";
 import { randomBase36 } from "../crypto";
 import { bucketRanges, buckets, objects, projects, quotas } from "../../schema/schema";
 import { forEachChunk, precompiledRow, type Database } from "./db";
-import { bucketShards, forgetRanges, noteRanges, primeRanges, rangesColumn } from "./ranges";
+import { bucketShards, countedCopies, forgetRanges, noteRanges, primeRanges, rangesColumn } from "./ranges";
+import { CLASS_COUNTERS, sizeIn } from "./class-bytes";
 import { CONTROL_SHARD, notePlacement, shardDb, shardsOf } from "./shards";
 
 /**
@@ -81,8 +82,8 @@ export async function bucketInProject(db: Database, projectId: string, name: str
  * them: the sum over every shard holding a key range of the bucket, its home shard included (per
  * shard other than `DB` that holds any of them, one query per chunk of ids under D1's
  * bound-parameter limit; a bucket never split has one); each row gets the counters it has fields
- * for. A bucket whose anchors are gone (deleted meanwhile) keeps the control row's figures. While a
- * range moves, its rows count on both shards until the old copy is drained (store/range-move.ts).
+ * for. A bucket whose anchors are gone (deleted meanwhile) keeps the control row's figures. A moved
+ * range's old copy, waiting for its drain, left its shard's totals at the switch (store/range-move.ts).
  */
 export async function withIndexTotals<T extends { id: string; shard: string; storedBytes: number; objectCount?: number; iaBytes?: number; archiveBytes?: number }>(
   db: Database,
@@ -132,10 +133,29 @@ export async function withIndexTotals<T extends { id: string; shard: string; sto
       }),
     ),
   );
+  // A range copied to a shard already summed (or a cancelled copy there, until its drain) counts in
+  // that shard's anchor too: its rows there are not the bucket's yet, and come off (only while a move runs).
+  for (const r of rows) {
+    for (const copy of await countedCopies(db, r.id)) {
+      const t = await rowTotals(shardDb(db, copy.shard), r.id, copy);
+      add(r.id, { storedBytes: -t.storedBytes, objectCount: -t.objectCount, iaBytes: -t.iaBytes, archiveBytes: -t.archiveBytes });
+    }
+  }
   return rows.map((r) => {
     const t = totals.get(r.id);
     return t ? { ...r, ...Object.fromEntries(Object.entries(t).filter(([k]) => k in r)) } : r;
   });
+}
+
+/** The sums a bucket's anchor keeps, over its rows of `[start, end)` on one shard. */
+async function rowTotals(index: Database, bucketId: string, range: { start: string; end: string | null }) {
+  const [ia, archive] = CLASS_COUNTERS.map((c) => sql<number>`COALESCE(SUM(${sizeIn(c, sql`${objects.storageClass}`, sql`${objects.size}`)}), 0)`);
+  const row = await index
+    .select({ storedBytes: sql<number>`COALESCE(SUM(${objects.size}), 0)`, objectCount: sql<number>`COUNT(*)`, iaBytes: ia, archiveBytes: archive })
+    .from(objects)
+    .where(and(eq(objects.bucketId, bucketId), gte(objects.key, range.start), range.end === null ? undefined : lt(objects.key, range.end)))
+    .get();
+  return { storedBytes: Number(row?.storedBytes ?? 0), objectCount: Number(row?.objectCount ?? 0), iaBytes: Number(row?.iaBytes ?? 0), archiveBytes: Number(row?.archiveBytes ?? 0) };
 }
 
 /** Buckets of one project (every project when `projectId` is null: the root S3 key's ListBuckets). */

@@ -2,9 +2,9 @@ import { and, asc, eq, getTableColumns, gt, gte, lt, sql, type Placeholder, type
 import { blobs, buckets, objects, rangeFences } from "../../schema/schema";
 import { ApiError } from "../errors";
 import { classBytesSet, counts, moveClassBytes, sizeIn } from "./class-bytes";
-import { batch, forEachChunk, precompiled, precompiledRow, type Database, type Statement } from "./db";
+import { batch, forEachChunk, precompiled, precompiledRow, prepared, type Database, type Statement } from "./db";
 import { compareKeys } from "./keys";
-import { bucketShards, isFenced, keyOpen, keyShard, onKeyRange, rangesBetween, forgetRanges, readOnKeyRange } from "./ranges";
+import { bucketShards, isFenced, isSplit, keyOpen, keyShard, onKeyRange, rangesBetween, forgetRanges, readOnKeyRange } from "./ranges";
 import { everyShard, foundOnAnyShard, shardDb, shardOf, shardsOf } from "./shards";
 
 /**
@@ -659,24 +659,49 @@ export interface DueKey {
  */
 const dueRows = (bucketId: string, items: DueKey[], columns: SQL) =>
   sql`SELECT ${columns} FROM (SELECT json_extract(value, '$[0]') AS k, json_extract(value, '$[1]') AS t, json_extract(value, '$[2]') AS g
-      FROM json_each(${JSON.stringify(items.map((i) => (i.tags === undefined ? [i.key, i.notAfter] : [i.key, i.notAfter, i.tags])))})) j
+      FROM json_each(${JSON.stringify(items.map(dueItem))})) j
     CROSS JOIN ${objects} o ON o.bucket_id = ${bucketId} AND o.key = j.k
     WHERE o.modified_at <= j.t AND (j.g IS NULL OR o.tags = j.g) AND ${keyOpen(bucketId, sql`o.key`)}`;
 
-/** `items` grouped by the shard of their key's range (one group for a bucket never split). */
+/** A due key as `dueRows` lists it: `[key, notAfter]`, or `[key, notAfter, tags]` under tag filters. */
+const dueItem = (i: DueKey) => (i.tags === undefined ? [i.key, i.notAfter] : [i.key, i.notAfter, i.tags]);
+
+/**
+ * At most this many due keys, and this many bytes of their JSON, go in one batch's list (`dueRows`,
+ * bound as one parameter, several times per batch): a page of long keys, each with its tags under
+ * tag filters, would otherwise make one parameter of megabytes. A single key and its tags fit (a key
+ * is at most 1 KiB, ten tags about 12 KiB).
+ */
+const DUE_KEYS_PER_BATCH = 100;
+const DUE_BYTES_PER_BATCH = 32 * 1024;
+
+const utf8 = new TextEncoder();
+
+/**
+ * `items` grouped by the shard of their key's range (one shard for a bucket never split), each
+ * group cut into lists of at most `DUE_KEYS_PER_BATCH` keys and `DUE_BYTES_PER_BATCH` bytes of JSON.
+ */
 async function byShard(db: Database, bucketId: string, items: DueKey[]): Promise<[string, DueKey[]][]> {
-  const groups = new Map<string, DueKey[]>();
+  const groups = new Map<string, { items: DueKey[]; bytes: number }[]>();
   for (const item of items) {
     const shard = await keyShard(db, bucketId, item.key);
-    groups.set(shard, [...(groups.get(shard) ?? []), item]);
+    const lists = groups.get(shard) ?? [];
+    groups.set(shard, lists);
+    const bytes = utf8.encode(JSON.stringify(dueItem(item))).length + 1;
+    const last = lists[lists.length - 1];
+    if (last && last.items.length < DUE_KEYS_PER_BATCH && last.bytes + bytes <= DUE_BYTES_PER_BATCH) {
+      last.items.push(item);
+      last.bytes += bytes;
+    } else lists.push({ items: [item], bytes: bytes + 2 });
   }
-  return [...groups];
+  return [...groups].flatMap(([shard, lists]) => lists.map((l): [string, DueKey[]] => [shard, l.items]));
 }
 
 /**
- * Deletes the due keys, one batch per shard holding any of them: blob refcounts, the bucket's
- * totals (its anchor row there, bytes by class included) and the rows move together (three
- * statements whatever the number of keys). A key in a range that is moving is left for a later run.
+ * Deletes the due keys, one batch per shard holding any of them and per bounded list of them
+ * (`byShard`): blob refcounts, the bucket's totals (its anchor row there, bytes by class included)
+ * and the rows move together (three statements whatever the number of keys in the list). A key in
+ * a range that is moving is left for a later run.
  * Returns the keys deleted and the blobs no row references any more.
  */
 export async function expireObjects(db: Database, bucketId: string, items: DueKey[]): Promise<{ deleted: string[]; released: string[] }> {
@@ -876,6 +901,14 @@ export function prefixUpperBound(prefix: string): string | null {
  * and checks any other row by row, so given `key >= prefix AND key > after` it could walk every key
  * between the two — a page after a marker deep in a large bucket would read half the bucket. With
  * one bound a page reads the rows it returns, whatever the bucket's size.
+ *
+ * For a split bucket each range is read in one batch with the shard's first fence over the span
+ * read that names where its keys moved (`moved_to`, set at a move's switch): the isolate's cached
+ * ranges may predate a switch, and that shard's copy is then the old one. The rows from the fence's
+ * start on are dropped, the ranges read again, and the walk goes on from there on the range's shard
+ * now; if the control database's answer still names the old shard (a replica behind the switch),
+ * the fence's `moved_to` is read for its span. So a write acknowledged on the new shard is in the
+ * next listing from any isolate. A bucket never split runs the one plain query.
  */
 export async function listObjects(
   db: Database,
@@ -883,25 +916,73 @@ export async function listObjects(
   opts: { prefix: string; after: string; from?: string; limit: number },
 ): Promise<ObjectRow[]> {
   const lower = opts.from && compareKeys(opts.from, opts.prefix) > 0 ? opts.from : opts.prefix;
+  const upper = prefixUpperBound(opts.prefix);
   const out: ObjectRow[] = [];
-  for (const range of await rangesBetween(db, bucketId, lower, prefixUpperBound(opts.prefix))) {
-    if (out.length >= opts.limit) break;
+  let ranges = await rangesBetween(db, bucketId, lower, upper);
+  const split = await isSplit(db, bucketId);
+  for (let hops = 0; ranges.length > 0 && out.length < opts.limit; ) {
+    const range = ranges.shift()!;
     if (range.end !== null && opts.after && compareKeys(opts.after, range.end) >= 0) continue;
-    out.push(...(await listRange(shardDb(db, range.shard), bucketId, { from: range.start, below: range.end, after: opts.after, limit: opts.limit - out.length })));
+    const span = { from: range.start, below: range.end, after: opts.after, limit: opts.limit - out.length };
+    const index = shardDb(db, range.shard);
+    if (!split) {
+      out.push(...(await listRange(index, bucketId, span).all()));
+      continue;
+    }
+    const [fences, rows] = await index.batch([movedFence(index, bucketId, span), listRange(index, bucketId, span)]);
+    const moved = fences[0];
+    if (!moved || hops === MAX_LIST_HOPS) {
+      out.push(...rows);
+      continue;
+    }
+    // The shard's copy of [at, moved.end) is an old one: its rows there go, and the walk resumes at `at`.
+    hops++;
+    const at = compareKeys(moved.startKey, range.start) > 0 ? moved.startKey : range.start;
+    out.push(...rows.filter((r) => compareKeys(r.key, at) < 0));
+    forgetRanges(bucketId);
+    ranges = await rangesBetween(db, bucketId, at, upper);
+    if (ranges[0]?.shard === range.shard && moved.movedTo) {
+      // The control database's answer predates the switch: the fence's span is read where it names.
+      const end = moved.endKey === null || (upper !== null && compareKeys(upper, moved.endKey) < 0) ? upper : moved.endKey;
+      const beyond = end === null || end === upper ? [] : await rangesBetween(db, bucketId, end, upper);
+      ranges = [{ start: at, end, shard: moved.movedTo, moving: false }, ...beyond];
+    }
   }
   return out;
 }
 
+/** Times a listing follows a moved fence (a range that moved on again meanwhile). */
+const MAX_LIST_HOPS = 3;
+
+type Span = { from: string; below: string | null; after: string; limit: number };
+
 /** Keys of `[from, below)` (below null: unbounded) of a bucket on one shard, strictly after `after`, at most `limit`. */
-function listRange(index: Database, bucketId: string, opts: { from: string; below: string | null; after: string; limit: number }): Promise<ObjectRow[]> {
+function listRange(index: Database, bucketId: string, opts: Span) {
   const lower = opts.after && compareKeys(opts.after, opts.from) >= 0 ? gt(objects.key, opts.after) : gte(objects.key, opts.from);
   return index
     .select()
     .from(objects)
     .where(and(eq(objects.bucketId, bucketId), lower, opts.below !== null ? lt(objects.key, opts.below) : undefined))
     .orderBy(asc(objects.key))
-    .limit(opts.limit)
-    .all();
+    .limit(opts.limit);
+}
+
+/** The first fence of the bucket on this shard over the span `listRange` reads whose range has moved away (`moved_to` set). */
+function movedFence(index: Database, bucketId: string, opts: Span) {
+  const lowest = opts.after && compareKeys(opts.after, opts.from) >= 0 ? opts.after : opts.from;
+  return index
+    .select({ startKey: rangeFences.startKey, endKey: rangeFences.endKey, movedTo: rangeFences.movedTo })
+    .from(rangeFences)
+    .where(
+      and(
+        eq(rangeFences.bucketId, bucketId),
+        sql`${rangeFences.movedTo} IS NOT NULL`,
+        sql`(${rangeFences.endKey} IS NULL OR ${rangeFences.endKey} > ${lowest})`,
+        opts.below !== null ? lt(rangeFences.startKey, opts.below) : undefined,
+      ),
+    )
+    .orderBy(asc(rangeFences.startKey))
+    .limit(1);
 }
 
 /** Deletes blob rows that nothing references, after their R2 bytes are gone (on the shard that released them). */
@@ -986,11 +1067,13 @@ export async function dropBlobReference(db: Database, shard: string, blobId: str
 
 /**
  * Removes the rows of `keys` of a bucket from `shard` after their range moved elsewhere (store/
- * range-move.ts, "drain"), in one batch: blob references, the bucket's totals there and the rows
- * move together, as an expiry does. The fence that keeps writers off those keys is not consulted
- * (it is what makes the rows safe to remove). Returns the blobs whose bytes may go.
+ * range-move.ts, "drain"), in one batch: blob references and the rows move together, as an expiry
+ * does, and the bucket's totals there too when `counted` (a cancelled move's partial copy; the old
+ * copy of a switched range left the totals at the switch, `movedRangeTotals`). The fence that
+ * keeps writers off those keys is not consulted (it is what makes the rows safe to remove).
+ * Returns the blobs whose bytes may go.
  */
-export async function dropMovedRows(db: Database, shard: string, bucketId: string, keys: string[]): Promise<string[]> {
+export async function dropMovedRows(db: Database, shard: string, bucketId: string, keys: string[], counted: boolean): Promise<string[]> {
   if (keys.length === 0) return [];
   const index = shardDb(db, shard);
   const listed = sql`SELECT value FROM json_each(${JSON.stringify(keys)})`;
@@ -998,11 +1081,27 @@ export async function dropMovedRows(db: Database, shard: string, bucketId: strin
   const [old] = await batch(index, [
     sql`UPDATE ${blobs} SET refcount = refcount - (SELECT COUNT(*) ${rows} AND o.blob_id = ${blobs.id})
       WHERE ${blobs.id} IN (SELECT o.blob_id ${rows}) RETURNING id, refcount, home_shard`,
-    sql`UPDATE ${buckets} SET stored_bytes = stored_bytes - (SELECT COALESCE(SUM(o.size), 0) ${rows}),
-      object_count = object_count - (SELECT COUNT(*) ${rows}),
-      ${moveClassBytes((c) => sql`- (SELECT COALESCE(SUM(${sizeIn(c, sql`o.storage_class`, sql`o.size`)}), 0) ${rows})`)}
-      WHERE ${buckets.id} = ${bucketId}`,
+    ...(counted ? [sql`UPDATE ${buckets} SET ${totalsMove("-", rows)} WHERE ${buckets.id} = ${bucketId}`] : []),
     sql`DELETE FROM ${objects} WHERE bucket_id = ${bucketId} AND key IN (${listed})`,
   ]);
   return settle(db, shard, zeroed(old.results));
+}
+
+/** `SET` assignments moving a bucket's totals (bytes, objects, bytes by class) by `sign` the sums of the rows `FROM … o WHERE …` in `rows`. */
+const totalsMove = (sign: "+" | "-", rows: SQL) => {
+  const op = sql.raw(sign);
+  return sql`stored_bytes = stored_bytes ${op} (SELECT COALESCE(SUM(o.size), 0) ${rows}),
+      object_count = object_count ${op} (SELECT COUNT(*) ${rows}),
+      ${moveClassBytes((c) => sql`${op} (SELECT COALESCE(SUM(${sizeIn(c, sql`o.storage_class`, sql`o.size`)}), 0) ${rows})`)}`;
+};
+
+/**
+ * The statement that moves the bucket's totals on a shard by the rows it holds of `[start, end)`
+ * (`-`: they stop counting there, `+`: they count again), only where `onlyIf` holds: a range move's
+ * switch takes a moved range's rows out of the old shard's totals in the batch that marks its fence,
+ * and a cancel that wins after that mark puts them back in the batch that lifts it (store/range-move.ts).
+ */
+export function movedRangeTotals(index: Database, bucketId: string, range: { start: string; end: string | null }, sign: "+" | "-", onlyIf: SQL): D1PreparedStatement {
+  const rows = sql`FROM ${objects} o WHERE o.bucket_id = ${bucketId} AND o.key >= ${range.start} ${range.end === null ? sql`` : sql`AND o.key < ${range.end}`}`;
+  return prepared(index, [sql`UPDATE ${buckets} SET ${totalsMove(sign, rows)} WHERE ${buckets.id} = ${bucketId} AND ${onlyIf}`])[0];
 }

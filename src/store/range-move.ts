@@ -1,10 +1,10 @@
-import { getTableColumns } from "drizzle-orm";
+import { getTableColumns, sql, type SQL } from "drizzle-orm";
 import type { Env } from "../config";
 import { objects } from "../../schema/schema";
 import { deleteBlobs } from "./blobs";
 import { CLASS_COUNTERS } from "./class-bytes";
 import { database, type Database } from "./db";
-import { dropBlobReference, dropMovedRows, forgetReleasedBlobs } from "./objects";
+import { dropBlobReference, dropMovedRows, forgetReleasedBlobs, movedRangeTotals } from "./objects";
 import { compareKeys } from "./keys";
 import { forgetRanges, RANGE_CACHE_MS } from "./ranges";
 import { CONTROL_SHARD, shardDb, shardOf, shardsOf } from "./shards";
@@ -28,17 +28,19 @@ import { CONTROL_SHARD, shardDb, shardOf, shardsOf } from "./shards";
  * 4. flip: S's fence is marked `moved_to = T`, then the range row names T (`shard = T`), and S as
  *    the shard to drain after `DRAIN_SECONDS`. Writes go to T from here; an isolate with stale
  *    ranges meets S's fence (which stays) and runs its write again on T, and its reads of a key
- *    follow the fence's `moved_to` (store/ranges.ts `readOnKeyRange`).
+ *    and its listing pages follow the fence's `moved_to` (store/ranges.ts `readOnKeyRange`,
+ *    store/objects.ts `listObjects`).
  * 5. drain, after every cached copy of the old ranges has expired: S's rows of the range go in
- *    batches, with their references and counters (their bytes stay: T's proxies hold them).
+ *    batches, with their references (their bytes stay: T's proxies hold them) but not their
+ *    counters, which left S's totals at the switch (`markSwitch`).
  *
  * One move per bucket at a time: a move (its drain included) must finish, or be cancelled, before
  * another range of the bucket is split or moved. Before step 4 a move can be **cancelled**
  * (`cancelMove`): T is fenced (so a copy batch still in flight inserts nothing), the range row is
- * put back (`move_to` cleared, T as the shard to drain at once, `cancelled`), S's fence is lifted,
- * and T's partial copy is drained like an old copy. After step 4 it cannot be: the range lives on T.
- *
- * Until the drain the range's rows count on both shards in the bucket's totals.
+ * put back (`move_to` cleared, T as the shard to drain at once, `cancelled`), S's fence is lifted
+ * (left empty, so that a step of the mover that read the move before the cancel cannot fence S
+ * again: `liftCancelledFence`), and T's partial copy is drained like an old copy. After step 4 it
+ * cannot be: the range lives on T.
  */
 export const COPY_BATCH = 100;
 /** Seconds between the flip and the drain: every isolate's cached ranges are gone long before (and replicas have caught up). */
@@ -125,6 +127,8 @@ export async function startMove(db: Database, bucketId: string, at: string, to: 
     await db.$client.prepare("INSERT INTO bucket_ranges (bucket_id, start_key, shard) VALUES (?, ?, ?) ON CONFLICT DO NOTHING").bind(bucketId, at, holder.shard).run();
   }
   if (holder.shard !== to) {
+    // A cancelled move's tombstone at `at` (`liftCancelledFence`) would keep this move from fencing.
+    await shardDb(db, holder.shard).$client.prepare("DELETE FROM range_fences WHERE bucket_id = ? AND start_key = ? AND end_key IS start_key").bind(bucketId, at).run();
     await db.$client
       .prepare(`UPDATE bucket_ranges SET move_to = ?1, copy_after = NULL, cancelled = 0
         WHERE bucket_id = ?2 AND start_key = ?3 AND move_to IS NULL AND drain_shard IS NULL AND ${NO_OTHER_MOVE}`)
@@ -199,8 +203,9 @@ export async function advanceMove(env: Env, bucketId: string, start: string, now
   const db = database(env.DB);
   const first = (await storedRanges(db, bucketId)).find((r) => r.start === start);
   if (first && stepOf(first, now) === "copying") await fence(db, bucketId, first);
-  // Switched or cancelled: the range's own shard must not fence it (a fence left by a crash, or by
-  // a cancel that lost the race with the switch).
+  // Cancelled: S's fence is lifted for good (`liftCancelledFence`). Switched: T must not fence the
+  // range (a fence left by a cancel that lost the race with the switch).
+  else if (first && first.drainShard !== null && first.cancelled) await liftCancelledFence(db, bucketId, first);
   else if (first && first.drainShard !== null) await liftFences(shardDb(db, first.shard).$client, bucketId, first);
   for (let done = 0; done < batches; done++) {
     const range = (await storedRanges(db, bucketId)).find((r) => r.start === start);
@@ -209,6 +214,7 @@ export async function advanceMove(env: Env, bucketId: string, start: string, now
     if (step === "idle" || step === "waiting") return range;
     if (step === "draining") {
       if (!(await drainBatch(env, db, bucketId, range))) {
+        await dropIdleAnchor(db, bucketId, range.drainShard!);
         await db.$client.prepare("UPDATE bucket_ranges SET drain_shard = NULL, drain_after = NULL, cancelled = 0 WHERE bucket_id = ? AND start_key = ?").bind(bucketId, start).run();
       }
       continue;
@@ -218,23 +224,60 @@ export async function advanceMove(env: Env, bucketId: string, start: string, now
       await db.$client.prepare("UPDATE bucket_ranges SET copy_after = ? WHERE bucket_id = ? AND start_key = ? AND move_to = ?").bind(last, bucketId, start, range.moveTo).run();
       continue;
     }
-    // Copied: the switch. S's fence first names T, so that a read on S with a stale range list
-    // reads T from here (T holds the whole range: S refuses its writes). The old shard is drained
-    // once every isolate's cached ranges have expired.
-    await setFence(shardDb(db, range.shard).$client, bucketId, range, range.moveTo);
-    await db.$client
-      .prepare("UPDATE bucket_ranges SET shard = move_to, move_to = NULL, copy_after = NULL, drain_shard = shard, drain_after = ? WHERE bucket_id = ? AND start_key = ? AND move_to = ?")
-      .bind(now + Math.max(DRAIN_SECONDS, Math.ceil(RANGE_CACHE_MS / 1000)), bucketId, start, range.moveTo)
-      .run();
-    forgetRanges(bucketId);
+    await switchMove(env, bucketId, range, now);
   }
   return (await storedRanges(db, bucketId)).find((r) => r.start === start)!;
 }
 
+/**
+ * Step 4, once every row of the range is on T: the switch. S's fence first names T (`markSwitch`),
+ * so that a read on S with a stale range list reads T from here (T holds the whole range: S refuses
+ * its writes); then the range row names T. The old shard is drained once every isolate's cached
+ * ranges have expired.
+ */
+export async function switchMove(env: Env, bucketId: string, range: RangeState, now: number): Promise<void> {
+  const db = database(env.DB);
+  await markSwitch(db, bucketId, range);
+  await db.$client
+    .prepare("UPDATE bucket_ranges SET shard = move_to, move_to = NULL, copy_after = NULL, drain_shard = shard, drain_after = ? WHERE bucket_id = ? AND start_key = ? AND move_to = ?")
+    .bind(now + Math.max(DRAIN_SECONDS, Math.ceil(RANGE_CACHE_MS / 1000)), bucketId, range.start, range.moveTo)
+    .run();
+  forgetRanges(bucketId);
+}
+
+/**
+ * The switch's first half, on S: its fence of the range is marked `moved_to = T`, only the move's own
+ * fence and only while unmarked (after a cancel S's fence is an empty tombstone, `liftCancelledFence`,
+ * and a switch that read the move before the cancel changes nothing: refused). In the same batch,
+ * once, the range's rows leave S's totals: T's count them (each copy batch added its rows there), the
+ * drain removes S's rows without moving counters, and a cancel that wins after this mark puts them back.
+ */
+export async function markSwitch(db: Database, bucketId: string, range: RangeState): Promise<void> {
+  const index = shardDb(db, range.shard);
+  const source = index.$client;
+  const own = "bucket_id = ?1 AND start_key = ?2 AND end_key IS ?3";
+  const [, , marked] = await source.batch([
+    movedRangeTotals(index, bucketId, range, "-", ownFence(bucketId, range, sql`moved_to IS NULL`)),
+    source.prepare(`UPDATE range_fences SET moved_to = ?4 WHERE ${own} AND moved_to IS NULL`).bind(bucketId, range.start, range.end, range.moveTo),
+    source.prepare(`SELECT moved_to AS movedTo FROM range_fences WHERE ${own}`).bind(bucketId, range.start, range.end),
+  ]);
+  if ((marked.results[0] as { movedTo: string | null } | undefined)?.movedTo !== range.moveTo) throw cancelled(range);
+}
+
 /** Step 2: the fence on the source, the target's fences lifted over the range, the target's anchor. */
-async function fence(db: Database, bucketId: string, range: RangeState): Promise<void> {
+export async function fence(db: Database, bucketId: string, range: RangeState): Promise<void> {
   const to = range.moveTo!;
-  await setFence(shardDb(db, range.shard).$client, bucketId, range, null);
+  // Set once, or its end brought up to date; never its `moved_to` (the switch's mark), and never
+  // over the tombstone of a cancel: a step that read the move before its cancel fences nothing.
+  const { results: placed } = await shardDb(db, range.shard)
+    .$client.prepare(
+      `INSERT INTO range_fences (bucket_id, start_key, end_key, moved_to) VALUES (?, ?, ?, NULL)
+      ON CONFLICT (bucket_id, start_key) DO UPDATE SET end_key = excluded.end_key WHERE NOT (range_fences.end_key IS range_fences.start_key)
+      RETURNING start_key`,
+    )
+    .bind(bucketId, range.start, range.end)
+    .all();
+  if (placed.length === 0) throw cancelled(range);
   await liftFences(shardDb(db, to).$client, bucketId, range);
   if (to !== CONTROL_SHARD) {
     // The anchor as CreateBucket writes it (store/buckets.ts): the control row, its id as name, counters from 0.
@@ -244,6 +287,35 @@ async function fence(db: Database, bucketId: string, range: RangeState): Promise
       .run();
   }
 }
+
+const cancelled = (range: RangeState) => new MoveRefused(`the move of ${named(range)} to ${range.moveTo} was cancelled`);
+
+/**
+ * Lifts S's fence of a cancelled move (`range.shard` is S again) by leaving an empty fence
+ * `[start, start)` in its place, which covers no key: a step of the cancelled move that read it
+ * before the cancel and runs after it (`fence`, `switchMove`) then finds that tombstone and fences
+ * nothing, where a deleted row would let it fence S again for good (every write to the range
+ * refused, its reads sent to T). A new move of the range removes the tombstone (`startMove`).
+ */
+async function liftCancelledFence(db: Database, bucketId: string, range: RangeState): Promise<void> {
+  const index = shardDb(db, range.shard);
+  const source = index.$client;
+  await source.batch([
+    // A switch that marked the fence before the cancel won took the range's rows out of S's totals: back in, once.
+    movedRangeTotals(index, bucketId, range, "+", ownFence(bucketId, range, sql`moved_to IS NOT NULL`)),
+    source
+      .prepare(
+        `INSERT INTO range_fences (bucket_id, start_key, end_key, moved_to) VALUES (?1, ?2, ?2, NULL)
+        ON CONFLICT (bucket_id, start_key) DO UPDATE SET end_key = excluded.end_key, moved_to = NULL`,
+      )
+      .bind(bucketId, range.start),
+  ]);
+  await liftFences(source, bucketId, range);
+}
+
+/** SQL: the move's own fence of `[range.start, range.end)` is on this shard, and `state` holds of it. */
+const ownFence = (bucketId: string, range: { start: string; end: string | null }, state: SQL) =>
+  sql`EXISTS (SELECT 1 FROM range_fences f WHERE f.bucket_id = ${bucketId} AND f.start_key = ${range.start} AND f.end_key IS ${range.end} AND ${state})`;
 
 /** Removes the part of every fence of the bucket on shard `target` that overlaps the range (what lies outside stays fenced). */
 async function liftFences(target: D1Database, bucketId: string, range: { start: string; end: string | null }): Promise<void> {
@@ -356,8 +428,27 @@ async function drainBatch(env: Env, db: Database, bucketId: string, range: Range
     .bind(bucketId, range.start, ...(range.end === null ? [] : [range.end]), COPY_BATCH)
     .all<{ key: string }>();
   if (results.length === 0) return false;
-  await release(env, db, await dropMovedRows(db, shard, bucketId, results.map((r) => r.key)));
+  // A cancelled move's partial copy counts on T (each copy batch added its rows); a switched range's old copy left S's totals at the switch.
+  await release(env, db, await dropMovedRows(db, shard, bucketId, results.map((r) => r.key), range.cancelled));
   return true;
+}
+
+/**
+ * The end of a drain: the drained shard's anchor goes when the bucket holds nothing else there (not
+ * its home shard, whose uploads and control row stay, and no range of it there), so that
+ * DescribeBucket, ListBuckets, the storage integrator, housekeeping and later moves see no empty
+ * anchor (a cancelled move's target, or a shard a range moved off). Guarded in its own statement,
+ * as DeleteBucket guards an anchor: only while the shard holds no object of the bucket. It runs
+ * before the range's drain is cleared, so no other move of the bucket can place a range there
+ * meanwhile (one move per bucket).
+ */
+async function dropIdleAnchor(db: Database, bucketId: string, shard: string): Promise<void> {
+  if (shard === CONTROL_SHARD || shard === (await shardOf(db, bucketId))) return;
+  if ((await storedRanges(db, bucketId)).some((r) => r.shard === shard || r.moveTo === shard)) return;
+  await shardDb(db, shard)
+    .$client.prepare("DELETE FROM buckets WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM objects WHERE bucket_id = ?1)")
+    .bind(bucketId)
+    .run();
 }
 
 async function release(env: Env, db: Database, ids: string[]): Promise<void> {

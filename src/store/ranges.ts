@@ -22,8 +22,9 @@ import { shardDb, shardOf } from "./shards";
  * and runs again on the range's new shard, or, while the range is still moving, fails with the
  * retryable `RangeMoving` (`onKeyRange`). A read of a split bucket's key asks its shard, in the same
  * query, whether the range moved away (the fence's `moved_to`, set at the switch) and then reads
- * there (`readOnKeyRange`), so a stale entry does not hide a write made on the new shard; the old
- * copy stays in place until every cache has expired (store/range-move.ts, "drain"), for listings.
+ * there (`readOnKeyRange`), so a stale entry does not hide a write made on the new shard; a listing
+ * page of a split bucket reads each range with that shard's moved fences in the same batch and goes
+ * on where they point (store/objects.ts `listObjects`).
  *
  * Only src/store calls this module; callers above it never learn that ranges exist.
  */
@@ -34,6 +35,11 @@ export interface KeyRange {
   shard: string;
   /** Being copied to another shard: writes to it are refused (retryable) until the switch. */
   moving: boolean;
+  /**
+   * A shard holding a copy of the range that is not yet (or no longer) the range's, counted in that
+   * shard's anchor: the move's target while it copies, a cancelled move's target until its drain.
+   */
+  copyOn?: string | null;
 }
 
 /** How long an isolate keeps a bucket's ranges (the bucket cache's lifetime, store/buckets.ts). */
@@ -53,25 +59,28 @@ function keep(bucketId: string, ranges: KeyRange[] | null): KeyRange[] | null {
 /** A value, placeholder, column or SQL in a statement. */
 type Bound = string | number | Placeholder | SQL | AnyColumn;
 
-type RangeRow = { start: string; shard: string; moveTo: string | null };
+type RangeRow = { start: string; shard: string; moveTo: string | null; copyOn?: string | null };
 
 const toRanges = (rows: RangeRow[]): KeyRange[] | null =>
   rows.length === 0
     ? null
-    : rows.map((r, i) => ({ start: r.start, end: i + 1 < rows.length ? rows[i + 1].start : null, shard: r.shard, moving: r.moveTo !== null }));
+    : rows.map((r, i) => ({ start: r.start, end: i + 1 < rows.length ? rows[i + 1].start : null, shard: r.shard, moving: r.moveTo !== null, copyOn: r.copyOn ?? null }));
+
+/** SQL over a `bucket_ranges` row: `KeyRange.copyOn`. */
+const COPY_ON = "COALESCE(move_to, CASE WHEN cancelled = 1 THEN drain_shard END)";
 
 /**
  * The SQL column that reads a bucket's ranges with its row (the data plane's bucket lookup): a
- * JSON array of `[start, shard, move_to]` in key order, `[]` for a bucket never split.
+ * JSON array of `[start, shard, move_to, copy_on]` in key order, `[]` for a bucket never split.
  */
 export const rangesColumn = (bucketId: Bound) =>
-  sql<string>`(SELECT COALESCE(json_group_array(json_array(r.start_key, r.shard, r.move_to)), '[]') FROM
-    (SELECT start_key, shard, move_to FROM ${bucketRanges} WHERE bucket_id = ${bucketId} ORDER BY start_key) r)`;
+  sql<string>`(SELECT COALESCE(json_group_array(json_array(r.start_key, r.shard, r.move_to, r.copy_on)), '[]') FROM
+    (SELECT start_key, shard, move_to, ${sql.raw(COPY_ON)} AS copy_on FROM ${bucketRanges} WHERE bucket_id = ${bucketId} ORDER BY start_key) r)`;
 
 /** Records the ranges read with a bucket row (`rangesColumn`). */
 export function noteRanges(bucketId: string, json: string | null | undefined): void {
   if (json == null) return;
-  const rows = (JSON.parse(json) as [string, string, string | null][]).map(([start, shard, moveTo]) => ({ start, shard, moveTo }));
+  const rows = (JSON.parse(json) as [string, string, string | null, string | null | undefined][]).map(([start, shard, moveTo, copyOn]) => ({ start, shard, moveTo, copyOn }));
   keep(bucketId, toRanges(rows));
 }
 
@@ -83,7 +92,7 @@ export function forgetRanges(bucketId: string): void {
 /** The bucket's ranges from the control database (the request's handle), or null when it was never split. */
 async function loadRanges(db: Database, bucketId: string): Promise<KeyRange[] | null> {
   const { results } = await db.$client
-    .prepare("SELECT start_key AS start, shard, move_to AS moveTo FROM bucket_ranges WHERE bucket_id = ? ORDER BY start_key")
+    .prepare(`SELECT start_key AS start, shard, move_to AS moveTo, ${COPY_ON} AS copyOn FROM bucket_ranges WHERE bucket_id = ? ORDER BY start_key`)
     .bind(bucketId)
     .all<RangeRow>();
   return keep(bucketId, toRanges(results));
@@ -95,7 +104,7 @@ export async function primeRanges(db: Database, ids: string[]): Promise<void> {
   const missing = ids.filter((id) => !((cache.get(id)?.until ?? 0) > now));
   await forEachChunk(missing, async (chunk) => {
     const { results } = await db.$client
-      .prepare(`SELECT bucket_id AS bucketId, start_key AS start, shard, move_to AS moveTo FROM bucket_ranges
+      .prepare(`SELECT bucket_id AS bucketId, start_key AS start, shard, move_to AS moveTo, ${COPY_ON} AS copyOn FROM bucket_ranges
         WHERE bucket_id IN (${chunk.map(() => "?").join(",")}) ORDER BY bucket_id, start_key`)
       .bind(...chunk)
       .all<RangeRow & { bucketId: string }>();
@@ -106,6 +115,11 @@ export async function primeRanges(db: Database, ids: string[]): Promise<void> {
 async function splitRanges(db: Database, bucketId: string): Promise<KeyRange[] | null> {
   const hit = cache.get(bucketId);
   return hit && hit.until > Date.now() ? hit.ranges : loadRanges(db, bucketId);
+}
+
+/** Whether the bucket is split into key ranges (false: one range, on its home shard). */
+export async function isSplit(db: Database, bucketId: string): Promise<boolean> {
+  return (await splitRanges(db, bucketId)) !== null;
 }
 
 /** Every range of the bucket in key order (one, on the home shard, for a bucket never split). */
@@ -169,6 +183,17 @@ export async function bucketShards(db: Database, bucketId: string): Promise<stri
   const home = await shardOf(db, bucketId);
   const split = await splitRanges(db, bucketId);
   return [...new Set([home, ...(split ?? []).map((r) => r.shard)])];
+}
+
+/**
+ * The bucket's ranges that have a copy on a shard summed in its totals (its home shard, or one
+ * holding a range): that anchor counts the copy as well (store/buckets.ts `withIndexTotals`).
+ */
+export async function countedCopies(db: Database, bucketId: string): Promise<{ start: string; end: string | null; shard: string }[]> {
+  const split = await splitRanges(db, bucketId);
+  if (!split || !split.some((r) => r.copyOn)) return [];
+  const summed = new Set(await bucketShards(db, bucketId));
+  return split.filter((r) => r.copyOn && summed.has(r.copyOn)).map((r) => ({ start: r.start, end: r.end, shard: r.copyOn! }));
 }
 
 /** The ranges overlapping `[from, to)` (to null: unbounded), in key order, clipped to it. */

@@ -34,9 +34,9 @@ export async function insertUpload(db: Database, row: UploadRow, maxOpen: number
   noteUpload(row.id, await shardOf(db, row.bucketId));
   const open = sql`(SELECT COUNT(*) FROM (SELECT 1 FROM ${uploads} WHERE ${uploads.bucketId} = ${row.bucketId} LIMIT ${maxOpen}))`;
   const inserted = await index.run(sql`INSERT INTO ${uploads}
-      (id, bucket_id, key, blob_id, r2_upload_id, blk_size, mime, storage_class, user_meta, http_headers, checksum, ssec_key_md5, tags, created_at, touched_at)
+      (id, bucket_id, key, blob_id, r2_upload_id, blk_size, mime, storage_class, user_meta, http_headers, checksum, ssec_key_md5, tags, acl, created_at, touched_at)
     SELECT ${row.id}, ${row.bucketId}, ${row.key}, ${row.blobId}, ${row.r2UploadId}, ${row.blkSize}, ${row.mime},
-      ${row.storageClass}, ${row.userMeta}, ${row.httpHeaders}, ${row.checksum}, ${row.ssecKeyMd5}, ${row.tags}, ${row.createdAt}, ${row.touchedAt}
+      ${row.storageClass}, ${row.userMeta}, ${row.httpHeaders}, ${row.checksum}, ${row.ssecKeyMd5}, ${row.tags}, ${row.acl}, ${row.createdAt}, ${row.touchedAt}
     WHERE EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${row.bucketId}) AND ${open} < ${maxOpen}`);
   if ((inserted.meta.changes ?? 0) > 0) return "inserted";
   return (await index.select({ id: buckets.id }).from(buckets).where(eq(buckets.id, row.bucketId)).get()) ? "tooMany" : "bucketGone";
@@ -252,6 +252,7 @@ const rowOf = (r: Record<string, unknown>): UploadRow => ({
   checksum: String(r.checksum ?? ""),
   ssecKeyMd5: String(r.ssec_key_md5 ?? ""),
   tags: String(r.tags ?? "[]"),
+  acl: String(r.acl ?? ""),
   createdAt: Number(r.created_at),
   touchedAt: Number(r.touched_at),
 });

@@ -99,3 +99,53 @@ export async function overlaps(a: Locator, b: Locator): Promise<boolean> {
   if (!x || !y) return false;
   return x.x < y.x + y.width - 0.5 && y.x < x.x + x.width - 0.5 && x.y < y.y + y.height - 0.5 && y.y < x.y + x.height - 0.5;
 }
+
+/**
+ * What a reader would see as broken on the screen as it is now, each as a sentence: a page wider than
+ * the screen; a column heading or a fieldset's legend on two lines; a row's buttons (`.row-actions`) not on
+ * one line, overlapping, wrapping inside, or partly off-screen (scrolled out of a table too wide).
+ */
+export function layoutProblems(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const problems: string[] = [];
+    const width = document.documentElement.clientWidth;
+    // The page, or the content pane that scrolls under the top bar, wider than the screen; tables scroll
+    // sideways in their own frame (.table-wrap), so what they hold is measured by the row checks below.
+    const panes = [document.documentElement, ...Array.from(document.querySelectorAll(".scroller"))];
+    const wider = Math.max(...panes.map((e) => e.scrollWidth - e.clientWidth));
+    if (wider > 0) {
+      const what = Array.from(document.body.querySelectorAll("*"))
+        .filter((el) => el.getBoundingClientRect().right > width + 0.5 && (!el.closest(".table-wrap") || getComputedStyle(el).position === "absolute"))
+        .slice(0, 3)
+        .map((el) => el.tagName.toLowerCase() + (el.className ? "." + String(el.className).trim().replace(/\s+/g, ".") : ""));
+      problems.push(`the page is ${wider}px wider than the screen (${what.join(", ")})`);
+    }
+    const shown = (el: Element) => (el as HTMLElement).offsetParent !== null;
+    const name = (el: Element) => (el.textContent ?? "").trim().replace(/\s+/g, " ");
+    /** Lines of text the element's content takes (boxes whose tops differ by more than 8 px). */
+    const lines = (el: Element) => {
+      const range = document.createRange();
+      range.selectNodeContents(el);
+      const tops = Array.from(range.getClientRects()).filter((r) => r.width > 0).map((r) => r.top).sort((a, b) => a - b);
+      return tops.filter((top, i) => i === 0 || top - tops[i - 1]! > 8).length;
+    };
+    for (const el of Array.from(document.querySelectorAll("thead th, legend"))) {
+      if (shown(el) && name(el) && !el.querySelector(".sr-only") && lines(el) > 1) problems.push(`"${name(el)}" wraps`);
+    }
+    for (const group of Array.from(document.querySelectorAll(".row-actions"))) {
+      if (!shown(group)) continue;
+      const boxes = Array.from(group.children).filter(shown).map((el) => ({ el, label: name(el), r: el.getBoundingClientRect() }));
+      for (const b of boxes) {
+        if (lines(b.el) > 1) problems.push(`"${b.label}" wraps`);
+        if (b.r.left < 0 || b.r.right > width + 0.5) problems.push(`"${b.label}" is off-screen (${Math.round(b.r.left)} to ${Math.round(b.r.right)} of ${width} px)`);
+      }
+      for (let i = 1; i < boxes.length; i++) {
+        const [a, b] = [boxes[i - 1]!, boxes[i]!];
+        const middle = (r: DOMRect) => (r.top + r.bottom) / 2;
+        if (Math.abs(middle(a.r) - middle(b.r)) > 4) problems.push(`"${a.label}" and "${b.label}" are not on one line`);
+        else if (b.r.left < a.r.right - 0.5) problems.push(`"${a.label}" and "${b.label}" overlap`);
+      }
+    }
+    return [...new Set(problems)];
+  });
+}

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { Browser, Page, Request, Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { control, eventually, file, pattern, putFile, request, server, triggerScheduled, ufileEtag, PRIVATE_KEY, PUBLIC_KEY } from "../wire/client";
-import { contrast, launch, overlaps, screenshot, seeAttribute, seeCount, seeFocused, seeText, watchErrors } from "./browser";
+import { contrast, launch, layoutProblems, overlaps, screenshot, seeAttribute, seeCount, seeFocused, seeText, watchErrors } from "./browser";
 
 /**
  * The web console end to end (issue 12 "Done when"), in one browser session that a user would
@@ -77,6 +77,13 @@ async function openFolder(path: string): Promise<void> {
   await page.goto(`${consoleUrl}#/files/${encodeURIComponent(bucket)}/${encodeURIComponent(path)}`);
   await page.getByRole("table").waitFor();
   // The table shows its head at once and a loading row until the listing arrives.
+  await seeCount(page.locator("tbody [aria-busy]"), 0);
+}
+
+/** Opens a screen of the console by its address and waits for `ready` and for every table's rows. */
+async function goTo(hash: string, ready: ReturnType<Page["locator"]>): Promise<void> {
+  await page.goto(consoleUrl + hash);
+  await ready.waitFor();
   await seeCount(page.locator("tbody [aria-busy]"), 0);
 }
 
@@ -524,6 +531,8 @@ describe("web console", () => {
     await page.getByRole("button", { name: "Create token" }).click();
     await seeText(page.getByRole("alert"), "Choose at least one bucket, or all buckets.");
     await page.getByRole("checkbox", { name: bucket, exact: true }).check();
+    // Choosing a bucket answers the refusal: it leaves the form.
+    await seeCount(page.locator("form.scope-form").getByRole("alert"), 0);
     await page.getByLabel("Key prefixes").fill("docs/");
     await page.getByRole("button", { name: "1 day" }).click();
     const expiry = await page.getByLabel("Expires").inputValue();
@@ -624,6 +633,40 @@ describe("web console", () => {
     await page.getByRole("link", { name: "存储空间" }).click();
     await page.getByRole("button", { name: "English" }).click();
     await page.getByRole("heading", { name: "Buckets", level: 1 }).waitFor();
+  });
+
+  it("lays out every screen at desktop and phone sizes: headings and row buttons on one line, nothing off-screen", async () => {
+    const screens: [string, () => Promise<void>][] = [
+      ["buckets", () => goTo("#/buckets", page.getByRole("link", { name: bucket, exact: true }))],
+      ["files", () => openFolder("many/")],
+      ["tokens", () => goTo("#/tokens", page.getByRole("row", { name: /docs-reader/ }))],
+      ["usage", () => goTo("#/usage", page.locator(".chart canvas").first())],
+      ["rules", () => goTo(`#/rules/${bucket}`, page.getByRole("heading", { name: "Daily usage, last 14 days" }))],
+    ];
+    for (const [width, height] of [
+      [1200, 760],
+      [390, 844],
+    ] as const) {
+      await page.setViewportSize({ width, height });
+      for (const [name, open] of screens) {
+        await open();
+        // Each screen opens at its top, wherever the one before was scrolled to (tokens, below).
+        expect(await page.locator(".scroller").evaluate((e) => e.scrollTop), name).toBe(0);
+        // The token list is below the form: the phone screenshot shows it.
+        if (name === "tokens") await page.getByRole("row", { name: /docs-reader/ }).scrollIntoViewIfNeeded();
+        if (width === 390) await screenshot(page, `phone-${name}`);
+        expect(await layoutProblems(page), `${name} at ${width}x${height}`).toEqual([]);
+      }
+    }
+    // What was measured: a file's row on the phone shows Download and Delete, side by side.
+    await openFolder("many/");
+    const buttons = page.locator("tbody .row-actions").first().getByRole("button").filter({ visible: true });
+    expect(await buttons.allTextContents()).toEqual(["Download", "Delete"]);
+    const [download, del] = [(await buttons.nth(0).boundingBox())!, (await buttons.nth(1).boundingBox())!];
+    expect(download.y).toBe(del.y);
+    expect(download.x + download.width).toBeLessThan(del.x);
+    expect(del.x + del.width).toBeLessThanOrEqual(390);
+    await page.setViewportSize({ width: 1200, height: 760 });
   });
 
   it("keeps the upload tray off the content on a phone, and drops it when the user leaves the page", async () => {

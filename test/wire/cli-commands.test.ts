@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { control, newBucket, putFile, request, server, uniqueName } from "./client";
+import { control, newBucket, putFile, request, server, triggerScheduled, uniqueName } from "./client";
 import { cliJson, removeTempDirs, runCli, tempDir } from "./cli";
 import { PRIVATE_KEY, PUBLIC_KEY } from "./context";
 
@@ -102,12 +102,25 @@ describe("edgefile token", () => {
 });
 
 describe("edgefile usage", () => {
-  it("charts the report and shows quota and prices", async () => {
+  it("charts the report in human units and shows quota and prices", async () => {
+    // Some storage today: a few bytes kept for a second (the cron integrates it; its first run starts the clock).
+    await putFile(await newBucket(), "kept.txt", "kept for the storage figure");
+    expect((await triggerScheduled()).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await triggerScheduled()).status).toBe(200);
     const r = await runCli(["usage", "--days", "3"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^Storage \(GB·day\): .* in 3 days$/m);
-    expect(r.stdout).toMatch(/^Requests: \d+ in 3 days$/m);
+    expect(r.stdout).toMatch(/^Storage: ([\d.]+ (B|KiB|MiB|GiB)|< 1 B)·day in 3 days$/m);
+    expect(r.stdout).toMatch(/^Requests: [\d,]+ requests in 3 days$/m);
+    // A day with a bar never reads as zero (a tiny amount is "< 1 B·day"), and a day without one does.
+    const storage = r.stdout.split("\n\n")[0]!.split("\n").slice(1);
+    expect(storage).toHaveLength(3);
+    expect(storage.some((l) => l.includes("█"))).toBe(true);
+    for (const line of storage) expect(/█|▏|▎|▍|▌|▋|▊|▉/.test(line), line).toBe(!/ 0 B·day$/.test(line));
     expect(r.stdout).toMatch(/^Quota left \(cn-bj\):$/m);
+    expect(r.stdout).toMatch(/^ {2}storage +[\d.]+ (B|KiB|MiB|GiB|TiB)·day$/m);
+    expect(r.stdout).toMatch(/^ {2}traffic +[\d.]+ (B|KiB|MiB|GiB|TiB)$/m);
+    expect(r.stdout).toMatch(/^ {2}requests +[\d,]+ requests$/m);
     expect(r.stdout).toContain("Prices: 0.6 分/GB·day, 40 分/GB, 13 分/万次");
     const json = await cliJson(["usage", "--days", "3"]);
     expect(json.days).toHaveLength(3);

@@ -3,6 +3,7 @@
 import { createHash, createHmac } from "node:crypto";
 import {
   CompleteMultipartUploadCommand,
+  CopyObjectCommand,
   CreateBucketCommand,
   ListBucketsCommand,
   CreateMultipartUploadCommand,
@@ -13,11 +14,13 @@ import {
   GetObjectTaggingCommand,
   HeadObjectCommand,
   ListObjectVersionsCommand,
+  ListPartsCommand,
   PutBucketAclCommand,
   PutObjectAclCommand,
   PutObjectCommand,
   PutObjectTaggingCommand,
   UploadPartCommand,
+  UploadPartCopyCommand,
 } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -121,6 +124,21 @@ describe("S3 conformance fixes (ceph/s3-tests)", () => {
     expect(anonymous.text()).toContain("<Code>AccessDenied</Code>");
     expect((await request({ method: "PUT", path: `/${open}/anon`, body: "coffee" })).status).toBe(200);
     expect(await s3Failure(s3.send(new HeadObjectCommand({ Bucket: open, Key: "theirs" })))).toMatchObject({ status: 404 });
+  });
+
+  it("x-amz-source-expected-bucket-owner on CopyObject and UploadPartCopy: the source bucket's project copies; another one is 403 AccessDenied and nothing is written", async () => {
+    const owner = (await s3.send(new GetBucketAclCommand({ Bucket: bucket }))).Owner!.ID!;
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "src-owned", Body: "copy me" }));
+    const CopySource = `${bucket}/src-owned`;
+    await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: "dst-owned", CopySource, ExpectedSourceBucketOwner: owner }));
+    expect(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "dst-owned" }))).Body!.transformToString()).toBe("copy me");
+    const wrong = `${owner}0`;
+    expect(await s3Failure(s3.send(new CopyObjectCommand({ Bucket: bucket, Key: "dst-other", CopySource, ExpectedSourceBucketOwner: wrong })))).toMatchObject({ name: "AccessDenied", status: 403 });
+    expect(await s3Failure(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: "dst-other" })))).toMatchObject({ status: 404 });
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: "dst-part" }));
+    await s3.send(new UploadPartCopyCommand({ Bucket: bucket, Key: "dst-part", UploadId, PartNumber: 1, CopySource, ExpectedSourceBucketOwner: owner }));
+    expect(await s3Failure(s3.send(new UploadPartCopyCommand({ Bucket: bucket, Key: "dst-part", UploadId, PartNumber: 2, CopySource, ExpectedSourceBucketOwner: wrong })))).toMatchObject({ name: "AccessDenied", status: 403 });
+    expect((await s3.send(new ListPartsCommand({ Bucket: bucket, Key: "dst-part", UploadId }))).Parts!.map((p) => p.PartNumber)).toEqual([1]);
   });
 
   it("canned ACLs: an object made public-read is readable anonymously; buckets switch type", async () => {

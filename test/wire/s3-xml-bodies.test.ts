@@ -4,6 +4,7 @@
  * whichever operation reads it; each operation keeps its own codes for what the document says.
  */
 import { CreateBucketCommand, CreateMultipartUploadCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { createHash } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { request } from "./client";
 import { s3BucketName, s3Client, s3Path, signV4 } from "./s3-helpers";
@@ -67,5 +68,38 @@ describe("S3 XML request bodies", () => {
     const badMd5 = await send("POST", `${s3Path(bucket)}?delete`, "<Delete><Object><Key>k</Key></Object></Delete>", { "Content-MD5": "AAAAAAAAAAAAAAAAAAAAAA==" });
     expect(badMd5.text()).toContain("<Code>BadDigest</Code>");
     expect((await send("GET", s3Path(bucket, "k"), "")).status).toBe(200);
+  });
+
+  it("check Content-MD5 on every configuration PUT: a malformed one is 400 InvalidDigest, another digest 400 BadDigest, and nothing changes", async () => {
+    const md5 = (body: string) => createHash("md5").update(body).digest("base64");
+    const configs: [string, string, string][] = [
+      ["cors", "<CORSConfiguration><CORSRule><AllowedMethod>GET</AllowedMethod><AllowedOrigin>*</AllowedOrigin></CORSRule></CORSConfiguration>", "NoSuchCORSConfiguration"],
+      ["lifecycle", "<LifecycleConfiguration><Rule><ID>r</ID><Filter><Prefix>x/</Prefix></Filter><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule></LifecycleConfiguration>", "NoSuchLifecycleConfiguration"],
+      ["tagging", "<Tagging><TagSet><Tag><Key>a</Key><Value>b</Value></Tag></TagSet></Tagging>", "NoSuchTagSet"],
+      ["encryption", "<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>", "ServerSideEncryptionConfigurationNotFoundError"],
+      ["ownershipControls", "<OwnershipControls><Rule><ObjectOwnership>BucketOwnerEnforced</ObjectOwnership></Rule></OwnershipControls>", "OwnershipControlsNotFoundError"],
+    ];
+    const target = s3BucketName("xmlmd5");
+    await s3.send(new CreateBucketCommand({ Bucket: target }));
+    for (const [sub, body, missing] of configs) {
+      const path = `${s3Path(target)}?${sub}`;
+      for (const [digest, code] of [["AAAAAAAAAAAAAAAAAAAAAA==", "BadDigest"], ["not-base64", "InvalidDigest"], ["", "InvalidDigest"]]) {
+        const res = await send("PUT", path, body, { "Content-MD5": digest });
+        expect(res.status, `${sub} ${code}`).toBe(400);
+        expect(res.text(), `${sub} ${code}`).toContain(`<Code>${code}</Code>`);
+        expect((await send("GET", path, "")).text(), `${sub} unchanged`).toContain(`<Code>${missing}</Code>`);
+      }
+      expect((await send("PUT", path, body, { "Content-MD5": md5(body) })).status, `${sub} with the right digest`).toBeLessThan(300);
+      expect((await send("GET", path, "")).status, `${sub} stored`).toBe(200);
+    }
+    // The ACL, an object's tags and CreateBucket's configuration go through the same check.
+    const acl = "<AccessControlPolicy/>";
+    expect((await send("PUT", `${s3Path(bucket)}?acl`, acl, { "Content-MD5": md5("other") })).text()).toContain("<Code>BadDigest</Code>");
+    expect((await send("PUT", `${s3Path(bucket, "k")}?tagging`, configs[2]![1], { "Content-MD5": md5("other") })).text()).toContain("<Code>BadDigest</Code>");
+    expect((await send("GET", `${s3Path(bucket, "k")}?tagging`, "")).text()).not.toContain("<Tag>");
+    const created = s3BucketName("xmlmd5c");
+    const location = "<CreateBucketConfiguration><LocationConstraint>us-east-1</LocationConstraint></CreateBucketConfiguration>";
+    expect((await send("PUT", s3Path(created), location, { "Content-MD5": md5("other") })).text()).toContain("<Code>BadDigest</Code>");
+    expect((await send("HEAD", s3Path(created), "")).status).toBe(404);
   });
 });

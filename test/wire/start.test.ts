@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { withoutRepeatedBlocks } from "../../src/cli/repeated-blocks.mjs";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), "edgefile-start-"));
@@ -36,13 +37,23 @@ function freePort(): Promise<number> {
 
 const count = (text: string, re: RegExp) => text.split("\n").filter((l) => re.test(l)).length;
 
+/** The lines of wrangler's first bindings table: its title, its heading and one row per binding. */
+function bindingsTable(out: string): string[] {
+  const lines = out.split("\n");
+  const start = lines.findIndex((l) => l === "Your Worker has access to the following bindings:");
+  if (start < 0) return [];
+  const end = lines.indexOf("", start);
+  return lines.slice(start, end < 0 ? undefined : end);
+}
+
 describe("npm start", () => {
   it("migrates, serves, runs the cron, prints each thing once, and stops on SIGTERM", { timeout: 360_000 }, async () => {
     const cwd = scratchProject();
     const port = await freePort();
     const child = spawn(process.execPath, ["src/cli/start.mjs", "--port", String(port)], {
       cwd,
-      env: { ...process.env, EDGEFILE_CRON_SECONDS: "3", CI: "", FORCE_COLOR: "0" },
+      // WRANGLER_LOG: wrangler's default level, as a user has it (test/vitest.config.ts lowers it to "warn").
+      env: { ...process.env, EDGEFILE_CRON_SECONDS: "3", CI: "", FORCE_COLOR: "0", WRANGLER_LOG: "log" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
@@ -70,6 +81,12 @@ describe("npm start", () => {
       expect(count(out, /edgefile: the cron "\*\/10 \* \* \* \*" runs here every 3 s/), out).toBe(1);
       expect(count(out, /edgefile: the web console is at http:\/\/console\.localhost:\d+\/ui\//), out).toBe(1);
       expect(out).not.toMatch(/Scheduled Workers are not automatically triggered/);
+      // wrangler's bindings table once (it prints it again when its dev registry sees the Worker's own
+      // queue consumer): its title and each of its rows exactly once.
+      const table = bindingsTable(out);
+      expect(table.length, out).toBeGreaterThan(5);
+      expect(table.some((l) => /^env\.USAGE_QUEUE \(edgefile-usage\)\s+Queue\s+local$/.test(l)), out).toBe(true);
+      for (const row of table) expect(out.split("\n").filter((l) => l === row).length, `"${row}" in:\n${out}`).toBe(1);
     } finally {
       child.kill("SIGTERM");
     }
@@ -92,5 +109,39 @@ describe("npm start", () => {
       again.kill("SIGTERM");
     }
     await againExited;
+  });
+});
+
+describe("wrangler's output under npm start (src/cli/repeated-blocks.mjs)", () => {
+  const TABLE = "Your Worker has access to the following bindings:\nBinding   Resource\nenv.DB    D1 Database\n\n";
+  const filtered = (...chunks: string[]) => {
+    let out = "";
+    const filter = withoutRepeatedBlocks((t) => (out += t));
+    for (const c of chunks) filter.push(c);
+    filter.end();
+    return out;
+  };
+
+  it("drops a table printed again byte for byte, with the line that announces it, even split across chunks", () => {
+    const out = filtered("Using secrets\nYour Worker has acc", `ess to the following bindings:\nBinding   Resource\nenv.DB    D1 Database\n\n⎔ Starting local server...\n`, `⎔ Connection status updated\n${TABLE}[wrangler:info] Ready\n`);
+    expect(out).toBe(`Using secrets\n${TABLE}⎔ Starting local server...\n[wrangler:info] Ready\n`);
+  });
+
+  it("keeps a table that changed, the Worker's repeated log lines, and an announcement without a table", () => {
+    const changed = TABLE.replace("D1 Database", "D1 Database  remote");
+    const out = filtered(TABLE, "log: same\nlog: same\n", `⎔ Connection status updated\n${changed}`, "⎔ Connection status updated\nlog: after\n");
+    expect(out).toBe(`${TABLE}log: same\nlog: same\n⎔ Connection status updated\n${changed}⎔ Connection status updated\nlog: after\n`);
+  });
+
+  it("holds no more than its bounds: a table longer than 200 lines and an unfinished one are printed as they are", async () => {
+    const long = `Your Worker has access to the following bindings:\n${"env.X    Var\n".repeat(250)}\n`;
+    expect(filtered(long, long)).toBe(long + long);
+    let out = "";
+    const filter = withoutRepeatedBlocks((t) => (out += t));
+    filter.push("Your Worker has access to the following bindings:\nenv.DB    D1\nprompt> ");
+    expect(out).toBe("");
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect(out).toBe("Your Worker has access to the following bindings:\nenv.DB    D1\nprompt> ");
+    filter.end();
   });
 });

@@ -147,20 +147,23 @@ function RootBuckets() {
                   void act(() => control(ctx.session, "UpdateBucket", { BucketName: b.BucketName, Type: next }), t("buckets.typeChanged", { name: b.BucketName, type: t(`buckets.${next}`) }));
                 }}
               >
-                <option value="private">{t("buckets.private")}</option>
-                <option value="public">{t("buckets.public")}</option>
+                {/* Short names in the list (it must fit a phone); the create form above explains them. */}
+                <option value="private">{t("buckets.privateShort")}</option>
+                <option value="public">{t("buckets.publicShort")}</option>
               </select>
             ),
           },
-          { id: "size", label: t("buckets.size"), cls: "num", compare: byNumber((b) => b.StoredBytes ?? 0), cell: (b) => bytes(b.StoredBytes ?? 0) },
-          { id: "objects", label: t("buckets.objects"), cls: "num", compare: byNumber((b) => b.ObjectCount ?? 0), cell: (b) => count(b.ObjectCount ?? 0, lang) },
+          { id: "size", label: t("buckets.size"), cls: "num hide-narrow", compare: byNumber((b) => b.StoredBytes ?? 0), cell: (b) => bytes(b.StoredBytes ?? 0) },
+          { id: "objects", label: t("buckets.objects"), cls: "num hide-narrow", compare: byNumber((b) => b.ObjectCount ?? 0), cell: (b) => count(b.ObjectCount ?? 0, lang) },
           { id: "region", label: t("buckets.region"), cls: "hide-narrow", cell: (b) => b.Region },
           { id: "created", label: t("buckets.createdAt"), cls: "hide-narrow", compare: byNumber((b) => b.CreateTime), cell: (b) => dateTime(b.CreateTime, lang) },
         ]}
         actions={(b) => (
           <>
+            {/* On a phone the short label, so that the row's actions fit beside the name. */}
             <a href={`#/rules/${encodeURIComponent(b.BucketName)}`} aria-label={t("rules.linkNamed", { name: b.BucketName })}>
-              {t("rules.link")}
+              <span class="hide-narrow">{t("rules.link")}</span>
+              <span class="narrow-only">{t("rules.linkShort")}</span>
             </a>
             <button type="button" class="danger" onClick={() => setDeleting(b)} aria-label={t("buckets.deleteNamed", { name: b.BucketName })}>
               {t("common.delete")}

@@ -166,7 +166,7 @@ export function Rules(props: { bucket: string }) {
           rows={rules}
           empty={{ title: t("rules.lifecycleNone"), step: t("rules.lifecycleFirstStep") }}
           columns={[
-            { id: "prefix", label: t("rules.prefix"), compare: byText((r) => r.Prefix), cell: (r) => r.Prefix },
+            { id: "prefix", label: t("rules.prefixColumn"), compare: byText((r) => r.Prefix), cell: (r) => r.Prefix },
             {
               id: "status",
               label: t("rules.status"),

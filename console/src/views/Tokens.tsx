@@ -83,7 +83,11 @@ function ScopeForm(props: { scope: Scope; buckets: BucketSet[]; submit: string; 
   const [s, setS] = useState(props.scope);
   const [invalid, setInvalid] = useState<string | null>(null);
   const id = (x: string) => `${props.idPrefix}-${x}`;
-  const set = (patch: Partial<Scope>) => setS({ ...s, ...patch });
+  // An edit answers the last refusal ("choose a bucket"): it goes until the next submit.
+  const set = (patch: Partial<Scope>) => {
+    setS({ ...s, ...patch });
+    setInvalid(null);
+  };
   return (
     <form
       class="scope-form"
@@ -262,7 +266,7 @@ export function Tokens() {
               </>
             ),
           },
-          { id: "ops", label: t("tokens.ops"), cell: (tk) => tk.AllowedOps.map((o) => t(`op.${o}`)).join(", ") },
+          { id: "ops", label: t("tokens.ops"), cls: "hide-narrow", cell: (tk) => tk.AllowedOps.map((o) => t(`op.${o}`)).join(", ") },
           { id: "buckets", label: t("tokens.buckets"), cls: "hide-narrow", cell: (tk) => tk.AllowedBuckets.join(", ") },
           { id: "prefixes", label: t("tokens.prefixes"), cls: "hide-narrow", cell: (tk) => tk.AllowedPrefixes.join(", ") },
           {

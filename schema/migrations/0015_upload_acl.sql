@@ -1,0 +1,1 @@
+ALTER TABLE `uploads` ADD `acl` text DEFAULT '' NOT NULL;
