@@ -15,8 +15,8 @@
  * A response body of a declared length (every GET of an object, whole or ranged, and every JSON or
  * XML answer) counts that length and goes to the client untouched, as the runtime streams it. Any
  * stream put between the body and the client, even a pipe the runtime runs without JavaScript,
- * costs a large download a good part of its CPU (bench/results.md, "Per-request CPU, piece by
- * piece"). The count is then what the Worker answered with: a client that leaves a download before
+ * costs a large download a good part of its CPU (docs/performance.md, "The access log's byte count
+ * on large downloads"). The count is then what the Worker answered with: a client that leaves a download before
  * its end is not told apart.
  */
 
