@@ -1,4 +1,5 @@
 import { ApiError } from "../errors";
+import { asHeaderText } from "./encoded-words";
 
 /**
  * Bounds on the standard headers a write stores with an object and every GET, HEAD or listing
@@ -51,7 +52,6 @@ export const isHeaderValue = (value: string): boolean => FIELD_VALUE.test(value)
  *   the RFC 2047 encoded-word AWS answers for it, which every client can read back.
  */
 const REPLACEMENT = "\uFFFD";
-const ASCII_VALUE = /^[\t\x20-\x7e]*$/;
 /** Control characters no header value may hold (tab allowed). */
 const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
 
@@ -65,35 +65,7 @@ export function metaValueFromHeader(name: string, value: string): string {
 
 /** A metadata value from a form field (`name`): ASCII as is, other text as RFC 2047 encoded-words. */
 export function metaValueFromText(name: string, value: string): string {
-  if (ASCII_VALUE.test(value)) return value;
   if (CONTROL.test(value)) throw new ApiError("InvalidArgument", `the form field ${name} cannot be stored as an HTTP header`);
-  return encodedWords(value);
+  return asHeaderText(value);
 }
 
-/** UTF-8 bytes per encoded-word: 45 bytes are 60 base64 characters, a 72-character word (RFC 2047 allows 75). */
-const WORD_BYTES = 45;
-
-/**
- * `text` as RFC 2047 `B` encoded-words in UTF-8, split on character boundaries and joined by a space
- * (a decoder drops the white space between adjacent encoded-words).
- */
-export function encodedWords(text: string): string {
-  const encoder = new TextEncoder();
-  const words: string[] = [];
-  let chunk = "";
-  let bytes = 0;
-  for (const ch of text) {
-    const n = encoder.encode(ch).byteLength;
-    if (bytes + n > WORD_BYTES) {
-      words.push(encodedWord(encoder.encode(chunk)));
-      chunk = "";
-      bytes = 0;
-    }
-    chunk += ch;
-    bytes += n;
-  }
-  if (chunk !== "" || words.length === 0) words.push(encodedWord(encoder.encode(chunk)));
-  return words.join(" ");
-}
-
-const encodedWord = (bytes: Uint8Array): string => `=?UTF-8?B?${btoa(String.fromCharCode(...bytes))}?=`;

@@ -1,5 +1,6 @@
 import { authorizationHeader, controlSignature, flattenParams, keyPath, presignedUrl, type Params } from "./sign";
 import { bucketOrigin, type Session } from "./session";
+import { asHeaderText } from "../../../src/core/encoded-words";
 
 /**
  * The public API as the console calls it: control-plane actions (same origin, form POST, as
@@ -156,12 +157,15 @@ export class BucketClient {
     return this.request({ method: "PUT", key, query: `newFileName=${encodeURIComponent(newKey)}&force=${force}` });
   }
 
-  /** Copy (docs/protocol.md §5.11); `meta` given = REPLACE the user metadata with it. */
+  /**
+   * Copy (docs/protocol.md §5.11); `meta` given = REPLACE the user metadata with it. A non-ASCII value
+   * goes as RFC 2047 encoded-words: a browser's `fetch` cannot send it as UTF-8 header bytes.
+   */
   copy(sourceBucket: string, sourceKey: string, key: string, meta?: Record<string, string>): Promise<Response> {
     const headers: Record<string, string> = { "X-Ufile-Copy-Source": `/${sourceBucket}/${sourceKey.split("/").map(encodeURIComponent).join("/")}` };
     if (meta) {
       headers["X-Ufile-Metadata-Directive"] = "REPLACE";
-      for (const [k, v] of Object.entries(meta)) headers[`X-Ufile-Meta-${k}`] = v;
+      for (const [k, v] of Object.entries(meta)) headers[`X-Ufile-Meta-${k}`] = asHeaderText(v);
     }
     return this.request({ method: "PUT", key, headers });
   }

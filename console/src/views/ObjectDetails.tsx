@@ -5,6 +5,7 @@ import { explain } from "../lib/explain";
 import { download } from "../lib/download";
 import { baseName, bytes, count, dateTime, previewKind } from "../lib/format";
 import { useT } from "../lib/i18n";
+import { decodedWords } from "../../../src/core/encoded-words";
 import { Confirm, Dialog, ErrorBox, Notice } from "../ui/widgets";
 import { RenameForm, ShareLink } from "./FileActions";
 
@@ -28,7 +29,9 @@ export function ObjectDetails(props: { bucket: string; entry: ObjectEntry; onClo
   const [copyKey, setCopyKey] = useState(e.Key.replace(/(\.[^./]+)?$/, "-copy$1"));
   const [storageClass, setStorageClass] = useState(e.StorageClass);
   const [mime, setMime] = useState(e.MimeType);
-  const [meta, setMeta] = useState<[string, string][]>(Object.entries(e.UserMeta ?? {}));
+  // Values stored as RFC 2047 encoded-words (how non-ASCII metadata travels) are shown and compared as their text.
+  const storedMeta = Object.fromEntries(Object.entries(e.UserMeta ?? {}).map(([k, v]) => [k, decodedWords(v)]));
+  const [meta, setMeta] = useState<[string, string][]>(Object.entries(storedMeta));
   const [confirmDelete, setConfirmDelete] = useState(false);
 
   useEffect(() => {
@@ -62,7 +65,7 @@ export function ObjectDetails(props: { bucket: string; entry: ObjectEntry; onClo
   const saveMeta = (ev: Event) => {
     ev.preventDefault();
     const wanted = Object.fromEntries(meta.filter(([k]) => k.trim()).map(([k, v]) => [k.trim().toLowerCase(), v]));
-    const metaChanged = JSON.stringify(wanted) !== JSON.stringify(e.UserMeta ?? {});
+    const metaChanged = JSON.stringify(wanted) !== JSON.stringify(storedMeta);
     void run(async () => {
       if (mime !== e.MimeType) await client.setMimeType(e.Key, mime);
       // User metadata is replaced by copying the object onto itself (no bytes move).
