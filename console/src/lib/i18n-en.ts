@@ -86,7 +86,6 @@ export const en = {
   "files.class": "Storage class",
   "files.modified": "Modified",
   "files.up": "↑ Parent folder",
-  "files.actions": "Actions",
   "files.downloadOne": "Download {name}",
   "files.deleteOne": "Delete {name}",
   "files.type": "Type",

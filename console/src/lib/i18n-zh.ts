@@ -88,7 +88,6 @@ export const zh: Record<keyof typeof en, string> = {
   "files.class": "存储类型",
   "files.modified": "修改时间",
   "files.up": "↑ 上级目录",
-  "files.actions": "操作",
   "files.downloadOne": "下载 {name}",
   "files.deleteOne": "删除 {name}",
   "files.type": "类型",

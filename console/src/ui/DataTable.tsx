@@ -98,14 +98,17 @@ export function DataTable<R>(props: {
   empty: { title: string; step: string };
   /** The row's buttons and links, in a last, unlabelled column. */
   actions?: (row: R) => ComponentChildren;
-  rowClass?: (row: R) => string;
-  class?: string;
+  /**
+   * What identifies the row: a sorted list moves rows, and a row keyed by position would hand its
+   * focused button to whichever row lands there after a reload.
+   */
+  rowKey: (row: R) => string | number;
 }) {
   const { sort, sorted, toggle } = useSort(props.columns, props.rows);
   const span = props.columns.length + (props.actions ? 1 : 0);
   return (
     <div class="table-wrap">
-      <table class={props.class}>
+      <table>
         <caption class="sr-only">{props.caption}</caption>
         <TableHead columns={props.columns} sort={sort} onSort={toggle} actions={!!props.actions} />
         <tbody>
@@ -115,7 +118,7 @@ export function DataTable<R>(props: {
             <StateRow span={span} empty={props.empty} />
           ) : (
             sorted.map((row) => (
-              <tr class={props.rowClass?.(row)}>
+              <tr key={props.rowKey(row)}>
                 {props.columns.map((c, i) =>
                   // The first column names the row.
                   i === 0 ? (

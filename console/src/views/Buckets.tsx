@@ -131,6 +131,7 @@ function RootBuckets() {
       <DataTable
         caption={t("buckets.title")}
         rows={list}
+        rowKey={(b) => b.BucketName}
         empty={{ title: t("buckets.none"), step: t("buckets.firstStep") }}
         columns={[
           { id: "name", label: t("buckets.name"), compare: byText((b) => b.BucketName), cell: (b) => <a href={"#" + filesPath(b.BucketName)}>{b.BucketName}</a> },

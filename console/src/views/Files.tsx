@@ -251,8 +251,8 @@ export function Files(props: { bucket: string; prefix: string }) {
   const rowCount = folders.length + files.length;
   const focusRow = (i: number) => tableBody.current?.querySelector<HTMLElement>(`[data-row="${i}"] .row-open`)?.focus();
   const cursorRow = () => {
-    const focused = (document.activeElement as HTMLElement | null)?.closest<HTMLElement>("[data-row]");
-    return focused ? Number(focused.dataset.row) : cursor;
+    const focused = document.activeElement ? rowOf(document.activeElement) : -1;
+    return focused >= 0 ? focused : cursor;
   };
   const fileAt = (i: number) => (i >= folders.length ? files[i - folders.length] : undefined);
   useFileShortcuts({

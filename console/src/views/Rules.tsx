@@ -164,6 +164,7 @@ export function Rules(props: { bucket: string }) {
         <DataTable
           caption={t("rules.lifecycle")}
           rows={rules}
+          rowKey={(r) => r.LifeCycleId}
           empty={{ title: t("rules.lifecycleNone"), step: t("rules.lifecycleFirstStep") }}
           columns={[
             { id: "prefix", label: t("rules.prefixColumn"), compare: byText((r) => r.Prefix), cell: (r) => r.Prefix },
@@ -261,6 +262,7 @@ export function Rules(props: { bucket: string }) {
         <DataTable
           caption={t("rules.daily", { n: DAYS })}
           rows={daily}
+          rowKey={(d) => d.Date}
           empty={{ title: t("rules.dailyNone"), step: t("rules.dailyFirstStep") }}
           columns={[
             { id: "day", label: t("usage.day"), compare: byNumber((d) => d.Date), cell: (d) => day(d.Date, lang) },

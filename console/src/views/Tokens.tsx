@@ -253,6 +253,7 @@ export function Tokens() {
       <DataTable
         caption={t("tokens.title")}
         rows={tokens}
+        rowKey={(tk) => tk.TokenId}
         empty={{ title: t("tokens.none"), step: t("tokens.firstStep") }}
         columns={[
           {

@@ -62,7 +62,10 @@ export function Usage() {
       (r) => setQuota(r.DataSet),
       (e) => setError(explain(t, e)),
     );
-    allBuckets(ctx).then(setBuckets, (e) => setError(explain(t, e)));
+    allBuckets(ctx).then(setBuckets, (e) => {
+      setError(explain(t, e));
+      setBuckets([]);
+    });
   }, []);
 
   if (!root) {
@@ -120,6 +123,7 @@ export function Usage() {
                   <DataTable
                     caption={t(label)}
                     rows={report}
+                    rowKey={(day) => day.Time}
                     empty={{ title: t("usage.none"), step: t("usage.firstStep") }}
                     columns={[
                       { id: "day", label: t("usage.day"), compare: byNumber((d) => d.Time), cell: (d) => day(d.Time, lang) },
@@ -187,6 +191,7 @@ export function Usage() {
         <DataTable
           caption={t("usage.perBucket")}
           rows={buckets}
+          rowKey={(b) => b.BucketName}
           empty={{ title: t("buckets.none"), step: t("usage.perBucketFirstStep") }}
           columns={[
             { id: "name", label: t("buckets.name"), compare: byText((b) => b.BucketName), cell: (b) => b.BucketName },
