@@ -17,7 +17,7 @@ import {
   type PartRow,
   type UploadRow,
 } from "../store/uploads";
-import { getObject, NO_TAGS } from "../store/objects";
+import { getObject } from "../store/objects";
 import { ownerNode } from "./buckets";
 import { checksumHeaders, declaredBodySize, s3Body } from "./body";
 import { contentMd5 } from "./content-md5";
@@ -333,7 +333,7 @@ export async function completeMultipartUpload(c: S3Context): Promise<Response> {
   if (!aligned && !up.ssecKeyMd5) scheduleUfileEtag(c, up.blobId);
   const response = completeResult(c, s3Etag, checksum);
   customerKeyHeaders(response.headers, up.ssecKeyMd5);
-  expirationHeader(response.headers, bucket, { key: c.key, size, tags: NO_TAGS, modifiedAt: c.now });
+  expirationHeader(response.headers, bucket, { key: c.key, size, tags: up.tags, modifiedAt: c.now });
   return response;
 }
 

@@ -161,6 +161,16 @@ describe("x-amz-expiration", () => {
     const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: "copies/mp", UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }));
     expect(done.Expiration).toMatch(/^expiry-date="[^"]+ 00:00:00 GMT", rule-id="copies"$/);
     expect((await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: "elsewhere", CopySource: `${bucket}/src` }))).Expiration).toBeUndefined();
+
+    // The tags given at CreateMultipartUpload are the object's at completion: a tag-filtered rule takes it.
+    await putLifecycle(bucket, [{ ID: "tagged", Filter: { Tag: { Key: "tmp", Value: "yes" } }, Status: "Enabled", Expiration: { Days: 3 } }]);
+    const tagged = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: "mp-tagged", Tagging: "tmp=yes" }));
+    const taggedPart = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: "mp-tagged", UploadId: tagged.UploadId, PartNumber: 1, Body: "part" }));
+    const taggedDone = await s3.send(
+      new CompleteMultipartUploadCommand({ Bucket: bucket, Key: "mp-tagged", UploadId: tagged.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: taggedPart.ETag }] } }),
+    );
+    expect(taggedDone.Expiration).toMatch(/rule-id="tagged"$/);
+    expect((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: "mp-tagged" }))).Expiration).toBe(taggedDone.Expiration);
   });
 
   it("follows the rules as they change: a tag filter the object no longer matches gives no header", async () => {
