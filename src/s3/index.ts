@@ -122,9 +122,10 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
       if (!bucket) throw new ApiError("BucketNotExist", "The specified bucket does not exist");
       c.bucket = bucket;
       meteredBucket = bucket;
-      checkExpectedOwner(request.headers, "x-amz-expected-bucket-owner", bucket);
     }
     await checkS3Access(c, op, auth);
+    // After the access check: a caller without rights learns nothing by guessing the owner.
+    if (c.bucket) checkExpectedOwner(request.headers, "x-amz-expected-bucket-owner", c.bucket);
     const response = await op.run(c);
     if (request.method !== "HEAD") bytes.download = Number(response.headers.get("Content-Length")) || 0;
     const out = withS3Headers(response, requestId, request, meteredBucket);
