@@ -30,11 +30,14 @@ function tagsOf(stored: string): Tag[] {
 }
 
 /** Does `rule`'s filter take this object: its prefix, every one of its tags, and its size bounds (strict)? */
-export function ruleApplies(rule: LifecycleRule, object: LifecycleSubject, tags: Tag[] = tagsOf(object.tags)): boolean {
+export function ruleApplies(rule: LifecycleRule, object: LifecycleSubject, tags?: Tag[]): boolean {
   if (!object.key.startsWith(rule.prefix)) return false;
   if (rule.sizeGreaterThan !== undefined && !(object.size > rule.sizeGreaterThan)) return false;
   if (rule.sizeLessThan !== undefined && !(object.size < rule.sizeLessThan)) return false;
-  return (rule.tags ?? []).every((want) => tags.some((t) => t.Key === want.Key && t.Value === want.Value));
+  if (!rule.tags?.length) return true;
+  // The object's tags are parsed only for a rule that filters by them (`tags`: already parsed).
+  const have = tags ?? tagsOf(object.tags);
+  return rule.tags.every((want) => have.some((t) => t.Key === want.Key && t.Value === want.Value));
 }
 
 /** Does any rule of the set filter by tags (then a tag change must be re-checked before acting)? */

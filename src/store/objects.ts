@@ -667,19 +667,18 @@ const dueRows = (bucketId: string, items: DueKey[], columns: SQL) =>
 const dueItem = (i: DueKey) => (i.tags === undefined ? [i.key, i.notAfter] : [i.key, i.notAfter, i.tags]);
 
 /**
- * At most this many due keys, and this many bytes of their JSON, go in one batch's list (`dueRows`,
- * bound as one parameter, several times per batch): a page of long keys, each with its tags under
- * tag filters, would otherwise make one parameter of megabytes. A single key and its tags fit (a key
- * is at most 1 KiB, ten tags about 12 KiB).
+ * At most this many bytes of due keys' JSON go in one batch's list (`dueRows`, bound as one
+ * parameter, several times per batch): a page of long keys, each with its tags under tag filters,
+ * would otherwise make one parameter of megabytes. A single key and its tags fit (a key is at most
+ * 1 KiB, ten tags about 12 KiB); a page of short keys stays one batch.
  */
-const DUE_KEYS_PER_BATCH = 100;
 const DUE_BYTES_PER_BATCH = 32 * 1024;
 
 const utf8 = new TextEncoder();
 
 /**
  * `items` grouped by the shard of their key's range (one shard for a bucket never split), each
- * group cut into lists of at most `DUE_KEYS_PER_BATCH` keys and `DUE_BYTES_PER_BATCH` bytes of JSON.
+ * group cut into lists of at most `DUE_BYTES_PER_BATCH` bytes of JSON.
  */
 async function byShard(db: Database, bucketId: string, items: DueKey[]): Promise<[string, DueKey[]][]> {
   const groups = new Map<string, { items: DueKey[]; bytes: number }[]>();
@@ -689,7 +688,7 @@ async function byShard(db: Database, bucketId: string, items: DueKey[]): Promise
     groups.set(shard, lists);
     const bytes = utf8.encode(JSON.stringify(dueItem(item))).length + 1;
     const last = lists[lists.length - 1];
-    if (last && last.items.length < DUE_KEYS_PER_BATCH && last.bytes + bytes <= DUE_BYTES_PER_BATCH) {
+    if (last && last.bytes + bytes <= DUE_BYTES_PER_BATCH) {
       last.items.push(item);
       last.bytes += bytes;
     } else lists.push({ items: [item], bytes: bytes + 2 });
