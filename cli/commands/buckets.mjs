@@ -36,7 +36,7 @@ export function register(program, context) {
     .action(async (location, opts) => {
       const ctx = context();
       const { bucket } = bucketOnly(location);
-      if (opts.force) await removeAll(ctx, bucket, "", { yes: opts.yes, concurrency: 8 });
+      if (opts.force) await removeAll(ctx, bucket, "", { yes: opts.yes, concurrency: 8, json: false });
       const res = await ctx.control.call({ Action: "DeleteBucket", BucketName: bucket });
       emitJson(res);
       tell(`remove bucket: ufile://${bucket}`);

@@ -109,7 +109,8 @@ async function listBuckets(ctx, opts) {
 /**
  * Deletes every object under a prefix after confirmation. Used by rm -r and rb --force.
  * @param {import("../lib/context.mjs").Context} ctx @param {string} bucket @param {string} prefix
- * @param {{ yes?: boolean, concurrency: number }} opts
+ * @param {{ yes?: boolean, concurrency: number, json?: boolean }} opts `json: false`: no `{ deleted, failed }`
+ * document under --json (rb --force prints DeleteBucket's answer as its one document).
  */
 export async function removeAll(ctx, bucket, prefix, opts) {
   /** @type {{ key: string, size: number }[]} */
@@ -118,17 +119,18 @@ export async function removeAll(ctx, bucket, prefix, opts) {
   if (objects.length === 0) return [];
   const bytes = objects.reduce((n, o) => n + o.size, 0);
   await confirm(`delete ${objects.length} objects (${humanSize(bytes)}) under ${remoteUrl(bucket, prefix)}?`, Boolean(opts.yes));
-  return deleteObjects(ctx, bucket, objects, opts.concurrency);
+  return deleteObjects(ctx, bucket, objects, opts.concurrency, opts.json ?? true);
 }
 
 /**
  * Deletes the objects, `concurrency` at a time, a line for each; one that fails does not stop the rest.
  * Then the batch's one summary line ("3 deleted (29 B found)", "2 deleted, 1 failed (…)"), and, if any
  * failed, an error naming how many and the first cause. Returns the deleted objects' URLs.
+ * Under --json, `{ deleted, failed }` unless `json` is false.
  * @param {import("../lib/context.mjs").Context} ctx @param {string} bucket
- * @param {{ key: string, size: number }[]} objects @param {number} concurrency
+ * @param {{ key: string, size: number }[]} objects @param {number} concurrency @param {boolean} [json]
  */
-export async function deleteObjects(ctx, bucket, objects, concurrency) {
+export async function deleteObjects(ctx, bucket, objects, concurrency, json = true) {
   const queue = [...objects];
   /** @type {string[]} */
   const deleted = [];
@@ -150,7 +152,7 @@ export async function deleteObjects(ctx, bucket, objects, concurrency) {
       }
     }),
   );
-  emitJson({ deleted, failed });
+  if (json) emitJson({ deleted, failed });
   say(`${deleted.length} deleted${failed.length ? `, ${failed.length} failed` : ""} (${humanSize(objects.reduce((n, o) => n + o.size, 0))} found)`);
   if (firstError) throw new CliError(`${failed.length} of ${objects.length} deletes failed; the first: ${firstError.message}`, firstError.exitCode);
   return deleted;

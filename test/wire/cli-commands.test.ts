@@ -59,7 +59,10 @@ describe("edgefile mb, rb, call", () => {
     expect(notEmpty.code).toBe(1);
     expect(notEmpty.stderr).toMatch(/RetCode 15023/);
     expect((await runCli(["rb", "--force", `ufile://${name}`])).code).toBe(6); // not confirmed
-    expect((await runCli(["rb", "--force", "--yes", `ufile://${name}`])).code).toBe(0);
+    // --json: DeleteBucket's answer is the one document, even after deleting the objects.
+    const removed = await runCli(["--json", "rb", "--force", "--yes", `ufile://${name}`]);
+    expect(removed.code).toBe(0);
+    expect(JSON.parse(removed.stdout)).toMatchObject({ RetCode: 0 });
     expect((await control({ Action: "DescribeBucket", BucketName: name })).body.RetCode).toBe(15010);
 
     const failed = await runCli(["call", "Action=DescribeBucket", "BucketName=no-such-bucket-here"]);
