@@ -64,7 +64,7 @@ export function configProblems(config, secrets) {
   }
 
   for (const name of DEVELOPMENT_ONLY) {
-    if (text(name) !== "") problems.push(`${name} is a development setting (it shortens every lifecycle day to seconds): remove it from [vars] before deploying.`);
+    if (name in vars) problems.push(`${name} is a development setting (it shortens every lifecycle day to seconds): remove it from [vars] before deploying.`);
   }
 
   for (const name of REQUIRED_SECRETS) {

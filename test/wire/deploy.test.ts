@@ -78,6 +78,9 @@ describe("npm run deploy:check", { timeout: 240_000 }, () => {
   it("refuses a development setting in [vars]", () => {
     const debugDay = check(FILLED.replace("[vars]", '[vars]\nLIFECYCLE_DEBUG_DAY_SECONDS = "10"'));
     expect(debugDay.problems).toEqual([expect.stringMatching(/^deploy:check: LIFECYCLE_DEBUG_DAY_SECONDS is a development setting .*remove it from \[vars\]/)]);
+    // Written as a TOML number it is refused just the same.
+    const debugDayNumber = check(FILLED.replace("[vars]", "[vars]\nLIFECYCLE_DEBUG_DAY_SECONDS = 10"));
+    expect(debugDayNumber.problems).toEqual([expect.stringMatching(/^deploy:check: LIFECYCLE_DEBUG_DAY_SECONDS is a development setting/)]);
   });
 });
 
