@@ -4,6 +4,8 @@
  * (docs/s3.md §3 "Non-ASCII metadata"). Shared by the Worker (S3 POST form fields) and the web
  * console (its metadata editor sends through the browser's `fetch`, which cannot send such a value).
  */
+// The signing module, not crypto.ts: the console's build takes it (crypto.ts needs the Workers runtime's types).
+import { toBase64 } from "../signing.mjs";
 
 /** A value every header carries as is: tab, space and visible ASCII. */
 const ASCII_VALUE = /^[\t\x20-\x7e]*$/;
@@ -34,7 +36,7 @@ export function encodedWords(text: string): string {
   return words.join(" ");
 }
 
-const encodedWord = (bytes: Uint8Array): string => `=?UTF-8?B?${btoa(String.fromCharCode(...bytes))}?=`;
+const encodedWord = (bytes: Uint8Array): string => `=?UTF-8?B?${toBase64(bytes)}?=`;
 
 /** `text` as a header can carry it: ASCII as is, anything else as encoded-words. */
 export const asHeaderText = (text: string): string => (ASCII_VALUE.test(text) ? text : encodedWords(text));
@@ -53,7 +55,7 @@ export function decodedWords(value: string): string {
   try {
     let text = "";
     for (const [, charset, encoding, encoded] of value.matchAll(WORD)) {
-      const bytes = encoding.toUpperCase() === "B" ? base64Bytes(encoded) : qBytes(encoded);
+      const bytes = encoding.toUpperCase() === "B" ? Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0)) : qBytes(encoded);
       text += new TextDecoder(charset.replace(/\*.*$/, ""), { fatal: true, ignoreBOM: false }).decode(bytes);
     }
     return text;
@@ -61,8 +63,6 @@ export function decodedWords(value: string): string {
     return value;
   }
 }
-
-const base64Bytes = (encoded: string): Uint8Array => Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0));
 
 /** The `Q` encoding: `_` is a space, `=XX` a byte in hex, anything else itself. */
 function qBytes(encoded: string): Uint8Array {
