@@ -55,7 +55,8 @@ export function requestedUserMeta(headers: Headers, prefixes: readonly string[] 
   return meta;
 }
 
-export const parseUserMeta = (json: string): Record<string, string> => JSON.parse(json) as Record<string, string>;
+/** A stored JSON object of header values; the common empty one is not parsed (every GET and HEAD reads two). */
+export const parseUserMeta = (json: string): Record<string, string> => (json === "{}" ? {} : (JSON.parse(json) as Record<string, string>));
 
 /** Restore state of an ARCHIVE/COLD object (docs/protocol.md §5.11, §6.3). */
 export type RestoreState = "none" | "restoring" | "restored";
@@ -88,8 +89,8 @@ export function objectHeaders(row: ObjectRow, now: number, extra?: Record<string
     ...extra,
   });
   // Content-Disposition etc., set by an S3 write.
-  for (const [k, v] of row.httpHeaders === "{}" ? [] : Object.entries(parseUserMeta(row.httpHeaders))) h.set(k, v);
-  for (const [k, v] of row.userMeta === "{}" ? [] : Object.entries(parseUserMeta(row.userMeta))) {
+  for (const [k, v] of Object.entries(parseUserMeta(row.httpHeaders))) h.set(k, v);
+  for (const [k, v] of Object.entries(parseUserMeta(row.userMeta))) {
     h.set(`X-Ufile-Meta-${k}`, v);
     h.set(`x-bce-meta-${k}`, v);
   }

@@ -71,11 +71,7 @@ export const isoTime = (seconds: number): string => new Date(seconds * 1000).toI
 
 /** The headers GetObject and HeadObject share. */
 export function s3ObjectHeaders(row: ObjectRow, now: number): Headers {
-  const h = new Headers();
-  h.set("ETag", s3Etag(row));
-  h.set("Content-Type", row.mime);
-  h.set("Last-Modified", httpDate(row.modifiedAt));
-  h.set("Accept-Ranges", "bytes");
+  const h = new Headers({ ETag: s3Etag(row), "Content-Type": row.mime, "Last-Modified": httpDate(row.modifiedAt), "Accept-Ranges": "bytes" });
   for (const [k, v] of Object.entries(parseUserMeta(row.httpHeaders))) h.set(k, v);
   for (const [k, v] of Object.entries(parseUserMeta(row.userMeta))) h.set(`x-amz-meta-${k}`, v);
   if (row.storageClass !== "STANDARD") h.set("x-amz-storage-class", s3StorageClass(row.storageClass));

@@ -47,6 +47,7 @@ export function requestedTags(headers: Headers): string | undefined {
 
 /** `x-amz-tagging-count` for GET/HEAD, when the object has tags. */
 export function tagCountHeader(headers: Headers, storedTags: string): void {
+  if (storedTags === NO_TAGS) return; // most objects: no parse
   const count = (JSON.parse(storedTags) as Tag[]).length;
   if (count > 0) headers.set("x-amz-tagging-count", String(count));
 }
