@@ -1,6 +1,6 @@
 import { ApiError } from "../errors";
 import type { CorsRule, LifecycleRule, RefererRule } from "../store/rules";
-import { TAG_LIMITS } from "./tags";
+import { TAG_CHARS, TAG_LIMITS } from "./tags";
 
 /**
  * What makes a bucket rule acceptable, once for every front (docs/protocol.md §3.6): the UFile
@@ -60,7 +60,7 @@ export function checkLifecycleRule(rule: LifecycleRule, minDays: number): void {
   }
 }
 
-/** A rule's filter: tags with S3's limits and distinct keys, size bounds that leave some size, and no upload abort or delete-marker cleanup by tags or size (as S3). */
+/** A rule's filter: tags with S3's limits and characters (no object could carry another tag) and distinct keys, size bounds that leave some size, and no upload abort or delete-marker cleanup by tags or size (as S3). */
 function checkLifecycleFilter(rule: LifecycleRule): void {
   const tags = rule.tags ?? [];
   const keys = new Set<string>();
@@ -68,6 +68,7 @@ function checkLifecycleFilter(rule: LifecycleRule): void {
     if (Key === "" || [...Key].length > TAG_LIMITS.keyChars || [...Value].length > TAG_LIMITS.valueChars) {
       throw new ApiError("InvalidParameter", `a filter tag has a key of 1 to ${TAG_LIMITS.keyChars} characters and a value of at most ${TAG_LIMITS.valueChars}`);
     }
+    if (!TAG_CHARS.test(Key) || !TAG_CHARS.test(Value)) throw new ApiError("InvalidParameter", "a filter tag may hold letters, digits, spaces and + - = . _ : / @");
     if (keys.has(Key)) throw new ApiError("InvalidParameter", `Duplicate Tag Keys are not allowed: ${Key}`);
     keys.add(Key);
   }

@@ -9,3 +9,6 @@ export interface Tag {
 }
 
 export const TAG_LIMITS = { count: 10, keyChars: 128, valueChars: 256 } as const;
+
+/** The characters S3 allows in a tag's key and value (an object's, a bucket's, a lifecycle filter's). */
+export const TAG_CHARS = /^[\p{L}\p{N}\p{Zs}+\-=._:/@]*$/u;

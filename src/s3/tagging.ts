@@ -1,6 +1,6 @@
 import { ApiError } from "../errors";
 import { NO_TAGS, updateObject } from "../store/objects";
-import { TAG_LIMITS, type Tag } from "../core/tags";
+import { TAG_CHARS, TAG_LIMITS, type Tag } from "../core/tags";
 import { addressedObject, servedBucket, type S3Context } from "./context";
 import { childrenNamed, childText, malformedXml, parseXmlDocument, readXmlDocument, xmlResponse, type XmlElement } from "./xml";
 
@@ -13,7 +13,6 @@ import { childrenNamed, childText, malformedXml, parseXmlDocument, readXmlDocume
  */
 
 const MAX_TAGS = TAG_LIMITS.count;
-const TAG_CHARS = /^[\p{L}\p{N}\p{Zs}+\-=._:/@]*$/u;
 const MAX_TAGGING_BODY = 64 * 1024;
 
 const invalidTag = (why: string) => new ApiError("InvalidTag", why);

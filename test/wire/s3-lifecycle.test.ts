@@ -95,6 +95,8 @@ describe("S3 lifecycle configuration fidelity", () => {
       [rule("<Expiration><Days>3</Days><ExpiredObjectDeleteMarker>true</ExpiredObjectDeleteMarker></Expiration>"), "MalformedXML"],
       [`<Rule><ID>x</ID><Filter><Prefix>a/</Prefix><And><Prefix>b/</Prefix><Tag><Key>k</Key><Value>v</Value></Tag></And></Filter><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule>`, "InvalidArgument"],
       [`<Rule><ID>x</ID><Prefix>a/</Prefix><Filter><Prefix>a/</Prefix></Filter><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule>`, "MalformedXML"],
+      // A filter tag no object could carry (S3's tag characters).
+      [`<Rule><ID>x</ID><Filter><Tag><Key>a*b</Key><Value>v</Value></Tag></Filter><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule>`, "InvalidArgument"],
     ];
     for (const [xml, code] of cases) {
       const res = await putLifecycleXml(bucket, xml);
