@@ -20,6 +20,7 @@ import { objectHeaders } from "../../src/core/object-headers";
 import { meterRequest } from "../../src/metering/events";
 import { newRequestIds, withIds, json } from "../../src/responses";
 import { database } from "../../src/store/db";
+import { withIndexTotals } from "../../src/store/buckets";
 import { getObject } from "../../src/store/objects";
 import { openSession } from "../../src/store/sessions";
 import { indexDb, notePlacement, shardOf } from "../../src/store/shards";
@@ -200,6 +201,12 @@ const PIECES = {
     const session = openSession(env, { scopes: [bucket.name], writes: false, clientBookmark: null });
     await indexDb(session.db, bucket.id);
     return session.finish();
+  },
+  // A bucket row's byte and object counts from its anchor on its index shard (DescribeBucket of a
+  // bucket on a shard other than DB), D1 memoized: the statement's preparation and the row mapping.
+  "bucket totals from its shard's anchor, D1 memoized": (env) => {
+    const session = openSession(memoEnv, { scopes: [bucket.name], writes: false, clientBookmark: null });
+    return withIndexTotals(session.db, [{ id: bucket.id, shard: "INDEX_1", storedBytes: 0, objectCount: 0, iaBytes: 0, archiveBytes: 0 }]);
   },
   // These two include a D1 query each; their difference is Drizzle's share of a row read.
   "getObject through Drizzle (D1 query)": (env) => getObject(database(env.DB), row.bucketId, row.key),
