@@ -89,22 +89,30 @@ export function precompiled<Values extends Record<string, unknown>>(build: (db: 
 }
 
 /**
- * A precompiled select of one row, mapped back to the columns' property names. `fields`: the
+ * A precompiled select, its rows mapped back to the columns' property names. `fields`: the
  * selected columns in the order the select lists them (a table's columns as `getTableColumns`
  * gives them, plus extras).
  */
+export function precompiledRows<Row, Values extends Record<string, unknown>>(
+  build: (db: Database) => Statement,
+  fields: [name: string, column: Column][],
+): (db: Database, values: Values) => Promise<Row[]> {
+  const statement = precompiled<Values>((db) => [build(db)]);
+  return async (db, values) =>
+    (await statement(db, values)[0].raw()).map((raw) => {
+      const row: Record<string, unknown> = {};
+      fields.forEach(([name, column], i) => (row[name] = raw[i] === null ? null : column.mapFromDriverValue(raw[i])));
+      return row as Row;
+    });
+}
+
+/** `precompiledRows` of a select of at most one row: the row, or null. */
 export function precompiledRow<Row, Values extends Record<string, unknown>>(
   build: (db: Database) => Statement,
   fields: [name: string, column: Column][],
 ): (db: Database, values: Values) => Promise<Row | null> {
-  const statement = precompiled<Values>((db) => [build(db)]);
-  return async (db, values) => {
-    const [raw] = await statement(db, values)[0].raw();
-    if (!raw) return null;
-    const row: Record<string, unknown> = {};
-    fields.forEach(([name, column], i) => (row[name] = raw[i] === null ? null : column.mapFromDriverValue(raw[i])));
-    return row as Row;
-  };
+  const rows = precompiledRows<Row, Values>(build, fields);
+  return async (db, values) => (await rows(db, values))[0] ?? null;
 }
 
 /** D1 binds at most 100 parameters per statement: `IN (…)` lists go in chunks this size. */
