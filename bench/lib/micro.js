@@ -21,7 +21,7 @@ import { meterRequest } from "../../src/metering/events";
 import { newRequestIds, withIds, json } from "../../src/responses";
 import { database } from "../../src/store/db";
 import { withIndexTotals } from "../../src/store/buckets";
-import { getObject } from "../../src/store/objects";
+import { forgetReleasedBlobs, getObject } from "../../src/store/objects";
 import { openSession } from "../../src/store/sessions";
 import { indexDb, notePlacement, shardOf } from "../../src/store/shards";
 
@@ -208,6 +208,10 @@ const PIECES = {
     const session = openSession(memoEnv, { scopes: [bucket.name], writes: false, clientBookmark: null });
     return withIndexTotals(session.db, [{ id: bucket.id, shard: "INDEX_1", storedBytes: 0, objectCount: 0, iaBytes: 0, archiveBytes: 0 }]);
   },
+  // The delete of a released blob's row that follows every overwrite (PutFile of an existing key), on
+  // each shard (an isolate that did not settle the release asks them all), D1 memoized.
+  "forget a released blob, D1 memoized": () =>
+    forgetReleasedBlobs(openSession(memoEnv, { scopes: [bucket.name], writes: true, clientBookmark: null }).db, [row.blobId]),
   // These two include a D1 query each; their difference is Drizzle's share of a row read.
   "getObject through Drizzle (D1 query)": (env) => getObject(database(env.DB), row.bucketId, row.key),
   "the same query, raw D1": (env) => env.DB.prepare("SELECT * FROM objects WHERE bucket_id = ? AND key = ?").bind(row.bucketId, row.key).first(),
