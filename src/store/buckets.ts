@@ -1,7 +1,7 @@
 import { and, asc, eq, getTableColumns, gte, inArray, lt, sql, type Column } from "drizzle-orm";
 import { randomBase36 } from "../crypto";
 import { bucketRanges, buckets, objects, projects, quotas } from "../../schema/schema";
-import { forEachChunk, precompiledRow, precompiledRows, type Database } from "./db";
+import { forEachChunk, listPlaceholders, listValues, perListLength, precompiledRow, precompiledRows, type Database } from "./db";
 import { bucketShards, countedCopies, forgetRanges, noteRanges, primeRanges, rangesColumn } from "./ranges";
 import { CLASS_COUNTERS, sizeIn } from "./class-bytes";
 import { CONTROL_SHARD, notePlacement, shardDb, shardsOf } from "./shards";
@@ -118,7 +118,7 @@ export async function withIndexTotals<T extends { id: string; shard: string; sto
     [...byShard].map(([shard, ids]) =>
       // A statement binds at most 100 parameters: one query per chunk of ids.
       forEachChunk(ids, async (chunk) => {
-        const found = await anchorTotals(chunk.length)(shardDb(db, shard), Object.fromEntries(chunk.map((id, i) => [`id${i}`, id])));
+        const found = await anchorTotals(chunk.length)(shardDb(db, shard), listValues(chunk));
         for (const { id, ...t } of found) add(id, t);
       }),
     ),
@@ -145,21 +145,14 @@ const ANCHOR_TOTALS = {
   archiveBytes: buckets.archiveBytes,
 };
 type AnchorTotals = { id: string; storedBytes: number; objectCount: number; iaBytes: number; archiveBytes: number };
-const anchorTotalsByCount = new Map<number, (db: Database, values: Record<string, string>) => Promise<AnchorTotals[]>>();
 
-/**
- * The select of `n` buckets' anchor totals on a shard (ids bound as `id0` … `id<n-1>`), compiled once
- * per `n` (store/db.ts `precompiled`): DescribeBucket runs it with one id on every call.
- */
-function anchorTotals(n: number) {
-  let select = anchorTotalsByCount.get(n);
-  if (!select) {
-    const ids = Array.from({ length: n }, (_, i) => sql.placeholder(`id${i}`));
-    select = precompiledRows<AnchorTotals, Record<string, string>>((db) => db.select(ANCHOR_TOTALS).from(buckets).where(inArray(buckets.id, ids)), Object.entries(ANCHOR_TOTALS));
-    anchorTotalsByCount.set(n, select);
-  }
-  return select;
-}
+/** The select of `n` buckets' anchor totals on a shard, compiled once per `n`: DescribeBucket runs it on every call. */
+const anchorTotals = perListLength((n) =>
+  precompiledRows<AnchorTotals, Record<string, string>>(
+    (db) => db.select(ANCHOR_TOTALS).from(buckets).where(inArray(buckets.id, listPlaceholders(n))),
+    Object.entries(ANCHOR_TOTALS),
+  ),
+);
 
 /** The sums a bucket's anchor keeps, over its rows of `[start, end)` on one shard. */
 async function rowTotals(index: Database, bucketId: string, range: { start: string; end: string | null }) {

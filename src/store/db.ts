@@ -1,5 +1,5 @@
 import { DrizzleD1Database, SQLiteD1Session } from "drizzle-orm/d1";
-import { Placeholder, type Column, type ExtractTablesWithRelations, type SQL } from "drizzle-orm";
+import { Placeholder, sql, type Column, type ExtractTablesWithRelations, type SQL } from "drizzle-orm";
 import { SQLiteAsyncDialect, SQLiteSyncDialect } from "drizzle-orm/sqlite-core";
 
 /**
@@ -117,6 +117,26 @@ export function precompiledRow<Row, Values extends Record<string, unknown>>(
 
 /** D1 binds at most 100 parameters per statement: `IN (…)` lists go in chunks this size. */
 const IN_CHUNK = 90;
+
+/**
+ * A statement with an `IN` list compiled once per list length (at most IN_CHUNK forms): `make(n)`
+ * builds the form for `n` values on first use, with `listPlaceholders(n)` in the list, and a use
+ * binds `listValues(values)`.
+ */
+export function perListLength<T>(make: (n: number) => T): (n: number) => T {
+  const made = new Map<number, T>();
+  return (n) => {
+    let form = made.get(n);
+    if (!form) made.set(n, (form = make(n)));
+    return form;
+  };
+}
+
+/** The placeholders `in0` … `in<n-1>` of an `IN` list (`perListLength`). */
+export const listPlaceholders = (n: number): Placeholder[] => Array.from({ length: n }, (_, i) => sql.placeholder(`in${i}`));
+
+/** The values of `listPlaceholders(values.length)`. */
+export const listValues = (values: readonly string[]): Record<string, string> => Object.fromEntries(values.map((v, i) => [`in${i}`, v]));
 
 /** Runs `run` once per chunk of `ids` (for `IN` lists), in order. */
 export async function forEachChunk(ids: string[], run: (chunk: string[]) => Promise<unknown>): Promise<void> {
