@@ -23,7 +23,7 @@
 //
 // A full run (no --quick, no --only) writes the committed bench/results.*; any other run writes
 // into bench/out/ (git-ignored) unless --write-results says otherwise.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { parseArgs } from "node:util";
 import { ablations, countCalls, microCosts } from "./lib/diagnose.mjs";
@@ -285,7 +285,9 @@ try {
     listKeys,
     listFillSeconds,
   };
-  const results = { info, small, s3front, latency, multipart, large, diagnostics };
+  // `scale` comes from its own run (npm run bench:scale) and stays as it was.
+  const { scale } = existsSync(RESULTS_JSON) ? JSON.parse(readFileSync(RESULTS_JSON, "utf8")) : {};
+  const results = { info, small, s3front, latency, multipart, large, diagnostics, ...(scale ? { scale } : {}) };
   mkdirSync(OUT, { recursive: true });
   writeFileSync(RESULTS_JSON, JSON.stringify(results, null, 1) + "\n");
   const files = [RESULTS_JSON, ...writeReport(results, OUT)];

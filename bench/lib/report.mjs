@@ -1,9 +1,12 @@
 // results.md and results.png from one run's figures. Every ratio is the median over interleaved
 // rounds of edgefile ÷ other, each round's pair measured back to back, with its 95 % interval
 // (stats.mjs); a ratio whose interval is wider than ±0.05 is reported as not a result.
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { chart } from "./chart.mjs";
 import { RESOLUTION, median, ratioSummary } from "./stats.mjs";
+
+/** The heading of the section bench/scale.mjs writes at the end of results.md (a run of its own, kept by a bench run). */
+export const SCALE_HEADING = "## Scale (index shards)";
 
 const f0 = (v) => (Number.isFinite(v) ? v.toFixed(0) : "–");
 const f1 = (v) => (Number.isFinite(v) ? v.toFixed(1) : "–");
@@ -74,6 +77,13 @@ function selfSpread(runs) {
   const cpu = runs.map((r) => r.cpuMsPerRequest);
   const mid = median(cpu);
   return { min: Math.min(...cpu), max: Math.max(...cpu), median: mid, plusMinus: Math.max(mid - Math.min(...cpu), Math.max(...cpu) - mid) / mid };
+}
+
+/** The "Scale" section `npm run bench:scale` (bench/scale.mjs) wrote at the end of results.md: its own run, kept. */
+function scaleSection(file) {
+  const text = existsSync(file) ? readFileSync(file, "utf8") : "";
+  const at = text.indexOf(SCALE_HEADING);
+  return at < 0 ? "" : "\n" + text.slice(at);
 }
 
 export function writeReport({ info, small, s3front = [], latency, multipart, large, diagnostics }, dir = "bench") {
@@ -331,7 +341,7 @@ export function writeReport({ info, small, s3front = [], latency, multipart, lar
   }
 
   md.push("## Findings", "", ...findings({ rows, s3Rows, mp, large, diagnostics, big, latency, info }), "");
-  writeFileSync(`${dir}/results.md`, md.join("\n"));
+  writeFileSync(`${dir}/results.md`, md.join("\n") + scaleSection(`${dir}/results.md`));
 
   const sections = [
     {
