@@ -1,7 +1,7 @@
 import { and, asc, eq, getTableColumns, gte, inArray, lt, sql, type Column } from "drizzle-orm";
 import { randomBase36 } from "../crypto";
 import { bucketRanges, buckets, objects, projects, quotas } from "../../schema/schema";
-import { forEachChunk, precompiledRow, type Database } from "./db";
+import { forEachChunk, listPlaceholders, listValues, perListLength, precompiledRow, precompiledRows, type Database } from "./db";
 import { bucketShards, countedCopies, forgetRanges, noteRanges, primeRanges, rangesColumn } from "./ranges";
 import { CLASS_COUNTERS, sizeIn } from "./class-bytes";
 import { CONTROL_SHARD, notePlacement, shardDb, shardsOf } from "./shards";
@@ -118,17 +118,7 @@ export async function withIndexTotals<T extends { id: string; shard: string; sto
     [...byShard].map(([shard, ids]) =>
       // A statement binds at most 100 parameters: one query per chunk of ids.
       forEachChunk(ids, async (chunk) => {
-        const found = await shardDb(db, shard)
-          .select({
-            id: buckets.id,
-            storedBytes: buckets.storedBytes,
-            objectCount: buckets.objectCount,
-            iaBytes: buckets.iaBytes,
-            archiveBytes: buckets.archiveBytes,
-          })
-          .from(buckets)
-          .where(inArray(buckets.id, chunk))
-          .all();
+        const found = await anchorTotals(chunk.length)(shardDb(db, shard), listValues(chunk));
         for (const { id, ...t } of found) add(id, t);
       }),
     ),
@@ -146,6 +136,23 @@ export async function withIndexTotals<T extends { id: string; shard: string; sto
     return t ? { ...r, ...Object.fromEntries(Object.entries(t).filter(([k]) => k in r)) } : r;
   });
 }
+
+const ANCHOR_TOTALS = {
+  id: buckets.id,
+  storedBytes: buckets.storedBytes,
+  objectCount: buckets.objectCount,
+  iaBytes: buckets.iaBytes,
+  archiveBytes: buckets.archiveBytes,
+};
+type AnchorTotals = { id: string; storedBytes: number; objectCount: number; iaBytes: number; archiveBytes: number };
+
+/** The select of `n` buckets' anchor totals on a shard, compiled once per `n`: DescribeBucket runs it on every call. */
+const anchorTotals = perListLength((n) =>
+  precompiledRows<AnchorTotals, Record<string, string>>(
+    (db) => db.select(ANCHOR_TOTALS).from(buckets).where(inArray(buckets.id, listPlaceholders(n))),
+    Object.entries(ANCHOR_TOTALS),
+  ),
+);
 
 /** The sums a bucket's anchor keeps, over its rows of `[start, end)` on one shard. */
 async function rowTotals(index: Database, bucketId: string, range: { start: string; end: string | null }) {

@@ -2,7 +2,7 @@ import { and, asc, eq, getTableColumns, gt, gte, lt, sql, type Placeholder, type
 import { blobs, buckets, objects, rangeFences } from "../../schema/schema";
 import { ApiError } from "../errors";
 import { classBytesSet, counts, moveClassBytes, sizeIn } from "./class-bytes";
-import { batch, forEachChunk, precompiled, precompiledRow, prepared, type Database, type Statement } from "./db";
+import { batch, forEachChunk, listPlaceholders, listValues, perListLength, precompiled, precompiledRow, prepared, type Database, type Statement } from "./db";
 import { compareKeys } from "./keys";
 import { bucketShards, isFenced, isSplit, keyOpen, keyShard, onKeyRange, rangesBetween, forgetRanges, readOnKeyRange } from "./ranges";
 import { everyShard, foundOnAnyShard, shardDb, shardOf, shardsOf } from "./shards";
@@ -994,10 +994,15 @@ export async function forgetReleasedBlobs(db: Database, ids: string[]): Promise<
   }
   await Promise.all(
     [...byShard].map(([shard, chunkOf]) =>
-      forEachChunk(chunkOf, (chunk) => shardDb(db, shard).delete(blobs).where(sql`${blobs.id} IN ${chunk} AND ${blobs.refcount} <= 0`).run()),
+      forEachChunk(chunkOf, (chunk) => forgetUnreferenced(chunk.length)(shardDb(db, shard), listValues(chunk))[0].run()),
     ),
   );
 }
+
+/** The delete of `n` released blobs' rows that nothing references, compiled once per `n`: every overwrite runs it. */
+const forgetUnreferenced = perListLength((n) =>
+  precompiled<Record<string, string>>((db) => [db.delete(blobs).where(sql`${blobs.id} IN (${sql.join(listPlaceholders(n), sql`, `)}) AND ${blobs.refcount} <= 0`)]),
+);
 
 /**
  * Blobs nothing references (left by a failed release), at most `limit` per shard: the sweeper's
