@@ -798,6 +798,9 @@ describe("DeleteBucket while a move of the bucket is unfinished", () => {
     }
     expect(await env.DB.prepare("SELECT 1 AS x FROM bucket_ranges WHERE bucket_id = ?").bind(id).first()).toBeNull();
     await expectExactReferences();
+    // A split of the deleted bucket (one that read it before the deletion) writes no range row.
+    await expect(startMove(db, id, "m", SECOND)).rejects.toThrow(MoveRefused);
+    expect(await env.DB.prepare("SELECT 1 AS x FROM bucket_ranges WHERE bucket_id = ?").bind(id).first()).toBeNull();
   });
 });
 

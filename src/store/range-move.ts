@@ -107,6 +107,17 @@ function unfinished(r: RangeState): string {
   return `the move of ${named(r)} to ${r.shard} still has its old copy on ${r.drainShard} to drain`;
 }
 
+/**
+ * Adds the range row `(bucket, start, shard)` unless there is one, only while the bucket exists: a
+ * DeleteBucket that removed the bucket's range rows (store/buckets.ts) leaves none behind.
+ */
+function addRange(db: Database, bucketId: string, start: string, shard: string) {
+  return db.$client
+    .prepare("INSERT INTO bucket_ranges (bucket_id, start_key, shard) SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM buckets WHERE id = ?1) ON CONFLICT DO NOTHING")
+    .bind(bucketId, start, shard)
+    .run();
+}
+
 /** SQL (control database) true while no range of bucket `?2` other than the one starting at `?3` has an unfinished move. */
 const NO_OTHER_MOVE = "NOT EXISTS (SELECT 1 FROM bucket_ranges o WHERE o.bucket_id = ?2 AND o.start_key <> ?3 AND (o.move_to IS NOT NULL OR o.drain_shard IS NOT NULL))";
 
@@ -123,15 +134,16 @@ export async function startMove(db: Database, bucketId: string, at: string, to: 
   forgetRanges(bucketId);
   let ranges = await storedRanges(db, bucketId);
   if (ranges.length === 0) {
-    await db.$client.prepare("INSERT INTO bucket_ranges (bucket_id, start_key, shard) VALUES (?, '', ?) ON CONFLICT DO NOTHING").bind(bucketId, await shardOf(db, bucketId)).run();
+    await addRange(db, bucketId, "", await shardOf(db, bucketId));
     ranges = await storedRanges(db, bucketId);
+    if (ranges.length === 0) throw new MoveRefused(`no bucket ${bucketId}`);
   }
   const holder = ranges.filter((r) => compareKeys(r.start, at) <= 0).pop()!;
   if (holder.start === at && isMoveTo(holder, to)) return holder;
   const busy = ranges.find((r) => stepOf(r, Number.MAX_SAFE_INTEGER) !== "idle");
   if (busy) throw new MoveRefused(`another move of this bucket is unfinished: ${unfinished(busy)}; resume it (split with its own At and To) or, before its switch, cancel it`);
   if (holder.start !== at) {
-    await db.$client.prepare("INSERT INTO bucket_ranges (bucket_id, start_key, shard) VALUES (?, ?, ?) ON CONFLICT DO NOTHING").bind(bucketId, at, holder.shard).run();
+    await addRange(db, bucketId, at, holder.shard);
   }
   if (holder.shard !== to) {
     // A cancelled move's tombstone at `at` (`liftCancelledFence`) would keep this move from fencing.
@@ -146,7 +158,8 @@ export async function startMove(db: Database, bucketId: string, at: string, to: 
   }
   forgetRanges(bucketId);
   const after = await storedRanges(db, bucketId);
-  const range = after.find((r) => r.start === at)!;
+  const range = after.find((r) => r.start === at);
+  if (!range) throw new MoveRefused(`no bucket ${bucketId}`); // deleted meanwhile
   if (holder.shard !== to && range.moveTo !== to) {
     const other = after.find((r) => stepOf(r, Number.MAX_SAFE_INTEGER) !== "idle");
     throw new MoveRefused(`another move of this bucket is unfinished: ${other ? unfinished(other) : "it started meanwhile"}`);
