@@ -1,10 +1,11 @@
 import type { Env, Settings } from "../config";
 import { ApiError } from "../errors";
-import { deleteBucketIfEmpty, type BucketRow } from "../store/buckets";
+import { deleteBucketIfEmpty, type BucketRow, type BucketType } from "../store/buckets";
 import type { Database } from "../store/db";
+import type { ObjectOwnership } from "../store/rules";
 import { abortBucketUploads } from "../store/uploads";
 
-/** Bucket rules every front shares (docs/protocol.md §3.5, docs/s3.md): names and deletion. */
+/** Bucket rules every front shares (docs/protocol.md §3.5, docs/s3.md): names, ownership and type, deletion. */
 
 const LABEL = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
@@ -22,6 +23,21 @@ export function isValidBucketName(name: string): boolean {
  */
 export function isReservedBucketName(name: string, s: Settings): boolean {
   return `${name}.${s.fileDomain}` === s.consoleHost || `${name}.${s.s3Host}` === s.consoleHost;
+}
+
+/**
+ * A bucket whose object ownership is BucketOwnerEnforced has ACLs disabled, so it stays private (AWS
+ * refuses the same): S3 CreateBucket and PutBucketOwnershipControls on a public bucket, and a change of
+ * such a bucket's type to public (S3 PutBucketAcl is refused before; UFile UpdateBucket here), are
+ * refused. Each front renders the one error its own way (the control plane: `InvalidType`).
+ */
+export function assertOwnershipFits(ownership: ObjectOwnership | null, type: BucketType): void {
+  if (ownership === "BucketOwnerEnforced" && type !== "private") {
+    throw new ApiError(
+      "InvalidBucketAclWithObjectOwnership",
+      "a bucket whose object ownership is BucketOwnerEnforced stays private: make the bucket private, or remove its ownership controls first",
+    );
+  }
 }
 
 /**
