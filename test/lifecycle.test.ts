@@ -3,6 +3,9 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { BYTES_PER_GB } from "../src/metering/units";
+import { bucketByName } from "../src/store/buckets";
+import { database } from "../src/store/db";
+import { replaceLifecycleRules, type LifecycleRule } from "../src/store/rules";
 import { bucketOn, control, expectExactCounters, file, newBucket, put } from "./helpers";
 
 /**
@@ -256,5 +259,44 @@ describe("lifecycle rules in the scheduled housekeeping", () => {
     for (const field of ["Storage", "IaStorage", "AcStorage"]) expect(total[field]).toBeCloseTo(sum(field), 12);
     const project = await act({ Action: "GetUFileDailyReport", StartTime: t0, EndTime: t0 + 9 * DAY });
     expect(project.DataSet[0].Total[0].IaStorage).toBeGreaterThanOrEqual(total.IaStorage - 1e-12);
+  });
+});
+
+describe("a UFile update of a rule written through S3", () => {
+  // Every field of the rule shape, so a field added there must be named here, and the update below must keep it.
+  const s3Rule: Required<LifecycleRule> = {
+    id: "r",
+    name: "r",
+    prefix: "logs/",
+    enabled: true,
+    expireDays: 0,
+    iaDays: 0,
+    archiveDays: 0,
+    abortUploadDays: 0, // S3 takes no upload abort in a rule filtered by tags or size
+    tags: [{ Key: "k", Value: "v" }],
+    sizeGreaterThan: 10,
+    sizeLessThan: 4096,
+    expireDate: Date.UTC(2040, 0, 1) / 1000,
+    iaDate: Date.UTC(2038, 0, 1) / 1000,
+    archiveDate: Date.UTC(2039, 0, 1) / 1000,
+    expiredObjectDeleteMarker: false,
+    s3Filter: "and",
+  };
+  const storedRules = async (bucket: string): Promise<LifecycleRule[]> =>
+    JSON.parse((await env.DB.prepare("SELECT lifecycle_rules FROM buckets WHERE name = ?").bind(bucket).first<string>("lifecycle_rules"))!);
+
+  it("changes what UFile names and keeps every other field; days replace the rule's dates, no days keep them", async () => {
+    const bucket = await newBucket();
+    const db = database(env.DB);
+    expect(await replaceLifecycleRules(db, (await bucketByName(db, bucket))!, null, [s3Rule], Math.floor(Date.now() / 1000))).toBe(true);
+    const update = { Action: "UpdateUFileLifeCycle", BucketName: bucket, LifeCycleId: "r", LifeCycleName: "renamed", Prefix: "logs/", Status: "Disabled" };
+
+    expect((await act(update)).RetCode).toBe(0);
+    expect(await storedRules(bucket)).toEqual([{ ...s3Rule, name: "renamed", enabled: false }]);
+
+    expect((await act({ ...update, Days: 40 })).RetCode).toBe(0);
+    const { expireDate, iaDate, archiveDate, ...withoutDates } = s3Rule;
+    expect([expireDate, iaDate, archiveDate].every((d) => d > 0)).toBe(true);
+    expect(await storedRules(bucket)).toEqual([{ ...withoutDates, name: "renamed", enabled: false, expireDays: 40 }]);
   });
 });

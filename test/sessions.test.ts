@@ -3,7 +3,8 @@ import { env } from "cloudflare:workers";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { forgetBucket } from "../src/store/buckets";
 import { BOOKMARK_HEADER, forgetBookmarks } from "../src/store/sessions";
-import { bucketOn, file, newBucket } from "./helpers";
+import { presignUrl } from "../src/s3/sigv4";
+import { bucketOn, callWithEnv, file, newBucket, PRIVATE_KEY, PUBLIC_KEY } from "./helpers";
 
 /**
  * D1 read replicas (store/sessions.ts): reads through a session never show a writer an older
@@ -216,5 +217,45 @@ describe("reads through D1 read replicas (sessions with bookmarks)", () => {
     opened.length = 0;
     expect((await file(b, "w.txt", { method: "HEAD", env: { DB: watched("DB", env.DB), INDEX_1: watched("INDEX_1", env.INDEX_1!) } })).status).toBe(200);
     expect(opened).toEqual(["DB", "INDEX_1"]);
+  });
+
+  it("the S3 front reads through the same sessions: replicas for GET, HEAD and listings, read-your-writes by the kept or echoed bookmark", async () => {
+    const keys = { accessKeyId: PUBLIC_KEY, secret: PRIVATE_KEY };
+    const s3 = async (method: string, path: string, init: { body?: string; headers?: Record<string, string> } = {}) => {
+      if (method === "GET" || method === "HEAD") forgetBucket(bucket); // the bucket lookup goes through the session too
+      return callWithEnv({ DB: lag.d1 }, await presignUrl(method, `http://localhost/${bucket}${path}`, keys), { method, ...init });
+    };
+    const first = await s3("PUT", "/k.txt", { body: "version 1" });
+    expect(first.status).toBe(200);
+    await lag.replicate();
+    const write = await s3("PUT", "/k.txt", { body: "version 2" });
+    expect(write.status).toBe(200);
+    const written = write.headers.get(BOOKMARK_HEADER)!;
+    expect(written).toMatch(/^[0-9a-f]+(-[0-9a-f]+)+$/);
+    expect(lag.opened.at(-1)).toBe("first-primary"); // a write's session starts at the primary
+
+    // This isolate kept the bucket's bookmark: GET, HEAD and a listing start from it.
+    const read = await s3("GET", "/k.txt");
+    expect(await read.text()).toBe("version 2");
+    expect(lag.opened.at(-1)!.localeCompare(written)).toBeGreaterThanOrEqual(0);
+    expect((await s3("HEAD", "/k.txt")).headers.get("ETag")).toBe(write.headers.get("ETag"));
+    expect(lag.opened.at(-1)!.localeCompare(written)).toBeGreaterThanOrEqual(0);
+    const listed = await s3("GET", "?list-type=2");
+    expect(await listed.text()).toContain(`<Size>${"version 2".length}</Size>`);
+    expect(lag.opened.at(-1)!.localeCompare(written)).toBeGreaterThanOrEqual(0);
+
+    // A new isolate without the bookmark: the lagging replica answers, with version 1's row.
+    forgetBookmarks();
+    const stale = await s3("HEAD", "/k.txt");
+    expect(lag.opened.at(-1)).toBe("first-unconstrained");
+    expect(stale.headers.get("ETag")).toBe(first.headers.get("ETag"));
+
+    // A client that echoes the bookmark reads its write in any isolate; once the replica has caught
+    // up, the replica serves it.
+    expect((await s3("HEAD", "/k.txt", { headers: { [BOOKMARK_HEADER]: written } })).headers.get("ETag")).toBe(write.headers.get("ETag"));
+    await lag.replicate();
+    const before = lag.served.replica;
+    expect(await (await s3("GET", "/k.txt", { headers: { [BOOKMARK_HEADER]: written } })).text()).toBe("version 2");
+    expect(lag.served.replica).toBeGreaterThan(before);
   });
 });

@@ -1,5 +1,5 @@
 import { nowSeconds } from "../config";
-import { isReservedBucketName, isValidBucketName, removeBucket } from "../core/buckets";
+import { assertOwnershipFits, isReservedBucketName, isValidBucketName, removeBucket } from "../core/buckets";
 import { ApiError } from "../errors";
 import {
   bucketInProject,
@@ -99,7 +99,10 @@ export const describeBucket: ControlAction = async (c) => {
 export const updateBucket: ControlAction = async (c) => {
   const name = c.params.required("BucketName");
   const type = parseType(c.params.nonEmpty("Type"));
-  const bucket = await setBucketType(c.db, await existingBucket(c, name), type, nowSeconds());
+  const existing = await existingBucket(c, name);
+  // S3 Object Ownership BucketOwnerEnforced keeps a bucket private on every front (core/buckets.ts).
+  assertOwnershipFits(bucketRules(existing).ownership, type);
+  const bucket = await setBucketType(c.db, existing, type, nowSeconds());
   return { BucketName: bucket.name, BucketId: bucket.id };
 };
 

@@ -15,6 +15,8 @@ import { verifyControlSignature } from "./signature";
 const CONTROL_CODE: Partial<Record<ErrorName, ErrorName>> = {
   InternalError: "Internal20",
   NotConfigured: "ServiceUnavailable",
+  // UpdateBucket Type=public on a bucket whose S3 object ownership keeps it private (core/buckets.ts).
+  InvalidBucketAclWithObjectOwnership: "InvalidType",
 };
 
 /** `request` is the HTTP request the parameters came from (the access log's note is kept on it). */

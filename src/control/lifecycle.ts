@@ -31,13 +31,17 @@ function status(c: ControlContext): boolean {
 const prefixIn = (raw: string): string => (raw === "*" ? "" : raw);
 const prefixOut = (prefix: string): string => (prefix === "" ? "*" : prefix);
 
+/** What UFile's Create and Update set; every other field of the rule shape (store/rules.ts) is S3's alone. */
+type UFileFields = Pick<LifecycleRule, "id" | "name" | "prefix" | "enabled" | "expireDays" | "iaDays" | "archiveDays">;
+
 /**
  * A rule from the request's fields (Create and Update take the same ones); absent days are 0.
- * Updating a rule written through S3 keeps what UFile cannot express: its tag and size filter, its
- * upload abort and delete-marker setting, and its dates when the request sets no days.
+ * Updating a rule written through S3 keeps every field UFile cannot express (its tag and size
+ * filter, upload abort, delete-marker setting, how its filter was written, and any field the shape
+ * gains), and its dates when the request sets no days: a rule acts on days or on dates, never both.
  */
 function ruleFrom(c: ControlContext, id: string, previous?: LifecycleRule): LifecycleRule {
-  const rule: LifecycleRule = {
+  const set: UFileFields = {
     id,
     name: c.params.required("LifeCycleName"),
     prefix: prefixIn(c.params.required("Prefix")),
@@ -45,13 +49,12 @@ function ruleFrom(c: ControlContext, id: string, previous?: LifecycleRule): Life
     expireDays: c.params.int("Days") ?? 0,
     iaDays: c.params.int("IADays") ?? 0,
     archiveDays: c.params.int("ArchivalDays") ?? 0,
-    abortUploadDays: previous?.abortUploadDays ?? 0,
   };
-  if (!previous) return rule;
-  const { tags, sizeGreaterThan, sizeLessThan, expiredObjectDeleteMarker, s3Filter, expireDate, iaDate, archiveDate } = previous;
-  const keptDates = rule.expireDays + rule.iaDays + rule.archiveDays === 0 ? { expireDate, iaDate, archiveDate } : {};
+  if (!previous) return { ...set, abortUploadDays: 0 };
+  const { expireDate, iaDate, archiveDate, ...kept } = previous;
+  const dates = set.expireDays + set.iaDays + set.archiveDays === 0 ? { expireDate, iaDate, archiveDate } : {};
   // Fields left undefined are not stored (the rules are JSON).
-  return { ...rule, tags, sizeGreaterThan, sizeLessThan, expiredObjectDeleteMarker, s3Filter, ...keptDates };
+  return { ...kept, ...dates, ...set };
 }
 
 /** LifeCycleItem of the SDK. */

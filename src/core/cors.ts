@@ -25,11 +25,11 @@ export const UFILE_CORS: CorsPolicy = {
     "ETag, X-SessionId, Content-Range, Content-Length, X-Ufile-Storage-Class, X-Ufile-Restore, X-Ufile-Create-Time, X-Edgefile-Bookmark",
 };
 
-/** The S3 front: the AWS browser SDK reads the request id, checksums, storage class and user metadata. */
+/** The S3 front: the AWS browser SDK reads the request id, checksums, storage class and user metadata; edgefile clients the bookmark. */
 export const S3_CORS: CorsPolicy = {
   methods: "GET, HEAD, PUT, POST, DELETE",
   exposed:
-    "ETag, x-amz-request-id, x-amz-version-id, Content-Range, Content-Length, x-amz-checksum-crc32, x-amz-checksum-crc32c, x-amz-checksum-sha1, x-amz-checksum-sha256, x-amz-storage-class, x-amz-meta-*",
+    "ETag, x-amz-request-id, x-amz-version-id, Content-Range, Content-Length, x-amz-checksum-crc32, x-amz-checksum-crc32c, x-amz-checksum-sha1, x-amz-checksum-sha256, x-amz-storage-class, x-amz-meta-*, X-Edgefile-Bookmark",
 };
 
 /**

@@ -5,12 +5,17 @@ import { asHeaderText } from "./encoded-words";
  * Bounds on the standard headers a write stores with an object and every GET, HEAD or listing
  * answers again (docs/security.md "Bounded metadata"). S3 limits a PUT's request headers to 8 KB,
  * of which user metadata may take 2 KB (src/core/object-headers.ts `USER_META_LIMIT`); these bounds
- * keep the rest well inside that: together with a 1024-byte key (src/core/keys.ts) one object
- * holds at most about 8 KiB of metadata, so a 1000-key listing stays a few MiB at worst.
+ * keep the rest well inside that: together with a 1024-byte key (src/core/keys.ts) and user metadata
+ * of at most 4 KiB as sent, one object holds at most about 10 KiB of metadata, so a 1000-key listing
+ * stays a few MiB at worst.
  *
- * A value over its bound is refused with HeaderTooLarge (UFile -90020, S3 InvalidArgument). A value
- * that could not be sent back as a header (a control character or a character above U+00FF, which a
- * form field may carry but an HTTP header may not) is refused with InvalidRequest.
+ * A value over its bound (in UTF-8 bytes) is refused with HeaderTooLarge (UFile -90020, S3
+ * InvalidArgument). A value that could not be sent back as a header (a control character) or whose
+ * bytes were not UTF-8 (U+FFFD, below) is refused with InvalidRequest.
+ *
+ * A header-sent value is kept as the runtime gives it, like a metadata value (below): UTF-8 bytes
+ * (a `Content-Disposition` naming `报告.pdf`) are answered as the same bytes, which is what AWS does
+ * (it keeps a header's bytes as ISO-8859-1 characters, one per byte, and answers them as sent).
  */
 export const STORED_HEADER_LIMITS = {
   "Content-Type": 1024,
@@ -23,20 +28,44 @@ export const STORED_HEADER_LIMITS = {
 
 export type StoredHeader = keyof typeof STORED_HEADER_LIMITS;
 
-/** What a header value may hold (RFC 9110 field-value as a Headers object accepts it): tab, visible Latin-1, space. */
+/** What a header value a browser can send may hold (RFC 9110 field-value as `fetch` sends it): tab, visible Latin-1, space. */
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+/** What the runtime gives for request header bytes that are not UTF-8 (below): the bytes are lost. */
+const REPLACEMENT = "\uFFFD";
+/** Control characters no header value may hold (tab allowed). */
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
+
+const utf8 = new TextEncoder();
 
 /** Checks one value a write is about to store as `name`; returns it unchanged. */
 export function storedHeader(name: StoredHeader, value: string): string {
   const limit = STORED_HEADER_LIMITS[name];
-  // Latin-1 only (checked below): one character is one byte on the wire.
-  if (value.length > limit) throw new ApiError("HeaderTooLarge", `${name} is at most ${limit} bytes, this one has ${value.length}`);
-  if (!FIELD_VALUE.test(value)) throw new ApiError("InvalidRequest", `${name} holds a character that an HTTP header cannot carry`);
+  // A UTF-16 unit is at most 3 UTF-8 bytes: a short value needs no encoding to be within its bound.
+  if (value.length * 3 > limit) {
+    const bytes = utf8.encode(value).byteLength;
+    if (bytes > limit) throw new ApiError("HeaderTooLarge", `${name} is at most ${limit} bytes, this one has ${bytes}`);
+  }
+  if (CONTROL.test(value)) throw new ApiError("InvalidRequest", `${name} holds a character that an HTTP header cannot carry`);
+  if (value.includes(REPLACEMENT)) throw new ApiError("InvalidRequest", `${name} holds bytes that are not UTF-8; send it as UTF-8`);
   return value;
 }
 
-/** Whether a form field's value could be sent as an HTTP header (the standard headers a form sets). */
+/**
+ * Whether a form field's value may be stored as a standard header (PostObject). A form field is text,
+ * not header bytes: it may hold what a browser could send as that header (tab, space, visible
+ * Latin-1); other text is refused (user metadata fields are stored as encoded-words instead,
+ * `metaValueFromText`).
+ */
 export const isHeaderValue = (value: string): boolean => FIELD_VALUE.test(value);
+
+/**
+ * `storedHeader` for a value sent as text, not as header bytes (a form's Content-Type field, a file
+ * part's type, OpMeta's JSON `metav`): it must also be what a browser could send as a header (`isHeaderValue`).
+ */
+export function storedTextHeader(name: StoredHeader, value: string): string {
+  if (!isHeaderValue(value)) throw new ApiError("InvalidRequest", `${name} holds a character that an HTTP header cannot carry`);
+  return storedHeader(name, value);
+}
 
 /**
  * User metadata values (`x-amz-meta-*`, `X-Ufile-Meta-*`, `x-bce-meta-*`) are stored in the form a
@@ -51,9 +80,6 @@ export const isHeaderValue = (value: string): boolean => FIELD_VALUE.test(value)
  * - From a form field (S3 POST), the value is text, not header bytes: a non-ASCII one is stored as
  *   the RFC 2047 encoded-word AWS answers for it, which every client can read back.
  */
-const REPLACEMENT = "\uFFFD";
-/** Control characters no header value may hold (tab allowed). */
-const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 /** A metadata value from the request header `name`; refuses one whose bytes the runtime could not decode. */
 export function metaValueFromHeader(name: string, value: string): string {

@@ -1,4 +1,5 @@
 import { ApiError } from "../errors";
+import { decodedWords } from "./encoded-words";
 import { metaValueFromHeader } from "./metadata";
 import type { ObjectRow } from "../store/objects";
 
@@ -34,11 +35,19 @@ export function requestedStorageClass(headers: Headers, fallback: string): strin
 
 const META_PREFIXES = ["x-ufile-meta-", "x-bce-meta-"];
 export const USER_META_LIMIT = 2048;
+/**
+ * What keys and values may take as sent (and stored): encoded-words take more bytes than the text
+ * they stand for, and the whole 2 KiB as `B` encoded-words (base64, 4/3 of the text, plus 12 bytes
+ * and a space a word) fits in this.
+ */
+export const USER_META_SENT_LIMIT = 4096;
 
 /**
  * User metadata from `X-Ufile-Meta-*` / `x-bce-meta-*` (the S3 front passes `x-amz-meta-`): keys
- * lowercased, ≤ 2048 bytes of keys + values. Values are kept as sent (core/metadata.ts: UTF-8 and RFC
- * 2047 encoded-words read back byte for byte; bytes that are not UTF-8 are refused).
+ * lowercased, ≤ 2048 bytes of keys + values, counted as AWS counts them: the UTF-8 bytes of each key
+ * and value, a value of RFC 2047 encoded-words by the text it stands for (AWS decodes such a value
+ * before storing it). Values are kept as sent (core/metadata.ts: UTF-8 and RFC 2047 encoded-words read
+ * back byte for byte; bytes that are not UTF-8 are refused), at most USER_META_SENT_LIMIT bytes.
  */
 export function requestedUserMeta(headers: Headers, prefixes: readonly string[] = META_PREFIXES): Record<string, string> {
   const meta: Record<string, string> = {};
@@ -50,8 +59,15 @@ export function requestedUserMeta(headers: Headers, prefixes: readonly string[] 
     }
   }
   const encoder = new TextEncoder();
-  const total = Object.entries(meta).reduce((n, [k, v]) => n + encoder.encode(k).byteLength + encoder.encode(v).byteLength, 0);
-  if (total > USER_META_LIMIT) throw new ApiError("UserMetaTooLarge", `${total} bytes`);
+  const bytes = (s: string) => encoder.encode(s).byteLength;
+  let counted = 0;
+  let sent = 0;
+  for (const [k, v] of Object.entries(meta)) {
+    counted += bytes(k) + bytes(decodedWords(v));
+    sent += bytes(k) + bytes(v);
+  }
+  if (counted > USER_META_LIMIT) throw new ApiError("UserMetaTooLarge", `${counted} bytes`);
+  if (sent > USER_META_SENT_LIMIT) throw new ApiError("UserMetaTooLarge", `${sent} bytes as sent (encoded-words included), more than ${USER_META_SENT_LIMIT}`);
   return meta;
 }
 

@@ -1,4 +1,4 @@
-import { fromBase64, toBase64 } from "../crypto";
+import { fromBase64, safeEqual, toBase64 } from "../crypto";
 import { ApiError } from "../errors";
 
 /**
@@ -11,6 +11,8 @@ import { ApiError } from "../errors";
  * - no key for an SSE-C object: 400 InvalidRequest;
  * - a key for an object stored without one: 400 InvalidRequest;
  * - another key than the object's: 403 AccessDenied.
+ *
+ * The key's MD5 is compared with the stored one in constant time (`safeEqual`), once per request.
  *
  * The key never reaches a log, an error message or the index.
  */
@@ -66,15 +68,8 @@ export function keyForStored(storedMd5: string, given: CustomerKey | undefined, 
   if (!given) {
     throw new ApiError("InvalidRequest", `${what} was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.`);
   }
-  if (!sameKey(given, storedMd5)) throw new ApiError("AccessDenied", "The provided customer key does not match the object's.");
+  if (!safeEqual(given.md5, storedMd5)) throw new ApiError("AccessDenied", "The provided customer key does not match the object's.");
   return given;
-}
-
-/** Whether `given` is the key whose MD5 is `storedMd5`, compared in constant time. */
-function sameKey(given: CustomerKey, storedMd5: string): boolean {
-  const a = new TextEncoder().encode(given.md5);
-  const b = new TextEncoder().encode(storedMd5);
-  return a.byteLength === b.byteLength && crypto.subtle.timingSafeEqual(a, b);
 }
 
 /**
@@ -83,13 +78,12 @@ function sameKey(given: CustomerKey, storedMd5: string): boolean {
  * key missing or another key is 400 InvalidRequest (a read with another key is 403).
  */
 export function keyForUpload(storedMd5: string, given: CustomerKey | undefined): CustomerKey | undefined {
-  if (storedMd5 !== "" && !given) {
+  if (storedMd5 === "") return keyForStored(storedMd5, given); // a key for an upload created without one is refused there
+  if (!given) {
     throw new ApiError("InvalidRequest", "The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters.");
   }
-  if (storedMd5 !== "" && given && !sameKey(given, storedMd5)) {
-    throw new ApiError("InvalidRequest", "The provided encryption parameters did not match the ones used originally.");
-  }
-  return keyForStored(storedMd5, given);
+  if (!safeEqual(given.md5, storedMd5)) throw new ApiError("InvalidRequest", "The provided encryption parameters did not match the ones used originally.");
+  return given;
 }
 
 /** The response headers that say an answer concerns an SSE-C object (never the key). */

@@ -1,7 +1,7 @@
 import { nowSeconds, settings, type Env } from "../config";
 import { ApiError } from "../errors";
 import { bucketByName } from "../store/buckets";
-import { BOOKMARK_HEADER, openSession } from "../store/sessions";
+import { openDataSession } from "../core/data-session";
 import { checkAccess } from "./access";
 import { parseKey, parseQuery, type DataContext } from "./context";
 import { bucketPreflight, UFILE_CORS, withBucketCors } from "../core/cors";
@@ -30,12 +30,8 @@ export async function handleData(request: Request, url: URL, env: Env, ctx: Exec
   if (request.method === "OPTIONS") {
     return bucketPreflight(request, UFILE_CORS, await bucketByName(database(env.DB), bucketName), (err) => dataError(err, request.method));
   }
-  // GET and HEAD only read: a nearby replica may serve them (store/sessions.ts).
-  const session = openSession(env, {
-    scopes: [bucketName],
-    writes: request.method !== "GET" && request.method !== "HEAD",
-    clientBookmark: request.headers.get(BOOKMARK_HEADER),
-  });
+  // GET and HEAD only read: a nearby replica may serve them (core/data-session.ts).
+  const session = openDataSession(request, env, [bucketName]);
   const db = session.db;
   const bucket = await bucketByName(db, bucketName);
   if (!bucket) throw new ApiError("BucketNotExist", bucketName);
@@ -61,9 +57,7 @@ export async function handleData(request: Request, url: URL, env: Env, ctx: Exec
     }
     const response = withBucketCors(await op.run(c), UFILE_CORS, request, bucket);
     if (request.method !== "HEAD") bytes.download = Number(response.headers.get("Content-Length")) || 0;
-    const bookmark = session.finish();
-    if (bookmark) response.headers.set(BOOKMARK_HEADER, bookmark);
-    return response;
+    return session.answer(response);
   } catch (err) {
     session.finish(); // a write may have landed before the failure: keep its bookmark
     return withBucketCors(dataError(asApiError(err), request.method), UFILE_CORS, request, bucket);

@@ -1,5 +1,5 @@
 import { ApiError } from "../errors";
-import { storedHeader } from "../core/metadata";
+import { storedTextHeader } from "../core/metadata";
 import { readBounded } from "../body";
 import { assertValidKey } from "../core/keys";
 import { bucketByName } from "../store/buckets";
@@ -161,7 +161,7 @@ export async function opMeta(c: DataContext): Promise<Response> {
   if (body?.op !== "set" || body.metak !== "mimetype" || typeof body.metav !== "string" || body.metav.trim() === "") {
     throw new ApiError("InvalidRequest", 'only {"op":"set","metak":"mimetype","metav":"<mime>"} is supported');
   }
-  const mime = storedHeader("Content-Type", body.metav.trim());
+  const mime = storedTextHeader("Content-Type", body.metav.trim());
   if (!(await updateObject(c.db, c.bucket.id, c.key, { mime }))) throw new ApiError("FileNotExist");
   return ok();
 }

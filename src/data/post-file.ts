@@ -1,5 +1,5 @@
 import { ApiError } from "../errors";
-import { storedHeader } from "../core/metadata";
+import { storedTextHeader } from "../core/metadata";
 import { assertValidKey } from "../core/keys";
 import { deleteBlobs, newBlobId, putBlobOfUnknownLength } from "../store/blobs";
 import { checkAccess } from "./access";
@@ -40,7 +40,7 @@ export async function postFile(c: DataContext): Promise<Response> {
     assertNotOwing(c.bucket);
     return {
       meta: {
-        mime: storedHeader("Content-Type", formContentType || form.file.contentType || "application/octet-stream"),
+        mime: storedTextHeader("Content-Type", formContentType || form.file.contentType || "application/octet-stream"),
         storageClass: requestedStorageClass(c.request.headers, "STANDARD"),
         userMeta: requestedUserMeta(c.request.headers),
       },

@@ -3,18 +3,18 @@ import { ApiError } from "../errors";
 import { json } from "../responses";
 import { NO_TAGS, updateObject } from "../store/objects";
 import { requestedObject, type DataContext } from "./context";
-import { TAG_LIMITS, type Tag } from "../core/tags";
-
+import { TAG_CHARS, TAG_LIMITS, type Tag } from "../core/tags";
 
 /**
  * Object tagging (Go `PutObjectTagging` / `GetObjectTagging` / `DeleteObjectTagging`:
  * `PUT|GET|DELETE /key?tagging`, body and answer `{"Tags": [{"Key": …, "Value": …}]}`), stored in the
  * object's index row. US3's rules (guide/object_tagging.md): at most 10 tags per object, keys
  * unique, key and value non-empty, key ≤ 128 and value ≤ 256 characters, made of letters, digits,
- * spaces and `+ - = . _ : / @`. A PUT replaces the whole set. Copy keeps the source's tags, Rename
+ * spaces and `+ - = . _ : / @` (core/tags.ts `TAG_CHARS`, S3's set, so a tag set over either API can be
+ * written back over the other). A PUT replaces the whole set. Copy keeps the source's tags, Rename
  * keeps them, a new upload (PutFile, PostFile, Finish, UploadHit) starts without tags.
  */
-const TAG_CHARS = /^[\p{L}\p{N} +\-=._:/@]+$/u;
+
 /** 10 tags of 128 + 256 characters (4 bytes each at worst) and the JSON around them. */
 const MAX_TAGGING_BODY = 64 * 1024;
 

@@ -7,6 +7,8 @@ import { noteAccess } from "../core/access-log";
 import { asApiError, type RequestIds } from "../responses";
 import { bucketByName, type ServedBucket } from "../store/buckets";
 import { database, type Database } from "../store/db";
+import { ACCOUNT_SCOPE } from "../store/sessions";
+import { openDataSession, type DataSession } from "../core/data-session";
 import { s3Address } from "./address";
 import { checkS3Access } from "./access";
 import { checkExpectedOwner } from "./expected-owner";
@@ -14,7 +16,7 @@ import { authenticateS3 } from "./auth";
 import type { S3Context } from "./context";
 import { s3ErrorResponse } from "./errors";
 import { findS3Operation, namedSubresource, NOT_IMPLEMENTED_HEADERS, unimplementedSubresource } from "./operations";
-import type { Target } from "./operation-spec";
+import type { S3Operation, Target } from "./operation-spec";
 
 /**
  * The S3 front (docs/s3.md): address → operation table → authenticate (SigV4 or anonymous) →
@@ -66,6 +68,18 @@ function refuseUnimplemented(query: URLSearchParams, headers: Headers, target: T
   if (sse !== null && sse !== "AES256") throw new ApiError("NotImplemented", `x-amz-server-side-encryption: ${sse} is not implemented (R2 encrypts every object at rest)`);
 }
 
+/**
+ * Writes that add or remove a bucket change what ListBuckets answers: their bookmark is kept for the
+ * whole account as well as for the bucket (store/sessions.ts scopes).
+ */
+const BUCKET_SET_WRITES: ReadonlySet<S3Operation> = new Set(["CreateBucket", "DeleteBucket"]);
+
+/** What a request's writes change and its reads depend on: the bucket (and the account, `BUCKET_SET_WRITES`), or the account. */
+function sessionScopes(bucket: string | null, op: S3Operation): string[] {
+  if (bucket === null) return [ACCOUNT_SCOPE];
+  return BUCKET_SET_WRITES.has(op) ? [bucket, ACCOUNT_SCOPE] : [bucket];
+}
+
 /** Bytes of an unread body read (and dropped) before an error answer. */
 const DRAIN_LIMIT = 32 * 1024 * 1024;
 
@@ -87,13 +101,15 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
   let meteredBucket: Parameters<typeof meterRequest>[2] | undefined;
   let bucketName: string | null = null;
   const bytes: RequestBytes = {};
-  // The request's one handle on the control database: the preflight, the request and its error answer read through it.
-  const db = database(env.DB);
+  // The request's D1 sessions (core/data-session.ts), opened once the operation is known: reads of a
+  // nearby replica for GET and HEAD, the primary for the rest. A preflight, and an error answer from
+  // before they open, read the bucket's CORS rules through the binding.
+  let session: DataSession | undefined;
   try {
     if (request.method === "OPTIONS") {
       // A preflight carries its own CORS headers (a refused one none): only the request id is added.
       const refusal = (err: ApiError) => s3ErrorResponse(err, request.method, resource, requestId);
-      const response = bucketPreflight(request, S3_CORS, await preflightBucket(db, url, env), refusal);
+      const response = bucketPreflight(request, S3_CORS, await preflightBucket(database(env.DB), url, env), refusal);
       response.headers.set("x-amz-request-id", requestId);
       return response;
     }
@@ -109,6 +125,8 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
       const sub = namedSubresource(query);
       throw new ApiError("MethodNotAllowed", sub ? `${request.method} is not allowed on the ${sub} sub-resource of this ${target}` : `${request.method} is not allowed on this ${target}`);
     }
+    session = openDataSession(request, env, sessionScopes(address.bucket, op.name));
+    const db = session.db;
     const now = nowSeconds();
     const auth = await authenticateS3(request, url, env, now, address);
     noteAccess(request, { principal: auth.principal });
@@ -136,11 +154,12 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
     if (aboutObject && out.ok && !out.headers.has("x-amz-server-side-encryption-customer-algorithm")) {
       out.headers.set("x-amz-server-side-encryption", "AES256");
     }
-    return out;
+    return session.answer(out);
   } catch (err) {
+    session?.finish(); // a write may have landed before the failure: keep its bookmark
     await drainUnread(request);
     const error = s3ErrorResponse(asApiError(err), request.method, resource, requestId);
-    return withS3Headers(error, requestId, request, meteredBucket ?? (await errorBucket(db, bucketName)));
+    return withS3Headers(error, requestId, request, meteredBucket ?? (await errorBucket(session?.db ?? database(env.DB), bucketName)));
   } finally {
     if (meteredBucket) meterRequest(env, ctx, meteredBucket, bytes);
   }

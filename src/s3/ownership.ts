@@ -1,3 +1,4 @@
+import { assertOwnershipFits } from "../core/buckets";
 import { ApiError } from "../errors";
 import type { BucketType, ServedBucket } from "../store/buckets";
 import { bucketRules, OBJECT_OWNERSHIPS, setObjectOwnership, type ObjectOwnership } from "../store/rules";
@@ -23,13 +24,6 @@ function ownershipValue(value: string, refuse: (why: string) => ApiError): Objec
   const v = value.trim();
   if (!(OBJECT_OWNERSHIPS as readonly string[]).includes(v)) throw refuse(`ObjectOwnership must be one of ${OBJECT_OWNERSHIPS.join(", ")}`);
   return v as ObjectOwnership;
-}
-
-/** A bucket whose ACL grants anyone but its owner cannot disable ACLs (AWS refuses the same). */
-function assertOwnershipFits(ownership: ObjectOwnership | null, type: BucketType): void {
-  if (ownership === "BucketOwnerEnforced" && type !== "private") {
-    throw new ApiError("InvalidBucketAclWithObjectOwnership", "a public bucket cannot take BucketOwnerEnforced: make it private first");
-  }
 }
 
 /** CreateBucket's `x-amz-object-ownership` (none: no ownership controls), checked against the bucket type it asks for. */

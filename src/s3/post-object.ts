@@ -1,7 +1,7 @@
 import { safeEqual, fromBase64, toHex } from "../crypto";
 import { ApiError } from "../errors";
 import { assertValidKey } from "../core/keys";
-import { isHeaderValue, metaValueFromText, storedHeader } from "../core/metadata";
+import { isHeaderValue, metaValueFromText, storedTextHeader } from "../core/metadata";
 import type { KeyPair, Principal } from "../auth/principal";
 import { anonymouslyWritable } from "../auth/public-read";
 import { etagFromBlocks, hashingStream, UFileHasher } from "../core/etag";
@@ -229,7 +229,7 @@ export async function postObject(c: S3Context): Promise<Response> {
   const { principal, range, redirect, checksum, ssec, tags } = await checkForm(c, fields, key, form.file);
 
   const meta = { ...requestedS3Meta(formHeaders(fields)), acl: requestedObjectAcl(new Headers(field("acl") ? { "x-amz-acl": field("acl") } : {}), servedBucket(c)), tags };
-  if (!fields.has("content-type") && form.file.contentType) meta.mime = storedHeader("Content-Type", form.file.contentType);
+  if (!fields.has("content-type") && form.file.contentType) meta.mime = storedTextHeader("Content-Type", form.file.contentType);
   const hasher = new UFileHasher();
   const blobId = newBlobId();
   let stream = form.file.stream.pipeThrough(hashingStream(hasher));

@@ -13,7 +13,7 @@ import {
   PutObjectCommand,
 } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
-import { request } from "./client";
+import { control, file, request } from "./client";
 import { s3BucketName, s3Client, s3Failure, signV4 } from "./s3-helpers";
 
 /**
@@ -63,6 +63,22 @@ describe("S3 object ownership", () => {
       status: 400,
     });
     expect(await s3Failure(s3.send(new GetBucketOwnershipControlsCommand({ Bucket: pub })))).toMatchObject({ name: "OwnershipControlsNotFoundError", status: 404 });
+  });
+
+  it("a BucketOwnerEnforced bucket stays private on the UFile API too: UpdateBucket Type=public is refused with 15003, and nothing changes", async () => {
+    const b = s3BucketName("own-ufile");
+    await s3.send(new CreateBucketCommand({ Bucket: b, ObjectOwnership: "BucketOwnerEnforced" }));
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: "secret", Body: "x" }));
+    const update = await control({ Action: "UpdateBucket", BucketName: b, Type: "public" });
+    expect(update.body).toMatchObject({ RetCode: 15003, Action: "UpdateBucketResponse" });
+    expect(update.body.Message).toContain("BucketOwnerEnforced");
+    expect((await control({ Action: "DescribeBucket", BucketName: b })).body.DataSet[0].Type).toBe("private");
+    expect((await file(b, "secret", { auth: "none" })).status).toBe(403);
+    // Private stays allowed, and once the ownership controls are gone the bucket may go public.
+    expect((await control({ Action: "UpdateBucket", BucketName: b, Type: "private" })).body.RetCode).toBe(0);
+    await s3.send(new DeleteBucketOwnershipControlsCommand({ Bucket: b }));
+    expect((await control({ Action: "UpdateBucket", BucketName: b, Type: "public" })).body.RetCode).toBe(0);
+    expect((await file(b, "secret", { auth: "none" })).status).toBe(200);
   });
 
   it("none set: 404; ObjectWriter and BucketOwnerPreferred are kept and keep ACLs; delete; an unknown value is refused", async () => {

@@ -26,6 +26,10 @@ describe("object tagging", () => {
     expect(await tagsOf(bucket, "t.txt")).toEqual(tags);
     expect((await putTags(bucket, "t.txt", { Tags: [{ Key: "only", Value: "one" }] })).status).toBe(200);
     expect(await tagsOf(bucket, "t.txt")).toEqual([{ Key: "only", Value: "one" }]);
+    // Any Unicode space separator is a space, as in S3's tag characters (an ideographic space, a no-break space).
+    const spaced = [{ Key: "年度\u3000报告", Value: "a\u00a0b" }];
+    expect((await putTags(bucket, "t.txt", { Tags: spaced })).status).toBe(200);
+    expect(await tagsOf(bucket, "t.txt")).toEqual(spaced);
     const del = await file(bucket, "t.txt", { method: "DELETE", query: "tagging" });
     expect(del.status).toBe(204);
     expect(await tagsOf(bucket, "t.txt")).toEqual([]);

@@ -89,6 +89,39 @@ describe("S3 x-amz-meta-* with non-ASCII values", () => {
     for (const w of words) expect(w.length).toBeLessThanOrEqual(75);
     expect(decodeWords(value)).toBe(long);
   });
+
+  it("encoded-words count toward the 2 KiB by the text they stand for, as AWS counts them", async () => {
+    // 1,980 bytes of UTF-8 text as 45 encoded-words: 3,284 bytes as sent, within 2048 decoded.
+    const words = (text: string) => (text.match(/.{1,22}/gu) ?? []).map((chunk) => `=?UTF-8?B?${Buffer.from(chunk, "utf8").toString("base64")}?=`).join(" ");
+    const within = words("\u00e9".repeat(990));
+    expect(within.length).toBeGreaterThan(2048);
+    const put = await s3Raw("PUT", s3Path(bucket, "words"), { "x-amz-meta-m": within }, (v) => v, "bar");
+    expect(put.status, put.body.toString()).toBe(200);
+    expect((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: "words" }))).Metadata).toEqual({ m: within });
+    // 2,100 bytes decoded: too large, however it is sent.
+    const over = await s3Raw("PUT", s3Path(bucket, "words-over"), { "x-amz-meta-m": words("\u00e9".repeat(1050)) }, (v) => v, "bar");
+    expect(over.status).toBe(400);
+    expect(over.body.toString()).toContain("<Code>MetadataTooLarge</Code>");
+    // Empty encoded-words stand for nothing, but what is stored stays bounded as sent.
+    const padded = await s3Raw("PUT", s3Path(bucket, "words-empty"), { "x-amz-meta-m": Array(400).fill("=?UTF-8?B??=").join(" ") }, (v) => v, "bar");
+    expect(padded.status).toBe(400);
+    expect(padded.body.toString()).toContain("<Code>MetadataTooLarge</Code>");
+  });
+
+  it("a UTF-8 Content-Disposition is stored and answered byte for byte, as AWS does; its bound counts bytes", async () => {
+    const disposition = 'attachment; filename="\u62a5\u544a \u20ac\u00e9.pdf"';
+    const put = await s3Raw("PUT", s3Path(bucket, "disposition"), { "content-disposition": disposition }, utf8Bytes, "bar");
+    expect(put.status, put.body.toString()).toBe(200);
+    for (const method of ["GET", "HEAD"]) {
+      const got = await s3Raw(method, s3Path(bucket, "disposition"), {});
+      expect(got.status).toBe(200);
+      expect(bytesOf(got, "Content-Disposition").equals(Buffer.from(disposition, "utf8"))).toBe(true);
+    }
+    // 700 CJK characters are 2,100 bytes: over the 2048-byte bound.
+    const long = await s3Raw("PUT", s3Path(bucket, "disposition-long"), { "content-disposition": `inline; filename="${"\u62a5".repeat(700)}"` }, utf8Bytes, "bar");
+    expect(long.status).toBe(400);
+    expect(long.body.toString()).toContain("<Code>InvalidArgument</Code>");
+  });
 });
 
 describe("UFile X-Ufile-Meta-* with non-ASCII values", () => {

@@ -1,0 +1,41 @@
+import type { Env } from "../config";
+import type { Database } from "../store/db";
+import { BOOKMARK_HEADER, openSession } from "../store/sessions";
+
+/**
+ * The D1 sessions of one data request, opened the same way by both data fronts (the UFile data
+ * plane and S3; store/sessions.ts, docs/performance.md "Read replicas"):
+ * - GET and HEAD only read: a nearby replica may answer them, from the newest bookmark this isolate
+ *   keeps for `scopes` or the client sent in `X-Edgefile-Bookmark`;
+ * - every other method may write: it starts at the primary, and its bookmark is kept for `scopes`.
+ */
+export interface DataSession {
+  /** The request's handle on the control database (and, through it, on the index shards). */
+  db: Database;
+  /** Puts the sessions' bookmark on the answer, in `X-Edgefile-Bookmark`, and returns it. */
+  answer(response: Response): Response;
+  /** Ends the sessions without an answer to carry the bookmark (a failed request): a write that landed is still remembered. */
+  finish(): void;
+}
+
+/** Methods that only read, in both data fronts. */
+export const READ_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD"]);
+
+export function openDataSession(request: Request, env: Env, scopes: string[]): DataSession {
+  const session = openSession(env, {
+    scopes,
+    writes: !READ_METHODS.has(request.method),
+    clientBookmark: request.headers.get(BOOKMARK_HEADER),
+  });
+  return {
+    db: session.db,
+    answer(response) {
+      const bookmark = session.finish();
+      if (bookmark) response.headers.set(BOOKMARK_HEADER, bookmark);
+      return response;
+    },
+    finish() {
+      session.finish();
+    },
+  };
+}
