@@ -1,19 +1,19 @@
 #!/usr/bin/env node
 // `npm run bench:ab -- --ref <git ref> [options]`: the working tree's edgefile (A) against the same
 // Worker at a git ref (B), and the baseline, in ONE workerd with the same D1 and R2: each round runs
-// A, B and the baseline back to back (in a rotating order), and the ratios are taken per round from
-// workerd's CPU time per request, so a change can be judged on the same machine state as the code
+// A, B and the baseline back to back in a rotating order and then in the reverse order (A B C C B A),
+// and the ratios are taken per round from workerd's CPU time per request, so a change can be judged on the same machine state as the code
 // before it (the machine's speed moves more between minutes than most changes do).
 //
 //   --ref R              the commit to compare with (HEAD: the last commit, so A − B is what is
 //                        not committed yet)
 //   --workload id[,id]   put-4k put-1m get-4k get-1m head-4k describe-bucket … (head-4k)
-//   --rounds N (16)      --duration S measured seconds per run (1)   --concurrency N (16)
+//   --rounds N (16)      --duration S measured seconds per window (0.5)   --concurrency N (16)
 import { spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { closedLoop, newAgent, send, ufileRequest } from "./lib/load.mjs";
+import { closedLoop, mirroredRound, newAgent, send, ufileRequest } from "./lib/load.mjs";
 import { applyMigrations, buildWorker, OFFLINE_ENV, startWorkers } from "./lib/servers.mjs";
 import { median, ratioSummary } from "./lib/stats.mjs";
 import { BUCKET, seed, smallWorkloads } from "./lib/workloads.mjs";
@@ -23,7 +23,7 @@ const { values: opt } = parseArgs({
     ref: { type: "string", default: "HEAD" },
     workload: { type: "string", default: "head-4k" },
     rounds: { type: "string", default: "16" },
-    duration: { type: "string", default: "1" },
+    duration: { type: "string", default: "0.5" },
     concurrency: { type: "string", default: "16" },
   },
 });
@@ -75,18 +75,19 @@ try {
     const sides = Object.keys(runs);
     for (let r = 0; r < Number(opt.rounds); r++) {
       const order = [...sides.slice(r % 3), ...sides.slice(0, r % 3)];
-      for (const who of r % 2 ? order.reverse() : order) {
+      const round = await mirroredRound(r % 2 ? order.reverse() : order, async (who) => {
         const res = await closedLoop({
           port: ports[who],
           cpuPid: workers.workerdPid,
           concurrency: Number(opt.concurrency),
           durationMs: Number(opt.duration) * 1000,
-          warmupMs: 300,
+          warmupMs: 200,
           build: (n, seq) => w.build.ufile(n, seq, who === "baseline" ? "baseline" : `edgefile-${who}`),
         });
         if (res.errors) throw new Error(`${id} ${who}: ${res.errors} errors, first: ${res.firstError}`);
-        runs[who].push(res.cpuMsPerRequest);
-      }
+        return res;
+      });
+      for (const who of sides) runs[who].push(round[who].cpuMsPerRequest);
     }
     const per = (x, y) => ratioSummary(runs[x].map((v, i) => runs[y][i] / v));
     const fmt = (s) => `${s.median.toFixed(3)} [${s.lo.toFixed(3)}–${s.hi.toFixed(3)}]${s.result ? "" : " (not a result)"}`;

@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // `npm run bench [-- options]`: edgefile against a bare baseline Worker doing the same D1/R2 calls,
 // both in one workerd, driven by the same closed-loop load from this process; s3rver as a peer.
-// Ratios come from many short interleaved rounds (edgefile, baseline, baseline, edgefile, …), each
+// Ratios come from many short mirrored rounds (edgefile, baseline, baseline, edgefile, …), each
 // with its 95 % interval; one whose interval is wider than ±0.05 is flagged as not a result. The
 // machine's load is sampled throughout and reported. About 25 minutes on 2 cores (more when busy).
 // Loopback only; every loop and request is bounded in time.
 //
-//   --rounds N           interleaved rounds per workload (16)   --duration S   measured seconds per run (1.5)
-//   --warmup S           unmeasured seconds before each run (0.5) --concurrency N requests in flight (16)
+//   --rounds N           mirrored rounds per workload (32)   --duration S   measured seconds per window (0.5;
+//                        the 1 MiB and listing workloads take at least 1.5)
+//   --warmup S           unmeasured seconds before each window (0.2) --concurrency N requests in flight (16)
 //   --latency-rounds N   rounds per distance in the latency model (2), --latency-duration S (2)
 //   --distances a,b,…    modeled round trips to D1's primary, ms (0,20,80,150)
 //   --replica-ms N       modeled round trip to a nearby read replica (10)
@@ -23,7 +24,7 @@
 //
 // A full run (no --quick, no --only) writes the committed bench/results.*; any other run writes
 // into bench/out/ (git-ignored) unless --write-results says otherwise.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { parseArgs } from "node:util";
 import { ablations, countCalls, microCosts } from "./lib/diagnose.mjs";
@@ -31,7 +32,7 @@ import { runLatencyModel } from "./lib/latency.mjs";
 import { startLoadSampler } from "./lib/machine.mjs";
 import { ratioSummary } from "./lib/stats.mjs";
 import { isolateHeap } from "./lib/memory.mjs";
-import { newAgent, send } from "./lib/load.mjs";
+import { mirroredRound, newAgent, send } from "./lib/load.mjs";
 import { writeReport } from "./lib/report.mjs";
 import { applyMigrations, buildWorker, startS3rver, startWorkers, versions } from "./lib/servers.mjs";
 import { benchBucketId, fillListBucket, largeTransfer, runMultipart, runSmall, seed, smallWorkloads } from "./lib/workloads.mjs";
@@ -39,10 +40,10 @@ import { runS3Comparison, s3Workloads } from "./lib/s3-workloads.mjs";
 
 const { values: opt } = parseArgs({
   options: {
-    duration: { type: "string", default: "1.5" },
-    warmup: { type: "string", default: "0.5" },
+    duration: { type: "string", default: "0.5" },
+    warmup: { type: "string", default: "0.2" },
     concurrency: { type: "string", default: "16" },
-    rounds: { type: "string", default: "16" },
+    rounds: { type: "string", default: "32" },
     "latency-rounds": { type: "string", default: "2" },
     "latency-duration": { type: "string", default: "2" },
     distances: { type: "string", default: "0,20,80,150" },
@@ -129,20 +130,28 @@ try {
     s3rver: { name: "s3rver", port: s3.port, pid: s3.pid },
   };
 
-  // Small objects, listing, control plane: each round runs every target, the order reversed every
-  // other round (E B S, S B E, …), so each edgefile run has its baseline run right next to it.
+  // Small objects, listing, control plane: each round runs edgefile and the baseline in a mirrored
+  // order, edgefile baseline baseline edgefile (the next round baseline edgefile edgefile baseline), and
+  // each side's figures for the round are its two windows together (load.mjs mirroredRound). A drift of the
+  // machine's speed within the round then weighs on both sides alike.
+  // s3rver (no target, a peer for scale) runs one window in every fourth round.
   const small = [];
   for (const w of smallWorkloads({ listKeys: settings.listKeys }).filter((w) => wanted(w.id))) {
     sampler.phase(w.id);
     const names = ["edgefile", "baseline", ...(w.build.s3 ? ["s3rver"] : [])];
     const runs = Object.fromEntries(names.map((n) => [n, []]));
-    const s3Rounds = []; // s3rver (no target in issue 14) joins every fourth round only
+    const s3Rounds = [];
+    const windowMs = Math.max(settings.durationMs, (w.minSeconds ?? 0) * 1000);
     for (let r = 0; r < settings.rounds; r++) {
-      const here = names.filter((n) => n !== "s3rver" || r % 4 === 0);
-      if (here.includes("s3rver")) s3Rounds.push(r);
-      for (const n of r % 2 === 0 ? here : [...here].reverse()) {
-        const res = await runSmall(w, targets[n], settings);
-        runs[n].push(res);
+      const pair = r % 2 === 0 ? ["edgefile", "baseline"] : ["baseline", "edgefile"];
+      const round = await mirroredRound(pair, (n) => runSmall(w, targets[n], { ...settings, durationMs: windowMs }));
+      for (const n of pair) runs[n].push(round[n]);
+      if (names.includes("s3rver") && r % 4 === 0) {
+        s3Rounds.push(r);
+        runs.s3rver.push(await runSmall(w, targets.s3rver, { ...settings, durationMs: windowMs }));
+      }
+      for (const n of names.filter((n) => n !== "s3rver" || r % 4 === 0)) {
+        const res = runs[n].at(-1);
         const errors = res.errors ? `  ${res.errors} errors, first: ${res.firstError}` : "";
         log(`${w.id.padEnd(16)} ${n.padEnd(9)} ${res.rps.toFixed(0).padStart(6)} req/s  p50 ${res.p50.toFixed(1)} ms  p99 ${res.p99.toFixed(1)} ms  CPU ${res.cpuMsPerRequest.toFixed(2)} ms/req${errors}`);
       }
@@ -285,7 +294,9 @@ try {
     listKeys,
     listFillSeconds,
   };
-  const results = { info, small, s3front, latency, multipart, large, diagnostics };
+  // `scale` comes from its own run (npm run bench:scale) and stays as it was.
+  const { scale } = existsSync(RESULTS_JSON) ? JSON.parse(readFileSync(RESULTS_JSON, "utf8")) : {};
+  const results = { info, small, s3front, latency, multipart, large, diagnostics, ...(scale ? { scale } : {}) };
   mkdirSync(OUT, { recursive: true });
   writeFileSync(RESULTS_JSON, JSON.stringify(results, null, 1) + "\n");
   const files = [RESULTS_JSON, ...writeReport(results, OUT)];

@@ -29,6 +29,7 @@ import { DatabaseSync } from "node:sqlite";
 import { unstable_splitSqlQuery } from "wrangler";
 import { serialDatabase } from "./lib/d1-model.js";
 import { measureEngines } from "./lib/engines.mjs";
+import { SCALE_HEADING } from "./lib/report.mjs";
 
 const requireFromWrangler = createRequire(createRequire(import.meta.url).resolve("wrangler"));
 const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = requireFromWrangler("miniflare");
@@ -433,7 +434,7 @@ const first = index.rows[0];
 const inRegion = geoRows.filter((r) => r.clientRegion === r.bucketRegion);
 const last = index.rows[index.rows.length - 1];
 const ratio = (a, b) => (a / b).toFixed(2);
-const md = `## Scale (index shards)
+const md = `${SCALE_HEADING}
 
 \`${command}\`, ${scale.info.date.slice(0, 10)}, ${scale.info.minutes} min, on the shared 2-core machine (figures are
 from one run; see bench/scale.mjs for the method). \`bench/results.json\` \`scale\` holds every figure.
@@ -475,6 +476,6 @@ GET/HEAD ÷ local round trip at most ${Math.max(...geoRows.map((r) => r.getHeadP
 trip, so what differs is timer noise on this machine).
 `;
 const resultsMd = readFileSync("bench/results.md", "utf8");
-const at = resultsMd.indexOf("## Scale (index shards)");
+const at = resultsMd.indexOf(SCALE_HEADING);
 writeFileSync("bench/results.md", (at < 0 ? resultsMd.trimEnd() + "\n\n" : resultsMd.slice(0, at)) + md);
 console.log(md);

@@ -197,6 +197,11 @@ export const bucketRanges = sqliteTable(
      * the shard it was being copied to, whose partial copy goes (at once: no reader reads it).
      */
     cancelled: integer("cancelled", { mode: "boolean" }).notNull().default(false),
+    /**
+     * The id of the range's current (or last) move, set when it starts: the target shard records
+     * the move's arrival under it (`range_arrivals`). Null for a range never moved.
+     */
+    moveId: text("move_id"),
   },
   (t) => [primaryKey({ columns: [t.bucketId, t.startKey] })],
 );
@@ -220,6 +225,25 @@ export const rangeFences = sqliteTable(
     movedTo: text("moved_to"),
   },
   (t) => [primaryKey({ columns: [t.bucketId, t.startKey] })],
+);
+
+/**
+ * On an index shard: the range moves that arrived here, one row per move (store/range-move.ts). A
+ * move's target records it once, either at the switch (`counted`: in the same batch its anchor takes
+ * in the range's totals, which the copy did not count) or when a cancel wins (`cancelled`: in the
+ * same batch its anchor gives back what a switch counted, if it did). A copy batch inserts only
+ * while its move has no row here, so a late batch of a switched or cancelled move changes nothing.
+ * Rows stay: a step of a move arriving late must still find its move settled.
+ */
+export const rangeArrivals = sqliteTable(
+  "range_arrivals",
+  {
+    bucketId: text("bucket_id").notNull(),
+    moveId: text("move_id").notNull(),
+    /** `counted` (switched: this shard's anchor counts the range) or `cancelled`. */
+    state: text("state").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.bucketId, t.moveId] })],
 );
 
 /** Multipart uploads in progress (docs/design.md §5). */

@@ -2,7 +2,6 @@
 
 // The encodings and SHA-1 the signers use live in the dependency-free signing module.
 export { sha1, toBase64, toBase64Url, toHex, utf8 } from "./signing.mjs";
-import { utf8 } from "./signing.mjs";
 
 export function fromHex(hex: string): Uint8Array | null {
   if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) return null;
@@ -22,12 +21,18 @@ export function fromBase64(b64: string): Uint8Array | null {
   }
 }
 
-/** Constant-time string comparison (length is not secret: signatures have a fixed length). */
+/**
+ * Constant-time string comparison (length is not secret: signatures have a fixed length). Every
+ * UTF-16 code unit of both strings is compared, with no early exit: the time depends on the length
+ * only, as `crypto.subtle.timingSafeEqual`'s does, without encoding both strings and calling into
+ * the runtime on every signed request. Equal code units is equal UTF-8 bytes (and stricter for lone
+ * surrogates, which an encoder would turn into the same U+FFFD).
+ */
 export function safeEqual(a: string, b: string): boolean {
-  const x = utf8(a);
-  const y = utf8(b);
-  if (x.byteLength !== y.byteLength) return false;
-  return crypto.subtle.timingSafeEqual(x, y);
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
 }
 
 /** `n` random characters of [0-9a-z]. */

@@ -8,7 +8,7 @@ import { frontFor } from "./front";
 import { runHousekeeping } from "./housekeeping";
 import { malformedAnswer, requestUrl } from "./malformed";
 import { consumeUsage } from "./metering/consumer";
-import { acceptsCompression, asApiError, dataError, editHeaders, newRequestIds, setIdHeaders, withIds, type RequestIds } from "./responses";
+import { asApiError, dataError, editHeaders, newRequestIds, setIdHeaders, withIds, type RequestIds } from "./responses";
 
 /**
  * Entry point: the first front of the table in src/front.ts that claims a request serves it (control
@@ -63,11 +63,11 @@ async function answer(request: Request, env: Env, ctx: ExecutionContext, ids: Re
   return { front, response: finish(response, ids, ownSite, request) };
 }
 
-/** The isolation and id headers, in one edit of the response's headers. */
+/** The isolation and id headers (`withIds`' rules), in one edit of the response's headers. */
 const finish = (response: Response, ids: RequestIds, ownSite: boolean, request?: Request): Response =>
   editHeaders(response, (headers) => {
     isolateAnswer(headers, ownSite);
-    setIdHeaders(headers, ids, request ? acceptsCompression(request) : true);
+    setIdHeaders(headers, ids, request);
   });
 
 export default {

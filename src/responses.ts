@@ -36,14 +36,14 @@ export function editHeaders(response: Response, edit: (headers: Headers) => void
  * compression (`keepBytesExact`; without the request, as if it did).
  */
 export const withIds = (response: Response, ids: RequestIds, request?: Request): Response =>
-  editHeaders(response, (headers) => setIdHeaders(headers, ids, request ? acceptsCompression(request) : true));
+  editHeaders(response, (headers) => setIdHeaders(headers, ids, request));
 
-/** Sets the id headers on mutable `headers`, and keeps the bytes exact when the client may get them compressed. */
-export function setIdHeaders(headers: Headers, ids: RequestIds, compressing: boolean): void {
+/** `withIds` on mutable `headers`: the id headers, and exact bytes for a client that may get them compressed. */
+export function setIdHeaders(headers: Headers, ids: RequestIds, request?: Request): void {
   headers.set("X-SessionId", ids.sessionId);
   headers.set("x-bce-request-id", ids.sessionId);
   headers.set("x-bce-debug-id", ids.debugId);
-  if (compressing) keepBytesExact(headers);
+  if (!request || acceptsCompression(request)) keepBytesExact(headers);
 }
 
 /**
@@ -81,12 +81,17 @@ function keepBytesExact(headers: Headers): void {
   if (!headers.has("Content-Encoding")) headers.set("Content-Encoding", "identity");
 }
 
-/** A JSON response with exactly `Content-Type: application/json` (Python compares with ==). */
+/**
+ * A JSON response with exactly `Content-Type: application/json` (Python compares with ==). Its
+ * headers are built in one construction: each later `set` is a call into the runtime.
+ */
 export function json(body: unknown, status = 200, headers?: HeadersInit): Response {
   const bytes = utf8(JSON.stringify(body));
+  const own = { "Content-Type": "application/json", "Content-Length": String(bytes.byteLength) };
+  if (!headers) return new Response(bytes, { status, headers: own });
   const h = new Headers(headers);
-  h.set("Content-Type", "application/json");
-  h.set("Content-Length", String(bytes.byteLength));
+  h.set("Content-Type", own["Content-Type"]);
+  h.set("Content-Length", own["Content-Length"]);
   return new Response(bytes, { status, headers: h });
 }
 

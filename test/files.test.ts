@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ufileEtagOf } from "../src/core/etag";
 import { r2StorageClass } from "../src/store/blobs";
-import { authorization, call, expectError, file, fileUrl, newBucket, pattern, presignedUrl, put, sha1Hex } from "./helpers";
+import { env } from "cloudflare:workers";
+import { authorization, call, expectError, file, fileUrl, indexOf, newBucket, pattern, presignedUrl, put, sha1Hex } from "./helpers";
 
 const md5Hex = async (s: string) =>
   [...new Uint8Array(await crypto.subtle.digest("MD5", new TextEncoder().encode(s)))].map((b) => b.toString(16).padStart(2, "0")).join("");
@@ -36,6 +37,21 @@ describe("PutFile", () => {
     const res = await file(b, "k");
     expect(await res.text()).toBe("second version");
     expect(res.headers.get("ETag")).toBe(etag);
+  });
+
+  it("an overwrite releases the replaced blob: its row and its bytes go, the new ones stay", async () => {
+    const b = await newBucket();
+    const { d1, id } = await indexOf(b);
+    const blobOf = async () => (await d1.prepare("SELECT blob_id FROM objects WHERE bucket_id = ? AND key = 'k'").bind(id).first<{ blob_id: string }>())!.blob_id;
+    await put(b, "k", "first");
+    const first = await blobOf();
+    await put(b, "k", "second version");
+    const second = await blobOf();
+    expect(second).not.toBe(first);
+    expect(await d1.prepare("SELECT id FROM blobs WHERE id = ?").bind(first).first()).toBeNull();
+    expect(await env.BLOBS.head(`blobs/${first}`)).toBeNull();
+    expect(await d1.prepare("SELECT refcount FROM blobs WHERE id = ?").bind(second).first()).toEqual({ refcount: 1 });
+    expect(await env.BLOBS.head(`blobs/${second}`)).not.toBeNull();
   });
 
   it("verifies Content-MD5 in hex and base64; a mismatch stores nothing", async () => {

@@ -3,9 +3,9 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { database } from "../src/store/db";
-import { advanceMove, cancelMove, describeRanges, fence, markSwitch, MoveRefused, startMove, switchMove } from "../src/store/range-move";
+import { advanceMove, cancelMove, copyBatch, countArrival, describeRanges, fence, markSwitch, MoveRefused, startMove, switchMove } from "../src/store/range-move";
 import { noteRanges } from "../src/store/ranges";
-import { presignUrl } from "../src/s3/sigv4";
+import { canonicalHeaders, canonicalRequest, hmac, presignUrl, sha256Hex, signingKey, stringToSign } from "../src/s3/sigv4";
 import { sweepBlobs } from "../src/store/sweeper";
 import { bucketOn, callWithEnv, control, expectExactReferences, file, indexOf, PRIVATE_KEY, PUBLIC_KEY, put, shards } from "./helpers";
 
@@ -345,6 +345,37 @@ describe("a mover that read the move before its cancel", () => {
   });
 });
 
+describe("a copy batch of a call that read the move long ago", () => {
+  it("inserts nothing on T once the move was cancelled (even with T's fence lifted late) or has switched: no row that no range names, no key brought back", async () => {
+    const { bucket, id, keys } = await seeded("g/", 30, 3, "v0");
+    const db = database(env.DB);
+    await startMove(db, id, "g/010", SECOND);
+    await advanceMove(env, id, "g/010", now(), 0); // fenced, nothing copied
+    const stale = (await describeRanges(db, id)).find((r) => r.start === "g/010")!;
+    expect(await cancelMove(env, id, now())).toMatchObject({ shard: FIRST, moveTo: null, drainShard: null });
+    // A fence step that fenced S just before the cancel lifts T's fences after it (its T half, late) ...
+    await shards().find(([n]) => n === SECOND)![1].prepare("DELETE FROM range_fences WHERE bucket_id = ?").bind(id).run();
+    // ... and a copy batch of a third call with the stale view lands after the cancel's drain.
+    await expect(copyBatch(env, db, id, stale, now())).rejects.toThrow(MoveRefused);
+    expect(await rowsEverywhere(bucket)).toEqual(keys.map((k) => [FIRST, k]));
+    expect(await anchorOn(SECOND, id)).toBeNull();
+    await expectExactReferences();
+
+    // After a switch, a late batch does not bring back a key deleted on T meanwhile.
+    await startMove(db, id, "g/010", SECOND);
+    const early = (await describeRanges(db, id)).find((r) => r.start === "g/010")!;
+    const switched = await advanceMove(env, id, "g/010", now(), 2);
+    expect([switched.shard, switched.drainShard]).toEqual([SECOND, FIRST]);
+    expect((await file(bucket, "g/015", { method: "DELETE" })).status).toBe(204);
+    await expect(copyBatch(env, db, id, { ...early, copyAfter: null }, now())).rejects.toThrow(MoveRefused);
+    expect((await file(bucket, "g/015")).status).toBe(404);
+    expect(await anchorOn(SECOND, id)).toEqual({ bytes: 19 * "v0 g/000".length, objects: 19 });
+    const totals = await totalsAndKeys(bucket);
+    expect(totals.described).toEqual(totals.recount);
+    await expectExactReferences();
+  });
+});
+
 describe("reads with a range list cached before the switch", () => {
   it("read where the range went (the old shard's fence names it): a write acknowledged there is read back at once", async () => {
     const { bucket, id, keys } = await seeded("s/", 12, 2, "v0");
@@ -620,6 +651,57 @@ describe("the bucket's totals through a move", () => {
     expect(await expectExactTotals(bucket, "written")).toEqual({ bytes: all.bytes - "v0 w/015".length + 2, objects: 30 });
     await expectExactReferences();
   });
+
+  it("the target's anchor takes the range at the switch, not during the copy; a switch interrupted before the range row names it still counts the range once", async () => {
+    const { bucket, id } = await seeded("x/", 130, 3, "v0"); // [x/010, …): 120 keys, two copy batches
+    const db = database(env.DB);
+    const all = await expectExactTotals(bucket, "before");
+    await startMove(db, id, "x/010", SECOND);
+    expect((await advanceMove(env, id, "x/010", now(), 1)).copyAfter).toBe("x/109");
+    // The copy so far is on T, not in T's anchor: a totals read subtracts nothing.
+    expect(await anchorOn(SECOND, id)).toEqual({ bytes: 0, objects: 0 });
+    expect(await expectExactTotals(bucket, "during the copy")).toEqual(all);
+    const copied = await advanceMove(env, id, "x/010", now(), 1); // every row copied, not switched
+    expect([copied.copyAfter, copied.moveTo]).toEqual(["x/129", SECOND]);
+    expect(await anchorOn(SECOND, id)).toEqual({ bytes: 0, objects: 0 });
+
+    // The switch's S and T halves, then a crash before the range row names T.
+    await markSwitch(db, id, copied);
+    await countArrival(db, id, copied);
+    const moved = { bytes: all.bytes - 10 * "v0 x/000".length, objects: 120 };
+    expect(await anchorOn(SECOND, id)).toEqual(moved);
+    expect(await expectExactTotals(bucket, "switched on both shards, not in the range row")).toEqual(all);
+    // Repeated (a resumed switch), neither half moves a counter again.
+    await markSwitch(db, id, copied);
+    await countArrival(db, id, copied);
+    expect(await expectExactTotals(bucket, "both halves again")).toEqual(all);
+    // Resumed: the range row names T; then the drain.
+    const switched = await advanceMove(env, id, "x/010", now(), 1);
+    expect([switched.shard, switched.drainShard]).toEqual([SECOND, FIRST]);
+    expect(await expectExactTotals(bucket, "after the switch")).toEqual(all);
+    expect((await advanceMove(env, id, "x/010", switched.drainAfter!, 5)).drainShard).toBeNull();
+    expect(await expectExactTotals(bucket, "after the drain")).toEqual(all);
+    for (const [shard, count] of [[FIRST, 10], [SECOND, 120]] as const) expect([shard, (await anchorOn(shard, id))?.objects]).toEqual([shard, count]);
+    await expectExactReferences();
+  });
+
+  it("a cancel that wins after both halves of the switch ran restores both sides", async () => {
+    const { bucket, id } = await seeded("y/", 10, 3, "v0");
+    const db = database(env.DB);
+    const all = await expectExactTotals(bucket, "before");
+    await startMove(db, id, "y/005", SECOND);
+    const copied = await advanceMove(env, id, "y/005", now(), 1);
+    await markSwitch(db, id, copied);
+    await countArrival(db, id, copied);
+    // Before the range row names T, the cancel wins.
+    expect(await cancelMove(env, id, now())).toMatchObject({ shard: FIRST, moveTo: null, drainShard: null });
+    await expect(switchMove(env, id, copied, now())).rejects.toThrow(MoveRefused); // the rest of the switch, late: nothing
+    await expect(countArrival(db, id, copied)).rejects.toThrow(MoveRefused);
+    expect(await expectExactTotals(bucket, "cancelled")).toEqual(all);
+    expect(await anchorOn(FIRST, id)).toEqual(all);
+    expect(await anchorOn(SECOND, id)).toBeNull(); // the drain left no anchor on T
+    await expectExactReferences();
+  });
 });
 
 describe("anchors a drain leaves empty", () => {
@@ -653,6 +735,71 @@ describe("DeleteBucket of a split bucket", () => {
     expect((await file(bucket, "a/1", { method: "DELETE" })).status).toBe(204);
     expect((await control({ Action: "DeleteBucket", BucketName: bucket })).body.RetCode).toBe(0);
     for (const [, d1] of shards()) expect(await d1.prepare("SELECT 1 AS x FROM buckets WHERE id = ?").bind(id).first()).toBeNull();
+    expect(await env.DB.prepare("SELECT 1 AS x FROM bucket_ranges WHERE bucket_id = ?").bind(id).first()).toBeNull();
+  });
+});
+
+/** S3 DeleteBucket, path-style, signed in the `Authorization` header (DeleteBucket takes no presigned URL). */
+async function s3DeleteBucket(bucket: string): Promise<Response> {
+  const url = `http://localhost/${bucket}`;
+  const at = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+  const scope = `${at.slice(0, 8)}/us-east-1/s3/aws4_request`;
+  const signed = ["host", "x-amz-content-sha256", "x-amz-date"];
+  const headers = { host: "localhost", "x-amz-content-sha256": await sha256Hex(""), "x-amz-date": at };
+  const canonical = canonicalRequest("DELETE", `/${bucket}`, "", canonicalHeaders(new Request(url, { headers }), new URL(url), signed), signed, headers["x-amz-content-sha256"]);
+  const key = await signingKey(PRIVATE_KEY, at.slice(0, 8), "us-east-1", "s3");
+  const sig = [...(await hmac(key, await stringToSign(at, scope, canonical)))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const authorization = `AWS4-HMAC-SHA256 Credential=${PUBLIC_KEY}/${scope}, SignedHeaders=${signed.join(";")}, Signature=${sig}`;
+  return callWithEnv({}, url, { method: "DELETE", headers: { ...headers, Authorization: authorization } });
+}
+
+describe("DeleteBucket while a move of the bucket is unfinished", () => {
+  it("is refused with the retryable error (UFile -90022, S3 503 SlowDown) while copying, cancelled or switched until the drain ends; then leaves no row, anchor or reference anywhere", async () => {
+    const bucket = await bucketOn(FIRST);
+    const id = await bucketId(bucket);
+    const db = database(env.DB);
+    const refusedBoth = async (when: string) => {
+      const ufile = await control({ Action: "DeleteBucket", BucketName: bucket });
+      expect([when, ufile.body.RetCode]).toEqual([when, -90022]);
+      const s3 = await s3DeleteBucket(bucket);
+      expect([when, s3.status, /<Code>SlowDown<\/Code>/.test(await s3.text())]).toEqual([when, 503, true]);
+    };
+    await put(bucket, "a/1", "x");
+    await put(bucket, "z/1", "shared");
+    await put(bucket, "z/2", "shared");
+    await move(bucket, "m", SECOND);
+    expect((await file(bucket, "a/1", { method: "DELETE" })).status).toBe(204);
+
+    // Copying (back to the home shard): refused.
+    await startMove(db, id, "m", FIRST);
+    await advanceMove(env, id, "m", now(), 0);
+    await refusedBoth("copying");
+    // Cancelled, its partial copy not drained yet: refused.
+    await advanceMove(env, id, "m", now(), 1);
+    expect(await cancelMove(env, id, now(), 0)).toMatchObject({ cancelled: true, drainShard: FIRST });
+    await refusedBoth("cancelled");
+    expect(await cancelMove(env, id, now())).toMatchObject({ drainShard: null });
+    // Switched back to the home shard (SECOND then holds no range), its old copy waiting for the drain:
+    // the bucket's objects deleted, DeleteBucket is still refused (it would orphan SECOND's old copy).
+    await startMove(db, id, "m", FIRST);
+    const switched = await advanceMove(env, id, "m", now(), 5);
+    expect([switched.shard, switched.drainShard]).toEqual([FIRST, SECOND]);
+    for (const key of ["z/1", "z/2"]) expect((await file(bucket, key, { method: "DELETE" })).status).toBe(204);
+    await refusedBoth("switched, not drained");
+    expect(await rowsEverywhere(bucket)).toEqual([[SECOND, "z/1"], [SECOND, "z/2"]]);
+
+    expect((await advanceMove(env, id, "m", switched.drainAfter!, 5)).drainShard).toBeNull();
+    expect((await control({ Action: "DeleteBucket", BucketName: bucket })).body.RetCode).toBe(0);
+    await sweepBlobs(env, now() + 7200, 0);
+    for (const [shard, d1] of shards()) {
+      for (const table of ["buckets WHERE id = ?", "objects WHERE bucket_id = ?", "blobs WHERE bucket_id = ?", "range_fences WHERE bucket_id = ?", "range_arrivals WHERE bucket_id = ?"]) {
+        expect([shard, table, await d1.prepare(`SELECT 1 AS x FROM ${table}`).bind(id).first()]).toEqual([shard, table, null]);
+      }
+    }
+    expect(await env.DB.prepare("SELECT 1 AS x FROM bucket_ranges WHERE bucket_id = ?").bind(id).first()).toBeNull();
+    await expectExactReferences();
+    // A split of the deleted bucket (one that read it before the deletion) writes no range row.
+    await expect(startMove(db, id, "m", SECOND)).rejects.toThrow(MoveRefused);
     expect(await env.DB.prepare("SELECT 1 AS x FROM bucket_ranges WHERE bucket_id = ?").bind(id).first()).toBeNull();
   });
 });

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { blockContains, parseIp, parseIpBlock } from "../src/auth/ip";
 import { signedDateRange } from "../src/data/auth";
+import { safeEqual } from "../src/crypto";
 import { control, expectError, file, newBucket, put, uniqueName } from "./helpers";
 
 /**
@@ -39,6 +40,21 @@ describe("a token row whose lists do not parse fails closed", () => {
     await put(bucket, "x.txt", "x");
     const bad = { publicKey: `TOKEN_${crypto.randomUUID()}`, privateKey: "nope" };
     await expectError(await file(bucket, "x.txt", { keys: bad }), 403, -148658);
+  });
+});
+
+describe("safeEqual, the signature comparison", () => {
+  it("is true for the same string only", () => {
+    expect(safeEqual("N4jyaYtjRwzWSqCwVQl0Z1PlN5k=", "N4jyaYtjRwzWSqCwVQl0Z1PlN5k=")).toBe(true);
+    expect(safeEqual("", "")).toBe(true);
+    expect(safeEqual("N4jyaYtjRwzWSqCwVQl0Z1PlN5k=", "N4jyaYtjRwzWSqCwVQl0Z1PlN5j=")).toBe(false); // one character
+    expect(safeEqual("N4jyaYtjRwzWSqCwVQl0Z1PlN5k=", "X4jyaYtjRwzWSqCwVQl0Z1PlN5k=")).toBe(false); // the first
+    expect(safeEqual("abc", "abcd")).toBe(false);
+    expect(safeEqual("abcd", "abc")).toBe(false);
+    expect(safeEqual("ключ", "ключ")).toBe(true);
+    expect(safeEqual("ключ", "ключи")).toBe(false);
+    // Two different lone surrogates: a UTF-8 encoder would make both U+FFFD and call them equal.
+    expect(safeEqual("a\ud800", "a\udc00")).toBe(false);
   });
 });
 

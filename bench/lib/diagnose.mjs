@@ -3,7 +3,7 @@
 // costs off (metering, the signature check) or put edgefile's way of hashing into the baseline.
 import { randomBytes } from "node:crypto";
 import { BUCKET, LIST_BUCKET, PUBLIC_BUCKET } from "./workloads.mjs";
-import { closedLoop, controlRequest, newAgent, send, ufileRequest } from "./load.mjs";
+import { closedLoop, controlRequest, mirroredRound, newAgent, send, ufileRequest } from "./load.mjs";
 import { processCpuNs } from "./machine.mjs";
 import { median, ratioSummary } from "./stats.mjs";
 
@@ -94,8 +94,9 @@ function variants() {
 }
 
 /**
- * Each variant against the workload's first row (the reference), in interleaved rounds: every
- * round runs the reference and each variant back to back, the order reversed every other round.
+ * Each variant against the workload's first row (the reference), in mirrored rounds: every round
+ * runs the reference and each variant back to back and then in the reverse order (load.mjs
+ * mirroredRound), the order itself reversed every other round.
  * Per variant: median req/s and p50, and the ratios to the reference by workerd CPU time per
  * request and by req/s, each the median with its interval.
  */
@@ -106,10 +107,11 @@ export async function ablations(port, pid, settings, log, sampler) {
     sampler?.phase(`ablation ${workload}`);
     const runs = list.map(() => []);
     for (let r = 0; r < rounds; r++) {
-      for (const i of r % 2 === 0 ? list.keys() : [...list.keys()].reverse()) {
-        const v = list[i];
-        runs[i].push(await closedLoop({ port, cpuPid: pid, ...settings, build: (w, seq) => as(v.who, v.build(w, seq), v.extra) }));
-      }
+      const order = r % 2 === 0 ? [...list.keys()] : [...list.keys()].reverse();
+      const round = await mirroredRound(order, (i) =>
+        closedLoop({ port, cpuPid: pid, ...settings, build: (w, seq) => as(list[i].who, list[i].build(w, seq), list[i].extra) }),
+      );
+      list.forEach((_, i) => runs[i].push(round[i]));
     }
     const others = sampler?.others(`ablation ${workload}`);
     out[workload] = list.map((v, i) => {

@@ -98,6 +98,35 @@ export async function closedLoop({ port, concurrency, durationMs, warmupMs, buil
   return { requests: n, total: completed.length, rps: n / seconds, p50, p99, cpuMsPerRequest, errors, firstError, ...(keepLatencies ? { latencies } : {}) };
 }
 
+/**
+ * One round of closed-loop windows back to back in `order` and then in the reverse order (A B, B A:
+ * A B B A), so a drift in the machine's speed during the round weighs on every side alike. Returns
+ * each side's two windows merged into one result (see `mergeWindows`), keyed as `order` names them.
+ */
+export async function mirroredRound(order, runOne) {
+  const windows = new Map(order.map((n) => [n, []]));
+  for (const n of [...order, ...[...order].reverse()]) windows.get(n).push(await runOne(n));
+  return Object.fromEntries([...windows].map(([n, ws]) => [n, mergeWindows(ws)]));
+}
+
+/** Windows of one side as one: requests, errors and CPU time added up; req/s over their measured time; p50/p99 the windows' mean. */
+function mergeWindows(ws) {
+  const add = (f) => ws.reduce((a, w) => a + f(w), 0);
+  const requests = add((w) => w.requests);
+  const seconds = add((w) => (w.rps > 0 ? w.requests / w.rps : 0));
+  return {
+    requests,
+    total: add((w) => w.total),
+    rps: seconds > 0 ? requests / seconds : 0,
+    p50: add((w) => w.p50) / ws.length,
+    p99: add((w) => w.p99) / ws.length,
+    cpuMsPerRequest: requests ? add((w) => w.cpuMsPerRequest * w.requests) / requests : NaN,
+    errors: add((w) => w.errors),
+    firstError: ws.find((w) => w.firstError)?.firstError ?? "",
+    ...(ws[0].latencies ? { latencies: ws.flatMap((w) => w.latencies) } : {}),
+  };
+}
+
 // ───────────────────────── signing ─────────────────────────
 
 /** Data plane (docs/protocol.md §2.1): `UCloud <pub>:base64(HMAC-SHA1(priv, VERB\nMD5\nType\nDate\n/bucket/key))`. */

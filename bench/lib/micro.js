@@ -10,7 +10,7 @@ import * as schema from "../../schema/schema";
 import { objects } from "../../schema/schema";
 import { accessLine, logAccess, noteAccess, openAccessNote } from "../../src/core/access-log";
 import { countedRequest, countedResponse } from "../../src/core/counted-body";
-import { dataStringToSign, hmacSha1Base64 } from "../../src/signing.mjs";
+import { controlSignature, dataStringToSign, hmacSha1Base64 } from "../../src/signing.mjs";
 import edgefile from "../../src/index";
 import baseline from "../baseline/worker.js";
 import { d1Bindings } from "./d1-model.js";
@@ -20,7 +20,8 @@ import { objectHeaders } from "../../src/core/object-headers";
 import { meterRequest } from "../../src/metering/events";
 import { newRequestIds, withIds, json } from "../../src/responses";
 import { database } from "../../src/store/db";
-import { getObject } from "../../src/store/objects";
+import { withIndexTotals } from "../../src/store/buckets";
+import { forgetReleasedBlobs, getObject } from "../../src/store/objects";
 import { openSession } from "../../src/store/sessions";
 import { indexDb, notePlacement, shardOf } from "../../src/store/shards";
 
@@ -137,6 +138,18 @@ async function head(worker, ctx) {
   const response = await worker.fetch(new Request(...heads[headSeq++ % heads.length]), memoEnv, ctx);
   if (response.status !== 200) throw new Error(`HEAD answered ${response.status}`);
 }
+/** DescribeBucket of the bench bucket, signed as the SDKs sign it (the bench's control request). */
+let describe;
+async function describeRequest(env) {
+  const params = { Action: "DescribeBucket", BucketName: bucket.name, PublicKey: env.ROOT_PUBLIC_KEY };
+  const Signature = await controlSignature(Object.entries(params), env.ROOT_PRIVATE_KEY);
+  describe = `http://api.localhost/?${new URLSearchParams({ ...params, Signature })}`;
+}
+async function describeBucket(worker, ctx) {
+  const response = await worker.fetch(new Request(describe), memoEnv, ctx);
+  const body = await response.json();
+  if (body.RetCode !== 0) throw new Error(`DescribeBucket answered ${JSON.stringify(body)}`);
+}
 
 /** Each piece: one request's worth of that work. Async ones are awaited. `slow`: fewer iterations. */
 const PIECES = {
@@ -189,6 +202,16 @@ const PIECES = {
     await indexDb(session.db, bucket.id);
     return session.finish();
   },
+  // A bucket row's byte and object counts from its anchor on its index shard (DescribeBucket of a
+  // bucket on a shard other than DB), D1 memoized: the statement's preparation and the row mapping.
+  "bucket totals from its shard's anchor, D1 memoized": (env) => {
+    const session = openSession(memoEnv, { scopes: [bucket.name], writes: false, clientBookmark: null });
+    return withIndexTotals(session.db, [{ id: bucket.id, shard: "INDEX_1", storedBytes: 0, objectCount: 0, iaBytes: 0, archiveBytes: 0 }]);
+  },
+  // The delete of a released blob's row that follows every overwrite (PutFile of an existing key), on
+  // each shard (an isolate that did not settle the release asks them all), D1 memoized.
+  "forget a released blob, D1 memoized": () =>
+    forgetReleasedBlobs(openSession(memoEnv, { scopes: [bucket.name], writes: true, clientBookmark: null }).db, [row.blobId]),
   // These two include a D1 query each; their difference is Drizzle's share of a row read.
   "getObject through Drizzle (D1 query)": (env) => getObject(database(env.DB), row.bucketId, row.key),
   "the same query, raw D1": (env) => env.DB.prepare("SELECT * FROM objects WHERE bucket_id = ? AND key = ?").bind(row.bucketId, row.key).first(),
@@ -196,6 +219,9 @@ const PIECES = {
   // edgefile's own work on a HEAD, without the D1 round trip both make.
   "HEAD through edgefile, D1 memoized": (_env, ctx) => head(edgefile, ctx),
   "HEAD through the baseline, D1 memoized": (_env, ctx) => head(baseline, ctx),
+  // The same for the control plane's DescribeBucket (the response body read as a client reads it).
+  "DescribeBucket through edgefile, D1 memoized": (_env, ctx) => describeBucket(edgefile, ctx),
+  "DescribeBucket through the baseline, D1 memoized": (_env, ctx) => describeBucket(baseline, ctx),
   "D1 read: binding .first()": () => objectStatement(shardD1).first(),
   "D1 read: binding .raw()": () => objectStatement(shardD1).raw(),
   "D1 read: session (first-unconstrained) .first()": () => objectStatement(shardD1.withSession("first-unconstrained")).first(),
@@ -225,6 +251,7 @@ export async function micro(request, env, ctx) {
     seeded ??= await getObject(database(env.DB), row.bucketId, row.key);
     if (!shardD1) await findShard(env);
     if (!heads) await wholeRequests(env);
+    if (!describe) await describeRequest(env);
   }
   for (let i = 0; i < n; i++) {
     const out = piece(env, ctx);

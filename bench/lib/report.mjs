@@ -1,9 +1,12 @@
-// results.md and results.png from one run's figures. Every ratio is the median over interleaved
-// rounds of edgefile ÷ other, each round's pair measured back to back, with its 95 % interval
+// results.md and results.png from one run's figures. Every ratio is the median over mirrored
+// rounds of edgefile ÷ other (A B B A, each side's two windows together), with its 95 % interval
 // (stats.mjs); a ratio whose interval is wider than ±0.05 is reported as not a result.
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { chart } from "./chart.mjs";
 import { RESOLUTION, median, ratioSummary } from "./stats.mjs";
+
+/** The heading of the section bench/scale.mjs writes at the end of results.md (a run of its own, kept by a bench run). */
+export const SCALE_HEADING = "## Scale (index shards)";
 
 const f0 = (v) => (Number.isFinite(v) ? v.toFixed(0) : "–");
 const f1 = (v) => (Number.isFinite(v) ? v.toFixed(1) : "–");
@@ -76,6 +79,13 @@ function selfSpread(runs) {
   return { min: Math.min(...cpu), max: Math.max(...cpu), median: mid, plusMinus: Math.max(mid - Math.min(...cpu), Math.max(...cpu) - mid) / mid };
 }
 
+/** The "Scale" section `npm run bench:scale` (bench/scale.mjs) wrote at the end of results.md: its own run, kept. */
+function scaleSection(file) {
+  const text = existsSync(file) ? readFileSync(file, "utf8") : "";
+  const at = text.indexOf(SCALE_HEADING);
+  return at < 0 ? "" : "\n" + text.slice(at);
+}
+
 export function writeReport({ info, small, s3front = [], latency, multipart, large, diagnostics }, dir = "bench") {
   const rows = small.map(summarize);
   const s3Rows = s3front.map(summarizeS3);
@@ -103,8 +113,8 @@ export function writeReport({ info, small, s3front = [], latency, multipart, lar
       load ? ` During the run (${load.samples} samples, every 0.5 s): 1-minute load ${f2(load.load1.min)}–${f2(load.load1.max)} (median ${f2(load.load1.median)}), CPU busy ${pct(load.busy)}, of which the bench's own processes ${pct(load.ours)} and **other processes ${pct(load.others)}**, steal ${pct(load.steal)}. See "Machine load" below.` : ""
     }`,
     `- **Software:** Node ${m.node}, workerd ${m.workerd}, wrangler ${m.wrangler}, miniflare ${m.miniflare}, s3rver ${m.s3rver}.`,
-    `- **Method:** edgefile (bundled by \`wrangler deploy --dry-run\`, bindings from wrangler.toml) and the baseline Worker (bench/baseline/worker.js: the same D1 and R2 calls per request, none of edgefile's logic) run in **one workerd** (Miniflare, local D1 and R2 persisted on disk under bench/.tmp), each on its own loopback socket; both share the same D1 database and R2 bucket. s3rver runs in its own Node process. One Node process drives all three with keep-alive HTTP/1.1 closed loops: ${s.concurrency} requests in flight, ${s.warmupMs / 1000} s warm-up + ${s.durationMs / 1000} s measured per run, **${s.rounds} interleaved rounds** per workload (edgefile, baseline, then baseline, edgefile, …; s3rver joins every fourth round). Requests to edgefile are signed as the SDKs sign them (\`Authorization: UCloud …\`, Host \`<bucket>.localhost\`); the baseline gets the same bytes; s3rver gets S3 V2-signed requests.`,
-    `- **Ratios:** two per round, each from a pair of runs made back to back. **By CPU:** the baseline's workerd CPU time per request ÷ edgefile's (all workerd threads, /proc/<pid>/task/*/schedstat, over the measured window): the throughput ratio a CPU-bound workerd reaches, and what other processes on the machine change least. **By req/s:** edgefile's requests per second ÷ the baseline's, which a busy neighbour moves a lot. Each figure is the median over the rounds with its distribution-free 95 % interval (order statistics of the per-round ratios) and their min–max. **A ratio whose interval reaches further than ±${RESOLUTION} from its median is not a result**: it is flagged, with the rounds that would be needed at that spread, or the machine's load, as the reason. Targets are judged on the CPU ratio.`,
+    `- **Method:** edgefile (bundled by \`wrangler deploy --dry-run\`, bindings from wrangler.toml) and the baseline Worker (bench/baseline/worker.js: the same D1 and R2 calls per request, none of edgefile's logic) run in **one workerd** (Miniflare, local D1 and R2 persisted on disk under bench/.tmp), each on its own loopback socket; both share the same D1 database and R2 bucket. s3rver runs in its own Node process. One Node process drives all three with keep-alive HTTP/1.1 closed loops: ${s.concurrency} requests in flight, ${s.warmupMs / 1000} s warm-up + ${s.durationMs / 1000} s measured per window (1.5 s for the 1 MiB transfers and the listing), **${s.rounds} mirrored rounds** per workload: each round runs edgefile, the baseline, the baseline, edgefile (the next: baseline, edgefile, edgefile, baseline), and each side's figures for the round are its two windows together, so a drift in the machine's speed within the round weighs on both alike; s3rver runs one window in every fourth round. Requests to edgefile are signed as the SDKs sign them (\`Authorization: UCloud …\`, Host \`<bucket>.localhost\`); the baseline gets the same bytes; s3rver gets S3 V2-signed requests.`,
+    `- **Ratios:** two per round, each from the round's two windows of each side. **By CPU:** the baseline's workerd CPU time per request ÷ edgefile's (all workerd threads, /proc/<pid>/task/*/schedstat, over the measured window): the throughput ratio a CPU-bound workerd reaches, and what other processes on the machine change least. **By req/s:** edgefile's requests per second ÷ the baseline's, which a busy neighbour moves a lot. Each figure is the median over the rounds with its distribution-free 95 % interval (order statistics of the per-round ratios) and their min–max. **A ratio whose interval reaches further than ±${RESOLUTION} from its median is not a result**: it is flagged, with the rounds that would be needed at that spread, or the machine's load, as the reason. Targets are judged on the CPU ratio.`,
     "",
     "![edgefile ÷ baseline with 95 % intervals, latency against modeled distance to D1, and memory during the large transfers](results.png)",
     "",
@@ -316,7 +326,7 @@ export function writeReport({ info, small, s3front = [], latency, multipart, lar
         : []),
       "### Ablations",
       "",
-      `Through the diagnostic Worker with edgefile's real bindings (the env of each variant is built once and reused, as workerd does), ${info.settings.ablationRounds} interleaved rounds per workload. Each variant switches one of edgefile's costs off, or gives the baseline edgefile's way of doing something; the ratios are to the workload's first row, per round (by CPU: the first row's workerd CPU time per request ÷ the variant's), each with its 95 % interval; ⚠️ = not a result.`,
+      `Through the diagnostic Worker with edgefile's real bindings (the env of each variant is built once and reused, as workerd does), ${info.settings.ablationRounds} mirrored rounds per workload (every variant, then every variant in the reverse order). Each variant switches one of edgefile's costs off, or gives the baseline edgefile's way of doing something; the ratios are to the workload's first row, per round (by CPU: the first row's workerd CPU time per request ÷ the variant's), each with its 95 % interval; ⚠️ = not a result.`,
       "",
       table(
         ["Workload", "Variant", "req/s", "p50 ms", "vs first row by CPU [95 %]", "by req/s [95 %]"],
@@ -331,7 +341,7 @@ export function writeReport({ info, small, s3front = [], latency, multipart, lar
   }
 
   md.push("## Findings", "", ...findings({ rows, s3Rows, mp, large, diagnostics, big, latency, info }), "");
-  writeFileSync(`${dir}/results.md`, md.join("\n"));
+  writeFileSync(`${dir}/results.md`, md.join("\n") + scaleSection(`${dir}/results.md`));
 
   const sections = [
     {
@@ -393,7 +403,7 @@ function findings({ rows, s3Rows, mp, large, diagnostics, big, latency, info }) 
         const b = selfSpread(r.runs.baseline);
         return `${r.label} baseline ${f2(b.min)}–${f2(b.max)} ms (±${pct(b.plusMinus)})`;
       })
-      .join(", ")}. The baseline's code is the same in every run, so that movement is the machine's (a shared virtual machine whose CPU speed varies from second to second), and it is several times the ±${RESOLUTION} asked of a ratio. Pairing each edgefile run with a baseline run next to it cancels the slow part of it, not the rest.`,
+      .join(", ")}. The baseline's code is the same in every run, so that movement is the machine's (a shared virtual machine whose CPU speed varies from second to second), and it is several times the ±${RESOLUTION} asked of a ratio. Mirrored rounds of short windows cancel the slow part of it, not the rest.`,
   );
 
   const micro = diagnostics?.micro;

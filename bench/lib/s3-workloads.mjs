@@ -4,7 +4,7 @@
 // more than the UFile path on the same work"). S3 requests are path style, header-signed SigV4 with
 // UNSIGNED-PAYLOAD (what clients send over TLS), so both sides do the same body work.
 import { createHash, createHmac } from "node:crypto";
-import { closedLoop, KEYS, ufileRequest } from "./load.mjs";
+import { closedLoop, KEYS, mirroredRound, ufileRequest } from "./load.mjs";
 import { BUCKET, bodies, seedKey } from "./workloads.mjs";
 
 const OCTET = "application/octet-stream";
@@ -56,12 +56,15 @@ export function s3Workloads() {
   ];
 }
 
-/** Rounds of UFile and S3 on the edgefile target, order alternating; returns the runs and the per-round ratios. */
+/** Mirrored rounds of UFile and S3 on the edgefile target (UFile S3 S3 UFile, then S3 UFile UFile S3, …); returns the runs and the per-round ratios. */
 export async function runS3Comparison(workload, edgefile, { rounds, concurrency, durationMs, warmupMs }, log) {
   const runs = { ufile: [], s3: [] };
   for (let r = 0; r < rounds; r++) {
-    for (const kind of r % 2 === 0 ? ["ufile", "s3"] : ["s3", "ufile"]) {
-      const res = await closedLoop({ port: edgefile.port, cpuPid: edgefile.pid, concurrency, durationMs, warmupMs, build: workload.build[kind] });
+    const round = await mirroredRound(r % 2 === 0 ? ["ufile", "s3"] : ["s3", "ufile"], (kind) =>
+      closedLoop({ port: edgefile.port, cpuPid: edgefile.pid, concurrency, durationMs, warmupMs, build: workload.build[kind] }),
+    );
+    for (const kind of ["ufile", "s3"]) {
+      const res = round[kind];
       runs[kind].push(res);
       const errors = res.errors ? `  ${res.errors} errors, first: ${res.firstError}` : "";
       log(`${workload.id.padEnd(16)} ${kind.padEnd(9)} ${res.rps.toFixed(0).padStart(6)} req/s  p50 ${res.p50.toFixed(1)} ms  CPU ${res.cpuMsPerRequest.toFixed(2)} ms/req${errors}`);

@@ -85,7 +85,8 @@ export async function fillListBucket({ edgefilePort, db }, count) {
 /**
  * The closed-loop workloads. `target`: the ratio edgefile ÷ baseline must reach (issue 14; GetFile
  * 1 MiB keeps the earlier 0.8; null: none set). `build[kind](worker, seq, who)` makes one request; `who` names the target
- * ("edgefile" | "baseline") so PUTs of each go to their own keys.
+ * ("edgefile" | "baseline") so PUTs of each go to their own keys. `minSeconds`: the shortest measured
+ * window for a workload of few requests a second, so that each window still holds enough of them.
  */
 export function smallWorkloads({ listKeys }) {
   const put = (size) => ({
@@ -107,11 +108,11 @@ export function smallWorkloads({ listKeys }) {
   const describe = { ufile: () => controlRequest({ Action: "DescribeBucket", BucketName: BUCKET }) };
   return [
     { id: "put-4k", label: "PutFile 4 KiB", target: 0.85, build: put("4k") },
-    { id: "put-1m", label: "PutFile 1 MiB", target: 0.9, build: put("1m") },
+    { id: "put-1m", label: "PutFile 1 MiB", target: 0.9, build: put("1m"), minSeconds: 1.5 },
     { id: "get-4k", label: "GetFile 4 KiB", target: 0.92, build: get("4k") },
-    { id: "get-1m", label: "GetFile 1 MiB", target: 0.8, build: get("1m") },
+    { id: "get-1m", label: "GetFile 1 MiB", target: 0.8, build: get("1m"), minSeconds: 1.5 },
     { id: "head-4k", label: "HEAD 4 KiB", target: 0.92, build: get("4k", "HEAD") },
-    { id: "list-1000", label: `PrefixFileList 1000 of ${listKeys}`, target: null, build: list },
+    { id: "list-1000", label: `PrefixFileList 1000 of ${listKeys}`, target: null, build: list, minSeconds: 1.5 },
     { id: "describe-bucket", label: "DescribeBucket (control)", target: 0.92, build: describe },
   ];
 }

@@ -48,6 +48,9 @@ export async function removeBucket(env: Env, db: Database, bucket: BucketRow, mi
   if (now - bucket.createdAt < minAgeSeconds) {
     throw new ApiError("BucketTooYoung", `a bucket can be deleted ${minAgeSeconds} seconds after its creation (BUCKET_MIN_AGE_SECONDS)`);
   }
-  if (!(await deleteBucketIfEmpty(db, bucket))) throw new ApiError("BucketNotEmpty", `bucket ${bucket.name} is not empty`);
+  const outcome = await deleteBucketIfEmpty(db, bucket);
+  if (outcome === "not-empty") throw new ApiError("BucketNotEmpty", `bucket ${bucket.name} is not empty`);
+  // The store is still moving part of the bucket's index (or removing its old copy): retry later.
+  if (outcome === "moving") throw new ApiError("RangeMoving", `bucket ${bucket.name} has a key range move under way; retry later`);
   await abortBucketUploads(env, db, bucket.id);
 }

@@ -2,7 +2,7 @@ import type { Env } from "../config";
 import { ApiError } from "../errors";
 import { deleteBlobs, putBlob } from "../store/blobs";
 import type { Database } from "../store/db";
-import { forgetReleasedBlobs, publishBlob, type NewBlob, type ObjectMeta, type PublishAlong, type WriteMode, type WriteResult } from "../store/objects";
+import { forgetReleasedBlobs, publishBlob, type NewBlob, type ObjectMeta, type PublishAlong, type PublishResult, type WriteMode } from "../store/objects";
 import { readBounded } from "../body";
 import { etagFromBlocks, hashingStream, UFileHasher } from "./etag";
 import type { CustomerKey } from "./sse-c";
@@ -50,7 +50,7 @@ export async function publishObject(
   meta: ObjectMeta,
   mode: WriteMode = {},
   along?: PublishAlong,
-): Promise<WriteResult & { alongResults: D1Result<Record<string, unknown>>[] }> {
+): Promise<PublishResult> {
   const result = await publishBlob(w.db, bucketId, key, blob, meta, w.now, mode, along);
   releaseBlobs(w, result.released);
   return result;

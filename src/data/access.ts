@@ -28,20 +28,29 @@ export function needsFor(
   bucket: { name: string; projectId: string },
   t: AccessTarget,
 ): Need[] {
-  const here = { bucket: bucket.name, bucketProjectId: bucket.projectId };
-  type Where = Omit<BucketNeed, "right">;
-  const subjects: Record<UFileSubject, () => Where | undefined | null> = {
-    key: () => (t.key === undefined ? undefined : { ...here, key: t.key }),
-    newKey: () => (t.newKey === undefined ? undefined : { ...here, key: t.newKey }),
-    prefix: () => ({ ...here, listPrefix: t.listPrefix ?? "" }),
-    source: () => t.source && { ...t.source },
-    published: () => (t.published === undefined ? null : { ...here, key: t.published }),
-  };
-  return op.rights.flatMap(([right, subject]) => {
-    const where = subjects[subject]();
+  const needs: Need[] = [];
+  for (const [right, subject] of op.rights) {
+    const where = subjectOf(subject, bucket, t);
     if (where === undefined) throw new Error(`needsFor(${op.name}): the target has no ${subject}`);
-    return where === null ? [] : [{ right, ...where }];
-  });
+    if (where !== null) needs.push({ right, ...where });
+  }
+  return needs;
+}
+
+/** Where a row's subject lies for target `t`: undefined when `t` lacks it, null when there is none (`published`). */
+function subjectOf(subject: UFileSubject, bucket: { name: string; projectId: string }, t: AccessTarget): Omit<BucketNeed, "right"> | undefined | null {
+  switch (subject) {
+    case "key":
+      return t.key === undefined ? undefined : { bucket: bucket.name, bucketProjectId: bucket.projectId, key: t.key };
+    case "newKey":
+      return t.newKey === undefined ? undefined : { bucket: bucket.name, bucketProjectId: bucket.projectId, key: t.newKey };
+    case "prefix":
+      return { bucket: bucket.name, bucketProjectId: bucket.projectId, listPrefix: t.listPrefix ?? "" };
+    case "source":
+      return t.source && { ...t.source };
+    case "published":
+      return t.published === undefined ? null : { bucket: bucket.name, bucketProjectId: bucket.projectId, key: t.published };
+  }
 }
 
 const READS = new Set(["GET", "HEAD"]);

@@ -323,7 +323,7 @@ export async function finishMultipartUpload(c: DataContext): Promise<Response> {
   // The part layout is kept with the object, so `partNumber` reads (S3's) find each part.
   const blob = { id: upload.blobId, size, etag, s3Etag, parts: formatParts(parts.map((p) => p.size)) };
   const result = await publishBlob(c.db, c.bucket.id, key, blob, meta, c.now, writeMode(c), finishingUpload(id, c.bucket.id, c.key));
-  if (result.alongResults[result.alongResults.length - 1].results.length === 0) throw notFound(id);
+  if (!result.alongTook) throw notFound(id);
   releaseBlobs(c, result.released);
   await explainUnwritten(c, key, result, () => new ApiError("BucketNotExist"));
   const answer = json({ Bucket: c.bucket.name, Key: key, FileSize: size }, 200, { ETag: etag });

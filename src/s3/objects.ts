@@ -46,7 +46,7 @@ export async function publishS3(
 ): Promise<boolean> {
   const mode = writeModeOf(principal, headers);
   const result = await publishObject(c, bucketId, key, blob, meta, mode, along);
-  if (along && result.alongResults[result.alongResults.length - 1].results.length === 0) return false;
+  if (along && !result.alongTook) return false;
   await explainUnwritten(c.db, bucketId, key, result, mode, () => new ApiError("BucketNotExist"), headers);
   return true;
 }

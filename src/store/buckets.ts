@@ -1,10 +1,9 @@
-import { and, asc, eq, getTableColumns, gte, inArray, lt, sql, type Column } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, inArray, sql, type Column } from "drizzle-orm";
 import { randomBase36 } from "../crypto";
-import { bucketRanges, buckets, objects, projects, quotas } from "../../schema/schema";
-import { forEachChunk, precompiledRow, type Database } from "./db";
-import { bucketShards, countedCopies, forgetRanges, noteRanges, primeRanges, rangesColumn } from "./ranges";
-import { CLASS_COUNTERS, sizeIn } from "./class-bytes";
-import { CONTROL_SHARD, notePlacement, shardDb, shardsOf } from "./shards";
+import { bucketRanges, buckets, objects, projects, quotas, rangeArrivals, rangeFences } from "../../schema/schema";
+import { batch, forEachChunk, listPlaceholders, listValues, perListLength, precompiledRow, precompiledRows, type Database } from "./db";
+import { bucketShards, countedShards, forgetRanges, noteRanges, primeRanges, rangesColumn } from "./ranges";
+import { CONTROL_SHARD, everyShard, notePlacement, shardDb, shardsOf } from "./shards";
 
 /**
  * The bucket index. The data plane looks buckets up on every request, so lookups by name are
@@ -79,11 +78,13 @@ export async function bucketInProject(db: Database, projectId: string, name: str
 
 /**
  * The rows with `stored_bytes`, `object_count` and the bytes by class as their shards' anchors hold
- * them: the sum over every shard holding a key range of the bucket, its home shard included (per
- * shard other than `DB` that holds any of them, one query per chunk of ids under D1's
- * bound-parameter limit; a bucket never split has one); each row gets the counters it has fields
- * for. A bucket whose anchors are gone (deleted meanwhile) keeps the control row's figures. A moved
- * range's old copy, waiting for its drain, left its shard's totals at the switch (store/range-move.ts).
+ * them: the sum over every shard holding a key range of the bucket, its home shard included, and
+ * any shard a move of it copies to or drains (`countedShards`; per shard other than `DB` that holds
+ * any of them, one query per chunk of ids under D1's bound-parameter limit; a bucket never split
+ * has one); each row gets the counters it has fields for. A bucket whose anchors are gone (deleted
+ * meanwhile) keeps the control row's figures. An anchor counts only the rows of the ranges its
+ * shard holds: a move's copy enters the target's totals at the switch, when the range's rows leave
+ * the source's (store/range-move.ts), so no read subtracts anything.
  */
 export async function withIndexTotals<T extends { id: string; shard: string; storedBytes: number; objectCount?: number; iaBytes?: number; archiveBytes?: number }>(
   db: Database,
@@ -94,7 +95,7 @@ export async function withIndexTotals<T extends { id: string; shard: string; sto
   await primeRanges(db, rows.map((r) => r.id));
   for (const r of rows) {
     notePlacement(r);
-    for (const shard of await bucketShards(db, r.id)) {
+    for (const shard of await countedShards(db, r.id)) {
       if (shard === CONTROL_SHARD) controlCounts.add(r.id);
       else byShard.set(shard, [...(byShard.get(shard) ?? []), r.id]);
     }
@@ -118,45 +119,33 @@ export async function withIndexTotals<T extends { id: string; shard: string; sto
     [...byShard].map(([shard, ids]) =>
       // A statement binds at most 100 parameters: one query per chunk of ids.
       forEachChunk(ids, async (chunk) => {
-        const found = await shardDb(db, shard)
-          .select({
-            id: buckets.id,
-            storedBytes: buckets.storedBytes,
-            objectCount: buckets.objectCount,
-            iaBytes: buckets.iaBytes,
-            archiveBytes: buckets.archiveBytes,
-          })
-          .from(buckets)
-          .where(inArray(buckets.id, chunk))
-          .all();
+        const found = await anchorTotals(chunk.length)(shardDb(db, shard), listValues(chunk));
         for (const { id, ...t } of found) add(id, t);
       }),
     ),
   );
-  // A range copied to a shard already summed (or a cancelled copy there, until its drain) counts in
-  // that shard's anchor too: its rows there are not the bucket's yet, and come off (only while a move runs).
-  for (const r of rows) {
-    for (const copy of await countedCopies(db, r.id)) {
-      const t = await rowTotals(shardDb(db, copy.shard), r.id, copy);
-      add(r.id, { storedBytes: -t.storedBytes, objectCount: -t.objectCount, iaBytes: -t.iaBytes, archiveBytes: -t.archiveBytes });
-    }
-  }
   return rows.map((r) => {
     const t = totals.get(r.id);
     return t ? { ...r, ...Object.fromEntries(Object.entries(t).filter(([k]) => k in r)) } : r;
   });
 }
 
-/** The sums a bucket's anchor keeps, over its rows of `[start, end)` on one shard. */
-async function rowTotals(index: Database, bucketId: string, range: { start: string; end: string | null }) {
-  const [ia, archive] = CLASS_COUNTERS.map((c) => sql<number>`COALESCE(SUM(${sizeIn(c, sql`${objects.storageClass}`, sql`${objects.size}`)}), 0)`);
-  const row = await index
-    .select({ storedBytes: sql<number>`COALESCE(SUM(${objects.size}), 0)`, objectCount: sql<number>`COUNT(*)`, iaBytes: ia, archiveBytes: archive })
-    .from(objects)
-    .where(and(eq(objects.bucketId, bucketId), gte(objects.key, range.start), range.end === null ? undefined : lt(objects.key, range.end)))
-    .get();
-  return { storedBytes: Number(row?.storedBytes ?? 0), objectCount: Number(row?.objectCount ?? 0), iaBytes: Number(row?.iaBytes ?? 0), archiveBytes: Number(row?.archiveBytes ?? 0) };
-}
+const ANCHOR_TOTALS = {
+  id: buckets.id,
+  storedBytes: buckets.storedBytes,
+  objectCount: buckets.objectCount,
+  iaBytes: buckets.iaBytes,
+  archiveBytes: buckets.archiveBytes,
+};
+type AnchorTotals = { id: string; storedBytes: number; objectCount: number; iaBytes: number; archiveBytes: number };
+
+/** The select of `n` buckets' anchor totals on a shard, compiled once per `n`: DescribeBucket runs it on every call. */
+const anchorTotals = perListLength((n) =>
+  precompiledRows<AnchorTotals, Record<string, string>>(
+    (db) => db.select(ANCHOR_TOTALS).from(buckets).where(inArray(buckets.id, listPlaceholders(n))),
+    Object.entries(ANCHOR_TOTALS),
+  ),
+);
 
 /** Buckets of one project (every project when `projectId` is null: the root S3 key's ListBuckets). */
 export async function listBuckets(db: Database, projectId: string | null, offset: number, limit: number): Promise<BucketRow[]> {
@@ -244,59 +233,69 @@ export async function setBucketTags(db: Database, bucket: BucketRow, tags: strin
   forgetBucket(bucket.name);
 }
 
-/**
- * Deletes the bucket if it holds no object, in one conditional statement on the bucket's shard so
- * that an object written concurrently is never orphaned. Returns false when the bucket is not
- * empty. On a shard other than `DB` the anchor goes first (writes then find no bucket), then the
- * control row; a retry after a crash in between finds no anchor, and so nothing to keep.
- */
-export async function deleteBucketIfEmpty(db: Database, bucket: BucketRow): Promise<boolean> {
-  const emptyAndThere = (t: Database) =>
-    t
-      .delete(buckets)
-      .where(and(eq(buckets.id, bucket.id), sql`NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objects.bucketId} = ${bucket.id})`))
-      .returning({ id: buckets.id });
-  forgetBucket(bucket.name);
-  forgetRanges(bucket.id);
-  const shards = await bucketShards(db, bucket.id);
-  if (shards.length > 1) return deleteSplitBucket(db, bucket, shards, emptyAndThere);
-  if (bucket.shard === CONTROL_SHARD) return (await emptyAndThere(db)).length > 0;
-  const index = shardDb(db, bucket.shard);
-  if ((await emptyAndThere(index)).length === 0) {
-    const anchor = await index.select({ id: buckets.id }).from(buckets).where(eq(buckets.id, bucket.id)).get();
-    if (anchor) return false;
-  }
-  await db.delete(buckets).where(eq(buckets.id, bucket.id)).run();
-  return true;
-}
+/** SQL (control database): no range of the bucket has a move or a drain unfinished. */
+const noMoveOf = (bucketId: string) =>
+  sql`NOT EXISTS (SELECT 1 FROM ${bucketRanges} WHERE ${bucketRanges.bucketId} = ${bucketId} AND (${bucketRanges.moveTo} IS NOT NULL OR ${bucketRanges.drainShard} IS NOT NULL))`;
 
 /**
- * DeleteBucket of a bucket whose key ranges span several shards: each index shard's anchor goes
- * while that shard holds none of its objects (writes there then find no bucket); when one shard
- * still holds objects, the anchors already removed are put back as they were and the bucket stays.
- * Then the control row (the anchor of `DB`, only while empty there too) and the range table rows.
+ * Deletes the bucket if it holds no object and no move of its key ranges is unfinished. `moving`:
+ * a range is being copied, or a copy (a switched range's old one, a cancelled move's partial one)
+ * still waits for its drain; those rows are not the bucket's objects, but only the drain removes
+ * them with their blob references, so DeleteBucket waits for it (the retryable RangeMoving, as
+ * writes to a moving range get) rather than orphan them (docs/design.md §9).
+ *
+ * Otherwise each index shard's anchor goes while that shard holds none of its objects, in one
+ * conditional statement so that an object written concurrently is never orphaned (writes there
+ * then find no bucket); when a shard still holds objects, the anchors already removed are put back
+ * as they were and the bucket stays (`not-empty`). Then the control row (the anchor of `DB`, only
+ * while empty there too), only while no move has started meanwhile (a move starts only while the
+ * control row exists, store/range-move.ts), and the range rows. A retry after a crash in between
+ * finds no anchor, and so nothing to keep.
  */
-async function deleteSplitBucket(
-  db: Database,
-  bucket: BucketRow,
-  shards: string[],
-  emptyAndThere: (t: Database) => Promise<{ id: string }[]>,
-): Promise<boolean> {
+export async function deleteBucketIfEmpty(db: Database, bucket: BucketRow): Promise<"deleted" | "not-empty" | "moving"> {
+  const emptyAndThere = (t: Database, also = sql`1`) =>
+    t
+      .delete(buckets)
+      .where(and(eq(buckets.id, bucket.id), sql`NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objects.bucketId} = ${bucket.id})`, also))
+      .returning({ id: buckets.id });
+  const moving = async () => (await db.get<{ x: number } | undefined>(sql`SELECT 1 AS x WHERE NOT ${noMoveOf(bucket.id)}`)) != null;
+  forgetBucket(bucket.name);
+  forgetRanges(bucket.id);
+  if (await moving()) return "moving";
+  const shards = await bucketShards(db, bucket.id);
   const removed: { shard: string; row: BucketRow }[] = [];
   const restore = async () => {
     for (const r of removed) await shardDb(db, r.shard).insert(buckets).values(r.row).onConflictDoNothing().run();
-    return false;
   };
   for (const shard of shards.filter((s) => s !== CONTROL_SHARD)) {
     const index = shardDb(db, shard);
     const anchor = await index.select().from(buckets).where(eq(buckets.id, bucket.id)).get();
     if (!anchor) continue;
-    if ((await emptyAndThere(index)).length === 0) return restore();
+    if ((await emptyAndThere(index)).length === 0) {
+      await restore();
+      return "not-empty";
+    }
     removed.push({ shard, row: anchor });
   }
-  if (shards.includes(CONTROL_SHARD)) {
-    if ((await emptyAndThere(db)).length === 0) return restore();
-  } else await db.delete(buckets).where(eq(buckets.id, bucket.id)).run();
+  const deleted = shards.includes(CONTROL_SHARD)
+    ? await emptyAndThere(db, noMoveOf(bucket.id))
+    : await db.delete(buckets).where(and(eq(buckets.id, bucket.id), noMoveOf(bucket.id))).returning({ id: buckets.id });
+  if (deleted.length === 0) {
+    const still = await db.select({ id: buckets.id }).from(buckets).where(eq(buckets.id, bucket.id)).get();
+    if (!still) return "deleted"; // a concurrent DeleteBucket finished it
+    await restore();
+    return (await moving()) ? "moving" : "not-empty";
+  }
   await db.delete(bucketRanges).where(eq(bucketRanges.bucketId, bucket.id)).run();
-  return true;
+  // The fences a move left on any shard and the records of the moves that arrived there (store/
+  // range-move.ts) have nothing left to guard: with no anchor, no write there finds the bucket.
+  await Promise.all(
+    everyShard(db).map((shard) =>
+      batch(shard.db, [
+        shard.db.delete(rangeFences).where(eq(rangeFences.bucketId, bucket.id)),
+        shard.db.delete(rangeArrivals).where(eq(rangeArrivals.bucketId, bucket.id)),
+      ]),
+    ),
+  );
+  return "deleted";
 }

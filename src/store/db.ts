@@ -1,5 +1,5 @@
 import { DrizzleD1Database, SQLiteD1Session } from "drizzle-orm/d1";
-import { Placeholder, type Column, type ExtractTablesWithRelations, type SQL } from "drizzle-orm";
+import { Placeholder, sql, type Column, type ExtractTablesWithRelations, type SQL } from "drizzle-orm";
 import { SQLiteAsyncDialect, SQLiteSyncDialect } from "drizzle-orm/sqlite-core";
 
 /**
@@ -89,26 +89,54 @@ export function precompiled<Values extends Record<string, unknown>>(build: (db: 
 }
 
 /**
- * A precompiled select of one row, mapped back to the columns' property names. `fields`: the
+ * A precompiled select, its rows mapped back to the columns' property names. `fields`: the
  * selected columns in the order the select lists them (a table's columns as `getTableColumns`
  * gives them, plus extras).
  */
+export function precompiledRows<Row, Values extends Record<string, unknown>>(
+  build: (db: Database) => Statement,
+  fields: [name: string, column: Column][],
+): (db: Database, values: Values) => Promise<Row[]> {
+  const statement = precompiled<Values>((db) => [build(db)]);
+  return async (db, values) =>
+    (await statement(db, values)[0].raw()).map((raw) => {
+      const row: Record<string, unknown> = {};
+      fields.forEach(([name, column], i) => (row[name] = raw[i] === null ? null : column.mapFromDriverValue(raw[i])));
+      return row as Row;
+    });
+}
+
+/** `precompiledRows` of a select of at most one row: the row, or null. */
 export function precompiledRow<Row, Values extends Record<string, unknown>>(
   build: (db: Database) => Statement,
   fields: [name: string, column: Column][],
 ): (db: Database, values: Values) => Promise<Row | null> {
-  const statement = precompiled<Values>((db) => [build(db)]);
-  return async (db, values) => {
-    const [raw] = await statement(db, values)[0].raw();
-    if (!raw) return null;
-    const row: Record<string, unknown> = {};
-    fields.forEach(([name, column], i) => (row[name] = raw[i] === null ? null : column.mapFromDriverValue(raw[i])));
-    return row as Row;
-  };
+  const rows = precompiledRows<Row, Values>(build, fields);
+  return async (db, values) => (await rows(db, values))[0] ?? null;
 }
 
 /** D1 binds at most 100 parameters per statement: `IN (…)` lists go in chunks this size. */
 const IN_CHUNK = 90;
+
+/**
+ * A statement with an `IN` list compiled once per list length (at most IN_CHUNK forms): `make(n)`
+ * builds the form for `n` values on first use, with `listPlaceholders(n)` in the list, and a use
+ * binds `listValues(values)`.
+ */
+export function perListLength<T>(make: (n: number) => T): (n: number) => T {
+  const made = new Map<number, T>();
+  return (n) => {
+    let form = made.get(n);
+    if (!form) made.set(n, (form = make(n)));
+    return form;
+  };
+}
+
+/** The placeholders `in0` … `in<n-1>` of an `IN` list (`perListLength`). */
+export const listPlaceholders = (n: number): Placeholder[] => Array.from({ length: n }, (_, i) => sql.placeholder(`in${i}`));
+
+/** The values of `listPlaceholders(values.length)`. */
+export const listValues = (values: readonly string[]): Record<string, string> => Object.fromEntries(values.map((v, i) => [`in${i}`, v]));
 
 /** Runs `run` once per chunk of `ids` (for `IN` lists), in order. */
 export async function forEachChunk(ids: string[], run: (chunk: string[]) => Promise<unknown>): Promise<void> {

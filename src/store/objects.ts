@@ -2,9 +2,9 @@ import { and, asc, eq, getTableColumns, gt, gte, lt, sql, type Placeholder, type
 import { blobs, buckets, objects, rangeFences } from "../../schema/schema";
 import { ApiError } from "../errors";
 import { classBytesSet, counts, moveClassBytes, sizeIn } from "./class-bytes";
-import { batch, forEachChunk, precompiled, precompiledRow, prepared, type Database, type Statement } from "./db";
+import { batch, forEachChunk, listPlaceholders, listValues, perListLength, precompiled, precompiledRow, prepared, type Database, type Statement } from "./db";
 import { compareKeys } from "./keys";
-import { bucketShards, isFenced, isSplit, keyOpen, keyShard, onKeyRange, rangesBetween, forgetRanges, readOnKeyRange } from "./ranges";
+import { bucketShards, isFenced, keyOpen, keyRanges, keyShard, onKeyRange, rangesBetween, forgetRanges, readOnKeyRange } from "./ranges";
 import { everyShard, foundOnAnyShard, shardDb, shardOf, shardsOf } from "./shards";
 
 /**
@@ -327,19 +327,24 @@ const PUBLISH = { replace: precompiledPublish({}), ifAbsent: precompiledPublish(
  * A publish that belongs to another change on the bucket's home shard (`buckets.shard`), in the
  * same transaction when the key's range is there too: it takes effect only where `guard` holds at
  * the start, and `statements(onlyIf)` run after it, changing rows only where `onlyIf` holds (a
- * multipart Finish: publish only while the upload's rows exist, then remove them).
+ * multipart Finish: publish only while the upload's rows exist, then remove them). `tookEffect`
+ * reads from the results of its statements whether the change was made (the Finish's claim).
  */
 export interface PublishAlong {
   guard: SQL;
   statements: (onlyIf: SQL) => Statement[];
+  tookEffect: (results: D1Result<Record<string, unknown>>[]) => boolean;
 }
+
+/** A publish's outcome: with `along`, whether that change took effect (`PublishAlong.tookEffect`). */
+export type PublishResult = WriteResult & { alongTook: boolean };
 
 /**
  * Publishes a new blob (already complete in R2) under (bucket, key): an atomic swap of one row.
  * The previous version stays readable until this batch commits; its blob is returned in
  * `released` when nothing else references it. `written` is false when the bucket is gone (or,
- * with `ifAbsent`, the key is taken, or `along.guard` did not hold). `alongResults`: the results
- * of `along.statements`.
+ * with `ifAbsent`, the key is taken, or `along.guard` did not hold). `alongTook`: whether
+ * `along`'s change took effect (false without one).
  */
 export async function publishBlob(
   db: Database,
@@ -350,7 +355,7 @@ export async function publishBlob(
   now: number,
   mode: WriteMode = {},
   along?: PublishAlong,
-): Promise<WriteResult & { alongResults: D1Result<Record<string, unknown>>[] }> {
+): Promise<PublishResult> {
   const values = {
     bucketId,
     key,
@@ -369,8 +374,7 @@ export async function publishBlob(
     ssecKeyMd5: blob.ssecKeyMd5 ?? "",
     now,
   };
-  type Result = WriteResult & { alongResults: D1Result<Record<string, unknown>>[] };
-  const write = async (shard: string): Promise<Result> => {
+  const write = async (shard: string): Promise<WriteResult & { alongResults: D1Result<Record<string, unknown>>[] }> => {
     const home = along ? await shardOf(db, bucketId) : shard;
     if (home !== shard) return publishAcross(db, { bucketId, key, shard, home }, values as PublishValues, mode, along!);
     const index = shardDb(db, shard);
@@ -386,7 +390,8 @@ export async function publishBlob(
     const zero = [...zeroed(old.results), ...(unreferenced ? [{ id: blob.id, home: null }] : [])];
     return { written, released: zero.length === 0 ? [] : await settle(db, shard, zero), alongResults };
   };
-  return onKeyRange(db, bucketId, key, write, (r) => r.written);
+  const { alongResults, ...result } = await onKeyRange(db, bucketId, key, write, (r) => r.written);
+  return { ...result, alongTook: along !== undefined && alongResults.length > 0 && along.tookEffect(alongResults) };
 }
 
 /**
@@ -917,8 +922,8 @@ export async function listObjects(
   const lower = opts.from && compareKeys(opts.from, opts.prefix) > 0 ? opts.from : opts.prefix;
   const upper = prefixUpperBound(opts.prefix);
   const out: ObjectRow[] = [];
-  let ranges = await rangesBetween(db, bucketId, lower, upper);
-  const split = await isSplit(db, bucketId);
+  const { ranges: all, split } = await keyRanges(db, bucketId);
+  let ranges = rangesBetween(all, lower, upper);
   for (let hops = 0; ranges.length > 0 && out.length < opts.limit; ) {
     const range = ranges.shift()!;
     if (range.end !== null && opts.after && compareKeys(opts.after, range.end) >= 0) continue;
@@ -939,11 +944,12 @@ export async function listObjects(
     const at = compareKeys(moved.startKey, range.start) > 0 ? moved.startKey : range.start;
     out.push(...rows.filter((r) => compareKeys(r.key, at) < 0));
     forgetRanges(bucketId);
-    ranges = await rangesBetween(db, bucketId, at, upper);
+    const again = (await keyRanges(db, bucketId)).ranges;
+    ranges = rangesBetween(again, at, upper);
     if (ranges[0]?.shard === range.shard && moved.movedTo) {
       // The control database's answer predates the switch: the fence's span is read where it names.
       const end = moved.endKey === null || (upper !== null && compareKeys(upper, moved.endKey) < 0) ? upper : moved.endKey;
-      const beyond = end === null || end === upper ? [] : await rangesBetween(db, bucketId, end, upper);
+      const beyond = end === null || end === upper ? [] : rangesBetween(again, end, upper);
       ranges = [{ start: at, end, shard: moved.movedTo, moving: false }, ...beyond];
     }
   }
@@ -994,10 +1000,15 @@ export async function forgetReleasedBlobs(db: Database, ids: string[]): Promise<
   }
   await Promise.all(
     [...byShard].map(([shard, chunkOf]) =>
-      forEachChunk(chunkOf, (chunk) => shardDb(db, shard).delete(blobs).where(sql`${blobs.id} IN ${chunk} AND ${blobs.refcount} <= 0`).run()),
+      forEachChunk(chunkOf, (chunk) => forgetUnreferenced(chunk.length)(shardDb(db, shard), listValues(chunk))[0].run()),
     ),
   );
 }
+
+/** The delete of `n` released blobs' rows that nothing references, compiled once per `n`: every overwrite runs it. */
+const forgetUnreferenced = perListLength((n) =>
+  precompiled<Record<string, string>>((db) => [db.delete(blobs).where(sql`${blobs.id} IN (${sql.join(listPlaceholders(n), sql`, `)}) AND ${blobs.refcount} <= 0`)]),
+);
 
 /**
  * Blobs nothing references (left by a failed release), at most `limit` per shard: the sweeper's
@@ -1067,12 +1078,12 @@ export async function dropBlobReference(db: Database, shard: string, blobId: str
 /**
  * Removes the rows of `keys` of a bucket from `shard` after their range moved elsewhere (store/
  * range-move.ts, "drain"), in one batch: blob references and the rows move together, as an expiry
- * does, and the bucket's totals there too when `counted` (a cancelled move's partial copy; the old
- * copy of a switched range left the totals at the switch, `movedRangeTotals`). The fence that
- * keeps writers off those keys is not consulted (it is what makes the rows safe to remove).
- * Returns the blobs whose bytes may go.
+ * does, but not the bucket's totals there, which do not count them (the old copy of a switched
+ * range left them at the switch, and a cancelled move's partial copy never entered them, or left
+ * them when the cancel won: `movedRangeTotals`). The fence that keeps writers off those keys is not
+ * consulted (it is what makes the rows safe to remove). Returns the blobs whose bytes may go.
  */
-export async function dropMovedRows(db: Database, shard: string, bucketId: string, keys: string[], counted: boolean): Promise<string[]> {
+export async function dropMovedRows(db: Database, shard: string, bucketId: string, keys: string[]): Promise<string[]> {
   if (keys.length === 0) return [];
   const index = shardDb(db, shard);
   const listed = sql`SELECT value FROM json_each(${JSON.stringify(keys)})`;
@@ -1080,7 +1091,6 @@ export async function dropMovedRows(db: Database, shard: string, bucketId: strin
   const [old] = await batch(index, [
     sql`UPDATE ${blobs} SET refcount = refcount - (SELECT COUNT(*) ${rows} AND o.blob_id = ${blobs.id})
       WHERE ${blobs.id} IN (SELECT o.blob_id ${rows}) RETURNING id, refcount, home_shard`,
-    ...(counted ? [sql`UPDATE ${buckets} SET ${totalsMove("-", rows)} WHERE ${buckets.id} = ${bucketId}`] : []),
     sql`DELETE FROM ${objects} WHERE bucket_id = ${bucketId} AND key IN (${listed})`,
   ]);
   return settle(db, shard, zeroed(old.results));
@@ -1096,9 +1106,10 @@ const totalsMove = (sign: "+" | "-", rows: SQL) => {
 
 /**
  * The statement that moves the bucket's totals on a shard by the rows it holds of `[start, end)`
- * (`-`: they stop counting there, `+`: they count again), only where `onlyIf` holds: a range move's
- * switch takes a moved range's rows out of the old shard's totals in the batch that marks its fence,
- * and a cancel that wins after that mark puts them back in the batch that lifts it (store/range-move.ts).
+ * (`-`: they stop counting there, `+`: they count), only where `onlyIf` holds: a range move's switch
+ * takes a moved range's rows out of the old shard's totals in the batch that marks its fence and
+ * into the new shard's in the batch that records its arrival, and a cancel that wins after either
+ * undoes it in the batch that lifts the fence or records the cancel (store/range-move.ts).
  */
 export function movedRangeTotals(index: Database, bucketId: string, range: { start: string; end: string | null }, sign: "+" | "-", onlyIf: SQL): D1PreparedStatement {
   const rows = sql`FROM ${objects} o WHERE o.bucket_id = ${bucketId} AND o.key >= ${range.start} ${range.end === null ? sql`` : sql`AND o.key < ${range.end}`}`;

@@ -1,8 +1,8 @@
 import { getTableColumns, sql, type SQL } from "drizzle-orm";
 import type { Env } from "../config";
+import { randomBase36 } from "../crypto";
 import { objects } from "../../schema/schema";
 import { deleteBlobs } from "./blobs";
-import { CLASS_COUNTERS } from "./class-bytes";
 import { database, type Database } from "./db";
 import { dropBlobReference, dropMovedRows, forgetReleasedBlobs, movedRangeTotals } from "./objects";
 import { compareKeys } from "./keys";
@@ -22,17 +22,22 @@ import { CONTROL_SHARD, shardDb, shardOf, shardsOf } from "./shards";
  *    own statements). On T any fence of the bucket overlapping the range is lifted (a range that
  *    comes back), and the bucket's anchor row is created there.
  * 3. copy, in batches of `COPY_BATCH` keys in key order after `copy_after`: on T one batch inserts
- *    the rows that are not there yet, their blob rows (proxies of the blob's home, each holding one
- *    reference there taken first, as a cross-shard Copy does) and the anchor's counters. Reads keep
- *    reading S, which the fence keeps unchanged.
- * 4. flip: S's fence is marked `moved_to = T`, then the range row names T (`shard = T`), and S as
- *    the shard to drain after `DRAIN_SECONDS`. Writes go to T from here; an isolate with stale
+ *    the rows that are not there yet and their blob rows (proxies of the blob's home, each holding
+ *    one reference there taken first, as a cross-shard Copy does); T's counters do not move yet.
+ *    Reads keep reading S, which the fence keeps unchanged.
+ * 4. flip: S's fence is marked `moved_to = T` (the range leaves S's totals), T records the move's
+ *    arrival (the range enters T's totals, `countArrival`), then the range row names T (`shard = T`),
+ *    and S as the shard to drain after `DRAIN_SECONDS`. Writes go to T from here; an isolate with stale
  *    ranges meets S's fence (which stays) and runs its write again on T, and its reads of a key
  *    and its listing pages follow the fence's `moved_to` (store/ranges.ts `readOnKeyRange`,
  *    store/objects.ts `listObjects`).
  * 5. drain, after every cached copy of the old ranges has expired: S's rows of the range go in
  *    batches, with their references (their bytes stay: T's proxies hold them) but not their
  *    counters, which left S's totals at the switch (`markSwitch`).
+ *
+ * Each move has an id (`bucket_ranges.move_id`); T records it in `range_arrivals` once, `counted` at
+ * the switch or `cancelled` by a cancel that won, and a copy batch inserts only while T has no such
+ * record: a batch of a call that read the move long ago changes nothing on T once the move is settled.
  *
  * One move per bucket at a time: a move (its drain included) must finish, or be cancelled, before
  * another range of the bucket is split or moved. Before step 4 a move can be **cancelled**
@@ -56,11 +61,13 @@ export interface RangeState {
   drainAfter: number | null;
   /** The move was cancelled before its switch: `drainShard` holds the partial copy, drained at once. */
   cancelled: boolean;
+  /** The id of the range's current or last move (`range_arrivals` on its target); null for a range never moved. */
+  moveId: string | null;
 }
 
 export type MoveStep = "idle" | "copying" | "draining" | "waiting";
 
-const RANGE_COLUMNS = "start_key AS start, shard, move_to AS moveTo, copy_after AS copyAfter, drain_shard AS drainShard, drain_after AS drainAfter, cancelled";
+const RANGE_COLUMNS = "start_key AS start, shard, move_to AS moveTo, copy_after AS copyAfter, drain_shard AS drainShard, drain_after AS drainAfter, cancelled, move_id AS moveId";
 
 /** The bucket's range rows as stored (none for a bucket never split), from the control database's primary. */
 async function storedRanges(db: Database, bucketId: string): Promise<RangeState[]> {
@@ -75,7 +82,7 @@ async function storedRanges(db: Database, bucketId: string): Promise<RangeState[
 export async function describeRanges(db: Database, bucketId: string): Promise<RangeState[]> {
   const stored = await storedRanges(db, bucketId);
   if (stored.length > 0) return stored;
-  return [{ start: "", end: null, shard: await shardOf(db, bucketId), moveTo: null, copyAfter: null, drainShard: null, drainAfter: null, cancelled: false }];
+  return [{ start: "", end: null, shard: await shardOf(db, bucketId), moveTo: null, copyAfter: null, drainShard: null, drainAfter: null, cancelled: false, moveId: null }];
 }
 
 /** What a range's move has still to do at `now`. */
@@ -100,6 +107,17 @@ function unfinished(r: RangeState): string {
   return `the move of ${named(r)} to ${r.shard} still has its old copy on ${r.drainShard} to drain`;
 }
 
+/**
+ * Adds the range row `(bucket, start, shard)` unless there is one, only while the bucket exists: a
+ * DeleteBucket that removed the bucket's range rows (store/buckets.ts) leaves none behind.
+ */
+function addRange(db: Database, bucketId: string, start: string, shard: string) {
+  return db.$client
+    .prepare("INSERT INTO bucket_ranges (bucket_id, start_key, shard) SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM buckets WHERE id = ?1) ON CONFLICT DO NOTHING")
+    .bind(bucketId, start, shard)
+    .run();
+}
+
 /** SQL (control database) true while no range of bucket `?2` other than the one starting at `?3` has an unfinished move. */
 const NO_OTHER_MOVE = "NOT EXISTS (SELECT 1 FROM bucket_ranges o WHERE o.bucket_id = ?2 AND o.start_key <> ?3 AND (o.move_to IS NOT NULL OR o.drain_shard IS NOT NULL))";
 
@@ -116,28 +134,32 @@ export async function startMove(db: Database, bucketId: string, at: string, to: 
   forgetRanges(bucketId);
   let ranges = await storedRanges(db, bucketId);
   if (ranges.length === 0) {
-    await db.$client.prepare("INSERT INTO bucket_ranges (bucket_id, start_key, shard) VALUES (?, '', ?) ON CONFLICT DO NOTHING").bind(bucketId, await shardOf(db, bucketId)).run();
+    await addRange(db, bucketId, "", await shardOf(db, bucketId));
     ranges = await storedRanges(db, bucketId);
+    if (ranges.length === 0) throw new MoveRefused(`no bucket ${bucketId}`);
   }
   const holder = ranges.filter((r) => compareKeys(r.start, at) <= 0).pop()!;
   if (holder.start === at && isMoveTo(holder, to)) return holder;
   const busy = ranges.find((r) => stepOf(r, Number.MAX_SAFE_INTEGER) !== "idle");
   if (busy) throw new MoveRefused(`another move of this bucket is unfinished: ${unfinished(busy)}; resume it (split with its own At and To) or, before its switch, cancel it`);
   if (holder.start !== at) {
-    await db.$client.prepare("INSERT INTO bucket_ranges (bucket_id, start_key, shard) VALUES (?, ?, ?) ON CONFLICT DO NOTHING").bind(bucketId, at, holder.shard).run();
+    await addRange(db, bucketId, at, holder.shard);
   }
   if (holder.shard !== to) {
     // A cancelled move's tombstone at `at` (`liftCancelledFence`) would keep this move from fencing.
     await shardDb(db, holder.shard).$client.prepare("DELETE FROM range_fences WHERE bucket_id = ? AND start_key = ? AND end_key IS start_key").bind(bucketId, at).run();
+    // Only while the bucket exists: a DeleteBucket that won the race leaves nothing to move.
     await db.$client
-      .prepare(`UPDATE bucket_ranges SET move_to = ?1, copy_after = NULL, cancelled = 0
-        WHERE bucket_id = ?2 AND start_key = ?3 AND move_to IS NULL AND drain_shard IS NULL AND ${NO_OTHER_MOVE}`)
-      .bind(to, bucketId, at)
+      .prepare(`UPDATE bucket_ranges SET move_to = ?1, copy_after = NULL, cancelled = 0, move_id = ?4
+        WHERE bucket_id = ?2 AND start_key = ?3 AND move_to IS NULL AND drain_shard IS NULL AND ${NO_OTHER_MOVE}
+          AND EXISTS (SELECT 1 FROM buckets WHERE id = ?2)`)
+      .bind(to, bucketId, at, randomBase36(12))
       .run();
   }
   forgetRanges(bucketId);
   const after = await storedRanges(db, bucketId);
-  const range = after.find((r) => r.start === at)!;
+  const range = after.find((r) => r.start === at);
+  if (!range) throw new MoveRefused(`no bucket ${bucketId}`); // deleted meanwhile
   if (holder.shard !== to && range.moveTo !== to) {
     const other = after.find((r) => stepOf(r, Number.MAX_SAFE_INTEGER) !== "idle");
     throw new MoveRefused(`another move of this bucket is unfinished: ${other ? unfinished(other) : "it started meanwhile"}`);
@@ -149,8 +171,10 @@ export async function startMove(db: Database, bucketId: string, at: string, to: 
  * Cancels the bucket's move before its switch: (1) T fences the range (`moved_to` = S: a copy batch
  * still in flight inserts nothing, `copyBatch`); (2) the range row is put back on S, with T as the
  * shard to drain at once and `cancelled` set; (3) T's fence again (a concurrent `advanceMove` that
- * read the move before (2) may have lifted it); then `advanceMove` lifts S's fence and drains T's
- * partial copy (its rows, their references and counters), at most `batches` batches in this call.
+ * read the move before (2) may have lifted it); then `advanceMove` records the cancel on T (giving
+ * back what a switch that lost the race counted there, `cancelArrival`), lifts S's fence (putting
+ * back what that switch took out of S's totals) and drains T's partial copy (its rows and their
+ * references), at most `batches` batches in this call.
  * Every step is idempotent: calling it again (or housekeeping) resumes a cancel. Returns the range
  * afterwards, or null when the bucket has no move; refused (MoveRefused) once the move has
  * switched (then only its drain is left, and the range lives on T).
@@ -167,7 +191,7 @@ export async function cancelMove(env: Env, bucketId: string, now: number, batche
   }
   if (range.moveTo !== null) {
     const target = shardDb(db, range.moveTo).$client;
-    const fenceTarget = () => setFence(target, bucketId, range, range.shard);
+    const fenceTarget = () => putFence(target, bucketId, range, { movedTo: range.shard }).run();
     await fenceTarget();
     await db.$client
       .prepare("UPDATE bucket_ranges SET move_to = NULL, copy_after = NULL, drain_shard = move_to, drain_after = ?, cancelled = 1 WHERE bucket_id = ? AND start_key = ? AND move_to = ?")
@@ -185,13 +209,25 @@ export async function cancelMove(env: Env, bucketId: string, now: number, batche
   return advanceMove(env, bucketId, range.start, now, batches);
 }
 
-/** Upserts the fence of `[range.start, range.end)` on a shard (`movedTo`: where the range lives, once it is not moving). */
-function setFence(shard: D1Database, bucketId: string, range: { start: string; end: string | null }, movedTo: string | null) {
+/**
+ * The statement that sets the bucket's fence `[range.start, range.end)` on a shard with `moved_to` =
+ * `movedTo` (where the range lives, once it is not moving), returning its start when it took effect.
+ * A fence already there at that start takes the new end, and the new `moved_to` unless `keepMark`,
+ * only where `guard` (SQL over the existing row `range_fences`) holds.
+ */
+function putFence(
+  shard: D1Database,
+  bucketId: string,
+  range: { start: string; end: string | null },
+  { movedTo = null, keepMark = false, guard = "1" }: { movedTo?: string | null; keepMark?: boolean; guard?: string } = {},
+): D1PreparedStatement {
   return shard
-    .prepare(`INSERT INTO range_fences (bucket_id, start_key, end_key, moved_to) VALUES (?, ?, ?, ?)
-      ON CONFLICT (bucket_id, start_key) DO UPDATE SET end_key = excluded.end_key, moved_to = excluded.moved_to`)
-    .bind(bucketId, range.start, range.end, movedTo)
-    .run();
+    .prepare(
+      `INSERT INTO range_fences (bucket_id, start_key, end_key, moved_to) VALUES (?, ?, ?, ?)
+      ON CONFLICT (bucket_id, start_key) DO UPDATE SET end_key = excluded.end_key${keepMark ? "" : ", moved_to = excluded.moved_to"} WHERE ${guard}
+      RETURNING start_key`,
+    )
+    .bind(bucketId, range.start, range.end, movedTo);
 }
 
 /**
@@ -201,12 +237,15 @@ function setFence(shard: D1Database, bucketId: string, range: { start: string; e
  */
 export async function advanceMove(env: Env, bucketId: string, start: string, now: number, batches = 20): Promise<RangeState> {
   const db = database(env.DB);
-  const first = (await storedRanges(db, bucketId)).find((r) => r.start === start);
+  const first = await withMoveId(db, bucketId, (await storedRanges(db, bucketId)).find((r) => r.start === start));
   if (first && stepOf(first, now) === "copying") await fence(db, bucketId, first);
-  // Cancelled: S's fence is lifted for good (`liftCancelledFence`). Switched: T must not fence the
-  // range (a fence left by a cancel that lost the race with the switch).
-  else if (first && first.drainShard !== null && first.cancelled) await liftCancelledFence(db, bucketId, first);
-  else if (first && first.drainShard !== null) await liftFences(shardDb(db, first.shard).$client, bucketId, first);
+  // Cancelled: T records it (its counters give back a lost switch's count), then S's fence is lifted
+  // for good (`liftCancelledFence`). Switched: T must not fence the range (a fence left by a cancel
+  // that lost the race with the switch).
+  else if (first && first.drainShard !== null && first.cancelled) {
+    await cancelArrival(db, bucketId, first);
+    await liftCancelledFence(db, bucketId, first);
+  } else if (first && first.drainShard !== null) await liftFences(shardDb(db, first.shard).$client, bucketId, first);
   for (let done = 0; done < batches; done++) {
     const range = (await storedRanges(db, bucketId)).find((r) => r.start === start);
     if (!range) throw new MoveRefused(`no range of the bucket starts at ${JSON.stringify(start)}`);
@@ -232,12 +271,13 @@ export async function advanceMove(env: Env, bucketId: string, start: string, now
 /**
  * Step 4, once every row of the range is on T: the switch. S's fence first names T (`markSwitch`),
  * so that a read on S with a stale range list reads T from here (T holds the whole range: S refuses
- * its writes); then the range row names T. The old shard is drained once every isolate's cached
- * ranges have expired.
+ * its writes); T takes the range into its totals (`countArrival`); then the range row names T. The
+ * old shard is drained once every isolate's cached ranges have expired.
  */
 export async function switchMove(env: Env, bucketId: string, range: RangeState, now: number): Promise<void> {
   const db = database(env.DB);
   await markSwitch(db, bucketId, range);
+  await countArrival(db, bucketId, range);
   await db.$client
     .prepare("UPDATE bucket_ranges SET shard = move_to, move_to = NULL, copy_after = NULL, drain_shard = shard, drain_after = ? WHERE bucket_id = ? AND start_key = ? AND move_to = ?")
     .bind(now + Math.max(DRAIN_SECONDS, Math.ceil(RANGE_CACHE_MS / 1000)), bucketId, range.start, range.moveTo)
@@ -249,8 +289,8 @@ export async function switchMove(env: Env, bucketId: string, range: RangeState, 
  * The switch's first half, on S: its fence of the range is marked `moved_to = T`, only the move's own
  * fence and only while unmarked (after a cancel S's fence is an empty tombstone, `liftCancelledFence`,
  * and a switch that read the move before the cancel changes nothing: refused). In the same batch,
- * once, the range's rows leave S's totals: T's count them (each copy batch added its rows there), the
- * drain removes S's rows without moving counters, and a cancel that wins after this mark puts them back.
+ * once, the range's rows leave S's totals: T's take them next (`countArrival`), the drain removes
+ * S's rows without moving counters, and a cancel that wins after this mark puts them back.
  */
 export async function markSwitch(db: Database, bucketId: string, range: RangeState): Promise<void> {
   const index = shardDb(db, range.shard);
@@ -264,26 +304,76 @@ export async function markSwitch(db: Database, bucketId: string, range: RangeSta
   if ((marked.results[0] as { movedTo: string | null } | undefined)?.movedTo !== range.moveTo) throw cancelled(range);
 }
 
-/** Step 2: the fence on the source, the target's fences lifted over the range, the target's anchor. */
+/** SQL: the move's arrival is recorded on this shard (`range_arrivals`), in `state` when given. */
+const arrivalIs = (bucketId: string, moveId: string, state?: "counted" | "cancelled") =>
+  sql`EXISTS (SELECT 1 FROM range_arrivals a WHERE a.bucket_id = ${bucketId} AND a.move_id = ${moveId}${state ? sql` AND a.state = ${state}` : sql``})`;
+
+/**
+ * The switch's second half, on T, mirroring `markSwitch`: T records the move's arrival as `counted`
+ * and, in the same batch, only if it was not recorded yet, its anchor takes in the range's totals
+ * (the sums of its rows there: the whole copy, which no write changes before the range row names
+ * T). Refused when a cancel recorded the move first (`cancelArrival`).
+ */
+export async function countArrival(db: Database, bucketId: string, range: RangeState): Promise<void> {
+  const index = shardDb(db, range.moveTo!);
+  const target = index.$client;
+  const [, , recorded] = await target.batch([
+    movedRangeTotals(index, bucketId, range, "+", sql`NOT ${arrivalIs(bucketId, range.moveId!)}`),
+    target.prepare("INSERT INTO range_arrivals (bucket_id, move_id, state) VALUES (?1, ?2, 'counted') ON CONFLICT DO NOTHING").bind(bucketId, range.moveId),
+    target.prepare("SELECT state FROM range_arrivals WHERE bucket_id = ?1 AND move_id = ?2").bind(bucketId, range.moveId),
+  ]);
+  if ((recorded.results[0] as { state: string } | undefined)?.state !== "counted") throw cancelled(range);
+}
+
+/**
+ * A cancel that won, on T (`range.drainShard` of a cancelled range): the move's arrival is recorded
+ * as `cancelled`, and in the same batch, only if a switch that lost the race had counted it there,
+ * T's anchor gives the range's totals back (its rows there are the partial copy the drain removes
+ * without moving counters). From here no late switch counts it and no late copy batch inserts.
+ */
+async function cancelArrival(db: Database, bucketId: string, range: RangeState): Promise<void> {
+  const index = shardDb(db, range.drainShard!);
+  const target = index.$client;
+  await target.batch([
+    movedRangeTotals(index, bucketId, range, "-", arrivalIs(bucketId, range.moveId!, "counted")),
+    target
+      .prepare("INSERT INTO range_arrivals (bucket_id, move_id, state) VALUES (?1, ?2, 'cancelled') ON CONFLICT DO UPDATE SET state = 'cancelled'")
+      .bind(bucketId, range.moveId),
+  ]);
+}
+
+/**
+ * The range with its move's id: a move started before `move_id` existed (an upgrade mid-move) gets
+ * one here, once (the first call to set it wins), before any step uses it.
+ */
+async function withMoveId(db: Database, bucketId: string, range: RangeState | undefined): Promise<RangeState | undefined> {
+  if (!range || range.moveId !== null || (range.moveTo === null && range.drainShard === null)) return range;
+  await db.$client.prepare("UPDATE bucket_ranges SET move_id = ? WHERE bucket_id = ? AND start_key = ? AND move_id IS NULL").bind(randomBase36(12), bucketId, range.start).run();
+  return (await storedRanges(db, bucketId)).find((r) => r.start === range.start);
+}
+
+/**
+ * Step 2: the fence on the source, the target's fences lifted over the range, the target's anchor.
+ * A fence step that set S's fence just before a cancel may run its T half after the cancel has
+ * finished: lifting T's fence then is harmless (no range names T, and T's record of the cancelled
+ * move, not its fence, keeps late copy batches out, `copyBatch`), and the anchor is written only
+ * while T has no record of the move, so no anchor is left there that nothing names.
+ */
 export async function fence(db: Database, bucketId: string, range: RangeState): Promise<void> {
   const to = range.moveTo!;
   // Set once, or its end brought up to date; never its `moved_to` (the switch's mark), and never
   // over the tombstone of a cancel: a step that read the move before its cancel fences nothing.
-  const { results: placed } = await shardDb(db, range.shard)
-    .$client.prepare(
-      `INSERT INTO range_fences (bucket_id, start_key, end_key, moved_to) VALUES (?, ?, ?, NULL)
-      ON CONFLICT (bucket_id, start_key) DO UPDATE SET end_key = excluded.end_key WHERE NOT (range_fences.end_key IS range_fences.start_key)
-      RETURNING start_key`,
-    )
-    .bind(bucketId, range.start, range.end)
-    .all();
+  const { results: placed } = await putFence(shardDb(db, range.shard).$client, bucketId, range, { keepMark: true, guard: "NOT (range_fences.end_key IS range_fences.start_key)" }).all();
   if (placed.length === 0) throw cancelled(range);
   await liftFences(shardDb(db, to).$client, bucketId, range);
   if (to !== CONTROL_SHARD) {
     // The anchor as CreateBucket writes it (store/buckets.ts): the control row, its id as name, counters from 0.
     await shardDb(db, to)
-      .$client.prepare("INSERT INTO buckets (id, name, project_id, region, type, created_at, modified_at, shard) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
-      .bind(bucketId, bucketId, ...(await anchorFields(db, bucketId)))
+      .$client.prepare(
+        `INSERT INTO buckets (id, name, project_id, region, type, created_at, modified_at, shard) SELECT ?1, ?1, ?3, ?4, ?5, ?6, ?7, ?8
+        WHERE NOT EXISTS (SELECT 1 FROM range_arrivals WHERE bucket_id = ?1 AND move_id = ?2) ON CONFLICT DO NOTHING`,
+      )
+      .bind(bucketId, range.moveId, ...(await anchorFields(db, bucketId)))
       .run();
   }
 }
@@ -303,12 +393,7 @@ async function liftCancelledFence(db: Database, bucketId: string, range: RangeSt
   await source.batch([
     // A switch that marked the fence before the cancel won took the range's rows out of S's totals: back in, once.
     movedRangeTotals(index, bucketId, range, "+", ownFence(bucketId, range, sql`moved_to IS NOT NULL`)),
-    source
-      .prepare(
-        `INSERT INTO range_fences (bucket_id, start_key, end_key, moved_to) VALUES (?1, ?2, ?2, NULL)
-        ON CONFLICT (bucket_id, start_key) DO UPDATE SET end_key = excluded.end_key, moved_to = NULL`,
-      )
-      .bind(bucketId, range.start),
+    putFence(source, bucketId, { start: range.start, end: range.start }),
   ]);
   await liftFences(source, bucketId, range);
 }
@@ -352,9 +437,10 @@ const OBJECT_COLUMNS = Object.values(getTableColumns(objects)).map((c) => c.name
 /**
  * Step 3: copies the next batch of the range's rows to the target; returns the last key copied, or
  * null when nothing was left. Safe to repeat: rows already on the target are skipped, and so are
- * their references and counters (each statement looks at which rows are absent before the insert).
+ * their references (each statement looks at which rows are absent before the insert). Refused
+ * (MoveRefused, every reference it took given back) once the target has settled the move.
  */
-async function copyBatch(env: Env, db: Database, bucketId: string, range: RangeState, now: number): Promise<string | null> {
+export async function copyBatch(env: Env, db: Database, bucketId: string, range: RangeState, now: number): Promise<string | null> {
   const [from, to] = [range.shard, range.moveTo!];
   const source = shardDb(db, from).$client;
   const target = shardDb(db, to).$client;
@@ -380,43 +466,36 @@ async function copyBatch(env: Env, db: Database, bucketId: string, range: RangeS
   }
 
   const items = JSON.stringify(rows.map((r) => ({ ...r, home: homes.get(String(r.blob_id)) === to ? null : homes.get(String(r.blob_id)) })));
-  // A row is copied where the target has none, and only while the target does not fence the range
-  // (a cancel fences it first: a batch committed after that inserts nothing, and says so).
-  const open = "NOT EXISTS (SELECT 1 FROM range_fences f WHERE f.bucket_id = ?2 AND f.start_key <= ?3 AND (f.end_key IS NULL OR ?3 < f.end_key))";
+  // A row is copied where the target has none, only while the target does not fence the range (a
+  // cancel fences it first) and has no record of the move (settled: switched, `countArrival`, or
+  // cancelled, `cancelArrival`): a batch committed after either inserts nothing, and says so. The
+  // target's counters do not move: it takes the range's totals at the switch.
+  const open = `NOT EXISTS (SELECT 1 FROM range_fences f WHERE f.bucket_id = ?2 AND f.start_key <= ?3 AND (f.end_key IS NULL OR ?3 < f.end_key))
+    AND NOT EXISTS (SELECT 1 FROM range_arrivals a WHERE a.bucket_id = ?2 AND a.move_id = ?4)`;
   const absent = `${open} AND NOT EXISTS (SELECT 1 FROM objects o WHERE o.bucket_id = json_extract(value, '$.bucket_id') AND o.key = json_extract(value, '$.key'))`;
   const firstKey = String(rows[0].key);
-  const [fenced, existing] = await target.batch([
-    target.prepare(`SELECT 1 AS fenced WHERE NOT ${open}`).bind(null, bucketId, firstKey),
+  const [closed, existing] = await target.batch([
+    target.prepare(`SELECT 1 AS closed WHERE NOT (${open})`).bind(null, bucketId, firstKey, range.moveId),
     target.prepare("SELECT id FROM blobs WHERE id IN (SELECT value FROM json_each(?))").bind(JSON.stringify(pinned)),
     target
-      .prepare(`UPDATE buckets SET
-        stored_bytes = stored_bytes + (SELECT COALESCE(SUM(json_extract(value, '$.size')), 0) FROM json_each(?1) WHERE ${absent}),
-        object_count = object_count + (SELECT COUNT(*) FROM json_each(?1) WHERE ${absent}),
-        ${CLASS_COUNTERS.map(
-          (c) => `${c.column} = ${c.column} + (SELECT COALESCE(SUM(CASE WHEN json_extract(value, '$.storage_class') IN (${c.classes.map((k) => `'${k}'`).join(", ")})
-            THEN json_extract(value, '$.size') ELSE 0 END), 0) FROM json_each(?1) WHERE ${absent})`,
-        ).join(",\n        ")}
-        WHERE id = ?2`)
-      .bind(items, bucketId, firstKey),
-    target
       .prepare(`INSERT INTO blobs (id, bucket_id, size, etag, refcount, created_at, home_shard)
-        SELECT json_extract(value, '$.blob_id'), ?2, MAX(json_extract(value, '$.size')), MAX(json_extract(value, '$.etag')), COUNT(*), ?4, MAX(json_extract(value, '$.home'))
+        SELECT json_extract(value, '$.blob_id'), ?2, MAX(json_extract(value, '$.size')), MAX(json_extract(value, '$.etag')), COUNT(*), ?5, MAX(json_extract(value, '$.home'))
         FROM json_each(?1) WHERE ${absent} GROUP BY json_extract(value, '$.blob_id')
         ON CONFLICT (id) DO UPDATE SET refcount = refcount + excluded.refcount`)
-      .bind(items, bucketId, firstKey, now),
+      .bind(items, bucketId, firstKey, range.moveId, now),
     target
       .prepare(`INSERT INTO objects (${OBJECT_COLUMNS.join(", ")})
         SELECT ${OBJECT_COLUMNS.map((c) => `json_extract(value, '$.${c}')`).join(", ")} FROM json_each(?1) WHERE ${open}
         ON CONFLICT (bucket_id, key) DO NOTHING`)
-      .bind(items, bucketId, firstKey),
+      .bind(items, bucketId, firstKey, range.moveId),
   ]);
   // Where the target already had the blob's row, that row holds its own reference: ours goes again.
-  // When the target fences the range (the move was cancelled), nothing was copied: every reference taken goes.
-  const copied = fenced.results.length === 0;
+  // When the target refused the batch (the move was cancelled or has switched), nothing was copied: every reference taken goes.
+  const copied = closed.results.length === 0;
   const released: string[] = [];
   for (const id of copied ? (existing.results as { id: string }[]).map((r) => r.id) : pinned) released.push(...(await dropBlobReference(db, homes.get(id)!, id)));
   await release(env, db, released);
-  if (!copied) throw new MoveRefused(`the move of ${named(range)} to ${to} was cancelled`);
+  if (!copied) throw new MoveRefused(`the move of ${named(range)} to ${to} was cancelled or has switched`);
   return String(rows[rows.length - 1].key);
 }
 
@@ -428,8 +507,9 @@ async function drainBatch(env: Env, db: Database, bucketId: string, range: Range
     .bind(bucketId, range.start, ...(range.end === null ? [] : [range.end]), COPY_BATCH)
     .all<{ key: string }>();
   if (results.length === 0) return false;
-  // A cancelled move's partial copy counts on T (each copy batch added its rows); a switched range's old copy left S's totals at the switch.
-  await release(env, db, await dropMovedRows(db, shard, bucketId, results.map((r) => r.key), range.cancelled));
+  // Neither copy counts where it is: a switched range's old copy left S's totals at the switch, and a
+  // cancelled move's partial copy was never counted on T (or was given back, `cancelArrival`).
+  await release(env, db, await dropMovedRows(db, shard, bucketId, results.map((r) => r.key)));
   return true;
 }
 

@@ -36,8 +36,9 @@ export interface KeyRange {
   /** Being copied to another shard: writes to it are refused (retryable) until the switch. */
   moving: boolean;
   /**
-   * A shard holding a copy of the range that is not yet (or no longer) the range's, counted in that
-   * shard's anchor: the move's target while it copies, a cancelled move's target until its drain.
+   * Another shard holding a copy of the range, not counted in that shard's anchor: the move's target
+   * while it copies, or the shard a drain still has to empty (a switched move's source, a cancelled
+   * move's target). Its anchor is summed in the bucket's totals all the same (`countedShards`).
    */
   copyOn?: string | null;
 }
@@ -67,7 +68,7 @@ const toRanges = (rows: RangeRow[]): KeyRange[] | null =>
     : rows.map((r, i) => ({ start: r.start, end: i + 1 < rows.length ? rows[i + 1].start : null, shard: r.shard, moving: r.moveTo !== null, copyOn: r.copyOn ?? null }));
 
 /** SQL over a `bucket_ranges` row: `KeyRange.copyOn`. */
-const COPY_ON = "COALESCE(move_to, CASE WHEN cancelled = 1 THEN drain_shard END)";
+const COPY_ON = "COALESCE(move_to, drain_shard)";
 
 /**
  * The SQL column that reads a bucket's ranges with its row (the data plane's bucket lookup): a
@@ -117,14 +118,18 @@ async function splitRanges(db: Database, bucketId: string): Promise<KeyRange[] |
   return hit && hit.until > Date.now() ? hit.ranges : loadRanges(db, bucketId);
 }
 
-/** Whether the bucket is split into key ranges (false: one range, on its home shard). */
-export async function isSplit(db: Database, bucketId: string): Promise<boolean> {
-  return (await splitRanges(db, bucketId)) !== null;
+/**
+ * Every range of the bucket in key order (one, on the home shard, for a bucket never split), and
+ * whether it is split into key ranges, from one lookup.
+ */
+export async function keyRanges(db: Database, bucketId: string): Promise<{ ranges: KeyRange[]; split: boolean }> {
+  const split = await splitRanges(db, bucketId);
+  return { ranges: split ?? [{ start: "", end: null, shard: await shardOf(db, bucketId), moving: false }], split: split !== null };
 }
 
 /** Every range of the bucket in key order (one, on the home shard, for a bucket never split). */
 export async function rangesOf(db: Database, bucketId: string): Promise<KeyRange[]> {
-  return (await splitRanges(db, bucketId)) ?? [{ start: "", end: null, shard: await shardOf(db, bucketId), moving: false }];
+  return (await keyRanges(db, bucketId)).ranges;
 }
 
 /** The range of `ranges` (in key order, covering the key space) holding `key`. */
@@ -186,20 +191,21 @@ export async function bucketShards(db: Database, bucketId: string): Promise<stri
 }
 
 /**
- * The bucket's ranges that have a copy on a shard summed in its totals (its home shard, or one
- * holding a range): that anchor counts the copy as well (store/buckets.ts `withIndexTotals`).
+ * The shards whose anchors hold the bucket's totals (store/buckets.ts `withIndexTotals`): those of
+ * `bucketShards`, and a shard a move copies to or a drain empties. No anchor counts a copy that is
+ * not the range's (store/range-move.ts takes a range into the target's totals at the switch), so
+ * such an anchor is summed whole; summing it keeps the moved range counted between the switch's
+ * count on the target and the range row naming it.
  */
-export async function countedCopies(db: Database, bucketId: string): Promise<{ start: string; end: string | null; shard: string }[]> {
+export async function countedShards(db: Database, bucketId: string): Promise<string[]> {
   const split = await splitRanges(db, bucketId);
-  if (!split || !split.some((r) => r.copyOn)) return [];
-  const summed = new Set(await bucketShards(db, bucketId));
-  return split.filter((r) => r.copyOn && summed.has(r.copyOn)).map((r) => ({ start: r.start, end: r.end, shard: r.copyOn! }));
+  return [...new Set([...(await bucketShards(db, bucketId)), ...(split ?? []).flatMap((r) => (r.copyOn ? [r.copyOn] : []))])];
 }
 
-/** The ranges overlapping `[from, to)` (to null: unbounded), in key order, clipped to it. */
-export async function rangesBetween(db: Database, bucketId: string, from: string, to: string | null): Promise<KeyRange[]> {
+/** The ranges of `ranges` (a bucket's, in key order) overlapping `[from, to)` (to null: unbounded), in key order, clipped to it. */
+export function rangesBetween(ranges: KeyRange[], from: string, to: string | null): KeyRange[] {
   const out: KeyRange[] = [];
-  for (const r of await rangesOf(db, bucketId)) {
+  for (const r of ranges) {
     if (to !== null && compareKeys(r.start, to) >= 0) break;
     if (r.end !== null && compareKeys(r.end, from) <= 0) continue;
     const start = compareKeys(r.start, from) > 0 ? r.start : from;

@@ -1,4 +1,4 @@
-import { database, type Database } from "./db";
+import { makeDatabase, type Database } from "./db";
 import type { Env } from "../config";
 import { CONTROL_SHARD, shardBinding, shardSet } from "./shards";
 
@@ -77,58 +77,108 @@ export interface RequestSession {
   finish(): string | null;
 }
 
+interface SessionOptions {
+  scopes: string[];
+  writes: boolean;
+  clientBookmark: string | null;
+}
+
 /**
  * Opens the request's sessions: on `env.DB` and on each index shard of `env`, each on its first query. `scopes`:
  * what its writes change and its reads depend on (the bucket name; ACCOUNT_SCOPE for account-wide
  * state). `clientBookmark`: the request's
  * `X-Edgefile-Bookmark`, if any.
  */
-export function openSession(env: Env, opts: { scopes: string[]; writes: boolean; clientBookmark: string | null }): RequestSession {
-  const sent = opts.writes ? new Map<string, string>() : clientBookmarks(opts.clientBookmark);
-  const start = (name: string): string => {
-    if (opts.writes) return "first-primary";
-    const known = [ACCOUNT_SCOPE, ...opts.scopes].reduce<string | null>((best, s) => newer(best, written.get(scoped(name, s))), sent.get(name) ?? null);
+export const openSession = (env: Env, opts: SessionOptions): RequestSession => new Sessions(env, opts);
+
+/**
+ * One request's sessions. Its methods live on the class, so opening one makes a few objects and no
+ * closures but `$shard`; its Drizzle handles are made for it alone (store/db.ts `makeDatabase`): they
+ * die with the request, so no isolate-wide cache holds them.
+ */
+class Sessions implements RequestSession {
+  readonly db: Database;
+  /** The bookmarks the client sent, per database (none for a request that may write). */
+  private readonly sent: Map<string, string>;
+  private readonly opened = new Map<string, D1DatabaseSession>();
+  private readonly handles = new Map<string, Database>();
+  private readonly controlConstraint: string;
+
+  constructor(
+    private readonly env: Env,
+    private readonly opts: SessionOptions,
+  ) {
+    this.sent = opts.writes ? new Map() : clientBookmarks(opts.clientBookmark);
+    // The control database's session opens on its first query, like a shard's: a GET or HEAD of an
+    // object whose bucket row the isolate holds reads only its bucket's shard.
+    this.controlConstraint = this.start(CONTROL_SHARD);
+    const db = makeDatabase(new LazyControl(this) as unknown as D1DatabaseSession);
+    db.$shards = shardSet(env);
+    db.$shard = (name) => this.shard(name);
+    this.db = db;
+  }
+
+  /** Where database `name`'s session starts: the primary for a write, else the newest bookmark it must see. */
+  private start(name: string): string {
+    if (this.opts.writes) return "first-primary";
+    let known = this.sent.get(name) ?? null;
+    known = newer(known, written.get(scoped(name, ACCOUNT_SCOPE)));
+    for (const scope of this.opts.scopes) known = newer(known, written.get(scoped(name, scope)));
     return known ?? "first-unconstrained";
-  };
-  const sessions = new Map<string, D1DatabaseSession>();
-  // The control database's session opens on its first query, like a shard's: a GET or HEAD of an
-  // object whose bucket row the isolate holds reads only its bucket's shard.
-  const controlConstraint = start(CONTROL_SHARD);
-  const control = (): D1DatabaseSession => {
-    let session = sessions.get(CONTROL_SHARD);
-    if (!session) sessions.set(CONTROL_SHARD, (session = env.DB.withSession(controlConstraint)));
+  }
+
+  /** The control database's session, opened on first use. */
+  control(): D1DatabaseSession {
+    let session = this.opened.get(CONTROL_SHARD);
+    if (!session) this.opened.set(CONTROL_SHARD, (session = this.env.DB.withSession(this.controlConstraint)));
     return session;
-  };
-  const lazyControl: Pick<D1DatabaseSession, "prepare" | "batch" | "getBookmark"> = {
-    prepare: (query) => control().prepare(query),
-    batch: (statements) => control().batch(statements),
-    getBookmark: () => sessions.get(CONTROL_SHARD)?.getBookmark() ?? null,
-  };
-  const db = database(lazyControl as D1DatabaseSession);
-  db.$shards = shardSet(env);
-  db.$shard = (name) => {
-    let session = sessions.get(name);
-    if (!session) sessions.set(name, (session = shardBinding(name, env).withSession(start(name))));
-    return database(session);
-  };
-  return {
-    db,
-    finish() {
-      // A database the client sent a bookmark for and this request did not query keeps that
-      // bookmark, so a client that echoes the header loses none of its read-your-writes.
-      const bookmarks = new Map(sent);
-      for (const [name, session] of sessions) {
-        const bookmark = session.getBookmark();
-        if (!bookmark) continue;
-        if (opts.writes) for (const scope of opts.scopes) remember(scoped(name, scope), bookmark);
-        bookmarks.set(name, newer(bookmarks.get(name), bookmark)!);
-      }
-      const entries = [...bookmarks]
-        .sort(([a], [b]) => Number(a !== CONTROL_SHARD) - Number(b !== CONTROL_SHARD)) // `DB`'s first, bare
-        .map(([name, bookmark]) => (name === CONTROL_SHARD ? bookmark : `${name}=${bookmark}`));
-      return entries.length > 0 ? entries.join(",") : null;
-    },
-  };
+  }
+
+  controlBookmark(): string | null {
+    return this.opened.get(CONTROL_SHARD)?.getBookmark() ?? null;
+  }
+
+  /** The request's handle on index shard `name`, its session opened on first use. */
+  private shard(name: string): Database {
+    let handle = this.handles.get(name);
+    if (!handle) {
+      const session = shardBinding(name, this.env).withSession(this.start(name));
+      this.opened.set(name, session);
+      this.handles.set(name, (handle = makeDatabase(session)));
+    }
+    return handle;
+  }
+
+  finish(): string | null {
+    // A database the client sent a bookmark for and this request did not query keeps that
+    // bookmark, so a client that echoes the header loses none of its read-your-writes.
+    const bookmarks = new Map(this.sent);
+    for (const [name, session] of this.opened) {
+      const bookmark = session.getBookmark();
+      if (!bookmark) continue;
+      if (this.opts.writes) for (const scope of this.opts.scopes) remember(scoped(name, scope), bookmark);
+      bookmarks.set(name, newer(bookmarks.get(name), bookmark)!);
+    }
+    if (bookmarks.size === 0) return null;
+    const entries = [...bookmarks]
+      .sort(([a], [b]) => Number(a !== CONTROL_SHARD) - Number(b !== CONTROL_SHARD)) // `DB`'s first, bare
+      .map(([name, bookmark]) => (name === CONTROL_SHARD ? bookmark : `${name}=${bookmark}`));
+    return entries.join(",");
+  }
+}
+
+/** The control database's side of a request's handle: its session opens on the first statement. */
+class LazyControl implements Pick<D1DatabaseSession, "prepare" | "batch" | "getBookmark"> {
+  constructor(private readonly sessions: Sessions) {}
+  prepare(query: string): D1PreparedStatement {
+    return this.sessions.control().prepare(query);
+  }
+  batch<T = unknown>(statements: D1PreparedStatement[]): Promise<D1Result<T>[]> {
+    return this.sessions.control().batch<T>(statements);
+  }
+  getBookmark(): string | null {
+    return this.sessions.controlBookmark();
+  }
 }
 
 /** Test hook: forget every kept bookmark (as a new isolate would start). */

@@ -4,7 +4,7 @@ import { settings, type Env } from "../config";
 import { abortBlobUploads } from "./blobs";
 import { moveClassBytes, sizeIn } from "./class-bytes";
 import { batch, database, type Database } from "./db";
-import { prefixUpperBound } from "./objects";
+import { prefixUpperBound, type PublishAlong } from "./objects";
 import { everyShard, foundOnAnyShard, indexDb, noteUpload, shardOf, uploadDb } from "./shards";
 
 /**
@@ -272,9 +272,11 @@ export async function fixPartSize(db: Database, id: string, size: number): Promi
  * published only while the upload's rows exist, and they are removed in the same transaction,
  * so exactly one Finish (or Abort, or the sweeper) gets them, and there is no moment at which
  * the object is published and the upload still open, or the upload gone and nothing published.
- * The last statement returns the upload's id when this batch removed it.
+ * It took effect when its deletion of the upload row returned the upload's id.
  */
-export function finishingUpload(id: string, bucketId: string, key: string): { guard: SQL; statements: (onlyIf: SQL) => SQL[] } {
+export function finishingUpload(id: string, bucketId: string, key: string): PublishAlong {
+  /** Among `statements`: the deletion of the upload row (after its parts', which find them through it). */
+  const CLAIMED = 2;
   const upload = sql`${uploads.id} = ${id} AND ${uploads.bucketId} = ${bucketId} AND ${uploads.key} = ${key}`;
   return {
     guard: sql`EXISTS (SELECT 1 FROM ${uploads} WHERE ${upload})`,
@@ -287,6 +289,7 @@ export function finishingUpload(id: string, bucketId: string, key: string): { gu
       sql`DELETE FROM ${uploads} WHERE ${where} RETURNING id`,
       ];
     },
+    tookEffect: (results) => (results[CLAIMED]?.results.length ?? 0) > 0,
   };
 }
 
