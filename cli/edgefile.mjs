@@ -84,7 +84,7 @@ function exitCodeFor(error) {
     return error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }
   if (error instanceof CliError) {
-    process.stderr.write(`edgefile: ${error.message}\n`);
+    if (!error.reported) process.stderr.write(`edgefile: ${error.message}\n`);
     return error.exitCode;
   }
   const e = /** @type {Error} */ (error);

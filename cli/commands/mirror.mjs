@@ -81,8 +81,8 @@ async function watchFolder(ctx, dir, to, opts, fullPass) {
       }
       if (transfers.length + deletes.length > 0) await run(ctx, transfers, { move: false, deletes });
     } catch (error) {
-      // One failed pass does not end the watch: the next change (or Ctrl-C) follows.
-      note(`edgefile: ${error instanceof Error ? error.message : error}`);
+      // One failed pass does not end the watch: the next change (or Ctrl-C) follows. A batch's failures have their lines already.
+      if (!(error instanceof CliError && error.reported)) note(`edgefile: ${error instanceof Error ? error.message : error}`);
     }
   };
 

@@ -206,7 +206,8 @@ export async function run(ctx, transfers, opts) {
     if (failures.length === 1 && transfers.length + deleted.length <= 1) throw failures[0].error;
     for (const f of failures) note(`edgefile: ${f.error.message}`);
     const first = failures[0].error;
-    throw new CliError(`${failures.length} of ${transfers.length + (opts.deletes?.length ?? 0)} operations failed`, first instanceof CliError ? first.exitCode : EXIT.failed);
+    // The summary line (or the JSON document) has counted the failures, and each has its line: no further one.
+    throw new CliError(`${failures.length} of ${transfers.length + (opts.deletes?.length ?? 0)} operations failed`, first instanceof CliError ? first.exitCode : EXIT.failed, { reported: true });
   }
 }
 

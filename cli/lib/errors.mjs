@@ -28,13 +28,15 @@ export class CliError extends Error {
   /**
    * @param {string} message one line, shown as "edgefile: <message>"
    * @param {number} [exitCode]
-   * @param {{ retCode?: number, status?: number }} [detail] what the service answered, if it did
+   * @param {{ retCode?: number, status?: number, reported?: boolean }} [detail] what the service answered,
+   *   if it did; `reported`: the command has already printed the failure, so only the exit code is left
    */
   constructor(message, exitCode = EXIT.failed, detail = {}) {
     super(message);
     this.exitCode = exitCode;
     this.retCode = detail.retCode;
     this.status = detail.status;
+    this.reported = detail.reported ?? false;
   }
 }
 

@@ -687,6 +687,8 @@ describe("web console", () => {
     const tray = page.locator("aside.uploads");
     expect(await overlaps(tray, page.locator(".scroller"))).toBe(false);
     expect((await tray.boundingBox())!.height).toBeLessThanOrEqual(844 * 0.4 + 1);
+    // Its head (title, summary, Clear finished, Hide list) keeps every label on one line.
+    expect(await layoutProblems(page), "upload tray at 390x844").toEqual([]);
     // The last row of a long list scrolls fully into view above the tray.
     const last = page.locator("tbody tr").last();
     await last.scrollIntoViewIfNeeded();

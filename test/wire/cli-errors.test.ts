@@ -1,10 +1,12 @@
 // The edgefile CLI's failures: one line on stderr and the documented exit code, for a stopped server,
 // wrong keys, a missing bucket or object, and bad arguments; --help on every command.
+import { writeFileSync } from "node:fs";
 import http from "node:http";
 import { createServer } from "node:net";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { newBucket, PUBLIC_KEY, server } from "./client";
-import { removeTempDirs, runCli } from "./cli";
+import { removeTempDirs, runCli, tempDir } from "./cli";
 
 afterAll(removeTempDirs);
 
@@ -111,6 +113,17 @@ describe("edgefile errors", () => {
       expect(r.code, args.join(" ")).toBe(5);
       expect(oneLine(r)).toMatch(message);
     }
+  });
+
+  it("a batch whose every upload fails: the summary counts them, each has one stderr line, and no line follows", async () => {
+    const dir = tempDir("batch");
+    for (const name of ["a.txt", "b.txt", "c.txt"]) writeFileSync(join(dir, name), name);
+    const r = await runCli(["cp", "-r", dir, "ufile://no-such-bucket-here/up/"]);
+    expect(r.code).toBe(5);
+    expect(r.stdout.trim()).toMatch(/^3 failed in \d+\.\d s$/);
+    const lines = r.stderr.split("\n").filter(Boolean);
+    expect(lines).toHaveLength(3);
+    for (const line of lines) expect(line).toMatch(/^edgefile: ufile:\/\/no-such-bucket-here\/up\/[abc]\.txt: no such bucket/);
   });
 
   it("bad arguments: exit 2; no key pair for a remote URL: exit 2", async () => {

@@ -45,10 +45,13 @@ export function Uploads() {
   return (
     <aside class={`uploads${open ? " open" : ""}`} aria-labelledby="uploads-title">
       <div class="uploads-head">
-        <h2 id="uploads-title">{t("uploads.title")}</h2>
-        <span class="uploads-summary">
-          {totals.active > 0 ? t("uploads.active", { n: totals.active }) : attention ? t("uploads.attention") : t("uploads.idle", { n: uploads.items.length })}
-        </span>
+        {/* Title and summary share one block, so on a phone the summary goes under the title and the buttons keep their row. */}
+        <div class="uploads-heading">
+          <h2 id="uploads-title">{t("uploads.title")}</h2>
+          <span class="uploads-summary">
+            {totals.active > 0 ? t("uploads.active", { n: totals.active }) : attention ? t("uploads.attention") : t("uploads.idle", { n: uploads.items.length })}
+          </span>
+        </div>
         <button type="button" onClick={() => uploads.clearFinished()}>
           {t("uploads.clear")}
         </button>
