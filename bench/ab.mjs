@@ -9,12 +9,11 @@
 //                        not committed yet)
 //   --workload id[,id]   put-4k put-1m get-4k get-1m head-4k describe-bucket … (head-4k)
 //   --rounds N (16)      --duration S measured seconds per window (0.5)   --concurrency N (16)
-import { spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { closedLoop, mirroredRound, newAgent, send, ufileRequest } from "./lib/load.mjs";
-import { applyMigrations, buildWorker, OFFLINE_ENV, startWorkers } from "./lib/servers.mjs";
+import { applyMigrations, buildAtRef, buildWorker, runCommand, startWorkers } from "./lib/servers.mjs";
 import { median, ratioSummary } from "./lib/stats.mjs";
 import { BUCKET, seed, smallWorkloads } from "./lib/workloads.mjs";
 
@@ -29,31 +28,12 @@ const { values: opt } = parseArgs({
 });
 const TMP = resolve("bench/.tmp/ab");
 const log = (s) => console.log(s);
-const run = (cmd, args, cwd) => {
-  const r = spawnSync(cmd, args, { cwd, env: OFFLINE_ENV, encoding: "utf8", maxBuffer: 1 << 28 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed:\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-};
-
-/** The Worker as committed at `ref`: its files exported into a scratch folder and bundled as `wrangler deploy` would. */
-function buildAtRef(ref) {
-  const tree = join(TMP, "ref");
-  mkdirSync(tree, { recursive: true });
-  const archive = join(TMP, "ref.tar");
-  run("git", ["archive", "--format=tar", "-o", archive, ref]);
-  run("tar", ["-xf", archive, "-C", tree]);
-  symlinkSync(resolve("node_modules"), join(tree, "node_modules"));
-  cpSync("console/dist", join(tree, "console/dist"), { recursive: true }); // wrangler.toml's assets
-  run("npx", ["wrangler", "deploy", "--dry-run", "--outdir", join(TMP, "b")], tree);
-  return join(TMP, "b", "index.js");
-}
-
 rmSync(TMP, { recursive: true, force: true });
 mkdirSync(TMP, { recursive: true });
 process.on("exit", () => rmSync(TMP, { recursive: true, force: true }));
-log(`[ab] A: the working tree; B: ${opt.ref} (${run("git", ["rev-parse", "--short", opt.ref]).trim()})`);
+log(`[ab] A: the working tree; B: ${opt.ref} (${runCommand("git", ["rev-parse", "--short", opt.ref]).trim()})`);
 const a = buildWorker(join(TMP, "a"));
-const b = buildAtRef(opt.ref);
+const b = buildAtRef(opt.ref, TMP);
 // B runs in the diagnostic Worker's slot: the same bindings as edgefile, its own isolate and socket.
 const workers = await startWorkers({ script: a, diagScript: b, persistDir: join(TMP, "state") });
 try {

@@ -9,13 +9,12 @@
 //   --ref R              the commit to compare with (HEAD)
 //   --pieces "a;b"       micro.js piece names, `;`-separated (the whole HEAD through edgefile)
 //   --rounds N (12)      --n N runs per piece and round (2000)
-import { spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { newAgent, send } from "./lib/load.mjs";
 import { processCpuNs } from "./lib/machine.mjs";
-import { applyMigrations, buildWorker, OFFLINE_ENV, startWorkers } from "./lib/servers.mjs";
+import { applyMigrations, buildAtRef, buildWorker, runCommand, startWorkers } from "./lib/servers.mjs";
 import { median, quantile } from "./lib/stats.mjs";
 import { benchBucketId, seed } from "./lib/workloads.mjs";
 
@@ -28,31 +27,13 @@ const { values: opt } = parseArgs({
   },
 });
 const TMP = resolve("bench/.tmp/micro-ab");
-const run = (cmd, args, cwd) => {
-  const r = spawnSync(cmd, args, { cwd, env: OFFLINE_ENV, encoding: "utf8", maxBuffer: 1 << 28 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed:\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-};
-
-/** The diagnostic Worker with src/ as committed at `ref` and the working tree's micro.js. */
-function buildAtRef(ref) {
-  const tree = join(TMP, "ref");
-  mkdirSync(tree, { recursive: true });
-  run("git", ["archive", "--format=tar", "-o", join(TMP, "ref.tar"), ref]);
-  run("tar", ["-xf", join(TMP, "ref.tar"), "-C", tree]);
-  symlinkSync(resolve("node_modules"), join(tree, "node_modules"));
-  cpSync("console/dist", join(tree, "console/dist"), { recursive: true }); // wrangler.toml's assets
-  cpSync("bench/lib/micro.js", join(tree, "bench/lib/micro.js"));
-  run("npx", ["wrangler", "deploy", "--dry-run", "--outdir", join(TMP, "b"), "bench/lib/diag-entry.js"], tree);
-  return join(TMP, "b", "diag-entry.js");
-}
-
 rmSync(TMP, { recursive: true, force: true });
 mkdirSync(TMP, { recursive: true });
 process.on("exit", () => rmSync(TMP, { recursive: true, force: true }));
-console.log(`[micro-ab] A: the working tree; B: ${opt.ref} (${run("git", ["rev-parse", "--short", opt.ref]).trim()})`);
+console.log(`[micro-ab] A: the working tree; B: ${opt.ref} (${runCommand("git", ["rev-parse", "--short", opt.ref]).trim()})`);
 const a = buildWorker(join(TMP, "a"), "bench/lib/diag-entry.js");
-const b = buildAtRef(opt.ref);
+// The diagnostic Worker with src/ as committed at `ref` and the working tree's micro.js.
+const b = buildAtRef(opt.ref, TMP, { entry: "bench/lib/diag-entry.js", keep: ["bench/lib/micro.js"] });
 // A in edgefile's slot, B in the diagnostic Worker's: the same bindings, each its own isolate and socket.
 const workers = await startWorkers({ script: a, diagScript: b, persistDir: join(TMP, "state") });
 try {

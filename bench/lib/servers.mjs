@@ -1,9 +1,9 @@
 // Starts what the bench measures: edgefile and the baseline Worker in ONE workerd (Miniflare, with
 // shared D1 and R2 persisted under bench/.tmp), and s3rver in a child Node process. Loopback only.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig, unstable_splitSqlQuery } from "wrangler";
 import { localKeys } from "../../src/cli/keys.mjs";
 
@@ -26,6 +26,32 @@ export function buildWorker(outdir, entry) {
   const r = spawnSync("npx", args, { env: OFFLINE_ENV, encoding: "utf8" });
   if (r.status !== 0) throw new Error(`wrangler build failed:\n${r.stdout}\n${r.stderr}`);
   return join(outdir, entry ? entry.split("/").pop() : "index.js");
+}
+
+/** Runs a command to its end (offline, as the bench runs wrangler); its standard output, or an error with both outputs. */
+export function runCommand(cmd, args, cwd) {
+  const r = spawnSync(cmd, args, { cwd, env: OFFLINE_ENV, encoding: "utf8", maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed:\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+/**
+ * The Worker as committed at git `ref`, bundled as `wrangler deploy` would: the commit's files
+ * exported into `scratch`/ref (with this checkout's node_modules and console/dist), `entry` (src/index.ts
+ * when not given) built into `scratch`/b. `keep`: working-tree files copied over the commit's first
+ * (bench/micro-ab.mjs times the working tree's micro.js on the commit's src/). Returns the bundle's path.
+ */
+export function buildAtRef(ref, scratch, { entry, keep = [] } = {}) {
+  const tree = join(scratch, "ref");
+  mkdirSync(tree, { recursive: true });
+  const archive = join(scratch, "ref.tar");
+  runCommand("git", ["archive", "--format=tar", "-o", archive, ref]);
+  runCommand("tar", ["-xf", archive, "-C", tree]);
+  symlinkSync(resolve("node_modules"), join(tree, "node_modules"));
+  cpSync("console/dist", join(tree, "console/dist"), { recursive: true }); // wrangler.toml's assets
+  for (const file of keep) cpSync(file, join(tree, file));
+  runCommand("npx", ["wrangler", "deploy", "--dry-run", "--outdir", join(scratch, "b"), ...(entry ? [entry] : [])], tree);
+  return join(scratch, "b", entry ? entry.split("/").pop() : "index.js");
 }
 
 const BINDING_KEYS = ["compatibilityDate", "compatibilityFlags", "bindings", "d1Databases", "r2Buckets", "queueProducers", "queueConsumers"];
