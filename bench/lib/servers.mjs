@@ -72,7 +72,11 @@ const direct = [{ host: "127.0.0.1", port: 0 }];
 export async function startWorkers({ script, diagScript, persistDir, inspector = false }) {
   const keys = localKeys();
   const edge = fromConfig("wrangler.toml");
-  edge.bindings = { ...edge.bindings, ROOT_PUBLIC_KEY: keys.publicKey, ROOT_PRIVATE_KEY: keys.privateKey };
+  // Every bench bucket on the control database `DB` (the one shard of the default region), which is the
+  // database the baseline is bound to: both Workers then read and write the same rows. edgefile still
+  // looks each bucket's shard up on every request, as it does deployed.
+  const placement = { SHARD_REGIONS: `DB=${edge.bindings.DEFAULT_REGION}` };
+  edge.bindings = { ...edge.bindings, ...placement, ROOT_PUBLIC_KEY: keys.publicKey, ROOT_PRIVATE_KEY: keys.privateKey };
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       host: "127.0.0.1",

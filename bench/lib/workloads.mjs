@@ -66,6 +66,7 @@ export async function fillListBucket({ edgefilePort, db }, count) {
     .prepare("SELECT o.bucket_id, o.blob_id, o.etag, o.size FROM objects o JOIN buckets b ON b.id = o.bucket_id WHERE b.name = ? AND o.key = 'seed'")
     .bind(LIST_BUCKET)
     .first();
+  if (!row) throw new Error(`the ${LIST_BUCKET} bucket's seed object is not in DB: the bench's buckets must be placed on DB (servers.mjs)`);
   const now = Math.floor(Date.now() / 1000);
   await db.batch([
     db
