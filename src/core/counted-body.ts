@@ -1,27 +1,22 @@
 /**
  * The access log's byte counts (docs/operations.md "Access log"): the bytes of a request body the
- * Worker really read, and of a response body it handed to the client.
+ * Worker read, and of a response body it handed to the client.
  *
- * A request body, and a response body of no declared length, is pumped chunk by chunk into the
- * writable side of a native stream (a FixedLengthStream when the length is declared, so the runtime
- * still knows it: R2 writes and Content-Length need it; else an IdentityTransformStream), and a chunk
- * counts once its write resolved, i.e. once the reader on the other side took it. So a chunked
- * upload counts what the front read, and a refused one what was read before the refusal. The
- * readable side is a native byte stream: BYOB readers (the upload pump in core/upload.ts) work on it
- * as before. A request body of at most ONE_WRITE bytes with a declared length is counted whole,
- * without a stream: it crosses the runtime in one piece, so counting it as it passes would give
- * the same number at a cost (bench/lib/micro.js).
+ * A body of a declared length (a request or a response with Content-Length: nearly every upload,
+ * every GET of an object, whole or ranged, and every JSON or XML answer) counts that length and
+ * passes untouched, as the runtime streams it. Any stream put in its way, even a pipe the runtime
+ * runs without JavaScript, costs a large transfer a good part of its CPU, and pumping an upload
+ * through one kept tens of MiB of garbage in the isolate during a 1 GiB PutFile (docs/performance.md,
+ * "The access log's byte counts"). So the count is what the request declared and what the Worker
+ * answered with: an upload refused before it was read, and a download the client left before its
+ * end, count their whole length.
  *
- * A response body of a declared length (every GET of an object, whole or ranged, and every JSON or
- * XML answer) counts that length and goes to the client untouched, as the runtime streams it. Any
- * stream put between the body and the client, even a pipe the runtime runs without JavaScript,
- * costs a large download a good part of its CPU (docs/performance.md, "The access log's byte count
- * on large downloads"). The count is then what the Worker answered with: a client that leaves a download before
- * its end is not told apart.
+ * A body of no declared length (a chunked upload, a streamed answer) is pumped chunk by chunk into
+ * the writable side of an IdentityTransformStream, and a chunk counts once its write resolved, i.e.
+ * once the reader on the other side took it: a chunked upload counts what the front read, and a
+ * refused one what was read before the refusal. The readable side is a native byte stream: BYOB
+ * readers (the upload pump in core/upload.ts) work on it as before.
  */
-
-/** Request bodies up to this declared length are counted whole. */
-export const ONE_WRITE = 64 * 1024;
 
 /** A byte count that grows while a body passes. */
 export interface ByteCount {
@@ -34,11 +29,6 @@ function declared(headers: Headers): number | null {
   if (value === null || !/^\d+$/.test(value)) return null;
   const n = Number(value);
   return Number.isSafeInteger(n) ? n : null;
-}
-
-/** A native stream of `length` bytes when known, else of any length. */
-function passage(length: number | null): ReadableWritablePair<Uint8Array, Uint8Array> {
-  return length === null ? new IdentityTransformStream() : new FixedLengthStream(length);
 }
 
 /** The pump's read size: few chunks per body, so few promise hops per byte. */
@@ -77,19 +67,20 @@ async function pump(source: ReadableStream<Uint8Array>, writable: WritableStream
 }
 
 /**
- * The request the fronts read, with its body counted into `count` as they read it. A request
- * without a body, or with a small one, is returned as it is. Nobody awaits the pump: a body no
- * front reads (a refusal) stays where it is, and counts what was read of it.
+ * The request the fronts read, with its body counted into `count`. A request without a body, or
+ * with a declared length (counted whole), is returned as it is; a body of no declared length is
+ * counted as the fronts read it. Nobody awaits the pump: a body no front reads (a refusal) stays
+ * where it is, and counts what was read of it.
  */
 export function countedRequest(request: Request, count: ByteCount): Request {
   if (!request.body) return request;
   const length = declared(request.headers);
-  if (length !== null && length <= ONE_WRITE) {
+  if (length !== null) {
     count.bytes = length;
     return request;
   }
   const source = request.body;
-  const { readable, writable } = passage(length);
+  const { readable, writable } = new IdentityTransformStream();
   // The runtime's request facts (cf: the client's Accept-Encoding, …) go along with the new body.
   const counted = new Request(request, { body: readable, cf: request.cf });
   void pump(source, writable, count);

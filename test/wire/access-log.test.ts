@@ -80,6 +80,11 @@ describe("access log", () => {
     const head = await file(bucket, "b.bin", { method: "HEAD" });
     expect(await lineOf(String(head.headers["x-sessionid"]))).toMatchObject({ operation: "HeadFile", bytesOut: 0 });
 
+    // A refused upload of a declared length counts that length: its body passes the Worker untouched.
+    const refusedPut = await file(bucket, "big.bin", { method: "PUT", body: pattern(200_000), auth: "none" });
+    expect(refusedPut.status).toBe(403);
+    expect(await lineOf(String(refusedPut.headers["x-sessionid"]))).toMatchObject({ principal: "anonymous", status: 403, bytesIn: 200_000 });
+
     const anonymous = await file(bucket, "b.bin", { auth: "none" });
     expect(anonymous.status).toBe(403);
     expect(await lineOf(String(anonymous.headers["x-sessionid"]))).toMatchObject({ operation: "GetFile", principal: "anonymous", status: 403 });
