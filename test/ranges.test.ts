@@ -61,6 +61,13 @@ async function totalsAndRecount(bucket: string) {
   return { described: { bytes: body.DataSet[0].StoredBytes, objects: body.DataSet[0].ObjectCount }, recount };
 }
 
+/** Nothing miscounted, nothing leaked: the bucket's totals equal a recount, and every blob's references are exact. */
+async function expectConsistent(bucket: string) {
+  const totals = await totalsAndRecount(bucket);
+  expect(totals.described).toEqual(totals.recount);
+  await expectExactReferences();
+}
+
 /** The bucket's anchor row on `shard` (its counters), or null. */
 const anchorOn = (shard: string, id: string) =>
   shards()
@@ -213,10 +220,7 @@ describe("a move under concurrent writes", () => {
       else expect(await res.text()).toBe(value);
     }
     for (const [shard, key] of rows) expect([key, shard]).toEqual([key, key >= "k/020" ? SECOND : FIRST]);
-    // Counters: the anchors' sum equals a recount of the rows.
-    const totals = await totalsAndRecount(bucket);
-    expect(totals.described).toEqual(totals.recount);
-    await expectExactReferences();
+    await expectConsistent(bucket);
   });
 });
 
@@ -242,9 +246,7 @@ describe("one move per bucket, and its cancel", () => {
     expect(await anchorOn(SECOND, id)).toBeNull();
     await put(bucket, "c/015", "v1 c/015");
     expect(await (await file(bucket, "c/015")).text()).toBe("v1 c/015");
-    const totals = await totalsAndRecount(bucket);
-    expect(totals.described).toEqual(totals.recount);
-    await expectExactReferences();
+    await expectConsistent(bucket);
     expect(await cancelMove(env, id, now())).toBeNull(); // nothing left to cancel
 
     // The same move again, to the end this time: T has the current rows, not the cancelled copy's.
@@ -297,9 +299,7 @@ describe("one move per bucket, and its cancel", () => {
         expect(await rowsEverywhere(bucket)).toEqual([...keys.slice(0, 20).map((k) => [FIRST, k]), ...keys.slice(20).map((k) => [SECOND, k])]);
       }
       for (const key of [keys[0], keys[60], keys[149]]) expect(await (await file(bucket, key)).text()).toBe(`v ${key}`);
-      const totals = await totalsAndRecount(bucket);
-      expect(totals.described).toEqual(totals.recount);
-      await expectExactReferences();
+      await expectConsistent(bucket);
     }
     expect(outcomes[0]).toBe("cancelled");
     expect(outcomes[3]).toBe("switched");
@@ -339,9 +339,7 @@ describe("a mover that read the move before its cancel", () => {
     }
     expect((await file(bucket, "f/021")).status).toBe(404);
     expect(await rowsEverywhere(bucket)).toEqual(keys.filter((k) => k !== "f/021").map((k) => [FIRST, k]));
-    const totals = await totalsAndRecount(bucket);
-    expect(totals.described).toEqual(totals.recount);
-    await expectExactReferences();
+    await expectConsistent(bucket);
   });
 });
 
