@@ -52,7 +52,7 @@ export function setIdHeaders(headers: Headers, ids: RequestIds, request?: Reques
  * names gzip, br, zstd, deflate or `*` with a non-zero weight. Only then can the edge (or the
  * local runtime) compress an answer; a client that sends `identity` or nothing never sees one.
  */
-export function acceptsCompression(request: Request): boolean {
+function acceptsCompression(request: Request): boolean {
   const cf = (request as { cf?: { clientAcceptEncoding?: unknown } }).cf;
   const sent = typeof cf?.clientAcceptEncoding === "string" ? cf.clientAcceptEncoding : request.headers.get("Accept-Encoding");
   if (!sent) return false;

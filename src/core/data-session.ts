@@ -18,7 +18,7 @@ export interface DataSession {
   finish(): void;
 }
 
-/** Methods that only read, in both data fronts. */
+/** Methods that only read, in both data fronts (data/access.ts checks a referer on these). */
 export const READ_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD"]);
 
 /** A class, so a request allocates one object and no closures on the hot path (GET and HEAD). */

@@ -1,3 +1,4 @@
+import { utf8 } from "../crypto";
 import { ApiError } from "../errors";
 import { decodedWords } from "./encoded-words";
 import { metaValueFromHeader } from "./metadata";
@@ -40,7 +41,7 @@ export const USER_META_LIMIT = 2048;
  * they stand for, and the whole 2 KiB as `B` encoded-words (base64, 4/3 of the text, plus 12 bytes
  * and a space a word) fits in this.
  */
-export const USER_META_SENT_LIMIT = 4096;
+const USER_META_SENT_LIMIT = 4096;
 
 /**
  * User metadata from `X-Ufile-Meta-*` / `x-bce-meta-*` (the S3 front passes `x-amz-meta-`): keys
@@ -58,13 +59,12 @@ export function requestedUserMeta(headers: Headers, prefixes: readonly string[] 
       if (key) meta[key] = metaValueFromHeader(name, value);
     }
   }
-  const encoder = new TextEncoder();
-  const bytes = (s: string) => encoder.encode(s).byteLength;
   let counted = 0;
   let sent = 0;
   for (const [k, v] of Object.entries(meta)) {
-    counted += bytes(k) + bytes(decodedWords(v));
-    sent += bytes(k) + bytes(v);
+    const keyBytes = utf8(k).byteLength;
+    counted += keyBytes + utf8(decodedWords(v)).byteLength;
+    sent += keyBytes + utf8(v).byteLength;
   }
   if (counted > USER_META_LIMIT) throw new ApiError("UserMetaTooLarge", `${counted} bytes`);
   if (sent > USER_META_SENT_LIMIT) throw new ApiError("UserMetaTooLarge", `${sent} bytes as sent (encoded-words included), more than ${USER_META_SENT_LIMIT}`);

@@ -1,4 +1,5 @@
 import { noteAccess } from "../core/access-log";
+import { READ_METHODS } from "../core/data-session";
 import { clientIp } from "../auth/client-ip";
 import type { Principal } from "../auth/principal";
 import { publishes } from "../auth/public-read";
@@ -53,7 +54,6 @@ function subjectOf(subject: UFileSubject, bucket: { name: string; projectId: str
   }
 }
 
-const READS = new Set(["GET", "HEAD"]);
 
 /** The target with `published` set when the request's ACL makes its key publicly readable. */
 function withPublished(c: DataContext, t: AccessTarget): AccessTarget {
@@ -113,7 +113,7 @@ export async function checkAccess(
   if (form === "query") assertPresignedOnlyNames(c, op);
   if (form === "anonymous" && !(await anonymousMayRead(c))) throw new ApiError("NoAuthorization");
   // The bucket's referer rule binds anonymous and presigned reads, never signed requests (core/referer.ts).
-  if ((form === "anonymous" || form === "query") && READS.has(c.request.method)) assertRefererAllowed(c.bucket, c.request);
+  if ((form === "anonymous" || form === "query") && READ_METHODS.has(c.request.method)) assertRefererAllowed(c.bucket, c.request);
   authorize(principal, needsFor(op, c.bucket, withPublished(c, check.target)), { now: c.now, clientIp: clientIp(c.request) });
   c.principal = principal;
   return principal;

@@ -128,7 +128,7 @@ export async function keyRanges(db: Database, bucketId: string): Promise<{ range
 }
 
 /** Every range of the bucket in key order (one, on the home shard, for a bucket never split). */
-export async function rangesOf(db: Database, bucketId: string): Promise<KeyRange[]> {
+async function rangesOf(db: Database, bucketId: string): Promise<KeyRange[]> {
   return (await keyRanges(db, bucketId)).ranges;
 }
 
