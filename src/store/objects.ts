@@ -339,6 +339,10 @@ export interface PublishAlong {
 /** A publish's outcome: with `along`, whether that change took effect (`PublishAlong.tookEffect`). */
 export type PublishResult = WriteResult & { alongTook: boolean };
 
+/** A publish batch's outcome before its `along` change is judged: that change's statement results. */
+type WriteWithAlong = WriteResult & { alongResults: AlongResults };
+type AlongResults = D1Result<Record<string, unknown>>[];
+
 /**
  * Publishes a new blob (already complete in R2) under (bucket, key): an atomic swap of one row.
  * The previous version stays readable until this batch commits; its blob is returned in
@@ -374,7 +378,7 @@ export async function publishBlob(
     ssecKeyMd5: blob.ssecKeyMd5 ?? "",
     now,
   };
-  const write = async (shard: string): Promise<WriteResult & { alongResults: D1Result<Record<string, unknown>>[] }> => {
+  const write = async (shard: string): Promise<WriteWithAlong> => {
     const home = along ? await shardOf(db, bucketId) : shard;
     if (home !== shard) return publishAcross(db, { bucketId, key, shard, home }, values as PublishValues, mode, along!);
     const index = shardDb(db, shard);
@@ -403,8 +407,8 @@ async function publishAtHome(
   at: { bucketId: string; key: string; home: string },
   values: PublishValues,
   mode: WriteMode,
-  alongResults: D1Result<Record<string, unknown>>[],
-): Promise<WriteResult & { alongResults: D1Result<Record<string, unknown>>[] }> {
+  alongResults: AlongResults,
+): Promise<WriteWithAlong> {
   const home = shardDb(db, at.home);
   const [old, , upserted] = await batch(home, publishStatements(home, values as Bounds, mode, sql`1`).slice(0, 3));
   const written = (upserted.meta?.changes ?? 0) > 0;
@@ -434,7 +438,7 @@ async function publishAcross(
   values: PublishValues,
   mode: WriteMode,
   along: PublishAlong,
-): Promise<WriteResult & { alongResults: D1Result<Record<string, unknown>>[] }> {
+): Promise<WriteWithAlong> {
   if (await isFenced(shardDb(db, at.shard), at.bucketId, at.key)) {
     // A stale range (moved away) or a move under way: nothing done yet, so the client may retry.
     forgetRanges(at.bucketId);
