@@ -1,13 +1,27 @@
+import type { BucketRow } from "../store/buckets";
+
+/** What the public-access rules read of a bucket: its type, and its S3 object ownership. */
+type AccessBucket = Pick<BucketRow, "type" | "objectOwnership">;
+
+/**
+ * Whether a bucket's object ACLs are disabled: its S3 Object Ownership is `BucketOwnerEnforced`. As on
+ * AWS, an ACL stored on one of its objects before the setting is kept but opens and closes nothing,
+ * and requests that name one are refused by each front (docs/s3.md "Object ownership").
+ */
+export const aclsDisabled = (bucket: Pick<BucketRow, "objectOwnership">): boolean => bucket.objectOwnership === "BucketOwnerEnforced";
+
 /**
  * Whether anyone may read an object without credentials, for every front (UFile and S3): the object's
  * ACL decides when it says so (`public-read` opens one object of a private bucket, `private` closes one
- * of a public bucket); `default` follows the bucket's type. Anonymous writes exist only on a `public-read-write` bucket,
- * over S3 (`anonymouslyWritable`).
+ * of a public bucket) and the bucket's ACLs are not disabled; else the bucket's type does. Anonymous
+ * writes exist only on a `public-read-write` bucket, over S3 (`anonymouslyWritable`).
  */
-export function publiclyReadable(bucketType: string, objectAcl: string | undefined): boolean {
-  if (objectAcl === "public-read") return true;
-  if (objectAcl === "private") return false;
-  return bucketType === "public" || bucketType === "public-read-write";
+export function publiclyReadable(bucket: AccessBucket, objectAcl: string | undefined): boolean {
+  if (!aclsDisabled(bucket)) {
+    if (objectAcl === "public-read") return true;
+    if (objectAcl === "private") return false;
+  }
+  return bucket.type === "public" || bucket.type === "public-read-write";
 }
 
 /**
@@ -22,4 +36,4 @@ export const anonymouslyWritable = (bucketType: string): boolean => bucketType =
  * leaves the object readable by anyone. Publishing an object needs the right to read it: the
  * operation tables name that need on the `published` subject, which exists only when this holds.
  */
-export const publishes = (bucketType: string, acl: string | undefined): boolean => acl !== undefined && publiclyReadable(bucketType, acl);
+export const publishes = (bucket: AccessBucket, acl: string | undefined): boolean => acl !== undefined && publiclyReadable(bucket, acl);

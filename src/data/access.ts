@@ -10,7 +10,7 @@ import { assertRefererAllowed } from "../core/referer";
 import { verifySignature } from "./auth";
 import type { DataContext } from "./context";
 import type { CredentialForm } from "../auth/forms";
-import { anonymousMayRead, requestedAcl } from "./object-acl";
+import { aclHeader, anonymousMayRead } from "./object-acl";
 import type { AccessCheck, AccessTarget, OperationSpec, UFileSubject } from "./operation-spec";
 
 /**
@@ -57,7 +57,7 @@ function subjectOf(subject: UFileSubject, bucket: { name: string; projectId: str
 
 /** The target with `published` set when the request's ACL makes its key publicly readable. */
 function withPublished(c: DataContext, t: AccessTarget): AccessTarget {
-  return t.key !== undefined && publishes(c.bucket.type, requestedAcl(c.request.headers)) ? { ...t, published: t.key } : t;
+  return t.key !== undefined && publishes(c.bucket, aclHeader(c.request.headers)) ? { ...t, published: t.key } : t;
 }
 
 /** Query parameters that carry a presigned URL's credentials. */

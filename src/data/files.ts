@@ -28,13 +28,14 @@ export function parseContentMd5(value: string | null): Uint8Array | undefined {
   return bytes;
 }
 
-/** The metadata a write records, from the request headers. */
-export function requestedMeta(headers: Headers, fallbackMime = "application/octet-stream"): ObjectMeta {
+/** The metadata a write to the request's bucket records, from the request headers. */
+export function requestedMeta(c: DataContext, fallbackMime = "application/octet-stream"): ObjectMeta {
+  const headers = c.request.headers;
   return {
     mime: storedHeader("Content-Type", headers.get("Content-Type") || fallbackMime),
     storageClass: requestedStorageClass(headers, "STANDARD"),
     userMeta: requestedUserMeta(headers),
-    acl: requestedAcl(headers),
+    acl: requestedAcl(headers, c.bucket),
   };
 }
 
@@ -62,7 +63,7 @@ async function uploadBody(c: DataContext): Promise<UploadBody> {
 export async function putFile(c: DataContext): Promise<Response> {
   assertValidKey(c.key);
   assertNotOwing(c.bucket);
-  const meta = requestedMeta(c.request.headers);
+  const meta = requestedMeta(c);
   const md5 = parseContentMd5(c.request.headers.get("Content-MD5"));
   const callback = uploadCallback(c); // a bad upload policy is refused before a byte is stored
   const blob = await storeBlob(c.env, newBlobId(), await uploadBody(c), { storageClass: meta.storageClass, md5 });

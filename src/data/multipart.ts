@@ -59,7 +59,7 @@ const notFound = (id: string) => new ApiError("UploadIdNotExist", id);
 export async function initiateMultipartUpload(c: DataContext): Promise<Response> {
   assertValidKey(c.key);
   assertNotOwing(c.bucket);
-  const meta = requestedMeta(c.request.headers, ""); // MIME may be empty: parts and Finish may still name it
+  const meta = requestedMeta(c, ""); // MIME may be empty: parts and Finish may still name it
   const blkSize = c.settings.multipartBlockSize;
   const row = await createUpload(c.env, c.db, {
     bucketId: c.bucket.id,
@@ -305,6 +305,7 @@ export async function finishMultipartUpload(c: DataContext): Promise<Response> {
   assertNotOwing(c.bucket);
   const callback = uploadCallback(c); // a bad upload policy is refused before anything is published
   storedHeader("Content-Type", c.request.headers.get("Content-Type") ?? ""); // Finish's type may become the object's
+  const acl = requestedAcl(c.request.headers, c.bucket);
   const key = await finishKey(c);
   const found = await touchUploadWithParts(c.db, id, c.bucket.id, c.key, c.now);
   if (!found) throw notFound(id);
@@ -317,7 +318,7 @@ export async function finishMultipartUpload(c: DataContext): Promise<Response> {
   const userMeta = finishUserMeta(c, upload);
   const s3Etag = await completeBlob(c.env, upload, parts, size);
   const etag = await etagFromBlocks(windowsOf(parts));
-  const meta = { mime: finishMime(c, upload, parts), storageClass: upload.storageClass, userMeta, acl: requestedAcl(c.request.headers) };
+  const meta = { mime: finishMime(c, upload, parts), storageClass: upload.storageClass, userMeta, acl };
   // One batch publishes the object and removes the upload's rows. Only one Finish (or Abort, or
   // the sweeper) gets the rows: a concurrent Finish publishes nothing and stops here.
   // The part layout is kept with the object, so `partNumber` reads (S3's) find each part.

@@ -52,11 +52,12 @@ export async function uploadHit(c: DataContext): Promise<Response> {
   if (!source) throw new ApiError("FileNotExist", "no file with this hash and size in the bucket");
   const storageClass = requestedStorageClass(c.request.headers, "STANDARD");
   const userMeta = requestedUserMeta(c.request.headers);
+  const acl = requestedAcl(c.request.headers, c.bucket);
   const result = await copyObject(
     c.db,
     { bucketId: c.bucket.id, key: source.key },
     { bucketId: c.bucket.id, key: fileName },
-    () => ({ storageClass, userMeta, tags: NO_TAGS, acl: requestedAcl(c.request.headers) }),
+    () => ({ storageClass, userMeta, tags: NO_TAGS, acl }),
     source,
     c.now,
     writeMode(c),
@@ -112,12 +113,13 @@ export async function copy(c: DataContext): Promise<Response> {
   if (directive !== "COPY" && directive !== "REPLACE") throw new ApiError("InvalidRequest", "X-Ufile-Metadata-Directive is COPY or REPLACE");
   const userMeta = directive === "REPLACE" ? requestedUserMeta(c.request.headers) : undefined;
   const storageClass = requestedStorageClass(c.request.headers, source.storageClass);
+  const acl = requestedAcl(c.request.headers, c.bucket);
   const result = await copyObject(
     c.db,
     { bucketId: source.bucketId, key: source.key },
     { bucketId: c.bucket.id, key: c.key },
     // The copy keeps the source's tags; its ACL is the request's, else `default`.
-    () => ({ storageClass, userMeta, acl: requestedAcl(c.request.headers) }),
+    () => ({ storageClass, userMeta, acl }),
     source,
     c.now,
     writeMode(c),

@@ -9,6 +9,7 @@ import { etagFromBlocks, hashingStream, UFileHasher } from "../core/etag";
 import { parseContentMd5, publish } from "./files";
 import { checkBeforeFile, parseUploadForm } from "../core/form";
 import { requestedStorageClass, requestedUserMeta } from "../core/object-headers";
+import { requestedAcl } from "./object-acl";
 import { safeEqual, toHex } from "../crypto";
 
 /**
@@ -43,6 +44,7 @@ export async function postFile(c: DataContext): Promise<Response> {
         mime: storedTextHeader("Content-Type", formContentType || form.file.contentType || "application/octet-stream"),
         storageClass: requestedStorageClass(c.request.headers, "STANDARD"),
         userMeta: requestedUserMeta(c.request.headers),
+        acl: requestedAcl(c.request.headers, c.bucket),
       },
       md5: parseContentMd5(c.request.headers.get("Content-MD5") ?? formMd5),
     };

@@ -41,7 +41,7 @@ async function needsOf(c: S3Context, op: S3OperationSpec, s: Subjects): Promise<
     key: () => [{ ...here(), key: s.key }],
     prefix: () => [{ ...here(), listPrefix: c.query.get("prefix") ?? "" }],
     bucket: () => [here()],
-    published: () => (publishes(servedBucket(c).type, s.acl) ? [{ ...here(), key: s.key }] : []),
+    published: () => (publishes(servedBucket(c), s.acl) ? [{ ...here(), key: s.key }] : []),
     service: () => [{ service: true as const }],
     source: async () => {
       const src = await copySource(c);
@@ -66,15 +66,16 @@ function checkPresigned(auth: S3Auth, request: Request): void {
 
 /**
  * What a request without credentials may do, right by right of its row: read an object that is
- * publicly readable (the same rule as the UFile plane: the object's ACL, else the bucket's type);
+ * publicly readable (the same rule as the UFile plane, auth/public-read.ts: the object's ACL unless the
+ * bucket disables ACLs, else the bucket's type);
  * write or delete a key of a `public-read-write` bucket (and so publish it, as the bucket already
  * is readable by anyone). Nothing else.
  */
 async function anonymousMay(c: S3Context, right: Right, subject: Subject): Promise<boolean> {
-  const type = servedBucket(c).type;
-  if (right === "READ" && subject === "key") return publiclyReadable(type, (await addressedObject(c))?.acl);
-  if (right === "READ" && subject === "published") return anonymouslyWritable(type);
-  return (right === "WRITE" || right === "DELETE") && subject === "key" && anonymouslyWritable(type);
+  const bucket = servedBucket(c);
+  if (right === "READ" && subject === "key") return publiclyReadable(bucket, (await addressedObject(c))?.acl);
+  if (right === "READ" && subject === "published") return anonymouslyWritable(bucket.type);
+  return (right === "WRITE" || right === "DELETE") && subject === "key" && anonymouslyWritable(bucket.type);
 }
 
 /** Authentication and authorization of one request, per its operation row. */

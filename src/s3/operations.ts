@@ -107,17 +107,12 @@ export const NOT_IMPLEMENTED_SUBRESOURCES = [
   "torrent", "versioning", "website",
 ] as const;
 
-/** Request headers of features edgefile does not have. */
+/** Request headers of features edgefile does not have (the `x-amz-grant-*` ACL headers: acl.ts `refuseGrantHeaders`). */
 export const NOT_IMPLEMENTED_HEADERS = [
   "x-amz-object-lock-mode",
   "x-amz-object-lock-retain-until-date",
   "x-amz-object-lock-legal-hold",
   "x-amz-website-redirect-location",
-  "x-amz-grant-read",
-  "x-amz-grant-write",
-  "x-amz-grant-full-control",
-  "x-amz-grant-read-acp",
-  "x-amz-grant-write-acp",
 ] as const;
 
 

@@ -1,3 +1,4 @@
+import { aclsDisabled } from "../auth/public-read";
 import { assertOwnershipFits } from "../core/buckets";
 import { ApiError } from "../errors";
 import type { BucketType, ServedBucket } from "../store/buckets";
@@ -10,14 +11,15 @@ import { childrenNamed, childText, malformedXml, readXmlDocument, xmlResponse } 
  * Put/Get/DeleteBucketOwnershipControls (`?ownershipControls`), kept in the one rule store
  * (src/store/rules.ts). In edgefile the writer of an object and the owner of its bucket are one
  * project, so `ObjectWriter` and `BucketOwnerPreferred` change no owner; `BucketOwnerEnforced`
- * disables ACLs on S3 requests, as AWS does: a write may name no ACL or `bucket-owner-full-control`,
- * PutBucketAcl and PutObjectAcl are refused (`AccessControlListNotSupported`), and the bucket itself
- * must stay private (`InvalidBucketAclWithObjectOwnership`).
+ * disables ACLs, as AWS does: a write, PutBucketAcl and PutObjectAcl may name no ACL or the bucket
+ * owner's full control (`bucket-owner-full-control`, or a policy granting just that), any other is
+ * refused (`AccessControlListNotSupported`); stored object ACLs stop counting (auth/public-read.ts);
+ * and the bucket itself must stay private (`InvalidBucketAclWithObjectOwnership`).
  */
 
 const MAX_BODY = 64 * 1024;
 
-/** The one canned ACL a write may name where ACLs are disabled (it grants what the bucket owner already has). */
+/** The one canned ACL a request may name where ACLs are disabled (it grants what the bucket owner already has). */
 const OWNER_FULL_CONTROL = "bucket-owner-full-control";
 
 function ownershipValue(value: string, refuse: (why: string) => ApiError): ObjectOwnership {
@@ -34,17 +36,17 @@ export function requestedOwnership(headers: Headers, type: BucketType): ObjectOw
   return ownership;
 }
 
-const aclsDisabled = (bucket: ServedBucket) => bucketRules(bucket).ownership === "BucketOwnerEnforced";
-
-/** A write's canned ACL (`x-amz-acl`, a POST form's `acl`) where the bucket disables ACLs: only `bucket-owner-full-control`. */
-export function assertWriteAclAllowed(bucket: ServedBucket, acl: string | null): void {
-  if (!aclsDisabled(bucket) || acl === null || acl.trim() === "" || acl.trim() === OWNER_FULL_CONTROL) return;
-  throw new ApiError("AccessControlListNotSupported", "The bucket does not allow ACLs (its object ownership is BucketOwnerEnforced)");
+/** An ACL where the bucket disables ACLs: refused unless it grants only the owner's full control (`ownerOnly`). */
+export function assertAclAllowed(bucket: ServedBucket, ownerOnly: boolean): void {
+  if (!ownerOnly && aclsDisabled(bucket)) {
+    throw new ApiError("AccessControlListNotSupported", "The bucket does not allow ACLs (its object ownership is BucketOwnerEnforced)");
+  }
 }
 
-/** PutBucketAcl and PutObjectAcl where the bucket disables ACLs: refused. */
-export function assertAclChangeAllowed(bucket: ServedBucket): void {
-  if (aclsDisabled(bucket)) throw new ApiError("AccessControlListNotSupported", "The bucket does not allow ACLs (its object ownership is BucketOwnerEnforced)");
+/** A canned ACL (`x-amz-acl`, a POST form's `acl`; none: null or "") where the bucket disables ACLs: none or `bucket-owner-full-control`. */
+export function assertCannedAclAllowed(bucket: ServedBucket, acl: string | null): void {
+  const v = (acl ?? "").trim();
+  assertAclAllowed(bucket, v === "" || v === OWNER_FULL_CONTROL);
 }
 
 export async function putBucketOwnershipControls(c: S3Context): Promise<Response> {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { authorization, file, newBucket, request, server, type WireResponse } from "./client";
+import { s3BucketName, s3Client } from "./s3-helpers";
 
 /**
  * PostFile (UFile browser form upload) over real HTTP: a refusal decided before the file part is read
@@ -20,8 +22,8 @@ function form(fields: Record<string, string>, content: string): string {
   );
 }
 
-const post = (bucket: string, body: string): Promise<WireResponse> =>
-  request({ method: "POST", host: `${bucket}.localhost:${server().port}`, path: "/", headers: { "Content-Type": `multipart/form-data; boundary=${B}` }, body });
+const post = (bucket: string, body: string, headers: Record<string, string> = {}): Promise<WireResponse> =>
+  request({ method: "POST", host: `${bucket}.localhost:${server().port}`, path: "/", headers: { "Content-Type": `multipart/form-data; boundary=${B}`, ...headers }, body });
 
 function expectRefusal(res: WireResponse, status: number, code: number): void {
   expect(res.status, res.text()).toBe(status);
@@ -45,5 +47,20 @@ describe("PostFile over HTTP", () => {
     const ok = await post(bucket, form({ Authorization: signed("big.bin"), "Content-Type": "text/plain", FileName: "big.bin" }, big));
     expect(ok.status, ok.text()).toBe(200);
     expect((await file(bucket, "big.bin", { method: "HEAD" })).headers["content-length"]).toBe(String(big.length));
+  });
+
+  it("stores the X-Ufile-Object-Acl it is sent; a bucket whose ACLs are disabled (BucketOwnerEnforced) refuses one with -91122", async () => {
+    const bucket = await newBucket();
+    const signed = (key: string) => authorization("POST", bucket, key, { contentType: "text/plain" });
+    const open = await post(bucket, form({ Authorization: signed("open.txt"), "Content-Type": "text/plain", FileName: "open.txt" }, "open"), { "X-Ufile-Object-Acl": "public-read" });
+    expect(open.status, open.text()).toBe(200);
+    expect((await file(bucket, "open.txt", { query: "acl" })).json().AccessControlList.Grant).toBe("public-read");
+    expect((await file(bucket, "open.txt", { auth: "none" })).text()).toBe("open");
+
+    const enforced = s3BucketName("post-own");
+    await s3Client().send(new CreateBucketCommand({ Bucket: enforced, ObjectOwnership: "BucketOwnerEnforced" }));
+    const sign = (key: string) => authorization("POST", enforced, key, { contentType: "text/plain" });
+    expectRefusal(await post(enforced, form({ Authorization: sign("open.txt"), "Content-Type": "text/plain", FileName: "open.txt" }, "open"), { "X-Ufile-Object-Acl": "public-read" }), 400, -91122);
+    expect((await file(enforced, "open.txt", { method: "HEAD" })).status).toBe(404);
   });
 });
