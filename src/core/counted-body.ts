@@ -67,6 +67,22 @@ async function pump(source: ReadableStream<Uint8Array>, writable: WritableStream
 }
 
 /**
+ * The one skeleton of both counters: a body of a declared length counts that length and passes
+ * untouched (null: nothing to wait for); any other body is pumped into an IdentityTransformStream
+ * whose readable side `wrap` puts in a new request or response, made before the pump takes `body`.
+ */
+function counted<T>(body: ReadableStream<Uint8Array>, headers: Headers, count: ByteCount, wrap: (readable: ReadableStream<Uint8Array>) => T): { wrapped: T; pumped: Promise<void> } | null {
+  const length = declared(headers);
+  if (length !== null) {
+    count.bytes = length;
+    return null;
+  }
+  const { readable, writable } = new IdentityTransformStream();
+  const wrapped = wrap(readable);
+  return { wrapped, pumped: pump(body, writable, count) };
+}
+
+/**
  * The request the fronts read, with its body counted into `count`. A request without a body, or
  * with a declared length (counted whole), is returned as it is; a body of no declared length is
  * counted as the fronts read it. Nobody awaits the pump: a body no front reads (a refusal) stays
@@ -74,17 +90,11 @@ async function pump(source: ReadableStream<Uint8Array>, writable: WritableStream
  */
 export function countedRequest(request: Request, count: ByteCount): Request {
   if (!request.body) return request;
-  const length = declared(request.headers);
-  if (length !== null) {
-    count.bytes = length;
-    return request;
-  }
-  const source = request.body;
-  const { readable, writable } = new IdentityTransformStream();
   // The runtime's request facts (cf: the client's Accept-Encoding, …) go along with the new body.
-  const counted = new Request(request, { body: readable, cf: request.cf });
-  void pump(source, writable, count);
-  return counted;
+  const c = counted(request.body, request.headers, count, (body) => new Request(request, { body, cf: request.cf }));
+  if (!c) return request;
+  void c.pumped;
+  return c.wrapped;
 }
 
 /**
@@ -94,12 +104,6 @@ export function countedRequest(request: Request, count: ByteCount): Request {
  */
 export function countedResponse(response: Response, method: string, count: ByteCount): { response: Response; sent: Promise<void> | null } {
   if (method === "HEAD" || !response.body) return { response, sent: null };
-  const length = declared(response.headers);
-  if (length !== null) {
-    count.bytes = length;
-    return { response, sent: null };
-  }
-  const { readable, writable } = new IdentityTransformStream();
-  const sent = pump(response.body, writable, count);
-  return { response: new Response(readable, response), sent };
+  const c = counted(response.body, response.headers, count, (body) => new Response(body, response));
+  return c ? { response: c.wrapped, sent: c.pumped } : { response, sent: null };
 }
