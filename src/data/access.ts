@@ -40,17 +40,17 @@ export function needsFor(
 
 /** Where a row's subject lies for target `t`: undefined when `t` lacks it, null when there is none (`published`). */
 function subjectOf(subject: UFileSubject, bucket: { name: string; projectId: string }, t: AccessTarget): Omit<BucketNeed, "right"> | undefined | null {
+  if (subject === "source") return t.source && { ...t.source };
+  const here = { bucket: bucket.name, bucketProjectId: bucket.projectId };
   switch (subject) {
     case "key":
-      return t.key === undefined ? undefined : { bucket: bucket.name, bucketProjectId: bucket.projectId, key: t.key };
+      return t.key === undefined ? undefined : { ...here, key: t.key };
     case "newKey":
-      return t.newKey === undefined ? undefined : { bucket: bucket.name, bucketProjectId: bucket.projectId, key: t.newKey };
+      return t.newKey === undefined ? undefined : { ...here, key: t.newKey };
     case "prefix":
-      return { bucket: bucket.name, bucketProjectId: bucket.projectId, listPrefix: t.listPrefix ?? "" };
-    case "source":
-      return t.source && { ...t.source };
+      return { ...here, listPrefix: t.listPrefix ?? "" };
     case "published":
-      return t.published === undefined ? null : { bucket: bucket.name, bucketProjectId: bucket.projectId, key: t.published };
+      return t.published === undefined ? null : { ...here, key: t.published };
   }
 }
 
