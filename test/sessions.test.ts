@@ -4,7 +4,7 @@ import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { forgetBucket } from "../src/store/buckets";
 import { BOOKMARK_HEADER, forgetBookmarks } from "../src/store/sessions";
 import { presignUrl } from "../src/s3/sigv4";
-import { bucketOn, callWithEnv, file, newBucket, PRIVATE_KEY, PUBLIC_KEY } from "./helpers";
+import { API, bucketOn, callWithEnv, file, newBucket, PRIVATE_KEY, PUBLIC_KEY, signControl, toQuery, uniqueName } from "./helpers";
 
 /**
  * D1 read replicas (store/sessions.ts): reads through a session never show a writer an older
@@ -257,5 +257,28 @@ describe("reads through D1 read replicas (sessions with bookmarks)", () => {
     const before = lag.served.replica;
     expect(await (await s3("GET", "/k.txt", { headers: { [BOOKMARK_HEADER]: written } })).text()).toBe("version 2");
     expect(lag.served.replica).toBeGreaterThan(before);
+  });
+
+  it("a UFile CreateBucket and DeleteBucket keep their bookmark account-wide: the isolate's next DescribeBucket without a name lists the change", async () => {
+    const ctl = async (params: Record<string, string>) => {
+      const res = await callWithEnv({ DB: lag.d1 }, `${API}/?${toQuery(await signControl(params))}`);
+      return (await res.json()) as Record<string, any>;
+    };
+    const listed = async () => ((await ctl({ Action: "DescribeBucket", Limit: "1000" })).DataSet as { BucketName: string }[]).map((b) => b.BucketName);
+    const name = uniqueName("acct");
+    await lag.replicate();
+    expect((await ctl({ Action: "CreateBucket", BucketName: name })).RetCode).toBe(0);
+    const created = lag.opened.length;
+    expect(await listed()).toContain(name);
+    expect(lag.opened[created]).not.toBe("first-unconstrained"); // the listing started from the kept bookmark
+    // The control case: a new isolate without the bookmark reads the lagging replica, which has no such bucket.
+    forgetBookmarks();
+    expect(await listed()).not.toContain(name);
+
+    await lag.replicate();
+    expect((await ctl({ Action: "DeleteBucket", BucketName: name })).RetCode).toBe(0);
+    expect(await listed()).not.toContain(name);
+    forgetBookmarks();
+    expect(await listed()).toContain(name);
   });
 });

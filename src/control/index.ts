@@ -2,8 +2,9 @@ import { noteAccess } from "../core/access-log";
 import { settings, type Env } from "../config";
 import { ApiError, ERRORS, type ErrorName } from "../errors";
 import { asApiError, controlError, controlResponse } from "../responses";
-import { ACCOUNT_SCOPE, BOOKMARK_HEADER, openSession, type RequestSession } from "../store/sessions";
-import { ACTIONS, READ_ACTIONS } from "./actions";
+import { sessionScopes } from "../core/data-session";
+import { BOOKMARK_HEADER, openSession, type RequestSession } from "../store/sessions";
+import { ACTIONS, BUCKET_SET_ACTIONS, READ_ACTIONS } from "./actions";
 import type { Params } from "./params";
 import { verifyControlSignature } from "./signature";
 
@@ -33,9 +34,10 @@ export async function handleControl(params: Params, env: Env, ctx: ExecutionCont
     const publicKey = await verifyControlSignature(params, env);
     noteAccess(request, { principal: { kind: "root", publicKey } }); // token keys are refused above
     const s = settings(env);
-    // Bucket actions read and write that bucket's state; the rest (tokens, quotas) the account's.
+    // Bucket actions read and write that bucket's state (CreateBucket and DeleteBucket the account's
+    // bucket listing too); the rest (tokens, quotas) the account's.
     session = openSession(env, {
-      scopes: [params.nonEmpty("BucketName") ?? ACCOUNT_SCOPE],
+      scopes: sessionScopes(params.nonEmpty("BucketName"), BUCKET_SET_ACTIONS.has(action)),
       writes: !READ_ACTIONS.has(action),
       clientBookmark: null,
     });

@@ -1,6 +1,6 @@
 import type { Env } from "../config";
 import type { Database } from "../store/db";
-import { BOOKMARK_HEADER, openSession, type RequestSession } from "../store/sessions";
+import { ACCOUNT_SCOPE, BOOKMARK_HEADER, openSession, type RequestSession } from "../store/sessions";
 
 /**
  * The D1 sessions of one data request, opened the same way by both data fronts (the UFile data
@@ -16,6 +16,17 @@ export interface DataSession {
   answer(response: Response): Response;
   /** Ends the sessions without an answer to carry the bookmark (a failed request): a write that landed is still remembered. */
   finish(): void;
+}
+
+/**
+ * What a request's writes change and its reads depend on (store/sessions.ts scopes), for the S3 front
+ * and the control plane: the bucket it names, else the account. A write that adds or removes a bucket
+ * (`changesBucketSet`: CreateBucket, DeleteBucket) also changes what the account's listings (S3
+ * ListBuckets, UFile DescribeBucket without a name) answer, so its bookmark is kept for the account too.
+ */
+export function sessionScopes(bucket: string | null | undefined, changesBucketSet: boolean): string[] {
+  if (!bucket) return [ACCOUNT_SCOPE];
+  return changesBucketSet ? [bucket, ACCOUNT_SCOPE] : [bucket];
 }
 
 /** Methods that only read, in both data fronts (data/access.ts checks a referer on these). */

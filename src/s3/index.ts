@@ -7,8 +7,7 @@ import { noteAccess } from "../core/access-log";
 import { asApiError, type RequestIds } from "../responses";
 import { bucketByName, type ServedBucket } from "../store/buckets";
 import { database, type Database } from "../store/db";
-import { ACCOUNT_SCOPE } from "../store/sessions";
-import { openDataSession, type DataSession } from "../core/data-session";
+import { openDataSession, sessionScopes, type DataSession } from "../core/data-session";
 import { s3Address } from "./address";
 import { checkS3Access } from "./access";
 import { refuseGrantHeaders } from "./acl";
@@ -69,17 +68,8 @@ function refuseUnimplemented(query: URLSearchParams, headers: Headers, target: T
   if (sse !== null && sse !== "AES256") throw new ApiError("NotImplemented", `x-amz-server-side-encryption: ${sse} is not implemented (R2 encrypts every object at rest)`);
 }
 
-/**
- * Writes that add or remove a bucket change what ListBuckets answers: their bookmark is kept for the
- * whole account as well as for the bucket (store/sessions.ts scopes).
- */
+/** Writes that add or remove a bucket: their bookmark is kept for the whole account too (core/data-session.ts `sessionScopes`). */
 const BUCKET_SET_WRITES: ReadonlySet<S3Operation> = new Set(["CreateBucket", "DeleteBucket"]);
-
-/** What a request's writes change and its reads depend on: the bucket (and the account, `BUCKET_SET_WRITES`), or the account. */
-function sessionScopes(bucket: string | null, op: S3Operation): string[] {
-  if (bucket === null) return [ACCOUNT_SCOPE];
-  return BUCKET_SET_WRITES.has(op) ? [bucket, ACCOUNT_SCOPE] : [bucket];
-}
 
 /** Bytes of an unread body read (and dropped) before an error answer. */
 const DRAIN_LIMIT = 32 * 1024 * 1024;
@@ -126,7 +116,7 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
       const sub = namedSubresource(query);
       throw new ApiError("MethodNotAllowed", sub ? `${request.method} is not allowed on the ${sub} sub-resource of this ${target}` : `${request.method} is not allowed on this ${target}`);
     }
-    session = openDataSession(request, env, sessionScopes(address.bucket, op.name));
+    session = openDataSession(request, env, sessionScopes(address.bucket, BUCKET_SET_WRITES.has(op.name)));
     const db = session.db;
     const now = nowSeconds();
     const auth = await authenticateS3(request, url, env, now, address);
