@@ -3,7 +3,7 @@ import { settings, type Env } from "../config";
 import { ApiError, ERRORS, type ErrorName } from "../errors";
 import { asApiError, controlError, controlResponse } from "../responses";
 import { sessionScopes } from "../core/data-session";
-import { BOOKMARK_HEADER, openSession, type RequestSession } from "../store/sessions";
+import { openSession, type RequestSession } from "../store/sessions";
 import { ACTIONS, BUCKET_SET_ACTIONS, READ_ACTIONS } from "./actions";
 import type { Params } from "./params";
 import { verifyControlSignature } from "./signature";
@@ -51,10 +51,7 @@ export async function handleControl(params: Params, env: Env, ctx: ExecutionCont
       publicKey,
       ctx,
     });
-    const response = controlResponse(action, fields);
-    const bookmark = session.finish();
-    if (bookmark) response.headers.set(BOOKMARK_HEADER, bookmark);
-    return response;
+    return session.answer(controlResponse(action, fields));
   } catch (thrown) {
     session?.finish(); // a write may have landed before the failure
     const err = asApiError(thrown);
