@@ -259,11 +259,12 @@ describe("reads through D1 read replicas (sessions with bookmarks)", () => {
     expect(lag.served.replica).toBeGreaterThan(before);
   });
 
+  const ctl = async (params: Record<string, string>) => {
+    const res = await callWithEnv({ DB: lag.d1 }, `${API}/?${toQuery(await signControl(params))}`);
+    return (await res.json()) as Record<string, any>;
+  };
+
   it("a UFile CreateBucket and DeleteBucket keep their bookmark account-wide: the isolate's next DescribeBucket without a name lists the change", async () => {
-    const ctl = async (params: Record<string, string>) => {
-      const res = await callWithEnv({ DB: lag.d1 }, `${API}/?${toQuery(await signControl(params))}`);
-      return (await res.json()) as Record<string, any>;
-    };
     const listed = async () => ((await ctl({ Action: "DescribeBucket", Limit: "1000" })).DataSet as { BucketName: string }[]).map((b) => b.BucketName);
     const name = uniqueName("acct");
     await lag.replicate();
@@ -280,5 +281,18 @@ describe("reads through D1 read replicas (sessions with bookmarks)", () => {
     expect(await listed()).not.toContain(name);
     forgetBookmarks();
     expect(await listed()).toContain(name);
+  });
+
+  it("DescribeBucket naming its bucket by the alias Name reads from the bucket's kept bookmark, as with BucketName", async () => {
+    await lag.replicate();
+    expect((await ctl({ Action: "UpdateBucket", BucketName: bucket, Type: "public" })).RetCode).toBe(0);
+    for (const param of ["BucketName", "Name"]) {
+      forgetBucket(bucket);
+      expect((await ctl({ Action: "DescribeBucket", [param]: bucket })).DataSet[0].Type, param).toBe("public");
+    }
+    // The control case: without the bookmark the lagging replica still has the bucket private.
+    forgetBookmarks();
+    forgetBucket(bucket);
+    expect((await ctl({ Action: "DescribeBucket", Name: bucket })).DataSet[0].Type).toBe("private");
   });
 });

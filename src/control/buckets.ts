@@ -11,6 +11,7 @@ import {
 } from "../store/buckets";
 import { bucketRules } from "../store/rules";
 import type { ControlAction, ControlContext } from "./context";
+import type { Params } from "./params";
 
 /** Bucket actions: spec 000 §1-4, docs/protocol.md §3.5. */
 
@@ -84,8 +85,14 @@ export const createBucket: ControlAction = async (c) => {
   return { BucketName: bucket.name, BucketId: bucket.id };
 };
 
+/**
+ * The bucket a control request names: `BucketName`, or `Name`, DescribeBucket's parameter in the
+ * vendor document (docs/protocol.md §9). Its D1 session is scoped to it (control/index.ts).
+ */
+export const namedBucket = (params: Params): string | undefined => params.nonEmpty("BucketName") ?? params.nonEmpty("Name");
+
 export const describeBucket: ControlAction = async (c) => {
-  const name = c.params.nonEmpty("BucketName") ?? c.params.nonEmpty("Name");
+  const name = namedBucket(c.params);
   if (name !== undefined) {
     return { DataSet: [bucketSet(await existingBucket(c, name), c.settings.fileDomain)] };
   }

@@ -5,6 +5,7 @@ import { asApiError, controlError, controlResponse } from "../responses";
 import { sessionScopes } from "../core/data-session";
 import { openSession, type RequestSession } from "../store/sessions";
 import { ACTIONS, BUCKET_SET_ACTIONS, READ_ACTIONS } from "./actions";
+import { namedBucket } from "./buckets";
 import type { Params } from "./params";
 import { verifyControlSignature } from "./signature";
 
@@ -30,14 +31,15 @@ export async function handleControl(params: Params, env: Env, ctx: ExecutionCont
     if (action === "") throw new ApiError("MissingAction");
     const handler = Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;
     if (!handler) throw new ApiError("UnknownAction", action);
-    noteAccess(request, { operation: action, bucket: params.nonEmpty("BucketName") });
+    const bucket = namedBucket(params);
+    noteAccess(request, { operation: action, bucket });
     const publicKey = await verifyControlSignature(params, env);
     noteAccess(request, { principal: { kind: "root", publicKey } }); // token keys are refused above
     const s = settings(env);
     // Bucket actions read and write that bucket's state (CreateBucket and DeleteBucket the account's
     // bucket listing too); the rest (tokens, quotas) the account's.
     session = openSession(env, {
-      scopes: sessionScopes(params.nonEmpty("BucketName"), BUCKET_SET_ACTIONS.has(action)),
+      scopes: sessionScopes(bucket, BUCKET_SET_ACTIONS.has(action)),
       writes: !READ_ACTIONS.has(action),
       clientBookmark: null,
     });
