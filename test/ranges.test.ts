@@ -735,6 +735,22 @@ describe("DeleteBucket of a split bucket", () => {
     for (const [, d1] of shards()) expect(await d1.prepare("SELECT 1 AS x FROM buckets WHERE id = ?").bind(id).first()).toBeNull();
     expect(await env.DB.prepare("SELECT 1 AS x FROM bucket_ranges WHERE bucket_id = ?").bind(id).first()).toBeNull();
   });
+  it("with a range list cached from before the split (never split, it says): still refused while a range's shard holds an object", async () => {
+    const bucket = await bucketOn(FIRST);
+    const id = await bucketId(bucket);
+    await put(bucket, "z/1", "x");
+    await move(bucket, "m", SECOND);
+    // The bucket's home shard holds nothing of it now; only its range row says where z/1 is.
+    noteRanges(id, "[]");
+    expect((await control({ Action: "DeleteBucket", BucketName: bucket })).body.RetCode).toBe(15023);
+    expect(await anchorOn(SECOND, id)).toEqual({ bytes: 1, objects: 1 });
+    expect(await (await file(bucket, "z/1")).text()).toBe("x");
+    expect((await file(bucket, "z/1", { method: "DELETE" })).status).toBe(204);
+    noteRanges(id, "[]");
+    expect((await control({ Action: "DeleteBucket", BucketName: bucket })).body.RetCode).toBe(0);
+    for (const [, d1] of shards()) expect(await d1.prepare("SELECT 1 AS x FROM buckets WHERE id = ?").bind(id).first()).toBeNull();
+    expect(await env.DB.prepare("SELECT 1 AS x FROM bucket_ranges WHERE bucket_id = ?").bind(id).first()).toBeNull();
+  });
 });
 
 /** S3 DeleteBucket, path-style, signed in the `Authorization` header (DeleteBucket takes no presigned URL). */
