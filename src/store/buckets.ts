@@ -2,6 +2,7 @@ import { and, asc, eq, getTableColumns, inArray, sql, type Column, type SQL } fr
 import { randomBase36 } from "../crypto";
 import { bucketRanges, buckets, objects, projects, quotas, rangeArrivals, rangeFences } from "../../schema/schema";
 import { batch, forEachChunk, listPlaceholders, listValues, perListLength, precompiledRow, precompiledRows, type Database } from "./db";
+import { noMoveOf } from "./move-conditions";
 import { countedShards, forgetRanges, keyRanges, noteRanges, primeRanges, rangesColumn } from "./ranges";
 import { CONTROL_SHARD, everyShard, notePlacement, shardDb, shardsOf } from "./shards";
 
@@ -233,15 +234,15 @@ export async function setBucketTags(db: Database, bucket: BucketRow, tags: strin
   forgetBucket(bucket.name);
 }
 
-/** SQL (control database): no range of the bucket has a move or a drain unfinished. */
-const noMoveOf = (bucketId: string) =>
-  sql`NOT EXISTS (SELECT 1 FROM ${bucketRanges} WHERE ${bucketRanges.bucketId} = ${bucketId} AND (${bucketRanges.moveTo} IS NOT NULL OR ${bucketRanges.drainShard} IS NOT NULL))`;
-
 /** SQL (control database): the bucket has no range row, so it was never split (a move adds its range rows first). */
 const neverSplit = (bucketId: string) => sql`NOT EXISTS (SELECT 1 FROM ${bucketRanges} WHERE ${bucketRanges.bucketId} = ${bucketId})`;
 
-/** The statement that deletes the bucket's row on `t` (its anchor, or the control row) only while `t` holds none of its objects and `also` holds. */
-const deleteIfEmptyOn = (t: Database, bucketId: string, also: SQL = sql`1`) =>
+/**
+ * The statement that deletes the bucket's row on `t` (its anchor, or the control row) only while `t`
+ * holds none of its objects and `also` holds, returning the row deleted: DeleteBucket, and the end
+ * of a range move's drain (store/range-move.ts).
+ */
+export const deleteIfEmptyOn = (t: Database, bucketId: string, also: SQL = sql`1`) =>
   t
     .delete(buckets)
     .where(and(eq(buckets.id, bucketId), sql`NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objects.bucketId} = ${bucketId})`, also))
