@@ -15,6 +15,17 @@ import { everyShard } from "./shards";
  *    idle range there at the median key, and move the upper half to the least-filled other shard.
  *    With `SPLIT_AUTO=true` the move is started too (and continued by later runs).
  */
+/**
+ * Buckets looked at per shard in one run: the largest above the threshold (by their anchor's
+ * `object_count`), at most this many. A proposal counts the bucket's rows in each of its ranges on
+ * the shard and seeks the median key, work that grows with the bucket, and one cron run must end in
+ * bounded time, so a run cannot look at every bucket above the threshold. The largest go first: they
+ * are nearest to the shard's capacity (D1's 10 GB). The others come up once those have been split
+ * (a move takes the upper half off the shard's count); until then, and while a bucket's move is
+ * unfinished, it keeps its place. Which buckets a run looks at therefore depends on every bucket
+ * above the threshold on the shard: test/range-housekeeping.test.ts runs in a file, and so a test
+ * database, of its own.
+ */
 const BUCKETS_PER_SHARD = 10;
 const BATCHES_PER_MOVE = 20;
 
