@@ -64,6 +64,8 @@ export interface Env {
   USAGE_DEDUP_DAYS?: string;
   /** Usage events are folded per isolate for this long, then sent as one queue batch. */
   USAGE_FLUSH_MS?: string;
+  /** Access-log lines are gathered per isolate for this long, then written together; 0: each at once. */
+  ACCESS_LOG_FLUSH_MS?: string;
   /** Multipart BlkSize in bytes: a multiple of 4 MiB and at least 5 MiB (docs/ufile.md "Multipart upload"). */
   MULTIPART_BLOCK_SIZE?: string;
   /** A multipart upload this old (counted from its start, whatever parts it received since) is aborted by the cron. */
@@ -101,6 +103,7 @@ export interface Settings {
   defaultQuota: { storage: number; traffic: number; requests: number };
   usageDedupDays: number;
   usageFlushMs: number;
+  accessLogFlushMs: number;
   multipartBlockSize: number;
   multipartMaxAgeSeconds: number;
   multipartMaxOpenUploads: number;
@@ -187,6 +190,7 @@ export function settings(env: Env): Settings {
       // Queues keep an unacknowledged message 4 days by default; ids kept as long make counting exact.
       usageDedupDays: intSetting(env.USAGE_DEDUP_DAYS, 4),
       usageFlushMs: intSetting(env.USAGE_FLUSH_MS, 1000),
+      accessLogFlushMs: intSetting(env.ACCESS_LOG_FLUSH_MS, 1000),
       multipartBlockSize: blockSizeSetting(env.MULTIPART_BLOCK_SIZE),
       // R2 itself aborts an incomplete multipart upload after 7 days.
       multipartMaxAgeSeconds: intSetting(env.MULTIPART_MAX_AGE_SECONDS, 24 * 3600),

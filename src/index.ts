@@ -29,7 +29,7 @@ async function serve(incoming: Request, env: Env, ctx: ExecutionContext): Promis
   const answered = await answer(request, env, ctx, ids);
   const { response, sent } = countedResponse(answered.response, request.method, bytesOut);
   const headersAt = Date.now();
-  const log = () => logAccess(accessLine(request, response, answered.front, note, ids, { startedAt, headersAt, bytesIn, bytesOut }));
+  const log = () => logAccess(env, ctx, accessLine(request, response, answered.front, note, ids, { startedAt, headersAt, bytesIn, bytesOut }));
   // A body of no declared length is logged once sent; otherwise every figure is known now, and the
   // line is written at once (no waitUntil, no promise: every HEAD, object GET and JSON answer).
   if (sent) ctx.waitUntil(sent.then(log));

@@ -155,10 +155,11 @@ async function list(env, bid, bucket, q) {
   const prefix = q.get("prefix") ?? "";
   const marker = q.get("marker") ?? "";
   const limit = Math.min(Number(q.get("limit") || 20), 1000);
-  // As store/objects.ts listObjects: key >= prefix, > marker when given, < the prefix's upper bound when there is one.
-  const where = ["bucket_id = ?", "key >= ?"];
-  const args = [bid, prefix];
-  if (marker) where.push("key > ?"), args.push(marker);
+  // As store/objects.ts listObjects: one lower bound (> the marker when it is at or past the prefix,
+  // else >= the prefix: two bounds on the key would leave SQLite one to seek by and the other to
+  // test row by row), < the prefix's upper bound when there is one.
+  const where = ["bucket_id = ?", marker && marker >= prefix ? "key > ?" : "key >= ?"];
+  const args = [bid, marker && marker >= prefix ? marker : prefix];
   if (prefix) where.push("key < ?"), args.push(prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1));
   const { results } = await env.DB.prepare(`SELECT * FROM objects WHERE ${where.join(" AND ")} ORDER BY key LIMIT ?`)
     .bind(...args, limit + 1)

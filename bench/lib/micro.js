@@ -173,13 +173,13 @@ const PIECES = {
   "Drizzle: a handle without the schema": (env) => drizzle(env.DB),
   "HMAC-SHA1 (import + sign)": () => hmacSha1Base64("46f09bb9fab4f12dfc160dae12273d5332b5debe", "GET\n\n\n\n/bench/get/4k/3"),
   // A token's GET as the access log sees it (src/core/access-log.ts): the note opened by the entry, the
-  // front's two notes, and the line written to workerd's console as deployed.
-  "access log line": () => {
+  // front's two notes, and the line added to the isolate's window of lines (written at its end, as deployed).
+  "access log line": (env, ctx) => {
     const note = openAccessNote(accessRequest);
     noteAccess(accessRequest, { bucket: bucket.name, operation: "GetFile", key: row.key });
     noteAccess(accessRequest, { principal: tokenPrincipal });
     const now = Date.now();
-    logAccess(accessLine(accessRequest, accessResponse, "ufile", note, accessIds, { startedAt: now, headersAt: now, bytesIn: { bytes: 0 }, bytesOut: { bytes: 4096 } }));
+    logAccess(env, ctx, accessLine(accessRequest, accessResponse, "ufile", note, accessIds, { startedAt: now, headersAt: now, bytesIn: { bytes: 0 }, bytesOut: { bytes: 4096 } }));
   },
   // A response body sent to the client (read to its end natively, as the runtime's socket pump
   // reads it), plainly and through the access log's byte counter (src/core/counted-body.ts): the

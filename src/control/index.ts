@@ -2,7 +2,7 @@ import { noteAccess } from "../core/access-log";
 import { settings, type Env } from "../config";
 import { ApiError, ERRORS, type ErrorName } from "../errors";
 import { asApiError, controlError, controlResponse } from "../responses";
-import { ACCOUNT_SCOPE, BOOKMARK_HEADER, openSession, type RequestSession } from "../store/sessions";
+import { ACCOUNT_SCOPE, openSession, type RequestSession } from "../store/sessions";
 import { ACTIONS, READ_ACTIONS } from "./actions";
 import type { Params } from "./params";
 import { verifyControlSignature } from "./signature";
@@ -49,10 +49,7 @@ export async function handleControl(params: Params, env: Env, ctx: ExecutionCont
       publicKey,
       ctx,
     });
-    const response = controlResponse(action, fields);
-    const bookmark = session.finish();
-    if (bookmark) response.headers.set(BOOKMARK_HEADER, bookmark);
-    return response;
+    return session.answer(controlResponse(action, fields));
   } catch (thrown) {
     session?.finish(); // a write may have landed before the failure
     const err = asApiError(thrown);

@@ -1,13 +1,17 @@
 import { clientIp } from "../auth/client-ip";
 import type { Principal } from "../auth/principal";
+import { settings, type Env } from "../config";
+import { isolateWindows } from "../isolate-window";
 
 /**
  * The access log (docs/operations.md "Access log"): one JSON line per request on the Worker's
  * console, which `wrangler tail` shows, Workers Logs keeps (wrangler.toml `[observability]`) and
  * Logpush exports. The entry (src/index.ts) opens a note per request; the front that serves it
  * fills in what its own operation table decided (operation, bucket, key, principal); the entry
- * writes the line when the response is ready, or, for a body of no declared length, once that body
- * was sent (or abandoned by the client).
+ * makes the line when the response is ready, or, for a body of no declared length, once that body
+ * was sent (or abandoned by the client). Lines are written in windows of `ACCESS_LOG_FLUSH_MS`
+ * (`logAccess`), so a line may appear up to that long after its response, in the log of another
+ * request of the same isolate: every figure in it is its own request's.
  *
  * A principal is written as `root`, `anonymous` or `token:<token id>`: never a key, public or private.
  */
@@ -103,7 +107,31 @@ export function accessLine(
   };
 }
 
-/** Writes the line: one JSON document, one console line. */
-export function logAccess(line: AccessLine): void {
-  console.log(JSON.stringify(line));
+/** Lines a window holds at most; a window that fills up writes them at once, in the request that filled it. */
+const WINDOW_LINES = 1000;
+
+const writeLines = (lines: string[]): void => {
+  for (const line of lines) console.log(line);
+};
+
+/**
+ * The isolate's lines of the last `ACCESS_LOG_FLUSH_MS` (src/isolate-window.ts), written together
+ * by the request that opened the window, each still its own console line. The local runtime's log
+ * output costs every request that logs anything far more than the line itself, so one request per
+ * window pays it instead of every request (docs/performance.md).
+ */
+const logWindow = isolateWindows<string[]>({
+  open: () => [],
+  flush: (_env, lines) => writeLines(lines),
+  ms: (env) => settings(env).accessLogFlushMs,
+  failure: "access-log lines not written",
+});
+
+/** Writes the line, one JSON document, on its own console line: at once with `ACCESS_LOG_FLUSH_MS` 0, else with its window. */
+export function logAccess(env: Env, ctx: ExecutionContext, line: AccessLine): void {
+  const text = JSON.stringify(line);
+  if (settings(env).accessLogFlushMs === 0) return console.log(text);
+  const lines = logWindow(env, ctx);
+  lines.push(text);
+  if (lines.length >= WINDOW_LINES) writeLines(lines.splice(0));
 }

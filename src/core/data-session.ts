@@ -1,6 +1,8 @@
 import type { Env } from "../config";
-import type { Database } from "../store/db";
 import { BOOKMARK_HEADER, openSession, type RequestSession } from "../store/sessions";
+
+/** Methods that only read, in both data fronts (data/access.ts checks a referer on these). */
+export const READ_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD"]);
 
 /**
  * The D1 sessions of one data request, opened the same way by both data fronts (the UFile data
@@ -8,39 +10,8 @@ import { BOOKMARK_HEADER, openSession, type RequestSession } from "../store/sess
  * - GET and HEAD only read: a nearby replica may answer them, from the newest bookmark this isolate
  *   keeps for `scopes` or the client sent in `X-Edgefile-Bookmark`;
  * - every other method may write: it starts at the primary, and its bookmark is kept for `scopes`.
+ * `answer(response)` puts the sessions' bookmark on the answer; `finish()` ends them without one (a
+ * failed request: a write that landed is still remembered).
  */
-export interface DataSession {
-  /** The request's handle on the control database (and, through it, on the index shards). */
-  db: Database;
-  /** Puts the sessions' bookmark on the answer, in `X-Edgefile-Bookmark`, and returns it. */
-  answer(response: Response): Response;
-  /** Ends the sessions without an answer to carry the bookmark (a failed request): a write that landed is still remembered. */
-  finish(): void;
-}
-
-/** Methods that only read, in both data fronts (data/access.ts checks a referer on these). */
-export const READ_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD"]);
-
-/** A class, so a request allocates one object and no closures on the hot path (GET and HEAD). */
-class DataRequestSession implements DataSession {
-  readonly db: Database;
-  private readonly session: RequestSession;
-  constructor(request: Request, env: Env, scopes: string[]) {
-    this.session = openSession(env, {
-      scopes,
-      writes: !READ_METHODS.has(request.method),
-      clientBookmark: request.headers.get(BOOKMARK_HEADER),
-    });
-    this.db = this.session.db;
-  }
-  answer(response: Response): Response {
-    const bookmark = this.session.finish();
-    if (bookmark) response.headers.set(BOOKMARK_HEADER, bookmark);
-    return response;
-  }
-  finish(): void {
-    this.session.finish();
-  }
-}
-
-export const openDataSession = (request: Request, env: Env, scopes: string[]): DataSession => new DataRequestSession(request, env, scopes);
+export const openDataSession = (request: Request, env: Env, scopes: string[]): RequestSession =>
+  openSession(env, { scopes, writes: !READ_METHODS.has(request.method), clientBookmark: request.headers.get(BOOKMARK_HEADER) });

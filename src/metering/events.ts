@@ -2,20 +2,12 @@ import { nowSeconds, settings, type Env } from "../config";
 import type { ServedBucket } from "../store/buckets";
 import { dayStart } from "./units";
 import type { UsageEvent } from "../usage-event";
+import { isolateWindows } from "../isolate-window";
 
 export type { UsageEvent } from "../usage-event";
 
-/**
- * Usage waiting to be sent, per env (one env per isolate in production; tests pass their own),
- * folded per (project, region, bucket, day). The request that opens a window schedules one
- * flush `USAGE_FLUSH_MS` later and keeps itself alive for it with `waitUntil`; later requests
- * of the window only add to the map. They never wait on the opener's promise: workerd cancels
- * continuations resolved across request contexts. One `sendBatch` per window instead of one
- * `send` per request: fewer Queue operations (they are billed) and less work on the request
- * path, where a send per request is the largest cost of a GET or HEAD (bench/results.md).
- */
+/** Usage waiting to be sent, folded per (project, region, bucket, day). */
 type Folded = Map<string, UsageEvent & { day: number }>;
-const pending = new WeakMap<Env, Folded>();
 
 /** Queues accept at most 100 messages per sendBatch. */
 const SEND_BATCH_MAX = 100;
@@ -27,25 +19,25 @@ async function flush(env: Env, events: (UsageEvent & { day: number })[]): Promis
 }
 
 /**
+ * The isolate's usage of the last `USAGE_FLUSH_MS`, sent as one `sendBatch` per window
+ * (src/isolate-window.ts) instead of one `send` per request: fewer Queue operations (they are
+ * billed) and less work on the request path, where a send per request is the largest cost of a GET
+ * or HEAD (docs/performance.md).
+ */
+const usageWindow = isolateWindows<Folded>({
+  open: () => new Map(),
+  flush: (env, folded) => flush(env, [...folded.values()]),
+  ms: (env) => settings(env).usageFlushMs,
+  failure: "usage events not queued",
+});
+
+/**
  * Records usage without making the request wait: folded into the isolate's pending usage and
  * sent inside `waitUntil`; a failure is logged, never thrown (metering must not fail a download).
  */
 export function recordUsage(env: Env, ctx: ExecutionContext, event: UsageEvent): void {
   const day = event.day ?? dayStart(event.at);
-  let window = pending.get(env);
-  if (!window) {
-    const events: Folded = new Map();
-    window = events;
-    pending.set(env, events);
-    ctx.waitUntil(
-      new Promise((resolve) => setTimeout(resolve, settings(env).usageFlushMs))
-        .then(() => {
-          pending.delete(env); // later events open the next window
-          return flush(env, [...events.values()]);
-        })
-        .catch((err: unknown) => console.error("usage events not queued", err instanceof Error ? err.message : err)),
-    );
-  }
+  const window = usageWindow(env, ctx);
   const key = `${event.projectId}\n${event.region}\n${event.bucketId}\n${day}`;
   const folded = window.get(key);
   if (folded) {

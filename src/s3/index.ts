@@ -7,8 +7,8 @@ import { noteAccess } from "../core/access-log";
 import { asApiError, type RequestIds } from "../responses";
 import { bucketByName, type ServedBucket } from "../store/buckets";
 import { database, type Database } from "../store/db";
-import { ACCOUNT_SCOPE } from "../store/sessions";
-import { openDataSession, type DataSession } from "../core/data-session";
+import { ACCOUNT_SCOPE, type RequestSession } from "../store/sessions";
+import { openDataSession } from "../core/data-session";
 import { s3Address } from "./address";
 import { checkS3Access } from "./access";
 import { checkExpectedOwner } from "./expected-owner";
@@ -104,7 +104,7 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
   // The request's D1 sessions (core/data-session.ts), opened once the operation is known: reads of a
   // nearby replica for GET and HEAD, the primary for the rest. A preflight, and an error answer from
   // before they open, read the bucket's CORS rules through the binding.
-  let session: DataSession | undefined;
+  let session: RequestSession | undefined;
   try {
     if (request.method === "OPTIONS") {
       // A preflight carries its own CORS headers (a refused one none): only the request id is added.

@@ -75,6 +75,8 @@ export interface RequestSession {
   db: Database;
   /** After the request: the session's bookmark (kept for `scopes` when the request could write), or null. */
   finish(): string | null;
+  /** `finish`, with the bookmark put on the answer in `X-Edgefile-Bookmark`; returns the answer. */
+  answer(response: Response): Response;
 }
 
 interface SessionOptions {
@@ -93,16 +95,16 @@ export const openSession = (env: Env, opts: SessionOptions): RequestSession => n
 
 /**
  * One request's sessions. Its methods live on the class, so opening one makes a few objects and no
- * closures but `$shard`; its Drizzle handles are made for it alone (store/db.ts `makeDatabase`): they
- * die with the request, so no isolate-wide cache holds them.
+ * closures but `$shard`; its Drizzle handles are made for it alone (store/db.ts `makeDatabase`, not
+ * the isolate-wide `database`): they die with the request, so no isolate-wide cache holds them.
  */
 class Sessions implements RequestSession {
   readonly db: Database;
   /** The bookmarks the client sent, per database (none for a request that may write). */
   private readonly sent: Map<string, string>;
-  private readonly opened = new Map<string, D1DatabaseSession>();
-  private readonly handles = new Map<string, Database>();
-  private readonly controlConstraint: string;
+  private readonly control: LazyControl;
+  /** Each index shard the request touched: its session and the request's handle on it. */
+  private readonly shards = new Map<string, { session: D1DatabaseSession; handle: Database }>();
 
   constructor(
     private readonly env: Env,
@@ -111,8 +113,8 @@ class Sessions implements RequestSession {
     this.sent = opts.writes ? new Map() : clientBookmarks(opts.clientBookmark);
     // The control database's session opens on its first query, like a shard's: a GET or HEAD of an
     // object whose bucket row the isolate holds reads only its bucket's shard.
-    this.controlConstraint = this.start(CONTROL_SHARD);
-    const db = makeDatabase(new LazyControl(this) as unknown as D1DatabaseSession);
+    this.control = new LazyControl(env.DB, this.start(CONTROL_SHARD));
+    const db = makeDatabase(this.control as unknown as D1DatabaseSession);
     db.$shards = shardSet(env);
     db.$shard = (name) => this.shard(name);
     this.db = db;
@@ -127,57 +129,60 @@ class Sessions implements RequestSession {
     return known ?? "first-unconstrained";
   }
 
-  /** The control database's session, opened on first use. */
-  control(): D1DatabaseSession {
-    let session = this.opened.get(CONTROL_SHARD);
-    if (!session) this.opened.set(CONTROL_SHARD, (session = this.env.DB.withSession(this.controlConstraint)));
-    return session;
-  }
-
-  controlBookmark(): string | null {
-    return this.opened.get(CONTROL_SHARD)?.getBookmark() ?? null;
-  }
-
   /** The request's handle on index shard `name`, its session opened on first use. */
   private shard(name: string): Database {
-    let handle = this.handles.get(name);
-    if (!handle) {
+    let opened = this.shards.get(name);
+    if (!opened) {
       const session = shardBinding(name, this.env).withSession(this.start(name));
-      this.opened.set(name, session);
-      this.handles.set(name, (handle = makeDatabase(session)));
+      this.shards.set(name, (opened = { session, handle: makeDatabase(session) }));
     }
-    return handle;
+    return opened.handle;
   }
 
   finish(): string | null {
     // A database the client sent a bookmark for and this request did not query keeps that
     // bookmark, so a client that echoes the header loses none of its read-your-writes.
     const bookmarks = new Map(this.sent);
-    for (const [name, session] of this.opened) {
-      const bookmark = session.getBookmark();
-      if (!bookmark) continue;
+    const take = (name: string, bookmark: string | null) => {
+      if (!bookmark) return;
       if (this.opts.writes) for (const scope of this.opts.scopes) remember(scoped(name, scope), bookmark);
       bookmarks.set(name, newer(bookmarks.get(name), bookmark)!);
-    }
+    };
+    take(CONTROL_SHARD, this.control.getBookmark());
+    for (const [name, { session }] of this.shards) take(name, session.getBookmark());
     if (bookmarks.size === 0) return null;
     const entries = [...bookmarks]
       .sort(([a], [b]) => Number(a !== CONTROL_SHARD) - Number(b !== CONTROL_SHARD)) // `DB`'s first, bare
       .map(([name, bookmark]) => (name === CONTROL_SHARD ? bookmark : `${name}=${bookmark}`));
     return entries.join(",");
   }
+
+  answer(response: Response): Response {
+    const bookmark = this.finish();
+    if (bookmark) response.headers.set(BOOKMARK_HEADER, bookmark);
+    return response;
+  }
 }
 
 /** The control database's side of a request's handle: its session opens on the first statement. */
 class LazyControl implements Pick<D1DatabaseSession, "prepare" | "batch" | "getBookmark"> {
-  constructor(private readonly sessions: Sessions) {}
+  private opened: D1DatabaseSession | null = null;
+  constructor(
+    private readonly binding: D1Database,
+    private readonly constraint: string,
+  ) {}
+  private session(): D1DatabaseSession {
+    return (this.opened ??= this.binding.withSession(this.constraint));
+  }
   prepare(query: string): D1PreparedStatement {
-    return this.sessions.control().prepare(query);
+    return this.session().prepare(query);
   }
   batch<T = unknown>(statements: D1PreparedStatement[]): Promise<D1Result<T>[]> {
-    return this.sessions.control().batch<T>(statements);
+    return this.session().batch<T>(statements);
   }
+  /** Null until the first statement: a request that never queried `DB` has no bookmark of it. */
   getBookmark(): string | null {
-    return this.sessions.controlBookmark();
+    return this.opened?.getBookmark() ?? null;
   }
 }
 
