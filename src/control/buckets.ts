@@ -6,6 +6,7 @@ import {
   insertBucket,
   listBuckets,
   setBucketType,
+  withIndexTotals,
   type BucketRow,
   type BucketType,
 } from "../store/buckets";
@@ -87,7 +88,8 @@ export const createBucket: ControlAction = async (c) => {
 export const describeBucket: ControlAction = async (c) => {
   const name = c.params.nonEmpty("BucketName") ?? c.params.nonEmpty("Name");
   if (name !== undefined) {
-    return { DataSet: [bucketSet(await existingBucket(c, name), c.settings.fileDomain)] };
+    const [bucket] = await withIndexTotals(c.db, [await existingBucket(c, name)]);
+    return { DataSet: [bucketSet(bucket, c.settings.fileDomain)] };
   }
   const offset = c.params.int("Offset") ?? 0;
   const limit = c.params.int("Limit") ?? 20;

@@ -3,7 +3,7 @@ import { randomBase36 } from "../crypto";
 import { bucketRanges, buckets, objects, projects, quotas, rangeArrivals, rangeFences } from "../../schema/schema";
 import { batch, forEachChunk, listPlaceholders, listValues, perListLength, precompiledRow, precompiledRows, type Database } from "./db";
 import { noMoveOf } from "./move-conditions";
-import { countedShards, forgetRanges, keyRanges, noteRanges, primeRanges, rangesColumn } from "./ranges";
+import { cachedAsSplit, countedShards, forgetRanges, keyRanges, noteRanges, primeRanges, rangesColumn, type KeyRange } from "./ranges";
 import { CONTROL_SHARD, everyShard, notePlacement, shardDb, shardsOf } from "./shards";
 
 /**
@@ -71,10 +71,13 @@ const inProject = precompiledRow<BucketRow, { name: string; projectId: string }>
   Object.entries(getTableColumns(buckets)),
 );
 
-/** A bucket by name inside one project, never cached (control plane; every bucket action reads it, so compiled once). */
+/**
+ * A bucket by name inside one project, never cached (control plane; every bucket action reads it, so
+ * compiled once). Its counters are the control row's: DescribeBucket adds the index's
+ * (`withIndexTotals`), which no other action needs.
+ */
 export async function bucketInProject(db: Database, projectId: string, name: string): Promise<BucketRow | null> {
-  const row = await inProject(db, { name, projectId });
-  return row ? (await withIndexTotals(db, [row]))[0] : null;
+  return (await inProject(db, { name, projectId })) ?? null;
 }
 
 /**
@@ -256,16 +259,20 @@ async function restoreAnchors(db: Database, removed: { shard: string; row: Bucke
 }
 
 /**
- * What keeps a bucket whose control row a guarded delete left, in one read of the control
- * database (only when the delete changed nothing): whether the row is still there (else a
- * concurrent DeleteBucket finished it), whether it has range rows, and whether a move is unfinished.
+ * What keeps a bucket whose guarded delete changed nothing, in one read of the control database:
+ * whether its row is still there (else a concurrent DeleteBucket finished it), and its range rows
+ * (none: never split), which the isolate keeps as its fresh ranges (`keyRanges` reads them next).
  */
-async function whyKept(db: Database, bucketId: string): Promise<{ still: boolean; split: boolean; moving: boolean }> {
-  const row = await db.get<{ still: number; split: number; moving: number }>(
-    sql`SELECT EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${bucketId}) AS still, NOT ${neverSplit(bucketId)} AS split, NOT ${noMoveOf(bucketId)} AS moving`,
+async function whyKept(db: Database, bucketId: string): Promise<{ still: boolean; split: boolean }> {
+  const row = await db.get<{ still: number; ranges: string }>(
+    sql`SELECT EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${bucketId}) AS still, ${rangesColumn(bucketId)} AS ranges`,
   );
-  return { still: row.still === 1, split: row.split === 1, moving: row.moving === 1 };
+  noteRanges(bucketId, row.ranges);
+  return { still: row.still === 1, split: cachedAsSplit(bucketId) };
 }
+
+/** Whether a move of any of `ranges` is unfinished: copying, or its copy waiting for the drain (`KeyRange.copyOn`). */
+const moveUnfinishedIn = (ranges: KeyRange[]) => ranges.some((r) => r.copyOn != null);
 
 type Deletion = "deleted" | "not-empty" | "moving";
 
@@ -276,40 +283,44 @@ type Deletion = "deleted" | "not-empty" | "moving";
  * them with their blob references, so DeleteBucket waits for it (the retryable RangeMoving, as
  * writes to a moving range get) rather than orphan them (docs/design.md §9).
  *
- * A bucket never split (the ranges the request's own lookup cached say so) takes the short path
- * (`deleteNeverSplit`): one statement on `DB`, or the anchor then the control row, the latter
- * guarded on the bucket still having no range row. A split bucket, or one split meanwhile, takes
- * `deleteSplit`.
+ * Unless the isolate's cached ranges say the bucket is split, it takes the short path of a bucket
+ * never split (`deleteNeverSplit`), reading no range: one statement on `DB`, or the anchor then the
+ * control row, the latter guarded on the bucket having no range row. A split bucket, or one that
+ * path finds split, takes `deleteSplit`.
  */
 export async function deleteBucketIfEmpty(db: Database, bucket: BucketRow): Promise<Deletion> {
   forgetBucket(bucket.name);
-  if (!(await keyRanges(db, bucket.id)).split) {
+  if (cachedAsSplit(bucket.id)) forgetRanges(bucket.id); // read afresh by `deleteSplit`
+  else {
     const outcome = await deleteNeverSplit(db, bucket);
-    if (outcome !== "split") return outcome;
+    if (outcome !== "split") return outcome; // else its ranges were just read (`whyKept`)
   }
   return deleteSplit(db, bucket);
 }
 
 /**
- * The short path: the bucket's index is all on its home shard and no move ever fenced anything
- * anywhere. On `DB` one statement deletes the row while it holds no object and has no range row.
- * On another shard its anchor goes first, only while that shard holds none of its objects (an
- * object written concurrently is never orphaned: writes there then find no bucket), then the
- * control row, only while the bucket has no range row (a move starts only after adding its range
- * rows, and only while the control row exists: store/range-move.ts). `split`: a move started
- * meanwhile (the anchor is put back); the caller goes on with `deleteSplit`. A retry after a
- * crash between the two deletes finds no anchor, and so nothing to keep.
+ * The short path: for a bucket never split, its index is all on its home shard and no move ever
+ * fenced anything anywhere. On `DB` one statement deletes the row while it holds no object and has
+ * no range row. On another shard its anchor goes first, only while that shard holds none of its
+ * objects (an object written concurrently is never orphaned: writes there then find no bucket),
+ * then the control row, only while the bucket has no range row (a move starts only after adding its
+ * range rows, and only while the control row exists: store/range-move.ts). A retry after a crash
+ * between the two finds no anchor, and so nothing to keep. When a delete changed nothing, one read
+ * says why (`whyKept`); `split`: the bucket has range rows (any anchor removed is put back), and the
+ * caller goes on with `deleteSplit`, which answers an unfinished move before anything else.
  */
 async function deleteNeverSplit(db: Database, bucket: BucketRow): Promise<Deletion | "split"> {
   const removed: { shard: string; row: BucketRow }[] = [];
-  let deleted: unknown[];
+  let deleted: unknown[] = [];
   if (bucket.shard === CONTROL_SHARD) deleted = await deleteIfEmptyOn(db, bucket.id, neverSplit(bucket.id));
   else {
     const index = shardDb(db, bucket.shard);
     const [anchor] = await deleteIfEmptyOn(index, bucket.id);
     if (anchor) removed.push({ shard: bucket.shard, row: anchor });
-    else if (await hasRow(index, bucket.id)) return "not-empty";
-    deleted = await db.delete(buckets).where(and(eq(buckets.id, bucket.id), neverSplit(bucket.id))).returning({ id: buckets.id });
+    // The anchor stays, so the shard holds an object of the bucket; with no anchor, go on (a retry).
+    if (anchor || !(await hasRow(index, bucket.id))) {
+      deleted = await db.delete(buckets).where(and(eq(buckets.id, bucket.id), neverSplit(bucket.id))).returning({ id: buckets.id });
+    }
   }
   if (deleted.length > 0) return "deleted";
   const kept = await whyKept(db, bucket.id);
@@ -319,8 +330,8 @@ async function deleteNeverSplit(db: Database, bucket: BucketRow): Promise<Deleti
 }
 
 /**
- * A split bucket. Its range rows, read afresh, say in one query where its ranges are and whether a
- * move is unfinished (then `moving`, before anything is touched). Otherwise each shard's anchor
+ * A split bucket. Its range rows, read afresh (or just read by `whyKept`), say in one query where its
+ * ranges are and whether a move is unfinished (then `moving`, before anything is touched). Otherwise each shard's anchor
  * goes while that shard holds none of its objects; when one still holds objects, the anchors
  * already removed are put back and the bucket stays (`not-empty`). Then, in one batch, the control
  * row (the anchor of `DB`, only while empty there too), only while no move has started meanwhile
@@ -328,9 +339,8 @@ async function deleteNeverSplit(db: Database, bucket: BucketRow): Promise<Deleti
  * gone.
  */
 async function deleteSplit(db: Database, bucket: BucketRow): Promise<Deletion> {
-  forgetRanges(bucket.id);
   const { ranges } = await keyRanges(db, bucket.id);
-  if (ranges.some((r) => r.moving || r.copyOn)) return "moving";
+  if (moveUnfinishedIn(ranges)) return "moving";
   const shards = [...new Set([bucket.shard, ...ranges.map((r) => r.shard)])];
   const removed: { shard: string; row: BucketRow }[] = [];
   for (const shard of shards.filter((s) => s !== CONTROL_SHARD)) {
@@ -352,7 +362,7 @@ async function deleteSplit(db: Database, bucket: BucketRow): Promise<Deletion> {
     const kept = await whyKept(db, bucket.id);
     if (!kept.still) return "deleted"; // a concurrent DeleteBucket finished it
     await restoreAnchors(db, removed);
-    return kept.moving ? "moving" : "not-empty";
+    return moveUnfinishedIn((await keyRanges(db, bucket.id)).ranges) ? "moving" : "not-empty";
   }
   // The fences its moves left and the records of the moves that arrived (store/range-move.ts) have
   // nothing left to guard: with no anchor, no write finds the bucket. They go on every shard, not

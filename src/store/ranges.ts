@@ -111,6 +111,12 @@ export async function primeRanges(db: Database, ids: string[]): Promise<void> {
   });
 }
 
+/** Whether the isolate holds the bucket's ranges, fresh, and they say it is split (not held: false). */
+export function cachedAsSplit(bucketId: string): boolean {
+  const hit = cache.get(bucketId);
+  return hit !== undefined && hit.until > Date.now() && hit.ranges !== null;
+}
+
 async function splitRanges(db: Database, bucketId: string): Promise<KeyRange[] | null> {
   const hit = cache.get(bucketId);
   return hit && hit.until > Date.now() ? hit.ranges : loadRanges(db, bucketId);
