@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { database } from "../src/store/db";
-import { describeRanges } from "../src/store/range-move";
+import { advanceMove, describeRanges, startMove } from "../src/store/range-move";
 import { bucketOn, control, file, indexOf, onEveryShard, put, rowsEverywhere, shards } from "./helpers";
 
 /**
@@ -17,14 +17,14 @@ import { bucketOn, control, file, indexOf, onEveryShard, put, rowsEverywhere, sh
 const now = () => Math.floor(Date.now() / 1000);
 const [[FIRST], [SECOND]] = shards();
 
-/** The Worker's scheduled handler at `at`, with settings overridden; the split proposals it logged for `bucketId`. */
-async function cronAt(at: number, overrides: Record<string, string>, bucketId: string): Promise<Record<string, unknown>[]> {
+/** The Worker's scheduled handler at `at`, with settings overridden; the split proposals it logged for the buckets `ids`. */
+async function cronAt(at: number, overrides: Record<string, string>, ...ids: string[]): Promise<Record<string, unknown>[]> {
   const log = vi.spyOn(console, "log");
   try {
     await worker.scheduled(createScheduledController({ scheduledTime: at * 1000, cron: "*/10 * * * *" }), { ...env, ...overrides });
     return log.mock.calls
       .map(([line]) => (typeof line === "string" && line.startsWith("{") ? JSON.parse(line) : null))
-      .filter((l) => l?.event === "split-proposal" && l.bucketId === bucketId);
+      .filter((l) => l?.event === "split-proposal" && ids.includes(l.bucketId));
   } finally {
     log.mockRestore();
   }
@@ -57,5 +57,26 @@ describe("the housekeeping threshold", () => {
     for (const key of keys) expect(await (await file(bucket, key)).text()).toBe(`v ${key}`);
     const { body } = await control({ Action: "DescribeBucket", BucketName: bucket });
     expect(body.DataSet[0].ObjectCount).toBe(12);
+  });
+
+  it("passes over buckets whose move is unfinished: ten larger ones mid-move leave the next bucket its proposal", async () => {
+    const busy: string[] = [];
+    for (let n = 0; n < 10; n++) {
+      const bucket = await bucketOn(FIRST);
+      for (const key of ["k/0", "k/1", "k/2"]) await put(bucket, key, "x");
+      const { id } = await indexOf(bucket);
+      // A move of the empty range from "z": it switches at once and then waits for its drain, and the
+      // bucket keeps its 3 objects on FIRST.
+      await startMove(database(env.DB), id, "z", SECOND);
+      await advanceMove(env, id, "z", now(), 5);
+      busy.push(id);
+    }
+    const next = await bucketOn(FIRST);
+    for (const key of ["t/0", "t/1"]) await put(next, key, "y");
+    const { id } = await indexOf(next);
+
+    const proposals = await cronAt(now(), { SPLIT_OBJECTS_THRESHOLD: "1" }, id, ...busy);
+    expect(proposals).toEqual([{ event: "split-proposal", bucketId: id, shard: FIRST, objects: 2, threshold: 1, at: "t/1", to: SECOND, started: false }]);
+    for (const b of busy) expect((await describeRanges(database(env.DB), b)).find((r) => r.start === "z")).toMatchObject({ shard: SECOND, drainShard: FIRST });
   });
 });

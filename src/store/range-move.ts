@@ -541,6 +541,16 @@ async function release(env: Env, db: Database, ids: string[]): Promise<void> {
 
 const UNFINISHED = text(moveUnfinished("bucket_ranges"));
 
+/** Which of the buckets `ids` have a move or a drain unfinished (housekeeping passes them over), in one query. */
+export async function bucketsMoving(db: Database, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const { results } = await db.$client
+    .prepare(`SELECT DISTINCT bucket_id AS id FROM bucket_ranges WHERE bucket_id IN (SELECT value FROM json_each(?)) AND ${UNFINISHED}`)
+    .bind(JSON.stringify(ids))
+    .all<{ id: string }>();
+  return new Set(results.map((r) => r.id));
+}
+
 /** Ranges of every bucket with a move or a drain still to do (housekeeping resumes them). */
 export async function unfinishedMoves(db: Database): Promise<{ bucketId: string; start: string }[]> {
   const { results } = await db.$client
