@@ -21,6 +21,9 @@ const TEST_SETTINGS: Record<string, string> = {
   TOKEN_LIMIT_PER_PROJECT: "5",
   // Usage flushes on the next tick, so each sequential test request sends its own batch.
   USAGE_FLUSH_MS: "0",
+  // Each access-log line is written as its request is answered: a test that waits for a request's
+  // waitUntil work (callWithEnv) does not wait for a window. test/access-log.test.ts sets windows.
+  ACCESS_LOG_FLUSH_MS: "0",
 };
 
 /**
