@@ -114,6 +114,15 @@ const writeLines = (lines: string[]): void => {
   for (const line of lines) console.log(line);
 };
 
+/** The window's length. A Worker whose settings are wrong (it answers 15004 to everything) still logs, each line at once. */
+function flushMs(env: Env): number {
+  try {
+    return settings(env).accessLogFlushMs;
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * The isolate's lines of the last `ACCESS_LOG_FLUSH_MS` (src/isolate-window.ts), written together
  * by the request that opened the window, each still its own console line. The local runtime's log
@@ -123,14 +132,14 @@ const writeLines = (lines: string[]): void => {
 const logWindow = isolateWindows<string[]>({
   open: () => [],
   flush: (_env, lines) => writeLines(lines),
-  ms: (env) => settings(env).accessLogFlushMs,
+  ms: flushMs,
   failure: "access-log lines not written",
 });
 
 /** Writes the line, one JSON document, on its own console line: at once with `ACCESS_LOG_FLUSH_MS` 0, else with its window. */
 export function logAccess(env: Env, ctx: ExecutionContext, line: AccessLine): void {
   const text = JSON.stringify(line);
-  if (settings(env).accessLogFlushMs === 0) return console.log(text);
+  if (flushMs(env) === 0) return console.log(text);
   const lines = logWindow(env, ctx);
   lines.push(text);
   if (lines.length >= WINDOW_LINES) writeLines(lines.splice(0));
