@@ -330,13 +330,13 @@ async function deleteNeverSplit(db: Database, bucket: BucketRow): Promise<Deleti
 }
 
 /**
- * A split bucket. Its range rows, read afresh (or just read by `whyKept`), say in one query where its
- * ranges are and whether a move is unfinished (then `moving`, before anything is touched). Otherwise each shard's anchor
- * goes while that shard holds none of its objects; when one still holds objects, the anchors
- * already removed are put back and the bucket stays (`not-empty`). Then, in one batch, the control
- * row (the anchor of `DB`, only while empty there too), only while no move has started meanwhile
- * (a move starts only while the control row exists), and the range rows, only once that row is
- * gone.
+ * A split bucket. Its range rows, read afresh (or just read by `whyKept`), say in one query where
+ * its ranges are and whether a move is unfinished (then `moving`, before anything is touched).
+ * Otherwise each shard's anchor goes while that shard holds none of its objects; when one still
+ * holds objects, the anchors already removed are put back and the bucket stays (`not-empty`). Then,
+ * in one batch, the control row (the anchor of `DB`, only while empty there too), only while no
+ * move has started meanwhile (a move starts only while the control row exists), and the range
+ * rows, only once that row is gone.
  */
 async function deleteSplit(db: Database, bucket: BucketRow): Promise<Deletion> {
   const { ranges } = await keyRanges(db, bucket.id);
