@@ -253,6 +253,17 @@ export async function bucketOn(shard: string): Promise<string> {
   return BucketName;
 }
 
+/** Every row of the bucket on every shard, as [shard, key]. */
+export async function rowsEverywhere(bucketName: string): Promise<[string, string][]> {
+  const { id } = await indexOf(bucketName);
+  const out: [string, string][] = [];
+  for (const [name, d1] of shards()) {
+    const { results } = await d1.prepare("SELECT key FROM objects WHERE bucket_id = ? ORDER BY key").bind(id).all<{ key: string }>();
+    out.push(...results.map((r) => [name, r.key] as [string, string]));
+  }
+  return out;
+}
+
 /** A read run on every shard, its rows concatenated. */
 export async function onEveryShard<T>(query: string, ...values: unknown[]): Promise<T[]> {
   const rows: T[] = [];

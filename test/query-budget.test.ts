@@ -2,12 +2,15 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { UsageEvent } from "../src/metering/events";
 import { forgetBucket } from "../src/store/buckets";
-import { file, indexOf, newBucket, pattern, shards, uniqueName } from "./helpers";
+import { database } from "../src/store/db";
+import { advanceMove, startMove } from "../src/store/range-move";
+import { API, bucketOn, callWithEnv, file, indexOf, newBucket, pattern, shards, signControl, toQuery, uniqueName } from "./helpers";
 
 /**
  * D1 budget per data-plane request (docs/design.md §8): GET/HEAD of an object = one D1 read besides
  * the isolate-cached bucket lookup; PutFile = at most one read and one batch. And the hot path
- * writes no usage to D1 (docs/design.md §7): its one usage event goes to the queue.
+ * writes no usage to D1 (docs/design.md §7): its one usage event goes to the queue. DeleteBucket
+ * (control plane) makes only the statements its guards need (docs/design.md §9).
  *
  * The counting D1 is a thin proxy over the real binding: every statement still runs against the
  * real database; the proxy only records what was executed, and how (one statement or one batch).
@@ -20,60 +23,63 @@ interface Executed {
   sql: string[];
   /** The values bound to a single statement. */
   values?: unknown[];
+  /** The database it ran on (`DB` or an `INDEX_*` shard). */
+  db: string;
 }
 
 class CountingStatement {
   constructor(
     private readonly log: Executed[],
+    private readonly db: string,
     readonly sql: string,
     readonly real: D1PreparedStatement,
     readonly values: unknown[] = [],
   ) {}
   bind(...values: unknown[]): CountingStatement {
-    return new CountingStatement(this.log, this.sql, this.real.bind(...values), values);
+    return new CountingStatement(this.log, this.db, this.sql, this.real.bind(...values), values);
   }
   first(column?: string) {
-    this.log.push({ via: "first", sql: [this.sql], values: this.values });
+    this.log.push({ via: "first", sql: [this.sql], values: this.values, db: this.db });
     return column === undefined ? this.real.first() : this.real.first(column);
   }
   all() {
-    this.log.push({ via: "all", sql: [this.sql], values: this.values });
+    this.log.push({ via: "all", sql: [this.sql], values: this.values, db: this.db });
     return this.real.all();
   }
   run() {
-    this.log.push({ via: "run", sql: [this.sql], values: this.values });
+    this.log.push({ via: "run", sql: [this.sql], values: this.values, db: this.db });
     return this.real.run();
   }
   raw(options?: { columnNames?: boolean }) {
-    this.log.push({ via: "raw", sql: [this.sql], values: this.values });
+    this.log.push({ via: "raw", sql: [this.sql], values: this.values, db: this.db });
     return options?.columnNames ? this.real.raw({ columnNames: true }) : this.real.raw();
   }
 }
 
 /** Statements and batches of the binding or of a session on it (requests run their queries in one). */
-function counting<T extends D1Database | D1DatabaseSession>(target: T, log: Executed[]) {
+function counting<T extends D1Database | D1DatabaseSession>(target: T, log: Executed[], db: string) {
   return {
-    prepare: (sql: string) => new CountingStatement(log, sql, target.prepare(sql)),
+    prepare: (sql: string) => new CountingStatement(log, db, sql, target.prepare(sql)),
     batch: (statements: CountingStatement[]) => {
-      log.push({ via: "batch", sql: statements.map((s) => s.sql) });
+      log.push({ via: "batch", sql: statements.map((s) => s.sql), db });
       return target.batch(statements.map((s) => s.real));
     },
   };
 }
 
-function countingD1(real: D1Database, log: Executed[]): D1Database {
+function countingD1(real: D1Database, log: Executed[], db: string): D1Database {
   return new Proxy(real, {
     get(target, prop) {
-      if (prop === "prepare" || prop === "batch") return counting(target, log)[prop];
+      if (prop === "prepare" || prop === "batch") return counting(target, log, db)[prop];
       if (prop === "withSession") {
         return (constraint?: string) => {
           const session = target.withSession(constraint);
-          return { ...counting(session, log), getBookmark: () => session.getBookmark() };
+          return { ...counting(session, log, db), getBookmark: () => session.getBookmark() };
         };
       }
       if (prop === "exec") {
         return (sql: string) => {
-          log.push({ via: "exec", sql: [sql] });
+          log.push({ via: "exec", sql: [sql], db });
           return target.exec(sql);
         };
       }
@@ -94,7 +100,7 @@ function instrumented() {
     },
   };
   // Every index shard is counted: a bucket's object statements run on its shard (src/store/shards.ts).
-  const databases = Object.fromEntries(shards().map(([name, d1]) => [name, countingD1(d1, log)]));
+  const databases = Object.fromEntries(shards().map(([name, d1]) => [name, countingD1(d1, log, name)]));
   return { log, sent, env: { ...databases, USAGE_QUEUE: queue } };
 }
 
@@ -282,5 +288,83 @@ describe("D1 queries per data-plane request", () => {
     expect(dirs.rows).toBeLessThanOrEqual(11 * dirs.queries);
     // HEAD of one key: one row.
     expect((await rowsRead("", "d17/k1777", "HEAD")).rows).toBe(1);
+  });
+});
+
+/** Each round trip as `<database> <verb> <table>`, a batch's statements joined by ` + `. */
+const shapes = (log: Executed[]) =>
+  log.map((e) => {
+    const statements = e.sql.map((q) => {
+      const m = /^\s*(?:(select)\b.*?\bfrom|(insert)\s+into|(delete)\s+from|(update))\s+"?(\w+)/is.exec(q);
+      return m ? `${(m[1] ?? m[2] ?? m[3] ?? m[4]).toLowerCase()} ${m[5]}` : q.slice(0, 40);
+    });
+    return `${e.db} ${statements.join(" + ")}`;
+  });
+
+describe("D1 statements per DeleteBucket", () => {
+  /** DeleteBucket of `bucket` through the control plane, every statement on every shard logged. */
+  async function deleteLogged(bucket: string) {
+    const run = instrumented();
+    const res = await callWithEnv(run.env, `${API}/?${toQuery(await signControl({ Action: "DeleteBucket", BucketName: bucket }))}`);
+    return { retCode: ((await res.json()) as { RetCode: number }).RetCode, shapes: shapes(run.log) };
+  }
+  const [[FIRST], [SECOND]] = shards();
+  /** Aborting the deleted bucket's open uploads on its home shard (store/uploads.ts), after the deletion. */
+  const abortUploads = (shard: string) => `${shard} update buckets + delete upload_parts + delete uploads`;
+
+  it("a bucket never split: its row (and anchor) deleted by guarded statements on its own shard and DB only, nothing read about ranges or moves", async () => {
+    const onControl = await bucketOn(FIRST);
+    const ids = [(await indexOf(onControl)).id];
+    expect(await deleteLogged(onControl)).toEqual({
+      retCode: 0,
+      shapes: [
+        `${FIRST} select buckets`, // the control plane's lookup
+        `${FIRST} delete buckets`, // one statement: only while no object and no range row of it exist
+        abortUploads(FIRST),
+      ],
+    });
+    const onIndex = await bucketOn(SECOND);
+    ids.push((await indexOf(onIndex)).id);
+    expect(await deleteLogged(onIndex)).toEqual({
+      retCode: 0,
+      shapes: [
+        `${FIRST} select buckets`,
+        `${SECOND} delete buckets`, // the anchor, only while the shard holds no object of it
+        `${FIRST} delete buckets`, // the control row, only while it has no range row
+        abortUploads(SECOND),
+      ],
+    });
+    for (const [, d1] of shards()) for (const id of ids) expect(await d1.prepare("SELECT 1 AS x FROM buckets WHERE id = ?").bind(id).first()).toBeNull();
+  });
+
+  it("a split bucket: refused while a move is unfinished, from the read that finds it split; else its anchors, then the control row with its range rows in one batch, then its move records on every shard", async () => {
+    const bucket = await bucketOn(FIRST);
+    const { id } = await indexOf(bucket);
+    const now = Math.floor(Date.now() / 1000);
+    await startMove(database(env.DB), id, "m", SECOND);
+    await advanceMove(env, id, "m", now, 0); // fenced, not switched
+    // Not known to be split in this isolate (a move forgets the cached ranges): the short path's guarded
+    // delete changes nothing, and one read says why: the row is there, with its ranges, one moving.
+    expect(await deleteLogged(bucket)).toEqual({
+      retCode: -90022,
+      shapes: [`${FIRST} select buckets`, `${FIRST} delete buckets`, `${FIRST} select buckets`],
+    });
+    const switched = await advanceMove(env, id, "m", now, 5);
+    expect((await advanceMove(env, id, "m", switched.drainAfter!, 5)).drainShard).toBeNull();
+    // Known to be split (a read of the bucket cached its ranges): its ranges read afresh, once.
+    expect((await file(bucket, "absent", { method: "HEAD" })).status).toBe(404);
+    expect(await deleteLogged(bucket)).toEqual({
+      retCode: 0,
+      shapes: [
+        `${FIRST} select buckets`,
+        `${FIRST} select bucket_ranges`,
+        `${SECOND} delete buckets`, // the anchor of the range's shard, only while it holds no object of the bucket
+        `${FIRST} delete buckets + delete bucket_ranges`, // the control row, only while no move is unfinished; the range rows once it is gone
+        // A shard a range left keeps its fence, and no range row names it: every shard is swept.
+        `${FIRST} delete range_fences + delete range_arrivals`,
+        `${SECOND} delete range_fences + delete range_arrivals`,
+        abortUploads(FIRST),
+      ],
+    });
   });
 });

@@ -1,13 +1,11 @@
-import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it, vi } from "vitest";
-import worker from "../src/index";
+import { describe, expect, it } from "vitest";
 import { database } from "../src/store/db";
 import { advanceMove, cancelMove, copyBatch, countArrival, describeRanges, fence, markSwitch, MoveRefused, startMove, switchMove } from "../src/store/range-move";
 import { noteRanges } from "../src/store/ranges";
 import { canonicalHeaders, canonicalRequest, hmac, presignUrl, sha256Hex, signingKey, stringToSign } from "../src/s3/sigv4";
 import { sweepBlobs } from "../src/store/sweeper";
-import { bucketOn, callWithEnv, control, expectExactReferences, file, indexOf, PRIVATE_KEY, PUBLIC_KEY, put, shards } from "./helpers";
+import { bucketOn, callWithEnv, control, expectExactReferences, file, indexOf, PRIVATE_KEY, PUBLIC_KEY, put, rowsEverywhere, shards } from "./helpers";
 
 /**
  * Key ranges (src/store/ranges.ts, src/store/range-move.ts): one bucket's key space split over
@@ -35,17 +33,6 @@ async function move(bucket: string, at: string, to: string, batchesPerCall = 3):
     clock = Math.max(clock, range.drainAfter ?? 0); // the drain's delay, skipped
   }
   throw new Error("the move did not finish");
-}
-
-/** Every row of the bucket on every shard, as [shard, key]. */
-async function rowsEverywhere(bucket: string): Promise<[string, string][]> {
-  const id = await bucketId(bucket);
-  const out: [string, string][] = [];
-  for (const [name, d1] of shards()) {
-    const { results } = await d1.prepare("SELECT key FROM objects WHERE bucket_id = ? ORDER BY key").bind(id).all<{ key: string }>();
-    out.push(...results.map((r) => [name, r.key] as [string, string]));
-  }
-  return out;
 }
 
 /** The bucket's totals as DescribeBucket answers them, and a recount of its rows on every shard. */
@@ -735,6 +722,22 @@ describe("DeleteBucket of a split bucket", () => {
     for (const [, d1] of shards()) expect(await d1.prepare("SELECT 1 AS x FROM buckets WHERE id = ?").bind(id).first()).toBeNull();
     expect(await env.DB.prepare("SELECT 1 AS x FROM bucket_ranges WHERE bucket_id = ?").bind(id).first()).toBeNull();
   });
+  it("with a range list cached from before the split (never split, it says): still refused while a range's shard holds an object", async () => {
+    const bucket = await bucketOn(FIRST);
+    const id = await bucketId(bucket);
+    await put(bucket, "z/1", "x");
+    await move(bucket, "m", SECOND);
+    // The bucket's home shard holds nothing of it now; only its range row says where z/1 is.
+    noteRanges(id, "[]");
+    expect((await control({ Action: "DeleteBucket", BucketName: bucket })).body.RetCode).toBe(15023);
+    expect(await anchorOn(SECOND, id)).toEqual({ bytes: 1, objects: 1 });
+    expect(await (await file(bucket, "z/1")).text()).toBe("x");
+    expect((await file(bucket, "z/1", { method: "DELETE" })).status).toBe(204);
+    noteRanges(id, "[]");
+    expect((await control({ Action: "DeleteBucket", BucketName: bucket })).body.RetCode).toBe(0);
+    for (const [, d1] of shards()) expect(await d1.prepare("SELECT 1 AS x FROM buckets WHERE id = ?").bind(id).first()).toBeNull();
+    expect(await env.DB.prepare("SELECT 1 AS x FROM bucket_ranges WHERE bucket_id = ?").bind(id).first()).toBeNull();
+  });
 });
 
 /** S3 DeleteBucket, path-style, signed in the `Authorization` header (DeleteBucket takes no presigned URL). */
@@ -801,45 +804,3 @@ describe("DeleteBucket while a move of the bucket is unfinished", () => {
     expect(await env.DB.prepare("SELECT 1 AS x FROM bucket_ranges WHERE bucket_id = ?").bind(id).first()).toBeNull();
   });
 });
-
-describe("the housekeeping threshold", () => {
-  /** The Worker's scheduled handler at `at`, with settings overridden; the split proposals it logged for `bucketId`. */
-  async function cronAt(at: number, overrides: Record<string, string>, bucketId: string): Promise<Record<string, unknown>[]> {
-    const log = vi.spyOn(console, "log");
-    try {
-      await worker.scheduled(createScheduledController({ scheduledTime: at * 1000, cron: "*/10 * * * *" }), { ...env, ...overrides });
-      return log.mock.calls
-        .map(([line]) => (typeof line === "string" && line.startsWith("{") ? JSON.parse(line) : null))
-        .filter((l) => l?.event === "split-proposal" && l.bucketId === bucketId);
-    } finally {
-      log.mockRestore();
-    }
-  }
-
-  it("proposes a split (a structured log line) above SPLIT_OBJECTS_THRESHOLD, and performs it with SPLIT_AUTO=true", async () => {
-    const bucket = await bucketOn(FIRST);
-    const id = await bucketId(bucket);
-    const keys = Array.from({ length: 12 }, (_, i) => `h/${String(i).padStart(2, "0")}`);
-    for (const key of keys) await put(bucket, key, `v ${key}`);
-
-    expect(await cronAt(now(), { SPLIT_OBJECTS_THRESHOLD: "20" }, id)).toEqual([]);
-    const [proposed] = await cronAt(now(), { SPLIT_OBJECTS_THRESHOLD: "10" }, id);
-    expect(proposed).toEqual({ event: "split-proposal", bucketId: id, shard: FIRST, objects: 12, threshold: 10, at: "h/06", to: SECOND, started: false });
-    expect(await describeRanges(database(env.DB), id)).toHaveLength(1); // only proposed
-
-    const [performed] = await cronAt(now(), { SPLIT_OBJECTS_THRESHOLD: "10", SPLIT_AUTO: "true" }, id);
-    expect(performed).toMatchObject({ at: "h/06", to: SECOND, started: true });
-    await cronAt(now() + 3600, {}, id); // a later run drains the old copy
-    const ranges = await describeRanges(database(env.DB), id);
-    expect(ranges.map((r) => [r.start, r.shard, r.moveTo, r.drainShard])).toEqual([
-      ["", FIRST, null, null],
-      ["h/06", SECOND, null, null],
-    ]);
-    const rows = await rowsEverywhere(bucket);
-    expect(rows).toEqual([...keys.slice(0, 6).map((k) => [FIRST, k]), ...keys.slice(6).map((k) => [SECOND, k])]);
-    for (const key of keys) expect(await (await file(bucket, key)).text()).toBe(`v ${key}`);
-    const { body } = await control({ Action: "DescribeBucket", BucketName: bucket });
-    expect(body.DataSet[0].ObjectCount).toBe(12);
-  });
-});
-

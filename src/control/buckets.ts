@@ -6,6 +6,7 @@ import {
   insertBucket,
   listBuckets,
   setBucketType,
+  withIndexTotals,
   type BucketRow,
   type BucketType,
 } from "../store/buckets";
@@ -94,7 +95,8 @@ export const namedBucket = (params: Params): string | undefined => params.nonEmp
 export const describeBucket: ControlAction = async (c) => {
   const name = namedBucket(c.params);
   if (name !== undefined) {
-    return { DataSet: [bucketSet(await existingBucket(c, name), c.settings.fileDomain)] };
+    const [bucket] = await withIndexTotals(c.db, [await existingBucket(c, name)]);
+    return { DataSet: [bucketSet(bucket, c.settings.fileDomain)] };
   }
   const offset = c.params.int("Offset") ?? 0;
   const limit = c.params.int("Limit") ?? 20;

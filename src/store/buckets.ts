@@ -1,8 +1,9 @@
-import { and, asc, eq, getTableColumns, inArray, sql, type Column } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, inArray, sql, type Column, type SQL } from "drizzle-orm";
 import { randomBase36 } from "../crypto";
 import { bucketRanges, buckets, objects, projects, quotas, rangeArrivals, rangeFences } from "../../schema/schema";
 import { batch, forEachChunk, listPlaceholders, listValues, perListLength, precompiledRow, precompiledRows, type Database } from "./db";
-import { bucketShards, countedShards, forgetRanges, noteRanges, primeRanges, rangesColumn } from "./ranges";
+import { noMoveOf } from "./move-conditions";
+import { cachedAsSplit, countedShards, forgetRanges, keyRanges, noteRanges, primeRanges, rangesColumn, type KeyRange } from "./ranges";
 import { CONTROL_SHARD, everyShard, notePlacement, shardDb, shardsOf } from "./shards";
 
 /**
@@ -70,10 +71,13 @@ const inProject = precompiledRow<BucketRow, { name: string; projectId: string }>
   Object.entries(getTableColumns(buckets)),
 );
 
-/** A bucket by name inside one project, never cached (control plane; every bucket action reads it, so compiled once). */
+/**
+ * A bucket by name inside one project, never cached (control plane; every bucket action reads it, so
+ * compiled once). Its counters are the control row's: DescribeBucket adds the index's
+ * (`withIndexTotals`), which no other action needs.
+ */
 export async function bucketInProject(db: Database, projectId: string, name: string): Promise<BucketRow | null> {
-  const row = await inProject(db, { name, projectId });
-  return row ? (await withIndexTotals(db, [row]))[0] : null;
+  return (await inProject(db, { name, projectId })) ?? null;
 }
 
 /**
@@ -233,9 +237,44 @@ export async function setBucketTags(db: Database, bucket: BucketRow, tags: strin
   forgetBucket(bucket.name);
 }
 
-/** SQL (control database): no range of the bucket has a move or a drain unfinished. */
-const noMoveOf = (bucketId: string) =>
-  sql`NOT EXISTS (SELECT 1 FROM ${bucketRanges} WHERE ${bucketRanges.bucketId} = ${bucketId} AND (${bucketRanges.moveTo} IS NOT NULL OR ${bucketRanges.drainShard} IS NOT NULL))`;
+/** SQL (control database): the bucket has no range row, so it was never split (a move adds its range rows first). */
+const neverSplit = (bucketId: string) => sql`NOT EXISTS (SELECT 1 FROM ${bucketRanges} WHERE ${bucketRanges.bucketId} = ${bucketId})`;
+
+/**
+ * The statement that deletes the bucket's row on `t` (its anchor, or the control row) only while `t`
+ * holds none of its objects and `also` holds, returning the row deleted: DeleteBucket, and the end
+ * of a range move's drain (store/range-move.ts).
+ */
+export const deleteIfEmptyOn = (t: Database, bucketId: string, also: SQL = sql`1`) =>
+  t
+    .delete(buckets)
+    .where(and(eq(buckets.id, bucketId), sql`NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objects.bucketId} = ${bucketId})`, also))
+    .returning();
+
+const hasRow = async (t: Database, bucketId: string) => (await t.select({ id: buckets.id }).from(buckets).where(eq(buckets.id, bucketId)).get()) !== undefined;
+
+/** Puts back the anchors a DeleteBucket removed before it found that the bucket stays. */
+async function restoreAnchors(db: Database, removed: { shard: string; row: BucketRow }[]): Promise<void> {
+  for (const r of removed) await shardDb(db, r.shard).insert(buckets).values(r.row).onConflictDoNothing().run();
+}
+
+/**
+ * What keeps a bucket whose guarded delete changed nothing, in one read of the control database:
+ * whether its row is still there (else a concurrent DeleteBucket finished it), and its range rows
+ * (none: never split), which the isolate keeps as its fresh ranges (`keyRanges` reads them next).
+ */
+async function whyKept(db: Database, bucketId: string): Promise<{ still: boolean; split: boolean }> {
+  const row = await db.get<{ still: number; ranges: string }>(
+    sql`SELECT EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${bucketId}) AS still, ${rangesColumn(bucketId)} AS ranges`,
+  );
+  noteRanges(bucketId, row.ranges);
+  return { still: row.still === 1, split: cachedAsSplit(bucketId) };
+}
+
+/** Whether a move of any of `ranges` is unfinished: copying, or its copy waiting for the drain (`KeyRange.copyOn`). */
+const moveUnfinishedIn = (ranges: KeyRange[]) => ranges.some((r) => r.copyOn != null);
+
+type Deletion = "deleted" | "not-empty" | "moving";
 
 /**
  * Deletes the bucket if it holds no object and no move of its key ranges is unfinished. `moving`:
@@ -244,51 +283,92 @@ const noMoveOf = (bucketId: string) =>
  * them with their blob references, so DeleteBucket waits for it (the retryable RangeMoving, as
  * writes to a moving range get) rather than orphan them (docs/design.md §9).
  *
- * Otherwise each index shard's anchor goes while that shard holds none of its objects, in one
- * conditional statement so that an object written concurrently is never orphaned (writes there
- * then find no bucket); when a shard still holds objects, the anchors already removed are put back
- * as they were and the bucket stays (`not-empty`). Then the control row (the anchor of `DB`, only
- * while empty there too), only while no move has started meanwhile (a move starts only while the
- * control row exists, store/range-move.ts), and the range rows. A retry after a crash in between
- * finds no anchor, and so nothing to keep.
+ * Unless the isolate's cached ranges say the bucket is split, it takes the short path of a bucket
+ * never split (`deleteNeverSplit`), reading no range: one statement on `DB`, or the anchor then the
+ * control row, the latter guarded on the bucket having no range row. A split bucket, or one that
+ * path finds split, takes `deleteSplit`.
  */
-export async function deleteBucketIfEmpty(db: Database, bucket: BucketRow): Promise<"deleted" | "not-empty" | "moving"> {
-  const emptyAndThere = (t: Database, also = sql`1`) =>
-    t
-      .delete(buckets)
-      .where(and(eq(buckets.id, bucket.id), sql`NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objects.bucketId} = ${bucket.id})`, also))
-      .returning({ id: buckets.id });
-  const moving = async () => (await db.get<{ x: number } | undefined>(sql`SELECT 1 AS x WHERE NOT ${noMoveOf(bucket.id)}`)) != null;
+export async function deleteBucketIfEmpty(db: Database, bucket: BucketRow): Promise<Deletion> {
   forgetBucket(bucket.name);
-  forgetRanges(bucket.id);
-  if (await moving()) return "moving";
-  const shards = await bucketShards(db, bucket.id);
+  if (cachedAsSplit(bucket.id)) forgetRanges(bucket.id); // read afresh by `deleteSplit`
+  else {
+    const outcome = await deleteNeverSplit(db, bucket);
+    if (outcome !== "split") return outcome; // else its ranges were just read (`whyKept`)
+  }
+  return deleteSplit(db, bucket);
+}
+
+/**
+ * The short path: for a bucket never split, its index is all on its home shard and no move ever
+ * fenced anything anywhere. On `DB` one statement deletes the row while it holds no object and has
+ * no range row. On another shard its anchor goes first, only while that shard holds none of its
+ * objects (an object written concurrently is never orphaned: writes there then find no bucket),
+ * then the control row, only while the bucket has no range row (a move starts only after adding its
+ * range rows, and only while the control row exists: store/range-move.ts). A retry after a crash
+ * between the two finds no anchor, and so nothing to keep. When a delete changed nothing, one read
+ * says why (`whyKept`); `split`: the bucket has range rows (any anchor removed is put back), and the
+ * caller goes on with `deleteSplit`, which answers an unfinished move before anything else.
+ */
+async function deleteNeverSplit(db: Database, bucket: BucketRow): Promise<Deletion | "split"> {
   const removed: { shard: string; row: BucketRow }[] = [];
-  const restore = async () => {
-    for (const r of removed) await shardDb(db, r.shard).insert(buckets).values(r.row).onConflictDoNothing().run();
-  };
+  let deleted: unknown[] = [];
+  if (bucket.shard === CONTROL_SHARD) deleted = await deleteIfEmptyOn(db, bucket.id, neverSplit(bucket.id));
+  else {
+    const index = shardDb(db, bucket.shard);
+    const [anchor] = await deleteIfEmptyOn(index, bucket.id);
+    if (anchor) removed.push({ shard: bucket.shard, row: anchor });
+    // The anchor stays, so the shard holds an object of the bucket; with no anchor, go on (a retry).
+    if (anchor || !(await hasRow(index, bucket.id))) {
+      deleted = await db.delete(buckets).where(and(eq(buckets.id, bucket.id), neverSplit(bucket.id))).returning({ id: buckets.id });
+    }
+  }
+  if (deleted.length > 0) return "deleted";
+  const kept = await whyKept(db, bucket.id);
+  if (!kept.still) return "deleted"; // a concurrent DeleteBucket finished it
+  await restoreAnchors(db, removed);
+  return kept.split ? "split" : "not-empty";
+}
+
+/**
+ * A split bucket. Its range rows, read afresh (or just read by `whyKept`), say in one query where
+ * its ranges are and whether a move is unfinished (then `moving`, before anything is touched).
+ * Otherwise each shard's anchor goes while that shard holds none of its objects; when one still
+ * holds objects, the anchors already removed are put back and the bucket stays (`not-empty`). Then,
+ * in one batch, the control row (the anchor of `DB`, only while empty there too), only while no
+ * move has started meanwhile (a move starts only while the control row exists), and the range
+ * rows, only once that row is gone.
+ */
+async function deleteSplit(db: Database, bucket: BucketRow): Promise<Deletion> {
+  const { ranges } = await keyRanges(db, bucket.id);
+  if (moveUnfinishedIn(ranges)) return "moving";
+  const shards = [...new Set([bucket.shard, ...ranges.map((r) => r.shard)])];
+  const removed: { shard: string; row: BucketRow }[] = [];
   for (const shard of shards.filter((s) => s !== CONTROL_SHARD)) {
     const index = shardDb(db, shard);
-    const anchor = await index.select().from(buckets).where(eq(buckets.id, bucket.id)).get();
-    if (!anchor) continue;
-    if ((await emptyAndThere(index)).length === 0) {
-      await restore();
+    const [anchor] = await deleteIfEmptyOn(index, bucket.id);
+    if (anchor) removed.push({ shard, row: anchor });
+    else if (await hasRow(index, bucket.id)) {
+      await restoreAnchors(db, removed);
       return "not-empty";
     }
-    removed.push({ shard, row: anchor });
   }
-  const deleted = shards.includes(CONTROL_SHARD)
-    ? await emptyAndThere(db, noMoveOf(bucket.id))
-    : await db.delete(buckets).where(and(eq(buckets.id, bucket.id), noMoveOf(bucket.id))).returning({ id: buckets.id });
-  if (deleted.length === 0) {
-    const still = await db.select({ id: buckets.id }).from(buckets).where(eq(buckets.id, bucket.id)).get();
-    if (!still) return "deleted"; // a concurrent DeleteBucket finished it
-    await restore();
-    return (await moving()) ? "moving" : "not-empty";
+  const [deleted] = await batch(db, [
+    shards.includes(CONTROL_SHARD)
+      ? deleteIfEmptyOn(db, bucket.id, noMoveOf(bucket.id))
+      : db.delete(buckets).where(and(eq(buckets.id, bucket.id), noMoveOf(bucket.id))).returning({ id: buckets.id }),
+    db.delete(bucketRanges).where(and(eq(bucketRanges.bucketId, bucket.id), sql`NOT EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${bucket.id})`)),
+  ]);
+  if (deleted.results.length === 0) {
+    const kept = await whyKept(db, bucket.id);
+    if (!kept.still) return "deleted"; // a concurrent DeleteBucket finished it
+    await restoreAnchors(db, removed);
+    return moveUnfinishedIn((await keyRanges(db, bucket.id)).ranges) ? "moving" : "not-empty";
   }
-  await db.delete(bucketRanges).where(eq(bucketRanges.bucketId, bucket.id)).run();
-  // The fences a move left on any shard and the records of the moves that arrived there (store/
-  // range-move.ts) have nothing left to guard: with no anchor, no write there finds the bucket.
+  // The fences its moves left and the records of the moves that arrived (store/range-move.ts) have
+  // nothing left to guard: with no anchor, no write finds the bucket. They go on every shard, not
+  // only those its range rows name: a range's old shard keeps its fence after the drain (a write
+  // that read the ranges before the move must still meet it there), and no row names that shard
+  // once the drain is over.
   await Promise.all(
     everyShard(db).map((shard) =>
       batch(shard.db, [

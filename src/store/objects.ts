@@ -4,7 +4,8 @@ import { ApiError } from "../errors";
 import { classBytesSet, counts, moveClassBytes, sizeIn } from "./class-bytes";
 import { batch, forEachChunk, listPlaceholders, listValues, perListLength, precompiled, precompiledRow, prepared, type Database, type Statement } from "./db";
 import { compareKeys } from "./keys";
-import { bucketShards, isFenced, keyOpen, keyRanges, keyShard, onKeyRange, rangesBetween, forgetRanges, readOnKeyRange } from "./ranges";
+import { fenceCovers, keyOpen } from "./move-conditions";
+import { bucketShards, isFenced, keyRanges, keyShard, onKeyRange, rangesBetween, forgetRanges, readOnKeyRange } from "./ranges";
 import { everyShard, foundOnAnyShard, shardDb, shardOf, shardsOf } from "./shards";
 
 /**
@@ -116,7 +117,7 @@ const objectOrMovedByKey = precompiledRow<{ [K in keyof ObjectRow]: ObjectRow[K]
     );
     return sql`SELECT ${columns}, f.moved_to FROM (SELECT 1) one
       LEFT JOIN ${objects} o ON o.bucket_id = ${bucketId} AND o.key = ${key}
-      LEFT JOIN ${rangeFences} f ON f.bucket_id = ${bucketId} AND f.start_key <= ${key} AND (f.end_key IS NULL OR ${key} < f.end_key) AND f.moved_to IS NOT NULL
+      LEFT JOIN ${rangeFences} f ON ${fenceCovers(bucketId, key)} AND f.moved_to IS NOT NULL
       LIMIT 1`;
   },
   [...Object.entries(getTableColumns(objects)), ["movedTo", rangeFences.movedTo]],

@@ -3,9 +3,11 @@ import type { Env } from "../config";
 import { randomBase36 } from "../crypto";
 import { objects } from "../../schema/schema";
 import { deleteBlobs } from "./blobs";
+import { deleteIfEmptyOn } from "./buckets";
 import { database, type Database } from "./db";
 import { dropBlobReference, dropMovedRows, forgetReleasedBlobs, movedRangeTotals } from "./objects";
 import { compareKeys } from "./keys";
+import { arrived, keyOpen, moveUnfinished, noMoveOf, param, text } from "./move-conditions";
 import { forgetRanges, RANGE_CACHE_MS } from "./ranges";
 import { CONTROL_SHARD, shardDb, shardOf, shardsOf } from "./shards";
 
@@ -118,8 +120,8 @@ function addRange(db: Database, bucketId: string, start: string, shard: string) 
     .run();
 }
 
-/** SQL (control database) true while no range of bucket `?2` other than the one starting at `?3` has an unfinished move. */
-const NO_OTHER_MOVE = "NOT EXISTS (SELECT 1 FROM bucket_ranges o WHERE o.bucket_id = ?2 AND o.start_key <> ?3 AND (o.move_to IS NOT NULL OR o.drain_shard IS NOT NULL))";
+/** SQL (control database) true while no range of bucket `?2` has an unfinished move. */
+const NO_MOVE = text(noMoveOf(param(2)));
 
 /**
  * Step 1: makes `[at, end)` a range of the bucket (splitting the range holding `at`) and, when `to`
@@ -151,7 +153,7 @@ export async function startMove(db: Database, bucketId: string, at: string, to: 
     // Only while the bucket exists: a DeleteBucket that won the race leaves nothing to move.
     await db.$client
       .prepare(`UPDATE bucket_ranges SET move_to = ?1, copy_after = NULL, cancelled = 0, move_id = ?4
-        WHERE bucket_id = ?2 AND start_key = ?3 AND move_to IS NULL AND drain_shard IS NULL AND ${NO_OTHER_MOVE}
+        WHERE bucket_id = ?2 AND start_key = ?3 AND ${NO_MOVE}
           AND EXISTS (SELECT 1 FROM buckets WHERE id = ?2)`)
       .bind(to, bucketId, at, randomBase36(12))
       .run();
@@ -304,10 +306,6 @@ export async function markSwitch(db: Database, bucketId: string, range: RangeSta
   if ((marked.results[0] as { movedTo: string | null } | undefined)?.movedTo !== range.moveTo) throw cancelled(range);
 }
 
-/** SQL: the move's arrival is recorded on this shard (`range_arrivals`), in `state` when given. */
-const arrivalIs = (bucketId: string, moveId: string, state?: "counted" | "cancelled") =>
-  sql`EXISTS (SELECT 1 FROM range_arrivals a WHERE a.bucket_id = ${bucketId} AND a.move_id = ${moveId}${state ? sql` AND a.state = ${state}` : sql``})`;
-
 /**
  * The switch's second half, on T, mirroring `markSwitch`: T records the move's arrival as `counted`
  * and, in the same batch, only if it was not recorded yet, its anchor takes in the range's totals
@@ -318,7 +316,7 @@ export async function countArrival(db: Database, bucketId: string, range: RangeS
   const index = shardDb(db, range.moveTo!);
   const target = index.$client;
   const [, , recorded] = await target.batch([
-    movedRangeTotals(index, bucketId, range, "+", sql`NOT ${arrivalIs(bucketId, range.moveId!)}`),
+    movedRangeTotals(index, bucketId, range, "+", sql`NOT ${arrived(bucketId, range.moveId!)}`),
     target.prepare("INSERT INTO range_arrivals (bucket_id, move_id, state) VALUES (?1, ?2, 'counted') ON CONFLICT DO NOTHING").bind(bucketId, range.moveId),
     target.prepare("SELECT state FROM range_arrivals WHERE bucket_id = ?1 AND move_id = ?2").bind(bucketId, range.moveId),
   ]);
@@ -335,7 +333,7 @@ async function cancelArrival(db: Database, bucketId: string, range: RangeState):
   const index = shardDb(db, range.drainShard!);
   const target = index.$client;
   await target.batch([
-    movedRangeTotals(index, bucketId, range, "-", arrivalIs(bucketId, range.moveId!, "counted")),
+    movedRangeTotals(index, bucketId, range, "-", arrived(bucketId, range.moveId!, "counted")),
     target
       .prepare("INSERT INTO range_arrivals (bucket_id, move_id, state) VALUES (?1, ?2, 'cancelled') ON CONFLICT DO UPDATE SET state = 'cancelled'")
       .bind(bucketId, range.moveId),
@@ -351,6 +349,9 @@ async function withMoveId(db: Database, bucketId: string, range: RangeState | un
   await db.$client.prepare("UPDATE bucket_ranges SET move_id = ? WHERE bucket_id = ? AND start_key = ? AND move_id IS NULL").bind(randomBase36(12), bucketId, range.start).run();
   return (await storedRanges(db, bucketId)).find((r) => r.start === range.start);
 }
+
+/** SQL text: the target shard holds the record of move `?2` of bucket `?1` (`fence` writes its anchor only while it does not). */
+const ARRIVED_1_2 = text(arrived(param(1), param(2)));
 
 /**
  * Step 2: the fence on the source, the target's fences lifted over the range, the target's anchor.
@@ -371,7 +372,7 @@ export async function fence(db: Database, bucketId: string, range: RangeState): 
     await shardDb(db, to)
       .$client.prepare(
         `INSERT INTO buckets (id, name, project_id, region, type, created_at, modified_at, shard) SELECT ?1, ?1, ?3, ?4, ?5, ?6, ?7, ?8
-        WHERE NOT EXISTS (SELECT 1 FROM range_arrivals WHERE bucket_id = ?1 AND move_id = ?2) ON CONFLICT DO NOTHING`,
+        WHERE NOT ${ARRIVED_1_2} ON CONFLICT DO NOTHING`,
       )
       .bind(bucketId, range.moveId, ...(await anchorFields(db, bucketId)))
       .run();
@@ -435,6 +436,13 @@ async function anchorFields(db: Database, bucketId: string): Promise<unknown[]> 
 const OBJECT_COLUMNS = Object.values(getTableColumns(objects)).map((c) => c.name);
 
 /**
+ * A copy batch's statements on T (bucket `?2`, the batch's first key `?3`, the move's id `?4`)
+ * change anything only while T does not fence the range (a cancel fences it first) and has no
+ * record of the move (settled: switched, `countArrival`, or cancelled, `cancelArrival`).
+ */
+const COPY_OPEN = `${text(keyOpen(param(2), param(3)))} AND NOT ${text(arrived(param(2), param(4)))}`;
+
+/**
  * Step 3: copies the next batch of the range's rows to the target; returns the last key copied, or
  * null when nothing was left. Safe to repeat: rows already on the target are skipped, and so are
  * their references (each statement looks at which rows are absent before the insert). Refused
@@ -466,16 +474,13 @@ export async function copyBatch(env: Env, db: Database, bucketId: string, range:
   }
 
   const items = JSON.stringify(rows.map((r) => ({ ...r, home: homes.get(String(r.blob_id)) === to ? null : homes.get(String(r.blob_id)) })));
-  // A row is copied where the target has none, only while the target does not fence the range (a
-  // cancel fences it first) and has no record of the move (settled: switched, `countArrival`, or
-  // cancelled, `cancelArrival`): a batch committed after either inserts nothing, and says so. The
-  // target's counters do not move: it takes the range's totals at the switch.
-  const open = `NOT EXISTS (SELECT 1 FROM range_fences f WHERE f.bucket_id = ?2 AND f.start_key <= ?3 AND (f.end_key IS NULL OR ?3 < f.end_key))
-    AND NOT EXISTS (SELECT 1 FROM range_arrivals a WHERE a.bucket_id = ?2 AND a.move_id = ?4)`;
-  const absent = `${open} AND NOT EXISTS (SELECT 1 FROM objects o WHERE o.bucket_id = json_extract(value, '$.bucket_id') AND o.key = json_extract(value, '$.key'))`;
+  // A row is copied where the target has none, only while `COPY_OPEN` holds: a batch committed after
+  // a cancel or the switch inserts nothing, and says so. The target's counters do not move: it takes
+  // the range's totals at the switch.
+  const absent = `${COPY_OPEN} AND NOT EXISTS (SELECT 1 FROM objects o WHERE o.bucket_id = json_extract(value, '$.bucket_id') AND o.key = json_extract(value, '$.key'))`;
   const firstKey = String(rows[0].key);
   const [closed, existing] = await target.batch([
-    target.prepare(`SELECT 1 AS closed WHERE NOT (${open})`).bind(null, bucketId, firstKey, range.moveId),
+    target.prepare(`SELECT 1 AS closed WHERE NOT (${COPY_OPEN})`).bind(null, bucketId, firstKey, range.moveId),
     target.prepare("SELECT id FROM blobs WHERE id IN (SELECT value FROM json_each(?))").bind(JSON.stringify(pinned)),
     target
       .prepare(`INSERT INTO blobs (id, bucket_id, size, etag, refcount, created_at, home_shard)
@@ -485,7 +490,7 @@ export async function copyBatch(env: Env, db: Database, bucketId: string, range:
       .bind(items, bucketId, firstKey, range.moveId, now),
     target
       .prepare(`INSERT INTO objects (${OBJECT_COLUMNS.join(", ")})
-        SELECT ${OBJECT_COLUMNS.map((c) => `json_extract(value, '$.${c}')`).join(", ")} FROM json_each(?1) WHERE ${open}
+        SELECT ${OBJECT_COLUMNS.map((c) => `json_extract(value, '$.${c}')`).join(", ")} FROM json_each(?1) WHERE ${COPY_OPEN}
         ON CONFLICT (bucket_id, key) DO NOTHING`)
       .bind(items, bucketId, firstKey, range.moveId),
   ]);
@@ -517,18 +522,15 @@ async function drainBatch(env: Env, db: Database, bucketId: string, range: Range
  * The end of a drain: the drained shard's anchor goes when the bucket holds nothing else there (not
  * its home shard, whose uploads and control row stay, and no range of it there), so that
  * DescribeBucket, ListBuckets, the storage integrator, housekeeping and later moves see no empty
- * anchor (a cancelled move's target, or a shard a range moved off). Guarded in its own statement,
- * as DeleteBucket guards an anchor: only while the shard holds no object of the bucket. It runs
+ * anchor (a cancelled move's target, or a shard a range moved off). DeleteBucket's own statement
+ * (`deleteIfEmptyOn`): only while the shard holds no object of the bucket. It runs
  * before the range's drain is cleared, so no other move of the bucket can place a range there
  * meanwhile (one move per bucket).
  */
 async function dropIdleAnchor(db: Database, bucketId: string, shard: string): Promise<void> {
   if (shard === CONTROL_SHARD || shard === (await shardOf(db, bucketId))) return;
   if ((await storedRanges(db, bucketId)).some((r) => r.shard === shard || r.moveTo === shard)) return;
-  await shardDb(db, shard)
-    .$client.prepare("DELETE FROM buckets WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM objects WHERE bucket_id = ?1)")
-    .bind(bucketId)
-    .run();
+  await deleteIfEmptyOn(shardDb(db, shard), bucketId);
 }
 
 async function release(env: Env, db: Database, ids: string[]): Promise<void> {
@@ -537,10 +539,22 @@ async function release(env: Env, db: Database, ids: string[]): Promise<void> {
   await forgetReleasedBlobs(db, ids);
 }
 
+const UNFINISHED = text(moveUnfinished("bucket_ranges"));
+
+/** Which of the buckets `ids` have a move or a drain unfinished (housekeeping passes them over), in one query. */
+export async function bucketsMoving(db: Database, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const { results } = await db.$client
+    .prepare(`SELECT DISTINCT bucket_id AS id FROM bucket_ranges WHERE bucket_id IN (SELECT value FROM json_each(?)) AND ${UNFINISHED}`)
+    .bind(JSON.stringify(ids))
+    .all<{ id: string }>();
+  return new Set(results.map((r) => r.id));
+}
+
 /** Ranges of every bucket with a move or a drain still to do (housekeeping resumes them). */
 export async function unfinishedMoves(db: Database): Promise<{ bucketId: string; start: string }[]> {
   const { results } = await db.$client
-    .prepare("SELECT bucket_id AS bucketId, start_key AS start FROM bucket_ranges WHERE move_to IS NOT NULL OR drain_shard IS NOT NULL LIMIT 100")
+    .prepare(`SELECT bucket_id AS bucketId, start_key AS start FROM bucket_ranges WHERE ${UNFINISHED} LIMIT 100`)
     .all<{ bucketId: string; start: string }>();
   return results;
 }

@@ -1,7 +1,7 @@
 import { settings, type Env } from "../config";
 import { database, type Database } from "./db";
 import { compareKeys } from "./keys";
-import { advanceMove, describeRanges, startMove, stepOf, unfinishedMoves } from "./range-move";
+import { advanceMove, bucketsMoving, describeRanges, startMove, stepOf, unfinishedMoves } from "./range-move";
 import { everyShard } from "./shards";
 
 /**
@@ -10,12 +10,27 @@ import { everyShard } from "./shards";
  *
  * 1. every unfinished move or drain is advanced (a move interrupted by a crash, or a drain whose
  *    delay has passed), a bounded number of batches each;
- * 2. with `SPLIT_OBJECTS_THRESHOLD` set, each bucket holding more objects than that on one shard (its
- *    anchor's `object_count`) gets a proposal, logged as one structured line: split its largest
- *    idle range there at the median key, and move the upper half to the least-filled other shard.
- *    With `SPLIT_AUTO=true` the move is started too (and continued by later runs).
+ * 2. with `SPLIT_OBJECTS_THRESHOLD` set, a bucket holding more objects than that on one shard (its
+ *    anchor's `object_count`) and no move unfinished gets a proposal (the largest first, at most
+ *    `BUCKETS_PER_SHARD` per shard and run), logged as one structured line: split its largest idle
+ *    range there at the median key, and move the upper half to the least-filled other shard. With
+ *    `SPLIT_AUTO=true` the move is started too (and continued by later runs).
+ */
+/**
+ * Splits proposed per shard in one run: for the largest buckets above the threshold (by their
+ * anchor's `object_count`), at most this many. A proposal counts the bucket's rows in each of its
+ * ranges on the shard and seeks the median key, work that grows with the bucket, and one cron run
+ * must end in bounded time, so a run cannot propose for every bucket above the threshold. The
+ * largest go first: they are nearest to the shard's capacity (D1's 10 GB). The others come up once
+ * those have been split (a move takes the upper half off the shard's count). A bucket whose move is
+ * unfinished cannot be split again yet, so it takes no place: of the `CANDIDATES_PER_SHARD` largest,
+ * those are passed over with one query. Which buckets a run proposes therefore depends on every
+ * bucket above the threshold on the shard: test/range-housekeeping.test.ts runs in a file, and so a
+ * test database, of its own.
  */
 const BUCKETS_PER_SHARD = 10;
+/** The largest buckets above the threshold a run reads per shard, to find `BUCKETS_PER_SHARD` it can split. */
+const CANDIDATES_PER_SHARD = 100;
 const BATCHES_PER_MOVE = 20;
 
 export interface SplitProposal {
@@ -45,11 +60,15 @@ export async function rangeHousekeeping(env: Env, now: number): Promise<SplitPro
   for (const shard of shards) {
     const { results } = await shard.db.$client
       .prepare("SELECT id, object_count AS objects FROM buckets WHERE object_count > ? ORDER BY object_count DESC LIMIT ?")
-      .bind(threshold, BUCKETS_PER_SHARD)
+      .bind(threshold, CANDIDATES_PER_SHARD)
       .all<{ id: string; objects: number }>();
-    for (const bucket of results) {
+    const moving = await bucketsMoving(db, results.map((b) => b.id));
+    let proposed = 0;
+    for (const bucket of results.filter((b) => !moving.has(b.id))) {
+      if (proposed === BUCKETS_PER_SHARD) break;
       const proposal = await propose(db, shard.name, bucket, fill);
       if (!proposal) continue;
+      proposed++;
       const started = splitAuto;
       if (started) {
         await startMove(db, bucket.id, proposal.at, proposal.to);

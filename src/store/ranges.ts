@@ -1,8 +1,9 @@
-import { sql, type AnyColumn, type Placeholder, type SQL } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { ApiError } from "../errors";
-import { bucketRanges, rangeFences } from "../../schema/schema";
+import { bucketRanges } from "../../schema/schema";
 import { forEachChunk, type Database } from "./db";
 import { compareKeys } from "./keys";
+import { copyOn, keyOpen, text, type Bound } from "./move-conditions";
 import { shardDb, shardOf } from "./shards";
 
 /**
@@ -57,9 +58,6 @@ function keep(bucketId: string, ranges: KeyRange[] | null): KeyRange[] | null {
   return ranges;
 }
 
-/** A value, placeholder, column or SQL in a statement. */
-type Bound = string | number | Placeholder | SQL | AnyColumn;
-
 type RangeRow = { start: string; shard: string; moveTo: string | null; copyOn?: string | null };
 
 const toRanges = (rows: RangeRow[]): KeyRange[] | null =>
@@ -67,8 +65,8 @@ const toRanges = (rows: RangeRow[]): KeyRange[] | null =>
     ? null
     : rows.map((r, i) => ({ start: r.start, end: i + 1 < rows.length ? rows[i + 1].start : null, shard: r.shard, moving: r.moveTo !== null, copyOn: r.copyOn ?? null }));
 
-/** SQL over a `bucket_ranges` row: `KeyRange.copyOn`. */
-const COPY_ON = "COALESCE(move_to, drain_shard)";
+/** `KeyRange.copyOn` in the range table reads prepared on D1 directly. */
+const COPY_ON = text(copyOn("bucket_ranges"));
 
 /**
  * The SQL column that reads a bucket's ranges with its row (the data plane's bucket lookup): a
@@ -76,7 +74,7 @@ const COPY_ON = "COALESCE(move_to, drain_shard)";
  */
 export const rangesColumn = (bucketId: Bound) =>
   sql<string>`(SELECT COALESCE(json_group_array(json_array(r.start_key, r.shard, r.move_to, r.copy_on)), '[]') FROM
-    (SELECT start_key, shard, move_to, ${sql.raw(COPY_ON)} AS copy_on FROM ${bucketRanges} WHERE bucket_id = ${bucketId} ORDER BY start_key) r)`;
+    (SELECT start_key, shard, move_to, ${copyOn("bucket_ranges")} AS copy_on FROM ${bucketRanges} WHERE bucket_id = ${bucketId} ORDER BY start_key) r)`;
 
 /** Records the ranges read with a bucket row (`rangesColumn`). */
 export function noteRanges(bucketId: string, json: string | null | undefined): void {
@@ -111,6 +109,12 @@ export async function primeRanges(db: Database, ids: string[]): Promise<void> {
       .all<RangeRow & { bucketId: string }>();
     for (const id of chunk) keep(id, toRanges(results.filter((r) => r.bucketId === id)));
   });
+}
+
+/** Whether the isolate holds the bucket's ranges, fresh, and they say it is split (not held: false). */
+export function cachedAsSplit(bucketId: string): boolean {
+  const hit = cache.get(bucketId);
+  return hit !== undefined && hit.until > Date.now() && hit.ranges !== null;
 }
 
 async function splitRanges(db: Database, bucketId: string): Promise<KeyRange[] | null> {
@@ -213,13 +217,6 @@ export function rangesBetween(ranges: KeyRange[], from: string, to: string | nul
   }
   return out;
 }
-
-/**
- * SQL true when this shard may write (bucket, key): no fence of the bucket on it covers the key.
- * Every object write puts it in its guards, so a write racing a move changes nothing on the old shard.
- */
-export const keyOpen = (bucketId: Bound, key: Bound): SQL =>
-  sql`NOT EXISTS (SELECT 1 FROM ${rangeFences} f WHERE f.bucket_id = ${bucketId} AND f.start_key <= ${key} AND (f.end_key IS NULL OR ${key} < f.end_key))`;
 
 /** Whether shard handle `index` refuses writes to (bucket, key). */
 export async function isFenced(index: Database, bucketId: string, key: string): Promise<boolean> {
