@@ -143,18 +143,20 @@ class Sessions implements RequestSession {
     // A database the client sent a bookmark for and this request did not query keeps that
     // bookmark, so a client that echoes the header loses none of its read-your-writes.
     const bookmarks = new Map(this.sent);
-    const take = (name: string, bookmark: string | null) => {
-      if (!bookmark) return;
-      if (this.opts.writes) for (const scope of this.opts.scopes) remember(scoped(name, scope), bookmark);
-      bookmarks.set(name, newer(bookmarks.get(name), bookmark)!);
-    };
-    take(CONTROL_SHARD, this.control.getBookmark());
-    for (const [name, { session }] of this.shards) take(name, session.getBookmark());
+    this.take(bookmarks, CONTROL_SHARD, this.control.getBookmark());
+    for (const [name, { session }] of this.shards) this.take(bookmarks, name, session.getBookmark());
     if (bookmarks.size === 0) return null;
     const entries = [...bookmarks]
       .sort(([a], [b]) => Number(a !== CONTROL_SHARD) - Number(b !== CONTROL_SHARD)) // `DB`'s first, bare
       .map(([name, bookmark]) => (name === CONTROL_SHARD ? bookmark : `${name}=${bookmark}`));
     return entries.join(",");
+  }
+
+  /** Database `name`'s bookmark after the request: kept for the request's scopes when it could write, and put in `bookmarks`. */
+  private take(bookmarks: Map<string, string>, name: string, bookmark: string | null): void {
+    if (!bookmark) return;
+    if (this.opts.writes) for (const scope of this.opts.scopes) remember(scoped(name, scope), bookmark);
+    bookmarks.set(name, newer(bookmarks.get(name), bookmark)!);
   }
 
   answer(response: Response): Response {
