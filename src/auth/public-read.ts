@@ -1,3 +1,4 @@
+import { ApiError } from "../errors";
 import type { BucketRow } from "../store/buckets";
 
 /** What the public-access rules read of a bucket: its type, and its S3 object ownership. */
@@ -9,6 +10,17 @@ type AccessBucket = Pick<BucketRow, "type" | "objectOwnership">;
  * and requests that name one are refused by each front (docs/s3.md "Object ownership").
  */
 export const aclsDisabled = (bucket: Pick<BucketRow, "objectOwnership">): boolean => bucket.objectOwnership === "BucketOwnerEnforced";
+
+/**
+ * An ACL a request sets where the bucket disables ACLs: refused (AccessControlListNotSupported, on
+ * both fronts) unless it grants only the owner (`ownerOnly`: S3's bucket-owner-full-control, UFile's
+ * `default`). `what`: the ACL as the request named it, for the message.
+ */
+export function assertAclAllowed(bucket: Pick<BucketRow, "objectOwnership">, ownerOnly: boolean, what = "an ACL"): void {
+  if (!ownerOnly && aclsDisabled(bucket)) {
+    throw new ApiError("AccessControlListNotSupported", `${what} is refused: the bucket does not allow ACLs (its object ownership is BucketOwnerEnforced)`);
+  }
+}
 
 /**
  * Whether anyone may read an object without credentials, for every front (UFile and S3): the object's

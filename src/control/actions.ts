@@ -36,9 +36,6 @@ export const ACTIONS: Record<string, ControlAction> = {
   SetUFileCORS: setUFileCORS,
 };
 
-/** Actions that add or remove a bucket: their bookmark is kept for the whole account too (core/data-session.ts `sessionScopes`). */
-export const BUCKET_SET_ACTIONS: ReadonlySet<string> = new Set(["CreateBucket", "DeleteBucket"]);
-
 /** Actions that only read: a nearby D1 read replica may answer them (store/sessions.ts). */
 export const READ_ACTIONS: ReadonlySet<string> = new Set([
   "DescribeBucket",

@@ -4,7 +4,7 @@ import { ApiError, ERRORS, type ErrorName } from "../errors";
 import { asApiError, controlError, controlResponse } from "../responses";
 import { sessionScopes } from "../core/data-session";
 import { openSession, type RequestSession } from "../store/sessions";
-import { ACTIONS, BUCKET_SET_ACTIONS, READ_ACTIONS } from "./actions";
+import { ACTIONS, READ_ACTIONS } from "./actions";
 import { namedBucket } from "./buckets";
 import type { Params } from "./params";
 import { verifyControlSignature } from "./signature";
@@ -39,7 +39,7 @@ export async function handleControl(params: Params, env: Env, ctx: ExecutionCont
     // Bucket actions read and write that bucket's state (CreateBucket and DeleteBucket the account's
     // bucket listing too); the rest (tokens, quotas) the account's.
     session = openSession(env, {
-      scopes: sessionScopes(bucket, BUCKET_SET_ACTIONS.has(action)),
+      scopes: sessionScopes(bucket, action),
       writes: !READ_ACTIONS.has(action),
       clientBookmark: null,
     });

@@ -16,13 +16,16 @@ export const READ_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD"]);
 export const openDataSession = (request: Request, env: Env, scopes: string[]): RequestSession =>
   openSession(env, { scopes, writes: !READ_METHODS.has(request.method), clientBookmark: request.headers.get(BOOKMARK_HEADER) });
 
+/** The operations (S3) and actions (UFile control plane) that add or remove a bucket. */
+const BUCKET_SET_CHANGES: ReadonlySet<string> = new Set(["CreateBucket", "DeleteBucket"]);
+
 /**
  * What a request's writes change and its reads depend on (store/sessions.ts scopes), for the S3 front
  * and the control plane: the bucket it names, else the account. A write that adds or removes a bucket
- * (`changesBucketSet`: CreateBucket, DeleteBucket) also changes what the account's listings (S3
+ * (`BUCKET_SET_CHANGES`, the same names on both fronts) also changes what the account's listings (S3
  * ListBuckets, UFile DescribeBucket without a name) answer, so its bookmark is kept for the account too.
  */
-export function sessionScopes(bucket: string | null | undefined, changesBucketSet: boolean): string[] {
+export function sessionScopes(bucket: string | null | undefined, operation: string): string[] {
   if (!bucket) return [ACCOUNT_SCOPE];
-  return changesBucketSet ? [bucket, ACCOUNT_SCOPE] : [bucket];
+  return BUCKET_SET_CHANGES.has(operation) ? [bucket, ACCOUNT_SCOPE] : [bucket];
 }

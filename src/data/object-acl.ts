@@ -1,5 +1,5 @@
 import { ApiError } from "../errors";
-import { aclsDisabled, publiclyReadable } from "../auth/public-read";
+import { aclsDisabled, assertAclAllowed, publiclyReadable } from "../auth/public-read";
 import { json } from "../responses";
 import type { ServedBucket } from "../store/buckets";
 import { updateObject } from "../store/objects";
@@ -33,9 +33,7 @@ export function aclHeader(headers: Headers): ObjectAcl | undefined {
 
 /** An ACL for an object of `bucket`: where the bucket disables ACLs, only `default` (which sets none). */
 function allowedIn(bucket: ServedBucket, acl: ObjectAcl): ObjectAcl {
-  if (acl !== "default" && aclsDisabled(bucket)) {
-    throw new ApiError("AccessControlListNotSupported", `x-ufile-object-acl: ${acl} is refused: the bucket's S3 object ownership is BucketOwnerEnforced (ACLs disabled); only default is taken`);
-  }
+  assertAclAllowed(bucket, acl === "default", `x-ufile-object-acl: ${acl}`);
   return acl;
 }
 

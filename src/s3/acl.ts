@@ -5,7 +5,8 @@ import type { ObjectAcl } from "../core/object-acl";
 import { publiclyReadable } from "../auth/public-read";
 import { authorizeBodyKey } from "./access";
 import { addressedObject, servedBucket, type S3Context } from "./context";
-import { assertAclAllowed, assertCannedAclAllowed } from "./ownership";
+import { assertAclAllowed } from "../auth/public-read";
+import { assertCannedAclAllowed } from "./ownership";
 import { childrenNamed, childText, readOptionalXmlDocument, xmlResponse, type XmlElement, type XmlNode } from "./xml";
 
 /**

@@ -17,7 +17,7 @@ import { authenticateS3 } from "./auth";
 import type { S3Context } from "./context";
 import { s3ErrorResponse } from "./errors";
 import { findS3Operation, namedSubresource, NOT_IMPLEMENTED_HEADERS, unimplementedSubresource } from "./operations";
-import type { S3Operation, Target } from "./operation-spec";
+import type { Target } from "./operation-spec";
 
 /**
  * The S3 front (docs/s3.md): address → operation table → authenticate (SigV4 or anonymous) →
@@ -69,9 +69,6 @@ function refuseUnimplemented(query: URLSearchParams, headers: Headers, target: T
   if (sse !== null && sse !== "AES256") throw new ApiError("NotImplemented", `x-amz-server-side-encryption: ${sse} is not implemented (R2 encrypts every object at rest)`);
 }
 
-/** Writes that add or remove a bucket: their bookmark is kept for the whole account too (core/data-session.ts `sessionScopes`). */
-const BUCKET_SET_WRITES: ReadonlySet<S3Operation> = new Set(["CreateBucket", "DeleteBucket"]);
-
 /** Bytes of an unread body read (and dropped) before an error answer. */
 const DRAIN_LIMIT = 32 * 1024 * 1024;
 
@@ -117,7 +114,7 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
       const sub = namedSubresource(query);
       throw new ApiError("MethodNotAllowed", sub ? `${request.method} is not allowed on the ${sub} sub-resource of this ${target}` : `${request.method} is not allowed on this ${target}`);
     }
-    session = openDataSession(request, env, sessionScopes(address.bucket, BUCKET_SET_WRITES.has(op.name)));
+    session = openDataSession(request, env, sessionScopes(address.bucket, op.name));
     const db = session.db;
     const now = nowSeconds();
     const auth = await authenticateS3(request, url, env, now, address);

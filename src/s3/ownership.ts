@@ -1,4 +1,4 @@
-import { aclsDisabled } from "../auth/public-read";
+import { assertAclAllowed } from "../auth/public-read";
 import { assertOwnershipFits } from "../core/buckets";
 import { ApiError } from "../errors";
 import type { BucketType, ServedBucket } from "../store/buckets";
@@ -34,13 +34,6 @@ export function requestedOwnership(headers: Headers, type: BucketType): ObjectOw
   const ownership = raw === null ? null : ownershipValue(raw, (why) => new ApiError("InvalidArgument", why));
   assertOwnershipFits(ownership, type);
   return ownership;
-}
-
-/** An ACL where the bucket disables ACLs: refused unless it grants only the owner's full control (`ownerOnly`). */
-export function assertAclAllowed(bucket: ServedBucket, ownerOnly: boolean): void {
-  if (!ownerOnly && aclsDisabled(bucket)) {
-    throw new ApiError("AccessControlListNotSupported", "The bucket does not allow ACLs (its object ownership is BucketOwnerEnforced)");
-  }
 }
 
 /** A canned ACL (`x-amz-acl`, a POST form's `acl`; none: null or "") where the bucket disables ACLs: none or `bucket-owner-full-control`. */
