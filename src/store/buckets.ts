@@ -3,7 +3,7 @@ import { randomBase36 } from "../crypto";
 import { bucketRanges, buckets, objects, projects, quotas, rangeArrivals, rangeFences } from "../../schema/schema";
 import { batch, forEachChunk, listPlaceholders, listValues, perListLength, precompiledRow, precompiledRows, type Database } from "./db";
 import { noMoveOf } from "./move-conditions";
-import { cachedAsSplit, countedShards, forgetRanges, keyRanges, noteRanges, primeRanges, rangesColumn, type KeyRange } from "./ranges";
+import { cachedAsSplit, countedShards, forgetRanges, keyRanges, noteRanges, primeRanges, rangesColumn, shardsHolding, type KeyRange } from "./ranges";
 import { CONTROL_SHARD, everyShard, notePlacement, shardDb, shardsOf } from "./shards";
 
 /**
@@ -251,6 +251,13 @@ export const deleteIfEmptyOn = (t: Database, bucketId: string, also: SQL = sql`1
     .where(and(eq(buckets.id, bucketId), sql`NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objects.bucketId} = ${bucketId})`, also))
     .returning();
 
+/**
+ * The delete of a bucket's control row while `guard` holds; where `DB` is also one of the bucket's
+ * index shards (`indexHere`), only while it holds none of the bucket's objects (`deleteIfEmptyOn`).
+ */
+const controlRowDelete = (db: Database, bucketId: string, guard: SQL, indexHere: boolean) =>
+  indexHere ? deleteIfEmptyOn(db, bucketId, guard) : db.delete(buckets).where(and(eq(buckets.id, bucketId), guard)).returning();
+
 const hasRow = async (t: Database, bucketId: string) => (await t.select({ id: buckets.id }).from(buckets).where(eq(buckets.id, bucketId)).get()) !== undefined;
 
 /** Puts back the anchors a DeleteBucket removed before it found that the bucket stays. */
@@ -312,14 +319,14 @@ export async function deleteBucketIfEmpty(db: Database, bucket: BucketRow): Prom
 async function deleteNeverSplit(db: Database, bucket: BucketRow): Promise<Deletion | "split"> {
   const removed: { shard: string; row: BucketRow }[] = [];
   let deleted: unknown[] = [];
-  if (bucket.shard === CONTROL_SHARD) deleted = await deleteIfEmptyOn(db, bucket.id, neverSplit(bucket.id));
+  if (bucket.shard === CONTROL_SHARD) deleted = await controlRowDelete(db, bucket.id, neverSplit(bucket.id), true);
   else {
     const index = shardDb(db, bucket.shard);
     const [anchor] = await deleteIfEmptyOn(index, bucket.id);
     if (anchor) removed.push({ shard: bucket.shard, row: anchor });
     // The anchor stays, so the shard holds an object of the bucket; with no anchor, go on (a retry).
     if (anchor || !(await hasRow(index, bucket.id))) {
-      deleted = await db.delete(buckets).where(and(eq(buckets.id, bucket.id), neverSplit(bucket.id))).returning({ id: buckets.id });
+      deleted = await controlRowDelete(db, bucket.id, neverSplit(bucket.id), false);
     }
   }
   if (deleted.length > 0) return "deleted";
@@ -341,7 +348,7 @@ async function deleteNeverSplit(db: Database, bucket: BucketRow): Promise<Deleti
 async function deleteSplit(db: Database, bucket: BucketRow): Promise<Deletion> {
   const { ranges } = await keyRanges(db, bucket.id);
   if (moveUnfinishedIn(ranges)) return "moving";
-  const shards = [...new Set([bucket.shard, ...ranges.map((r) => r.shard)])];
+  const shards = shardsHolding(bucket.shard, ranges);
   const removed: { shard: string; row: BucketRow }[] = [];
   for (const shard of shards.filter((s) => s !== CONTROL_SHARD)) {
     const index = shardDb(db, shard);
@@ -353,9 +360,7 @@ async function deleteSplit(db: Database, bucket: BucketRow): Promise<Deletion> {
     }
   }
   const [deleted] = await batch(db, [
-    shards.includes(CONTROL_SHARD)
-      ? deleteIfEmptyOn(db, bucket.id, noMoveOf(bucket.id))
-      : db.delete(buckets).where(and(eq(buckets.id, bucket.id), noMoveOf(bucket.id))).returning({ id: buckets.id }),
+    controlRowDelete(db, bucket.id, noMoveOf(bucket.id), shards.includes(CONTROL_SHARD)),
     db.delete(bucketRanges).where(and(eq(bucketRanges.bucketId, bucket.id), sql`NOT EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${bucket.id})`)),
   ]);
   if (deleted.results.length === 0) {

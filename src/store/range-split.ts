@@ -15,8 +15,7 @@ import { everyShard } from "./shards";
  *    `BUCKETS_PER_SHARD` per shard and run), logged as one structured line: split its largest idle
  *    range there at the median key, and move the upper half to the least-filled other shard. With
  *    `SPLIT_AUTO=true` the move is started too (and continued by later runs).
- */
-/**
+ *
  * Splits proposed per shard in one run: for the largest buckets above the threshold (by their
  * anchor's `object_count`), at most this many. A proposal counts the bucket's rows in each of its
  * ranges on the shard and seeks the median key, work that grows with the bucket, and one cron run
@@ -25,8 +24,7 @@ import { everyShard } from "./shards";
  * those have been split (a move takes the upper half off the shard's count). A bucket whose move is
  * unfinished cannot be split again yet, so it takes no place: of the `CANDIDATES_PER_SHARD` largest,
  * those are passed over with one query. Which buckets a run proposes therefore depends on every
- * bucket above the threshold on the shard: test/range-housekeeping.test.ts runs in a file, and so a
- * test database, of its own.
+ * bucket above the threshold on the shard.
  */
 const BUCKETS_PER_SHARD = 10;
 /** The largest buckets above the threshold a run reads per shard, to find `BUCKETS_PER_SHARD` it can split. */

@@ -97,10 +97,15 @@ async function loadRanges(db: Database, bucketId: string): Promise<KeyRange[] | 
   return keep(bucketId, toRanges(results));
 }
 
+/** The isolate's entry for the bucket's ranges while it holds (`RANGE_CACHE_MS`), else undefined. */
+function fresh(bucketId: string): { ranges: KeyRange[] | null } | undefined {
+  const hit = cache.get(bucketId);
+  return hit !== undefined && hit.until > Date.now() ? hit : undefined;
+}
+
 /** Reads the ranges of every bucket of `ids` not cached (fresh) in the isolate, one query per chunk of ids. */
 export async function primeRanges(db: Database, ids: string[]): Promise<void> {
-  const now = Date.now();
-  const missing = ids.filter((id) => !((cache.get(id)?.until ?? 0) > now));
+  const missing = ids.filter((id) => !fresh(id));
   await forEachChunk(missing, async (chunk) => {
     const { results } = await db.$client
       .prepare(`SELECT bucket_id AS bucketId, start_key AS start, shard, move_to AS moveTo, ${COPY_ON} AS copyOn FROM bucket_ranges
@@ -113,13 +118,12 @@ export async function primeRanges(db: Database, ids: string[]): Promise<void> {
 
 /** Whether the isolate holds the bucket's ranges, fresh, and they say it is split (not held: false). */
 export function cachedAsSplit(bucketId: string): boolean {
-  const hit = cache.get(bucketId);
-  return hit !== undefined && hit.until > Date.now() && hit.ranges !== null;
+  return (fresh(bucketId)?.ranges ?? null) !== null;
 }
 
 async function splitRanges(db: Database, bucketId: string): Promise<KeyRange[] | null> {
-  const hit = cache.get(bucketId);
-  return hit && hit.until > Date.now() ? hit.ranges : loadRanges(db, bucketId);
+  const hit = fresh(bucketId);
+  return hit ? hit.ranges : loadRanges(db, bucketId);
 }
 
 /**
@@ -187,11 +191,13 @@ export async function keyDb(db: Database, bucketId: string, key: string): Promis
   return shardDb(db, await keyShard(db, bucketId, key));
 }
 
+/** The shards holding any of `ranges` of a bucket whose home shard is `home`, its home first. */
+export const shardsHolding = (home: string, ranges: readonly KeyRange[]): string[] => [...new Set([home, ...ranges.map((r) => r.shard)])];
+
 /** The shards holding any range of the bucket, its home shard first. */
 export async function bucketShards(db: Database, bucketId: string): Promise<string[]> {
   const home = await shardOf(db, bucketId);
-  const split = await splitRanges(db, bucketId);
-  return [...new Set([home, ...(split ?? []).map((r) => r.shard)])];
+  return shardsHolding(home, (await splitRanges(db, bucketId)) ?? []);
 }
 
 /**
