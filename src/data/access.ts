@@ -54,7 +54,6 @@ function subjectOf(subject: UFileSubject, bucket: { name: string; projectId: str
   }
 }
 
-
 /** The target with `published` set when the request's ACL makes its key publicly readable. */
 function withPublished(c: DataContext, t: AccessTarget): AccessTarget {
   return t.key !== undefined && publishes(c.bucket, aclHeader(c.request.headers)) ? { ...t, published: t.key } : t;
