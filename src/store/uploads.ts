@@ -5,7 +5,7 @@ import { abortBlobUploads } from "./blobs";
 import { moveClassBytes, sizeIn } from "./class-bytes";
 import { batch, database, type Database } from "./db";
 import { prefixUpperBound, type PublishAlong } from "./objects";
-import { everyShard, foundOnAnyShard, indexDb, noteUpload, shardOf, uploadDb } from "./shards";
+import { everyShard, foundOnAnyShard, indexDb, noteUpload, shardDb, shardOf, uploadDb } from "./shards";
 
 /**
  * The multipart index (docs/design.md §5): the only code that reads or writes `uploads` and
@@ -312,9 +312,18 @@ async function abortUploadsWhere(env: Env, db: Database, where: SQL): Promise<nu
   return claimed.length;
 }
 
-/** DeleteBucket: the bucket's open uploads are aborted (docs/protocol.md §3.5); any beyond one call's share are swept later. */
-export function abortBucketUploads(env: Env, db: Database, bucketId: string): Promise<number> {
-  return indexDb(db, bucketId).then((index) => abortUploadsWhere(env, index, sql`${uploads.bucketId} = ${bucketId}`));
+/**
+ * DeleteBucket, once the bucket's rows are gone: its open uploads are aborted, on its home shard
+ * (`bucket.shard`, where every upload of the bucket lives whatever its key ranges, and which never
+ * changes). The shard comes from the row the caller read before the deletion: with the control row
+ * gone, a lookup by id (`indexDb`) in an isolate that has not cached the placement would answer
+ * `DB` and leave the uploads of a bucket on another shard to the sweeper. The claim's counter
+ * update finds no row to change (the anchor or control row is gone) and creates none. At most
+ * `ABORTS_PER_CALL` per call; any beyond are claimed by `sweepStaleUploads`, whose "bucket gone"
+ * condition holds for them on that shard from now on.
+ */
+export function abortBucketUploads(env: Env, db: Database, bucket: { id: string; shard: string }): Promise<number> {
+  return abortUploadsWhere(env, shardDb(db, bucket.shard), sql`${uploads.bucketId} = ${bucket.id}`);
 }
 
 /**
