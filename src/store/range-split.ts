@@ -19,7 +19,7 @@ import { everyShard, shardDb } from "./shards";
  *
  * Splits proposed per shard in one run: for the largest buckets above the threshold (by their
  * anchor's `object_count`), at most this many. A proposal reads a bounded sample of the shard's
- * rows (at most 8,226, `proposeSplit`) and one cron run must end in bounded time, so a run cannot
+ * rows (at most 8,258, `proposeSplit`) and one cron run must end in bounded time, so a run cannot
  * propose for every bucket above the threshold. The largest go first: they are nearest to the
  * shard's capacity (D1's 10 GB). The others come up once those have been split (a move takes the
  * upper half off the shard's count). A bucket whose move is unfinished cannot be split again yet,
@@ -84,12 +84,13 @@ export async function rangeHousekeeping(env: Env, now: number): Promise<SplitPro
  * How a proposal finds its split key: from a sample of the shard's object rows, never a walk of the
  * bucket's. The sample is the rows whose rowid falls in one of at most `SAMPLE_WINDOWS` windows of
  * `WINDOW_ROWS` consecutive rowids, spread evenly over the table's rowid span (its two ends found by
- * one seek each); each window is one rowid-range seek, all in one batch. So a proposal reads at most
- * SAMPLE_WINDOWS × (WINDOW_ROWS + 1) + 2 rows of the shard (8,226: a range seek also reads the row
- * past its end) and holds at most 8,192 keys, however large the bucket and the shard; a shard whose
- * rowid span fits in the windows is read whole, and the split is then at the exact median. Rowids
- * follow the order rows were written in, not their keys, so every row of the bucket is about equally
- * likely to be sampled, and the median of a range's sampled keys is near the range's median.
+ * one seek each); each window is one rowid-range seek, all in one statement. So a proposal reads at
+ * most SAMPLE_WINDOWS × (WINDOW_ROWS + 2) + 2 rows of the shard (8,258: a window also reads the row
+ * past its end, and its own row of the window list) and holds at most 8,192 keys, however large the
+ * bucket and the shard; a shard whose rowid span fits in the windows is read whole, and the split
+ * is then at the exact median. Rowids follow the order rows were written in, not their keys, so
+ * every row of the bucket is about equally likely to be sampled, and the median of a range's sampled
+ * keys is near the range's median.
  */
 const SAMPLE_WINDOWS = 32;
 const WINDOW_ROWS = 256;
@@ -101,11 +102,18 @@ async function sampledKeys(index: D1Client, bucketId: string): Promise<string[]>
     .first<{ lo: number | null; hi: number | null }>();
   if (ends?.lo == null || ends.hi == null) return [];
   const step = Math.max(WINDOW_ROWS, Math.ceil((ends.hi - ends.lo + 1) / SAMPLE_WINDOWS));
-  // NOT INDEXED: the rowid range bounds what is read; the (bucket_id, key) index would walk the bucket.
-  const window = index.prepare("SELECT key FROM objects NOT INDEXED WHERE rowid BETWEEN ? AND ? AND bucket_id = ?");
-  const windows: D1PreparedStatement[] = [];
-  for (let from = ends.lo; from <= ends.hi; from += step) windows.push(window.bind(from, from + WINDOW_ROWS - 1, bucketId));
-  return (await index.batch<{ key: string }>(windows)).flatMap((r) => r.results.map((row) => row.key));
+  const starts: number[] = [];
+  for (let from = ends.lo; from <= ends.hi; from += step) starts.push(from);
+  // One statement. CROSS JOIN keeps the windows the outer loop, and NOT INDEXED makes each a rowid
+  // range seek: the (bucket_id, key) index would walk the bucket.
+  const { results } = await index
+    .prepare(
+      `SELECT o.key FROM json_each(?1) AS w CROSS JOIN objects AS o NOT INDEXED
+       WHERE o.rowid BETWEEN w.value AND w.value + ${WINDOW_ROWS - 1} AND o.bucket_id = ?2`,
+    )
+    .bind(JSON.stringify(starts), bucketId)
+    .all<{ key: string }>();
+  return results.map((row) => row.key);
 }
 
 const inRange = (key: string, r: { start: string; end: string | null }) => compareKeys(key, r.start) >= 0 && (r.end === null || compareKeys(key, r.end) < 0);
