@@ -23,8 +23,9 @@ import { everyShard, shardDb } from "./shards";
  * propose for every bucket above the threshold. The largest go first: they are nearest to the
  * shard's capacity (D1's 10 GB). The others come up once those have been split (a move takes the
  * upper half off the shard's count). A bucket whose move is unfinished cannot be split again yet,
- * so it takes no place: of the `CANDIDATES_PER_SHARD` largest, those are passed over with one query. Which buckets a run proposes therefore depends on every
- * bucket above the threshold on the shard.
+ * so it takes no place: of the `CANDIDATES_PER_SHARD` largest, those are passed over with one
+ * query. Which buckets a run proposes therefore depends on every bucket above the threshold on the
+ * shard.
  */
 const BUCKETS_PER_SHARD = 10;
 /** The largest buckets above the threshold a run reads per shard, to find `BUCKETS_PER_SHARD` it can split. */
