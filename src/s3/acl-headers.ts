@@ -7,7 +7,9 @@ import { ApiError } from "../errors";
  * here, so the only grants edgefile can hold are the owner's own: grant headers naming only the
  * owner's canonical id (the `<Owner><ID>` of ACLs and listings), with FULL_CONTROL among them, grant
  * nothing beyond what the owner has and read as `bucket-owner-full-control` (a private ACL, and the
- * one ACL a BucketOwnerEnforced bucket takes, as on AWS). Any other grant has nothing to map onto.
+ * one ACL a BucketOwnerEnforced bucket takes, as on AWS). Any other grant has nothing to map onto
+ * (NotImplemented); an e-mail grantee names no account at all (accounts here have no e-mail address:
+ * UnresolvableGrantByEmailAddress, as AWS answers an address it does not know).
  */
 
 /** S3's grant headers, each granting its permission to the grantees it lists. */
@@ -18,10 +20,17 @@ export const OWNER_FULL_CONTROL = "bucket-owner-full-control";
 
 /**
  * What the headers ask for: none (null), a canned ACL (`canned`, as sent; owner-only grants read as
- * `bucket-owner-full-control`), or grants edgefile cannot hold (`unsupported`: the first, as written,
- * for the refusal's message).
+ * `bucket-owner-full-control`), or grants edgefile cannot hold (`unsupported`: the refusal of the
+ * first, thrown once the bucket's own refusal, if any, has had its turn).
  */
-export type HeaderAcl = { canned: string } | { unsupported: string } | null;
+export type HeaderAcl = { canned: string } | { unsupported: ApiError } | null;
+
+/** The refusal of a grant to someone other than the bucket owner (`grant`: as the request wrote it). */
+export function foreignGrant(grant: string, email: boolean): ApiError {
+  return email
+    ? new ApiError("UnresolvableGrantByEmailAddress", `The email address you provided does not match any account on record (${grant})`)
+    : new ApiError("NotImplemented", `${grant} is not supported: buckets and objects are private or public-read (canned ACLs)`);
+}
 
 /** One `type=value` (value optionally in double quotes) of a grant header's comma-separated list. */
 const GRANTEE = /^\s*([A-Za-z]+)\s*=\s*(?:"([^"]*)"|([^",\s]+))\s*$/;
@@ -45,11 +54,11 @@ export function headerAcl(headers: Headers, ownerId: string): HeaderAcl {
   let ownerFull = false;
   for (const header of named) {
     for (const [type, value] of grantees(header, headers.get(header)!)) {
-      if (type !== "id" || value !== ownerId) return { unsupported: `${header}: ${type}="${value}"` };
+      if (type !== "id" || value !== ownerId) return { unsupported: foreignGrant(`${header}: ${type}="${value}"`, type === "emailaddress") };
       if (header === "x-amz-grant-full-control") ownerFull = true;
     }
   }
-  return ownerFull ? { canned: OWNER_FULL_CONTROL } : { unsupported: `${named[0]} without the owner's FULL_CONTROL` };
+  return ownerFull ? { canned: OWNER_FULL_CONTROL } : { unsupported: foreignGrant(`${named[0]} without the owner's FULL_CONTROL`, false) };
 }
 
 /** Whether the ACL grants the bucket owner full control and nothing else to anyone (none: the same). */

@@ -5,7 +5,7 @@ import type { ObjectOwnership } from "../store/rules";
 import type { ObjectAcl } from "../core/object-acl";
 import { aclsDisabled, assertAclAllowed, publiclyReadable } from "../auth/public-read";
 import { authorizeBodyKey } from "./access";
-import { headerAcl, OWNER_FULL_CONTROL, type HeaderAcl } from "./acl-headers";
+import { foreignGrant, headerAcl, OWNER_FULL_CONTROL, type HeaderAcl } from "./acl-headers";
 import { addressedObject, servedBucket, type S3Context } from "./context";
 import { assertHeaderAclAllowed } from "./ownership";
 import { childrenNamed, childText, readOptionalXmlDocument, xmlResponse, type XmlElement, type XmlNode } from "./xml";
@@ -27,8 +27,7 @@ const ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers";
 const MAX_ACL_BODY = 64 * 1024;
 const XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"';
 
-const notImplemented = (what: string) =>
-  new ApiError("NotImplemented", `${what} is not supported: buckets and objects are private or public-read (canned ACLs)`);
+const notImplemented = (what: string) => foreignGrant(what, false);
 
 /** Canned ACL → bucket type; the owner-only canned ACLs are private (one account owns everything). */
 function cannedBucketType(acl: string): BucketType {
@@ -41,7 +40,7 @@ function cannedBucketType(acl: string): BucketType {
 /** The bucket type a header ACL means (`null`: none, so private); grants edgefile cannot hold are NotImplemented. */
 function headerBucketType(acl: HeaderAcl): BucketType {
   if (acl === null) return "private";
-  if ("unsupported" in acl) throw notImplemented(acl.unsupported);
+  if ("unsupported" in acl) throw acl.unsupported;
   return cannedBucketType(acl.canned);
 }
 
@@ -54,7 +53,7 @@ function headerBucketType(acl: HeaderAcl): BucketType {
 export function requestedBucketType(headers: Headers, ownerId: string, ownership: ObjectOwnership | null): BucketType {
   const acl = headerAcl(headers, ownerId);
   if (acl !== null && aclsDisabled({ objectOwnership: ownership ?? "" })) {
-    const named = "canned" in acl ? acl.canned : acl.unsupported;
+    const named = "canned" in acl ? acl.canned : acl.unsupported.message;
     if (named !== "private" && named !== OWNER_FULL_CONTROL) {
       throw new ApiError("InvalidBucketAclWithObjectOwnership", `Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting (${named})`);
     }
@@ -106,20 +105,21 @@ function bodyType(root: XmlElement, bucket: ServedBucket): BucketType {
   let ownerFull = false;
   let allRead = false;
   let allWrite = false;
-  let other: string | undefined;
+  let other: ApiError | undefined;
   for (const g of list ? childrenNamed(list, "Grant") : []) {
     const grantee = childrenNamed(g, "Grantee")[0];
     const permission = childText(g, "Permission");
     const id = grantee && childText(grantee, "ID");
     const uri = grantee && childText(grantee, "URI");
+    const email = grantee && childText(grantee, "EmailAddress");
     // The owner's other permissions are part of its FULL_CONTROL: they grant nothing more.
     if (id === bucket.projectId && OWNER_PERMISSIONS.includes(permission ?? "")) ownerFull ||= permission === "FULL_CONTROL";
     else if (uri === ALL_USERS && permission === "READ") allRead = true;
     else if (uri === ALL_USERS && permission === "WRITE") allWrite = true;
-    else other ??= `the grant of ${permission ?? "?"} to ${id ?? uri ?? "another grantee"}`;
+    else other ??= foreignGrant(`the grant of ${permission ?? "?"} to ${id ?? uri ?? email ?? "another grantee"}`, email !== undefined);
   }
   assertAclAllowed(bucket, ownerFull && !allRead && !allWrite && other === undefined);
-  if (other !== undefined) throw notImplemented(other);
+  if (other !== undefined) throw other;
   if (!ownerFull) throw notImplemented("an ACL without the owner's FULL_CONTROL");
   if (allWrite && !allRead) throw notImplemented("WRITE for AllUsers without READ");
   return allWrite ? "public-read-write" : allRead ? "public" : "private";

@@ -82,12 +82,13 @@ describe("S3 ACL headers and form fields", () => {
     expect(await missing(enforced, "refused")).toBe(true);
   });
 
-  it("grants to anyone but the owner stay NotImplemented, nothing stored; a grant header beside x-amz-acl or malformed is 400", async () => {
+  it("grants to anyone but the owner stay refused (an e-mail grantee resolves to no account), nothing stored; a grant header beside x-amz-acl or malformed is 400", async () => {
     const refusals: [Record<string, string>, { name: string; status: number }][] = [
       [{ GrantFullControl: 'id="someone-else"' }, notImplemented],
       [{ GrantRead: 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' }, notImplemented],
       [{ GrantRead: `id="${owner}"` }, notImplemented], // the owner's READ without its FULL_CONTROL: an ACL edgefile cannot hold
-      [{ GrantFullControl: `id="${owner}"`, GrantReadACP: 'emailAddress="x@example.com"' }, notImplemented], // (objects take no GrantWrite: the SDK drops it)
+      // No account here has an e-mail address: none resolves, as AWS answers an unknown one.
+      [{ GrantFullControl: `id="${owner}"`, GrantReadACP: 'emailAddress="x@example.com"' }, { name: "UnresolvableGrantByEmailAddress", status: 400 }],
       [{ GrantFullControl: `id="${owner}"`, ACL: "private" }, { name: "InvalidRequest", status: 400 }],
       [{ GrantFullControl: `owner ${owner}` }, { name: "InvalidArgument", status: 400 }],
     ];
@@ -102,6 +103,14 @@ describe("S3 ACL headers and form fields", () => {
     expect(both.status).toBe(400);
     expect(both.text()).toContain("<Code>InvalidRequest</Code>");
     expect((await request(signV4({ method: "PUT", path: `/${plain}?acl`, body }))).status).toBe(200);
+    const { Owner } = await s3.send(new GetBucketAclCommand({ Bucket: plain }));
+    const ownerGrant = { Grantee: { Type: "CanonicalUser" as const, ID: owner }, Permission: "FULL_CONTROL" as const };
+    const byEmail = { Grantee: { Type: "AmazonCustomerByEmail" as const, EmailAddress: "x@example.com" }, Permission: "READ" as const };
+    expect(await s3Failure(s3.send(new PutBucketAclCommand({ Bucket: plain, AccessControlPolicy: { Owner, Grants: [ownerGrant, byEmail] } })))).toMatchObject({
+      name: "UnresolvableGrantByEmailAddress",
+      status: 400,
+    });
+    expect(await s3Failure(s3.send(new PutBucketAclCommand({ Bucket: enforced, AccessControlPolicy: { Owner, Grants: [ownerGrant, byEmail] } })))).toMatchObject(notSupported);
   });
 
   it("a presigned URL does not take a grant header it did not sign", async () => {
