@@ -8,8 +8,7 @@ import { ApiError } from "../errors";
  * owner's canonical id (the `<Owner><ID>` of ACLs and listings), with FULL_CONTROL among them, grant
  * nothing beyond what the owner has and read as `bucket-owner-full-control` (a private ACL, and the
  * one ACL a BucketOwnerEnforced bucket takes, as on AWS). Any other grant has nothing to map onto
- * (NotImplemented); an e-mail grantee names no account at all (accounts here have no e-mail address:
- * UnresolvableGrantByEmailAddress, as AWS answers an address it does not know).
+ * (acl.ts `grantRefusal`).
  */
 
 /** S3's grant headers, each granting its permission to the grantees it lists. */
@@ -19,18 +18,22 @@ export const GRANT_HEADERS = ["x-amz-grant-full-control", "x-amz-grant-read", "x
 export const OWNER_FULL_CONTROL = "bucket-owner-full-control";
 
 /**
- * What the headers ask for: none (null), a canned ACL (`canned`, as sent; owner-only grants read as
- * `bucket-owner-full-control`), or grants edgefile cannot hold (`unsupported`: the refusal of the
- * first, thrown once the bucket's own refusal, if any, has had its turn).
+ * A grant edgefile cannot hold, for its refusal (acl.ts `grantRefusal`): `what` as the request wrote
+ * it; `type` and `value` its grantee (`id`, `uri` or `emailaddress`; none when the grant names the
+ * owner but leaves it without FULL_CONTROL).
  */
-export type HeaderAcl = { canned: string } | { unsupported: ApiError } | null;
-
-/** The refusal of a grant to someone other than the bucket owner (`grant`: as the request wrote it). */
-export function foreignGrant(grant: string, email: boolean): ApiError {
-  return email
-    ? new ApiError("UnresolvableGrantByEmailAddress", `The email address you provided does not match any account on record (${grant})`)
-    : new ApiError("NotImplemented", `${grant} is not supported: buckets and objects are private or public-read (canned ACLs)`);
+export interface ForeignGrant {
+  what: string;
+  type?: string;
+  value?: string;
 }
+
+/**
+ * What the headers ask for: none (null), a canned ACL (`canned`, as sent; owner-only grants read as
+ * `bucket-owner-full-control`), or grants edgefile cannot hold (`unsupported`: the first, refused
+ * once the bucket's own refusal, if any, has had its turn).
+ */
+export type HeaderAcl = { canned: string } | { unsupported: ForeignGrant } | null;
 
 /** One `type=value` (value optionally in double quotes) of a grant header's comma-separated list. */
 const GRANTEE = /^\s*([A-Za-z]+)\s*=\s*(?:"([^"]*)"|([^",\s]+))\s*$/;
@@ -54,11 +57,11 @@ export function headerAcl(headers: Headers, ownerId: string): HeaderAcl {
   let ownerFull = false;
   for (const header of named) {
     for (const [type, value] of grantees(header, headers.get(header)!)) {
-      if (type !== "id" || value !== ownerId) return { unsupported: foreignGrant(`${header}: ${type}="${value}"`, type === "emailaddress") };
+      if (type !== "id" || value !== ownerId) return { unsupported: { what: `${header}: ${type}="${value}"`, type, value } };
       if (header === "x-amz-grant-full-control") ownerFull = true;
     }
   }
-  return ownerFull ? { canned: OWNER_FULL_CONTROL } : { unsupported: foreignGrant(`${named[0]} without the owner's FULL_CONTROL`, false) };
+  return ownerFull ? { canned: OWNER_FULL_CONTROL } : { unsupported: { what: `${named[0]} without the owner's FULL_CONTROL` } };
 }
 
 /** Whether the ACL grants the bucket owner full control and nothing else to anyone (none: the same). */

@@ -1,11 +1,13 @@
 import { ApiError } from "../errors";
 import { setBucketType, type BucketType, type ServedBucket } from "../store/buckets";
 import { updateObject } from "../store/objects";
+import { projectExists } from "../store/projects";
+import type { Database } from "../store/db";
 import type { ObjectOwnership } from "../store/rules";
 import type { ObjectAcl } from "../core/object-acl";
 import { aclsDisabled, assertAclAllowed, publiclyReadable } from "../auth/public-read";
 import { authorizeBodyKey } from "./access";
-import { foreignGrant, headerAcl, OWNER_FULL_CONTROL, type HeaderAcl } from "./acl-headers";
+import { headerAcl, OWNER_FULL_CONTROL, type ForeignGrant, type HeaderAcl } from "./acl-headers";
 import { addressedObject, servedBucket, type S3Context } from "./context";
 import { assertHeaderAclAllowed } from "./ownership";
 import { childrenNamed, childText, readOptionalXmlDocument, xmlResponse, type XmlElement, type XmlNode } from "./xml";
@@ -27,7 +29,21 @@ const ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers";
 const MAX_ACL_BODY = 64 * 1024;
 const XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"';
 
-const notImplemented = (what: string) => foreignGrant(what, false);
+const notImplemented = (what: string) =>
+  new ApiError("NotImplemented", `${what} is not supported: buckets and objects are private or public-read (canned ACLs)`);
+
+/**
+ * The refusal of a grant edgefile cannot hold, as AWS words the grantees it cannot resolve: a
+ * canonical id that names no account (project) is InvalidArgument, an e-mail address (no account
+ * here has one) UnresolvableGrantByEmailAddress; a grant to another account or a group is NotImplemented.
+ */
+async function grantRefusal(db: Database, grant: ForeignGrant): Promise<ApiError> {
+  if (grant.type === "emailaddress") {
+    return new ApiError("UnresolvableGrantByEmailAddress", `The email address you provided does not match any account on record (${grant.what})`);
+  }
+  if (grant.type === "id" && !(await projectExists(db, grant.value ?? ""))) return new ApiError("InvalidArgument", `Invalid id (${grant.what})`);
+  return notImplemented(grant.what);
+}
 
 /** Canned ACL → bucket type; the owner-only canned ACLs are private (one account owns everything). */
 function cannedBucketType(acl: string): BucketType {
@@ -37,10 +53,10 @@ function cannedBucketType(acl: string): BucketType {
   throw notImplemented(`x-amz-acl: ${acl}`);
 }
 
-/** The bucket type a header ACL means (`null`: none, so private); grants edgefile cannot hold are NotImplemented. */
-function headerBucketType(acl: HeaderAcl): BucketType {
+/** The bucket type a header ACL means (`null`: none, so private); grants edgefile cannot hold are refused (`grantRefusal`). */
+async function headerBucketType(db: Database, acl: HeaderAcl): Promise<BucketType> {
   if (acl === null) return "private";
-  if ("unsupported" in acl) throw acl.unsupported;
+  if ("unsupported" in acl) throw await grantRefusal(db, acl.unsupported);
   return cannedBucketType(acl.canned);
 }
 
@@ -50,15 +66,15 @@ function headerBucketType(acl: HeaderAcl): BucketType {
  * created with no ACL, `private` or `bucket-owner-full-control` (or grants naming only its owner);
  * any other is InvalidBucketAclWithObjectOwnership, before anything is created.
  */
-export function requestedBucketType(headers: Headers, ownerId: string, ownership: ObjectOwnership | null): BucketType {
+export async function requestedBucketType(db: Database, headers: Headers, ownerId: string, ownership: ObjectOwnership | null): Promise<BucketType> {
   const acl = headerAcl(headers, ownerId);
   if (acl !== null && aclsDisabled({ objectOwnership: ownership ?? "" })) {
-    const named = "canned" in acl ? acl.canned : acl.unsupported.message;
+    const named = "canned" in acl ? acl.canned : acl.unsupported.what;
     if (named !== "private" && named !== OWNER_FULL_CONTROL) {
       throw new ApiError("InvalidBucketAclWithObjectOwnership", `Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting (${named})`);
     }
   }
-  return headerBucketType(acl);
+  return headerBucketType(db, acl);
 }
 
 /**
@@ -67,11 +83,11 @@ export function requestedBucketType(headers: Headers, ownerId: string, ownership
  * plane), `public-read` → readable by anyone, an owner-only ACL → `private`. A bucket with ACLs
  * disabled takes only the owner's full control (ownership.ts).
  */
-export function requestedObjectAcl(headers: Headers, bucket: ServedBucket): ObjectAcl | undefined {
+export async function requestedObjectAcl(db: Database, headers: Headers, bucket: ServedBucket): Promise<ObjectAcl | undefined> {
   const acl = headerAcl(headers, bucket.projectId);
   assertHeaderAclAllowed(bucket, acl);
   if (acl === null) return undefined;
-  const type = "canned" in acl && acl.canned === "public-read-write" ? null : headerBucketType(acl);
+  const type = "canned" in acl && acl.canned === "public-read-write" ? null : await headerBucketType(db, acl);
   // Objects take no WRITE grant.
   if (type === null) throw notImplemented("x-amz-acl: public-read-write on an object");
   return type === "public" ? "public-read" : "private";
@@ -100,12 +116,12 @@ const OWNER_PERMISSIONS = ["FULL_CONTROL", "READ", "WRITE", "READ_ACP", "WRITE_A
  * An AccessControlPolicy body → the bucket type it means, when it grants exactly what a canned ACL
  * does. Where the bucket disables ACLs, only the owner's FULL_CONTROL alone is taken.
  */
-function bodyType(root: XmlElement, bucket: ServedBucket): BucketType {
+async function bodyType(db: Database, root: XmlElement, bucket: ServedBucket): Promise<BucketType> {
   const list = childrenNamed(root, "AccessControlList")[0];
   let ownerFull = false;
   let allRead = false;
   let allWrite = false;
-  let other: ApiError | undefined;
+  let other: ForeignGrant | undefined;
   for (const g of list ? childrenNamed(list, "Grant") : []) {
     const grantee = childrenNamed(g, "Grantee")[0];
     const permission = childText(g, "Permission");
@@ -116,10 +132,13 @@ function bodyType(root: XmlElement, bucket: ServedBucket): BucketType {
     if (id === bucket.projectId && OWNER_PERMISSIONS.includes(permission ?? "")) ownerFull ||= permission === "FULL_CONTROL";
     else if (uri === ALL_USERS && permission === "READ") allRead = true;
     else if (uri === ALL_USERS && permission === "WRITE") allWrite = true;
-    else other ??= foreignGrant(`the grant of ${permission ?? "?"} to ${id ?? uri ?? email ?? "another grantee"}`, email !== undefined);
+    else {
+      const [type, value] = id !== undefined ? ["id", id] : email !== undefined ? ["emailaddress", email] : ["uri", uri];
+      other ??= { what: `the grant of ${permission ?? "?"} to ${value ?? "another grantee"}`, type, value };
+    }
   }
   assertAclAllowed(bucket, ownerFull && !allRead && !allWrite && other === undefined);
-  if (other !== undefined) throw other;
+  if (other !== undefined) throw await grantRefusal(db, other);
   if (!ownerFull) throw notImplemented("an ACL without the owner's FULL_CONTROL");
   if (allWrite && !allRead) throw notImplemented("WRITE for AllUsers without READ");
   return allWrite ? "public-read-write" : allRead ? "public" : "private";
@@ -132,10 +151,10 @@ async function requestedType(c: S3Context, bucket: ServedBucket): Promise<Bucket
   if (acl !== null) {
     if (root !== null) throw new ApiError("InvalidRequest", "Specify either ACL headers (x-amz-acl or x-amz-grant-*) or an AccessControlPolicy body, not both");
     assertHeaderAclAllowed(bucket, acl);
-    return headerBucketType(acl);
+    return headerBucketType(c.db, acl);
   }
   if (root === null) throw new ApiError("MalformedXML", "PutAcl needs x-amz-acl, x-amz-grant-* or an AccessControlPolicy body");
-  return bodyType(root, bucket);
+  return bodyType(c.db, root, bucket);
 }
 
 export async function getBucketAcl(c: S3Context): Promise<Response> {

@@ -83,7 +83,7 @@ export async function createBucket(c: S3Context): Promise<Response> {
   if (isReservedBucketName(name, c.settings)) throw new ApiError("BucketNameInvalid", `The specified bucket is reserved (its host is the console's): ${name}`);
   const projectId = c.settings.defaultProjectId;
   const objectOwnership = requestedOwnership(c.request.headers);
-  const type = requestedBucketType(c.request.headers, projectId, objectOwnership);
+  const type = await requestedBucketType(c.db, c.request.headers, projectId, objectOwnership);
   await readLocationConstraint(c);
   const created = await insertBucket(c.db, { name, projectId, region: c.settings.defaultRegion, type, objectOwnership, now: nowSeconds() });
   if (!created) {

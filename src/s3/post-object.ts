@@ -216,7 +216,7 @@ function checkForm(c: S3Context, fields: Map<string, string>, key: string, file:
     const { principal, range } = await formAuthority(c, fields, key);
     assertValidKey(key);
     assertNotOwing(servedBucket(c));
-    const acl = requestedObjectAcl(formAclHeaders(fields), servedBucket(c));
+    const acl = await requestedObjectAcl(c.db, formAclHeaders(fields), servedBucket(c));
     const ssec = await formCustomerKey(fields);
     const tagging = fields.get("tagging");
     return {

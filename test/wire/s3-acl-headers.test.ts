@@ -11,7 +11,7 @@ import {
   PutObjectCommand,
 } from "@aws-sdk/client-s3";
 import { beforeAll, describe, expect, it } from "vitest";
-import { request } from "./client";
+import { control, request, uniqueName } from "./client";
 import { multipartForm, postPolicyFields, presignV4, s3BucketName, s3Client, s3Failure, s3Path, signV4 } from "./s3-helpers";
 
 /**
@@ -26,6 +26,8 @@ describe("S3 ACL headers and form fields", () => {
   const notSupported = { name: "AccessControlListNotSupported", status: 400 };
   const notImplemented = { name: "NotImplemented", status: 501 };
   let owner = "";
+  /** Another account (project) that exists: it holds a bucket. */
+  const otherAccount = uniqueName("org-acl");
   const plain = s3BucketName("aclh-plain");
   const pub = s3BucketName("aclh-pub");
   const enforced = s3BucketName("aclh-enf");
@@ -40,6 +42,8 @@ describe("S3 ACL headers and form fields", () => {
     await s3.send(new CreateBucketCommand({ Bucket: pub, ACL: "public-read" }));
     await s3.send(new CreateBucketCommand({ Bucket: enforced, ObjectOwnership: "BucketOwnerEnforced" }));
     owner = (await s3.send(new GetBucketAclCommand({ Bucket: plain }))).Owner!.ID!;
+    const { body } = await control({ Action: "CreateBucket", BucketName: uniqueName("aclh-other"), Type: "private", ProjectId: otherAccount });
+    expect(body.RetCode).toBe(0);
   });
 
   it("x-amz-grant-full-control naming only the owner is a private ACL on every write and ACL change", async () => {
@@ -82,9 +86,11 @@ describe("S3 ACL headers and form fields", () => {
     expect(await missing(enforced, "refused")).toBe(true);
   });
 
-  it("grants to anyone but the owner stay refused (an e-mail grantee resolves to no account), nothing stored; a grant header beside x-amz-acl or malformed is 400", async () => {
+  it("grants to anyone but the owner stay refused (an unknown id or any e-mail grantee names no account), nothing stored; a grant header beside x-amz-acl or malformed is 400", async () => {
     const refusals: [Record<string, string>, { name: string; status: number }][] = [
-      [{ GrantFullControl: 'id="someone-else"' }, notImplemented],
+      [{ GrantFullControl: `id="${otherAccount}"` }, notImplemented],
+      // A canonical id that names no account is no grantee at all, as AWS answers it.
+      [{ GrantFullControl: 'id="no-such-account"' }, { name: "InvalidArgument", status: 400 }],
       [{ GrantRead: 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' }, notImplemented],
       [{ GrantRead: `id="${owner}"` }, notImplemented], // the owner's READ without its FULL_CONTROL: an ACL edgefile cannot hold
       // No account here has an e-mail address: none resolves, as AWS answers an unknown one.
@@ -106,7 +112,11 @@ describe("S3 ACL headers and form fields", () => {
     const { Owner } = await s3.send(new GetBucketAclCommand({ Bucket: plain }));
     const ownerGrant = { Grantee: { Type: "CanonicalUser" as const, ID: owner }, Permission: "FULL_CONTROL" as const };
     const byEmail = { Grantee: { Type: "AmazonCustomerByEmail" as const, EmailAddress: "x@example.com" }, Permission: "READ" as const };
-    expect(await s3Failure(s3.send(new PutBucketAclCommand({ Bucket: plain, AccessControlPolicy: { Owner, Grants: [ownerGrant, byEmail] } })))).toMatchObject({
+    const toAccount = (ID: string) => ({ Grantee: { Type: "CanonicalUser" as const, ID }, Permission: "READ" as const });
+    const policyOf = (grant: typeof byEmail | ReturnType<typeof toAccount>) => ({ Bucket: plain, AccessControlPolicy: { Owner, Grants: [ownerGrant, grant] } });
+    expect(await s3Failure(s3.send(new PutBucketAclCommand(policyOf(toAccount(otherAccount)))))).toMatchObject(notImplemented);
+    expect(await s3Failure(s3.send(new PutBucketAclCommand(policyOf(toAccount("no-such-account")))))).toMatchObject({ name: "InvalidArgument", status: 400 });
+    expect(await s3Failure(s3.send(new PutBucketAclCommand(policyOf(byEmail))))).toMatchObject({
       name: "UnresolvableGrantByEmailAddress",
       status: 400,
     });
@@ -165,7 +175,8 @@ describe("S3 ACL headers and form fields", () => {
 
     it("are refused where PutObject's headers are, nothing stored", async () => {
       await failed(await post(plain, { key: "f-grant", "x-amz-grant-read": 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' }), 501, "NotImplemented");
-      await failed(await post(plain, { key: "f-other", "x-amz-grant-full-control": 'id="someone-else"' }), 501, "NotImplemented");
+      await failed(await post(plain, { key: "f-other", "x-amz-grant-full-control": `id="${otherAccount}"` }), 501, "NotImplemented");
+      await failed(await post(plain, { key: "f-other", "x-amz-grant-full-control": 'id="no-such-account"' }), 400, "InvalidArgument");
       await failed(await post(plain, { key: "f-both", acl: "private", "x-amz-grant-full-control": `id="${owner}"` }), 400, "InvalidRequest");
       await failed(await post(plain, { key: "f-rw", acl: "public-read-write" }), 501, "NotImplemented");
       await failed(await post(plain, { key: "f-bad", acl: "private\r\nx-amz-grant-read: id=x" }), 400, "InvalidArgument");
