@@ -20,8 +20,8 @@ import { childrenNamed, childText, readOptionalXmlDocument, xmlResponse, type Xm
  * (AllUsers READ when anyone may read, AllUsers WRITE when anyone may write, then the owner's
  * FULL_CONTROL); `PUT ?acl` takes `x-amz-acl`, grant headers naming only the owner (private;
  * acl-headers.ts) or an AccessControlPolicy body granting exactly one of these. Other ACLs (grants
- * to other accounts, `authenticated-read`, WRITE on one object) have nothing to map onto and answer
- * NotImplemented. A bucket whose object ownership is BucketOwnerEnforced takes none but the owner's
+ * to other accounts, `authenticated-read`, WRITE on one object) have nothing to map onto and are
+ * refused (NotImplemented, or AWS's answer to a grantee that names no account: `grantRefusal`). A bucket whose object ownership is BucketOwnerEnforced takes none but the owner's
  * full control (ownership.ts).
  */
 
@@ -68,11 +68,10 @@ async function headerBucketType(db: Database, acl: HeaderAcl): Promise<BucketTyp
  */
 export async function requestedBucketType(db: Database, headers: Headers, ownerId: string, ownership: ObjectOwnership | null): Promise<BucketType> {
   const acl = headerAcl(headers, ownerId);
-  if (acl !== null && aclsDisabled({ objectOwnership: ownership ?? "" })) {
-    const named = "canned" in acl ? acl.canned : acl.unsupported.what;
-    if (named !== "private" && named !== OWNER_FULL_CONTROL) {
-      throw new ApiError("InvalidBucketAclWithObjectOwnership", `Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting (${named})`);
-    }
+  const ownerAlone = acl === null || ("canned" in acl && (acl.canned === "private" || acl.canned === OWNER_FULL_CONTROL));
+  if (!ownerAlone && aclsDisabled({ objectOwnership: ownership ?? "" })) {
+    const named = "canned" in acl ? `x-amz-acl: ${acl.canned}` : acl.unsupported.what;
+    throw new ApiError("InvalidBucketAclWithObjectOwnership", `Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting (${named})`);
   }
   return headerBucketType(db, acl);
 }
