@@ -5,7 +5,7 @@ import { parseEtagList } from "../src/data/multipart";
 import { runHousekeeping, TASKS } from "../src/housekeeping";
 import { database } from "../src/store/db";
 import { insertUpload, listParts as listPartRows, recordPart } from "../src/store/uploads";
-import { authorization, call, callWithEnv, control, expectError, file, fileUrl, indexOf, type Keys, newBucket, onEveryShard, pattern, put, sha1Hex } from "./helpers";
+import { authorization, bucketOn, call, callWithEnv, control, expectError, file, fileUrl, indexOf, type Keys, newBucket, onEveryShard, pattern, put, sha1Hex, shards } from "./helpers";
 
 /** Multipart upload through HTTP, as the SDKs drive it (docs/protocol.md §5.9, §4.3-4.4). */
 
@@ -573,6 +573,24 @@ describe("lifecycle", () => {
     const row = (await uploadRow(id))!;
     await deleteBucketRows(b);
     await runHousekeeping(env, Math.floor(Date.now() / 1000), TASKS.filter((t) => t.name === "abort-stale-uploads"));
+    expect(await uploadRow(id)).toBeNull();
+    expect(await r2UploadAlive(row)).toBe(false);
+  });
+
+  it("…but not those of a bucket whose anchor alone is gone (a DeleteBucket between its anchor and its control row, which puts the anchor back if the bucket stays)", async () => {
+    const [, [second]] = shards();
+    const b = await bucketOn(second);
+    const id = await initiate(b, "k");
+    const row = (await uploadRow(id))!;
+    const { d1, id: bucketId } = await indexOf(b);
+    await d1.prepare("DELETE FROM buckets WHERE id = ?").bind(bucketId).run();
+    const sweep = () => runHousekeeping(env, Math.floor(Date.now() / 1000), TASKS.filter((t) => t.name === "abort-stale-uploads"));
+    await sweep();
+    expect(await uploadRow(id)).not.toBeNull();
+    expect(await r2UploadAlive(row)).toBe(true);
+    // The control row goes too: the bucket is gone, and so are its uploads.
+    await env.DB.prepare("DELETE FROM buckets WHERE id = ?").bind(bucketId).run();
+    await sweep();
     expect(await uploadRow(id)).toBeNull();
     expect(await r2UploadAlive(row)).toBe(false);
   });

@@ -2,8 +2,10 @@ import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
-import { database } from "../src/store/db";
+import { database, makeDatabase, type Database } from "../src/store/db";
 import { advanceMove, describeRanges, startMove } from "../src/store/range-move";
+import { proposeSplit } from "../src/store/range-split";
+import { shardSet } from "../src/store/shards";
 import { bucketOn, control, file, indexOf, onEveryShard, put, rowsEverywhere, shards } from "./helpers";
 
 /**
@@ -78,5 +80,97 @@ describe("the housekeeping threshold", () => {
     const proposals = await cronAt(now(), { SPLIT_OBJECTS_THRESHOLD: "1" }, id, ...busy);
     expect(proposals).toEqual([{ event: "split-proposal", bucketId: id, shard: FIRST, objects: 2, threshold: 1, at: "t/1", to: SECOND, started: false }]);
     for (const b of busy) expect((await describeRanges(database(env.DB), b)).find((r) => r.start === "z")).toMatchObject({ shard: SECOND, drainShard: FIRST });
+  });
+});
+
+/**
+ * A D1 client that adds the rows each statement reads (D1's `meta.rows_read`: each statement is run
+ * once more with `all()` to read it) to `tally`, for a handle made with `makeDatabase`.
+ */
+function rowsCounted(d1: D1Database, tally: { rows: number }) {
+  class Counted {
+    constructor(
+      readonly sql: string,
+      readonly args: unknown[] = [],
+    ) {}
+    get real() {
+      return d1.prepare(this.sql).bind(...this.args);
+    }
+    bind(...args: unknown[]) {
+      return new Counted(this.sql, args);
+    }
+    async count() {
+      tally.rows += (await this.real.all()).meta.rows_read;
+    }
+    async first(column?: string) {
+      await this.count();
+      return column === undefined ? this.real.first() : this.real.first(column);
+    }
+    async all() {
+      await this.count();
+      return this.real.all();
+    }
+    async raw(options?: { columnNames?: false }) {
+      await this.count();
+      return this.real.raw(options);
+    }
+    async run() {
+      await this.count();
+      return this.real.run();
+    }
+  }
+  return {
+    prepare: (sql: string) => new Counted(sql),
+    batch: async (statements: Counted[]) => {
+      for (const s of statements) await s.count();
+      return d1.batch(statements.map((s) => s.real));
+    },
+  } as unknown as D1Database;
+}
+
+/** `rows` rows of bucket `id` written straight into `d1`, keys `<prefix>000000` … in key order, with its anchor's count to match. */
+async function seed(d1: D1Database, id: string, prefix: string, rows: number): Promise<void> {
+  await d1.batch([
+    d1
+      .prepare(
+        `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ${rows - 1})
+         INSERT INTO objects (bucket_id, key, blob_id, size, etag, mime, storage_class, created_at, modified_at)
+         SELECT ?1, ?2 || printf('%06d', i), 'seeded', 1, 'seeded', 'text/plain', 'STANDARD', 0, 0 FROM n`,
+      )
+      .bind(id, prefix),
+    d1.prepare("UPDATE buckets SET object_count = object_count + ?1 WHERE id = ?2").bind(rows, id),
+  ]);
+}
+
+describe("a split proposal reads a bounded sample, not the bucket", () => {
+  it("splits the range of the shard holding most of the bucket's rows there, at its median (a shard this small is read whole)", async () => {
+    const bucket = await bucketOn(SECOND);
+    const { id, d1 } = await indexOf(bucket);
+    // Three ranges, two of them on SECOND: [, m) with 300 rows and [t, …) with 900; [m, t) on FIRST with 10.
+    await seed(d1, id, "a/", 300);
+    await seed(d1, id, "u/", 900);
+    await seed(env.DB, id, "n/", 10); // FIRST is DB: the bucket's control row is its anchor there
+    await env.DB.batch(["", "m", "t"].map((start, i) => env.DB.prepare("INSERT INTO bucket_ranges (bucket_id, start_key, shard) VALUES (?, ?, ?)").bind(id, start, i === 1 ? FIRST : SECOND)));
+    const fill = new Map([[FIRST, 10], [SECOND, 1200]]);
+    expect(await proposeSplit(database(env.DB), SECOND, id, fill)).toEqual({ at: "u/000450", to: FIRST });
+    expect(await proposeSplit(database(env.DB), FIRST, id, fill)).toEqual({ at: "n/000005", to: SECOND });
+  });
+
+  it("20,000 rows on one shard: at most 8,258 rows read there (32 windows of 256 rowids, each also reading the row past its end and its own row of the window list, and the rowid span's two ends), the key near the median and inside the range", async () => {
+    const bucket = await bucketOn(SECOND);
+    const { id, d1 } = await indexOf(bucket);
+    await seed(d1, id, "s/", 20_000);
+    const shardRead = { rows: 0 };
+    const control: Database = Object.assign(makeDatabase(env.DB), {
+      $shard: (name: string) => makeDatabase(rowsCounted(shards().find(([n]) => n === name)![1], shardRead)),
+      $shards: shardSet(env),
+    });
+    const proposal = await proposeSplit(control, SECOND, id, new Map([[FIRST, 0], [SECOND, 20_000]]));
+    expect(proposal?.to).toBe(FIRST);
+    const rank = Number(/^s\/(\d{6})$/.exec(proposal!.at)![1]);
+    expect(rank).toBeGreaterThan(0); // both parts hold a row
+    expect(Math.abs(rank - 10_000)).toBeLessThanOrEqual(2_000);
+    expect(shardRead.rows).toBeGreaterThan(0);
+    expect(shardRead.rows).toBeLessThanOrEqual(32 * 258 + 2);
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { database } from "../src/store/db";
 import { advanceMove, cancelMove, copyBatch, countArrival, describeRanges, fence, markSwitch, MoveRefused, startMove, switchMove } from "../src/store/range-move";
 import { noteRanges } from "../src/store/ranges";
+import { forgetPlacement } from "../src/store/shards";
 import { canonicalHeaders, canonicalRequest, hmac, presignUrl, sha256Hex, signingKey, stringToSign } from "../src/s3/sigv4";
 import { sweepBlobs } from "../src/store/sweeper";
 import { bucketOn, callWithEnv, control, expectExactReferences, file, indexOf, PRIVATE_KEY, PUBLIC_KEY, put, rowsEverywhere, shards } from "./helpers";
@@ -737,6 +738,34 @@ describe("DeleteBucket of a split bucket", () => {
     expect((await control({ Action: "DeleteBucket", BucketName: bucket })).body.RetCode).toBe(0);
     for (const [, d1] of shards()) expect(await d1.prepare("SELECT 1 AS x FROM buckets WHERE id = ?").bind(id).first()).toBeNull();
     expect(await env.DB.prepare("SELECT 1 AS x FROM bucket_ranges WHERE bucket_id = ?").bind(id).first()).toBeNull();
+  });
+});
+
+describe("DeleteBucket of a split bucket with open multipart uploads", () => {
+  it("aborts them on the home shard, whatever shards its ranges were on and whatever the isolate knows (S3 DeleteBucket); nothing of the bucket is left on any shard", async () => {
+    const bucket = await bucketOn(SECOND);
+    const id = await bucketId(bucket);
+    await put(bucket, "z/1", "x");
+    await move(bucket, "m", FIRST);
+    expect((await file(bucket, "z/1", { method: "DELETE" })).status).toBe(204);
+    const opened: { id: string; blobId: string; r2UploadId: string }[] = [];
+    for (const key of ["a/big", "z/big"]) {
+      const { UploadId } = (await (await file(bucket, key, { method: "POST", query: "uploads" })).json()) as { UploadId: string };
+      expect((await file(bucket, key, { method: "PUT", query: `uploadId=${UploadId}&partNumber=0`, body: new TextEncoder().encode("part") })).status).toBe(200);
+      const [, home] = shards().find(([n]) => n === SECOND)!;
+      const row = (await home.prepare("SELECT blob_id, r2_upload_id FROM uploads WHERE id = ?").bind(UploadId).first<{ blob_id: string; r2_upload_id: string }>())!;
+      opened.push({ id: UploadId, blobId: row.blob_id, r2UploadId: row.r2_upload_id });
+    }
+    // S3 DeleteBucket here (test/shards.test.ts has the UFile one), in an isolate that lost the bucket's placement.
+    forgetPlacement(id);
+    expect((await s3DeleteBucket(bucket)).status).toBe(204);
+    for (const [shard, d1] of shards()) {
+      for (const table of ["buckets WHERE id = ?", "objects WHERE bucket_id = ?", "uploads WHERE bucket_id = ?", "range_fences WHERE bucket_id = ?", "range_arrivals WHERE bucket_id = ?"]) {
+        expect([shard, table, await d1.prepare(`SELECT 1 AS x FROM ${table}`).bind(id).first()]).toEqual([shard, table, null]);
+      }
+      for (const u of opened) expect([shard, await d1.prepare("SELECT 1 AS x FROM upload_parts WHERE upload_id = ?").bind(u.id).first()]).toEqual([shard, null]);
+    }
+    for (const u of opened) await expect(env.BLOBS.resumeMultipartUpload(`blobs/${u.blobId}`, u.r2UploadId).uploadPart(2, new Uint8Array(1))).rejects.toThrow();
   });
 });
 

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { forgetPlacement } from "../src/store/shards";
 import { sweepBlobs } from "../src/store/sweeper";
 import { API, bucketOn, callWithEnv, control, expectExactReferences, file, indexOf, newBucket, put, shards, signControl, toQuery, uniqueName } from "./helpers";
 
@@ -76,6 +77,26 @@ describe("placement", () => {
     expect((await control({ Action: "DeleteBucket", BucketName: onIndex })).body.RetCode).toBe(0);
     expect(await d1.prepare("SELECT 1 FROM buckets WHERE id = ?").bind(id).first()).toBeNull();
     expect(await env.DB.prepare("SELECT 1 FROM buckets WHERE id = ?").bind(id).first()).toBeNull();
+  });
+
+  it("DeleteBucket of a bucket on a shard other than DB aborts its open uploads there, from an isolate that never read where the bucket lives", async () => {
+    const [, [second]] = shards();
+    const bucket = await bucketOn(second);
+    const { d1, id } = await indexOf(bucket);
+    const started = await file(bucket, "k", { method: "POST", query: "uploads" });
+    const { UploadId } = (await started.json()) as { UploadId: string };
+    expect((await file(bucket, "k", { method: "PUT", query: `uploadId=${UploadId}&partNumber=0`, body: new TextEncoder().encode("part") })).status).toBe(200);
+    const upload = (await d1.prepare("SELECT blob_id, r2_upload_id FROM uploads WHERE id = ?").bind(UploadId).first<{ blob_id: string; r2_upload_id: string }>())!;
+    // The control plane's lookup does not note the placement; after the deletion no row says where the bucket lived.
+    forgetPlacement(id);
+    const res = await callWithEnv({}, `${API}/?${toQuery(await signControl({ Action: "DeleteBucket", BucketName: bucket }))}`);
+    expect(((await res.json()) as { RetCode: number }).RetCode).toBe(0);
+    for (const [name, shard] of shards()) {
+      expect([name, await shard.prepare("SELECT COUNT(*) AS n FROM uploads WHERE bucket_id = ?").bind(id).first("n")]).toEqual([name, 0]);
+      expect([name, await shard.prepare("SELECT COUNT(*) AS n FROM upload_parts WHERE upload_id = ?").bind(UploadId).first("n")]).toEqual([name, 0]);
+    }
+    const r2Upload = env.BLOBS.resumeMultipartUpload(`blobs/${upload.blob_id}`, upload.r2_upload_id);
+    await expect(r2Upload.uploadPart(2, new Uint8Array(1))).rejects.toThrow();
   });
 
   it("Region chooses the shard among those created there (SHARD_REGIONS); other regions use the unlisted shards", async () => {

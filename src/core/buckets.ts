@@ -53,5 +53,5 @@ export async function removeBucket(env: Env, db: Database, bucket: BucketRow, mi
   if (outcome === "not-empty") throw new ApiError("BucketNotEmpty", `bucket ${bucket.name} is not empty`);
   // The store is still moving part of the bucket's index (or removing its old copy): retry later.
   if (outcome === "moving") throw new ApiError("RangeMoving", `bucket ${bucket.name} has a key range move under way; retry later`);
-  await abortBucketUploads(env, db, bucket.id);
+  await abortBucketUploads(env, db, bucket);
 }

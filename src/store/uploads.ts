@@ -1,11 +1,11 @@
-import { and, asc, eq, exists, getTableColumns, gt, gte, lt, notExists, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, exists, getTableColumns, gt, gte, inArray, lt, notExists, or, sql, type SQL } from "drizzle-orm";
 import { buckets, uploadParts, uploads } from "../../schema/schema";
 import { settings, type Env } from "../config";
 import { abortBlobUploads } from "./blobs";
 import { moveClassBytes, sizeIn } from "./class-bytes";
-import { batch, database, type Database } from "./db";
+import { batch, database, inChunks, type Database } from "./db";
 import { prefixUpperBound, type PublishAlong } from "./objects";
-import { everyShard, foundOnAnyShard, indexDb, noteUpload, shardOf, uploadDb } from "./shards";
+import { CONTROL_SHARD, everyShard, foundOnAnyShard, indexDb, noteUpload, shardDb, shardOf, uploadDb } from "./shards";
 
 /**
  * The multipart index (docs/design.md §5): the only code that reads or writes `uploads` and
@@ -312,9 +312,18 @@ async function abortUploadsWhere(env: Env, db: Database, where: SQL): Promise<nu
   return claimed.length;
 }
 
-/** DeleteBucket: the bucket's open uploads are aborted (docs/protocol.md §3.5); any beyond one call's share are swept later. */
-export function abortBucketUploads(env: Env, db: Database, bucketId: string): Promise<number> {
-  return indexDb(db, bucketId).then((index) => abortUploadsWhere(env, index, sql`${uploads.bucketId} = ${bucketId}`));
+/**
+ * DeleteBucket, once the bucket's rows are gone: its open uploads are aborted, on its home shard
+ * (`bucket.shard`, where every upload of the bucket lives whatever its key ranges, and which never
+ * changes). The shard comes from the row the caller read before the deletion: with the control row
+ * gone, a lookup by id (`indexDb`) in an isolate that has not cached the placement would answer
+ * `DB` and leave the uploads of a bucket on another shard to the sweeper. The claim's counter
+ * update finds no row to change (the anchor or control row is gone) and creates none. At most
+ * `ABORTS_PER_CALL` per call; any beyond are claimed by `sweepStaleUploads`, whose "bucket gone"
+ * condition holds for them on that shard from now on.
+ */
+export function abortBucketUploads(env: Env, db: Database, bucket: { id: string; shard: string }): Promise<number> {
+  return abortUploadsWhere(env, shardDb(db, bucket.shard), sql`${uploads.bucketId} = ${bucket.id}`);
 }
 
 /**
@@ -337,10 +346,30 @@ export async function abortUploadsStartedBefore(env: Env, db: Database, bucketId
  */
 export async function sweepStaleUploads(env: Env, now: number): Promise<void> {
   const cutoff = now - settings(env).multipartMaxAgeSeconds;
-  const bucketGone = sql`NOT EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${uploads.bucketId})`;
+  const control = database(env.DB);
   let aborted = 0;
-  for (const shard of everyShard(database(env.DB))) aborted += await abortUploadsWhere(env, shard.db, sql`${uploads.createdAt} < ${cutoff} OR ${bucketGone}`);
+  for (const shard of everyShard(control)) {
+    const gone = JSON.stringify(await bucketsGoneFrom(control, shard));
+    aborted += await abortUploadsWhere(env, shard.db, sql`${uploads.createdAt} < ${cutoff} OR ${uploads.bucketId} IN (SELECT value FROM json_each(${gone}))`);
+  }
   if (aborted > 0) console.log(`aborted ${aborted} stale multipart uploads`);
+}
+
+/**
+ * Buckets with open uploads on `shard` that are gone (at most `ABORTS_PER_CALL`): their row there
+ * is missing and so is their control row. On `DB` the two are one row. On another shard the anchor
+ * alone says nothing yet: DeleteBucket removes it before the control row, and puts it back when the
+ * bucket stays (store/buckets.ts), so the uploads of a bucket caught in between are not aborted. The
+ * control row goes last and never comes back (ids are not reused), so once it is gone, so is the bucket.
+ */
+async function bucketsGoneFrom(control: Database, shard: { name: string; db: Database }): Promise<string[]> {
+  const { results } = await shard.db.$client
+    .prepare(`SELECT DISTINCT bucket_id AS id FROM uploads WHERE NOT EXISTS (SELECT 1 FROM buckets WHERE buckets.id = uploads.bucket_id) LIMIT ${ABORTS_PER_CALL}`)
+    .all<{ id: string }>();
+  const ids = results.map((r) => r.id);
+  if (shard.name === CONTROL_SHARD || ids.length === 0) return ids;
+  const still = await inChunks(ids, (chunk) => control.select({ id: buckets.id }).from(buckets).where(inArray(buckets.id, chunk)).all());
+  return ids.filter((id) => !still.has(id));
 }
 
 /** Which of these blob ids an open upload on any shard will become (the sweeper must keep those). */
