@@ -145,6 +145,7 @@ export const ERRORS = {
   OwnershipControlsNotFound: e(-91121, 404, "The bucket ownership controls were not found", "存储空间未设置对象所有权"),
   AccessControlListNotSupported: e(-91122, 400, "The bucket does not allow ACLs", "存储空间不允许 ACL"),
   InvalidBucketAclWithObjectOwnership: e(-91123, 400, "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting", "对象所有权为 BucketOwnerEnforced 的存储空间不能设置 ACL"),
+  UnresolvableGrantByEmailAddress: e(-91124, 400, "The email address you provided does not match any account on record.", "授权的电子邮件地址不对应任何账户"),
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorName = keyof typeof ERRORS;
@@ -296,6 +297,7 @@ export const S3_CODES = {
   OwnershipControlsNotFound: s3("OwnershipControlsNotFoundError"),
   AccessControlListNotSupported: s3("AccessControlListNotSupported"),
   InvalidBucketAclWithObjectOwnership: s3("InvalidBucketAclWithObjectOwnership"),
+  UnresolvableGrantByEmailAddress: s3("UnresolvableGrantByEmailAddress"),
 } as const satisfies Record<ErrorName, S3Code>;
 
 export const fail = (name: ErrorName, detail?: string, headers?: Record<string, string>): never => {

@@ -27,9 +27,10 @@ export function isReservedBucketName(name: string, s: Settings): boolean {
 
 /**
  * A bucket whose object ownership is BucketOwnerEnforced has ACLs disabled, so it stays private (AWS
- * refuses the same): S3 CreateBucket and PutBucketOwnershipControls on a public bucket, and a change of
- * such a bucket's type to public (S3 PutBucketAcl is refused before; UFile UpdateBucket here), are
- * refused. Each front renders the one error its own way (the control plane: `InvalidType`).
+ * refuses the same): S3 PutBucketOwnershipControls on a public bucket, and a change of such a bucket's
+ * type to public (S3 PutBucketAcl is refused before; UFile UpdateBucket here), are refused (S3
+ * CreateBucket refuses any ACL but the owner's with the same error: s3/acl.ts `requestedBucketType`).
+ * Each front renders the one error its own way (the control plane: `InvalidType`).
  */
 export function assertOwnershipFits(ownership: ObjectOwnership | null, type: BucketType): void {
   if (ownership === "BucketOwnerEnforced" && type !== "private") {

@@ -4,13 +4,14 @@ import { anonymouslyWritable, publiclyReadable, publishes } from "../auth/public
 import { assertRefererAllowed } from "../core/referer";
 import { authorize, type BucketNeed, type Need, type ServiceNeed } from "../auth/scope";
 import { ApiError } from "../errors";
+import { GRANT_HEADERS } from "./acl-headers";
 import type { S3Auth } from "./auth";
 import { addressedObject, servedBucket, type S3Context } from "./context";
 import { copySource } from "./copy-source";
 import type { S3OperationSpec, S3Subject as Subject } from "./operation-spec";
 
 /** Headers that change what a request does: a presigned URL must have signed them to use them. */
-export const OPERATION_HEADERS = ["x-amz-copy-source", "x-amz-copy-source-range", "x-amz-metadata-directive", "x-amz-acl", "x-amz-storage-class"] as const;
+export const OPERATION_HEADERS = ["x-amz-copy-source", "x-amz-copy-source-range", "x-amz-metadata-directive", "x-amz-acl", ...GRANT_HEADERS, "x-amz-storage-class"] as const;
 
 /**
  * The glue between an S3 operation's row and auth (src/auth): whether the request's credential form

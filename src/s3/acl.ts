@@ -1,12 +1,15 @@
 import { ApiError } from "../errors";
 import { setBucketType, type BucketType, type ServedBucket } from "../store/buckets";
 import { updateObject } from "../store/objects";
+import { projectExists } from "../store/projects";
+import type { Database } from "../store/db";
+import type { ObjectOwnership } from "../store/rules";
 import type { ObjectAcl } from "../core/object-acl";
-import { publiclyReadable } from "../auth/public-read";
+import { aclsDisabled, assertAclAllowed, publiclyReadable } from "../auth/public-read";
 import { authorizeBodyKey } from "./access";
+import { headerAcl, OWNER_FULL_CONTROL, type ForeignGrant, type HeaderAcl } from "./acl-headers";
 import { addressedObject, servedBucket, type S3Context } from "./context";
-import { assertAclAllowed } from "../auth/public-read";
-import { assertCannedAclAllowed } from "./ownership";
+import { assertHeaderAclAllowed } from "./ownership";
 import { childrenNamed, childText, readOptionalXmlDocument, xmlResponse, type XmlElement, type XmlNode } from "./xml";
 
 /**
@@ -15,10 +18,11 @@ import { childrenNamed, childText, readOptionalXmlDocument, xmlResponse, type Xm
  * docs/security.md "Public buckets"), an object `private`, `public-read` or `default` (its
  * bucket's access; UFile's `x-ufile-object-acl`). `GET ?acl` answers the grants these mean
  * (AllUsers READ when anyone may read, AllUsers WRITE when anyone may write, then the owner's
- * FULL_CONTROL); `PUT ?acl` takes `x-amz-acl` or an AccessControlPolicy body granting exactly
- * that. Other ACLs (grants to other accounts, `authenticated-read`, WRITE on one object, the
- * `x-amz-grant-*` headers) have nothing to map onto and answer NotImplemented. A bucket whose object
- * ownership is BucketOwnerEnforced takes none but the owner's full control (ownership.ts).
+ * FULL_CONTROL); `PUT ?acl` takes `x-amz-acl`, grant headers naming only the owner (private;
+ * acl-headers.ts) or an AccessControlPolicy body granting exactly one of these. Other ACLs (grants
+ * to other accounts, `authenticated-read`, WRITE on one object) have nothing to map onto and are
+ * refused (NotImplemented, or AWS's answer to a grantee that names no account: `grantRefusal`). A bucket whose object ownership is BucketOwnerEnforced takes none but the owner's
+ * full control (ownership.ts).
  */
 
 const ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers";
@@ -28,53 +32,64 @@ const XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"';
 const notImplemented = (what: string) =>
   new ApiError("NotImplemented", `${what} is not supported: buckets and objects are private or public-read (canned ACLs)`);
 
+/**
+ * The refusal of a grant edgefile cannot hold, as AWS words the grantees it cannot resolve: a
+ * canonical id that names no account (project) is InvalidArgument, an e-mail address (no account
+ * here has one) UnresolvableGrantByEmailAddress; a grant to another account or a group is NotImplemented.
+ */
+async function grantRefusal(db: Database, grant: ForeignGrant): Promise<ApiError> {
+  if (grant.type === "emailaddress") {
+    return new ApiError("UnresolvableGrantByEmailAddress", `The email address you provided does not match any account on record (${grant.what})`);
+  }
+  if (grant.type === "id" && !(await projectExists(db, grant.value ?? ""))) return new ApiError("InvalidArgument", `Invalid id (${grant.what})`);
+  return notImplemented(grant.what);
+}
+
 /** Canned ACL → bucket type; the owner-only canned ACLs are private (one account owns everything). */
 function cannedBucketType(acl: string): BucketType {
-  const v = acl.trim();
-  if (v === "public-read") return "public";
-  if (v === "public-read-write") return "public-read-write";
-  if (v === "private" || v === "bucket-owner-full-control" || v === "bucket-owner-read") return "private";
+  if (acl === "public-read") return "public";
+  if (acl === "public-read-write") return "public-read-write";
+  if (acl === "private" || acl === OWNER_FULL_CONTROL || acl === "bucket-owner-read") return "private";
   throw notImplemented(`x-amz-acl: ${acl}`);
 }
 
-/** Canned ACL → whether an object is public or private: objects take no WRITE grant. */
-function cannedIsPublic(acl: string): boolean {
-  const type = acl.trim() === "public-read-write" ? null : cannedBucketType(acl);
-  if (type === null) throw notImplemented(`x-amz-acl: ${acl} on an object`);
-  return type === "public";
-}
-
-/** S3's grant headers: ACLs granting to named accounts or groups, which have nothing to map onto here. */
-const GRANT_HEADERS = ["x-amz-grant-read", "x-amz-grant-write", "x-amz-grant-full-control", "x-amz-grant-read-acp", "x-amz-grant-write-acp"] as const;
-
-/**
- * A request naming a grant header is refused: 400 AccessControlListNotSupported where its bucket
- * disables ACLs (as AWS answers), else 501 NotImplemented. Checked once the bucket is loaded and
- * the request authorized, so that a caller without rights learns nothing of the bucket's settings.
- */
-export function refuseGrantHeaders(headers: Headers, bucket: ServedBucket | undefined): void {
-  const header = GRANT_HEADERS.find((h) => headers.has(h));
-  if (header === undefined) return;
-  if (bucket) assertAclAllowed(bucket, false);
-  throw notImplemented(header);
-}
-
-/** The bucket type a CreateBucket asks for with `x-amz-acl` (default private). */
-export function requestedBucketType(headers: Headers): BucketType {
-  const acl = headers.get("x-amz-acl");
-  return acl !== null && acl.trim() !== "" ? cannedBucketType(acl) : "private";
+/** The bucket type a header ACL means (`null`: none, so private); grants edgefile cannot hold are refused (`grantRefusal`). */
+async function headerBucketType(db: Database, acl: HeaderAcl): Promise<BucketType> {
+  if (acl === null) return "private";
+  if ("unsupported" in acl) throw await grantRefusal(db, acl.unsupported);
+  return cannedBucketType(acl.canned);
 }
 
 /**
- * The object ACL a write to `bucket` asks for with `x-amz-acl`: none → `default` (the bucket's
- * access, as the UFile plane), `public-read` → readable by anyone, an owner-only ACL → `private`.
- * A bucket with ACLs disabled takes only `bucket-owner-full-control` (ownership.ts).
+ * The bucket type a CreateBucket asks for with `x-amz-acl` or grant headers (default private), for
+ * an owner `ownerId` and the object ownership it asks for. As AWS: a BucketOwnerEnforced bucket is
+ * created with no ACL, `private` or `bucket-owner-full-control` (or grants naming only its owner);
+ * any other is InvalidBucketAclWithObjectOwnership, before anything is created.
  */
-export function requestedObjectAcl(headers: Headers, bucket: ServedBucket): ObjectAcl | undefined {
-  const acl = headers.get("x-amz-acl");
-  assertCannedAclAllowed(bucket, acl);
-  if (acl === null || acl.trim() === "") return undefined;
-  return cannedIsPublic(acl) ? "public-read" : "private";
+export async function requestedBucketType(db: Database, headers: Headers, ownerId: string, ownership: ObjectOwnership | null): Promise<BucketType> {
+  const acl = headerAcl(headers, ownerId);
+  const ownerAlone = acl === null || ("canned" in acl && (acl.canned === "private" || acl.canned === OWNER_FULL_CONTROL));
+  if (!ownerAlone && aclsDisabled({ objectOwnership: ownership ?? "" })) {
+    const named = "canned" in acl ? `x-amz-acl: ${acl.canned}` : acl.unsupported.what;
+    throw new ApiError("InvalidBucketAclWithObjectOwnership", `Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting (${named})`);
+  }
+  return headerBucketType(db, acl);
+}
+
+/**
+ * The object ACL a write to `bucket` asks for with `x-amz-acl` or grant headers (a POST form: its
+ * `acl` and `x-amz-grant-*` fields, as headers): none → `default` (the bucket's access, as the UFile
+ * plane), `public-read` → readable by anyone, an owner-only ACL → `private`. A bucket with ACLs
+ * disabled takes only the owner's full control (ownership.ts).
+ */
+export async function requestedObjectAcl(db: Database, headers: Headers, bucket: ServedBucket): Promise<ObjectAcl | undefined> {
+  const acl = headerAcl(headers, bucket.projectId);
+  assertHeaderAclAllowed(bucket, acl);
+  if (acl === null) return undefined;
+  const type = "canned" in acl && acl.canned === "public-read-write" ? null : await headerBucketType(db, acl);
+  // Objects take no WRITE grant.
+  if (type === null) throw notImplemented("x-amz-acl: public-read-write on an object");
+  return type === "public" ? "public-read" : "private";
 }
 
 /** The grants of a bucket type (or of an object: `public` or `private`), AllUsers' first as S3 lists them. */
@@ -94,44 +109,51 @@ function policy(ownerId: string, type: BucketType): Response {
   ]);
 }
 
+const OWNER_PERMISSIONS = ["FULL_CONTROL", "READ", "WRITE", "READ_ACP", "WRITE_ACP"];
+
 /**
  * An AccessControlPolicy body → the bucket type it means, when it grants exactly what a canned ACL
  * does. Where the bucket disables ACLs, only the owner's FULL_CONTROL alone is taken.
  */
-function bodyType(root: XmlElement, bucket: ServedBucket): BucketType {
+async function bodyType(db: Database, root: XmlElement, bucket: ServedBucket): Promise<BucketType> {
   const list = childrenNamed(root, "AccessControlList")[0];
   let ownerFull = false;
   let allRead = false;
   let allWrite = false;
-  let other: string | undefined;
+  let other: ForeignGrant | undefined;
   for (const g of list ? childrenNamed(list, "Grant") : []) {
     const grantee = childrenNamed(g, "Grantee")[0];
     const permission = childText(g, "Permission");
     const id = grantee && childText(grantee, "ID");
     const uri = grantee && childText(grantee, "URI");
-    if (id === bucket.projectId && permission === "FULL_CONTROL") ownerFull = true;
+    const email = grantee && childText(grantee, "EmailAddress");
+    // The owner's other permissions are part of its FULL_CONTROL: they grant nothing more.
+    if (id === bucket.projectId && OWNER_PERMISSIONS.includes(permission ?? "")) ownerFull ||= permission === "FULL_CONTROL";
     else if (uri === ALL_USERS && permission === "READ") allRead = true;
     else if (uri === ALL_USERS && permission === "WRITE") allWrite = true;
-    else other ??= `the grant of ${permission ?? "?"} to ${id ?? uri ?? "another grantee"}`;
+    else {
+      const [type, value] = id !== undefined ? ["id", id] : email !== undefined ? ["emailaddress", email] : ["uri", uri];
+      other ??= { what: `the grant of ${permission ?? "?"} to ${value ?? "another grantee"}`, type, value };
+    }
   }
   assertAclAllowed(bucket, ownerFull && !allRead && !allWrite && other === undefined);
-  if (other !== undefined) throw notImplemented(other);
+  if (other !== undefined) throw await grantRefusal(db, other);
   if (!ownerFull) throw notImplemented("an ACL without the owner's FULL_CONTROL");
   if (allWrite && !allRead) throw notImplemented("WRITE for AllUsers without READ");
   return allWrite ? "public-read-write" : allRead ? "public" : "private";
 }
 
-/** The bucket type a PutBucketAcl or PutObjectAcl on `bucket` asks for, from `x-amz-acl` or the body. */
+/** The bucket type a PutBucketAcl or PutObjectAcl on `bucket` asks for, from `x-amz-acl`, grant headers or the body. */
 async function requestedType(c: S3Context, bucket: ServedBucket): Promise<BucketType> {
-  const acl = c.request.headers.get("x-amz-acl");
+  const acl = headerAcl(c.request.headers, bucket.projectId);
   const root = await readOptionalXmlDocument(c.request, MAX_ACL_BODY, "AccessControlPolicy");
-  if (acl !== null && acl.trim() !== "") {
-    if (root !== null) throw new ApiError("InvalidRequest", "Specify either x-amz-acl or an AccessControlPolicy body, not both");
-    assertCannedAclAllowed(bucket, acl);
-    return cannedBucketType(acl);
+  if (acl !== null) {
+    if (root !== null) throw new ApiError("InvalidRequest", "Specify either ACL headers (x-amz-acl or x-amz-grant-*) or an AccessControlPolicy body, not both");
+    assertHeaderAclAllowed(bucket, acl);
+    return headerBucketType(c.db, acl);
   }
-  if (root === null) throw new ApiError("MalformedXML", "PutAcl needs x-amz-acl or an AccessControlPolicy body");
-  return bodyType(root, bucket);
+  if (root === null) throw new ApiError("MalformedXML", "PutAcl needs x-amz-acl, x-amz-grant-* or an AccessControlPolicy body");
+  return bodyType(c.db, root, bucket);
 }
 
 export async function getBucketAcl(c: S3Context): Promise<Response> {

@@ -81,10 +81,10 @@ export async function createBucket(c: S3Context): Promise<Response> {
   const name = c.bucketName;
   if (!isValidBucketName(name)) throw new ApiError("BucketNameInvalid", `The specified bucket is not valid: ${name}`);
   if (isReservedBucketName(name, c.settings)) throw new ApiError("BucketNameInvalid", `The specified bucket is reserved (its host is the console's): ${name}`);
-  const type = requestedBucketType(c.request.headers);
-  const objectOwnership = requestedOwnership(c.request.headers, type);
-  await readLocationConstraint(c);
   const projectId = c.settings.defaultProjectId;
+  const objectOwnership = requestedOwnership(c.request.headers);
+  const type = await requestedBucketType(c.db, c.request.headers, projectId, objectOwnership);
+  await readLocationConstraint(c);
   const created = await insertBucket(c.db, { name, projectId, region: c.settings.defaultRegion, type, objectOwnership, now: nowSeconds() });
   if (!created) {
     const existing = await bucketByName(c.db, name);

@@ -11,7 +11,6 @@ import type { RequestSession } from "../store/sessions";
 import { openDataSession, sessionScopes } from "../core/data-session";
 import { s3Address } from "./address";
 import { checkS3Access } from "./access";
-import { refuseGrantHeaders } from "./acl";
 import { checkExpectedOwner } from "./expected-owner";
 import { authenticateS3 } from "./auth";
 import type { S3Context } from "./context";
@@ -133,7 +132,6 @@ export async function handleS3(request: Request, url: URL, env: Env, ctx: Execut
     await checkS3Access(c, op, auth);
     // After the access check: a caller without rights learns nothing by guessing the owner.
     if (c.bucket) checkExpectedOwner(request.headers, "x-amz-expected-bucket-owner", c.bucket);
-    refuseGrantHeaders(request.headers, c.bucket);
     const response = await op.run(c);
     if (request.method !== "HEAD") bytes.download = Number(response.headers.get("Content-Length")) || 0;
     const out = withS3Headers(response, requestId, request, meteredBucket);

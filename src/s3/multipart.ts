@@ -78,7 +78,7 @@ export async function createMultipartUpload(c: S3Context): Promise<Response> {
   assertValidKey(c.key);
   assertNotOwing(bucket);
   // The canned ACL is kept with the upload and given to the object at completion, as the tags are.
-  const acl = requestedObjectAcl(c.request.headers, bucket);
+  const acl = await requestedObjectAcl(c.db, c.request.headers, bucket);
   const meta = requestedS3Meta(c.request.headers);
   const checksum = requestedUploadChecksum(c.request.headers);
   const ssec = await customerKeyOf(c.request.headers);

@@ -55,7 +55,7 @@ export async function putObject(c: S3Context): Promise<Response> {
   const bucket = servedBucket(c);
   assertValidKey(c.key);
   assertNotOwing(bucket);
-  const meta = { ...requestedS3Meta(c.request.headers), tags: requestedTags(c.request.headers), acl: requestedObjectAcl(c.request.headers, servedBucket(c)) };
+  const meta = { ...requestedS3Meta(c.request.headers), tags: requestedTags(c.request.headers), acl: await requestedObjectAcl(c.db, c.request.headers, servedBucket(c)) };
   const md5 = contentMd5(c.request.headers);
   const ssec = await customerKeyOf(c.request.headers);
   const body = await s3Body(c);
@@ -209,7 +209,7 @@ export async function copyObjectOp(c: S3Context): Promise<Response> {
   const bucket = servedBucket(c);
   assertValidKey(c.key);
   assertNotOwing(bucket);
-  const acl = requestedObjectAcl(c.request.headers, bucket);
+  const acl = await requestedObjectAcl(c.db, c.request.headers, bucket);
   const { source, row, ssec: sourceKey } = await copySourceRow(c);
   const targetKey = await customerKeyOf(c.request.headers);
   // Another encryption than the source's (SSE-C on one side only, or another key) cannot share its blob.

@@ -107,7 +107,7 @@ export const NOT_IMPLEMENTED_SUBRESOURCES = [
   "torrent", "versioning", "website",
 ] as const;
 
-/** Request headers of features edgefile does not have (the `x-amz-grant-*` ACL headers: acl.ts `refuseGrantHeaders`). */
+/** Request headers of features edgefile does not have (the `x-amz-grant-*` ACL headers are read with `x-amz-acl`: acl-headers.ts). */
 export const NOT_IMPLEMENTED_HEADERS = [
   "x-amz-object-lock-mode",
   "x-amz-object-lock-retain-until-date",

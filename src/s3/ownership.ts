@@ -3,6 +3,7 @@ import { assertOwnershipFits } from "../core/buckets";
 import { ApiError } from "../errors";
 import type { BucketType, ServedBucket } from "../store/buckets";
 import { bucketRules, OBJECT_OWNERSHIPS, setObjectOwnership, type ObjectOwnership } from "../store/rules";
+import { ownerOnly, type HeaderAcl } from "./acl-headers";
 import { servedBucket, type S3Context } from "./context";
 import { childrenNamed, childText, malformedXml, readXmlDocument, xmlResponse } from "./xml";
 
@@ -12,15 +13,13 @@ import { childrenNamed, childText, malformedXml, readXmlDocument, xmlResponse } 
  * (src/store/rules.ts). In edgefile the writer of an object and the owner of its bucket are one
  * project, so `ObjectWriter` and `BucketOwnerPreferred` change no owner; `BucketOwnerEnforced`
  * disables ACLs, as AWS does: a write, PutBucketAcl and PutObjectAcl may name no ACL or the bucket
- * owner's full control (`bucket-owner-full-control`, or a policy granting just that), any other is
- * refused (`AccessControlListNotSupported`); stored object ACLs stop counting (auth/public-read.ts);
- * and the bucket itself must stay private (`InvalidBucketAclWithObjectOwnership`).
+ * owner's full control (`bucket-owner-full-control`, grant headers naming only the owner, or a policy
+ * granting just that), any other is refused (`AccessControlListNotSupported`); stored object ACLs stop
+ * counting (auth/public-read.ts); and the bucket itself must stay private
+ * (`InvalidBucketAclWithObjectOwnership`, also for CreateBucket naming another ACL: acl.ts).
  */
 
 const MAX_BODY = 64 * 1024;
-
-/** The one canned ACL a request may name where ACLs are disabled (it grants what the bucket owner already has). */
-const OWNER_FULL_CONTROL = "bucket-owner-full-control";
 
 function ownershipValue(value: string, refuse: (why: string) => ApiError): ObjectOwnership {
   const v = value.trim();
@@ -28,18 +27,15 @@ function ownershipValue(value: string, refuse: (why: string) => ApiError): Objec
   return v as ObjectOwnership;
 }
 
-/** CreateBucket's `x-amz-object-ownership` (none: no ownership controls), checked against the bucket type it asks for. */
-export function requestedOwnership(headers: Headers, type: BucketType): ObjectOwnership | null {
+/** CreateBucket's `x-amz-object-ownership` (none: no ownership controls); the ACL it may come with: acl.ts `requestedBucketType`. */
+export function requestedOwnership(headers: Headers): ObjectOwnership | null {
   const raw = headers.get("x-amz-object-ownership");
-  const ownership = raw === null ? null : ownershipValue(raw, (why) => new ApiError("InvalidArgument", why));
-  assertOwnershipFits(ownership, type);
-  return ownership;
+  return raw === null ? null : ownershipValue(raw, (why) => new ApiError("InvalidArgument", why));
 }
 
-/** A canned ACL (`x-amz-acl`, a POST form's `acl`; none: null or "") where the bucket disables ACLs: none or `bucket-owner-full-control`. */
-export function assertCannedAclAllowed(bucket: ServedBucket, acl: string | null): void {
-  const v = (acl ?? "").trim();
-  assertAclAllowed(bucket, v === "" || v === OWNER_FULL_CONTROL);
+/** The ACL a request's headers (or a POST form's fields) name, where the bucket disables ACLs: none or the owner's full control alone. */
+export function assertHeaderAclAllowed(bucket: ServedBucket, acl: HeaderAcl): void {
+  assertAclAllowed(bucket, ownerOnly(acl));
 }
 
 export async function putBucketOwnershipControls(c: S3Context): Promise<Response> {

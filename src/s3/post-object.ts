@@ -198,6 +198,17 @@ async function formCustomerKey(fields: Map<string, string>): Promise<CustomerKey
   return customerKeyOf(new Headers([...fields].filter(([k]) => k === "x-amz-server-side-encryption" || k.startsWith(SSEC_HEADERS))));
 }
 
+/**
+ * The form's ACL fields (`acl`, `x-amz-grant-*`) as the headers PutObject reads, so that one rule
+ * (acl.ts `requestedObjectAcl`) takes or refuses them on both.
+ */
+function formAclHeaders(fields: Map<string, string>): Headers {
+  const chosen = [...fields].flatMap(([k, v]): [string, string][] => (k === "acl" ? [["x-amz-acl", v]] : k.startsWith("x-amz-grant-") ? [[k, v]] : []));
+  const bad = chosen.find(([k, v]) => !TOKEN.test(k) || !isHeaderValue(v));
+  if (bad) throw new ApiError("InvalidArgument", `the form field ${bad[0] === "x-amz-acl" ? "acl" : bad[0]} is not a valid ACL`);
+  return new Headers(chosen);
+}
+
 /** What the form asks for, checked before a byte is stored (a refusal drains the file part first: checkBeforeFile). */
 function checkForm(c: S3Context, fields: Map<string, string>, key: string, file: UploadFile) {
   return checkBeforeFile(file, async () => {
@@ -205,11 +216,13 @@ function checkForm(c: S3Context, fields: Map<string, string>, key: string, file:
     const { principal, range } = await formAuthority(c, fields, key);
     assertValidKey(key);
     assertNotOwing(servedBucket(c));
+    const acl = await requestedObjectAcl(c.db, formAclHeaders(fields), servedBucket(c));
     const ssec = await formCustomerKey(fields);
     const tagging = fields.get("tagging");
     return {
       principal,
       range,
+      acl,
       redirect: redirectTarget(fields.get("success_action_redirect") ?? ""),
       checksum: formChecksum(fields),
       ssec,
@@ -226,9 +239,9 @@ export async function postObject(c: S3Context): Promise<Response> {
   const field = (name: string) => fields.get(name) ?? "";
   const filename = form.file.filename ?? "";
   const key = field("key").replace(/\$\{filename\}/g, filename);
-  const { principal, range, redirect, checksum, ssec, tags } = await checkForm(c, fields, key, form.file);
+  const { principal, range, acl, redirect, checksum, ssec, tags } = await checkForm(c, fields, key, form.file);
 
-  const meta = { ...requestedS3Meta(formHeaders(fields)), acl: requestedObjectAcl(new Headers(field("acl") ? { "x-amz-acl": field("acl") } : {}), servedBucket(c)), tags };
+  const meta = { ...requestedS3Meta(formHeaders(fields)), acl, tags };
   if (!fields.has("content-type") && form.file.contentType) meta.mime = storedTextHeader("Content-Type", form.file.contentType);
   const hasher = new UFileHasher();
   const blobId = newBlobId();

@@ -58,7 +58,7 @@ describe("S3 object ownership", () => {
     await s3.send(new PutObjectAclCommand({ Bucket: b, Key: "plain", AccessControlPolicy: { Owner, Grants: [ownerGrant] } }));
     expect(await s3Failure(s3.send(new PutObjectAclCommand({ Bucket: b, Key: "plain", AccessControlPolicy: { Owner, Grants: [ownerGrant, allUsersRead] } })))).toMatchObject(notSupported);
     expect(await s3Failure(s3.send(new PutBucketAclCommand({ Bucket: b, AccessControlPolicy: { Owner, Grants: [ownerGrant, allUsersRead] } })))).toMatchObject(notSupported);
-    // A grant header is an ACL too: refused here as AWS does (elsewhere edgefile has no grants: 501).
+    // A grant header is an ACL too: refused here as AWS does (elsewhere a grant to anyone but the owner: 501).
     const grantRead = { GrantRead: 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' };
     expect(await s3Failure(s3.send(new PutObjectCommand({ Bucket: b, Key: "granted", Body: "x", ...grantRead })))).toMatchObject(notSupported);
     expect(await s3Failure(s3.send(new HeadObjectCommand({ Bucket: b, Key: "granted" })))).toMatchObject({ status: 404 });
