@@ -7,9 +7,8 @@ import type { ObjectOwnership } from "../store/rules";
 import type { ObjectAcl } from "../core/object-acl";
 import { aclsDisabled, assertAclAllowed, publiclyReadable } from "../auth/public-read";
 import { authorizeBodyKey } from "./access";
-import { headerAcl, OWNER_FULL_CONTROL, type ForeignGrant, type HeaderAcl } from "./acl-headers";
+import { headerAcl, OWNER_FULL_CONTROL, ownerOnly, type ForeignGrant, type HeaderAcl } from "./acl-headers";
 import { addressedObject, servedBucket, type S3Context } from "./context";
-import { assertHeaderAclAllowed } from "./ownership";
 import { childrenNamed, childText, readOptionalXmlDocument, xmlResponse, type XmlElement, type XmlNode } from "./xml";
 
 /**
@@ -68,7 +67,8 @@ async function headerBucketType(db: Database, acl: HeaderAcl): Promise<BucketTyp
  */
 export async function requestedBucketType(db: Database, headers: Headers, ownerId: string, ownership: ObjectOwnership | null): Promise<BucketType> {
   const acl = headerAcl(headers, ownerId);
-  const ownerAlone = acl === null || ("canned" in acl && (acl.canned === "private" || acl.canned === OWNER_FULL_CONTROL));
+  // `private` is taken too: it grants no one but the owner (objects take only the owner's full control).
+  const ownerAlone = acl === null || ownerOnly(acl) || ("canned" in acl && acl.canned === "private");
   if (!ownerAlone && aclsDisabled({ objectOwnership: ownership ?? "" })) {
     const named = "canned" in acl ? `x-amz-acl: ${acl.canned}` : acl.unsupported.what;
     throw new ApiError("InvalidBucketAclWithObjectOwnership", `Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting (${named})`);
@@ -84,7 +84,7 @@ export async function requestedBucketType(db: Database, headers: Headers, ownerI
  */
 export async function requestedObjectAcl(db: Database, headers: Headers, bucket: ServedBucket): Promise<ObjectAcl | undefined> {
   const acl = headerAcl(headers, bucket.projectId);
-  assertHeaderAclAllowed(bucket, acl);
+  assertAclAllowed(bucket, ownerOnly(acl));
   if (acl === null) return undefined;
   const type = "canned" in acl && acl.canned === "public-read-write" ? null : await headerBucketType(db, acl);
   // Objects take no WRITE grant.
@@ -149,7 +149,7 @@ async function requestedType(c: S3Context, bucket: ServedBucket): Promise<Bucket
   const root = await readOptionalXmlDocument(c.request, MAX_ACL_BODY, "AccessControlPolicy");
   if (acl !== null) {
     if (root !== null) throw new ApiError("InvalidRequest", "Specify either ACL headers (x-amz-acl or x-amz-grant-*) or an AccessControlPolicy body, not both");
-    assertHeaderAclAllowed(bucket, acl);
+    assertAclAllowed(bucket, ownerOnly(acl));
     return headerBucketType(c.db, acl);
   }
   if (root === null) throw new ApiError("MalformedXML", "PutAcl needs x-amz-acl, x-amz-grant-* or an AccessControlPolicy body");

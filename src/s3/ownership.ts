@@ -1,9 +1,7 @@
-import { assertAclAllowed } from "../auth/public-read";
 import { assertOwnershipFits } from "../core/buckets";
 import { ApiError } from "../errors";
-import type { BucketType, ServedBucket } from "../store/buckets";
+import type { BucketType } from "../store/buckets";
 import { bucketRules, OBJECT_OWNERSHIPS, setObjectOwnership, type ObjectOwnership } from "../store/rules";
-import { ownerOnly, type HeaderAcl } from "./acl-headers";
 import { servedBucket, type S3Context } from "./context";
 import { childrenNamed, childText, malformedXml, readXmlDocument, xmlResponse } from "./xml";
 
@@ -33,10 +31,6 @@ export function requestedOwnership(headers: Headers): ObjectOwnership | null {
   return raw === null ? null : ownershipValue(raw, (why) => new ApiError("InvalidArgument", why));
 }
 
-/** The ACL a request's headers (or a POST form's fields) name, where the bucket disables ACLs: none or the owner's full control alone. */
-export function assertHeaderAclAllowed(bucket: ServedBucket, acl: HeaderAcl): void {
-  assertAclAllowed(bucket, ownerOnly(acl));
-}
 
 export async function putBucketOwnershipControls(c: S3Context): Promise<Response> {
   const root = await readXmlDocument(c.request, MAX_BODY, "OwnershipControls");
