@@ -2,6 +2,7 @@ import { settings, type Env } from "../config";
 import { database, type D1Client, type Database } from "./db";
 import { compareKeys } from "./keys";
 import { advanceMove, bucketsMoving, describeRanges, startMove, stepOf, unfinishedMoves } from "./range-move";
+import { rangeIn } from "./ranges";
 import { everyShard, shardDb } from "./shards";
 
 /**
@@ -117,8 +118,6 @@ async function sampledKeys(index: D1Client, bucketId: string): Promise<string[]>
   return results.map((row) => row.key);
 }
 
-const inRange = (key: string, r: { start: string; end: string | null }) => compareKeys(key, r.start) >= 0 && (r.end === null || compareKeys(key, r.end) < 0);
-
 /**
  * Where to split bucket `bucketId` on `shard`, where it holds more objects than the threshold: in
  * its idle range there with the most rows in the sample (`sampledKeys`; a bucket never split has
@@ -139,11 +138,15 @@ export async function proposeSplit(
   const all = await describeRanges(db, bucketId);
   if (all.some((r) => stepOf(r, Number.MAX_SAFE_INTEGER) !== "idle")) return null; // one move at a time per bucket (store/range-move.ts)
   const sample = await sampledKeys(shardDb(db, shard).$client, bucketId);
-  let best: string[] = [];
-  for (const r of all.filter((r) => r.shard === shard)) {
-    const keys = sample.filter((k) => inRange(k, r));
-    if (keys.length > best.length) best = keys;
+  const keysOf = new Map<(typeof all)[number], string[]>();
+  for (const key of sample) {
+    const range = rangeIn(all, key);
+    if (range.shard !== shard) continue;
+    let keys = keysOf.get(range);
+    if (!keys) keysOf.set(range, (keys = []));
+    keys.push(key);
   }
+  const best = [...keysOf.values()].reduce((most, keys) => (keys.length > most.length ? keys : most), []);
   if (best.length < 2) return null;
   const at = best.sort(compareKeys)[Math.floor(best.length / 2)];
   const to = [...fill].filter(([name]) => name !== shard).sort((a, b) => a[1] - b[1])[0][0];

@@ -141,7 +141,7 @@ async function rangesOf(db: Database, bucketId: string): Promise<KeyRange[]> {
 }
 
 /** The range of `ranges` (in key order, covering the key space) holding `key`. */
-export function rangeIn(ranges: KeyRange[], key: string): KeyRange {
+export function rangeIn<R extends { start: string }>(ranges: R[], key: string): R {
   let lo = 0;
   let hi = ranges.length - 1;
   while (lo < hi) {
