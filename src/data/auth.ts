@@ -15,8 +15,8 @@
  */
 import type { CredentialForm } from "../auth/forms";
 import type { Env } from "../config";
-import { safeEqual } from "../crypto";
-import { dataStringToSign, hmacKey, hmacSha1Base64, type DataSignInput } from "../signing.mjs";
+import { hmacSha1Key, hmacSha1Matches, type HmacSha1Key } from "../auth/hmac-sha1";
+import { dataStringToSign, type DataSignInput } from "../signing.mjs";
 import { ApiError } from "../errors";
 import { lookupKey, type KeySource } from "../auth/credentials";
 import type { Principal } from "../auth/principal";
@@ -154,28 +154,32 @@ function* candidates(req: AuthRequest, cred: Credentials): Generator<string> {
   }
 }
 
+/** The distinct strings a request's signature is checked against, in order (none for an anonymous one). */
+export function stringsToSign(req: AuthRequest): string[] {
+  const cred = credentialsOf(req);
+  return cred ? [...candidates(req, cred)] : [];
+}
+
 /**
- * Imported HMAC-SHA1 keys by private key: importing costs about as much as signing, and every
- * request of a busy key would repeat it. Bounded; the oldest entry goes first.
+ * HMAC states by private key (src/auth/hmac-sha1.ts): preparing one hashes two blocks, which every
+ * request of a busy key would repeat. Bounded; the oldest entry goes first.
  */
-const hmacKeys = new Map<string, Promise<CryptoKey>>();
+const hmacKeys = new Map<string, HmacSha1Key>();
 const HMAC_KEY_CACHE_SIZE = 256;
 
-function cachedHmacKey(privateKey: string): Promise<CryptoKey> {
+function cachedHmacKey(privateKey: string): HmacSha1Key {
   let key = hmacKeys.get(privateKey);
   if (!key) {
-    key = hmacKey(privateKey);
+    key = hmacSha1Key(privateKey);
     if (hmacKeys.size >= HMAC_KEY_CACHE_SIZE) hmacKeys.delete(hmacKeys.keys().next().value!);
     hmacKeys.set(privateKey, key);
   }
   return key;
 }
 
-async function matchesAny(privateKey: string, signature: string, strings: Iterable<string>): Promise<boolean> {
-  const key = await cachedHmacKey(privateKey);
-  for (const s of strings) {
-    if (safeEqual(signature, await hmacSha1Base64(key, s))) return true;
-  }
+function matchesAny(privateKey: string, signature: string, strings: Iterable<string>): boolean {
+  const key = cachedHmacKey(privateKey);
+  for (const s of strings) if (hmacSha1Matches(key, s, signature)) return true;
   return false;
 }
 
@@ -285,7 +289,7 @@ export async function verifySignature(req: AuthRequest, env: Env, sources?: read
 
   const found = await lookupKey(cred.publicKey, env, sources);
   // Unknown key and wrong signature look the same to the client.
-  if (!found || !(await matchesAny(found.privateKey, cred.signature, candidates(req, cred)))) {
+  if (!found || !matchesAny(found.privateKey, cred.signature, candidates(req, cred))) {
     throw new ApiError("InvalidSignature");
   }
   if (cred.expires === undefined) assertFresh(req.headers.get("Date") ?? "", req.now);
