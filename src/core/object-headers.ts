@@ -90,11 +90,14 @@ export const httpDate = (seconds: number): string => new Date(seconds * 1000).to
 
 /**
  * The headers GET and HEAD share, with `extra` (HEAD's Content-Length). Canonical casing matters to
- * the C and Java SDKs (§6.2). The fixed ones go into the Headers in one construction: each later
- * `set` is a call into the runtime, which costs more than the entry it adds (bench/results.md).
+ * the C and Java SDKs (§6.2). An object with no stored HTTP headers, no user metadata and no restore
+ * state (nearly every one) gets them as one plain object, from which the response builds its headers
+ * in one construction; any other gets a Headers, so that a stored header replaces a fixed one of the
+ * same name in any casing. Each `set` is a call into the runtime, and a Headers handed to a Response
+ * is copied (bench/results.md).
  */
-export function objectHeaders(row: ObjectRow, now: number, extra?: Record<string, string>): Headers {
-  const h = new Headers({
+export function objectHeaders(row: ObjectRow, now: number, extra?: Record<string, string>): Record<string, string> | Headers {
+  const fixed: Record<string, string> = {
     ETag: row.etag,
     "Content-Type": row.mime,
     "Last-Modified": httpDate(row.modifiedAt),
@@ -103,14 +106,17 @@ export function objectHeaders(row: ObjectRow, now: number, extra?: Record<string
     "X-Ufile-Storage-Class": row.storageClass,
     "x-bce-storage-class": BCE_CLASS[row.storageClass] ?? row.storageClass,
     ...extra,
-  });
+  };
+  const archival = isArchival(row.storageClass);
+  if (row.httpHeaders === "{}" && row.userMeta === "{}" && !archival) return fixed;
+  const h = new Headers(fixed);
   // Content-Disposition etc., set by an S3 write.
   for (const [k, v] of Object.entries(parseUserMeta(row.httpHeaders))) h.set(k, v);
   for (const [k, v] of Object.entries(parseUserMeta(row.userMeta))) {
     h.set(`X-Ufile-Meta-${k}`, v);
     h.set(`x-bce-meta-${k}`, v);
   }
-  if (isArchival(row.storageClass)) {
+  if (archival) {
     const state = restoreState(row, now);
     const value =
       state === "restoring"

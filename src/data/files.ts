@@ -87,7 +87,7 @@ export async function getFile(c: DataContext): Promise<Response> {
   assertNotCustomerEncrypted(row);
   assertNotOwing(c.bucket);
   if (!isReadable(row, c.now)) throw new ApiError("NotRestored");
-  const headers = objectHeaders(row, c.now);
+  const headers = new Headers(objectHeaders(row, c.now));
   if (notModifiedSince(c.request.headers.get("If-Modified-Since"), row.modifiedAt)) return new Response(null, { status: 304, headers });
   const attachment = c.query.get("ufileattname");
   if (attachment) headers.set("Content-Disposition", contentDisposition(attachment));
