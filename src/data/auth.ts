@@ -15,7 +15,7 @@
  */
 import type { CredentialForm } from "../auth/forms";
 import type { Env } from "../config";
-import { hmacSha1Key, hmacSha1Matches, type HmacSha1Key } from "../auth/hmac-sha1";
+import { hmacSha1Key, hmacSha1Matches, type HmacSha1Key } from "../auth/sha1";
 import { dataStringToSign, type DataSignInput } from "../signing.mjs";
 import { ApiError } from "../errors";
 import { lookupKey, type KeySource } from "../auth/credentials";
@@ -103,20 +103,22 @@ export const stringToSign = (p: SignedParts): string => dataStringToSign(p);
 /** Sorted `[name, value]` of every x-ucloud-* / x-ufile-* header, values normalized (§2.2). */
 function signableHeaders(headers: Headers): [string, string][] {
   const out: [string, string][] = [];
-  for (const [rawName, value] of headers) {
-    const name = rawName.toLowerCase();
+  // Iteration yields lowercased names (Fetch: "sort and combine").
+  for (const [name, value] of headers) {
     if (!name.startsWith("x-ucloud-") && !name.startsWith("x-ufile-")) continue;
     // headers.get() and iteration join repeated headers with ", ": the SDKs sign "v1,v2".
-    out.push([name, value.split(",").map((v) => v.trim()).join(",")]);
+    out.push([name, value.includes(",") ? value.split(",").map((v) => v.trim()).join(",") : value]);
   }
-  return out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return out.length > 1 ? out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) : out;
 }
 
-const canonicalFrom = (entries: [string, string][], variant: HeaderVariant): string =>
-  entries
+function canonicalFrom(entries: [string, string][], variant: HeaderVariant): string {
+  if (entries.length === 0) return ""; // most requests sign no x-ucloud-* / x-ufile-* header
+  return entries
     .filter(([name]) => name.startsWith("x-ucloud-") || VARIANT_EXTRA[variant](name))
     .map(([name, value]) => `${name}:${value}\n`)
     .join("");
+}
 
 export const canonicalHeaders = (headers: Headers, variant: HeaderVariant): string =>
   canonicalFrom(signableHeaders(headers), variant);
@@ -161,7 +163,7 @@ export function stringsToSign(req: AuthRequest): string[] {
 }
 
 /**
- * HMAC states by private key (src/auth/hmac-sha1.ts): preparing one hashes two blocks, which every
+ * HMAC states by private key (src/auth/sha1.ts): preparing one hashes two blocks, which every
  * request of a busy key would repeat. Bounded; the oldest entry goes first.
  */
 const hmacKeys = new Map<string, HmacSha1Key>();

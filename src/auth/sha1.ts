@@ -1,14 +1,15 @@
 /**
- * HMAC-SHA1 for checking UFile data-plane signatures (src/data/auth.ts), in plain JavaScript.
+ * SHA-1 and HMAC-SHA1 for checking signatures, in plain JavaScript: the UFile data plane's HMAC-SHA1
+ * (src/data/auth.ts) and the control plane's SHA-1 (src/control/signature.ts).
  *
  * Every signed request is checked against one or more strings to sign. Through Web Crypto each
  * check encodes the string into a new buffer, calls into the runtime, waits for a promise and
- * base64-encodes the answer; through HTTP that weighed several times its micro-benchmark cost on a
+ * encodes the answer as text; through HTTP that weighed several times its micro-benchmark cost on a
  * HEAD (docs/performance.md, "The access check"). Here a key's two padded blocks are hashed once
- * (`hmacSha1Key`, cached by the caller), a check hashes only the string and the inner digest, it
- * runs synchronously, and the base64 answer is compared character by character in constant time
- * against the signature sent, without building a string. test/hmac-sha1.test.ts holds the result
- * equal to Web Crypto's on the RFC 2202 vectors and on random keys and texts.
+ * (`hmacSha1Key`, cached by the caller), a check hashes only the string (and the inner digest), it
+ * runs synchronously, and the encoded answer is compared character by character in constant time
+ * against the signature sent, without building a string. test/sha1.test.ts holds the results equal
+ * to Web Crypto's on the RFC vectors and on random keys and texts.
  *
  * Signing (the CLI, the console, the SDK tests) keeps using src/signing.mjs and Web Crypto.
  */
@@ -177,5 +178,24 @@ export function hmacSha1Matches(key: HmacSha1Key, text: string, signature: strin
   base64Digest();
   let diff = 0;
   for (let i = 0; i < expected.length; i++) diff |= expected[i] ^ signature.charCodeAt(i);
+  return diff === 0;
+}
+
+const HEX_CODES = Uint8Array.from("0123456789abcdef", (c) => c.charCodeAt(0));
+
+/**
+ * Whether `signature` is the lowercase hex SHA-1 of `text`'s UTF-8. The comparison reads every
+ * character whatever differs: its time depends on the lengths only.
+ */
+export function sha1HexMatches(text: string, signature: string): boolean {
+  if (signature.length !== 40) return false;
+  const length = encode(text);
+  state.set(INITIAL);
+  finish(state, message, length, 0);
+  let diff = 0;
+  for (let i = 0; i < 20; i++) {
+    diff |= HEX_CODES[digestBytes[i] >>> 4] ^ signature.charCodeAt(2 * i);
+    diff |= HEX_CODES[digestBytes[i] & 15] ^ signature.charCodeAt(2 * i + 1);
+  }
   return diff === 0;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { hmacSha1Key, hmacSha1Matches } from "../src/auth/hmac-sha1";
-import { hmacSha1Base64, toBase64 } from "../src/signing.mjs";
+import { hmacSha1Key, hmacSha1Matches, sha1HexMatches } from "../src/auth/sha1";
+import { hmacSha1Base64, sha1, toBase64, toHex } from "../src/signing.mjs";
 
 /** Web Crypto's answer, the reference. */
 const webCrypto = (key: string | Uint8Array, text: string | Uint8Array) => {
@@ -19,7 +19,7 @@ function randomText(n: number): string {
   return s;
 }
 
-describe("HMAC-SHA1 for signature checks", () => {
+describe("SHA-1 and HMAC-SHA1 for signature checks", () => {
   it("matches the RFC 2202 test cases", () => {
     // RFC 2202 §3: key, data, digest (hex). Keys and data given as bytes are written here as the
     // Latin-1 strings whose UTF-8 would differ, so only the ASCII-expressible cases are used.
@@ -72,6 +72,19 @@ describe("HMAC-SHA1 for signature checks", () => {
       expect(hmacSha1Matches(a, text, sigA)).toBe(true);
       expect(hmacSha1Matches(b, text, sigB)).toBe(true);
       expect(hmacSha1Matches(a, text, sigB)).toBe(false);
+    }
+  });
+
+  it("gives Web Crypto's SHA-1 (lowercase hex) for texts around every block boundary, and refuses any other", async () => {
+    expect(sha1HexMatches("abc", "a9993e364706816aba3e25717850c26c9cd0d89d")).toBe(true); // FIPS 180-2 appendix A
+    expect(sha1HexMatches("", "da39a3ee5e6b4b0d3255bfef95601890afd80709")).toBe(true);
+    for (const length of [1, 55, 56, 63, 64, 65, 119, 120, 128, 1000, 5000]) {
+      const text = randomText(length);
+      const hex = toHex(await sha1(text));
+      expect(sha1HexMatches(text, hex), `text ${length}`).toBe(true);
+      expect(sha1HexMatches(text, hex.toUpperCase())).toBe(false); // the caller lowercases what the client sent
+      expect(sha1HexMatches(text, hex.slice(0, -1))).toBe(false);
+      expect(sha1HexMatches(`${text}x`, hex)).toBe(false);
     }
   });
 });
