@@ -88,6 +88,15 @@ export const isReadable = (row: ObjectRow, now: number): boolean =>
 
 export const httpDate = (seconds: number): string => new Date(seconds * 1000).toUTCString();
 
+/** A response's headers while they are being gathered: a plain object (one construction), or a Headers. */
+export type ObjectHeaders = Record<string, string> | Headers;
+
+/** Sets one header of `headers`, a name no other entry has in another casing when `headers` is a plain object. */
+export function setHeader(headers: ObjectHeaders, name: string, value: string): void {
+  if (headers instanceof Headers) headers.set(name, value);
+  else headers[name] = value;
+}
+
 /**
  * The headers GET and HEAD share, with `extra` (HEAD's Content-Length). Canonical casing matters to
  * the C and Java SDKs (§6.2). An object with no stored HTTP headers, no user metadata and no restore
@@ -96,7 +105,7 @@ export const httpDate = (seconds: number): string => new Date(seconds * 1000).to
  * same name in any casing. Each `set` is a call into the runtime, and a Headers handed to a Response
  * is copied (bench/results.md).
  */
-export function objectHeaders(row: ObjectRow, now: number, extra?: Record<string, string>): Record<string, string> | Headers {
+export function objectHeaders(row: ObjectRow, now: number, extra?: Record<string, string>): ObjectHeaders {
   const fixed: Record<string, string> = {
     ETag: row.etag,
     "Content-Type": row.mime,

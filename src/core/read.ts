@@ -1,4 +1,5 @@
 import type { Env } from "../config";
+import { setHeader, type ObjectHeaders } from "./object-headers";
 import { parseRange } from "./range";
 import { getBlob } from "../store/blobs";
 import type { ObjectRow } from "../store/objects";
@@ -16,7 +17,7 @@ export interface ByteSpan {
  * replica may have answered with a row whose blob a newer version already released, and the caller
  * decides whether to ask the primary.
  */
-export function blobResponse(env: Env, row: ObjectRow, rangeHeader: string | null, headers: Headers): Promise<Response | null> {
+export function blobResponse(env: Env, row: ObjectRow, rangeHeader: string | null, headers: ObjectHeaders): Promise<Response | null> {
   return spanResponse(env, row, parseRange(rangeHeader, row.size), headers);
 }
 
@@ -24,15 +25,15 @@ export function blobResponse(env: Env, row: ObjectRow, rangeHeader: string | nul
  * `blobResponse` for a span already chosen (a range, a part of a multipart object; null:
  * everything; a span holds at least one byte). `ssecKey`: the object's customer key (core/sse-c.ts).
  */
-export async function spanResponse(env: Env, row: ObjectRow, span: ByteSpan | null, headers: Headers, ssecKey?: ArrayBuffer): Promise<Response | null> {
+export async function spanResponse(env: Env, row: ObjectRow, span: ByteSpan | null, headers: ObjectHeaders, ssecKey?: ArrayBuffer): Promise<Response | null> {
   const length = span ? span.end - span.start + 1 : row.size;
   const blob = await getBlob(env, row.blobId, span ? { offset: span.start, length } : undefined, ssecKey);
   if (!blob) return null;
   if (span) {
-    headers.set("Content-Range", `bytes ${span.start}-${span.end}/${row.size}`);
-    headers.set("Content-Length", String(length));
+    setHeader(headers, "Content-Range", `bytes ${span.start}-${span.end}/${row.size}`);
+    setHeader(headers, "Content-Length", String(length));
     return new Response(blob.body, { status: 206, headers });
   }
-  headers.set("Content-Length", String(row.size));
+  setHeader(headers, "Content-Length", String(row.size));
   return new Response(blob.body, { status: 200, headers });
 }

@@ -13,7 +13,7 @@ import { publishObject, releaseBlobs, requestBody, storeBlob, type UploadBody } 
 import { deleteConditionOf, deleteIfMeets, explainUnwritten as explainWrite, writeModeOf } from "../core/write-checks";
 import { assertNotOwing } from "../metering/quotas";
 import { requestedObject, type DataContext } from "./context";
-import { isReadable, objectHeaders, requestedStorageClass, requestedUserMeta } from "../core/object-headers";
+import { isReadable, objectHeaders, requestedStorageClass, requestedUserMeta, setHeader } from "../core/object-headers";
 import { requestedAcl } from "./object-acl";
 import { uploadCallback } from "./callback";
 
@@ -87,10 +87,10 @@ export async function getFile(c: DataContext): Promise<Response> {
   assertNotCustomerEncrypted(row);
   assertNotOwing(c.bucket);
   if (!isReadable(row, c.now)) throw new ApiError("NotRestored");
-  const headers = new Headers(objectHeaders(row, c.now));
+  const headers = objectHeaders(row, c.now);
   if (notModifiedSince(c.request.headers.get("If-Modified-Since"), row.modifiedAt)) return new Response(null, { status: 304, headers });
   const attachment = c.query.get("ufileattname");
-  if (attachment) headers.set("Content-Disposition", contentDisposition(attachment));
+  if (attachment) setHeader(headers, "Content-Disposition", contentDisposition(attachment));
   const response = await blobResponse(c.env, row, c.request.headers.get("Range"), headers);
   if (response) {
     sentObject(c, row, response);
