@@ -42,13 +42,29 @@ describe("headerAcl", () => {
     expect(acl({ "x-amz-grant-full-control": `id="${OWNER}", id="org-other"` })).toEqual({
       unsupported: { what: 'x-amz-grant-full-control: id="org-other"', type: "id", value: "org-other" },
     });
-    expect(acl({ "x-amz-grant-read": 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' })).toMatchObject({ unsupported: { type: "uri" } });
+    expect(acl({ "x-amz-grant-read": 'uri="http://acs.amazonaws.com/groups/global/AuthenticatedUsers"' })).toMatchObject({ unsupported: { type: "uri" } });
     expect(acl({ "x-amz-grant-read": 'emailAddress="a@example.com"' })).toMatchObject({ unsupported: { type: "emailaddress", value: "a@example.com" } });
     // The owner's id is matched exactly: another case is another id.
     expect(acl({ "x-amz-grant-full-control": `id="${OWNER.toUpperCase()}"` })).toMatchObject({ unsupported: { type: "id" } });
     const noFull = acl({ "x-amz-grant-read": `id="${OWNER}"` });
-    expect(noFull).toEqual({ unsupported: { what: "x-amz-grant-read without the owner's FULL_CONTROL" } });
+    expect(noFull).toEqual({ unsupported: { what: "an ACL without the owner's FULL_CONTROL" } });
     expect(ownerOnly(noFull)).toBe(false);
+  });
+
+  it("grants equal to a canned ACL read as it: AllUsers READ beside the owner's FULL_CONTROL is public-read, with WRITE public-read-write", () => {
+    const allUsers = 'uri="http://acs.amazonaws.com/groups/global/AllUsers"';
+    const full = { "x-amz-grant-full-control": `id="${OWNER}"` };
+    const pub = acl({ ...full, "x-amz-grant-read": allUsers });
+    expect(pub).toEqual({ canned: "public-read" });
+    expect(ownerOnly(pub)).toBe(false);
+    expect(acl({ ...full, "x-amz-grant-read": allUsers, "x-amz-grant-write": allUsers })).toEqual({ canned: "public-read-write" });
+    expect(acl({ ...full, "x-amz-grant-read": `${allUsers}, id=${OWNER}`, "x-amz-grant-read-acp": `id=${OWNER}` })).toEqual({ canned: "public-read" });
+    // AllUsers may be granted READ and WRITE only: FULL_CONTROL or READ_ACP for them is no canned ACL.
+    expect(acl({ "x-amz-grant-full-control": `id="${OWNER}", ${allUsers}` })).toMatchObject({ unsupported: { type: "uri" } });
+    expect(acl({ ...full, "x-amz-grant-read-acp": allUsers })).toMatchObject({ unsupported: { what: `x-amz-grant-read-acp: ${allUsers}` } });
+    // Without the owner's FULL_CONTROL, or WRITE without READ: no canned ACL is that.
+    expect(acl({ "x-amz-grant-read": allUsers })).toEqual({ unsupported: { what: "an ACL without the owner's FULL_CONTROL" } });
+    expect(acl({ ...full, "x-amz-grant-write": allUsers })).toEqual({ unsupported: { what: "WRITE for AllUsers without READ" } });
   });
 
   it("a canned ACL beside grants is InvalidRequest; a malformed grant list InvalidArgument", () => {

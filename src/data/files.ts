@@ -4,6 +4,7 @@ import { assertValidKey } from "../core/keys";
 import { notModifiedSince } from "../core/conditional";
 import { fromBase64, fromHex } from "../crypto";
 import { newBlobId } from "../store/blobs";
+import type { ServedBucket } from "../store/buckets";
 import { blobResponse } from "../core/read";
 import { sentObject } from "../core/request";
 import { assertNotCustomerEncrypted } from "../core/sse-c";
@@ -28,14 +29,13 @@ export function parseContentMd5(value: string | null): Uint8Array | undefined {
   return bytes;
 }
 
-/** The metadata a write to the request's bucket records, from the request headers. */
-export function requestedMeta(c: DataContext, fallbackMime = "application/octet-stream"): ObjectMeta {
-  const headers = c.request.headers;
+/** The metadata a write to `bucket` records, from the request's headers. */
+export function requestedMeta(headers: Headers, bucket: ServedBucket, fallbackMime = "application/octet-stream"): ObjectMeta {
   return {
     mime: storedHeader("Content-Type", headers.get("Content-Type") || fallbackMime),
     storageClass: requestedStorageClass(headers, "STANDARD"),
     userMeta: requestedUserMeta(headers),
-    acl: requestedAcl(headers, c.bucket),
+    acl: requestedAcl(headers, bucket),
   };
 }
 
@@ -63,7 +63,7 @@ async function uploadBody(c: DataContext): Promise<UploadBody> {
 export async function putFile(c: DataContext): Promise<Response> {
   assertValidKey(c.key);
   assertNotOwing(c.bucket);
-  const meta = requestedMeta(c);
+  const meta = requestedMeta(c.request.headers, c.bucket);
   const md5 = parseContentMd5(c.request.headers.get("Content-MD5"));
   const callback = uploadCallback(c); // a bad upload policy is refused before a byte is stored
   const blob = await storeBlob(c.env, newBlobId(), await uploadBody(c), { storageClass: meta.storageClass, md5 });

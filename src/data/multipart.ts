@@ -59,7 +59,7 @@ const notFound = (id: string) => new ApiError("UploadIdNotExist", id);
 export async function initiateMultipartUpload(c: DataContext): Promise<Response> {
   assertValidKey(c.key);
   assertNotOwing(c.bucket);
-  const meta = requestedMeta(c, ""); // MIME may be empty: parts and Finish may still name it
+  const meta = requestedMeta(c.request.headers, c.bucket, ""); // MIME may be empty: parts and Finish may still name it
   const blkSize = c.settings.multipartBlockSize;
   const row = await createUpload(c.env, c.db, {
     bucketId: c.bucket.id,

@@ -4,7 +4,7 @@ import { anonymouslyWritable, publiclyReadable, publishes } from "../auth/public
 import { assertRefererAllowed } from "../core/referer";
 import { authorize, type BucketNeed, type Need, type ServiceNeed } from "../auth/scope";
 import { ApiError } from "../errors";
-import { GRANT_HEADERS } from "./acl-headers";
+import { GRANT_HEADERS, headerAcl } from "./acl-headers";
 import type { S3Auth } from "./auth";
 import { addressedObject, servedBucket, type S3Context } from "./context";
 import { copySource } from "./copy-source";
@@ -21,17 +21,24 @@ export const OPERATION_HEADERS = ["x-amz-copy-source", "x-amz-copy-source-range"
  * the row's own rights to each key once it has read it (`authorizeBodyKey`).
  */
 
-/** The canned ACL of a request (`x-amz-acl`, or a POST form's `acl`), as the object ACL it asks for. */
-export function cannedAcl(value: string | null | undefined): string | undefined {
-  const acl = (value ?? "").trim().toLowerCase();
-  if (acl === "") return undefined;
-  return acl === "public-read" || acl === "public-read-write" ? "public-read" : acl;
+/**
+ * The object ACL a request's ACL headers (or a POST form's ACL fields, read as them) set, for the
+ * `published` subject: the canned ACL, grant headers read as the canned ACL they equal (acl-headers.ts),
+ * as the object ACL it stores (`public-read`, or `private` for the owner-only ACLs). Grants edgefile
+ * cannot hold set nothing: their handler refuses them before anything is stored.
+ */
+function requestedAcl(headers: Headers, ownerId: string): string | undefined {
+  const acl = headerAcl(headers, ownerId);
+  if (acl === null || !("canned" in acl)) return undefined;
+  const canned = acl.canned.toLowerCase();
+  if (canned === "public-read" || canned === "public-read-write") return "public-read";
+  return canned === "private" || canned === "bucket-owner-full-control" || canned === "bucket-owner-read" ? "private" : canned;
 }
 
-/** What the row's subjects are for one request; `key` may be given (a key from the body). */
+/** What the row's subjects are for one request; `key` may be given (a key from the body), `aclHeaders` are the ACL it sets. */
 interface Subjects {
   key: string;
-  acl: string | undefined;
+  aclHeaders: Headers;
 }
 
 async function needsOf(c: S3Context, op: S3OperationSpec, s: Subjects): Promise<Need[]> {
@@ -42,7 +49,7 @@ async function needsOf(c: S3Context, op: S3OperationSpec, s: Subjects): Promise<
     key: () => [{ ...here(), key: s.key }],
     prefix: () => [{ ...here(), listPrefix: c.query.get("prefix") ?? "" }],
     bucket: () => [here()],
-    published: () => (publishes(servedBucket(c), s.acl) ? [{ ...here(), key: s.key }] : []),
+    published: () => (publishes(servedBucket(c), requestedAcl(s.aclHeaders, servedBucket(c).projectId)) ? [{ ...here(), key: s.key }] : []),
     service: () => [{ service: true as const }],
     source: async () => {
       const src = await copySource(c);
@@ -96,11 +103,11 @@ export async function checkS3Access(c: S3Context, op: S3OperationSpec, auth: S3A
   if (auth.form === "query" && c.bucket && (c.request.method === "GET" || c.request.method === "HEAD")) assertRefererAllowed(c.bucket, c.request);
   if (op.rootOnly && auth.principal.kind !== "root") throw new ApiError("AccessDenied", `${op.name} needs the root access key`);
   // Body keys are authorized by the handler; expiry and IP lists hold for the whole request now.
-  const needs = op.bodyKeys ? [] : await needsOf(c, op, { key: c.key, acl: cannedAcl(c.request.headers.get("x-amz-acl")) });
+  const needs = op.bodyKeys ? [] : await needsOf(c, op, { key: c.key, aclHeaders: c.request.headers });
   authorizeNeeds(c, auth.principal, needs);
 }
 
-/** The row's rights on one key a body names (DeleteObjects, PostObject); throws the table's error otherwise. */
-export async function authorizeBodyKey(c: S3Context, principal: Principal, key: string, acl?: string): Promise<void> {
-  authorizeNeeds(c, principal, await needsOf(c, c.operation, { key, acl: cannedAcl(acl) }));
+/** The row's rights on one key a body names (DeleteObjects, PostObject: its ACL fields as `aclHeaders`); throws the table's error otherwise. */
+export async function authorizeBodyKey(c: S3Context, principal: Principal, key: string, aclHeaders = new Headers()): Promise<void> {
+  authorizeNeeds(c, principal, await needsOf(c, c.operation, { key, aclHeaders }));
 }

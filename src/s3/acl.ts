@@ -7,9 +7,10 @@ import type { ObjectOwnership } from "../store/rules";
 import type { ObjectAcl } from "../core/object-acl";
 import { aclsDisabled, assertAclAllowed, publiclyReadable } from "../auth/public-read";
 import { authorizeBodyKey } from "./access";
-import { headerAcl, OWNER_FULL_CONTROL, ownerOnly, type ForeignGrant, type HeaderAcl } from "./acl-headers";
+import { ALL_USERS, grantsAcl, OWNER_FULL_CONTROL, policyGrants, type ForeignGrant } from "./acl-grants";
+import { headerAcl, ownerOnly, type HeaderAcl } from "./acl-headers";
 import { addressedObject, servedBucket, type S3Context } from "./context";
-import { childrenNamed, childText, readOptionalXmlDocument, xmlResponse, type XmlElement, type XmlNode } from "./xml";
+import { readOptionalXmlDocument, xmlResponse, type XmlNode } from "./xml";
 
 /**
  * Canned ACLs over the access the UFile plane already has: a bucket is `private`, `public-read`
@@ -17,14 +18,14 @@ import { childrenNamed, childText, readOptionalXmlDocument, xmlResponse, type Xm
  * docs/security.md "Public buckets"), an object `private`, `public-read` or `default` (its
  * bucket's access; UFile's `x-ufile-object-acl`). `GET ?acl` answers the grants these mean
  * (AllUsers READ when anyone may read, AllUsers WRITE when anyone may write, then the owner's
- * FULL_CONTROL); `PUT ?acl` takes `x-amz-acl`, grant headers naming only the owner (private;
- * acl-headers.ts) or an AccessControlPolicy body granting exactly one of these. Other ACLs (grants
- * to other accounts, `authenticated-read`, WRITE on one object) have nothing to map onto and are
- * refused (NotImplemented, or AWS's answer to a grantee that names no account: `grantRefusal`). A bucket whose object ownership is BucketOwnerEnforced takes none but the owner's
+ * FULL_CONTROL); `PUT ?acl` takes `x-amz-acl`, or grant headers or an AccessControlPolicy body
+ * granting exactly what one of these does (one mapping for both: acl-grants.ts `grantsAcl`). Other
+ * ACLs (grants to other accounts, `authenticated-read`, WRITE on one object) have nothing to map onto
+ * and are refused (NotImplemented, or AWS's answer to a grantee that names no account:
+ * `grantRefusal`). A bucket whose object ownership is BucketOwnerEnforced takes none but the owner's
  * full control (ownership.ts).
  */
 
-const ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers";
 const MAX_ACL_BODY = 64 * 1024;
 const XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"';
 
@@ -52,8 +53,8 @@ function cannedBucketType(acl: string): BucketType {
   throw notImplemented(`x-amz-acl: ${acl}`);
 }
 
-/** The bucket type a header ACL means (`null`: none, so private); grants edgefile cannot hold are refused (`grantRefusal`). */
-async function headerBucketType(db: Database, acl: HeaderAcl): Promise<BucketType> {
+/** The bucket type an ACL means (`null`: none, so private); grants edgefile cannot hold are refused (`grantRefusal`). */
+async function aclBucketType(db: Database, acl: HeaderAcl): Promise<BucketType> {
   if (acl === null) return "private";
   if ("unsupported" in acl) throw await grantRefusal(db, acl.unsupported);
   return cannedBucketType(acl.canned);
@@ -70,10 +71,10 @@ export async function requestedBucketType(db: Database, headers: Headers, ownerI
   // `private` is taken too: it grants no one but the owner (objects take only the owner's full control).
   const ownerAlone = acl === null || ownerOnly(acl) || ("canned" in acl && acl.canned === "private");
   if (!ownerAlone && aclsDisabled({ objectOwnership: ownership ?? "" })) {
-    const named = "canned" in acl ? `x-amz-acl: ${acl.canned}` : acl.unsupported.what;
+    const named = "canned" in acl ? `the ACL ${acl.canned}` : acl.unsupported.what;
     throw new ApiError("InvalidBucketAclWithObjectOwnership", `Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting (${named})`);
   }
-  return headerBucketType(db, acl);
+  return aclBucketType(db, acl);
 }
 
 /**
@@ -86,9 +87,9 @@ export async function requestedObjectAcl(db: Database, headers: Headers, bucket:
   const acl = headerAcl(headers, bucket.projectId);
   assertAclAllowed(bucket, ownerOnly(acl));
   if (acl === null) return undefined;
-  const type = "canned" in acl && acl.canned === "public-read-write" ? null : await headerBucketType(db, acl);
+  const type = "canned" in acl && acl.canned === "public-read-write" ? null : await aclBucketType(db, acl);
   // Objects take no WRITE grant.
-  if (type === null) throw notImplemented("x-amz-acl: public-read-write on an object");
+  if (type === null) throw notImplemented("public-read-write (WRITE for AllUsers) on an object");
   return type === "public" ? "public-read" : "private";
 }
 
@@ -109,51 +110,15 @@ function policy(ownerId: string, type: BucketType): Response {
   ]);
 }
 
-const OWNER_PERMISSIONS = ["FULL_CONTROL", "READ", "WRITE", "READ_ACP", "WRITE_ACP"];
-
-/**
- * An AccessControlPolicy body → the bucket type it means, when it grants exactly what a canned ACL
- * does. Where the bucket disables ACLs, only the owner's FULL_CONTROL alone is taken.
- */
-async function bodyType(db: Database, root: XmlElement, bucket: ServedBucket): Promise<BucketType> {
-  const list = childrenNamed(root, "AccessControlList")[0];
-  let ownerFull = false;
-  let allRead = false;
-  let allWrite = false;
-  let other: ForeignGrant | undefined;
-  for (const g of list ? childrenNamed(list, "Grant") : []) {
-    const grantee = childrenNamed(g, "Grantee")[0];
-    const permission = childText(g, "Permission");
-    const id = grantee && childText(grantee, "ID");
-    const uri = grantee && childText(grantee, "URI");
-    const email = grantee && childText(grantee, "EmailAddress");
-    // The owner's other permissions are part of its FULL_CONTROL: they grant nothing more.
-    if (id === bucket.projectId && OWNER_PERMISSIONS.includes(permission ?? "")) ownerFull ||= permission === "FULL_CONTROL";
-    else if (uri === ALL_USERS && permission === "READ") allRead = true;
-    else if (uri === ALL_USERS && permission === "WRITE") allWrite = true;
-    else {
-      const [type, value] = id !== undefined ? ["id", id] : email !== undefined ? ["emailaddress", email] : ["uri", uri];
-      other ??= { what: `the grant of ${permission ?? "?"} to ${value ?? "another grantee"}`, type, value };
-    }
-  }
-  assertAclAllowed(bucket, ownerFull && !allRead && !allWrite && other === undefined);
-  if (other !== undefined) throw await grantRefusal(db, other);
-  if (!ownerFull) throw notImplemented("an ACL without the owner's FULL_CONTROL");
-  if (allWrite && !allRead) throw notImplemented("WRITE for AllUsers without READ");
-  return allWrite ? "public-read-write" : allRead ? "public" : "private";
-}
-
 /** The bucket type a PutBucketAcl or PutObjectAcl on `bucket` asks for, from `x-amz-acl`, grant headers or the body. */
 async function requestedType(c: S3Context, bucket: ServedBucket): Promise<BucketType> {
   const acl = headerAcl(c.request.headers, bucket.projectId);
   const root = await readOptionalXmlDocument(c.request, MAX_ACL_BODY, "AccessControlPolicy");
-  if (acl !== null) {
-    if (root !== null) throw new ApiError("InvalidRequest", "Specify either ACL headers (x-amz-acl or x-amz-grant-*) or an AccessControlPolicy body, not both");
-    assertAclAllowed(bucket, ownerOnly(acl));
-    return headerBucketType(c.db, acl);
-  }
-  if (root === null) throw new ApiError("MalformedXML", "PutAcl needs x-amz-acl, x-amz-grant-* or an AccessControlPolicy body");
-  return bodyType(c.db, root, bucket);
+  if (acl !== null && root !== null) throw new ApiError("InvalidRequest", "Specify either ACL headers (x-amz-acl or x-amz-grant-*) or an AccessControlPolicy body, not both");
+  if (acl === null && root === null) throw new ApiError("MalformedXML", "PutAcl needs x-amz-acl, x-amz-grant-* or an AccessControlPolicy body");
+  const asked = acl ?? grantsAcl(policyGrants(root!), bucket.projectId);
+  assertAclAllowed(bucket, ownerOnly(asked));
+  return aclBucketType(c.db, asked);
 }
 
 export async function getBucketAcl(c: S3Context): Promise<Response> {
@@ -179,8 +144,8 @@ export async function putObjectAclOp(c: S3Context): Promise<Response> {
   const type = await requestedType(c, b);
   if (type === "public-read-write") throw notImplemented("WRITE for AllUsers on an object");
   const isPublic = type === "public";
-  // A body's grant publishes as x-amz-acl: public-read would: the row's `published` right applies.
-  if (isPublic) await authorizeBodyKey(c, c.principal, c.key, "public-read");
+  // A body's grants publish as x-amz-acl: public-read would: the row's `published` right applies.
+  if (isPublic) await authorizeBodyKey(c, c.principal, c.key, new Headers({ "x-amz-acl": "public-read" }));
   if (!(await updateObject(c.db, b.id, c.key, { acl: isPublic ? "public-read" : "private" }))) {
     throw new ApiError("FileNotExist", "The specified key does not exist.");
   }

@@ -178,7 +178,7 @@ async function formAuthority(c: S3Context, fields: Map<string, string>, key: str
     if (UNCONDITIONED.has(name) || name.startsWith("x-ignore-") || name.startsWith("x-amz-checksum-") || conditions.some((cond) => cond.field === name)) continue;
     throw new ApiError("AccessDenied", `Invalid according to Policy: Extra input fields: ${name}`);
   }
-  await authorizeBodyKey(c, found.principal, key, field("acl"));
+  await authorizeBodyKey(c, found.principal, key, formAclHeaders(fields));
   return { principal: found.principal, range };
 }
 

@@ -274,8 +274,7 @@ async function whyKept(db: Database, bucketId: string): Promise<{ still: boolean
   const row = await db.get<{ still: number; ranges: string }>(
     sql`SELECT EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${bucketId}) AS still, ${rangesColumn(bucketId)} AS ranges`,
   );
-  noteRanges(bucketId, row.ranges);
-  return { still: row.still === 1, split: cachedAsSplit(bucketId) };
+  return { still: row.still === 1, split: noteRanges(bucketId, row.ranges) !== null };
 }
 
 /** Whether a move of any of `ranges` is unfinished: copying, or its copy waiting for the drain (`KeyRange.copyOn`). */

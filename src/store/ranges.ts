@@ -76,11 +76,11 @@ export const rangesColumn = (bucketId: Bound) =>
   sql<string>`(SELECT COALESCE(json_group_array(json_array(r.start_key, r.shard, r.move_to, r.copy_on)), '[]') FROM
     (SELECT start_key, shard, move_to, ${copyOn("bucket_ranges")} AS copy_on FROM ${bucketRanges} WHERE bucket_id = ${bucketId} ORDER BY start_key) r)`;
 
-/** Records the ranges read with a bucket row (`rangesColumn`). */
-export function noteRanges(bucketId: string, json: string | null | undefined): void {
-  if (json == null) return;
+/** Records the ranges read with a bucket row (`rangesColumn`), and answers them (null: never split, or none read). */
+export function noteRanges(bucketId: string, json: string | null | undefined): KeyRange[] | null {
+  if (json == null) return null;
   const rows = (JSON.parse(json) as [string, string, string | null, string | null | undefined][]).map(([start, shard, moveTo, copyOn]) => ({ start, shard, moveTo, copyOn }));
-  keep(bucketId, toRanges(rows));
+  return keep(bucketId, toRanges(rows));
 }
 
 /** Forgets a bucket's cached ranges (after a split or a move, or when a write met a fence). */

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { ALL_RIGHTS, createToken, file, newBucket, putFile, request, server, type Keys, type WireResponse } from "./client";
-import { ROOT_ACCESS_KEY, s3Path, signV4, type AccessKey } from "./s3-helpers";
+import { multipartForm, postPolicyFields, ROOT_ACCESS_KEY, s3Path, signV4, type AccessKey } from "./s3-helpers";
 
 const now = () => Math.floor(Date.now() / 1000);
 const asAccessKey = (k: Keys): AccessKey => ({ accessKeyId: k.publicKey, secretAccessKey: k.privateKey });
@@ -65,6 +65,29 @@ describe("publishing an object needs the right to read it", () => {
     expect((await request(signV4({ method: "HEAD", path: s3Path(bucket, "p.txt") }))).status).toBe(404);
     const plain = await request(signV4({ method: "PUT", path: s3Path(bucket, "p.txt"), body: "x" }, { key: writer }));
     expect(plain.status, plain.text()).toBe(200);
+  });
+
+  it("S3: grant headers or a POST form's grant fields equal to public-read need READ too; the owner's full control alone does not", async () => {
+    const bucket = await newBucket("private");
+    const writer = asAccessKey(await createToken({ "AllowedOps.0": "TOKEN_ALLOW_WRITE" }));
+    const owner = /<ID>([^<]*)<\/ID>/.exec((await request(signV4({ method: "GET", path: `${s3Path(bucket)}?acl` }))).text())![1]!;
+    const publicGrants = { "x-amz-grant-full-control": `id="${owner}"`, "x-amz-grant-read": 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' };
+    const put = await request(signV4({ method: "PUT", path: s3Path(bucket, "g.txt"), body: "x", headers: publicGrants }, { key: writer }));
+    expect(put.status, put.text()).toBe(403);
+    expect(s3Code(put)).toBe("AccessDenied");
+    const form = multipartForm({ key: "f.txt", ...publicGrants, ...postPolicyFields(bucket, [{ key: "f.txt" }, ...Object.entries(publicGrants).map(([k, v]) => ({ [k]: v }))], { key: writer }) }, "x");
+    const posted = await request({ method: "POST", path: s3Path(bucket), headers: { "Content-Type": form.contentType }, body: form.body });
+    expect(posted.status, posted.text()).toBe(403);
+    expect(s3Code(posted)).toBe("AccessDenied");
+    for (const key of ["g.txt", "f.txt"]) expect((await request(signV4({ method: "HEAD", path: s3Path(bucket, key) }))).status).toBe(404);
+    // Both store a private object, as x-amz-acl: private would: no READ needed, even in a public bucket.
+    const pub = await newBucket("public");
+    const ownerOnly: Record<string, string>[] = [{ "x-amz-grant-full-control": `id="${owner}"` }, { "x-amz-acl": "bucket-owner-full-control" }];
+    for (const headers of ownerOnly) {
+      const closed = await request(signV4({ method: "PUT", path: s3Path(pub, "c.txt"), body: "x", headers }, { key: writer }));
+      expect(closed.status, closed.text()).toBe(200);
+      expect((await anonymousGet(pub, "c.txt")).status).toBe(403);
+    }
   });
 });
 

@@ -17,7 +17,9 @@ import { multipartForm, postPolicyFields, presignV4, s3BucketName, s3Client, s3F
 /**
  * The ACL a request names beside `x-amz-acl`, through @aws-sdk/client-s3 as a client sends it: grant
  * headers naming only the bucket owner grant nothing beyond what it has and are taken (private), on a
- * BucketOwnerEnforced bucket too, as AWS does; grants to anyone else stay refused. CreateBucket with
+ * BucketOwnerEnforced bucket too, as AWS does; grant headers equal to a canned ACL (AllUsers READ
+ * beside the owner's FULL_CONTROL) are that ACL, as the same grants in a policy body are; other grants
+ * stay refused. CreateBucket with
  * BucketOwnerEnforced refuses any other ACL with AWS's 400. A POST form's `acl` and `x-amz-grant-*`
  * fields meet the same rules as PutObject's headers.
  */
@@ -68,6 +70,66 @@ describe("S3 ACL headers and form fields", () => {
     expect((await s3.send(new GetBucketAclCommand({ Bucket: closing }))).Grants).toHaveLength(1);
   });
 
+  it("grant headers equal to public-read are public-read on PutObject, PutObjectAcl, PutBucketAcl and CreateBucket, as the same grants in a policy body", async () => {
+    const allUsers = 'uri="http://acs.amazonaws.com/groups/global/AllUsers"';
+    const publicRead = () => ({ GrantFullControl: `id="${owner}"`, GrantRead: allUsers });
+    const readable = [
+      ["Group", "http://acs.amazonaws.com/groups/global/AllUsers", "READ"],
+      ["CanonicalUser", owner, "FULL_CONTROL"],
+    ];
+    await s3.send(new PutObjectCommand({ Bucket: plain, Key: "g-put", Body: "opened", ...publicRead() }));
+    expect(await grantsOf(plain, "g-put")).toEqual(readable);
+    expect((await anonymous(plain, "g-put")).text()).toBe("opened");
+
+    await s3.send(new PutObjectCommand({ Bucket: plain, Key: "g-acl", Body: "x" }));
+    expect((await anonymous(plain, "g-acl")).status).toBe(403);
+    await s3.send(new PutObjectAclCommand({ Bucket: plain, Key: "g-acl", ...publicRead() }));
+    expect(await grantsOf(plain, "g-acl")).toEqual(readable);
+    expect((await anonymous(plain, "g-acl")).status).toBe(200);
+    // The same grants as a policy body reach the same ACL.
+    await s3.send(new PutObjectAclCommand({ Bucket: plain, Key: "g-acl", ...ownerOnly() }));
+    expect((await anonymous(plain, "g-acl")).status).toBe(403);
+    const { Owner } = await s3.send(new GetBucketAclCommand({ Bucket: plain }));
+    const Grants = [
+      { Grantee: { Type: "CanonicalUser" as const, ID: owner }, Permission: "FULL_CONTROL" as const },
+      { Grantee: { Type: "Group" as const, URI: "http://acs.amazonaws.com/groups/global/AllUsers" }, Permission: "READ" as const },
+    ];
+    await s3.send(new PutObjectAclCommand({ Bucket: plain, Key: "g-acl", AccessControlPolicy: { Owner, Grants } }));
+    expect(await grantsOf(plain, "g-acl")).toEqual(readable);
+
+    const bucketGrants = async (Bucket: string) => (await s3.send(new GetBucketAclCommand({ Bucket }))).Grants!.map((g) => [g.Grantee?.Type, g.Grantee?.ID ?? g.Grantee?.URI, g.Permission]);
+    const opened = s3BucketName("aclh-open");
+    await s3.send(new CreateBucketCommand({ Bucket: opened }));
+    await s3.send(new PutBucketAclCommand({ Bucket: opened, ...publicRead() }));
+    expect(await bucketGrants(opened)).toEqual(readable);
+    await s3.send(new PutBucketAclCommand({ Bucket: opened, ...ownerOnly() }));
+    await s3.send(new PutBucketAclCommand({ Bucket: opened, AccessControlPolicy: { Owner, Grants } }));
+    expect(await bucketGrants(opened)).toEqual(readable);
+    // AllUsers WRITE beside READ is public-read-write: a bucket ACL, never an object's (as x-amz-acl).
+    await s3.send(new PutBucketAclCommand({ Bucket: opened, ...publicRead(), GrantWrite: allUsers }));
+    expect(await bucketGrants(opened)).toEqual([readable[0], ["Group", "http://acs.amazonaws.com/groups/global/AllUsers", "WRITE"], readable[1]]);
+    // (the SDK types no GrantWrite for an object: the headers, signed)
+    const rw = { "x-amz-grant-full-control": `id="${owner}"`, "x-amz-grant-read": allUsers, "x-amz-grant-write": allUsers };
+    const objectRw = await request(signV4({ method: "PUT", path: s3Path(plain, "g-rw"), body: "x", headers: rw }));
+    expect(objectRw.status, objectRw.text()).toBe(501);
+    expect(await missing(plain, "g-rw")).toBe(true);
+
+    const created = s3BucketName("aclh-created");
+    await s3.send(new CreateBucketCommand({ Bucket: created, ...publicRead() }));
+    expect(await bucketGrants(created)).toEqual(readable);
+
+    // Under BucketOwnerEnforced only the owner's full control is taken, as for x-amz-acl: public-read.
+    expect(await s3Failure(s3.send(new PutObjectCommand({ Bucket: enforced, Key: "g-enf", Body: "x", ...publicRead() })))).toMatchObject(notSupported);
+    expect(await s3Failure(s3.send(new PutObjectAclCommand({ Bucket: enforced, Key: "granted", ...publicRead() })))).toMatchObject(notSupported);
+    expect(await s3Failure(s3.send(new PutBucketAclCommand({ Bucket: enforced, ...publicRead() })))).toMatchObject(notSupported);
+    expect(await s3Failure(s3.send(new CreateBucketCommand({ Bucket: s3BucketName("aclh-enf-pub"), ObjectOwnership: "BucketOwnerEnforced", ...publicRead() })))).toMatchObject({
+      name: "InvalidBucketAclWithObjectOwnership",
+      status: 400,
+    });
+    expect(await missing(enforced, "g-enf")).toBe(true);
+    expect(await bucketGrants(enforced)).toEqual([readable[1]]);
+  });
+
   it("a BucketOwnerEnforced bucket takes the owner-only grant header (as AWS) and refuses grants to anyone else", async () => {
     await s3.send(new PutObjectCommand({ Bucket: enforced, Key: "granted", Body: "x", ...ownerOnly() }));
     await s3.send(new PutObjectAclCommand({ Bucket: enforced, Key: "granted", ...ownerOnly() }));
@@ -93,6 +155,8 @@ describe("S3 ACL headers and form fields", () => {
       [{ GrantFullControl: 'id="no-such-account"' }, { name: "InvalidArgument", status: 400 }],
       [{ GrantRead: 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' }, notImplemented],
       [{ GrantRead: `id="${owner}"` }, notImplemented], // the owner's READ without its FULL_CONTROL: an ACL edgefile cannot hold
+      // AuthenticatedUsers READ is no canned ACL edgefile holds (authenticated-read is refused too).
+      [{ GrantFullControl: `id="${owner}"`, GrantRead: 'uri="http://acs.amazonaws.com/groups/global/AuthenticatedUsers"' }, notImplemented],
       // No account here has an e-mail address: none resolves, as AWS answers an unknown one.
       [{ GrantFullControl: `id="${owner}"`, GrantReadACP: 'emailAddress="x@example.com"' }, { name: "UnresolvableGrantByEmailAddress", status: 400 }],
       [{ GrantFullControl: `id="${owner}"`, ACL: "private" }, { name: "InvalidRequest", status: 400 }],
