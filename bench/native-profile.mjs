@@ -6,12 +6,17 @@
 // promise continuations, garbage collection of JavaScript and of the runtime's C++ objects, the D1
 // and R2 simulators. Each side runs the same closed loop as `npm run bench` while perf records.
 //
+// The sides take turns in mirrored windows (edgefile, baseline, baseline, edgefile, …), each window
+// recorded on its own, so a drift in the machine's speed weighs on both alike; the simulators' work
+// (SQLite, fsync), the same for both, shows what drift is left.
+//
 // Prints, per request and for both Workers, the CPU time of the stacks that pass through each
 // category's frames (a stack can count in several), then the frames just under the runtime's
 // microtask and request entry points where the two differ most. Needs `perf` (Debian: linux-perf)
 // and permission to trace the process (root, or kernel.perf_event_paranoid ≤ 1).
 //
-//   --workload id (head-4k)   --seconds S (10)   --frequency HZ (2999)   --concurrency N (16)
+//   --workload id (head-4k)   --seconds S per side (10)   --windows N per side (4)
+//   --frequency HZ (2999)     --concurrency N (16)
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -24,6 +29,7 @@ const { values: opt } = parseArgs({
   options: {
     workload: { type: "string", default: "head-4k" },
     seconds: { type: "string", default: "10" },
+    windows: { type: "string", default: "4" },
     frequency: { type: "string", default: "2999" },
     concurrency: { type: "string", default: "16" },
   },
@@ -88,28 +94,39 @@ try {
   const workload = smallWorkloads({ listKeys: 0 }).find((w) => w.id === opt.workload);
   if (!workload) throw new Error(`unknown workload ${opt.workload}`);
   const ports = { edgefile: workers.edgefilePort, baseline: workers.baselinePort };
+  const run = (who, ms, cpuPid = 0) =>
+    closedLoop({ port: ports[who], cpuPid, concurrency: Number(opt.concurrency), durationMs: ms, warmupMs: 300, build: (n, seq) => workload.build.ufile(n, seq, who) });
   for (const who of ["edgefile", "baseline"]) {
-    const run = (ms, cpuPid = 0) =>
-      closedLoop({ port: ports[who], cpuPid, concurrency: Number(opt.concurrency), durationMs: ms, warmupMs: 300, build: (n, seq) => workload.build.ufile(n, seq, who) });
-    await run(2000);
-    const file = join(TMP, `${who}.data`);
+    await run(who, 2000);
+    per[who] = { requests: 0, cpuMs: 0, stacks: [] };
+  }
+  const windows = Number(opt.windows);
+  const order = Array.from({ length: windows }, (_, i) => (i % 2 ? ["baseline", "edgefile"] : ["edgefile", "baseline"])).flat();
+  for (const [i, who] of order.entries()) {
+    const file = join(TMP, `${i}-${who}.data`);
     const perf = spawn("perf", ["record", "-F", opt.frequency, "-g", "-p", String(workers.workerdPid), "-o", file], { stdio: "ignore" });
     await new Promise((r) => setTimeout(r, 500));
-    const result = await run(Number(opt.seconds) * 1000, workers.workerdPid);
+    const result = await run(who, (Number(opt.seconds) * 1000) / windows, workers.workerdPid);
     perf.kill("SIGINT");
     await new Promise((r) => perf.on("exit", r));
     if (result.errors) throw new Error(`${who}: ${result.errors} errors, first: ${result.firstError}`);
-    per[who] = { result, stacks: stacks(file) };
+    // The recording spans the warm-up and the window (and a little more): its samples are divided by
+    // the requests it saw, counted over the same span.
+    per[who].requests += result.total;
+    per[who].cpuMs += result.cpuMsPerRequest * result.requests;
+    per[who].cpuRequests = (per[who].cpuRequests ?? 0) + result.requests;
+    per[who].stacks.push(...stacks(file));
   }
 } finally {
   await workers.mf.dispose();
 }
 
 const usPerSample = 1e6 / Number(opt.frequency);
-const perRequest = (who, count) => (count * usPerSample) / per[who].result.requests;
+const perRequest = (who, count) => (count * usPerSample) / per[who].requests;
 console.log(`\n## ${opt.workload}: workerd CPU per request (µs), perf at ${opt.frequency} Hz for ${opt.seconds} s per side\n`);
 console.log(`| | edgefile | baseline |\n|---|---:|---:|`);
-console.log(`| CPU per request (workerd's clock) | ${(per.edgefile.result.cpuMsPerRequest * 1000).toFixed(0)} | ${(per.baseline.result.cpuMsPerRequest * 1000).toFixed(0)} |`);
+const cpu = (who) => ((per[who].cpuMs / per[who].cpuRequests) * 1000).toFixed(0);
+console.log(`| CPU per request (workerd's clock, measured windows) | ${cpu("edgefile")} | ${cpu("baseline")} |`);
 console.log(`| all samples | ${perRequest("edgefile", per.edgefile.stacks.length).toFixed(0)} | ${perRequest("baseline", per.baseline.stacks.length).toFixed(0)} |`);
 for (const [label, frames] of CATEGORIES) {
   const count = (who) => per[who].stacks.filter((s) => s.some((f) => frames.some((m) => f.includes(m)))).length;
