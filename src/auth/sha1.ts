@@ -113,11 +113,20 @@ function encode(text: string): number {
   return encoder.encodeInto(text, buffer).written;
 }
 
+const state = new Int32Array(5);
+
+/** SHA-1 of `text`'s UTF-8, left in `digestBytes`. */
+function sha1(text: string): void {
+  const length = encode(text);
+  state.set(INITIAL);
+  finish(state, message, length, 0);
+}
+
 /** The HMAC state of `secret` (its UTF-8 bytes; a key longer than a block is hashed first, as RFC 2104 says). */
 export function hmacSha1Key(secret: string): HmacSha1Key {
   let length = encode(secret);
   if (length > BLOCK) {
-    finish(Int32Array.from(INITIAL), message, length, 0);
+    sha1(secret);
     message.set(digestBytes);
     length = digestBytes.length;
   }
@@ -133,7 +142,6 @@ export function hmacSha1Key(secret: string): HmacSha1Key {
   return { inner: stateAfter(0x36), outer: stateAfter(0x5c) };
 }
 
-const state = new Int32Array(5);
 const innerDigest = new Uint8Array(BLOCK * 2);
 
 /** HMAC-SHA1 of `text`'s UTF-8 under `key`, left in `digestBytes`. */
@@ -146,10 +154,12 @@ function hmac(key: HmacSha1Key, text: string): void {
   finish(state, innerDigest, digestBytes.length, BLOCK);
 }
 
-const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-const BASE64_CODES = Uint8Array.from(BASE64, (c) => c.charCodeAt(0));
-/** The 28 characters of a digest's padded base64, as character codes. */
-const expected = new Uint8Array(28);
+/** The characters the digest should be sent as (base64 or hex), as character codes; `expectedLength` of them. */
+const expected = new Uint8Array(40);
+let expectedLength = 0;
+
+const BASE64_CODES = Uint8Array.from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", (c) => c.charCodeAt(0));
+const HEX_CODES = Uint8Array.from("0123456789abcdef", (c) => c.charCodeAt(0));
 
 /** `digestBytes` as padded base64 (what `btoa` writes) into `expected`. */
 function base64Digest(): void {
@@ -165,37 +175,39 @@ function base64Digest(): void {
   expected[at++] = BASE64_CODES[n >>> 10];
   expected[at++] = BASE64_CODES[(n >>> 4) & 63];
   expected[at++] = BASE64_CODES[(n << 2) & 63];
-  expected[at] = "=".charCodeAt(0);
+  expected[at++] = "=".charCodeAt(0);
+  expectedLength = at;
 }
 
-/**
- * Whether `signature` is the base64 HMAC-SHA1 (padded, as `btoa` writes it) of `text` under `key`.
- * The comparison reads every character whatever differs: its time depends on the lengths only.
- */
+/** `digestBytes` as lowercase hex into `expected`. */
+function hexDigest(): void {
+  for (let i = 0; i < 20; i++) {
+    expected[2 * i] = HEX_CODES[digestBytes[i] >>> 4];
+    expected[2 * i + 1] = HEX_CODES[digestBytes[i] & 15];
+  }
+  expectedLength = 40;
+}
+
+/** Whether `signature` is `expected`: every character is read whatever differs, so the time depends on the lengths only. */
+function sentAsExpected(signature: string): boolean {
+  if (signature.length !== expectedLength) return false;
+  let diff = 0;
+  for (let i = 0; i < expectedLength; i++) diff |= expected[i] ^ signature.charCodeAt(i);
+  return diff === 0;
+}
+
+/** Whether `signature` is the base64 HMAC-SHA1 (padded, as `btoa` writes it) of `text` under `key`, in constant time. */
 export function hmacSha1Matches(key: HmacSha1Key, text: string, signature: string): boolean {
-  if (signature.length !== expected.length) return false;
+  if (signature.length !== 28) return false;
   hmac(key, text);
   base64Digest();
-  let diff = 0;
-  for (let i = 0; i < expected.length; i++) diff |= expected[i] ^ signature.charCodeAt(i);
-  return diff === 0;
+  return sentAsExpected(signature);
 }
 
-const HEX_CODES = Uint8Array.from("0123456789abcdef", (c) => c.charCodeAt(0));
-
-/**
- * Whether `signature` is the lowercase hex SHA-1 of `text`'s UTF-8. The comparison reads every
- * character whatever differs: its time depends on the lengths only.
- */
+/** Whether `signature` is the lowercase hex SHA-1 of `text`'s UTF-8, in constant time. */
 export function sha1HexMatches(text: string, signature: string): boolean {
   if (signature.length !== 40) return false;
-  const length = encode(text);
-  state.set(INITIAL);
-  finish(state, message, length, 0);
-  let diff = 0;
-  for (let i = 0; i < 20; i++) {
-    diff |= HEX_CODES[digestBytes[i] >>> 4] ^ signature.charCodeAt(2 * i);
-    diff |= HEX_CODES[digestBytes[i] & 15] ^ signature.charCodeAt(2 * i + 1);
-  }
-  return diff === 0;
+  sha1(text);
+  hexDigest();
+  return sentAsExpected(signature);
 }
