@@ -109,7 +109,7 @@ function signableHeaders(headers: Headers): [string, string][] {
     // headers.get() and iteration join repeated headers with ", ": the SDKs sign "v1,v2".
     out.push([name, value.includes(",") ? value.split(",").map((v) => v.trim()).join(",") : value]);
   }
-  return out.length > 1 ? out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) : out;
+  return out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 function canonicalFrom(entries: [string, string][], variant: HeaderVariant): string {
