@@ -27,7 +27,7 @@ export const OPERATION_HEADERS = ["x-amz-copy-source", "x-amz-copy-source-range"
  * as the object ACL it stores (`public-read`, or `private` for the owner-only ACLs). Grants edgefile
  * cannot hold set nothing: their handler refuses them before anything is stored.
  */
-function requestedAcl(headers: Headers, ownerId: string): string | undefined {
+export function aclSetBy(headers: Headers, ownerId: string): string | undefined {
   const acl = headerAcl(headers, ownerId);
   if (acl === null || !("canned" in acl)) return undefined;
   const canned = acl.canned.toLowerCase();
@@ -35,10 +35,13 @@ function requestedAcl(headers: Headers, ownerId: string): string | undefined {
   return canned === "private" || canned === "bucket-owner-full-control" || canned === "bucket-owner-read" ? "private" : canned;
 }
 
-/** What the row's subjects are for one request; `key` may be given (a key from the body), `aclHeaders` are the ACL it sets. */
+/**
+ * What the row's subjects are for one request; `key` may be given (a key from the body), `acl` is the
+ * object ACL the request sets, read only when the row has a `published` subject.
+ */
 interface Subjects {
   key: string;
-  aclHeaders: Headers;
+  acl: () => string | undefined;
 }
 
 async function needsOf(c: S3Context, op: S3OperationSpec, s: Subjects): Promise<Need[]> {
@@ -49,7 +52,7 @@ async function needsOf(c: S3Context, op: S3OperationSpec, s: Subjects): Promise<
     key: () => [{ ...here(), key: s.key }],
     prefix: () => [{ ...here(), listPrefix: c.query.get("prefix") ?? "" }],
     bucket: () => [here()],
-    published: () => (publishes(servedBucket(c), requestedAcl(s.aclHeaders, servedBucket(c).projectId)) ? [{ ...here(), key: s.key }] : []),
+    published: () => (publishes(servedBucket(c), s.acl()) ? [{ ...here(), key: s.key }] : []),
     service: () => [{ service: true as const }],
     source: async () => {
       const src = await copySource(c);
@@ -103,11 +106,15 @@ export async function checkS3Access(c: S3Context, op: S3OperationSpec, auth: S3A
   if (auth.form === "query" && c.bucket && (c.request.method === "GET" || c.request.method === "HEAD")) assertRefererAllowed(c.bucket, c.request);
   if (op.rootOnly && auth.principal.kind !== "root") throw new ApiError("AccessDenied", `${op.name} needs the root access key`);
   // Body keys are authorized by the handler; expiry and IP lists hold for the whole request now.
-  const needs = op.bodyKeys ? [] : await needsOf(c, op, { key: c.key, aclHeaders: c.request.headers });
+  const acl = () => aclSetBy(c.request.headers, servedBucket(c).projectId);
+  const needs = op.bodyKeys ? [] : await needsOf(c, op, { key: c.key, acl });
   authorizeNeeds(c, auth.principal, needs);
 }
 
-/** The row's rights on one key a body names (DeleteObjects, PostObject: its ACL fields as `aclHeaders`); throws the table's error otherwise. */
-export async function authorizeBodyKey(c: S3Context, principal: Principal, key: string, aclHeaders = new Headers()): Promise<void> {
-  authorizeNeeds(c, principal, await needsOf(c, c.operation, { key, aclHeaders }));
+/**
+ * The row's rights on one key a body names (DeleteObjects, PostObject), with `acl` the object ACL the
+ * request sets on it; throws the table's error otherwise.
+ */
+export async function authorizeBodyKey(c: S3Context, principal: Principal, key: string, acl: () => string | undefined = () => undefined): Promise<void> {
+  authorizeNeeds(c, principal, await needsOf(c, c.operation, { key, acl }));
 }

@@ -145,7 +145,7 @@ export async function putObjectAclOp(c: S3Context): Promise<Response> {
   if (type === "public-read-write") throw notImplemented("WRITE for AllUsers on an object");
   const isPublic = type === "public";
   // A body's grants publish as x-amz-acl: public-read would: the row's `published` right applies.
-  if (isPublic) await authorizeBodyKey(c, c.principal, c.key, new Headers({ "x-amz-acl": "public-read" }));
+  if (isPublic) await authorizeBodyKey(c, c.principal, c.key, () => "public-read");
   if (!(await updateObject(c.db, b.id, c.key, { acl: isPublic ? "public-read" : "private" }))) {
     throw new ApiError("FileNotExist", "The specified key does not exist.");
   }

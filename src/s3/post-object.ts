@@ -8,7 +8,7 @@ import { etagFromBlocks, hashingStream, UFileHasher } from "../core/etag";
 import { checkBeforeFile, parseUploadForm, type UploadFile } from "../core/form";
 import { assertNotOwing } from "../metering/quotas";
 import { newBlobId, putBlobOfUnknownLength } from "../store/blobs";
-import { authorizeBodyKey } from "./access";
+import { aclSetBy, authorizeBodyKey } from "./access";
 import { authenticateKey } from "./auth";
 import { servedBucket, type S3Context } from "./context";
 import { publishS3 } from "./objects";
@@ -178,7 +178,7 @@ async function formAuthority(c: S3Context, fields: Map<string, string>, key: str
     if (UNCONDITIONED.has(name) || name.startsWith("x-ignore-") || name.startsWith("x-amz-checksum-") || conditions.some((cond) => cond.field === name)) continue;
     throw new ApiError("AccessDenied", `Invalid according to Policy: Extra input fields: ${name}`);
   }
-  await authorizeBodyKey(c, found.principal, key, formAclHeaders(fields));
+  await authorizeBodyKey(c, found.principal, key, () => aclSetBy(formAclHeaders(fields), servedBucket(c).projectId));
   return { principal: found.principal, range };
 }
 
