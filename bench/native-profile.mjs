@@ -98,7 +98,7 @@ try {
     closedLoop({ port: ports[who], cpuPid, concurrency: Number(opt.concurrency), durationMs: ms, warmupMs: 300, build: (n, seq) => workload.build.ufile(n, seq, who) });
   for (const who of ["edgefile", "baseline"]) {
     await run(who, 2000);
-    per[who] = { requests: 0, cpuMs: 0, stacks: [] };
+    per[who] = { requests: 0, cpuMs: 0, cpuRequests: 0, stacks: [] };
   }
   const windows = Number(opt.windows);
   const order = Array.from({ length: windows }, (_, i) => (i % 2 ? ["baseline", "edgefile"] : ["edgefile", "baseline"])).flat();
@@ -114,7 +114,7 @@ try {
     // the requests it saw, counted over the same span.
     per[who].requests += result.total;
     per[who].cpuMs += result.cpuMsPerRequest * result.requests;
-    per[who].cpuRequests = (per[who].cpuRequests ?? 0) + result.requests;
+    per[who].cpuRequests += result.requests;
     per[who].stacks.push(...stacks(file));
   }
 } finally {
