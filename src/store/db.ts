@@ -1,5 +1,5 @@
 import { DrizzleD1Database, SQLiteD1Session } from "drizzle-orm/d1";
-import { Placeholder, sql, type Column, type ExtractTablesWithRelations, type SQL } from "drizzle-orm";
+import { Column, Placeholder, sql, type ExtractTablesWithRelations, type SQL } from "drizzle-orm";
 import { SQLiteAsyncDialect, SQLiteSyncDialect } from "drizzle-orm/sqlite-core";
 
 /**
@@ -84,7 +84,13 @@ export function precompiled<Values extends Record<string, unknown>>(build: (db: 
       return { sql: q.sql, names: names as string[] };
     });
     const d1 = db.$client as D1Client;
-    return compiled.map((c) => d1.prepare(c.sql).bind(...c.names.map((n) => values[n])));
+    const ready: D1PreparedStatement[] = [];
+    for (const { sql: text, names } of compiled) {
+      const args: unknown[] = [];
+      for (const name of names) args.push(values[name]);
+      ready.push(d1.prepare(text).bind(...args));
+    }
+    return ready;
   };
 }
 
@@ -98,12 +104,19 @@ export function precompiledRows<Row, Values extends Record<string, unknown>>(
   fields: [name: string, column: Column][],
 ): (db: Database, values: Values) => Promise<Row[]> {
   const statement = precompiled<Values>((db) => [build(db)]);
-  return async (db, values) =>
-    (await statement(db, values)[0].raw()).map((raw) => {
-      const row: Record<string, unknown> = {};
-      fields.forEach(([name, column], i) => (row[name] = raw[i] === null ? null : column.mapFromDriverValue(raw[i])));
-      return row as Row;
-    });
+  const names = fields.map(([name]) => name);
+  // Most columns hand back what the driver gave (text, plain integers): only the others are called.
+  const maps = fields.map(([, column]) => (column.mapFromDriverValue === Column.prototype.mapFromDriverValue ? null : column));
+  const toRow = (raw: unknown[]): Row => {
+    const row: Record<string, unknown> = {};
+    for (let i = 0; i < names.length; i++) {
+      const value = raw[i];
+      const map = maps[i];
+      row[names[i]] = value === null || map === null ? value : map.mapFromDriverValue(value);
+    }
+    return row as Row;
+  };
+  return async (db, values) => (await statement(db, values)[0].raw()).map(toRow);
 }
 
 /** `precompiledRows` of a select of at most one row: the row, or null. */
