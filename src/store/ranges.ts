@@ -4,7 +4,7 @@ import { bucketRanges } from "../../schema/schema";
 import { forEachChunk, type Database } from "./db";
 import { compareKeys } from "./keys";
 import { copyOn, keyOpen, text, type Bound } from "./move-conditions";
-import { shardDb, shardOf } from "./shards";
+import { knownShard, shardDb, shardOf } from "./shards";
 
 /**
  * Key ranges (docs/design.md §9 "Key ranges"): a bucket's key space as ordered ranges
@@ -165,7 +165,19 @@ export async function keyShard(db: Database, bucketId: string, key: string): Pro
  * ranges predate a switch then reads where the range went (at most a few hops), and forgets its
  * stale ranges, so a write acknowledged on the new shard is seen at once.
  */
-export async function readOnKeyRange<T>(
+export function readOnKeyRange<T>(
+  db: Database,
+  bucketId: string,
+  key: string,
+  read: (index: Database) => Promise<T>,
+  readOrMoved: (index: Database) => Promise<{ found: T; movedTo: string | null }>,
+): Promise<T> {
+  // The common case, straight to the one read: the isolate holds the bucket's placement and knows it unsplit.
+  const home = fresh(bucketId)?.ranges === null ? knownShard(bucketId) : undefined;
+  return home !== undefined ? read(shardDb(db, home)) : readOnSomeRange(db, bucketId, key, read, readOrMoved);
+}
+
+async function readOnSomeRange<T>(
   db: Database,
   bucketId: string,
   key: string,

@@ -96,6 +96,9 @@ export function forgetPlacement(bucketId: string): void {
 }
 
 /** The name of the shard holding bucket `bucketId` (`DB` when the bucket is unknown: its guards then find no bucket). */
+/** The bucket's shard when the isolate holds its placement, else undefined (no query). */
+export const knownShard = (bucketId: string): string | undefined => bucketShards.get(bucketId);
+
 export async function shardOf(db: Database, bucketId: string): Promise<string> {
   const known = bucketShards.get(bucketId);
   if (known) return known;
