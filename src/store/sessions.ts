@@ -43,6 +43,9 @@ const SHARD_ENTRY = /^(INDEX_[A-Z0-9_]{1,40})=(.+)$/;
 /** Entries read from a client's header: more than a deployment's shards would be a made-up header. */
 const MAX_ENTRIES = 64;
 
+/** A request that sent no bookmarks (or may write, and so starts at the primary anyway). */
+const NONE_SENT: ReadonlyMap<string, string> = new Map();
+
 /** The bookmarks a client sent, per database; malformed entries are ignored. */
 function clientBookmarks(header: string | null): Map<string, string> {
   const found = new Map<string, string>();
@@ -101,7 +104,7 @@ export const openSession = (env: Env, opts: SessionOptions): RequestSession => n
 class Sessions implements RequestSession {
   readonly db: Database;
   /** The bookmarks the client sent, per database (none for a request that may write). */
-  private readonly sent: Map<string, string>;
+  private readonly sent: ReadonlyMap<string, string>;
   private readonly control: LazyControl;
   /** Each index shard the request touched: its session and the request's handle on it. */
   private readonly shards = new Map<string, { session: D1DatabaseSession; handle: Database }>();
@@ -110,7 +113,7 @@ class Sessions implements RequestSession {
     private readonly env: Env,
     private readonly opts: SessionOptions,
   ) {
-    this.sent = opts.writes ? new Map() : clientBookmarks(opts.clientBookmark);
+    this.sent = opts.writes || !opts.clientBookmark ? NONE_SENT : clientBookmarks(opts.clientBookmark);
     // The control database's session opens on its first query, like a shard's: a GET or HEAD of an
     // object whose bucket row the isolate holds reads only its bucket's shard.
     this.control = new LazyControl(env.DB, this.start(CONTROL_SHARD));
@@ -140,6 +143,7 @@ class Sessions implements RequestSession {
   }
 
   finish(): string | null {
+    if (this.sent.size === 0) return this.ownBookmarks();
     // A database the client sent a bookmark for and this request did not query keeps that
     // bookmark, so a client that echoes the header loses none of its read-your-writes.
     const bookmarks = new Map(this.sent);
@@ -152,10 +156,25 @@ class Sessions implements RequestSession {
     return entries.join(",");
   }
 
+  /** `finish` when the client sent no bookmark: the databases this request queried, `DB` first (most requests: one). */
+  private ownBookmarks(): string | null {
+    let header = this.kept(CONTROL_SHARD, this.control.getBookmark()) ?? "";
+    for (const [name, { session }] of this.shards) {
+      const bookmark = this.kept(name, session.getBookmark());
+      if (bookmark) header += `${header ? "," : ""}${name}=${bookmark}`;
+    }
+    return header || null;
+  }
+
+  /** Database `name`'s bookmark after the request, kept for the request's scopes when it could write. */
+  private kept(name: string, bookmark: string | null): string | null {
+    if (bookmark && this.opts.writes) for (const scope of this.opts.scopes) remember(scoped(name, scope), bookmark);
+    return bookmark;
+  }
+
   /** Database `name`'s bookmark after the request: kept for the request's scopes when it could write, and put in `bookmarks`. */
   private take(bookmarks: Map<string, string>, name: string, bookmark: string | null): void {
-    if (!bookmark) return;
-    if (this.opts.writes) for (const scope of this.opts.scopes) remember(scoped(name, scope), bookmark);
+    if (!this.kept(name, bookmark)) return;
     bookmarks.set(name, newer(bookmarks.get(name), bookmark)!);
   }
 
