@@ -103,10 +103,12 @@ export const stringToSign = (p: SignedParts): string => dataStringToSign(p);
 /** Sorted `[name, value]` of every x-ucloud-* / x-ufile-* header, values normalized (§2.2). */
 function signableHeaders(headers: Headers): [string, string][] {
   const out: [string, string][] = [];
+  // Names only: most requests carry none of these, and their other values need not be copied out.
   // Iteration yields lowercased names (Fetch: "sort and combine").
-  for (const [name, value] of headers) {
+  for (const name of headers.keys()) {
     if (!name.startsWith("x-ucloud-") && !name.startsWith("x-ufile-")) continue;
     // headers.get() and iteration join repeated headers with ", ": the SDKs sign "v1,v2".
+    const value = headers.get(name)!;
     out.push([name, value.includes(",") ? value.split(",").map((v) => v.trim()).join(",") : value]);
   }
   return out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -127,29 +129,42 @@ export const canonicalHeaders = (headers: Headers, variant: HeaderVariant): stri
 export const listObjectsSuffix = (q: ListObjectsQuery): string =>
   `\nlistobjects\ndelimiter:${q.delimiter}\nmarker:${q.marker}\nmax-keys:${q.maxKeys}\nprefix:${q.prefix}`;
 
-/** Every distinct string the client may have signed, in a likely-first order. */
+/**
+ * Every distinct string the client may have signed, in a likely-first order. Lazy: a request
+ * whose signature matches the first string (nearly all) builds no other.
+ */
 function* candidates(req: AuthRequest, cred: Credentials): Generator<string> {
   const { headers, form } = req;
-  const fixed = {
+  // One object, its key, headers and suffix filled in per string.
+  const parts: SignedParts = {
     method: req.method,
     // PostFile signs the file's MIME, never the multipart/form-data of the request (§5.4).
     contentType: form ? (form.contentType ?? form.fileContentType ?? "") : (headers.get("Content-Type") ?? ""),
     contentMd5: headers.get("Content-MD5") ?? form?.contentMd5 ?? "",
     date: cred.expires ?? headers.get("Date") ?? "",
     bucket: req.bucket,
+    key: "",
+    canonicalHeaders: "",
+    suffix: "",
   };
   const entries = signableHeaders(headers);
   const plan = VARIANTS[cred.source];
   const forms: { variants: readonly HeaderVariant[]; suffix: string }[] = [{ variants: plan.headers, suffix: "" }];
   if (plan.listSuffix && req.listObjects) forms.push({ variants: LIST_SUFFIX_VARIANTS, suffix: listObjectsSuffix(req.listObjects) });
 
-  const seen = new Set<string>();
+  // The strings already yielded: the first, then a set made only when a request goes past it.
+  let first: string | null = null;
+  let seen: Set<string> | null = null;
   for (const key of req.resourceKeys) {
     for (const { variants, suffix } of forms) {
       for (const variant of variants) {
-        const s = stringToSign({ ...fixed, key, canonicalHeaders: canonicalFrom(entries, variant), suffix: suffix + cred.policy });
-        if (seen.has(s)) continue; // e.g. C == A without x-ufile-* headers: no second HMAC
-        seen.add(s);
+        parts.key = key;
+        parts.canonicalHeaders = canonicalFrom(entries, variant);
+        parts.suffix = suffix + cred.policy;
+        const s = stringToSign(parts);
+        if (s === first || seen?.has(s)) continue; // e.g. C == A without x-ufile-* headers: no second HMAC
+        if (first === null) first = s;
+        else (seen ??= new Set()).add(s);
         yield s;
       }
     }
