@@ -1,6 +1,7 @@
 import { clientIp } from "../auth/client-ip";
 import type { Principal } from "../auth/principal";
 import { settings, type Env } from "../config";
+import { isoTimeMs } from "../dates";
 import { isolateWindows } from "../isolate-window";
 
 /**
@@ -90,7 +91,7 @@ export function accessLine(
   now = Date.now(),
 ): AccessLine {
   return {
-    time: new Date(now).toISOString(),
+    time: isoTimeMs(now),
     requestId: ids.sessionId,
     debugId: ids.debugId,
     front,

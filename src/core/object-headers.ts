@@ -1,4 +1,5 @@
 import { utf8 } from "../crypto";
+import { httpDate } from "../dates";
 import { ApiError } from "../errors";
 import { decodedWords } from "./encoded-words";
 import { metaValueFromHeader } from "./metadata";
@@ -85,8 +86,6 @@ export function restoreState(row: Pick<ObjectRow, "restoreReadyAt" | "restoreExp
 /** Whether the object's bytes may be read now (ARCHIVE/COLD only while restored). */
 export const isReadable = (row: ObjectRow, now: number): boolean =>
   !isArchival(row.storageClass) || restoreState(row, now) === "restored";
-
-export const httpDate = (seconds: number): string => new Date(seconds * 1000).toUTCString();
 
 /** A response's headers while they are being gathered: a plain object (one construction), or a Headers. */
 export type ObjectHeaders = Record<string, string> | Headers;

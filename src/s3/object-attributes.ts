@@ -1,6 +1,6 @@
 import { ApiError } from "../errors";
 import { partsOf, partsPage } from "../core/object-parts";
-import { httpDate } from "../core/object-headers";
+import { httpDate } from "../dates";
 import type { S3Context } from "./context";
 import { existing } from "./objects";
 import { s3StorageClass } from "./object-headers";

@@ -1,7 +1,8 @@
 import { checkPreconditions } from "../core/conditional";
 import { ApiError } from "../errors";
 import { storedHeader } from "../core/metadata";
-import { httpDate, isArchival, parseUserMeta, requestedUserMeta, restoreState } from "../core/object-headers";
+import { httpDate, isoTimeMs } from "../dates";
+import { isArchival, parseUserMeta, requestedUserMeta, restoreState } from "../core/object-headers";
 import type { ObjectMeta, ObjectRow } from "../store/objects";
 import { tagCountHeader } from "./tagging";
 import { customerKeyHeaders } from "../core/sse-c";
@@ -67,7 +68,7 @@ export function requestedS3Meta(headers: Headers, fallbackClass = "STANDARD"): O
 export const s3Etag = (row: Pick<ObjectRow, "s3Etag" | "etag">): string => `"${row.s3Etag || row.etag}"`;
 
 /** ISO 8601 with milliseconds, as S3 lists times. */
-export const isoTime = (seconds: number): string => new Date(seconds * 1000).toISOString();
+export const isoTime = (seconds: number): string => isoTimeMs(seconds * 1000);
 
 /** The headers GetObject and HeadObject share. */
 export function s3ObjectHeaders(row: ObjectRow, now: number): Headers {
