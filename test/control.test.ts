@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { isValidBucketName } from "../src/core/buckets";
-import { Params } from "../src/control/params";
+import { Params, readParams } from "../src/control/params";
 import { controlSignatureOf as controlSignature } from "../src/control/signature";
 import { API, PRIVATE_KEY, PUBLIC_KEY, call, callWithEnv, control, file, newBucket, put, signControl, toQuery, uniqueName } from "./helpers";
 
@@ -84,6 +84,14 @@ describe("transports (docs/protocol.md §3.1)", () => {
       body: toQuery(params),
     });
     expect((await res.json() as any).RetCode).toBe(0);
+  });
+  it("form pairs: empty ones skipped, no `=` an empty value, the first `=` splits, `+` and escapes decoded, a bad escape kept as sent", async () => {
+    const form = "&a=1&&b&=c&d=e=f&x+y=%41+%zz&m=%41&a=2&k";
+    const expected = [["a", "2"], ["b", ""], ["", "c"], ["d", "e=f"], ["x y", "%41 %zz"], ["m", "A"], ["k", ""]];
+    const url = new URL(`${API}/?${form}`);
+    expect([...(await readParams(new Request(url), url)).raw]).toEqual(expected);
+    const post = new Request(`${API}/`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: form });
+    expect([...(await readParams(post, new URL(post.url))).raw]).toEqual(expected);
   });
   it("a percent-encoded PublicKey is decoded before signing (Go test vector style)", async () => {
     const params = await signControl({ Action: "DescribeBucket", Limit: 1 });
