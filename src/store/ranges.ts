@@ -104,13 +104,13 @@ function fresh(bucketId: string): { ranges: KeyRange[] | null } | undefined {
 }
 
 /**
- * The split ranges of each bucket of `ids`, in their order (null: never split): from the isolate
- * while fresh, else read, one query per chunk of the ids not held, and kept.
+ * The split ranges of each bucket of `rows` (ids), in their order (null: never split): from the
+ * isolate while fresh, else read, one query per chunk of the ids not held, and kept.
  */
-export async function splitRangesOf(db: Database, ids: readonly string[]): Promise<(KeyRange[] | null)[]> {
+export async function splitRangesOf(db: Database, rows: readonly { id: string }[]): Promise<(KeyRange[] | null)[]> {
   const out: (KeyRange[] | null)[] = [];
   const missing: string[] = [];
-  for (const id of ids) {
+  for (const { id } of rows) {
     const hit = fresh(id);
     if (!hit) missing.push(id);
     out.push(hit ? hit.ranges : null);
@@ -125,7 +125,7 @@ export async function splitRangesOf(db: Database, ids: readonly string[]): Promi
       .all<RangeRow & { bucketId: string }>();
     for (const id of chunk) read.set(id, keep(id, toRanges(results.filter((r) => r.bucketId === id))));
   });
-  return ids.map((id, i) => (read.has(id) ? read.get(id)! : out[i]));
+  return rows.map(({ id }, i) => (read.has(id) ? read.get(id)! : out[i]));
 }
 
 /** Whether the isolate holds the bucket's ranges, fresh, and they say it is split (not held: false). */
