@@ -109,13 +109,13 @@ function fresh(bucketId: string): { ranges: KeyRange[] | null } | undefined {
  */
 export async function splitRangesOf(db: Database, rows: readonly { id: string }[]): Promise<(KeyRange[] | null)[]> {
   const out: (KeyRange[] | null)[] = [];
-  const missing: string[] = [];
+  let missing: string[] | undefined;
   for (const { id } of rows) {
     const hit = fresh(id);
-    if (!hit) missing.push(id);
+    if (!hit) (missing ??= []).push(id);
     out.push(hit ? hit.ranges : null);
   }
-  if (missing.length === 0) return out;
+  if (!missing) return out;
   const read = new Map<string, KeyRange[] | null>();
   await forEachChunk(missing, async (chunk) => {
     const { results } = await db.$client
