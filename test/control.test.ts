@@ -334,6 +334,15 @@ describe("dispatch and common headers", () => {
     const gzip = await call(`${API}/?${toQuery(await signControl({ Action: "DescribeBucket" }))}`, { headers: { "Accept-Encoding": "gzip" } });
     expect(gzip.headers.get("Cache-Control")).toBe("no-transform");
   });
+  it("a JSON answer's Content-Length is its UTF-8 byte count, ASCII or not", async () => {
+    for (const action of ["NoSuchAction", "列出桶"]) {
+      const res = await call(`${API}/?Action=${encodeURIComponent(action)}`);
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      expect(res.headers.get("Content-Type")).toBe("application/json");
+      expect(res.headers.get("Content-Length")).toBe(String(bytes.byteLength));
+      expect(JSON.parse(new TextDecoder().decode(bytes))).toMatchObject({ Action: `${action}Response`, Message: `Action does not exist: ${action}` });
+    }
+  });
   it("a request without Action to a host that names no bucket is S3 path style (docs/s3.md), with S3's XML error", async () => {
     const res = await call("http://localhost:8787/some-missing-bucket/key");
     expect(res.status).toBe(404);
