@@ -203,8 +203,12 @@ export async function keyDb(db: Database, bucketId: string, key: string): Promis
   return shardDb(db, await keyShard(db, bucketId, key));
 }
 
-/** The shards holding any of `ranges` of a bucket whose home shard is `home`, its home first. */
-export const shardsHolding = (home: string, ranges: readonly KeyRange[]): string[] => [...new Set([home, ...ranges.map((r) => r.shard)])];
+/** The shards holding any of `ranges` of a bucket whose home shard is `home`, its home first (in one array: shards are few). */
+export function shardsHolding(home: string, ranges: readonly KeyRange[]): string[] {
+  const shards = [home];
+  for (const r of ranges) if (!shards.includes(r.shard)) shards.push(r.shard);
+  return shards;
+}
 
 /** The shards holding any range of the bucket, its home shard first. */
 export async function bucketShards(db: Database, bucketId: string): Promise<string[]> {
@@ -218,13 +222,11 @@ export async function bucketShards(db: Database, bucketId: string): Promise<stri
  * ranges, its home first (`shardsHolding`), then a shard a move copies to or a drain empties. No
  * anchor counts a copy that is not the range's (store/range-move.ts takes a range into the target's
  * totals at the switch), so such an anchor is summed whole; summing it keeps the moved range counted
- * between the switch's count on the target and the range row naming it. Built in one array: a shard
- * count is small, and a bucket never split (nearly every one) gets `[home]`.
+ * between the switch's count on the target and the range row naming it.
  */
 export function countedShards(home: string, split: readonly KeyRange[] | null): string[] {
-  const shards = [home];
-  if (split === null) return shards;
-  for (const r of split) if (!shards.includes(r.shard)) shards.push(r.shard);
+  if (split === null) return [home];
+  const shards = shardsHolding(home, split);
   for (const r of split) if (r.copyOn && !shards.includes(r.copyOn)) shards.push(r.copyOn);
   return shards;
 }
