@@ -81,18 +81,23 @@ function keepBytesExact(headers: Headers): void {
   if (!headers.has("Content-Encoding")) headers.set("Content-Encoding", "identity");
 }
 
+/** A character of more than one UTF-8 byte (JSON.stringify writes them as they are; what it escapes is ASCII). */
+const NOT_ASCII = /[^\x00-\x7f]/;
+
 /**
  * A JSON response with exactly `Content-Type: application/json` (Python compares with ==). Its
- * headers are built in one construction: each later `set` is a call into the runtime.
+ * headers are built in one construction: each later `set` is a call into the runtime. An ASCII text
+ * (nearly every answer) is its own UTF-8: the runtime writes it out, and its length is its byte count.
  */
 export function json(body: unknown, status = 200, headers?: HeadersInit): Response {
-  const bytes = utf8(JSON.stringify(body));
-  const own = { "Content-Type": "application/json", "Content-Length": String(bytes.byteLength) };
-  if (!headers) return new Response(bytes, { status, headers: own });
+  const text = JSON.stringify(body);
+  const payload = NOT_ASCII.test(text) ? utf8(text) : text;
+  const own = { "Content-Type": "application/json", "Content-Length": String(typeof payload === "string" ? payload.length : payload.byteLength) };
+  if (!headers) return new Response(payload, { status, headers: own });
   const h = new Headers(headers);
   h.set("Content-Type", own["Content-Type"]);
   h.set("Content-Length", own["Content-Length"]);
-  return new Response(bytes, { status, headers: h });
+  return new Response(payload, { status, headers: h });
 }
 
 /** Control-plane envelope: always HTTP 200. */

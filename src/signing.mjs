@@ -131,28 +131,42 @@ export const keyPath = (key) => key.split("/").map(encodeURIComponent).join("/")
 /** Plain byte order of UTF-16 strings (equal to UTF-8 byte order for the ASCII parameter names). @param {string} a @param {string} b */
 export const byteOrder = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
 
+/** Orders `[name, value]` pairs by name in byte order. @param {readonly [string, unknown]} a @param {readonly [string, unknown]} b */
+const byName = (a, b) => byteOrder(a[0], b[0]);
+
 /**
  * What the control-plane signature hashes: every parameter but `Signature` itself (`PublicKey`
  * included, values as sent) as `name + value` in byte order of the names, then the private key.
- * Synchronous callers (the bench's load generator) hash it themselves.
- * @param {Iterable<readonly [string, string]>} params
+ * Synchronous callers (the bench's load generator) hash it themselves. `valueText` says how a value
+ * is sent when the values are not the strings themselves (the Worker's JSON-typed parameters).
+ * @template [V=string]
+ * @param {Iterable<readonly [string, V]>} params
  * @param {string} privateKey
+ * @param {(value: V) => string} [valueText]
  */
-export function controlSigningText(params, privateKey) {
-  const pairs = [...params].filter(([name]) => name !== "Signature").sort(([a], [b]) => byteOrder(a, b));
+export function controlSigningText(params, privateKey, valueText) {
+  /** @type {(readonly [string, V])[]} */
+  const signed = [];
+  for (const pair of params) if (pair[0] !== "Signature") signed.push(pair);
+  signed.sort(byName);
   let text = "";
-  for (const [name, value] of pairs) text += name + value;
+  for (let i = 0; i < signed.length; i++) {
+    const pair = signed[i];
+    text += pair[0] + (valueText ? valueText(pair[1]) : pair[1]);
+  }
   return text + privateKey;
 }
 
 /**
  * The control-plane `Signature`: lowercase hex SHA1 of `controlSigningText`.
- * @param {Iterable<readonly [string, string]>} params
+ * @template [V=string]
+ * @param {Iterable<readonly [string, V]>} params
  * @param {string} privateKey
+ * @param {(value: V) => string} [valueText]
  * @returns {Promise<string>}
  */
-export async function controlSignature(params, privateKey) {
-  return toHex(await sha1(controlSigningText(params, privateKey)));
+export async function controlSignature(params, privateKey, valueText) {
+  return toHex(await sha1(controlSigningText(params, privateKey, valueText)));
 }
 
 // ───────────────────────── UFile ETag ─────────────────────────

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { isValidBucketName } from "../src/core/buckets";
-import { Params } from "../src/control/params";
+import { Params, readParams } from "../src/control/params";
 import { controlSignatureOf as controlSignature } from "../src/control/signature";
 import { API, PRIVATE_KEY, PUBLIC_KEY, call, callWithEnv, control, file, newBucket, put, signControl, toQuery, uniqueName } from "./helpers";
 
@@ -84,6 +84,14 @@ describe("transports (docs/protocol.md §3.1)", () => {
       body: toQuery(params),
     });
     expect((await res.json() as any).RetCode).toBe(0);
+  });
+  it("form pairs: empty ones skipped, no `=` an empty value, the first `=` splits, `+` and escapes decoded, a bad escape kept as sent", async () => {
+    const form = "&a=1&&b&=c&d=e=f&x+y=%41+%zz&m=%41&a=2&k";
+    const expected = [["a", "2"], ["b", ""], ["", "c"], ["d", "e=f"], ["x y", "%41 %zz"], ["m", "A"], ["k", ""]];
+    const url = new URL(`${API}/?${form}`);
+    expect([...(await readParams(new Request(url), url)).raw]).toEqual(expected);
+    const post = new Request(`${API}/`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: form });
+    expect([...(await readParams(post, new URL(post.url))).raw]).toEqual(expected);
   });
   it("a percent-encoded PublicKey is decoded before signing (Go test vector style)", async () => {
     const params = await signControl({ Action: "DescribeBucket", Limit: 1 });
@@ -325,6 +333,15 @@ describe("dispatch and common headers", () => {
     // A client that accepts gzip gets the answer marked so that no edge compresses it.
     const gzip = await call(`${API}/?${toQuery(await signControl({ Action: "DescribeBucket" }))}`, { headers: { "Accept-Encoding": "gzip" } });
     expect(gzip.headers.get("Cache-Control")).toBe("no-transform");
+  });
+  it("a JSON answer's Content-Length is its UTF-8 byte count, ASCII or not", async () => {
+    for (const action of ["NoSuchAction", "列出桶"]) {
+      const res = await call(`${API}/?Action=${encodeURIComponent(action)}`);
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      expect(res.headers.get("Content-Type")).toBe("application/json");
+      expect(res.headers.get("Content-Length")).toBe(String(bytes.byteLength));
+      expect(JSON.parse(new TextDecoder().decode(bytes))).toMatchObject({ Action: `${action}Response`, Message: `Action does not exist: ${action}` });
+    }
   });
   it("a request without Action to a host that names no bucket is S3 path style (docs/s3.md), with S3's XML error", async () => {
     const res = await call("http://localhost:8787/some-missing-bucket/key");

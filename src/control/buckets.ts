@@ -32,9 +32,12 @@ async function existingBucket(c: ControlContext, name: string): Promise<BucketRo
 /**
  * UFileBucketSet (docs/protocol.md §3.5), plus edgefile fields the SDKs ignore (described there too):
  * `StoredBytes` (sum of object sizes and open uploads' parts), `StoredBytesByClass` (that sum
- * split into STANDARD, IA and ARCHIVE, which counts COLD too) and `ObjectCount`, all exact as of the last write.
+ * split into STANDARD, IA and ARCHIVE, which counts COLD too) and `ObjectCount`, all exact as of the
+ * last write; and (§3.6) the referer rule as SetUFileReferer takes it and the CORS rules (S3's
+ * shape), since no UFile action reads them back.
  */
 export function bucketSet(b: BucketRow, fileDomain: string) {
+  const { referer, cors } = bucketRules(b);
   return {
     BucketName: b.name,
     BucketId: b.id,
@@ -51,17 +54,6 @@ export function bucketSet(b: BucketRow, fileDomain: string) {
     StoredBytes: b.storedBytes,
     StoredBytesByClass: { STANDARD: b.storedBytes - b.iaBytes - b.archiveBytes, IA: b.iaBytes, ARCHIVE: b.archiveBytes },
     ObjectCount: b.objectCount,
-    ...ruleFields(b),
-  };
-}
-
-/**
- * Two more edgefile fields (docs/protocol.md §3.6): the referer rule as SetUFileReferer takes it, and
- * the CORS rules (S3's shape), since no UFile action reads them back.
- */
-function ruleFields(b: BucketRow) {
-  const { referer, cors } = bucketRules(b);
-  return {
     Referer: referer
       ? { RefererStatus: "on", RefererType: referer.type, Referers: referer.referers, RefererAllowNull: referer.allowEmpty }
       : { RefererStatus: "off" },
@@ -95,8 +87,8 @@ export const namedBucket = (params: Params): string | undefined => params.nonEmp
 export const describeBucket: ControlAction = async (c) => {
   const name = namedBucket(c.params);
   if (name !== undefined) {
-    const [bucket] = await withIndexTotals(c.db, [await existingBucket(c, name)]);
-    return { DataSet: [bucketSet(bucket, c.settings.fileDomain)] };
+    const counted = await withIndexTotals(c.db, [await existingBucket(c, name)]);
+    return { DataSet: [bucketSet(counted[0], c.settings.fileDomain)] };
   }
   const offset = c.params.int("Offset") ?? 0;
   const limit = c.params.int("Limit") ?? 20;

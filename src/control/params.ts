@@ -96,8 +96,12 @@ function formatNumber(n: number): string {
   return /e/i.test(s) ? n.toFixed(20).replace(/0+$/, "") : s;
 }
 
-/** Form decoding: `+` is a space, then percent-decoding; malformed escapes are kept as they are. */
+/**
+ * Form decoding: `+` is a space, then percent-decoding; malformed escapes are kept as they are. A
+ * piece with neither (most names and values) is taken as it is.
+ */
 function formDecode(s: string): string {
+  if (!s.includes("%") && !s.includes("+")) return s;
   const spaced = s.replace(/\+/g, " ");
   try {
     return decodeURIComponent(spaced);
@@ -106,13 +110,23 @@ function formDecode(s: string): string {
   }
 }
 
-function parseForm(text: string, into: Map<string, ParamValue>): void {
-  for (const pair of text.split("&")) {
-    if (!pair) continue;
-    const eq = pair.indexOf("=");
-    const k = formDecode(eq < 0 ? pair : pair.slice(0, eq));
-    const v = eq < 0 ? "" : formDecode(pair.slice(eq + 1));
-    into.set(k, v);
+/**
+ * The `&`-separated `name=value` pairs of `text` from `from` on (empty pairs skipped, a pair without
+ * `=` has an empty value), decoded into `into`: one pass over the text, nothing split off but the
+ * names and values themselves.
+ */
+function parseForm(text: string, into: Map<string, ParamValue>, from = 0): void {
+  let eq = -1; // the first `=` at or after `start`, once looked for (Infinity: none left)
+  for (let start = from; start < text.length; ) {
+    let end = text.indexOf("&", start);
+    if (end < 0) end = text.length;
+    if (end > start) {
+      if (eq < start) eq = text.indexOf("=", start);
+      if (eq < 0) eq = Infinity;
+      if (eq < end) into.set(formDecode(text.slice(start, eq)), formDecode(text.slice(eq + 1, end)));
+      else into.set(formDecode(text.slice(start, end)), "");
+    }
+    start = end + 1;
   }
 }
 
@@ -145,32 +159,40 @@ export function bodyMayHaveParams(request: Request): boolean {
 }
 
 /**
- * Reads the parameters; never throws. The body is read from a clone, so the original request stays
- * readable for the data plane when there turns out to be no `Action`. At most MAX_PARAM_BODY_BYTES
+ * Reads the parameters; never throws. The query's are read at once: a request that cannot carry a
+ * parameter body (nearly every one) gets its Params without a promise. The body is read from a
+ * clone, so the original request stays readable for the data plane when there turns out to be no `Action`. At most MAX_PARAM_BODY_BYTES
  * are read, counted as they arrive whatever Content-Length says; a larger body adds nothing and
  * sets `problem`, as does JSON nested deeper than MAX_PARAM_DEPTH.
  */
-export async function readParams(request: Request, url: URL): Promise<Params> {
+export function readParams(request: Request, url: URL): Params | Promise<Params> {
   const map = new Map<string, ParamValue>();
-  parseForm(url.search.slice(1), map);
-  if (!bodyMayHaveParams(request)) return new Params(map);
+  parseForm(url.search, map, 1); // after the `?`
+  return bodyMayHaveParams(request) ? withBodyParams(request, map) : new Params(map);
+}
+
+// Decoded by hand: workerd warns when .text() is called on a form-encoded body.
+const decoder = new TextDecoder();
+
+/** `readParams` of a POST whose form or JSON body may carry parameters: the query's in `map`, the body's added. */
+async function withBodyParams(request: Request, map: Map<string, ParamValue>): Promise<Params> {
   let body: { bytes: Uint8Array; complete: boolean };
   try {
     body = await readPrefix(request.clone().body, MAX_PARAM_BODY_BYTES);
   } catch {
     return new Params(map, "the request body could not be read");
   }
-  // Decoded by hand: workerd warns when .text() is called on a form-encoded body.
-  const text = new TextDecoder().decode(body.bytes);
+  const text = decoder.decode(body.bytes);
+  const isJson = mediaType(request) === "application/json";
   if (!body.complete) {
     // Too large to take. A form body's leading names still tell whether this was meant for the control
     // plane (so that it is answered in the control envelope); no value is kept.
     const names = new Map<string, ParamValue>();
-    if (mediaType(request) !== "application/json") parseForm(text, names);
+    if (!isJson) parseForm(text, names);
     if (names.has("Action")) map.set("Action", "");
     return new Params(map, `a parameter body is at most ${MAX_PARAM_BODY_BYTES} bytes`);
   }
-  if (mediaType(request) !== "application/json") {
+  if (!isJson) {
     parseForm(text, map);
     return new Params(map);
   }

@@ -7,12 +7,10 @@ import { encodeValue, type Params } from "./params";
 
 /**
  * Control-plane signature (docs/protocol.md §3.2, src/signing.mjs): every parameter but `Signature`,
- * sorted by name in byte order, concatenated as name+value, the private key appended, SHA1, lowercase hex.
+ * sorted by name in byte order, concatenated as name+value (each value as sent on the wire:
+ * `encodeValue`), the private key appended, SHA1, lowercase hex.
  */
-export const controlSignatureOf = (params: Params, privateKey: string): Promise<string> => controlSignature(signedParams(params), privateKey);
-
-/** The parameters as they were signed: each value as sent on the wire. */
-const signedParams = (params: Params) => [...params.raw].map(([name, value]) => [name, encodeValue(value)] as const);
+export const controlSignatureOf = (params: Params, privateKey: string): Promise<string> => controlSignature(params.raw, privateKey, encodeValue);
 
 /**
  * Checks `PublicKey` + `Signature` and returns the public key; throws the gateway code that fits.
@@ -26,7 +24,7 @@ export async function verifyControlSignature(params: Params, env: Env): Promise<
   if (!publicKey) throw new ApiError("MissingSignature", "PublicKey is missing");
   const found = await lookupKey(publicKey, env);
   if (!found) throw new ApiError("UserNotExist");
-  if (!sha1HexMatches(controlSigningText(signedParams(params), found.privateKey), signature.toLowerCase())) throw new ApiError("SignatureError");
+  if (!sha1HexMatches(controlSigningText(params.raw, found.privateKey, encodeValue), signature.toLowerCase())) throw new ApiError("SignatureError");
   if (found.principal.kind !== "root") throw new ApiError("NoPermission", "token keys may not call control-plane actions");
   return publicKey;
 }

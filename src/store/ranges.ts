@@ -103,17 +103,29 @@ function fresh(bucketId: string): { ranges: KeyRange[] | null } | undefined {
   return hit !== undefined && hit.until > Date.now() ? hit : undefined;
 }
 
-/** Reads the ranges of every bucket of `ids` not cached (fresh) in the isolate, one query per chunk of ids. */
-export async function primeRanges(db: Database, ids: string[]): Promise<void> {
-  const missing = ids.filter((id) => !fresh(id));
+/**
+ * The split ranges of each bucket of `rows` (ids), in their order (null: never split): from the
+ * isolate while fresh, else read, one query per chunk of the ids not held, and kept.
+ */
+export async function splitRangesOf(db: Database, rows: readonly { id: string }[]): Promise<(KeyRange[] | null)[]> {
+  const out: (KeyRange[] | null)[] = [];
+  let missing: string[] | undefined;
+  for (const { id } of rows) {
+    const hit = fresh(id);
+    if (!hit) (missing ??= []).push(id);
+    out.push(hit ? hit.ranges : null);
+  }
+  if (!missing) return out;
+  const read = new Map<string, KeyRange[] | null>();
   await forEachChunk(missing, async (chunk) => {
     const { results } = await db.$client
       .prepare(`SELECT bucket_id AS bucketId, start_key AS start, shard, move_to AS moveTo, ${COPY_ON} AS copyOn FROM bucket_ranges
         WHERE bucket_id IN (${chunk.map(() => "?").join(",")}) ORDER BY bucket_id, start_key`)
       .bind(...chunk)
       .all<RangeRow & { bucketId: string }>();
-    for (const id of chunk) keep(id, toRanges(results.filter((r) => r.bucketId === id)));
+    for (const id of chunk) read.set(id, keep(id, toRanges(results.filter((r) => r.bucketId === id))));
   });
+  return rows.map(({ id }, i) => (read.has(id) ? read.get(id)! : out[i]));
 }
 
 /** Whether the isolate holds the bucket's ranges, fresh, and they say it is split (not held: false). */
@@ -203,8 +215,12 @@ export async function keyDb(db: Database, bucketId: string, key: string): Promis
   return shardDb(db, await keyShard(db, bucketId, key));
 }
 
-/** The shards holding any of `ranges` of a bucket whose home shard is `home`, its home first. */
-export const shardsHolding = (home: string, ranges: readonly KeyRange[]): string[] => [...new Set([home, ...ranges.map((r) => r.shard)])];
+/** The shards holding any of `ranges` of a bucket whose home shard is `home`, its home first (in one array: shards are few). */
+export function shardsHolding(home: string, ranges: readonly KeyRange[]): string[] {
+  const shards = [home];
+  for (const r of ranges) if (!shards.includes(r.shard)) shards.push(r.shard);
+  return shards;
+}
 
 /** The shards holding any range of the bucket, its home shard first. */
 export async function bucketShards(db: Database, bucketId: string): Promise<string[]> {
@@ -213,15 +229,18 @@ export async function bucketShards(db: Database, bucketId: string): Promise<stri
 }
 
 /**
- * The shards whose anchors hold the bucket's totals (store/buckets.ts `withIndexTotals`): those of
- * `bucketShards`, and a shard a move copies to or a drain empties. No anchor counts a copy that is
- * not the range's (store/range-move.ts takes a range into the target's totals at the switch), so
- * such an anchor is summed whole; summing it keeps the moved range counted between the switch's
- * count on the target and the range row naming it.
+ * The shards whose anchors hold the totals (store/buckets.ts `withIndexTotals`) of a bucket whose
+ * home shard is `home` and whose split ranges are `split` (null: never split): those holding its
+ * ranges, its home first (`shardsHolding`), then a shard a move copies to or a drain empties. No
+ * anchor counts a copy that is not the range's (store/range-move.ts takes a range into the target's
+ * totals at the switch), so such an anchor is summed whole; summing it keeps the moved range counted
+ * between the switch's count on the target and the range row naming it.
  */
-export async function countedShards(db: Database, bucketId: string): Promise<string[]> {
-  const split = await splitRanges(db, bucketId);
-  return [...new Set([...(await bucketShards(db, bucketId)), ...(split ?? []).flatMap((r) => (r.copyOn ? [r.copyOn] : []))])];
+export function countedShards(home: string, split: readonly KeyRange[] | null): string[] {
+  if (split === null) return [home];
+  const shards = shardsHolding(home, split);
+  for (const r of split) if (r.copyOn && !shards.includes(r.copyOn)) shards.push(r.copyOn);
+  return shards;
 }
 
 /** The ranges of `ranges` (a bucket's, in key order) overlapping `[from, to)` (to null: unbounded), in key order, clipped to it. */
