@@ -54,8 +54,9 @@ function isS3Request({ request, url, env }: Incoming): boolean {
   const s = settings(env);
   const host = url.hostname.toLowerCase();
   if (host === s.s3Host || (s.s3Host !== s.fileDomain && host.endsWith("." + s.s3Host))) return true;
-  if (bucketFromHost(url, s) !== null) return sigV4Form(request, url) !== null || sigV2Form(request, url) !== null;
-  return true;
+  if (bucketFromHost(url, s) === null) return true;
+  const auth = request.headers.get("Authorization"); // read once for both forms: every UFile request asks
+  return sigV4Form(request, url, auth) !== null || sigV2Form(request, url, auth) !== null;
 }
 
 export const FRONTS = [

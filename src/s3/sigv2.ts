@@ -39,8 +39,7 @@ const SUBRESOURCES = new Set([
 const V2_HEADER = /^AWS ([^:\s]+):(\S+)$/;
 
 /** The SigV2 form of a request, or null when it carries no SigV2 credentials. */
-export function sigV2Form(request: Request, url: URL): SigV2Form | null {
-  const auth = request.headers.get("Authorization");
+export function sigV2Form(request: Request, url: URL, auth = request.headers.get("Authorization")): SigV2Form | null {
   if (auth !== null && /^AWS [^ ]/.test(auth.trim())) return "header";
   if (url.search !== "" && url.searchParams.has("AWSAccessKeyId")) return "query";
   return null;

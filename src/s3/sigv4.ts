@@ -60,8 +60,7 @@ export type SecretLookup<P> = (accessKeyId: string) => Promise<{ privateKey: str
 const has = (url: URL, name: string) => url.searchParams.has(name);
 
 /** The credential form a request uses, or null when it carries no SigV4 credentials. */
-export function sigV4Form(request: Request, url: URL): SignatureForm | null {
-  const auth = request.headers.get("Authorization");
+export function sigV4Form(request: Request, url: URL, auth = request.headers.get("Authorization")): SignatureForm | null {
   if (auth !== null && auth.trimStart().startsWith(ALGORITHM)) return "header";
   if (url.search === "") return null; // most requests: no query, so no presigned parameters to look up
   if (has(url, "X-Amz-Signature") || has(url, "X-Amz-Credential") || has(url, "X-Amz-Algorithm")) return "query";
