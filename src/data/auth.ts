@@ -133,7 +133,7 @@ export const listObjectsSuffix = (q: ListObjectsQuery): string =>
  * Every distinct string the client may have signed, in a likely-first order. Lazy: a request
  * whose signature matches the first string (nearly all) builds no other.
  */
-function* candidates(req: AuthRequest, cred: Credentials): Generator<string> {
+function* candidates(req: AuthRequest, cred: Credentials, date = signedDate(req, cred)): Generator<string> {
   const { headers, form } = req;
   // One object, its key, headers and suffix filled in per string.
   const parts: SignedParts = {
@@ -141,7 +141,7 @@ function* candidates(req: AuthRequest, cred: Credentials): Generator<string> {
     // PostFile signs the file's MIME, never the multipart/form-data of the request (§5.4).
     contentType: form ? (form.contentType ?? form.fileContentType ?? "") : (headers.get("Content-Type") ?? ""),
     contentMd5: headers.get("Content-MD5") ?? form?.contentMd5 ?? "",
-    date: cred.expires ?? headers.get("Date") ?? "",
+    date,
     bucket: req.bucket,
     key: "",
     canonicalHeaders: "",
@@ -170,6 +170,9 @@ function* candidates(req: AuthRequest, cred: Credentials): Generator<string> {
     }
   }
 }
+
+/** What takes the Date slot of the string to sign: a presigned URL's `Expires`, else the `Date` header. */
+const signedDate = (req: AuthRequest, cred: Credentials): string => cred.expires ?? req.headers.get("Date") ?? "";
 
 /** The distinct strings a request's signature is checked against, in order (none for an anonymous one). */
 export function stringsToSign(req: AuthRequest): string[] {
@@ -305,10 +308,11 @@ export async function verifySignature(req: AuthRequest, env: Env, sources?: read
   if (cred.expires !== undefined && req.now > Number(cred.expires)) throw new ApiError("TokenExpires");
 
   const found = await lookupKey(cred.publicKey, env, sources);
+  const date = signedDate(req, cred);
   // Unknown key and wrong signature look the same to the client.
-  if (!found || !matchesAny(found.privateKey, cred.signature, candidates(req, cred))) {
+  if (!found || !matchesAny(found.privateKey, cred.signature, candidates(req, cred, date))) {
     throw new ApiError("InvalidSignature");
   }
-  if (cred.expires === undefined) assertFresh(req.headers.get("Date") ?? "", req.now);
+  if (cred.expires === undefined) assertFresh(date, req.now);
   return { principal: found.principal, form: cred.source };
 }
