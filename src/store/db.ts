@@ -67,6 +67,18 @@ export function batch(db: Database, statements: (Statement | D1PreparedStatement
   return (db.$client as D1Client).batch(ready);
 }
 
+/** A `"name"` identifier as Drizzle quotes it, or a `'…'` string literal (kept as it is). */
+const QUOTED = /'(?:[^']|'')*'|"([A-Za-z_][A-Za-z0-9_]*)"/g;
+
+/**
+ * The statement with Drizzle's `"name"` identifiers quoted as `` `name` `` instead (SQLite takes
+ * both). A statement travels to D1 inside a JSON document, where every `"` is escaped as `\"`:
+ * a select of every object column carries dozens, and escaped strings take the JSON writer's and
+ * reader's slow paths on both sides of every query (docs/performance.md). String literals are left
+ * as they are.
+ */
+export const backtickIdentifiers = (text: string): string => text.replace(QUOTED, (whole, name?: string) => (name === undefined ? whole : `\`${name}\``));
+
 /**
  * Statements compiled once per isolate. Drizzle builds their SQL on first use, with
  * `sql.placeholder(name)` wherever a value goes; every later use binds `values` to that SQL.
@@ -81,7 +93,7 @@ export function precompiled<Values extends Record<string, unknown>>(build: (db: 
       // Every parameter must be a placeholder: a literal would freeze the first request's value.
       const names = q.params.map((p) => (p instanceof Placeholder ? p.name : null));
       if (names.includes(null)) throw new Error(`precompiled statements take sql.placeholder values only: ${q.sql}`);
-      return { sql: q.sql, names: names as string[] };
+      return { sql: backtickIdentifiers(q.sql), names: names as string[] };
     });
     const d1 = db.$client as D1Client;
     const ready: D1PreparedStatement[] = [];
