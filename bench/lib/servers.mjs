@@ -69,14 +69,14 @@ const direct = [{ host: "127.0.0.1", port: 0 }];
  * baseline (bench/baseline/wrangler.toml: the same D1 id and R2 bucket), each on its own loopback
  * socket so neither request path goes through a router or the other Worker.
  */
-export async function startWorkers({ script, diagScript, persistDir, inspector = false }) {
+export async function startWorkers({ script, diagScript, persistDir, inspector = false, bindings = {} }) {
   const keys = localKeys();
   const edge = fromConfig("wrangler.toml");
   // Every bench bucket on the control database `DB` (the one shard of the default region), which is the
   // database the baseline is bound to: both Workers then read and write the same rows. edgefile still
   // looks each bucket's shard up on every request, as it does deployed.
   const placement = { SHARD_REGIONS: `DB=${edge.bindings.DEFAULT_REGION}` };
-  edge.bindings = { ...edge.bindings, ...placement, ROOT_PUBLIC_KEY: keys.publicKey, ROOT_PRIVATE_KEY: keys.privateKey };
+  edge.bindings = { ...edge.bindings, ...placement, ROOT_PUBLIC_KEY: keys.publicKey, ROOT_PRIVATE_KEY: keys.privateKey, ...bindings };
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       host: "127.0.0.1",
@@ -119,7 +119,7 @@ function workerdChild() {
   const stat = (pid) => readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" "); // fields from 3 on
   const live = readdirSync(`/proc/${process.pid}/task`)
     .flatMap((t) => readFileSync(`/proc/${process.pid}/task/${t}/children`, "utf8").trim().split(/\s+/).filter(Boolean))
-    .filter((pid) => readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "workerd" && stat(pid)[0] !== "Z")
+    .filter((pid) => /^(workerd|callgrind)/.test(readFileSync(`/proc/${pid}/comm`, "utf8").trim()) && stat(pid)[0] !== "Z")
     .sort((a, b) => Number(stat(b)[19]) - Number(stat(a)[19])); // field 22: start time
   if (live.length === 0) throw new Error("workerd child process not found");
   return Number(live[0]);
