@@ -24,7 +24,7 @@ const LAYER_OF: readonly (readonly [RegExp, Layer])[] = [
   [/^src\/metering\//, "metering"],
   [/^src\/store\//, "store"],
   [/^src\/cli\//, "cli"],
-  [/^src\/(config|errors|crypto|body|responses|file-domain|usage-event|isolate-window)\.ts$|^src\/signing\.mjs$/, "shared"],
+  [/^src\/(config|errors|crypto|dates|body|responses|file-domain|usage-event|isolate-window)\.ts$|^src\/signing\.mjs$/, "shared"],
   [/^schema\//, "schema"],
   [/^(?!src\/)/, "outside"],
 ];
