@@ -65,7 +65,7 @@ const workers = await startWorkers({ script: a, diagScript: b, persistDir: join(
 /** Writes callgrind's counts since the last dump to a file and starts again from zero; the file's total. */
 function dump() {
   execFileSync("callgrind_control", ["-d", String(workers.workerdPid)], { stdio: "ignore" });
-  const files = readdirSync(DUMPS).filter((f) => /\.\d+$/.test(f));
+  const files = readdirSync(DUMPS).filter((f) => f.startsWith(`cg.${workers.workerdPid}.`)); // cg.<pid>.<dump number>
   const newest = files.sort((x, y) => Number(x.split(".").pop()) - Number(y.split(".").pop())).pop();
   const file = join(DUMPS, newest);
   return { file, total: Number(/^totals: (\d+)/m.exec(readFileSync(file, "utf8"))[1]) };

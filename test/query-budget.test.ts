@@ -142,8 +142,8 @@ describe("D1 queries per data-plane request", () => {
     expect(first.status).toBe(200);
     expect((await first.arrayBuffer()).byteLength).toBe(3000);
     expect(summary(cold.log)).toEqual({ reads: 2, singleWrites: 0, batches: 0, writeStatements: 0 });
-    expect(cold.log[0].sql[0]).toMatch(/from "buckets" left join "quotas"/i);
-    expect(cold.log[1].sql[0]).toMatch(/from "objects"/i);
+    expect(cold.log[0].sql[0]).toMatch(/from ["`]buckets["`] left join ["`]quotas["`]/i);
+    expect(cold.log[1].sql[0]).toMatch(/from ["`]objects["`]/i);
 
     // Warm cache (the request above filled it): the object row only.
     const get = instrumented();
@@ -151,7 +151,7 @@ describe("D1 queries per data-plane request", () => {
     expect(res.status).toBe(200);
     expect((await res.arrayBuffer()).byteLength).toBe(3000);
     expect(summary(get.log)).toEqual({ reads: 1, singleWrites: 0, batches: 0, writeStatements: 0 });
-    expect(get.log[0].sql[0]).toMatch(/from "objects"/i);
+    expect(get.log[0].sql[0]).toMatch(/from ["`]objects["`]/i);
     expect(get.log.flatMap((e) => e.sql).filter((s) => USAGE_TABLES.test(s))).toEqual([]);
     expect(get.sent).toEqual([{ projectId: project, region: "cn-bj", bucketId, requests: 1, downloadBytes: 3000, iaGetBytes: 0, restoreBytes: 0, at: expect.any(Number), day: expect.any(Number) }]);
 
@@ -200,7 +200,7 @@ describe("D1 queries per data-plane request", () => {
     });
     expect(over.status).toBe(200);
     expect(again.log.map((e) => e.via)).toEqual(["batch", "run"]);
-    expect(again.log[1].sql[0]).toMatch(/^delete from "blobs"/i);
+    expect(again.log[1].sql[0]).toMatch(/^delete from ["`]blobs["`]/i);
     expect(again.log.flatMap((e) => e.sql).filter((s) => USAGE_TABLES.test(s))).toEqual([]);
     expect(again.sent.map((e) => [e.requests, e.downloadBytes])).toEqual([[1, 0]]);
     // The bucket totals moved inside that same batch: no extra statement for object_count.
@@ -226,8 +226,8 @@ describe("D1 queries per data-plane request", () => {
     expect(res.status).toBe(200);
     // Before the bytes: the upload and the part-size rule in one read; after: the part recorded in one batch.
     expect(part.log.map((e) => e.via)).toEqual(["raw", "batch"]);
-    expect(part.log[0].sql[0]).toMatch(/from "uploads"/i);
-    expect(part.log[0].sql[0]).toMatch(/from "upload_parts"/i);
+    expect(part.log[0].sql[0]).toMatch(/from ["`]uploads["`]/i);
+    expect(part.log[0].sql[0]).toMatch(/from ["`]upload_parts["`]/i);
 
     const finish = instrumented();
     const done = await file(bucket, "mp.bin", { method: "POST", query: `uploadId=${UploadId}`, body: res.headers.get("ETag")!, env: finish.env });
@@ -236,8 +236,8 @@ describe("D1 queries per data-plane request", () => {
     // rows removed in one more: no window with both, or neither.
     expect(finish.log.map((e) => e.via)).toEqual(["batch", "batch"]);
     const publish = finish.log[1].sql;
-    expect(publish.some((q) => /^\s*insert into "objects"/i.test(q))).toBe(true);
-    expect(publish.some((q) => /^\s*delete from "uploads"/i.test(q))).toBe(true);
+    expect(publish.some((q) => /^\s*insert into ["`]objects["`]/i.test(q))).toBe(true);
+    expect(publish.some((q) => /^\s*delete from ["`]uploads["`]/i.test(q))).toBe(true);
     expect(await (await file(bucket, "mp.bin")).arrayBuffer()).toEqual(bytes.buffer);
     expect((await file(bucket, "mp.bin", { method: "POST", query: `uploadId=${UploadId}`, body: res.headers.get("ETag")! })).status).toBe(404);
   });
@@ -291,11 +291,11 @@ describe("D1 queries per data-plane request", () => {
   });
 });
 
-/** Each round trip as `<database> <verb> <table>`, a batch's statements joined by ` + `. */
+/** Each round trip as `<database> <verb> <table>`, a batch's statements joined by ` + `. Identifiers come quoted "…" (Drizzle) or `…` (store/db.ts precompiled statements). */
 const shapes = (log: Executed[]) =>
   log.map((e) => {
     const statements = e.sql.map((q) => {
-      const m = /^\s*(?:(select)\b.*?\bfrom|(insert)\s+into|(delete)\s+from|(update))\s+"?(\w+)/is.exec(q);
+      const m = /^\s*(?:(select)\b.*?\bfrom|(insert)\s+into|(delete)\s+from|(update))\s+["`]?(\w+)/is.exec(q);
       return m ? `${(m[1] ?? m[2] ?? m[3] ?? m[4]).toLowerCase()} ${m[5]}` : q.slice(0, 40);
     });
     return `${e.db} ${statements.join(" + ")}`;
