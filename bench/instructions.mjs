@@ -86,6 +86,45 @@ async function run(port, w, who, n) {
   agent.destroy();
 }
 
+/** What the runtime's native functions did, by the name callgrind gives them (first match wins). */
+const CATEGORIES = [
+  ["garbage collection", /Scaveng|TracedHandles|MarkCompact|Heap::|heap::|Weak|GlobalHandles|IsUnmodifiedApiObject|Sweeper|Marking|cppgc|Evacuat|SizeFromMap|BodyDescriptor|Minor/],
+  ["malloc and free", /tcmalloc|operator new|operator delete|:free$|malloc|HeapArrayDisposer/],
+  ["JIT-compiled JavaScript", /\?\?\?:0x0000/],
+  ["JSON", /Json/],
+  ["strings and UTF-8", /String::|Utf8|utf8|simdutf|memcpy|memmove|strlen|JsString|StringAdd|NewString|Internaliz/],
+  ["headers and HTTP", /Header|http::|hyper|HttpHeaders|normalizeHeader|toLower|strcaseeq/],
+  ["SQLite", /sqlite/],
+  ["V8 interpreter", /Builtins_.*Handler|InterpreterEntry|BaselineOutOfLine/],
+  ["V8 built-ins", /Builtins_/],
+  ["V8, other", /v8::/],
+  ["workerd", /workerd::/],
+  ["kj (I/O, promises)", /kj::/],
+  ["dates and printf", /printf|Date/],
+];
+
+function selfCosts(file) {
+  const text = execFileSync("callgrind_annotate", ["--threshold=100", file], { encoding: "utf8", maxBuffer: 1 << 28 });
+  const byCategory = new Map();
+  for (const line of text.split("\n")) {
+    const m = /^\s*([\d,]+) \(\s*[\d.]+%\)\s+(.*)$/.exec(line);
+    if (!m || line.includes("PROGRAM TOTALS")) continue;
+    const name = CATEGORIES.find(([, re]) => re.test(m[2]))?.[0] ?? "other";
+    byCategory.set(name, (byCategory.get(name) ?? 0) + Number(m[1].replaceAll(",", "")));
+  }
+  return byCategory;
+}
+
+function categories(fileA, fileBaseline, n) {
+  const [a, base] = [selfCosts(fileA), selfCosts(fileBaseline)];
+  const names = [...new Set([...a.keys(), ...base.keys()])].sort((x, y) => (a.get(y) ?? 0) - (base.get(y) ?? 0) - ((a.get(x) ?? 0) - (base.get(x) ?? 0)));
+  log(`\n  by what the runtime did (self instructions per request, each side's lowest round): A, baseline, A − baseline`);
+  for (const name of names) {
+    const [x, y] = [(a.get(name) ?? 0) / n, (base.get(name) ?? 0) / n];
+    log(`    ${name.padEnd(26)} ${k(x).padStart(6)} ${k(y).padStart(6)} ${(x >= y ? "+" : "−") + k(Math.abs(x - y))}`);
+  }
+}
+
 const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 const k = (x) => `${(x / 1000).toFixed(0)}k`;
 try {
@@ -125,43 +164,4 @@ try {
   }
 } finally {
   await workers.mf.dispose();
-}
-
-/** What the runtime's native functions did, by the name callgrind gives them (first match wins). */
-const CATEGORIES = [
-  ["garbage collection", /Scaveng|TracedHandles|MarkCompact|Heap::|heap::|Weak|GlobalHandles|IsUnmodifiedApiObject|Sweeper|Marking|cppgc|Evacuat|SizeFromMap|BodyDescriptor|Minor/],
-  ["malloc and free", /tcmalloc|operator new|operator delete|:free$|malloc|HeapArrayDisposer/],
-  ["JIT-compiled JavaScript", /\?\?\?:0x0000/],
-  ["JSON", /Json/],
-  ["strings and UTF-8", /String::|Utf8|utf8|simdutf|memcpy|memmove|strlen|JsString|StringAdd|NewString|Internaliz/],
-  ["headers and HTTP", /Header|http::|hyper|HttpHeaders|normalizeHeader|toLower|strcaseeq/],
-  ["SQLite", /sqlite/],
-  ["V8 interpreter", /Builtins_.*Handler|InterpreterEntry|BaselineOutOfLine/],
-  ["V8 built-ins", /Builtins_/],
-  ["V8, other", /v8::/],
-  ["workerd", /workerd::/],
-  ["kj (I/O, promises)", /kj::/],
-  ["dates and printf", /printf|Date/],
-];
-
-function selfCosts(file) {
-  const text = execFileSync("callgrind_annotate", ["--threshold=100", file], { encoding: "utf8", maxBuffer: 1 << 28 });
-  const byCategory = new Map();
-  for (const line of text.split("\n")) {
-    const m = /^\s*([\d,]+) \(\s*[\d.]+%\)\s+(.*)$/.exec(line);
-    if (!m || line.includes("PROGRAM TOTALS")) continue;
-    const name = CATEGORIES.find(([, re]) => re.test(m[2]))?.[0] ?? "other";
-    byCategory.set(name, (byCategory.get(name) ?? 0) + Number(m[1].replaceAll(",", "")));
-  }
-  return byCategory;
-}
-
-function categories(fileA, fileBaseline, n) {
-  const [a, base] = [selfCosts(fileA), selfCosts(fileBaseline)];
-  const names = [...new Set([...a.keys(), ...base.keys()])].sort((x, y) => (a.get(y) ?? 0) - (base.get(y) ?? 0) - ((a.get(x) ?? 0) - (base.get(x) ?? 0)));
-  log(`\n  by what the runtime did (self instructions per request, each side's lowest round): A, baseline, A − baseline`);
-  for (const name of names) {
-    const [x, y] = [(a.get(name) ?? 0) / n, (base.get(name) ?? 0) / n];
-    log(`    ${name.padEnd(26)} ${k(x).padStart(6)} ${k(y).padStart(6)} ${(x >= y ? "+" : "−") + k(Math.abs(x - y))}`);
-  }
 }
