@@ -170,6 +170,11 @@ export async function keyShard(db: Database, bucketId: string, key: string): Pro
   return split ? rangeIn(split, key).shard : shardOf(db, bucketId);
 }
 
+/** A read of one key on the shard handle it is given. */
+type KeyRead<T> = (index: Database) => Promise<T>;
+/** The same read, with where the key's range went if that shard has seen it move away. */
+type KeyReadOrMoved<T> = (index: Database) => Promise<{ found: T; movedTo: string | null }>;
+
 /**
  * Reads (bucket, key) on the shard of its range: `read` for a bucket never split (one statement, as
  * ever); for a split bucket `readOrMoved`, which also says where the key's range went if that shard
@@ -177,25 +182,13 @@ export async function keyShard(db: Database, bucketId: string, key: string): Pro
  * ranges predate a switch then reads where the range went (at most a few hops), and forgets its
  * stale ranges, so a write acknowledged on the new shard is seen at once.
  */
-export function readOnKeyRange<T>(
-  db: Database,
-  bucketId: string,
-  key: string,
-  read: (index: Database) => Promise<T>,
-  readOrMoved: (index: Database) => Promise<{ found: T; movedTo: string | null }>,
-): Promise<T> {
+export function readOnKeyRange<T>(db: Database, bucketId: string, key: string, read: KeyRead<T>, readOrMoved: KeyReadOrMoved<T>): Promise<T> {
   // The common case, straight to the one read: the isolate holds the bucket's placement and knows it unsplit.
   const home = fresh(bucketId)?.ranges === null ? knownShard(bucketId) : undefined;
   return home !== undefined ? read(shardDb(db, home)) : readOnSomeRange(db, bucketId, key, read, readOrMoved);
 }
 
-async function readOnSomeRange<T>(
-  db: Database,
-  bucketId: string,
-  key: string,
-  read: (index: Database) => Promise<T>,
-  readOrMoved: (index: Database) => Promise<{ found: T; movedTo: string | null }>,
-): Promise<T> {
+async function readOnSomeRange<T>(db: Database, bucketId: string, key: string, read: KeyRead<T>, readOrMoved: KeyReadOrMoved<T>): Promise<T> {
   const split = await splitRanges(db, bucketId);
   if (!split) return read(shardDb(db, await shardOf(db, bucketId)));
   let shard = rangeIn(split, key).shard;
