@@ -83,15 +83,19 @@ function keepBytesExact(headers: Headers): void {
 
 /** A character of more than one UTF-8 byte (JSON.stringify writes them as they are; what it escapes is ASCII). */
 const NOT_ASCII = /[^\x00-\x7f]/;
+/** Texts up to this long are scanned for ASCII; a longer one (a listing page) is encoded at once. */
+const SCANNED_JSON_LENGTH = 4096;
 
 /**
  * A JSON response with exactly `Content-Type: application/json` (Python compares with ==). Its
- * headers are built in one construction: each later `set` is a call into the runtime. An ASCII text
- * (nearly every answer) is its own UTF-8: the runtime writes it out, and its length is its byte count.
+ * headers are built in one construction: each later `set` is a call into the runtime. A short ASCII
+ * text (nearly every answer but a listing) is its own UTF-8: the runtime writes it out, and its length
+ * is its byte count, which spares a call into the encoder. A long text is encoded whatever it holds:
+ * scanning a 200 KB listing page for ASCII cost more than encoding it (docs/performance.md).
  */
 export function json(body: unknown, status = 200, headers?: HeadersInit): Response {
   const text = JSON.stringify(body);
-  const payload = NOT_ASCII.test(text) ? utf8(text) : text;
+  const payload = text.length <= SCANNED_JSON_LENGTH && !NOT_ASCII.test(text) ? text : utf8(text);
   const own = { "Content-Type": "application/json", "Content-Length": String(typeof payload === "string" ? payload.length : payload.byteLength) };
   if (!headers) return new Response(payload, { status, headers: own });
   const h = new Headers(headers);
