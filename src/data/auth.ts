@@ -152,9 +152,7 @@ function* candidates(req: AuthRequest, cred: Credentials, date = signedDate(req,
   const forms: { variants: readonly HeaderVariant[]; suffix: string }[] = [{ variants: plan.headers, suffix: "" }];
   if (plan.listSuffix && req.listObjects) forms.push({ variants: LIST_SUFFIX_VARIANTS, suffix: listObjectsSuffix(req.listObjects) });
 
-  // The strings already yielded: the first, then a set made only when a request goes past it.
-  let first: string | null = null;
-  let seen: Set<string> | null = null;
+  const seen = new Set<string>();
   for (const key of req.resourceKeys) {
     for (const { variants, suffix } of forms) {
       for (const variant of variants) {
@@ -162,9 +160,8 @@ function* candidates(req: AuthRequest, cred: Credentials, date = signedDate(req,
         parts.canonicalHeaders = canonicalFrom(entries, variant);
         parts.suffix = suffix + cred.policy;
         const s = stringToSign(parts);
-        if (s === first || seen?.has(s)) continue; // e.g. C == A without x-ufile-* headers: no second HMAC
-        if (first === null) first = s;
-        else (seen ??= new Set()).add(s);
+        if (seen.has(s)) continue; // e.g. C == A without x-ufile-* headers: no second HMAC
+        seen.add(s);
         yield s;
       }
     }

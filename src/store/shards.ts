@@ -100,7 +100,7 @@ export function forgetPlacement(bucketId: string): void {
 export const knownShard = (bucketId: string): string | undefined => bucketShards.get(bucketId);
 
 export async function shardOf(db: Database, bucketId: string): Promise<string> {
-  const known = bucketShards.get(bucketId);
+  const known = knownShard(bucketId);
   if (known) return known;
   const row = await db.$client.prepare("SELECT shard FROM buckets WHERE id = ?").bind(bucketId).first<{ shard: string }>();
   if (!row) return CONTROL_SHARD;
@@ -110,8 +110,7 @@ export async function shardOf(db: Database, bucketId: string): Promise<string> {
 
 /** The handle on the shard holding bucket `bucketId`, for the request holding `db`. */
 export async function indexDb(db: Database, bucketId: string): Promise<Database> {
-  const known = bucketShards.get(bucketId);
-  return shardDb(db, known ?? (await shardOf(db, bucketId)));
+  return shardDb(db, knownShard(bucketId) ?? (await shardOf(db, bucketId)));
 }
 
 export function noteUpload(id: string, shard: string): void {
