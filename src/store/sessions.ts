@@ -142,40 +142,26 @@ class Sessions implements RequestSession {
     return opened.handle;
   }
 
+  /**
+   * The header: `DB`'s bookmark bare, then `<shard>=<bookmark>` for each shard. Each database's is the
+   * newer of what this request left and what the client sent; a database the client sent a bookmark
+   * for and this request did not query keeps that bookmark, so a client that echoes the header loses
+   * none of its read-your-writes.
+   */
   finish(): string | null {
-    if (this.sent.size === 0) return this.ownBookmarks();
-    // A database the client sent a bookmark for and this request did not query keeps that
-    // bookmark, so a client that echoes the header loses none of its read-your-writes.
-    const bookmarks = new Map(this.sent);
-    this.take(bookmarks, CONTROL_SHARD, this.control.getBookmark());
-    for (const [name, { session }] of this.shards) this.take(bookmarks, name, session.getBookmark());
-    if (bookmarks.size === 0) return null;
-    const entries = [...bookmarks]
-      .sort(([a], [b]) => Number(a !== CONTROL_SHARD) - Number(b !== CONTROL_SHARD)) // `DB`'s first, bare
-      .map(([name, bookmark]) => (name === CONTROL_SHARD ? bookmark : `${name}=${bookmark}`));
-    return entries.join(",");
-  }
-
-  /** `finish` when the client sent no bookmark: the databases this request queried, `DB` first (most requests: one). */
-  private ownBookmarks(): string | null {
-    let header = this.kept(CONTROL_SHARD, this.control.getBookmark()) ?? "";
-    for (const [name, { session }] of this.shards) {
-      const bookmark = this.kept(name, session.getBookmark());
+    let header = this.after(CONTROL_SHARD, this.control.getBookmark()) ?? "";
+    const add = (name: string, bookmark: string | null) => {
       if (bookmark) header += `${header ? "," : ""}${name}=${bookmark}`;
-    }
+    };
+    for (const [name, { session }] of this.shards) add(name, this.after(name, session.getBookmark()));
+    for (const [name, bookmark] of this.sent) if (name !== CONTROL_SHARD && !this.shards.has(name)) add(name, bookmark);
     return header || null;
   }
 
-  /** Database `name`'s bookmark after the request, kept for the request's scopes when it could write. */
-  private kept(name: string, bookmark: string | null): string | null {
+  /** Database `name`'s bookmark after the request (kept for the request's scopes when it could write), or the newer one its client sent. */
+  private after(name: string, bookmark: string | null): string | null {
     if (bookmark && this.opts.writes) for (const scope of this.opts.scopes) remember(scoped(name, scope), bookmark);
-    return bookmark;
-  }
-
-  /** Database `name`'s bookmark after the request: kept for the request's scopes when it could write, and put in `bookmarks`. */
-  private take(bookmarks: Map<string, string>, name: string, bookmark: string | null): void {
-    if (!this.kept(name, bookmark)) return;
-    bookmarks.set(name, newer(bookmarks.get(name), bookmark)!);
+    return newer(this.sent.get(name), bookmark);
   }
 
   answer(response: Response): Response {
