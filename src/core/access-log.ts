@@ -108,8 +108,14 @@ export function accessLine(
   };
 }
 
-/** Lines a window holds at most; a window that fills up writes them at once, in the request that filled it. */
-const WINDOW_LINES = 1000;
+/**
+ * What a window holds at most, in UTF-16 code units of its lines (each unit is at most 3 bytes of
+ * UTF-8). Workers Logs keeps at most 256 KB of log events per invocation, and a window is written
+ * within one invocation (the request that opened it, or the one that filled it), which may log
+ * lines of its own: a window stays under 128 KB, about 300 lines of plain ASCII. A window that
+ * would grow past it is written at once, in the request whose line would not fit.
+ */
+export const WINDOW_UNITS = Math.floor((128 * 1024) / 3);
 
 const writeLines = (lines: string[]): void => {
   for (const line of lines) console.log(line);
@@ -130,9 +136,9 @@ function flushMs(env: Env): number {
  * output costs every request that logs anything far more than the line itself, so one request per
  * window pays it instead of every request (docs/performance.md).
  */
-const logWindow = isolateWindows<string[]>({
-  open: () => [],
-  flush: (_env, lines) => writeLines(lines),
+const logWindow = isolateWindows<{ lines: string[]; units: number }>({
+  open: () => ({ lines: [], units: 0 }),
+  flush: (_env, window) => writeLines(window.lines),
   ms: flushMs,
   failure: "access-log lines not written",
 });
@@ -141,7 +147,11 @@ const logWindow = isolateWindows<string[]>({
 export function logAccess(env: Env, ctx: ExecutionContext, line: AccessLine): void {
   const text = JSON.stringify(line);
   if (flushMs(env) === 0) return console.log(text);
-  const lines = logWindow(env, ctx);
-  lines.push(text);
-  if (lines.length >= WINDOW_LINES) writeLines(lines.splice(0));
+  const window = logWindow(env, ctx);
+  if (window.units + text.length > WINDOW_UNITS) {
+    writeLines(window.lines.splice(0));
+    window.units = 0;
+  }
+  window.lines.push(text);
+  window.units += text.length;
 }
