@@ -1,5 +1,4 @@
 import { settings, type Env, type Settings } from "./config";
-import { bucketFromHost } from "./core/host";
 
 /**
  * The web console (docs/console.md): static files built from console/ into console/dist and
@@ -32,15 +31,14 @@ const isBrowserAtRoot = (request: Request, url: URL) =>
   !request.headers.has("Authorization") &&
   (request.headers.get("Accept") ?? "").includes("text/html");
 
-export const isConsoleHost = (url: URL, s: Settings): boolean => url.hostname.toLowerCase() === s.consoleHost;
+/** Whether `host` (lowercased) is the console's. */
+export const isConsoleHost = (host: string, s: Settings): boolean => host === s.consoleHost;
 
-/** The console host claims every request that is not a control-plane call; other hosts only the redirects. */
-export function isConsoleRequest(request: Request, url: URL, env: Env): boolean {
-  const s = settings(env);
-  if (isConsoleHost(url, s)) return true;
-  if (bucketFromHost(url, s) !== null) return false;
-  return isConsolePath(url) || isBrowserAtRoot(request, url);
-}
+/**
+ * On a host that names no bucket (src/front.ts asks only then), the requests the console redirects to
+ * its own host: its old address `/ui/…`, and a browser opening `/`.
+ */
+export const isConsoleRedirect = (request: Request, url: URL): boolean => isConsolePath(url) || isBrowserAtRoot(request, url);
 
 /** The console's address as seen from a request to this Worker: same scheme and port, the console host. */
 export function consoleUrl(url: URL, s: Settings, path = CONSOLE_PATH): URL {
@@ -49,9 +47,9 @@ export function consoleUrl(url: URL, s: Settings, path = CONSOLE_PATH): URL {
   return out;
 }
 
-export async function serveConsole(request: Request, url: URL, env: Env): Promise<Response> {
+export async function serveConsole(request: Request, url: URL, host: string, env: Env): Promise<Response> {
   const s = settings(env);
-  if (!isConsoleHost(url, s)) {
+  if (!isConsoleHost(host, s)) {
     const path = isConsolePath(url) ? url.pathname + url.search : CONSOLE_PATH;
     return redirect(consoleUrl(url, s, path), isConsolePath(url) ? 301 : 302);
   }

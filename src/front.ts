@@ -1,10 +1,10 @@
 import { settings, type Env } from "./config";
-import { isConsoleRequest, serveConsole } from "./console";
+import { isConsoleHost, isConsoleRedirect, serveConsole } from "./console";
 import { handleControl } from "./control";
 import { handleAdmin } from "./control/admin";
 import type { Params } from "./control/params";
 import { handleData } from "./data";
-import { bucketFromHost } from "./core/host";
+import { bucketFromHost, isSubdomainOf } from "./core/host";
 import type { RequestIds } from "./responses";
 import { handleS3 } from "./s3";
 import { sigV2Form } from "./s3/sigv2";
@@ -29,6 +29,10 @@ import { sigV4Form } from "./s3/sigv4";
 export interface Incoming {
   request: Request;
   url: URL;
+  /** The host, lowercased (core/host.ts `requestHost`). */
+  host: string;
+  /** The bucket the host names, null for none: worked out by the first front that asks (`hostBucket`). */
+  hostBucket?: string | null;
   /** Control-plane parameters (query, and a small form or JSON body): read once, before any front. */
   params: Params;
   env: Env;
@@ -42,29 +46,38 @@ export interface FrontSpec {
   serve(r: Incoming): Promise<Response>;
 }
 
-/** `/_admin/…` on the service's own host: neither a bucket host nor a virtual-hosted S3 bucket. */
-function isAdminRequest({ url, env }: Incoming): boolean {
-  if (!url.pathname.startsWith("/_admin/")) return false;
-  const s = settings(env);
-  const host = url.hostname.toLowerCase();
-  return bucketFromHost(url, s) === null && !(host !== s.s3Host && host.endsWith("." + s.s3Host));
+/** The bucket `r`'s host names (core/host.ts), null for none; worked out once per request. */
+function hostBucket(r: Incoming): string | null {
+  if (r.hostBucket === undefined) r.hostBucket = bucketFromHost(r.host, settings(r.env));
+  return r.hostBucket;
 }
 
-function isS3Request({ request, url, env }: Incoming): boolean {
-  const s = settings(env);
-  const host = url.hostname.toLowerCase();
-  if (host === s.s3Host || (s.s3Host !== s.fileDomain && host.endsWith("." + s.s3Host))) return true;
-  if (bucketFromHost(url, s) === null) return true;
+/** The console host; else, on a host that names no bucket, the console's redirects (src/console.ts). */
+const isConsoleRequest = (r: Incoming): boolean =>
+  isConsoleHost(r.host, settings(r.env)) || (hostBucket(r) === null && isConsoleRedirect(r.request, r.url));
+
+/** `/_admin/…` on the service's own host: neither a bucket host nor a virtual-hosted S3 bucket. */
+function isAdminRequest(r: Incoming): boolean {
+  if (!r.url.pathname.startsWith("/_admin/")) return false;
+  const s = settings(r.env);
+  return hostBucket(r) === null && !isSubdomainOf(r.host, s.s3Host);
+}
+
+function isS3Request(r: Incoming): boolean {
+  const s = settings(r.env);
+  if (r.host === s.s3Host || (s.s3Host !== s.fileDomain && isSubdomainOf(r.host, s.s3Host))) return true;
+  if (hostBucket(r) === null) return true;
+  const { request, url } = r;
   const auth = request.headers.get("Authorization"); // read once for both forms: every UFile request asks
   return sigV4Form(request, url, auth) !== null || sigV2Form(request, url, auth) !== null;
 }
 
 export const FRONTS = [
   { name: "control", claims: (r) => r.params.has("Action"), serve: (r) => handleControl(r.params, r.env, r.ctx, r.request) },
-  { name: "console", claims: (r) => isConsoleRequest(r.request, r.url, r.env), serve: (r) => serveConsole(r.request, r.url, r.env) },
+  { name: "console", claims: isConsoleRequest, serve: (r) => serveConsole(r.request, r.url, r.host, r.env) },
   { name: "admin", claims: isAdminRequest, serve: (r) => handleAdmin(r.request, r.url, r.params, r.env) },
   { name: "s3", claims: isS3Request, serve: (r) => handleS3(r.request, r.url, r.env, r.ctx, r.ids) },
-  { name: "ufile", claims: () => true, serve: (r) => handleData(r.request, r.url, r.env, r.ctx) },
+  { name: "ufile", claims: () => true, serve: (r) => handleData(r.request, r.url, r.env, r.ctx, hostBucket(r)) },
 ] as const satisfies readonly FrontSpec[];
 
 /** The front that serves `r` (the last row claims everything). */

@@ -4,7 +4,8 @@ import { settings, type Env } from "./config";
 import { readParams } from "./control/params";
 import { withCors } from "./core/cors";
 import { isolateAnswer } from "./core/isolation";
-import { frontFor } from "./front";
+import { frontFor, type Incoming } from "./front";
+import { requestHost } from "./core/host";
 import { runHousekeeping } from "./housekeeping";
 import { malformedAnswer, requestUrl } from "./malformed";
 import { consumeUsage } from "./metering/consumer";
@@ -46,14 +47,14 @@ async function answer(request: Request, env: Env, ctx: ExecutionContext, ids: Re
   let response: Response;
   let ownSite = false;
   try {
-    const incoming = { request, url, params: await readParams(request, url), env, ctx, ids };
+    const incoming: Incoming = { request, url, host: requestHost(url), params: await readParams(request, url), env, ctx, ids };
     const spec = frontFor(incoming);
     front = spec.name;
     if (spec.name === "console") return { front, response: withIds(await spec.serve(incoming), ids) };
     // The control plane answers JSON envelopes (and its own 15004 when the settings are bad): no host rule applies.
     if (spec.name !== "control") {
       const customHosts = settings(env).customHosts;
-      ownSite = customHosts.size > 0 && customHosts.has(url.hostname.toLowerCase());
+      ownSite = customHosts.size > 0 && customHosts.has(incoming.host);
     }
     response = await spec.serve(incoming);
   } catch (err) {

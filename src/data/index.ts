@@ -5,7 +5,6 @@ import { openDataSession } from "../core/data-session";
 import { checkAccess } from "./access";
 import { parseKey, parseQuery, type DataContext } from "./context";
 import { bucketPreflight, UFILE_CORS, withBucketCors } from "../core/cors";
-import { bucketFromHost } from "../core/host";
 import { database } from "../store/db";
 import { findOperation } from "./operations";
 import { meterRequest, type RequestBytes } from "../metering/events";
@@ -15,10 +14,10 @@ import { asApiError, dataError } from "../responses";
 /**
  * Data plane: `<bucket>.<FILE_DOMAIN>` requests (docs/design.md §3).
  * Host → bucket (cached lookup) → operation table → authenticate + authorize → handler.
+ * `bucketName`: the bucket the host names (core/host.ts), null for none.
  */
-export async function handleData(request: Request, url: URL, env: Env, ctx: ExecutionContext): Promise<Response> {
+export async function handleData(request: Request, url: URL, env: Env, ctx: ExecutionContext, bucketName: string | null): Promise<Response> {
   const s = settings(env);
-  const bucketName = bucketFromHost(url, s);
   if (bucketName === null) {
     throw new ApiError(
       "BucketNotExist",
