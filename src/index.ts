@@ -47,7 +47,9 @@ async function answer(request: Request, env: Env, ctx: ExecutionContext, ids: Re
   let response: Response;
   let ownSite = false;
   try {
-    const incoming: Incoming = { request, url, host: requestHost(url), params: await readParams(request, url), env, ctx, ids };
+    const read = readParams(request, url); // a promise only for a body that may hold parameters
+    const params = read instanceof Promise ? await read : read;
+    const incoming: Incoming = { request, url, host: requestHost(url), params, env, ctx, ids };
     const spec = frontFor(incoming);
     front = spec.name;
     if (spec.name === "console") return { front, response: withIds(await spec.serve(incoming), ids) };
