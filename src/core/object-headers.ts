@@ -97,14 +97,14 @@ export function setHeader(headers: ObjectHeaders, name: string, value: string): 
 }
 
 /**
- * The headers GET and HEAD share, with `extra` (HEAD's Content-Length). Canonical casing matters to
+ * The headers GET and HEAD share, with HEAD's `contentLength` (the object's size) when given. Canonical casing matters to
  * the C and Java SDKs (§6.2). An object with no stored HTTP headers, no user metadata and no restore
  * state (nearly every one) gets them as one plain object, from which the response builds its headers
  * in one construction; any other gets a Headers, so that a stored header replaces a fixed one of the
  * same name in any casing. Each `set` is a call into the runtime, and a Headers handed to a Response
  * is copied (bench/results.md).
  */
-export function objectHeaders(row: ObjectRow, now: number, extra?: Record<string, string>): ObjectHeaders {
+export function objectHeaders(row: ObjectRow, now: number, contentLength?: number): ObjectHeaders {
   const fixed: Record<string, string> = {
     ETag: row.etag,
     "Content-Type": row.mime,
@@ -113,8 +113,8 @@ export function objectHeaders(row: ObjectRow, now: number, extra?: Record<string
     "X-Ufile-Create-Time": String(row.createdAt),
     "X-Ufile-Storage-Class": row.storageClass,
     "x-bce-storage-class": BCE_CLASS[row.storageClass] ?? row.storageClass,
-    ...extra,
   };
+  if (contentLength !== undefined) fixed["Content-Length"] = String(contentLength);
   const archival = isArchival(row.storageClass);
   if (row.httpHeaders === "{}" && row.userMeta === "{}" && !archival) return fixed;
   const h = new Headers(fixed);

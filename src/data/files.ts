@@ -107,7 +107,7 @@ export async function getFile(c: DataContext): Promise<Response> {
 export async function headFile(c: DataContext): Promise<Response> {
   const row = await existing(c);
   assertNotCustomerEncrypted(row);
-  return new Response(null, { status: 200, headers: objectHeaders(row, c.now, { "Content-Length": String(row.size) }) });
+  return new Response(null, { status: 200, headers: objectHeaders(row, c.now, row.size) });
 }
 
 /** DeleteFile; with `If-Match`, only an object that has one of its ETags (else 412, the object kept). */
