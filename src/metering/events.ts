@@ -6,8 +6,12 @@ import { isolateWindows } from "../isolate-window";
 
 export type { UsageEvent } from "../usage-event";
 
-/** Usage waiting to be sent, folded per (project, region, bucket, day). */
-type Folded = Map<string, UsageEvent & { day: number }>;
+/**
+ * Usage waiting to be sent, folded per (project, region, bucket, day): by bucket id, then a short list
+ * (one entry but for a window that spans midnight). The bucket id is a string the isolate's bucket
+ * row already holds, so no key is built per request.
+ */
+type Folded = Map<string, (UsageEvent & { day: number })[]>;
 
 /** Queues accept at most 100 messages per sendBatch. */
 const SEND_BATCH_MAX = 100;
@@ -26,7 +30,7 @@ async function flush(env: Env, events: (UsageEvent & { day: number })[]): Promis
  */
 const usageWindow = isolateWindows<Folded>({
   open: () => new Map(),
-  flush: (env, folded) => flush(env, [...folded.values()]),
+  flush: (env, folded) => flush(env, [...folded.values()].flat()),
   ms: (env) => settings(env).usageFlushMs,
   failure: "usage events not queued",
 });
@@ -38,8 +42,10 @@ const usageWindow = isolateWindows<Folded>({
 export function recordUsage(env: Env, ctx: ExecutionContext, event: UsageEvent): void {
   const day = event.day ?? dayStart(event.at);
   const window = usageWindow(env, ctx);
-  const key = `${event.projectId}\n${event.region}\n${event.bucketId}\n${day}`;
-  const folded = window.get(key);
+  let ofBucket = window.get(event.bucketId);
+  if (!ofBucket) window.set(event.bucketId, (ofBucket = []));
+  let folded: (UsageEvent & { day: number }) | undefined;
+  for (const f of ofBucket) if (f.day === day && f.projectId === event.projectId && f.region === event.region) folded = f;
   if (folded) {
     folded.requests += event.requests;
     folded.downloadBytes += event.downloadBytes;
@@ -47,7 +53,7 @@ export function recordUsage(env: Env, ctx: ExecutionContext, event: UsageEvent):
     folded.restoreBytes = (folded.restoreBytes ?? 0) + (event.restoreBytes ?? 0);
     folded.at = Math.max(folded.at, event.at);
   } else {
-    window.set(key, { ...event, day });
+    ofBucket.push({ ...event, day });
   }
 }
 
