@@ -25,9 +25,10 @@ export async function handleData(request: Request, url: URL, env: Env, ctx: Exec
     );
   }
   noteAccess(request, { bucket: bucketName });
+  const method = request.method; // read once: each read is a call into the runtime
   // The bucket's CORS rules decide when it has some (core/cors.ts); else the built-in answer.
-  if (request.method === "OPTIONS") {
-    return bucketPreflight(request, UFILE_CORS, await bucketByName(database(env.DB), bucketName), (err) => dataError(err, request.method));
+  if (method === "OPTIONS") {
+    return bucketPreflight(request, UFILE_CORS, await bucketByName(database(env.DB), bucketName), (err) => dataError(err, method));
   }
   // GET and HEAD only read: a nearby replica may serve them (core/data-session.ts).
   const session = openDataSession(request, env, [bucketName]);
@@ -44,7 +45,7 @@ export async function handleData(request: Request, url: URL, env: Env, ctx: Exec
     const op = findOperation(request, query, key);
     noteAccess(request, { operation: op?.name, key });
     if (!op) {
-      throw new ApiError("InvalidRequest", key === "" && request.method !== "POST" ? "an object key is required" : "unsupported operation");
+      throw new ApiError("InvalidRequest", key === "" && method !== "POST" ? "an object key is required" : "unsupported operation");
     }
     const c: DataContext = { request, url, env, ctx, settings: s, db, bucket, key, query, now: nowSeconds(), operation: op, principal: { kind: "anonymous" }, usage: bytes };
     // Every request that reached an operation of a bucket is metered, errors included; the queue send never delays it.
@@ -55,11 +56,11 @@ export async function handleData(request: Request, url: URL, env: Env, ctx: Exec
       await checkAccess(c, op, check);
     }
     const response = withBucketCors(await op.run(c), UFILE_CORS, request, bucket);
-    if (request.method !== "HEAD") bytes.download = Number(response.headers.get("Content-Length")) || 0;
+    if (method !== "HEAD") bytes.download = Number(response.headers.get("Content-Length")) || 0;
     return session.answer(response);
   } catch (err) {
     session.finish(); // a write may have landed before the failure: keep its bookmark
-    return withBucketCors(dataError(asApiError(err), request.method), UFILE_CORS, request, bucket);
+    return withBucketCors(dataError(asApiError(err), method), UFILE_CORS, request, bucket);
   } finally {
     if (metered) meterRequest(env, ctx, bucket, bytes);
   }
