@@ -17,6 +17,8 @@
 //   --requests N (300)   requests per side and round, 8 in flight    --rounds N (3)
 //   --warmup N (1500)    requests per side before measuring, three times over (JIT tiers)
 //   --categories         also A's instructions against the baseline's by what the runtime did
+//   --floor              a fourth side: the baseline doing the API's work besides storage (as
+//                        `npm run bench:floor`), and how close A is to it
 import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -30,6 +32,7 @@ const { values: opt } = parseArgs({
     rounds: { type: "string", default: "3" },
     warmup: { type: "string", default: "1500" },
     categories: { type: "boolean", default: false },
+    floor: { type: "boolean", default: false },
   },
 });
 const TMP = resolve("bench/.tmp/instructions");
@@ -78,7 +81,8 @@ async function run(port, w, who, n) {
   let next = 0;
   const one = async () => {
     for (let i = next++; i < n; i = next++) {
-      const res = await send(agent, port, w.build.ufile(i, i, who === "baseline" ? "baseline" : `edgefile-${who}`), false);
+      const request = who === "floor" ? w.build.floor(i, i) : w.build.ufile(i, i, who === "baseline" ? "baseline" : `edgefile-${who}`);
+      const res = await send(agent, port, request, false);
       if (res.status >= 300) throw new Error(`${w.id} through ${who}: ${res.status} ${res.text}`);
     }
   };
@@ -130,7 +134,7 @@ const k = (x) => `${(x / 1000).toFixed(0)}k`;
 try {
   await applyMigrations(workers.mf);
   await seed({ edgefilePort: workers.edgefilePort });
-  const ports = { A: workers.edgefilePort, B: workers.diagPort, baseline: workers.baselinePort };
+  const ports = { A: workers.edgefilePort, B: workers.diagPort, baseline: workers.baselinePort, floor: workers.baselinePort };
   // One write through each edgefile isolate, so both read with a kept bookmark, as a busy isolate does.
   const agent = newAgent(1);
   for (const who of ["A", "B"]) await send(agent, ports[who], ufileRequest("PUT", BUCKET, `instructions/${who}`, { contentType: "text/plain", body: Buffer.from(who) }), true);
@@ -139,9 +143,10 @@ try {
   for (const id of opt.workload.split(",")) {
     const w = smallWorkloads({ listKeys: 0 }).find((x) => x.id === id);
     if (!w) throw new Error(`unknown workload ${id}`);
-    const sides = ["A", "B", "baseline"];
+    if (opt.floor && !w.build.floor) throw new Error(`${id} has no floor (head-4k, get-4k, describe-bucket have)`);
+    const sides = ["A", "B", "baseline", ...(opt.floor ? ["floor"] : [])];
     for (let pass = 0; pass < 3; pass++) for (const who of sides) await run(ports[who], w, who, Number(opt.warmup));
-    const per = { A: [], B: [], baseline: [] };
+    const per = Object.fromEntries(sides.map((who) => [who, []]));
     for (let r = 0; r < Number(opt.rounds); r++) {
       for (const who of r % 2 ? [...sides].reverse() : sides) {
         dump();
@@ -149,15 +154,26 @@ try {
         await run(ports[who], w, who, n);
         counting(false);
         const { file, total } = dump();
-        per[who].push({ perRequest: total / n, file });
+        const gc = selfCosts(file).get("garbage collection") ?? 0;
+        per[who].push({ perRequest: total / n, withoutGc: (total - gc) / n, file });
       }
     }
-    const values = (who) => per[who].map((x) => x.perRequest);
+    const values = (who, field = "perRequest") => per[who].map((x) => x[field]);
     const best = (who) => per[who].reduce((x, y) => (y.perRequest < x.perRequest ? y : x));
     log(`\n${w.label}: instructions per request over ${opt.rounds} rounds of ${n} (median; lowest; every round)`);
     for (const who of sides) log(`  ${who.padEnd(8)} ${k(median(values(who)))}; ${k(best(who).perRequest)}; ${values(who).map(k).join(" ")}`);
     const ratio = (x, y) => `${(median(values(x)) / median(values(y))).toFixed(3)} (lowest ${(best(x).perRequest / best(y).perRequest).toFixed(3)})`;
     log(`  baseline ÷ A ${ratio("baseline", "A")}   baseline ÷ B ${ratio("baseline", "B")}   B ÷ A ${ratio("B", "A")}`);
+    // Without the collector's own instructions: when a major GC falls is what moves a round most, so
+    // this is the steadier figure for a change to what a request does (judge its allocation apart).
+    log(`  without garbage collection (median; every round):`);
+    for (const who of sides) log(`  ${who.padEnd(8)} ${k(median(values(who, "withoutGc")))}; ${values(who, "withoutGc").map(k).join(" ")}`);
+    const bare = (x, y) => (median(values(x, "withoutGc")) / median(values(y, "withoutGc"))).toFixed(3);
+    log(`  baseline ÷ A ${bare("baseline", "A")}   baseline ÷ B ${bare("baseline", "B")}   B ÷ A ${bare("B", "A")}`);
+    if (opt.floor) {
+      log(`  the floor (the baseline doing the API's work): baseline ÷ floor ${ratio("baseline", "floor")}, floor ÷ A ${ratio("floor", "A")}`);
+      log(`    without garbage collection: baseline ÷ floor ${bare("baseline", "floor")}, floor ÷ A ${bare("floor", "A")}`);
+    }
     // A round's count includes whatever the runtime did meanwhile (a major GC, a cache refill), so
     // the categories compare each side's lowest round.
     if (opt.categories) categories(best("A").file, best("baseline").file, n);

@@ -140,11 +140,168 @@ function edgefileHeaders(row) {
   };
 }
 
-async function get(env, bid, key, head, request) {
+// ── Diagnostic only (header `x-bench-headers: protocol`; `npm run bench:floor`) ──
+// What any implementation of edgefile's API and promises must do for a GET or HEAD besides the one
+// storage read, in the fewest steps this Worker can take, so that edgefile's own overhead can be told
+// from the API's: check the UFile signature (HMAC-SHA1 of the string to sign, verified by the
+// runtime in constant time), read through a D1 session and answer its bookmark (read-your-writes),
+// send edgefile's response headers (object metadata in both SDK families' names, CORS, request ids,
+// nosniff), write one access-log line (in windows, one console line each) and fold one usage event.
+
+const hmacKeys = new Map(); // private key → CryptoKey
+const usage = new Map(); // bucket id → { requests, downloadBytes }
+let logLines = [];
+const EXPOSED = "ETag, X-SessionId, Content-Range, Content-Length, X-Ufile-Storage-Class, X-Ufile-Restore, X-Ufile-Create-Time, X-Edgefile-Bookmark";
+function fromBase64(text) {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/** The UFile signature of a request (`Authorization: UCloud <public key>:<signature>`), or false. */
+async function signedByRoot(request, env, bucket, key) {
+  const auth = /^UCloud ([^:]+):(.+)$/.exec(request.headers.get("Authorization") ?? "");
+  if (!auth || auth[1] !== env.ROOT_PUBLIC_KEY) return false;
+  let hmac = hmacKeys.get(env.ROOT_PRIVATE_KEY);
+  if (!hmac) {
+    hmac = await crypto.subtle.importKey("raw", new TextEncoder().encode(env.ROOT_PRIVATE_KEY), { name: "HMAC", hash: "SHA-1" }, false, ["verify"]);
+    hmacKeys.set(env.ROOT_PRIVATE_KEY, hmac);
+  }
+  const h = request.headers;
+  let signed = ""; // the x-ucloud-* headers, sorted (iteration yields lowercased names in order)
+  for (const name of h.keys()) if (name.startsWith("x-ucloud-")) signed += `${name}:${h.get(name)}\n`;
+  const text = `${request.method}\n${h.get("Content-MD5") ?? ""}\n${h.get("Content-Type") ?? ""}\n${h.get("Date") ?? ""}\n${signed}/${bucket}/${key}`;
+  try {
+    return await crypto.subtle.verify("HMAC", hmac, fromBase64(auth[2]), new TextEncoder().encode(text));
+  } catch {
+    return false;
+  }
+}
+
+async function getWithProtocol(env, bucket, bid, key, head, request) {
+  const startedAt = Date.now();
+  const ids = crypto.randomUUID();
+  if (!(await signedByRoot(request, env, bucket, key))) return new Response(null, { status: 401 });
+  const session = env.DB.withSession(request.headers.get("X-Edgefile-Bookmark") ?? "first-unconstrained");
+  const row = await session.prepare("SELECT * FROM objects WHERE bucket_id = ? AND key = ?").bind(bid, key).first();
+  if (!row) return notFound();
+  const headers = {
+    ETag: row.etag,
+    "Content-Type": row.mime,
+    "Content-Length": String(row.size),
+    "Last-Modified": new Date(row.modified_at * 1000).toUTCString(),
+    "Accept-Ranges": "bytes",
+    "X-Ufile-Create-Time": String(row.created_at),
+    "X-Ufile-Storage-Class": row.storage_class,
+    "x-bce-storage-class": row.storage_class,
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": EXPOSED,
+    "X-Edgefile-Bookmark": session.getBookmark() ?? "",
+    ...idHeaders(ids),
+    "X-Content-Type-Options": "nosniff",
+  };
+  const response = new Response(head ? null : (await env.BLOBS.get(BLOB(row.blob_id))).body, { headers });
+  const bytes = head ? 0 : row.size;
+  const used = usage.get(bid);
+  if (used) (used.requests += 1), (used.downloadBytes += bytes);
+  else usage.set(bid, { requests: 1, downloadBytes: bytes });
+  logLine(request, { startedAt, ids, front: "ufile", operation: head ? "HeadFile" : "GetFile", bucket, key, bytesOut: bytes });
+  return response;
+}
+
+/** The request ids' headers, as edgefile sends them on every answer. */
+const idHeaders = (ids) => ({ "X-SessionId": ids, "x-bce-request-id": ids, "x-bce-debug-id": `${Date.now().toString(36)}-${ids.slice(19, 23)}${ids.slice(24)}` });
+
+/** One access-log line, in windows of about 300 lines (one console line each), as edgefile writes them. */
+function logLine(request, { startedAt, ids, front, operation, bucket, key, bytesOut }) {
+  logLines.push(
+    JSON.stringify({
+      time: new Date().toISOString(),
+      requestId: ids,
+      debugId: ids,
+      front,
+      operation,
+      method: request.method,
+      bucket,
+      key,
+      principal: "root",
+      client: request.headers.get("CF-Connecting-IP"),
+      status: 200,
+      bytesIn: 0,
+      bytesOut,
+      durationMs: Date.now() - startedAt,
+    }),
+  );
+  if (logLines.length >= 300) for (const line of logLines.splice(0)) console.log(line);
+}
+
+const encoder = new TextEncoder();
+const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+
+/**
+ * DescribeBucket as edgefile answers it (`Action=DescribeBucketWithProtocol`, `npm run bench:floor --
+ * --workload describe-bucket`): the control signature checked (lowercase hex SHA-1 of the sorted
+ * name+value pairs and the private key, compared in constant time), a D1 session and its bookmark,
+ * edgefile's fields (stored bytes by class, object count, referer and CORS rules) and headers, and an
+ * access-log line.
+ */
+async function describeWithProtocol(request, env, q) {
+  const startedAt = Date.now();
+  const ids = crypto.randomUUID();
+  const pairs = [...q].filter(([name]) => name !== "Signature").sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  let text = "";
+  for (const [name, value] of pairs) text += name + value;
+  const expected = encoder.encode(hex(new Uint8Array(await crypto.subtle.digest("SHA-1", encoder.encode(text + env.ROOT_PRIVATE_KEY)))));
+  const sent = encoder.encode(q.get("Signature") ?? "");
+  if (q.get("PublicKey") !== env.ROOT_PUBLIC_KEY || sent.byteLength !== expected.byteLength || !crypto.subtle.timingSafeEqual(sent, expected)) {
+    return new Response(null, { status: 401 });
+  }
+  const session = env.DB.withSession(request.headers.get("X-Edgefile-Bookmark") ?? "first-unconstrained");
+  const bucket = q.get("BucketName");
+  const row = await session.prepare("SELECT * FROM buckets WHERE name = ? AND project_id = ?").bind(bucket, q.get("ProjectId") || "org-edgefile").first();
+  if (!row) return json({ RetCode: 15010, Action: "DescribeBucketResponse", Message: "no such bucket" });
+  const referer = JSON.parse(row.referer_rule || "{}");
+  const cors = JSON.parse(row.cors_rules || "[]");
+  const answer = json(
+    {
+      RetCode: 0,
+      Action: "DescribeBucketResponse",
+      Message: "",
+      DataSet: [
+        {
+          BucketName: row.name,
+          BucketId: row.id,
+          Domain: { Src: [`${row.name}.localhost`], Cdn: [], CustomSrc: [], CustomCdn: [] },
+          CdnDomainId: [],
+          Type: row.type,
+          CreateTime: row.created_at,
+          ModifyTime: row.modified_at,
+          Biz: row.biz,
+          Region: row.region,
+          Tag: row.tag,
+          HasUserDomain: 0,
+          StoredBytes: row.stored_bytes,
+          StoredBytesByClass: { STANDARD: row.stored_bytes - row.ia_bytes - row.archive_bytes, IA: row.ia_bytes, ARCHIVE: row.archive_bytes },
+          ObjectCount: row.object_count,
+          Referer: referer.type ? { RefererStatus: "on", RefererType: referer.type, Referers: referer.referers, RefererAllowNull: referer.allowEmpty } : { RefererStatus: "off" },
+          CORSRules: cors,
+        },
+      ],
+    },
+    { ...idHeaders(ids), "X-Content-Type-Options": "nosniff", "X-Edgefile-Bookmark": session.getBookmark() ?? "" },
+  );
+  logLine(request, { startedAt, ids, front: "control", operation: "DescribeBucket", bucket, key: null, bytesOut: 0 });
+  return answer;
+}
+
+async function get(env, bucket, bid, key, head, request) {
+  const diagnostic = request.headers.get("x-bench-headers"); // the one read both diagnostics share
+  if (diagnostic === "protocol") return getWithProtocol(env, bucket, bid, key, head, request);
   const row = await objectRow(env, bid, key);
   if (!row) return notFound();
   const headers = { "Content-Type": row.mime, "Content-Length": String(row.size), ETag: row.etag };
-  if (request.headers.get("x-bench-headers") === "edgefile") Object.assign(headers, edgefileHeaders(row));
+  if (diagnostic === "edgefile") Object.assign(headers, edgefileHeaders(row));
   if (head) return new Response(null, { headers });
   const blob = await env.BLOBS.get(BLOB(row.blob_id));
   return new Response(blob.body, { headers });
@@ -282,6 +439,7 @@ export default {
     const url = new URL(request.url);
     const q = url.searchParams;
     if (q.get("Action") === "DescribeBucket") return describeBucket(env, q);
+    if (q.get("Action") === "DescribeBucketWithProtocol") return describeWithProtocol(request, env, q); // a diagnostic: after the plain one
     if (url.pathname === "/__sha1") return sha1Speed(q);
     const bucket = url.hostname.endsWith(".localhost") ? url.hostname.slice(0, -".localhost".length) : "";
     const bid = await bucketId(env, bucket);
@@ -289,9 +447,9 @@ export default {
     const key = decodeURIComponent(url.pathname.slice(1));
     switch (request.method) {
       case "GET":
-        return key === "" ? list(env, bid, bucket, q) : get(env, bid, key, false, request);
+        return key === "" ? list(env, bid, bucket, q) : get(env, bucket, bid, key, false, request);
       case "HEAD":
-        return get(env, bid, key, true, request);
+        return get(env, bucket, bid, key, true, request);
       case "PUT":
         return q.has("uploadId") ? uploadPart(request, env, q) : put(request, env, ctx, bid, key);
       case "POST":

@@ -72,6 +72,7 @@ const direct = [{ host: "127.0.0.1", port: 0 }];
 export async function startWorkers({ script, diagScript, persistDir, inspector = false, bindings = {} }) {
   const keys = localKeys();
   const edge = fromConfig("wrangler.toml");
+  const baseline = fromConfig("bench/baseline/wrangler.toml");
   // Every bench bucket on the control database `DB` (the one shard of the default region), which is the
   // database the baseline is bound to: both Workers then read and write the same rows. edgefile still
   // looks each bucket's shard up on every request, as it does deployed.
@@ -93,7 +94,9 @@ export async function startWorkers({ script, diagScript, persistDir, inspector =
       workers: [
         { ...edge, name: "edgefile", modules: [{ type: "ESModule", path: script }], unsafeDirectSockets: direct },
         {
-          ...fromConfig("bench/baseline/wrangler.toml"),
+          ...baseline,
+          // Its diagnostic `x-bench-headers: protocol` checks the signature the bench's requests carry.
+          bindings: { ...baseline.bindings, ROOT_PUBLIC_KEY: keys.publicKey, ROOT_PRIVATE_KEY: keys.privateKey },
           name: "baseline",
           modules: [{ type: "ESModule", path: "bench/baseline/worker.js" }],
           unsafeDirectSockets: direct,

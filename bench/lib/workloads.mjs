@@ -94,9 +94,16 @@ export function smallWorkloads({ listKeys }) {
     ufile: (w, _seq, who) => ufileRequest("PUT", BUCKET, `put/${who}/${size}/${w}`, { contentType: OCTET, body: bodies[size] }),
     s3: (w) => s3Request("PUT", BUCKET, `put/s3rver/${size}/${w}`, { contentType: OCTET, body: bodies[size] }),
   });
+  // `floor`: the request for the baseline doing the API's work besides storage (bench/baseline/worker.js
+  // `x-bench-headers: protocol`, DescribeBucketWithProtocol; `npm run bench:floor`).
   const get = (size, method = "GET") => ({
     ufile: (w, seq) => ufileRequest(method, BUCKET, seedKey(size, w + seq)),
     s3: (w, seq) => s3Request(method, BUCKET, seedKey(size, w + seq)),
+    floor: (w, seq) => {
+      const request = ufileRequest(method, BUCKET, seedKey(size, w + seq));
+      request.headers["x-bench-headers"] = "protocol";
+      return request;
+    },
   });
   // Pages of 1 000 keys starting at a different marker each time, always with ≥ 1 000 keys after it.
   const pages = Math.max(1, listKeys - 1000);
@@ -106,7 +113,10 @@ export function smallWorkloads({ listKeys }) {
       return ufileRequest("GET", LIST_BUCKET, "", { query: `list&prefix=file-&marker=${marker}&limit=1000` });
     },
   };
-  const describe = { ufile: () => controlRequest({ Action: "DescribeBucket", BucketName: BUCKET }) };
+  const describe = {
+    ufile: () => controlRequest({ Action: "DescribeBucket", BucketName: BUCKET }),
+    floor: () => controlRequest({ Action: "DescribeBucketWithProtocol", BucketName: BUCKET }),
+  };
   return [
     { id: "put-4k", label: "PutFile 4 KiB", target: 0.85, build: put("4k") },
     { id: "put-1m", label: "PutFile 1 MiB", target: 0.9, build: put("1m"), minSeconds: 1.5 },
