@@ -270,17 +270,7 @@ async function describeWithProtocol(request, env, q) {
       Message: "",
       DataSet: [
         {
-          BucketName: row.name,
-          BucketId: row.id,
-          Domain: { Src: [`${row.name}.localhost`], Cdn: [], CustomSrc: [], CustomCdn: [] },
-          CdnDomainId: [],
-          Type: row.type,
-          CreateTime: row.created_at,
-          ModifyTime: row.modified_at,
-          Biz: row.biz,
-          Region: row.region,
-          Tag: row.tag,
-          HasUserDomain: 0,
+          ...bucketSetOf(row), // and edgefile's own fields:
           StoredBytes: row.stored_bytes,
           StoredBytesByClass: { STANDARD: row.stored_bytes - row.ia_bytes - row.archive_bytes, IA: row.ia_bytes, ARCHIVE: row.archive_bytes },
           ObjectCount: row.object_count,
@@ -399,27 +389,23 @@ async function describeBucket(env, q) {
     .bind(q.get("BucketName"), q.get("ProjectId") || "org-edgefile")
     .first();
   if (!row) return json({ RetCode: 15010, Action: "DescribeBucketResponse", Message: "no such bucket" });
-  return json({
-    RetCode: 0,
-    Action: "DescribeBucketResponse",
-    Message: "",
-    DataSet: [
-      {
-        BucketName: row.name,
-        BucketId: row.id,
-        Domain: { Src: [`${row.name}.localhost`], Cdn: [], CustomSrc: [], CustomCdn: [] },
-        CdnDomainId: [],
-        Type: row.type,
-        CreateTime: row.created_at,
-        ModifyTime: row.modified_at,
-        Biz: row.biz,
-        Region: row.region,
-        Tag: row.tag,
-        HasUserDomain: 0,
-      },
-    ],
-  });
+  return json({ RetCode: 0, Action: "DescribeBucketResponse", Message: "", DataSet: [bucketSetOf(row)] });
 }
+
+/** DescribeBucket's UFileBucketSet of a bucket row, as the UFile API defines it. */
+const bucketSetOf = (row) => ({
+  BucketName: row.name,
+  BucketId: row.id,
+  Domain: { Src: [`${row.name}.localhost`], Cdn: [], CustomSrc: [], CustomCdn: [] },
+  CdnDomainId: [],
+  Type: row.type,
+  CreateTime: row.created_at,
+  ModifyTime: row.modified_at,
+  Biz: row.biz,
+  Region: row.region,
+  Tag: row.tag,
+  HasUserDomain: 0,
+});
 
 /** Diagnostic: SHA-1 throughput of crypto.DigestStream in this workerd (what edgefile hashes with). */
 async function sha1Speed(q) {
