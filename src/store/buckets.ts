@@ -95,22 +95,26 @@ export async function withIndexTotals<T extends { id: string; shard: string; sto
   rows: T[],
 ): Promise<T[]> {
   const ranges = await splitRangesOf(db, rows);
-  const byShard = new Map<string, string[]>();
-  const totals = new Map<string, Totals>();
+  let byShard: Map<string, string[]> | undefined;
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
     notePlacement(r);
     for (const shard of countedShards(r.shard, ranges[i])) {
-      if (shard === CONTROL_SHARD) {
-        totals.set(r.id, { storedBytes: r.storedBytes, objectCount: r.objectCount ?? 0, iaBytes: r.iaBytes ?? 0, archiveBytes: r.archiveBytes ?? 0 });
-        continue;
-      }
-      const ids = byShard.get(shard);
+      if (shard === CONTROL_SHARD) continue;
+      const ids = (byShard ??= new Map()).get(shard);
       if (ids) ids.push(r.id);
       else byShard.set(shard, [r.id]);
     }
   }
-  if (byShard.size === 0) return rows;
+  // Counted on `DB` alone (every bucket of `DB` never split): the rows hold their totals already.
+  if (byShard === undefined) return rows;
+  const totals = new Map<string, Totals>();
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    if (countedShards(r.shard, ranges[i]).includes(CONTROL_SHARD)) {
+      totals.set(r.id, { storedBytes: r.storedBytes, objectCount: r.objectCount ?? 0, iaBytes: r.iaBytes ?? 0, archiveBytes: r.archiveBytes ?? 0 });
+    }
+  }
   await Promise.all(
     Array.from(byShard, ([shard, ids]) =>
       // A statement binds at most 100 parameters: one query per chunk of ids.

@@ -108,14 +108,14 @@ function fresh(bucketId: string): { ranges: KeyRange[] | null } | undefined {
  * isolate while fresh, else read, one query per chunk of the ids not held, and kept.
  */
 export async function splitRangesOf(db: Database, rows: readonly { id: string }[]): Promise<(KeyRange[] | null)[]> {
-  const out: (KeyRange[] | null)[] = [];
+  const out: (KeyRange[] | null | undefined)[] = []; // undefined: not held, read below
   let missing: string[] | undefined;
   for (const { id } of rows) {
     const hit = fresh(id);
     if (!hit) (missing ??= []).push(id);
-    out.push(hit ? hit.ranges : null);
+    out.push(hit?.ranges);
   }
-  if (!missing) return out;
+  if (!missing) return out as (KeyRange[] | null)[];
   const read = new Map<string, KeyRange[] | null>();
   await forEachChunk(missing, async (chunk) => {
     const { results } = await db.$client
@@ -125,7 +125,8 @@ export async function splitRangesOf(db: Database, rows: readonly { id: string }[
       .all<RangeRow & { bucketId: string }>();
     for (const id of chunk) read.set(id, keep(id, toRanges(results.filter((r) => r.bucketId === id))));
   });
-  return rows.map(({ id }, i) => (read.has(id) ? read.get(id)! : out[i]));
+  for (let i = 0; i < out.length; i++) if (out[i] === undefined) out[i] = read.get(rows[i].id)!;
+  return out as (KeyRange[] | null)[];
 }
 
 /** Whether the isolate holds the bucket's ranges, fresh, and they say it is split (not held: false). */
