@@ -164,9 +164,10 @@ function compress(state: Int32Array, bytes: Uint8Array, from: number, to: number
 function finish(state: Int32Array, bytes: Uint8Array, length: number, prefixBytes: number): void {
   const full = length - (length % BLOCK);
   compress(state, bytes, 0, full);
-  let end = length + 1;
   bytes[length] = 0x80;
-  while (end % BLOCK !== 56) bytes[end++] = 0;
+  // Zeros up to the length field, the last 8 bytes of this block or, when they are taken, of the next one.
+  const end = full + (length - full < 56 ? 56 : BLOCK + 56);
+  bytes.fill(0, length + 1, end);
   const bits = (prefixBytes + length) * 8;
   const high = Math.floor(bits / 0x100000000);
   for (let i = 0; i < 4; i++) bytes[end + i] = (high >>> (24 - 8 * i)) & 0xff;
