@@ -2,8 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { isValidBucketName } from "../src/core/buckets";
 import { Params, readParams } from "../src/control/params";
-import { controlSignatureOf as controlSignature } from "../src/control/signature";
-import { API, PRIVATE_KEY, PUBLIC_KEY, call, callWithEnv, control, file, newBucket, put, signControl, toQuery, uniqueName } from "./helpers";
+import { API, PRIVATE_KEY, PUBLIC_KEY, call, callWithEnv, control, controlSignatureOf as controlSignature, file, newBucket, put, signControl, toQuery, uniqueName } from "./helpers";
 
 
 const sign = (entries: Record<string, string | number>) =>

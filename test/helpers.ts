@@ -3,9 +3,8 @@ import { expect } from "vitest";
 import { env, exports } from "cloudflare:workers";
 import worker from "../src/index";
 import { ApiError } from "../src/errors";
-import { controlSignatureOf as controlSignature } from "../src/control/signature";
-import { Params, type ParamValue } from "../src/control/params";
-import { authorization as signedAuthorization, dataStringToSign, hmacSha1Base64 } from "../src/signing.mjs";
+import { encodeValue, Params, type ParamValue } from "../src/control/params";
+import { authorization as signedAuthorization, controlSignature, dataStringToSign, hmacSha1Base64 } from "../src/signing.mjs";
 import { pythonBody } from "./sdk-forms";
 
 /** The docs/protocol.md test key pair, configured as the root keys in test/vitest.config.ts. */
@@ -32,13 +31,19 @@ export async function callWithEnv(overrides: Record<string, unknown>, url: strin
   return new Response(body, res);
 }
 
+/**
+ * The control-plane `Signature` of parameters as the Worker reads them (src/control/signature.ts
+ * verifies the same text): each value as sent on the wire (`encodeValue`).
+ */
+export const controlSignatureOf = (params: Params, privateKey: string): Promise<string> => controlSignature(params.raw, privateKey, encodeValue);
+
 /** Signs control-plane parameters the way the UCloud API SDKs do. */
 export async function signControl(
   params: Record<string, ParamValue>,
   keys: { publicKey: string; privateKey: string } = { publicKey: PUBLIC_KEY, privateKey: PRIVATE_KEY },
 ): Promise<Record<string, ParamValue>> {
   const withKey = { ...params, PublicKey: keys.publicKey };
-  const Signature = await controlSignature(new Params(new Map(Object.entries(withKey))), keys.privateKey);
+  const Signature = await controlSignatureOf(new Params(new Map(Object.entries(withKey))), keys.privateKey);
   return { ...withKey, Signature };
 }
 

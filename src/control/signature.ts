@@ -1,6 +1,6 @@
 import type { Env } from "../config";
 import { sha1HexMatches } from "../auth/sha1";
-import { controlSignature, controlSigningText } from "../signing.mjs";
+import { controlSigningText } from "../signing.mjs";
 import { lookupKey } from "../auth/credentials";
 import { ApiError } from "../errors";
 import { encodeValue, type Params } from "./params";
@@ -9,10 +9,7 @@ import { encodeValue, type Params } from "./params";
  * Control-plane signature (docs/protocol.md §3.2, src/signing.mjs): every parameter but `Signature`,
  * sorted by name in byte order, concatenated as name+value (each value as sent on the wire:
  * `encodeValue`), the private key appended, SHA1, lowercase hex.
- */
-export const controlSignatureOf = (params: Params, privateKey: string): Promise<string> => controlSignature(params.raw, privateKey, encodeValue);
-
-/**
+ *
  * Checks `PublicKey` + `Signature` and returns the public key; throws the gateway code that fits.
  * The key pair comes from the shared credentials module; a token key that signed correctly is refused
  * here, at the control plane's edge (15037): tokens only ever act on the data planes.

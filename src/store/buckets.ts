@@ -90,27 +90,41 @@ export function bucketInProject(db: Database, projectId: string, name: string): 
  * ranges its shard holds: a move's copy enters the target's totals at the switch, when the range's
  * rows leave the source's (store/range-move.ts), so no read subtracts anything.
  */
-export async function withIndexTotals<T extends { id: string; shard: string; storedBytes: number; objectCount?: number; iaBytes?: number; archiveBytes?: number }>(
-  db: Database,
-  rows: T[],
-): Promise<T[]> {
-  const ranges = await splitRangesOf(db, rows);
-  const byShard = new Map<string, string[]>();
-  const totals = new Map<string, Totals>();
+export function withIndexTotals<T extends CountedRow>(db: Database, rows: T[]): T[] | Promise<T[]> {
+  const ranges = splitRangesOf(db, rows);
+  return ranges instanceof Promise ? ranges.then((held) => totalsOf(db, rows, held)) : totalsOf(db, rows, ranges);
+}
+
+type CountedRow = { id: string; shard: string; storedBytes: number; objectCount?: number; iaBytes?: number; archiveBytes?: number };
+
+/**
+ * `withIndexTotals` once the rows' split ranges are known: rows counted on `DB` alone (every bucket
+ * of `DB` never split) hold their totals already, and are answered as they are, without a promise.
+ */
+function totalsOf<T extends CountedRow>(db: Database, rows: T[], ranges: (KeyRange[] | null)[]): T[] | Promise<T[]> {
+  let byShard: Map<string, string[]> | undefined;
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
     notePlacement(r);
     for (const shard of countedShards(r.shard, ranges[i])) {
-      if (shard === CONTROL_SHARD) {
-        totals.set(r.id, { storedBytes: r.storedBytes, objectCount: r.objectCount ?? 0, iaBytes: r.iaBytes ?? 0, archiveBytes: r.archiveBytes ?? 0 });
-        continue;
-      }
-      const ids = byShard.get(shard);
+      if (shard === CONTROL_SHARD) continue;
+      const ids = (byShard ??= new Map()).get(shard);
       if (ids) ids.push(r.id);
       else byShard.set(shard, [r.id]);
     }
   }
-  if (byShard.size === 0) return rows;
+  return byShard === undefined ? rows : anchorsSummed(db, rows, ranges, byShard);
+}
+
+/** The rows' totals summed over the anchors of `byShard` (shard → ids), and over `DB`'s row where it counts too. */
+async function anchorsSummed<T extends CountedRow>(db: Database, rows: T[], ranges: (KeyRange[] | null)[], byShard: Map<string, string[]>): Promise<T[]> {
+  const totals = new Map<string, Totals>();
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    if (countedShards(r.shard, ranges[i]).includes(CONTROL_SHARD)) {
+      totals.set(r.id, { storedBytes: r.storedBytes, objectCount: r.objectCount ?? 0, iaBytes: r.iaBytes ?? 0, archiveBytes: r.archiveBytes ?? 0 });
+    }
+  }
   await Promise.all(
     Array.from(byShard, ([shard, ids]) =>
       // A statement binds at most 100 parameters: one query per chunk of ids.

@@ -105,17 +105,28 @@ function fresh(bucketId: string): { ranges: KeyRange[] | null } | undefined {
 
 /**
  * The split ranges of each bucket of `rows` (ids), in their order (null: never split): from the
- * isolate while fresh, else read, one query per chunk of the ids not held, and kept.
+ * isolate while fresh, else read, one query per chunk of the ids not held, and kept. When the isolate
+ * holds them all (a DescribeBucket of a bucket read in the last few seconds), the answer comes
+ * without a promise.
  */
-export async function splitRangesOf(db: Database, rows: readonly { id: string }[]): Promise<(KeyRange[] | null)[]> {
-  const out: (KeyRange[] | null)[] = [];
+export function splitRangesOf(db: Database, rows: readonly { id: string }[]): (KeyRange[] | null)[] | Promise<(KeyRange[] | null)[]> {
+  const out: (KeyRange[] | null | undefined)[] = []; // undefined: not held, read below
   let missing: string[] | undefined;
   for (const { id } of rows) {
     const hit = fresh(id);
     if (!hit) (missing ??= []).push(id);
-    out.push(hit ? hit.ranges : null);
+    out.push(hit?.ranges);
   }
-  if (!missing) return out;
+  return missing ? readRangesInto(db, rows, out, missing) : (out as (KeyRange[] | null)[]);
+}
+
+/** `splitRangesOf`'s reads: the ranges of `missing` (ids of `rows`), kept and put in their slots of `out`. */
+async function readRangesInto(
+  db: Database,
+  rows: readonly { id: string }[],
+  out: (KeyRange[] | null | undefined)[],
+  missing: string[],
+): Promise<(KeyRange[] | null)[]> {
   const read = new Map<string, KeyRange[] | null>();
   await forEachChunk(missing, async (chunk) => {
     const { results } = await db.$client
@@ -125,7 +136,8 @@ export async function splitRangesOf(db: Database, rows: readonly { id: string }[
       .all<RangeRow & { bucketId: string }>();
     for (const id of chunk) read.set(id, keep(id, toRanges(results.filter((r) => r.bucketId === id))));
   });
-  return rows.map(({ id }, i) => (read.has(id) ? read.get(id)! : out[i]));
+  for (let i = 0; i < out.length; i++) if (out[i] === undefined) out[i] = read.get(rows[i].id)!;
+  return out as (KeyRange[] | null)[];
 }
 
 /** Whether the isolate holds the bucket's ranges, fresh, and they say it is split (not held: false). */

@@ -86,21 +86,42 @@ export const OBJECT_OWNERSHIPS = ["BucketOwnerEnforced", "BucketOwnerPreferred",
 export type ObjectOwnership = (typeof OBJECT_OWNERSHIPS)[number];
 
 export interface BucketRules {
-  lifecycle: LifecycleRule[];
+  readonly lifecycle: LifecycleRule[];
   /** null = off. */
-  referer: RefererRule | null;
+  readonly referer: RefererRule | null;
   /** [] = no rules: the built-in permissive CORS of each front applies. */
-  cors: CorsRule[];
+  readonly cors: CorsRule[];
   /** null = none set. */
-  encryption: DefaultEncryption | null;
+  readonly encryption: DefaultEncryption | null;
   /** null = none set. */
-  ownership: ObjectOwnership | null;
+  readonly ownership: ObjectOwnership | null;
 }
 
 type RuleColumns = Pick<BucketRow, "lifecycleRules" | "refererRule" | "corsRules" | "defaultEncryption" | "objectOwnership">;
+type JsonColumn = Exclude<keyof RuleColumns, "objectOwnership">;
 
-/** Parsed rules per bucket row object (rows are cached per isolate, so a row is parsed once). */
-const parsed = new WeakMap<RuleColumns, BucketRules>();
+/**
+ * The parsed JSON rule columns per bucket row object: the data plane's rows are cached per isolate
+ * (store/buckets.ts), so a column is parsed once per row, and a parsed rule keeps its identity across
+ * the requests that read it (core/referer.ts compiles a referer rule's patterns once per rule object).
+ */
+const parsed = new WeakMap<RuleColumns, Partial<Record<JsonColumn, unknown>>>();
+
+/**
+ * The JSON value of one rule column of `row`. A column as a bucket without that rule holds it (`[]`,
+ * `{}`: nearly every column of nearly every bucket) is neither parsed nor kept: a control-plane row is
+ * read afresh for each request, and an entry per such row would only be work for the collector.
+ * Callers read the value and never change it (a cached row's is shared).
+ */
+function columnJson<T>(row: RuleColumns, column: JsonColumn, fallback: T): T {
+  const text = row[column];
+  if (text === "[]") return [] as T;
+  if (text === "{}") return {} as T;
+  let columns = parsed.get(row);
+  if (columns === undefined) parsed.set(row, (columns = {}));
+  if (!(column in columns)) columns[column] = parseJson(text, fallback);
+  return columns[column] as T;
+}
 
 function parseJson<T>(text: string, fallback: T): T {
   try {
@@ -110,23 +131,36 @@ function parseJson<T>(text: string, fallback: T): T {
   }
 }
 
-/** The rules of a bucket row (any row read with the bucket's columns). */
-export function bucketRules(row: RuleColumns): BucketRules {
-  let rules = parsed.get(row);
-  if (!rules) {
-    const referer = parseJson<Partial<RefererRule>>(row.refererRule, {});
-    const encryption = parseJson<Partial<DefaultEncryption>>(row.defaultEncryption, {});
-    rules = {
-      lifecycle: parseJson<LifecycleRule[]>(row.lifecycleRules, []),
-      referer: referer.type === 1 || referer.type === 2 ? (referer as RefererRule) : null,
-      cors: parseJson<CorsRule[]>(row.corsRules, []),
-      encryption: encryption.algorithm === "AES256" ? { algorithm: "AES256", bucketKeyEnabled: encryption.bucketKeyEnabled === true } : null,
-      ownership: (OBJECT_OWNERSHIPS as readonly string[]).includes(row.objectOwnership) ? (row.objectOwnership as ObjectOwnership) : null,
-    };
-    parsed.set(row, rules);
+/** A row's rules, each column parsed when first read (DescribeBucket reads two, a data-plane request one or two). */
+class RulesOfRow implements BucketRules {
+  constructor(private readonly row: RuleColumns) {}
+
+  get lifecycle(): LifecycleRule[] {
+    return columnJson<LifecycleRule[]>(this.row, "lifecycleRules", []);
   }
-  return rules;
+
+  get referer(): RefererRule | null {
+    const referer = columnJson<Partial<RefererRule>>(this.row, "refererRule", {});
+    return referer.type === 1 || referer.type === 2 ? (referer as RefererRule) : null;
+  }
+
+  get cors(): CorsRule[] {
+    return columnJson<CorsRule[]>(this.row, "corsRules", []);
+  }
+
+  get encryption(): DefaultEncryption | null {
+    const encryption = columnJson<Partial<DefaultEncryption>>(this.row, "defaultEncryption", {});
+    return encryption.algorithm === "AES256" ? { algorithm: "AES256", bucketKeyEnabled: encryption.bucketKeyEnabled === true } : null;
+  }
+
+  get ownership(): ObjectOwnership | null {
+    const ownership = this.row.objectOwnership;
+    return (OBJECT_OWNERSHIPS as readonly string[]).includes(ownership) ? (ownership as ObjectOwnership) : null;
+  }
 }
+
+/** The rules of a bucket row (any row read with the bucket's columns); read the ones needed (`const { cors } = …`). */
+export const bucketRules = (row: RuleColumns): BucketRules => new RulesOfRow(row);
 
 /**
  * Replaces a bucket's lifecycle rules if they still are `expected` (the JSON read before the change),
