@@ -109,13 +109,21 @@ export function accessLine(
 }
 
 /**
- * What a window holds at most, in UTF-16 code units of its lines (each unit is at most 3 bytes of
- * UTF-8). Workers Logs keeps at most 256 KB of log events per invocation, and a window is written
- * within one invocation (the request that opened it, or the one that filled it), which may log
- * lines of its own: a window stays under 128 KB, about 300 lines of plain ASCII. A window that
- * would grow past it is written at once, in the request whose line would not fit.
+ * What a window holds at most, in bytes of UTF-8. Workers Logs keeps at most 256 KB of log events per
+ * invocation, and a window is written within one invocation (the request that opened it, or the one
+ * that filled it), which may log lines of its own: a window stays under 128 KB, about 400 lines. A
+ * window that would grow past it is written at once, in the request whose line would not fit.
  */
-export const WINDOW_UNITS = Math.floor((128 * 1024) / 3);
+export const WINDOW_BYTES = 128 * 1024;
+
+/**
+ * At least the UTF-8 bytes of a line, without scanning it. Only the fields a client chose (the key, the
+ * bucket as addressed, the client address) can hold characters beyond ASCII; JSON.stringify writes the
+ * rest, and every escape, in ASCII. A UTF-16 unit is at most 3 bytes of UTF-8: 2 more per unit of those
+ * fields bound the line.
+ */
+const lineBytes = (text: string, line: AccessLine): number =>
+  text.length + 2 * ((line.key?.length ?? 0) + (line.bucket?.length ?? 0) + (line.client?.length ?? 0));
 
 const writeLines = (lines: string[]): void => {
   for (const line of lines) console.log(line);
@@ -136,8 +144,8 @@ function flushMs(env: Env): number {
  * output costs every request that logs anything far more than the line itself, so one request per
  * window pays it instead of every request (docs/performance.md).
  */
-const logWindow = isolateWindows<{ lines: string[]; units: number }>({
-  open: () => ({ lines: [], units: 0 }),
+const logWindow = isolateWindows<{ lines: string[]; bytes: number }>({
+  open: () => ({ lines: [], bytes: 0 }),
   flush: (_env, window) => writeLines(window.lines),
   ms: flushMs,
   failure: "access-log lines not written",
@@ -148,10 +156,11 @@ export function logAccess(env: Env, ctx: ExecutionContext, line: AccessLine): vo
   const text = JSON.stringify(line);
   if (flushMs(env) === 0) return console.log(text);
   const window = logWindow(env, ctx);
-  if (window.units + text.length > WINDOW_UNITS) {
+  const bytes = lineBytes(text, line);
+  if (window.bytes + bytes > WINDOW_BYTES) {
     writeLines(window.lines.splice(0));
-    window.units = 0;
+    window.bytes = 0;
   }
   window.lines.push(text);
-  window.units += text.length;
+  window.bytes += bytes;
 }
