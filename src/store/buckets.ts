@@ -103,28 +103,27 @@ type CountedRow = { id: string; shard: string; storedBytes: number; objectCount?
  */
 function totalsOf<T extends CountedRow>(db: Database, rows: T[], ranges: (KeyRange[] | null)[]): T[] | Promise<T[]> {
   let byShard: Map<string, string[]> | undefined;
+  let onDb: T[] | undefined; // the rows `DB` counts (part of) too
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
     notePlacement(r);
     for (const shard of countedShards(r.shard, ranges[i])) {
-      if (shard === CONTROL_SHARD) continue;
+      if (shard === CONTROL_SHARD) {
+        (onDb ??= []).push(r);
+        continue;
+      }
       const ids = (byShard ??= new Map()).get(shard);
       if (ids) ids.push(r.id);
       else byShard.set(shard, [r.id]);
     }
   }
-  return byShard === undefined ? rows : anchorsSummed(db, rows, ranges, byShard);
+  return byShard === undefined ? rows : anchorsSummed(db, rows, onDb ?? [], byShard);
 }
 
-/** The rows' totals summed over the anchors of `byShard` (shard → ids), and over `DB`'s row where it counts too. */
-async function anchorsSummed<T extends CountedRow>(db: Database, rows: T[], ranges: (KeyRange[] | null)[], byShard: Map<string, string[]>): Promise<T[]> {
+/** The rows' totals summed over the anchors of `byShard` (shard → ids), and over the `onDb` rows' own counters. */
+async function anchorsSummed<T extends CountedRow>(db: Database, rows: T[], onDb: T[], byShard: Map<string, string[]>): Promise<T[]> {
   const totals = new Map<string, Totals>();
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i];
-    if (countedShards(r.shard, ranges[i]).includes(CONTROL_SHARD)) {
-      totals.set(r.id, { storedBytes: r.storedBytes, objectCount: r.objectCount ?? 0, iaBytes: r.iaBytes ?? 0, archiveBytes: r.archiveBytes ?? 0 });
-    }
-  }
+  for (const r of onDb) totals.set(r.id, { storedBytes: r.storedBytes, objectCount: r.objectCount ?? 0, iaBytes: r.iaBytes ?? 0, archiveBytes: r.archiveBytes ?? 0 });
   await Promise.all(
     Array.from(byShard, ([shard, ids]) =>
       // A statement binds at most 100 parameters: one query per chunk of ids.
